@@ -1,0 +1,18 @@
+/* p2p-core
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+/* Umbrella header: applications include only this one. */
+
+#define __P2P_CORE_H_INSIDE__
+
+#include <p2p-core/p2p-identity.h>
+#include <p2p-core/p2p-loop.h>
+
+#include <p2p-core/p2p-enum-types.h>
+
+#undef __P2P_CORE_H_INSIDE__

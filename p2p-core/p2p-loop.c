@@ -1,0 +1,231 @@
+/* p2p-core
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:p2p-loop
+ * @title: P2pLoop
+ * @short_description: the core's own main context and thread
+ *
+ * All networking of p2p-core (ICE checks, DTLS timers, signalling sockets)
+ * runs on the #GMainContext of a #P2pLoop, iterated by a thread the loop
+ * owns. Callers never need to run a main loop of their own, and a slow
+ * caller (a streaming thread, a UI) cannot stall ICE consent checks.
+ *
+ * Most programs use the process-wide p2p_loop_get_default(); tests may make
+ * their own loops to keep peers apart.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "p2p-loop.h"
+
+struct _P2pLoop
+{
+  GObject parent;
+
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+};
+
+G_DEFINE_TYPE (P2pLoop, p2p_loop, G_TYPE_OBJECT);
+
+static gpointer
+loop_thread (gpointer data)
+{
+  P2pLoop *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+static gboolean
+quit_idle (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+p2p_loop_finalize (GObject * object)
+{
+  P2pLoop *self = P2P_LOOP (object);
+
+  if (self->thread) {
+    /* The last reference may be dropped on the loop's own thread (from a
+     * callback); joining ourselves would dead-lock, so detach instead. */
+    p2p_loop_invoke (self, quit_idle, g_main_loop_ref (self->loop),
+        (GDestroyNotify) g_main_loop_unref);
+    if (g_thread_self () != self->thread)
+      g_thread_join (self->thread);
+    else
+      g_thread_unref (self->thread);
+  }
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+
+  G_OBJECT_CLASS (p2p_loop_parent_class)->finalize (object);
+}
+
+static void
+p2p_loop_class_init (P2pLoopClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = p2p_loop_finalize;
+}
+
+static void
+p2p_loop_init (P2pLoop * self)
+{
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+}
+
+/**
+ * p2p_loop_new:
+ * @name: (nullable): thread name (shown by debuggers and `top -H`)
+ *
+ * Creates a loop and starts its thread.
+ *
+ * Returns: (transfer full): a new #P2pLoop
+ */
+P2pLoop *
+p2p_loop_new (const gchar * name)
+{
+  P2pLoop *self = g_object_new (P2P_TYPE_LOOP, NULL);
+
+  self->thread = g_thread_new (name ? name : "p2p-loop", loop_thread, self);
+  return self;
+}
+
+/**
+ * p2p_loop_get_default:
+ *
+ * The process-wide loop, created on first use and kept for the life of the
+ * process.
+ *
+ * Returns: (transfer full): the default #P2pLoop
+ */
+P2pLoop *
+p2p_loop_get_default (void)
+{
+  static gsize default_loop = 0;
+
+  if (g_once_init_enter (&default_loop))
+    g_once_init_leave (&default_loop, (gsize) p2p_loop_new ("p2p-loop"));
+
+  return g_object_ref ((P2pLoop *) default_loop);
+}
+
+/**
+ * p2p_loop_get_context:
+ * @self: a #P2pLoop
+ *
+ * Returns: (transfer none): the loop's main context
+ */
+GMainContext *
+p2p_loop_get_context (P2pLoop * self)
+{
+  g_return_val_if_fail (P2P_IS_LOOP (self), NULL);
+  return self->context;
+}
+
+/**
+ * p2p_loop_is_current:
+ * @self: a #P2pLoop
+ *
+ * Returns: %TRUE when called from the loop's own thread
+ */
+gboolean
+p2p_loop_is_current (P2pLoop * self)
+{
+  g_return_val_if_fail (P2P_IS_LOOP (self), FALSE);
+  return g_thread_self () == self->thread;
+}
+
+/**
+ * p2p_loop_invoke:
+ * @self: a #P2pLoop
+ * @func: function to call on the loop thread
+ * @data: (closure): data for @func
+ * @notify: (nullable): frees @data after the call
+ *
+ * Queues @func to run once on the loop thread (never synchronously, even when
+ * called from that thread, so callers may hold their own locks).
+ */
+void
+p2p_loop_invoke (P2pLoop * self, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  GSource *source;
+
+  g_return_if_fail (P2P_IS_LOOP (self));
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "p2p-invoke");
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+typedef struct
+{
+  GSourceFunc func;
+  gpointer data;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} SyncCall;
+
+static gboolean
+sync_call_run (gpointer user_data)
+{
+  SyncCall *call = user_data;
+
+  call->func (call->data);
+  g_mutex_lock (&call->lock);
+  call->done = TRUE;
+  g_cond_signal (&call->cond);
+  g_mutex_unlock (&call->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * p2p_loop_invoke_sync:
+ * @self: a #P2pLoop
+ * @func: function to call on the loop thread (its return value is ignored)
+ * @data: (closure): data for @func
+ *
+ * Runs @func on the loop thread and waits for it to return. Called from the
+ * loop thread itself, @func runs at once. Must not be called with a lock held
+ * that @func or other loop callbacks take.
+ */
+void
+p2p_loop_invoke_sync (P2pLoop * self, GSourceFunc func, gpointer data)
+{
+  SyncCall call = { func, data };
+
+  g_return_if_fail (P2P_IS_LOOP (self));
+
+  if (p2p_loop_is_current (self)) {
+    func (data);
+    return;
+  }
+
+  g_mutex_init (&call.lock);
+  g_cond_init (&call.cond);
+  p2p_loop_invoke (self, sync_call_run, &call, NULL);
+  g_mutex_lock (&call.lock);
+  while (!call.done)
+    g_cond_wait (&call.cond, &call.lock);
+  g_mutex_unlock (&call.lock);
+  g_mutex_clear (&call.lock);
+  g_cond_clear (&call.cond);
+}

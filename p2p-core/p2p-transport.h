@@ -1,0 +1,281 @@
+/* p2p-core
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib-object.h>
+#include <gst/sdp/sdp.h>
+
+#include "p2p-identity.h"
+#include "p2p-loop.h"
+
+G_BEGIN_DECLS
+
+/**
+ * P2P_TRANSPORT_ERROR:
+ *
+ * Error domain of #P2pTransport; codes are from #P2pTransportError.
+ */
+#define P2P_TRANSPORT_ERROR (p2p_transport_error_quark ())
+GQuark p2p_transport_error_quark (void);
+
+/**
+ * P2pTransportError:
+ * @P2P_TRANSPORT_ERROR_FAILED: unspecified failure
+ * @P2P_TRANSPORT_ERROR_INVALID_STATE: the call does not fit the current state
+ *     (an answer before an offer, sending before connected, …)
+ * @P2P_TRANSPORT_ERROR_SDP: a session description is malformed or lacks a
+ *     required field (ICE credentials, fingerprint, setup role)
+ * @P2P_TRANSPORT_ERROR_CANDIDATE: a remote candidate line is malformed
+ * @P2P_TRANSPORT_ERROR_ICE_SERVER: a STUN/TURN server URI is malformed or its
+ *     host cannot be resolved
+ * @P2P_TRANSPORT_ERROR_ICE_FAILED: no candidate pair works, or consent to send
+ *     was lost
+ * @P2P_TRANSPORT_ERROR_DTLS: the DTLS handshake failed or the peer closed it
+ * @P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH: the peer's certificate does not
+ *     match the fingerprint it announced or the one the caller expected
+ * @P2P_TRANSPORT_ERROR_SRTP: SRTP could not be set up or protecting failed
+ * @P2P_TRANSPORT_ERROR_TOO_LARGE: a packet or message exceeds its size limit
+ * @P2P_TRANSPORT_ERROR_WOULD_BLOCK: the message channel's send window is full
+ * @P2P_TRANSPORT_ERROR_CLOSED: the transport was closed
+ * @P2P_TRANSPORT_ERROR_TIMEOUT: the peer did not answer in time
+ *
+ * Stable error codes of #P2P_TRANSPORT_ERROR.
+ */
+typedef enum
+{
+  P2P_TRANSPORT_ERROR_FAILED,
+  P2P_TRANSPORT_ERROR_INVALID_STATE,
+  P2P_TRANSPORT_ERROR_SDP,
+  P2P_TRANSPORT_ERROR_CANDIDATE,
+  P2P_TRANSPORT_ERROR_ICE_SERVER,
+  P2P_TRANSPORT_ERROR_ICE_FAILED,
+  P2P_TRANSPORT_ERROR_DTLS,
+  P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH,
+  P2P_TRANSPORT_ERROR_SRTP,
+  P2P_TRANSPORT_ERROR_TOO_LARGE,
+  P2P_TRANSPORT_ERROR_WOULD_BLOCK,
+  P2P_TRANSPORT_ERROR_CLOSED,
+  P2P_TRANSPORT_ERROR_TIMEOUT,
+} P2pTransportError;
+
+/**
+ * P2pTransportState:
+ * @P2P_TRANSPORT_STATE_NEW: created, nothing started
+ * @P2P_TRANSPORT_STATE_GATHERING: collecting local candidates
+ * @P2P_TRANSPORT_STATE_CHECKING: ICE connectivity checks and DTLS handshake
+ * @P2P_TRANSPORT_STATE_CONNECTED: a pair is selected, DTLS is up and SRTP keys
+ *     are installed: media and messages flow
+ * @P2P_TRANSPORT_STATE_FAILED: the transport gave up; see
+ *     p2p_transport_get_error()
+ * @P2P_TRANSPORT_STATE_CLOSED: closed by either side
+ *
+ * Life cycle of a #P2pTransport. FAILED and CLOSED are final.
+ */
+typedef enum
+{
+  P2P_TRANSPORT_STATE_NEW,
+  P2P_TRANSPORT_STATE_GATHERING,
+  P2P_TRANSPORT_STATE_CHECKING,
+  P2P_TRANSPORT_STATE_CONNECTED,
+  P2P_TRANSPORT_STATE_FAILED,
+  P2P_TRANSPORT_STATE_CLOSED,
+} P2pTransportState;
+
+/**
+ * P2pConnectionMode:
+ * @P2P_CONNECTION_MODE_NONE: no pair selected yet
+ * @P2P_CONNECTION_MODE_LAN: host candidate to host candidate (same network)
+ * @P2P_CONNECTION_MODE_DIRECT: a hole-punched path (server- or
+ *     peer-reflexive candidates), no relay
+ * @P2P_CONNECTION_MODE_RELAY: through a TURN relay
+ *
+ * How the media reaches the peer, from the selected ICE pair.
+ */
+typedef enum
+{
+  P2P_CONNECTION_MODE_NONE,
+  P2P_CONNECTION_MODE_LAN,
+  P2P_CONNECTION_MODE_DIRECT,
+  P2P_CONNECTION_MODE_RELAY,
+} P2pConnectionMode;
+
+/**
+ * P2pDtlsRole:
+ * @P2P_DTLS_ROLE_AUTO: follow RFC 5763: the offerer says `actpass`, the
+ *     answerer becomes the DTLS client (`active`)
+ * @P2P_DTLS_ROLE_CLIENT: answer with `active` (DTLS client)
+ * @P2P_DTLS_ROLE_SERVER: answer with `passive` (DTLS server)
+ *
+ * DTLS role an answerer picks; an offerer always offers `actpass`.
+ */
+typedef enum
+{
+  P2P_DTLS_ROLE_AUTO,
+  P2P_DTLS_ROLE_CLIENT,
+  P2P_DTLS_ROLE_SERVER,
+} P2pDtlsRole;
+
+/**
+ * P2pSrtpProfile:
+ * @P2P_SRTP_PROFILE_NONE: not negotiated (yet)
+ * @P2P_SRTP_PROFILE_AEAD_AES_128_GCM: `SRTP_AEAD_AES_128_GCM` (RFC 7714)
+ * @P2P_SRTP_PROFILE_AES128_CM_SHA1_80: `SRTP_AES128_CM_SHA1_80` (RFC 5764)
+ *
+ * SRTP protection profile negotiated in the DTLS handshake.
+ */
+typedef enum
+{
+  P2P_SRTP_PROFILE_NONE,
+  P2P_SRTP_PROFILE_AEAD_AES_128_GCM,
+  P2P_SRTP_PROFILE_AES128_CM_SHA1_80,
+} P2pSrtpProfile;
+
+/**
+ * P2P_TRANSPORT_MAX_PACKET:
+ *
+ * Largest RTP or RTCP packet, in bytes, that p2p_transport_send_rtp() and
+ * p2p_transport_send_rtcp() accept (before the SRTP tag is added).
+ */
+#define P2P_TRANSPORT_MAX_PACKET 1400
+
+/**
+ * P2P_TRANSPORT_MAX_MESSAGE:
+ *
+ * Largest message, in bytes, of the message channel.
+ */
+#define P2P_TRANSPORT_MAX_MESSAGE (64 * 1024)
+
+/**
+ * P2pTransportStats:
+ * @state: current state
+ * @mode: connection mode of the selected pair
+ * @local_candidate_type: type of the selected local candidate (`host`,
+ *     `srflx`, `prflx`, `relay`) or %NULL
+ * @remote_candidate_type: type of the selected remote candidate or %NULL
+ * @local_address: selected local address as `ip:port` or %NULL
+ * @remote_address: selected remote address as `ip:port` or %NULL
+ * @srtp_profile: negotiated SRTP profile
+ * @rtt_ms: round-trip time measured by the message channel, in
+ *     milliseconds, or -1 when unknown
+ * @handshake_us: time from ICE connected to SRTP keys ready, in
+ *     microseconds, or -1
+ * @rtp_packets_sent: RTP packets sent
+ * @rtp_bytes_sent: RTP payload bytes sent (before SRTP)
+ * @rtp_packets_received: RTP packets received and authenticated
+ * @rtp_bytes_received: RTP bytes received (after SRTP)
+ * @rtcp_packets_sent: RTCP packets sent
+ * @rtcp_packets_received: RTCP packets received and authenticated
+ * @messages_sent: message channel messages sent
+ * @messages_received: message channel messages received
+ * @dropped_malformed: packets dropped because they were not RTP, RTCP or
+ *     DTLS, or were truncated
+ * @dropped_srtp: packets dropped because SRTP authentication or replay
+ *     checks failed
+ * @dropped_before_keys: media packets dropped because they arrived before
+ *     the SRTP keys
+ *
+ * A snapshot of a transport's counters.
+ */
+typedef struct
+{
+  P2pTransportState state;
+  P2pConnectionMode mode;
+  gchar *local_candidate_type;
+  gchar *remote_candidate_type;
+  gchar *local_address;
+  gchar *remote_address;
+  P2pSrtpProfile srtp_profile;
+  gint64 rtt_ms;
+  gint64 handshake_us;
+  guint64 rtp_packets_sent;
+  guint64 rtp_bytes_sent;
+  guint64 rtp_packets_received;
+  guint64 rtp_bytes_received;
+  guint64 rtcp_packets_sent;
+  guint64 rtcp_packets_received;
+  guint64 messages_sent;
+  guint64 messages_received;
+  guint64 dropped_malformed;
+  guint64 dropped_srtp;
+  guint64 dropped_before_keys;
+} P2pTransportStats;
+
+#define P2P_TYPE_TRANSPORT_STATS (p2p_transport_stats_get_type ())
+GType p2p_transport_stats_get_type (void);
+P2pTransportStats *p2p_transport_stats_copy (const P2pTransportStats * stats);
+void p2p_transport_stats_free (P2pTransportStats * stats);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pTransportStats, p2p_transport_stats_free)
+
+/**
+ * P2pMediaFunc:
+ * @transport: the transport
+ * @is_rtcp: %TRUE for an RTCP packet, %FALSE for RTP
+ * @data: (array length=size): the decrypted packet, valid during the call only
+ * @size: packet size in bytes
+ * @user_data: data given to p2p_transport_set_media_callback()
+ *
+ * Receives decrypted media. Called on the loop thread with no transport lock
+ * held, once per packet; must not block.
+ */
+typedef void (*P2pMediaFunc) (P2pTransport * transport, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data);
+
+#define P2P_TYPE_TRANSPORT (p2p_transport_get_type ())
+G_DECLARE_FINAL_TYPE (P2pTransport, p2p_transport, P2P, TRANSPORT, GObject)
+
+P2pTransport *p2p_transport_new (P2pLoop * loop, P2pIdentity * identity,
+    gboolean controlling);
+
+gboolean p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
+    const gchar * username, const gchar * credential, GError ** error);
+
+void p2p_transport_set_expected_fingerprint (P2pTransport * self,
+    const gchar * fingerprint);
+
+void p2p_transport_set_media_callback (P2pTransport * self, P2pMediaFunc func,
+    gpointer user_data, GDestroyNotify notify);
+
+gchar *p2p_transport_create_offer (P2pTransport * self,
+    const GstSDPMessage * media, GError ** error);
+
+gchar *p2p_transport_create_answer (P2pTransport * self,
+    const GstSDPMessage * media, GError ** error);
+
+gboolean p2p_transport_set_remote_description (P2pTransport * self,
+    const gchar * sdp, GError ** error);
+
+GstSDPMessage *p2p_transport_get_remote_description (P2pTransport * self);
+
+gboolean p2p_transport_add_remote_candidate (P2pTransport * self,
+    const gchar * candidate, GError ** error);
+
+gboolean p2p_transport_restart_ice (P2pTransport * self, GError ** error);
+
+gboolean p2p_transport_send_rtp (P2pTransport * self, const guint8 * data,
+    gsize size, GError ** error);
+
+gboolean p2p_transport_send_rtcp (P2pTransport * self, const guint8 * data,
+    gsize size, GError ** error);
+
+gboolean p2p_transport_send_message (P2pTransport * self, GBytes * message,
+    GError ** error);
+
+void p2p_transport_close (P2pTransport * self);
+
+P2pTransportState p2p_transport_get_state (P2pTransport * self);
+
+P2pConnectionMode p2p_transport_get_mode (P2pTransport * self);
+
+GError *p2p_transport_get_error (P2pTransport * self);
+
+P2pTransportStats *p2p_transport_get_stats (P2pTransport * self);
+
+const gchar *p2p_transport_state_to_string (P2pTransportState state);
+
+const gchar *p2p_connection_mode_to_string (P2pConnectionMode mode);
+
+G_END_DECLS
