@@ -12,6 +12,8 @@
 
 #include <p2p-core/p2p-identity.h>
 #include <p2p-core/p2p-loop.h>
+#include <p2p-core/p2p-signalling.h>
+#include <p2p-core/p2p-transport.h>
 
 #include <p2p-core/p2p-enum-types.h>
 

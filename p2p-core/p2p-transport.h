@@ -210,6 +210,9 @@ P2pTransportStats *p2p_transport_stats_copy (const P2pTransportStats * stats);
 void p2p_transport_stats_free (P2pTransportStats * stats);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pTransportStats, p2p_transport_stats_free)
 
+#define P2P_TYPE_TRANSPORT (p2p_transport_get_type ())
+G_DECLARE_FINAL_TYPE (P2pTransport, p2p_transport, P2P, TRANSPORT, GObject)
+
 /**
  * P2pMediaFunc:
  * @transport: the transport
@@ -224,14 +227,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pTransportStats, p2p_transport_stats_free)
 typedef void (*P2pMediaFunc) (P2pTransport * transport, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data);
 
-#define P2P_TYPE_TRANSPORT (p2p_transport_get_type ())
-G_DECLARE_FINAL_TYPE (P2pTransport, p2p_transport, P2P, TRANSPORT, GObject)
-
 P2pTransport *p2p_transport_new (P2pLoop * loop, P2pIdentity * identity,
     gboolean controlling);
 
 gboolean p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
     const gchar * username, const gchar * credential, GError ** error);
+
+gboolean p2p_transport_add_local_address (P2pTransport * self,
+    const gchar * address);
 
 void p2p_transport_set_expected_fingerprint (P2pTransport * self,
     const gchar * fingerprint);

@@ -1,0 +1,28 @@
+/* p2p-core
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "p2p-transport.h"
+
+G_BEGIN_DECLS
+
+#if P2P_ENABLE_TEST_HOOKS
+/* Drops @percent of the datagrams this transport receives (DTLS, RTP, RTCP;
+ * STUN is consumed by libnice before this point), deterministically from
+ * @seed. Exists only in non-release builds, for the loss tests. */
+G_GNUC_INTERNAL
+void p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
+    guint32 seed);
+
+/* Sends @data to the peer as it is, bypassing SRTP and DTLS: the garbage
+ * tests use it to feed the peer's demultiplexer through the real path. */
+G_GNUC_INTERNAL
+gboolean p2p_transport_send_raw (P2pTransport * self, const guint8 * data,
+    gsize size);
+#endif
+
+G_END_DECLS

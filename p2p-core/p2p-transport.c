@@ -1,0 +1,2037 @@
+/* p2p-core
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:p2p-transport
+ * @title: P2pTransport
+ * @short_description: an encrypted, authenticated media path to one peer
+ *
+ * A #P2pTransport turns an exchange of session descriptions and trickled
+ * candidates into a path to one peer that carries SRTP media and reliable
+ * messages:
+ *
+ * - ICE (libnice, RFC 5245, one stream with one component: rtcp-mux and
+ *   BUNDLE) with STUN and TURN servers, ICE-TCP and consent freshness;
+ * - DTLS 1.2 on that component, the peer authenticated by the certificate
+ *   fingerprint in its session description (and, optionally, a fingerprint
+ *   the caller expects, e.g. the one registered for a camera's UID);
+ * - SRTP/SRTCP (libsrtp2) keyed by the DTLS exporter, AES-GCM preferred;
+ * - a message channel of reliable, ordered messages over DTLS.
+ *
+ * The transport has no network of its own for signalling: the caller moves
+ * the descriptions (p2p_transport_create_offer(),
+ * p2p_transport_create_answer(), p2p_transport_set_remote_description())
+ * and the candidates (#P2pTransport::local-candidate,
+ * p2p_transport_add_remote_candidate()) between the peers.
+ *
+ * All networking runs on the #P2pLoop given at construction. Public
+ * functions may be called from any thread. Signals, property notifications
+ * and the media callback are emitted on the loop thread, never with a lock
+ * of the transport held, so a handler may call back into the transport.
+ *
+ * p2p_transport_send_rtp() and p2p_transport_send_rtcp() are the hot path:
+ * they encrypt on the caller's thread into a stack buffer and hand the
+ * datagram to libnice, without allocating and without a main-loop hop.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "p2p-transport-private.h"
+#include "p2p-channel.h"
+#include "p2p-demux.h"
+#include "p2p-dtls.h"
+#include "p2p-enum-types.h"
+#include "p2p-sdp.h"
+#include "p2p-srtp.h"
+
+#include <string.h>
+#include <agent.h>
+
+G_DEFINE_QUARK (p2p - transport - error - quark, p2p_transport_error);
+
+#define DEFAULT_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
+#define COMPONENT_ID 1
+#define MAX_QUEUED_CANDIDATES 64
+/* Unacknowledged message bytes before send_message() says WOULD_BLOCK. */
+#define MAX_PENDING_MESSAGES (1024 * 1024)
+
+typedef struct
+{
+  NiceRelayType type;
+  gchar *ip;
+  guint port;
+  gchar *username;
+  gchar *credential;
+} RelayServer;
+
+struct _P2pTransport
+{
+  GObject parent;
+
+  /* Construct-only, immutable afterwards. */
+  P2pLoop *loop;
+  GMainContext *context;
+  P2pIdentity *identity;
+  gboolean controlling;
+
+  /* Everything below marked (L) is guarded by @lock; the rest is only
+   * touched on the loop thread. */
+  GMutex lock;
+  P2pDtlsRole dtls_role;        /* (L) */
+  gchar *srtp_profiles;         /* (L) */
+  gboolean force_relay;         /* (L) */
+  gboolean ice_tcp;             /* (L) */
+  gchar *expected_fingerprint;  /* (L) */
+  gchar *stun_ip;               /* (L) */
+  guint stun_port;              /* (L) */
+  GPtrArray *relays;            /* (L) RelayServer* */
+  GPtrArray *local_addresses;   /* (L) gchar* */
+  GError *error;                /* (L) */
+  P2pConnectionMode mode;       /* (L) */
+  GstSDPMessage *remote_sdp;    /* (L) */
+  gchar *local_candidate_type;  /* (L) */
+  gchar *remote_candidate_type; /* (L) */
+  gchar *local_address;         /* (L) */
+  gchar *remote_address;        /* (L) */
+  P2pSrtpProfile srtp_profile;  /* (L) */
+  gint64 rtt_ms;                /* (L) */
+  gint64 handshake_us;          /* (L) */
+
+  /* Written under @lock, read lock-free on the send path. */
+  gint state;
+  P2pSrtp *srtp;                /* set once, freed in finalize */
+
+  /* Loop thread only. */
+  NiceAgent *agent;
+  guint stream_id;
+  gboolean gathering;
+  gboolean have_local;
+  gboolean have_remote;
+  gboolean restarting;
+  gboolean remote_gathering_done;
+  gboolean dtls_client;
+  gboolean torn_down;
+  gchar *remote_ufrag;
+  GPtrArray *queued_candidates;
+  gint64 ice_connected_at;
+  P2pDtls *dtls;
+  P2pChannel *channel;
+  P2pMediaFunc media_func;
+  gpointer media_data;
+  GDestroyNotify media_notify;
+
+  /* Counters, updated with atomic adds. */
+  guint64 rtp_packets_sent;
+  guint64 rtp_bytes_sent;
+  guint64 rtp_packets_received;
+  guint64 rtp_bytes_received;
+  guint64 rtcp_packets_sent;
+  guint64 rtcp_packets_received;
+  guint64 messages_sent;
+  guint64 messages_received;
+  guint64 dropped_malformed;
+  guint64 dropped_srtp;
+  guint64 dropped_before_keys;
+
+#if P2P_ENABLE_TEST_HOOKS
+  guint loss_percent;
+  GRand *loss_rand;
+#endif
+};
+
+enum
+{
+  PROP_0,
+  PROP_LOOP,
+  PROP_IDENTITY,
+  PROP_CONTROLLING,
+  PROP_DTLS_ROLE,
+  PROP_SRTP_PROFILES,
+  PROP_FORCE_RELAY,
+  PROP_ICE_TCP,
+  PROP_EXPECTED_FINGERPRINT,
+  PROP_STATE,
+  PROP_MODE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_LOCAL_CANDIDATE,
+  SIGNAL_MESSAGE_RECEIVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (P2pTransport, p2p_transport, G_TYPE_OBJECT);
+
+G_DEFINE_BOXED_TYPE (P2pTransportStats, p2p_transport_stats,
+    p2p_transport_stats_copy, p2p_transport_stats_free);
+
+#define COUNT(field, n) __atomic_add_fetch (&self->field, (n), __ATOMIC_RELAXED)
+#define READ(field) __atomic_load_n (&self->field, __ATOMIC_RELAXED)
+
+static void
+relay_server_free (RelayServer * relay)
+{
+  g_free (relay->ip);
+  g_free (relay->username);
+  g_free (relay->credential);
+  g_free (relay);
+}
+
+/* ------------------------------------------------------------------------ */
+/* State */
+
+static gboolean
+state_is_final (gint state)
+{
+  return state == P2P_TRANSPORT_STATE_FAILED
+      || state == P2P_TRANSPORT_STATE_CLOSED;
+}
+
+static void teardown (P2pTransport * self);
+
+/* Loop thread. Moves forward only; final states stick. */
+static void
+set_state (P2pTransport * self, P2pTransportState state, GError * error)
+{
+  gboolean changed = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (!state_is_final (self->state) && self->state != (gint) state) {
+    g_atomic_int_set (&self->state, state);
+    if (error && self->error == NULL)
+      self->error = g_error_copy (error);
+    changed = TRUE;
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (!changed)
+    return;
+  if (state_is_final (state))
+    teardown (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static void
+fail (P2pTransport * self, gint code, const gchar * format, ...)
+G_GNUC_PRINTF (3, 4);
+
+     static void
+         fail (P2pTransport * self, gint code, const gchar * format, ...)
+{
+  g_autoptr (GError) error = NULL;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (P2P_TRANSPORT_ERROR, code, format, args);
+  va_end (args);
+  g_debug ("transport %p failed: %s", self, error->message);
+  set_state (self, P2P_TRANSPORT_STATE_FAILED, error);
+}
+
+static gboolean
+teardown_idle (gpointer data)
+{
+  P2pTransport *self = data;
+
+  /* Freed here rather than in the callback that failed, which may still be
+   * running inside the channel or DTLS code. */
+  g_clear_pointer (&self->channel, p2p_channel_free);
+  if (self->agent && self->stream_id) {
+    nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
+        self->context, NULL, NULL);
+    nice_agent_remove_stream (self->agent, self->stream_id);
+    self->stream_id = 0;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+teardown (P2pTransport * self)
+{
+  if (self->torn_down)
+    return;
+  self->torn_down = TRUE;
+  if (self->dtls)
+    p2p_dtls_close (self->dtls);
+  p2p_loop_invoke (self->loop, teardown_idle, g_object_ref (self),
+      g_object_unref);
+}
+
+/* ------------------------------------------------------------------------ */
+/* DTLS and message channel callbacks (loop thread) */
+
+static void
+dtls_send_cb (const guint8 * data, gsize size, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  if (self->stream_id)
+    nice_agent_send (self->agent, self->stream_id, COMPONENT_ID, size,
+        (const gchar *) data);
+}
+
+static gboolean
+channel_send_cb (const guint8 * data, gsize size, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  return self->dtls && p2p_dtls_send (self->dtls, data, size);
+}
+
+static void
+channel_message_cb (GBytes * message, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  COUNT (messages_received, 1);
+  g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, message);
+}
+
+static void
+channel_rtt_cb (gint64 rtt_us, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->rtt_ms = (rtt_us + 500) / 1000;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+channel_failed_cb (gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  fail (self, P2P_TRANSPORT_ERROR_TIMEOUT,
+      "The peer stopped acknowledging messages");
+}
+
+static const P2pChannelCallbacks channel_callbacks = {
+  channel_send_cb,
+  channel_message_cb,
+  channel_rtt_cb,
+  channel_failed_cb,
+};
+
+static void
+dtls_connected_cb (gpointer user_data)
+{
+  P2pTransport *self = user_data;
+  guint8 material[64];
+  P2pSrtpProfile profile = P2P_SRTP_PROFILE_NONE;
+  g_autoptr (GError) error = NULL;
+  P2pSrtp *srtp;
+
+  if (!p2p_dtls_export_srtp (self->dtls, &profile, material, sizeof (material))) {
+    fail (self, P2P_TRANSPORT_ERROR_SRTP,
+        "DTLS did not negotiate an SRTP profile (use_srtp extension)");
+    return;
+  }
+  srtp = p2p_srtp_new (profile, material, self->dtls_client, &error);
+  memset (material, 0, sizeof (material));
+  if (srtp == NULL) {
+    fail (self, error->code, "%s", error->message);
+    return;
+  }
+
+  self->channel = p2p_channel_new (self->context, P2P_TRANSPORT_MAX_MESSAGE,
+      MAX_PENDING_MESSAGES, &channel_callbacks, self);
+
+  g_mutex_lock (&self->lock);
+  self->srtp_profile = profile;
+  if (self->ice_connected_at)
+    self->handshake_us = g_get_monotonic_time () - self->ice_connected_at;
+  g_mutex_unlock (&self->lock);
+  g_atomic_pointer_set (&self->srtp, srtp);
+
+  set_state (self, P2P_TRANSPORT_STATE_CONNECTED, NULL);
+}
+
+static void
+dtls_data_cb (const guint8 * data, gsize size, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  if (self->channel)
+    p2p_channel_receive (self->channel, data, size);
+}
+
+static void
+dtls_failed_cb (const GError * error, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  if (error->code == P2P_TRANSPORT_ERROR_CLOSED
+      && g_atomic_int_get (&self->state) == P2P_TRANSPORT_STATE_CONNECTED)
+    set_state (self, P2P_TRANSPORT_STATE_CLOSED, (GError *) error);
+  else
+    set_state (self, P2P_TRANSPORT_STATE_FAILED, (GError *) error);
+}
+
+static const P2pDtlsCallbacks dtls_callbacks = {
+  dtls_send_cb,
+  dtls_connected_cb,
+  dtls_data_cb,
+  dtls_failed_cb,
+};
+
+/* ------------------------------------------------------------------------ */
+/* libnice callbacks (loop thread) */
+
+static void
+receive_cb (NiceAgent * agent, guint stream_id, guint component_id,
+    guint size, gchar * buf, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+  guint8 *data = (guint8 *) buf;
+  gsize len = size;
+  P2pPacketKind kind;
+  P2pSrtp *srtp;
+  gboolean rtcp;
+
+#if P2P_ENABLE_TEST_HOOKS
+  if (self->loss_percent
+      && (guint) g_rand_int_range (self->loss_rand, 0, 100) <
+      self->loss_percent)
+    return;
+#endif
+
+  kind = p2p_demux_classify (data, len);
+  switch (kind) {
+    case P2P_PACKET_DTLS:
+      if (self->dtls)
+        p2p_dtls_receive (self->dtls, data, len);
+      else
+        COUNT (dropped_before_keys, 1);
+      return;
+    case P2P_PACKET_RTP:
+    case P2P_PACKET_RTCP:
+      break;
+    case P2P_PACKET_INVALID:
+    default:
+      COUNT (dropped_malformed, 1);
+      return;
+  }
+
+  rtcp = kind == P2P_PACKET_RTCP;
+  srtp = g_atomic_pointer_get (&self->srtp);
+  if (srtp == NULL || state_is_final (g_atomic_int_get (&self->state))) {
+    COUNT (dropped_before_keys, 1);
+    return;
+  }
+  /* Decrypted in place: libnice's receive buffer is ours for the call. */
+  if (!p2p_srtp_unprotect (srtp, rtcp, data, &len)) {
+    COUNT (dropped_srtp, 1);
+    return;
+  }
+  if (rtcp) {
+    COUNT (rtcp_packets_received, 1);
+  } else {
+    COUNT (rtp_packets_received, 1);
+    COUNT (rtp_bytes_received, len);
+  }
+  if (self->media_func)
+    self->media_func (self, rtcp, data, len, self->media_data);
+}
+
+static void
+new_candidate_cb (NiceAgent * agent, NiceCandidate * candidate,
+    gpointer user_data)
+{
+  P2pTransport *self = user_data;
+  g_autofree gchar *line = NULL;
+
+  if (candidate->stream_id != self->stream_id)
+    return;
+  line = nice_agent_generate_local_candidate_sdp (agent, candidate);
+  if (line == NULL || !g_str_has_prefix (line, "a=candidate:"))
+    return;
+  g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line + 2);
+}
+
+static void
+gathering_done_cb (NiceAgent * agent, guint stream_id, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  if (stream_id != self->stream_id)
+    return;
+  g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, "");
+}
+
+static void
+component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
+    guint state, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  if (stream_id != self->stream_id)
+    return;
+
+  switch (state) {
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+      if (self->ice_connected_at == 0)
+        self->ice_connected_at = g_get_monotonic_time ();
+      if (self->dtls && self->dtls_client)
+        p2p_dtls_start (self->dtls);
+      break;
+    case NICE_COMPONENT_STATE_FAILED:
+      if (self->ice_connected_at)
+        fail (self, P2P_TRANSPORT_ERROR_ICE_FAILED,
+            "The path to the peer was lost (ICE consent expired)");
+      else
+        fail (self, P2P_TRANSPORT_ERROR_ICE_FAILED,
+            "ICE failed: no candidate pair reaches the peer");
+      break;
+    default:
+      break;
+  }
+}
+
+static const gchar *
+candidate_type_name (NiceCandidateType type)
+{
+  switch (type) {
+    case NICE_CANDIDATE_TYPE_HOST:
+      return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+      return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+      return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+      return "relay";
+    default:
+      return "unknown";
+  }
+}
+
+static gchar *
+address_string (const NiceAddress * addr)
+{
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (addr, ip);
+  if (nice_address_ip_version (addr) == 6)
+    return g_strdup_printf ("[%s]:%u", ip, nice_address_get_port (addr));
+  return g_strdup_printf ("%s:%u", ip, nice_address_get_port (addr));
+}
+
+static gboolean
+address_is_private (const NiceAddress * addr)
+{
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+  g_autoptr (GInetAddress) inet = NULL;
+
+  nice_address_to_string (addr, ip);
+  inet = g_inet_address_new_from_string (ip);
+  return inet && (g_inet_address_get_is_site_local (inet)
+      || g_inet_address_get_is_loopback (inet)
+      || g_inet_address_get_is_link_local (inet));
+}
+
+static P2pConnectionMode
+pair_mode (NiceCandidate * local, NiceCandidate * remote)
+{
+  if (local->type == NICE_CANDIDATE_TYPE_RELAYED
+      || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
+    return P2P_CONNECTION_MODE_RELAY;
+  if (local->type == NICE_CANDIDATE_TYPE_HOST
+      && remote->type == NICE_CANDIDATE_TYPE_HOST)
+    return P2P_CONNECTION_MODE_LAN;
+  /* A peer on our own network shows up as peer-reflexive when its check
+   * arrives before its trickled host candidate; that is still a LAN path. */
+  if (local->type == NICE_CANDIDATE_TYPE_HOST
+      && remote->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE
+      && address_is_private (&local->addr)
+      && address_is_private (&remote->addr))
+    return P2P_CONNECTION_MODE_LAN;
+  return P2P_CONNECTION_MODE_DIRECT;
+}
+
+static void
+selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
+    NiceCandidate * local, NiceCandidate * remote, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+  P2pConnectionMode mode;
+  gboolean changed;
+
+  if (stream_id != self->stream_id)
+    return;
+
+  mode = pair_mode (local, remote);
+  g_mutex_lock (&self->lock);
+  changed = self->mode != mode;
+  self->mode = mode;
+  g_free (self->local_candidate_type);
+  self->local_candidate_type = g_strdup (candidate_type_name (local->type));
+  g_free (self->remote_candidate_type);
+  self->remote_candidate_type = g_strdup (candidate_type_name (remote->type));
+  g_free (self->local_address);
+  self->local_address = address_string (&local->addr);
+  g_free (self->remote_address);
+  self->remote_address = address_string (&remote->addr);
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Operations run on the loop thread for the public API */
+
+typedef struct
+{
+  P2pTransport *self;
+  const GstSDPMessage *media;
+  const gchar *text;
+  gboolean is_offer;
+  gchar *result;
+  gboolean ok;
+  GError *error;
+} Op;
+
+static gboolean
+check_usable (P2pTransport * self, GError ** error)
+{
+  if (state_is_final (g_atomic_int_get (&self->state))) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_CLOSED, "The transport is closed or has failed");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+start_gathering (P2pTransport * self, GError ** error)
+{
+  guint i;
+
+  if (self->gathering)
+    return TRUE;
+
+  g_mutex_lock (&self->lock);
+  if (self->stun_ip)
+    g_object_set (self->agent, "stun-server", self->stun_ip,
+        "stun-server-port", self->stun_port, NULL);
+  g_object_set (self->agent, "force-relay", self->force_relay,
+      "ice-tcp", self->ice_tcp, NULL);
+  for (i = 0; i < self->relays->len; i++) {
+    RelayServer *r = g_ptr_array_index (self->relays, i);
+
+    nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
+        r->ip, r->port, r->username, r->credential, r->type);
+  }
+  for (i = 0; i < self->local_addresses->len; i++) {
+    NiceAddress addr;
+
+    nice_address_init (&addr);
+    if (nice_address_set_from_string (&addr,
+            g_ptr_array_index (self->local_addresses, i)))
+      nice_agent_add_local_address (self->agent, &addr);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (!nice_agent_gather_candidates (self->agent, self->stream_id)) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_ICE_FAILED,
+        "Could not gather ICE candidates (no usable network interface?)");
+    return FALSE;
+  }
+  self->gathering = TRUE;
+  return TRUE;
+}
+
+static gboolean
+create_local_description (gpointer data)
+{
+  Op *op = data;
+  P2pTransport *self = op->self;
+  P2pSdpTransport t = { 0 };
+  gchar *ufrag = NULL, *pwd = NULL;
+
+  if (!check_usable (self, &op->error))
+    return G_SOURCE_REMOVE;
+
+  if (op->is_offer) {
+    if (!self->controlling) {
+      g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_INVALID_STATE,
+          "This transport answers; it cannot make an offer");
+      return G_SOURCE_REMOVE;
+    }
+    if (self->have_local && !self->restarting) {
+      g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_INVALID_STATE,
+          "An offer was already made (restart ICE to make a new one)");
+      return G_SOURCE_REMOVE;
+    }
+  } else {
+    if (self->controlling || !self->have_remote) {
+      g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_INVALID_STATE,
+          "An answer needs the remote offer first");
+      return G_SOURCE_REMOVE;
+    }
+  }
+
+  if (!start_gathering (self, &op->error))
+    return G_SOURCE_REMOVE;
+
+  nice_agent_get_local_credentials (self->agent, self->stream_id, &ufrag, &pwd);
+  t.ufrag = ufrag;
+  t.pwd = pwd;
+  t.fingerprint = (gchar *) p2p_identity_get_fingerprint (self->identity);
+  if (op->is_offer)
+    t.setup = (gchar *) "actpass";
+  else
+    t.setup = (gchar *) (self->dtls_client ? "active" : "passive");
+
+  op->result = p2p_sdp_build (op->media, &t, &op->error);
+  g_free (ufrag);
+  g_free (pwd);
+  if (op->result == NULL)
+    return G_SOURCE_REMOVE;
+
+  self->have_local = TRUE;
+  if (op->is_offer)
+    self->restarting = FALSE;
+  op->ok = TRUE;
+
+  if (self->have_remote)
+    set_state (self, P2P_TRANSPORT_STATE_CHECKING, NULL);
+  else
+    set_state (self, P2P_TRANSPORT_STATE_GATHERING, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+add_candidate_now (P2pTransport * self, const gchar * candidate,
+    GError ** error)
+{
+  g_autofree gchar *line = g_strconcat ("a=", candidate, NULL);
+  NiceCandidate *c;
+  GSList *list;
+  gint added;
+
+  c = nice_agent_parse_remote_candidate_sdp (self->agent, self->stream_id,
+      line);
+  if (c == NULL) {
+    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_CANDIDATE,
+        "Cannot parse remote candidate \"%s\"", candidate);
+    return FALSE;
+  }
+  list = g_slist_append (NULL, c);
+  added = nice_agent_set_remote_candidates (self->agent, self->stream_id,
+      COMPONENT_ID, list);
+  g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+  if (added < 0) {
+    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_CANDIDATE,
+        "libnice refused remote candidate \"%s\"", candidate);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+set_remote_description (gpointer data)
+{
+  Op *op = data;
+  P2pTransport *self = op->self;
+  P2pSdpTransport t = { 0 };
+  GstSDPMessage *msg;
+  gboolean restart;
+  guint i;
+
+  if (!check_usable (self, &op->error))
+    return G_SOURCE_REMOVE;
+
+  msg = p2p_sdp_parse (op->text, &t, &op->error);
+  if (msg == NULL)
+    return G_SOURCE_REMOVE;
+
+  if (self->controlling) {
+    if (!self->have_local) {
+      g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_INVALID_STATE,
+          "Received an answer before making an offer");
+      goto out;
+    }
+    if (g_str_equal (t.setup, "actpass")) {
+      g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_SDP,
+          "Invalid session description: an answer must say "
+          "a=setup:active or a=setup:passive");
+      goto out;
+    }
+    if (!self->have_remote)
+      self->dtls_client = g_str_equal (t.setup, "passive");
+  } else if (!self->have_remote) {
+    P2pDtlsRole role;
+
+    g_mutex_lock (&self->lock);
+    role = self->dtls_role;
+    g_mutex_unlock (&self->lock);
+    if (g_str_equal (t.setup, "active"))
+      self->dtls_client = FALSE;
+    else if (g_str_equal (t.setup, "passive"))
+      self->dtls_client = TRUE;
+    else
+      self->dtls_client = role != P2P_DTLS_ROLE_SERVER;
+  }
+
+  restart = self->have_remote && g_strcmp0 (self->remote_ufrag, t.ufrag) != 0;
+  if (self->have_remote && !restart) {
+    /* Same ICE session: only the media part may have changed. */
+  } else {
+    if (restart && !self->controlling)
+      nice_agent_restart_stream (self->agent, self->stream_id);
+    if (!nice_agent_set_remote_credentials (self->agent, self->stream_id,
+            t.ufrag, t.pwd)) {
+      g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_SDP, "libnice refused the remote credentials");
+      goto out;
+    }
+    g_free (self->remote_ufrag);
+    self->remote_ufrag = g_strdup (t.ufrag);
+  }
+
+  if (self->dtls == NULL) {
+    g_autofree gchar *profiles = NULL;
+    g_autofree gchar *expected = NULL;
+
+    g_mutex_lock (&self->lock);
+    profiles = g_strdup (self->srtp_profiles);
+    expected = g_strdup (self->expected_fingerprint);
+    g_mutex_unlock (&self->lock);
+
+    self->dtls = p2p_dtls_new (self->identity, self->dtls_client, profiles,
+        self->context, &dtls_callbacks, self, &op->error);
+    if (self->dtls == NULL)
+      goto out;
+    p2p_dtls_add_accepted_fingerprint (self->dtls, t.fingerprint);
+    if (expected)
+      p2p_dtls_add_accepted_fingerprint (self->dtls, expected);
+  }
+
+  self->have_remote = TRUE;
+  g_mutex_lock (&self->lock);
+  if (self->remote_sdp)
+    gst_sdp_message_free (self->remote_sdp);
+  self->remote_sdp = g_steal_pointer (&msg);
+  g_mutex_unlock (&self->lock);
+
+  /* Candidates in the description, then those that raced ahead of it. */
+  for (i = 0; i < t.candidates->len; i++)
+    add_candidate_now (self, g_ptr_array_index (t.candidates, i), NULL);
+  for (i = 0; i < self->queued_candidates->len; i++)
+    add_candidate_now (self, g_ptr_array_index (self->queued_candidates, i),
+        NULL);
+  g_ptr_array_set_size (self->queued_candidates, 0);
+  if (self->remote_gathering_done)
+    nice_agent_peer_candidate_gathering_done (self->agent, self->stream_id);
+
+  op->ok = TRUE;
+  if (self->have_local)
+    set_state (self, P2P_TRANSPORT_STATE_CHECKING, NULL);
+
+out:
+  if (msg)
+    gst_sdp_message_free (msg);
+  p2p_sdp_transport_clear (&t);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+add_remote_candidate (gpointer data)
+{
+  Op *op = data;
+  P2pTransport *self = op->self;
+
+  if (!check_usable (self, &op->error))
+    return G_SOURCE_REMOVE;
+
+  if (op->text == NULL || op->text[0] == '\0') {
+    self->remote_gathering_done = TRUE;
+    if (self->have_remote)
+      nice_agent_peer_candidate_gathering_done (self->agent, self->stream_id);
+    op->ok = TRUE;
+    return G_SOURCE_REMOVE;
+  }
+
+  if (!p2p_sdp_candidate_is_valid (op->text)) {
+    g_set_error (&op->error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_CANDIDATE, "Malformed remote candidate \"%.64s\"",
+        op->text);
+    return G_SOURCE_REMOVE;
+  }
+
+  if (!self->have_remote) {
+    if (self->queued_candidates->len >= MAX_QUEUED_CANDIDATES) {
+      g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_CANDIDATE,
+          "Too many remote candidates before the remote description");
+      return G_SOURCE_REMOVE;
+    }
+    g_ptr_array_add (self->queued_candidates, g_strdup (op->text));
+    op->ok = TRUE;
+    return G_SOURCE_REMOVE;
+  }
+
+  op->ok = add_candidate_now (self, op->text, &op->error);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+restart_ice (gpointer data)
+{
+  Op *op = data;
+  P2pTransport *self = op->self;
+
+  if (!check_usable (self, &op->error))
+    return G_SOURCE_REMOVE;
+  if (!self->controlling || !self->have_local) {
+    g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_INVALID_STATE,
+        "Only the offering side restarts ICE, after its first offer");
+    return G_SOURCE_REMOVE;
+  }
+  if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
+    g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_ICE_FAILED, "libnice could not restart ICE");
+    return G_SOURCE_REMOVE;
+  }
+  self->restarting = TRUE;
+  self->remote_gathering_done = FALSE;
+  op->ok = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+send_message (gpointer data)
+{
+  Op *op = data;
+  P2pTransport *self = op->self;
+  GBytes *message = (GBytes *) op->media;
+
+  if (self->channel == NULL || g_atomic_int_get (&self->state) !=
+      P2P_TRANSPORT_STATE_CONNECTED) {
+    g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_INVALID_STATE, "The transport is not connected");
+    return G_SOURCE_REMOVE;
+  }
+  op->ok = p2p_channel_send (self->channel, message, &op->error);
+  if (op->ok)
+    COUNT (messages_sent, 1);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+close_transport (gpointer data)
+{
+  P2pTransport *self = data;
+
+  set_state (self, P2P_TRANSPORT_STATE_CLOSED, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  P2pTransport *self;
+  P2pMediaFunc func;
+  gpointer user_data;
+  GDestroyNotify notify;
+} MediaCallback;
+
+static gboolean
+set_media_callback (gpointer data)
+{
+  MediaCallback *mc = data;
+  P2pTransport *self = mc->self;
+
+  if (self->media_notify)
+    self->media_notify (self->media_data);
+  self->media_func = mc->func;
+  self->media_data = mc->user_data;
+  self->media_notify = mc->notify;
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject */
+
+static void
+p2p_transport_init (P2pTransport * self)
+{
+  g_mutex_init (&self->lock);
+  self->srtp_profiles = g_strdup (DEFAULT_SRTP_PROFILES);
+  self->ice_tcp = TRUE;
+  self->relays = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      relay_server_free);
+  self->local_addresses = g_ptr_array_new_with_free_func (g_free);
+  self->queued_candidates = g_ptr_array_new_with_free_func (g_free);
+  self->rtt_ms = -1;
+  self->handshake_us = -1;
+  self->state = P2P_TRANSPORT_STATE_NEW;
+}
+
+static void
+p2p_transport_constructed (GObject * object)
+{
+  P2pTransport *self = P2P_TRANSPORT (object);
+
+  G_OBJECT_CLASS (p2p_transport_parent_class)->constructed (object);
+
+  if (self->loop == NULL)
+    self->loop = p2p_loop_get_default ();
+  self->context = g_main_context_ref (p2p_loop_get_context (self->loop));
+  if (self->identity == NULL)
+    self->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, NULL, 0,
+        NULL);
+
+  /* Consent freshness (RFC 7675) notices a dead path within seconds;
+   * trickle lets checks start before gathering finishes. */
+  self->agent = nice_agent_new_full (self->context, NICE_COMPATIBILITY_RFC5245,
+      NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  g_object_set (self->agent, "controlling-mode", self->controlling,
+      "upnp", FALSE, NULL);
+  self->stream_id = nice_agent_add_stream (self->agent, 1);
+  nice_agent_set_stream_name (self->agent, self->stream_id, "bundle");
+
+  g_signal_connect (self->agent, "new-candidate-full",
+      G_CALLBACK (new_candidate_cb), self);
+  g_signal_connect (self->agent, "candidate-gathering-done",
+      G_CALLBACK (gathering_done_cb), self);
+  g_signal_connect (self->agent, "component-state-changed",
+      G_CALLBACK (component_state_cb), self);
+  g_signal_connect (self->agent, "new-selected-pair-full",
+      G_CALLBACK (selected_pair_cb), self);
+  nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
+      self->context, receive_cb, self);
+}
+
+static gboolean
+dispose_on_loop (gpointer data)
+{
+  P2pTransport *self = data;
+
+  if (self->agent) {
+    g_signal_handlers_disconnect_by_data (self->agent, self);
+    if (self->stream_id) {
+      nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
+          self->context, NULL, NULL);
+      nice_agent_remove_stream (self->agent, self->stream_id);
+      self->stream_id = 0;
+    }
+    nice_agent_close_async (self->agent, NULL, NULL);
+    g_clear_object (&self->agent);
+  }
+  g_clear_pointer (&self->channel, p2p_channel_free);
+  g_clear_pointer (&self->dtls, p2p_dtls_free);
+  if (self->media_notify)
+    self->media_notify (self->media_data);
+  self->media_notify = NULL;
+  self->media_func = NULL;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+p2p_transport_dispose (GObject * object)
+{
+  P2pTransport *self = P2P_TRANSPORT (object);
+
+  /* Timers and the receive callback live on the loop thread; tear them
+   * down there so none can fire on a half-destroyed object. */
+  if (self->loop && (self->agent || self->dtls || self->channel))
+    p2p_loop_invoke_sync (self->loop, dispose_on_loop, self);
+
+  G_OBJECT_CLASS (p2p_transport_parent_class)->dispose (object);
+}
+
+static void
+p2p_transport_finalize (GObject * object)
+{
+  P2pTransport *self = P2P_TRANSPORT (object);
+
+  p2p_srtp_free (self->srtp);
+  g_clear_object (&self->identity);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_object (&self->loop);
+  g_free (self->srtp_profiles);
+  g_free (self->expected_fingerprint);
+  g_free (self->stun_ip);
+  g_ptr_array_unref (self->relays);
+  g_ptr_array_unref (self->local_addresses);
+  g_ptr_array_unref (self->queued_candidates);
+  g_clear_error (&self->error);
+  if (self->remote_sdp)
+    gst_sdp_message_free (self->remote_sdp);
+  g_free (self->local_candidate_type);
+  g_free (self->remote_candidate_type);
+  g_free (self->local_address);
+  g_free (self->remote_address);
+  g_free (self->remote_ufrag);
+#if P2P_ENABLE_TEST_HOOKS
+  if (self->loss_rand)
+    g_rand_free (self->loss_rand);
+#endif
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (p2p_transport_parent_class)->finalize (object);
+}
+
+static void
+p2p_transport_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  P2pTransport *self = P2P_TRANSPORT (object);
+
+  switch (prop_id) {
+    case PROP_LOOP:
+      self->loop = g_value_dup_object (value);
+      break;
+    case PROP_IDENTITY:
+      self->identity = g_value_dup_object (value);
+      break;
+    case PROP_CONTROLLING:
+      self->controlling = g_value_get_boolean (value);
+      break;
+    case PROP_DTLS_ROLE:
+      g_mutex_lock (&self->lock);
+      self->dtls_role = g_value_get_enum (value);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_SRTP_PROFILES:
+      g_mutex_lock (&self->lock);
+      g_free (self->srtp_profiles);
+      self->srtp_profiles = g_value_dup_string (value);
+      if (self->srtp_profiles == NULL)
+        self->srtp_profiles = g_strdup (DEFAULT_SRTP_PROFILES);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_FORCE_RELAY:
+      g_mutex_lock (&self->lock);
+      self->force_relay = g_value_get_boolean (value);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_ICE_TCP:
+      g_mutex_lock (&self->lock);
+      self->ice_tcp = g_value_get_boolean (value);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_EXPECTED_FINGERPRINT:
+      p2p_transport_set_expected_fingerprint (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+p2p_transport_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  P2pTransport *self = P2P_TRANSPORT (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_LOOP:
+      g_value_set_object (value, self->loop);
+      break;
+    case PROP_IDENTITY:
+      g_value_set_object (value, self->identity);
+      break;
+    case PROP_CONTROLLING:
+      g_value_set_boolean (value, self->controlling);
+      break;
+    case PROP_DTLS_ROLE:
+      g_value_set_enum (value, self->dtls_role);
+      break;
+    case PROP_SRTP_PROFILES:
+      g_value_set_string (value, self->srtp_profiles);
+      break;
+    case PROP_FORCE_RELAY:
+      g_value_set_boolean (value, self->force_relay);
+      break;
+    case PROP_ICE_TCP:
+      g_value_set_boolean (value, self->ice_tcp);
+      break;
+    case PROP_EXPECTED_FINGERPRINT:
+      g_value_set_string (value, self->expected_fingerprint);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+p2p_transport_class_init (P2pTransportClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->constructed = p2p_transport_constructed;
+  gobject_class->dispose = p2p_transport_dispose;
+  gobject_class->finalize = p2p_transport_finalize;
+  gobject_class->set_property = p2p_transport_set_property;
+  gobject_class->get_property = p2p_transport_get_property;
+
+  /**
+   * P2pTransport:loop:
+   *
+   * The loop whose thread runs this transport's networking. Default: the
+   * process-wide p2p_loop_get_default().
+   */
+  properties[PROP_LOOP] = g_param_spec_object ("loop", "Loop",
+      "Loop running the networking", P2P_TYPE_LOOP,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:identity:
+   *
+   * Key and certificate used for DTLS. Default: a freshly generated
+   * ephemeral ECDSA P-256 identity.
+   */
+  properties[PROP_IDENTITY] = g_param_spec_object ("identity", "Identity",
+      "Key and certificate for DTLS", P2P_TYPE_IDENTITY,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:controlling:
+   *
+   * %TRUE on the side that makes the offer (ICE controlling agent, DTLS
+   * `actpass`), %FALSE on the answering side. Default: %FALSE.
+   */
+  properties[PROP_CONTROLLING] = g_param_spec_boolean ("controlling",
+      "Controlling", "Offering side (ICE controlling)", FALSE,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:dtls-role:
+   *
+   * DTLS role the answering side asks for when the offer says `actpass`.
+   * Set it before p2p_transport_set_remote_description(). Default:
+   * %P2P_DTLS_ROLE_AUTO (client).
+   */
+  properties[PROP_DTLS_ROLE] = g_param_spec_enum ("dtls-role", "DTLS role",
+      "DTLS role of an answerer", P2P_TYPE_DTLS_ROLE, P2P_DTLS_ROLE_AUTO,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:srtp-profiles:
+   *
+   * SRTP protection profiles offered in the DTLS handshake, most preferred
+   * first, in OpenSSL's colon-separated form. Default:
+   * `SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80`.
+   */
+  properties[PROP_SRTP_PROFILES] = g_param_spec_string ("srtp-profiles",
+      "SRTP profiles", "SRTP protection profiles, preferred first",
+      DEFAULT_SRTP_PROFILES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:force-relay:
+   *
+   * Only gather and use TURN relay candidates (hides both peers' addresses
+   * from each other). Set before the first description. Default: %FALSE.
+   */
+  properties[PROP_FORCE_RELAY] = g_param_spec_boolean ("force-relay",
+      "Force relay", "Use TURN relay candidates only", FALSE,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:ice-tcp:
+   *
+   * Also gather ICE-TCP candidates (RFC 6544), a fallback for networks that
+   * block UDP. Set before the first description. Default: %TRUE.
+   */
+  properties[PROP_ICE_TCP] = g_param_spec_boolean ("ice-tcp", "ICE-TCP",
+      "Gather ICE-TCP candidates", TRUE,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:expected-fingerprint:
+   *
+   * When set, the peer's DTLS certificate must also have this SHA-256
+   * fingerprint (SDP form), whatever its description says. A viewer sets
+   * the fingerprint registered for the camera's UID, so a compromised
+   * signalling server cannot substitute its own certificate. Default: %NULL.
+   */
+  properties[PROP_EXPECTED_FINGERPRINT] =
+      g_param_spec_string ("expected-fingerprint", "Expected fingerprint",
+      "Fingerprint the peer certificate must have", NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:state:
+   *
+   * Current #P2pTransportState; notified on the loop thread.
+   */
+  properties[PROP_STATE] = g_param_spec_enum ("state", "State",
+      "Transport state", P2P_TYPE_TRANSPORT_STATE, P2P_TRANSPORT_STATE_NEW,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:mode:
+   *
+   * #P2pConnectionMode of the selected candidate pair; notified on the loop
+   * thread when it changes.
+   */
+  properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
+      "Connection mode of the selected pair", P2P_TYPE_CONNECTION_MODE,
+      P2P_CONNECTION_MODE_NONE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (gobject_class, N_PROPS, properties);
+
+  /**
+   * P2pTransport::local-candidate:
+   * @transport: the transport
+   * @candidate: an SDP candidate line without the `a=` prefix
+   *     (`candidate:…`), or an empty string when gathering is complete
+   *
+   * A local candidate to send to the peer (trickle ICE).
+   */
+  signals[SIGNAL_LOCAL_CANDIDATE] = g_signal_new ("local-candidate",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * P2pTransport::message-received:
+   * @transport: the transport
+   * @message: the message
+   *
+   * A message from the peer's message channel, in order.
+   */
+  signals[SIGNAL_MESSAGE_RECEIVED] = g_signal_new ("message-received",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_BYTES);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API */
+
+/**
+ * p2p_transport_new:
+ * @loop: (nullable): loop to run on, %NULL for the default loop
+ * @identity: (nullable): DTLS identity (with private key), %NULL for an
+ *     ephemeral one
+ * @controlling: %TRUE for the side that makes the offer
+ *
+ * Returns: (transfer full): a new transport
+ */
+P2pTransport *
+p2p_transport_new (P2pLoop * loop, P2pIdentity * identity, gboolean controlling)
+{
+  g_return_val_if_fail (loop == NULL || P2P_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (identity == NULL || P2P_IS_IDENTITY (identity), NULL);
+  g_return_val_if_fail (identity == NULL
+      || p2p_identity_has_private_key (identity), NULL);
+
+  return g_object_new (P2P_TYPE_TRANSPORT, "loop", loop, "identity",
+      identity, "controlling", controlling, NULL);
+}
+
+static gboolean
+parse_host_port (const gchar * hostport, guint default_port, gchar ** ip,
+    guint * port, GError ** error)
+{
+  g_autofree gchar *host = NULL;
+  g_autoptr (GInetAddress) addr = NULL;
+  const gchar *colon;
+  guint64 p = default_port;
+
+  if (hostport[0] == '[') {
+    const gchar *end = strchr (hostport, ']');
+
+    if (end == NULL)
+      goto bad;
+    host = g_strndup (hostport + 1, end - hostport - 1);
+    colon = end[1] == ':' ? end + 1 : NULL;
+    if (end[1] != '\0' && colon == NULL)
+      goto bad;
+  } else {
+    colon = strrchr (hostport, ':');
+    host = colon ? g_strndup (hostport, colon - hostport) : g_strdup (hostport);
+  }
+  if (colon) {
+    gchar *end = NULL;
+
+    p = g_ascii_strtoull (colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0' || p == 0 || p > 65535)
+      goto bad;
+  }
+  if (host[0] == '\0')
+    goto bad;
+
+  addr = g_inet_address_new_from_string (host);
+  if (addr == NULL) {
+    g_autoptr (GResolver) resolver = g_resolver_get_default ();
+    g_autoptr (GError) err = NULL;
+    GList *list;
+
+    /* libnice wants numeric addresses; resolve once, here. */
+    list = g_resolver_lookup_by_name (resolver, host, NULL, &err);
+    if (list == NULL) {
+      g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
+          "Cannot resolve ICE server host \"%s\": %s", host, err->message);
+      return FALSE;
+    }
+    addr = g_object_ref (list->data);
+    g_resolver_free_addresses (list);
+  }
+  *ip = g_inet_address_to_string (addr);
+  *port = p;
+  return TRUE;
+
+bad:
+  g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
+      "Malformed ICE server address \"%s\"", hostport);
+  return FALSE;
+}
+
+/**
+ * p2p_transport_add_ice_server:
+ * @self: a #P2pTransport
+ * @uri: a STUN or TURN URI (RFC 7064, RFC 7065): `stun:host[:port]`,
+ *     `turn:host[:port][?transport=udp|tcp]` or `turns:host[:port]`
+ * @username: (nullable): TURN username
+ * @credential: (nullable): TURN password
+ * @error: return location for a #GError
+ *
+ * Adds a STUN or TURN server. Call before the first description is made.
+ * Host names are resolved here, synchronously. libnice uses one STUN
+ * server; later STUN URIs are ignored.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
+    const gchar * username, const gchar * credential, GError ** error)
+{
+  g_autofree gchar *hostport = NULL;
+  g_autofree gchar *ip = NULL;
+  const gchar *rest, *query;
+  NiceRelayType type;
+  gboolean stun = FALSE;
+  guint port;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  if (g_str_has_prefix (uri, "stun:")) {
+    stun = TRUE;
+    rest = uri + 5;
+    type = NICE_RELAY_TYPE_TURN_UDP;
+  } else if (g_str_has_prefix (uri, "turn:")) {
+    rest = uri + 5;
+    type = NICE_RELAY_TYPE_TURN_UDP;
+  } else if (g_str_has_prefix (uri, "turns:")) {
+    rest = uri + 6;
+    type = NICE_RELAY_TYPE_TURN_TLS;
+  } else {
+    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
+        "Unsupported ICE server URI \"%s\" (expected stun:, turn: or turns:)",
+        uri);
+    return FALSE;
+  }
+
+  query = strchr (rest, '?');
+  hostport = query ? g_strndup (rest, query - rest) : g_strdup (rest);
+  if (query) {
+    if (stun || type == NICE_RELAY_TYPE_TURN_TLS) {
+      if (!g_str_equal (query, "?transport=tcp")) {
+        g_set_error (error, P2P_TRANSPORT_ERROR,
+            P2P_TRANSPORT_ERROR_ICE_SERVER,
+            "Unsupported query in ICE server URI \"%s\"", uri);
+        return FALSE;
+      }
+    } else if (g_str_equal (query, "?transport=tcp")) {
+      type = NICE_RELAY_TYPE_TURN_TCP;
+    } else if (!g_str_equal (query, "?transport=udp")) {
+      g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
+          "Unsupported transport in ICE server URI \"%s\"", uri);
+      return FALSE;
+    }
+  }
+
+  if (!parse_host_port (hostport,
+          type == NICE_RELAY_TYPE_TURN_TLS ? 5349 : 3478, &ip, &port, error))
+    return FALSE;
+
+  if (!stun && (username == NULL || credential == NULL)) {
+    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
+        "TURN server \"%s\" needs a username and a credential", uri);
+    return FALSE;
+  }
+
+  g_mutex_lock (&self->lock);
+  if (stun) {
+    if (self->stun_ip == NULL) {
+      self->stun_ip = g_steal_pointer (&ip);
+      self->stun_port = port;
+    }
+  } else {
+    RelayServer *r = g_new0 (RelayServer, 1);
+
+    r->type = type;
+    r->ip = g_steal_pointer (&ip);
+    r->port = port;
+    r->username = g_strdup (username);
+    r->credential = g_strdup (credential);
+    g_ptr_array_add (self->relays, r);
+  }
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/**
+ * p2p_transport_add_local_address:
+ * @self: a #P2pTransport
+ * @address: a numeric IPv4 or IPv6 address of this host
+ *
+ * Restricts host candidates to the given addresses (call once per address,
+ * before the first description). By default every interface is used.
+ * Tests use it to keep all traffic on loopback.
+ *
+ * Returns: %TRUE if @address is a valid numeric address
+ */
+gboolean
+p2p_transport_add_local_address (P2pTransport * self, const gchar * address)
+{
+  g_autoptr (GInetAddress) addr = NULL;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  addr = g_inet_address_new_from_string (address);
+  if (addr == NULL)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->local_addresses, g_strdup (address));
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/**
+ * p2p_transport_set_expected_fingerprint:
+ * @self: a #P2pTransport
+ * @fingerprint: (nullable): SHA-256 fingerprint in SDP form, or %NULL
+ *
+ * See #P2pTransport:expected-fingerprint. Must be set before the remote
+ * description.
+ */
+void
+p2p_transport_set_expected_fingerprint (P2pTransport * self,
+    const gchar * fingerprint)
+{
+  g_return_if_fail (P2P_IS_TRANSPORT (self));
+
+  g_mutex_lock (&self->lock);
+  g_free (self->expected_fingerprint);
+  self->expected_fingerprint = g_strdup (fingerprint);
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * p2p_transport_set_media_callback:
+ * @self: a #P2pTransport
+ * @func: (nullable) (scope notified): called for each received packet
+ * @user_data: (closure): data for @func
+ * @notify: (nullable): frees @user_data when replaced or on dispose
+ *
+ * Sets the receiver of decrypted RTP and RTCP. See #P2pMediaFunc.
+ */
+void
+p2p_transport_set_media_callback (P2pTransport * self, P2pMediaFunc func,
+    gpointer user_data, GDestroyNotify notify)
+{
+  MediaCallback mc = { self, func, user_data, notify };
+
+  g_return_if_fail (P2P_IS_TRANSPORT (self));
+
+  /* Swapped on the loop thread so no packet sees a half-set callback. */
+  p2p_loop_invoke_sync (self->loop, set_media_callback, &mc);
+}
+
+static gchar *
+run_description_op (P2pTransport * self, const GstSDPMessage * media,
+    gboolean is_offer, GError ** error)
+{
+  Op op = { self, media, NULL, is_offer };
+
+  p2p_loop_invoke_sync (self->loop, create_local_description, &op);
+  if (op.error)
+    g_propagate_error (error, op.error);
+  return op.result;
+}
+
+/**
+ * p2p_transport_create_offer:
+ * @self: a controlling #P2pTransport
+ * @media: (nullable): media sections to offer (`m=` lines with formats and
+ *     attributes such as rtpmap, fmtp, direction, mid); the transport adds
+ *     its own ICE, DTLS and bundle attributes
+ * @error: return location for a #GError
+ *
+ * Starts candidate gathering and returns the offer. Local candidates follow
+ * through #P2pTransport::local-candidate.
+ *
+ * Returns: (transfer full) (nullable): the offer SDP text
+ */
+gchar *
+p2p_transport_create_offer (P2pTransport * self, const GstSDPMessage * media,
+    GError ** error)
+{
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), NULL);
+  return run_description_op (self, media, TRUE, error);
+}
+
+/**
+ * p2p_transport_create_answer:
+ * @self: a non-controlling #P2pTransport with the remote offer set
+ * @media: (nullable): media sections of the answer
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the answer SDP text
+ */
+gchar *
+p2p_transport_create_answer (P2pTransport * self, const GstSDPMessage * media,
+    GError ** error)
+{
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), NULL);
+  return run_description_op (self, media, FALSE, error);
+}
+
+/**
+ * p2p_transport_set_remote_description:
+ * @self: a #P2pTransport
+ * @sdp: the peer's offer or answer
+ * @error: return location for a #GError
+ *
+ * Applies the peer's description: ICE credentials, certificate fingerprint,
+ * DTLS role and any candidates it carries. A malformed description is
+ * refused with %P2P_TRANSPORT_ERROR_SDP and changes nothing.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+p2p_transport_set_remote_description (P2pTransport * self, const gchar * sdp,
+    GError ** error)
+{
+  Op op = { self, NULL, sdp };
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+
+  p2p_loop_invoke_sync (self->loop, set_remote_description, &op);
+  if (op.error)
+    g_propagate_error (error, op.error);
+  return op.ok;
+}
+
+/**
+ * p2p_transport_get_remote_description:
+ * @self: a #P2pTransport
+ *
+ * Returns: (transfer full) (nullable): a copy of the parsed remote
+ *     description (the caller reads its media sections), or %NULL
+ */
+GstSDPMessage *
+p2p_transport_get_remote_description (P2pTransport * self)
+{
+  GstSDPMessage *copy = NULL;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  if (self->remote_sdp)
+    gst_sdp_message_copy (self->remote_sdp, &copy);
+  g_mutex_unlock (&self->lock);
+  return copy;
+}
+
+/**
+ * p2p_transport_add_remote_candidate:
+ * @self: a #P2pTransport
+ * @candidate: (nullable): a `candidate:…` line from the peer, or %NULL / an
+ *     empty string when the peer finished gathering
+ * @error: return location for a #GError
+ *
+ * Adds a trickled remote candidate. Candidates arriving before the remote
+ * description are kept (up to 64) and applied with it.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+p2p_transport_add_remote_candidate (P2pTransport * self,
+    const gchar * candidate, GError ** error)
+{
+  Op op = { self, NULL, candidate };
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+
+  p2p_loop_invoke_sync (self->loop, add_remote_candidate, &op);
+  if (op.error)
+    g_propagate_error (error, op.error);
+  return op.ok;
+}
+
+/**
+ * p2p_transport_restart_ice:
+ * @self: a controlling #P2pTransport
+ * @error: return location for a #GError
+ *
+ * Starts an ICE restart (new credentials, new checks) while DTLS and SRTP
+ * stay up: afterwards call p2p_transport_create_offer() again and send the
+ * new offer; the peer answers as usual.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+p2p_transport_restart_ice (P2pTransport * self, GError ** error)
+{
+  Op op = { self };
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+
+  p2p_loop_invoke_sync (self->loop, restart_ice, &op);
+  if (op.error)
+    g_propagate_error (error, op.error);
+  return op.ok;
+}
+
+static gboolean
+send_media (P2pTransport * self, gboolean rtcp, const guint8 * data,
+    gsize size, GError ** error)
+{
+  guint8 buf[P2P_TRANSPORT_MAX_PACKET + P2P_SRTP_MAX_TRAILER];
+  P2pSrtp *srtp = g_atomic_pointer_get (&self->srtp);
+  gsize len = size;
+  gint sent;
+
+  if (srtp == NULL || g_atomic_int_get (&self->state) !=
+      P2P_TRANSPORT_STATE_CONNECTED) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_INVALID_STATE, "The transport is not connected");
+    return FALSE;
+  }
+  if (size > P2P_TRANSPORT_MAX_PACKET) {
+    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_TOO_LARGE,
+        "Packet of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d", size,
+        P2P_TRANSPORT_MAX_PACKET);
+    return FALSE;
+  }
+  if (p2p_demux_classify (data, size) !=
+      (rtcp ? P2P_PACKET_RTCP : P2P_PACKET_RTP)) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_FAILED, rtcp ? "Not an RTCP packet" :
+        "Not an RTP packet");
+    return FALSE;
+  }
+
+  /* The caller's packet may be shared (fan-out to many viewers): encrypt a
+   * copy on the stack, the only copy on this path. */
+  memcpy (buf, data, size);
+  if (!p2p_srtp_protect (srtp, rtcp, buf, &len)) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_SRTP, "SRTP protection failed");
+    return FALSE;
+  }
+  sent = nice_agent_send (self->agent, self->stream_id, COMPONENT_ID, len,
+      (const gchar *) buf);
+  if (sent < 0) {
+    /* A full socket buffer drops this packet, as UDP would; RTX repairs. */
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_WOULD_BLOCK, "The network did not take the packet");
+    return FALSE;
+  }
+  if (rtcp) {
+    COUNT (rtcp_packets_sent, 1);
+  } else {
+    COUNT (rtp_packets_sent, 1);
+    COUNT (rtp_bytes_sent, size);
+  }
+  return TRUE;
+}
+
+/**
+ * p2p_transport_send_rtp:
+ * @self: a connected #P2pTransport
+ * @data: (array length=size): an RTP packet
+ * @size: its size, at most %P2P_TRANSPORT_MAX_PACKET
+ * @error: return location for a #GError
+ *
+ * Encrypts and sends one RTP packet. Callable from any thread; does not
+ * allocate (except a #GError on failure) and does not wait for the loop.
+ *
+ * Returns: %TRUE when the packet was handed to the network
+ */
+gboolean
+p2p_transport_send_rtp (P2pTransport * self, const guint8 * data, gsize size,
+    GError ** error)
+{
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  return send_media (self, FALSE, data, size, error);
+}
+
+/**
+ * p2p_transport_send_rtcp:
+ * @self: a connected #P2pTransport
+ * @data: (array length=size): a (compound) RTCP packet
+ * @size: its size, at most %P2P_TRANSPORT_MAX_PACKET
+ * @error: return location for a #GError
+ *
+ * As p2p_transport_send_rtp(), for RTCP.
+ *
+ * Returns: %TRUE when the packet was handed to the network
+ */
+gboolean
+p2p_transport_send_rtcp (P2pTransport * self, const guint8 * data,
+    gsize size, GError ** error)
+{
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  return send_media (self, TRUE, data, size, error);
+}
+
+/**
+ * p2p_transport_send_message:
+ * @self: a connected #P2pTransport
+ * @message: the message, at most %P2P_TRANSPORT_MAX_MESSAGE bytes
+ * @error: return location for a #GError
+ *
+ * Queues a message for reliable, ordered delivery to the peer's
+ * #P2pTransport::message-received. Fails with
+ * %P2P_TRANSPORT_ERROR_WOULD_BLOCK when 1 MiB is already waiting for
+ * acknowledgement.
+ *
+ * Returns: %TRUE when queued
+ */
+gboolean
+p2p_transport_send_message (P2pTransport * self, GBytes * message,
+    GError ** error)
+{
+  Op op = { self, (const GstSDPMessage *) message };
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
+
+  p2p_loop_invoke_sync (self->loop, send_message, &op);
+  if (op.error)
+    g_propagate_error (error, op.error);
+  return op.ok;
+}
+
+/**
+ * p2p_transport_close:
+ * @self: a #P2pTransport
+ *
+ * Closes the transport: the peer is told (DTLS close_notify), ICE stops and
+ * the state becomes %P2P_TRANSPORT_STATE_CLOSED. Idempotent.
+ */
+void
+p2p_transport_close (P2pTransport * self)
+{
+  g_return_if_fail (P2P_IS_TRANSPORT (self));
+  p2p_loop_invoke_sync (self->loop, close_transport, self);
+}
+
+/**
+ * p2p_transport_get_state:
+ * @self: a #P2pTransport
+ *
+ * Returns: the current state
+ */
+P2pTransportState
+p2p_transport_get_state (P2pTransport * self)
+{
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), P2P_TRANSPORT_STATE_FAILED);
+  return g_atomic_int_get (&self->state);
+}
+
+/**
+ * p2p_transport_get_mode:
+ * @self: a #P2pTransport
+ *
+ * Returns: the connection mode of the selected pair
+ */
+P2pConnectionMode
+p2p_transport_get_mode (P2pTransport * self)
+{
+  P2pConnectionMode mode;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), P2P_CONNECTION_MODE_NONE);
+  g_mutex_lock (&self->lock);
+  mode = self->mode;
+  g_mutex_unlock (&self->lock);
+  return mode;
+}
+
+/**
+ * p2p_transport_get_error:
+ * @self: a #P2pTransport
+ *
+ * Returns: (transfer full) (nullable): why the transport failed or closed,
+ *     or %NULL
+ */
+GError *
+p2p_transport_get_error (P2pTransport * self)
+{
+  GError *error;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), NULL);
+  g_mutex_lock (&self->lock);
+  error = self->error ? g_error_copy (self->error) : NULL;
+  g_mutex_unlock (&self->lock);
+  return error;
+}
+
+/**
+ * p2p_transport_get_stats:
+ * @self: a #P2pTransport
+ *
+ * Returns: (transfer full): a snapshot of the counters; free with
+ *     p2p_transport_stats_free()
+ */
+P2pTransportStats *
+p2p_transport_get_stats (P2pTransport * self)
+{
+  P2pTransportStats *s;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), NULL);
+
+  s = g_new0 (P2pTransportStats, 1);
+  g_mutex_lock (&self->lock);
+  s->state = self->state;
+  s->mode = self->mode;
+  s->local_candidate_type = g_strdup (self->local_candidate_type);
+  s->remote_candidate_type = g_strdup (self->remote_candidate_type);
+  s->local_address = g_strdup (self->local_address);
+  s->remote_address = g_strdup (self->remote_address);
+  s->srtp_profile = self->srtp_profile;
+  s->rtt_ms = self->rtt_ms;
+  s->handshake_us = self->handshake_us;
+  g_mutex_unlock (&self->lock);
+
+  s->rtp_packets_sent = READ (rtp_packets_sent);
+  s->rtp_bytes_sent = READ (rtp_bytes_sent);
+  s->rtp_packets_received = READ (rtp_packets_received);
+  s->rtp_bytes_received = READ (rtp_bytes_received);
+  s->rtcp_packets_sent = READ (rtcp_packets_sent);
+  s->rtcp_packets_received = READ (rtcp_packets_received);
+  s->messages_sent = READ (messages_sent);
+  s->messages_received = READ (messages_received);
+  s->dropped_malformed = READ (dropped_malformed);
+  s->dropped_srtp = READ (dropped_srtp);
+  s->dropped_before_keys = READ (dropped_before_keys);
+  return s;
+}
+
+/**
+ * p2p_transport_stats_copy:
+ * @stats: a #P2pTransportStats
+ *
+ * Returns: (transfer full): a deep copy
+ */
+P2pTransportStats *
+p2p_transport_stats_copy (const P2pTransportStats * stats)
+{
+  P2pTransportStats *copy = g_memdup2 (stats, sizeof (*stats));
+
+  copy->local_candidate_type = g_strdup (stats->local_candidate_type);
+  copy->remote_candidate_type = g_strdup (stats->remote_candidate_type);
+  copy->local_address = g_strdup (stats->local_address);
+  copy->remote_address = g_strdup (stats->remote_address);
+  return copy;
+}
+
+/**
+ * p2p_transport_stats_free:
+ * @stats: (nullable): a #P2pTransportStats
+ *
+ * Frees @stats.
+ */
+void
+p2p_transport_stats_free (P2pTransportStats * stats)
+{
+  if (stats == NULL)
+    return;
+  g_free (stats->local_candidate_type);
+  g_free (stats->remote_candidate_type);
+  g_free (stats->local_address);
+  g_free (stats->remote_address);
+  g_free (stats);
+}
+
+/**
+ * p2p_transport_state_to_string:
+ * @state: a #P2pTransportState
+ *
+ * Returns: a short lower-case name (`new`, `gathering`, `checking`,
+ *     `connected`, `failed`, `closed`)
+ */
+const gchar *
+p2p_transport_state_to_string (P2pTransportState state)
+{
+  static const gchar *const names[] = { "new", "gathering", "checking",
+    "connected", "failed", "closed"
+  };
+
+  if ((guint) state < G_N_ELEMENTS (names))
+    return names[state];
+  return "unknown";
+}
+
+/**
+ * p2p_connection_mode_to_string:
+ * @mode: a #P2pConnectionMode
+ *
+ * Returns: `none`, `lan`, `direct` or `relay`
+ */
+const gchar *
+p2p_connection_mode_to_string (P2pConnectionMode mode)
+{
+  static const gchar *const names[] = { "none", "lan", "direct", "relay" };
+
+  if ((guint) mode < G_N_ELEMENTS (names))
+    return names[mode];
+  return "unknown";
+}
+
+#if P2P_ENABLE_TEST_HOOKS
+void
+p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
+    guint32 seed)
+{
+  if (self->loss_rand)
+    g_rand_free (self->loss_rand);
+  self->loss_rand = g_rand_new_with_seed (seed);
+  self->loss_percent = percent;
+}
+
+gboolean
+p2p_transport_send_raw (P2pTransport * self, const guint8 * data, gsize size)
+{
+  return nice_agent_send (self->agent, self->stream_id, COMPONENT_ID, size,
+      (const gchar *) data) >= 0;
+}
+#endif
