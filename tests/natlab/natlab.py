@@ -1,0 +1,1342 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""NAT lab: real Linux NAT routers in network namespaces.
+
+Builds an isolated "internet" namespace, NAT router namespaces whose
+nftables rules give the RFC 4787 behaviours the product must cope with, and
+LAN host namespaces behind them.  Proves each router behaves as labelled,
+runs coturn (and, once it exists, p2p-server) on the internet side, and runs
+camera/viewer command pairs across any two NATs.
+
+See docs/natlab.md for the topology, the addressing plan and the rules.
+
+Everything the lab creates is named "natlab-<pid>-..." and is removed when
+the driver exits, whatever the reason; namespaces left behind by a driver
+that was SIGKILLed are removed by the next run.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROBE = os.path.join(HERE, 'natprobe.py')
+PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') \
+    else sys.executable
+
+PREFIX = 'natlab-'
+
+# Addressing plan (docs/natlab.md).  Everything public lives in
+# 198.18.0.0/15 (RFC 2544 benchmarking), which is never routed on the real
+# internet; the internet namespace has no default route, so nothing can leave.
+TURN_ADDR = '198.18.0.10'
+SERVER_ADDR = '198.18.0.20'
+REFL_A = '198.18.1.1'
+REFL_B = '198.18.1.2'
+TURN_PORT = 3478
+SIGNAL_PORT = 8443
+REFL_PORT_1 = 3478
+REFL_PORT_2 = 3479
+# A TCP port that only the UDP-blocked network refuses (probe's control).
+REFL_TCP_OTHER = 8080
+TURN_REALM = 'natlab.invalid'
+
+NAT_KINDS = ('full-cone', 'address-restricted', 'port-restricted',
+             'symmetric', 'double-nat', 'udp-blocked', 'same-lan')
+
+EIM = 'endpoint-independent'
+ADF = 'address-dependent'
+APD = 'address-and-port-dependent'
+
+# What the probe must observe from a LAN host behind each kind of site:
+# (mapping, filtering).  None = UDP must not get out at all.
+EXPECTED_BEHAVIOUR = {
+    'full-cone': (EIM, EIM),
+    'address-restricted': (EIM, ADF),
+    'port-restricted': (EIM, APD),
+    'symmetric': (APD, APD),
+    'double-nat': (EIM, APD),
+    'same-lan': (EIM, APD),
+    'udp-blocked': (None, None),
+}
+
+MODE_RE = r'p2p-connection.*?mode=(?:\(string\))?"?(lan|direct|relay)'
+FRAME_RE = r'last-message = chain|NATLAB-FRAME'
+
+# Commands used by the matrix until the product documents its own.  They
+# are shell snippets run with the NATLAB_* environment (see product_env());
+# override any of them with the matching NATLAB_*_CMD environment variable
+# or run-pair option.
+DEFAULT_SERVER_CMD = (
+    'exec "$NATLAB_BUILDDIR/server/p2p-server" --allow-insecure'
+    ' --listen "$NATLAB_SERVER_ADDR:$NATLAB_SIGNAL_PORT"'
+    ' --registry "$NATLAB_WORKDIR/registry.db"'
+    ' --turn-secret "$NATLAB_TURN_SECRET"'
+    ' --turn-urls "turn:$NATLAB_TURN_ADDR:$NATLAB_TURN_PORT?transport=udp,'
+    'turn:$NATLAB_TURN_ADDR:$NATLAB_TURN_PORT?transport=tcp"'
+    ' --stun-urls "stun:$NATLAB_TURN_ADDR:$NATLAB_TURN_PORT"')
+DEFAULT_PROVISION_CMD = (
+    'uid=$("$NATLAB_BUILDDIR/server/p2p-uid"'
+    ' --registry "$NATLAB_WORKDIR/registry.db"'
+    ' add --key-out "$NATLAB_WORKDIR/device.pem") && '
+    'echo "NATLAB_UID=$uid" && '
+    'echo "NATLAB_KEY_FILE=$NATLAB_WORKDIR/device.pem"')
+DEFAULT_CAMERA_CMD = (
+    'exec gst-launch-1.0 -e videotestsrc is-live=true'
+    ' ! video/x-raw,width=640,height=360,framerate=30/1'
+    ' ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30'
+    ' ! p2psink uid="$NATLAB_UID" key-file="$NATLAB_KEY_FILE"'
+    ' server="$NATLAB_SERVER_URL" password="$NATLAB_PASSWORD"')
+DEFAULT_VIEWER_CMD = (
+    'exec gst-launch-1.0 -m -v p2psrc uid="$NATLAB_UID"'
+    ' password="$NATLAB_PASSWORD" server="$NATLAB_SERVER_URL"'
+    ' ! h264parse ! identity eos-after=60 silent=false ! fakesink')
+
+# The pairs of the matrix: every ordered pair of the four NAT types, then
+# the special networks.
+MATRIX_PAIRS = [(c, v) for c in NAT_KINDS[:4] for v in NAT_KINDS[:4]] + [
+    ('same-lan', 'same-lan'),
+    ('double-nat', 'port-restricted'),
+    ('port-restricted', 'double-nat'),
+    ('double-nat', 'symmetric'),
+    ('udp-blocked', 'full-cone'),
+    ('full-cone', 'udp-blocked'),
+]
+
+
+def expected_mode(cam, view):
+    """Mode ICE must end up in for a camera behind `cam` and a viewer behind
+    `view` (see docs/natlab.md for the reasoning)."""
+    if cam == view == 'same-lan':
+        return 'lan'
+    if 'udp-blocked' in (cam, view):
+        return 'relay'
+    # Endpoint-independent mapping with port-dependent filtering; a double
+    # NAT of two such routers behaves as one.
+    apdf = ('port-restricted', 'double-nat', 'same-lan')
+    for a, b in ((cam, view), (view, cam)):
+        if a == 'symmetric' and (b == 'symmetric' or b in apdf):
+            return 'relay'
+    return 'direct'
+
+
+class LabError(Exception):
+    pass
+
+
+class NotAvailable(LabError):
+    """A product piece the step needs is not built (yet)."""
+
+
+class Interrupted(BaseException):
+    """Raised from a signal handler so that `with Lab()` tears down."""
+
+
+def log(msg):
+    print('natlab: %s' % msg, flush=True)
+
+
+def run(argv, timeout=15, check=True, input=None):
+    try:
+        p = subprocess.run(argv, input=input, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise LabError('timed out after %ss: %s' % (timeout,
+                                                   shlex.join(argv)))
+    if check and p.returncode != 0:
+        raise LabError('%s failed (%d): %s' % (shlex.join(argv), p.returncode,
+                                               (p.stderr or p.stdout).strip()))
+    return p
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def turn_credentials(secret, user, ttl=3600):
+    """coturn REST-API (use-auth-secret) credentials for `user`."""
+    username = '%d:%s' % (int(time.time()) + ttl, user)
+    mac = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(mac).decode()
+
+
+class Proc:
+    """A process in a namespace whose output is logged and time-stamped, so
+    tests can wait for a line (readiness) instead of sleeping."""
+
+    def __init__(self, ns, argv, name, logdir, env=None):
+        self.name = name
+        self.lines = []
+        self.cond = threading.Condition()
+        self.logpath = os.path.join(logdir, name + '.log')
+        self.logfile = open(self.logpath, 'w')
+        self.t0 = time.monotonic()
+        self.popen = subprocess.Popen(
+            ['ip', 'netns', 'exec', ns] + argv, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for raw in self.popen.stdout:
+            line = raw.decode('utf-8', 'replace').rstrip('\n')
+            t = time.monotonic()
+            self.logfile.write('%9.3f %s\n' % (t - self.t0, line))
+            self.logfile.flush()
+            with self.cond:
+                self.lines.append((t, line))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def find(self, regex):
+        rx = re.compile(regex)
+        with self.cond:
+            for t, line in self.lines:
+                m = rx.search(line)
+                if m:
+                    return t, m
+        return None
+
+    def wait_for(self, regex, timeout, what=None):
+        """Time and match of the first output line matching regex; raises
+        if the process exits or the deadline passes first."""
+        rx = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.cond:
+            while True:
+                for t, line in self.lines[seen:]:
+                    m = rx.search(line)
+                    if m:
+                        return t, m
+                seen = len(self.lines)
+                exited = self.popen.poll() is not None and \
+                    not self.thread.is_alive()
+                left = deadline - time.monotonic()
+                if exited or left <= 0:
+                    break
+                self.cond.wait(min(left, 0.2))
+        why = 'exited with %s' % self.popen.returncode if exited \
+            else 'timed out after %.0f s' % timeout
+        raise LabError('%s: %s %s before %s; last output:\n%s' % (
+            self.name, self.name, why, what or repr(regex), self.tail()))
+
+    def tail(self, n=15):
+        with self.cond:
+            return '\n'.join('    ' + line for _, line in self.lines[-n:])
+
+    def wait(self, timeout):
+        try:
+            rc = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.thread.join(5)
+        return rc
+
+    def output(self):
+        with self.cond:
+            return '\n'.join(line for _, line in self.lines)
+
+    def stop(self, timeout=5):
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout)
+        self.thread.join(timeout)
+        self.logfile.close()
+
+
+class Site:
+    """One network behind a NAT: router (plus carrier NAT for a double NAT)
+    and LAN hosts."""
+
+    def __init__(self, name, kind, index):
+        self.name = name
+        self.kind = kind
+        self.index = index
+        self.router = None
+        self.cgn = None
+        self.hosts = []
+        self.host_addrs = []
+        self.public = '198.19.%d.2' % index
+        self.inet_if = 's%d' % index
+
+    @property
+    def edge(self):
+        """The namespace whose wan0 faces the internet."""
+        return self.cgn or self.router
+
+
+def nat_ruleset(kind, wan='wan0', lan='lan0'):
+    """nftables ruleset for a NAT router of the given RFC 4787 kind."""
+    cone = kind in ('full-cone', 'address-restricted')
+    masq = 'masquerade fully-random' if kind == 'symmetric' else 'masquerade'
+    r = ['table ip natlab {']
+    if cone:
+        # Mapping table: external UDP port -> internal address . port, kept
+        # fresh by every packet leaving through the mapping.  This is what
+        # turns Linux's per-connection NAT into endpoint-independent
+        # filtering: a new flow to a mapped port is sent to its owner.
+        r += ['  map cone {',
+              '    type inet_service : ipv4_addr . inet_service',
+              '    flags dynamic, timeout; timeout 300s; size 65535',
+              '  }']
+    if kind == 'address-restricted':
+        # Permission set: (external port, remote address) pairs the inside
+        # has sent to; any port of a permitted address may come in.
+        r += ['  set perm {',
+              '    type inet_service . ipv4_addr',
+              '    flags dynamic, timeout; timeout 300s; size 65535',
+              '  }']
+    r += ['  chain input {',
+          '    type filter hook input priority filter; policy accept;',
+          # Unsolicited packets to the router are silently dropped, as home
+          # routers do, rather than answered with port-unreachable.
+          '    iifname "%s" ct state established,related accept' % wan,
+          '    iifname "%s" drop' % wan,
+          '  }',
+          '  chain forward {',
+          '    type filter hook forward priority filter; policy accept;',
+          '    iifname "%s" ct state established,related accept' % wan,
+          '    iifname "%s" ct status dnat accept' % wan,
+          '    iifname "%s" drop' % wan]
+    if kind == 'udp-blocked':
+        # A restrictive office firewall: nothing but TCP to the TURN and
+        # signalling ports goes out; the rest is refused at once.
+        r += ['    iifname "%s" oifname "%s" tcp dport { %d, %d } accept'
+              % (lan, wan, TURN_PORT, SIGNAL_PORT),
+              '    iifname "%s" oifname "%s" reject with icmp type '
+              'admin-prohibited' % (lan, wan)]
+    r += ['  }',
+          '  chain prerouting {',
+          '    type nat hook prerouting priority dstnat; policy accept;']
+    if kind == 'full-cone':
+        r += ['    iifname "%s" dnat ip to udp dport map @cone' % wan]
+    elif kind == 'address-restricted':
+        r += ['    iifname "%s" udp dport . ip saddr @perm '
+              'dnat ip to udp dport map @cone' % wan]
+    r += ['  }',
+          '  chain postrouting {',
+          '    type nat hook postrouting priority srcnat; policy accept;',
+          '    oifname "%s" %s' % (wan, masq),
+          '  }']
+    if cone:
+        # Runs after srcnat, so udp sport is already the external port; the
+        # internal endpoint is the conntrack tuple's inside end, which is the
+        # original source for flows from inside and the reply source for
+        # flows let in by the DNAT above.
+        r += ['  chain track {',
+              '    type filter hook postrouting priority srcnat + 10; '
+              'policy accept;',
+              '    oifname "%s" ct direction original update @cone '
+              '{ udp sport : ct original ip saddr . ct original proto-src }'
+              % wan,
+              '    oifname "%s" ct direction reply update @cone '
+              '{ udp sport : ct reply ip saddr . ct reply proto-src }' % wan]
+        if kind == 'address-restricted':
+            r += ['    oifname "%s" update @perm { udp sport . ip daddr }'
+                  % wan]
+        r += ['  }']
+    r += ['}',
+          # Impairments (loss, cuts) live in their own table so that they
+          # can be replaced at run time without touching the NAT.
+          'table ip impair {',
+          '  chain forward {',
+          '    type filter hook forward priority -150; policy accept;',
+          '  }',
+          '}']
+    return '\n'.join(r) + '\n'
+
+
+class Lab:
+    def __init__(self, workdir=None, keep_logs=False):
+        self.tag = '%s%d-' % (PREFIX, os.getpid())
+        self.namespaces = []
+        self.procs = []
+        self.sites = {}
+        self.next_index = 1
+        self.keep_logs = keep_logs or workdir is not None
+        self.workdir = workdir or tempfile.mkdtemp(prefix='natlab-')
+        os.makedirs(self.workdir, exist_ok=True)
+        self.turn_secret = None
+        self.inet = None
+        self.reflectors = None
+        self.torn_down = False
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self):
+        require_root()
+        clean_stale()
+        self._install_signal_handlers()
+        import atexit
+        atexit.register(self.teardown)
+        try:
+            self._build_internet()
+        except BaseException:
+            self.teardown()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.teardown()
+        return False
+
+    def _install_signal_handlers(self):
+        def handler(signum, frame):
+            raise Interrupted('signal %d' % signum)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, handler)
+
+    def teardown(self):
+        if self.torn_down:
+            return
+        self.torn_down = True
+        # A second Ctrl-C must not leave half the lab behind.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except Exception as e:  # keep tearing down the rest
+                log('stopping %s: %s' % (p.name, e))
+        for ns in reversed(self.namespaces):
+            delete_namespace(ns)
+        self.namespaces = []
+        if not self.keep_logs:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+
+    # -- building blocks ---------------------------------------------------
+
+    def add_ns(self, role):
+        ns = self.tag + role
+        run(['ip', 'netns', 'add', ns])
+        self.namespaces.append(ns)
+        self.ip(ns, 'link set lo up')
+        # Keep reverse-path filtering out of the picture: with asymmetric
+        # lab routes it would drop packets the NAT under test should see.
+        self.sysctl(ns, 'net.ipv4.conf.all.rp_filter', 0)
+        self.sysctl(ns, 'net.ipv4.conf.default.rp_filter', 0)
+        return ns
+
+    def ip(self, ns, args):
+        run(['ip', '-n', ns] + args.split())
+
+    def sysctl(self, ns, key, value):
+        run(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w',
+             '%s=%s' % (key, value)])
+
+    def nft(self, ns, ruleset):
+        run(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], input=ruleset)
+
+    def veth(self, ns1, if1, addr1, ns2, if2, addr2):
+        run(['ip', 'link', 'add', if1, 'netns', ns1, 'type', 'veth',
+             'peer', 'name', if2, 'netns', ns2])
+        for ns, ifn, addr in ((ns1, if1, addr1), (ns2, if2, addr2)):
+            if addr:
+                self.ip(ns, 'addr add %s dev %s' % (addr, ifn))
+            self.ip(ns, 'link set %s up' % ifn)
+
+    def exec(self, ns, argv, timeout=15, check=True, input=None):
+        return run(['ip', 'netns', 'exec', ns] + argv, timeout=timeout,
+                   check=check, input=input)
+
+    def spawn(self, ns, argv, name, env=None):
+        p = Proc(ns, argv, name, self.workdir, env)
+        self.procs.append(p)
+        return p
+
+    def _build_internet(self):
+        self.inet = self.add_ns('inet')
+        self.sysctl(self.inet, 'net.ipv4.ip_forward', 1)
+        # Service addresses sit on lo: the internet namespace is their host
+        # and the router between all sites at once.
+        for a in (TURN_ADDR, SERVER_ADDR, REFL_A, REFL_B):
+            self.ip(self.inet, 'addr add %s/32 dev lo' % a)
+
+    def add_site(self, name, kind, hosts=None):
+        if kind not in NAT_KINDS:
+            raise LabError('unknown NAT kind %r (one of %s)' %
+                           (kind, ', '.join(NAT_KINDS)))
+        if name in self.sites:
+            raise LabError('site %s exists' % name)
+        i = self.next_index
+        self.next_index += 1
+        if i > 250:
+            raise LabError('too many sites')
+        if hosts is None:
+            hosts = 2 if kind == 'same-lan' else 1
+        site = Site(name, kind, i)
+        wan_inet = '198.19.%d.1/24' % i
+        router_kind = 'port-restricted' if kind in (
+            'double-nat', 'same-lan') else kind
+        if kind == 'double-nat':
+            # Carrier-grade NAT in front of a home NAT, joined by RFC 6598
+            # shared address space, as an ISP does it.
+            site.cgn = self.add_ns('c-' + name)
+            self.veth(self.inet, site.inet_if, wan_inet,
+                      site.cgn, 'wan0', site.public + '/24')
+            self.ip(site.cgn, 'route add default via 198.19.%d.1' % i)
+            self.sysctl(site.cgn, 'net.ipv4.ip_forward', 1)
+            self.nft(site.cgn, nat_ruleset('port-restricted'))
+            site.router = self.add_ns('r-' + name)
+            self.veth(site.cgn, 'lan0', '100.64.%d.1/24' % i,
+                      site.router, 'wan0', '100.64.%d.2/24' % i)
+            self.ip(site.router, 'route add default via 100.64.%d.1' % i)
+        else:
+            site.router = self.add_ns('r-' + name)
+            self.veth(self.inet, site.inet_if, wan_inet,
+                      site.router, 'wan0', site.public + '/24')
+            self.ip(site.router, 'route add default via 198.19.%d.1' % i)
+        self.sysctl(site.router, 'net.ipv4.ip_forward', 1)
+        self.ip(site.router, 'link add lan0 type bridge')
+        self.ip(site.router, 'link set lan0 type bridge forward_delay 0')
+        self.ip(site.router, 'addr add 192.168.%d.1/24 dev lan0' % i)
+        self.ip(site.router, 'link set lan0 up')
+        self.nft(site.router, nat_ruleset(router_kind))
+        for n in range(hosts):
+            h = self.add_ns('h-%s-%d' % (name, n))
+            addr = '192.168.%d.%d' % (i, 10 + n)
+            self.veth(h, 'eth0', addr + '/24', site.router, 'p%d' % n, None)
+            self.ip(site.router, 'link set p%d master lan0' % n)
+            self.ip(h, 'route add default via 192.168.%d.1' % i)
+            site.hosts.append(h)
+            site.host_addrs.append(addr)
+        self.sites[name] = site
+        return site
+
+    # -- isolation ---------------------------------------------------------
+
+    def check_isolation(self):
+        """No namespace of the lab may reach beyond the lab: the internet
+        namespace has no default route, and every interface is lo, a veth
+        whose peer is inside the lab, or a lab bridge."""
+        problems = []
+        if run(['ip', '-n', self.inet, 'route', 'show', 'default']).stdout \
+                .strip():
+            problems.append('internet namespace has a default route')
+        p = run(['ip', '-n', self.inet, 'route', 'get', '192.0.2.1'],
+                check=False)
+        if p.returncode == 0:
+            problems.append('internet namespace routes 192.0.2.1: %s' %
+                            p.stdout.strip())
+        ours = set(self.namespaces)
+        ids = {}
+        for ns in self.namespaces:
+            links = json.loads(run(['ip', '-j', '-d', '-n', ns, 'link',
+                                    'show']).stdout)
+            for link in links:
+                kind = link.get('linkinfo', {}).get('info_kind')
+                name = link['ifname']
+                if name == 'lo' or kind == 'bridge':
+                    continue
+                if kind != 'veth':
+                    problems.append('%s: unexpected %s interface %s' %
+                                    (ns, kind, name))
+                    continue
+                peer_ns = self._peer_namespace(ns, link, ids)
+                if peer_ns not in ours:
+                    problems.append('%s: %s peers with %s outside the lab' %
+                                    (ns, name, peer_ns))
+        return problems
+
+    def _peer_namespace(self, ns, link, cache):
+        """Name of the namespace holding a veth's peer, resolved through the
+        namespace ids the kernel reports as link-netnsid."""
+        if 'link_netnsid' not in link:
+            return ns
+        if ns not in cache:
+            cache[ns] = {}
+            for line in run(['ip', '-n', ns, 'netns', 'list-id']).stdout \
+                    .splitlines():
+                m = re.match(r'nsid (\d+) \(iproute2 netns name: (\S+)\)',
+                             line)
+                if m:
+                    cache[ns][int(m.group(1))] = m.group(2)
+        return cache[ns].get(link['link_netnsid'], '<unknown>')
+
+    # -- impairments -------------------------------------------------------
+
+    def impair(self, site, loss=0, cut=False):
+        """Random loss (percent, both directions) or a full cut of a site's
+        internet link, applied on its outermost router."""
+        rules = ['flush chain ip impair forward']
+        for d in ('iifname', 'oifname'):
+            if cut:
+                rules.append('add rule ip impair forward %s "wan0" drop' % d)
+            elif loss:
+                rules.append('add rule ip impair forward %s "wan0" numgen '
+                             'random mod 100 < %d drop' % (d, int(loss)))
+        self.nft(site.edge, '\n'.join(rules) + '\n')
+
+    def set_rate(self, site, kbit):
+        """Limit a site's uplink and downlink with tbf (no netem here)."""
+        burst = max(16000, kbit * 1000 // 8 // 50)
+        for ns, dev in ((site.edge, 'wan0'), (self.inet, site.inet_if)):
+            if kbit:
+                run(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'replace',
+                     'dev', dev, 'root', 'tbf', 'rate', '%dkbit' % kbit,
+                     'burst', str(burst), 'latency', '200ms'])
+            else:
+                run(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev',
+                     dev, 'root'], check=False)
+
+    # -- probe -------------------------------------------------------------
+
+    def start_reflectors(self):
+        if self.reflectors:
+            return
+        p = self.spawn(self.inet, [
+            PYTHON, PROBE, 'reflector',
+            '--sock', 'a1=%s:%d' % (REFL_A, REFL_PORT_1),
+            '--sock', 'a2=%s:%d' % (REFL_A, REFL_PORT_2),
+            '--sock', 'b1=%s:%d' % (REFL_B, REFL_PORT_1),
+            '--tcp', '%s:%d' % (REFL_A, TURN_PORT),
+            '--tcp', '%s:%d' % (REFL_A, REFL_TCP_OTHER)], 'reflector')
+        p.wait_for('^READY$', 10, 'reflector ready')
+        self.reflectors = p
+
+    def probe(self, ns, a1=(REFL_A, REFL_PORT_1), a2=(REFL_A, REFL_PORT_2),
+              b1=(REFL_B, REFL_PORT_1), tcp=None):
+        if tcp is None:
+            tcp = ['%s:%d' % (REFL_A, TURN_PORT),
+                   '%s:%d' % (REFL_A, REFL_TCP_OTHER)]
+        argv = [PYTHON, PROBE, 'client', '--a1', '%s:%d' % a1,
+                '--a2', '%s:%d' % a2, '--b1', '%s:%d' % b1]
+        for t in tcp:
+            argv += ['--tcp', t]
+        p = self.exec(ns, argv, timeout=30)
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    def verify_site(self, site):
+        """Probe a site from its first host and compare with its label.
+        Returns (observed row, list of problems)."""
+        self.start_reflectors()
+        r = self.probe(site.hosts[0])
+        want_map, want_filt = EXPECTED_BEHAVIOUR[site.kind]
+        problems = []
+        ext = None
+        if r['mapped'].get('a1'):
+            ext = '%s:%d' % tuple(r['mapped']['a1'])
+        tcp = r['tcp']
+        tcp_turn = tcp['%s:%d' % (REFL_A, TURN_PORT)]
+        tcp_other = tcp['%s:%d' % (REFL_A, REFL_TCP_OTHER)]
+        if site.kind == 'udp-blocked':
+            if r['udp'] != 'blocked':
+                problems.append('UDP got out (%s)' % r['udp'])
+            if not tcp_turn:
+                problems.append('TCP to port %d blocked' % TURN_PORT)
+            if tcp_other:
+                problems.append('TCP to port %d allowed' % REFL_TCP_OTHER)
+        else:
+            if r['udp'] != 'ok':
+                problems.append('UDP did not get through (%s)' % r['udp'])
+            if r['mapping'] != want_map:
+                problems.append('mapping %s, labelled %s' %
+                                (r['mapping'], want_map))
+            if r['filtering'] != want_filt:
+                problems.append('filtering %s, labelled %s' %
+                                (r['filtering'], want_filt))
+            if r['mapped'].get('a1') and r['mapped']['a1'][0] != site.public:
+                problems.append('external address %s, expected %s' %
+                                (r['mapped']['a1'][0], site.public))
+            if not (tcp_turn and tcp_other):
+                problems.append('TCP blocked')
+        if site.kind == 'same-lan':
+            # The two hosts must reach each other directly, untranslated.
+            peer = site.host_addrs[1]
+            lanrefl = self.spawn(site.hosts[1], [
+                PYTHON, PROBE, 'reflector',
+                '--sock', 'a1=%s:%d' % (peer, REFL_PORT_1),
+                '--sock', 'a2=%s:%d' % (peer, REFL_PORT_2),
+                '--sock', 'b1=%s:%d' % (peer, REFL_PORT_2 + 1),
+                '--tcp', '%s:%d' % (peer, TURN_PORT)],
+                'lan-reflector-' + site.name)
+            lanrefl.wait_for('^READY$', 10, 'LAN reflector ready')
+            lr = self.probe(site.hosts[0], a1=(peer, REFL_PORT_1),
+                            a2=(peer, REFL_PORT_2),
+                            b1=(peer, REFL_PORT_2 + 1),
+                            tcp=['%s:%d' % (peer, TURN_PORT)])
+            lanrefl.stop()
+            r['lan'] = lr
+            if lr['udp'] != 'ok' or lr['translated'] or \
+                    lr['filtering'] != EIM:
+                problems.append('LAN hosts do not reach each other directly:'
+                                ' %s' % json.dumps(lr))
+        row = {
+            'site': site.kind,
+            'local': '%s:%d' % tuple(r['local']),
+            'external': ext or '-',
+            'mapping': r['mapping'] or '-',
+            'filtering': r['filtering'] or '-',
+            'seen': r.get('filtering_seen'),
+            'udp': r['udp'],
+            'tcp %d/%d' % (TURN_PORT, REFL_TCP_OTHER):
+                '%s/%s' % ('open' if tcp_turn else 'refused',
+                           'open' if tcp_other else 'refused'),
+            'verdict': 'PASS' if not problems else 'FAIL',
+        }
+        return row, problems, r
+
+    # -- coturn ------------------------------------------------------------
+
+    def start_coturn(self):
+        turnserver = shutil.which('turnserver')
+        if not turnserver:
+            raise LabError('turnserver not found: install the Debian package '
+                           'coturn (listed in .ci/deps)')
+        self.turn_secret = secrets.token_hex(24)
+        conf = os.path.join(self.workdir, 'turnserver.conf')
+        with open(conf, 'w') as f:
+            f.write('\n'.join([
+                '# generated by natlab.py for one lab run',
+                'listening-ip=%s' % TURN_ADDR,
+                'relay-ip=%s' % TURN_ADDR,
+                'listening-port=%d' % TURN_PORT,
+                'min-port=49152',
+                'max-port=65535',
+                'realm=%s' % TURN_REALM,
+                'use-auth-secret',
+                'static-auth-secret=%s' % self.turn_secret,
+                'fingerprint',
+                'no-tls',
+                'no-dtls',
+                'no-cli',
+                'no-multicast-peers',
+                'userdb=%s' % os.path.join(self.workdir, 'turndb'),
+                'pidfile=%s' % os.path.join(self.workdir, 'turnserver.pid'),
+                'log-file=stdout',
+                'simple-log',
+                'verbose',
+                '']))
+        p = self.spawn(self.inet, [turnserver, '-c', conf], 'coturn')
+        self.wait_listening(self.inet, TURN_ADDR, TURN_PORT, ('udp', 'tcp'),
+                            10, p)
+        return p
+
+    def wait_listening(self, ns, addr, port, protos, timeout, proc=None):
+        """Poll the namespace's socket table until addr:port listens on
+        every protocol given, or fail at the deadline."""
+        deadline = time.monotonic() + timeout
+        want = '%s:%d' % (addr, port)
+        while True:
+            found = set()
+            for proto in protos:
+                flag = '-lnt' if proto == 'tcp' else '-lnu'
+                out = self.exec(ns, ['ss', '-H', flag], timeout=5).stdout
+                if any(want in line.split()[3:4] for line in
+                       out.splitlines() if len(line.split()) > 3):
+                    found.add(proto)
+            if found == set(protos):
+                return
+            if proc is not None and proc.popen.poll() is not None:
+                raise LabError('%s exited (%s) before listening on %s:\n%s' %
+                               (proc.name, proc.popen.returncode, want,
+                                proc.tail()))
+            if time.monotonic() > deadline:
+                raise LabError('nothing listening on %s %s after %d s%s' % (
+                    want, '/'.join(protos), timeout,
+                    (':\n' + proc.tail()) if proc else ''))
+            time.sleep(0.05)  # poll interval, not a synchronisation delay
+
+    def turn_allocate(self, ns, tcp=False, user='natlab-probe'):
+        """Allocate relays on coturn from ns with REST credentials and pass
+        data between two of them (turnutils_uclient -y)."""
+        username, password = turn_credentials(self.turn_secret, user)
+        argv = ['turnutils_uclient', '-y', '-n', '20', '-l', '200', '-z', '5',
+                '-u', username, '-w', password, '-p', str(TURN_PORT)]
+        if tcp:
+            argv.append('-t')
+        argv.append(TURN_ADDR)
+        p = self.exec(ns, argv, timeout=60, check=False)
+        return p, username
+
+
+# -- namespace housekeeping --------------------------------------------------
+
+
+def lab_namespaces():
+    p = run(['ip', 'netns', 'list'], check=False)
+    names = []
+    for line in p.stdout.splitlines():
+        name = line.split()[0] if line.split() else ''
+        if name.startswith(PREFIX):
+            names.append(name)
+    return names
+
+
+def delete_namespace(ns):
+    """Kill whatever still runs in ns, then delete it."""
+    p = run(['ip', 'netns', 'pids', ns], check=False, timeout=5)
+    pids = [int(x) for x in p.stdout.split() if x.isdigit()]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 3
+        while pids and time.monotonic() < deadline:
+            pids = [pid for pid in pids if pid_alive(pid)]
+            if pids:
+                time.sleep(0.05)  # poll for exit with a deadline
+        if not pids:
+            break
+    run(['ip', 'netns', 'del', ns], check=False, timeout=10)
+
+
+def clean_stale():
+    """Remove namespaces left by lab runs whose driver is gone (SIGKILL,
+    power cut); never touch a live run's."""
+    for ns in lab_namespaces():
+        m = re.match(re.escape(PREFIX) + r'(\d+)-', ns)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid():
+            continue
+        alive = False
+        if pid_alive(pid):
+            try:
+                with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                    alive = b'natlab' in f.read()
+            except OSError:
+                alive = False
+        if not alive:
+            log('removing stale namespace %s' % ns)
+            delete_namespace(ns)
+
+
+def require_root():
+    """The lab needs CAP_SYS_ADMIN and CAP_NET_ADMIN; say so loudly instead
+    of skipping, so a CI job without them fails visibly."""
+    os.environ['PATH'] = os.environ.get('PATH', '') + ':/usr/sbin:/sbin'
+    missing = [t for t in ('ip', 'nft', 'tc', 'ss') if not shutil.which(t)]
+    if missing:
+        raise LabError('FAIL: missing tools %s (Debian: iproute2 nftables)' %
+                       ', '.join(missing))
+    if os.geteuid() != 0:
+        raise LabError('FAIL: root is needed to build the NAT lab (network '
+                       'namespaces, veth, nftables); run "meson test --suite '
+                       'natlab" as root. This test never skips.')
+    probe_ns = '%s%d-rootcheck' % (PREFIX, os.getpid())
+    p = run(['ip', 'netns', 'add', probe_ns], check=False)
+    if p.returncode != 0:
+        raise LabError('FAIL: root is needed: cannot create a network '
+                       'namespace (%s)' % p.stderr.strip())
+    run(['ip', 'netns', 'del', probe_ns], check=False)
+
+
+# -- tests ---------------------------------------------------------------------
+
+
+def format_table(rows, columns):
+    widths = [max(len(c), *(len(str(r.get(c, ''))) for r in rows))
+              for c in columns]
+    out = ['| ' + ' | '.join(c.ljust(w) for c, w in zip(columns, widths))
+           + ' |',
+           '|' + '|'.join('-' * (w + 2) for w in widths) + '|']
+    for r in rows:
+        out.append('| ' + ' | '.join(str(r.get(c, '')).ljust(w)
+                                     for c, w in zip(columns, widths)) + ' |')
+    return '\n'.join(out)
+
+
+PROBE_COLUMNS = ['site', 'local', 'external', 'mapping', 'filtering', 'udp',
+                 'tcp %d/%d' % (TURN_PORT, REFL_TCP_OTHER), 'verdict']
+
+
+def test_probe(kinds, args):
+    rows = []
+    failed = False
+    with Lab(args.workdir) as lab:
+        sites = [lab.add_site(k.replace('-', '')[:10], k) for k in kinds]
+        problems = lab.check_isolation()
+        if problems:
+            raise LabError('lab not isolated: ' + '; '.join(problems))
+        for site in sites:
+            row, problems, raw = lab.verify_site(site)
+            rows.append(row)
+            log('%s: %s' % (site.kind, json.dumps(raw, sort_keys=True)))
+            for p in problems:
+                log('FAIL %s: %s' % (site.kind, p))
+                failed = True
+    print(format_table(rows, PROBE_COLUMNS), flush=True)
+    return 1 if failed else 0
+
+
+def test_isolation(args):
+    with Lab(args.workdir) as lab:
+        site = lab.add_site('iso', 'port-restricted')
+        problems = lab.check_isolation()
+        # Behaviour, not only configuration: an address outside the lab is
+        # unreachable from a LAN host (ICMP net-unreachable from the
+        # internet namespace) and from the internet namespace itself.
+        for ns in (site.hosts[0], lab.inet):
+            p = lab.exec(ns, [PYTHON, '-c', (
+                'import socket,sys\n'
+                's=socket.socket(socket.AF_INET,socket.SOCK_STREAM)\n'
+                's.settimeout(3)\n'
+                'try:\n'
+                '    s.connect(("192.0.2.1",80)); print("CONNECTED")\n'
+                'except OSError as e: print("unreachable", e)\n')],
+                timeout=10)
+            log('%s -> 192.0.2.1:80: %s' % (ns, p.stdout.strip()))
+            if 'CONNECTED' in p.stdout:
+                problems.append('%s reached 192.0.2.1' % ns)
+    for p in problems:
+        log('FAIL: ' + p)
+    if not problems:
+        log('PASS: no namespace of the lab has a way out of it')
+    return 1 if problems else 0
+
+
+def test_coturn(args, tcp):
+    """coturn in the internet namespace relays for a host behind a
+    symmetric NAT (UDP) or the UDP-blocked network (TCP) with REST
+    credentials, and refuses a wrong password."""
+    kind = 'udp-blocked' if tcp else 'symmetric'
+    problems = []
+    with Lab(args.workdir) as lab:
+        site = lab.add_site('turn', kind)
+        coturn = lab.start_coturn()
+        p, username = lab.turn_allocate(site.hosts[0], tcp=tcp)
+        out = p.stdout + p.stderr
+        sys.stdout.write(out)
+        m = re.search(r'Total lost packets (\d+)', out)
+        sent = re.search(r'tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$',
+                         out, re.M)
+        if p.returncode != 0:
+            problems.append('turnutils_uclient exited %d' % p.returncode)
+        if not m or not sent or int(sent.group(2)) == 0:
+            problems.append('no data went through the relay')
+        elif int(m.group(1)) != 0:
+            problems.append('%s packets lost through the relay' % m.group(1))
+        try:
+            _, alloc = coturn.wait_for(
+                r'user <%s>: incoming packet ALLOCATE processed, success' %
+                re.escape(username), 5, 'ALLOCATE success')
+            log('coturn: ' + alloc.string)
+        except LabError as e:
+            problems.append(str(e))
+        # The secret must matter: a password made with another secret
+        # gets no allocation.
+        bad_user, bad_pw = turn_credentials('not-the-secret', 'intruder')
+        q = lab.exec(site.hosts[0], [
+            'turnutils_uclient', '-y', '-n', '1', '-u', bad_user, '-w',
+            bad_pw, '-p', str(TURN_PORT)] + (['-t'] if tcp else []) +
+            [TURN_ADDR], timeout=60, check=False)
+        try:
+            coturn.wait_for(r'user <%s>: .*error 401' % re.escape(bad_user),
+                            5, '401 for a wrong password')
+        except LabError as e:
+            problems.append(str(e))
+        if 'Total lost packets' in q.stdout + q.stderr:
+            problems.append('a wrong password got a relay')
+    for pr in problems:
+        log('FAIL: ' + pr)
+    if not problems:
+        log('PASS: relay allocated over %s from behind %s with REST '
+            'credentials (user %s); wrong password refused' %
+            ('TCP' if tcp else 'UDP', kind, username))
+    return 1 if problems else 0
+
+
+def test_loss(args):
+    """numgen-based loss drops about the requested share of packets."""
+    pct, count = 20, 2000
+    with Lab(args.workdir) as lab:
+        site = lab.add_site('loss', 'port-restricted')
+        lab.start_reflectors()
+        lab.impair(site, loss=pct)
+        # Bounded blast: `count` MAP requests, then count the replies (each
+        # must survive two passes, so the expected delivery is (1-p)^2).
+        code = (
+            'import socket,select,time\n'
+            's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n'
+            'dst=("%s",%d)\n'
+            'got=0\n'
+            'for i in range(%d):\n'
+            '    s.sendto(b"MAP n%%d" %% i, dst)\n'
+            '    while select.select([s],[],[],0)[0]:\n'
+            '        s.recv(2048); got+=1\n'
+            'end=time.monotonic()+2\n'
+            'while time.monotonic()<end:\n'
+            '    if select.select([s],[],[],end-time.monotonic())[0]:\n'
+            '        s.recv(2048); got+=1\n'
+            'print(got)\n') % (REFL_A, REFL_PORT_1, count)
+        got = int(lab.exec(site.hosts[0], [PYTHON, '-c', code],
+                           timeout=30).stdout.split()[-1])
+        lab.impair(site, cut=True)
+        cut = lab.probe(site.hosts[0])
+        lab.impair(site)
+        restored = lab.probe(site.hosts[0])
+    expect = count * (1 - pct / 100) ** 2
+    # Binomial spread is about 18 packets here; +-120 never flakes but
+    # still catches a rule that drops nothing or everything.
+    problems = []
+    log('loss %d%% each way: %d of %d round trips (expected ~%.0f)' %
+        (pct, got, count, expect))
+    if abs(got - expect) > 120:
+        problems.append('loss injection off: %d of %d came back' %
+                        (got, count))
+    if cut['udp'] != 'blocked':
+        problems.append('cut did not stop UDP: %s' % cut['udp'])
+    if restored['udp'] != 'ok':
+        problems.append('path not restored after cut: %s' % restored['udp'])
+    for p in problems:
+        log('FAIL: ' + p)
+    return 1 if problems else 0
+
+
+def test_rate(args):
+    """tbf on a site's link caps throughput (bounded transfer, wide
+    bounds: it proves the shaper is there, not its precision)."""
+    kbit, size = 2000, 500000
+    with Lab(args.workdir) as lab:
+        site = lab.add_site('rate', 'full-cone')
+        lab.set_rate(site, kbit)
+        sink = lab.spawn(lab.inet, [PYTHON, '-c', (
+            'import socket\n'
+            's=socket.socket(); s.bind(("%s",9000)); s.listen(1)\n'
+            'print("READY",flush=True)\n'
+            'c,_=s.accept(); n=0\n'
+            'while n < %d:\n'
+            '    b=c.recv(65536)\n'
+            '    if not b: break\n'
+            '    n+=len(b)\n'
+            'c.sendall(b"done"); print("GOT",n,flush=True)\n')
+            % (REFL_A, size)], 'rate-sink')
+        sink.wait_for('^READY', 10)
+        out = lab.exec(site.hosts[0], [PYTHON, '-c', (
+            'import socket,time\n'
+            's=socket.create_connection(("%s",9000),timeout=30)\n'
+            't=time.monotonic(); s.sendall(b"x"*%d); s.recv(4)\n'
+            'print(time.monotonic()-t)\n') % (REFL_A, size)], timeout=60)
+        secs = float(out.stdout.split()[-1])
+    ideal = size * 8 / (kbit * 1000)
+    log('%d bytes through %d kbit/s tbf in %.2f s (ideal %.2f s)' %
+        (size, kbit, secs, ideal))
+    if not (ideal * 0.7 <= secs <= ideal * 3):
+        log('FAIL: rate limit not effective')
+        return 1
+    return 0
+
+
+# -- product pairs ---------------------------------------------------------
+
+
+def product_missing(builddir, need_plugin):
+    """The product pieces the default matrix commands need, with what is
+    missing; an empty list means ready."""
+    missing = []
+    for rel in ('server/p2p-server', 'server/p2p-uid'):
+        path = os.path.join(builddir, rel)
+        if not os.access(path, os.X_OK):
+            missing.append('%s NOT YET AVAILABLE (%s missing)' %
+                           (os.path.basename(rel), path))
+    if need_plugin:
+        env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(builddir, 'gst'))
+        for el in ('p2psink', 'p2psrc'):
+            try:
+                p = subprocess.run(['gst-inspect-1.0', el], env=env,
+                                   capture_output=True, timeout=60)
+                ok = p.returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+            if not ok:
+                missing.append('%s NOT YET AVAILABLE (not found under %s)' %
+                               (el, env['GST_PLUGIN_PATH']))
+    return missing
+
+
+def product_env(lab, builddir, password):
+    env = dict(os.environ)
+    env.update({
+        'NATLAB_BUILDDIR': os.path.abspath(builddir),
+        'NATLAB_WORKDIR': lab.workdir,
+        'NATLAB_SERVER_ADDR': SERVER_ADDR,
+        'NATLAB_SIGNAL_PORT': str(SIGNAL_PORT),
+        'NATLAB_SERVER_URL': 'ws://%s:%d' % (SERVER_ADDR, SIGNAL_PORT),
+        'NATLAB_TURN_ADDR': TURN_ADDR,
+        'NATLAB_TURN_PORT': str(TURN_PORT),
+        'NATLAB_TURN_SECRET': lab.turn_secret or '',
+        'NATLAB_TURN_REALM': TURN_REALM,
+        'NATLAB_PASSWORD': password,
+        'GST_PLUGIN_PATH': os.path.join(os.path.abspath(builddir), 'gst'),
+        'LD_LIBRARY_PATH': os.path.join(os.path.abspath(builddir),
+                                        'p2p-core'),
+    })
+    return env
+
+
+def start_server(lab, env, cmd, timeout=15):
+    """Pluggable server step: p2p-server in the internet namespace, ready
+    when its signalling port listens."""
+    binary = os.path.join(env['NATLAB_BUILDDIR'], 'server', 'p2p-server')
+    if cmd == DEFAULT_SERVER_CMD and not os.access(binary, os.X_OK):
+        raise NotAvailable('p2p-server NOT YET AVAILABLE: %s does not exist'
+                           % binary)
+    p = lab.spawn(lab.inet, ['sh', '-c', cmd], 'p2p-server', env)
+    lab.wait_listening(lab.inet, SERVER_ADDR, SIGNAL_PORT, ('tcp',), timeout,
+                       p)
+    return p
+
+
+def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts):
+    """One camera/viewer pair across two NATs.  Returns a table row; the
+    row's 'result' is PASS only if the viewer saw a frame, exited cleanly
+    and (unless opts.any_mode) the mode is the expected one."""
+    row = {'pair': '%s -> %s' % (cam, view), 'camera': cam, 'viewer': view,
+           'expected': expected_mode(cam, view), 'mode': '-',
+           'first frame (ms)': '-', 'result': 'FAIL'}
+    with Lab(opts.workdir) as lab:
+        try:
+            if cam == view == 'same-lan':
+                site = lab.add_site('lan', 'same-lan', hosts=2)
+                cam_ns, view_ns = site.hosts
+            else:
+                if 'same-lan' in (cam, view):
+                    raise LabError('same-lan pairs only with itself')
+                cam_ns = lab.add_site('cam', cam).hosts[0]
+                view_ns = lab.add_site('view', view).hosts[0]
+            lab.start_coturn()
+            env = product_env(lab, builddir, opts.password)
+            start_server(lab, env, opts.server_cmd)
+            if opts.provision_cmd:
+                p = lab.exec(lab.inet, ['sh', '-c', opts.provision_cmd],
+                             timeout=60, check=False)
+                if p.returncode != 0:
+                    raise LabError('provisioning failed (%d): %s' % (
+                        p.returncode, (p.stderr or p.stdout).strip()))
+                for line in p.stdout.splitlines():
+                    m = re.match(r'(NATLAB_[A-Z0-9_]+)=(.*)$', line.strip())
+                    if m:
+                        env[m.group(1)] = m.group(2)
+            camera = lab.spawn(cam_ns, ['sh', '-c', camera_cmd], 'camera',
+                               env)
+            if opts.camera_ready:
+                camera.wait_for(opts.camera_ready, opts.timeout,
+                                'camera ready')
+            viewer = lab.spawn(view_ns, ['sh', '-c', viewer_cmd], 'viewer',
+                               env)
+            t, _ = viewer.wait_for(opts.frame_regex, opts.timeout,
+                                   'first frame')
+            row['first frame (ms)'] = '%.0f' % ((t - viewer.t0) * 1000)
+            rc = viewer.wait(opts.timeout)
+            found = viewer.find(opts.mode_regex) or \
+                camera.find(opts.mode_regex)
+            if found:
+                row['mode'] = found[1].group(1)
+            if rc is None:
+                raise LabError('viewer did not finish within %ss' %
+                               opts.timeout)
+            if rc != 0:
+                raise LabError('viewer exited %d:\n%s' % (rc, viewer.tail()))
+            if row['mode'] == '-':
+                raise LabError('viewer reported no connection mode')
+            if row['mode'] != row['expected'] and not opts.any_mode:
+                raise LabError('mode %s, expected %s' % (row['mode'],
+                                                         row['expected']))
+            row['result'] = 'PASS'
+        except NotAvailable as e:
+            row['result'] = 'NOT YET AVAILABLE'
+            row['why'] = str(e)
+        except LabError as e:
+            row['why'] = str(e)
+        if row['result'] != 'PASS':
+            lab.keep_logs = True
+            row['logs'] = lab.workdir
+    return row
+
+
+PAIR_COLUMNS = ['pair', 'expected', 'mode', 'first frame (ms)', 'result']
+
+
+def cmd_run_pair(args):
+    if args.commands and args.commands[0] == '--':
+        args.commands = args.commands[1:]
+    if len(args.commands) not in (0, 2):
+        raise LabError('run-pair takes "-- CAMERA_CMD VIEWER_CMD" (two shell '
+                       'commands) or none for the default pipelines')
+    camera_cmd, viewer_cmd = args.commands or (
+        os.environ.get('NATLAB_CAMERA_CMD', DEFAULT_CAMERA_CMD),
+        os.environ.get('NATLAB_VIEWER_CMD', DEFAULT_VIEWER_CMD))
+    row = run_pair(args.camera_nat, args.viewer_nat, camera_cmd, viewer_cmd,
+                   args.builddir, args)
+    report_pairs([row], args.table)
+    return 0 if row['result'] == 'PASS' else 1
+
+
+def report_pairs(rows, table_path):
+    table = format_table(rows, PAIR_COLUMNS)
+    print(table, flush=True)
+    for r in rows:
+        if r.get('why'):
+            log('%s: %s' % (r['pair'], r['why']))
+        if r.get('logs'):
+            log('%s: logs kept in %s' % (r['pair'], r['logs']))
+    if table_path:
+        with open(table_path, 'w') as f:
+            f.write(table + '\n')
+
+
+def cmd_matrix(args):
+    custom = any(os.environ.get(v) for v in ('NATLAB_CAMERA_CMD',
+                                             'NATLAB_VIEWER_CMD'))
+    missing = product_missing(args.builddir, need_plugin=not custom)
+    if missing:
+        # Fail, never skip: the matrix is the product's acceptance test.
+        rows = [{'pair': '%s -> %s' % p, 'expected': expected_mode(*p),
+                 'mode': '-', 'first frame (ms)': '-',
+                 'result': 'NOT YET AVAILABLE'} for p in MATRIX_PAIRS]
+        print(format_table(rows, PAIR_COLUMNS), flush=True)
+        for m in missing:
+            log('FAIL: ' + m)
+        log('FAIL: the pipeline matrix cannot run until these exist')
+        return 1
+    camera_cmd = os.environ.get('NATLAB_CAMERA_CMD', DEFAULT_CAMERA_CMD)
+    viewer_cmd = os.environ.get('NATLAB_VIEWER_CMD', DEFAULT_VIEWER_CMD)
+    rows = []
+    deadline = time.monotonic() + args.budget
+    for cam, view in MATRIX_PAIRS:
+        if time.monotonic() > deadline:
+            rows.append({'pair': '%s -> %s' % (cam, view),
+                         'expected': expected_mode(cam, view), 'mode': '-',
+                         'first frame (ms)': '-', 'result': 'FAIL',
+                         'why': 'matrix time budget used up'})
+            continue
+        log('pair %s -> %s' % (cam, view))
+        rows.append(run_pair(cam, view, camera_cmd, viewer_cmd,
+                             args.builddir, args))
+    report_pairs(rows, args.table)
+    return 0 if all(r['result'] == 'PASS' for r in rows) else 1
+
+
+# -- interactive -------------------------------------------------------------
+
+
+def cmd_shell(args):
+    """Build sites and wait, printing how to enter them (manual debugging);
+    Ctrl-C tears everything down."""
+    with Lab(args.workdir) as lab:
+        for spec in args.sites:
+            lab.add_site(spec.replace('-', '')[:10], spec)
+        if args.coturn:
+            lab.start_coturn()
+            log('coturn secret: %s' % lab.turn_secret)
+        for ns in lab.namespaces:
+            log('ip netns exec %s bash' % ns)
+        log('Ctrl-C (or %d s) ends the lab' % args.lifetime)
+        end = time.monotonic() + args.lifetime
+        while time.monotonic() < end:
+            time.sleep(min(1.0, end - time.monotonic()))
+    return 0
+
+
+TESTS = {
+    'isolation': test_isolation,
+    'loss': test_loss,
+    'rate': test_rate,
+    'coturn-udp': lambda a: test_coturn(a, tcp=False),
+    'coturn-tcp': lambda a: test_coturn(a, tcp=True),
+    'probe-all': lambda a: test_probe(NAT_KINDS, a),
+}
+for _k in NAT_KINDS:
+    TESTS['probe-' + _k] = (lambda k: lambda a: test_probe([k], a))(_k)
+
+
+def pair_options(p):
+    p.add_argument('--builddir', default='.',
+                   help='meson build directory holding server/ and gst/')
+    p.add_argument('--timeout', type=float, default=60,
+                   help='seconds for each wait (first frame, exit)')
+    p.add_argument('--server-cmd', default=os.environ.get(
+        'NATLAB_SERVER_CMD', DEFAULT_SERVER_CMD))
+    p.add_argument('--provision-cmd', default=os.environ.get(
+        'NATLAB_PROVISION_CMD', DEFAULT_PROVISION_CMD),
+        help='run in the internet namespace before the pair; lines '
+             'NATLAB_X=value on its stdout are exported to both ends')
+    p.add_argument('--camera-ready', default=os.environ.get(
+        'NATLAB_CAMERA_READY'), help='regex of the camera line that says '
+        'it is registered; the viewer starts after it')
+    p.add_argument('--frame-regex', default=FRAME_RE)
+    p.add_argument('--mode-regex', default=MODE_RE)
+    p.add_argument('--password', default='natlab-viewer-password')
+    p.add_argument('--any-mode', action='store_true',
+                   help='record the mode but do not require the expected one')
+    p.add_argument('--table', help='also write the result table here')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--workdir', help='keep logs and configs here')
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    t = sub.add_parser('test', help='run one lab self-test')
+    t.add_argument('name', choices=sorted(TESTS))
+    t.add_argument('--builddir', default='.')
+    rp = sub.add_parser('run-pair', help='camera and viewer across two NATs')
+    rp.add_argument('camera_nat', choices=NAT_KINDS)
+    rp.add_argument('viewer_nat', choices=NAT_KINDS)
+    rp.add_argument('commands', nargs=argparse.REMAINDER,
+                    help='-- CAMERA_CMD VIEWER_CMD (shell commands)')
+    pair_options(rp)
+    mx = sub.add_parser('matrix', help='every pair of the matrix')
+    pair_options(mx)
+    mx.add_argument('--budget', type=float, default=780,
+                    help='stop starting pairs after this many seconds')
+    sh = sub.add_parser('shell', help='build sites and wait (debugging)')
+    sh.add_argument('sites', nargs='+', choices=NAT_KINDS)
+    sh.add_argument('--coturn', action='store_true')
+    sh.add_argument('--lifetime', type=float, default=3600)
+    sub.add_parser('clean', help='remove namespaces of dead lab runs')
+    args = ap.parse_args()
+    try:
+        if args.cmd == 'test':
+            return TESTS[args.name](args)
+        if args.cmd == 'run-pair':
+            return cmd_run_pair(args)
+        if args.cmd == 'matrix':
+            return cmd_matrix(args)
+        if args.cmd == 'shell':
+            return cmd_shell(args)
+        if args.cmd == 'clean':
+            require_root()
+            clean_stale()
+            return 0
+    except LabError as e:
+        log(str(e) if str(e).startswith('FAIL') else 'FAIL: %s' % e)
+        return 1
+    except Interrupted as e:
+        log('FAIL: interrupted (%s); lab torn down' % e)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
