@@ -1,0 +1,207 @@
+/* p2p-server
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* p2p-server: process set-up around the broker. libwebsockets runs on a
+ * libuv loop we own (a "foreign" loop), so the signal handlers and the
+ * one-second tick live on the same thread as every connection and need no
+ * locking. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+#include <glib/gstdio.h>
+
+#include "broker.h"
+#include "server-config.h"
+#include "server-log.h"
+
+typedef struct
+{
+  P2pServerConfig *config;
+  P2pBroker *broker;
+  struct lws_context *context;
+  uv_loop_t loop;
+  uv_signal_t sigterm;
+  uv_signal_t sigint;
+  uv_timer_t tick;
+  gint64 drain_deadline_us;     /* 0 while serving */
+  gboolean stopped;
+} Server;
+
+static void
+on_lws_log (int level, const char *line)
+{
+  g_autofree gchar *text = g_strescape (line, NULL);
+
+  g_strchomp (text);
+  p2p_server_log (level == LLL_ERR ? "error" : "warning", "lws",
+      "msg=\"%s\"", text);
+}
+
+static void
+stop (Server * server)
+{
+  if (server->stopped)
+    return;
+  server->stopped = TRUE;
+  uv_signal_stop (&server->sigterm);
+  uv_signal_stop (&server->sigint);
+  uv_timer_stop (&server->tick);
+  uv_close ((uv_handle_t *) & server->sigterm, NULL);
+  uv_close ((uv_handle_t *) & server->sigint, NULL);
+  uv_close ((uv_handle_t *) & server->tick, NULL);
+  /* With a foreign loop this closes lws' own handles; uv_run() returns once
+   * they are gone. */
+  lws_context_destroy (server->context);
+  server->context = NULL;
+}
+
+static void
+on_tick (uv_timer_t * timer)
+{
+  Server *server = timer->data;
+
+  p2p_broker_tick (server->broker);
+  if (server->drain_deadline_us &&
+      (p2p_broker_get_n_sessions (server->broker) == 0 ||
+          g_get_monotonic_time () > server->drain_deadline_us)) {
+    p2p_server_log ("info", "stopped", "open=%u",
+        p2p_broker_get_n_sessions (server->broker));
+    stop (server);
+  }
+}
+
+static void
+on_signal (uv_signal_t * handle, int signum)
+{
+  Server *server = handle->data;
+
+  if (server->drain_deadline_us)
+    return;
+  p2p_server_log ("info", "draining", "signal=%d open=%u", signum,
+      p2p_broker_get_n_sessions (server->broker));
+  server->drain_deadline_us = g_get_monotonic_time () +
+      server->config->drain_timeout * G_USEC_PER_SEC;
+  p2p_broker_drain (server->broker);
+  /* Check often while draining, so an idle server exits at once. */
+  uv_timer_start (&server->tick, on_tick, 50, 50);
+}
+
+static gboolean
+write_port_file (const gchar * path, gint port, GError ** error)
+{
+  g_autofree gchar *text = g_strdup_printf ("%d\n", port);
+
+  /* g_file_set_contents() renames into place: readers never see half. */
+  return g_file_set_contents (path, text, -1, error);
+}
+
+static const struct lws_protocols protocols[] = {
+  {P2P_BROKER_PROTOCOL, p2p_broker_lws_callback, 0, 4096, 0, NULL, 0},
+  {NULL, NULL, 0, 0, 0, NULL, 0}
+};
+
+/**
+ * main:
+ *
+ * Runs the server until SIGTERM or SIGINT; see `p2p-server --help`.
+ */
+int
+main (int argc, char **argv)
+{
+  Server server = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (P2pRegistry) registry = NULL;
+  struct lws_context_creation_info info;
+  struct lws_protocols protos[G_N_ELEMENTS (protocols)];
+  void *foreign_loops[1];
+  struct lws_vhost *vhost;
+  gint port;
+
+  server.config = p2p_server_config_load (&argc, &argv, &error);
+  if (!server.config) {
+    g_printerr ("p2p-server: %s\n", error->message);
+    return 2;
+  }
+  if (g_getenv ("P2P_SERVER_QUIET"))
+    p2p_server_log_set_quiet (TRUE);
+
+  /* Fail at start, not at the first login, when the registry is wrong. */
+  registry = p2p_registry_open (server.config->registry, FALSE, TRUE, &error);
+  if (!registry) {
+    g_printerr ("p2p-server: %s\n", error->message);
+    p2p_server_config_free (server.config);
+    return 2;
+  }
+  server.broker = p2p_broker_new (server.config, registry);
+
+  /* A peer closing mid-write must not kill the process. */
+  signal (SIGPIPE, SIG_IGN);
+  uv_loop_init (&server.loop);
+  uv_signal_init (&server.loop, &server.sigterm);
+  uv_signal_init (&server.loop, &server.sigint);
+  uv_timer_init (&server.loop, &server.tick);
+  server.sigterm.data = server.sigint.data = server.tick.data = &server;
+  uv_signal_start (&server.sigterm, on_signal, SIGTERM);
+  uv_signal_start (&server.sigint, on_signal, SIGINT);
+  uv_timer_start (&server.tick, on_tick, 1000, 1000);
+
+  lws_set_log_level (LLL_ERR | LLL_WARN, on_lws_log);
+
+  memcpy (protos, protocols, sizeof (protocols));
+  protos[0].per_session_data_size = p2p_broker_session_size ();
+  foreign_loops[0] = &server.loop;
+  memset (&info, 0, sizeof (info));
+  info.options = LWS_SERVER_OPTION_LIBUV;
+  info.foreign_loops = foreign_loops;
+  info.port = server.config->port;
+  info.iface = server.config->listen;
+  info.protocols = protos;
+  info.user = server.broker;
+  info.timeout_secs = server.config->handshake_timeout;
+  info.vhost_name = "p2p";
+  if (server.config->tls_cert) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = server.config->tls_cert;
+    info.ssl_private_key_filepath = server.config->tls_key;
+  }
+
+  server.context = lws_create_context (&info);
+  if (!server.context) {
+    g_printerr ("p2p-server: cannot listen on %s:%d (see the lws lines "
+        "above)\n", server.config->listen, server.config->port);
+    return 2;
+  }
+  vhost = lws_get_vhost_by_name (server.context, "p2p");
+  port = vhost ? lws_get_vhost_listen_port (vhost) : server.config->port;
+  if (server.config->port_file &&
+      !write_port_file (server.config->port_file, port, &error)) {
+    g_printerr ("p2p-server: %s\n", error->message);
+    return 2;
+  }
+  p2p_server_log ("info", "listening", "addr=%s port=%d scheme=%s role=%s "
+      "server_id=%s", server.config->listen, port,
+      server.config->tls_cert ? "wss" : "ws",
+      server.config->master && server.config->rendezvous ? "both" :
+      server.config->master ? "master" : "rendezvous",
+      server.config->server_id);
+  printf ("listening on %s:%d\n", server.config->listen, port);
+  fflush (stdout);
+
+  uv_run (&server.loop, UV_RUN_DEFAULT);
+  if (!server.stopped)
+    stop (&server);
+  /* Let the handles closed in stop() finish. */
+  uv_run (&server.loop, UV_RUN_DEFAULT);
+  if (uv_loop_close (&server.loop) != 0)
+    p2p_server_log ("warning", "exit", "msg=\"event loop not empty\"");
+
+  p2p_broker_free (server.broker);
+  p2p_server_config_free (server.config);
+  return 0;
+}

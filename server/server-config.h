@@ -1,0 +1,84 @@
+/* p2p-server
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * P2pServerConfig:
+ * @master: serve `lookup` (master role)
+ * @rendezvous: serve device logins and calls (rendezvous role)
+ * @listen: address to bind
+ * @port: TCP port, 0 for one chosen by the system
+ * @port_file: (nullable): file the bound port is written to
+ * @server_id: id signed by devices at login
+ * @tls_cert: (nullable): PEM certificate chain for wss://
+ * @tls_key: (nullable): PEM private key for wss://
+ * @allow_insecure: accept plain ws:// when no certificate is configured
+ * @registry: SQLite registry file
+ * @servers: (array zero-terminated=1): rendezvous server URLs
+ * @turn_secret: (nullable): coturn static-auth-secret
+ * @turn_urls: (array zero-terminated=1): turn:/turns: URLs
+ * @stun_urls: (array zero-terminated=1): stun: URLs
+ * @turn_ttl: TURN credential lifetime, seconds
+ * @max_message: largest accepted message, bytes
+ * @max_calls: concurrent calls per device
+ * @handshake_timeout: seconds from accept to welcome
+ * @ping_interval: seconds of silence before the server pings
+ * @idle_timeout: seconds of silence before the server closes
+ * @call_timeout: seconds from incoming to answer
+ * @drain_timeout: seconds SIGTERM waits for connections to close
+ * @address_rate: requests per second per source address
+ * @address_burst: burst of @address_rate
+ * @uid_login_rate: logins per second per UID
+ * @uid_login_burst: burst of @uid_login_rate
+ * @uid_connect_rate: connects per second to one UID
+ * @uid_connect_burst: burst of @uid_connect_rate
+ *
+ * The server's configuration: defaults, then the key file, then the
+ * command line (docs/deployment.md lists every key).
+ */
+typedef struct
+{
+  gboolean master;
+  gboolean rendezvous;
+  gchar *listen;
+  gint port;
+  gchar *port_file;
+  gchar *server_id;
+  gchar *tls_cert;
+  gchar *tls_key;
+  gboolean allow_insecure;
+  gchar *registry;
+  gchar **servers;
+  gchar *turn_secret;
+  gchar **turn_urls;
+  gchar **stun_urls;
+  gint turn_ttl;
+  gint max_message;
+  gint max_calls;
+  gint handshake_timeout;
+  gint ping_interval;
+  gint idle_timeout;
+  gint call_timeout;
+  gint drain_timeout;
+  gdouble address_rate;
+  gdouble address_burst;
+  gdouble uid_login_rate;
+  gdouble uid_login_burst;
+  gdouble uid_connect_rate;
+  gdouble uid_connect_burst;
+} P2pServerConfig;
+
+P2pServerConfig *p2p_server_config_load (gint * argc, gchar *** argv,
+    GError ** error);
+
+void p2p_server_config_free (P2pServerConfig * config);
+
+G_END_DECLS

@@ -1,0 +1,224 @@
+/* p2p-server
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Parsing of untrusted signalling messages. Size is bounded before this is
+ * reached; depth is bounded here, before json-glib sees the text, because a
+ * recursive parser given "[[[[..." would otherwise recurse as deep as the
+ * attacker likes. */
+
+#include "signalling-message.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (p2p - signalling - error - quark, p2p_signalling_error);
+
+static const gchar *const codes[] = {
+  [P2P_SIGNALLING_ERROR_BAD_JSON] = "bad-json",
+  [P2P_SIGNALLING_ERROR_TOO_LARGE] = "too-large",
+  [P2P_SIGNALLING_ERROR_TOO_DEEP] = "too-deep",
+  [P2P_SIGNALLING_ERROR_UNKNOWN_TYPE] = "unknown-type",
+  [P2P_SIGNALLING_ERROR_MISSING_FIELD] = "missing-field",
+  [P2P_SIGNALLING_ERROR_BAD_FIELD] = "bad-field",
+  [P2P_SIGNALLING_ERROR_BAD_VERSION] = "bad-version",
+  [P2P_SIGNALLING_ERROR_BAD_STATE] = "bad-state",
+  [P2P_SIGNALLING_ERROR_WRONG_ROLE] = "wrong-role",
+  [P2P_SIGNALLING_ERROR_BAD_UID] = "bad-uid",
+  [P2P_SIGNALLING_ERROR_UNKNOWN_UID] = "unknown-uid",
+  [P2P_SIGNALLING_ERROR_REVOKED] = "revoked",
+  [P2P_SIGNALLING_ERROR_BAD_NONCE] = "bad-nonce",
+  [P2P_SIGNALLING_ERROR_REPLAYED_NONCE] = "replayed-nonce",
+  [P2P_SIGNALLING_ERROR_BAD_SIGNATURE] = "bad-signature",
+  [P2P_SIGNALLING_ERROR_RATE_LIMITED] = "rate-limited",
+  [P2P_SIGNALLING_ERROR_DEVICE_OFFLINE] = "device-offline",
+  [P2P_SIGNALLING_ERROR_BUSY] = "busy",
+  [P2P_SIGNALLING_ERROR_UNKNOWN_CALL] = "unknown-call",
+  [P2P_SIGNALLING_ERROR_REPLACED] = "replaced",
+  [P2P_SIGNALLING_ERROR_TIMEOUT] = "timeout",
+  [P2P_SIGNALLING_ERROR_OVERLOADED] = "overloaded",
+  [P2P_SIGNALLING_ERROR_SHUTTING_DOWN] = "shutting-down",
+  [P2P_SIGNALLING_ERROR_INTERNAL] = "internal",
+};
+
+/**
+ * p2p_signalling_error_to_string:
+ * @code: an error code
+ *
+ * Returns: the code's stable wire name
+ */
+const gchar *
+p2p_signalling_error_to_string (P2pSignallingError code)
+{
+  g_return_val_if_fail (code < G_N_ELEMENTS (codes), "internal");
+  return codes[code];
+}
+
+static gboolean
+check_depth (const gchar * data, gsize len)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+  gsize i;
+
+  for (i = 0; i < len; i++) {
+    gchar c = data[i];
+
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      if (++depth > P2P_SIGNALLING_MAX_DEPTH)
+        return FALSE;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
+/**
+ * p2p_signalling_message_parse:
+ * @data: the message text (not NUL-terminated)
+ * @len: its length in bytes
+ * @error: return location for a #P2P_SIGNALLING_ERROR
+ *
+ * Parses one message and checks it is an object with a `type` string.
+ *
+ * Returns: (transfer full) (nullable): the message object
+ */
+JsonObject *
+p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) err = NULL;
+  JsonNode *root, *type;
+  JsonObject *obj;
+
+  if (!g_utf8_validate (data, len, NULL)) {
+    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_JSON,
+        "Message is not UTF-8");
+    return NULL;
+  }
+  if (!check_depth (data, len)) {
+    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_TOO_DEEP,
+        "JSON nested deeper than %d", P2P_SIGNALLING_MAX_DEPTH);
+    return NULL;
+  }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, len, &err)) {
+    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_JSON,
+        "Invalid JSON: %s", err->message);
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_JSON,
+        "Message is not a JSON object");
+    return NULL;
+  }
+  obj = json_node_get_object (root);
+  type = json_object_get_member (obj, "type");
+  if (!type || !JSON_NODE_HOLDS_VALUE (type) ||
+      json_node_get_value_type (type) != G_TYPE_STRING) {
+    g_set_error (error, P2P_SIGNALLING_ERROR,
+        P2P_SIGNALLING_ERROR_UNKNOWN_TYPE, "Message has no \"type\" string");
+    return NULL;
+  }
+  return json_object_ref (obj);
+}
+
+/**
+ * p2p_signalling_message_get_string:
+ * @message: a message
+ * @name: field name
+ * @min_len: shortest allowed value, bytes
+ * @max_len: longest allowed value, bytes
+ * @required: whether a missing field is an error
+ * @error: return location for a #P2P_SIGNALLING_ERROR
+ *
+ * Reads a string field and checks its length.
+ *
+ * Returns: (nullable): the value, or %NULL when absent (not an error unless
+ *     @required) or invalid (@error set)
+ */
+const gchar *
+p2p_signalling_message_get_string (JsonObject * message, const gchar * name,
+    gsize min_len, gsize max_len, gboolean required, GError ** error)
+{
+  JsonNode *node = json_object_get_member (message, name);
+  const gchar *value;
+  gsize len;
+
+  if (!node) {
+    if (required)
+      g_set_error (error, P2P_SIGNALLING_ERROR,
+          P2P_SIGNALLING_ERROR_MISSING_FIELD, "Field \"%s\" is missing", name);
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING) {
+    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+        "Field \"%s\" must be a string", name);
+    return NULL;
+  }
+  value = json_node_get_string (node);
+  len = strlen (value);
+  if (len < min_len || len > max_len) {
+    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+        "Field \"%s\" must be %" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT
+        " bytes long", name, min_len, max_len);
+    return NULL;
+  }
+  return value;
+}
+
+/**
+ * p2p_signalling_message_get_id:
+ * @message: a message
+ * @id: (out) (transfer full) (nullable): a copy of the `id` member, or %NULL
+ *     when the message has none
+ * @error: return location for a #P2P_SIGNALLING_ERROR
+ *
+ * Reads and checks the optional request id.
+ *
+ * Returns: %FALSE if `id` is present but malformed
+ */
+gboolean
+p2p_signalling_message_get_id (JsonObject * message, JsonNode ** id,
+    GError ** error)
+{
+  JsonNode *node = json_object_get_member (message, "id");
+
+  *id = NULL;
+  if (!node)
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)) {
+    GType t = json_node_get_value_type (node);
+
+    if (t == G_TYPE_STRING) {
+      gsize len = strlen (json_node_get_string (node));
+
+      if (len >= 1 && len <= 64) {
+        *id = json_node_copy (node);
+        return TRUE;
+      }
+    } else if (t == G_TYPE_INT64) {
+      gint64 v = json_node_get_int (node);
+
+      if (v >= 0 && v <= (G_GINT64_CONSTANT (1) << 53)) {
+        *id = json_node_copy (node);
+        return TRUE;
+      }
+    }
+  }
+  g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+      "Field \"id\" must be a string of 1-64 characters or an integer "
+      "0..2^53");
+  return FALSE;
+}
