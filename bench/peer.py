@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+"""One benchmark process, started by bench/run.  Prints its result as one
+JSON object on the last line of stdout.
+
+  peer.py cpu ROW        camera + viewer in this process; CPU time of the
+                         whole process per streamed second (1x real time)
+  peer.py ttff ROW       N connects in turn against a running camera
+  peer.py throughput ROW one viewer at `--speed` x the clip's bitrate
+  peer.py fanout-camera ROW / fanout-viewers ROW
+                         the two halves of the fan-out benchmark; bench/run
+                         relays their JSON lines and measures the camera
+
+Every loop here is bounded by count and by time; the parent also kills a
+process that overstays.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clip import ClipFeeder  # noqa: E402
+from rows import ROWS  # noqa: E402
+
+
+def cpu_seconds():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def finish(obj):
+    emit(obj)
+    # Skip interpreter teardown: see _ICE_KEEP in rows.py.
+    os._exit(0)
+
+
+class Camera:
+    """Clip feeder -> row's camera side, in one pipeline."""
+
+    def __init__(self, args, env):
+        self.feeder = ClipFeeder(args.clip, args.speed)
+        env["feeder"] = self.feeder
+        self.pipe = Gst.Pipeline.new("camera")
+        self.pipe.add(self.feeder.bin)
+        self.row = ROWS[args.row](env, self.pipe,
+                                  self.feeder.bin.get_static_pad("src"))
+        bus = self.pipe.get_bus()
+        bus.enable_sync_message_emission()
+        self.errors = []
+        bus.connect("sync-message::error", self._on_error)
+
+    def _on_error(self, bus, msg):
+        err, dbg = msg.parse_error()
+        self.errors.append("%s: %s" % (msg.src.get_name(), err.message))
+
+    def start(self):
+        if self.pipe.set_state(Gst.State.PLAYING) == \
+                Gst.StateChangeReturn.FAILURE:
+            finish({"error": "camera pipeline failed to start: %s" %
+                    "; ".join(self.errors)})
+        self.feeder.start()
+        self.row.start()
+
+    def stop(self):
+        self.feeder.stop()
+        self.pipe.set_state(Gst.State.NULL)
+
+
+def wait_for(cond, timeout):
+    end = time.monotonic() + timeout
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.005)
+    return cond()
+
+
+def count_buffers(pad):
+    box = {"n": 0, "bytes": 0}
+
+    def probe(p, info):
+        box["n"] += 1
+        box["bytes"] += info.get_buffer().get_size()
+        return Gst.PadProbeReturn.OK
+
+    pad.add_probe(Gst.PadProbeType.BUFFER, probe)
+    return box
+
+
+def connect_one(cam, timeout):
+    phases = {}
+    v = cam.row.connect(lambda name, t: phases.setdefault(name, t))
+    ok = wait_for(lambda: "keyframe" in phases, timeout)
+    return v, phases, ok
+
+
+def run_cpu(args, env):
+    cam = Camera(args, env)
+    cam.start()
+    v, phases, ok = connect_one(cam, args.timeout)
+    if not ok:
+        finish({"error": "no keyframe within %.0f s: %s" %
+                (args.timeout, "; ".join(cam.errors))})
+    frames = count_buffers(v["out"])
+    time.sleep(args.warmup)
+    c0, t0, f0 = cpu_seconds(), time.monotonic(), frames["n"]
+    time.sleep(args.window)
+    c1, t1, f1 = cpu_seconds(), time.monotonic(), frames["n"]
+    sent, received = cam.row.packet_counts(v)
+    cam.row.disconnect(v)
+    cam.stop()
+    finish({"cpu_s": c1 - c0, "wall_s": t1 - t0,
+            "cpu_per_s": (c1 - c0) / (t1 - t0),
+            "frames": f1 - f0, "fps": (f1 - f0) / (t1 - t0),
+            "clip_mbps": cam.feeder.clip_bps / 1e6,
+            "packets_sent": sent, "packets_received": received})
+
+
+def run_ttff(args, env):
+    cam = Camera(args, env)
+    cam.start()
+    # The camera streams for a moment first, as a camera would be.
+    time.sleep(args.warmup)
+    results = []
+    for _ in range(args.connects):
+        v, phases, ok = connect_one(cam, args.timeout)
+        start = v["start"]
+        results.append({k: (t - start) * 1000 for k, t in phases.items()}
+                       if ok else None)
+        cam.row.disconnect(v)
+        time.sleep(args.gap)
+    cam.stop()
+    finish({"connects": results, "errors": cam.errors[:3]})
+
+
+def run_throughput(args, env):
+    cam = Camera(args, env)
+    cam.start()
+    v, phases, ok = connect_one(cam, args.timeout)
+    if not ok:
+        finish({"error": "no keyframe within %.0f s: %s" %
+                (args.timeout, "; ".join(cam.errors))})
+    s0, r0 = cam.row.packet_counts(v)
+    b0, t0 = cam.feeder.pushed_bytes, time.monotonic()
+    time.sleep(args.window)
+    b1, t1 = cam.feeder.pushed_bytes, time.monotonic()
+    # Stop the sender and let the last packets land before counting.
+    cam.feeder.stop()
+    time.sleep(0.3)
+    s1, r1 = cam.row.packet_counts(v)
+    sent, received = s1 - s0, r1 - r0
+    target = cam.feeder.clip_bps * args.speed
+    cam.row.disconnect(v)
+    cam.pipe.set_state(Gst.State.NULL)
+    finish({"target_bps": target,
+            "achieved_bps": (b1 - b0) * 8 / (t1 - t0),
+            "packets_sent": sent, "packets_received": received,
+            "loss": (1 - received / sent) if sent else 1.0})
+
+
+def read_cmd(deadline):
+    """One JSON command from bench/run on stdin (blocking, bounded by the
+    parent's own time-out, which kills us)."""
+    line = sys.stdin.readline()
+    if not line or time.monotonic() > deadline:
+        finish({"error": "parent went away"})
+    return json.loads(line)
+
+
+def run_fanout_camera(args, env):
+    deadline = time.monotonic() + args.timeout
+    cam = Camera(args, env)
+    cam.start()
+    emit({"event": "ready", "pid": os.getpid()})
+    while True:
+        cmd = read_cmd(deadline)
+        if cmd["cmd"] == "attach":
+            for info in cmd["infos"]:
+                cam.row.attach(info)
+            emit({"event": "attached"})
+        elif cmd["cmd"] == "quit":
+            cam.stop()
+            finish({"event": "done", "errors": cam.errors[:3]})
+
+
+def run_fanout_viewers(args, env):
+    deadline = time.monotonic() + args.timeout
+    helper = ROWS[args.row](env, None, None)
+    viewers = []
+    keyed = []
+    lock = threading.Lock()
+
+    def on_phase(name, t):
+        if name == "keyframe":
+            with lock:
+                keyed.append(t)
+
+    for _ in range(args.count):
+        viewers.append(helper.viewer(on_phase))
+    emit({"event": "viewers", "infos": [v["info"] for v in viewers]})
+    counters = []
+    while True:
+        cmd = read_cmd(deadline)
+        if cmd["cmd"] == "wait-receiving":
+            ok = wait_for(lambda: len(keyed) >= args.count,
+                          max(0.0, min(cmd["timeout"],
+                                       deadline - time.monotonic())))
+            if not counters:
+                counters = [count_buffers(v["out"]) if v.get("out") else
+                            {"n": 0} for v in viewers]
+            emit({"event": "receiving", "ok": ok, "viewers": len(keyed)})
+        elif cmd["cmd"] == "frames":
+            emit({"event": "frames", "frames": [c["n"] for c in counters]})
+        elif cmd["cmd"] == "quit":
+            for v in viewers:
+                v["pipe"].set_state(Gst.State.NULL)
+            finish({"event": "done"})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("mode", choices=["cpu", "ttff", "throughput",
+                                     "fanout-camera", "fanout-viewers"])
+    ap.add_argument("row", choices=sorted(ROWS))
+    ap.add_argument("--clip")
+    ap.add_argument("--env", default="{}", help="JSON from bench/run")
+    ap.add_argument("--speed", type=float, default=1.0)
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--window", type=float, default=5.0)
+    ap.add_argument("--connects", type=int, default=20)
+    ap.add_argument("--gap", type=float, default=0.2)
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=10.0)
+    args = ap.parse_args()
+    Gst.init(None)
+    env = json.loads(args.env)
+    why = ROWS[args.row].unavailable(env)
+    if why:
+        finish({"na": why})
+    {"cpu": run_cpu, "ttff": run_ttff, "throughput": run_throughput,
+     "fanout-camera": run_fanout_camera,
+     "fanout-viewers": run_fanout_viewers}[args.mode](args, env)
+
+
+if __name__ == "__main__":
+    main()
