@@ -1008,7 +1008,6 @@ p2p_transport_constructed (GObject * object)
   g_object_set (self->agent, "controlling-mode", self->controlling,
       "upnp", FALSE, NULL);
   self->stream_id = nice_agent_add_stream (self->agent, 1);
-  nice_agent_set_stream_name (self->agent, self->stream_id, "bundle");
 
   g_signal_connect (self->agent, "new-candidate-full",
       G_CALLBACK (new_candidate_cb), self);

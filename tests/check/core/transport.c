@@ -1,0 +1,806 @@
+/* p2p-core transport tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Two transports in one process, each on its own P2pLoop, talking over
+ * 127.0.0.1 with ports from the OS. The test thread plays the signalling
+ * server: candidates are queued by the loop threads and forwarded from the
+ * test thread, so no loop ever waits on the other. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <p2p-core/p2p-core.h>
+#include "p2p-transport-private.h"
+
+#define TIMEOUT_MS 20000
+
+typedef struct
+{
+  GMutex lock;
+  GHashTable *packets;          /* seq -> GBytes (expected contents) */
+  guint rtp_received;
+  guint rtcp_received;
+  guint corrupt;
+  GPtrArray *messages;          /* GBytes */
+} Received;
+
+typedef struct _Peer Peer;
+
+struct _Peer
+{
+  P2pLoop *loop;
+  P2pTransport *transport;
+  Peer *other;
+  GAsyncQueue *candidates;      /* to the other peer; "" = end */
+  Received rx;
+};
+
+typedef struct
+{
+  Peer a;                       /* offerer: the camera side */
+  Peer b;                       /* answerer: the viewer side */
+} Fixture;
+
+static void
+media_cb (P2pTransport * transport, gboolean is_rtcp, const guint8 * data,
+    gsize size, gpointer user_data)
+{
+  Peer *peer = user_data;
+
+  g_mutex_lock (&peer->rx.lock);
+  if (is_rtcp) {
+    peer->rx.rtcp_received++;
+  } else {
+    guint16 seq = (data[2] << 8) | data[3];
+    GBytes *expected = g_hash_table_lookup (peer->other->rx.packets,
+        GUINT_TO_POINTER (seq));
+
+    peer->rx.rtp_received++;
+    if (expected == NULL || g_bytes_get_size (expected) != size
+        || memcmp (g_bytes_get_data (expected, NULL), data, size) != 0)
+      peer->rx.corrupt++;
+  }
+  g_mutex_unlock (&peer->rx.lock);
+}
+
+static void
+message_cb (P2pTransport * transport, GBytes * message, gpointer user_data)
+{
+  Peer *peer = user_data;
+
+  g_mutex_lock (&peer->rx.lock);
+  g_ptr_array_add (peer->rx.messages, g_bytes_ref (message));
+  g_mutex_unlock (&peer->rx.lock);
+}
+
+static void
+candidate_cb (P2pTransport * transport, const gchar * candidate,
+    gpointer user_data)
+{
+  Peer *peer = user_data;
+
+  g_async_queue_push (peer->candidates, g_strdup (candidate));
+}
+
+static void
+peer_init (Peer * peer, Peer * other, const gchar * name, gboolean offerer)
+{
+  peer->other = other;
+  peer->loop = p2p_loop_new (name);
+  peer->transport = p2p_transport_new (peer->loop, NULL, offerer);
+  g_assert_true (p2p_transport_add_local_address (peer->transport,
+          "127.0.0.1"));
+  peer->candidates = g_async_queue_new_full (g_free);
+  g_mutex_init (&peer->rx.lock);
+  peer->rx.packets = g_hash_table_new_full (NULL, NULL, NULL,
+      (GDestroyNotify) g_bytes_unref);
+  peer->rx.messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  g_signal_connect (peer->transport, "local-candidate",
+      G_CALLBACK (candidate_cb), peer);
+  g_signal_connect (peer->transport, "message-received",
+      G_CALLBACK (message_cb), peer);
+  p2p_transport_set_media_callback (peer->transport, media_cb, peer, NULL);
+}
+
+static void
+peer_clear (Peer * peer)
+{
+  p2p_transport_close (peer->transport);
+  g_clear_object (&peer->transport);
+  g_clear_object (&peer->loop);
+  g_async_queue_unref (peer->candidates);
+  g_hash_table_unref (peer->rx.packets);
+  g_ptr_array_unref (peer->rx.messages);
+  g_mutex_clear (&peer->rx.lock);
+}
+
+static void
+fixture_setup (Fixture * f, gconstpointer data)
+{
+  peer_init (&f->a, &f->b, "camera", TRUE);
+  peer_init (&f->b, &f->a, "viewer", FALSE);
+}
+
+static void
+fixture_teardown (Fixture * f, gconstpointer data)
+{
+  peer_clear (&f->a);
+  peer_clear (&f->b);
+}
+
+/* Forwards queued candidates; returns once @done says so or the time-out
+ * passes. Polls every few milliseconds: the transports signal on their own
+ * threads and the condition is cheap to re-check. */
+typedef gboolean (*Condition) (Fixture * f, gpointer data);
+
+static gboolean
+wait_for (Fixture * f, Condition done, gpointer data, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (!done (f, data)) {
+    Peer *peers[] = { &f->a, &f->b };
+    guint i;
+
+    if (g_get_monotonic_time () > deadline)
+      return FALSE;
+    for (i = 0; i < 2; i++) {
+      gchar *c;
+
+      while ((c = g_async_queue_try_pop (peers[i]->candidates))) {
+        /* Errors here are what some tests provoke; the result is checked
+         * through the transport state. */
+        p2p_transport_add_remote_candidate (peers[i]->other->transport, c,
+            NULL);
+        g_free (c);
+      }
+    }
+    g_usleep (2000);
+  }
+  return TRUE;
+}
+
+static gboolean
+both_final_or_connected (Fixture * f, gpointer data)
+{
+  P2pTransportState a = p2p_transport_get_state (f->a.transport);
+  P2pTransportState b = p2p_transport_get_state (f->b.transport);
+
+  return a >= P2P_TRANSPORT_STATE_CONNECTED
+      && b >= P2P_TRANSPORT_STATE_CONNECTED;
+}
+
+static gboolean
+both_failed (Fixture * f, gpointer data)
+{
+  return p2p_transport_get_state (f->a.transport) >=
+      P2P_TRANSPORT_STATE_FAILED
+      && p2p_transport_get_state (f->b.transport) >= P2P_TRANSPORT_STATE_FAILED;
+}
+
+static void
+negotiate (Fixture * f, const gchar * (*tamper) (const gchar * offer))
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *offer = NULL;
+  g_autofree gchar *answer = NULL;
+  GstSDPMessage *media;
+  GstSDPMedia *m;
+
+  gst_sdp_message_new (&media);
+  gst_sdp_media_new (&m);
+  gst_sdp_media_set_media (m, "video");
+  gst_sdp_media_add_format (m, "96");
+  gst_sdp_media_add_attribute (m, "rtpmap", "96 H264/90000");
+  gst_sdp_media_add_attribute (m, "sendonly", "");
+  gst_sdp_message_add_media (media, m);
+  gst_sdp_media_free (m);
+
+  offer = p2p_transport_create_offer (f->a.transport, media, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (offer, "a=setup:actpass"));
+  g_assert_nonnull (strstr (offer, "a=rtpmap:96 H264/90000"));
+  g_assert_nonnull (strstr (offer, "a=group:BUNDLE 0"));
+  gst_sdp_message_free (media);
+
+  if (tamper) {
+    gchar *t = (gchar *) tamper (offer);
+
+    g_free (offer);
+    offer = t;
+  }
+  g_assert_true (p2p_transport_set_remote_description (f->b.transport, offer,
+          &error));
+  g_assert_no_error (error);
+  answer = p2p_transport_create_answer (f->b.transport, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (p2p_transport_set_remote_description (f->a.transport,
+          answer, &error));
+  g_assert_no_error (error);
+}
+
+static void
+connect_pair (Fixture * f)
+{
+  P2pTransportStats *stats;
+
+  negotiate (f, NULL);
+  g_assert_true (wait_for (f, both_final_or_connected, NULL, TIMEOUT_MS));
+  g_assert_cmpint (p2p_transport_get_state (f->a.transport), ==,
+      P2P_TRANSPORT_STATE_CONNECTED);
+  g_assert_cmpint (p2p_transport_get_state (f->b.transport), ==,
+      P2P_TRANSPORT_STATE_CONNECTED);
+
+  stats = p2p_transport_get_stats (f->b.transport);
+  g_test_message ("handshake (ICE connected -> SRTP keys): %.2f ms, "
+      "pair %s %s -> %s %s", stats->handshake_us / 1000.0,
+      stats->local_candidate_type, stats->local_address,
+      stats->remote_candidate_type, stats->remote_address);
+  p2p_transport_stats_free (stats);
+}
+
+/* An RTP packet with a random payload, remembered by the sender. */
+static GBytes *
+make_rtp (Peer * sender, GRand * rand, guint16 seq, gsize size)
+{
+  guint8 *p = g_malloc (size);
+  GBytes *bytes;
+  gsize i;
+
+  p[0] = 0x80;
+  p[1] = 96;
+  p[2] = seq >> 8;
+  p[3] = seq & 0xff;
+  for (i = 4; i < size; i++)
+    p[i] = g_rand_int (rand);
+  bytes = g_bytes_new_take (p, size);
+  g_mutex_lock (&sender->rx.lock);
+  g_hash_table_insert (sender->rx.packets, GUINT_TO_POINTER (seq),
+      g_bytes_ref (bytes));
+  g_mutex_unlock (&sender->rx.lock);
+  return bytes;
+}
+
+typedef struct
+{
+  Peer *peer;
+  guint rtp;
+  guint rtcp;
+} Expect;
+
+static gboolean
+received_enough (Fixture * f, gpointer data)
+{
+  Expect *e = data;
+  gboolean done;
+
+  g_mutex_lock (&e->peer->rx.lock);
+  done = e->peer->rx.rtp_received >= e->rtp
+      && e->peer->rx.rtcp_received >= e->rtcp;
+  g_mutex_unlock (&e->peer->rx.lock);
+  return done;
+}
+
+/* Sends @count RTP packets and as many RTCP receiver reports from @from to
+ * its peer and checks they all arrive intact. */
+static void
+send_media_and_check (Fixture * f, Peer * from, guint count, guint16 seq0)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seq0);
+  Expect e = { from->other, 0, 0 };
+  guint i;
+
+  g_mutex_lock (&from->other->rx.lock);
+  e.rtp = from->other->rx.rtp_received + count;
+  e.rtcp = from->other->rx.rtcp_received + count;
+  g_mutex_unlock (&from->other->rx.lock);
+
+  for (i = 0; i < count; i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GBytes) rtp = make_rtp (from, rand, seq0 + i,
+        12 + g_rand_int_range (rand, 0, P2P_TRANSPORT_MAX_PACKET - 12));
+    /* RTCP RR with no report blocks: V=2, PT=201, length=1 */
+    guint8 rr[8] = { 0x80, 201, 0, 1, 0, 0, 0, i };
+
+    g_assert_true (p2p_transport_send_rtp (from->transport,
+            g_bytes_get_data (rtp, NULL), g_bytes_get_size (rtp), &error));
+    g_assert_no_error (error);
+    g_assert_true (p2p_transport_send_rtcp (from->transport, rr,
+            sizeof (rr), &error));
+    g_assert_no_error (error);
+  }
+  if (!wait_for (f, received_enough, &e, TIMEOUT_MS)) {
+    P2pTransportStats *s = p2p_transport_get_stats (from->other->transport);
+
+    g_error ("only %u of %u RTP and %u of %u RTCP arrived (state %s, "
+        "dropped %" G_GUINT64_FORMAT " malformed, %" G_GUINT64_FORMAT
+        " SRTP)", from->other->rx.rtp_received, e.rtp,
+        from->other->rx.rtcp_received, e.rtcp,
+        p2p_transport_state_to_string (s->state), s->dropped_malformed,
+        s->dropped_srtp);
+  }
+  g_assert_cmpuint (from->other->rx.corrupt, ==, 0);
+}
+
+static void
+test_connect (Fixture * f, gconstpointer data)
+{
+  P2pTransportStats *stats;
+
+  connect_pair (f);
+  g_assert_cmpint (p2p_transport_get_mode (f->a.transport), ==,
+      P2P_CONNECTION_MODE_LAN);
+  stats = p2p_transport_get_stats (f->a.transport);
+  g_assert_cmpint (stats->srtp_profile, ==, P2P_SRTP_PROFILE_AEAD_AES_128_GCM);
+  g_assert_cmpint (stats->handshake_us, >=, 0);
+  g_assert_cmpstr (stats->local_candidate_type, ==, "host");
+  p2p_transport_stats_free (stats);
+}
+
+static void
+test_dtls_role_server (Fixture * f, gconstpointer data)
+{
+  g_object_set (f->b.transport, "dtls-role", P2P_DTLS_ROLE_SERVER, NULL);
+  connect_pair (f);
+  send_media_and_check (f, &f->a, 20, 1000);
+  send_media_and_check (f, &f->b, 20, 2000);
+}
+
+static void
+test_srtp_profile (Fixture * f, gconstpointer data)
+{
+  const gchar *profile = data;
+  P2pSrtpProfile expected = g_str_equal (profile, "SRTP_AES128_CM_SHA1_80") ?
+      P2P_SRTP_PROFILE_AES128_CM_SHA1_80 : P2P_SRTP_PROFILE_AEAD_AES_128_GCM;
+  P2pTransportStats *sa, *sb;
+
+  /* One side limited to a profile: the handshake must settle on it. */
+  g_object_set (f->b.transport, "srtp-profiles", profile, NULL);
+  connect_pair (f);
+  sa = p2p_transport_get_stats (f->a.transport);
+  sb = p2p_transport_get_stats (f->b.transport);
+  g_assert_cmpint (sa->srtp_profile, ==, expected);
+  g_assert_cmpint (sb->srtp_profile, ==, expected);
+  p2p_transport_stats_free (sa);
+  p2p_transport_stats_free (sb);
+  send_media_and_check (f, &f->a, 50, 3000);
+  send_media_and_check (f, &f->b, 50, 4000);
+}
+
+static void
+test_media_bit_exact (Fixture * f, gconstpointer data)
+{
+  guint i;
+
+  connect_pair (f);
+  /* In bursts of 50, so a loopback socket buffer never overflows: loss is
+   * not what this test is about. */
+  for (i = 0; i < 10; i++) {
+    send_media_and_check (f, &f->a, 50, 10 + i * 50);
+    send_media_and_check (f, &f->b, 50, 20000 + i * 50);
+  }
+}
+
+typedef struct
+{
+  Peer *peer;
+  guint count;
+} MessageCount;
+
+static gboolean
+messages_arrived (Fixture * f, gpointer data)
+{
+  MessageCount *mc = data;
+  gboolean done;
+
+  g_mutex_lock (&mc->peer->rx.lock);
+  done = mc->peer->rx.messages->len >= mc->count;
+  g_mutex_unlock (&mc->peer->rx.lock);
+  return done;
+}
+
+static GBytes *
+make_message (GRand * rand, guint index)
+{
+  /* Mostly small control messages, some spanning many chunks. */
+  gsize size = g_rand_int_range (rand, 0, 10) == 0 ?
+      g_rand_int_range (rand, 0, P2P_TRANSPORT_MAX_MESSAGE + 1) :
+      g_rand_int_range (rand, 0, 2000);
+  guint8 *p = g_malloc (size + 4);
+  gsize i;
+
+  p[0] = index >> 24;
+  p[1] = index >> 16;
+  p[2] = index >> 8;
+  p[3] = index;
+  for (i = 4; i < size + 4; i++)
+    p[i] = g_rand_int (rand);
+  return g_bytes_new_take (p, MIN (size + 4, P2P_TRANSPORT_MAX_MESSAGE));
+}
+
+static void
+exchange_messages (Fixture * f, guint count, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (GRand) check = g_rand_new_with_seed (seed);
+  MessageCount mc = { &f->b, count };
+  guint sent = 0, i;
+
+  while (sent < count) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GBytes) msg = make_message (rand, sent);
+
+    if (!p2p_transport_send_message (f->a.transport, msg, &error)) {
+      /* Window full: let the peer acknowledge, then retry the same one. */
+      MessageCount some = { &f->b, f->b.rx.messages->len + 1 };
+
+      g_assert_error (error, P2P_TRANSPORT_ERROR,
+          P2P_TRANSPORT_ERROR_WOULD_BLOCK);
+      g_rand_free (rand);
+      rand = g_rand_new_with_seed (seed);
+      for (i = 0; i < sent; i++)
+        g_bytes_unref (make_message (rand, i));
+      g_assert_true (wait_for (f, messages_arrived, &some, TIMEOUT_MS));
+      continue;
+    }
+    sent++;
+  }
+  g_assert_true (wait_for (f, messages_arrived, &mc, TIMEOUT_MS * 3));
+  g_assert_cmpuint (f->b.rx.messages->len, ==, count);
+  for (i = 0; i < count; i++) {
+    g_autoptr (GBytes) expected = make_message (check, i);
+
+    g_assert_true (g_bytes_equal (expected,
+            g_ptr_array_index (f->b.rx.messages, i)));
+  }
+}
+
+static void
+test_channel_messages (Fixture * f, gconstpointer data)
+{
+  P2pTransportStats *stats;
+
+  connect_pair (f);
+  exchange_messages (f, 1000, 42);
+
+  stats = p2p_transport_get_stats (f->a.transport);
+  g_assert_cmpuint (stats->messages_sent, ==, 1000);
+  g_assert_cmpint (stats->rtt_ms, >=, 0);
+  p2p_transport_stats_free (stats);
+}
+
+static void
+test_channel_limits (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) big = NULL;
+
+  big = g_bytes_new_take (g_malloc0 (P2P_TRANSPORT_MAX_MESSAGE + 1),
+      P2P_TRANSPORT_MAX_MESSAGE + 1);
+  g_assert_false (p2p_transport_send_message (f->a.transport, big, &error));
+  g_assert_error (error, P2P_TRANSPORT_ERROR,
+      P2P_TRANSPORT_ERROR_INVALID_STATE);
+  g_clear_error (&error);
+
+  connect_pair (f);
+  g_assert_false (p2p_transport_send_message (f->a.transport, big, &error));
+  g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_TOO_LARGE);
+}
+
+static const gchar *
+alter_fingerprint (const gchar * offer)
+{
+  GString *s = g_string_new (offer);
+  gchar *p = s->str;
+
+  /* Flip one hex digit of every fingerprint copy in the offer. */
+  while ((p = strstr (p, "a=fingerprint:sha-256 "))) {
+    p += strlen ("a=fingerprint:sha-256 ");
+    *p = *p == 'A' ? 'B' : 'A';
+  }
+  return g_string_free (s, FALSE);
+}
+
+static void
+assert_fails_without_media (Fixture * f, gint b_code)
+{
+  g_autoptr (GError) ea = NULL;
+  g_autoptr (GError) eb = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 rtp[12] = { 0x80, 96 };
+
+  g_assert_true (wait_for (f, both_failed, NULL, TIMEOUT_MS));
+  g_assert_cmpint (p2p_transport_get_state (f->a.transport), ==,
+      P2P_TRANSPORT_STATE_FAILED);
+  g_assert_cmpint (p2p_transport_get_state (f->b.transport), ==,
+      P2P_TRANSPORT_STATE_FAILED);
+  eb = p2p_transport_get_error (f->b.transport);
+  g_assert_error (eb, P2P_TRANSPORT_ERROR, b_code);
+  ea = p2p_transport_get_error (f->a.transport);
+  g_assert_nonnull (ea);
+  g_test_message ("camera: %s / viewer: %s", ea->message, eb->message);
+
+  g_assert_false (p2p_transport_send_rtp (f->a.transport, rtp, sizeof (rtp),
+          &error));
+  g_assert_error (error, P2P_TRANSPORT_ERROR,
+      P2P_TRANSPORT_ERROR_INVALID_STATE);
+  g_assert_cmpuint (f->a.rx.rtp_received + f->b.rx.rtp_received, ==, 0);
+}
+
+static void
+test_fingerprint_altered (Fixture * f, gconstpointer data)
+{
+  negotiate (f, alter_fingerprint);
+  assert_fails_without_media (f, P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH);
+}
+
+static void
+test_fingerprint_expected (Fixture * f, gconstpointer data)
+{
+  g_autoptr (P2pIdentity) other = p2p_identity_generate
+      (P2P_KEY_TYPE_ECDSA_P256, "CAM", 1, NULL);
+
+  /* The viewer pins the camera's registered fingerprint; the camera shows
+   * another certificate (what a man in the middle would do). */
+  p2p_transport_set_expected_fingerprint (f->b.transport,
+      p2p_identity_get_fingerprint (other));
+  negotiate (f, NULL);
+  assert_fails_without_media (f, P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH);
+}
+
+static void
+test_fingerprint_expected_match (Fixture * f, gconstpointer data)
+{
+  P2pIdentity *camera = NULL;
+
+  g_object_get (f->a.transport, "identity", &camera, NULL);
+  g_object_set (f->b.transport, "expected-fingerprint",
+      p2p_identity_get_fingerprint (camera), NULL);
+  g_object_unref (camera);
+  connect_pair (f);
+  send_media_and_check (f, &f->a, 10, 7);
+}
+
+static void
+test_demux_garbage (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7983);
+  P2pTransportStats *stats;
+  guint8 buf[1500];
+  guint i, j;
+
+  connect_pair (f);
+
+  for (i = 0; i < 2000; i++) {
+    gsize size = g_rand_int_range (rand, 1, sizeof (buf));
+
+    for (j = 0; j < size; j++)
+      buf[j] = g_rand_int (rand);
+    switch (i % 5) {
+      case 0:                  /* random bytes, random first byte */
+        break;
+      case 1:                  /* truncated DTLS record header */
+        buf[0] = 23;
+        size = g_rand_int_range (rand, 1, 13);
+        break;
+      case 2:                  /* DTLS record whose length overruns */
+        buf[0] = 23;
+        buf[11] = 0xff;
+        buf[12] = 0xff;
+        size = MIN (size, 200);
+        break;
+      case 3:                  /* RTP claiming more CSRCs than it has */
+        buf[0] = 0x8f;
+        buf[1] = 96;
+        size = g_rand_int_range (rand, 2, 70);
+        break;
+      case 4:                  /* well-formed RTP, forged SRTP tag */
+        buf[0] = 0x80;
+        buf[1] = 96;
+        size = MAX (size, 40);
+        break;
+    }
+    p2p_transport_send_raw (f->a.transport, buf, size);
+    /* Paced by a round trip every 100 packets so the garbage is not lost
+     * to a full loopback socket buffer before the peer sees it. */
+    if (i % 100 == 99)
+      send_media_and_check (f, &f->a, 1, 30000 + i);
+  }
+
+  /* The session survives: media and messages still go through intact. */
+  send_media_and_check (f, &f->a, 50, 40000);
+  exchange_messages (f, 20, 9);
+
+  stats = p2p_transport_get_stats (f->b.transport);
+  g_test_message ("dropped: %" G_GUINT64_FORMAT " malformed, %"
+      G_GUINT64_FORMAT " SRTP", stats->dropped_malformed, stats->dropped_srtp);
+  g_assert_cmpuint (stats->dropped_malformed, >, 0);
+  g_assert_cmpuint (stats->dropped_srtp, >=, 400);
+  g_assert_cmpint (stats->state, ==, P2P_TRANSPORT_STATE_CONNECTED);
+  p2p_transport_stats_free (stats);
+}
+
+static void
+test_dtls_loss (Fixture * f, gconstpointer data)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  /* 20 % of everything both peers receive after ICE (DTLS flights,
+   * media, message chunks) is dropped. */
+  p2p_transport_set_receive_loss (f->a.transport, 20, 1);
+  p2p_transport_set_receive_loss (f->b.transport, 20, 2);
+  connect_pair (f);
+  g_test_message ("connected with 20%% loss in %.0f ms",
+      (g_get_monotonic_time () - start) / 1000.0);
+  /* The reliable channel must hide the loss completely. */
+  exchange_messages (f, 200, 77);
+}
+
+static void
+test_sdp_malformed (Fixture * f, gconstpointer data)
+{
+  const gchar *bad[] = {
+    "",
+    "hello",
+    "v=0\r\n",
+    "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n" "a=setup:actpass\r\n",     /* no fingerprint */
+    "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "a=ice-ufrag:a b\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+        "a=setup:actpass\r\na=fingerprint:sha-256 00\r\n",
+    "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+        "a=setup:sideways\r\na=fingerprint:sha-1 00:11\r\n",
+  };
+  g_autofree gchar *huge = g_strnfill (70000, 'v');
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (p2p_transport_set_remote_description (f->b.transport,
+            bad[i], &error));
+    g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_SDP);
+    g_test_message ("%s", error->message);
+  }
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (p2p_transport_set_remote_description (f->b.transport,
+            huge, &error));
+    g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_SDP);
+  }
+  /* Answer before offer, offer from the answering side. */
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (p2p_transport_create_answer (f->b.transport, NULL, &error));
+    g_assert_error (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_INVALID_STATE);
+    g_clear_error (&error);
+    g_assert_null (p2p_transport_create_offer (f->b.transport, NULL, &error));
+    g_assert_error (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_INVALID_STATE);
+  }
+  /* Nothing was disturbed: the real exchange still works. */
+  connect_pair (f);
+  send_media_and_check (f, &f->a, 10, 50);
+}
+
+static void
+test_candidate_malformed (Fixture * f, gconstpointer data)
+{
+  const gchar *bad[] = {
+    "candidate:",
+    "candidate:1 1 UDP 2122252543 127.0.0.1",
+    "hello",
+    "candidate:1 1 UDP 2122252543 127.0.0.1 4000 type host",
+    "candidate:1 1 UDP 2122252543 not-an-ip 4000 typ host",
+  };
+  guint i;
+
+  negotiate (f, NULL);
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (p2p_transport_add_remote_candidate (f->b.transport,
+            bad[i], &error));
+    g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_CANDIDATE);
+  }
+  g_assert_true (wait_for (f, both_final_or_connected, NULL, TIMEOUT_MS));
+  g_assert_cmpint (p2p_transport_get_state (f->b.transport), ==,
+      P2P_TRANSPORT_STATE_CONNECTED);
+}
+
+static gboolean
+b_closed (Fixture * f, gpointer data)
+{
+  return p2p_transport_get_state (f->b.transport) == P2P_TRANSPORT_STATE_CLOSED;
+}
+
+static void
+test_close (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  connect_pair (f);
+  p2p_transport_close (f->a.transport);
+  g_assert_cmpint (p2p_transport_get_state (f->a.transport), ==,
+      P2P_TRANSPORT_STATE_CLOSED);
+  /* close_notify reaches the peer long before consent would expire. */
+  g_assert_true (wait_for (f, b_closed, NULL, 5000));
+  error = p2p_transport_get_error (f->b.transport);
+  g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_CLOSED);
+}
+
+static void
+test_ice_servers (void)
+{
+  g_autoptr (P2pTransport) t = p2p_transport_new (NULL, NULL, TRUE);
+  const gchar *good[] = { "stun:127.0.0.1", "stun:127.0.0.1:3478",
+    "turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1?transport=tcp",
+    "turns:[::1]:5349", "turn:localhost:3478"
+  };
+  const gchar *bad[] = { "http://x", "turn:", "turn:127.0.0.1:0",
+    "turn:127.0.0.1:99999", "turn:127.0.0.1?transport=sctp",
+    "turns:[::1", "stun:127.0.0.1:12a"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (p2p_transport_add_ice_server (t, good[i], "u", "p", &error));
+    g_assert_no_error (error);
+  }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (p2p_transport_add_ice_server (t, bad[i], "u", "p", &error));
+    g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER);
+  }
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (p2p_transport_add_ice_server (t, "turn:127.0.0.1", NULL,
+            NULL, &error));
+    g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER);
+  }
+}
+
+#define PAIR_TEST(path, func, data) \
+  g_test_add ("/p2p/transport/" path, Fixture, data, fixture_setup, func, \
+      fixture_teardown)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  PAIR_TEST ("connect", test_connect, NULL);
+  PAIR_TEST ("dtls/role/server", test_dtls_role_server, NULL);
+  PAIR_TEST ("srtp/aead-aes-128-gcm", test_srtp_profile,
+      "SRTP_AEAD_AES_128_GCM");
+  PAIR_TEST ("srtp/aes128-cm-sha1-80", test_srtp_profile,
+      "SRTP_AES128_CM_SHA1_80");
+  PAIR_TEST ("media/bit-exact", test_media_bit_exact, NULL);
+  PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
+  PAIR_TEST ("channel/limits", test_channel_limits, NULL);
+  PAIR_TEST ("fingerprint/altered-offer", test_fingerprint_altered, NULL);
+  PAIR_TEST ("fingerprint/expected-mismatch", test_fingerprint_expected, NULL);
+  PAIR_TEST ("fingerprint/expected-match", test_fingerprint_expected_match,
+      NULL);
+  PAIR_TEST ("demux/garbage", test_demux_garbage, NULL);
+  PAIR_TEST ("dtls/loss-20", test_dtls_loss, NULL);
+  PAIR_TEST ("sdp/malformed", test_sdp_malformed, NULL);
+  PAIR_TEST ("candidate/malformed", test_candidate_malformed, NULL);
+  PAIR_TEST ("close", test_close, NULL);
+  g_test_add_func ("/p2p/transport/ice-servers", test_ice_servers);
+
+  return g_test_run ();
+}
