@@ -38,11 +38,15 @@ G_DEFINE_TYPE (P2pLoop, p2p_loop, G_TYPE_OBJECT);
 static gpointer
 loop_thread (gpointer data)
 {
-  P2pLoop *self = data;
+  /* The thread owns its own reference to the main loop: the P2pLoop may be
+   * finalized from a callback running on this very thread. */
+  GMainLoop *loop = data;
+  GMainContext *context = g_main_loop_get_context (loop);
 
-  g_main_context_push_thread_default (self->context);
-  g_main_loop_run (self->loop);
-  g_main_context_pop_thread_default (self->context);
+  g_main_context_push_thread_default (context);
+  g_main_loop_run (loop);
+  g_main_context_pop_thread_default (context);
+  g_main_loop_unref (loop);
   return NULL;
 }
 
@@ -100,7 +104,8 @@ p2p_loop_new (const gchar * name)
 {
   P2pLoop *self = g_object_new (P2P_TYPE_LOOP, NULL);
 
-  self->thread = g_thread_new (name ? name : "p2p-loop", loop_thread, self);
+  self->thread = g_thread_new (name ? name : "p2p-loop", loop_thread,
+      g_main_loop_ref (self->loop));
   return self;
 }
 
