@@ -34,6 +34,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROBE = os.path.join(HERE, 'natprobe.py')
+HOLEPUNCH = os.path.join(HERE, 'holepunch.py')
 PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') \
     else sys.executable
 
@@ -104,6 +105,18 @@ DEFAULT_VIEWER_CMD = (
     'exec gst-launch-1.0 -m -v p2psrc uid="$NATLAB_UID"'
     ' password="$NATLAB_PASSWORD" server="$NATLAB_SERVER_URL"'
     ' ! h264parse ! identity eos-after=60 silent=false ! fakesink')
+
+# Stand-in product (holepunch.py): a plain UDP hole punch with a TCP relay
+# fallback.  It proves the run-pair hook and the expected-mode table against
+# the real lab NATs while p2psink/p2psrc do not exist yet.
+_HP = '"$NATLAB_PYTHON" "$NATLAB_HOLEPUNCH"'
+_SRV = '"$NATLAB_SERVER_ADDR:$NATLAB_SIGNAL_PORT"'
+STANDIN = {
+    'server_cmd': 'exec %s server --listen %s' % (_HP, _SRV),
+    'provision_cmd': '',
+    'camera_cmd': 'exec %s peer --role camera --server %s' % (_HP, _SRV),
+    'viewer_cmd': 'exec %s peer --role viewer --server %s' % (_HP, _SRV),
+}
 
 # The pairs of the matrix: every ordered pair of the four NAT types, then
 # the special networks.
@@ -1088,6 +1101,8 @@ def product_env(lab, builddir, password):
         'NATLAB_TURN_SECRET': lab.turn_secret or '',
         'NATLAB_TURN_REALM': TURN_REALM,
         'NATLAB_PASSWORD': password,
+        'NATLAB_PYTHON': PYTHON,
+        'NATLAB_HOLEPUNCH': HOLEPUNCH,
         'GST_PLUGIN_PATH': os.path.join(os.path.abspath(builddir), 'gst'),
         'LD_LIBRARY_PATH': os.path.join(os.path.abspath(builddir),
                                         'p2p-core'),
@@ -1179,14 +1194,10 @@ PAIR_COLUMNS = ['pair', 'expected', 'mode', 'first frame (ms)', 'result']
 
 
 def cmd_run_pair(args):
-    if args.commands and args.commands[0] == '--':
-        args.commands = args.commands[1:]
     if len(args.commands) not in (0, 2):
         raise LabError('run-pair takes "-- CAMERA_CMD VIEWER_CMD" (two shell '
                        'commands) or none for the default pipelines')
-    camera_cmd, viewer_cmd = args.commands or (
-        os.environ.get('NATLAB_CAMERA_CMD', DEFAULT_CAMERA_CMD),
-        os.environ.get('NATLAB_VIEWER_CMD', DEFAULT_VIEWER_CMD))
+    camera_cmd, viewer_cmd = args.commands or commands_for(args)
     row = run_pair(args.camera_nat, args.viewer_nat, camera_cmd, viewer_cmd,
                    args.builddir, args)
     report_pairs([row], args.table)
@@ -1206,10 +1217,22 @@ def report_pairs(rows, table_path):
             f.write(table + '\n')
 
 
+def commands_for(args):
+    if args.standin:
+        args.server_cmd = STANDIN['server_cmd']
+        args.provision_cmd = STANDIN['provision_cmd']
+        return STANDIN['camera_cmd'], STANDIN['viewer_cmd']
+    return (os.environ.get('NATLAB_CAMERA_CMD', DEFAULT_CAMERA_CMD),
+            os.environ.get('NATLAB_VIEWER_CMD', DEFAULT_VIEWER_CMD))
+
+
 def cmd_matrix(args):
+    require_root()
+    camera_cmd, viewer_cmd = commands_for(args)
     custom = any(os.environ.get(v) for v in ('NATLAB_CAMERA_CMD',
                                              'NATLAB_VIEWER_CMD'))
-    missing = product_missing(args.builddir, need_plugin=not custom)
+    missing = [] if args.standin else \
+        product_missing(args.builddir, need_plugin=not custom)
     if missing:
         # Fail, never skip: the matrix is the product's acceptance test.
         rows = [{'pair': '%s -> %s' % p, 'expected': expected_mode(*p),
@@ -1220,8 +1243,6 @@ def cmd_matrix(args):
             log('FAIL: ' + m)
         log('FAIL: the pipeline matrix cannot run until these exist')
         return 1
-    camera_cmd = os.environ.get('NATLAB_CAMERA_CMD', DEFAULT_CAMERA_CMD)
-    viewer_cmd = os.environ.get('NATLAB_VIEWER_CMD', DEFAULT_VIEWER_CMD)
     rows = []
     deadline = time.monotonic() + args.budget
     for cam, view in MATRIX_PAIRS:
@@ -1291,6 +1312,9 @@ def pair_options(p):
     p.add_argument('--any-mode', action='store_true',
                    help='record the mode but do not require the expected one')
     p.add_argument('--table', help='also write the result table here')
+    p.add_argument('--standin', action='store_true',
+                   help='run holepunch.py instead of the product (lab '
+                        'self-test of the hook and of the expected modes)')
 
 
 def main():
@@ -1300,11 +1324,11 @@ def main():
     t = sub.add_parser('test', help='run one lab self-test')
     t.add_argument('name', choices=sorted(TESTS))
     t.add_argument('--builddir', default='.')
-    rp = sub.add_parser('run-pair', help='camera and viewer across two NATs')
+    rp = sub.add_parser('run-pair', help='camera and viewer across two NATs',
+                        usage='%(prog)s CAMERA_NAT VIEWER_NAT [options] '
+                              '[-- CAMERA_CMD VIEWER_CMD]')
     rp.add_argument('camera_nat', choices=NAT_KINDS)
     rp.add_argument('viewer_nat', choices=NAT_KINDS)
-    rp.add_argument('commands', nargs=argparse.REMAINDER,
-                    help='-- CAMERA_CMD VIEWER_CMD (shell commands)')
     pair_options(rp)
     mx = sub.add_parser('matrix', help='every pair of the matrix')
     pair_options(mx)
@@ -1315,7 +1339,15 @@ def main():
     sh.add_argument('--coturn', action='store_true')
     sh.add_argument('--lifetime', type=float, default=3600)
     sub.add_parser('clean', help='remove namespaces of dead lab runs')
-    args = ap.parse_args()
+    # Everything after "--" is the camera and viewer commands, taken apart
+    # here so that argparse never reads options inside them.
+    argv = sys.argv[1:]
+    commands = []
+    if '--' in argv:
+        commands = argv[argv.index('--') + 1:]
+        argv = argv[:argv.index('--')]
+    args = ap.parse_args(argv)
+    args.commands = commands
     try:
         if args.cmd == 'test':
             return TESTS[args.name](args)
