@@ -1,0 +1,122 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2pcodecs.h"
+
+static const GstP2pCodec codecs[] = {
+  {"video/x-h264", "rtph264pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-h265", "rtph265pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-vp8", "rtpvp8pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-vp9", "rtpvp9pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-av1", "rtpav1pay", GST_P2P_PT_VIDEO, TRUE},
+  {"audio/x-opus", "rtpopuspay", 111, FALSE},
+  {"audio/x-mulaw", "rtppcmupay", 0, FALSE},
+  {"audio/x-alaw", "rtppcmapay", 8, FALSE},
+  {"audio/mpeg", "rtpmp4gpay", 110, FALSE},
+};
+
+/**
+ * gst_p2p_codec_find:
+ * @caps: fixed caps of an encoded stream
+ *
+ * Returns: (nullable): how to send @caps, %NULL when p2psink cannot
+ */
+const GstP2pCodec *
+gst_p2p_codec_find (const GstCaps * caps)
+{
+  const GstStructure *s;
+  guint i;
+
+  if (!caps || gst_caps_get_size (caps) < 1)
+    return NULL;
+  s = gst_caps_get_structure (caps, 0);
+  for (i = 0; i < G_N_ELEMENTS (codecs); i++) {
+    if (gst_structure_has_name (s, codecs[i].media_type))
+      return &codecs[i];
+  }
+  return NULL;
+}
+
+static void
+set_if_exists (GstElement * element, const gchar * name, const gchar * value)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), name))
+    gst_util_set_object_arg (G_OBJECT (element), name, value);
+}
+
+/**
+ * gst_p2p_codec_make_payloader:
+ * @codec: a codec from gst_p2p_codec_find()
+ * @error: return location for a #GST_CORE_ERROR_MISSING_PLUGIN error
+ *
+ * Returns: (transfer floating) (nullable): the payloader, set up so that a
+ *     viewer joining at any time can decode from the next keyframe
+ */
+GstElement *
+gst_p2p_codec_make_payloader (const GstP2pCodec * codec, GError ** error)
+{
+  GstElement *pay;
+
+  pay = gst_element_factory_make (codec->payloader, NULL);
+  if (!pay) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "Sending %s needs the '%s' element, which is not installed",
+        codec->media_type, codec->payloader);
+    return NULL;
+  }
+  g_object_set (pay, "pt", codec->pt, "mtu", GST_P2P_MTU, NULL);
+  /* Parameter sets in front of every keyframe: a viewer can join at any
+   * keyframe without an out-of-band sprop-parameter-sets. */
+  set_if_exists (pay, "config-interval", "-1");
+  /* One RTP timestamp/marker per access unit, pushed at once: no added
+   * latency, and the fan-out sees a keyframe start at its first packet. */
+  set_if_exists (pay, "aggregate-mode", "zero-latency");
+  /* Picture ids let the viewer's depayloader detect lost frames. */
+  set_if_exists (pay, "picture-id-mode", "15-bit");
+  return pay;
+}
+
+static gint
+compare_rank (gconstpointer a, gconstpointer b)
+{
+  return gst_plugin_feature_rank_compare_func (a, b);
+}
+
+/**
+ * gst_p2p_codec_make_depayloader:
+ * @rtp_caps: `application/x-rtp` caps of a received stream
+ *
+ * Picks the best-ranked installed depayloader for @rtp_caps, so the viewer
+ * handles whatever the device's payloaders send.
+ *
+ * Returns: (transfer floating) (nullable): the depayloader
+ */
+GstElement *
+gst_p2p_codec_make_depayloader (const GstCaps * rtp_caps)
+{
+  GList *all, *matching;
+  GstElement *depay = NULL;
+
+  all = gst_element_factory_list_get_elements
+      (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, GST_RANK_MARGINAL);
+  matching = gst_element_factory_list_filter (all, rtp_caps, GST_PAD_SINK,
+      FALSE);
+  matching = g_list_sort (matching, compare_rank);
+  if (matching)
+    depay = gst_element_factory_create (matching->data, NULL);
+  gst_plugin_feature_list_free (matching);
+  gst_plugin_feature_list_free (all);
+  if (!depay)
+    return NULL;
+  /* Start at a keyframe and ask for one (PLI) when frames were lost. */
+  set_if_exists (depay, "request-keyframe", "true");
+  set_if_exists (depay, "wait-for-keyframe", "true");
+  return depay;
+}

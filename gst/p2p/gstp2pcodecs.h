@@ -1,0 +1,65 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* Encoded formats p2psink takes on its request pads. H.264 and H.265 must
+ * come whole access units or NAL units in byte-stream or avc form, which is
+ * what encoders and parsers produce. */
+#define GST_P2P_VIDEO_CAPS \
+  "video/x-h264, stream-format = (string) { avc, byte-stream }, " \
+  "alignment = (string) { au, nal }; " \
+  "video/x-h265, stream-format = (string) { hvc1, hev1, byte-stream }, " \
+  "alignment = (string) { au, nal }; " \
+  "video/x-vp8; video/x-vp9; video/x-av1"
+
+#define GST_P2P_AUDIO_CAPS \
+  "audio/x-opus; " \
+  "audio/x-mulaw, rate = (int) 8000, channels = (int) 1; " \
+  "audio/x-alaw, rate = (int) 8000, channels = (int) 1; " \
+  "audio/mpeg, mpegversion = (int) 4, stream-format = (string) raw"
+
+/* RTP payload types the device uses; fixed, because the device makes the
+ * offer and no two of its streams share a type. */
+#define GST_P2P_PT_VIDEO 96
+#define GST_P2P_PT_VIDEO_RTX 97
+
+/* Payload size, in bytes, the payloaders produce: leaves room under
+ * P2P_TRANSPORT_MAX_PACKET for the SRTP tag, the 2-byte RTX header and a
+ * TURN channel header on any common path MTU. */
+#define GST_P2P_MTU 1200
+
+typedef struct _GstP2pCodec GstP2pCodec;
+
+/**
+ * GstP2pCodec:
+ * @media_type: caps name of the encoded format
+ * @payloader: element factory of its RTP payloader
+ * @pt: RTP payload type
+ * @is_video: %TRUE for video (keyframes, retransmission, PLI)
+ *
+ * One encoded format p2psink can send.
+ */
+struct _GstP2pCodec
+{
+  const gchar *media_type;
+  const gchar *payloader;
+  guint pt;
+  gboolean is_video;
+};
+
+const GstP2pCodec *gst_p2p_codec_find (const GstCaps * caps);
+
+GstElement *gst_p2p_codec_make_payloader (const GstP2pCodec * codec,
+    GError ** error);
+
+GstElement *gst_p2p_codec_make_depayloader (const GstCaps * rtp_caps);
+
+G_END_DECLS

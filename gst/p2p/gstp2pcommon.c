@@ -1,0 +1,271 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2pcommon.h"
+#include "gstp2pelements.h"
+
+#include <string.h>
+#include <gio/gio.h>
+
+#define GST_CAT_DEFAULT gst_p2p_debug
+
+/* Longest UID accepted here; the server checks the exact form (and its
+ * check symbols), this only catches what is plainly not a UID. */
+#define MAX_UID 64
+
+/**
+ * gst_p2p_check_uid:
+ * @element: element to post the error from
+ * @uid: (nullable): the configured UID
+ *
+ * Returns: %TRUE if @uid looks like a UID
+ */
+gboolean
+gst_p2p_check_uid (GstElement * element, const gchar * uid)
+{
+  const gchar *p;
+
+  if (uid == NULL || *uid == '\0') {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("No device UID set: set the 'uid' property (e.g. "
+            "uid=7KQ2-M9XD-4HPA-R3WV)"), (NULL));
+    return FALSE;
+  }
+  for (p = uid; *p; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '-')
+      break;
+  }
+  if (*p || strlen (uid) > MAX_UID) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("'%s' is not a device UID: expected letters, digits and '-', like "
+            "7KQ2-M9XD-4HPA-R3WV", uid), (NULL));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+host_is_loopback (const gchar * host)
+{
+  GInetAddress *addr;
+  gboolean loopback;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  addr = g_inet_address_new_from_string (host);
+  if (!addr)
+    return FALSE;
+  loopback = g_inet_address_get_is_loopback (addr);
+  g_object_unref (addr);
+  return loopback;
+}
+
+/**
+ * gst_p2p_parse_servers:
+ * @element: element to post the error from
+ * @list: (nullable): comma-separated server URIs
+ * @allow_insecure: (out): whether a `ws://` URI (loopback only) is present
+ *
+ * Returns: (transfer full) (nullable): the URIs, %NULL when one is unusable
+ */
+gchar **
+gst_p2p_parse_servers (GstElement * element, const gchar * list,
+    gboolean * allow_insecure)
+{
+  g_auto (GStrv) parts = NULL;
+  GPtrArray *servers;
+  guint i;
+
+  *allow_insecure = FALSE;
+  if (list == NULL || *list == '\0') {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("No signalling server set: set the 'server' property (e.g. "
+            "server=wss://p2p.example.com)"), (NULL));
+    return NULL;
+  }
+
+  servers = g_ptr_array_new_with_free_func (g_free);
+  parts = g_strsplit (list, ",", -1);
+  for (i = 0; parts[i]; i++) {
+    g_autoptr (GUri) uri = NULL;
+    g_autoptr (GError) err = NULL;
+    const gchar *s = g_strstrip (parts[i]);
+    const gchar *scheme;
+
+    if (*s == '\0')
+      continue;
+    uri = g_uri_parse (s, G_URI_FLAGS_NONE, &err);
+    scheme = uri ? g_uri_get_scheme (uri) : NULL;
+    if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri)
+        || (g_ascii_strcasecmp (scheme, "wss") != 0
+            && g_ascii_strcasecmp (scheme, "ws") != 0)) {
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+          ("Invalid server URI '%s': expected wss://host[:port][/path]", s),
+          ("%s", err ? err->message : "wrong scheme or no host"));
+      g_ptr_array_unref (servers);
+      return NULL;
+    }
+    if (g_ascii_strcasecmp (scheme, "ws") == 0) {
+      /* Unencrypted signalling would expose call set-up to anyone on the
+       * path; tolerated only where there is no path. */
+      if (!host_is_loopback (g_uri_get_host (uri))) {
+        GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+            ("Server URI '%s' is not encrypted: use wss:// (ws:// is only "
+                "accepted for localhost)", s), (NULL));
+        g_ptr_array_unref (servers);
+        return NULL;
+      }
+      *allow_insecure = TRUE;
+    }
+    g_ptr_array_add (servers, g_strdup (s));
+  }
+  if (servers->len == 0) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("No signalling server set: set the 'server' property (e.g. "
+            "server=wss://p2p.example.com)"), (NULL));
+    g_ptr_array_unref (servers);
+    return NULL;
+  }
+  g_ptr_array_add (servers, NULL);
+  return (gchar **) g_ptr_array_free (servers, FALSE);
+}
+
+/* "stun://host:port" (webrtcbin's form) or "stun:host:port" (RFC 7064);
+ * "turn(s)://user:pass@host:port?transport=…" or "turn:host:port". Returns
+ * the RFC 7064/7065 URI and the credentials. */
+static gboolean
+split_ice_uri (const gchar * text, const gchar * kind, gchar ** uri_out,
+    gchar ** user, gchar ** pass)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autofree gchar *normal = NULL;
+  const gchar *scheme;
+  gint port;
+
+  *uri_out = *user = *pass = NULL;
+  /* GUri needs an authority to find the host: add the slashes. */
+  if (!strstr (text, "://")) {
+    const gchar *colon = strchr (text, ':');
+
+    if (!colon)
+      return FALSE;
+    normal = g_strdup_printf ("%.*s://%s", (int) (colon - text), text,
+        colon + 1);
+  } else {
+    normal = g_strdup (text);
+  }
+  uri = g_uri_parse (normal, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri))
+    return FALSE;
+  scheme = g_uri_get_scheme (uri);
+  if (!g_str_has_prefix (scheme, kind)
+      || (strcmp (scheme, kind) != 0
+          && !(strcmp (kind, "turn") == 0 && strcmp (scheme, "turns") == 0)))
+    return FALSE;
+  port = g_uri_get_port (uri);
+  if (port > 0)
+    *uri_out = g_strdup_printf ("%s:%s:%d%s%s", scheme, g_uri_get_host (uri),
+        port, g_uri_get_query (uri) ? "?" : "",
+        g_uri_get_query (uri) ? g_uri_get_query (uri) : "");
+  else
+    *uri_out = g_strdup_printf ("%s:%s%s%s", scheme, g_uri_get_host (uri),
+        g_uri_get_query (uri) ? "?" : "",
+        g_uri_get_query (uri) ? g_uri_get_query (uri) : "");
+  *user = g_strdup (g_uri_get_user (uri));
+  *pass = g_strdup (g_uri_get_password (uri));
+  return TRUE;
+}
+
+/**
+ * gst_p2p_check_ice_overrides:
+ * @element: element to post the error from
+ * @stun_server: (nullable): `stun-server` property
+ * @turn_server: (nullable): `turn-server` property
+ *
+ * Returns: %TRUE if both are unset or well formed
+ */
+gboolean
+gst_p2p_check_ice_overrides (GstElement * element, const gchar * stun_server,
+    const gchar * turn_server)
+{
+  gchar *uri, *user, *pass;
+
+  if (stun_server && *stun_server) {
+    if (!split_ice_uri (stun_server, "stun", &uri, &user, &pass)) {
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+          ("Invalid STUN server '%s': expected stun://host[:port]",
+              stun_server), (NULL));
+      return FALSE;
+    }
+    g_free (uri);
+    g_free (user);
+    g_free (pass);
+  }
+  if (turn_server && *turn_server) {
+    gboolean ok = split_ice_uri (turn_server, "turn", &uri, &user, &pass);
+
+    ok = ok && user && pass;
+    g_free (uri);
+    g_free (user);
+    g_free (pass);
+    if (!ok) {
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+          ("Invalid TURN server '%s': expected "
+              "turn(s)://user:password@host[:port]", turn_server), (NULL));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/**
+ * gst_p2p_add_ice_servers:
+ * @element: element to log for
+ * @transport: the transport
+ * @signalling: the signalling client, for the server's STUN/TURN list
+ * @stun_server: (nullable): checked `stun-server` property
+ * @turn_server: (nullable): checked `turn-server` property
+ *
+ * Gives @transport the servers the signalling server handed out plus the
+ * user's own. A server that cannot be used (a host that does not resolve)
+ * is logged and skipped: the others may still get through.
+ */
+void
+gst_p2p_add_ice_servers (GstElement * element, P2pTransport * transport,
+    P2pSignalling * signalling, const gchar * stun_server,
+    const gchar * turn_server)
+{
+  const gchar *servers[] = { stun_server, turn_server };
+  const gchar *kinds[] = { "stun", "turn" };
+  g_autoptr (GPtrArray) ice = p2p_signalling_get_ice_servers (signalling);
+  guint i, j;
+
+  for (i = 0; ice && i < ice->len; i++) {
+    P2pIceServer *srv = g_ptr_array_index (ice, i);
+
+    for (j = 0; srv->urls && srv->urls[j]; j++) {
+      g_autoptr (GError) err = NULL;
+
+      if (!p2p_transport_add_ice_server (transport, srv->urls[j],
+              srv->username, srv->credential, &err))
+        GST_WARNING_OBJECT (element, "%s: %s", srv->urls[j], err->message);
+    }
+  }
+  for (i = 0; i < G_N_ELEMENTS (servers); i++) {
+    g_autofree gchar *uri = NULL, *user = NULL, *pass = NULL;
+    g_autoptr (GError) err = NULL;
+
+    if (!servers[i] || !*servers[i]
+        || !split_ice_uri (servers[i], kinds[i], &uri, &user, &pass))
+      continue;
+    if (!p2p_transport_add_ice_server (transport, uri, user, pass, &err))
+      GST_WARNING_OBJECT (element, "%s: %s", uri, err->message);
+  }
+}

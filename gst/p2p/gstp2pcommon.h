@@ -1,0 +1,32 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+#include <p2p-core/p2p-signalling.h>
+#include <p2p-core/p2p-transport.h>
+
+G_BEGIN_DECLS
+
+/* Configuration checks shared by p2psink and p2psrc. Each posts an ERROR
+ * message a user can act on and returns FALSE when the value is unusable;
+ * they run in NULL→READY so that a typo fails the state change at once
+ * rather than later on the network. */
+
+gboolean gst_p2p_check_uid (GstElement * element, const gchar * uid);
+
+gchar **gst_p2p_parse_servers (GstElement * element, const gchar * list,
+    gboolean * allow_insecure);
+
+gboolean gst_p2p_check_ice_overrides (GstElement * element,
+    const gchar * stun_server, const gchar * turn_server);
+
+void gst_p2p_add_ice_servers (GstElement * element,
+    P2pTransport * transport, P2pSignalling * signalling,
+    const gchar * stun_server, const gchar * turn_server);
+
+G_END_DECLS

@@ -1,0 +1,110 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* The end of the internal RTP/RTCP branches of p2psink and p2psrc: hands
+ * each packet, mapped in place, to a callback that passes it to p2p-core.
+ * Unlike appsink it wraps nothing in a GstSample, so the fan-out path does
+ * not allocate per packet. Not registered as a factory: only the p2p bins
+ * create it. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2ppacketsink.h"
+#include "gstp2pelements.h"
+
+#define GST_CAT_DEFAULT gst_p2p_debug
+
+struct _GstP2pPacketSink
+{
+  GstBaseSink parent;
+
+  GstP2pPacketFunc func;
+  gpointer user_data;
+};
+
+G_DEFINE_TYPE (GstP2pPacketSink, gst_p2p_packet_sink, GST_TYPE_BASE_SINK);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("application/x-rtp; application/x-rtcp; "
+        "application/x-srtcp"));
+
+static void
+packet_sink_push (GstP2pPacketSink * self, GstBuffer * buffer)
+{
+  GstMapInfo map;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return;
+  self->func (map.data, map.size, buffer, self->user_data);
+  gst_buffer_unmap (buffer, &map);
+}
+
+static GstFlowReturn
+gst_p2p_packet_sink_render (GstBaseSink * sink, GstBuffer * buffer)
+{
+  packet_sink_push (GST_P2P_PACKET_SINK (sink), buffer);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_p2p_packet_sink_render_list (GstBaseSink * sink, GstBufferList * list)
+{
+  guint i, n = gst_buffer_list_length (list);
+
+  for (i = 0; i < n; i++)
+    packet_sink_push (GST_P2P_PACKET_SINK (sink),
+        gst_buffer_list_get (list, i));
+  return GST_FLOW_OK;
+}
+
+static void
+gst_p2p_packet_sink_class_init (GstP2pPacketSinkClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *base_class = GST_BASE_SINK_CLASS (klass);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "P2P packet sink", "Sink/Network",
+      "Hands RTP and RTCP packets to a p2p transport (internal)",
+      "The gst-p2p authors");
+
+  base_class->render = gst_p2p_packet_sink_render;
+  base_class->render_list = gst_p2p_packet_sink_render_list;
+}
+
+static void
+gst_p2p_packet_sink_init (GstP2pPacketSink * self)
+{
+}
+
+/**
+ * gst_p2p_packet_sink_new:
+ * @name: element name
+ * @func: called for each packet
+ * @user_data: passed to @func; must outlive the element
+ * @sync: whether to render at the buffers' running time
+ *
+ * Returns: (transfer floating): a sink that never prerolls (so a branch
+ *     that only sometimes carries data, like RTCP, cannot stall a state
+ *     change)
+ */
+GstElement *
+gst_p2p_packet_sink_new (const gchar * name, GstP2pPacketFunc func,
+    gpointer user_data, gboolean sync)
+{
+  GstP2pPacketSink *self;
+
+  self = g_object_new (GST_TYPE_P2P_PACKET_SINK, "name", name, "async",
+      FALSE, "sync", sync, "enable-last-sample", FALSE, "qos", FALSE, NULL);
+  self->func = func;
+  self->user_data = user_data;
+  return GST_ELEMENT (self);
+}

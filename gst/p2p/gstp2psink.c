@@ -1,0 +1,1980 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-p2psink
+ * @title: p2psink
+ * @see_also: p2psrc, rtpbin
+ *
+ * The camera end of a peer-to-peer stream. p2psink logs in to a p2p-server
+ * as the device @uid, proving its identity with the private key in
+ * #GstP2pSink:key-file, and waits for viewers. Each viewer that calls gets
+ * its own ICE path (direct on a LAN, hole-punched, or through the server's
+ * TURN relay), its own DTLS handshake with the device's certificate, its
+ * own SRTP keys and its own RTCP; the encoded stream is payloaded once and
+ * sent to every viewer.
+ *
+ * Before any media flows a viewer must prove the password set with
+ * #GstP2pSink:password or #GstP2pSink:password-file. The check is end to
+ * end over the DTLS channel: the server never sees the password, and the
+ * device keeps only a salted PBKDF2 hash of it. A viewer with a wrong
+ * password is refused (reason `wrong-password`), a viewer beyond
+ * #GstP2pSink:max-viewers gets `busy`; the other viewers are not affected.
+ *
+ * A joining viewer starts at a keyframe: p2psink asks the encoder for one
+ * (an upstream force-key-unit event, at most one every 500 ms whatever the
+ * number of viewers), and H.264/H.265 parameter sets are sent in front of
+ * every keyframe. Picture loss indications (PLI, FIR) from a viewer ask for
+ * a keyframe too; NACKs are answered by RFC 4588 retransmission to the
+ * asking viewer alone, from a short history of recently sent packets.
+ *
+ * Nothing here blocks the streaming thread on the network: signalling and
+ * connection set-up run on p2p-core's own thread; sending a packet to a
+ * viewer only encrypts it and hands it to the socket.
+ *
+ * ## Bus messages
+ *
+ * Element messages, all with a `uid` field:
+ *
+ * * `p2p-registered` (`server`): logged in to a server, viewers can call.
+ * * `p2p-unregistered` (`reason`): no longer logged in; p2psink retries by
+ *   itself with back-off.
+ * * `p2p-viewer-joined` (`viewer-id`, `address`, `mode`): a viewer proved
+ *   its credential and receives media. `mode` is `lan`, `direct` or
+ *   `relay`.
+ * * `p2p-viewer-left` (`viewer-id`, `reason`): a viewer hung up, was lost
+ *   or was refused (`wrong-password`, `busy`, `timeout`, `failed`, `bye`).
+ * * `p2p-connection` (`viewer-id`, `state`, `mode`, `local-candidate-type`,
+ *   `remote-candidate-type`, `rtt-ms`): a viewer's path changed.
+ *
+ * ## Example pipelines
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! x264enc tune=zerolatency ! \
+ *     p2psink uid=7KQ2-M9XD-4HPA-R3WV key-file=/etc/p2p/device.pem \
+ *     server=wss://p2p.example.com password-file=/etc/p2p/viewer-password
+ * ]| A camera with H.264 video.
+ * |[
+ * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3WV \
+ *     key-file=device.pem server=ws://127.0.0.1:8443 password=secret \
+ *     videotestsrc is-live=true ! x264enc tune=zerolatency ! s.video \
+ *     audiotestsrc is-live=true ! opusenc ! s.audio
+ * ]| Video and Opus audio, with a local test server.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2psink.h"
+#include "gstp2pelements.h"
+#include "gstp2pauth.h"
+#include "gstp2pcodecs.h"
+#include "gstp2pcommon.h"
+#include "gstp2ppacketsink.h"
+
+#include <string.h>
+#include <gst/rtp/rtp.h>
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <p2p-core/p2p-signalling.h>
+#include <p2p-core/p2p-transport.h>
+
+#define GST_CAT_DEFAULT gst_p2p_debug
+
+#define DEFAULT_MAX_VIEWERS 4
+#define MAX_MAX_VIEWERS 64
+/* Minimum spacing of keyframe requests to the encoder, in microseconds:
+ * viewers joining together, or several asking with PLI, share one. */
+#define KEYFRAME_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
+/* A viewer must prove its credential this long after its path is up. */
+#define AUTH_TIMEOUT_MS 10000
+/* Time for a refusal message to leave before the path is closed. */
+#define REFUSE_LINGER_MS 500
+/* Packets kept for retransmission: about 1.5 s of a 3 Mbit/s stream. */
+#define HISTORY_VIDEO 512
+#define HISTORY_AUDIO 64
+#define HISTORY_SLOT_SIZE P2P_TRANSPORT_MAX_PACKET
+
+enum
+{
+  PROP_0,
+  PROP_UID,
+  PROP_KEY_FILE,
+  PROP_SERVER,
+  PROP_PASSWORD,
+  PROP_PASSWORD_FILE,
+  PROP_MAX_VIEWERS,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_STATS,
+  PROP_VIEWERS,
+};
+
+typedef enum
+{
+  STREAM_VIDEO,
+  STREAM_AUDIO,
+  N_STREAMS
+} StreamIndex;
+
+typedef struct
+{
+  guint16 seq;
+  guint16 size;                 /* 0 = empty slot */
+  guint8 data[HISTORY_SLOT_SIZE];
+} HistorySlot;
+
+typedef struct
+{
+  GstP2pSink *sink;
+  StreamIndex index;
+  GstPad *ghost;
+  GstElement *packet_sink;
+  GstElement *rtcp_sink;
+
+  /* Set once on the streaming thread under the object lock. */
+  GstElement *payloader;
+  const GstP2pCodec *codec;
+  GstCaps *rtp_caps;
+
+  /* Streaming thread only. */
+  guint unit;                   /* counts input buffers */
+  guint sent_unit;              /* unit of the last packet sent */
+  gboolean unit_is_key;
+
+  /* History of sent packets, for NACKs; ring_lock. */
+  GMutex ring_lock;
+  HistorySlot *ring;
+  guint ring_size;
+  guint32 ssrc;
+  guint32 rtx_ssrc;
+} Stream;
+
+typedef enum
+{
+  VIEWER_WAITING_MEDIA,         /* call accepted, caps not known yet */
+  VIEWER_CONNECTING,            /* offer sent, ICE/DTLS running */
+  VIEWER_AUTHORIZING,           /* path up, waiting for the credential */
+  VIEWER_ACTIVE,                /* receives media */
+  VIEWER_CLOSING,
+} ViewerState;
+
+typedef struct
+{
+  gint refcount;
+  GstP2pSink *sink;
+  guint serial;
+  gchar *id;                    /* "viewer-N", used in messages and stats */
+  gchar *call;
+  gchar *session;               /* the server's id of the viewer */
+  gchar *address;
+  ViewerState state;
+  P2pTransport *transport;
+  gulong candidate_id, message_id, state_id, mode_id;
+  GSource *timer;
+
+  /* Fan-out state, viewers_lock. */
+  gboolean waiting_key[N_STREAMS];
+  guint16 rtx_seq;
+
+  /* Loop thread only. */
+  gdouble fraction_lost;
+  gint64 rtcp_rtt_ms;
+  guint64 last_bytes;
+  gint64 last_time;
+  guint64 bitrate;
+} Viewer;
+
+struct _GstP2pSink
+{
+  GstBin parent;
+
+  /* Properties, object lock. */
+  gchar *uid;
+  gchar *key_file;
+  gchar *server;
+  gchar *password_file;
+  GstP2pVerifier *password_verifier;
+  guint max_viewers;
+  gchar *stun_server;
+  gchar *turn_server;
+
+  GstElement *rtpbin;
+  Stream *streams[N_STREAMS];
+
+  /* Set in NULL→READY, cleared in READY→NULL. */
+  P2pLoop *loop;
+  P2pIdentity *identity;
+  GstP2pVerifier *verifier;
+  gchar **servers;
+  gboolean allow_insecure;
+
+  /* Loop thread only. */
+  P2pSignalling *signalling;
+  gboolean registered;
+  GHashTable *viewers;          /* call → Viewer */
+  guint next_serial;
+  GSource *stats_timer;
+
+  /* The fan-out list and per-viewer fan-out state. */
+  GMutex viewers_lock;
+  GPtrArray *active;
+
+  GMutex keyframe_lock;
+  gint64 last_keyframe_request;
+  guint keyframe_count;
+};
+
+static void gst_p2p_sink_finalize (GObject * object);
+static void gst_p2p_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_p2p_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_p2p_sink_change_state (GstElement * element,
+    GstStateChange transition);
+static GstPad *gst_p2p_sink_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+static void gst_p2p_sink_release_pad (GstElement * element, GstPad * pad);
+
+static void viewer_remove (Viewer * viewer, const gchar * reason,
+    gboolean end_call);
+static gboolean sink_start_pending_viewers (GstP2pSink * self);
+
+#define gst_p2p_sink_parent_class parent_class
+G_DEFINE_TYPE (GstP2pSink, gst_p2p_sink, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (p2psink, "p2psink", GST_RANK_NONE,
+    GST_TYPE_P2P_SINK, p2p_element_init (plugin));
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_P2P_VIDEO_CAPS));
+
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_P2P_AUDIO_CAPS));
+
+static void
+gst_p2p_sink_class_init (GstP2pSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_p2p_sink_finalize;
+  gobject_class->set_property = gst_p2p_sink_set_property;
+  gobject_class->get_property = gst_p2p_sink_get_property;
+
+  /**
+   * GstP2pSink:uid:
+   *
+   * The device's UID, as created by `p2p-uid add` (e.g.
+   * `7KQ2-M9XD-4HPA-R3WV`). Required. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_UID,
+      g_param_spec_string ("uid", "UID", "Device UID (required)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:key-file:
+   *
+   * PEM file with the device's private key and certificate, written by
+   * `p2p-uid add`. It signs the server login and is the DTLS certificate
+   * viewers check. Required. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_KEY_FILE,
+      g_param_spec_string ("key-file", "Key file",
+          "PEM file with the device key and certificate (required)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:server:
+   *
+   * Rendezvous server URI, or a comma-separated list tried in order:
+   * `wss://host[:port][/path]`. Plain `ws://` is accepted only for a
+   * loopback host (local demos and tests). Required. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_SERVER,
+      g_param_spec_string ("server", "Server",
+          "Signalling server URI(s), comma-separated (required)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:password:
+   *
+   * The password viewers must give. Write-only: only a salted PBKDF2 hash
+   * is kept. Without #GstP2pSink:password and #GstP2pSink:password-file any
+   * viewer that knows the UID may watch (a warning is posted).
+   * Default: none.
+   */
+  g_object_class_install_property (gobject_class, PROP_PASSWORD,
+      g_param_spec_string ("password", "Password",
+          "Password viewers must give (write-only)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:password-file:
+   *
+   * File holding the viewer password, or better its verifier
+   * `pbkdf2-sha256$ITERATIONS$SALT$HASH` (base64 salt of 16 bytes and hash of
+   * 32 bytes), so that the password itself is not stored on the device.
+   * Read in NULL→READY; overrides #GstP2pSink:password. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_PASSWORD_FILE,
+      g_param_spec_string ("password-file", "Password file",
+          "File with the viewer password or its PBKDF2 verifier", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:max-viewers:
+   *
+   * Most viewers served at once; a viewer calling beyond it is refused with
+   * `busy`. Each viewer costs one encryption of the stream and its upload
+   * bandwidth. Default: 4.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_VIEWERS,
+      g_param_spec_uint ("max-viewers", "Maximum viewers",
+          "Most viewers served at once", 1, MAX_MAX_VIEWERS,
+          DEFAULT_MAX_VIEWERS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstP2pSink:stun-server:
+   *
+   * Extra STUN server, `stun:host[:port]`, used besides those the server
+   * hands out. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN server",
+          "Extra STUN server (stun:host[:port])", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:turn-server:
+   *
+   * Extra TURN server, `turn(s)://user:password@host[:port][?transport=udp]`,
+   * used besides those the server hands out. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN server",
+          "Extra TURN server (turn(s)://user:password@host[:port])", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:stats:
+   *
+   * A `p2psink-stats` structure: `registered` (boolean), `viewers` (uint)
+   * and one field per viewer, named by its viewer id, holding a
+   * `p2p-viewer-stats` structure: `state`, `mode` (`lan`, `direct`,
+   * `relay`), `address`, `rtt-ms` (int64, -1 unknown), `fraction-lost`
+   * (double, 0–1, from the viewer's receiver reports), `bitrate` (uint64,
+   * bits per second over the last second), `packets-sent`, `bytes-sent`,
+   * `retransmissions`. Read-only.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Connection statistics, one entry per viewer", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstP2pSink:viewers:
+   *
+   * Number of viewers receiving media now. Read-only.
+   */
+  g_object_class_install_property (gobject_class, PROP_VIEWERS,
+      g_param_spec_uint ("viewers", "Viewers",
+          "Number of viewers receiving media", 0, G_MAXUINT, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+
+  gst_element_class_set_static_metadata (element_class,
+      "P2P camera sink", "Sink/Network",
+      "Serves encoded media to viewers connecting by device UID, peer to "
+      "peer over ICE and DTLS-SRTP", "The gst-p2p authors");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_p2p_sink_change_state);
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_p2p_sink_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_p2p_sink_release_pad);
+}
+
+static void
+gst_p2p_sink_init (GstP2pSink * self)
+{
+  self->max_viewers = DEFAULT_MAX_VIEWERS;
+  self->viewers = g_hash_table_new (g_str_hash, g_str_equal);
+  self->active = g_ptr_array_new ();
+  g_mutex_init (&self->viewers_lock);
+  g_mutex_init (&self->keyframe_lock);
+
+  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  if (self->rtpbin) {
+    /* AVPF: feedback (NACK, PLI) is sent at once, not at the next report. */
+    gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
+    gst_bin_add (GST_BIN (self), self->rtpbin);
+  }
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+}
+
+static void
+stream_free (Stream * stream)
+{
+  g_mutex_clear (&stream->ring_lock);
+  g_free (stream->ring);
+  gst_clear_caps (&stream->rtp_caps);
+  gst_clear_object (&stream->payloader);
+  g_free (stream);
+}
+
+static void
+gst_p2p_sink_finalize (GObject * object)
+{
+  GstP2pSink *self = GST_P2P_SINK (object);
+  guint i;
+
+  for (i = 0; i < N_STREAMS; i++)
+    g_clear_pointer (&self->streams[i], stream_free);
+  g_free (self->uid);
+  g_free (self->key_file);
+  g_free (self->server);
+  g_free (self->password_file);
+  g_free (self->stun_server);
+  g_free (self->turn_server);
+  g_clear_pointer (&self->password_verifier, gst_p2p_verifier_free);
+  g_hash_table_unref (self->viewers);
+  g_ptr_array_unref (self->active);
+  g_mutex_clear (&self->viewers_lock);
+  g_mutex_clear (&self->keyframe_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Keyframes and the fan-out                                              */
+
+/* Asks the encoder for a keyframe, at most once per KEYFRAME_INTERVAL_US;
+ * returns FALSE when the request was held back (the caller retries from
+ * the streaming thread). Any thread. */
+static gboolean
+stream_request_keyframe (Stream * stream, const gchar * why)
+{
+  GstP2pSink *self = stream->sink;
+  GstElement *pay = NULL;
+  gint64 now = g_get_monotonic_time ();
+  guint count;
+  GstPad *srcpad;
+
+  g_mutex_lock (&self->keyframe_lock);
+  if (self->last_keyframe_request != 0
+      && now - self->last_keyframe_request < KEYFRAME_INTERVAL_US) {
+    g_mutex_unlock (&self->keyframe_lock);
+    return FALSE;
+  }
+  self->last_keyframe_request = now;
+  count = ++self->keyframe_count;
+  g_mutex_unlock (&self->keyframe_lock);
+
+  GST_OBJECT_LOCK (self);
+  if (stream->payloader)
+    pay = gst_object_ref (stream->payloader);
+  GST_OBJECT_UNLOCK (self);
+  if (!pay)
+    return TRUE;
+
+  GST_DEBUG_OBJECT (self, "requesting a keyframe (%s)", why);
+  /* Through the payloader, so that it also re-sends its parameter sets. */
+  srcpad = gst_element_get_static_pad (pay, "src");
+  gst_pad_send_event (srcpad,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+          count));
+  gst_object_unref (srcpad);
+  gst_object_unref (pay);
+  return TRUE;
+}
+
+static void
+history_store (Stream * stream, guint16 seq, const guint8 * data, gsize size)
+{
+  HistorySlot *slot;
+
+  if (size > HISTORY_SLOT_SIZE)
+    return;
+  g_mutex_lock (&stream->ring_lock);
+  slot = &stream->ring[seq % stream->ring_size];
+  slot->seq = seq;
+  slot->size = size;
+  memcpy (slot->data, data, size);
+  g_mutex_unlock (&stream->ring_lock);
+}
+
+static GstPadProbeReturn
+payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Stream *stream = data;
+  GstBuffer *buf = NULL;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    buf = gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0);
+  if (buf) {
+    /* The payloader pushes all packets of an input buffer before it
+     * returns, on this thread: the fan-out can tell which packets start a
+     * keyframe without parsing the payload. */
+    stream->unit++;
+    stream->unit_is_key = !stream->codec->is_video
+        || !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: one RTP packet from the payloader (through rtpbin). */
+static void
+stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  Stream *stream = user_data;
+  GstP2pSink *self = stream->sink;
+  gboolean unit_start, want_key = FALSE;
+  guint i;
+
+  if (size < 12 || size > P2P_TRANSPORT_MAX_PACKET)
+    return;
+  unit_start = stream->sent_unit != stream->unit;
+  stream->sent_unit = stream->unit;
+  stream->ssrc = GST_READ_UINT32_BE (data + 8);
+  history_store (stream, GST_READ_UINT16_BE (data + 2), data, size);
+
+  g_mutex_lock (&self->viewers_lock);
+  for (i = 0; i < self->active->len; i++) {
+    Viewer *v = g_ptr_array_index (self->active, i);
+
+    if (v->waiting_key[stream->index]) {
+      if (!(unit_start && stream->unit_is_key)) {
+        want_key = TRUE;
+        continue;
+      }
+      v->waiting_key[stream->index] = FALSE;
+    }
+    p2p_transport_send_rtp (v->transport, data, size, NULL);
+  }
+  g_mutex_unlock (&self->viewers_lock);
+
+  /* A viewer still waits: a request held back by the rate limit goes out
+   * as soon as the limit allows. */
+  if (want_key)
+    stream_request_keyframe (stream, "viewer waiting");
+}
+
+/* Streaming thread (rtpbin's RTCP thread): sender reports for everyone. */
+static void
+stream_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  Stream *stream = user_data;
+  GstP2pSink *self = stream->sink;
+  guint i;
+
+  g_mutex_lock (&self->viewers_lock);
+  for (i = 0; i < self->active->len; i++) {
+    Viewer *v = g_ptr_array_index (self->active, i);
+
+    p2p_transport_send_rtcp (v->transport, data, size, NULL);
+  }
+  g_mutex_unlock (&self->viewers_lock);
+}
+
+/* Loop thread: RFC 4588 retransmission of @seq to @viewer alone. The RTX
+ * stream has its own SSRC and sequence numbers, so SRTP never sees an
+ * index twice and the viewer's rtprtxreceive restores the original. */
+static void
+stream_retransmit (Stream * stream, Viewer * viewer, guint16 seq)
+{
+  guint8 pkt[HISTORY_SLOT_SIZE + 2];
+  guint8 *orig = pkt + 2;
+  gsize size, hdr, payload;
+  guint16 rtx_seq;
+  gboolean found = FALSE;
+
+  g_mutex_lock (&stream->ring_lock);
+  {
+    HistorySlot *slot = &stream->ring[seq % stream->ring_size];
+
+    if (slot->size && slot->seq == seq) {
+      size = slot->size;
+      memcpy (orig, slot->data, size);
+      found = TRUE;
+    }
+  }
+  g_mutex_unlock (&stream->ring_lock);
+  if (!found)
+    return;
+
+  hdr = 12 + 4 * (orig[0] & 0x0f);
+  if (orig[0] & 0x10) {
+    if (size < hdr + 4)
+      return;
+    hdr += 4 + 4 * GST_READ_UINT16_BE (orig + hdr + 2);
+  }
+  payload = size - hdr;
+  if (hdr > size || (orig[0] & 0x20))
+    return;                     /* payloaders do not pad; never seen */
+
+  g_mutex_lock (&stream->sink->viewers_lock);
+  rtx_seq = viewer->rtx_seq++;
+  g_mutex_unlock (&stream->sink->viewers_lock);
+
+  /* Header moved to the front; original sequence number in front of the
+   * payload. */
+  memmove (pkt, orig, hdr);
+  GST_WRITE_UINT16_BE (pkt + hdr, seq);
+  pkt[1] = (pkt[1] & 0x80) | GST_P2P_PT_VIDEO_RTX;
+  GST_WRITE_UINT16_BE (pkt + 2, rtx_seq);
+  GST_WRITE_UINT32_BE (pkt + 8, stream->rtx_ssrc);
+  p2p_transport_send_rtp (viewer->transport, pkt, hdr + 2 + payload, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Request pads                                                           */
+
+static gboolean
+stream_setup_payloader (Stream * stream, GstCaps * caps)
+{
+  GstP2pSink *self = stream->sink;
+  const GstP2pCodec *codec = gst_p2p_codec_find (caps);
+  g_autoptr (GError) err = NULL;
+  GstElement *pay;
+  GstPad *paysink;
+  gchar *name;
+
+  if (stream->payloader) {
+    if (codec == stream->codec)
+      return TRUE;
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("The encoded format changed while streaming"),
+        ("%" GST_PTR_FORMAT " after %s", caps, stream->codec->media_type));
+    return FALSE;
+  }
+  if (!codec) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("no payloader for %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  pay = gst_p2p_codec_make_payloader (codec, &err);
+  if (!pay) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
+        (NULL));
+    return FALSE;
+  }
+
+  name = g_strdup_printf ("send_rtp_sink_%u", stream->index);
+  gst_bin_add (GST_BIN (self), pay);
+  if (!gst_element_link_pads (pay, "src", self->rtpbin, name)) {
+    g_free (name);
+    gst_bin_remove (GST_BIN (self), pay);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("could not link %s to rtpbin", codec->payloader));
+    return FALSE;
+  }
+  g_free (name);
+
+  paysink = gst_element_get_static_pad (pay, "sink");
+  gst_pad_add_probe (paysink,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+      payloader_input_probe, stream, NULL);
+  gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), paysink);
+  gst_object_unref (paysink);
+  gst_element_sync_state_with_parent (pay);
+
+  GST_OBJECT_LOCK (self);
+  stream->codec = codec;
+  stream->payloader = gst_object_ref (pay);
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "%s stream: %s via %s",
+      stream->index == STREAM_VIDEO ? "video" : "audio", codec->media_type,
+      codec->payloader);
+  return TRUE;
+}
+
+static gboolean
+stream_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  Stream *stream = gst_pad_get_element_private (pad);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    if (!stream_setup_payloader (stream, caps)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+stream_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+
+  /* Before the payloader exists, answer for the formats we can send. */
+  if (!target) {
+    GstCaps *templ = gst_pad_get_pad_template_caps (pad);
+    GstCaps *filter, *result;
+    gboolean ret = TRUE;
+
+    switch (GST_QUERY_TYPE (query)) {
+      case GST_QUERY_CAPS:
+        gst_query_parse_caps (query, &filter);
+        result = filter ? gst_caps_intersect_full (filter, templ,
+            GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (templ);
+        gst_query_set_caps_result (query, result);
+        gst_caps_unref (result);
+        break;
+      case GST_QUERY_ACCEPT_CAPS:
+        gst_query_parse_accept_caps (query, &filter);
+        gst_query_set_accept_caps_result (query,
+            gst_caps_can_intersect (filter, templ));
+        break;
+      default:
+        ret = gst_pad_query_default (pad, parent, query);
+        break;
+    }
+    gst_caps_unref (templ);
+    return ret;
+  }
+  gst_object_unref (target);
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static void
+payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstP2pSink *self = stream->sink;
+
+  if (!caps)
+    return;
+  GST_OBJECT_LOCK (self);
+  gst_caps_replace (&stream->rtp_caps, caps);
+  GST_OBJECT_UNLOCK (self);
+  gst_caps_unref (caps);
+
+  /* Calls that arrived before the media was known can get their offer. */
+  if (self->loop)
+    p2p_loop_invoke (self->loop, (GSourceFunc) sink_start_pending_viewers,
+        gst_object_ref (self), gst_object_unref);
+}
+
+static void
+rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSink * self)
+{
+  guint i;
+
+  /* send_rtp_src_N appears when the payloader links to send_rtp_sink_N;
+   * its caps are the payloader's. */
+  for (i = 0; i < N_STREAMS; i++) {
+    gchar *name = g_strdup_printf ("send_rtp_src_%u", i);
+
+    if (self->streams[i] && g_strcmp0 (GST_PAD_NAME (pad), name) == 0)
+      g_signal_connect (pad, "notify::caps",
+          G_CALLBACK (payloader_caps_notify), self->streams[i]);
+    g_free (name);
+  }
+}
+
+static GstPad *
+gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstP2pSink *self = GST_P2P_SINK (element);
+  StreamIndex index;
+  Stream *stream;
+  GstPad *rtp_src, *rtcp_src, *sinkpad;
+  gchar *pad_name;
+  GObject *session = NULL;
+
+  if (!self->rtpbin) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The 'rtpbin' element (gst-plugins-good) is not installed"), (NULL));
+    return NULL;
+  }
+  index = g_str_equal (templ->name_template, "video") ? STREAM_VIDEO :
+      STREAM_AUDIO;
+  if (self->streams[index]) {
+    GST_WARNING_OBJECT (self, "already have a %s pad", templ->name_template);
+    return NULL;
+  }
+
+  stream = g_new0 (Stream, 1);
+  stream->sink = self;
+  stream->index = index;
+  stream->ring_size = index == STREAM_VIDEO ? HISTORY_VIDEO : HISTORY_AUDIO;
+  stream->ring = g_new0 (HistorySlot, stream->ring_size);
+  stream->rtx_ssrc = g_random_int ();
+  g_mutex_init (&stream->ring_lock);
+  self->streams[index] = stream;
+
+  if (index == STREAM_VIDEO)
+    g_signal_connect (self->rtpbin, "pad-added",
+        G_CALLBACK (rtpbin_pad_added), self);
+
+  pad_name = g_strdup_printf ("rtpsink_%u", index);
+  stream->packet_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtp,
+      stream, TRUE);
+  g_free (pad_name);
+  pad_name = g_strdup_printf ("rtcpsink_%u", index);
+  stream->rtcp_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtcp,
+      stream, FALSE);
+  g_free (pad_name);
+  gst_bin_add_many (GST_BIN (self), stream->packet_sink, stream->rtcp_sink,
+      NULL);
+
+  /* rtpbin adds send_rtp_src_N only once send_rtp_sink_N exists. */
+  pad_name = g_strdup_printf ("send_rtp_sink_%u", index);
+  sinkpad = gst_element_request_pad_simple (self->rtpbin, pad_name);
+  g_free (pad_name);
+  pad_name = g_strdup_printf ("send_rtp_src_%u", index);
+  rtp_src = gst_element_get_static_pad (self->rtpbin, pad_name);
+  g_free (pad_name);
+  if (rtp_src) {
+    GstPad *p = gst_element_get_static_pad (stream->packet_sink, "sink");
+
+    gst_pad_link (rtp_src, p);
+    if (gst_pad_get_current_caps (rtp_src) == NULL)
+      g_signal_connect (rtp_src, "notify::caps",
+          G_CALLBACK (payloader_caps_notify), stream);
+    gst_object_unref (p);
+    gst_object_unref (rtp_src);
+  }
+  gst_clear_object (&sinkpad);
+
+  pad_name = g_strdup_printf ("send_rtcp_src_%u", index);
+  rtcp_src = gst_element_request_pad_simple (self->rtpbin, pad_name);
+  g_free (pad_name);
+  if (rtcp_src) {
+    GstPad *p = gst_element_get_static_pad (stream->rtcp_sink, "sink");
+
+    gst_pad_link (rtcp_src, p);
+    gst_object_unref (p);
+    gst_object_unref (rtcp_src);
+  }
+
+  /* Sender reports every second rather than every five: a new viewer can
+   * synchronise audio and video sooner. */
+  g_signal_emit_by_name (self->rtpbin, "get-internal-session", index, &session);
+  if (session) {
+    g_object_set (session, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
+    g_object_unref (session);
+  }
+
+  gst_element_sync_state_with_parent (stream->packet_sink);
+  gst_element_sync_state_with_parent (stream->rtcp_sink);
+
+  stream->ghost = gst_ghost_pad_new_no_target_from_template
+      (templ->name_template, templ);
+  gst_pad_set_element_private (stream->ghost, stream);
+  gst_pad_set_event_function (stream->ghost, stream_sink_event);
+  gst_pad_set_query_function (stream->ghost, stream_sink_query);
+  gst_pad_set_active (stream->ghost, TRUE);
+  gst_element_add_pad (element, stream->ghost);
+  return stream->ghost;
+}
+
+static void
+gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
+{
+  GstP2pSink *self = GST_P2P_SINK (element);
+  Stream *stream = gst_pad_get_element_private (pad);
+  GstElement *pay;
+
+  if (!stream)
+    return;
+  GST_OBJECT_LOCK (self);
+  pay = g_steal_pointer (&stream->payloader);
+  self->streams[stream->index] = NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  gst_element_remove_pad (element, pad);
+  if (pay) {
+    gst_element_set_state (pay, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), pay);
+    gst_object_unref (pay);
+  }
+  gst_element_set_state (stream->packet_sink, GST_STATE_NULL);
+  gst_element_set_state (stream->rtcp_sink, GST_STATE_NULL);
+  gst_bin_remove_many (GST_BIN (self), stream->packet_sink,
+      stream->rtcp_sink, NULL);
+  stream_free (stream);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Viewers (loop thread)                                                  */
+
+static Viewer *
+viewer_ref (Viewer * viewer)
+{
+  g_atomic_int_inc (&viewer->refcount);
+  return viewer;
+}
+
+static void
+viewer_unref (Viewer * viewer)
+{
+  if (!g_atomic_int_dec_and_test (&viewer->refcount))
+    return;
+  g_clear_object (&viewer->transport);
+  g_free (viewer->id);
+  g_free (viewer->call);
+  g_free (viewer->session);
+  g_free (viewer->address);
+  gst_object_unref (viewer->sink);
+  g_free (viewer);
+}
+
+static void
+viewer_post (Viewer * viewer, const gchar * name, const gchar * first_field,
+    ...)
+{
+  GstP2pSink *self = viewer->sink;
+  GstStructure *s;
+  va_list args;
+
+  s = gst_structure_new (name, "uid", G_TYPE_STRING, self->uid,
+      "viewer-id", G_TYPE_STRING, viewer->id, NULL);
+  va_start (args, first_field);
+  gst_structure_set_valist (s, first_field, args);
+  va_end (args);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+viewer_clear_timer (Viewer * viewer)
+{
+  if (viewer->timer) {
+    g_source_destroy (viewer->timer);
+    g_clear_pointer (&viewer->timer, g_source_unref);
+  }
+}
+
+static void
+viewer_set_timer (Viewer * viewer, guint ms, GSourceFunc func)
+{
+  viewer_clear_timer (viewer);
+  viewer->timer = g_timeout_source_new (ms);
+  g_source_set_callback (viewer->timer, func, viewer_ref (viewer),
+      (GDestroyNotify) viewer_unref);
+  g_source_attach (viewer->timer, p2p_loop_get_context (viewer->sink->loop));
+}
+
+static void
+sink_post_viewer_count (GstP2pSink * self)
+{
+  g_object_notify (G_OBJECT (self), "viewers");
+}
+
+/* Drops every trace of @viewer: the fan-out entry, the transport, the call
+ * on the server. */
+static void
+viewer_remove (Viewer * viewer, const gchar * reason, gboolean end_call)
+{
+  GstP2pSink *self = viewer->sink;
+  gboolean was_active;
+
+  if (!g_hash_table_remove (self->viewers, viewer->call))
+    return;
+
+  g_mutex_lock (&self->viewers_lock);
+  was_active = g_ptr_array_remove (self->active, viewer);
+  g_mutex_unlock (&self->viewers_lock);
+  if (was_active)
+    viewer_unref (viewer);
+
+  viewer->state = VIEWER_CLOSING;
+  viewer_clear_timer (viewer);
+  if (viewer->transport) {
+    g_clear_signal_handler (&viewer->candidate_id, viewer->transport);
+    g_clear_signal_handler (&viewer->message_id, viewer->transport);
+    g_clear_signal_handler (&viewer->state_id, viewer->transport);
+    g_clear_signal_handler (&viewer->mode_id, viewer->transport);
+    p2p_transport_set_media_callback (viewer->transport, NULL, NULL, NULL);
+    p2p_transport_close (viewer->transport);
+  }
+  if (end_call && self->signalling)
+    p2p_signalling_end_call (self->signalling, viewer->call, reason, NULL);
+
+  GST_INFO_OBJECT (self, "%s left: %s", viewer->id, reason);
+  viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
+      NULL);
+  if (was_active)
+    sink_post_viewer_count (self);
+  viewer_unref (viewer);
+}
+
+static gboolean
+viewer_linger_done (gpointer data)
+{
+  Viewer *viewer = data;
+
+  g_clear_pointer (&viewer->timer, g_source_unref);
+  viewer_remove (viewer, "refused", TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Tells the viewer why it is refused, then hangs up a little later so the
+ * message can leave first. */
+static void
+viewer_refuse (Viewer * viewer, const gchar * reason, const gchar * text)
+{
+  g_autoptr (GBytes) msg = gst_p2p_auth_result_new (reason, text);
+
+  GST_INFO_OBJECT (viewer->sink, "refusing %s: %s", viewer->id, text);
+  p2p_transport_send_message (viewer->transport, msg, NULL);
+  viewer->state = VIEWER_CLOSING;
+  viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
+      NULL);
+  viewer_set_timer (viewer, REFUSE_LINGER_MS, viewer_linger_done);
+}
+
+static guint
+sink_count_active (GstP2pSink * self)
+{
+  guint n;
+
+  g_mutex_lock (&self->viewers_lock);
+  n = self->active->len;
+  g_mutex_unlock (&self->viewers_lock);
+  return n;
+}
+
+static void
+viewer_activate (Viewer * viewer)
+{
+  GstP2pSink *self = viewer->sink;
+  g_autoptr (GBytes) ok = gst_p2p_auth_result_new (NULL, NULL);
+  P2pConnectionMode mode;
+  guint i, max;
+
+  GST_OBJECT_LOCK (self);
+  max = self->max_viewers;
+  GST_OBJECT_UNLOCK (self);
+  if (sink_count_active (self) >= max) {
+    viewer_refuse (viewer, GST_P2P_AUTH_REFUSED_BUSY,
+        "The camera serves its maximum number of viewers");
+    return;
+  }
+
+  viewer_clear_timer (viewer);
+  p2p_transport_send_message (viewer->transport, ok, NULL);
+  viewer->state = VIEWER_ACTIVE;
+
+  g_mutex_lock (&self->viewers_lock);
+  for (i = 0; i < N_STREAMS; i++)
+    viewer->waiting_key[i] = TRUE;
+  viewer->rtx_seq = g_random_int ();
+  g_ptr_array_add (self->active, viewer_ref (viewer));
+  g_mutex_unlock (&self->viewers_lock);
+
+  if (self->streams[STREAM_VIDEO])
+    stream_request_keyframe (self->streams[STREAM_VIDEO], "viewer joined");
+
+  mode = p2p_transport_get_mode (viewer->transport);
+  GST_INFO_OBJECT (self, "%s joined from %s (%s)", viewer->id,
+      viewer->address, p2p_connection_mode_to_string (mode));
+  viewer_post (viewer, "p2p-viewer-joined", "address", G_TYPE_STRING,
+      viewer->address, "mode", G_TYPE_STRING,
+      p2p_connection_mode_to_string (mode), NULL);
+  sink_post_viewer_count (self);
+}
+
+static void
+check_password_thread (GTask * task, gpointer source, gpointer task_data,
+    GCancellable * cancellable)
+{
+  Viewer *viewer = g_task_get_task_data (task);
+  GstP2pVerifier *verifier = viewer->sink->verifier;
+  const gchar *password = g_object_get_data (G_OBJECT (task), "password");
+
+  g_task_return_boolean (task, gst_p2p_verifier_check (verifier, password));
+}
+
+static void
+check_password_done (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Viewer *viewer = data;
+
+  if (viewer->state == VIEWER_AUTHORIZING) {
+    if (g_task_propagate_boolean (G_TASK (result), NULL))
+      viewer_activate (viewer);
+    else
+      viewer_refuse (viewer, GST_P2P_AUTH_REFUSED_WRONG_PASSWORD,
+          "Wrong password");
+  }
+  viewer_unref (viewer);
+}
+
+static void
+clear_secret (gpointer data)
+{
+  gchar *s = data;
+
+  memset (s, 0, strlen (s));
+  g_free (s);
+}
+
+static void
+viewer_on_message (P2pTransport * transport, GBytes * message, Viewer * viewer)
+{
+  g_autoptr (GError) err = NULL;
+  gchar *password;
+  GTask *task;
+
+  if (viewer->state != VIEWER_AUTHORIZING)
+    return;                     /* nothing else is expected yet */
+
+  password = gst_p2p_auth_request_parse (message, &err);
+  if (!password) {
+    viewer_refuse (viewer, GST_P2P_AUTH_REFUSED_BAD_REQUEST, err->message);
+    return;
+  }
+  if (!viewer->sink->verifier) {
+    clear_secret (password);
+    viewer_activate (viewer);
+    return;
+  }
+  /* The hash is slow on purpose: keep it off the loop thread. */
+  task = g_task_new (NULL, NULL, check_password_done, viewer_ref (viewer));
+  g_task_set_task_data (task, viewer_ref (viewer),
+      (GDestroyNotify) viewer_unref);
+  g_object_set_data_full (G_OBJECT (task), "password", password, clear_secret);
+  g_task_run_in_thread (task, check_password_thread);
+  g_object_unref (task);
+}
+
+static gboolean
+viewer_auth_timeout (gpointer data)
+{
+  Viewer *viewer = data;
+
+  g_clear_pointer (&viewer->timer, g_source_unref);
+  viewer_remove (viewer, "timeout", TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+viewer_post_connection (Viewer * viewer)
+{
+  g_autoptr (P2pTransportStats) st = p2p_transport_get_stats
+      (viewer->transport);
+
+  viewer_post (viewer, "p2p-connection",
+      "state", G_TYPE_STRING, p2p_transport_state_to_string (st->state),
+      "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st->mode),
+      "local-candidate-type", G_TYPE_STRING, st->local_candidate_type,
+      "remote-candidate-type", G_TYPE_STRING, st->remote_candidate_type,
+      "rtt-ms", G_TYPE_INT64, st->rtt_ms, NULL);
+}
+
+static void
+viewer_on_state (P2pTransport * transport, GParamSpec * pspec, Viewer * viewer)
+{
+  P2pTransportState state = p2p_transport_get_state (transport);
+
+  GST_DEBUG_OBJECT (viewer->sink, "%s: transport %s", viewer->id,
+      p2p_transport_state_to_string (state));
+  switch (state) {
+    case P2P_TRANSPORT_STATE_CONNECTED:
+      viewer_post_connection (viewer);
+      if (viewer->state == VIEWER_CONNECTING) {
+        viewer->state = VIEWER_AUTHORIZING;
+        viewer_set_timer (viewer, AUTH_TIMEOUT_MS, viewer_auth_timeout);
+      }
+      break;
+    case P2P_TRANSPORT_STATE_FAILED:{
+      g_autoptr (GError) err = p2p_transport_get_error (transport);
+
+      GST_INFO_OBJECT (viewer->sink, "%s: %s", viewer->id,
+          err ? err->message : "transport failed");
+      viewer_post_connection (viewer);
+      if (viewer->state != VIEWER_CLOSING)
+        viewer_remove (viewer, "failed", TRUE);
+      break;
+    }
+    case P2P_TRANSPORT_STATE_CLOSED:
+      if (viewer->state != VIEWER_CLOSING)
+        viewer_remove (viewer, "bye", TRUE);
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+viewer_on_mode (P2pTransport * transport, GParamSpec * pspec, Viewer * viewer)
+{
+  viewer_post_connection (viewer);
+}
+
+static void
+viewer_on_local_candidate (P2pTransport * transport, const gchar * candidate,
+    Viewer * viewer)
+{
+  GstP2pSink *self = viewer->sink;
+
+  if (self->signalling)
+    p2p_signalling_send_candidate (self->signalling, viewer->call, candidate,
+        NULL, NULL);
+}
+
+/* Loop thread: RTCP from one viewer — its receiver reports, PLI/FIR and
+ * NACKs. Parsed here rather than in a shared rtpsession, because each
+ * viewer's feedback concerns that viewer only. */
+static void
+viewer_on_media (P2pTransport * transport, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data)
+{
+  Viewer *viewer = user_data;
+  GstP2pSink *self = viewer->sink;
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  GstBuffer *buf;
+  gboolean more;
+
+  if (!is_rtcp || viewer->state != VIEWER_ACTIVE)
+    return;
+  if (!gst_rtcp_buffer_validate_data_reduced ((guint8 *) data, size))
+    return;
+
+  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+      (gpointer) data, size, 0, size, NULL, NULL);
+  gst_rtcp_buffer_map (buf, GST_MAP_READ, &rtcp);
+  for (more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet); more;
+      more = gst_rtcp_packet_move_to_next (&packet)) {
+    GstRTCPType type = gst_rtcp_packet_get_type (&packet);
+    guint i;
+
+    if (type == GST_RTCP_TYPE_RR || type == GST_RTCP_TYPE_SR) {
+      for (i = 0; i < gst_rtcp_packet_get_rb_count (&packet); i++) {
+        guint32 ssrc, exthighestseq, jitter, lsr, dlsr;
+        guint8 fractionlost;
+        gint32 packetslost;
+        Stream *video = self->streams[STREAM_VIDEO];
+
+        gst_rtcp_packet_get_rb (&packet, i, &ssrc, &fractionlost,
+            &packetslost, &exthighestseq, &jitter, &lsr, &dlsr);
+        if (!video || ssrc != video->ssrc)
+          continue;
+        viewer->fraction_lost = fractionlost / 256.0;
+        if (lsr != 0) {
+          /* RFC 3550 §6.4.1: now − LSR − DLSR, in 1/65536 s, against the
+           * NTP clock rtpbin stamps its sender reports with. */
+          guint64 ntp = gst_util_uint64_scale (g_get_real_time () +
+              G_GINT64_CONSTANT (2208988800) * G_USEC_PER_SEC,
+              G_GUINT64_CONSTANT (1) << 32, G_USEC_PER_SEC);
+          guint32 mid = (ntp >> 16) & 0xffffffff;
+          guint32 rtt = mid - lsr - dlsr;
+
+          if (rtt < 65536 * 10)
+            viewer->rtcp_rtt_ms = gst_util_uint64_scale (rtt, 1000, 65536);
+        }
+      }
+    } else if (type == GST_RTCP_TYPE_PSFB) {
+      GstRTCPFBType fb = gst_rtcp_packet_fb_get_type (&packet);
+
+      if (fb == GST_RTCP_PSFB_TYPE_PLI || fb == GST_RTCP_PSFB_TYPE_FIR) {
+        if (self->streams[STREAM_VIDEO])
+          stream_request_keyframe (self->streams[STREAM_VIDEO],
+              fb == GST_RTCP_PSFB_TYPE_PLI ? "PLI" : "FIR");
+      }
+    } else if (type == GST_RTCP_TYPE_RTPFB
+        && gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_RTPFB_TYPE_NACK) {
+      Stream *video = self->streams[STREAM_VIDEO];
+      guint8 *fci = gst_rtcp_packet_fb_get_fci (&packet);
+      guint n = gst_rtcp_packet_fb_get_fci_length (&packet);
+
+      if (!video || gst_rtcp_packet_fb_get_media_ssrc (&packet) != video->ssrc)
+        continue;
+      /* Each FCI word: a lost sequence number and a bitmask of the 16
+       * following ones. */
+      for (i = 0; i < n; i++) {
+        guint16 pid = GST_READ_UINT16_BE (fci + 4 * i);
+        guint16 blp = GST_READ_UINT16_BE (fci + 4 * i + 2);
+        guint b;
+
+        stream_retransmit (video, viewer, pid);
+        for (b = 0; b < 16; b++) {
+          if (blp & (1 << b))
+            stream_retransmit (video, viewer, pid + b + 1);
+        }
+      }
+    }
+  }
+  gst_rtcp_buffer_unmap (&rtcp);
+  gst_buffer_unref (buf);
+}
+
+static gboolean
+sink_media_known (GstP2pSink * self)
+{
+  gboolean known = TRUE, any = FALSE;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < N_STREAMS; i++) {
+    if (self->streams[i]) {
+      any = TRUE;
+      known &= self->streams[i]->rtp_caps != NULL;
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  return any && known;
+}
+
+/* The media half of the offer, from the payloaders' output caps. */
+static GstSDPMessage *
+sink_build_media (GstP2pSink * self)
+{
+  GstSDPMessage *msg;
+  guint i;
+
+  gst_sdp_message_new (&msg);
+  for (i = 0; i < N_STREAMS; i++) {
+    Stream *stream = self->streams[i];
+    GstCaps *caps;
+    GstStructure *s;
+    GstSDPMedia *media;
+
+    GST_OBJECT_LOCK (self);
+    caps = stream && stream->rtp_caps ? gst_caps_copy (stream->rtp_caps) : NULL;
+    GST_OBJECT_UNLOCK (self);
+    if (!caps)
+      continue;
+
+    s = gst_caps_get_structure (caps, 0);
+    /* Per-sender values: the viewer learns them from the packets. */
+    gst_structure_remove_fields (s, "ssrc", "timestamp-offset",
+        "seqnum-offset", NULL);
+    if (stream->codec->is_video)
+      gst_structure_set (s, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
+          "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+          "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+
+    gst_sdp_media_new (&media);
+    if (gst_sdp_media_set_media_from_caps (caps, media) != GST_SDP_OK) {
+      GST_WARNING_OBJECT (self, "cannot describe %" GST_PTR_FORMAT, caps);
+      gst_sdp_media_free (media);
+      gst_caps_unref (caps);
+      continue;
+    }
+    gst_sdp_media_set_proto (media, "UDP/TLS/RTP/SAVPF");
+    gst_sdp_media_set_port_info (media, 9, 0);
+    if (stream->codec->is_video) {
+      gint rate = 90000;
+      gchar *v;
+
+      gst_structure_get_int (s, "clock-rate", &rate);
+      v = g_strdup_printf ("%d", GST_P2P_PT_VIDEO_RTX);
+      gst_sdp_media_add_format (media, v);
+      g_free (v);
+      v = g_strdup_printf ("%d rtx/%d", GST_P2P_PT_VIDEO_RTX, rate);
+      gst_sdp_media_add_attribute (media, "rtpmap", v);
+      g_free (v);
+      v = g_strdup_printf ("%d apt=%d", GST_P2P_PT_VIDEO_RTX,
+          stream->codec->pt);
+      gst_sdp_media_add_attribute (media, "fmtp", v);
+      g_free (v);
+    }
+    gst_sdp_media_add_attribute (media, "mid", i == STREAM_VIDEO ? "video" :
+        "audio");
+    gst_sdp_media_add_attribute (media, "sendonly", "");
+    gst_sdp_message_add_media (msg, media);
+    gst_sdp_media_free (media);
+    gst_caps_unref (caps);
+  }
+  return msg;
+}
+
+static void
+viewer_start (Viewer * viewer)
+{
+  GstP2pSink *self = viewer->sink;
+  g_autoptr (GError) err = NULL;
+  GstSDPMessage *media;
+  gchar *offer;
+
+  viewer->transport = p2p_transport_new (self->loop, self->identity, TRUE);
+  gst_p2p_add_ice_servers (GST_ELEMENT (self), viewer->transport,
+      self->signalling, self->stun_server, self->turn_server);
+
+  viewer->candidate_id = g_signal_connect (viewer->transport,
+      "local-candidate", G_CALLBACK (viewer_on_local_candidate), viewer);
+  viewer->message_id = g_signal_connect (viewer->transport,
+      "message-received", G_CALLBACK (viewer_on_message), viewer);
+  viewer->state_id = g_signal_connect (viewer->transport, "notify::state",
+      G_CALLBACK (viewer_on_state), viewer);
+  viewer->mode_id = g_signal_connect (viewer->transport, "notify::mode",
+      G_CALLBACK (viewer_on_mode), viewer);
+  p2p_transport_set_media_callback (viewer->transport, viewer_on_media,
+      viewer_ref (viewer), (GDestroyNotify) viewer_unref);
+
+  media = sink_build_media (self);
+  offer = p2p_transport_create_offer (viewer->transport, media, &err);
+  gst_sdp_message_free (media);
+  if (!offer) {
+    GST_WARNING_OBJECT (self, "%s: cannot make an offer: %s", viewer->id,
+        err->message);
+    viewer_remove (viewer, "failed", TRUE);
+    return;
+  }
+  viewer->state = VIEWER_CONNECTING;
+  if (!p2p_signalling_send_offer (self->signalling, viewer->call, offer, &err)) {
+    GST_WARNING_OBJECT (self, "%s: cannot send the offer: %s", viewer->id,
+        err->message);
+    viewer_remove (viewer, "failed", FALSE);
+  }
+  g_free (offer);
+}
+
+static gboolean
+sink_start_pending_viewers (GstP2pSink * self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  GPtrArray *pending;
+  guint i;
+
+  if (!self->signalling || !sink_media_known (self))
+    return G_SOURCE_REMOVE;
+  pending = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, self->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Viewer *v = value;
+
+    if (v->state == VIEWER_WAITING_MEDIA)
+      g_ptr_array_add (pending, viewer_ref (v));
+  }
+  for (i = 0; i < pending->len; i++) {
+    viewer_start (g_ptr_array_index (pending, i));
+    viewer_unref (g_ptr_array_index (pending, i));
+  }
+  g_ptr_array_unref (pending);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Signalling (loop thread)                                               */
+
+static void
+sink_on_incoming (P2pSignalling * sig, const gchar * call,
+    const gchar * session, const gchar * address, GstP2pSink * self)
+{
+  Viewer *viewer;
+  guint max;
+
+  GST_OBJECT_LOCK (self);
+  max = self->max_viewers;
+  GST_OBJECT_UNLOCK (self);
+
+  /* Refused before any ICE work: the call costs the camera nothing. */
+  if (g_hash_table_size (self->viewers) >= max) {
+    GST_INFO_OBJECT (self, "call from %s refused: busy", address);
+    p2p_signalling_end_call (sig, call, GST_P2P_AUTH_REFUSED_BUSY, NULL);
+    return;
+  }
+
+  viewer = g_new0 (Viewer, 1);
+  viewer->refcount = 1;
+  viewer->sink = gst_object_ref (self);
+  viewer->serial = ++self->next_serial;
+  viewer->id = g_strdup_printf ("viewer-%u", viewer->serial);
+  viewer->call = g_strdup (call);
+  viewer->session = g_strdup (session);
+  viewer->address = g_strdup (address);
+  viewer->rtcp_rtt_ms = -1;
+  viewer->state = VIEWER_WAITING_MEDIA;
+  g_hash_table_insert (self->viewers, viewer->call, viewer);
+  GST_INFO_OBJECT (self, "call %s from %s: %s", call, address, viewer->id);
+
+  if (sink_media_known (self))
+    viewer_start (viewer);
+  else
+    GST_INFO_OBJECT (self, "%s waits until the media format is known",
+        viewer->id);
+}
+
+static void
+sink_on_answer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
+    GstP2pSink * self)
+{
+  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
+  g_autoptr (GError) err = NULL;
+
+  if (!viewer || viewer->state != VIEWER_CONNECTING)
+    return;
+  if (!p2p_transport_set_remote_description (viewer->transport, sdp, &err)) {
+    GST_WARNING_OBJECT (self, "%s: bad answer: %s", viewer->id, err->message);
+    viewer_remove (viewer, "failed", TRUE);
+  }
+}
+
+static void
+sink_on_candidate (P2pSignalling * sig, const gchar * call,
+    const gchar * candidate, const gchar * mid, GstP2pSink * self)
+{
+  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
+  g_autoptr (GError) err = NULL;
+
+  if (!viewer || !viewer->transport)
+    return;
+  if (!p2p_transport_add_remote_candidate (viewer->transport, candidate, &err))
+    GST_DEBUG_OBJECT (self, "%s: candidate ignored: %s", viewer->id,
+        err->message);
+}
+
+static void
+sink_on_call_ended (P2pSignalling * sig, const gchar * call,
+    const gchar * reason, GstP2pSink * self)
+{
+  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
+
+  if (viewer)
+    viewer_remove (viewer, reason && *reason ? reason : "bye", FALSE);
+}
+
+static void
+sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
+    const GError * error, GstP2pSink * self)
+{
+  GST_DEBUG_OBJECT (self, "signalling %s%s%s",
+      p2p_signalling_state_to_string (state), error ? ": " : "",
+      error ? error->message : "");
+
+  if (state == P2P_SIGNALLING_STATE_READY) {
+    g_autofree gchar *server = p2p_signalling_dup_server_uri (sig);
+
+    self->registered = TRUE;
+    GST_INFO_OBJECT (self, "registered with %s", server);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("p2p-registered", "uid", G_TYPE_STRING,
+                self->uid, "server", G_TYPE_STRING, server, NULL)));
+    return;
+  }
+
+  if (self->registered) {
+    self->registered = FALSE;
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("p2p-unregistered", "uid", G_TYPE_STRING,
+                self->uid, "reason", G_TYPE_STRING,
+                error ? error->message : p2p_signalling_state_to_string
+                (state), NULL)));
+  }
+
+  if (state == P2P_SIGNALLING_STATE_FAILED) {
+    /* The server refused the login itself: retrying cannot help. */
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("The server refused this camera's login: %s",
+            error ? error->message : "unknown reason"),
+        ("uid %s; check uid and key-file against the server's registry",
+            self->uid));
+  } else if (state == P2P_SIGNALLING_STATE_WAITING && error) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("Cannot reach the signalling server, retrying: %s", error->message),
+        (NULL));
+  }
+}
+
+/* Once a second: viewers' bitrates from their byte counters. */
+static gboolean
+sink_stats_tick (gpointer data)
+{
+  GstP2pSink *self = data;
+  GHashTableIter iter;
+  gpointer value;
+  gint64 now = g_get_monotonic_time ();
+
+  g_hash_table_iter_init (&iter, self->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Viewer *v = value;
+    g_autoptr (P2pTransportStats) st = NULL;
+    guint64 bytes;
+
+    if (!v->transport)
+      continue;
+    st = p2p_transport_get_stats (v->transport);
+    bytes = st->rtp_bytes_sent;
+    if (v->last_time && now > v->last_time)
+      v->bitrate = gst_util_uint64_scale (bytes - v->last_bytes,
+          8 * G_USEC_PER_SEC, now - v->last_time);
+    v->last_bytes = bytes;
+    v->last_time = now;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct
+{
+  GstP2pSink *self;
+  GstStructure *result;
+} StatsCall;
+
+static gboolean
+sink_collect_stats (gpointer data)
+{
+  StatsCall *call = data;
+  GstP2pSink *self = call->self;
+  GHashTableIter iter;
+  gpointer value;
+
+  gst_structure_set (call->result, "registered", G_TYPE_BOOLEAN,
+      self->registered, NULL);
+  g_hash_table_iter_init (&iter, self->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Viewer *v = value;
+    g_autoptr (P2pTransportStats) st = NULL;
+    static const gchar *states[] = { "waiting-media", "connecting",
+      "authorizing", "active", "closing"
+    };
+    GstStructure *vs;
+
+    if (!v->transport)
+      continue;
+    st = p2p_transport_get_stats (v->transport);
+    vs = gst_structure_new ("p2p-viewer-stats",
+        "state", G_TYPE_STRING, states[v->state],
+        "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st->mode),
+        "address", G_TYPE_STRING, v->address,
+        "rtt-ms", G_TYPE_INT64, st->rtt_ms >= 0 ? st->rtt_ms : v->rtcp_rtt_ms,
+        "fraction-lost", G_TYPE_DOUBLE, v->fraction_lost,
+        "bitrate", G_TYPE_UINT64, v->bitrate,
+        "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,
+        "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent, NULL);
+    gst_structure_set (call->result, v->id, GST_TYPE_STRUCTURE, vs, NULL);
+    gst_structure_free (vs);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static GstStructure *
+gst_p2p_sink_get_stats (GstP2pSink * self)
+{
+  StatsCall call = { self, NULL };
+
+  call.result = gst_structure_new ("p2psink-stats", "viewers", G_TYPE_UINT,
+      sink_count_active (self), "registered", G_TYPE_BOOLEAN, FALSE, NULL);
+  if (self->loop)
+    p2p_loop_invoke_sync (self->loop, sink_collect_stats, &call);
+  return call.result;
+}
+
+/* ---------------------------------------------------------------------- */
+/* State changes                                                          */
+
+static gboolean
+sink_start (gpointer data)
+{
+  GstP2pSink *self = data;
+
+  self->signalling = p2p_signalling_new_device (self->loop,
+      (const gchar * const *) self->servers, self->uid, self->identity);
+  if (self->allow_insecure)
+    g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
+  g_signal_connect (self->signalling, "state-changed",
+      G_CALLBACK (sink_on_signalling_state), self);
+  g_signal_connect (self->signalling, "incoming-call",
+      G_CALLBACK (sink_on_incoming), self);
+  g_signal_connect (self->signalling, "remote-answer",
+      G_CALLBACK (sink_on_answer), self);
+  g_signal_connect (self->signalling, "remote-candidate",
+      G_CALLBACK (sink_on_candidate), self);
+  g_signal_connect (self->signalling, "call-ended",
+      G_CALLBACK (sink_on_call_ended), self);
+
+  self->stats_timer = g_timeout_source_new_seconds (1);
+  g_source_set_callback (self->stats_timer, sink_stats_tick, self, NULL);
+  g_source_attach (self->stats_timer, p2p_loop_get_context (self->loop));
+
+  p2p_signalling_start (self->signalling);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+sink_stop (gpointer data)
+{
+  GstP2pSink *self = data;
+  GList *viewers, *l;
+
+  viewers = g_hash_table_get_values (self->viewers);
+  for (l = viewers; l; l = l->next)
+    viewer_ref (l->data);
+  for (l = viewers; l; l = l->next) {
+    viewer_remove (l->data, "shutdown", TRUE);
+    viewer_unref (l->data);
+  }
+  g_list_free (viewers);
+
+  if (self->stats_timer) {
+    g_source_destroy (self->stats_timer);
+    g_clear_pointer (&self->stats_timer, g_source_unref);
+  }
+  if (self->signalling) {
+    g_signal_handlers_disconnect_by_data (self->signalling, self);
+    p2p_signalling_stop (self->signalling);
+    g_clear_object (&self->signalling);
+  }
+  if (self->registered) {
+    self->registered = FALSE;
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("p2p-unregistered", "uid", G_TYPE_STRING,
+                self->uid, "reason", G_TYPE_STRING, "stopped", NULL)));
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+sink_prepare (GstP2pSink * self)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *uid = NULL, *key_file = NULL, *server = NULL;
+  g_autofree gchar *password_file = NULL;
+  g_autofree gchar *stun = NULL, *turn = NULL;
+  GstP2pVerifier *verifier = NULL;
+
+  GST_OBJECT_LOCK (self);
+  uid = g_strdup (self->uid);
+  key_file = g_strdup (self->key_file);
+  server = g_strdup (self->server);
+  password_file = g_strdup (self->password_file);
+  stun = g_strdup (self->stun_server);
+  turn = g_strdup (self->turn_server);
+  verifier = gst_p2p_verifier_copy (self->password_verifier);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->rtpbin) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The 'rtpbin' element (gst-plugins-good) is not installed"), (NULL));
+    goto fail;
+  }
+  if (!gst_p2p_check_uid (GST_ELEMENT (self), uid))
+    goto fail;
+  if (!key_file || !*key_file) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No key file set: set the 'key-file' property to the device's PEM "
+            "file from 'p2p-uid add'"), (NULL));
+    goto fail;
+  }
+  self->identity = p2p_identity_new_from_file (key_file, &err);
+  if (!self->identity || !p2p_identity_has_private_key (self->identity)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Cannot use key file '%s': %s", key_file,
+            err ? err->message : "it holds no private key"), (NULL));
+    g_clear_object (&self->identity);
+    goto fail;
+  }
+  self->servers = gst_p2p_parse_servers (GST_ELEMENT (self), server,
+      &self->allow_insecure);
+  if (!self->servers)
+    goto fail;
+  if (!gst_p2p_check_ice_overrides (GST_ELEMENT (self), stun, turn))
+    goto fail;
+
+  if (password_file) {
+    g_autofree gchar *contents = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents (password_file, &contents, &len, &err)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Cannot read password file '%s': %s", password_file,
+              err->message), (NULL));
+      goto fail;
+    }
+    g_clear_pointer (&verifier, gst_p2p_verifier_free);
+    verifier = gst_p2p_verifier_parse (contents, &err);
+    memset (contents, 0, len);
+    if (!verifier) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Bad password file '%s': %s", password_file, err->message), (NULL));
+      goto fail;
+    }
+  }
+  if (!verifier)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("No viewer password set: anyone who knows the UID can watch"),
+        ("set 'password' or 'password-file'"));
+  self->verifier = verifier;
+  self->loop = p2p_loop_get_default ();
+  return TRUE;
+
+fail:
+  gst_p2p_verifier_free (verifier);
+  g_clear_object (&self->identity);
+  g_clear_pointer (&self->servers, g_strfreev);
+  return FALSE;
+}
+
+static void
+sink_unprepare (GstP2pSink * self)
+{
+  g_clear_object (&self->loop);
+  g_clear_object (&self->identity);
+  g_clear_pointer (&self->servers, g_strfreev);
+  g_clear_pointer (&self->verifier, gst_p2p_verifier_free);
+}
+
+static GstStateChangeReturn
+gst_p2p_sink_change_state (GstElement * element, GstStateChange transition)
+{
+  GstP2pSink *self = GST_P2P_SINK (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!sink_prepare (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      p2p_loop_invoke_sync (self->loop, sink_start, self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+      sink_unprepare (self);
+    else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      p2p_loop_invoke_sync (self->loop, sink_stop, self);
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      p2p_loop_invoke_sync (self->loop, sink_stop, self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      sink_unprepare (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Properties                                                             */
+
+static void
+gst_p2p_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstP2pSink *self = GST_P2P_SINK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_UID:
+      g_free (self->uid);
+      self->uid = g_value_dup_string (value);
+      break;
+    case PROP_KEY_FILE:
+      g_free (self->key_file);
+      self->key_file = g_value_dup_string (value);
+      break;
+    case PROP_SERVER:
+      g_free (self->server);
+      self->server = g_value_dup_string (value);
+      break;
+    case PROP_PASSWORD:{
+      const gchar *pw = g_value_get_string (value);
+
+      g_clear_pointer (&self->password_verifier, gst_p2p_verifier_free);
+      if (pw && *pw)
+        self->password_verifier = gst_p2p_verifier_new (pw, 0);
+      break;
+    }
+    case PROP_PASSWORD_FILE:
+      g_free (self->password_file);
+      self->password_file = g_value_dup_string (value);
+      break;
+    case PROP_MAX_VIEWERS:
+      self->max_viewers = g_value_get_uint (value);
+      break;
+    case PROP_STUN_SERVER:
+      g_free (self->stun_server);
+      self->stun_server = g_value_dup_string (value);
+      break;
+    case PROP_TURN_SERVER:
+      g_free (self->turn_server);
+      self->turn_server = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstP2pSink *self = GST_P2P_SINK (object);
+
+  switch (prop_id) {
+    case PROP_STATS:
+      g_value_take_boxed (value, gst_p2p_sink_get_stats (self));
+      return;
+    case PROP_VIEWERS:
+      g_value_set_uint (value, sink_count_active (self));
+      return;
+    default:
+      break;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_UID:
+      g_value_set_string (value, self->uid);
+      break;
+    case PROP_KEY_FILE:
+      g_value_set_string (value, self->key_file);
+      break;
+    case PROP_SERVER:
+      g_value_set_string (value, self->server);
+      break;
+    case PROP_PASSWORD_FILE:
+      g_value_set_string (value, self->password_file);
+      break;
+    case PROP_MAX_VIEWERS:
+      g_value_set_uint (value, self->max_viewers);
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string (value, self->stun_server);
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string (value, self->turn_server);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}

@@ -1,0 +1,1592 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-p2psrc
+ * @title: p2psrc
+ * @see_also: p2psink, rtpbin
+ *
+ * The viewer end of a peer-to-peer stream: connects to the camera with UID
+ * #GstP2pSrc:uid through a p2p-server, checks that the camera's DTLS
+ * certificate is the one registered for that UID (and, optionally, the
+ * pinned #GstP2pSrc:device-fingerprint), proves #GstP2pSrc:password to the
+ * camera end to end, and outputs the camera's **encoded** streams on
+ * sometimes pads `video_%u` and `audio_%u`, so decoders, parsers and muxers
+ * can follow directly. The element signals no-more-pads once every stream
+ * the camera offered has a pad.
+ *
+ * The stream goes through rtpbin: a jitter buffer of #GstP2pSrc:latency
+ * milliseconds, retransmission requests (NACK, answered with RFC 4588
+ * retransmission) and keyframe requests (PLI) when packets are lost for
+ * good. p2psrc is a live source; its latency is the jitter buffer's.
+ *
+ * A lost path or a lost server is not an error: p2psrc posts a WARNING and
+ * a `p2p-connection` message and connects again by itself (unless
+ * #GstP2pSrc:reconnect is %FALSE). It posts an ERROR only for faults that
+ * retrying cannot fix: an unknown or revoked UID, a wrong password, a
+ * certificate that does not match the camera's, or, with reconnect off, no
+ * connection within #GstP2pSrc:timeout.
+ *
+ * The element also handles `p2p://UID?server=URI&password=PASSWORD` URIs
+ * (optional `fingerprint=`, `latency=`), so playbin, uridecodebin and
+ * gst-play-1.0 can play a camera.
+ *
+ * ## Bus messages
+ *
+ * `p2p-connection` element messages with `uid`, `state` (`connecting`,
+ * `connected`, `reconnecting`, `failed`), `mode` (`lan`, `direct`,
+ * `relay`), `local-candidate-type`, `remote-candidate-type`, `rtt-ms` and,
+ * for failures, `reason`.
+ *
+ * ## Example pipelines
+ * |[
+ * gst-launch-1.0 p2psrc uid=7KQ2-M9XD-4HPA-R3WV server=wss://p2p.example.com \
+ *     password=secret ! decodebin ! videoconvert ! autovideosink
+ * ]| Watch a camera.
+ * |[
+ * gst-launch-1.0 -e p2psrc uid=7KQ2-M9XD-4HPA-R3WV \
+ *     server=wss://p2p.example.com password=secret ! h264parse ! \
+ *     splitmuxsink location=cam-%05d.mp4 max-size-time=60000000000
+ * ]| Record the camera's H.264 without re-encoding, one MP4 file a minute.
+ * |[
+ * gst-play-1.0 'p2p://7KQ2-M9XD-4HPA-R3WV?server=wss://p2p.example.com&password=secret'
+ * ]| Play a camera by URI.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2psrc.h"
+#include "gstp2pelements.h"
+#include "gstp2pauth.h"
+#include "gstp2pcodecs.h"
+#include "gstp2pcommon.h"
+#include "gstp2ppacketsink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/rtp/rtp.h>
+#include <gst/sdp/sdp.h>
+#include <p2p-core/p2p-signalling.h>
+#include <p2p-core/p2p-transport.h>
+
+#define GST_CAT_DEFAULT gst_p2p_debug
+
+#define DEFAULT_LATENCY 200
+#define DEFAULT_RECONNECT TRUE
+#define DEFAULT_TIMEOUT 15000
+/* Waits between reconnection attempts, in milliseconds: doubled after each
+ * failure up to the maximum, so a camera that is off does not cost the
+ * server much. */
+#define RETRY_MIN_MS 500
+#define RETRY_MAX_MS 30000
+/* Packets queued in front of rtpbin before the oldest are dropped, so the
+ * network thread never blocks on a stalled pipeline. */
+#define MAX_QUEUED_PACKETS 2048
+
+enum
+{
+  PROP_0,
+  PROP_UID,
+  PROP_SERVER,
+  PROP_PASSWORD,
+  PROP_DEVICE_FINGERPRINT,
+  PROP_LATENCY,
+  PROP_RECONNECT,
+  PROP_TIMEOUT,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_STATS,
+};
+
+typedef enum
+{
+  PHASE_IDLE,
+  PHASE_CALLING,                /* connect(uid) sent */
+  PHASE_NEGOTIATING,            /* waiting for the offer, ICE, DTLS */
+  PHASE_AUTHORIZING,            /* password sent */
+  PHASE_PLAYING,                /* media flows */
+  PHASE_WAITING,                /* before the next attempt */
+  PHASE_FAILED,                 /* ERROR posted */
+} Phase;
+
+static const gchar *phase_names[] = { "idle", "calling",
+  "negotiating", "authorizing", "playing", "waiting", "failed"
+};
+
+typedef struct
+{
+  GstP2pSrc *src;
+  gchar *kind;                  /* "video" or "audio" */
+  guint index;                  /* of the pad name */
+  GstPad *ghost;
+  GstElement *depay;
+  guint32 ssrc;
+} SrcStream;
+
+struct _GstP2pSrc
+{
+  GstBin parent;
+
+  /* Properties, object lock. */
+  gchar *uid;
+  gchar *server;
+  gchar *password;
+  gchar *device_fingerprint;
+  guint latency;
+  gboolean reconnect;
+  guint timeout;
+  gchar *stun_server;
+  gchar *turn_server;
+
+  GstElement *rtpbin;
+  GstElement *rtp_appsrc;
+  GstElement *rtcp_appsrc;
+  GstElement *rtcp_sink;
+  GstElement *rtx_receive;
+
+  /* NULL→READY to READY→NULL. */
+  P2pLoop *loop;
+  gchar **servers;
+  gboolean allow_insecure;
+
+  /* Loop thread only. */
+  Phase phase;
+  P2pSignalling *signalling;
+  GCancellable *cancellable;
+  gchar *call;
+  GSource *timeout_source;
+  GSource *retry_source;
+  guint retry_ms;
+  guint attempts;
+  gint64 start_time;
+  gint64 connected_time;
+
+  /* The transport, for the RTCP sink's thread; transport_lock. */
+  GMutex transport_lock;
+  P2pTransport *transport;
+
+  /* Streaming threads and loop thread; object lock. */
+  GHashTable *pt_caps;          /* pt → GstCaps */
+  guint n_media;                /* streams offered (without RTX) */
+  GPtrArray *streams;           /* SrcStream */
+  gboolean no_more_pads;
+  gint64 first_buffer_time;
+};
+
+static void gst_p2p_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+static void gst_p2p_src_finalize (GObject * object);
+static void gst_p2p_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_p2p_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_p2p_src_change_state (GstElement * element,
+    GstStateChange transition);
+static void src_attempt (GstP2pSrc * self);
+
+#define gst_p2p_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstP2pSrc, gst_p2p_src, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_p2p_src_uri_handler_init));
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (p2psrc, "p2psrc", GST_RANK_PRIMARY,
+    GST_TYPE_P2P_SRC, p2p_element_init (plugin));
+
+static GstStaticPadTemplate video_template =
+GST_STATIC_PAD_TEMPLATE ("video_%u",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS (GST_P2P_VIDEO_CAPS));
+
+static GstStaticPadTemplate audio_template =
+GST_STATIC_PAD_TEMPLATE ("audio_%u",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS (GST_P2P_AUDIO_CAPS));
+
+static void
+gst_p2p_src_class_init (GstP2pSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_p2p_src_finalize;
+  gobject_class->set_property = gst_p2p_src_set_property;
+  gobject_class->get_property = gst_p2p_src_get_property;
+
+  /**
+   * GstP2pSrc:uid:
+   *
+   * UID of the camera to watch. Required. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_UID,
+      g_param_spec_string ("uid", "UID", "Camera UID (required)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:server:
+   *
+   * Rendezvous server URI, or a comma-separated list tried in order:
+   * `wss://host[:port][/path]`; `ws://` only for a loopback host. Required.
+   * Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_SERVER,
+      g_param_spec_string ("server", "Server",
+          "Signalling server URI(s), comma-separated (required)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:password:
+   *
+   * Password the camera asks for; sent only to the camera, inside DTLS,
+   * after its certificate was checked. Write-only. Default: none.
+   */
+  g_object_class_install_property (gobject_class, PROP_PASSWORD,
+      g_param_spec_string ("password", "Password",
+          "Camera password (write-only)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:device-fingerprint:
+   *
+   * Expected certificate fingerprint of the camera, `sha-256 AB:CD:…` (as
+   * printed by `p2p-uid add`). When set, a camera whose certificate does
+   * not match is refused even if the server vouches for it. Default: %NULL
+   * (trust the fingerprint registered on the server).
+   */
+  g_object_class_install_property (gobject_class, PROP_DEVICE_FINGERPRINT,
+      g_param_spec_string ("device-fingerprint", "Device fingerprint",
+          "Pinned camera certificate fingerprint (sha-256 AB:CD:...)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:latency:
+   *
+   * Jitter buffer size in milliseconds: time allowed for reordering and
+   * retransmission. Default: 200.
+   */
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Jitter buffer size in milliseconds", 0, 10000, DEFAULT_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:reconnect:
+   *
+   * Whether to connect again after a transient fault (lost path, lost
+   * server, camera offline or busy) instead of posting an error.
+   * Default: %TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_RECONNECT,
+      g_param_spec_boolean ("reconnect", "Reconnect",
+          "Reconnect after transient faults", DEFAULT_RECONNECT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstP2pSrc:timeout:
+   *
+   * Time allowed for one connection attempt, from the start to the first
+   * authorized media, in milliseconds. When it runs out the attempt counts
+   * as a transient fault (or, with #GstP2pSrc:reconnect off, an error).
+   * Default: 15000.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Connection time-out in milliseconds", 100, 600000,
+          DEFAULT_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:stun-server:
+   *
+   * Extra STUN server, `stun://host[:port]`, used besides those the server
+   * hands out. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN server",
+          "Extra STUN server (stun://host[:port])", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:turn-server:
+   *
+   * Extra TURN server, `turn(s)://user:password@host[:port]`, used besides
+   * those the server hands out. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN server",
+          "Extra TURN server (turn(s)://user:password@host[:port])", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:stats:
+   *
+   * A `p2psrc-stats` structure: `state` (`idle`, `calling`,
+   * `negotiating`, `authorizing`, `playing`, `waiting`, `failed`), `mode`,
+   * `local-candidate-type`, `remote-candidate-type`, `rtt-ms` (-1 unknown),
+   * `packets-received`, `bytes-received`, `dropped-srtp`, `attempts`,
+   * `connect-time-ms` (start to media authorized, -1 before) and
+   * `first-buffer-ms` (start to the first buffer on a source pad, -1
+   * before). Read-only.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "Connection statistics",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+
+  gst_element_class_set_static_metadata (element_class,
+      "P2P camera source", "Source/Network",
+      "Receives a camera's encoded media by device UID, peer to peer over "
+      "ICE and DTLS-SRTP", "The gst-p2p authors");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_p2p_src_change_state);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Receive pipeline: appsrc → rtpbin → depayloaders → ghost pads          */
+
+static GstCaps *
+rtpbin_request_pt_map (GstElement * rtpbin, guint session, guint pt,
+    GstP2pSrc * self)
+{
+  GstCaps *caps;
+
+  GST_OBJECT_LOCK (self);
+  caps = g_hash_table_lookup (self->pt_caps, GUINT_TO_POINTER (pt));
+  if (caps)
+    gst_caps_ref (caps);
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, pt, caps);
+  return caps;
+}
+
+static GstElement *
+rtpbin_request_aux_receiver (GstElement * rtpbin, guint session,
+    GstP2pSrc * self)
+{
+  GstElement *bin, *rtx;
+  GstPad *pad;
+  gchar *name;
+
+  rtx = gst_element_factory_make ("rtprtxreceive", NULL);
+  if (!rtx)
+    return NULL;
+  bin = gst_bin_new (NULL);
+  gst_bin_add (GST_BIN (bin), rtx);
+  name = g_strdup_printf ("src_%u", session);
+  pad = gst_element_get_static_pad (rtx, "src");
+  gst_element_add_pad (bin, gst_ghost_pad_new (name, pad));
+  gst_object_unref (pad);
+  g_free (name);
+  name = g_strdup_printf ("sink_%u", session);
+  pad = gst_element_get_static_pad (rtx, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new (name, pad));
+  gst_object_unref (pad);
+  g_free (name);
+
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->rtx_receive, GST_OBJECT (rtx));
+  GST_OBJECT_UNLOCK (self);
+  return bin;
+}
+
+static GstPadProbeReturn
+first_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstP2pSrc *self = data;
+
+  GST_OBJECT_LOCK (self);
+  if (self->first_buffer_time == 0)
+    self->first_buffer_time = g_get_monotonic_time ();
+  GST_OBJECT_UNLOCK (self);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+remove_element_async (GstElement * element, gpointer data)
+{
+  GstElement *old = data;
+
+  gst_element_set_state (old, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (element), old);
+}
+
+static void
+rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
+{
+  guint session, ssrc, pt, i;
+  GstCaps *caps = NULL;
+  GstElement *depay;
+  GstPad *depay_sink, *depay_src;
+  const gchar *media;
+  SrcStream *stream = NULL;
+  gboolean announce = FALSE;
+
+  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc,
+          &pt) != 3)
+    return;
+
+  GST_OBJECT_LOCK (self);
+  caps = g_hash_table_lookup (self->pt_caps, GUINT_TO_POINTER (pt));
+  if (caps)
+    gst_caps_ref (caps);
+  GST_OBJECT_UNLOCK (self);
+  if (!caps)
+    return;
+
+  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  depay = gst_p2p_codec_make_depayloader (caps);
+  if (!depay) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("No depayloader installed for the camera's format"),
+        ("%" GST_PTR_FORMAT, caps));
+    gst_caps_unref (caps);
+    return;
+  }
+  gst_caps_unref (caps);
+
+  gst_bin_add (GST_BIN (self), depay);
+  depay_sink = gst_element_get_static_pad (depay, "sink");
+  depay_src = gst_element_get_static_pad (depay, "src");
+  gst_element_sync_state_with_parent (depay);
+  gst_pad_link (pad, depay_sink);
+
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < self->streams->len; i++) {
+    SrcStream *s = g_ptr_array_index (self->streams, i);
+
+    if (g_strcmp0 (s->kind, media) == 0)
+      stream = s;
+  }
+  if (!stream) {
+    guint n = 0;
+
+    for (i = 0; i < self->streams->len; i++)
+      n += g_strcmp0 (((SrcStream *) g_ptr_array_index (self->streams,
+                  i))->kind, media) == 0;
+    stream = g_new0 (SrcStream, 1);
+    stream->src = self;
+    stream->kind = g_strdup (media);
+    stream->index = n;
+    g_ptr_array_add (self->streams, stream);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (stream->ghost) {
+    /* The camera restarted its stream (new SSRC): keep the pad, swap the
+     * depayloader behind it. */
+    GstElement *old = stream->depay;
+
+    GST_INFO_OBJECT (self, "%s stream restarted (ssrc %08x)", media, ssrc);
+    gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), depay_src);
+    stream->depay = depay;
+    stream->ssrc = ssrc;
+    if (old)
+      gst_element_call_async (GST_ELEMENT (self), remove_element_async, old,
+          NULL);
+  } else {
+    GstPadTemplate *templ = gst_element_class_get_pad_template
+        (GST_ELEMENT_GET_CLASS (self),
+        g_strcmp0 (media, "audio") == 0 ? "audio_%u" : "video_%u");
+    gchar *name = g_strdup_printf ("%s_%u",
+        g_strcmp0 (media, "audio") == 0 ? "audio" : "video", stream->index);
+
+    stream->depay = depay;
+    stream->ssrc = ssrc;
+    stream->ghost = gst_ghost_pad_new_from_template (name, depay_src, templ);
+    g_free (name);
+    gst_pad_add_probe (stream->ghost, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, first_buffer_probe, self, NULL);
+    gst_pad_set_active (stream->ghost, TRUE);
+    gst_element_add_pad (GST_ELEMENT (self), stream->ghost);
+
+    GST_OBJECT_LOCK (self);
+    if (!self->no_more_pads && self->streams->len >= self->n_media) {
+      self->no_more_pads = TRUE;
+      announce = TRUE;
+    }
+    GST_OBJECT_UNLOCK (self);
+  }
+  gst_object_unref (depay_sink);
+  gst_object_unref (depay_src);
+
+  if (announce)
+    gst_element_no_more_pads (GST_ELEMENT (self));
+}
+
+static void
+src_stream_free (SrcStream * stream)
+{
+  g_free (stream->kind);
+  g_free (stream);
+}
+
+/* RTCP from rtpbin (receiver reports, NACK, PLI) to the camera. */
+static void
+src_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  P2pTransport *transport = NULL;
+
+  g_mutex_lock (&self->transport_lock);
+  if (self->transport)
+    transport = g_object_ref (self->transport);
+  g_mutex_unlock (&self->transport_lock);
+  if (transport) {
+    p2p_transport_send_rtcp (transport, data, size, NULL);
+    g_object_unref (transport);
+  }
+}
+
+static GstElement *
+make_appsrc (const gchar * name, const gchar * caps)
+{
+  GstElement *src = gst_element_factory_make ("appsrc", name);
+  GstCaps *c = gst_caps_from_string (caps);
+
+  /* Live, stamped with the arrival time (the jitter buffer needs it), and
+   * dropping the oldest packets rather than blocking the network thread. */
+  g_object_set (src, "is-live", TRUE, "do-timestamp", TRUE, "format",
+      GST_FORMAT_TIME, "caps", c, "max-buffers", (guint64) MAX_QUEUED_PACKETS,
+      "max-bytes", (guint64) 0, "block", FALSE, NULL);
+  gst_util_set_object_arg (G_OBJECT (src), "leaky-type", "downstream");
+  gst_caps_unref (c);
+  return src;
+}
+
+static void
+gst_p2p_src_init (GstP2pSrc * self)
+{
+  GstPad *pad;
+
+  self->latency = DEFAULT_LATENCY;
+  self->reconnect = DEFAULT_RECONNECT;
+  self->timeout = DEFAULT_TIMEOUT;
+  self->pt_caps = g_hash_table_new_full (NULL, NULL, NULL,
+      (GDestroyNotify) gst_caps_unref);
+  self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      src_stream_free);
+  g_mutex_init (&self->transport_lock);
+
+  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  self->rtp_appsrc = make_appsrc ("rtpsrc", "application/x-rtp");
+  self->rtcp_appsrc = make_appsrc ("rtcpsrc", "application/x-rtcp");
+  if (!self->rtpbin || !self->rtp_appsrc || !self->rtcp_appsrc) {
+    gst_clear_object (&self->rtpbin);
+    gst_clear_object (&self->rtp_appsrc);
+    gst_clear_object (&self->rtcp_appsrc);
+    return;
+  }
+  self->rtcp_sink = gst_p2p_packet_sink_new ("rtcpsink", src_on_rtcp, self,
+      FALSE);
+
+  g_object_set (self->rtpbin, "do-retransmission", TRUE, "do-lost", TRUE, NULL);
+  gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
+  g_signal_connect (self->rtpbin, "request-pt-map",
+      G_CALLBACK (rtpbin_request_pt_map), self);
+  g_signal_connect (self->rtpbin, "request-aux-receiver",
+      G_CALLBACK (rtpbin_request_aux_receiver), self);
+  g_signal_connect (self->rtpbin, "pad-added",
+      G_CALLBACK (rtpbin_pad_added), self);
+
+  gst_bin_add_many (GST_BIN (self), self->rtp_appsrc, self->rtcp_appsrc,
+      self->rtpbin, self->rtcp_sink, NULL);
+  gst_element_link_pads (self->rtp_appsrc, "src", self->rtpbin,
+      "recv_rtp_sink_0");
+  gst_element_link_pads (self->rtcp_appsrc, "src", self->rtpbin,
+      "recv_rtcp_sink_0");
+  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_0");
+  if (pad) {
+    GstPad *sinkpad = gst_element_get_static_pad (self->rtcp_sink, "sink");
+
+    gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    gst_object_unref (pad);
+  }
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void
+gst_p2p_src_finalize (GObject * object)
+{
+  GstP2pSrc *self = GST_P2P_SRC (object);
+
+  g_free (self->uid);
+  g_free (self->server);
+  if (self->password)
+    memset (self->password, 0, strlen (self->password));
+  g_free (self->password);
+  g_free (self->device_fingerprint);
+  g_free (self->stun_server);
+  g_free (self->turn_server);
+  g_hash_table_unref (self->pt_caps);
+  g_ptr_array_unref (self->streams);
+  gst_clear_object (&self->rtx_receive);
+  g_mutex_clear (&self->transport_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connection (loop thread)                                               */
+
+static void
+src_post_connection (GstP2pSrc * self, const gchar * state,
+    const gchar * reason)
+{
+  P2pTransportStats *st = NULL;
+  GstStructure *s;
+
+  g_mutex_lock (&self->transport_lock);
+  if (self->transport)
+    st = p2p_transport_get_stats (self->transport);
+  g_mutex_unlock (&self->transport_lock);
+
+  s = gst_structure_new ("p2p-connection", "uid", G_TYPE_STRING, self->uid,
+      "state", G_TYPE_STRING, state,
+      "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st ? st->mode :
+          P2P_CONNECTION_MODE_NONE),
+      "local-candidate-type", G_TYPE_STRING,
+      st ? st->local_candidate_type : NULL,
+      "remote-candidate-type", G_TYPE_STRING,
+      st ? st->remote_candidate_type : NULL,
+      "rtt-ms", G_TYPE_INT64, st ? st->rtt_ms : (gint64) - 1, NULL);
+  if (reason)
+    gst_structure_set (s, "reason", G_TYPE_STRING, reason, NULL);
+  if (st)
+    p2p_transport_stats_free (st);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+src_clear_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+static void
+src_media_cb (P2pTransport * transport, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  GstBuffer *buf;
+
+  buf = gst_buffer_new_memdup (data, size);
+  gst_app_src_push_buffer (GST_APP_SRC (is_rtcp ? self->rtcp_appsrc :
+          self->rtp_appsrc), buf);
+}
+
+/* Ends the current attempt: transport, call and timers; keeps the
+ * signalling connection, which serves the next attempt. */
+static void
+src_drop_call (GstP2pSrc * self, const gchar * reason)
+{
+  P2pTransport *transport;
+
+  src_clear_source (&self->timeout_source);
+  if (self->cancellable) {
+    g_cancellable_cancel (self->cancellable);
+    g_clear_object (&self->cancellable);
+  }
+  g_mutex_lock (&self->transport_lock);
+  transport = g_steal_pointer (&self->transport);
+  g_mutex_unlock (&self->transport_lock);
+  if (transport) {
+    g_signal_handlers_disconnect_by_data (transport, self);
+    p2p_transport_set_media_callback (transport, NULL, NULL, NULL);
+    p2p_transport_close (transport);
+    g_object_unref (transport);
+  }
+  if (self->call && self->signalling)
+    p2p_signalling_end_call (self->signalling, self->call, reason, NULL);
+  g_clear_pointer (&self->call, g_free);
+}
+
+static gboolean
+src_retry_cb (gpointer data)
+{
+  GstP2pSrc *self = data;
+
+  g_clear_pointer (&self->retry_source, g_source_unref);
+  src_attempt (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A fault retrying cannot fix: one ERROR, then nothing more. */
+static void
+src_fail_permanent (GstP2pSrc * self, GQuark domain, gint code,
+    const gchar * text, const gchar * debug)
+{
+  GST_WARNING_OBJECT (self, "permanent failure: %s (%s)", text, debug);
+  src_drop_call (self, "bye");
+  self->phase = PHASE_FAILED;
+  src_post_connection (self, "failed", text);
+  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR, domain,
+      code, g_strdup (text), g_strdup (debug), __FILE__, GST_FUNCTION,
+      __LINE__);
+}
+
+/* A fault that may go away: WARNING, message, and another attempt after a
+ * growing pause (or an ERROR when reconnecting is off). */
+static void
+src_fail_transient (GstP2pSrc * self, const gchar * text, const gchar * debug)
+{
+  gboolean reconnect;
+
+  if (self->phase == PHASE_FAILED || self->phase == PHASE_WAITING)
+    return;
+  GST_OBJECT_LOCK (self);
+  reconnect = self->reconnect;
+  GST_OBJECT_UNLOCK (self);
+  if (!reconnect) {
+    src_fail_permanent (self, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_OPEN_READ, text, debug);
+    return;
+  }
+
+  src_drop_call (self, "bye");
+  self->phase = PHASE_WAITING;
+  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("%s; reconnecting", text),
+      ("%s", debug ? debug : ""));
+  src_post_connection (self, "reconnecting", text);
+
+  self->retry_source = g_timeout_source_new (self->retry_ms);
+  self->retry_ms = MIN (self->retry_ms * 2, RETRY_MAX_MS);
+  g_source_set_callback (self->retry_source, src_retry_cb, self, NULL);
+  g_source_attach (self->retry_source, p2p_loop_get_context (self->loop));
+}
+
+static gboolean
+src_timeout_cb (gpointer data)
+{
+  GstP2pSrc *self = data;
+  g_autofree gchar *text = NULL;
+
+  g_clear_pointer (&self->timeout_source, g_source_unref);
+  text = g_strdup_printf ("Timed out connecting to camera %s after %u ms",
+      self->uid, self->timeout);
+  src_fail_transient (self, text, phase_names[self->phase]);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *reason = NULL, *text = NULL;
+
+  if (self->phase != PHASE_AUTHORIZING)
+    return;
+  if (!gst_p2p_auth_result_parse (message, &reason, &text, &err)) {
+    GST_DEBUG_OBJECT (self, "ignoring message: %s", err->message);
+    return;
+  }
+  if (reason == NULL) {
+    self->phase = PHASE_PLAYING;
+    self->connected_time = g_get_monotonic_time ();
+    self->retry_ms = RETRY_MIN_MS;
+    src_clear_source (&self->timeout_source);
+    GST_INFO_OBJECT (self, "camera %s: media authorized after %"
+        G_GINT64_FORMAT " ms", self->uid,
+        (self->connected_time - self->start_time) / 1000);
+    src_post_connection (self, "connected", NULL);
+  } else if (g_str_equal (reason, GST_P2P_AUTH_REFUSED_WRONG_PASSWORD)) {
+    src_fail_permanent (self, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+        "The camera refused the password", text);
+  } else if (g_str_equal (reason, GST_P2P_AUTH_REFUSED_BUSY)) {
+    src_fail_transient (self, "The camera serves its maximum number of "
+        "viewers", text);
+  } else {
+    src_fail_permanent (self, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED, "The camera refused the viewer",
+        text);
+  }
+}
+
+static void
+src_on_transport_state (P2pTransport * transport, GParamSpec * pspec,
+    GstP2pSrc * self)
+{
+  P2pTransportState state = p2p_transport_get_state (transport);
+
+  GST_DEBUG_OBJECT (self, "transport %s",
+      p2p_transport_state_to_string (state));
+  if (state == P2P_TRANSPORT_STATE_CONNECTED
+      && self->phase == PHASE_NEGOTIATING) {
+    g_autoptr (GBytes) auth = NULL;
+    g_autoptr (GError) err = NULL;
+
+    GST_OBJECT_LOCK (self);
+    auth = gst_p2p_auth_request_new (self->password);
+    GST_OBJECT_UNLOCK (self);
+    self->phase = PHASE_AUTHORIZING;
+    if (!p2p_transport_send_message (transport, auth, &err))
+      src_fail_transient (self, "Could not send the password", err->message);
+  } else if (state == P2P_TRANSPORT_STATE_FAILED) {
+    g_autoptr (GError) err = p2p_transport_get_error (transport);
+
+    if (err && g_error_matches (err, P2P_TRANSPORT_ERROR,
+            P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH))
+      src_fail_permanent (self, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+          "The camera's certificate does not match its registered "
+          "fingerprint: someone may be impersonating it", err->message);
+    else if (self->phase == PHASE_PLAYING)
+      src_fail_transient (self, "Lost the connection to the camera",
+          err ? err->message : NULL);
+    else
+      src_fail_transient (self, "Could not establish a path to the camera",
+          err ? err->message : NULL);
+  } else if (state == P2P_TRANSPORT_STATE_CLOSED) {
+    src_fail_transient (self, "The camera closed the connection", NULL);
+  }
+}
+
+static void
+src_on_transport_mode (P2pTransport * transport, GParamSpec * pspec,
+    GstP2pSrc * self)
+{
+  if (self->phase == PHASE_PLAYING)
+    src_post_connection (self, "connected", NULL);
+}
+
+static void
+src_on_local_candidate (P2pTransport * transport, const gchar * candidate,
+    GstP2pSrc * self)
+{
+  if (self->call && self->signalling)
+    p2p_signalling_send_candidate (self->signalling, self->call, candidate,
+        NULL, NULL);
+}
+
+/* Learns the camera's streams from its offer: payload type → caps for
+ * rtpbin, RTX mapping, the number of pads to expect. */
+static gboolean
+src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
+{
+  GstStructure *rtx_map;
+  guint i, j, n_media = 0;
+
+  rtx_map = gst_structure_new_empty ("application/x-rtp-pt-map");
+  GST_OBJECT_LOCK (self);
+  g_hash_table_remove_all (self->pt_caps);
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    gboolean counted = FALSE;
+
+    for (j = 0; j < gst_sdp_media_formats_len (m); j++) {
+      gint pt = atoi (gst_sdp_media_get_format (m, j));
+      GstCaps *caps = gst_sdp_media_get_caps_from_media (m, pt);
+      GstStructure *s;
+      const gchar *enc;
+
+      if (!caps)
+        continue;
+      s = gst_caps_get_structure (caps, 0);
+      gst_sdp_media_attributes_to_caps (m, caps);
+      gst_structure_set_name (s, "application/x-rtp");
+      enc = gst_structure_get_string (s, "encoding-name");
+      if (enc && g_ascii_strcasecmp (enc, "rtx") == 0) {
+        const gchar *apt = gst_structure_get_string (s, "apt");
+
+        if (apt)
+          gst_structure_set (rtx_map, apt, G_TYPE_UINT, (guint) pt, NULL);
+      } else if (!counted) {
+        n_media++;
+        counted = TRUE;
+      }
+      GST_DEBUG_OBJECT (self, "pt %d: %" GST_PTR_FORMAT, pt, caps);
+      g_hash_table_insert (self->pt_caps, GINT_TO_POINTER (pt), caps);
+    }
+  }
+  self->n_media = n_media;
+  if (self->rtx_receive)
+    g_object_set (self->rtx_receive, "payload-type-map", rtx_map, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_free (rtx_map);
+  return n_media > 0;
+}
+
+static GstSDPMessage *
+src_build_answer_media (const GstSDPMessage * offer)
+{
+  GstSDPMessage *answer;
+  guint i, j;
+
+  gst_sdp_message_new (&answer);
+  for (i = 0; i < gst_sdp_message_medias_len (offer); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (offer, i);
+    GstSDPMedia *copy;
+
+    gst_sdp_media_copy (m, &copy);
+    for (j = gst_sdp_media_attributes_len (copy); j > 0; j--) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (copy, j - 1);
+
+      if (g_str_equal (a->key, "sendonly") || g_str_equal (a->key, "sendrecv")
+          || g_str_equal (a->key, "ssrc") || g_str_equal (a->key, "msid"))
+        gst_sdp_media_remove_attribute (copy, j - 1);
+    }
+    gst_sdp_media_add_attribute (copy, "recvonly", "");
+    gst_sdp_message_add_media (answer, copy);
+    gst_sdp_media_free (copy);
+  }
+  return answer;
+}
+
+static void
+src_on_offer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
+    GstP2pSrc * self)
+{
+  g_autoptr (GError) err = NULL;
+  GstSDPMessage *remote, *media;
+  gchar *answer;
+
+  if (g_strcmp0 (call, self->call) != 0 || !self->transport)
+    return;
+  if (!p2p_transport_set_remote_description (self->transport, sdp, &err)) {
+    src_fail_transient (self, "The camera sent an invalid offer", err->message);
+    return;
+  }
+  remote = p2p_transport_get_remote_description (self->transport);
+  if (!remote || !src_learn_media (self, remote)) {
+    if (remote)
+      gst_sdp_message_free (remote);
+    src_fail_permanent (self, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "The camera offers no media stream", NULL);
+    return;
+  }
+  media = src_build_answer_media (remote);
+  gst_sdp_message_free (remote);
+  answer = p2p_transport_create_answer (self->transport, media, &err);
+  gst_sdp_message_free (media);
+  if (!answer) {
+    src_fail_transient (self, "Could not answer the camera's offer",
+        err->message);
+    return;
+  }
+  if (!p2p_signalling_send_answer (self->signalling, call, answer, &err))
+    src_fail_transient (self, "Lost the signalling server", err->message);
+  g_free (answer);
+}
+
+static void
+src_on_candidate (P2pSignalling * sig, const gchar * call,
+    const gchar * candidate, const gchar * mid, GstP2pSrc * self)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (g_strcmp0 (call, self->call) != 0 || !self->transport)
+    return;
+  if (!p2p_transport_add_remote_candidate (self->transport, candidate, &err))
+    GST_DEBUG_OBJECT (self, "candidate ignored: %s", err->message);
+}
+
+static void
+src_on_call_ended (P2pSignalling * sig, const gchar * call,
+    const gchar * reason, GstP2pSrc * self)
+{
+  g_autofree gchar *text = NULL;
+
+  if (g_strcmp0 (call, self->call) != 0)
+    return;
+  /* Once media flows the path no longer needs the server. */
+  if (self->phase == PHASE_PLAYING)
+    return;
+  if (g_strcmp0 (reason, GST_P2P_AUTH_REFUSED_BUSY) == 0) {
+    src_fail_transient (self, "The camera serves its maximum number of "
+        "viewers", reason);
+    return;
+  }
+  text = g_strdup_printf ("The call to camera %s ended (%s)", self->uid,
+      reason ? reason : "no reason given");
+  src_fail_transient (self, text, NULL);
+}
+
+static void
+src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
+{
+  GstP2pSrc *self = data;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *fingerprint = NULL;
+  g_autofree gchar *pinned = NULL, *stun = NULL, *turn = NULL;
+  gchar *call;
+
+  call = p2p_signalling_connect_finish (P2P_SIGNALLING (source), result,
+      &fingerprint, &err);
+  if (!call) {
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      gst_object_unref (self);
+      return;
+    }
+    if (err->domain == P2P_SIGNALLING_ERROR) {
+      switch (err->code) {
+        case P2P_SIGNALLING_ERROR_UNKNOWN_UID:
+        case P2P_SIGNALLING_ERROR_INVALID_ARGUMENT:
+          src_fail_permanent (self, GST_RESOURCE_ERROR,
+              GST_RESOURCE_ERROR_NOT_FOUND,
+              "No camera with this UID is registered: check the 'uid' "
+              "property", err->message);
+          break;
+        case P2P_SIGNALLING_ERROR_REVOKED:
+          src_fail_permanent (self, GST_RESOURCE_ERROR,
+              GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+              "This camera's UID was revoked", err->message);
+          break;
+        case P2P_SIGNALLING_ERROR_DEVICE_OFFLINE:
+          src_fail_transient (self, "The camera is offline", err->message);
+          break;
+        case P2P_SIGNALLING_ERROR_REFUSED:
+          src_fail_transient (self, "The camera is busy", err->message);
+          break;
+        default:
+          src_fail_transient (self, "Could not call the camera", err->message);
+          break;
+      }
+    } else {
+      src_fail_transient (self, "Could not call the camera", err->message);
+    }
+    gst_object_unref (self);
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  pinned = g_strdup (self->device_fingerprint);
+  stun = g_strdup (self->stun_server);
+  turn = g_strdup (self->turn_server);
+  GST_OBJECT_UNLOCK (self);
+
+  self->call = call;
+  if (pinned && fingerprint && !p2p_fingerprint_equal (pinned, fingerprint)) {
+    src_fail_permanent (self, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+        "The server vouches for a different camera certificate than the "
+        "pinned 'device-fingerprint'", fingerprint);
+    gst_object_unref (self);
+    return;
+  }
+
+  self->phase = PHASE_NEGOTIATING;
+  g_mutex_lock (&self->transport_lock);
+  self->transport = p2p_transport_new (self->loop, NULL, FALSE);
+  g_mutex_unlock (&self->transport_lock);
+  p2p_transport_set_expected_fingerprint (self->transport,
+      pinned ? pinned : fingerprint);
+  gst_p2p_add_ice_servers (GST_ELEMENT (self), self->transport,
+      self->signalling, stun, turn);
+  g_signal_connect (self->transport, "local-candidate",
+      G_CALLBACK (src_on_local_candidate), self);
+  g_signal_connect (self->transport, "message-received",
+      G_CALLBACK (src_on_message), self);
+  g_signal_connect (self->transport, "notify::state",
+      G_CALLBACK (src_on_transport_state), self);
+  g_signal_connect (self->transport, "notify::mode",
+      G_CALLBACK (src_on_transport_mode), self);
+  p2p_transport_set_media_callback (self->transport, src_media_cb, self, NULL);
+  GST_INFO_OBJECT (self, "call %s to %s, waiting for the offer", call,
+      self->uid);
+  gst_object_unref (self);
+}
+
+static void
+src_call (GstP2pSrc * self)
+{
+  self->phase = PHASE_CALLING;
+  self->cancellable = g_cancellable_new ();
+  p2p_signalling_connect_async (self->signalling, self->uid, self->timeout,
+      self->cancellable, src_on_connected, gst_object_ref (self));
+}
+
+static void
+src_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
+    const GError * error, GstP2pSrc * self)
+{
+  GST_DEBUG_OBJECT (self, "signalling %s%s%s",
+      p2p_signalling_state_to_string (state), error ? ": " : "",
+      error ? error->message : "");
+  /* Unreachable servers surface as the pending call's error (it waits for
+   * a login within the time-out); only a refusal that no retry can fix is
+   * handled here. Media already flowing does not depend on the server. */
+  if (state != P2P_SIGNALLING_STATE_FAILED || self->phase == PHASE_PLAYING
+      || self->phase == PHASE_FAILED)
+    return;
+  if (error && error->domain == P2P_SIGNALLING_ERROR
+      && error->code == P2P_SIGNALLING_ERROR_INSECURE)
+    src_fail_permanent (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The signalling server URI is not encrypted", error->message);
+  else
+    src_fail_transient (self, "The signalling server refused the viewer",
+        error ? error->message : NULL);
+}
+
+static void
+src_attempt (GstP2pSrc * self)
+{
+  P2pSignallingState state;
+
+  self->attempts++;
+  if (self->start_time == 0)
+    self->start_time = g_get_monotonic_time ();
+  GST_INFO_OBJECT (self, "connecting to %s (attempt %u)", self->uid,
+      self->attempts);
+  src_post_connection (self, "connecting", NULL);
+
+  self->timeout_source = g_timeout_source_new (self->timeout);
+  g_source_set_callback (self->timeout_source, src_timeout_cb, self, NULL);
+  g_source_attach (self->timeout_source, p2p_loop_get_context (self->loop));
+
+  if (!self->signalling) {
+    self->signalling = p2p_signalling_new_viewer (self->loop,
+        (const gchar * const *) self->servers);
+    if (self->allow_insecure)
+      g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
+    g_signal_connect (self->signalling, "state-changed",
+        G_CALLBACK (src_on_signalling_state), self);
+    g_signal_connect (self->signalling, "remote-offer",
+        G_CALLBACK (src_on_offer), self);
+    g_signal_connect (self->signalling, "remote-candidate",
+        G_CALLBACK (src_on_candidate), self);
+    g_signal_connect (self->signalling, "call-ended",
+        G_CALLBACK (src_on_call_ended), self);
+  }
+  state = p2p_signalling_get_state (self->signalling);
+  if (state == P2P_SIGNALLING_STATE_STOPPED
+      || state == P2P_SIGNALLING_STATE_FAILED)
+    p2p_signalling_start (self->signalling);
+  /* The request waits for the login itself. */
+  src_call (self);
+}
+
+static gboolean
+src_start (gpointer data)
+{
+  GstP2pSrc *self = data;
+
+  self->retry_ms = RETRY_MIN_MS;
+  self->attempts = 0;
+  self->start_time = 0;
+  self->connected_time = 0;
+  GST_OBJECT_LOCK (self);
+  self->first_buffer_time = 0;
+  GST_OBJECT_UNLOCK (self);
+  src_attempt (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+src_stop (gpointer data)
+{
+  GstP2pSrc *self = data;
+
+  src_drop_call (self, "bye");
+  src_clear_source (&self->retry_source);
+  if (self->signalling) {
+    g_signal_handlers_disconnect_by_data (self->signalling, self);
+    p2p_signalling_stop (self->signalling);
+    g_clear_object (&self->signalling);
+  }
+  self->phase = PHASE_IDLE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  GstP2pSrc *self;
+  GstStructure *result;
+} StatsCall;
+
+static gboolean
+src_collect_stats (gpointer data)
+{
+  StatsCall *call = data;
+  GstP2pSrc *self = call->self;
+  P2pTransportStats *st = NULL;
+  gint64 first;
+
+  if (self->transport)
+    st = p2p_transport_get_stats (self->transport);
+  GST_OBJECT_LOCK (self);
+  first = self->first_buffer_time;
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_set (call->result,
+      "state", G_TYPE_STRING, phase_names[self->phase],
+      "attempts", G_TYPE_UINT, self->attempts,
+      "connect-time-ms", G_TYPE_INT64, self->connected_time ?
+      (self->connected_time - self->start_time) / 1000 : (gint64) - 1,
+      "first-buffer-ms", G_TYPE_INT64, first && self->start_time ?
+      (first - self->start_time) / 1000 : (gint64) - 1, NULL);
+  if (st) {
+    gst_structure_set (call->result,
+        "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st->mode),
+        "local-candidate-type", G_TYPE_STRING, st->local_candidate_type,
+        "remote-candidate-type", G_TYPE_STRING, st->remote_candidate_type,
+        "rtt-ms", G_TYPE_INT64, st->rtt_ms,
+        "packets-received", G_TYPE_UINT64, st->rtp_packets_received,
+        "bytes-received", G_TYPE_UINT64, st->rtp_bytes_received,
+        "dropped-srtp", G_TYPE_UINT64, st->dropped_srtp, NULL);
+    p2p_transport_stats_free (st);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static GstStructure *
+gst_p2p_src_get_stats (GstP2pSrc * self)
+{
+  StatsCall call = { self, NULL };
+
+  call.result = gst_structure_new ("p2psrc-stats", "state", G_TYPE_STRING,
+      "idle", "mode", G_TYPE_STRING, "none", "rtt-ms", G_TYPE_INT64,
+      (gint64) - 1, "packets-received", G_TYPE_UINT64, (guint64) 0,
+      "bytes-received", G_TYPE_UINT64, (guint64) 0, "attempts", G_TYPE_UINT,
+      0, "connect-time-ms", G_TYPE_INT64, (gint64) - 1, "first-buffer-ms",
+      G_TYPE_INT64, (gint64) - 1, NULL);
+  if (self->loop)
+    p2p_loop_invoke_sync (self->loop, src_collect_stats, &call);
+  return call.result;
+}
+
+/* ---------------------------------------------------------------------- */
+/* State changes                                                          */
+
+static gboolean
+src_prepare (GstP2pSrc * self)
+{
+  g_autofree gchar *uid = NULL, *server = NULL, *stun = NULL, *turn = NULL;
+  g_autofree gchar *pin = NULL;
+  guint latency;
+
+  GST_OBJECT_LOCK (self);
+  uid = g_strdup (self->uid);
+  server = g_strdup (self->server);
+  stun = g_strdup (self->stun_server);
+  turn = g_strdup (self->turn_server);
+  pin = g_strdup (self->device_fingerprint);
+  latency = self->latency;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->rtpbin) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The 'rtpbin' and 'appsrc' elements are not installed"), (NULL));
+    return FALSE;
+  }
+  if (!gst_p2p_check_uid (GST_ELEMENT (self), uid))
+    return FALSE;
+  if (!gst_p2p_check_ice_overrides (GST_ELEMENT (self), stun, turn))
+    return FALSE;
+  if (pin && !g_str_has_prefix (pin, "sha-256 ")) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid device-fingerprint '%s': expected 'sha-256 AB:CD:...'",
+            pin), (NULL));
+    return FALSE;
+  }
+  self->servers = gst_p2p_parse_servers (GST_ELEMENT (self), server,
+      &self->allow_insecure);
+  if (!self->servers)
+    return FALSE;
+  g_object_set (self->rtpbin, "latency", latency, NULL);
+  self->loop = p2p_loop_get_default ();
+  return TRUE;
+}
+
+static void
+src_unprepare (GstP2pSrc * self)
+{
+  g_clear_object (&self->loop);
+  g_clear_pointer (&self->servers, g_strfreev);
+}
+
+static void
+src_remove_pads (GstP2pSrc * self)
+{
+  GPtrArray *streams;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  streams = self->streams;
+  self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      src_stream_free);
+  self->no_more_pads = FALSE;
+  g_hash_table_remove_all (self->pt_caps);
+  GST_OBJECT_UNLOCK (self);
+
+  for (i = 0; i < streams->len; i++) {
+    SrcStream *s = g_ptr_array_index (streams, i);
+
+    if (s->ghost) {
+      gst_pad_set_active (s->ghost, FALSE);
+      gst_element_remove_pad (GST_ELEMENT (self), s->ghost);
+    }
+    if (s->depay) {
+      gst_element_set_state (s->depay, GST_STATE_NULL);
+      gst_bin_remove (GST_BIN (self), s->depay);
+    }
+  }
+  g_ptr_array_unref (streams);
+}
+
+static GstStateChangeReturn
+gst_p2p_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstP2pSrc *self = GST_P2P_SRC (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!src_prepare (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      p2p_loop_invoke_sync (self->loop, src_start, self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* Before the children stop, so no packet arrives mid-teardown. */
+      p2p_loop_invoke_sync (self->loop, src_stop, self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+      src_unprepare (self);
+    else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      p2p_loop_invoke_sync (self->loop, src_stop, self);
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* A live source: no preroll. */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      src_remove_pads (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      src_unprepare (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Properties                                                             */
+
+static void
+gst_p2p_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstP2pSrc *self = GST_P2P_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_UID:
+      g_free (self->uid);
+      self->uid = g_value_dup_string (value);
+      break;
+    case PROP_SERVER:
+      g_free (self->server);
+      self->server = g_value_dup_string (value);
+      break;
+    case PROP_PASSWORD:
+      if (self->password)
+        memset (self->password, 0, strlen (self->password));
+      g_free (self->password);
+      self->password = g_value_dup_string (value);
+      break;
+    case PROP_DEVICE_FINGERPRINT:
+      g_free (self->device_fingerprint);
+      self->device_fingerprint = g_value_dup_string (value);
+      break;
+    case PROP_LATENCY:
+      self->latency = g_value_get_uint (value);
+      break;
+    case PROP_RECONNECT:
+      self->reconnect = g_value_get_boolean (value);
+      break;
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint (value);
+      break;
+    case PROP_STUN_SERVER:
+      g_free (self->stun_server);
+      self->stun_server = g_value_dup_string (value);
+      break;
+    case PROP_TURN_SERVER:
+      g_free (self->turn_server);
+      self->turn_server = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_p2p_src_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstP2pSrc *self = GST_P2P_SRC (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_p2p_src_get_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_UID:
+      g_value_set_string (value, self->uid);
+      break;
+    case PROP_SERVER:
+      g_value_set_string (value, self->server);
+      break;
+    case PROP_DEVICE_FINGERPRINT:
+      g_value_set_string (value, self->device_fingerprint);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    case PROP_RECONNECT:
+      g_value_set_boolean (value, self->reconnect);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string (value, self->stun_server);
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string (value, self->turn_server);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* URI handler: p2p://UID?server=…&password=…&fingerprint=…&latency=…     */
+
+static GstURIType
+gst_p2p_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_p2p_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "p2p", NULL };
+
+  return protocols;
+}
+
+static gchar *
+gst_p2p_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstP2pSrc *self = GST_P2P_SRC (handler);
+  g_autofree gchar *server = NULL;
+  gchar *uri;
+
+  GST_OBJECT_LOCK (self);
+  if (!self->uid) {
+    GST_OBJECT_UNLOCK (self);
+    return NULL;
+  }
+  /* The password stays out: URIs end up in logs and window titles. */
+  server = self->server ? g_uri_escape_string (self->server, "/:", FALSE) :
+      NULL;
+  uri = g_strdup_printf ("p2p://%s%s%s", self->uid, server ? "?server=" : "",
+      server ? server : "");
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static gboolean
+gst_p2p_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  GstP2pSrc *self = GST_P2P_SRC (handler);
+  g_autoptr (GUri) parsed = NULL;
+  g_autoptr (GHashTable) params = NULL;
+  g_autoptr (GError) err = NULL;
+  const gchar *host, *query, *v;
+
+  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED_QUERY, &err);
+  if (!parsed || g_strcmp0 (g_uri_get_scheme (parsed), "p2p") != 0
+      || !(host = g_uri_get_host (parsed)) || !*host) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "Invalid p2p URI '%s': expected p2p://UID?server=wss://…", uri);
+    return FALSE;
+  }
+  query = g_uri_get_query (parsed);
+  if (query) {
+    params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, &err);
+    if (!params) {
+      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+          "Invalid query in p2p URI: %s", err->message);
+      return FALSE;
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  g_free (self->uid);
+  self->uid = g_ascii_strup (host, -1);
+  if (params && (v = g_hash_table_lookup (params, "server"))) {
+    g_free (self->server);
+    self->server = g_strdup (v);
+  }
+  if (params && (v = g_hash_table_lookup (params, "password"))) {
+    g_free (self->password);
+    self->password = g_strdup (v);
+  }
+  if (params && (v = g_hash_table_lookup (params, "fingerprint"))) {
+    g_free (self->device_fingerprint);
+    self->device_fingerprint = g_strdup (v);
+  }
+  if (params && (v = g_hash_table_lookup (params, "latency")))
+    self->latency = MIN (g_ascii_strtoull (v, NULL, 10), 10000);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static void
+gst_p2p_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
+
+  iface->get_type = gst_p2p_src_uri_get_type;
+  iface->get_protocols = gst_p2p_src_uri_get_protocols;
+  iface->get_uri = gst_p2p_src_uri_get_uri;
+  iface->set_uri = gst_p2p_src_uri_set_uri;
+}
