@@ -888,6 +888,7 @@ static gboolean
 src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
 {
   GstStructure *rtx_map;
+  GstElement *rtx;
   guint i, j, n_media = 0;
 
   rtx_map = gst_structure_new_empty ("application/x-rtp-pt-map");
@@ -906,7 +907,6 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
       if (!caps)
         continue;
       s = gst_caps_get_structure (caps, 0);
-      gst_sdp_media_attributes_to_caps (m, caps);
       gst_structure_set_name (s, "application/x-rtp");
       enc = gst_structure_get_string (s, "encoding-name");
       if (enc && g_ascii_strcasecmp (enc, "rtx") == 0) {
@@ -923,9 +923,13 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
     }
   }
   self->n_media = n_media;
-  if (self->rtx_receive)
-    g_object_set (self->rtx_receive, "payload-type-map", rtx_map, NULL);
+  rtx = self->rtx_receive ? gst_object_ref (self->rtx_receive) : NULL;
   GST_OBJECT_UNLOCK (self);
+  /* Outside our lock: the property change notifies up the hierarchy. */
+  if (rtx) {
+    g_object_set (rtx, "payload-type-map", rtx_map, NULL);
+    gst_object_unref (rtx);
+  }
   gst_structure_free (rtx_map);
   return n_media > 0;
 }
