@@ -96,6 +96,8 @@ class ClipFeeder:
             Gst.PadProbeType.EVENT_UPSTREAM, self._on_upstream_event)
         self._want_key = threading.Event()
         self._stop = threading.Event()
+        self._held = threading.Event()
+        self._resumed = threading.Event()
         self._thread = None
         self.pushed_bytes = 0
         self.pushed_frames = 0
@@ -110,6 +112,16 @@ class ClipFeeder:
         """Next frame pushed is a keyframe (with SPS/PPS)."""
         self.keyframe_requests += 1
         self._want_key.set()
+
+    def hold(self):
+        """Stops pushing after the current frame (until resume()), so the
+        packets in flight can land and counters on both ends agree."""
+        self._resumed.clear()
+        self._held.set()
+
+    def resume(self):
+        self._held.clear()
+        self._resumed.set()
 
     def start(self):
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -132,6 +144,13 @@ class ClipFeeder:
         i = 0
         n = len(self.frames)
         while not self._stop.is_set():
+            if self._held.is_set():
+                paused_at = clock.get_time()
+                while not self._resumed.wait(0.1):
+                    if self._stop.is_set():
+                        return
+                # Carry on from where the schedule stopped, no catch-up burst.
+                base += clock.get_time() - paused_at
             ahead = base + ts - clock.get_time()
             if ahead > 0:
                 time.sleep(ahead / Gst.SECOND)

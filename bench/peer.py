@@ -32,6 +32,10 @@ from clip import ClipFeeder  # noqa: E402
 from rows import ROWS  # noqa: E402
 
 
+# Time for packets in flight (socket buffers, jitter buffers) to land.
+DRAIN_S = 0.3
+
+
 def cpu_seconds():
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
@@ -157,16 +161,21 @@ def run_throughput(args, env):
         finish({"error": "no keyframe within %.0f s: %s" %
                 (args.timeout, "; ".join(cam.errors))})
     # Counting starts once the stream has settled (ICE/DTLS done, first
-    # keyframe through), so set-up effects are not mistaken for loss.
+    # keyframe through), so set-up effects are not mistaken for loss; the
+    # sender is held at both ends of the window so nothing is in flight
+    # when the two sides' counters are read.
     time.sleep(args.warmup)
+    cam.feeder.hold()
+    time.sleep(DRAIN_S)
     s0, r0 = cam.row.packet_counts(v)
+    cam.feeder.resume()
     b0, t0 = cam.feeder.pushed_bytes, time.monotonic()
     time.sleep(args.window)
     b1, t1 = cam.feeder.pushed_bytes, time.monotonic()
-    # Stop the sender and let the last packets land before counting.
-    cam.feeder.stop()
-    time.sleep(0.3)
+    cam.feeder.hold()
+    time.sleep(DRAIN_S)
     s1, r1 = cam.row.packet_counts(v)
+    cam.feeder.stop()
     sent, received = s1 - s0, r1 - r0
     target = cam.feeder.clip_bps * args.speed
     cam.row.disconnect(v)
