@@ -207,7 +207,10 @@ set_state (P2pTransport * self, P2pTransportState state, GError * error)
   gboolean changed = FALSE;
 
   g_mutex_lock (&self->lock);
-  if (!state_is_final (self->state) && self->state != (gint) state) {
+  /* States only move forward: renegotiation or an ICE restart while
+   * connected keeps the transport connected (media keeps flowing on the
+   * old pair until the new one is chosen). */
+  if (!state_is_final (self->state) && (gint) state > self->state) {
     g_atomic_int_set (&self->state, state);
     if (error && self->error == NULL)
       self->error = g_error_copy (error);
@@ -654,6 +657,26 @@ start_gathering (P2pTransport * self, GError ** error)
   return TRUE;
 }
 
+static GPtrArray *
+local_candidate_lines (P2pTransport * self)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  GSList *list, *l;
+
+  list = nice_agent_get_local_candidates (self->agent, self->stream_id,
+      COMPONENT_ID);
+  for (l = list; l && lines->len < P2P_SDP_MAX_CANDIDATES; l = l->next) {
+    gchar *line = nice_agent_generate_local_candidate_sdp (self->agent,
+        l->data);
+
+    if (line && g_str_has_prefix (line, "a=candidate:"))
+      g_ptr_array_add (lines, g_strdup (line + 2));
+    g_free (line);
+  }
+  g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+  return lines;
+}
+
 static gboolean
 create_local_description (gpointer data)
 {
@@ -699,9 +722,16 @@ create_local_description (gpointer data)
   else
     t.setup = (gchar *) (self->dtls_client ? "active" : "passive");
 
+  /* Candidates gathered so far (host ones are gathered synchronously) go
+   * in the description itself: the peer can start checks without waiting
+   * for trickle, and after an ICE restart, which clears the peer's remote
+   * candidates, this is how it learns ours again. */
+  t.candidates = local_candidate_lines (self);
+
   op->result = p2p_sdp_build (op->media, &t, &op->error);
   g_free (ufrag);
   g_free (pwd);
+  g_ptr_array_unref (t.candidates);
   if (op->result == NULL)
     return G_SOURCE_REMOVE;
 
