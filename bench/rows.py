@@ -338,7 +338,9 @@ class WebrtcRow(Row):
 class P2pRow(Row):
     """p2psink on the camera, one p2psrc per viewer, p2p-server on loopback
     (started by bench/run; its address and the device's credentials arrive
-    in env["p2p"]: server, uid, key_file, password)."""
+    in env["p2p"]: server, uid, key_file, password).  Phases of the time to
+    first frame are the `state` values of p2psrc's p2p-connection
+    messages, in order of arrival."""
 
     name = "p2p"
     label = "p2p (p2psink/p2psrc)"
@@ -363,8 +365,9 @@ class P2pRow(Row):
         self.sink.set_property("server", p["server"])
         if p.get("password"):
             self.sink.set_property("password", p["password"])
-        if self.sink.find_property("max-viewers"):
-            self.sink.set_property("max-viewers", 1000)
+        spec = self.sink.find_property("max-viewers")
+        if spec:
+            self.sink.set_property("max-viewers", spec.maximum)
         camera.add(self.sink)
         source_pad.link(self.sink.request_pad_simple("video"))
 
@@ -414,14 +417,20 @@ class P2pRow(Row):
         return v
 
     def packet_counts(self, v):
-        # Receiver's own RTP view (as rtpsource stats): lost = expected -
-        # received over the stream's sequence numbers.
-        s = v["src"].get_property("stats")
-        if s is None:
-            return 0, 0
-        got = s.get_value("packets-received") or 0
-        lost = s.get_value("packets-lost") or 0
-        return got + max(0, lost), got
+        # RTP packets on the wire at both ends (p2psink's per-viewer
+        # packets-sent, p2psrc's packets-received): loss before any
+        # retransmission repairs it, as for the baselines.
+        sent = 0
+        s = self.sink.get_property("stats")
+        for i in range(s.n_fields()):
+            entry = s.get_value(s.nth_field_name(i))
+            if isinstance(entry, Gst.Structure) and \
+                    entry.has_field("packets-sent"):
+                sent += entry.get_value("packets-sent")
+        r = v["src"].get_property("stats")
+        got = r.get_value("packets-received") if r.has_field(
+            "packets-received") else 0
+        return sent, got
 
 
 ROWS = {r.name: r for r in (RtpRow, WebrtcRow, P2pRow)}
