@@ -10,16 +10,21 @@
 
 #include "gstp2pcodecs.h"
 
+/* H.264 and H.265 go through their parser, which puts the parameter sets
+ * in front of every keyframe access unit. The payloaders could do it
+ * themselves, but they do it per IDR *slice*: with a multi-slice encoder
+ * (x264 with sliced threads) the repeated parameter sets between slices
+ * make the viewer's depayloader cut one picture into several. */
 static const GstP2pCodec codecs[] = {
-  {"video/x-h264", "rtph264pay", GST_P2P_PT_VIDEO, TRUE},
-  {"video/x-h265", "rtph265pay", GST_P2P_PT_VIDEO, TRUE},
-  {"video/x-vp8", "rtpvp8pay", GST_P2P_PT_VIDEO, TRUE},
-  {"video/x-vp9", "rtpvp9pay", GST_P2P_PT_VIDEO, TRUE},
-  {"video/x-av1", "rtpav1pay", GST_P2P_PT_VIDEO, TRUE},
-  {"audio/x-opus", "rtpopuspay", 111, FALSE},
-  {"audio/x-mulaw", "rtppcmupay", 0, FALSE},
-  {"audio/x-alaw", "rtppcmapay", 8, FALSE},
-  {"audio/mpeg", "rtpmp4gpay", 110, FALSE},
+  {"video/x-h264", "h264parse", "rtph264pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-h265", "h265parse", "rtph265pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-vp8", NULL, "rtpvp8pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-vp9", NULL, "rtpvp9pay", GST_P2P_PT_VIDEO, TRUE},
+  {"video/x-av1", NULL, "rtpav1pay", GST_P2P_PT_VIDEO, TRUE},
+  {"audio/x-opus", NULL, "rtpopuspay", 111, FALSE},
+  {"audio/x-mulaw", NULL, "rtppcmupay", 0, FALSE},
+  {"audio/x-alaw", NULL, "rtppcmapay", 8, FALSE},
+  {"audio/mpeg", NULL, "rtpmp4gpay", 110, FALSE},
 };
 
 /**
@@ -51,6 +56,40 @@ set_if_exists (GstElement * element, const gchar * name, const gchar * value)
     gst_util_set_object_arg (G_OBJECT (element), name, value);
 }
 
+static GstElement *
+make_or_explain (const gchar * factory, const gchar * media_type,
+    GError ** error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (!e)
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "Sending %s needs the '%s' element, which is not installed",
+        media_type, factory);
+  return e;
+}
+
+/**
+ * gst_p2p_codec_make_parser:
+ * @codec: a codec from gst_p2p_codec_find() with a parser
+ * @error: return location for a #GST_CORE_ERROR_MISSING_PLUGIN error
+ *
+ * Returns: (transfer floating) (nullable): the parser, repeating the
+ *     parameter sets with every keyframe
+ */
+GstElement *
+gst_p2p_codec_make_parser (const GstP2pCodec * codec, GError ** error)
+{
+  GstElement *parse;
+
+  g_return_val_if_fail (codec->parser != NULL, NULL);
+
+  parse = make_or_explain (codec->parser, codec->media_type, error);
+  if (parse)
+    set_if_exists (parse, "config-interval", "-1");
+  return parse;
+}
+
 /**
  * gst_p2p_codec_make_payloader:
  * @codec: a codec from gst_p2p_codec_find()
@@ -64,17 +103,10 @@ gst_p2p_codec_make_payloader (const GstP2pCodec * codec, GError ** error)
 {
   GstElement *pay;
 
-  pay = gst_element_factory_make (codec->payloader, NULL);
-  if (!pay) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "Sending %s needs the '%s' element, which is not installed",
-        codec->media_type, codec->payloader);
+  pay = make_or_explain (codec->payloader, codec->media_type, error);
+  if (!pay)
     return NULL;
-  }
   g_object_set (pay, "pt", codec->pt, "mtu", GST_P2P_MTU, NULL);
-  /* Parameter sets in front of every keyframe: a viewer can join at any
-   * keyframe without an out-of-band sprop-parameter-sets. */
-  set_if_exists (pay, "config-interval", "-1");
   /* One RTP timestamp/marker per access unit, pushed at once: no added
    * latency, and the fan-out sees a keyframe start at its first packet. */
   set_if_exists (pay, "aggregate-mode", "zero-latency");

@@ -41,6 +41,8 @@ typedef struct _GstP2pCodec GstP2pCodec;
 /**
  * GstP2pCodec:
  * @media_type: caps name of the encoded format
+ * @parser: (nullable): element factory of a parser put in front of the
+ *     payloader, or %NULL
  * @payloader: element factory of its RTP payloader
  * @pt: RTP payload type
  * @is_video: %TRUE for video (keyframes, retransmission, PLI)
@@ -50,12 +52,16 @@ typedef struct _GstP2pCodec GstP2pCodec;
 struct _GstP2pCodec
 {
   const gchar *media_type;
+  const gchar *parser;
   const gchar *payloader;
   guint pt;
   gboolean is_video;
 };
 
 const GstP2pCodec *gst_p2p_codec_find (const GstCaps * caps);
+
+GstElement *gst_p2p_codec_make_parser (const GstP2pCodec * codec,
+    GError ** error);
 
 GstElement *gst_p2p_codec_make_payloader (const GstP2pCodec * codec,
     GError ** error);

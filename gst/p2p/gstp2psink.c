@@ -139,6 +139,7 @@ typedef struct
 
   /* Set once on the streaming thread under the object lock. */
   GstElement *payloader;
+  GstElement *parser;
   const GstP2pCodec *codec;
   GstCaps *rtp_caps;
 
@@ -437,6 +438,9 @@ stream_free (Stream * stream)
   g_free (stream->ring);
   gst_clear_caps (&stream->rtp_caps);
   gst_clear_object (&stream->payloader);
+  gst_clear_object (&stream->parser);
+  gst_clear_object (&stream->packet_sink);
+  gst_clear_object (&stream->rtcp_sink);
   g_free (stream);
 }
 
@@ -657,8 +661,8 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   GstP2pSink *self = stream->sink;
   const GstP2pCodec *codec = gst_p2p_codec_find (caps);
   g_autoptr (GError) err = NULL;
-  GstElement *pay;
-  GstPad *paysink;
+  GstElement *pay, *parse = NULL;
+  GstPad *paysink, *sinkpad;
   gchar *name;
 
   if (stream->payloader) {
@@ -675,6 +679,11 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
     return FALSE;
   }
   pay = gst_p2p_codec_make_payloader (codec, &err);
+  if (pay && codec->parser) {
+    parse = gst_p2p_codec_make_parser (codec, &err);
+    if (!parse)
+      gst_clear_object (&pay);
+  }
   if (!pay) {
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
         (NULL));
@@ -683,26 +692,37 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
 
   name = g_strdup_printf ("send_rtp_sink_%u", stream->index);
   gst_bin_add (GST_BIN (self), pay);
-  if (!gst_element_link_pads (pay, "src", self->rtpbin, name)) {
+  if (parse)
+    gst_bin_add (GST_BIN (self), parse);
+  if (!gst_element_link_pads (pay, "src", self->rtpbin, name)
+      || (parse && !gst_element_link (parse, pay))) {
     g_free (name);
     gst_bin_remove (GST_BIN (self), pay);
+    if (parse)
+      gst_bin_remove (GST_BIN (self), parse);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("could not link %s to rtpbin", codec->payloader));
     return FALSE;
   }
   g_free (name);
 
+  /* Keyframes are flagged on the payloader's input, after the parser. */
   paysink = gst_element_get_static_pad (pay, "sink");
   gst_pad_add_probe (paysink,
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
       payloader_input_probe, stream, NULL);
-  gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), paysink);
   gst_object_unref (paysink);
+  sinkpad = gst_element_get_static_pad (parse ? parse : pay, "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), sinkpad);
+  gst_object_unref (sinkpad);
   gst_element_sync_state_with_parent (pay);
+  if (parse)
+    gst_element_sync_state_with_parent (parse);
 
   GST_OBJECT_LOCK (self);
   stream->codec = codec;
   stream->payloader = gst_object_ref (pay);
+  stream->parser = parse ? gst_object_ref (parse) : NULL;
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "%s stream: %s via %s",
       stream->index == STREAM_VIDEO ? "video" : "audio", codec->media_type,
@@ -842,6 +862,9 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   stream->rtcp_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtcp,
       stream, FALSE);
   g_free (pad_name);
+  /* Our own references: the bin drops its ones before releasing pads. */
+  gst_object_ref_sink (stream->packet_sink);
+  gst_object_ref_sink (stream->rtcp_sink);
   gst_bin_add_many (GST_BIN (self), stream->packet_sink, stream->rtcp_sink,
       NULL);
 
@@ -901,25 +924,35 @@ gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
 {
   GstP2pSink *self = GST_P2P_SINK (element);
   Stream *stream = gst_pad_get_element_private (pad);
-  GstElement *pay;
+  GstElement *pay, *parse;
 
   if (!stream)
     return;
   GST_OBJECT_LOCK (self);
   pay = g_steal_pointer (&stream->payloader);
+  parse = g_steal_pointer (&stream->parser);
   self->streams[stream->index] = NULL;
   GST_OBJECT_UNLOCK (self);
 
   gst_element_remove_pad (element, pad);
   if (pay) {
     gst_element_set_state (pay, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), pay);
+    if (GST_OBJECT_PARENT (pay) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), pay);
     gst_object_unref (pay);
+  }
+  if (parse) {
+    gst_element_set_state (parse, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (parse) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), parse);
+    gst_object_unref (parse);
   }
   gst_element_set_state (stream->packet_sink, GST_STATE_NULL);
   gst_element_set_state (stream->rtcp_sink, GST_STATE_NULL);
-  gst_bin_remove_many (GST_BIN (self), stream->packet_sink,
-      stream->rtcp_sink, NULL);
+  if (GST_OBJECT_PARENT (stream->packet_sink) == GST_OBJECT (self))
+    gst_bin_remove (GST_BIN (self), stream->packet_sink);
+  if (GST_OBJECT_PARENT (stream->rtcp_sink) == GST_OBJECT (self))
+    gst_bin_remove (GST_BIN (self), stream->rtcp_sink);
   stream_free (stream);
 }
 

@@ -1,0 +1,404 @@
+/* p2psink tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "p2ptest.h"
+
+#include <glib/gstdio.h>
+
+#define CAMERA_H264 \
+  "videotestsrc is-live=true pattern=ball ! " \
+  "video/x-raw,width=160,height=120,framerate=30/1 ! " \
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 " \
+  "aud=false ! p2psink name=cam uid=%s key-file=%s server=%s " \
+  "password=secret max-viewers=%u"
+
+#define VIEWER_H264 \
+  "p2psrc name=src uid=%s server=%s password=%s timeout=10000 %s ! " \
+  "video/x-h264,stream-format=byte-stream,alignment=au ! " \
+  "appsink name=out sync=false max-buffers=300"
+
+static P2pTestEnv *env;
+
+static void
+setup (void)
+{
+  env = p2p_test_env_new ();
+}
+
+static void
+teardown (void)
+{
+  p2p_test_env_free (env);
+  env = NULL;
+}
+
+/* Sets @props on a fresh p2psink and expects NULL→READY to fail with an
+ * error whose text contains @expected. */
+static void
+expect_ready_error (const gchar * expected, const gchar * first_prop, ...)
+{
+  GstElement *sink = gst_element_factory_make ("p2psink", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  va_list args;
+
+  fail_unless (sink != NULL);
+  gst_element_set_bus (sink, bus);
+  va_start (args, first_prop);
+  g_object_set_valist (G_OBJECT (sink), first_prop, args);
+  va_end (args);
+
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no ERROR message");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, expected) != NULL,
+      "'%s' does not mention '%s'", err->message, expected);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_element_set_bus (sink, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+}
+
+GST_START_TEST (test_missing_uid)
+{
+  expect_ready_error ("uid", "key-file", "/nonexistent",
+      "server", "wss://example.com", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_uid)
+{
+  expect_ready_error ("is not a device UID", "uid", "CAM 1; DROP",
+      "key-file", "/nonexistent", "server", "wss://example.com", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_key_file)
+{
+  expect_ready_error ("key-file", "uid", "7KQ2-M9XD-4HPA-R3WV",
+      "server", "wss://example.com", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unreadable_key_file)
+{
+  expect_ready_error ("/nonexistent/device.pem", "uid",
+      "7KQ2-M9XD-4HPA-R3WV", "key-file", "/nonexistent/device.pem",
+      "server", "wss://example.com", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_server_uri)
+{
+  expect_ready_error ("Invalid server URI", "uid", env->uid, "key-file",
+      env->key_file, "server", "http://example.com", NULL);
+  expect_ready_error ("Invalid server URI", "uid", env->uid, "key-file",
+      env->key_file, "server", "wss://", NULL);
+  /* Clear-text signalling only to this machine. */
+  expect_ready_error ("not encrypted", "uid", env->uid, "key-file",
+      env->key_file, "server", "ws://example.com", NULL);
+  expect_ready_error ("No signalling server", "uid", env->uid, "key-file",
+      env->key_file, NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_password_file)
+{
+  gchar *path = g_build_filename (env->dir, "password", NULL);
+
+  expect_ready_error ("Cannot read password file", "uid", env->uid,
+      "key-file", env->key_file, "server", env->url, "password-file", path,
+      NULL);
+  fail_unless (g_file_set_contents (path, "pbkdf2-sha256$10$xx$yy", -1, NULL));
+  expect_ready_error ("malformed verifier", "uid", env->uid, "key-file",
+      env->key_file, "server", env->url, "password-file", path, NULL);
+  g_unlink (path);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_password_is_write_only)
+{
+  GstElement *sink = gst_element_factory_make ("p2psink", NULL);
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (sink), "password");
+
+  fail_unless (pspec != NULL);
+  fail_if (pspec->flags & G_PARAM_READABLE);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_registers)
+{
+  GstElement *cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file,
+      env->url, 4u);
+  GstMessage *msg;
+  GstStructure *stats;
+  gboolean registered = FALSE;
+  GstElement *sink;
+
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "camera did not register");
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "uid"), env->uid);
+  gst_message_unref (msg);
+
+  sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  g_object_get (sink, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_boolean (stats, "registered", &registered));
+  fail_unless (registered);
+  gst_structure_free (stats);
+  gst_object_unref (sink);
+
+  gst_element_set_state (cam, GST_STATE_READY);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-unregistered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+static void
+check_first_is_keyframe (GstElement * viewer)
+{
+  GstSample *sample = p2p_test_pull (viewer, "out");
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  gboolean sps, pps, idr;
+  gchar *hash = p2p_test_h264_hash (buf, &sps, &pps, &idr);
+
+  fail_unless (idr, "first buffer is not a keyframe");
+  fail_unless (sps && pps, "first keyframe lacks its parameter sets");
+  fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
+  g_free (hash);
+  gst_sample_unref (sample);
+}
+
+static void
+pull_some (GstElement * viewer, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    gst_sample_unref (p2p_test_pull (viewer, "out"));
+}
+
+static guint
+camera_viewers (GstElement * cam, GstStructure ** stats)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  guint n;
+
+  g_object_get (sink, "viewers", &n, NULL);
+  if (stats)
+    g_object_get (sink, "stats", stats, NULL);
+  gst_object_unref (sink);
+  return n;
+}
+
+static guint
+count_viewer_entries (const GstStructure * stats)
+{
+  gint i;
+  guint n = 0;
+
+  for (i = 0; i < gst_structure_n_fields (stats); i++)
+    n += g_str_has_prefix (gst_structure_nth_field_name (stats, i), "viewer-");
+  return n;
+}
+
+/* Two viewers at once; the second joins long before the encoder's next
+ * scheduled keyframe (30 s away) and still starts with one. */
+GST_START_TEST (test_late_viewer_starts_at_keyframe)
+{
+  GstElement *cam, *v1, *v2;
+  GstMessage *msg;
+  GstStructure *stats;
+  gint64 t0;
+
+  cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file, env->url, 4u);
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+
+  v1 = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+  p2p_test_start (v1);
+  check_first_is_keyframe (v1);
+  pull_some (v1, 40);
+
+  t0 = g_get_monotonic_time ();
+  v2 = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+  p2p_test_start (v2);
+  check_first_is_keyframe (v2);
+  fail_unless (g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC);
+
+  /* Both keep playing. */
+  pull_some (v1, 10);
+  pull_some (v2, 10);
+  fail_unless_equals_int (camera_viewers (cam, &stats), 2);
+  fail_unless_equals_int (count_viewer_entries (stats), 2);
+  gst_structure_free (stats);
+
+  p2p_test_stop (v2);
+  p2p_test_stop (v1);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrong_password_refused)
+{
+  GstElement *cam, *good, *bad;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file, env->url, 4u);
+  p2p_test_start (cam);
+  good = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+  p2p_test_start (good);
+  check_first_is_keyframe (good);
+
+  bad = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "guess", "");
+  p2p_test_start (bad);
+  msg = p2p_test_wait_message (bad, GST_MESSAGE_ERROR, NULL, P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "wrong password not refused");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+  fail_unless (strstr (err->message, "password") != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-viewer-left",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "reason"), "wrong-password");
+  gst_message_unref (msg);
+
+  /* The other viewer is not disturbed. */
+  pull_some (good, 20);
+
+  p2p_test_stop (bad);
+  p2p_test_stop (good);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_busy_beyond_max_viewers)
+{
+  GstElement *cam, *first, *second;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file, env->url, 1u);
+  p2p_test_start (cam);
+  first = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+  p2p_test_start (first);
+  check_first_is_keyframe (first);
+
+  second = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret",
+      "reconnect=false");
+  p2p_test_start (second);
+  msg = p2p_test_wait_message (second, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "second viewer not refused");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "maximum number of viewers") != NULL,
+      "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  pull_some (first, 10);
+  p2p_test_stop (second);
+  p2p_test_stop (first);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* After a viewer leaves, its transport, fan-out entry and statistics are
+ * gone. */
+GST_START_TEST (test_viewer_resources_released)
+{
+  GstElement *cam, *viewer;
+  GstMessage *msg;
+  GstStructure *stats;
+  guint round;
+
+  cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file, env->url, 4u);
+  p2p_test_start (cam);
+
+  for (round = 0; round < 2; round++) {
+    viewer = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+    p2p_test_start (viewer);
+    check_first_is_keyframe (viewer);
+    msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+        "p2p-viewer-joined", P2P_TEST_WAIT_MS);
+    fail_unless (msg != NULL);
+    gst_message_unref (msg);
+    fail_unless_equals_int (camera_viewers (cam, NULL), 1);
+
+    p2p_test_stop (viewer);
+    msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-viewer-left",
+        P2P_TEST_WAIT_MS);
+    fail_unless (msg != NULL, "camera did not notice the viewer leaving");
+    gst_message_unref (msg);
+
+    fail_unless_equals_int (camera_viewers (cam, &stats), 0);
+    fail_unless_equals_int (count_viewer_entries (stats), 0);
+    gst_structure_free (stats);
+  }
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+static Suite *
+p2psink_suite (void)
+{
+  Suite *s = suite_create ("p2psink");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_missing_uid);
+  tcase_add_test (tc, test_bad_uid);
+  tcase_add_test (tc, test_missing_key_file);
+  tcase_add_test (tc, test_unreadable_key_file);
+  tcase_add_test (tc, test_bad_server_uri);
+  tcase_add_test (tc, test_bad_password_file);
+  tcase_add_test (tc, test_password_is_write_only);
+  tcase_add_test (tc, test_registers);
+  tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
+  tcase_add_test (tc, test_wrong_password_refused);
+  tcase_add_test (tc, test_busy_beyond_max_viewers);
+  tcase_add_test (tc, test_viewer_resources_released);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (p2psink);

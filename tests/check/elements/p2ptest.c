@@ -1,0 +1,236 @@
+/* p2p element tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "p2ptest.h"
+#include "../server/harness.h"
+
+#include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
+
+/**
+ * p2p_test_env_new:
+ *
+ * Provisions one device with p2p-uid in a fresh temporary directory and
+ * starts p2p-server on it.
+ *
+ * Returns: (transfer full): the environment
+ */
+P2pTestEnv *
+p2p_test_env_new (void)
+{
+  P2pTestEnv *env = g_new0 (P2pTestEnv, 1);
+  HarnessServer *server;
+
+  env->dir = g_dir_make_tmp ("p2p-elements-XXXXXX", NULL);
+  fail_unless (env->dir != NULL);
+  env->registry = g_build_filename (env->dir, "registry.db", NULL);
+  env->uid = harness_add_device (env->dir, env->registry, "camera");
+  env->key_file = g_build_filename (env->dir, "camera.pem", NULL);
+  server = harness_server_start (env->registry, NULL, NULL);
+  env->url = g_strdup (server->url);
+  env->server = server;
+  return env;
+}
+
+static void
+remove_tree (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+void
+p2p_test_env_free (P2pTestEnv * env)
+{
+  HarnessServer *server = env->server;
+
+  harness_server_stop (server);
+  harness_server_free (server);
+  remove_tree (env->dir);
+  g_free (env->dir);
+  g_free (env->registry);
+  g_free (env->uid);
+  g_free (env->key_file);
+  g_free (env->url);
+  g_free (env);
+}
+
+/**
+ * p2p_test_pipeline:
+ * @description: gst-launch syntax, printf format
+ *
+ * Returns: (transfer full): the pipeline, in NULL state
+ */
+GstElement *
+p2p_test_pipeline (const gchar * description, ...)
+{
+  GError *err = NULL;
+  GstElement *pipeline;
+  gchar *text;
+  va_list args;
+
+  va_start (args, description);
+  text = g_strdup_vprintf (description, args);
+  va_end (args);
+  pipeline = gst_parse_launch (text, &err);
+  fail_unless (pipeline != NULL, "%s: %s", text, err ? err->message : "");
+  g_clear_error (&err);
+  g_free (text);
+  return pipeline;
+}
+
+/**
+ * p2p_test_wait_message:
+ * @pipeline: a pipeline
+ * @types: message types to wait for
+ * @structure_name: (nullable): for element messages, the structure name
+ * @timeout_ms: how long to wait
+ *
+ * Pops messages off @pipeline's bus until one matches; an ERROR that was
+ * not asked for fails the test.
+ *
+ * Returns: (transfer full) (nullable): the message, %NULL on time-out
+ */
+GstMessage *
+p2p_test_wait_message (GstElement * pipeline, GstMessageType types,
+    const gchar * structure_name, guint timeout_ms)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  GstMessage *msg = NULL;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstClockTime left = (deadline - g_get_monotonic_time ()) * GST_USECOND;
+
+    msg = gst_bus_timed_pop_filtered (bus, left, types | GST_MESSAGE_ERROR);
+    if (!msg)
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR
+        && !(types & GST_MESSAGE_ERROR)) {
+      GError *err = NULL;
+      gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &err, &debug);
+      fail ("unexpected error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+          err->message, debug);
+    }
+    if (!structure_name || (gst_message_get_structure (msg)
+            && gst_structure_has_name (gst_message_get_structure (msg),
+                structure_name)))
+      break;
+    gst_message_unref (msg);
+    msg = NULL;
+  }
+  gst_object_unref (bus);
+  return msg;
+}
+
+void
+p2p_test_start (GstElement * pipeline)
+{
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+}
+
+void
+p2p_test_stop (GstElement * pipeline)
+{
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+}
+
+/**
+ * p2p_test_h264_hash:
+ * @buffer: an H.264 access unit in byte-stream form
+ * @has_sps: (out): whether it holds a sequence parameter set
+ * @has_pps: (out): whether it holds a picture parameter set
+ * @has_idr: (out): whether it holds an IDR slice
+ *
+ * Hashes the slice NAL units only: payloaders may add parameter sets and
+ * drop access unit delimiters, but must carry the coded picture unchanged.
+ *
+ * Returns: (transfer full): SHA-256 of the slices, hex
+ */
+gchar *
+p2p_test_h264_hash (GstBuffer * buffer, gboolean * has_sps,
+    gboolean * has_pps, gboolean * has_idr)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  GstMapInfo map;
+  gsize i = 0;
+  gchar *hex;
+
+  *has_sps = *has_pps = *has_idr = FALSE;
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  /* Walks start codes; each NAL runs to the next start code. */
+  while (i + 3 <= map.size) {
+    gsize nal, end;
+    guint type;
+
+    if (!(map.data[i] == 0 && map.data[i + 1] == 0 && map.data[i + 2] == 1)) {
+      i++;
+      continue;
+    }
+    nal = i + 3;
+    end = nal;
+    while (end + 3 <= map.size && !(map.data[end] == 0
+            && map.data[end + 1] == 0 && (map.data[end + 2] == 1
+                || (map.data[end + 2] == 0 && end + 3 < map.size
+                    && map.data[end + 3] == 1))))
+      end++;
+    if (end + 3 > map.size)
+      end = map.size;
+    if (nal < map.size) {
+      type = map.data[nal] & 0x1f;
+      if (type == 7)
+        *has_sps = TRUE;
+      else if (type == 8)
+        *has_pps = TRUE;
+      else if (type == 5)
+        *has_idr = TRUE;
+      if (type >= 1 && type <= 5)
+        g_checksum_update (sum, map.data + nal, end - nal);
+    }
+    i = end;
+  }
+  gst_buffer_unmap (buffer, &map);
+  hex = g_strdup (g_checksum_get_string (sum));
+  g_checksum_free (sum);
+  return hex;
+}
+
+/**
+ * p2p_test_pull:
+ * @pipeline: a pipeline
+ * @sink_name: name of an appsink in it
+ *
+ * Returns: (transfer full): the next sample; fails the test on time-out
+ */
+GstSample *
+p2p_test_pull (GstElement * pipeline, const gchar * sink_name)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), sink_name);
+  GstSample *sample;
+
+  fail_unless (sink != NULL);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+      P2P_TEST_WAIT_MS * GST_MSECOND);
+  gst_object_unref (sink);
+  fail_unless (sample != NULL, "no buffer from %s within %d ms", sink_name,
+      P2P_TEST_WAIT_MS);
+  return sample;
+}
