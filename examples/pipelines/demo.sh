@@ -1,0 +1,55 @@
+#!/bin/sh
+# The whole chain on this machine, headless: provisions a camera, starts
+# p2p-server, runs a camera pipeline and a viewer pipeline through it, and
+# prints the connection mode and the number of frames the viewer received.
+# Usage: demo.sh [BUILD] [FRAMES]
+set -e
+[ -n "$1" ] && BUILD=$1
+FRAMES=${2:-150}
+STATE=$(mktemp -d /tmp/p2p-demo-XXXXXX)
+export STATE
+. "$(dirname "$0")/env.sh"
+
+pids=
+cleanup() {
+  for p in $pids; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$STATE"
+}
+trap cleanup EXIT INT TERM
+
+sh "$here/provision.sh" > /dev/null
+"$P2P_SERVER_BIN" --registry "$STATE/registry.db" --listen 127.0.0.1 \
+    --port 0 --port-file "$STATE/port" --allow-insecure --server-id demo \
+    > "$STATE/server.log" 2>&1 &
+pids="$pids $!"
+i=0
+while [ ! -s "$STATE/port" ]; do
+  i=$((i + 1))
+  [ $i -gt 100 ] && { echo "p2p-server did not start:"; cat "$STATE/server.log"; exit 1; }
+  sleep 0.1
+done
+. "$here/env.sh"
+echo "server:  $SERVER"
+echo "camera:  $DEVICE_UID"
+
+gst-launch-1.0 -q videotestsrc is-live=true ! \
+    video/x-raw,width=640,height=480,framerate=30/1 ! \
+    x264enc tune=zerolatency speed-preset=veryfast bitrate=1500 ! \
+    p2psink uid="$DEVICE_UID" key-file="$KEY_FILE" server="$SERVER" \
+        password="$PASSWORD" > "$STATE/camera.log" 2>&1 &
+pids="$pids $!"
+
+# Each received frame is one "chain" line of the fakesink; the element
+# messages carry the connection mode.
+timeout 60 gst-launch-1.0 -m -v \
+    p2psrc uid="$DEVICE_UID" server="$SERVER" password="$PASSWORD" ! \
+    h264parse ! fakesink silent=false num-buffers="$FRAMES" \
+    > "$STATE/viewer.log" 2>&1 || { echo "viewer failed:"; tail -20 "$STATE/viewer.log"; exit 1; }
+
+mode=$(sed -n 's/.*p2p-connection.*state=(string)connected, mode=(string)\([a-z]*\).*/\1/p' "$STATE/viewer.log" | head -1)
+types=$(sed -n 's/.*state=(string)connected.*local-candidate-type=(string)\([a-z]*\), remote-candidate-type=(string)\([a-z]*\).*/\1 to \2/p' "$STATE/viewer.log" | head -1)
+frames=$(grep -c "chain   \*" "$STATE/viewer.log" || true)
+echo "mode:    ${mode:-unknown} (${types:-?} candidates)"
+echo "frames:  $frames received"
+[ "$frames" -gt 0 ]
