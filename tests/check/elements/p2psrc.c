@@ -24,33 +24,11 @@ teardown (void)
 static void
 expect_ready_error (const gchar * expected, const gchar * first_prop, ...)
 {
-  GstElement *src = gst_element_factory_make ("p2psrc", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
   va_list args;
 
-  fail_unless (src != NULL);
-  gst_element_set_bus (src, bus);
   va_start (args, first_prop);
-  if (first_prop)
-    g_object_set_valist (G_OBJECT (src), first_prop, args);
+  p2p_test_expect_ready_error ("p2psrc", expected, first_prop, args);
   va_end (args);
-
-  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no ERROR message");
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (strstr (err->message, expected) != NULL,
-      "'%s' does not mention '%s'", err->message, expected);
-  g_error_free (err);
-  gst_message_unref (msg);
-
-  gst_element_set_state (src, GST_STATE_NULL);
-  gst_element_set_bus (src, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (src);
 }
 
 GST_START_TEST (test_property_validation)

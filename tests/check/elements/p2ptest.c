@@ -234,3 +234,43 @@ p2p_test_pull (GstElement * pipeline, const gchar * sink_name)
       P2P_TEST_WAIT_MS);
   return sample;
 }
+
+/**
+ * p2p_test_expect_ready_error:
+ * @factory: element to make
+ * @expected: text the error message must contain
+ * @first_prop: (nullable): first property to set
+ * @args: its value, then more name/value pairs, %NULL-terminated
+ *
+ * Checks that NULL→READY fails with an ERROR whose message names the
+ * problem.
+ */
+void
+p2p_test_expect_ready_error (const gchar * factory, const gchar * expected,
+    const gchar * first_prop, va_list args)
+{
+  GstElement *element = gst_element_factory_make (factory, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  fail_unless (element != NULL);
+  gst_element_set_bus (element, bus);
+  if (first_prop)
+    g_object_set_valist (G_OBJECT (element), first_prop, args);
+
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no ERROR message");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, expected) != NULL,
+      "'%s' does not mention '%s'", err->message, expected);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_element_set_bus (element, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (element);
+}

@@ -44,4 +44,7 @@ gchar *p2p_test_h264_hash (GstBuffer * buffer, gboolean * has_sps,
 
 GstSample *p2p_test_pull (GstElement * pipeline, const gchar * sink_name);
 
+void p2p_test_expect_ready_error (const gchar * factory,
+    const gchar * expected, const gchar * first_prop, va_list args);
+
 G_END_DECLS
