@@ -182,6 +182,7 @@ typedef struct
   /* Fan-out state, viewers_lock. */
   gboolean waiting_key[N_STREAMS];
   guint16 rtx_seq;
+  guint64 retransmissions;
 
   /* Loop thread only. */
   gdouble fraction_lost;
@@ -640,6 +641,7 @@ stream_retransmit (Stream * stream, Viewer * viewer, guint16 seq)
 
   g_mutex_lock (&stream->sink->viewers_lock);
   rtx_seq = viewer->rtx_seq++;
+  viewer->retransmissions++;
   g_mutex_unlock (&stream->sink->viewers_lock);
 
   /* Header moved to the front; original sequence number in front of the
@@ -1699,6 +1701,10 @@ sink_collect_stats (gpointer data)
         "bitrate", G_TYPE_UINT64, v->bitrate,
         "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,
         "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent, NULL);
+    g_mutex_lock (&self->viewers_lock);
+    gst_structure_set (vs, "retransmissions", G_TYPE_UINT64,
+        v->retransmissions, NULL);
+    g_mutex_unlock (&self->viewers_lock);
     gst_structure_set (call->result, v->id, GST_TYPE_STRUCTURE, vs, NULL);
     gst_structure_free (vs);
   }

@@ -91,6 +91,9 @@
 /* Packets queued in front of rtpbin before the oldest are dropped, so the
  * network thread never blocks on a stalled pipeline. */
 #define MAX_QUEUED_PACKETS 2048
+/* A camera streams continuously: this long without a packet means the path
+ * is gone, well before ICE consent freshness (30 s) would say so. */
+#define MEDIA_TIMEOUT_MS 5000
 
 enum
 {
@@ -165,6 +168,9 @@ struct _GstP2pSrc
   gchar *call;
   GSource *timeout_source;
   GSource *retry_source;
+  GSource *watchdog_source;
+  guint64 watchdog_packets;
+  gint64 watchdog_time;
   guint retry_ms;
   guint attempts;
   gint64 start_time;
@@ -706,6 +712,7 @@ src_drop_call (GstP2pSrc * self, const gchar * reason)
   P2pTransport *transport;
 
   src_clear_source (&self->timeout_source);
+  src_clear_source (&self->watchdog_source);
   if (self->cancellable) {
     g_cancellable_cancel (self->cancellable);
     g_clear_object (&self->cancellable);
@@ -791,6 +798,33 @@ src_timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+src_watchdog_cb (gpointer data)
+{
+  GstP2pSrc *self = data;
+  P2pTransportStats *st;
+  gint64 now = g_get_monotonic_time ();
+  guint64 packets;
+
+  if (!self->transport)
+    return G_SOURCE_CONTINUE;
+  st = p2p_transport_get_stats (self->transport);
+  packets = st->rtp_packets_received;
+  p2p_transport_stats_free (st);
+  if (packets != self->watchdog_packets || self->watchdog_time == 0) {
+    self->watchdog_packets = packets;
+    self->watchdog_time = now;
+    return G_SOURCE_CONTINUE;
+  }
+  if (now - self->watchdog_time < MEDIA_TIMEOUT_MS * 1000)
+    return G_SOURCE_CONTINUE;
+
+  /* src_fail_transient() destroys this source: do not touch it after. */
+  g_clear_pointer (&self->watchdog_source, g_source_unref);
+  src_fail_transient (self, "No media from the camera", "watchdog");
+  return G_SOURCE_REMOVE;
+}
+
 static void
 src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
 {
@@ -812,6 +846,11 @@ src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
         G_GINT64_FORMAT " ms", self->uid,
         (self->connected_time - self->start_time) / 1000);
     src_post_connection (self, "connected", NULL);
+    self->watchdog_packets = 0;
+    self->watchdog_time = 0;
+    self->watchdog_source = g_timeout_source_new (1000);
+    g_source_set_callback (self->watchdog_source, src_watchdog_cb, self, NULL);
+    g_source_attach (self->watchdog_source, p2p_loop_get_context (self->loop));
   } else if (g_str_equal (reason, GST_P2P_AUTH_REFUSED_WRONG_PASSWORD)) {
     src_fail_permanent (self, GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_NOT_AUTHORIZED,
