@@ -148,6 +148,99 @@ GST_START_TEST (test_h264_bit_exact)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+drop_some_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  guint *count = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint8 b[2];
+
+  /* Every 25th packet of the video payload type (96) never reaches
+   * rtpbin; retransmissions (97) do. */
+  if (gst_buffer_extract (buf, 0, b, 2) == 2 && (b[1] & 0x7f) == 96
+      && ++(*count) % 25 == 0)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+static guint64
+camera_retransmissions (GstElement * cam)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  GstStructure *stats, *viewer = NULL;
+  guint64 n = 0;
+
+  g_object_get (sink, "stats", &stats, NULL);
+  if (gst_structure_get (stats, "viewer-1", GST_TYPE_STRUCTURE, &viewer, NULL)) {
+    gst_structure_get_uint64 (viewer, "retransmissions", &n);
+    gst_structure_free (viewer);
+  }
+  gst_structure_free (stats);
+  gst_object_unref (sink);
+  return n;
+}
+
+/* Lost packets are asked for again (NACK) and retransmitted (RFC 4588) to
+ * this viewer: the pictures still arrive whole and unchanged. */
+GST_START_TEST (test_lost_packets_retransmitted)
+{
+  GstElement *cam, *viewer, *tap, *src, *rtpsrc;
+  GstPad *pad;
+  Sent sent;
+  guint i, count = 0;
+
+  g_mutex_init (&sent.lock);
+  sent.hashes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  cam = p2p_test_pipeline ("videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 "
+      "aud=false bitrate=2000 ! video/x-h264,stream-format=byte-stream ! "
+      "identity name=tap ! p2psink name=cam uid=%s key-file=%s server=%s "
+      "password=pw", env->uid, env->key_file, env->url);
+  tap = gst_bin_get_by_name (GST_BIN (cam), "tap");
+  g_signal_connect (tap, "handoff", G_CALLBACK (camera_handoff), &sent);
+  gst_object_unref (tap);
+  p2p_test_start (cam);
+
+  viewer = p2p_test_pipeline ("p2psrc name=src uid=%s server=%s password=pw "
+      "latency=500 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "appsink name=out sync=false max-buffers=1000", env->uid, env->url);
+  src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
+  fail_unless (rtpsrc != NULL);
+  pad = gst_element_get_static_pad (rtpsrc, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_some_video, &count,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (rtpsrc);
+  gst_object_unref (src);
+  p2p_test_start (viewer);
+
+  for (i = 0; i < 90; i++) {
+    GstSample *sample = p2p_test_pull (viewer, "out");
+    gboolean sps, pps, idr, known;
+    gchar *hash = p2p_test_h264_hash (gst_sample_get_buffer (sample), &sps,
+        &pps, &idr);
+
+    g_mutex_lock (&sent.lock);
+    known = g_hash_table_contains (sent.hashes, hash);
+    g_mutex_unlock (&sent.lock);
+    fail_unless (known, "access unit %u damaged", i);
+    g_free (hash);
+    gst_sample_unref (sample);
+  }
+  fail_unless (count >= 25, "nothing was dropped");
+  fail_unless (camera_retransmissions (cam) > 0, "no retransmission");
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+  g_hash_table_unref (sent.hashes);
+  g_mutex_clear (&sent.lock);
+}
+
+GST_END_TEST;
+
 static void
 check_caps (GstElement * pipeline, const gchar * sink, const gchar * name)
 {
@@ -278,6 +371,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_property_validation);
   tcase_add_test (tc, test_uri_handler);
   tcase_add_test (tc, test_h264_bit_exact);
+  tcase_add_test (tc, test_lost_packets_retransmitted);
   tcase_add_test (tc, test_vp8_and_opus);
   tcase_add_test (tc, test_uridecodebin_plays);
   tcase_add_test (tc, test_device_offline_error);
