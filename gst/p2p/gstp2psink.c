@@ -215,10 +215,13 @@ struct _GstP2pSink
   GstP2pVerifier *verifier;
   gchar **servers;
   gboolean allow_insecure;
+  /* A configuration property changed after NULL→READY read them. */
+  gboolean config_dirty;
 
   /* Loop thread only. */
   P2pSignalling *signalling;
   gboolean registered;
+  gboolean warned_unreachable;
   GHashTable *viewers;          /* call → Viewer */
   guint next_serial;
   GSource *stats_timer;
@@ -1604,6 +1607,7 @@ sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
     g_autofree gchar *server = p2p_signalling_dup_server_uri (sig);
 
     self->registered = TRUE;
+    self->warned_unreachable = FALSE;
     GST_INFO_OBJECT (self, "registered with %s", server);
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_element (GST_OBJECT (self),
@@ -1629,7 +1633,10 @@ sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
             error ? error->message : "unknown reason"),
         ("uid %s; check uid and key-file against the server's registry",
             self->uid));
-  } else if (state == P2P_SIGNALLING_STATE_WAITING && error) {
+  } else if (state == P2P_SIGNALLING_STATE_WAITING && error
+      && !self->warned_unreachable) {
+    /* Once per outage: the client keeps retrying with back-off. */
+    self->warned_unreachable = TRUE;
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
         ("Cannot reach the signalling server, retrying: %s", error->message),
         (NULL));
@@ -1860,6 +1867,9 @@ sink_prepare (GstP2pSink * self)
         ("set 'password' or 'password-file'"));
   self->verifier = verifier;
   self->loop = p2p_loop_get_default ();
+  GST_OBJECT_LOCK (self);
+  self->config_dirty = FALSE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 
 fail:
@@ -1889,9 +1899,22 @@ gst_p2p_sink_change_state (GstElement * element, GstStateChange transition)
       if (!sink_prepare (self))
         return GST_STATE_CHANGE_FAILURE;
       break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_READY_TO_PAUSED:{
+      gboolean dirty;
+
+      /* Properties may change in READY: read them again. */
+      GST_OBJECT_LOCK (self);
+      dirty = self->config_dirty;
+      GST_OBJECT_UNLOCK (self);
+      if (dirty) {
+        sink_unprepare (self);
+        if (!sink_prepare (self))
+          return GST_STATE_CHANGE_FAILURE;
+      }
+      self->warned_unreachable = FALSE;
       p2p_loop_invoke_sync (self->loop, sink_start, self);
       break;
+    }
     default:
       break;
   }
@@ -1968,6 +1991,8 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  if (prop_id != PROP_MAX_VIEWERS)
+    self->config_dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
 }
 

@@ -160,6 +160,8 @@ struct _GstP2pSrc
   P2pLoop *loop;
   gchar **servers;
   gboolean allow_insecure;
+  /* A configuration property changed after NULL→READY read them. */
+  gboolean config_dirty;
 
   /* Loop thread only. */
   Phase phase;
@@ -1350,6 +1352,9 @@ src_prepare (GstP2pSrc * self)
     return FALSE;
   g_object_set (self->rtpbin, "latency", latency, NULL);
   self->loop = p2p_loop_get_default ();
+  GST_OBJECT_LOCK (self);
+  self->config_dirty = FALSE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -1400,9 +1405,21 @@ gst_p2p_src_change_state (GstElement * element, GstStateChange transition)
       if (!src_prepare (self))
         return GST_STATE_CHANGE_FAILURE;
       break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_READY_TO_PAUSED:{
+      gboolean dirty;
+
+      /* Properties (or the URI) may change in READY: read them again. */
+      GST_OBJECT_LOCK (self);
+      dirty = self->config_dirty;
+      GST_OBJECT_UNLOCK (self);
+      if (dirty) {
+        src_unprepare (self);
+        if (!src_prepare (self))
+          return GST_STATE_CHANGE_FAILURE;
+      }
       p2p_loop_invoke_sync (self->loop, src_start, self);
       break;
+    }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* Before the children stop, so no packet arrives mid-teardown. */
       p2p_loop_invoke_sync (self->loop, src_stop, self);
@@ -1490,6 +1507,8 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  if (prop_id != PROP_RECONNECT)
+    self->config_dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1619,6 +1638,7 @@ gst_p2p_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
   }
   if (params && (v = g_hash_table_lookup (params, "latency")))
     self->latency = MIN (g_ascii_strtoull (v, NULL, 10), 10000);
+  self->config_dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
