@@ -317,6 +317,76 @@ GST_START_TEST (test_busy_beyond_max_viewers)
 
 GST_END_TEST;
 
+typedef struct
+{
+  guint video;                  /* original video packets seen */
+  guint blackout;               /* packets still to drop */
+} Loss;
+
+static GstPadProbeReturn
+lose_a_picture (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Loss *loss = data;
+  guint8 b[2];
+
+  if (gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, b, 2) != 2)
+    return GST_PAD_PROBE_OK;
+  /* No retransmission gets through, and after 150 video packets 30 in a
+   * row are lost: only a new keyframe can repair the picture. */
+  if ((b[1] & 0x7f) == 97)
+    return GST_PAD_PROBE_DROP;
+  if (++loss->video == 150)
+    loss->blackout = 30;
+  if (loss->blackout > 0) {
+    loss->blackout--;
+    return GST_PAD_PROBE_DROP;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The viewer's depayloader notices the damage and asks for a keyframe
+ * (PLI); the camera asks its encoder, long before its next scheduled one. */
+GST_START_TEST (test_picture_loss_requests_keyframe)
+{
+  GstElement *cam, *viewer, *src, *rtpsrc;
+  GstPad *pad;
+  Loss loss = { 0, 0 };
+  guint i, keyframes = 0;
+
+  cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file, env->url, 4u);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+  src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
+  pad = gst_element_get_static_pad (rtpsrc, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lose_a_picture, &loss,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (rtpsrc);
+  gst_object_unref (src);
+  p2p_test_start (viewer);
+
+  /* 150 pictures (5 s) is far less than the 30 s keyframe interval. */
+  for (i = 0; i < 150 && keyframes < 2; i++) {
+    GstSample *sample = p2p_test_pull (viewer, "out");
+    gboolean sps, pps, idr;
+    gchar *hash = p2p_test_h264_hash (gst_sample_get_buffer (sample), &sps,
+        &pps, &idr);
+
+    if (idr)
+      keyframes++;
+    g_free (hash);
+    gst_sample_unref (sample);
+  }
+  fail_unless (loss.video >= 150, "the loss never happened");
+  fail_unless_equals_int (keyframes, 2);
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 /* After a viewer leaves, its transport, fan-out entry and statistics are
  * gone. */
 GST_START_TEST (test_viewer_resources_released)
@@ -373,6 +443,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
   tcase_add_test (tc, test_wrong_password_refused);
   tcase_add_test (tc, test_busy_beyond_max_viewers);
+  tcase_add_test (tc, test_picture_loss_requests_keyframe);
   tcase_add_test (tc, test_viewer_resources_released);
   suite_add_tcase (s, tc);
   return s;
