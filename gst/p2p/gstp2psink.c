@@ -175,6 +175,7 @@ typedef struct
   gchar *session;               /* the server's id of the viewer */
   gchar *address;
   ViewerState state;
+  gboolean left_posted;
   P2pTransport *transport;
   gulong candidate_id, message_id, state_id, mode_id;
   GSource *timer;
@@ -1058,8 +1059,10 @@ viewer_remove (Viewer * viewer, const gchar * reason, gboolean end_call)
     p2p_signalling_end_call (self->signalling, viewer->call, reason, NULL);
 
   GST_INFO_OBJECT (self, "%s left: %s", viewer->id, reason);
-  viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
-      NULL);
+  if (!viewer->left_posted)
+    viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
+        NULL);
+  viewer->left_posted = TRUE;
   if (was_active)
     sink_post_viewer_count (self);
   viewer_unref (viewer);
@@ -1087,6 +1090,7 @@ viewer_refuse (Viewer * viewer, const gchar * reason, const gchar * text)
   viewer->state = VIEWER_CLOSING;
   viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
       NULL);
+  viewer->left_posted = TRUE;
   viewer_set_timer (viewer, REFUSE_LINGER_MS, viewer_linger_done);
 }
 
@@ -1141,15 +1145,39 @@ viewer_activate (Viewer * viewer)
   sink_post_viewer_count (self);
 }
 
+static gboolean
+viewer_auth_timeout (gpointer data)
+{
+  Viewer *viewer = data;
+
+  g_clear_pointer (&viewer->timer, g_source_unref);
+  viewer_remove (viewer, "timeout", TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  GstP2pVerifier *verifier;     /* a copy: the element may stop meanwhile */
+  gchar *password;
+} PasswordCheck;
+
+static void
+password_check_free (PasswordCheck * check)
+{
+  gst_p2p_verifier_free (check->verifier);
+  memset (check->password, 0, strlen (check->password));
+  g_free (check->password);
+  g_free (check);
+}
+
 static void
 check_password_thread (GTask * task, gpointer source, gpointer task_data,
     GCancellable * cancellable)
 {
-  Viewer *viewer = g_task_get_task_data (task);
-  GstP2pVerifier *verifier = viewer->sink->verifier;
-  const gchar *password = g_object_get_data (G_OBJECT (task), "password");
+  PasswordCheck *check = task_data;
 
-  g_task_return_boolean (task, gst_p2p_verifier_check (verifier, password));
+  g_task_return_boolean (task, gst_p2p_verifier_check (check->verifier,
+          check->password));
 }
 
 static void
@@ -1180,11 +1208,17 @@ static void
 viewer_on_message (P2pTransport * transport, GBytes * message, Viewer * viewer)
 {
   g_autoptr (GError) err = NULL;
+  PasswordCheck *check;
   gchar *password;
   GTask *task;
 
+  /* Messages flow only once DTLS is up, whichever side notices first. */
+  if (viewer->state == VIEWER_CONNECTING) {
+    viewer->state = VIEWER_AUTHORIZING;
+    viewer_set_timer (viewer, AUTH_TIMEOUT_MS, viewer_auth_timeout);
+  }
   if (viewer->state != VIEWER_AUTHORIZING)
-    return;                     /* nothing else is expected yet */
+    return;                     /* nothing else is expected */
 
   password = gst_p2p_auth_request_parse (message, &err);
   if (!password) {
@@ -1197,23 +1231,15 @@ viewer_on_message (P2pTransport * transport, GBytes * message, Viewer * viewer)
     return;
   }
   /* The hash is slow on purpose: keep it off the loop thread. */
+  check = g_new0 (PasswordCheck, 1);
+  check->verifier = gst_p2p_verifier_copy (viewer->sink->verifier);
+  check->password = password;
   task = g_task_new (NULL, NULL, check_password_done, viewer_ref (viewer));
-  g_task_set_task_data (task, viewer_ref (viewer),
-      (GDestroyNotify) viewer_unref);
-  g_object_set_data_full (G_OBJECT (task), "password", password, clear_secret);
+  g_task_set_task_data (task, check, (GDestroyNotify) password_check_free);
   g_task_run_in_thread (task, check_password_thread);
   g_object_unref (task);
 }
 
-static gboolean
-viewer_auth_timeout (gpointer data)
-{
-  Viewer *viewer = data;
-
-  g_clear_pointer (&viewer->timer, g_source_unref);
-  viewer_remove (viewer, "timeout", TRUE);
-  return G_SOURCE_REMOVE;
-}
 
 static void
 viewer_post_connection (Viewer * viewer)
