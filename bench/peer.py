@@ -144,8 +144,12 @@ def run_ttff(args, env):
     for _ in range(args.connects + 1):
         v, phases, ok = connect_one(cam, args.timeout)
         start = v["start"]
-        results.append({k: (t - start) * 1000 for k, t in phases.items()}
-                       if ok else None)
+        if ok:
+            times = {k: (t - start) * 1000 for k, t in phases.items()}
+            times.update(cam.row.late_phases(v))
+            results.append(times)
+        else:
+            results.append(None)
         cam.row.disconnect(v)
         time.sleep(args.gap)
     cam.stop()

@@ -21,7 +21,9 @@ Rows that can run camera and viewers in two processes (fan-out) split
 connect() into viewer() on the viewer side and attach(info) on the camera
 side, with v["info"] the JSON-able description passed between them.
 
-`env` is a dict handed down by bench/run (paths, p2p server address...).
+`env` is a dict handed down by bench/run (p2p server address and device
+credentials; "viewer_latency_ms", when set, overrides the receivers'
+jitter-buffer latency, which otherwise stays at the elements' defaults).
 A row is listed as "n/a (why)" when unavailable(env) returns a reason.
 
 To add a transport, subclass Row and add it to ROWS.
@@ -108,6 +110,11 @@ class Row:
 
     def detach(self, info):
         pass
+
+    # Phases a transport can only tell afterwards (from its stats): name ->
+    # ms from viewer start.
+    def late_phases(self, v):
+        return {}
 
     def connect(self, on_phase):
         v = self.viewer(on_phase)
@@ -229,7 +236,10 @@ class WebrtcRow(Row):
         _restrict_ice_to_loopback(send)
         view = Gst.Pipeline.new(None)
         recv = Gst.ElementFactory.make("webrtcbin")
-        recv.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
+        recv.set_property("bundle-policy",
+                          GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
+        if "viewer_latency_ms" in self.env:
+            recv.set_property("latency", self.env["viewer_latency_ms"])
         _restrict_ice_to_loopback(recv)
         view.add(recv)
         v.update(pipe=view, branch=branch, send=send, recv=recv)
@@ -380,6 +390,8 @@ class P2pRow(Row):
         src.set_property("server", p["server"])
         if p.get("password"):
             src.set_property("password", p["password"])
+        if "viewer_latency_ms" in self.env:
+            src.set_property("latency", self.env["viewer_latency_ms"])
         pipe.add(src)
         v.update(pipe=pipe, src=src)
 
@@ -415,6 +427,16 @@ class P2pRow(Row):
         v["info"] = {}
         pipe.set_state(Gst.State.PLAYING)
         return v
+
+    def late_phases(self, v):
+        # p2psrc's own clock of start -> media authorized (after ICE, DTLS
+        # and the viewer credential check).
+        s = v["src"].get_property("stats")
+        if s is not None and s.has_field("connect-time-ms"):
+            ms = s.get_value("connect-time-ms")
+            if ms >= 0:
+                return {"authorized": float(ms)}
+        return {}
 
     def packet_counts(self, v):
         # RTP packets on the wire at both ends (p2psink's per-viewer
