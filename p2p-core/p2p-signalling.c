@@ -1541,7 +1541,7 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
   JsonBuilder *builder;
 
   if (self->role != P2P_SIGNALLING_ROLE_DEVICE || self->logged_in) {
-    g_warning ("signalling %p: unexpected challenge, ignored", self);
+    g_info ("signalling %p: unexpected challenge, ignored", self);
     return;
   }
   if (!get_string (msg, "nonce", TRUE, NONCE_LEN, NONCE_LEN, &nonce, &error)
@@ -1596,7 +1596,7 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
   GError *error = NULL;
 
   if (self->logged_in) {
-    g_warning ("signalling %p: second welcome ignored", self);
+    g_info ("signalling %p: second welcome ignored", self);
     return;
   }
   ice_servers = parse_ice_servers (msg, &error);
@@ -1650,7 +1650,7 @@ handle_connected (P2pSignalling * self, JsonObject * msg, gint64 id)
   GError *error = NULL;
 
   if (req == NULL) {
-    g_warning ("signalling %p: 'connected' for no pending request", self);
+    g_info ("signalling %p: 'connected' for no pending request", self);
     return;
   }
   if (!get_string (msg, "call", TRUE, CALL_ID_LEN, CALL_ID_LEN, &call, &error)
@@ -1682,19 +1682,19 @@ handle_incoming (P2pSignalling * self, JsonObject * msg)
   GError *error = NULL;
 
   if (self->role != P2P_SIGNALLING_ROLE_DEVICE) {
-    g_warning ("signalling %p: 'incoming' for a viewer ignored", self);
+    g_info ("signalling %p: 'incoming' for a viewer ignored", self);
     return;
   }
   if (!get_string (msg, "call", TRUE, CALL_ID_LEN, CALL_ID_LEN, &call, &error)
       || !get_string (msg, "viewer", FALSE, 0, MAX_SHORT_FIELD, &viewer, &error)
       || !get_string (msg, "address", FALSE, 0, 64, &address, &error)) {
-    g_warning ("signalling %p: bad 'incoming': %s", self, error->message);
+    g_info ("signalling %p: bad 'incoming': %s", self, error->message);
     g_error_free (error);
     return;
   }
   if (!is_call_id (call) || (viewer && !is_printable (viewer))
       || (address && !is_printable (address))) {
-    g_warning ("signalling %p: malformed 'incoming' ignored", self);
+    g_info ("signalling %p: malformed 'incoming' ignored", self);
     return;
   }
   if (!add_call (self, call)) {
@@ -1723,14 +1723,14 @@ handle_call_message (P2pSignalling * self, const gchar * type, JsonObject * msg)
   if (!get_string (msg, "call", TRUE, CALL_ID_LEN, CALL_ID_LEN, &call, &error))
     goto bad;
   if (!is_call_id (call) || !call_known (self, call)) {
-    g_warning ("signalling %p: '%s' for an unknown call ignored", self, type);
+    g_info ("signalling %p: '%s' for an unknown call ignored", self, type);
     return;
   }
 
   if (is_offer || is_answer) {
     if ((is_offer && self->role != P2P_SIGNALLING_ROLE_VIEWER)
         || (is_answer && self->role != P2P_SIGNALLING_ROLE_DEVICE)) {
-      g_warning ("signalling %p: '%s' not for this role ignored", self, type);
+      g_info ("signalling %p: '%s' not for this role ignored", self, type);
       return;
     }
     if (!get_string (msg, "sdp", TRUE, 1, P2P_SIGNALLING_MAX_SDP, &value,
@@ -1752,7 +1752,7 @@ handle_call_message (P2pSignalling * self, const gchar * type, JsonObject * msg)
       goto bad;
     if ((*value && !g_str_has_prefix (value, "candidate:"))
         || !is_printable (value) || (mid && !is_printable (mid))) {
-      g_warning ("signalling %p: malformed candidate ignored", self);
+      g_info ("signalling %p: malformed candidate ignored", self);
       return;
     }
     g_signal_emit (self, signals[SIGNAL_REMOTE_CANDIDATE], 0, call, value, mid);
@@ -1760,7 +1760,7 @@ handle_call_message (P2pSignalling * self, const gchar * type, JsonObject * msg)
   return;
 
 bad:
-  g_warning ("signalling %p: bad '%s' ignored: %s", self, type, error->message);
+  g_info ("signalling %p: bad '%s' ignored: %s", self, type, error->message);
   g_error_free (error);
 }
 
@@ -1778,7 +1778,7 @@ handle_error (P2pSignalling * self, JsonObject * msg, gboolean has_ref,
       || !get_string (msg, "message", FALSE, 0, MAX_MESSAGE_TEXT, &text, &error)
       || !get_string (msg, "call", FALSE, 0, CALL_ID_LEN, &call, &error)
       || !get_int (msg, "retry_after", 0, 86400, &retry_after, &error)) {
-    g_warning ("signalling %p: bad 'error' ignored: %s", self, error->message);
+    g_info ("signalling %p: bad 'error' ignored: %s", self, error->message);
     g_error_free (error);
     return;
   }
@@ -1867,24 +1867,24 @@ handle_message (P2pSignalling * self, SoupWebsocketConnection * ws,
   gint64 id = 0;
 
   if (len > P2P_SIGNALLING_MAX_MESSAGE || !json_depth_ok (text, len)) {
-    g_warning ("signalling %p: over-long or too deep message dropped", self);
+    g_info ("signalling %p: over-long or too deep message dropped", self);
     return;
   }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, text, len, &error)) {
-    g_warning ("signalling %p: unparsable message dropped: %s", self,
+    g_info ("signalling %p: unparsable message dropped: %s", self,
         error->message);
     g_error_free (error);
     goto out;
   }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_warning ("signalling %p: message is not a JSON object", self);
+    g_info ("signalling %p: message is not a JSON object", self);
     goto out;
   }
   msg = json_node_get_object (root);
   if (!get_string (msg, "type", TRUE, 1, 32, &type, &error)) {
-    g_warning ("signalling %p: message dropped: %s", self, error->message);
+    g_info ("signalling %p: message dropped: %s", self, error->message);
     g_error_free (error);
     goto out;
   }
@@ -1905,7 +1905,7 @@ handle_message (P2pSignalling * self, SoupWebsocketConnection * ws,
   } else if (strcmp (type, "welcome") == 0) {
     handle_welcome (self, ws, msg);
   } else if (!self->logged_in) {
-    g_warning ("signalling %p: '%.32s' before welcome ignored", self, type);
+    g_info ("signalling %p: '%.32s' before welcome ignored", self, type);
   } else if (strcmp (type, "connected") == 0) {
     if (has_id)
       handle_connected (self, msg, id);
@@ -1933,7 +1933,7 @@ ws_message_cb (SoupWebsocketConnection * ws, gint data_type, GBytes * message,
 
   self->last_rx = g_get_monotonic_time ();
   if (data_type != SOUP_WEBSOCKET_DATA_TEXT) {
-    g_warning ("signalling %p: binary message dropped", self);
+    g_info ("signalling %p: binary message dropped", self);
     return;
   }
   g_debug ("signalling %p: < %.*s", self, (gint) MIN (len, 512), text);

@@ -1,0 +1,1293 @@
+/* p2p-core
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* P2pSignalling against two kinds of server, both on loopback with ports
+ * chosen by the OS:
+ *
+ * - a scripted server written here with SoupServer, which lets the tests
+ *   send exactly what they want (including garbage) and check exactly what
+ *   the client sends;
+ * - the real p2p-server binary, when it was built (its path comes from the
+ *   P2P_SERVER environment variable set by meson), for the end-to-end
+ *   cases: login, calls, restart, fail-over and the server's errors.
+ *
+ * Every wait has a deadline; nothing sleeps. */
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <p2p-core/p2p-core.h>
+
+#define TEST_UID "7KQ2-M9XD-4HPA-R3WV"
+#define CALL_ID "AAAAAAAAAAAAAAAAAAAAAA"
+#define NONCE "bm9uY2Vub25jZW5vbmNlbm9uY2Vub25jZW5vbmNlISE="
+#define WAIT_MS 5000
+
+/* ---- events recorded from the client's signals (loop thread) ---- */
+
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *events;            /* "kind:detail" strings */
+  guint consumed;
+} Events;
+
+static void
+events_add (Events * ev, gchar * event)
+{
+  g_mutex_lock (&ev->lock);
+  g_ptr_array_add (ev->events, event);
+  g_mutex_unlock (&ev->lock);
+  /* The test thread may be blocked iterating its context. */
+  g_main_context_wakeup (NULL);
+}
+
+static gboolean
+deadline_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the test thread's context (the scripted server lives there)
+ * until an event starting with @prefix arrives or @timeout_ms pass; events
+ * before it are consumed. Returns the event (owned by @ev) or %NULL. */
+static const gchar *
+events_wait (Events * ev, const gchar * prefix, guint timeout_ms)
+{
+  gboolean expired = FALSE;
+  GSource *timer = g_timeout_source_new (timeout_ms);
+  const gchar *found = NULL;
+
+  g_source_set_callback (timer, deadline_cb, &expired, NULL);
+  g_source_attach (timer, NULL);
+  while (found == NULL && !expired) {
+    g_mutex_lock (&ev->lock);
+    while (ev->consumed < ev->events->len && found == NULL) {
+      const gchar *e = g_ptr_array_index (ev->events, ev->consumed++);
+
+      if (g_str_has_prefix (e, prefix))
+        found = e;
+    }
+    g_mutex_unlock (&ev->lock);
+    if (found == NULL)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  return found;
+}
+
+/* Counts events starting with @prefix without consuming them. */
+static guint
+events_count (Events * ev, const gchar * prefix)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&ev->lock);
+  for (i = 0; i < ev->events->len; i++)
+    n += g_str_has_prefix (g_ptr_array_index (ev->events, i), prefix);
+  g_mutex_unlock (&ev->lock);
+  return n;
+}
+
+static void
+on_state_changed (P2pSignalling * sig, P2pSignallingState state,
+    GError * error, Events * ev)
+{
+  events_add (ev, g_strdup_printf ("state:%s:%d:",
+          p2p_signalling_state_to_string (state), error ? error->code : -1));
+}
+
+static void
+on_incoming (P2pSignalling * sig, const gchar * call, const gchar * viewer,
+    const gchar * address, Events * ev)
+{
+  events_add (ev, g_strdup_printf ("incoming:%s:%s:%s", call, viewer, address));
+}
+
+static void
+on_offer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
+    Events * ev)
+{
+  events_add (ev, g_strdup_printf ("offer:%s:%s", call, sdp));
+}
+
+static void
+on_answer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
+    Events * ev)
+{
+  events_add (ev, g_strdup_printf ("answer:%s:%s", call, sdp));
+}
+
+static void
+on_candidate (P2pSignalling * sig, const gchar * call, const gchar * cand,
+    const gchar * mid, Events * ev)
+{
+  events_add (ev, g_strdup_printf ("candidate:%s:%s:%s", call, cand,
+          mid ? mid : "(null)"));
+}
+
+static void
+on_ended (P2pSignalling * sig, const gchar * call, const gchar * reason,
+    Events * ev)
+{
+  events_add (ev, g_strdup_printf ("ended:%s:%s", call, reason));
+}
+
+static void
+on_call_error (P2pSignalling * sig, const gchar * call, GError * error,
+    Events * ev)
+{
+  events_add (ev, g_strdup_printf ("call-error:%s:%d", call, error->code));
+}
+
+/* ---- the scripted server (test thread) ---- */
+
+typedef struct
+{
+  SoupServer *server;
+  gchar *uri;
+  SoupWebsocketConnection *conn;        /* the latest client connection */
+  guint n_connections;
+  GQueue received;              /* JsonObject from the client */
+} Script;
+
+static void
+script_message_cb (SoupWebsocketConnection * conn, gint type,
+    GBytes * message, Script * s)
+{
+  JsonParser *parser = json_parser_new ();
+  gsize len;
+  const gchar *data = g_bytes_get_data (message, &len);
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_assert_true (json_parser_load_from_data (parser, data, len, NULL));
+  g_queue_push_tail (&s->received,
+      json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+  g_object_unref (parser);
+}
+
+static void
+script_ws_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * conn, gpointer data)
+{
+  Script *s = data;
+
+  g_clear_object (&s->conn);
+  s->conn = g_object_ref (conn);
+  s->n_connections++;
+  g_signal_connect (conn, "message", G_CALLBACK (script_message_cb), s);
+}
+
+static gchar *
+loopback_uri (const gchar * scheme, guint port)
+{
+  return g_strdup_printf ("%s://127.0.0.1:%u/", scheme, port);
+}
+
+static Script *
+script_new (void)
+{
+  Script *s = g_new0 (Script, 1);
+  gchar *protocols[] = { (gchar *) "p2p-signalling-1", NULL };
+  GError *error = NULL;
+  GSList *uris;
+
+  s->server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (s->server, NULL, NULL, protocols,
+      script_ws_cb, s, NULL);
+  g_assert_true (soup_server_listen_local (s->server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (s->server);
+  s->uri = loopback_uri ("ws", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_queue_init (&s->received);
+  return s;
+}
+
+static void
+script_free (Script * s)
+{
+  if (s->conn && soup_websocket_connection_get_state (s->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (s->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
+        NULL);
+  g_clear_object (&s->conn);
+  soup_server_disconnect (s->server);
+  g_object_unref (s->server);
+  /* Lets the server's sockets finish closing. */
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+  g_queue_clear_full (&s->received, (GDestroyNotify) json_object_unref);
+  g_free (s->uri);
+  g_free (s);
+}
+
+/* Waits for the client's next message, which must be of @type. */
+static JsonObject *
+script_expect (Script * s, const gchar * type)
+{
+  gboolean expired = FALSE;
+  GSource *timer = g_timeout_source_new (WAIT_MS);
+  JsonObject *msg;
+
+  g_source_set_callback (timer, deadline_cb, &expired, NULL);
+  g_source_attach (timer, NULL);
+  while (g_queue_is_empty (&s->received) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+
+  msg = g_queue_pop_head (&s->received);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member (msg, "type"), ==, type);
+  return msg;
+}
+
+static void
+script_send (Script * s, const gchar * text)
+{
+  g_assert_nonnull (s->conn);
+  soup_websocket_connection_send_text (s->conn, text);
+}
+
+static void
+script_send_printf (Script * s, const gchar * format, ...)
+G_GNUC_PRINTF (2, 3);
+
+     static void script_send_printf (Script * s, const gchar * format, ...)
+{
+  va_list args;
+  gchar *text;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  script_send (s, text);
+  g_free (text);
+}
+
+static const gchar WELCOME[] =
+    "{\"type\":\"welcome\",\"id\":%" G_GINT64_FORMAT ",\"session\":\"s1\","
+    "\"ping_interval\":30,\"servers\":[],"
+    "\"ice_servers\":[{\"urls\":[\"turn:127.0.0.1:3478?transport=udp\","
+    "\"stun:127.0.0.1:3478\"],\"username\":\"1767225600:" TEST_UID "\","
+    "\"credential\":\"c2VjcmV0\",\"ttl\":600}]}";
+
+/* ---- fixture ---- */
+
+typedef struct _RealServer RealServer;
+
+typedef struct
+{
+  P2pLoop *loop;
+  Events ev;
+  Script *script;
+  P2pSignalling *sig;
+  P2pIdentity *identity;
+  /* Real-server tests: a second client and up to two servers. */
+  Events ev2;
+  P2pSignalling *sig2;
+  gchar *tmpdir;
+  gchar *registry;
+  RealServer *servers[2];
+} Fixture;
+
+static void
+fixture_setup (Fixture * f, gconstpointer data)
+{
+  GError *error = NULL;
+
+  f->loop = p2p_loop_new ("test-signalling");
+  g_mutex_init (&f->ev.lock);
+  f->ev.events = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_init (&f->ev2.lock);
+  f->ev2.events = g_ptr_array_new_with_free_func (g_free);
+  f->script = script_new ();
+  f->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, TEST_UID, 1,
+      &error);
+  g_assert_no_error (error);
+}
+
+/* Short back-off delays keep the reconnect tests fast. */
+static void
+watch (P2pSignalling * sig, Events * ev)
+{
+  g_object_set (sig, "allow-insecure", TRUE, "reconnect-min-delay", 20,
+      "reconnect-max-delay", 100, "login-timeout", 2000, NULL);
+  g_signal_connect (sig, "state-changed", G_CALLBACK (on_state_changed), ev);
+  g_signal_connect (sig, "incoming-call", G_CALLBACK (on_incoming), ev);
+  g_signal_connect (sig, "remote-offer", G_CALLBACK (on_offer), ev);
+  g_signal_connect (sig, "remote-answer", G_CALLBACK (on_answer), ev);
+  g_signal_connect (sig, "remote-candidate", G_CALLBACK (on_candidate), ev);
+  g_signal_connect (sig, "call-ended", G_CALLBACK (on_ended), ev);
+  g_signal_connect (sig, "call-error", G_CALLBACK (on_call_error), ev);
+}
+
+static void
+make_device (Fixture * f, const gchar * const *servers)
+{
+  f->sig = p2p_signalling_new_device (f->loop, servers, TEST_UID, f->identity);
+  watch (f->sig, &f->ev);
+}
+
+static void
+make_viewer (Fixture * f, const gchar * const *servers)
+{
+  f->sig = p2p_signalling_new_viewer (f->loop, servers);
+  watch (f->sig, &f->ev);
+}
+
+static void real_server_free (RealServer * server);
+
+static void
+fixture_teardown (Fixture * f, gconstpointer data)
+{
+  guint i;
+
+  if (f->sig) {
+    p2p_signalling_stop (f->sig);
+    g_object_unref (f->sig);
+  }
+  if (f->sig2) {
+    p2p_signalling_stop (f->sig2);
+    g_object_unref (f->sig2);
+  }
+  for (i = 0; i < G_N_ELEMENTS (f->servers); i++)
+    real_server_free (f->servers[i]);
+  if (f->tmpdir) {
+    /* Flat: the registry (and its journal) and key files. */
+    GDir *dir = g_dir_open (f->tmpdir, 0, NULL);
+    const gchar *name;
+
+    while (dir && (name = g_dir_read_name (dir))) {
+      gchar *path = g_build_filename (f->tmpdir, name, NULL);
+
+      g_unlink (path);
+      g_free (path);
+    }
+    if (dir)
+      g_dir_close (dir);
+    g_rmdir (f->tmpdir);
+  }
+  g_free (f->tmpdir);
+  g_free (f->registry);
+  script_free (f->script);
+  g_object_unref (f->identity);
+  g_object_unref (f->loop);
+  g_ptr_array_unref (f->ev.events);
+  g_mutex_clear (&f->ev.lock);
+  g_ptr_array_unref (f->ev2.events);
+  g_mutex_clear (&f->ev2.lock);
+}
+
+/* A port nothing listens on: the OS picks it, then it is closed again. */
+static guint
+closed_port (void)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *bound;
+  guint port;
+
+  g_assert_true (g_socket_bind (sock, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_socket_close (sock, NULL);
+  g_object_unref (sock);
+  return port;
+}
+
+/* Runs the device handshake on the scripted server and checks the
+ * signature over the exact bytes of docs/protocol.md §4. */
+static void
+script_device_login (Fixture * f)
+{
+  JsonObject *msg;
+  gchar *signed_text, *expected_state;
+  guchar *sig;
+  gsize sig_len;
+  GBytes *data, *sig_bytes;
+  GError *error = NULL;
+
+  msg = script_expect (f->script, "hello");
+  g_assert_cmpint (json_object_get_int_member (msg, "version"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (msg, "role"), ==, "device");
+  g_assert_cmpstr (json_object_get_string_member (msg, "uid"), ==, TEST_UID);
+  script_send_printf (f->script, "{\"type\":\"challenge\",\"id\":%"
+      G_GINT64_FORMAT ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+
+  msg = script_expect (f->script, "auth");
+  g_assert_cmpstr (json_object_get_string_member (msg, "nonce"), ==, NONCE);
+  sig = g_base64_decode (json_object_get_string_member (msg, "signature"),
+      &sig_len);
+  signed_text = g_strdup ("p2p-login-v1\nrv1\n" TEST_UID "\n" NONCE);
+  data = g_bytes_new_take (signed_text, strlen (signed_text));
+  sig_bytes = g_bytes_new_take (sig, sig_len);
+  g_assert_true (p2p_identity_verify (f->identity, data, sig_bytes, &error));
+  g_assert_no_error (error);
+  g_bytes_unref (data);
+  g_bytes_unref (sig_bytes);
+  script_send_printf (f->script, WELCOME,
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+
+  expected_state = g_strdup ("state:ready");
+  g_assert_nonnull (events_wait (&f->ev, expected_state, WAIT_MS));
+  g_free (expected_state);
+}
+
+static void
+script_viewer_login (Fixture * f)
+{
+  JsonObject *msg = script_expect (f->script, "hello");
+
+  g_assert_cmpstr (json_object_get_string_member (msg, "role"), ==, "viewer");
+  g_assert_false (json_object_has_member (msg, "uid"));
+  script_send_printf (f->script, WELCOME,
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+}
+
+/* ---- scripted-server tests ---- */
+
+static void
+test_device_call (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  GPtrArray *ice;
+  P2pIceServer *turn;
+  JsonObject *msg;
+  GError *error = NULL;
+
+  make_device (f, servers);
+  g_assert_cmpint (p2p_signalling_get_state (f->sig), ==,
+      P2P_SIGNALLING_STATE_STOPPED);
+  p2p_signalling_start (f->sig);
+  script_device_login (f);
+
+  ice = p2p_signalling_get_ice_servers (f->sig);
+  g_assert_cmpuint (ice->len, ==, 1);
+  turn = g_ptr_array_index (ice, 0);
+  g_assert_cmpuint (g_strv_length (turn->urls), ==, 2);
+  g_assert_cmpstr (turn->urls[0], ==, "turn:127.0.0.1:3478?transport=udp");
+  g_assert_cmpstr (turn->username, ==, "1767225600:" TEST_UID);
+  g_assert_cmpstr (turn->credential, ==, "c2VjcmV0");
+  g_assert_cmpuint (turn->ttl, ==, 600);
+  g_ptr_array_unref (ice);
+
+  /* Unknown calls cannot be used. */
+  g_assert_false (p2p_signalling_send_offer (f->sig, CALL_ID, "v=0\r\n",
+          &error));
+  g_assert_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_UNKNOWN_CALL);
+  g_clear_error (&error);
+
+  script_send (f->script, "{\"type\":\"incoming\",\"call\":\"" CALL_ID "\","
+      "\"viewer\":\"v1\",\"address\":\"127.0.0.1\"}");
+  g_assert_nonnull (events_wait (&f->ev,
+          "incoming:" CALL_ID ":v1:127.0.0.1", WAIT_MS));
+
+  g_assert_true (p2p_signalling_send_offer (f->sig, CALL_ID, "v=0\r\noffer",
+          &error));
+  g_assert_no_error (error);
+  msg = script_expect (f->script, "offer");
+  g_assert_cmpstr (json_object_get_string_member (msg, "call"), ==, CALL_ID);
+  g_assert_cmpstr (json_object_get_string_member (msg, "sdp"), ==,
+      "v=0\r\noffer");
+  json_object_unref (msg);
+
+  g_assert_true (p2p_signalling_send_candidate (f->sig, CALL_ID,
+          "candidate:1 1 UDP 2130706431 127.0.0.1 5000 typ host", "0", &error));
+  msg = script_expect (f->script, "candidate");
+  g_assert_cmpstr (json_object_get_string_member (msg, "mid"), ==, "0");
+  json_object_unref (msg);
+  g_assert_true (p2p_signalling_send_candidate (f->sig, CALL_ID, NULL, NULL,
+          &error));
+  msg = script_expect (f->script, "candidate");
+  g_assert_cmpstr (json_object_get_string_member (msg, "candidate"), ==, "");
+  g_assert_false (json_object_has_member (msg, "mid"));
+  json_object_unref (msg);
+
+  /* Malformed arguments are refused before anything is sent. */
+  g_assert_false (p2p_signalling_send_candidate (f->sig, CALL_ID,
+          "a=candidate:1", NULL, &error));
+  g_assert_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (p2p_signalling_send_offer (f->sig, "short", "v=0", &error));
+  g_assert_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  script_send (f->script, "{\"type\":\"answer\",\"call\":\"" CALL_ID "\","
+      "\"sdp\":\"v=0\\r\\nanswer\"}");
+  g_assert_nonnull (events_wait (&f->ev, "answer:" CALL_ID ":v=0\r\nanswer",
+          WAIT_MS));
+  script_send (f->script, "{\"type\":\"candidate\",\"call\":\"" CALL_ID "\","
+      "\"candidate\":\"candidate:2 1 UDP 1 127.0.0.1 6000 typ host\"}");
+  g_assert_nonnull (events_wait (&f->ev, "candidate:" CALL_ID
+          ":candidate:2 1 UDP 1 127.0.0.1 6000 typ host:(null)", WAIT_MS));
+
+  script_send (f->script, "{\"type\":\"error\",\"code\":\"unknown-call\","
+      "\"message\":\"no\",\"call\":\"" CALL_ID "\"}");
+  g_assert_nonnull (events_wait (&f->ev, "call-error:" CALL_ID, WAIT_MS));
+
+  script_send (f->script, "{\"type\":\"incoming\",\"call\":\"" CALL_ID "\"}");
+  g_assert_nonnull (events_wait (&f->ev, "incoming:" CALL_ID, WAIT_MS));
+  script_send (f->script, "{\"type\":\"end\",\"call\":\"" CALL_ID "\","
+      "\"reason\":\"bye\"}");
+  g_assert_nonnull (events_wait (&f->ev, "ended:" CALL_ID ":bye", WAIT_MS));
+  g_assert_false (p2p_signalling_send_offer (f->sig, CALL_ID, "v=0", &error));
+  g_assert_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_UNKNOWN_CALL);
+  g_clear_error (&error);
+}
+
+static void
+test_device_refused (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  JsonObject *msg;
+
+  make_device (f, servers);
+  p2p_signalling_start (f->sig);
+  msg = script_expect (f->script, "hello");
+  script_send_printf (f->script, "{\"type\":\"challenge\",\"id\":%"
+      G_GINT64_FORMAT ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+  msg = script_expect (f->script, "auth");
+  script_send_printf (f->script, "{\"type\":\"error\",\"code\":\"revoked\","
+      "\"ref\":%" G_GINT64_FORMAT ",\"message\":\"UID revoked\"}",
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+
+  /* Retrying cannot fix a revoked UID: no back-off loop. */
+  g_assert_nonnull (events_wait (&f->ev, "state:failed:16:", WAIT_MS));
+  g_assert_cmpuint (f->script->n_connections, ==, 1);
+  g_assert_cmpuint (events_count (&f->ev, "state:waiting"), ==, 0);
+}
+
+static void
+viewer_connect_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Events *ev = data;
+  GError *error = NULL;
+  gchar *fingerprint = NULL;
+  gchar *call = p2p_signalling_connect_finish (P2P_SIGNALLING (source),
+      result, &fingerprint, &error);
+
+  if (call)
+    events_add (ev, g_strdup_printf ("connected:%s:%s", call, fingerprint));
+  else
+    events_add (ev, g_strdup_printf ("connect-failed:%s:%d:",
+            error->domain == P2P_SIGNALLING_ERROR ? "sig" :
+            error->domain == G_IO_ERROR ? "io" : "other", error->code));
+  g_free (call);
+  g_free (fingerprint);
+  g_clear_error (&error);
+}
+
+static gint64
+script_expect_connect (Fixture * f)
+{
+  JsonObject *msg = script_expect (f->script, "connect");
+  gint64 id = json_object_get_int_member (msg, "id");
+
+  g_assert_cmpstr (json_object_get_string_member (msg, "uid"), ==, TEST_UID);
+  json_object_unref (msg);
+  return id;
+}
+
+static void
+test_viewer_connect (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  gint64 id;
+
+  make_viewer (f, servers);
+  p2p_signalling_start (f->sig);
+  /* Asked before the login completes: waits for it. */
+  p2p_signalling_connect_async (f->sig, "7kq2-m9xd-4hpa-r3wv", WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  script_viewer_login (f);
+
+  id = script_expect_connect (f);
+  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
+      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"uid\":\"" TEST_UID "\","
+      "\"device_fingerprint\":\"sha-256 AB:CD\"}", id);
+  g_assert_nonnull (events_wait (&f->ev,
+          "connected:" CALL_ID ":sha-256 AB:CD", WAIT_MS));
+
+  script_send (f->script, "{\"type\":\"offer\",\"call\":\"" CALL_ID "\","
+      "\"sdp\":\"v=0\\r\\n\"}");
+  g_assert_nonnull (events_wait (&f->ev, "offer:" CALL_ID, WAIT_MS));
+  g_assert_true (p2p_signalling_send_answer (f->sig, CALL_ID, "v=0\r\nans",
+          NULL));
+  json_object_unref (script_expect (f->script, "answer"));
+  g_assert_true (p2p_signalling_end_call (f->sig, CALL_ID, "bye", NULL));
+  json_object_unref (script_expect (f->script, "end"));
+
+  /* The server's errors, with their stable codes. */
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  id = script_expect_connect (f);
+  script_send_printf (f->script, "{\"type\":\"error\",\"code\":"
+      "\"unknown-uid\",\"message\":\"nope\",\"ref\":%" G_GINT64_FORMAT "}", id);
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:10:", WAIT_MS));
+
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  id = script_expect_connect (f);
+  script_send_printf (f->script, "{\"type\":\"error\",\"code\":"
+      "\"rate-limited\",\"retry_after\":2,\"ref\":%" G_GINT64_FORMAT "}", id);
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:13:", WAIT_MS));
+
+  /* Only one server: offline is final. */
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  id = script_expect_connect (f);
+  script_send_printf (f->script, "{\"type\":\"error\",\"code\":"
+      "\"device-offline\",\"ref\":%" G_GINT64_FORMAT "}", id);
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:11:", WAIT_MS));
+
+  /* No answer at all. */
+  p2p_signalling_connect_async (f->sig, TEST_UID, 100, NULL,
+      viewer_connect_cb, &f->ev);
+  json_object_unref (script_expect (f->script, "connect"));
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:14:", WAIT_MS));
+
+  /* Malformed UIDs never reach the server. */
+  p2p_signalling_connect_async (f->sig, "CAM-1", WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:1:", WAIT_MS));
+}
+
+static void
+test_viewer_cancel (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  GCancellable *cancellable = g_cancellable_new ();
+
+  make_viewer (f, servers);
+  p2p_signalling_start (f->sig);
+  script_viewer_login (f);
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, cancellable,
+      viewer_connect_cb, &f->ev);
+  json_object_unref (script_expect (f->script, "connect"));
+  g_cancellable_cancel (cancellable);
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:io:", WAIT_MS));
+
+  /* Stopping fails what is pending. */
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  json_object_unref (script_expect (f->script, "connect"));
+  p2p_signalling_stop (f->sig);
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:8:", WAIT_MS));
+  g_assert_cmpint (p2p_signalling_get_state (f->sig), ==,
+      P2P_SIGNALLING_STATE_STOPPED);
+  g_object_unref (cancellable);
+}
+
+/* Garbage from the server is dropped; the client keeps working. */
+static void
+test_untrusted_input (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  GString *deep = g_string_new ("{\"type\":\"offer\",\"x\":");
+  GString *big;
+  guint i;
+
+  make_viewer (f, servers);
+  p2p_signalling_start (f->sig);
+  script_viewer_login (f);
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
+      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"device_fingerprint\":"
+      "\"sha-256 AB\"}", script_expect_connect (f));
+  g_assert_nonnull (events_wait (&f->ev, "connected:", WAIT_MS));
+
+  for (i = 0; i < 10000; i++)
+    g_string_append_c (deep, '[');
+  script_send (f->script, deep->str);
+  g_string_free (deep, TRUE);
+  script_send (f->script, "not json");
+  script_send (f->script, "[1,2,3]");
+  script_send (f->script, "{}");
+  script_send (f->script, "{\"type\":42}");
+  script_send (f->script, "{\"type\":\"offer\"}");
+  script_send (f->script, "{\"type\":\"offer\",\"call\":\"" CALL_ID "\"}");
+  script_send (f->script, "{\"type\":\"offer\",\"call\":\"" CALL_ID "\","
+      "\"sdp\":7}");
+  script_send (f->script, "{\"type\":\"offer\",\"call\":\"" CALL_ID "\","
+      "\"sdp\":\"\"}");
+  script_send (f->script, "{\"type\":\"offer\",\"call\":\"BBBBBBBBBBBBBBBBBB"
+      "BBBB\",\"sdp\":\"v=0\"}");
+  script_send (f->script, "{\"type\":\"answer\",\"call\":\"" CALL_ID "\","
+      "\"sdp\":\"v=0\"}");
+  script_send (f->script, "{\"type\":\"candidate\",\"call\":\"" CALL_ID
+      "\",\"candidate\":\"a=candidate:1\"}");
+  script_send (f->script, "{\"type\":\"incoming\",\"call\":\"" CALL_ID "\"}");
+  script_send (f->script, "{\"type\":\"connected\",\"id\":999,\"call\":\""
+      CALL_ID "\"}");
+  script_send (f->script, "{\"type\":\"error\"}");
+  script_send (f->script, "{\"type\":\"welcome\",\"ice_servers\":7}");
+  script_send (f->script, "{\"type\":\"some-future-type\"}");
+  soup_websocket_connection_send_binary (f->script->conn, "\x01\x02", 2);
+  /* A valid message after all that still gets through, on the same
+   * connection. */
+  script_send (f->script, "{\"type\":\"offer\",\"call\":\"" CALL_ID "\","
+      "\"sdp\":\"v=0 good\"}");
+  g_assert_nonnull (events_wait (&f->ev, "offer:", WAIT_MS));
+  g_assert_cmpuint (events_count (&f->ev, "offer:"), ==, 1);
+  g_assert_cmpuint (events_count (&f->ev, "offer:" CALL_ID ":v=0 good"), ==, 1);
+  g_assert_cmpuint (events_count (&f->ev, "answer:"), ==, 0);
+  g_assert_cmpuint (events_count (&f->ev, "candidate:"), ==, 0);
+  g_assert_cmpuint (events_count (&f->ev, "incoming:"), ==, 0);
+  g_assert_cmpuint (f->script->n_connections, ==, 1);
+
+  /* An over-long frame closes the connection; the client comes back. */
+  big = g_string_new ("{\"type\":\"offer\",\"call\":\"" CALL_ID "\","
+      "\"sdp\":\"");
+  while (big->len < P2P_SIGNALLING_MAX_MESSAGE + 16)
+    g_string_append (big, "xxxxxxxxxxxxxxxx");
+  g_string_append (big, "\"}");
+  script_send (f->script, big->str);
+  g_string_free (big, TRUE);
+  g_assert_nonnull (events_wait (&f->ev, "state:waiting", WAIT_MS));
+  script_viewer_login (f);
+  g_assert_cmpuint (f->script->n_connections, ==, 2);
+  g_assert_cmpuint (events_count (&f->ev, "offer:"), ==, 1);
+}
+
+/* The server drops the connection: the client logs in again. */
+static void
+test_reconnect (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+
+  make_device (f, servers);
+  p2p_signalling_start (f->sig);
+  script_device_login (f);
+  soup_websocket_connection_close (f->script->conn,
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "restart");
+  g_assert_nonnull (events_wait (&f->ev, "state:waiting:7:", WAIT_MS));
+  g_assert_nonnull (events_wait (&f->ev, "state:connecting", WAIT_MS));
+  script_device_login (f);
+  g_assert_cmpuint (f->script->n_connections, ==, 2);
+}
+
+/* The first server is down: the second of the list is used. */
+static void
+test_failover (Fixture * f, gconstpointer data)
+{
+  gchar *dead = loopback_uri ("ws", closed_port ());
+  const gchar *servers[] = { dead, f->script->uri, NULL };
+  gchar *uri;
+
+  make_device (f, servers);
+  p2p_signalling_start (f->sig);
+  script_device_login (f);
+  uri = p2p_signalling_dup_server_uri (f->sig);
+  g_assert_cmpstr (uri, ==, f->script->uri);
+  /* Fail-over within a pass does not wait. */
+  g_assert_cmpuint (events_count (&f->ev, "state:waiting"), ==, 0);
+  g_free (uri);
+  g_free (dead);
+}
+
+/* Nobody listens: retries back off and connect requests time out with
+ * UNREACHABLE. */
+static void
+test_backoff (Fixture * f, gconstpointer data)
+{
+  gchar *dead = loopback_uri ("ws", closed_port ());
+  const gchar *servers[] = { dead, NULL };
+  gint64 start;
+
+  make_viewer (f, servers);
+  start = g_get_monotonic_time ();
+  p2p_signalling_start (f->sig);
+  p2p_signalling_connect_async (f->sig, TEST_UID, 300, NULL,
+      viewer_connect_cb, &f->ev);
+  g_assert_nonnull (events_wait (&f->ev, "state:waiting:3:", WAIT_MS));
+  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:3:", WAIT_MS));
+  /* min 20 ms, max 100 ms: at least four attempts, and they go on. */
+  while (events_count (&f->ev, "state:connecting") < 4)
+    g_assert_nonnull (events_wait (&f->ev, "state:connecting", WAIT_MS));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 20 * 1000);
+  g_free (dead);
+}
+
+static void
+test_insecure_refused (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+
+  make_device (f, servers);
+  g_object_set (f->sig, "allow-insecure", FALSE, NULL);
+  p2p_signalling_start (f->sig);
+  g_assert_nonnull (events_wait (&f->ev, "state:failed:2:", WAIT_MS));
+  g_assert_cmpuint (f->script->n_connections, ==, 0);
+}
+
+/* ---- the real p2p-server ---- */
+
+struct _RealServer
+{
+  GSubprocess *process;
+  guint port;
+  gchar *url;
+};
+
+static gboolean
+flag_wait (gboolean * flag, guint timeout_ms)
+{
+  gboolean expired = FALSE;
+  GSource *timer = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timer, deadline_cb, &expired, NULL);
+  g_source_attach (timer, NULL);
+  while (!*flag && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  return *flag;
+}
+
+typedef struct
+{
+  gboolean done;
+  gchar *line;
+} FirstLine;
+
+static void
+first_line_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  FirstLine *first = data;
+
+  first->line = g_data_input_stream_read_line_finish_utf8
+      (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+  first->done = TRUE;
+}
+
+/* A failed assertion aborts the test without its teardown: the server
+ * must not outlive it (and keep meson waiting on its output pipe). */
+static void
+die_with_test (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Starts $P2P_SERVER on 127.0.0.1; @port 0 lets the OS choose, and the
+ * server's "listening on ADDRESS:PORT" line tells which. */
+static RealServer *
+real_server_start (Fixture * f, guint port)
+{
+  RealServer *server = g_new0 (RealServer, 1);
+  gchar *port_arg = g_strdup_printf ("--port=%u", port);
+  gchar *registry_arg = g_strdup_printf ("--registry=%s", f->registry);
+  const gchar *argv[] = { g_getenv ("P2P_SERVER"), "--listen=127.0.0.1",
+    port_arg, registry_arg, "--allow-insecure", "--server-id=sig-test",
+    "--drain-timeout=1", "--stun-urls=stun:127.0.0.1:3478", NULL
+  };
+  GSubprocessLauncher *launcher;
+  GDataInputStream *out;
+  FirstLine first = { FALSE, NULL };
+  GError *error = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_object_unref (launcher);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
+      (server->process));
+  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL,
+      first_line_cb, &first);
+  g_assert_true (flag_wait (&first.done, WAIT_MS));
+  g_assert_nonnull (first.line);
+  g_assert_true (g_str_has_prefix (first.line, "listening on 127.0.0.1:"));
+  server->port = atoi (first.line + strlen ("listening on 127.0.0.1:"));
+  g_assert_cmpuint (server->port, >, 0);
+  server->url = loopback_uri ("ws", server->port);
+  g_free (first.line);
+  g_object_unref (out);
+  g_free (port_arg);
+  g_free (registry_arg);
+  return server;
+}
+
+static void
+real_server_exited_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+/* SIGTERM, as an operator would; the server drains and exits. */
+static void
+real_server_stop (RealServer * server)
+{
+  gboolean exited = FALSE;
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait_async (server->process, NULL, real_server_exited_cb,
+      &exited);
+  g_assert_true (flag_wait (&exited, WAIT_MS * 2));
+}
+
+static void
+real_server_free (RealServer * server)
+{
+  if (server == NULL)
+    return;
+  g_subprocess_force_exit (server->process);
+  g_object_unref (server->process);
+  g_free (server->url);
+  g_free (server);
+}
+
+/* Runs $P2P_UID with @args after the registry option; returns its output. */
+static gchar *
+run_uid (const gchar * registry, const gchar * const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  GSubprocess *proc;
+  gchar *out = NULL;
+  GError *error = NULL;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("P2P_UID"));
+  g_ptr_array_add (argv, (gpointer) "--registry");
+  g_ptr_array_add (argv, (gpointer) registry);
+  for (; *args; args++)
+    g_ptr_array_add (argv, (gpointer) * args);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL,
+          &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (proc));
+  g_object_unref (proc);
+  g_ptr_array_unref (argv);
+  return out;
+}
+
+/* Provisions a device in @registry; its identity is loaded from the key
+ * file p2p-uid wrote. Returns the UID. */
+static gchar *
+provision (Fixture * f, const gchar * registry, const gchar * name,
+    P2pIdentity ** identity)
+{
+  gchar *key = g_strdup_printf ("%s/%s.pem", f->tmpdir, name);
+  const gchar *init[] = { "init", NULL };
+  const gchar *add[] = { "add", "-o", key, NULL };
+  gchar *out, *uid;
+  GError *error = NULL;
+
+  if (!g_file_test (registry, G_FILE_TEST_EXISTS))
+    g_free (run_uid (registry, init));
+  out = run_uid (registry, add);
+  g_assert_cmpuint (strlen (out), >, 19);
+  uid = g_strndup (out, 19);
+  if (identity) {
+    *identity = p2p_identity_new_from_file (key, &error);
+    g_assert_no_error (error);
+  }
+  g_free (out);
+  g_free (key);
+  return uid;
+}
+
+/* Sets up a registry with one device; %FALSE when the server was not
+ * built (the test is then skipped). */
+static gboolean
+real_setup (Fixture * f, gchar ** uid)
+{
+  GError *error = NULL;
+
+  if (!g_getenv ("P2P_SERVER") || !g_getenv ("P2P_UID")) {
+    g_test_skip ("p2p-server was not built");
+    return FALSE;
+  }
+  f->tmpdir = g_dir_make_tmp ("p2p-sig-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->registry = g_build_filename (f->tmpdir, "registry.db", NULL);
+  g_clear_object (&f->identity);
+  *uid = provision (f, f->registry, "device", &f->identity);
+  return TRUE;
+}
+
+static void
+real_device (Fixture * f, const gchar * uid, const gchar * const *servers)
+{
+  f->sig = p2p_signalling_new_device (f->loop, servers, uid, f->identity);
+  watch (f->sig, &f->ev);
+  p2p_signalling_start (f->sig);
+}
+
+static void
+real_viewer (Fixture * f, const gchar * const *servers)
+{
+  f->sig2 = p2p_signalling_new_viewer (f->loop, servers);
+  watch (f->sig2, &f->ev2);
+  p2p_signalling_start (f->sig2);
+}
+
+/* Calls @uid from the viewer; returns the call id (and checks the device's
+ * fingerprint) or %NULL when the connect failed with @expected_code. */
+static gchar *
+real_connect (Fixture * f, const gchar * uid, gint expected_code)
+{
+  const gchar *e;
+  gchar *expected;
+
+  p2p_signalling_connect_async (f->sig2, uid, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev2);
+  e = events_wait (&f->ev2, "connect", WAIT_MS);
+  g_assert_nonnull (e);
+  if (expected_code >= 0) {
+    expected = g_strdup_printf ("connect-failed:sig:%d:", expected_code);
+    g_assert_cmpstr (e, ==, expected);
+    g_free (expected);
+    return NULL;
+  }
+  g_assert_true (g_str_has_prefix (e, "connected:"));
+  g_assert_true (p2p_fingerprint_equal (e + strlen ("connected:") + 23,
+          p2p_identity_get_fingerprint (f->identity)));
+  return g_strndup (e + strlen ("connected:"), 22);
+}
+
+static void
+expect_event (Events * ev, const gchar * kind, const gchar * call,
+    const gchar * rest)
+{
+  gchar *prefix = g_strdup_printf ("%s:%s:%s", kind, call, rest);
+
+  g_assert_nonnull (events_wait (ev, prefix, WAIT_MS));
+  g_free (prefix);
+}
+
+/* Device login, viewer connect and a whole offer/answer/candidate/end
+ * exchange through the real server. */
+static void
+test_real_call (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[2] = { NULL, NULL };
+  gchar *uid, *call;
+  GPtrArray *ice;
+
+  if (!real_setup (f, &uid))
+    return;
+  f->servers[0] = real_server_start (f, 0);
+  servers[0] = f->servers[0]->url;
+  real_device (f, uid, servers);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+  real_viewer (f, servers);
+  g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
+
+  ice = p2p_signalling_get_ice_servers (f->sig2);
+  g_assert_cmpuint (ice->len, ==, 1);
+  g_assert_cmpstr (((P2pIceServer *) ice->pdata[0])->urls[0], ==,
+      "stun:127.0.0.1:3478");
+  g_ptr_array_unref (ice);
+
+  call = real_connect (f, uid, -1);
+  expect_event (&f->ev, "incoming", call, "");
+
+  g_assert_true (p2p_signalling_send_offer (f->sig, call,
+          "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", NULL));
+  expect_event (&f->ev2, "offer", call, "v=0\r\no=- 1 1");
+  g_assert_true (p2p_signalling_send_answer (f->sig2, call,
+          "v=0\r\no=- 2 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", NULL));
+  expect_event (&f->ev, "answer", call, "v=0\r\no=- 2 2");
+  g_assert_true (p2p_signalling_send_candidate (f->sig, call,
+          "candidate:1 1 UDP 2130706431 127.0.0.1 40000 typ host", "0", NULL));
+  expect_event (&f->ev2, "candidate", call,
+      "candidate:1 1 UDP 2130706431 127.0.0.1 40000 typ host:0");
+  g_assert_true (p2p_signalling_send_candidate (f->sig2, call,
+          "candidate:2 1 UDP 2130706431 127.0.0.1 40001 typ host", NULL, NULL));
+  expect_event (&f->ev, "candidate", call, "candidate:2 1 UDP");
+  g_assert_true (p2p_signalling_send_candidate (f->sig2, call, "", NULL, NULL));
+  expect_event (&f->ev, "candidate", call, ":");
+  g_assert_true (p2p_signalling_end_call (f->sig2, call, "bye", NULL));
+  expect_event (&f->ev, "ended", call, "bye");
+
+  g_free (call);
+  g_free (uid);
+}
+
+/* The server's refusals reach the caller with their stable codes. */
+static void
+test_real_errors (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[2] = { NULL, NULL };
+  gchar *uid, *other_registry, *stranger, *revoked;
+  const gchar *revoke[] = { "revoke", NULL, NULL };
+  P2pIdentity *impostor;
+  GError *error = NULL;
+
+  if (!real_setup (f, &uid))
+    return;
+  /* A well-formed UID this server's registry does not know. */
+  other_registry = g_build_filename (f->tmpdir, "other.db", NULL);
+  stranger = provision (f, other_registry, "stranger", NULL);
+  revoked = provision (f, f->registry, "revoked", NULL);
+  revoke[1] = revoked;
+  g_free (run_uid (f->registry, revoke));
+
+  f->servers[0] = real_server_start (f, 0);
+  servers[0] = f->servers[0]->url;
+  real_viewer (f, servers);
+  g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
+  g_assert_null (real_connect (f, stranger, P2P_SIGNALLING_ERROR_UNKNOWN_UID));
+  g_assert_null (real_connect (f, uid, P2P_SIGNALLING_ERROR_DEVICE_OFFLINE));
+  g_assert_null (real_connect (f, revoked, P2P_SIGNALLING_ERROR_REVOKED));
+
+  /* Someone presenting the UID without its key is refused for good. */
+  impostor = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, uid, 1, &error);
+  g_assert_no_error (error);
+  f->sig = p2p_signalling_new_device (f->loop, servers, uid, impostor);
+  watch (f->sig, &f->ev);
+  p2p_signalling_start (f->sig);
+  g_assert_nonnull (events_wait (&f->ev, "state:failed:9:", WAIT_MS));
+  g_assert_null (real_connect (f, uid, P2P_SIGNALLING_ERROR_DEVICE_OFFLINE));
+  g_object_unref (impostor);
+
+  g_free (other_registry);
+  g_free (stranger);
+  g_free (revoked);
+  g_free (uid);
+}
+
+/* The server restarts (same port): both ends log in again by themselves
+ * and calls work again. */
+static void
+test_real_restart (Fixture * f, gconstpointer data)
+{
+  gchar *servers[2] = { NULL, NULL };
+  gchar *uid, *call;
+  guint port;
+
+  if (!real_setup (f, &uid))
+    return;
+  f->servers[0] = real_server_start (f, 0);
+  servers[0] = g_strdup (f->servers[0]->url);
+  port = f->servers[0]->port;
+  real_device (f, uid, (const gchar * const *) servers);
+  real_viewer (f, (const gchar * const *) servers);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+  g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
+
+  real_server_stop (f->servers[0]);
+  g_assert_nonnull (events_wait (&f->ev, "state:waiting", WAIT_MS));
+  g_assert_nonnull (events_wait (&f->ev2, "state:waiting", WAIT_MS));
+  real_server_free (f->servers[0]);
+  f->servers[0] = real_server_start (f, port);
+
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+  g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
+  call = real_connect (f, uid, -1);
+  expect_event (&f->ev, "incoming", call, "");
+  g_free (call);
+  g_free (uid);
+  g_free (servers[0]);
+}
+
+/* Two servers: the device moves to the second when the first stops, and a
+ * viewer that asks the first finds the device on the second. */
+static void
+test_real_failover (Fixture * f, gconstpointer data)
+{
+  gchar *servers[3] = { NULL, NULL, NULL };
+  gchar *uid, *call, *uri;
+  guint port;
+
+  if (!real_setup (f, &uid))
+    return;
+  f->servers[0] = real_server_start (f, 0);
+  f->servers[1] = real_server_start (f, 0);
+  /* Copies: the first server object is replaced by its restart. */
+  servers[0] = g_strdup (f->servers[0]->url);
+  servers[1] = g_strdup (f->servers[1]->url);
+  port = f->servers[0]->port;
+
+  real_device (f, uid, (const gchar * const *) servers);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+  uri = p2p_signalling_dup_server_uri (f->sig);
+  g_assert_cmpstr (uri, ==, servers[0]);
+  g_free (uri);
+
+  real_server_stop (f->servers[0]);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+  uri = p2p_signalling_dup_server_uri (f->sig);
+  g_assert_cmpstr (uri, ==, servers[1]);
+  g_free (uri);
+
+  /* The first server is back but does not have the device: the viewer
+   * starts there, hears "device-offline" and moves on. */
+  real_server_free (f->servers[0]);
+  f->servers[0] = real_server_start (f, port);
+  real_viewer (f, (const gchar * const *) servers);
+  g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
+  uri = p2p_signalling_dup_server_uri (f->sig2);
+  g_assert_cmpstr (uri, ==, servers[0]);
+  g_free (uri);
+  call = real_connect (f, uid, -1);
+  expect_event (&f->ev, "incoming", call, "");
+  uri = p2p_signalling_dup_server_uri (f->sig2);
+  g_assert_cmpstr (uri, ==, servers[1]);
+  g_free (uri);
+
+  g_free (call);
+  g_free (uid);
+  g_free (servers[0]);
+  g_free (servers[1]);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/p2p/signalling/device/call", test_device_call);
+  ADD ("/p2p/signalling/device/refused", test_device_refused);
+  ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
+  ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
+  ADD ("/p2p/signalling/untrusted-input", test_untrusted_input);
+  ADD ("/p2p/signalling/reconnect", test_reconnect);
+  ADD ("/p2p/signalling/failover", test_failover);
+  ADD ("/p2p/signalling/backoff", test_backoff);
+  ADD ("/p2p/signalling/insecure-refused", test_insecure_refused);
+  ADD ("/p2p/signalling/server/call", test_real_call);
+  ADD ("/p2p/signalling/server/errors", test_real_errors);
+  ADD ("/p2p/signalling/server/restart", test_real_restart);
+  ADD ("/p2p/signalling/server/failover", test_real_failover);
+#undef ADD
+
+  return g_test_run ();
+}
