@@ -1622,6 +1622,19 @@ sink_on_call_ended (P2pSignalling * sig, const gchar * call,
 }
 
 static void
+sink_on_call_error (P2pSignalling * sig, const gchar * call,
+    const GError * error, GstP2pSink * self)
+{
+  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
+
+  /* The server forgot the call (the viewer left before our offer, say). */
+  if (viewer && viewer->state != VIEWER_ACTIVE) {
+    GST_INFO_OBJECT (self, "%s: %s", viewer->id, error->message);
+    viewer_remove (viewer, "failed", FALSE);
+  }
+}
+
+static void
 sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
     const GError * error, GstP2pSink * self)
 {
@@ -1778,6 +1791,8 @@ sink_start (gpointer data)
       G_CALLBACK (sink_on_candidate), self);
   g_signal_connect (self->signalling, "call-ended",
       G_CALLBACK (sink_on_call_ended), self);
+  g_signal_connect (self->signalling, "call-error",
+      G_CALLBACK (sink_on_call_error), self);
 
   self->stats_timer = g_timeout_source_new_seconds (1);
   g_source_set_callback (self->stats_timer, sink_stats_tick, self, NULL);

@@ -1071,6 +1071,15 @@ src_on_call_ended (P2pSignalling * sig, const gchar * call,
 }
 
 static void
+src_on_call_error (P2pSignalling * sig, const gchar * call,
+    const GError * error, GstP2pSrc * self)
+{
+  if (g_strcmp0 (call, self->call) != 0 || self->phase == PHASE_PLAYING)
+    return;
+  src_fail_transient (self, "The server dropped the call", error->message);
+}
+
+static void
 src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
 {
   GstP2pSrc *self = data;
@@ -1215,6 +1224,8 @@ src_attempt (GstP2pSrc * self)
         G_CALLBACK (src_on_candidate), self);
     g_signal_connect (self->signalling, "call-ended",
         G_CALLBACK (src_on_call_ended), self);
+    g_signal_connect (self->signalling, "call-error",
+        G_CALLBACK (src_on_call_error), self);
   }
   state = p2p_signalling_get_state (self->signalling);
   if (state == P2P_SIGNALLING_STATE_STOPPED
