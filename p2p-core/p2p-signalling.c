@@ -68,6 +68,9 @@ G_DEFINE_QUARK (p2p - signalling - error - quark, p2p_signalling_error);
 /* A connection that received nothing (not even a pong) for this many ping
  * intervals is dead, whatever TCP thinks. */
 #define DEAD_AFTER_PINGS 3
+/* While calls keep a connection whose TURN credentials are about to
+ * expire, check this often whether it can be renewed. */
+#define CREDENTIAL_RECHECK_MS 10000
 /* A connection that lasted this long resets the back-off. */
 #define STABLE_CONNECTION (30 * G_USEC_PER_SEC)
 
@@ -1583,6 +1586,49 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
   g_free (b64);
 }
 
+/* Seconds until the first TURN credential expires, 0 if none does. */
+static guint
+shortest_ttl (GPtrArray * ice_servers)
+{
+  guint i, ttl = 0;
+
+  for (i = 0; i < ice_servers->len; i++) {
+    P2pIceServer *server = g_ptr_array_index (ice_servers, i);
+
+    if (server->credential && server->ttl > 0)
+      ttl = ttl ? MIN (ttl, server->ttl) : server->ttl;
+  }
+  return MIN (ttl, G_MAXUINT / 1000);
+}
+
+/* TURN credentials come with the login only (protocol.md §9): log in again
+ * before they expire, so that new calls can still use the relay. The server
+ * ends the calls of a closed connection, so wait while there are any. */
+static gboolean
+refresh_credentials_cb (gpointer data)
+{
+  P2pSignalling *self = data;
+  gboolean busy;
+
+  g_source_unref (self->timer);
+  self->timer = NULL;
+
+  g_mutex_lock (&self->lock);
+  busy = g_hash_table_size (self->calls) > 0;
+  g_mutex_unlock (&self->lock);
+  if (busy || self->connects) {
+    self->timer = add_timeout (self, CREDENTIAL_RECHECK_MS,
+        refresh_credentials_cb);
+    return G_SOURCE_REMOVE;
+  }
+
+  g_info ("signalling %p: logging in again for fresh TURN credentials", self);
+  drop_connection (self);
+  self->server_index = 0;
+  connect_to_server (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
     JsonObject * msg)
@@ -1592,7 +1638,7 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
   JsonArray *servers;
   gchar **learned = NULL;
   gint64 ping = 0;
-  guint keepalive;
+  guint keepalive, ttl;
   GError *error = NULL;
 
   if (self->logged_in) {
@@ -1627,6 +1673,9 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
 
   clear_source (&self->timer);
   self->watchdog = add_timeout (self, self->keepalive * 1000, watchdog_cb);
+  ttl = shortest_ttl (ice_servers);
+  if (ttl > 0)
+    self->timer = add_timeout (self, ttl * 800, refresh_credentials_cb);
   self->logged_in = TRUE;
   self->ready_since = g_get_monotonic_time ();
   set_state (self, P2P_SIGNALLING_STATE_READY, NULL);
@@ -2229,7 +2278,9 @@ p2p_signalling_dup_server_uri (P2pSignalling * self)
  * @self: a #P2pSignalling
  *
  * The STUN and TURN servers from the last `welcome`. TURN credentials
- * expire (see #P2pIceServer.ttl); a reconnection fetches fresh ones.
+ * expire (see #P2pIceServer.ttl): when four fifths of the shortest lifetime
+ * have passed and no call is up, the client logs in again to get fresh
+ * ones (the state goes through %P2P_SIGNALLING_STATE_CONNECTING).
  *
  * Returns: (transfer full) (element-type P2pIceServer): a copy of the list,
  *     empty before the first login

@@ -100,6 +100,24 @@ events_count (Events * ev, const gchar * prefix)
 }
 
 static void
+expect_connect_failed (Events * ev, gint code)
+{
+  gchar *expected = g_strdup_printf ("connect-failed:sig:%d:", code);
+
+  g_assert_nonnull (events_wait (ev, expected, WAIT_MS));
+  g_free (expected);
+}
+
+static void
+expect_state (Events * ev, const gchar * state, gint code)
+{
+  gchar *expected = g_strdup_printf ("state:%s:%d:", state, code);
+
+  g_assert_nonnull (events_wait (ev, expected, WAIT_MS));
+  g_free (expected);
+}
+
+static void
 on_state_changed (P2pSignalling * sig, P2pSignallingState state,
     GError * error, Events * ev)
 {
@@ -582,7 +600,7 @@ test_device_refused (Fixture * f, gconstpointer data)
   json_object_unref (msg);
 
   /* Retrying cannot fix a revoked UID: no back-off loop. */
-  g_assert_nonnull (events_wait (&f->ev, "state:failed:16:", WAIT_MS));
+  expect_state (&f->ev, "failed", P2P_SIGNALLING_ERROR_REVOKED);
   g_assert_cmpuint (f->script->n_connections, ==, 1);
   g_assert_cmpuint (events_count (&f->ev, "state:waiting"), ==, 0);
 }
@@ -621,8 +639,22 @@ script_expect_connect (Fixture * f)
 static void
 test_viewer_connect (Fixture * f, gconstpointer data)
 {
+  static const struct
+  {
+    const gchar *code;
+    gint expected;
+  } refusals[] = {
+    {"unknown-uid", P2P_SIGNALLING_ERROR_UNKNOWN_UID},
+    {"revoked", P2P_SIGNALLING_ERROR_REVOKED},
+    {"bad-uid", P2P_SIGNALLING_ERROR_INVALID_ARGUMENT},
+    {"device-offline", P2P_SIGNALLING_ERROR_DEVICE_OFFLINE},
+    {"busy", P2P_SIGNALLING_ERROR_REFUSED},
+    {"rate-limited", P2P_SIGNALLING_ERROR_RATE_LIMITED},
+    {"a-code-from-the-future", P2P_SIGNALLING_ERROR_FAILED},
+  };
   const gchar *servers[] = { f->script->uri, NULL };
   gint64 id;
+  guint i;
 
   make_viewer (f, servers);
   p2p_signalling_start (f->sig);
@@ -647,39 +679,27 @@ test_viewer_connect (Fixture * f, gconstpointer data)
   g_assert_true (p2p_signalling_end_call (f->sig, CALL_ID, "bye", NULL));
   json_object_unref (script_expect (f->script, "end"));
 
-  /* The server's errors, with their stable codes. */
-  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
-      viewer_connect_cb, &f->ev);
-  id = script_expect_connect (f);
-  script_send_printf (f->script, "{\"type\":\"error\",\"code\":"
-      "\"unknown-uid\",\"message\":\"nope\",\"ref\":%" G_GINT64_FORMAT "}", id);
-  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:10:", WAIT_MS));
-
-  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
-      viewer_connect_cb, &f->ev);
-  id = script_expect_connect (f);
-  script_send_printf (f->script, "{\"type\":\"error\",\"code\":"
-      "\"rate-limited\",\"retry_after\":2,\"ref\":%" G_GINT64_FORMAT "}", id);
-  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:13:", WAIT_MS));
-
-  /* Only one server: offline is final. */
-  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
-      viewer_connect_cb, &f->ev);
-  id = script_expect_connect (f);
-  script_send_printf (f->script, "{\"type\":\"error\",\"code\":"
-      "\"device-offline\",\"ref\":%" G_GINT64_FORMAT "}", id);
-  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:11:", WAIT_MS));
+  /* The server's errors, with their stable codes; with a single server,
+   * "device-offline" is final. */
+  for (i = 0; i < G_N_ELEMENTS (refusals); i++) {
+    p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+        viewer_connect_cb, &f->ev);
+    script_send_printf (f->script, "{\"type\":\"error\",\"code\":\"%s\","
+        "\"message\":\"no\",\"retry_after\":2,\"ref\":%" G_GINT64_FORMAT
+        "}", refusals[i].code, script_expect_connect (f));
+    expect_connect_failed (&f->ev, refusals[i].expected);
+  }
 
   /* No answer at all. */
   p2p_signalling_connect_async (f->sig, TEST_UID, 100, NULL,
       viewer_connect_cb, &f->ev);
   json_object_unref (script_expect (f->script, "connect"));
-  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:14:", WAIT_MS));
+  expect_connect_failed (&f->ev, P2P_SIGNALLING_ERROR_TIMEOUT);
 
   /* Malformed UIDs never reach the server. */
   p2p_signalling_connect_async (f->sig, "CAM-1", WAIT_MS, NULL,
       viewer_connect_cb, &f->ev);
-  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:1:", WAIT_MS));
+  expect_connect_failed (&f->ev, P2P_SIGNALLING_ERROR_INVALID_ARGUMENT);
 }
 
 static void
@@ -702,7 +722,7 @@ test_viewer_cancel (Fixture * f, gconstpointer data)
       viewer_connect_cb, &f->ev);
   json_object_unref (script_expect (f->script, "connect"));
   p2p_signalling_stop (f->sig);
-  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:8:", WAIT_MS));
+  expect_connect_failed (&f->ev, P2P_SIGNALLING_ERROR_STOPPED);
   g_assert_cmpint (p2p_signalling_get_state (f->sig), ==,
       P2P_SIGNALLING_STATE_STOPPED);
   g_object_unref (cancellable);
@@ -791,7 +811,7 @@ test_reconnect (Fixture * f, gconstpointer data)
   script_device_login (f);
   soup_websocket_connection_close (f->script->conn,
       SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "restart");
-  g_assert_nonnull (events_wait (&f->ev, "state:waiting:7:", WAIT_MS));
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_DISCONNECTED);
   g_assert_nonnull (events_wait (&f->ev, "state:connecting", WAIT_MS));
   script_device_login (f);
   g_assert_cmpuint (f->script->n_connections, ==, 2);
@@ -830,8 +850,8 @@ test_backoff (Fixture * f, gconstpointer data)
   p2p_signalling_start (f->sig);
   p2p_signalling_connect_async (f->sig, TEST_UID, 300, NULL,
       viewer_connect_cb, &f->ev);
-  g_assert_nonnull (events_wait (&f->ev, "state:waiting:3:", WAIT_MS));
-  g_assert_nonnull (events_wait (&f->ev, "connect-failed:" "sig:3:", WAIT_MS));
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_UNREACHABLE);
+  expect_connect_failed (&f->ev, P2P_SIGNALLING_ERROR_UNREACHABLE);
   /* min 20 ms, max 100 ms: at least four attempts, and they go on. */
   while (events_count (&f->ev, "state:connecting") < 4)
     g_assert_nonnull (events_wait (&f->ev, "state:connecting", WAIT_MS));
@@ -847,8 +867,75 @@ test_insecure_refused (Fixture * f, gconstpointer data)
   make_device (f, servers);
   g_object_set (f->sig, "allow-insecure", FALSE, NULL);
   p2p_signalling_start (f->sig);
-  g_assert_nonnull (events_wait (&f->ev, "state:failed:2:", WAIT_MS));
+  expect_state (&f->ev, "failed", P2P_SIGNALLING_ERROR_INSECURE);
   g_assert_cmpuint (f->script->n_connections, ==, 0);
+}
+
+/* TURN credentials about to expire: a new login fetches fresh ones, without
+ * going through a back-off wait. */
+static void
+test_credentials_refresh (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  JsonObject *msg;
+
+  make_viewer (f, servers);
+  p2p_signalling_start (f->sig);
+  msg = script_expect (f->script, "hello");
+  script_send_printf (f->script, "{\"type\":\"welcome\",\"id\":%"
+      G_GINT64_FORMAT ",\"ice_servers\":[{\"urls\":[\"turn:127.0.0.1\"],"
+      "\"username\":\"u\",\"credential\":\"c\",\"ttl\":1}]}",
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+
+  script_viewer_login (f);
+  g_assert_cmpuint (f->script->n_connections, ==, 2);
+  g_assert_cmpuint (events_count (&f->ev, "state:waiting"), ==, 0);
+}
+
+typedef struct
+{
+  Fixture *f;
+  gchar *call;
+  gchar *fingerprint;
+} SyncConnect;
+
+static gpointer
+sync_connect_thread (gpointer data)
+{
+  SyncConnect *sc = data;
+  GError *error = NULL;
+
+  sc->call = p2p_signalling_connect (sc->f->sig, TEST_UID, WAIT_MS, NULL,
+      &sc->fingerprint, &error);
+  g_assert_no_error (error);
+  events_add (&sc->f->ev, g_strdup ("sync-connect-done"));
+  return NULL;
+}
+
+/* The blocking variant, from a thread of its own (as a streaming thread
+ * would call it) while this thread serves the script. */
+static void
+test_viewer_connect_sync (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  SyncConnect sc = { f, NULL, NULL };
+  GThread *thread;
+
+  make_viewer (f, servers);
+  p2p_signalling_start (f->sig);
+  script_viewer_login (f);
+  thread = g_thread_new ("sync-connect", sync_connect_thread, &sc);
+  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
+      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"device_fingerprint\":"
+      "\"sha-256 AB:CD\"}", script_expect_connect (f));
+  g_assert_nonnull (events_wait (&f->ev, "sync-connect-done", WAIT_MS));
+  g_thread_join (thread);
+  g_assert_cmpstr (sc.call, ==, CALL_ID);
+  g_assert_cmpstr (sc.fingerprint, ==, "sha-256 AB:CD");
+  g_free (sc.call);
+  g_free (sc.fingerprint);
 }
 
 /* ---- the real p2p-server ---- */
@@ -1172,7 +1259,7 @@ test_real_errors (Fixture * f, gconstpointer data)
   f->sig = p2p_signalling_new_device (f->loop, servers, uid, impostor);
   watch (f->sig, &f->ev);
   p2p_signalling_start (f->sig);
-  g_assert_nonnull (events_wait (&f->ev, "state:failed:9:", WAIT_MS));
+  expect_state (&f->ev, "failed", P2P_SIGNALLING_ERROR_AUTH_FAILED);
   g_assert_null (real_connect (f, uid, P2P_SIGNALLING_ERROR_DEVICE_OFFLINE));
   g_object_unref (impostor);
 
@@ -1278,6 +1365,8 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/device/refused", test_device_refused);
   ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
   ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
+  ADD ("/p2p/signalling/viewer/connect-sync", test_viewer_connect_sync);
+  ADD ("/p2p/signalling/credentials-refresh", test_credentials_refresh);
   ADD ("/p2p/signalling/untrusted-input", test_untrusted_input);
   ADD ("/p2p/signalling/reconnect", test_reconnect);
   ADD ("/p2p/signalling/failover", test_failover);
