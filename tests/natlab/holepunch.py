@@ -74,6 +74,7 @@ def handle_line(s, line, conns, hellos):
     if words[0] == b'HELLO' and len(words) == 6:
         role = words[1]
         conns[s][0] = role
+        print('REGISTERED %s' % role.decode(), flush=True)
         hellos[role] = b'PEER ' + b' '.join(words[2:]) + b'\n'
         other = b'viewer' if role == b'camera' else b'camera'
         if other in hellos:
@@ -153,6 +154,8 @@ class Peer:
         if peer[1] != '-':
             targets.append((peer[1], int(peer[2])))
         heard, acked = self.punch(targets)
+        # For the lab log: which addresses the punch ended with.
+        print('punch: heard %s acked %s' % (heard, acked), flush=True)
         if role == 'viewer':
             if acked:
                 mode = 'lan' if acked[0] == peer[3] else 'direct'
