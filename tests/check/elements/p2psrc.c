@@ -6,6 +6,8 @@
 
 #include "p2ptest.h"
 
+#include <gst/app/gstappsink.h>
+
 static P2pTestEnv *env;
 
 static void
@@ -360,6 +362,115 @@ GST_START_TEST (test_unknown_uid_error)
 
 GST_END_TEST;
 
+/* A pinned fingerprint that is not the camera's: refused before any media,
+ * however much the server vouches for the camera. */
+GST_START_TEST (test_fingerprint_mismatch_error)
+{
+  GstElement *cam, *viewer;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  cam = p2p_test_pipeline ("videotestsrc is-live=true ! vp8enc deadline=1 ! "
+      "p2psink uid=%s key-file=%s server=%s password=pw", env->uid,
+      env->key_file, env->url);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+      "device-fingerprint=\"sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:"
+      "DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\" ! "
+      "fakesink", env->uid, env->url);
+  p2p_test_start (viewer);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "a foreign certificate was accepted");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+  fail_unless (strstr (err->message, "fingerprint") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+static GstElement *
+start_vp8_camera (void)
+{
+  GstElement *cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! "
+      "p2psink uid=%s key-file=%s server=%s password=pw", env->uid,
+      env->key_file, env->url);
+  GstMessage *msg;
+
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  return cam;
+}
+
+static void
+wait_connection_state (GstElement * viewer, const gchar * state)
+{
+  gint64 deadline = g_get_monotonic_time () + P2P_TEST_WAIT_MS * 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstMessage *msg = p2p_test_wait_message (viewer, GST_MESSAGE_ELEMENT |
+        GST_MESSAGE_WARNING, NULL, P2P_TEST_WAIT_MS);
+    const GstStructure *s;
+    gboolean match;
+
+    fail_unless (msg != NULL, "no p2p-connection state=%s", state);
+    s = gst_message_get_structure (msg);
+    match = s && gst_structure_has_name (s, "p2p-connection")
+        && g_strcmp0 (gst_structure_get_string (s, "state"), state) == 0;
+    gst_message_unref (msg);
+    if (match)
+      return;
+  }
+  fail ("no p2p-connection state=%s", state);
+}
+
+/* The camera goes away and comes back: the viewer warns, says it is
+ * reconnecting, and plays again on the same pad, without an ERROR. */
+GST_START_TEST (test_reconnects_after_camera_restart)
+{
+  GstElement *cam, *viewer, *out;
+  GstMessage *msg;
+  GstSample *sample;
+
+  cam = start_vp8_camera ();
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
+      "appsink name=out sync=false max-buffers=10 drop=true", env->uid,
+      env->url);
+  p2p_test_start (viewer);
+  gst_sample_unref (p2p_test_pull (viewer, "out"));
+
+  p2p_test_stop (cam);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_WARNING, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no warning after the camera left");
+  gst_message_unref (msg);
+  wait_connection_state (viewer, "reconnecting");
+
+  cam = start_vp8_camera ();
+  wait_connection_state (viewer, "connected");
+  /* Drain what was queued before the restart, then get a fresh picture. */
+  out = gst_bin_get_by_name (GST_BIN (viewer), "out");
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 0)))
+    gst_sample_unref (sample);
+  gst_object_unref (out);
+  gst_sample_unref (p2p_test_pull (viewer, "out"));
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 p2psrc_suite (void)
 {
@@ -376,6 +487,8 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_uridecodebin_plays);
   tcase_add_test (tc, test_device_offline_error);
   tcase_add_test (tc, test_unknown_uid_error);
+  tcase_add_test (tc, test_fingerprint_mismatch_error);
+  tcase_add_test (tc, test_reconnects_after_camera_restart);
   suite_add_tcase (s, tc);
   return s;
 }
