@@ -32,7 +32,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
-G_DEFINE_QUARK (p2p - identity - error - quark, p2p_identity_error);
+G_DEFINE_QUARK (p2p_identity_error, p2p_identity_error);
 
 struct _P2pIdentity
 {

@@ -52,7 +52,9 @@
 #include <string.h>
 #include <agent.h>
 
-G_DEFINE_QUARK (p2p - transport - error - quark, p2p_transport_error);
+/* Written with underscores: gst-indent would space out dashes, and the
+ * macro stringifies its first argument into the domain name. */
+G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 
 #define DEFAULT_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 #define COMPONENT_ID 1

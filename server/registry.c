@@ -13,7 +13,7 @@
 
 #include <sqlite3.h>
 
-G_DEFINE_QUARK (p2p - registry - error - quark, p2p_registry_error);
+G_DEFINE_QUARK (p2p_registry_error, p2p_registry_error);
 
 struct _P2pRegistry
 {

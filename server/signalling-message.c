@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (p2p - signalling - error - quark, p2p_signalling_error);
+G_DEFINE_QUARK (p2p_server_message_error, p2p_signalling_error);
 
 static const gchar *const codes[] = {
   [P2P_SIGNALLING_ERROR_BAD_JSON] = "bad-json",

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <openssl/rand.h>
 
-G_DEFINE_QUARK (p2p - uid - error - quark, p2p_uid_error);
+G_DEFINE_QUARK (p2p_uid_error, p2p_uid_error);
 
 static const gchar alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
