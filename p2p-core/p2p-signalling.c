@@ -36,14 +36,14 @@
 #include "config.h"
 #endif
 
-#include "p2p-signalling.h"
+#include "p2p-signalling-private.h"
 #include "p2p-enum-types.h"
 
 #include <string.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-G_DEFINE_QUARK (p2p - signalling - error - quark, p2p_signalling_error);
+G_DEFINE_QUARK (p2p_signalling_error, p2p_signalling_error);
 
 #define PROTOCOL_VERSION 1
 #define SUBPROTOCOL "p2p-signalling-1"
@@ -1451,6 +1451,11 @@ server_failed (P2pSignalling * self, const GError * error, gint64 retry_after_s)
   guint delay;
 
   g_info ("signalling %p: server failed: %s", self, error->message);
+  if (!self->running) {
+    /* Stopped from a signal handler meanwhile: stay down. */
+    drop_connection (self);
+    return;
+  }
   if (was_ready) {
     /* An established connection broke (server restart, network change):
      * come back soon, from the top of the list; but a server that accepts
@@ -1669,7 +1674,8 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
   if (ping > 0)
     keepalive = MIN (keepalive, (guint) ping);
   self->keepalive = MAX (keepalive, 1);
-  soup_websocket_connection_set_keepalive_interval (ws, self->keepalive);
+  if (ws)
+    soup_websocket_connection_set_keepalive_interval (ws, self->keepalive);
 
   clear_source (&self->timer);
   self->watchdog = add_timeout (self, self->keepalive * 1000, watchdog_cb);
@@ -1915,8 +1921,10 @@ handle_message (P2pSignalling * self, SoupWebsocketConnection * ws,
   gboolean has_id = FALSE;
   gint64 id = 0;
 
-  if (len > P2P_SIGNALLING_MAX_MESSAGE || !json_depth_ok (text, len)) {
-    g_info ("signalling %p: over-long or too deep message dropped", self);
+  if (len == 0 || len > P2P_SIGNALLING_MAX_MESSAGE
+      || !json_depth_ok (text, len)) {
+    g_info ("signalling %p: empty, over-long or too deep message dropped",
+        self);
     return;
   }
   parser = json_parser_new_immutable ();
@@ -1993,6 +2001,39 @@ ws_message_cb (SoupWebsocketConnection * ws, gint data_type, GBytes * message,
   handle_message (self, ws, text, len);
   g_object_unref (ws);
   g_object_unref (self);
+}
+
+typedef struct
+{
+  P2pSignalling *self;
+  gboolean logged_in;
+  const gchar *call;
+  const gchar *text;
+  gsize len;
+} TestReceive;
+
+static gboolean
+receive_for_test_in_loop (gpointer data)
+{
+  TestReceive *receive = data;
+  P2pSignalling *self = receive->self;
+
+  self->logged_in = receive->logged_in;
+  if (receive->call)
+    add_call (self, receive->call);
+  handle_message (self, NULL, receive->text, receive->len);
+  /* Timers a welcome may have armed. */
+  drop_connection (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+p2p_signalling_receive_for_test (P2pSignalling * self, gboolean logged_in,
+    const gchar * call, const gchar * text, gsize len)
+{
+  TestReceive receive = { self, logged_in, call, text, len };
+
+  p2p_loop_invoke_sync (self->loop, receive_for_test_in_loop, &receive);
 }
 
 static void
