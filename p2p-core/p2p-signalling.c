@@ -92,6 +92,7 @@ struct _P2pSignalling
   gboolean started;
   gboolean allow_insecure;
   GTlsDatabase *tls_database;
+  gchar **server_ids;
   guint ping_interval;
   guint login_timeout;
   guint reconnect_min_delay;
@@ -141,6 +142,7 @@ enum
   PROP_SERVERS,
   PROP_ALLOW_INSECURE,
   PROP_TLS_DATABASE,
+  PROP_SERVER_IDS,
   PROP_PING_INTERVAL,
   PROP_LOGIN_TIMEOUT,
   PROP_RECONNECT_MIN_DELAY,
@@ -258,6 +260,16 @@ is_printable (const gchar * s)
 {
   for (; *s; s++) {
     if (*s < 0x20 || *s > 0x7e)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+is_base64 (const gchar * s)
+{
+  for (; *s; s++) {
+    if (!g_ascii_isalnum (*s) && *s != '+' && *s != '/' && *s != '=')
       return FALSE;
   }
   return TRUE;
@@ -1547,6 +1559,7 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
   GBytes *bytes, *signature;
   gchar *b64, *text;
   JsonBuilder *builder;
+  gboolean accepted;
 
   if (self->role != P2P_SIGNALLING_ROLE_DEVICE || self->logged_in) {
     g_info ("signalling %p: unexpected challenge, ignored", self);
@@ -1555,6 +1568,26 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
   if (!get_string (msg, "nonce", TRUE, NONCE_LEN, NONCE_LEN, &nonce, &error)
       || !get_string (msg, "server_id", TRUE, 1, MAX_SHORT_FIELD, &server_id,
           &error)) {
+    server_failed (self, error, 0);
+    g_error_free (error);
+    return;
+  }
+  /* A line feed in either would let a server make the signed text mean
+   * something else. */
+  if (!is_base64 (nonce) || !is_printable (server_id)) {
+    error = g_error_new_literal (P2P_SIGNALLING_ERROR,
+        P2P_SIGNALLING_ERROR_PROTOCOL, "Malformed challenge");
+    server_failed (self, error, 0);
+    g_error_free (error);
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  accepted = self->server_ids == NULL
+      || g_strv_contains ((const gchar * const *) self->server_ids, server_id);
+  g_mutex_unlock (&self->lock);
+  if (!accepted) {
+    error = g_error_new (P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_AUTH_FAILED,
+        "The server's id '%s' is not one of the expected ones", server_id);
     server_failed (self, error, 0);
     g_error_free (error);
     return;
@@ -1878,7 +1911,6 @@ handle_error (P2pSignalling * self, JsonObject * msg, gboolean has_ref,
       case P2P_SIGNALLING_ERROR_UNKNOWN_UID:
       case P2P_SIGNALLING_ERROR_REVOKED:
       case P2P_SIGNALLING_ERROR_INVALID_ARGUMENT:
-      case P2P_SIGNALLING_ERROR_PROTOCOL:
         fail_permanently (self, error);
         break;
       case P2P_SIGNALLING_ERROR_AUTH_FAILED:
@@ -1888,6 +1920,13 @@ handle_error (P2pSignalling * self, JsonObject * msg, gboolean has_ref,
           fail_permanently (self, error);
         else
           server_failed (self, error, 0);
+        break;
+      case P2P_SIGNALLING_ERROR_PROTOCOL:
+        /* A master-only server in the list: the next one may do. */
+        if (strcmp (code, "wrong-role") == 0)
+          server_failed (self, error, 0);
+        else
+          fail_permanently (self, error);
         break;
       default:
         server_failed (self, error, retry_after);
@@ -2378,6 +2417,10 @@ p2p_signalling_set_property (GObject * object, guint prop_id,
           g_clear_object (&self->tls_database);
           self->tls_database = g_value_dup_object (value);
           break;
+        case PROP_SERVER_IDS:
+          g_strfreev (self->server_ids);
+          self->server_ids = g_value_dup_boxed (value);
+          break;
         case PROP_PING_INTERVAL:
           self->ping_interval = g_value_get_uint (value);
           break;
@@ -2432,6 +2475,9 @@ p2p_signalling_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_TLS_DATABASE:
       g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_SERVER_IDS:
+      g_value_set_boxed (value, self->server_ids);
       break;
     case PROP_PING_INTERVAL:
       g_value_set_uint (value, self->ping_interval);
@@ -2500,6 +2546,7 @@ p2p_signalling_finalize (GObject * object)
   g_clear_object (&self->loop);
   g_clear_object (&self->identity);
   g_clear_object (&self->tls_database);
+  g_strfreev (self->server_ids);
   g_free (self->uid);
   g_strfreev (self->servers);
   g_strfreev (self->learned);
@@ -2592,6 +2639,18 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
   g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
       g_param_spec_object ("tls-database", "TLS database",
           "Trusted certificate authorities", G_TYPE_TLS_DATABASE, rw));
+
+  /**
+   * P2pSignalling:server-ids:
+   *
+   * Device role: the server ids (`server-id` of the servers' configuration)
+   * this device accepts in a login challenge; a server presenting another
+   * one is skipped like an unreachable one. Read at each login.
+   * Default: %NULL (any).
+   */
+  g_object_class_install_property (gobject_class, PROP_SERVER_IDS,
+      g_param_spec_boxed ("server-ids", "Server ids",
+          "Server ids accepted in a login challenge", G_TYPE_STRV, rw));
 
   /**
    * P2pSignalling:ping-interval:

@@ -894,6 +894,34 @@ test_credentials_refresh (Fixture * f, gconstpointer data)
   g_assert_cmpuint (events_count (&f->ev, "state:waiting"), ==, 0);
 }
 
+/* A device pinned to server ids skips a server presenting another id (it
+ * may be an impostor collecting signatures); a master-only server is
+ * skipped too. Neither stops the client. */
+static void
+test_server_skipped (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  const gchar *ids[] = { "rv2", NULL };
+  JsonObject *msg;
+
+  make_device (f, servers);
+  g_object_set (f->sig, "server-ids", ids, NULL);
+  p2p_signalling_start (f->sig);
+  msg = script_expect (f->script, "hello");
+  script_send_printf (f->script, "{\"type\":\"challenge\",\"id\":%"
+      G_GINT64_FORMAT ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_AUTH_FAILED);
+  /* No signature was given away. */
+  msg = script_expect (f->script, "hello");
+  script_send (f->script, "{\"type\":\"error\",\"code\":\"wrong-role\"}");
+  json_object_unref (msg);
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_PROTOCOL);
+  json_object_unref (script_expect (f->script, "hello"));
+  g_assert_cmpuint (events_count (&f->ev, "state:failed"), ==, 0);
+}
+
 typedef struct
 {
   Fixture *f;
@@ -1363,6 +1391,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/p2p/signalling/device/call", test_device_call);
   ADD ("/p2p/signalling/device/refused", test_device_refused);
+  ADD ("/p2p/signalling/device/server-skipped", test_server_skipped);
   ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
   ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
   ADD ("/p2p/signalling/viewer/connect-sync", test_viewer_connect_sync);
