@@ -295,6 +295,16 @@ G_GNUC_PRINTF (2, 3);
   g_free (text);
 }
 
+/* Answers the client's hello (consumed) with a challenge from "rv1". */
+static void
+script_challenge (Script * s, JsonObject * hello)
+{
+  script_send_printf (s, "{\"type\":\"challenge\",\"id\":%" G_GINT64_FORMAT
+      ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
+      json_object_get_int_member (hello, "id"));
+  json_object_unref (hello);
+}
+
 static const gchar WELCOME[] =
     "{\"type\":\"welcome\",\"id\":%" G_GINT64_FORMAT ",\"session\":\"s1\","
     "\"ping_interval\":30,\"servers\":[],"
@@ -447,10 +457,7 @@ script_device_login (Fixture * f)
   g_assert_cmpint (json_object_get_int_member (msg, "version"), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (msg, "role"), ==, "device");
   g_assert_cmpstr (json_object_get_string_member (msg, "uid"), ==, TEST_UID);
-  script_send_printf (f->script, "{\"type\":\"challenge\",\"id\":%"
-      G_GINT64_FORMAT ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
-      json_object_get_int_member (msg, "id"));
-  json_object_unref (msg);
+  script_challenge (f->script, msg);
 
   msg = script_expect (f->script, "auth");
   g_assert_cmpstr (json_object_get_string_member (msg, "nonce"), ==, NONCE);
@@ -589,10 +596,7 @@ test_device_refused (Fixture * f, gconstpointer data)
   make_device (f, servers);
   p2p_signalling_start (f->sig);
   msg = script_expect (f->script, "hello");
-  script_send_printf (f->script, "{\"type\":\"challenge\",\"id\":%"
-      G_GINT64_FORMAT ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
-      json_object_get_int_member (msg, "id"));
-  json_object_unref (msg);
+  script_challenge (f->script, msg);
   msg = script_expect (f->script, "auth");
   script_send_printf (f->script, "{\"type\":\"error\",\"code\":\"revoked\","
       "\"ref\":%" G_GINT64_FORMAT ",\"message\":\"UID revoked\"}",
@@ -908,10 +912,7 @@ test_server_skipped (Fixture * f, gconstpointer data)
   g_object_set (f->sig, "server-ids", ids, NULL);
   p2p_signalling_start (f->sig);
   msg = script_expect (f->script, "hello");
-  script_send_printf (f->script, "{\"type\":\"challenge\",\"id\":%"
-      G_GINT64_FORMAT ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
-      json_object_get_int_member (msg, "id"));
-  json_object_unref (msg);
+  script_challenge (f->script, msg);
   expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_AUTH_FAILED);
   /* No signature was given away. */
   msg = script_expect (f->script, "hello");
