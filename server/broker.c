@@ -36,6 +36,9 @@
 #define CALL_ID_LEN 22
 /* How long a closing connection may take to read its last messages. */
 #define CLOSE_GRACE_S 5
+/* The close opcode's lws_write() type: lws 4.1 handles it but leaves it out
+ * of its public enum. */
+#define WRITE_CLOSE ((enum lws_write_protocol) 4)
 
 typedef struct _OutMsg OutMsg;
 struct _OutMsg
@@ -67,6 +70,7 @@ struct _Session
   gboolean ping_pending;
   gboolean pinged;              /* a ping went out since the last frame came in */
   gboolean nonce_valid;
+  gboolean close_sent;
   guint16 close_status;
   const gchar *close_reason;
   gint64 accepted_us;
@@ -983,6 +987,10 @@ session_open (P2pBroker * b, Session * s, struct lws *wsi)
   s->accepted_us = s->last_rx_us = g_get_monotonic_time ();
   if (!lws_get_peer_simple (wsi, s->address, sizeof (s->address)))
     g_strlcpy (s->address, "unknown", sizeof (s->address));
+  /* An IPv4 client on a dual-stack socket: rate limits and logs want the
+   * plain IPv4 form. */
+  if (g_str_has_prefix (s->address, "::ffff:") && strchr (s->address, '.'))
+    memmove (s->address, s->address + 7, strlen (s->address + 7) + 1);
   s->next = b->sessions;
   if (b->sessions)
     b->sessions->prev = s;
@@ -1088,9 +1096,21 @@ session_writable (Session * s)
   if (s->out_head || s->ping_pending || (wrote && s->closing)) {
     /* When closing, one more round lets buffered output drain first. */
     lws_callback_on_writable (s->wsi);
+  } else if (s->closing && !s->close_sent) {
+    /* The close frame is written here rather than left to
+     * lws_close_reason(), which lws 4.1 drops when the callback asks to
+     * close: the client must learn the status code. */
+    guint8 buf[LWS_PRE + 2 + 32];
+    gsize rlen = MIN (strlen (s->close_reason), 32);
+
+    buf[LWS_PRE] = s->close_status >> 8;
+    buf[LWS_PRE + 1] = s->close_status & 0xff;
+    memcpy (buf + LWS_PRE + 2, s->close_reason, rlen);
+    s->close_sent = TRUE;
+    if (lws_write (s->wsi, buf + LWS_PRE, 2 + rlen, WRITE_CLOSE) < 0)
+      return -1;
+    lws_callback_on_writable (s->wsi);
   } else if (s->closing) {
-    lws_close_reason (s->wsi, s->close_status, (guint8 *) s->close_reason,
-        strlen (s->close_reason));
     return -1;
   }
   return 0;

@@ -1,0 +1,535 @@
+/* p2p-server tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* What the server tests share: running p2p-uid, starting p2p-server on a
+ * port the OS picks, and a bare WebSocket client (libsoup) that sends any
+ * text, well formed or not, and records what comes back. Everything runs
+ * on the thread-default main context, and every wait has a deadline. */
+
+#include "harness.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <p2p-core/p2p-identity.h>
+
+static gboolean
+expired_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * harness_wait:
+ * @done: condition
+ * @data: its argument
+ * @timeout_ms: deadline
+ *
+ * Iterates the default context until @done returns %TRUE or the deadline.
+ *
+ * Returns: whether @done became true
+ */
+gboolean
+harness_wait (gboolean (*done) (gpointer), gpointer data, guint timeout_ms)
+{
+  gboolean expired = FALSE;
+  GSource *timer = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timer, expired_cb, &expired, NULL);
+  g_source_attach (timer, NULL);
+  while (!done (data) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  return done (data);
+}
+
+/**
+ * harness_run_uid:
+ * @out: (out) (optional): standard output and error
+ * @registry: registry file
+ * @...: further arguments, %NULL-terminated
+ *
+ * Runs `p2p-uid --registry @registry ...` (the binary named by $P2P_UID).
+ *
+ * Returns: its exit status
+ */
+gint
+harness_run_uid (gchar ** out, const gchar * registry, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *text = NULL;
+  const gchar *arg;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("P2P_UID"));
+  g_ptr_array_add (argv, (gpointer) "--registry");
+  g_ptr_array_add (argv, (gpointer) registry);
+  va_start (ap, registry);
+  while ((arg = va_arg (ap, const gchar *)))
+      g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
+  g_assert_no_error (error);
+  if (out)
+    *out = g_steal_pointer (&text);
+  return g_subprocess_get_exit_status (proc);
+}
+
+/**
+ * harness_add_device:
+ * @dir: where the key file goes
+ * @registry: registry file (created when missing)
+ * @name: key file base name
+ *
+ * Provisions a device with p2p-uid; the key file is `@dir/@name.pem`.
+ *
+ * Returns: (transfer full): the new UID
+ */
+gchar *
+harness_add_device (const gchar * dir, const gchar * registry,
+    const gchar * name)
+{
+  g_autofree gchar *key = g_strdup_printf ("%s/%s.pem", dir, name);
+  g_autofree gchar *out = NULL;
+
+  g_assert_cmpint (harness_run_uid (NULL, registry, "init", NULL), ==, 0);
+  g_assert_cmpint (harness_run_uid (&out, registry, "add", "-o", key, NULL),
+      ==, 0);
+  g_assert_cmpuint (strlen (out), >, 19);
+  return g_strndup (out, 19);
+}
+
+/* A server outlives a crashed or timed-out test otherwise. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+typedef struct
+{
+  gchar *line;
+  gboolean done;
+} LineRead;
+
+static void
+line_read_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  LineRead *read = data;
+
+  read->line = g_data_input_stream_read_line_finish_utf8
+      (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+  read->done = TRUE;
+}
+
+static gboolean
+line_read_done (gpointer data)
+{
+  return ((LineRead *) data)->done;
+}
+
+/**
+ * harness_server_start:
+ * @registry: registry file
+ * @first_arg: (nullable): first extra argument
+ * @...: more, %NULL-terminated
+ *
+ * Starts p2p-server ($P2P_SERVER) on 127.0.0.1, port 0, plain ws://, and
+ * waits for its "listening on" line to learn the port.
+ *
+ * Returns: (transfer full): the running server
+ */
+HarnessServer *
+harness_server_start (const gchar * registry, const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  HarnessServer *server = g_new0 (HarnessServer, 1);
+  LineRead read = { 0 };
+  const gchar *arg;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("P2P_SERVER"));
+  g_ptr_array_add (argv, (gpointer) "--listen=127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) "--port=0");
+  g_ptr_array_add (argv, (gpointer) "--allow-insecure");
+  g_ptr_array_add (argv, (gpointer) "--server-id=test-server");
+  g_ptr_array_add (argv, (gpointer) "--registry");
+  g_ptr_array_add (argv, (gpointer) registry);
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
+      (server->process));
+  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL,
+      line_read_cb, &read);
+  g_assert_true (harness_wait (line_read_done, &read, HARNESS_WAIT_MS));
+  g_assert_nonnull (read.line);
+  g_assert_true (g_str_has_prefix (read.line, "listening on 127.0.0.1:"));
+  server->port = atoi (read.line + strlen ("listening on 127.0.0.1:"));
+  g_assert_cmpint (server->port, >, 0);
+  server->url = g_strdup_printf ("ws://127.0.0.1:%d", server->port);
+  g_free (read.line);
+  return server;
+}
+
+static void
+wait_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  gboolean *done = data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *done = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/**
+ * harness_server_stop:
+ * @server: a running server
+ *
+ * Sends SIGTERM and waits for the process to exit.
+ *
+ * Returns: the exit status, or -1 if it did not exit normally
+ */
+gint
+harness_server_stop (HarnessServer * server)
+{
+  gboolean done = FALSE;
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait_async (server->process, NULL, wait_cb, &done);
+  g_assert_true (harness_wait (flag_set, &done, HARNESS_WAIT_MS * 2));
+  if (!g_subprocess_get_if_exited (server->process))
+    return -1;
+  return g_subprocess_get_exit_status (server->process);
+}
+
+/**
+ * harness_server_free:
+ * @server: a server, stopped or not
+ *
+ * Kills the process if it still runs and frees @server.
+ */
+void
+harness_server_free (HarnessServer * server)
+{
+  if (!g_subprocess_get_if_exited (server->process) &&
+      !g_subprocess_get_if_signaled (server->process))
+    g_subprocess_force_exit (server->process);
+  g_object_unref (server->process);
+  g_free (server->url);
+  g_free (server);
+}
+
+/* ---- client ---- */
+
+static void
+on_message (SoupWebsocketConnection * ws, gint type, GBytes * bytes,
+    HarnessClient * c)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize len;
+  const gchar *data = g_bytes_get_data (bytes, &len);
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_assert_true (json_parser_load_from_data (parser, data, len, NULL));
+  g_queue_push_tail (&c->messages,
+      json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+}
+
+static void
+on_closed (SoupWebsocketConnection * ws, HarnessClient * c)
+{
+  c->closed = TRUE;
+  c->close_code = soup_websocket_connection_get_close_code (ws);
+}
+
+typedef struct
+{
+  HarnessClient *client;
+  GError *error;
+  gboolean done;
+} Connecting;
+
+static void
+connected_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Connecting *conn = data;
+
+  conn->client->ws = soup_session_websocket_connect_finish
+      (SOUP_SESSION (source), result, &conn->error);
+  conn->done = TRUE;
+}
+
+static gboolean
+connecting_done (gpointer data)
+{
+  return ((Connecting *) data)->done;
+}
+
+/**
+ * harness_client_try_connect:
+ * @url: ws:// URL
+ *
+ * Returns: (transfer full) (nullable): a connected client, or %NULL when
+ *     the server cannot be reached
+ */
+HarnessClient *
+harness_client_try_connect (const gchar * url)
+{
+  HarnessClient *c = g_new0 (HarnessClient, 1);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  const gchar *protocols[] = { "p2p-signalling-1", NULL };
+  Connecting conn = { c, NULL, FALSE };
+
+  c->session = soup_session_new ();
+  g_queue_init (&c->messages);
+  soup_session_websocket_connect_async (c->session, msg, NULL,
+      (gchar **) protocols, G_PRIORITY_DEFAULT, NULL, connected_cb, &conn);
+  g_assert_true (harness_wait (connecting_done, &conn, HARNESS_WAIT_MS));
+  if (!c->ws) {
+    g_clear_error (&conn.error);
+    g_object_unref (c->session);
+    g_free (c);
+    return NULL;
+  }
+  soup_websocket_connection_set_keepalive_interval (c->ws, 0);
+  g_signal_connect (c->ws, "message", G_CALLBACK (on_message), c);
+  g_signal_connect (c->ws, "closed", G_CALLBACK (on_closed), c);
+  return c;
+}
+
+/**
+ * harness_client_connect:
+ * @url: ws:// URL
+ *
+ * Returns: (transfer full): a connected client; fails the test otherwise
+ */
+HarnessClient *
+harness_client_connect (const gchar * url)
+{
+  HarnessClient *c = harness_client_try_connect (url);
+
+  g_assert_nonnull (c);
+  return c;
+}
+
+/**
+ * harness_client_send:
+ * @c: a client
+ * @text: the frame, sent as is
+ */
+void
+harness_client_send (HarnessClient * c, const gchar * text)
+{
+  soup_websocket_connection_send_text (c->ws, text);
+}
+
+/**
+ * harness_client_sendf:
+ * @c: a client
+ * @format: printf format of the frame
+ * @...: arguments
+ */
+void
+harness_client_sendf (HarnessClient * c, const gchar * format, ...)
+{
+  g_autofree gchar *text = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  harness_client_send (c, text);
+}
+
+static gboolean
+has_message_or_closed (gpointer data)
+{
+  HarnessClient *c = data;
+
+  return c->messages.length > 0 || c->closed;
+}
+
+/**
+ * harness_client_next:
+ * @c: a client
+ *
+ * Returns: (transfer full) (nullable): the next message, or %NULL if none
+ *     came before the connection closed or the deadline
+ */
+JsonObject *
+harness_client_next (HarnessClient * c)
+{
+  harness_wait (has_message_or_closed, c, HARNESS_WAIT_MS);
+  return g_queue_pop_head (&c->messages);
+}
+
+/**
+ * harness_client_expect:
+ * @c: a client
+ * @type: expected message type
+ *
+ * Returns: (transfer full): the next message, asserted to be of @type
+ */
+JsonObject *
+harness_client_expect (HarnessClient * c, const gchar * type)
+{
+  JsonObject *o = harness_client_next (c);
+
+  if (!o)
+    g_error ("expected \"%s\", got nothing (closed=%d)", type, c->closed);
+  if (g_strcmp0 (json_object_get_string_member (o, "type"), type) != 0) {
+    g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), o);
+    g_autofree gchar *text = json_to_string (node, FALSE);
+
+    g_error ("expected \"%s\", got %s", type, text);
+  }
+  return o;
+}
+
+/**
+ * harness_client_expect_error:
+ * @c: a client
+ * @code: expected error code
+ */
+void
+harness_client_expect_error (HarnessClient * c, const gchar * code)
+{
+  g_autoptr (JsonObject) o = harness_client_expect (c, "error");
+
+  g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, code);
+  g_assert_true (json_object_has_member (o, "message"));
+}
+
+static gboolean
+is_closed (gpointer data)
+{
+  return ((HarnessClient *) data)->closed;
+}
+
+/**
+ * harness_client_expect_closed:
+ * @c: a client
+ *
+ * Asserts the server closes the connection (within the deadline).
+ */
+void
+harness_client_expect_closed (HarnessClient * c)
+{
+  g_assert_true (harness_wait (is_closed, c, HARNESS_WAIT_MS));
+}
+
+/**
+ * harness_client_free:
+ * @c: (transfer full): a client
+ */
+void
+harness_client_free (HarnessClient * c)
+{
+  if (c->ws) {
+    g_signal_handlers_disconnect_by_data (c->ws, c);
+    if (soup_websocket_connection_get_state (c->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+          NULL);
+    g_object_unref (c->ws);
+  }
+  g_queue_clear_full (&c->messages, (GDestroyNotify) json_object_unref);
+  g_object_unref (c->session);
+  g_free (c);
+}
+
+/**
+ * harness_sign:
+ * @key_file: device key file
+ * @server_id: from the challenge
+ * @uid: the UID
+ * @nonce: from the challenge
+ *
+ * Returns: (transfer full): the base64 login signature (docs/protocol.md §4)
+ */
+gchar *
+harness_sign (const gchar * key_file, const gchar * server_id,
+    const gchar * uid, const gchar * nonce)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (P2pIdentity) id = p2p_identity_new_from_file (key_file, &error);
+  g_autofree gchar *text = NULL;
+  g_autoptr (GBytes) data = NULL;
+  g_autoptr (GBytes) sig = NULL;
+
+  g_assert_no_error (error);
+  text = g_strdup_printf ("p2p-login-v1\n%s\n%s\n%s", server_id, uid, nonce);
+  data = g_bytes_new (text, strlen (text));
+  sig = p2p_identity_sign (id, data, &error);
+  g_assert_no_error (error);
+  return g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
+}
+
+/**
+ * harness_device_login:
+ * @url: server URL
+ * @uid: device UID
+ * @key_file: its key file
+ * @welcome: (out) (optional) (transfer full): the welcome message
+ *
+ * Logs a device in, asserting every step.
+ *
+ * Returns: (transfer full): the logged-in client
+ */
+HarnessClient *
+harness_device_login (const gchar * url, const gchar * uid,
+    const gchar * key_file, JsonObject ** welcome)
+{
+  HarnessClient *c = harness_client_connect (url);
+  g_autoptr (JsonObject) challenge = NULL;
+  g_autofree gchar *sig = NULL;
+  JsonObject *w;
+  const gchar *nonce;
+
+  harness_client_sendf (c, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"device\",\"uid\":\"%s\",\"id\":1}", uid);
+  challenge = harness_client_expect (c, "challenge");
+  g_assert_cmpint (json_object_get_int_member (challenge, "id"), ==, 1);
+  nonce = json_object_get_string_member (challenge, "nonce");
+  sig = harness_sign (key_file,
+      json_object_get_string_member (challenge, "server_id"), uid, nonce);
+  harness_client_sendf (c, "{\"type\":\"auth\",\"id\":2,\"nonce\":\"%s\","
+      "\"signature\":\"%s\"}", nonce, sig);
+  w = harness_client_expect (c, "welcome");
+  g_assert_cmpint (json_object_get_int_member (w, "id"), ==, 2);
+  if (welcome)
+    *welcome = w;
+  else
+    json_object_unref (w);
+  return c;
+}

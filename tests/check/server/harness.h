@@ -1,0 +1,75 @@
+/* p2p-server tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* Every wait in the tests ends after this long at the latest. */
+#define HARNESS_WAIT_MS 5000
+
+gboolean harness_wait (gboolean (*done) (gpointer), gpointer data,
+    guint timeout_ms);
+
+gint harness_run_uid (gchar ** out, const gchar * registry, ...)
+    G_GNUC_NULL_TERMINATED;
+
+gchar *harness_add_device (const gchar * dir, const gchar * registry,
+    const gchar * name);
+
+typedef struct
+{
+  GSubprocess *process;
+  gint port;
+  gchar *url;
+} HarnessServer;
+
+HarnessServer *harness_server_start (const gchar * registry,
+    const gchar * first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+gint harness_server_stop (HarnessServer * server);
+
+void harness_server_free (HarnessServer * server);
+
+typedef struct
+{
+  SoupSession *session;
+  SoupWebsocketConnection *ws;
+  GQueue messages;
+  gboolean closed;
+  gushort close_code;
+} HarnessClient;
+
+HarnessClient *harness_client_connect (const gchar * url);
+
+HarnessClient *harness_client_try_connect (const gchar * url);
+
+void harness_client_send (HarnessClient * c, const gchar * text);
+
+void harness_client_sendf (HarnessClient * c, const gchar * format, ...)
+    G_GNUC_PRINTF (2, 3);
+
+JsonObject *harness_client_next (HarnessClient * c);
+
+JsonObject *harness_client_expect (HarnessClient * c, const gchar * type);
+
+void harness_client_expect_error (HarnessClient * c, const gchar * code);
+
+void harness_client_expect_closed (HarnessClient * c);
+
+void harness_client_free (HarnessClient * c);
+
+HarnessClient *harness_device_login (const gchar * url, const gchar * uid,
+    const gchar * key_file, JsonObject ** welcome);
+
+gchar *harness_sign (const gchar * key_file, const gchar * server_id,
+    const gchar * uid, const gchar * nonce);
+
+G_END_DECLS

@@ -1,0 +1,683 @@
+/* p2p-server tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* The real p2p-server process on loopback, driven by a bare WebSocket
+ * client so that the tests can send exactly what an attacker would. Each
+ * test gets a fresh registry, a provisioned device and its own server on a
+ * port chosen by the OS. */
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <p2p-core/p2p-identity.h>
+
+#include "harness.h"
+
+typedef struct
+{
+  gchar *dir;
+  gchar *registry;
+  gchar *uid;
+  gchar *key;
+  HarnessServer *server;
+} Fixture;
+
+static const gchar *const default_args[] = {
+  "--turn-secret=testsecret",
+  "--turn-urls=turn:127.0.0.1:3478?transport=udp",
+  "--turn-urls=turns:127.0.0.1:5349?transport=tcp",
+  "--stun-urls=stun:127.0.0.1:3478",
+  "--servers=ws://rv1.test",
+  NULL
+};
+
+static const gchar *const limit_args[] = {
+  "--address-rate=0.01", "--address-burst=6",
+  "--uid-connect-rate=0.01", "--uid-connect-burst=2",
+  "--max-calls=1", NULL
+};
+
+static const gchar *const no_server[] = { NULL };
+
+static HarnessServer *
+start_server (const gchar * registry, const gchar * const *args)
+{
+  /* Up to 8 extra arguments are enough for every test here. */
+  const gchar *a[9] = { NULL };
+  guint i;
+
+  for (i = 0; args && args[i] && i < 8; i++)
+    a[i] = args[i];
+  return harness_server_start (registry, a[0], a[1], a[2], a[3], a[4], a[5],
+      a[6], a[7], NULL);
+}
+
+static void
+setup (Fixture * f, gconstpointer data)
+{
+  const gchar *const *args = data;
+  GError *error = NULL;
+
+  f->dir = g_dir_make_tmp ("p2p-server-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->registry = g_build_filename (f->dir, "registry.db", NULL);
+  f->uid = harness_add_device (f->dir, f->registry, "cam");
+  f->key = g_build_filename (f->dir, "cam.pem", NULL);
+  if (args != no_server)
+    f->server = start_server (f->registry, args ? args : default_args);
+}
+
+static void
+remove_dir (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+
+    g_unlink (child);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+static void
+teardown (Fixture * f, gconstpointer data)
+{
+  if (f->server) {
+    g_assert_cmpint (harness_server_stop (f->server), ==, 0);
+    harness_server_free (f->server);
+  }
+  remove_dir (f->dir);
+  g_free (f->dir);
+  g_free (f->registry);
+  g_free (f->uid);
+  g_free (f->key);
+}
+
+static HarnessClient *
+viewer (const gchar * url)
+{
+  HarnessClient *c = harness_client_connect (url);
+  g_autoptr (JsonObject) welcome = NULL;
+
+  harness_client_send (c, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"viewer\",\"id\":\"v\"}");
+  welcome = harness_client_expect (c, "welcome");
+  g_assert_cmpstr (json_object_get_string_member (welcome, "id"), ==, "v");
+  return c;
+}
+
+/* Connects @v to @uid and checks both ends; returns the call id. */
+static gchar *
+call_device (HarnessClient * v, HarnessClient * d, const gchar * uid,
+    const gchar * key)
+{
+  g_autoptr (JsonObject) connected = NULL;
+  g_autoptr (JsonObject) incoming = NULL;
+  g_autoptr (P2pIdentity) id = p2p_identity_new_from_file (key, NULL);
+
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\",\"id\":3}",
+      uid);
+  connected = harness_client_expect (v, "connected");
+  g_assert_cmpint (json_object_get_int_member (connected, "id"), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (connected, "uid"), ==, uid);
+  g_assert_true (p2p_fingerprint_equal (json_object_get_string_member
+          (connected, "device_fingerprint"),
+          p2p_identity_get_fingerprint (id)));
+  incoming = harness_client_expect (d, "incoming");
+  g_assert_cmpstr (json_object_get_string_member (incoming, "call"), ==,
+      json_object_get_string_member (connected, "call"));
+  g_assert_cmpstr (json_object_get_string_member (incoming, "address"), ==,
+      "127.0.0.1");
+  return g_strdup (json_object_get_string_member (connected, "call"));
+}
+
+static void
+expect_pong (HarnessClient * c)
+{
+  g_autoptr (JsonObject) pong = NULL;
+
+  harness_client_send (c, "{\"type\":\"ping\",\"id\":99}");
+  pong = harness_client_expect (c, "pong");
+  g_assert_cmpint (json_object_get_int_member (pong, "id"), ==, 99);
+}
+
+static void
+test_login (Fixture * f, gconstpointer data)
+{
+  g_autoptr (JsonObject) welcome = NULL;
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      &welcome);
+  JsonArray *ice = json_object_get_array_member (welcome, "ice_servers");
+  JsonObject *turn = json_array_get_object_element (ice, 0);
+  JsonObject *stun = json_array_get_object_element (ice, 1);
+  const gchar *username = json_object_get_string_member (turn, "username");
+  g_autoptr (GHmac) hmac = NULL;
+  g_autofree gchar *expected = NULL;
+  gchar *colon;
+  guint8 digest[20];
+  gsize len = sizeof (digest);
+
+  g_assert_cmpuint (json_array_get_length (ice), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (turn,
+              "urls")), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (turn, "ttl"), ==, 86400);
+  colon = strchr (username, ':');
+  g_assert_nonnull (colon);
+  g_assert_cmpstr (colon + 1, ==, f->uid);
+  g_assert_cmpint (g_ascii_strtoll (username, NULL, 10), >,
+      g_get_real_time () / G_USEC_PER_SEC);
+  hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) "testsecret", 10);
+  g_hmac_update (hmac, (const guchar *) username, strlen (username));
+  g_hmac_get_digest (hmac, digest, &len);
+  expected = g_base64_encode (digest, len);
+  g_assert_cmpstr (json_object_get_string_member (turn, "credential"), ==,
+      expected);
+  g_assert_false (json_object_has_member (stun, "username"));
+  g_assert_cmpstr (json_array_get_string_element
+      (json_object_get_array_member (welcome, "servers"), 0), ==,
+      "ws://rv1.test");
+  g_assert_cmpint (json_object_get_int_member (welcome, "ping_interval"), ==,
+      30);
+  expect_pong (d);
+  harness_client_free (d);
+}
+
+static void
+exchange (HarnessClient * from, HarnessClient * to, const gchar * call,
+    const gchar * type, const gchar * field, const gchar * value)
+{
+  g_autoptr (JsonObject) got = NULL;
+  g_autofree gchar *unescaped = g_strcompress (value);
+
+  harness_client_sendf (from, "{\"type\":\"%s\",\"call\":\"%s\","
+      "\"%s\":\"%s\",\"extra\":\"dropped\"}", type, call, field, value);
+  got = harness_client_expect (to, type);
+  g_assert_cmpstr (json_object_get_string_member (got, "call"), ==, call);
+  g_assert_cmpstr (json_object_get_string_member (got, field), ==, unescaped);
+  g_assert_false (json_object_has_member (got, "extra"));
+}
+
+static void
+test_call (Fixture * f, gconstpointer data)
+{
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *v = viewer (f->server->url);
+  HarnessClient *other = viewer (f->server->url);
+  g_autofree gchar *call = call_device (v, d, f->uid, f->key);
+  g_autofree gchar *call2 = NULL;
+  g_autoptr (JsonObject) end = NULL;
+  guint i;
+
+  exchange (d, v, call, "offer", "sdp", "v=0\\r\\no=- 1 1 IN IP4 0.0.0.0\\r\\n"
+      "a=setup:actpass\\r\\n");
+  exchange (v, d, call, "answer", "sdp", "v=0\\r\\na=setup:active\\r\\n");
+
+  /* Trickled candidates, sent back to back, arrive in order. */
+  for (i = 0; i < 5; i++)
+    harness_client_sendf (d, "{\"type\":\"candidate\",\"call\":\"%s\","
+        "\"candidate\":\"candidate:%u 1 UDP 2122252543 127.0.0.1 %u typ host\","
+        "\"mid\":\"0\"}", call, i, 40000 + i);
+  harness_client_sendf (d, "{\"type\":\"candidate\",\"call\":\"%s\","
+      "\"candidate\":\"\"}", call);
+  for (i = 0; i < 5; i++) {
+    g_autoptr (JsonObject) c = harness_client_expect (v, "candidate");
+    g_autofree gchar *want =
+        g_strdup_printf ("candidate:%u 1 UDP 2122252543 127.0.0.1 %u typ host",
+        i, 40000 + i);
+
+    g_assert_cmpstr (json_object_get_string_member (c, "candidate"), ==, want);
+    g_assert_cmpstr (json_object_get_string_member (c, "mid"), ==, "0");
+  }
+  {
+    g_autoptr (JsonObject) c = harness_client_expect (v, "candidate");
+
+    g_assert_cmpstr (json_object_get_string_member (c, "candidate"), ==, "");
+  }
+  exchange (v, d, call, "candidate", "candidate",
+      "candidate:9 1 UDP 1 127.0.0.1 5000 typ host");
+
+  /* Wrong direction, bad candidate, someone else's call: refused, and the
+   * call goes on. */
+  harness_client_sendf (v, "{\"type\":\"offer\",\"call\":\"%s\","
+      "\"sdp\":\"v=0\"}", call);
+  harness_client_expect_error (v, "bad-state");
+  harness_client_sendf (v, "{\"type\":\"candidate\",\"call\":\"%s\","
+      "\"candidate\":\"a=evil\"}", call);
+  harness_client_expect_error (v, "bad-field");
+  harness_client_sendf (other, "{\"type\":\"candidate\",\"call\":\"%s\","
+      "\"candidate\":\"\"}", call);
+  harness_client_expect_error (other, "unknown-call");
+  exchange (d, v, call, "candidate", "candidate", "");
+
+  harness_client_sendf (v, "{\"type\":\"end\",\"call\":\"%s\","
+      "\"reason\":\"bye\"}", call);
+  end = harness_client_expect (d, "end");
+  g_assert_cmpstr (json_object_get_string_member (end, "reason"), ==, "bye");
+  harness_client_sendf (d, "{\"type\":\"candidate\",\"call\":\"%s\","
+      "\"candidate\":\"\"}", call);
+  harness_client_expect_error (d, "unknown-call");
+
+  /* A viewer that goes away ends its call on the device. */
+  call2 = call_device (other, d, f->uid, f->key);
+  harness_client_free (other);
+  g_clear_pointer (&end, json_object_unref);
+  end = harness_client_expect (d, "end");
+  g_assert_cmpstr (json_object_get_string_member (end, "call"), ==, call2);
+  g_assert_cmpstr (json_object_get_string_member (end, "reason"), ==,
+      "peer-gone");
+
+  harness_client_free (v);
+  harness_client_free (d);
+}
+
+/* A key for the same UID that the registry does not know. */
+static gchar *
+rogue_key (Fixture * f)
+{
+  g_autofree gchar *other_registry = g_build_filename (f->dir, "other.db",
+      NULL);
+  g_autofree gchar *uid = harness_add_device (f->dir, other_registry,
+      "rogue");
+
+  return g_build_filename (f->dir, "rogue.pem", NULL);
+}
+
+static void
+test_hijack (Fixture * f, gconstpointer data)
+{
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *rogue = harness_client_connect (f->server->url);
+  g_autofree gchar *key = rogue_key (f);
+  g_autoptr (JsonObject) challenge = NULL;
+  g_autofree gchar *sig = NULL;
+  g_autofree gchar *call = NULL;
+  const gchar *nonce;
+  HarnessClient *v;
+
+  harness_client_sendf (rogue, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
+  challenge = harness_client_expect (rogue, "challenge");
+  nonce = json_object_get_string_member (challenge, "nonce");
+  sig = harness_sign (key, "test-server", f->uid, nonce);
+  harness_client_sendf (rogue, "{\"type\":\"auth\",\"nonce\":\"%s\","
+      "\"signature\":\"%s\"}", nonce, sig);
+  harness_client_expect_error (rogue, "bad-signature");
+  harness_client_expect_closed (rogue);
+  g_assert_cmpint (rogue->close_code, ==, 1008);
+
+  /* The real device is still the one that gets the calls. */
+  v = viewer (f->server->url);
+  call = call_device (v, d, f->uid, f->key);
+  g_assert_false (d->closed);
+  g_assert_null (g_queue_peek_head (&d->messages));
+
+  harness_client_free (v);
+  harness_client_free (rogue);
+  harness_client_free (d);
+}
+
+/* Opens a connection, sends @hello (unless %NULL), then an auth with
+ * @nonce (the fresh challenge's when %NULL) and @sig, and expects the
+ * connection refused with @code. */
+static void
+refused_auth (Fixture * f, const gchar * hello, const gchar * nonce,
+    const gchar * sig, const gchar * code)
+{
+  HarnessClient *c = harness_client_connect (f->server->url);
+  g_autoptr (JsonObject) challenge = NULL;
+
+  if (hello) {
+    harness_client_send (c, hello);
+    challenge = harness_client_expect (c, "challenge");
+    g_assert_cmpstr (json_object_get_string_member (challenge, "nonce"), !=,
+        nonce);
+  }
+  harness_client_sendf (c, "{\"type\":\"auth\",\"nonce\":\"%s\","
+      "\"signature\":\"%s\"}",
+      nonce ? nonce : json_object_get_string_member (challenge, "nonce"), sig);
+  harness_client_expect_error (c, code);
+  harness_client_expect_closed (c);
+  g_assert_cmpint (c->close_code, ==, 1008);
+  harness_client_free (c);
+}
+
+static void
+test_nonce (Fixture * f, gconstpointer data)
+{
+  HarnessClient *first = harness_client_connect (f->server->url);
+  g_autoptr (JsonObject) ch1 = NULL;
+  g_autoptr (JsonObject) w = NULL;
+  g_autofree gchar *nonce1 = NULL;
+  g_autofree gchar *sig1 = NULL;
+  g_autofree gchar *hello = g_strdup_printf ("{\"type\":\"hello\","
+      "\"version\":1,\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
+
+  harness_client_send (first, hello);
+  ch1 = harness_client_expect (first, "challenge");
+  nonce1 = g_strdup (json_object_get_string_member (ch1, "nonce"));
+  sig1 = harness_sign (f->key, "test-server", f->uid, nonce1);
+  harness_client_sendf (first, "{\"type\":\"auth\",\"nonce\":\"%s\","
+      "\"signature\":\"%s\"}", nonce1, sig1);
+  w = harness_client_expect (first, "welcome");
+
+  /* A captured auth replayed on a new connection. */
+  refused_auth (f, hello, nonce1, sig1, "replayed-nonce");
+  /* The right nonce with the old signature. */
+  refused_auth (f, hello, NULL, sig1, "bad-signature");
+  /* A nonce the server never issued. */
+  refused_auth (f, hello, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", sig1,
+      "bad-nonce");
+  /* auth without hello. */
+  refused_auth (f, NULL, nonce1, sig1, "bad-state");
+
+  /* None of that disturbed the device. */
+  g_assert_false (first->closed);
+  expect_pong (first);
+  harness_client_free (first);
+}
+
+static void
+test_malformed (Fixture * f, gconstpointer data)
+{
+  static const struct
+  {
+    const gchar *frame;
+    const gchar *code;
+  } cases[] = {
+    {"not json", "bad-json"},
+    {"[1,2]", "bad-json"},
+    {"{\"type\":\"ping\",\"x\":[[[[[[[[[[[[1]]]]]]]]]]]]}", "too-deep"},
+    {"{\"type\":\"frobnicate\"}", "unknown-type"},
+    {"{\"kind\":\"ping\"}", "unknown-type"},
+    {"{\"type\":7}", "unknown-type"},
+    {"{\"type\":\"connect\"}", "missing-field"},
+    {"{\"type\":\"connect\",\"uid\":5}", "bad-field"},
+    {"{\"type\":\"connect\",\"uid\":\"ABCD-EFGH\"}", "bad-uid"},
+    {"{\"type\":\"offer\",\"call\":\"short\",\"sdp\":\"v=0\"}", "bad-field"},
+    {"{\"type\":\"offer\",\"sdp\":\"v=0\"}", "missing-field"},
+    {"{\"type\":\"ping\",\"id\":{}}", "bad-field"},
+    {"{\"type\":\"ping\",\"id\":-1}", "bad-field"},
+    {"{\"type\":\"hello\",\"version\":1,\"role\":\"viewer\"}", "bad-state"},
+    {"{\"type\":\"auth\",\"nonce\":\"x\",\"signature\":\"y\"}", "bad-state"},
+  };
+  HarnessClient *v = viewer (f->server->url);
+  HarnessClient *c;
+  GString *big;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    harness_client_send (v, cases[i].frame);
+    harness_client_expect_error (v, cases[i].code);
+  }
+  soup_websocket_connection_send_binary (v->ws, "{}", 2);
+  harness_client_expect_error (v, "bad-json");
+  /* After welcome these do not close: the client can go on. */
+  expect_pong (v);
+
+  big = g_string_new ("{\"type\":\"ping\",\"pad\":\"");
+  while (big->len < 100 * 1024)
+    g_string_append (big, "xxxxxxxxxxxxxxxx");
+  g_string_append (big, "\"}");
+  harness_client_send (v, big->str);
+  g_string_free (big, TRUE);
+  harness_client_expect_error (v, "too-large");
+  harness_client_expect_closed (v);
+  g_assert_cmpint (v->close_code, ==, 1009);
+  harness_client_free (v);
+
+  /* Before welcome a malformed message ends the connection. */
+  c = harness_client_connect (f->server->url);
+  harness_client_send (c, "{\"type\":\"hello\",\"role\":\"viewer\"}");
+  harness_client_expect_error (c, "missing-field");
+  harness_client_expect_closed (c);
+  harness_client_free (c);
+  c = harness_client_connect (f->server->url);
+  harness_client_send (c, "{\"type\":\"hello\",\"version\":2,"
+      "\"role\":\"viewer\"}");
+  harness_client_expect_error (c, "bad-version");
+  harness_client_expect_closed (c);
+  harness_client_free (c);
+  c = harness_client_connect (f->server->url);
+  harness_client_send (c, "{\"type\":\"hello\",\"version\":\"1\","
+      "\"role\":\"viewer\"}");
+  harness_client_expect_error (c, "bad-field");
+  harness_client_expect_closed (c);
+  harness_client_free (c);
+
+  /* And the server still serves everyone else. */
+  c = harness_device_login (f->server->url, f->uid, f->key, NULL);
+  expect_pong (c);
+  harness_client_free (c);
+}
+
+static void
+test_revoke (Fixture * f, gconstpointer data)
+{
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *v = viewer (f->server->url);
+  g_autoptr (JsonObject) challenge = NULL;
+  g_autofree gchar *sig = NULL;
+  const gchar *nonce;
+
+  g_assert_cmpint (harness_run_uid (NULL, f->registry, "revoke", f->uid,
+          NULL), ==, 0);
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\"}", f->uid);
+  harness_client_expect_error (v, "revoked");
+  harness_client_free (d);
+
+  d = harness_client_connect (f->server->url);
+  harness_client_sendf (d, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
+  challenge = harness_client_expect (d, "challenge");
+  nonce = json_object_get_string_member (challenge, "nonce");
+  sig = harness_sign (f->key, "test-server", f->uid, nonce);
+  harness_client_sendf (d, "{\"type\":\"auth\",\"nonce\":\"%s\","
+      "\"signature\":\"%s\"}", nonce, sig);
+  harness_client_expect_error (d, "revoked");
+  harness_client_expect_closed (d);
+  harness_client_free (d);
+  harness_client_free (v);
+}
+
+static void
+test_offline (Fixture * f, gconstpointer data)
+{
+  HarnessClient *v = viewer (f->server->url);
+  g_autofree gchar *other_registry = g_build_filename (f->dir, "other.db",
+      NULL);
+  g_autofree gchar *stranger = harness_add_device (f->dir, other_registry,
+      "stranger");
+  g_autofree gchar *lower = g_ascii_strdown (f->uid, -1);
+
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\",\"id\":5}",
+      f->uid);
+  harness_client_expect_error (v, "device-offline");
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\"}", stranger);
+  harness_client_expect_error (v, "unknown-uid");
+  /* UIDs are case-insensitive. */
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\"}", lower);
+  harness_client_expect_error (v, "device-offline");
+  expect_pong (v);
+  harness_client_free (v);
+}
+
+static void
+test_limits (Fixture * f, gconstpointer data)
+{
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *v = viewer (f->server->url);
+  HarnessClient *v2, *v3;
+  g_autofree gchar *call = call_device (v, d, f->uid, f->key);
+  g_autoptr (JsonObject) err = NULL;
+
+  /* max-calls=1 */
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\"}", f->uid);
+  harness_client_expect_error (v, "busy");
+  /* uid-connect-burst=2 */
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\",\"id\":8}",
+      f->uid);
+  err = harness_client_expect (v, "error");
+  g_assert_cmpstr (json_object_get_string_member (err, "code"), ==,
+      "rate-limited");
+  g_assert_cmpint (json_object_get_int_member (err, "ref"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (err, "retry_after"), >=, 1);
+  expect_pong (v);
+
+  /* address-burst=6: device hello, viewer hello, three connects, one more
+   * hello; the next is refused. */
+  v2 = viewer (f->server->url);
+  v3 = harness_client_connect (f->server->url);
+  harness_client_send (v3, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"viewer\"}");
+  harness_client_expect_error (v3, "rate-limited");
+  harness_client_expect_closed (v3);
+
+  /* The established ones are unaffected. */
+  expect_pong (d);
+  expect_pong (v2);
+  harness_client_free (v3);
+  harness_client_free (v2);
+  harness_client_free (v);
+  harness_client_free (d);
+}
+
+static void
+test_reboot (Fixture * f, gconstpointer data)
+{
+  HarnessClient *old = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *v = viewer (f->server->url);
+  g_autofree gchar *call = call_device (v, old, f->uid, f->key);
+  g_autofree gchar *call2 = NULL;
+  g_autoptr (JsonObject) end = NULL;
+  HarnessClient *fresh;
+
+  /* A valid second login replaces the first (the device rebooted). */
+  fresh = harness_device_login (f->server->url, f->uid, f->key, NULL);
+  harness_client_expect_error (old, "replaced");
+  harness_client_expect_closed (old);
+  end = harness_client_expect (v, "end");
+  g_assert_cmpstr (json_object_get_string_member (end, "reason"), ==,
+      "replaced");
+  call2 = call_device (v, fresh, f->uid, f->key);
+  harness_client_free (old);
+  harness_client_free (fresh);
+  harness_client_free (v);
+}
+
+static JsonArray *
+lookup (const gchar * url, const gchar * uid)
+{
+  HarnessClient *c = harness_client_connect (url);
+  g_autoptr (JsonObject) reply = NULL;
+  JsonArray *servers;
+
+  harness_client_sendf (c, "{\"type\":\"lookup\",\"uid\":\"%s\",\"id\":7}",
+      uid);
+  reply = harness_client_expect (c, "servers");
+  g_assert_cmpint (json_object_get_int_member (reply, "id"), ==, 7);
+  servers = json_array_ref (json_object_get_array_member (reply, "servers"));
+  harness_client_free (c);
+  return servers;
+}
+
+static void
+test_master (Fixture * f, gconstpointer data)
+{
+  HarnessServer *a = harness_server_start (f->registry, "--role=rendezvous",
+      NULL);
+  HarnessServer *b = harness_server_start (f->registry, "--role=rendezvous",
+      NULL);
+  g_autofree gchar *sa = g_strdup_printf ("--servers=%s", a->url);
+  g_autofree gchar *sb = g_strdup_printf ("--servers=%s", b->url);
+  HarnessServer *m = harness_server_start (f->registry, "--role=master", sa,
+      sb, NULL);
+  g_autoptr (JsonArray) list = lookup (m->url, f->uid);
+  g_autoptr (JsonArray) again = NULL;
+  const gchar *first, *second;
+  HarnessServer *first_server;
+  HarnessClient *c, *d, *v;
+  g_autofree gchar *call = NULL;
+  g_autofree gchar *call2 = NULL;
+
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  first = json_array_get_string_element (list, 0);
+  second = json_array_get_string_element (list, 1);
+  g_assert_true ((g_str_equal (first, a->url) && g_str_equal (second, b->url))
+      || (g_str_equal (first, b->url) && g_str_equal (second, a->url)));
+  first_server = g_str_equal (first, a->url) ? a : b;
+
+  /* Each role refuses the other's requests. */
+  c = harness_client_connect (m->url);
+  harness_client_send (c, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"viewer\"}");
+  harness_client_expect_error (c, "wrong-role");
+  harness_client_free (c);
+  c = harness_client_connect (a->url);
+  harness_client_sendf (c, "{\"type\":\"lookup\",\"uid\":\"%s\"}", f->uid);
+  harness_client_expect_error (c, "wrong-role");
+  harness_client_free (c);
+
+  d = harness_device_login (first, f->uid, f->key, NULL);
+  v = viewer (first);
+  call = call_device (v, d, f->uid, f->key);
+
+  /* The first server stops: both clients are told, and fail over. */
+  g_assert_cmpint (harness_server_stop (first_server), ==, 0);
+  harness_client_expect (v, "end");
+  harness_client_expect_error (v, "shutting-down");
+  harness_client_expect_closed (v);
+  harness_client_expect (d, "end");
+  harness_client_expect_error (d, "shutting-down");
+  harness_client_expect_closed (d);
+  harness_client_free (d);
+  harness_client_free (v);
+
+  again = lookup (m->url, f->uid);
+  g_assert_cmpstr (json_array_get_string_element (again, 0), ==, first);
+  g_assert_null (harness_client_try_connect (first));
+  d = harness_device_login (second, f->uid, f->key, NULL);
+  g_assert_null (harness_client_try_connect (first));
+  v = viewer (second);
+  call2 = call_device (v, d, f->uid, f->key);
+  harness_client_free (d);
+  harness_client_free (v);
+
+  g_assert_cmpint (harness_server_stop (m), ==, 0);
+  g_assert_cmpint (harness_server_stop (first_server == a ? b : a), ==, 0);
+  harness_server_free (a);
+  harness_server_free (b);
+  harness_server_free (m);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn, args) \
+  g_test_add ("/server/" path, Fixture, args, setup, fn, teardown)
+  ADD ("login/device", test_login, NULL);
+  ADD ("login/hijack", test_hijack, NULL);
+  ADD ("login/nonce", test_nonce, NULL);
+  ADD ("login/reboot", test_reboot, NULL);
+  ADD ("login/revoke", test_revoke, NULL);
+  ADD ("call/exchange", test_call, NULL);
+  ADD ("call/offline", test_offline, NULL);
+  ADD ("input/malformed", test_malformed, NULL);
+  ADD ("limits/rate-and-busy", test_limits, limit_args);
+  ADD ("master/failover", test_master, no_server);
+#undef ADD
+
+  return g_test_run ();
+}
