@@ -568,6 +568,9 @@ stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
   stream->ssrc = GST_READ_UINT32_BE (data + 8);
   history_store (stream, GST_READ_UINT16_BE (data + 2), data, size);
 
+  /* Sending under the fan-out lock: p2p_transport_send_rtp() only
+   * encrypts and writes, never calls back, and the lock keeps a leaving
+   * viewer's transport alive without a reference per packet. */
   g_mutex_lock (&self->viewers_lock);
   for (i = 0; i < self->active->len; i++) {
     Viewer *v = g_ptr_array_index (self->active, i);
