@@ -2527,13 +2527,24 @@ p2p_signalling_constructed (GObject * object)
   }
 }
 
+static gboolean
+stop_if_running_in_loop (gpointer data)
+{
+  P2pSignalling *self = data;
+
+  if (self->running || self->session)
+    stop_in_loop (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 p2p_signalling_dispose (GObject * object)
 {
   P2pSignalling *self = P2P_SIGNALLING (object);
 
-  if (self->loop && (self->running || self->session))
-    p2p_loop_invoke_sync (self->loop, stop_in_loop, self);
+  /* running and session belong to the loop thread: look there. */
+  if (self->loop)
+    p2p_loop_invoke_sync (self->loop, stop_if_running_in_loop, self);
 
   G_OBJECT_CLASS (p2p_signalling_parent_class)->dispose (object);
 }
