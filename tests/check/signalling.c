@@ -1018,14 +1018,16 @@ die_with_test (gpointer data)
 /* Starts $P2P_SERVER on 127.0.0.1; @port 0 lets the OS choose, and the
  * server's "listening on ADDRESS:PORT" line tells which. */
 static RealServer *
-real_server_start (Fixture * f, guint port)
+real_server_start_full (Fixture * f, guint port, const gchar * tls_arg1,
+    const gchar * tls_arg2)
 {
   RealServer *server = g_new0 (RealServer, 1);
   gchar *port_arg = g_strdup_printf ("--port=%u", port);
   gchar *registry_arg = g_strdup_printf ("--registry=%s", f->registry);
   const gchar *argv[] = { g_getenv ("P2P_SERVER"), "--listen=127.0.0.1",
     port_arg, registry_arg, "--allow-insecure", "--server-id=sig-test",
-    "--drain-timeout=1", "--stun-urls=stun:127.0.0.1:3478", NULL
+    "--drain-timeout=1", "--stun-urls=stun:127.0.0.1:3478", tls_arg1,
+    tls_arg2, NULL
   };
   GSubprocessLauncher *launcher;
   GDataInputStream *out;
@@ -1052,6 +1054,12 @@ real_server_start (Fixture * f, guint port)
   g_free (port_arg);
   g_free (registry_arg);
   return server;
+}
+
+static RealServer *
+real_server_start (Fixture * f, guint port)
+{
+  return real_server_start_full (f, port, NULL, NULL);
 }
 
 static void
@@ -1383,6 +1391,63 @@ test_real_failover (Fixture * f, gconstpointer data)
   g_free (servers[1]);
 }
 
+/* wss:// with the server's certificate trusted through tls-database, and
+ * refused without it. */
+static void
+test_real_tls (Fixture * f, gconstpointer data)
+{
+  gchar *uid, *cert, *key, *cert_arg, *key_arg, *pem, *url;
+  const gchar *servers[2] = { NULL, NULL };
+  P2pIdentity *tls_identity;
+  GTlsDatabase *database;
+  GError *error = NULL;
+
+  if (!real_setup (f, &uid))
+    return;
+  tls_identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, "localhost",
+      1, &error);
+  g_assert_no_error (error);
+  cert = g_build_filename (f->tmpdir, "tls-cert.pem", NULL);
+  key = g_build_filename (f->tmpdir, "tls-key.pem", NULL);
+  pem = p2p_identity_get_certificate_pem (tls_identity);
+  g_assert_true (g_file_set_contents (cert, pem, -1, NULL));
+  g_free (pem);
+  pem = p2p_identity_get_private_key_pem (tls_identity, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (key, pem, -1, NULL));
+  g_free (pem);
+  cert_arg = g_strdup_printf ("--tls-cert=%s", cert);
+  key_arg = g_strdup_printf ("--tls-key=%s", key);
+  f->servers[0] = real_server_start_full (f, 0, cert_arg, key_arg);
+  url = g_strdup_printf ("wss://localhost:%u/", f->servers[0]->port);
+  servers[0] = url;
+
+  database = g_tls_file_database_new (cert, &error);
+  g_assert_no_error (error);
+  f->sig = p2p_signalling_new_device (f->loop, servers, uid, f->identity);
+  watch (f->sig, &f->ev);
+  g_object_set (f->sig, "allow-insecure", FALSE, "tls-database", database,
+      NULL);
+  p2p_signalling_start (f->sig);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+
+  /* The system's authorities do not know this certificate. */
+  f->sig2 = p2p_signalling_new_viewer (f->loop, servers);
+  watch (f->sig2, &f->ev2);
+  g_object_set (f->sig2, "allow-insecure", FALSE, NULL);
+  p2p_signalling_start (f->sig2);
+  expect_state (&f->ev2, "waiting", P2P_SIGNALLING_ERROR_UNREACHABLE);
+
+  g_object_unref (database);
+  g_object_unref (tls_identity);
+  g_free (cert_arg);
+  g_free (key_arg);
+  g_free (cert);
+  g_free (key);
+  g_free (url);
+  g_free (uid);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1406,6 +1471,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/server/errors", test_real_errors);
   ADD ("/p2p/signalling/server/restart", test_real_restart);
   ADD ("/p2p/signalling/server/failover", test_real_failover);
+  ADD ("/p2p/signalling/server/tls", test_real_tls);
 #undef ADD
 
   return g_test_run ();
