@@ -1624,6 +1624,29 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
   g_free (b64);
 }
 
+/* A server must not be able to move us to plain ws:// (or to URIs we
+ * cannot use) by listing them. */
+static void
+drop_unusable_servers (P2pSignalling * self, gchar ** servers)
+{
+  gboolean allow_insecure;
+  guint i, j;
+
+  g_mutex_lock (&self->lock);
+  allow_insecure = self->allow_insecure;
+  g_mutex_unlock (&self->lock);
+
+  for (i = j = 0; servers[i]; i++) {
+    if (check_server_uri (servers[i], allow_insecure, NULL)) {
+      servers[j++] = servers[i];
+    } else {
+      g_info ("signalling %p: listed server '%s' ignored", self, servers[i]);
+      g_free (servers[i]);
+    }
+  }
+  servers[j] = NULL;
+}
+
 /* Seconds until the first TURN credential expires, 0 if none does. */
 static guint
 shortest_ttl (GPtrArray * ice_servers)
@@ -1693,6 +1716,7 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
     learned = parse_string_array (servers, "servers", ws_schemes, &error);
     if (learned == NULL)
       goto bad;
+    drop_unusable_servers (self, learned);
   }
   if (!get_int (msg, "ping_interval", 1, 3600, &ping, &error))
     goto bad;

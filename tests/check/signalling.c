@@ -923,6 +923,58 @@ test_server_skipped (Fixture * f, gconstpointer data)
   g_assert_cmpuint (events_count (&f->ev, "state:failed"), ==, 0);
 }
 
+/* The rendezvous list in welcome comes first on the next login; plain
+ * ws:// entries are dropped unless allowed. */
+static void
+test_learned_servers (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  Script *second = script_new ();
+  JsonObject *msg;
+  gchar *uri;
+
+  make_device (f, servers);
+  p2p_signalling_start (f->sig);
+  msg = script_expect (f->script, "hello");
+  script_challenge (f->script, msg);
+  msg = script_expect (f->script, "auth");
+  script_send_printf (f->script, "{\"type\":\"welcome\",\"id\":%"
+      G_GINT64_FORMAT ",\"ice_servers\":[],\"servers\":[\"%s\"]}",
+      json_object_get_int_member (msg, "id"), second->uri);
+  json_object_unref (msg);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+
+  soup_websocket_connection_close (f->script->conn,
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  msg = script_expect (second, "hello");
+  json_object_unref (msg);
+  uri = p2p_signalling_dup_server_uri (f->sig);
+  g_assert_cmpstr (uri, ==, second->uri);
+  g_free (uri);
+  g_assert_cmpuint (f->script->n_connections, ==, 1);
+
+  /* Without allow-insecure, a listed ws:// server is never tried. */
+  p2p_signalling_stop (f->sig);
+  g_object_unref (f->sig);
+  make_device (f, servers);
+  p2p_signalling_start (f->sig);
+  msg = script_expect (f->script, "hello");
+  script_challenge (f->script, msg);
+  msg = script_expect (f->script, "auth");
+  g_object_set (f->sig, "allow-insecure", FALSE, NULL);
+  script_send_printf (f->script, "{\"type\":\"welcome\",\"id\":%"
+      G_GINT64_FORMAT ",\"ice_servers\":[],\"servers\":[\"%s\"]}",
+      json_object_get_int_member (msg, "id"), second->uri);
+  json_object_unref (msg);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+  soup_websocket_connection_close (f->script->conn,
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  json_object_unref (script_expect (f->script, "hello"));
+  g_assert_cmpuint (second->n_connections, ==, 1);
+
+  script_free (second);
+}
+
 typedef struct
 {
   Fixture *f;
@@ -1458,6 +1510,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/device/call", test_device_call);
   ADD ("/p2p/signalling/device/refused", test_device_refused);
   ADD ("/p2p/signalling/device/server-skipped", test_server_skipped);
+  ADD ("/p2p/signalling/device/learned-servers", test_learned_servers);
   ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
   ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
   ADD ("/p2p/signalling/viewer/connect-sync", test_viewer_connect_sync);
