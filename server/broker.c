@@ -1076,7 +1076,10 @@ session_writable (Session * s)
     guint8 buf[LWS_PRE + 4];
 
     s->ping_pending = FALSE;
-    if (lws_write (s->wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+    /* lws 4.1 does not report an empty pong to the protocol, so the ping
+     * carries a payload for the pong to echo. */
+    memcpy (buf + LWS_PRE, "p2p", 3);
+    if (lws_write (s->wsi, buf + LWS_PRE, 3, LWS_WRITE_PING) < 0)
       return -1;
     wrote = TRUE;
   } else if (m) {

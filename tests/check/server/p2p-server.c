@@ -39,6 +39,10 @@ static const gchar *const limit_args[] = {
   "--max-calls=1", NULL
 };
 
+static const gchar *const timeout_args[] = {
+  "--handshake-timeout=1", "--ping-interval=1", "--idle-timeout=2", NULL
+};
+
 static const gchar *const no_server[] = { NULL };
 
 static HarnessServer *
@@ -551,6 +555,26 @@ test_limits (Fixture * f, gconstpointer data)
   harness_client_free (d);
 }
 
+/* A connection that never logs in is closed after handshake-timeout; one
+ * that answers pings (libsoup does) stays open past idle-timeout. */
+static void
+test_timeouts (Fixture * f, gconstpointer data)
+{
+  HarnessClient *v = viewer (f->server->url);
+  guint i;
+
+  for (i = 0; i < 3; i++) {
+    HarnessClient *silent = harness_client_connect (f->server->url);
+
+    harness_client_expect_error (silent, "timeout");
+    harness_client_expect_closed (silent);
+    harness_client_free (silent);
+  }
+  g_assert_false (v->closed);
+  expect_pong (v);
+  harness_client_free (v);
+}
+
 static void
 test_reboot (Fixture * f, gconstpointer data)
 {
@@ -676,6 +700,7 @@ main (int argc, char **argv)
   ADD ("call/offline", test_offline, NULL);
   ADD ("input/malformed", test_malformed, NULL);
   ADD ("limits/rate-and-busy", test_limits, limit_args);
+  ADD ("limits/timeouts", test_timeouts, timeout_args);
   ADD ("master/failover", test_master, no_server);
 #undef ADD
 
