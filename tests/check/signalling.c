@@ -587,17 +587,35 @@ test_device_call (Fixture * f, gconstpointer data)
   g_clear_error (&error);
 }
 
-static void
-test_device_refused (Fixture * f, gconstpointer data)
+/* Starts a device on the scripted server and answers its hello; returns
+ * the auth message that follows. */
+static JsonObject *
+start_device_until_auth (Fixture * f)
 {
   const gchar *servers[] = { f->script->uri, NULL };
-  JsonObject *msg;
 
   make_device (f, servers);
   p2p_signalling_start (f->sig);
-  msg = script_expect (f->script, "hello");
-  script_challenge (f->script, msg);
-  msg = script_expect (f->script, "auth");
+  script_challenge (f->script, script_expect (f->script, "hello"));
+  return script_expect (f->script, "auth");
+}
+
+/* Answers @request (consumed) with a welcome listing one server. */
+static void
+script_welcome_listing (Script * s, JsonObject * request, const gchar * uri)
+{
+  script_send_printf (s, "{\"type\":\"welcome\",\"id\":%" G_GINT64_FORMAT
+      ",\"ice_servers\":[],\"servers\":[\"%s\"]}",
+      json_object_get_int_member (request, "id"), uri);
+  json_object_unref (request);
+}
+
+static void
+test_device_refused (Fixture * f, gconstpointer data)
+{
+  JsonObject *msg;
+
+  msg = start_device_until_auth (f);
   script_send_printf (f->script, "{\"type\":\"error\",\"code\":\"revoked\","
       "\"ref\":%" G_GINT64_FORMAT ",\"message\":\"UID revoked\"}",
       json_object_get_int_member (msg, "id"));
@@ -928,20 +946,12 @@ test_server_skipped (Fixture * f, gconstpointer data)
 static void
 test_learned_servers (Fixture * f, gconstpointer data)
 {
-  const gchar *servers[] = { f->script->uri, NULL };
   Script *second = script_new ();
   JsonObject *msg;
   gchar *uri;
 
-  make_device (f, servers);
-  p2p_signalling_start (f->sig);
-  msg = script_expect (f->script, "hello");
-  script_challenge (f->script, msg);
-  msg = script_expect (f->script, "auth");
-  script_send_printf (f->script, "{\"type\":\"welcome\",\"id\":%"
-      G_GINT64_FORMAT ",\"ice_servers\":[],\"servers\":[\"%s\"]}",
-      json_object_get_int_member (msg, "id"), second->uri);
-  json_object_unref (msg);
+  msg = start_device_until_auth (f);
+  script_welcome_listing (f->script, msg, second->uri);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
 
   soup_websocket_connection_close (f->script->conn,
@@ -956,16 +966,9 @@ test_learned_servers (Fixture * f, gconstpointer data)
   /* Without allow-insecure, a listed ws:// server is never tried. */
   p2p_signalling_stop (f->sig);
   g_object_unref (f->sig);
-  make_device (f, servers);
-  p2p_signalling_start (f->sig);
-  msg = script_expect (f->script, "hello");
-  script_challenge (f->script, msg);
-  msg = script_expect (f->script, "auth");
+  msg = start_device_until_auth (f);
   g_object_set (f->sig, "allow-insecure", FALSE, NULL);
-  script_send_printf (f->script, "{\"type\":\"welcome\",\"id\":%"
-      G_GINT64_FORMAT ",\"ice_servers\":[],\"servers\":[\"%s\"]}",
-      json_object_get_int_member (msg, "id"), second->uri);
-  json_object_unref (msg);
+  script_welcome_listing (f->script, msg, second->uri);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
   soup_websocket_connection_close (f->script->conn,
       SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
