@@ -1363,6 +1363,7 @@ static void
 drop_connection (P2pSignalling * self)
 {
   gboolean had_calls;
+  GList *l;
 
   clear_source (&self->timer);
   clear_source (&self->watchdog);
@@ -1379,6 +1380,10 @@ drop_connection (P2pSignalling * self)
     g_clear_object (&self->ws);
   }
   self->logged_in = FALSE;
+  /* Requests the lost connection carried are asked again on the next one
+   * (the server forgot them with it), within their own time-outs. */
+  for (l = self->connects; l; l = l->next)
+    ((ConnectRequest *) l->data)->id = 0;
 
   g_mutex_lock (&self->lock);
   had_calls = g_hash_table_size (self->calls) > 0;
@@ -1919,7 +1924,6 @@ handle_error (P2pSignalling * self, JsonObject * msg, gboolean has_ref,
         && ++req->servers_tried < n_servers) {
       g_info ("signalling %p: device offline here, trying the next server",
           self);
-      req->id = 0;
       drop_connection (self);
       self->server_index = (self->server_index + 1) % n_servers;
       connect_to_server (self);

@@ -724,6 +724,28 @@ test_viewer_connect (Fixture * f, gconstpointer data)
   expect_connect_failed (&f->ev, P2P_SIGNALLING_ERROR_INVALID_ARGUMENT);
 }
 
+/* The connection drops while a connect is pending: it is asked again on
+ * the next connection. */
+static void
+test_viewer_connect_resent (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+
+  make_viewer (f, servers);
+  p2p_signalling_start (f->sig);
+  script_viewer_login (f);
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  json_object_unref (script_expect (f->script, "connect"));
+  soup_websocket_connection_close (f->script->conn,
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  script_viewer_login (f);
+  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
+      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"device_fingerprint\":"
+      "\"sha-256 AB:CD\"}", script_expect_connect (f));
+  g_assert_nonnull (events_wait (&f->ev, "connected:" CALL_ID, WAIT_MS));
+}
+
 static void
 test_viewer_cancel (Fixture * f, gconstpointer data)
 {
@@ -1516,6 +1538,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/device/learned-servers", test_learned_servers);
   ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
   ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
+  ADD ("/p2p/signalling/viewer/connect-resent", test_viewer_connect_resent);
   ADD ("/p2p/signalling/viewer/connect-sync", test_viewer_connect_sync);
   ADD ("/p2p/signalling/credentials-refresh", test_credentials_refresh);
   ADD ("/p2p/signalling/untrusted-input", test_untrusted_input);
