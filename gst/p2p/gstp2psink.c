@@ -75,6 +75,7 @@
 #include "gstp2pauth.h"
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
+#include "gstp2pfeedback.h"
 #include "gstp2ppacketsink.h"
 
 #include <string.h>
@@ -1309,91 +1310,64 @@ viewer_on_local_candidate (P2pTransport * transport, const gchar * candidate,
         NULL, NULL);
 }
 
+static void
+viewer_on_report (guint32 ssrc, guint8 fraction_lost, guint32 lsr,
+    guint32 dlsr, gpointer user_data)
+{
+  Viewer *viewer = user_data;
+  Stream *video = viewer->sink->streams[STREAM_VIDEO];
+
+  if (!video || ssrc != video->ssrc)
+    return;
+  viewer->fraction_lost = fraction_lost / 256.0;
+  if (lsr != 0) {
+    /* RFC 3550 §6.4.1: now − LSR − DLSR, in 1/65536 s, against the NTP
+     * clock rtpbin stamps its sender reports with. */
+    guint64 ntp = gst_util_uint64_scale (g_get_real_time () +
+        G_GINT64_CONSTANT (2208988800) * G_USEC_PER_SEC,
+        G_GUINT64_CONSTANT (1) << 32, G_USEC_PER_SEC);
+    guint32 mid = (ntp >> 16) & 0xffffffff;
+    guint32 rtt = mid - lsr - dlsr;
+
+    if (rtt < 65536 * 10)
+      viewer->rtcp_rtt_ms = gst_util_uint64_scale (rtt, 1000, 65536);
+  }
+}
+
+static void
+viewer_on_picture_loss (gboolean fir, gpointer user_data)
+{
+  Viewer *viewer = user_data;
+  Stream *video = viewer->sink->streams[STREAM_VIDEO];
+
+  if (video)
+    stream_request_keyframe (video, fir ? "FIR" : "PLI");
+}
+
+static void
+viewer_on_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
+{
+  Viewer *viewer = user_data;
+  Stream *video = viewer->sink->streams[STREAM_VIDEO];
+
+  if (video && media_ssrc == video->ssrc)
+    stream_retransmit (video, viewer, seq);
+}
+
 /* Loop thread: RTCP from one viewer — its receiver reports, PLI/FIR and
- * NACKs. Parsed here rather than in a shared rtpsession, because each
+ * NACKs. Handled here rather than in a shared rtpsession, because each
  * viewer's feedback concerns that viewer only. */
 static void
 viewer_on_media (P2pTransport * transport, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data)
 {
+  static const GstP2pFeedbackHandlers handlers = {
+    viewer_on_report, viewer_on_picture_loss, viewer_on_nack
+  };
   Viewer *viewer = user_data;
-  GstP2pSink *self = viewer->sink;
-  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
-  GstRTCPPacket packet;
-  GstBuffer *buf;
-  gboolean more;
 
-  if (!is_rtcp || viewer->state != VIEWER_ACTIVE)
-    return;
-  if (!gst_rtcp_buffer_validate_data_reduced ((guint8 *) data, size))
-    return;
-
-  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
-      (gpointer) data, size, 0, size, NULL, NULL);
-  gst_rtcp_buffer_map (buf, GST_MAP_READ, &rtcp);
-  for (more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet); more;
-      more = gst_rtcp_packet_move_to_next (&packet)) {
-    GstRTCPType type = gst_rtcp_packet_get_type (&packet);
-    guint i;
-
-    if (type == GST_RTCP_TYPE_RR || type == GST_RTCP_TYPE_SR) {
-      for (i = 0; i < gst_rtcp_packet_get_rb_count (&packet); i++) {
-        guint32 ssrc, exthighestseq, jitter, lsr, dlsr;
-        guint8 fractionlost;
-        gint32 packetslost;
-        Stream *video = self->streams[STREAM_VIDEO];
-
-        gst_rtcp_packet_get_rb (&packet, i, &ssrc, &fractionlost,
-            &packetslost, &exthighestseq, &jitter, &lsr, &dlsr);
-        if (!video || ssrc != video->ssrc)
-          continue;
-        viewer->fraction_lost = fractionlost / 256.0;
-        if (lsr != 0) {
-          /* RFC 3550 §6.4.1: now − LSR − DLSR, in 1/65536 s, against the
-           * NTP clock rtpbin stamps its sender reports with. */
-          guint64 ntp = gst_util_uint64_scale (g_get_real_time () +
-              G_GINT64_CONSTANT (2208988800) * G_USEC_PER_SEC,
-              G_GUINT64_CONSTANT (1) << 32, G_USEC_PER_SEC);
-          guint32 mid = (ntp >> 16) & 0xffffffff;
-          guint32 rtt = mid - lsr - dlsr;
-
-          if (rtt < 65536 * 10)
-            viewer->rtcp_rtt_ms = gst_util_uint64_scale (rtt, 1000, 65536);
-        }
-      }
-    } else if (type == GST_RTCP_TYPE_PSFB) {
-      GstRTCPFBType fb = gst_rtcp_packet_fb_get_type (&packet);
-
-      if (fb == GST_RTCP_PSFB_TYPE_PLI || fb == GST_RTCP_PSFB_TYPE_FIR) {
-        if (self->streams[STREAM_VIDEO])
-          stream_request_keyframe (self->streams[STREAM_VIDEO],
-              fb == GST_RTCP_PSFB_TYPE_PLI ? "PLI" : "FIR");
-      }
-    } else if (type == GST_RTCP_TYPE_RTPFB
-        && gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_RTPFB_TYPE_NACK) {
-      Stream *video = self->streams[STREAM_VIDEO];
-      guint8 *fci = gst_rtcp_packet_fb_get_fci (&packet);
-      guint n = gst_rtcp_packet_fb_get_fci_length (&packet);
-
-      if (!video || gst_rtcp_packet_fb_get_media_ssrc (&packet) != video->ssrc)
-        continue;
-      /* Each FCI word: a lost sequence number and a bitmask of the 16
-       * following ones. */
-      for (i = 0; i < n; i++) {
-        guint16 pid = GST_READ_UINT16_BE (fci + 4 * i);
-        guint16 blp = GST_READ_UINT16_BE (fci + 4 * i + 2);
-        guint b;
-
-        stream_retransmit (video, viewer, pid);
-        for (b = 0; b < 16; b++) {
-          if (blp & (1 << b))
-            stream_retransmit (video, viewer, pid + b + 1);
-        }
-      }
-    }
-  }
-  gst_rtcp_buffer_unmap (&rtcp);
-  gst_buffer_unref (buf);
+  if (is_rtcp && viewer->state == VIEWER_ACTIVE)
+    gst_p2p_feedback_parse (data, size, &handlers, viewer);
 }
 
 static gboolean
