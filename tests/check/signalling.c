@@ -29,6 +29,7 @@
 #define TEST_UID "7KQ2-M9XD-4HPA-R3WV"
 #define CALL_ID "AAAAAAAAAAAAAAAAAAAAAA"
 #define NONCE "bm9uY2Vub25jZW5vbmNlbm9uY2Vub25jZW5vbmNlISE="
+#define FINGERPRINT "sha-256 AB:CD"
 #define WAIT_MS 5000
 
 /* ---- events recorded from the client's signals (loop thread) ---- */
@@ -658,6 +659,16 @@ script_expect_connect (Fixture * f)
   return id;
 }
 
+/* Waits for the client's connect and accepts it as call CALL_ID. */
+static void
+script_answer_connect (Fixture * f)
+{
+  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
+      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"uid\":\"" TEST_UID
+      "\",\"device_fingerprint\":\"" FINGERPRINT "\"}",
+      script_expect_connect (f));
+}
+
 static void
 test_viewer_connect (Fixture * f, gconstpointer data)
 {
@@ -675,7 +686,6 @@ test_viewer_connect (Fixture * f, gconstpointer data)
     {"a-code-from-the-future", P2P_SIGNALLING_ERROR_FAILED},
   };
   const gchar *servers[] = { f->script->uri, NULL };
-  gint64 id;
   guint i;
 
   make_viewer (f, servers);
@@ -685,12 +695,9 @@ test_viewer_connect (Fixture * f, gconstpointer data)
       viewer_connect_cb, &f->ev);
   script_viewer_login (f);
 
-  id = script_expect_connect (f);
-  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
-      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"uid\":\"" TEST_UID "\","
-      "\"device_fingerprint\":\"sha-256 AB:CD\"}", id);
+  script_answer_connect (f);
   g_assert_nonnull (events_wait (&f->ev,
-          "connected:" CALL_ID ":sha-256 AB:CD", WAIT_MS));
+          "connected:" CALL_ID ":" FINGERPRINT, WAIT_MS));
 
   script_send (f->script, "{\"type\":\"offer\",\"call\":\"" CALL_ID "\","
       "\"sdp\":\"v=0\\r\\n\"}");
@@ -740,9 +747,7 @@ test_viewer_connect_resent (Fixture * f, gconstpointer data)
   soup_websocket_connection_close (f->script->conn,
       SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
   script_viewer_login (f);
-  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
-      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"device_fingerprint\":"
-      "\"sha-256 AB:CD\"}", script_expect_connect (f));
+  script_answer_connect (f);
   g_assert_nonnull (events_wait (&f->ev, "connected:" CALL_ID, WAIT_MS));
 }
 
@@ -786,9 +791,7 @@ test_untrusted_input (Fixture * f, gconstpointer data)
   script_viewer_login (f);
   p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
       viewer_connect_cb, &f->ev);
-  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
-      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"device_fingerprint\":"
-      "\"sha-256 AB\"}", script_expect_connect (f));
+  script_answer_connect (f);
   g_assert_nonnull (events_wait (&f->ev, "connected:", WAIT_MS));
 
   for (i = 0; i < 10000; i++)
@@ -1033,13 +1036,11 @@ test_viewer_connect_sync (Fixture * f, gconstpointer data)
   p2p_signalling_start (f->sig);
   script_viewer_login (f);
   thread = g_thread_new ("sync-connect", sync_connect_thread, &sc);
-  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
-      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"device_fingerprint\":"
-      "\"sha-256 AB:CD\"}", script_expect_connect (f));
+  script_answer_connect (f);
   g_assert_nonnull (events_wait (&f->ev, "sync-connect-done", WAIT_MS));
   g_thread_join (thread);
   g_assert_cmpstr (sc.call, ==, CALL_ID);
-  g_assert_cmpstr (sc.fingerprint, ==, "sha-256 AB:CD");
+  g_assert_cmpstr (sc.fingerprint, ==, FINGERPRINT);
   g_free (sc.call);
   g_free (sc.fingerprint);
 }
