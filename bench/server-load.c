@@ -1,0 +1,706 @@
+/* gst-p2p benchmarks
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* server-load: how many idle devices p2p-server holds and how fast it
+ * brokers calls, on loopback only.
+ *
+ * It provisions N devices straight into a fresh registry (one shared key
+ * pair: the server verifies every login against the row's certificate
+ * just the same, and generating 100 000 keys would measure p2p-uid, not the
+ * server), starts p2p-server on an OS-chosen port, logs every device in
+ * over its own WebSocket, and reads the server's resident memory before and
+ * after. Then viewers call random devices as fast as the server answers:
+ * connect -> connected, end, repeat, timing each connect.
+ *
+ * The client is a small hand-written WebSocket client on epoll, because a
+ * full client library costs tens of kilobytes per connection and would
+ * measure itself. Source addresses are spread over 127.0.0.x so the
+ * ephemeral ports of one address do not run out. Every phase is bounded in
+ * count and in time. The result is one JSON line on stdout. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <p2p-core/p2p-identity.h>
+
+#include "uid.h"
+
+typedef enum
+{
+  C_UPGRADING,
+  C_HELLO_SENT,
+  C_AUTH_SENT,
+  C_READY,
+  C_CALLING,
+  C_DEAD,
+} ConnState;
+
+typedef struct
+{
+  gint fd;
+  ConnState state;
+  gboolean viewer;
+  guint device;                 /* index of the UID (device) */
+  GByteArray *in;               /* partial input only */
+  gint64 call_start_us;
+} Conn;
+
+typedef struct
+{
+  gint epfd;
+  gint port;
+  gchar **uids;
+  guint n_devices;
+  P2pIdentity *identity;
+  Conn *conns;
+  guint n_ready;
+  guint n_dead;
+  GArray *latencies_us;
+  guint calls_wanted;
+  guint calls_done;
+  guint calls_failed;
+  guint8 scratch[65536];
+} Load;
+
+static gint64
+now_us (void)
+{
+  return g_get_monotonic_time ();
+}
+
+/* ---- WebSocket framing (client side: frames are masked) ---- */
+
+static gboolean
+send_all (gint fd, const guint8 * data, gsize len)
+{
+  while (len > 0) {
+    gssize n = write (fd, data, len);
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN) {
+      /* Small messages on loopback: a full buffer means the server is
+       * stuck; wait for it rather than keep a queue per connection. */
+      fd_set w;
+
+      FD_ZERO (&w);
+      FD_SET (fd, &w);
+      select (fd + 1, NULL, &w, NULL, NULL);
+      continue;
+    }
+    if (n <= 0)
+      return FALSE;
+    data += n;
+    len -= n;
+  }
+  return TRUE;
+}
+
+static gboolean
+send_frame (gint fd, guint8 opcode, const gchar * payload, gsize len)
+{
+  guint8 head[14];
+  gsize h = 0, i;
+  guint32 mask = g_random_int ();
+  guint8 *m = (guint8 *) & mask;
+  g_autofree guint8 *buf = g_malloc (len + sizeof (head));
+
+  head[h++] = 0x80 | opcode;
+  if (len < 126) {
+    head[h++] = 0x80 | len;
+  } else {
+    head[h++] = 0x80 | 126;
+    head[h++] = len >> 8;
+    head[h++] = len & 0xff;
+  }
+  memcpy (head + h, m, 4);
+  h += 4;
+  memcpy (buf, head, h);
+  for (i = 0; i < len; i++)
+    buf[h + i] = payload[i] ^ m[i % 4];
+  return send_all (fd, buf, h + len);
+}
+
+static gboolean
+send_text (Conn * c, const gchar * text)
+{
+  return send_frame (c->fd, 0x1, text, strlen (text));
+}
+
+/* Copies the string value of "key" from a flat JSON text; enough for the
+ * server's own messages, which never escape these values. */
+static gchar *
+json_value (const gchar * text, gsize len, const gchar * key)
+{
+  g_autofree gchar *pattern = g_strdup_printf ("\"%s\":\"", key);
+  const gchar *p = g_strstr_len (text, len, pattern);
+  const gchar *end;
+
+  if (!p)
+    return NULL;
+  p += strlen (pattern);
+  end = memchr (p, '"', text + len - p);
+  return end ? g_strndup (p, end - p) : NULL;
+}
+
+static gboolean
+has_type (const gchar * text, gsize len, const gchar * type)
+{
+  g_autofree gchar *t = json_value (text, len, "type");
+
+  return g_strcmp0 (t, type) == 0;
+}
+
+/* ---- protocol steps ---- */
+
+static void
+conn_fail (Load * load, Conn * c, const gchar * why, const gchar * text,
+    gsize len)
+{
+  if (c->state == C_DEAD)
+    return;
+  if (load->n_dead < 5)
+    g_printerr ("server-load: connection failed (%s): %.*s\n", why,
+        (int) MIN (len, 200), text ? text : "");
+  c->state = C_DEAD;
+  load->n_dead++;
+  epoll_ctl (load->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close (c->fd);
+}
+
+static void
+start_call (Load * load, Conn * c)
+{
+  g_autofree gchar *msg = NULL;
+
+  if (load->calls_done + load->calls_failed >= load->calls_wanted)
+    return;
+  c->device = g_random_int_range (0, load->n_devices);
+  msg = g_strdup_printf ("{\"type\":\"connect\",\"uid\":\"%s\"}",
+      load->uids[c->device]);
+  c->call_start_us = now_us ();
+  c->state = C_CALLING;
+  send_text (c, msg);
+}
+
+static void
+on_message (Load * load, Conn * c, const gchar * text, gsize len)
+{
+  if (has_type (text, len, "error")) {
+    if (c->state == C_CALLING) {
+      load->calls_failed++;
+      c->state = C_READY;
+      start_call (load, c);
+    } else {
+      conn_fail (load, c, "error", text, len);
+    }
+    return;
+  }
+  switch (c->state) {
+    case C_HELLO_SENT:
+      if (!c->viewer && has_type (text, len, "challenge")) {
+        g_autofree gchar *nonce = json_value (text, len, "nonce");
+        g_autofree gchar *server_id = json_value (text, len, "server_id");
+        g_autofree gchar *input = g_strdup_printf ("p2p-login-v1\n%s\n%s\n%s",
+            server_id, load->uids[c->device], nonce);
+        g_autoptr (GBytes) data = g_bytes_new (input, strlen (input));
+        g_autoptr (GBytes) sig = p2p_identity_sign (load->identity, data, NULL);
+        g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (sig, NULL),
+            g_bytes_get_size (sig));
+        g_autofree gchar *auth =
+            g_strdup_printf ("{\"type\":\"auth\",\"nonce\":\"%s\","
+            "\"signature\":\"%s\"}", nonce, b64);
+
+        c->state = C_AUTH_SENT;
+        send_text (c, auth);
+      } else if (c->viewer && has_type (text, len, "welcome")) {
+        c->state = C_READY;
+        load->n_ready++;
+      } else {
+        conn_fail (load, c, "unexpected", text, len);
+      }
+      break;
+    case C_AUTH_SENT:
+      if (!has_type (text, len, "welcome")) {
+        conn_fail (load, c, "unexpected", text, len);
+        break;
+      }
+      c->state = C_READY;
+      load->n_ready++;
+      break;
+    case C_CALLING:
+      if (has_type (text, len, "connected")) {
+        g_autofree gchar *call = json_value (text, len, "call");
+        g_autofree gchar *end =
+            g_strdup_printf ("{\"type\":\"end\",\"call\":\"%s\"}", call);
+        gint64 lat = now_us () - c->call_start_us;
+
+        g_array_append_val (load->latencies_us, lat);
+        load->calls_done++;
+        send_text (c, end);
+        c->state = C_READY;
+        start_call (load, c);
+      }
+      break;
+    default:
+      /* incoming and end on devices: a real camera would answer. */
+      break;
+  }
+}
+
+/* Consumes complete frames from @data; returns the bytes used. */
+static gsize
+parse_frames (Load * load, Conn * c, const guint8 * data, gsize len)
+{
+  gsize used = 0;
+
+  while (len - used >= 2 && c->state != C_DEAD) {
+    const guint8 *p = data + used;
+    guint8 opcode = p[0] & 0x0f;
+    guint64 plen = p[1] & 0x7f;
+    gsize h = 2;
+
+    if (plen == 126) {
+      if (len - used < 4)
+        break;
+      plen = (p[2] << 8) | p[3];
+      h = 4;
+    } else if (plen == 127) {
+      conn_fail (load, c, "huge frame", NULL, 0);
+      break;
+    }
+    if (len - used < h + plen)
+      break;
+    if (opcode == 0x1)
+      on_message (load, c, (const gchar *) p + h, plen);
+    else if (opcode == 0x9)
+      send_frame (c->fd, 0xa, (const gchar *) p + h, plen);
+    else if (opcode == 0x8)
+      conn_fail (load, c, "closed by server", (const gchar *) p + h + 2,
+          plen > 2 ? plen - 2 : 0);
+    used += h + plen;
+  }
+  return used;
+}
+
+static void
+on_readable (Load * load, Conn * c)
+{
+  for (;;) {
+    gssize n = read (c->fd, load->scratch, sizeof (load->scratch));
+    const guint8 *data;
+    gsize len, used;
+
+    if (n < 0 && errno == EAGAIN)
+      return;
+    if (n <= 0) {
+      conn_fail (load, c, "eof", NULL, 0);
+      return;
+    }
+    if (c->state == C_UPGRADING) {
+      const gchar *end = g_strstr_len ((gchar *) load->scratch, n,
+          "\r\n\r\n");
+
+      /* The 101 fits in one read on loopback. */
+      if (!end || !g_str_has_prefix ((gchar *) load->scratch, "HTTP/1.1 101")) {
+        conn_fail (load, c, "upgrade", (gchar *) load->scratch, n);
+        return;
+      }
+      c->state = C_HELLO_SENT;
+      if (c->viewer) {
+        send_text (c, "{\"type\":\"hello\",\"version\":1,"
+            "\"role\":\"viewer\"}");
+      } else {
+        g_autofree gchar *hello =
+            g_strdup_printf ("{\"type\":\"hello\",\"version\":1,"
+            "\"role\":\"device\",\"uid\":\"%s\"}", load->uids[c->device]);
+
+        send_text (c, hello);
+      }
+      n -= (end + 4) - (gchar *) load->scratch;
+      memmove (load->scratch, end + 4, n);
+    }
+    if (c->in) {
+      g_byte_array_append (c->in, load->scratch, n);
+      data = c->in->data;
+      len = c->in->len;
+    } else {
+      data = load->scratch;
+      len = n;
+    }
+    used = parse_frames (load, c, data, len);
+    if (c->state == C_DEAD)
+      return;
+    if (c->in) {
+      g_byte_array_remove_range (c->in, 0, used);
+      if (c->in->len == 0)
+        g_clear_pointer (&c->in, g_byte_array_unref);
+    } else if (used < len) {
+      c->in = g_byte_array_new ();
+      g_byte_array_append (c->in, data + used, len - used);
+    }
+  }
+}
+
+static gboolean
+conn_open (Load * load, Conn * c, guint index)
+{
+  struct sockaddr_in src = { 0 }, dst = { 0 };
+  struct epoll_event ev = { 0 };
+  g_autofree gchar *req = NULL;
+  gint one = 1;
+  guint8 key[16];
+  g_autofree gchar *key64 = NULL;
+
+  c->fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c->fd < 0)
+    return FALSE;
+  setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+  /* 250 source addresses: 28 000 ephemeral ports each. */
+  src.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl (0x7f000001 + (index % 250));
+  if (bind (c->fd, (struct sockaddr *) &src, sizeof (src)) < 0)
+    return FALSE;
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons (load->port);
+  dst.sin_addr.s_addr = htonl (0x7f000001);
+  if (connect (c->fd, (struct sockaddr *) &dst, sizeof (dst)) < 0)
+    return FALSE;
+  fcntl (c->fd, F_SETFL, O_NONBLOCK);
+  for (guint i = 0; i < sizeof (key); i++)
+    key[i] = g_random_int ();
+  key64 = g_base64_encode (key, sizeof (key));
+  req = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: p2p-signalling-1\r\n\r\n", load->port, key64);
+  c->state = C_UPGRADING;
+  ev.events = EPOLLIN;
+  ev.data.ptr = c;
+  epoll_ctl (load->epfd, EPOLL_CTL_ADD, c->fd, &ev);
+  return send_all (c->fd, (guint8 *) req, strlen (req));
+}
+
+/* Runs the loop until @done or @deadline_us. */
+static void
+run_until (Load * load, gboolean (*done) (Load *), gint64 deadline_us)
+{
+  struct epoll_event events[256];
+
+  while (!done (load) && now_us () < deadline_us) {
+    gint n = epoll_wait (load->epfd, events, G_N_ELEMENTS (events), 100);
+
+    for (gint i = 0; i < n; i++)
+      on_readable (load, events[i].data.ptr);
+  }
+}
+
+static guint target_ready;
+
+static gboolean
+all_ready (Load * load)
+{
+  return load->n_ready + load->n_dead >= target_ready;
+}
+
+static gboolean
+calls_finished (Load * load)
+{
+  return load->calls_done + load->calls_failed >= load->calls_wanted;
+}
+
+/* ---- set-up ---- */
+
+static gint64
+server_rss_kib (GPid pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree gchar *text = NULL;
+  const gchar *p;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  p = strstr (text, "VmRSS:");
+  return p ? g_ascii_strtoll (p + 6, NULL, 10) : -1;
+}
+
+static gboolean
+provision (const gchar * uid_tool, const gchar * dir, guint n, gchar *** uids,
+    P2pIdentity ** identity)
+{
+  g_autofree gchar *registry = g_build_filename (dir, "registry.db", NULL);
+  g_autofree gchar *key = g_build_filename (dir, "device.pem", NULL);
+  g_autofree gchar *cmd = NULL;
+  g_autofree gchar *cert = NULL;
+  g_autofree gchar *out = NULL;
+  gchar **list = g_new0 (gchar *, n + 1);
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+  gint status;
+
+  cmd = g_strdup_printf ("%s --registry %s init", uid_tool, registry);
+  if (!g_spawn_command_line_sync (cmd, &out, NULL, &status, NULL) || status)
+    return FALSE;
+  /* One real key pair, provisioned the normal way. */
+  g_free (cmd);
+  cmd = g_strdup_printf ("%s --registry %s add -o %s", uid_tool, registry, key);
+  g_clear_pointer (&out, g_free);
+  if (!g_spawn_command_line_sync (cmd, &out, NULL, &status, NULL) || status)
+    return FALSE;
+  *identity = p2p_identity_new_from_file (key, NULL);
+  if (!*identity)
+    return FALSE;
+  cert = p2p_identity_get_certificate_pem (*identity);
+
+  if (sqlite3_open (registry, &db) != SQLITE_OK)
+    return FALSE;
+  sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  sqlite3_prepare_v2 (db, "INSERT INTO devices (uid, fingerprint, "
+      "certificate, created) VALUES (?, ?, ?, 0)", -1, &stmt, NULL);
+  for (guint i = 0; i < n; i++) {
+    list[i] = p2p_uid_generate ("LOAD", NULL);
+    sqlite3_bind_text (stmt, 1, list[i], -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, p2p_identity_get_fingerprint (*identity), -1,
+        SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, cert, -1, SQLITE_STATIC);
+    sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+  }
+  sqlite3_finalize (stmt);
+  sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  sqlite3_close (db);
+  *uids = list;
+  return TRUE;
+}
+
+static GPid
+start_server (const gchar * server, const gchar * dir, guint n, gint * port)
+{
+  g_autofree gchar *registry = g_build_filename (dir, "registry.db", NULL);
+  g_autofree gchar *port_file = g_build_filename (dir, "port", NULL);
+  g_autofree gchar *text = NULL;
+  const gchar *argv[] = {
+    server, "--listen=127.0.0.1", "--port=0", "--allow-insecure",
+    "--registry", registry, "--port-file", port_file,
+    "--address-rate=1000000", "--address-burst=1000000",
+    "--uid-connect-rate=1000000", "--uid-connect-burst=1000000",
+    "--max-calls=1000", "--handshake-timeout=120",
+    "--ping-interval=600", "--idle-timeout=1200", NULL
+  };
+  gchar *envp[] = { (gchar *) "P2P_SERVER_QUIET=1", NULL };
+  GPid pid;
+  gint64 deadline = now_us () + 10 * G_USEC_PER_SEC;
+
+  if (!g_spawn_async (NULL, (gchar **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD |
+          G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, NULL))
+    return 0;
+  /* The port file is renamed into place: it is complete once it exists. */
+  while (!g_file_get_contents (port_file, &text, NULL, NULL)) {
+    if (now_us () > deadline)
+      return 0;
+    g_usleep (10000);
+  }
+  *port = atoi (text);
+  return pid;
+}
+
+static gint64
+percentile (GArray * a, gdouble p)
+{
+  guint i;
+
+  if (a->len == 0)
+    return -1;
+  i = MIN (a->len - 1, (guint) (p * a->len));
+  return g_array_index (a, gint64, i);
+}
+
+static gint
+compare_i64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/**
+ * main:
+ *
+ * `server-load --server PATH --uid-tool PATH [--devices N] [--viewers N]
+ * [--calls N] [--quick]`; prints one JSON line.
+ */
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *server = NULL;
+  g_autofree gchar *uid_tool = NULL;
+  gint devices = 100000, viewers = 64, calls = 20000, time_limit = 600;
+  gboolean quick = FALSE;
+  GOptionEntry entries[] = {
+    {"server", 0, 0, G_OPTION_ARG_FILENAME, &server, "p2p-server", "PATH"},
+    {"uid-tool", 0, 0, G_OPTION_ARG_FILENAME, &uid_tool, "p2p-uid", "PATH"},
+    {"devices", 0, 0, G_OPTION_ARG_INT, &devices, "Devices to log in "
+          "(default 100000)", "N"},
+    {"viewers", 0, 0, G_OPTION_ARG_INT, &viewers, "Concurrent callers "
+          "(default 64)", "N"},
+    {"calls", 0, 0, G_OPTION_ARG_INT, &calls, "Calls to broker "
+          "(default 20000)", "N"},
+    {"time-limit", 0, 0, G_OPTION_ARG_INT, &time_limit, "Seconds per phase "
+          "(default 600)", "S"},
+    {"quick", 0, 0, G_OPTION_ARG_NONE, &quick, "1000 devices, 2000 calls",
+        NULL},
+    {NULL}
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- p2p-server load");
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = NULL;
+  struct rlimit rl;
+  Load load = { 0 };
+  gint64 rss0, rss1, t0, t_login, t_calls;
+  gint port = 0;
+  GPid pid;
+  guint i, total, logged_in;
+  gint status;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || !server ||
+      !uid_tool) {
+    g_printerr ("server-load: %s\n", error ? error->message :
+        "--server and --uid-tool are required");
+    return 2;
+  }
+  if (quick) {
+    devices = 1000;
+    calls = 2000;
+    viewers = 16;
+  }
+  devices = CLAMP (devices, 1, 1000000);
+  viewers = CLAMP (viewers, 1, 1000);
+  total = devices + viewers;
+
+  /* Client and server each need a descriptor per connection. */
+  getrlimit (RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < total + 1000) {
+    rl.rlim_cur = rl.rlim_max = total + 1000;
+    if (setrlimit (RLIMIT_NOFILE, &rl) != 0) {
+      getrlimit (RLIMIT_NOFILE, &rl);
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+      devices = MIN ((guint) devices, rl.rlim_cur - viewers - 1000);
+      total = devices + viewers;
+      g_printerr ("server-load: descriptor limit %lu, %d devices\n",
+          (gulong) rl.rlim_cur, devices);
+    }
+  }
+  signal (SIGPIPE, SIG_IGN);
+
+  dir = g_dir_make_tmp ("p2p-server-load-XXXXXX", NULL);
+  t0 = now_us ();
+  if (!provision (uid_tool, dir, devices, &load.uids, &load.identity)) {
+    g_printerr ("server-load: provisioning failed\n");
+    return 1;
+  }
+  g_printerr ("server-load: provisioned %d devices in %.1f s\n", devices,
+      (now_us () - t0) / 1e6);
+  load.n_devices = devices;
+  pid = start_server (server, dir, devices, &port);
+  if (!pid) {
+    g_printerr ("server-load: server did not start\n");
+    return 1;
+  }
+  load.port = port;
+  load.epfd = epoll_create1 (EPOLL_CLOEXEC);
+  load.conns = g_new0 (Conn, total);
+  load.latencies_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  rss0 = server_rss_kib (pid);
+
+  /* Phase 1: log every device in, at most 1000 handshakes in flight. */
+  t0 = now_us ();
+  for (i = 0; i < (guint) devices; i++) {
+    load.conns[i].device = i;
+    if (!conn_open (&load, &load.conns[i], i)) {
+      g_printerr ("server-load: connect %u: %s\n", i, g_strerror (errno));
+      load.conns[i].state = C_DEAD;
+      load.n_dead++;
+    }
+    target_ready = i + 1 > 1000 ? i + 1 - 1000 : 0;
+    run_until (&load, all_ready, t0 + time_limit * G_USEC_PER_SEC);
+  }
+  target_ready = devices;
+  run_until (&load, all_ready, t0 + time_limit * G_USEC_PER_SEC);
+  t_login = now_us () - t0;
+  logged_in = load.n_ready;
+  rss1 = server_rss_kib (pid);
+  g_printerr ("server-load: %u devices logged in (%u failed) in %.1f s\n",
+      logged_in, load.n_dead, t_login / 1e6);
+
+  /* Phase 2: viewers call random devices back to back. */
+  {
+    guint ready_devices = load.n_ready + load.n_dead;
+
+    for (i = devices; i < total; i++) {
+      load.conns[i].viewer = TRUE;
+      conn_open (&load, &load.conns[i], i);
+    }
+    target_ready = ready_devices + viewers;
+    run_until (&load, all_ready, now_us () + 30 * G_USEC_PER_SEC);
+    load.calls_wanted = calls;
+    t0 = now_us ();
+    for (i = devices; i < total; i++)
+      if (load.conns[i].state == C_READY)
+        start_call (&load, &load.conns[i]);
+    run_until (&load, calls_finished, t0 + time_limit * G_USEC_PER_SEC);
+    t_calls = now_us () - t0;
+  }
+  g_array_sort (load.latencies_us, compare_i64);
+
+  kill (pid, SIGTERM);
+  waitpid (pid, &status, 0);
+
+  printf ("{\"devices\": %d, \"logged_in\": %u, \"login_failures\": %u, "
+      "\"login_s\": %.2f, \"logins_per_s\": %.0f, "
+      "\"server_rss_kib_before\": %" G_GINT64_FORMAT ", "
+      "\"server_rss_kib_after\": %" G_GINT64_FORMAT ", "
+      "\"bytes_per_device\": %.0f, \"viewers\": %d, \"calls\": %u, "
+      "\"call_failures\": %u, \"connects_per_s\": %.0f, "
+      "\"connect_p50_ms\": %.2f, \"connect_p99_ms\": %.2f, "
+      "\"server_exit\": %d}\n",
+      devices, logged_in, devices - logged_in, t_login / 1e6,
+      logged_in / MAX (t_login / 1e6, 1e-6),
+      rss0, rss1,
+      devices ? (rss1 - rss0) * 1024.0 / devices : 0, viewers,
+      load.calls_done, load.calls_failed,
+      load.calls_done / MAX (t_calls / 1e6, 1e-6),
+      percentile (load.latencies_us, 0.50) / 1000.0,
+      percentile (load.latencies_us, 0.99) / 1000.0,
+      WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+
+  {
+    const gchar *files[] = { "registry.db", "device.pem", "port" };
+
+    for (i = 0; i < G_N_ELEMENTS (files); i++) {
+      g_autofree gchar *p = g_build_filename (dir, files[i], NULL);
+
+      g_unlink (p);
+    }
+    g_rmdir (dir);
+  }
+  return 0;
+}
