@@ -70,7 +70,6 @@
 #include "gstp2ppacketsink.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/rtp.h>
@@ -937,14 +936,23 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
   g_hash_table_remove_all (self->pt_caps);
   for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
     const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    const gchar *kind = gst_sdp_media_get_media (m);
     gboolean counted = FALSE;
 
-    for (j = 0; j < gst_sdp_media_formats_len (m); j++) {
-      gint pt = atoi (gst_sdp_media_get_format (m, j));
-      GstCaps *caps = gst_sdp_media_get_caps_from_media (m, pt);
+    /* The offer is untrusted: only audio and video, only dynamic or
+     * static RTP payload types. */
+    if (g_strcmp0 (kind, "audio") != 0 && g_strcmp0 (kind, "video") != 0)
+      continue;
+    for (j = 0; j < gst_sdp_media_formats_len (m) && j < 16; j++) {
+      guint64 pt;
+      GstCaps *caps;
       GstStructure *s;
       const gchar *enc;
 
+      if (!g_ascii_string_to_unsigned (gst_sdp_media_get_format (m, j), 10,
+              0, 127, &pt, NULL))
+        continue;
+      caps = gst_sdp_media_get_caps_from_media (m, pt);
       if (!caps)
         continue;
       s = gst_caps_get_structure (caps, 0);
@@ -952,15 +960,20 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
       enc = gst_structure_get_string (s, "encoding-name");
       if (enc && g_ascii_strcasecmp (enc, "rtx") == 0) {
         const gchar *apt = gst_structure_get_string (s, "apt");
+        guint64 orig;
 
-        if (apt)
-          gst_structure_set (rtx_map, apt, G_TYPE_UINT, (guint) pt, NULL);
+        if (apt && g_ascii_string_to_unsigned (apt, 10, 0, 127, &orig, NULL)) {
+          gchar key[4];
+
+          g_snprintf (key, sizeof (key), "%u", (guint) orig);
+          gst_structure_set (rtx_map, key, G_TYPE_UINT, (guint) pt, NULL);
+        }
       } else if (!counted) {
         n_media++;
         counted = TRUE;
       }
-      GST_DEBUG_OBJECT (self, "pt %d: %" GST_PTR_FORMAT, pt, caps);
-      g_hash_table_insert (self->pt_caps, GINT_TO_POINTER (pt), caps);
+      GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, (guint) pt, caps);
+      g_hash_table_insert (self->pt_caps, GUINT_TO_POINTER ((guint) pt), caps);
     }
   }
   self->n_media = n_media;
