@@ -11,20 +11,20 @@
  *   send exactly what they want (including garbage) and check exactly what
  *   the client sends;
  * - the real p2p-server binary, when it was built (its path comes from the
- *   P2P_SERVER environment variable set by meson), for the end-to-end
- *   cases: login, calls, restart, fail-over and the server's errors.
+ *   P2P_SERVER environment variable set by meson; started through the
+ *   server tests' harness), for the end-to-end cases: login, calls,
+ *   restart, fail-over, TLS and the server's errors.
  *
  * Every wait has a deadline; nothing sleeps. */
 
-#include <signal.h>
-#include <sys/prctl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include <p2p-core/p2p-core.h>
+
+#include "server/harness.h"
 
 #define TEST_UID "7KQ2-M9XD-4HPA-R3WV"
 #define CALL_ID "AAAAAAAAAAAAAAAAAAAAAA"
@@ -315,8 +315,6 @@ static const gchar WELCOME[] =
 
 /* ---- fixture ---- */
 
-typedef struct _RealServer RealServer;
-
 typedef struct
 {
   P2pLoop *loop;
@@ -329,7 +327,7 @@ typedef struct
   P2pSignalling *sig2;
   gchar *tmpdir;
   gchar *registry;
-  RealServer *servers[2];
+  HarnessServer *servers[2];
 } Fixture;
 
 static void
@@ -377,7 +375,6 @@ make_viewer (Fixture * f, const gchar * const *servers)
   watch (f->sig, &f->ev);
 }
 
-static void real_server_free (RealServer * server);
 
 static void
 fixture_teardown (Fixture * f, gconstpointer data)
@@ -392,8 +389,12 @@ fixture_teardown (Fixture * f, gconstpointer data)
     p2p_signalling_stop (f->sig2);
     g_object_unref (f->sig2);
   }
-  for (i = 0; i < G_N_ELEMENTS (f->servers); i++)
-    real_server_free (f->servers[i]);
+  for (i = 0; i < G_N_ELEMENTS (f->servers); i++) {
+    if (f->servers[i]) {
+      harness_server_stop (f->servers[i]);
+      harness_server_free (f->servers[i]);
+    }
+  }
   if (f->tmpdir) {
     /* Flat: the registry (and its journal) and key files. */
     GDir *dir = g_dir_open (f->tmpdir, 0, NULL);
@@ -1045,156 +1046,21 @@ test_viewer_connect_sync (Fixture * f, gconstpointer data)
   g_free (sc.fingerprint);
 }
 
-/* ---- the real p2p-server ---- */
+/* ---- the real p2p-server (through the server tests' harness) ---- */
 
-struct _RealServer
+/* @port 0 lets the OS choose; @extra1 and @extra2 are further options or
+ * %NULL. */
+static HarnessServer *
+real_server_start (Fixture * f, guint port, const gchar * extra1,
+    const gchar * extra2)
 {
-  GSubprocess *process;
-  guint port;
-  gchar *url;
-};
-
-static gboolean
-flag_wait (gboolean * flag, guint timeout_ms)
-{
-  gboolean expired = FALSE;
-  GSource *timer = g_timeout_source_new (timeout_ms);
-
-  g_source_set_callback (timer, deadline_cb, &expired, NULL);
-  g_source_attach (timer, NULL);
-  while (!*flag && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_destroy (timer);
-  g_source_unref (timer);
-  return *flag;
-}
-
-typedef struct
-{
-  gboolean done;
-  gchar *line;
-} FirstLine;
-
-static void
-first_line_cb (GObject * source, GAsyncResult * result, gpointer data)
-{
-  FirstLine *first = data;
-
-  first->line = g_data_input_stream_read_line_finish_utf8
-      (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
-  first->done = TRUE;
-}
-
-/* A failed assertion aborts the test without its teardown: the server
- * must not outlive it (and keep meson waiting on its output pipe). */
-static void
-die_with_test (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/* Starts $P2P_SERVER on 127.0.0.1; @port 0 lets the OS choose, and the
- * server's "listening on ADDRESS:PORT" line tells which. */
-static RealServer *
-real_server_start_full (Fixture * f, guint port, const gchar * tls_arg1,
-    const gchar * tls_arg2)
-{
-  RealServer *server = g_new0 (RealServer, 1);
   gchar *port_arg = g_strdup_printf ("--port=%u", port);
-  gchar *registry_arg = g_strdup_printf ("--registry=%s", f->registry);
-  const gchar *argv[] = { g_getenv ("P2P_SERVER"), "--listen=127.0.0.1",
-    port_arg, registry_arg, "--allow-insecure", "--server-id=sig-test",
-    "--drain-timeout=1", "--stun-urls=stun:127.0.0.1:3478", tls_arg1,
-    tls_arg2, NULL
-  };
-  GSubprocessLauncher *launcher;
-  GDataInputStream *out;
-  FirstLine first = { FALSE, NULL };
-  GError *error = NULL;
+  HarnessServer *server = harness_server_start (f->registry, port_arg,
+      "--drain-timeout=1", "--stun-urls=stun:127.0.0.1:3478", extra1, extra2,
+      NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  server->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_object_unref (launcher);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
-      (server->process));
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL,
-      first_line_cb, &first);
-  g_assert_true (flag_wait (&first.done, WAIT_MS));
-  g_assert_nonnull (first.line);
-  g_assert_true (g_str_has_prefix (first.line, "listening on 127.0.0.1:"));
-  server->port = atoi (first.line + strlen ("listening on 127.0.0.1:"));
-  g_assert_cmpuint (server->port, >, 0);
-  server->url = loopback_uri ("ws", server->port);
-  g_free (first.line);
-  g_object_unref (out);
   g_free (port_arg);
-  g_free (registry_arg);
   return server;
-}
-
-static RealServer *
-real_server_start (Fixture * f, guint port)
-{
-  return real_server_start_full (f, port, NULL, NULL);
-}
-
-static void
-real_server_exited_cb (GObject * source, GAsyncResult * result, gpointer data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *(gboolean *) data = TRUE;
-}
-
-/* SIGTERM, as an operator would; the server drains and exits. */
-static void
-real_server_stop (RealServer * server)
-{
-  gboolean exited = FALSE;
-
-  g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait_async (server->process, NULL, real_server_exited_cb,
-      &exited);
-  g_assert_true (flag_wait (&exited, WAIT_MS * 2));
-}
-
-static void
-real_server_free (RealServer * server)
-{
-  if (server == NULL)
-    return;
-  g_subprocess_force_exit (server->process);
-  g_object_unref (server->process);
-  g_free (server->url);
-  g_free (server);
-}
-
-/* Runs $P2P_UID with @args after the registry option; returns its output. */
-static gchar *
-run_uid (const gchar * registry, const gchar * const *args)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  GSubprocess *proc;
-  gchar *out = NULL;
-  GError *error = NULL;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("P2P_UID"));
-  g_ptr_array_add (argv, (gpointer) "--registry");
-  g_ptr_array_add (argv, (gpointer) registry);
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer) * args);
-  g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL,
-          &error));
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_successful (proc));
-  g_object_unref (proc);
-  g_ptr_array_unref (argv);
-  return out;
 }
 
 /* Provisions a device in @registry; its identity is loaded from the key
@@ -1203,22 +1069,14 @@ static gchar *
 provision (Fixture * f, const gchar * registry, const gchar * name,
     P2pIdentity ** identity)
 {
+  gchar *uid = harness_add_device (f->tmpdir, registry, name);
   gchar *key = g_strdup_printf ("%s/%s.pem", f->tmpdir, name);
-  const gchar *init[] = { "init", NULL };
-  const gchar *add[] = { "add", "-o", key, NULL };
-  gchar *out, *uid;
   GError *error = NULL;
 
-  if (!g_file_test (registry, G_FILE_TEST_EXISTS))
-    g_free (run_uid (registry, init));
-  out = run_uid (registry, add);
-  g_assert_cmpuint (strlen (out), >, 19);
-  uid = g_strndup (out, 19);
   if (identity) {
     *identity = p2p_identity_new_from_file (key, &error);
     g_assert_no_error (error);
   }
-  g_free (out);
   g_free (key);
   return uid;
 }
@@ -1303,7 +1161,7 @@ test_real_call (Fixture * f, gconstpointer data)
 
   if (!real_setup (f, &uid))
     return;
-  f->servers[0] = real_server_start (f, 0);
+  f->servers[0] = real_server_start (f, 0, NULL, NULL);
   servers[0] = f->servers[0]->url;
   real_device (f, uid, servers);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
@@ -1347,7 +1205,6 @@ test_real_errors (Fixture * f, gconstpointer data)
 {
   const gchar *servers[2] = { NULL, NULL };
   gchar *uid, *other_registry, *stranger, *revoked;
-  const gchar *revoke[] = { "revoke", NULL, NULL };
   P2pIdentity *impostor;
   GError *error = NULL;
 
@@ -1357,10 +1214,10 @@ test_real_errors (Fixture * f, gconstpointer data)
   other_registry = g_build_filename (f->tmpdir, "other.db", NULL);
   stranger = provision (f, other_registry, "stranger", NULL);
   revoked = provision (f, f->registry, "revoked", NULL);
-  revoke[1] = revoked;
-  g_free (run_uid (f->registry, revoke));
+  g_assert_cmpint (harness_run_uid (NULL, f->registry, "revoke", revoked,
+          NULL), ==, 0);
 
-  f->servers[0] = real_server_start (f, 0);
+  f->servers[0] = real_server_start (f, 0, NULL, NULL);
   servers[0] = f->servers[0]->url;
   real_viewer (f, servers);
   g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
@@ -1395,7 +1252,7 @@ test_real_restart (Fixture * f, gconstpointer data)
 
   if (!real_setup (f, &uid))
     return;
-  f->servers[0] = real_server_start (f, 0);
+  f->servers[0] = real_server_start (f, 0, NULL, NULL);
   servers[0] = g_strdup (f->servers[0]->url);
   port = f->servers[0]->port;
   real_device (f, uid, (const gchar * const *) servers);
@@ -1403,11 +1260,11 @@ test_real_restart (Fixture * f, gconstpointer data)
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
   g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
 
-  real_server_stop (f->servers[0]);
+  g_assert_cmpint (harness_server_stop (f->servers[0]), ==, 0);
   g_assert_nonnull (events_wait (&f->ev, "state:waiting", WAIT_MS));
   g_assert_nonnull (events_wait (&f->ev2, "state:waiting", WAIT_MS));
-  real_server_free (f->servers[0]);
-  f->servers[0] = real_server_start (f, port);
+  harness_server_free (f->servers[0]);
+  f->servers[0] = real_server_start (f, port, NULL, NULL);
 
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
   g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
@@ -1429,8 +1286,8 @@ test_real_failover (Fixture * f, gconstpointer data)
 
   if (!real_setup (f, &uid))
     return;
-  f->servers[0] = real_server_start (f, 0);
-  f->servers[1] = real_server_start (f, 0);
+  f->servers[0] = real_server_start (f, 0, NULL, NULL);
+  f->servers[1] = real_server_start (f, 0, NULL, NULL);
   /* Copies: the first server object is replaced by its restart. */
   servers[0] = g_strdup (f->servers[0]->url);
   servers[1] = g_strdup (f->servers[1]->url);
@@ -1442,7 +1299,7 @@ test_real_failover (Fixture * f, gconstpointer data)
   g_assert_cmpstr (uri, ==, servers[0]);
   g_free (uri);
 
-  real_server_stop (f->servers[0]);
+  g_assert_cmpint (harness_server_stop (f->servers[0]), ==, 0);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
   uri = p2p_signalling_dup_server_uri (f->sig);
   g_assert_cmpstr (uri, ==, servers[1]);
@@ -1450,8 +1307,8 @@ test_real_failover (Fixture * f, gconstpointer data)
 
   /* The first server is back but does not have the device: the viewer
    * starts there, hears "device-offline" and moves on. */
-  real_server_free (f->servers[0]);
-  f->servers[0] = real_server_start (f, port);
+  harness_server_free (f->servers[0]);
+  f->servers[0] = real_server_start (f, port, NULL, NULL);
   real_viewer (f, (const gchar * const *) servers);
   g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
   uri = p2p_signalling_dup_server_uri (f->sig2);
@@ -1496,7 +1353,7 @@ test_real_tls (Fixture * f, gconstpointer data)
   g_free (pem);
   cert_arg = g_strdup_printf ("--tls-cert=%s", cert);
   key_arg = g_strdup_printf ("--tls-key=%s", key);
-  f->servers[0] = real_server_start_full (f, 0, cert_arg, key_arg);
+  f->servers[0] = real_server_start (f, 0, cert_arg, key_arg);
   url = g_strdup_printf ("wss://localhost:%u/", f->servers[0]->port);
   servers[0] = url;
 
