@@ -31,6 +31,8 @@
 #define NONCE "bm9uY2Vub25jZW5vbmNlbm9uY2Vub25jZW5vbmNlISE="
 #define FINGERPRINT "sha-256 AB:CD"
 #define WAIT_MS 5000
+/* Three silent ping intervals of one second, with room to spare. */
+#define DEAD_WAIT_MS 10000
 
 /* ---- events recorded from the client's signals (loop thread) ---- */
 
@@ -1046,6 +1048,126 @@ test_viewer_connect_sync (Fixture * f, gconstpointer data)
   g_free (sc.fingerprint);
 }
 
+/* ---- a server that goes silent ---- */
+
+typedef struct
+{
+  GSocketListener *listener;
+  GSocketConnection *conn;
+  guint port;
+} MuteServer;
+
+static void
+mute_accepted_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  MuteServer *m = data;
+
+  m->conn = g_socket_listener_accept_finish (G_SOCKET_LISTENER (source),
+      result, NULL, NULL);
+  g_assert_nonnull (m->conn);
+}
+
+static gboolean
+mute_has_connection (gpointer data)
+{
+  return ((MuteServer *) data)->conn != NULL;
+}
+
+/* Sends one unmasked server text frame. */
+static void
+mute_send_frame (MuteServer * m, const gchar * text)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (m->conn));
+  gsize len = strlen (text);
+  guint8 header[2] = { 0x81, len };
+
+  g_assert_cmpuint (len, <, 126);
+  g_assert_true (g_output_stream_write_all (out, header, 2, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_write_all (out, text, len, NULL, NULL, NULL));
+}
+
+/* Accepts one WebSocket client, completes the handshake and a login, then
+ * never answers again: not even pings. */
+static void
+mute_server_accept_and_welcome (MuteServer * m)
+{
+  GInputStream *in;
+  GString *request = g_string_new (NULL);
+  gchar c, *key_line, *key, *accept_src, *accept, *reply;
+  GChecksum *sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  guint8 digest[20];
+  gsize digest_len = sizeof (digest);
+
+  g_socket_listener_accept_async (m->listener, NULL, mute_accepted_cb, m);
+  g_assert_true (harness_wait (mute_has_connection, m, WAIT_MS));
+  g_socket_set_timeout (g_socket_connection_get_socket (m->conn),
+      WAIT_MS / 1000);
+  in = g_io_stream_get_input_stream (G_IO_STREAM (m->conn));
+  while (!g_str_has_suffix (request->str, "\r\n\r\n")) {
+    g_assert_cmpint (g_input_stream_read (in, &c, 1, NULL, NULL), ==, 1);
+    g_string_append_c (request, c);
+  }
+  key_line = strstr (request->str, "Sec-WebSocket-Key: ");
+  g_assert_nonnull (key_line);
+  key = g_strndup (key_line + strlen ("Sec-WebSocket-Key: "),
+      strcspn (key_line + strlen ("Sec-WebSocket-Key: "), "\r"));
+  /* RFC 6455 §4.2.2 */
+  accept_src = g_strconcat (key, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", NULL);
+  g_checksum_update (sha1, (const guchar *) accept_src, -1);
+  g_checksum_get_digest (sha1, digest, &digest_len);
+  accept = g_base64_encode (digest, digest_len);
+  reply = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (m->conn)), reply, strlen (reply), NULL, NULL, NULL));
+  mute_send_frame (m, "{\"type\":\"welcome\",\"ice_servers\":[],"
+      "\"ping_interval\":1}");
+
+  g_free (reply);
+  g_free (accept);
+  g_free (accept_src);
+  g_free (key);
+  g_checksum_free (sha1);
+  g_string_free (request, TRUE);
+}
+
+/* TCP says the connection is fine, the server says nothing: the pings go
+ * unanswered and the client gives up on the connection after three
+ * intervals, then tries again. */
+static void
+test_dead_connection (Fixture * f, gconstpointer data)
+{
+  MuteServer m = { g_socket_listener_new (), NULL, 0 };
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *bound = NULL;
+  gchar *uri;
+  const gchar *servers[2] = { NULL, NULL };
+
+  g_assert_true (g_socket_listener_add_address (m.listener, addr,
+          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, NULL));
+  m.port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  uri = loopback_uri ("ws", m.port);
+  servers[0] = uri;
+
+  make_viewer (f, servers);
+  g_object_set (f->sig, "ping-interval", 1, NULL);
+  p2p_signalling_start (f->sig);
+  mute_server_accept_and_welcome (&m);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+  g_assert_nonnull (events_wait (&f->ev, "state:waiting:7:", DEAD_WAIT_MS));
+
+  p2p_signalling_stop (f->sig);
+  g_clear_object (&m.conn);
+  g_socket_listener_close (m.listener);
+  g_object_unref (m.listener);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_free (uri);
+}
+
 /* ---- the real p2p-server (through the server tests' harness) ---- */
 
 /* @port 0 lets the OS choose; @extra1 and @extra2 are further options or
@@ -1403,6 +1525,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/reconnect", test_reconnect);
   ADD ("/p2p/signalling/failover", test_failover);
   ADD ("/p2p/signalling/backoff", test_backoff);
+  ADD ("/p2p/signalling/dead-connection", test_dead_connection);
   ADD ("/p2p/signalling/insecure-refused", test_insecure_refused);
   ADD ("/p2p/signalling/server/call", test_real_call);
   ADD ("/p2p/signalling/server/errors", test_real_errors);
