@@ -358,12 +358,12 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
   /**
    * GstP2pSink:stun-server:
    *
-   * Extra STUN server, `stun:host[:port]`, used besides those the server
-   * hands out. Default: %NULL.
+   * Extra STUN server, `stun://host[:port]` (or `stun:host[:port]`), used
+   * besides those the server hands out. Default: %NULL.
    */
   g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
       g_param_spec_string ("stun-server", "STUN server",
-          "Extra STUN server (stun:host[:port])", NULL,
+          "Extra STUN server (stun://host[:port])", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 

@@ -319,8 +319,8 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
   /**
    * GstP2pSrc:stun-server:
    *
-   * Extra STUN server, `stun://host[:port]`, used besides those the server
-   * hands out. Default: %NULL.
+   * Extra STUN server, `stun://host[:port]` (or `stun:host[:port]`), used
+   * besides those the server hands out. Default: %NULL.
    */
   g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
       g_param_spec_string ("stun-server", "STUN server",
