@@ -793,8 +793,17 @@ src_timeout_cb (gpointer data)
   g_autofree gchar *text = NULL;
 
   g_clear_pointer (&self->timeout_source, g_source_unref);
-  text = g_strdup_printf ("Timed out connecting to camera %s after %u ms",
-      self->uid, self->timeout);
+  if (self->signalling && p2p_signalling_get_state (self->signalling) !=
+      P2P_SIGNALLING_STATE_READY) {
+    g_autofree gchar *servers = g_strjoinv (", ", self->servers);
+
+    /* Name the part that failed: the user can check a server address. */
+    text = g_strdup_printf ("Could not reach the signalling server (%s) "
+        "within %u ms", servers, self->timeout);
+  } else {
+    text = g_strdup_printf ("Timed out connecting to camera %s after %u ms",
+        self->uid, self->timeout);
+  }
   src_fail_transient (self, text, phase_names[self->phase]);
   return G_SOURCE_REMOVE;
 }

@@ -339,6 +339,31 @@ GST_START_TEST (test_device_offline_error)
 
 GST_END_TEST;
 
+/* Nothing listens on port 1: with reconnect off, an error naming the
+ * server, within the time-out. */
+GST_START_TEST (test_server_unreachable_error)
+{
+  GstElement *viewer;
+  GstMessage *msg;
+  GError *err = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=ws://127.0.0.1:1 "
+      "reconnect=false timeout=1000 ! fakesink", env->uid);
+  p2p_test_start (viewer);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL, 5000);
+  fail_unless (msg != NULL);
+  fail_unless (g_get_monotonic_time () - start < 3 * G_USEC_PER_SEC);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "ws://127.0.0.1:1") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_unknown_uid_error)
 {
   GstElement *viewer;
@@ -486,6 +511,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_vp8_and_opus);
   tcase_add_test (tc, test_uridecodebin_plays);
   tcase_add_test (tc, test_device_offline_error);
+  tcase_add_test (tc, test_server_unreachable_error);
   tcase_add_test (tc, test_unknown_uid_error);
   tcase_add_test (tc, test_fingerprint_mismatch_error);
   tcase_add_test (tc, test_reconnects_after_camera_restart);
