@@ -77,7 +77,6 @@ class Camera:
             finish({"error": "camera pipeline failed to start: %s" %
                     "; ".join(self.errors)})
         self.feeder.start()
-        self.row.start()
 
     def stop(self):
         self.feeder.stop()

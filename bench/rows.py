@@ -7,7 +7,6 @@ transport they drive:
       builds the camera side behind `source_pad` (paced H.264 access units,
       byte-stream, SPS/PPS in band) inside `camera_pipeline`; with
       camera_pipeline None, only the viewer side is usable.
-  row.start()                      after the camera pipeline is PLAYING
   v = row.connect(on_phase)        creates and starts one viewer pipeline
                                    in this process and attaches it;
                                    on_phase(name, t) is called for the
@@ -94,9 +93,6 @@ class Row:
         self.camera = camera
         self.source_pad = source_pad
         self.feeder = env.get("feeder")
-
-    def start(self):
-        pass
 
     # Viewer side: build and start one viewer pipeline; v["info"] is what
     # the camera side needs to serve it (JSON), v["out"] the pad carrying
