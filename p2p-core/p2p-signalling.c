@@ -125,7 +125,8 @@ struct _ConnectRequest
 {
   GTask *task;
   gchar *uid;
-  gint64 id;                    /* of the connect sent, 0 while unsent */
+  gint64 id;                    /* of the message sent, 0 while unsent */
+  gboolean looked_up;           /* lookup done: next is the connect */
   guint servers_tried;
   GSource *timeout;
   GCancellable *cancellable;
@@ -1089,9 +1090,11 @@ connect_cancelled_cb (GCancellable * cancellable, gpointer data)
 }
 
 static void
-send_connect (P2pSignalling * self, ConnectRequest * req)
+send_request (P2pSignalling * self, ConnectRequest * req)
 {
-  JsonBuilder *builder = builder_begin ("connect");
+  /* protocol.md §7: ask for the UID's own server list first (servers with
+   * the master role answer), then call the device. */
+  JsonBuilder *builder = builder_begin (req->looked_up ? "connect" : "lookup");
   gchar *text;
 
   req->id = ++self->next_id;
@@ -1111,7 +1114,7 @@ flush_connects (P2pSignalling * self)
     ConnectRequest *req = l->data;
 
     if (req->id == 0)
-      send_connect (self, req);
+      send_request (self, req);
   }
 }
 
@@ -1159,7 +1162,7 @@ connect_start_in_loop (gpointer data)
   }
   self->connects = g_list_append (self->connects, req);
   if (self->logged_in)
-    send_connect (self, req);
+    send_request (self, req);
   return G_SOURCE_REMOVE;
 }
 
@@ -1183,7 +1186,10 @@ connect_start_free (gpointer data)
  * @user_data: data for @callback
  *
  * Calls the device @uid. The client must be started; if it is not logged
- * in yet the request waits until it is (within @timeout_ms). When the
+ * in yet the request waits until it is (within @timeout_ms). The server is
+ * first asked for the UID's own server list (`lookup`, answered by servers
+ * with the master role); when another server comes first and nothing else
+ * uses the connection, the client moves there before calling. When the
  * server says the device is offline and the server list has other servers,
  * they are tried in turn (the device may be logged in to another one).
  *
@@ -1792,6 +1798,75 @@ handle_connected (P2pSignalling * self, JsonObject * msg, gint64 id)
   connect_request_complete (self, req, call, fingerprint, NULL);
 }
 
+static gboolean
+uri_equal (const gchar * a, const gchar * b)
+{
+  GUri *ua = g_uri_parse (a, G_URI_FLAGS_NONE, NULL);
+  GUri *ub = g_uri_parse (b, G_URI_FLAGS_NONE, NULL);
+  gboolean equal = ua && ub
+      && g_ascii_strcasecmp (g_uri_get_scheme (ua), g_uri_get_scheme (ub)) == 0
+      && g_strcmp0 (g_uri_get_host (ua), g_uri_get_host (ub)) == 0
+      && g_uri_get_port (ua) == g_uri_get_port (ub)
+      && g_strcmp0 (*g_uri_get_path (ua) ? g_uri_get_path (ua) : "/",
+      *g_uri_get_path (ub) ? g_uri_get_path (ub) : "/") == 0;
+
+  if (ua)
+    g_uri_unref (ua);
+  if (ub)
+    g_uri_unref (ub);
+  return equal;
+}
+
+/* Whether a connect request may move the connection to another server:
+ * only when nothing else uses it. */
+static gboolean
+connection_is_free (P2pSignalling * self)
+{
+  gboolean free;
+
+  g_mutex_lock (&self->lock);
+  free = g_hash_table_size (self->calls) == 0;
+  g_mutex_unlock (&self->lock);
+  return free && g_list_length (self->connects) == 1;
+}
+
+/* The server list for the UID a connect request asked about: call from
+ * the first of them, moving there if that is not this server. Any problem
+ * with the answer just means calling from here. */
+static void
+handle_servers (P2pSignalling * self, ConnectRequest * req, JsonObject * msg)
+{
+  static const gchar *const ws_schemes[] = { "ws://", "wss://", NULL };
+  JsonArray *array;
+  gchar **list = NULL;
+  GError *error = NULL;
+
+  req->looked_up = TRUE;
+  array = get_array (msg, "servers", &error);
+  if (array)
+    list = parse_string_array (array, "servers", ws_schemes, &error);
+  if (error) {
+    g_info ("signalling %p: bad server list ignored: %s", self, error->message);
+    g_clear_error (&error);
+  }
+  if (list)
+    drop_unusable_servers (self, list);
+
+  if (list && list[0] && !uri_equal (list[0], self->server_uri)
+      && connection_is_free (self)) {
+    g_info ("signalling %p: %s is served by %s, moving there", self,
+        req->uid, list[0]);
+    g_strfreev (self->learned);
+    self->learned = list;
+    drop_connection (self);
+    self->server_index = 0;
+    connect_to_server (self);
+    return;
+  }
+  g_strfreev (list);
+  send_request (self, req);
+}
+
 static void
 handle_incoming (P2pSignalling * self, JsonObject * msg)
 {
@@ -1907,15 +1982,20 @@ handle_error (P2pSignalling * self, JsonObject * msg, gboolean has_ref,
   g_info ("signalling %p: server error %s", self, error->message);
 
   req = has_ref ? find_connect_by_id (self, ref) : NULL;
+  if (req && !req->looked_up) {
+    /* No master role here (wrong-role) or no answer for this UID: the
+     * connect itself will tell. */
+    req->looked_up = TRUE;
+    send_request (self, req);
+    g_error_free (error);
+    return;
+  }
   if (req) {
     GPtrArray *list = effective_servers (self);
     guint n_servers = list->len;
-    gboolean alone = g_list_length (self->connects) == 1;
+    gboolean alone = connection_is_free (self);
 
     g_ptr_array_unref (list);
-    g_mutex_lock (&self->lock);
-    alone = alone && g_hash_table_size (self->calls) == 0;
-    g_mutex_unlock (&self->lock);
 
     /* protocol.md §7: the device may be logged in to another server of
      * the list; moving this connection there is only fair when no other
@@ -2033,6 +2113,11 @@ handle_message (P2pSignalling * self, SoupWebsocketConnection * ws,
   } else if (strcmp (type, "connected") == 0) {
     if (has_id)
       handle_connected (self, msg, id);
+  } else if (strcmp (type, "servers") == 0) {
+    ConnectRequest *req = has_id ? find_connect_by_id (self, id) : NULL;
+
+    if (req && !req->looked_up)
+      handle_servers (self, req, msg);
   } else if (strcmp (type, "incoming") == 0) {
     handle_incoming (self, msg);
   } else if (strcmp (type, "offer") == 0 || strcmp (type, "answer") == 0

@@ -654,15 +654,36 @@ viewer_connect_cb (GObject * source, GAsyncResult * result, gpointer data)
 static gint64
 script_expect_connect (Fixture * f)
 {
-  JsonObject *msg = script_expect (f->script, "connect");
-  gint64 id = json_object_get_int_member (msg, "id");
+  JsonObject *msg = script_expect (f->script, "lookup");
+  gint64 id;
+
+  /* An empty list: the UID is served here. */
+  g_assert_cmpstr (json_object_get_string_member (msg, "uid"), ==, TEST_UID);
+  script_send_printf (f->script, "{\"type\":\"servers\",\"id\":%"
+      G_GINT64_FORMAT ",\"uid\":\"" TEST_UID "\",\"servers\":[]}",
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+
+  msg = script_expect (f->script, "connect");
+  id = json_object_get_int_member (msg, "id");
 
   g_assert_cmpstr (json_object_get_string_member (msg, "uid"), ==, TEST_UID);
   json_object_unref (msg);
   return id;
 }
 
-/* Waits for the client's connect and accepts it as call CALL_ID. */
+/* Accepts @connect (consumed) as call CALL_ID. */
+static void
+script_accept_connect (Fixture * f, JsonObject * connect)
+{
+  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
+      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"uid\":\"" TEST_UID
+      "\",\"device_fingerprint\":\"" FINGERPRINT "\"}",
+      json_object_get_int_member (connect, "id"));
+  json_object_unref (connect);
+}
+
+/* Waits for the client's lookup and connect and accepts the call. */
 static void
 script_answer_connect (Fixture * f)
 {
@@ -725,7 +746,7 @@ test_viewer_connect (Fixture * f, gconstpointer data)
   /* No answer at all. */
   p2p_signalling_connect_async (f->sig, TEST_UID, 100, NULL,
       viewer_connect_cb, &f->ev);
-  json_object_unref (script_expect (f->script, "connect"));
+  json_object_unref (script_expect (f->script, "lookup"));
   expect_connect_failed (&f->ev, P2P_SIGNALLING_ERROR_TIMEOUT);
 
   /* Malformed UIDs never reach the server. */
@@ -746,12 +767,55 @@ test_viewer_connect_resent (Fixture * f, gconstpointer data)
   script_viewer_login (f);
   p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
       viewer_connect_cb, &f->ev);
-  json_object_unref (script_expect (f->script, "connect"));
+  script_expect_connect (f);
   soup_websocket_connection_close (f->script->conn,
       SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
   script_viewer_login (f);
-  script_answer_connect (f);
+  /* The lookup was answered already. */
+  script_accept_connect (f, script_expect (f->script, "connect"));
   g_assert_nonnull (events_wait (&f->ev, "connected:" CALL_ID, WAIT_MS));
+}
+
+/* The lookup answer names another server first: the viewer moves there
+ * before calling; a server without the master role makes it call from
+ * where it is. */
+static void
+test_viewer_lookup (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  Script *first = f->script;
+  Script *second = script_new ();
+  JsonObject *msg;
+
+  make_viewer (f, servers);
+  p2p_signalling_start (f->sig);
+  script_viewer_login (f);
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  msg = script_expect (first, "lookup");
+  script_send_printf (first, "{\"type\":\"servers\",\"id\":%"
+      G_GINT64_FORMAT ",\"uid\":\"" TEST_UID "\",\"servers\":"
+      "[\"%s\",\"%s\"]}", json_object_get_int_member (msg, "id"),
+      second->uri, first->uri);
+  json_object_unref (msg);
+
+  f->script = second;
+  script_viewer_login (f);
+  script_accept_connect (f, script_expect (second, "connect"));
+  g_assert_nonnull (events_wait (&f->ev, "connected:" CALL_ID, WAIT_MS));
+  g_assert_cmpuint (first->n_connections, ==, 1);
+
+  p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
+      viewer_connect_cb, &f->ev);
+  msg = script_expect (second, "lookup");
+  script_send_printf (second, "{\"type\":\"error\",\"code\":"
+      "\"wrong-role\",\"ref\":%" G_GINT64_FORMAT "}",
+      json_object_get_int_member (msg, "id"));
+  json_object_unref (msg);
+  script_accept_connect (f, script_expect (second, "connect"));
+  g_assert_nonnull (events_wait (&f->ev, "connected:" CALL_ID, WAIT_MS));
+  f->script = first;
+  script_free (second);
 }
 
 static void
@@ -765,14 +829,14 @@ test_viewer_cancel (Fixture * f, gconstpointer data)
   script_viewer_login (f);
   p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, cancellable,
       viewer_connect_cb, &f->ev);
-  json_object_unref (script_expect (f->script, "connect"));
+  script_expect_connect (f);
   g_cancellable_cancel (cancellable);
   g_assert_nonnull (events_wait (&f->ev, "connect-failed:io:", WAIT_MS));
 
   /* Stopping fails what is pending. */
   p2p_signalling_connect_async (f->sig, TEST_UID, WAIT_MS, NULL,
       viewer_connect_cb, &f->ev);
-  json_object_unref (script_expect (f->script, "connect"));
+  script_expect_connect (f);
   p2p_signalling_stop (f->sig);
   expect_connect_failed (&f->ev, P2P_SIGNALLING_ERROR_STOPPED);
   g_assert_cmpint (p2p_signalling_get_state (f->sig), ==,
@@ -1518,6 +1582,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/device/learned-servers", test_learned_servers);
   ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
   ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
+  ADD ("/p2p/signalling/viewer/lookup", test_viewer_lookup);
   ADD ("/p2p/signalling/viewer/connect-resent", test_viewer_connect_resent);
   ADD ("/p2p/signalling/viewer/connect-sync", test_viewer_connect_sync);
   ADD ("/p2p/signalling/credentials-refresh", test_credentials_refresh);
