@@ -250,11 +250,12 @@ p2p_dtls_add_accepted_fingerprint (P2pDtls * dtls, const gchar * fingerprint)
   g_ptr_array_add (dtls->accepted_fingerprints, g_strdup (fingerprint));
 }
 
+/* *INDENT-OFF* */
+static void fail (P2pDtls * dtls, gint code, const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+/* *INDENT-ON* */
+
 static void
 fail (P2pDtls * dtls, gint code, const gchar * format, ...)
-G_GNUC_PRINTF (3, 4);
-
-     static void fail (P2pDtls * dtls, gint code, const gchar * format, ...)
 {
   g_autoptr (GError) error = NULL;
   va_list args;

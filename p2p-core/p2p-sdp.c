@@ -199,11 +199,12 @@ lookup (const GstSDPMessage * msg, const GstSDPMedia * m, const gchar * key)
   return v ? v : gst_sdp_message_get_attribute_val (msg, key);
 }
 
+/* *INDENT-OFF* */
+static gboolean sdp_error (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
+
 static gboolean
 sdp_error (GError ** error, const gchar * format, ...)
-G_GNUC_PRINTF (2, 3);
-
-     static gboolean sdp_error (GError ** error, const gchar * format, ...)
 {
   va_list args;
   g_autofree gchar *msg = NULL;

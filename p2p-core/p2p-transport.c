@@ -227,12 +227,12 @@ set_state (P2pTransport * self, P2pTransportState state, GError * error)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+/* *INDENT-OFF* */
+static void fail (P2pTransport * self, gint code, const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+/* *INDENT-ON* */
+
 static void
 fail (P2pTransport * self, gint code, const gchar * format, ...)
-G_GNUC_PRINTF (3, 4);
-
-     static void
-         fail (P2pTransport * self, gint code, const gchar * format, ...)
 {
   g_autoptr (GError) error = NULL;
   va_list args;

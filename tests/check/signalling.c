@@ -282,11 +282,12 @@ script_send (Script * s, const gchar * text)
   soup_websocket_connection_send_text (s->conn, text);
 }
 
+/* *INDENT-OFF* */
+static void script_send_printf (Script * s, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
+
 static void
 script_send_printf (Script * s, const gchar * format, ...)
-G_GNUC_PRINTF (2, 3);
-
-     static void script_send_printf (Script * s, const gchar * format, ...)
 {
   va_list args;
   gchar *text;
