@@ -44,6 +44,27 @@ srtp_init_once (void)
   }
 }
 
+static gpointer
+warm_up_thread (gpointer data)
+{
+  srtp_init_once ();
+  return NULL;
+}
+
+/* libsrtp's initialisation runs cipher self-tests that take ~20 ms. Done
+ * on a thread of its own as soon as a transport class exists, it overlaps
+ * signalling and ICE instead of delaying the first SRTP keys. */
+void
+p2p_srtp_warm_up (void)
+{
+  static gsize started = 0;
+
+  if (g_once_init_enter (&started)) {
+    g_thread_unref (g_thread_new ("p2p-srtp-init", warm_up_thread, NULL));
+    g_once_init_leave (&started, 1);
+  }
+}
+
 /* Key and salt lengths per profile (RFC 5764, RFC 7714). */
 static void
 profile_lengths (P2pSrtpProfile profile, gsize * key, gsize * salt)

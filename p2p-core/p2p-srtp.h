@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 typedef struct _P2pSrtp P2pSrtp;
 
 G_GNUC_INTERNAL
+void p2p_srtp_warm_up (void);
+
+G_GNUC_INTERNAL
 gsize p2p_srtp_profile_key_material_size (P2pSrtpProfile profile);
 
 G_GNUC_INTERNAL

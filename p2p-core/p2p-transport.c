@@ -1227,6 +1227,8 @@ p2p_transport_class_init (P2pTransportClass * klass)
   gobject_class->set_property = p2p_transport_set_property;
   gobject_class->get_property = p2p_transport_get_property;
 
+  p2p_srtp_warm_up ();
+
   /**
    * P2pTransport:loop:
    *
