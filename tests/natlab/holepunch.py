@@ -162,6 +162,7 @@ class Peer:
             else:
                 mode = 'relay'
             self.tcp.sendall(('MODE %s\n' % mode).encode())
+            self.acked = acked
             print('p2p-connection, mode=(string)%s, remote=%s' %
                   (mode, acked and '%s:%d' % acked), flush=True)
             return self.receive(mode)
@@ -178,7 +179,25 @@ class Peer:
                 self.tcp.sendall(frame + b'\n')
             else:
                 self.udp.sendto(frame, heard)
-            time.sleep(1 / 30)  # frame pacing of a 30 fps source
+            # Frame pacing of a 30 fps source, meanwhile following the
+            # viewer's keep-alives: if its mapping moved, frames follow.
+            until = time.monotonic() + 1 / 30
+            while True:
+                left = until - time.monotonic()
+                if left <= 0:
+                    break
+                r, _, _ = select.select([self.udp], [], [], left)
+                if not r:
+                    continue
+                try:
+                    data, src = self.udp.recvfrom(2048)
+                except OSError:
+                    continue
+                if data == b'PUNCH':
+                    if src != heard:
+                        print('viewer moved to %s:%d' % src, flush=True)
+                    heard = src
+                    self.udp.sendto(b'ACK', src)
         print('sent %d frames (%s)' % (self.args.frames, mode), flush=True)
         # Stay until the viewer hangs up so that relayed frames get out.
         self.lines(self.args.timeout)
@@ -220,14 +239,19 @@ class Peer:
 
     def receive(self, mode):
         got = 0
+        next_keepalive = 0.0
         deadline = time.monotonic() + self.args.timeout
         while got < self.args.frames and time.monotonic() < deadline:
             if mode == 'relay':
                 frames = [l for l in self.lines(deadline - time.monotonic())
                           if l.startswith('FRAME')]
             else:
-                r, _, _ = select.select([self.udp], [], [],
-                                        deadline - time.monotonic())
+                # Keep-alive towards the camera (consent, in ICE terms).
+                if time.monotonic() >= next_keepalive:
+                    self.udp.sendto(b'PUNCH', self.acked)
+                    next_keepalive = time.monotonic() + 0.1
+                r, _, _ = select.select([self.udp], [], [], max(0.0, min(
+                    deadline, next_keepalive) - time.monotonic()))
                 frames = []
                 if r:
                     data = self.udp.recv(2048)

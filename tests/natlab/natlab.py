@@ -16,6 +16,7 @@ that was SIGKILLed are removed by the next run.
 """
 
 import argparse
+import atexit
 import base64
 import hashlib
 import hmac
@@ -414,7 +415,6 @@ class Lab:
         require_root()
         clean_stale()
         self._install_signal_handlers()
-        import atexit
         atexit.register(self.teardown)
         try:
             self._build_internet()
@@ -740,7 +740,9 @@ class Lab:
             'external': ext or '-',
             'mapping': r['mapping'] or '-',
             'filtering': r['filtering'] or '-',
-            'seen': r.get('filtering_seen'),
+            'from B / A:other port': '/'.join(
+                ('in' if seen.get(k) else 'dropped') for k in ('b1', 'a2'))
+                if (seen := r.get('filtering_seen')) else '-',
             'udp': r['udp'],
             'tcp %d/%d' % (TURN_PORT, REFL_TCP_OTHER):
                 '%s/%s' % ('open' if tcp_turn else 'refused',
@@ -787,6 +789,15 @@ class Lab:
                 with open(os.path.join(NETNS_ETC, ns, 'hosts'), 'w') as f:
                     f.write('127.0.0.1 localhost\n%s %s\n' %
                             (SERVER_ADDR, SERVER_NAME))
+                # No name server inside the lab: lookups of anything else
+                # fail at once on loopback instead of aiming at the
+                # machine's resolver, which the lab cannot (and must not)
+                # reach.
+                with open(os.path.join(NETNS_ETC, ns, 'resolv.conf'),
+                          'w') as f:
+                    f.write('# natlab: no DNS inside the lab\n'
+                            'nameserver 127.0.0.1\noptions timeout:1 '
+                            'attempts:1\n')
         self.tls = {'ca': ca, 'cert': cert, 'key': key}
         return self.tls
 
@@ -974,7 +985,8 @@ def format_table(rows, columns):
     return '\n'.join(out)
 
 
-PROBE_COLUMNS = ['site', 'local', 'external', 'mapping', 'filtering', 'udp',
+PROBE_COLUMNS = ['site', 'local', 'external', 'mapping', 'filtering',
+                 'from B / A:other port', 'udp',
                  'tcp %d/%d' % (TURN_PORT, REFL_TCP_OTHER), 'verdict']
 
 
@@ -1398,6 +1410,13 @@ def cmd_matrix(args):
 def cmd_shell(args):
     """Build sites and wait, printing how to enter them (manual debugging);
     Ctrl-C tears everything down."""
+    try:
+        return _shell(args)
+    except Interrupted:
+        return 0    # Ctrl-C is how an interactive lab is meant to end
+
+
+def _shell(args):
     with Lab(args.workdir) as lab:
         for spec in args.sites:
             lab.add_site(spec.replace('-', '')[:10], spec)
