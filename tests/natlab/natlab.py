@@ -639,6 +639,23 @@ class Lab:
                 packets
         return {k: tuple(v) for k, v in counts.items()}
 
+    def renumber(self, site):
+        """Move the site's public address to the next one in its link, as an
+        ISP does on reconnect.  Masquerade drops the conntrack entries bound
+        to the old address, so every mapping changes; peers must notice."""
+        old = site.public
+        host = int(old.rsplit('.', 1)[1]) + 1
+        if host > 254:
+            raise LabError('no address left on site %s' % site.name)
+        new = '198.19.%d.%d' % (site.index, host)
+        self.ip(site.edge, 'addr del %s/24 dev wan0' % old)
+        self.ip(site.edge, 'addr add %s/24 dev wan0' % new)
+        # Deleting the address took the default route with it.
+        self.ip(site.edge, 'route replace default via 198.19.%d.1' %
+                site.index)
+        site.public = new
+        return new
+
     def set_rate(self, site, kbit):
         """Limit a site's uplink and downlink with tbf (no netem here)."""
         burst = max(16000, kbit * 1000 // 8 // 50)
@@ -1148,6 +1165,33 @@ def test_loss(args):
     return 1 if problems else 0
 
 
+def test_renumber(args):
+    """A renumbered NAT maps from its new address at once and keeps its
+    behaviour (the camera-address-change fault builds on this)."""
+    problems = []
+    with Lab(args.workdir) as lab:
+        site = lab.add_site('renum', 'double-nat')
+        lab.start_reflectors()
+        before = lab.probe(site.hosts[0])
+        new = lab.renumber(site)
+        after = lab.probe(site.hosts[0])
+    log('external address %s -> %s' % (before['mapped']['a1'][0],
+                                       after['mapped']['a1'] and
+                                       after['mapped']['a1'][0]))
+    if before['mapped']['a1'][0] == new:
+        problems.append('already on the new address before renumbering')
+    if not after['mapped']['a1'] or after['mapped']['a1'][0] != new:
+        problems.append('after renumbering the mapping is %s, not %s' %
+                        (after['mapped']['a1'], new))
+    if (after['mapping'], after['filtering']) != EXPECTED_BEHAVIOUR[
+            'double-nat']:
+        problems.append('behaviour changed: %s/%s' % (after['mapping'],
+                                                      after['filtering']))
+    for p in problems:
+        log('FAIL: ' + p)
+    return 1 if problems else 0
+
+
 def test_rate(args):
     """tbf on a site's link caps throughput (bounded transfer, wide
     bounds: it proves the shaper is there, not its precision)."""
@@ -1436,6 +1480,7 @@ TESTS = {
     'isolation': test_isolation,
     'loss': test_loss,
     'rate': test_rate,
+    'renumber': test_renumber,
     'coturn-udp': lambda a: test_coturn(a, tcp=False),
     'coturn-tcp': lambda a: test_coturn(a, tcp=True),
     'probe-all': lambda a: test_probe(NAT_KINDS, a),
