@@ -206,7 +206,7 @@ GST_START_TEST (test_lost_packets_retransmitted)
   p2p_test_start (cam);
 
   viewer = p2p_test_pipeline ("p2psrc name=src uid=%s server=%s password=pw "
-      "latency=500 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "latency=2000 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
       "appsink name=out sync=false max-buffers=1000", env->uid, env->url);
   src = gst_bin_get_by_name (GST_BIN (viewer), "src");
   rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
