@@ -112,7 +112,8 @@ DEFAULT_CAMERA_CMD = (
 DEFAULT_VIEWER_CMD = (
     'exec stdbuf -oL gst-launch-1.0 -m -v p2psrc uid="$NATLAB_UID"'
     ' password="$NATLAB_PASSWORD" server="$NATLAB_SERVER_URL"'
-    ' ! h264parse ! identity eos-after=60 silent=false ! fakesink')
+    ' ! h264parse ! identity eos-after="${NATLAB_VIEWER_FRAMES:-60}"'
+    ' silent=false ! fakesink')
 
 # Stand-in product (holepunch.py): a plain UDP hole punch with a TCP relay
 # fallback.  It proves the run-pair hook and the expected-mode table against
@@ -239,15 +240,18 @@ class Proc:
                     return t, m
         return None
 
-    def wait_for(self, regex, timeout, what=None):
-        """Time and match of the first output line matching regex; raises
-        if the process exits or the deadline passes first."""
+    def wait_for(self, regex, timeout, what=None, after=None):
+        """Time and match of the first output line matching regex (and
+        printed later than `after`, a monotonic time); raises if the
+        process exits or the deadline passes first."""
         rx = re.compile(regex)
         deadline = time.monotonic() + timeout
         seen = 0
         with self.cond:
             while True:
                 for t, line in self.lines[seen:]:
+                    if after is not None and t <= after:
+                        continue
                     m = rx.search(line)
                     if m:
                         return t, m
@@ -1280,23 +1284,25 @@ def product_env(lab, builddir, password):
     return env
 
 
-def start_server(lab, env, cmd, timeout=15):
+def start_server(lab, env, cmd, timeout=15, name='p2p-server'):
     """Pluggable server step: p2p-server in the internet namespace, ready
     when its signalling port listens."""
     binary = os.path.join(env['NATLAB_BUILDDIR'], 'server', 'p2p-server')
     if cmd == DEFAULT_SERVER_CMD and not os.access(binary, os.X_OK):
         raise NotAvailable('p2p-server NOT YET AVAILABLE: %s does not exist'
                            % binary)
-    p = lab.spawn(lab.inet, ['sh', '-c', cmd], 'p2p-server', env)
+    p = lab.spawn(lab.inet, ['sh', '-c', cmd], name, env)
     lab.wait_listening(lab.inet, SERVER_ADDR, SIGNAL_PORT, ('tcp',), timeout,
                        p)
     return p
 
 
-def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts):
+def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None):
     """One camera/viewer pair across two NATs.  Returns a table row; the
     row's 'result' is PASS only if the viewer saw a frame, exited cleanly
-    and (unless opts.any_mode) the mode is the expected one."""
+    and (unless opts.any_mode) the mode is the expected one.  With `fault`,
+    a function called with a PairContext once media flows, the viewer runs
+    until the fault function returns and then is stopped."""
     row = {'pair': '%s -> %s' % (cam, view), 'camera': cam, 'viewer': view,
            'expected': expected_mode(cam, view), 'mode': '-',
            'first frame (ms)': '-', 'result': 'FAIL'}
@@ -1305,14 +1311,19 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts):
             if cam == view == 'same-lan':
                 site = lab.add_site('lan', 'same-lan', hosts=2)
                 cam_ns, view_ns = site.hosts
+                cam_site = view_site = site
             else:
                 if 'same-lan' in (cam, view):
                     raise LabError('same-lan pairs only with itself')
-                cam_ns = lab.add_site('cam', cam).hosts[0]
-                view_ns = lab.add_site('view', view).hosts[0]
-            lab.start_coturn()
+                cam_site = lab.add_site('cam', cam)
+                view_site = lab.add_site('view', view)
+                cam_ns, view_ns = cam_site.hosts[0], view_site.hosts[0]
+            coturn = lab.start_coturn()
             lab.setup_tls()
             env = product_env(lab, builddir, opts.password)
+            if fault:
+                # The viewer must outlive the fault; it is stopped after.
+                env['NATLAB_VIEWER_FRAMES'] = '1000000'
             uid_bin = os.path.join(env['NATLAB_BUILDDIR'], 'server', 'p2p-uid')
             if opts.provision_cmd == DEFAULT_PROVISION_CMD and \
                     not os.access(uid_bin, os.X_OK):
@@ -1342,7 +1353,14 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts):
             t, _ = viewer.wait_for(opts.frame_regex, opts.timeout,
                                    'first frame')
             row['first frame (ms)'] = '%.0f' % ((t - viewer.t0) * 1000)
-            rc = viewer.wait(opts.timeout)
+            if fault:
+                fault(PairContext(lab, cam_site, view_site, cam_ns, view_ns,
+                                  env, opts, row, server, coturn, camera,
+                                  viewer, viewer_cmd, t))
+                viewer.stop()
+                rc = 0
+            else:
+                rc = viewer.wait(opts.timeout)
             # The last report wins: ICE may start on one pair and settle
             # on another.
             found = viewer.find(opts.mode_regex, last=True) or \
@@ -1369,6 +1387,116 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts):
             lab.keep_logs = True
             row['logs'] = lab.workdir
     return row
+
+
+class PairContext:
+    """What a fault function may act on while a pair streams."""
+
+    def __init__(self, lab, cam_site, view_site, cam_ns, view_ns, env, opts,
+                 row, server, coturn, camera, viewer, viewer_cmd, first):
+        self.__dict__.update(locals())
+        del self.__dict__['self']
+
+    def no_errors(self, *procs):
+        """GStreamer ERROR messages are faults the product must not post for
+        transient network trouble (DESIGN: WARNING + element message)."""
+        for p in procs or (self.viewer, self.camera):
+            hit = p.find(r'^ERROR: |\(error\): ')
+            if hit:
+                raise LabError('%s posted an ERROR: %s' % (
+                    p.name, hit[1].string.strip()))
+
+
+def fault_cut(ctx):
+    """Path cut for 5 s (nftables drop on the camera's router) and
+    restored: media back within 2 s of the restore, no ERROR."""
+    fr = ctx.opts.frame_regex
+    ctx.viewer.wait_for(fr, 10, 'media flowing 1 s', after=ctx.first + 1)
+    ctx.lab.impair(ctx.cam_site, cut=True)
+    cut = time.monotonic()
+    time.sleep(5)   # the fault's duration, not a synchronisation
+    ctx.lab.impair(ctx.cam_site)
+    restored = time.monotonic()
+    # The cut must really have stopped media (after the jitter buffer
+    # drained), or the recovery below would prove nothing.
+    with ctx.viewer.cond:
+        during = [t for t, line in ctx.viewer.lines
+                  if cut + 1.5 < t < restored and re.search(
+                      ctx.opts.frame_regex, line)]
+    if during:
+        raise LabError('%d frames arrived during the cut' % len(during))
+    t, _ = ctx.viewer.wait_for(fr, 2, 'media within 2 s of the restore',
+                               after=restored)
+    ctx.row['recovery (ms)'] = '%.0f' % ((t - restored) * 1000)
+    ctx.no_errors()
+
+
+def fault_server_restart(ctx):
+    """p2p-server killed mid-stream: the stream goes on; restarted: the
+    camera logs in again within 10 s and a new viewer connects."""
+    fr = ctx.opts.frame_regex
+    ctx.server.popen.kill()
+    killed = time.monotonic()
+    ctx.viewer.wait_for(fr, 10, 'media 3 s after the server died',
+                        after=killed + 3)
+    server = start_server(ctx.lab, ctx.env, ctx.opts.server_cmd, name=
+                          'p2p-server-2')
+    restarted = time.monotonic()
+    t, _ = server.wait_for(ctx.opts.registered_regex, 10,
+                           'camera logged in again within 10 s')
+    ctx.row['re-login (ms)'] = '%.0f' % ((t - restarted) * 1000)
+    viewer2 = ctx.lab.spawn(ctx.view_ns, ['sh', '-c', ctx.viewer_cmd],
+                            'viewer-2', ctx.env)
+    t, _ = viewer2.wait_for(fr, ctx.opts.timeout, 'first frame, new viewer')
+    ctx.row['new viewer first frame (ms)'] = '%.0f' % (
+        (t - viewer2.t0) * 1000)
+    viewer2.stop()
+    ctx.no_errors(ctx.viewer, ctx.camera)
+
+
+def fault_renumber(ctx):
+    """The camera's NAT gets a new public address mid-stream: the viewer
+    reconnects by itself and media flows again."""
+    fr = ctx.opts.frame_regex
+    ctx.viewer.wait_for(fr, 10, 'media flowing 1 s', after=ctx.first + 1)
+    moved = time.monotonic()
+    ctx.lab.renumber(ctx.cam_site)
+    # Frames already in flight do not count: require media a second after
+    # the move, within the reconnect budget.
+    t, _ = ctx.viewer.wait_for(fr, 30, 'media after the address change',
+                               after=moved + 1)
+    ctx.row['recovery (ms)'] = '%.0f' % ((t - moved) * 1000)
+    ctx.no_errors()
+
+
+FAULTS = {
+    'cut': fault_cut,
+    'server-restart': fault_server_restart,
+    'renumber': fault_renumber,
+}
+
+
+def cmd_fault(args):
+    require_root()
+    camera_cmd, viewer_cmd = commands_for(args)
+    missing = [] if args.standin else product_missing(args.builddir, True)
+    if missing:
+        for m in missing:
+            log('FAIL: ' + m)
+        log('FAIL: fault %s cannot run until these exist' % args.name)
+        return 1
+    row = run_pair(args.camera_nat, args.viewer_nat, camera_cmd, viewer_cmd,
+                   args.builddir, args, fault=FAULTS[args.name])
+    row['pair'] = '%s (%s)' % (row['pair'], args.name)
+    extra = [k for k in row if k.endswith('(ms)') and
+             k != 'first frame (ms)']
+    print(format_table([row], PAIR_COLUMNS[:-1] + extra + ['result']),
+          flush=True)
+    if row.get('why'):
+        log('FAIL: ' + row['why'])
+    if row.get('logs'):
+        log('logs kept in ' + row['logs'])
+    return 0 if row['result'] == 'PASS' else 1
 
 
 PAIR_COLUMNS = ['pair', 'expected', 'mode', 'first frame (ms)', 'result']
@@ -1537,6 +1665,12 @@ def main():
     mx.add_argument('--max-failures', type=int, default=3,
                     help='stop after this many failed pairs in a row, so a '
                          'broken product fails fast (0: run every pair)')
+    fa = sub.add_parser('fault', help='a fault while a pair streams')
+    fa.add_argument('name', choices=sorted(FAULTS))
+    fa.add_argument('--camera-nat', default='port-restricted',
+                    choices=NAT_KINDS)
+    fa.add_argument('--viewer-nat', default='full-cone', choices=NAT_KINDS)
+    pair_options(fa)
     sh = sub.add_parser('shell', help='build sites and wait (debugging)')
     sh.add_argument('sites', nargs='+', choices=NAT_KINDS)
     sh.add_argument('--coturn', action='store_true')
@@ -1560,6 +1694,8 @@ def main():
             return cmd_matrix(args)
         if args.cmd == 'shell':
             return cmd_shell(args)
+        if args.cmd == 'fault':
+            return cmd_fault(args)
         if args.cmd == 'clean':
             require_root()
             clean_stale()
