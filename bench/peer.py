@@ -114,8 +114,8 @@ def run_cpu(args, env):
     cam.start()
     v, phases, ok = connect_one(cam, args.timeout)
     if not ok:
-        finish({"error": "no keyframe within %.0f s: %s" %
-                (args.timeout, "; ".join(cam.errors))})
+        finish({"error": "no keyframe within %.0f s%s" %
+                (args.timeout, "".join("; " + e for e in cam.errors))})
     frames = count_buffers(v["out"])
     time.sleep(args.warmup)
     c0, t0, f0 = cpu_seconds(), time.monotonic(), frames["n"]
@@ -161,8 +161,8 @@ def run_throughput(args, env):
     cam.start()
     v, phases, ok = connect_one(cam, args.timeout)
     if not ok:
-        finish({"error": "no keyframe within %.0f s: %s" %
-                (args.timeout, "; ".join(cam.errors))})
+        finish({"error": "no keyframe within %.0f s%s" %
+                (args.timeout, "".join("; " + e for e in cam.errors))})
     # Counting starts once the stream has settled (ICE/DTLS done, first
     # keyframe through), so set-up effects are not mistaken for loss; the
     # sender is held at both ends of the window so nothing is in flight
