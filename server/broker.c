@@ -261,48 +261,48 @@ close_session (Session * s, guint16 status, const gchar * reason)
 /* Whether an error ends the connection, and with which close status
  * (docs/protocol.md §6). */
 static gboolean
-error_closes (P2pSignallingError code, gboolean after_welcome, guint16 * status)
+error_closes (P2pServerError code, gboolean after_welcome, guint16 * status)
 {
   *status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
   switch (code) {
-    case P2P_SIGNALLING_ERROR_TOO_LARGE:
+    case P2P_SERVER_ERROR_TOO_LARGE:
       *status = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
       return TRUE;
-    case P2P_SIGNALLING_ERROR_BAD_VERSION:
-    case P2P_SIGNALLING_ERROR_BAD_NONCE:
-    case P2P_SIGNALLING_ERROR_REPLAYED_NONCE:
-    case P2P_SIGNALLING_ERROR_BAD_SIGNATURE:
-    case P2P_SIGNALLING_ERROR_OVERLOADED:
+    case P2P_SERVER_ERROR_BAD_VERSION:
+    case P2P_SERVER_ERROR_BAD_NONCE:
+    case P2P_SERVER_ERROR_REPLAYED_NONCE:
+    case P2P_SERVER_ERROR_BAD_SIGNATURE:
+    case P2P_SERVER_ERROR_OVERLOADED:
       return TRUE;
-    case P2P_SIGNALLING_ERROR_REPLACED:
-    case P2P_SIGNALLING_ERROR_TIMEOUT:
+    case P2P_SERVER_ERROR_REPLACED:
+    case P2P_SERVER_ERROR_TIMEOUT:
       *status = LWS_CLOSE_STATUS_NORMAL;
       return TRUE;
-    case P2P_SIGNALLING_ERROR_SHUTTING_DOWN:
+    case P2P_SERVER_ERROR_SHUTTING_DOWN:
       *status = LWS_CLOSE_STATUS_GOINGAWAY;
       return TRUE;
-    case P2P_SIGNALLING_ERROR_INTERNAL:
+    case P2P_SERVER_ERROR_INTERNAL:
       *status = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
       return TRUE;
-    case P2P_SIGNALLING_ERROR_WRONG_ROLE:
-    case P2P_SIGNALLING_ERROR_DEVICE_OFFLINE:
-    case P2P_SIGNALLING_ERROR_BUSY:
-    case P2P_SIGNALLING_ERROR_UNKNOWN_CALL:
+    case P2P_SERVER_ERROR_WRONG_ROLE:
+    case P2P_SERVER_ERROR_DEVICE_OFFLINE:
+    case P2P_SERVER_ERROR_BUSY:
+    case P2P_SERVER_ERROR_UNKNOWN_CALL:
       return FALSE;
     default:
       return !after_welcome;
   }
 }
 
-/* Sends an error frame for @error (a #P2P_SIGNALLING_ERROR) and closes the
+/* Sends an error frame for @error (a #P2P_SERVER_ERROR) and closes the
  * connection when the protocol says so. */
 static void
 reject (P2pBroker * b, Session * s, JsonNode * ref, const gchar * call,
     const GError * error)
 {
-  P2pSignallingError code = error->domain == P2P_SIGNALLING_ERROR ?
-      (P2pSignallingError) error->code : P2P_SIGNALLING_ERROR_INTERNAL;
-  const gchar *name = p2p_signalling_error_to_string (code);
+  P2pServerError code = error->domain == P2P_SERVER_ERROR ?
+      (P2pServerError) error->code : P2P_SERVER_ERROR_INTERNAL;
+  const gchar *name = p2p_server_error_to_string (code);
   JsonObject *o = message_new ("error", NULL);
   g_autofree gchar *quoted = g_strescape (error->message, NULL);
   guint16 status;
@@ -313,7 +313,7 @@ reject (P2pBroker * b, Session * s, JsonNode * ref, const gchar * call,
     json_object_set_member (o, "ref", json_node_copy (ref));
   if (call)
     json_object_set_string_member (o, "call", call);
-  if (code == P2P_SIGNALLING_ERROR_RATE_LIMITED)
+  if (code == P2P_SERVER_ERROR_RATE_LIMITED)
     json_object_set_int_member (o, "retry_after", b->retry_after);
   send_object (s, o);
 
@@ -325,10 +325,10 @@ reject (P2pBroker * b, Session * s, JsonNode * ref, const gchar * call,
 }
 
 static void
-reject_code (P2pBroker * b, Session * s, P2pSignallingError code,
+reject_code (P2pBroker * b, Session * s, P2pServerError code,
     const gchar * message)
 {
-  GError *error = g_error_new_literal (P2P_SIGNALLING_ERROR, code, message);
+  GError *error = g_error_new_literal (P2P_SERVER_ERROR, code, message);
 
   reject (b, s, NULL, NULL, error);
   g_error_free (error);
@@ -474,7 +474,7 @@ uid_field (JsonObject * msg, gchar * out, GError ** error)
     return FALSE;
   uid = p2p_uid_normalize (text, &err);
   if (!uid) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_UID,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_UID,
         "%s", err->message);
     g_error_free (err);
     return FALSE;
@@ -491,7 +491,7 @@ rate_take (P2pBroker * b, P2pRateLimit * limit, const gchar * key,
   if (p2p_rate_limit_take (limit, key, g_get_monotonic_time (),
           &b->retry_after))
     return TRUE;
-  g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_RATE_LIMITED,
+  g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_RATE_LIMITED,
       "Too many %s; retry in %u s", what, b->retry_after);
   return FALSE;
 }
@@ -505,17 +505,17 @@ registered_device (P2pBroker * b, const gchar * uid, GError ** error)
 
   if (!device) {
     if (g_error_matches (err, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_NOT_FOUND)) {
-      g_set_error (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_UNKNOWN_UID, "UID %s is not registered", uid);
+      g_set_error (error, P2P_SERVER_ERROR,
+          P2P_SERVER_ERROR_UNKNOWN_UID, "UID %s is not registered", uid);
     } else {
       p2p_server_log ("error", "registry", "msg=\"%s\"", err->message);
-      g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_INTERNAL,
+      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_INTERNAL,
           "Registry unavailable");
     }
     return NULL;
   }
   if (device->revoked) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_REVOKED,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_REVOKED,
         "UID %s is revoked", uid);
     p2p_device_free (device);
     return NULL;
@@ -594,23 +594,23 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   gboolean device;
 
   if (s->state != STATE_NEW) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_STATE,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
         "hello was already sent");
     return FALSE;
   }
   if (!version) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_MISSING_FIELD, "Field \"version\" is missing");
+    g_set_error (error, P2P_SERVER_ERROR,
+        P2P_SERVER_ERROR_MISSING_FIELD, "Field \"version\" is missing");
     return FALSE;
   }
   if (!JSON_NODE_HOLDS_VALUE (version) ||
       json_node_get_value_type (version) != G_TYPE_INT64) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
         "Field \"version\" must be an integer");
     return FALSE;
   }
   if (json_node_get_int (version) != PROTOCOL_VERSION) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_VERSION,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_VERSION,
         "Protocol version %d only", PROTOCOL_VERSION);
     return FALSE;
   }
@@ -619,12 +619,12 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     return FALSE;
   device = g_str_equal (role, "device");
   if (!device && !g_str_equal (role, "viewer")) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
         "Field \"role\" must be \"device\" or \"viewer\"");
     return FALSE;
   }
   if (!b->config->rendezvous) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_WRONG_ROLE,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_WRONG_ROLE,
         "This server only answers lookup");
     return FALSE;
   }
@@ -677,11 +677,11 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
   s->nonce_valid = FALSE;
   if (!current) {
     if (nonce_bytes && nonce_is_ours (b, g_bytes_get_data (nonce_bytes, NULL)))
-      g_set_error (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_REPLAYED_NONCE, "This nonce was already used");
+      g_set_error (error, P2P_SERVER_ERROR,
+          P2P_SERVER_ERROR_REPLAYED_NONCE, "This nonce was already used");
     else
-      g_set_error (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_BAD_NONCE, "Not a nonce of this server");
+      g_set_error (error, P2P_SERVER_ERROR,
+          P2P_SERVER_ERROR_BAD_NONCE, "Not a nonce of this server");
     return FALSE;
   }
 
@@ -692,7 +692,7 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
   if (!identity) {
     p2p_server_log ("error", "registry", "uid=%s msg=\"bad certificate\"",
         s->uid);
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_INTERNAL,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_INTERNAL,
         "Registered certificate unusable");
     return FALSE;
   }
@@ -701,8 +701,8 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
       s->uid, nonce);
   input = g_bytes_new_take (text, strlen (text));
   if (!sig || !p2p_identity_verify (identity, input, sig, NULL)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_BAD_SIGNATURE,
+    g_set_error (error, P2P_SERVER_ERROR,
+        P2P_SERVER_ERROR_BAD_SIGNATURE,
         "The signature does not match the registered key of %s", s->uid);
     return FALSE;
   }
@@ -717,7 +717,7 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   Session *old;
 
   if (s->state != STATE_CHALLENGED) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_STATE,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
         "auth is only valid after a challenge");
     return FALSE;
   }
@@ -733,7 +733,7 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   old = g_hash_table_lookup (b->devices, s->uid);
   if (old) {
     /* Reboot case: the newest proven login wins. */
-    reject_code (b, old, P2P_SIGNALLING_ERROR_REPLACED,
+    reject_code (b, old, P2P_SERVER_ERROR_REPLACED,
         "The device logged in on another connection");
     while (old->calls)
       call_end (b, old->calls->data, "replaced", old);
@@ -760,7 +760,7 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   JsonObject *o;
 
   if (s->state != STATE_VIEWER) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_STATE,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
         "connect needs a viewer session");
     return FALSE;
   }
@@ -774,13 +774,13 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     return FALSE;
   d = g_hash_table_lookup (b->devices, uid);
   if (!d || d->closing) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_DEVICE_OFFLINE, "Device %s is offline", uid);
+    g_set_error (error, P2P_SERVER_ERROR,
+        P2P_SERVER_ERROR_DEVICE_OFFLINE, "Device %s is offline", uid);
     return FALSE;
   }
   if (d->n_calls >= (guint) b->config->max_calls ||
       s->n_calls >= MAX_VIEWER_CALLS) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BUSY,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
         "Too many calls (device %u, viewer %u)", d->n_calls, s->n_calls);
     return FALSE;
   }
@@ -827,7 +827,7 @@ on_call_message (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   JsonObject *o;
 
   if (!welcomed (s)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_STATE,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
         "%s before welcome", type);
     return FALSE;
   }
@@ -835,8 +835,8 @@ on_call_message (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     return FALSE;
   call = g_hash_table_lookup (b->calls, call_id);
   if (!call || (call->device != s && call->viewer != s)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_UNKNOWN_CALL, "No such call");
+    g_set_error (error, P2P_SERVER_ERROR,
+        P2P_SERVER_ERROR_UNKNOWN_CALL, "No such call");
     return FALSE;
   }
   peer = call->device == s ? call->viewer : call->device;
@@ -847,8 +847,8 @@ on_call_message (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     gboolean offer = g_str_equal (type, "offer");
 
     if ((offer && s != call->device) || (!offer && s != call->viewer)) {
-      g_set_error (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_BAD_STATE, "The %s makes the %s",
+      g_set_error (error, P2P_SERVER_ERROR,
+          P2P_SERVER_ERROR_BAD_STATE, "The %s makes the %s",
           offer ? "device" : "viewer", type);
       goto fail;
     }
@@ -862,7 +862,7 @@ on_call_message (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
         !field (msg, "mid", 0, 32, FALSE, &mid, error))
       goto fail;
     if (*value && !g_str_has_prefix (value, "candidate:")) {
-      g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
           "Field \"candidate\" must start with \"candidate:\" or be empty");
       goto fail;
     }
@@ -894,7 +894,7 @@ on_lookup (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   JsonObject *o;
 
   if (!b->config->master) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_WRONG_ROLE,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_WRONG_ROLE,
         "This server has no master role");
     return FALSE;
   }
@@ -949,7 +949,7 @@ handle_message (P2pBroker * b, Session * s, const gchar * data, gsize len,
   guint i;
 
   if (binary) {
-    reject_code (b, s, P2P_SIGNALLING_ERROR_BAD_JSON,
+    reject_code (b, s, P2P_SERVER_ERROR_BAD_JSON,
         "Binary messages are not accepted");
     return;
   }
@@ -971,7 +971,7 @@ handle_message (P2pBroker * b, Session * s, const gchar * data, gsize len,
       return;
     }
   }
-  g_set_error (&error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_UNKNOWN_TYPE,
+  g_set_error (&error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_UNKNOWN_TYPE,
       "Unknown message type");
   reject (b, s, id, NULL, error);
 }
@@ -997,7 +997,7 @@ session_open (P2pBroker * b, Session * s, struct lws *wsi)
   b->sessions = s;
   b->n_sessions++;
   if (b->draining)
-    reject_code (b, s, P2P_SIGNALLING_ERROR_SHUTTING_DOWN,
+    reject_code (b, s, P2P_SERVER_ERROR_SHUTTING_DOWN,
         "The server is shutting down");
 }
 
@@ -1047,7 +1047,7 @@ session_receive (P2pBroker * b, Session * s, const guint8 * in, gsize len)
         "bytes", b->config->max_message);
 
     g_clear_pointer (&s->rx, g_byte_array_unref);
-    reject_code (b, s, P2P_SIGNALLING_ERROR_TOO_LARGE, text);
+    reject_code (b, s, P2P_SERVER_ERROR_TOO_LARGE, text);
     return;
   }
   if (final && !s->rx) {
@@ -1183,10 +1183,10 @@ p2p_broker_tick (P2pBroker * b)
       continue;
     if (!welcomed (s)) {
       if (now - s->accepted_us > c->handshake_timeout * G_USEC_PER_SEC)
-        reject_code (b, s, P2P_SIGNALLING_ERROR_TIMEOUT,
+        reject_code (b, s, P2P_SERVER_ERROR_TIMEOUT,
             "No login within handshake-timeout");
     } else if (now - s->last_rx_us > c->idle_timeout * G_USEC_PER_SEC) {
-      reject_code (b, s, P2P_SIGNALLING_ERROR_TIMEOUT,
+      reject_code (b, s, P2P_SERVER_ERROR_TIMEOUT,
           "Nothing received within idle-timeout");
     } else if (now - s->last_rx_us > c->ping_interval * G_USEC_PER_SEC &&
         !s->pinged) {
@@ -1235,6 +1235,6 @@ p2p_broker_drain (P2pBroker * b)
     g_free (call);
   }
   for (s = b->sessions; s; s = s->next)
-    reject_code (b, s, P2P_SIGNALLING_ERROR_SHUTTING_DOWN,
+    reject_code (b, s, P2P_SERVER_ERROR_SHUTTING_DOWN,
         "The server is shutting down");
 }

@@ -13,43 +13,43 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (p2p_server_message_error, p2p_signalling_error);
+G_DEFINE_QUARK (p2p_server_error, p2p_server_error);
 
 static const gchar *const codes[] = {
-  [P2P_SIGNALLING_ERROR_BAD_JSON] = "bad-json",
-  [P2P_SIGNALLING_ERROR_TOO_LARGE] = "too-large",
-  [P2P_SIGNALLING_ERROR_TOO_DEEP] = "too-deep",
-  [P2P_SIGNALLING_ERROR_UNKNOWN_TYPE] = "unknown-type",
-  [P2P_SIGNALLING_ERROR_MISSING_FIELD] = "missing-field",
-  [P2P_SIGNALLING_ERROR_BAD_FIELD] = "bad-field",
-  [P2P_SIGNALLING_ERROR_BAD_VERSION] = "bad-version",
-  [P2P_SIGNALLING_ERROR_BAD_STATE] = "bad-state",
-  [P2P_SIGNALLING_ERROR_WRONG_ROLE] = "wrong-role",
-  [P2P_SIGNALLING_ERROR_BAD_UID] = "bad-uid",
-  [P2P_SIGNALLING_ERROR_UNKNOWN_UID] = "unknown-uid",
-  [P2P_SIGNALLING_ERROR_REVOKED] = "revoked",
-  [P2P_SIGNALLING_ERROR_BAD_NONCE] = "bad-nonce",
-  [P2P_SIGNALLING_ERROR_REPLAYED_NONCE] = "replayed-nonce",
-  [P2P_SIGNALLING_ERROR_BAD_SIGNATURE] = "bad-signature",
-  [P2P_SIGNALLING_ERROR_RATE_LIMITED] = "rate-limited",
-  [P2P_SIGNALLING_ERROR_DEVICE_OFFLINE] = "device-offline",
-  [P2P_SIGNALLING_ERROR_BUSY] = "busy",
-  [P2P_SIGNALLING_ERROR_UNKNOWN_CALL] = "unknown-call",
-  [P2P_SIGNALLING_ERROR_REPLACED] = "replaced",
-  [P2P_SIGNALLING_ERROR_TIMEOUT] = "timeout",
-  [P2P_SIGNALLING_ERROR_OVERLOADED] = "overloaded",
-  [P2P_SIGNALLING_ERROR_SHUTTING_DOWN] = "shutting-down",
-  [P2P_SIGNALLING_ERROR_INTERNAL] = "internal",
+  [P2P_SERVER_ERROR_BAD_JSON] = "bad-json",
+  [P2P_SERVER_ERROR_TOO_LARGE] = "too-large",
+  [P2P_SERVER_ERROR_TOO_DEEP] = "too-deep",
+  [P2P_SERVER_ERROR_UNKNOWN_TYPE] = "unknown-type",
+  [P2P_SERVER_ERROR_MISSING_FIELD] = "missing-field",
+  [P2P_SERVER_ERROR_BAD_FIELD] = "bad-field",
+  [P2P_SERVER_ERROR_BAD_VERSION] = "bad-version",
+  [P2P_SERVER_ERROR_BAD_STATE] = "bad-state",
+  [P2P_SERVER_ERROR_WRONG_ROLE] = "wrong-role",
+  [P2P_SERVER_ERROR_BAD_UID] = "bad-uid",
+  [P2P_SERVER_ERROR_UNKNOWN_UID] = "unknown-uid",
+  [P2P_SERVER_ERROR_REVOKED] = "revoked",
+  [P2P_SERVER_ERROR_BAD_NONCE] = "bad-nonce",
+  [P2P_SERVER_ERROR_REPLAYED_NONCE] = "replayed-nonce",
+  [P2P_SERVER_ERROR_BAD_SIGNATURE] = "bad-signature",
+  [P2P_SERVER_ERROR_RATE_LIMITED] = "rate-limited",
+  [P2P_SERVER_ERROR_DEVICE_OFFLINE] = "device-offline",
+  [P2P_SERVER_ERROR_BUSY] = "busy",
+  [P2P_SERVER_ERROR_UNKNOWN_CALL] = "unknown-call",
+  [P2P_SERVER_ERROR_REPLACED] = "replaced",
+  [P2P_SERVER_ERROR_TIMEOUT] = "timeout",
+  [P2P_SERVER_ERROR_OVERLOADED] = "overloaded",
+  [P2P_SERVER_ERROR_SHUTTING_DOWN] = "shutting-down",
+  [P2P_SERVER_ERROR_INTERNAL] = "internal",
 };
 
 /**
- * p2p_signalling_error_to_string:
+ * p2p_server_error_to_string:
  * @code: an error code
  *
  * Returns: the code's stable wire name
  */
 const gchar *
-p2p_signalling_error_to_string (P2pSignallingError code)
+p2p_server_error_to_string (P2pServerError code)
 {
   g_return_val_if_fail (code < G_N_ELEMENTS (codes), "internal");
   return codes[code];
@@ -86,7 +86,7 @@ check_depth (const gchar * data, gsize len)
  * p2p_signalling_message_parse:
  * @data: the message text (not NUL-terminated)
  * @len: its length in bytes
- * @error: return location for a #P2P_SIGNALLING_ERROR
+ * @error: return location for a #P2P_SERVER_ERROR
  *
  * Parses one message and checks it is an object with a `type` string.
  *
@@ -101,24 +101,24 @@ p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
   JsonObject *obj;
 
   if (!g_utf8_validate (data, len, NULL)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_JSON,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_JSON,
         "Message is not UTF-8");
     return NULL;
   }
   if (!check_depth (data, len)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_TOO_DEEP,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_TOO_DEEP,
         "JSON nested deeper than %d", P2P_SIGNALLING_MAX_DEPTH);
     return NULL;
   }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, len, &err)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_JSON,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_JSON,
         "Invalid JSON: %s", err->message);
     return NULL;
   }
   root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_JSON,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_JSON,
         "Message is not a JSON object");
     return NULL;
   }
@@ -126,8 +126,8 @@ p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
   type = json_object_get_member (obj, "type");
   if (!type || !JSON_NODE_HOLDS_VALUE (type) ||
       json_node_get_value_type (type) != G_TYPE_STRING) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_UNKNOWN_TYPE, "Message has no \"type\" string");
+    g_set_error (error, P2P_SERVER_ERROR,
+        P2P_SERVER_ERROR_UNKNOWN_TYPE, "Message has no \"type\" string");
     return NULL;
   }
   return json_object_ref (obj);
@@ -140,7 +140,7 @@ p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
  * @min_len: shortest allowed value, bytes
  * @max_len: longest allowed value, bytes
  * @required: whether a missing field is an error
- * @error: return location for a #P2P_SIGNALLING_ERROR
+ * @error: return location for a #P2P_SERVER_ERROR
  *
  * Reads a string field and checks its length.
  *
@@ -157,20 +157,20 @@ p2p_signalling_message_get_string (JsonObject * message, const gchar * name,
 
   if (!node) {
     if (required)
-      g_set_error (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_MISSING_FIELD, "Field \"%s\" is missing", name);
+      g_set_error (error, P2P_SERVER_ERROR,
+          P2P_SERVER_ERROR_MISSING_FIELD, "Field \"%s\" is missing", name);
     return NULL;
   }
   if (!JSON_NODE_HOLDS_VALUE (node) ||
       json_node_get_value_type (node) != G_TYPE_STRING) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
         "Field \"%s\" must be a string", name);
     return NULL;
   }
   value = json_node_get_string (node);
   len = strlen (value);
   if (len < min_len || len > max_len) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
         "Field \"%s\" must be %" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT
         " bytes long", name, min_len, max_len);
     return NULL;
@@ -183,7 +183,7 @@ p2p_signalling_message_get_string (JsonObject * message, const gchar * name,
  * @message: a message
  * @id: (out) (transfer full) (nullable): a copy of the `id` member, or %NULL
  *     when the message has none
- * @error: return location for a #P2P_SIGNALLING_ERROR
+ * @error: return location for a #P2P_SERVER_ERROR
  *
  * Reads and checks the optional request id.
  *
@@ -217,7 +217,7 @@ p2p_signalling_message_get_id (JsonObject * message, JsonNode ** id,
       }
     }
   }
-  g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_BAD_FIELD,
+  g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
       "Field \"id\" must be a string of 1-64 characters or an integer "
       "0..2^53");
   return FALSE;
