@@ -39,8 +39,12 @@ static const gchar *const limit_args[] = {
   "--max-calls=1", NULL
 };
 
+/* The server checks time-outs once a second, so a quiet client is pinged
+ * up to two seconds after its last frame; an idle-timeout of 2 s could
+ * close a client that answers every ping. 4 s leaves a second of slack on
+ * a loaded machine. */
 static const gchar *const timeout_args[] = {
-  "--handshake-timeout=1", "--ping-interval=1", "--idle-timeout=2", NULL
+  "--handshake-timeout=1", "--ping-interval=1", "--idle-timeout=4", NULL
 };
 
 static const gchar *const no_server[] = { NULL };
