@@ -45,6 +45,9 @@ PREFIX = 'natlab-'
 # 198.18.0.0/15 (RFC 2544 benchmarking), which is never routed on the real
 # internet; the internet namespace has no default route, so nothing can leave.
 TURN_ADDR = '198.18.0.10'
+# A separate STUN-only coturn, so that stopping the relay (a fault test)
+# leaves server-reflexive discovery working, as with a separate STUN host.
+STUN_ADDR = '198.18.0.11'
 SERVER_ADDR = '198.18.0.20'
 REFL_A = '198.18.1.1'
 REFL_B = '198.18.1.2'
@@ -95,7 +98,7 @@ DEFAULT_SERVER_CMD = (
     ' --turn-secret-file "$NATLAB_TURN_SECRET_FILE"'
     ' --turn-urls "turn:$NATLAB_TURN_ADDR:$NATLAB_TURN_PORT?transport=udp"'
     ' --turn-urls "turn:$NATLAB_TURN_ADDR:$NATLAB_TURN_PORT?transport=tcp"'
-    ' --stun-urls "stun:$NATLAB_TURN_ADDR:$NATLAB_TURN_PORT"')
+    ' --stun-urls "stun:$NATLAB_STUN_ADDR:$NATLAB_TURN_PORT"')
 # p2p-uid add prints "UID sha-256 FINGERPRINT".
 DEFAULT_PROVISION_CMD = (
     'uid="$NATLAB_BUILDDIR/server/p2p-uid"; reg="$NATLAB_WORKDIR/registry.db";'
@@ -267,9 +270,11 @@ class Proc:
         raise LabError('%s: %s %s before %s; last output:\n%s' % (
             self.name, self.name, why, what or repr(regex), self.tail()))
 
-    def tail(self, n=15):
+    def tail(self, n=15, width=300):
         with self.cond:
-            return '\n'.join('    ' + line for _, line in self.lines[-n:])
+            return '\n'.join('    ' + (line if len(line) <= width else
+                                      line[:width] + ' [...]')
+                             for _, line in self.lines[-n:])
 
     def wait(self, timeout):
         try:
@@ -502,7 +507,7 @@ class Lab:
         self.sysctl(self.inet, 'net.ipv4.ip_forward', 1)
         # Service addresses sit on lo: the internet namespace is their host
         # and the router between all sites at once.
-        for a in (TURN_ADDR, SERVER_ADDR, REFL_A, REFL_B):
+        for a in (TURN_ADDR, STUN_ADDR, SERVER_ADDR, REFL_A, REFL_B):
             self.ip(self.inet, 'addr add %s/32 dev lo' % a)
 
     def add_site(self, name, kind, hosts=None):
@@ -864,6 +869,21 @@ class Lab:
         p = self.spawn(self.inet, [turnserver, '-c', conf], 'coturn')
         self.wait_listening(self.inet, TURN_ADDR, TURN_PORT, ('udp', 'tcp'),
                             10, p)
+        return p
+
+    def start_stun(self):
+        """STUN-only coturn on STUN_ADDR (no relay, no credentials)."""
+        turnserver = shutil.which('turnserver')
+        if not turnserver:
+            raise LabError('turnserver not found: install the Debian package '
+                           'coturn (listed in .ci/deps)')
+        p = self.spawn(self.inet, [
+            turnserver, '--stun-only', '--listening-ip', STUN_ADDR,
+            '--listening-port', str(TURN_PORT), '--no-tls', '--no-dtls',
+            '--no-cli', '--log-file', 'stdout', '--simple-log',
+            '--pidfile', os.path.join(self.workdir, 'stun.pid'),
+            '--userdb', os.path.join(self.workdir, 'stundb')], 'stun')
+        self.wait_listening(self.inet, STUN_ADDR, TURN_PORT, ('udp',), 10, p)
         return p
 
     def wait_listening(self, ns, addr, port, protos, timeout, proc=None):
@@ -1270,6 +1290,7 @@ def product_env(lab, builddir, password):
         'NATLAB_TLS_KEY': lab.tls['key'] if lab.tls else '',
         'NATLAB_TLS_CA': lab.tls['ca'] if lab.tls else '',
         'NATLAB_TURN_ADDR': TURN_ADDR,
+        'NATLAB_STUN_ADDR': STUN_ADDR,
         'NATLAB_TURN_PORT': str(TURN_PORT),
         'NATLAB_TURN_SECRET': lab.turn_secret or '',
         'NATLAB_TURN_SECRET_FILE': os.path.join(lab.workdir, 'turn-secret'),
@@ -1297,12 +1318,14 @@ def start_server(lab, env, cmd, timeout=15, name='p2p-server'):
     return p
 
 
-def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None):
+def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
+             prepare=None):
     """One camera/viewer pair across two NATs.  Returns a table row; the
     row's 'result' is PASS only if the viewer saw a frame, exited cleanly
     and (unless opts.any_mode) the mode is the expected one.  With `fault`,
     a function called with a PairContext once media flows, the viewer runs
-    until the fault function returns and then is stopped."""
+    until the fault function returns and then is stopped.  `prepare(lab)`
+    runs once the server is up, before the camera starts."""
     row = {'pair': '%s -> %s' % (cam, view), 'camera': cam, 'viewer': view,
            'expected': expected_mode(cam, view), 'mode': '-',
            'first frame (ms)': '-', 'result': 'FAIL'}
@@ -1319,6 +1342,7 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None):
                 view_site = lab.add_site('view', view)
                 cam_ns, view_ns = cam_site.hosts[0], view_site.hosts[0]
             coturn = lab.start_coturn()
+            lab.start_stun()
             lab.setup_tls()
             env = product_env(lab, builddir, opts.password)
             if fault:
@@ -1340,6 +1364,8 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None):
                     if m:
                         env[m.group(1)] = m.group(2)
             server = start_server(lab, env, opts.server_cmd)
+            if prepare:
+                prepare(lab, coturn)
             camera = lab.spawn(cam_ns, ['sh', '-c', camera_cmd], 'camera',
                                env)
             if opts.registered_regex:
@@ -1469,7 +1495,90 @@ def fault_renumber(ctx):
     ctx.no_errors()
 
 
+def fault_loss(ctx):
+    """5 % random loss both ways on the camera's link for 20 s of a
+    4 Mbit/s stream: at least 99 % of the frames come out of the decoder
+    (NACK/RTX must repair the rest)."""
+    pct, secs, fps = 5, 20, 30
+    fr = ctx.opts.frame_regex
+    ctx.viewer.wait_for(fr, 10, 'media flowing 1 s', after=ctx.first + 1)
+    ctx.lab.impair(ctx.cam_site, loss=pct)
+    start = time.monotonic()
+    time.sleep(secs)    # the fault's duration, not a synchronisation
+    counters = ctx.lab.impair_counters(ctx.cam_site)
+    ctx.lab.impair(ctx.cam_site)
+    end = time.monotonic()
+    # Let the jitter buffer and retransmissions deliver what belongs to the
+    # window, then count decoded frames by their timestamps.
+    ctx.viewer.wait_for(fr, 5, 'media after the loss window', after=end + 1)
+    pts = set()
+    rx = re.compile(r'pts: (\d+:\d+:\d+\.\d+)')
+    with ctx.viewer.cond:
+        for t, line in ctx.viewer.lines:
+            if start + 1 < t < end + 1 and re.search(fr, line):
+                m = rx.search(line)
+                pts.add(m.group(1) if m else (t, line))
+    want = (secs - 0) * fps
+    got = len(pts)
+    ctx.row['frames decoded'] = '%d/%d' % (got, want)
+    up, down = counters['up'], counters['down']
+    ctx.row['dropped up/down'] = '%d/%d of %d/%d' % (up[1], down[1], up[0],
+                                                     down[0])
+    if got < 0.99 * want:
+        raise LabError('%d of %d frames decoded under %d %% loss' %
+                       (got, want, pct))
+    ctx.no_errors()
+
+
+def run_coturn_stopped(args, camera_cmd, viewer_cmd):
+    """coturn (the relay) stopped: a direct pair still connects (STUN is
+    a separate server); a relay-only pair fails with a clear message and
+    never an ERROR."""
+    def stop(lab, coturn):
+        coturn.stop()
+    rows = []
+    direct = run_pair('port-restricted', 'full-cone', camera_cmd, viewer_cmd,
+                      args.builddir, args, prepare=stop)
+    direct['pair'] += ' (coturn stopped)'
+    rows.append(direct)
+    relay_opts = argparse.Namespace(**vars(args))
+    relay_opts.timeout = 20
+    relay = run_pair('symmetric', 'symmetric', camera_cmd, viewer_cmd,
+                     args.builddir, relay_opts, prepare=stop)
+    relay['pair'] += ' (coturn stopped)'
+    relay['expected'] = 'no path'
+    why = relay.get('why', '')
+    if relay['result'] == 'PASS':
+        relay['result'] = 'FAIL'
+        relay['why'] = 'connected although no relay exists'
+    elif 'before first frame' in why and re.search(
+            r'WARNING: .*(path|relay|TURN|reach)', why, re.I) and \
+            not re.search(r'^\s*ERROR: ', why, re.M):
+        relay['result'] = 'PASS'
+        relay['mode'] = 'none'
+    else:
+        relay['why'] = 'no clear message: ' + why
+    rows.append(relay)
+    report_pairs(rows, None)
+    return 0 if all(r['result'] == 'PASS' for r in rows) else 1
+
+
+# Commands for faults that need something else than the matrix pipelines:
+# a 4 Mbit/s hard-to-compress stream, decoded at the viewer.
+LOSS_CAMERA_CMD = (
+    'exec stdbuf -oL gst-launch-1.0 -e videotestsrc is-live=true pattern=snow'
+    ' ! video/x-raw,width=640,height=360,framerate=30/1'
+    ' ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60'
+    ' bitrate=4000 ! p2psink uid="$NATLAB_UID" key-file="$NATLAB_KEY_FILE"'
+    ' server="$NATLAB_SERVER_URL" password="$NATLAB_PASSWORD"')
+LOSS_VIEWER_CMD = (
+    'exec stdbuf -oL gst-launch-1.0 -m -v p2psrc uid="$NATLAB_UID"'
+    ' password="$NATLAB_PASSWORD" server="$NATLAB_SERVER_URL"'
+    ' ! h264parse ! openh264dec ! identity silent=false ! fakesink')
+
 FAULTS = {
+    'loss': fault_loss,
+    'coturn-stopped': None,
     'cut': fault_cut,
     'server-restart': fault_server_restart,
     'renumber': fault_renumber,
@@ -1485,11 +1594,17 @@ def cmd_fault(args):
             log('FAIL: ' + m)
         log('FAIL: fault %s cannot run until these exist' % args.name)
         return 1
+    if args.name == 'coturn-stopped':
+        return run_coturn_stopped(args, camera_cmd, viewer_cmd)
+    if args.name == 'loss' and not args.standin and not any(
+            os.environ.get(v) for v in ('NATLAB_CAMERA_CMD',
+                                        'NATLAB_VIEWER_CMD')):
+        camera_cmd, viewer_cmd = LOSS_CAMERA_CMD, LOSS_VIEWER_CMD
     row = run_pair(args.camera_nat, args.viewer_nat, camera_cmd, viewer_cmd,
                    args.builddir, args, fault=FAULTS[args.name])
     row['pair'] = '%s (%s)' % (row['pair'], args.name)
-    extra = [k for k in row if k.endswith('(ms)') and
-             k != 'first frame (ms)']
+    extra = [k for k in row if k not in PAIR_COLUMNS and k not in (
+        'camera', 'viewer', 'why', 'logs')]
     print(format_table([row], PAIR_COLUMNS[:-1] + extra + ['result']),
           flush=True)
     if row.get('why'):
