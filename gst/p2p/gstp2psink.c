@@ -135,6 +135,7 @@ typedef struct
   GstP2pSink *sink;
   StreamIndex index;
   GstPad *ghost;
+  GstPad *rtp_src;              /* rtpbin's send_rtp_src_N */
   GstElement *packet_sink;
   GstElement *rtcp_sink;
 
@@ -447,6 +448,7 @@ stream_free (Stream * stream)
   gst_clear_object (&stream->parser);
   gst_clear_object (&stream->packet_sink);
   gst_clear_object (&stream->rtcp_sink);
+  gst_clear_object (&stream->rtp_src);
   g_free (stream);
 }
 
@@ -811,23 +813,6 @@ payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
         gst_object_ref (self), gst_object_unref);
 }
 
-static void
-rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSink * self)
-{
-  guint i;
-
-  /* send_rtp_src_N appears when the payloader links to send_rtp_sink_N;
-   * its caps are the payloader's. */
-  for (i = 0; i < N_STREAMS; i++) {
-    gchar *name = g_strdup_printf ("send_rtp_src_%u", i);
-
-    if (self->streams[i] && g_strcmp0 (GST_PAD_NAME (pad), name) == 0)
-      g_signal_connect (pad, "notify::caps",
-          G_CALLBACK (payloader_caps_notify), self->streams[i]);
-    g_free (name);
-  }
-}
-
 static GstPad *
 gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
@@ -860,10 +845,6 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   g_mutex_init (&stream->ring_lock);
   self->streams[index] = stream;
 
-  if (index == STREAM_VIDEO)
-    g_signal_connect (self->rtpbin, "pad-added",
-        G_CALLBACK (rtpbin_pad_added), self);
-
   pad_name = g_strdup_printf ("rtpsink_%u", index);
   stream->packet_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtp,
       stream, TRUE);
@@ -889,11 +870,12 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
     GstPad *p = gst_element_get_static_pad (stream->packet_sink, "sink");
 
     gst_pad_link (rtp_src, p);
-    if (gst_pad_get_current_caps (rtp_src) == NULL)
-      g_signal_connect (rtp_src, "notify::caps",
-          G_CALLBACK (payloader_caps_notify), stream);
+    /* The payloader's output caps, known once it negotiated, are what the
+     * offer describes. */
+    g_signal_connect (rtp_src, "notify::caps",
+        G_CALLBACK (payloader_caps_notify), stream);
     gst_object_unref (p);
-    gst_object_unref (rtp_src);
+    stream->rtp_src = rtp_src;
   }
   gst_clear_object (&sinkpad);
 
@@ -944,6 +926,8 @@ gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
   self->streams[stream->index] = NULL;
   GST_OBJECT_UNLOCK (self);
 
+  if (stream->rtp_src)
+    g_signal_handlers_disconnect_by_data (stream->rtp_src, stream);
   gst_element_remove_pad (element, pad);
   if (pay) {
     gst_element_set_state (pay, GST_STATE_NULL);
