@@ -269,3 +269,27 @@ gst_p2p_add_ice_servers (GstElement * element, P2pTransport * transport,
       GST_WARNING_OBJECT (element, "%s: %s", uri, err->message);
   }
 }
+
+/**
+ * gst_p2p_set_path_fields:
+ * @s: a `p2p-connection` message or a stats structure
+ * @stats: (nullable): the transport's counters, %NULL before there is one
+ *
+ * Sets the fields that describe the path, the same way in every message
+ * and statistics structure of both elements: `mode` (`none`, `lan`,
+ * `direct`, `relay`), `local-candidate-type`, `remote-candidate-type`
+ * (`host`, `srflx`, `prflx`, `relay` or %NULL) and `rtt-ms` (-1 when
+ * unknown).
+ */
+void
+gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
+{
+  gst_structure_set (s,
+      "mode", G_TYPE_STRING, p2p_connection_mode_to_string (stats ?
+          stats->mode : P2P_CONNECTION_MODE_NONE),
+      "local-candidate-type", G_TYPE_STRING,
+      stats ? stats->local_candidate_type : NULL,
+      "remote-candidate-type", G_TYPE_STRING,
+      stats ? stats->remote_candidate_type : NULL,
+      "rtt-ms", G_TYPE_INT64, stats ? stats->rtt_ms : (gint64) - 1, NULL);
+}

@@ -29,4 +29,7 @@ void gst_p2p_add_ice_servers (GstElement * element,
     P2pTransport * transport, P2pSignalling * signalling,
     const gchar * stun_server, const gchar * turn_server);
 
+void gst_p2p_set_path_fields (GstStructure * s,
+    const P2pTransportStats * stats);
+
 G_END_DECLS

@@ -386,7 +386,9 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * A `p2psink-stats` structure: `registered` (boolean), `viewers` (uint)
    * and one field per viewer, named by its viewer id, holding a
    * `p2p-viewer-stats` structure: `state`, `mode` (`lan`, `direct`,
-   * `relay`), `address`, `rtt-ms` (int64, -1 unknown), `fraction-lost`
+   * `relay`), `local-candidate-type` and `remote-candidate-type` (`host`,
+   * `srflx`, `prflx`, `relay`), `address`, `rtt-ms` (int64, -1 unknown),
+   * `fraction-lost`
    * (double, 0–1, from the viewer's receiver reports), `bitrate` (uint64,
    * bits per second over the last second), `packets-sent`, `bytes-sent`,
    * `retransmissions`. Read-only.
@@ -1234,13 +1236,14 @@ viewer_post_connection (Viewer * viewer)
 {
   g_autoptr (P2pTransportStats) st = p2p_transport_get_stats
       (viewer->transport);
+  GstStructure *s = gst_structure_new ("p2p-connection", "uid",
+      G_TYPE_STRING, viewer->sink->uid, "viewer-id", G_TYPE_STRING,
+      viewer->id, "state", G_TYPE_STRING,
+      p2p_transport_state_to_string (st->state), NULL);
 
-  viewer_post (viewer, "p2p-connection",
-      "state", G_TYPE_STRING, p2p_transport_state_to_string (st->state),
-      "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st->mode),
-      "local-candidate-type", G_TYPE_STRING, st->local_candidate_type,
-      "remote-candidate-type", G_TYPE_STRING, st->remote_candidate_type,
-      "rtt-ms", G_TYPE_INT64, st->rtt_ms, NULL);
+  gst_p2p_set_path_fields (s, st);
+  gst_element_post_message (GST_ELEMENT (viewer->sink),
+      gst_message_new_element (GST_OBJECT (viewer->sink), s));
 }
 
 static void
@@ -1701,9 +1704,13 @@ sink_collect_stats (gpointer data)
     st = p2p_transport_get_stats (v->transport);
     vs = gst_structure_new ("p2p-viewer-stats",
         "state", G_TYPE_STRING, states[v->state],
-        "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st->mode),
-        "address", G_TYPE_STRING, v->address,
-        "rtt-ms", G_TYPE_INT64, st->rtt_ms >= 0 ? st->rtt_ms : v->rtcp_rtt_ms,
+        "address", G_TYPE_STRING, v->address, NULL);
+    gst_p2p_set_path_fields (vs, st);
+    /* The message channel measures RTT; receiver reports stand in until it
+     * has. */
+    if (st->rtt_ms < 0)
+      gst_structure_set (vs, "rtt-ms", G_TYPE_INT64, v->rtcp_rtt_ms, NULL);
+    gst_structure_set (vs,
         "fraction-lost", G_TYPE_DOUBLE, v->fraction_lost,
         "bitrate", G_TYPE_UINT64, v->bitrate,
         "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,

@@ -668,14 +668,8 @@ src_post_connection (GstP2pSrc * self, const gchar * state,
   g_mutex_unlock (&self->transport_lock);
 
   s = gst_structure_new ("p2p-connection", "uid", G_TYPE_STRING, self->uid,
-      "state", G_TYPE_STRING, state,
-      "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st ? st->mode :
-          P2P_CONNECTION_MODE_NONE),
-      "local-candidate-type", G_TYPE_STRING,
-      st ? st->local_candidate_type : NULL,
-      "remote-candidate-type", G_TYPE_STRING,
-      st ? st->remote_candidate_type : NULL,
-      "rtt-ms", G_TYPE_INT64, st ? st->rtt_ms : (gint64) - 1, NULL);
+      "state", G_TYPE_STRING, state, NULL);
+  gst_p2p_set_path_fields (s, st);
   if (reason)
     gst_structure_set (s, "reason", G_TYPE_STRING, reason, NULL);
   if (st)
@@ -1315,12 +1309,9 @@ src_collect_stats (gpointer data)
       (self->connected_time - self->start_time) / 1000 : (gint64) - 1,
       "first-buffer-ms", G_TYPE_INT64, first && self->start_time ?
       (first - self->start_time) / 1000 : (gint64) - 1, NULL);
+  gst_p2p_set_path_fields (call->result, st);
   if (st) {
     gst_structure_set (call->result,
-        "mode", G_TYPE_STRING, p2p_connection_mode_to_string (st->mode),
-        "local-candidate-type", G_TYPE_STRING, st->local_candidate_type,
-        "remote-candidate-type", G_TYPE_STRING, st->remote_candidate_type,
-        "rtt-ms", G_TYPE_INT64, st->rtt_ms,
         "packets-received", G_TYPE_UINT64, st->rtp_packets_received,
         "bytes-received", G_TYPE_UINT64, st->rtp_bytes_received,
         "dropped-srtp", G_TYPE_UINT64, st->dropped_srtp, NULL);
