@@ -286,6 +286,53 @@ GST_START_TEST (test_vp8_and_opus)
 
 GST_END_TEST;
 
+/* Every other format the camera takes arrives with its own caps; formats
+ * whose encoder is not installed are skipped. */
+GST_START_TEST (test_other_formats)
+{
+  static const struct
+  {
+    const gchar *encoder;
+    const gchar *source;
+    const gchar *pad;
+    const gchar *caps;
+  } formats[] = {
+    {"vp9enc", "videotestsrc is-live=true ! video/x-raw,width=160,height=120 "
+          "! vp9enc deadline=1", "video", "video/x-vp9"},
+    {"x265enc", "videotestsrc is-live=true ! video/x-raw,width=160,height=120 "
+          "! x265enc tune=zerolatency", "video", "video/x-h265"},
+    {"mulawenc", "audiotestsrc is-live=true ! mulawenc", "audio",
+        "audio/x-mulaw"},
+    {"alawenc", "audiotestsrc is-live=true ! alawenc", "audio",
+        "audio/x-alaw"},
+    {"voaacenc", "audiotestsrc is-live=true ! voaacenc ! aacparse", "audio",
+        "audio/mpeg"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstPluginFeature *f = gst_registry_lookup_feature (gst_registry_get (),
+        formats[i].encoder);
+    GstElement *cam, *viewer;
+
+    if (!f)
+      continue;
+    gst_object_unref (f);
+    cam = p2p_test_pipeline ("p2psink name=s uid=%s key-file=%s server=%s "
+        "password=pw %s ! s.%s", env->uid, env->key_file, env->url,
+        formats[i].source, formats[i].pad);
+    p2p_test_start (cam);
+    viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
+        "appsink name=out sync=false", env->uid, env->url);
+    p2p_test_start (viewer);
+    check_caps (viewer, "out", formats[i].caps);
+    p2p_test_stop (viewer);
+    p2p_test_stop (cam);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_uridecodebin_plays)
 {
   GstElement *cam, *viewer;
@@ -509,6 +556,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_h264_bit_exact);
   tcase_add_test (tc, test_lost_packets_retransmitted);
   tcase_add_test (tc, test_vp8_and_opus);
+  tcase_add_test (tc, test_other_formats);
   tcase_add_test (tc, test_uridecodebin_plays);
   tcase_add_test (tc, test_device_offline_error);
   tcase_add_test (tc, test_server_unreachable_error);
