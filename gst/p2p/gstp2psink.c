@@ -31,6 +31,10 @@
  * a keyframe too; NACKs are answered by RFC 4588 retransmission to the
  * asking viewer alone, from a short history of recently sent packets.
  *
+ * The offer a viewer gets describes the payloaders' output, so a call that
+ * arrives before every requested pad has negotiated waits for it, at most
+ * 3 seconds; after that the viewer gets the streams that are known.
+ *
  * Nothing here blocks the streaming thread on the network: signalling and
  * connection set-up run on p2p-core's own thread; sending a packet to a
  * viewer only encrypts it and hands it to the socket.
@@ -94,6 +98,9 @@
 #define KEYFRAME_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
 /* A viewer must prove its credential this long after its path is up. */
 #define AUTH_TIMEOUT_MS 10000
+/* How long a call waits for every stream's format before it is offered
+ * what is known. */
+#define MEDIA_WAIT_MS 3000
 /* Time for a refusal message to leave before the path is closed. */
 #define REFUSE_LINGER_MS 500
 /* Packets kept for retransmission: about 1.5 s of a 3 Mbit/s stream. */
@@ -1357,21 +1364,22 @@ viewer_on_media (P2pTransport * transport, gboolean is_rtcp,
     gst_p2p_feedback_parse (data, size, &handlers, viewer);
 }
 
+/* Whether every requested stream (@all) or at least one knows its RTP
+ * caps. */
 static gboolean
-sink_media_known (GstP2pSink * self)
+sink_media_known (GstP2pSink * self, gboolean all)
 {
-  gboolean known = TRUE, any = FALSE;
-  guint i;
+  guint i, requested = 0, known = 0;
 
   GST_OBJECT_LOCK (self);
   for (i = 0; i < N_STREAMS; i++) {
     if (self->streams[i]) {
-      any = TRUE;
-      known &= self->streams[i]->rtp_caps != NULL;
+      requested++;
+      known += self->streams[i]->rtp_caps != NULL;
     }
   }
   GST_OBJECT_UNLOCK (self);
-  return any && known;
+  return known > 0 && (!all || known == requested);
 }
 
 /* The media half of the offer, from the payloaders' output caps. */
@@ -1446,6 +1454,7 @@ viewer_start (Viewer * viewer)
   GstSDPMessage *media;
   gchar *offer;
 
+  viewer_clear_timer (viewer);
   viewer->transport = p2p_transport_new (self->loop, self->identity, TRUE);
   gst_p2p_add_ice_servers (GST_ELEMENT (self), viewer->transport,
       self->signalling, self->stun_server, self->turn_server);
@@ -1487,7 +1496,7 @@ sink_start_pending_viewers (GstP2pSink * self)
   GPtrArray *pending;
   guint i;
 
-  if (!self->signalling || !sink_media_known (self))
+  if (!self->signalling || !sink_media_known (self, TRUE))
     return G_SOURCE_REMOVE;
   pending = g_ptr_array_new ();
   g_hash_table_iter_init (&iter, self->viewers);
@@ -1502,6 +1511,23 @@ sink_start_pending_viewers (GstP2pSink * self)
     viewer_unref (g_ptr_array_index (pending, i));
   }
   g_ptr_array_unref (pending);
+  return G_SOURCE_REMOVE;
+}
+
+/* A stream that never gets data (an audio pad nobody feeds) must not keep
+ * viewers out: after a while they get what is known. */
+static gboolean
+viewer_media_wait_done (gpointer data)
+{
+  Viewer *viewer = data;
+
+  g_clear_pointer (&viewer->timer, g_source_unref);
+  if (viewer->state != VIEWER_WAITING_MEDIA)
+    return G_SOURCE_REMOVE;
+  if (sink_media_known (viewer->sink, FALSE))
+    viewer_start (viewer);
+  else
+    viewer_remove (viewer, "no-media", TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -1539,11 +1565,13 @@ sink_on_incoming (P2pSignalling * sig, const gchar * call,
   g_hash_table_insert (self->viewers, viewer->call, viewer);
   GST_INFO_OBJECT (self, "call %s from %s: %s", call, address, viewer->id);
 
-  if (sink_media_known (self))
+  if (sink_media_known (self, TRUE)) {
     viewer_start (viewer);
-  else
+  } else {
     GST_INFO_OBJECT (self, "%s waits until the media format is known",
         viewer->id);
+    viewer_set_timer (viewer, MEDIA_WAIT_MS, viewer_media_wait_done);
+  }
 }
 
 static void
