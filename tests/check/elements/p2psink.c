@@ -156,6 +156,34 @@ GST_START_TEST (test_registers)
 
 GST_END_TEST;
 
+/* The server goes away and comes back: the camera says so on the bus and
+ * logs in again by itself. */
+GST_START_TEST (test_reregisters_after_server_restart)
+{
+  GstElement *cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file,
+      env->url, 4u);
+  GstMessage *msg;
+
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+
+  p2p_test_env_restart_server (env);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-unregistered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no p2p-unregistered when the server stopped");
+  gst_message_unref (msg);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "the camera did not log in again");
+  gst_message_unref (msg);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static void
 check_first_is_keyframe (GstElement * viewer)
 {
@@ -440,6 +468,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_bad_password_file);
   tcase_add_test (tc, test_password_is_write_only);
   tcase_add_test (tc, test_registers);
+  tcase_add_test (tc, test_reregisters_after_server_restart);
   tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
   tcase_add_test (tc, test_wrong_password_refused);
   tcase_add_test (tc, test_busy_beyond_max_viewers);

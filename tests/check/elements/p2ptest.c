@@ -35,6 +35,27 @@ p2p_test_env_new (void)
   return env;
 }
 
+/**
+ * p2p_test_env_restart_server:
+ * @env: the environment
+ *
+ * Stops p2p-server and starts it again on the same port, as after a
+ * server crash or upgrade.
+ */
+void
+p2p_test_env_restart_server (P2pTestEnv * env)
+{
+  HarnessServer *server = env->server;
+  gchar *port = g_strdup_printf ("--port=%d", server->port);
+
+  harness_server_stop (server);
+  harness_server_free (server);
+  server = harness_server_start (env->registry, port, NULL);
+  fail_unless_equals_string (server->url, env->url);
+  env->server = server;
+  g_free (port);
+}
+
 static void
 remove_tree (const gchar * dir)
 {

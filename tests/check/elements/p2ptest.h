@@ -29,6 +29,8 @@ P2pTestEnv *p2p_test_env_new (void);
 
 void p2p_test_env_free (P2pTestEnv * env);
 
+void p2p_test_env_restart_server (P2pTestEnv * env);
+
 GstElement *p2p_test_pipeline (const gchar * description, ...)
     G_GNUC_PRINTF (1, 2);
 
