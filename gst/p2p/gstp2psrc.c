@@ -32,7 +32,10 @@
  *
  * The element also handles `p2p://UID?server=URI&password=PASSWORD` URIs
  * (optional `fingerprint=`, `latency=`), so playbin, uridecodebin and
- * gst-play-1.0 can play a camera.
+ * gst-play-1.0 can play a camera. Such a URI carries the password: where
+ * command lines or logs are visible to others, set #GstP2pSrc:password on
+ * the element instead (p2psrc itself never gives the password back, not
+ * even in the URI it reports).
  *
  * ## Bus messages
  *
