@@ -26,7 +26,7 @@ def doc_text(block):
     text = "\n".join(lines).strip()
     text = re.sub(r"^Since: .*$", "", text, flags=re.M).strip()
     text = re.sub(r"\|\[\s*\n?", "```\n", text)
-    text = re.sub(r"\s*\]\|", "\n```\n", text)
+    text = re.sub(r"\s*\]\|[ \t]*", "\n```\n", text)
     text = re.sub(r"%(NULL|TRUE|FALSE)", lambda m: m.group(1), text)
     text = re.sub(r"#Gst\w+:([\w-]+)", r"`\1`", text)
     text = re.sub(r"#(\w+)", r"\1", text)
