@@ -1379,6 +1379,10 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             t, _ = viewer.wait_for(opts.frame_regex, opts.timeout,
                                    'first frame')
             row['first frame (ms)'] = '%.0f' % ((t - viewer.t0) * 1000)
+            # The mode in force when media started; a fault may change it.
+            found = viewer.find(opts.mode_regex, last=True)
+            if found:
+                row['mode'] = found[1].group(1)
             if fault:
                 fault(PairContext(lab, cam_site, view_site, cam_ns, view_ns,
                                   env, opts, row, server, coturn, camera,
@@ -1391,7 +1395,7 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             # on another.
             found = viewer.find(opts.mode_regex, last=True) or \
                 camera.find(opts.mode_regex, last=True)
-            if found:
+            if found and not fault:
                 row['mode'] = found[1].group(1)
             if rc is None:
                 raise LabError('viewer did not finish within %ss' %
