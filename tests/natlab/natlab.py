@@ -1341,6 +1341,9 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
                 cam_site = lab.add_site('cam', cam)
                 view_site = lab.add_site('view', view)
                 cam_ns, view_ns = cam_site.hosts[0], view_site.hosts[0]
+            problems = lab.check_isolation()
+            if problems:
+                raise LabError('lab not isolated: ' + '; '.join(problems))
             coturn = lab.start_coturn()
             lab.start_stun()
             lab.setup_tls()
