@@ -61,6 +61,8 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 #define MAX_QUEUED_CANDIDATES 64
 /* Unacknowledged message bytes before send_message() says WOULD_BLOCK. */
 #define MAX_PENDING_MESSAGES (1024 * 1024)
+/* libnice's Ta, the spacing of connectivity checks (see constructed) */
+#define ICE_PACING_MS 10
 
 typedef struct
 {
@@ -1037,8 +1039,13 @@ p2p_transport_constructed (GObject * object)
    * trickle lets checks start before gathering finishes. */
   self->agent = nice_agent_new_full (self->context, NICE_COMPATIBILITY_RFC5245,
       NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  /* Connectivity checks are paced every ICE_PACING_MS instead of libnice's
+   * 20 ms (RFC 5245's floor, meant for NATs of 2010 creating bindings):
+   * with host, IPv6 and TCP candidates the winning pair is often the third
+   * or fourth check, 40-60 ms at 20 ms pacing. RFC 8445 section 14.2 allows
+   * down to 5 ms; one stream of ~100-byte checks at 10 ms is 80 kbit/s. */
   g_object_set (self->agent, "controlling-mode", self->controlling,
-      "upnp", FALSE, NULL);
+      "upnp", FALSE, "stun-pacing-timer", ICE_PACING_MS, NULL);
   self->stream_id = nice_agent_add_stream (self->agent, 1);
 
   g_signal_connect (self->agent, "new-candidate-full",
