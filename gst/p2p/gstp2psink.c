@@ -94,7 +94,9 @@
 #define DEFAULT_MAX_VIEWERS 4
 #define MAX_MAX_VIEWERS 64
 /* Minimum spacing of keyframe requests to the encoder, in microseconds:
- * viewers joining together, or several asking with PLI, share one. */
+ * several viewers asking with PLI share one. A joining viewer waits only
+ * for a request whose keyframe has not come out yet, never for the
+ * spacing: it sees nothing until a keyframe arrives. */
 #define KEYFRAME_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
 /* A viewer must prove its credential this long after its path is up. */
 #define AUTH_TIMEOUT_MS 10000
@@ -243,6 +245,9 @@ struct _GstP2pSink
   GMutex keyframe_lock;
   gint64 last_keyframe_request;
   guint keyframe_count;
+  /* A request whose keyframe has not reached the payloader yet; set under
+   * keyframe_lock, cleared atomically by the streaming thread. */
+  gint keyframe_pending;
 };
 
 static void gst_p2p_sink_finalize (GObject * object);
@@ -487,11 +492,14 @@ gst_p2p_sink_finalize (GObject * object)
 /* ---------------------------------------------------------------------- */
 /* Keyframes and the fan-out                                              */
 
-/* Asks the encoder for a keyframe, at most once per KEYFRAME_INTERVAL_US;
- * returns FALSE when the request was held back (the caller retries from
- * the streaming thread). Any thread. */
+/* Asks the encoder for a keyframe. A PLI or FIR (@join FALSE) goes out at
+ * most once per KEYFRAME_INTERVAL_US; a joining viewer's request (@join
+ * TRUE) only waits for an earlier request whose keyframe is still on its
+ * way (that keyframe serves it too), and at most KEYFRAME_INTERVAL_US in
+ * case the encoder ignored it. Returns FALSE when the request was held
+ * back (the caller retries from the streaming thread). Any thread. */
 static gboolean
-stream_request_keyframe (Stream * stream, const gchar * why)
+stream_request_keyframe (Stream * stream, gboolean join, const gchar * why)
 {
   GstP2pSink *self = stream->sink;
   GstElement *pay = NULL;
@@ -501,11 +509,13 @@ stream_request_keyframe (Stream * stream, const gchar * why)
 
   g_mutex_lock (&self->keyframe_lock);
   if (self->last_keyframe_request != 0
-      && now - self->last_keyframe_request < KEYFRAME_INTERVAL_US) {
+      && now - self->last_keyframe_request < KEYFRAME_INTERVAL_US
+      && (!join || g_atomic_int_get (&self->keyframe_pending))) {
     g_mutex_unlock (&self->keyframe_lock);
     return FALSE;
   }
   self->last_keyframe_request = now;
+  g_atomic_int_set (&self->keyframe_pending, TRUE);
   count = ++self->keyframe_count;
   g_mutex_unlock (&self->keyframe_lock);
 
@@ -559,6 +569,8 @@ payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     stream->unit++;
     stream->unit_is_key = !stream->codec->is_video
         || !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    if (stream->codec->is_video && stream->unit_is_key)
+      g_atomic_int_set (&stream->sink->keyframe_pending, FALSE);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -601,7 +613,7 @@ stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
   /* A viewer still waits: a request held back by the rate limit goes out
    * as soon as the limit allows. */
   if (want_key)
-    stream_request_keyframe (stream, "viewer waiting");
+    stream_request_keyframe (stream, TRUE, "viewer waiting");
 }
 
 /* Streaming thread (rtpbin's RTCP thread): sender reports for everyone. */
@@ -1131,7 +1143,8 @@ viewer_activate (Viewer * viewer)
   g_mutex_unlock (&self->viewers_lock);
 
   if (self->streams[STREAM_VIDEO])
-    stream_request_keyframe (self->streams[STREAM_VIDEO], "viewer joined");
+    stream_request_keyframe (self->streams[STREAM_VIDEO], TRUE,
+        "viewer joined");
 
   mode = p2p_transport_get_mode (viewer->transport);
   GST_INFO_OBJECT (self, "%s joined from %s (%s)", viewer->id,
@@ -1335,7 +1348,7 @@ viewer_on_picture_loss (gboolean fir, gpointer user_data)
   Stream *video = viewer->sink->streams[STREAM_VIDEO];
 
   if (video)
-    stream_request_keyframe (video, fir ? "FIR" : "PLI");
+    stream_request_keyframe (video, FALSE, fir ? "FIR" : "PLI");
 }
 
 static void
