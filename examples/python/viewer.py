@@ -25,7 +25,7 @@ def main():
     parser.add_argument("--password", default=None, help="camera password")
     parser.add_argument("--fingerprint", default=None,
                         help="pinned camera certificate fingerprint")
-    parser.add_argument("--latency", type=int, default=200,
+    parser.add_argument("--latency", type=int, default=50,
                         help="jitter buffer in milliseconds")
     parser.add_argument("--frames", type=int, default=0,
                         help="count this many frames without showing them, "

@@ -82,7 +82,7 @@
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
-#define DEFAULT_LATENCY 200
+#define DEFAULT_LATENCY 50
 #define DEFAULT_RECONNECT TRUE
 #define DEFAULT_TIMEOUT 15000
 /* Waits between reconnection attempts, in milliseconds: doubled after each
@@ -283,7 +283,12 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    * GstP2pSrc:latency:
    *
    * Jitter buffer size in milliseconds: time allowed for reordering and
-   * retransmission. Default: 200.
+   * retransmission. Every packet, the first keyframe included, is held
+   * this long, so it adds directly to the time to first frame. The default
+   * suits a live camera on a LAN or a short internet path; a lost packet is
+   * only repaired by retransmission when the round trip fits in it, so on
+   * paths with round trips above ~40 ms or with loss, raise it (200 is
+   * rtpbin's own default). Default: 50.
    */
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
