@@ -59,6 +59,10 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 #define DEFAULT_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 #define COMPONENT_ID 1
 #define MAX_QUEUED_CANDIDATES 64
+/* How long UDP pairs get before remote ICE-TCP candidates join the checks:
+ * enough for a hole punch through two NATs, well below libnice's failure
+ * time-out. */
+#define ICE_TCP_GRACE_MS 1500
 /* Unacknowledged message bytes before send_message() says WOULD_BLOCK. */
 #define MAX_PENDING_MESSAGES (1024 * 1024)
 /* libnice's Ta, the spacing of connectivity checks (see constructed) */
@@ -122,6 +126,9 @@ struct _P2pTransport
   gboolean torn_down;
   gchar *remote_ufrag;
   GPtrArray *queued_candidates;
+  GPtrArray *held_tcp_candidates;
+  GSource *tcp_timer;
+  gboolean tcp_released;
   gint64 ice_connected_at;
   P2pDtls *dtls;
   P2pChannel *channel;
@@ -751,6 +758,47 @@ create_local_description (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean add_candidate_now (P2pTransport * self,
+    const gchar * candidate, GError ** error);
+
+static gboolean
+release_tcp_candidates (gpointer data)
+{
+  P2pTransport *self = data;
+  guint i;
+
+  g_clear_pointer (&self->tcp_timer, g_source_unref);
+  self->tcp_released = TRUE;
+  if (self->stream_id == 0)
+    return G_SOURCE_REMOVE;
+
+  /* UDP found a path: the TCP candidates would only switch libnice's
+   * nomination mode under a working session. */
+  if (g_atomic_int_get (&self->state) == P2P_TRANSPORT_STATE_CONNECTED ||
+      p2p_transport_get_mode (self) != P2P_CONNECTION_MODE_NONE) {
+    g_ptr_array_set_size (self->held_tcp_candidates, 0);
+    return G_SOURCE_REMOVE;
+  }
+  for (i = 0; i < self->held_tcp_candidates->len; i++)
+    add_candidate_now (self, g_ptr_array_index (self->held_tcp_candidates,
+            i), NULL);
+  g_ptr_array_set_size (self->held_tcp_candidates, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+hold_tcp_candidate (P2pTransport * self, const gchar * candidate)
+{
+  if (self->held_tcp_candidates->len < MAX_QUEUED_CANDIDATES)
+    g_ptr_array_add (self->held_tcp_candidates, g_strdup (candidate));
+  if (self->tcp_timer == NULL) {
+    self->tcp_timer = g_timeout_source_new (ICE_TCP_GRACE_MS);
+    g_source_set_callback (self->tcp_timer, release_tcp_candidates, self, NULL);
+    g_source_set_static_name (self->tcp_timer, "p2p-ice-tcp-fallback");
+    g_source_attach (self->tcp_timer, self->context);
+  }
+}
+
 static gboolean
 add_candidate_now (P2pTransport * self, const gchar * candidate,
     GError ** error)
@@ -766,6 +814,16 @@ add_candidate_now (P2pTransport * self, const gchar * candidate,
     g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_CANDIDATE,
         "Cannot parse remote candidate \"%s\"", candidate);
     return FALSE;
+  }
+  if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP && !self->tcp_released) {
+    /* libnice drops to regular nomination as soon as it sees a TCP
+     * candidate, and then selects nothing until every higher-priority pair
+     * (typically towards the peer's unreachable private addresses) has
+     * timed out: seconds behind a NAT. ICE-TCP is a fallback, so TCP
+     * candidates wait until UDP had its chance. */
+    nice_candidate_free (c);
+    hold_tcp_candidate (self, candidate);
+    return TRUE;
   }
   list = g_slist_append (NULL, c);
   added = nice_agent_set_remote_candidates (self->agent, self->stream_id,
@@ -1016,6 +1074,7 @@ p2p_transport_init (P2pTransport * self)
       relay_server_free);
   self->local_addresses = g_ptr_array_new_with_free_func (g_free);
   self->queued_candidates = g_ptr_array_new_with_free_func (g_free);
+  self->held_tcp_candidates = g_ptr_array_new_with_free_func (g_free);
   self->rtt_ms = -1;
   self->handshake_us = -1;
   self->state = P2P_TRANSPORT_STATE_NEW;
@@ -1078,6 +1137,10 @@ dispose_on_loop (gpointer data)
   }
   g_clear_pointer (&self->channel, p2p_channel_free);
   g_clear_pointer (&self->dtls, p2p_dtls_free);
+  if (self->tcp_timer) {
+    g_source_destroy (self->tcp_timer);
+    g_clear_pointer (&self->tcp_timer, g_source_unref);
+  }
   if (self->media_notify)
     self->media_notify (self->media_data);
   self->media_notify = NULL;
@@ -1092,7 +1155,8 @@ p2p_transport_dispose (GObject * object)
 
   /* Timers and the receive callback live on the loop thread; tear them
    * down there so none can fire on a half-destroyed object. */
-  if (self->loop && (self->agent || self->dtls || self->channel))
+  if (self->loop && (self->agent || self->dtls || self->channel
+          || self->tcp_timer))
     p2p_loop_invoke_sync (self->loop, dispose_on_loop, self);
 
   G_OBJECT_CLASS (p2p_transport_parent_class)->dispose (object);
@@ -1113,6 +1177,7 @@ p2p_transport_finalize (GObject * object)
   g_ptr_array_unref (self->relays);
   g_ptr_array_unref (self->local_addresses);
   g_ptr_array_unref (self->queued_candidates);
+  g_ptr_array_unref (self->held_tcp_candidates);
   g_clear_error (&self->error);
   if (self->remote_sdp)
     gst_sdp_message_free (self->remote_sdp);
