@@ -858,6 +858,17 @@ class Lab:
                 'no-dtls',
                 'no-cli',
                 'no-multicast-peers',
+                # As docs/deployment.md recommends for production: a relay
+                # must not reach into private networks. It matters here
+                # too: the internet namespace has no route to the sites'
+                # private addresses, and coturn tears down a whole
+                # allocation when a relayed send fails with "Network is
+                # unreachable", which killed every relay pair.
+                'denied-peer-ip=10.0.0.0-10.255.255.255',
+                'denied-peer-ip=172.16.0.0-172.31.255.255',
+                'denied-peer-ip=192.168.0.0-192.168.255.255',
+                'denied-peer-ip=100.64.0.0-100.127.255.255',
+                'denied-peer-ip=169.254.0.0-169.254.255.255',
                 'userdb=%s' % os.path.join(self.workdir, 'turndb'),
                 'pidfile=%s' % os.path.join(self.workdir, 'turnserver.pid'),
                 'log-file=stdout',
