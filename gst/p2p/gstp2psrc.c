@@ -71,6 +71,7 @@
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
 #include "gstp2ppacketsink.h"
+#include "gstp2ppacketsrc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -153,7 +154,7 @@ struct _GstP2pSrc
   gchar *turn_server;
 
   GstElement *rtpbin;
-  GstElement *rtp_appsrc;
+  GstElement *rtp_src;
   GstElement *rtcp_appsrc;
   GstElement *rtcp_sink;
   GstElement *rtx_receive;
@@ -602,11 +603,13 @@ gst_p2p_src_init (GstP2pSrc * self)
   g_mutex_init (&self->transport_lock);
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
-  self->rtp_appsrc = make_appsrc ("rtpsrc", "application/x-rtp");
+  /* RTP, the bulk, goes straight from the network thread into rtpbin;
+   * RTCP, a few packets a second, through an appsrc. */
+  self->rtp_src = gst_p2p_packet_src_new ("rtpsrc", "application/x-rtp");
   self->rtcp_appsrc = make_appsrc ("rtcpsrc", "application/x-rtcp");
-  if (!self->rtpbin || !self->rtp_appsrc || !self->rtcp_appsrc) {
+  if (!self->rtpbin || !self->rtcp_appsrc) {
     gst_clear_object (&self->rtpbin);
-    gst_clear_object (&self->rtp_appsrc);
+    gst_clear_object (&self->rtp_src);
     gst_clear_object (&self->rtcp_appsrc);
     return;
   }
@@ -622,10 +625,9 @@ gst_p2p_src_init (GstP2pSrc * self)
   g_signal_connect (self->rtpbin, "pad-added",
       G_CALLBACK (rtpbin_pad_added), self);
 
-  gst_bin_add_many (GST_BIN (self), self->rtp_appsrc, self->rtcp_appsrc,
+  gst_bin_add_many (GST_BIN (self), self->rtp_src, self->rtcp_appsrc,
       self->rtpbin, self->rtcp_sink, NULL);
-  gst_element_link_pads (self->rtp_appsrc, "src", self->rtpbin,
-      "recv_rtp_sink_0");
+  gst_element_link_pads (self->rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
   gst_element_link_pads (self->rtcp_appsrc, "src", self->rtpbin,
       "recv_rtcp_sink_0");
   pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_0");
@@ -700,11 +702,12 @@ src_media_cb (P2pTransport * transport, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data)
 {
   GstP2pSrc *self = user_data;
-  GstBuffer *buf;
 
-  buf = gst_buffer_new_memdup (data, size);
-  gst_app_src_push_buffer (GST_APP_SRC (is_rtcp ? self->rtcp_appsrc :
-          self->rtp_appsrc), buf);
+  if (is_rtcp)
+    gst_app_src_push_buffer (GST_APP_SRC (self->rtcp_appsrc),
+        gst_buffer_new_memdup (data, size));
+  else
+    gst_p2p_packet_src_push (GST_P2P_PACKET_SRC (self->rtp_src), data, size);
 }
 
 /* Ends the current attempt: transport, call and timers; keeps the
