@@ -52,18 +52,29 @@ media_cb (P2pTransport * transport, gboolean is_rtcp, const guint8 * data,
     gsize size, gpointer user_data)
 {
   Peer *peer = user_data;
+  gboolean intact = TRUE;
+
+  if (!is_rtcp) {
+    guint16 seq = (data[2] << 8) | data[3];
+    GBytes *expected;
+
+    /* The sender's table, under the sender's lock: the sending thread
+     * inserts into it while this (the loop) thread looks up, and a lookup
+     * during a resize finds nothing. */
+    g_mutex_lock (&peer->other->rx.lock);
+    expected = g_hash_table_lookup (peer->other->rx.packets,
+        GUINT_TO_POINTER (seq));
+    intact = expected != NULL && g_bytes_get_size (expected) == size
+        && memcmp (g_bytes_get_data (expected, NULL), data, size) == 0;
+    g_mutex_unlock (&peer->other->rx.lock);
+  }
 
   g_mutex_lock (&peer->rx.lock);
   if (is_rtcp) {
     peer->rx.rtcp_received++;
   } else {
-    guint16 seq = (data[2] << 8) | data[3];
-    GBytes *expected = g_hash_table_lookup (peer->other->rx.packets,
-        GUINT_TO_POINTER (seq));
-
     peer->rx.rtp_received++;
-    if (expected == NULL || g_bytes_get_size (expected) != size
-        || memcmp (g_bytes_get_data (expected, NULL), data, size) != 0)
+    if (!intact)
       peer->rx.corrupt++;
   }
   g_mutex_unlock (&peer->rx.lock);
