@@ -1092,8 +1092,15 @@ src_on_call_ended (P2pSignalling * sig, const gchar * call,
         "viewers", reason);
     return;
   }
-  text = g_strdup_printf ("The call to camera %s ended (%s)", self->uid,
-      reason ? reason : "no reason given");
+  /* The camera ends a call with "failed" when its side of ICE or DTLS gave
+   * up, which usually arrives just before our own transport notices: say
+   * what it means for the user rather than relaying the code. */
+  if (g_strcmp0 (reason, "failed") == 0 && self->phase == PHASE_NEGOTIATING)
+    text = g_strdup_printf ("Could not establish a network path to camera "
+        "%s (no direct path, and no relay answered)", self->uid);
+  else
+    text = g_strdup_printf ("The call to camera %s ended (%s)", self->uid,
+        reason ? reason : "no reason given");
   src_fail_transient (self, text, NULL);
 }
 
