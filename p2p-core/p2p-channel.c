@@ -20,7 +20,10 @@
  *   PONG  | type=4 | 0     | id (u32) | echoed clock (u64)
  *
  * All integers are big-endian. Pings double as keep-alive and give the RTT
- * reported in the transport stats.
+ * reported in the transport stats. They are also the transport's consent
+ * check (the role of RFC 7675): a pong is a round trip authenticated by
+ * DTLS, so a peer that has answered none for PEER_SILENCE_US is gone or no
+ * longer wants our traffic, and the channel fails.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -54,6 +57,10 @@ enum
 /* A chunk unacknowledged after this many sends means the peer is gone. */
 #define MAX_RETRIES 12
 #define PING_INTERVAL_MS 1000
+/* Ten pings unanswered: under 5 % loss each way a ping round trip fails
+ * one time in ten, so ten in a row (1e-10) means a dead path, found about
+ * as fast as libnice's consent check, which fails on one lost check. */
+#define PEER_SILENCE_US (10 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -91,6 +98,7 @@ struct _P2pChannel
 
   GSource *ping_timer;
   guint32 ping_id;
+  gint64 last_pong_us;
 };
 
 static void
@@ -385,6 +393,10 @@ ping_fired (gpointer data)
 
   if (channel->dead)
     return G_SOURCE_REMOVE;
+  if (now_us () - channel->last_pong_us > PEER_SILENCE_US) {
+    die (channel);
+    return G_SOURCE_REMOVE;
+  }
   buf[0] = CHUNK_PING;
   buf[1] = 0;
   put_u32 (buf + 2, ++channel->ping_id);
@@ -407,6 +419,7 @@ p2p_channel_new (GMainContext * context, gsize max_message, gsize max_pending,
   channel->rto_us = INITIAL_RTO_US;
   channel->assembly = g_byte_array_new ();
   g_queue_init (&channel->outgoing);
+  channel->last_pong_us = now_us ();
 
   /* The first ping goes out at once so the RTT is known early. */
   ping_fired (channel);
@@ -490,8 +503,11 @@ p2p_channel_receive (P2pChannel * channel, const guint8 * data, gsize size)
 
         /* Our own clock echoed back: anything outside a sane range is a
          * forged or corrupt pong and is ignored. */
-        if (rtt >= 0 && rtt < 60 * G_USEC_PER_SEC && channel->callbacks.rtt)
-          channel->callbacks.rtt (rtt, channel->user_data);
+        if (rtt >= 0 && rtt < 60 * G_USEC_PER_SEC) {
+          channel->last_pong_us = now_us ();
+          if (channel->callbacks.rtt)
+            channel->callbacks.rtt (rtt, channel->user_data);
+        }
       }
       break;
     default:

@@ -14,7 +14,8 @@
  * messages:
  *
  * - ICE (libnice, RFC 5245, one stream with one component: rtcp-mux and
- *   BUNDLE) with STUN and TURN servers, ICE-TCP and consent freshness;
+ *   BUNDLE) with STUN and TURN servers and ICE-TCP; consent freshness is
+ *   the message channel's authenticated ping every second (below);
  * - DTLS 1.2 on that component, the peer authenticated by the certificate
  *   fingerprint in its session description (and, optionally, a fingerprint
  *   the caller expects, e.g. the one registered for a camera's UID);
@@ -1094,10 +1095,14 @@ p2p_transport_constructed (GObject * object)
     self->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, NULL, 0,
         NULL);
 
-  /* Consent freshness (RFC 7675) notices a dead path within seconds;
-   * trickle lets checks start before gathering finishes. */
+  /* Trickle lets checks start before gathering finishes. No libnice
+   * consent freshness: it sends one unretransmitted check every 4-6 s and
+   * drops the path 10 s after the last answer, so one lost check or answer
+   * (one in ten under 5 % loss each way) tore down a working call. The
+   * message channel's pings, answered every second and authenticated by
+   * DTLS, are the consent check instead (p2p-channel.c). */
   self->agent = nice_agent_new_full (self->context, NICE_COMPATIBILITY_RFC5245,
-      NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+      NICE_AGENT_OPTION_ICE_TRICKLE);
   /* Connectivity checks are paced every ICE_PACING_MS instead of libnice's
    * 20 ms (RFC 5245's floor, meant for NATs of 2010 creating bindings):
    * with host, IPv6 and TCP candidates the winning pair is often the third
