@@ -167,6 +167,16 @@ class NotAvailable(LabError):
     """A product piece the step needs is not built (yet)."""
 
 
+class NoLab(LabError):
+    """The machine cannot host the lab (no root, missing tools)."""
+
+
+# meson reads exit status 99 as a hard ERROR, which even a test marked
+# should_fail (a known product failure) cannot turn into a pass: a CI job
+# without root must never go green.
+EXIT_NO_LAB = 99
+
+
 class Interrupted(BaseException):
     """Raised from a signal handler so that `with Lab()` tears down."""
 
@@ -1008,17 +1018,17 @@ def require_root():
     os.environ['PATH'] = os.environ.get('PATH', '') + ':/usr/sbin:/sbin'
     missing = [t for t in ('ip', 'nft', 'tc', 'ss') if not shutil.which(t)]
     if missing:
-        raise LabError('FAIL: missing tools %s (Debian: iproute2 nftables)' %
-                       ', '.join(missing))
+        raise NoLab('FAIL: missing tools %s (Debian: iproute2 nftables)' %
+                    ', '.join(missing))
     if os.geteuid() != 0:
-        raise LabError('FAIL: root is needed to build the NAT lab (network '
+        raise NoLab('FAIL: root is needed to build the NAT lab (network '
                        'namespaces, veth, nftables); run "meson test --suite '
                        'natlab" as root. This test never skips.')
     probe_ns = '%s%d-rootcheck' % (PREFIX, os.getpid())
     p = run(['ip', 'netns', 'add', probe_ns], check=False)
     if p.returncode != 0:
-        raise LabError('FAIL: root is needed: cannot create a network '
-                       'namespace (%s)' % p.stderr.strip())
+        raise NoLab('FAIL: root is needed: cannot create a network '
+                    'namespace (%s)' % p.stderr.strip())
     run(['ip', 'netns', 'del', probe_ns], check=False)
 
 
@@ -1833,6 +1843,9 @@ def main():
             require_root()
             clean_stale()
             return 0
+    except NoLab as e:
+        log(str(e))
+        return EXIT_NO_LAB
     except LabError as e:
         log(str(e) if str(e).startswith('FAIL') else 'FAIL: %s' % e)
         return 1
