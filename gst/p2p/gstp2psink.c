@@ -657,8 +657,11 @@ stream_retransmit (Stream * stream, Viewer * viewer, guint16 seq)
     }
   }
   g_mutex_unlock (&stream->ring_lock);
-  if (!found)
+  if (!found) {
+    GST_LOG_OBJECT (stream->sink, "NACK for #%u: no longer in the history",
+        seq);
     return;
+  }
 
   hdr = 12 + 4 * (orig[0] & 0x0f);
   if (orig[0] & 0x10) {
@@ -682,6 +685,7 @@ stream_retransmit (Stream * stream, Viewer * viewer, guint16 seq)
   pkt[1] = (pkt[1] & 0x80) | GST_P2P_PT_VIDEO_RTX;
   GST_WRITE_UINT16_BE (pkt + 2, rtx_seq);
   GST_WRITE_UINT32_BE (pkt + 8, stream->rtx_ssrc);
+  GST_LOG_OBJECT (stream->sink, "retransmitting #%u as RTX #%u", seq, rtx_seq);
   p2p_transport_send_rtp (viewer->transport, pkt, hdr + 2 + payload, NULL);
 }
 

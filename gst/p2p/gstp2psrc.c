@@ -84,6 +84,24 @@
 #define GST_CAT_DEFAULT gst_p2p_debug
 
 #define DEFAULT_LATENCY 50
+/* Shortest wait before a retransmission request is repeated, in ms. The
+ * jitter buffer otherwise waits at least a frame interval (~33 ms at
+ * 30 fps), which within a 50 ms latency leaves no second attempt, and a
+ * lost NACK or a lost retransmission (each as likely as the loss itself)
+ * then loses the packet for good. The measured round trip, when longer,
+ * still sets the pace; this only keeps a LAN from being asked every
+ * millisecond. */
+#define RTX_MIN_RETRY_TIMEOUT_MS 10
+/* RTCP budget of the viewer's session, in bits per second. RFC 4585 lets
+ * a receiver send its next early feedback (NACK, PLI) only one regular
+ * RTCP interval after the previous one, an interval derived from this
+ * budget. rtpsession assumes a 64 kbit/s session until it re-estimates
+ * the stream's rate, so for the first seconds every NACK after the first
+ * waits ~0.5 s and arrives after the jitter buffer gave up. This is 5 %
+ * of a 4 Mbit/s stream: ~8 ms between feedback packets. RTCP is only sent
+ * this often while packets are being lost; receiver reports still go
+ * every rtcp-min-interval. */
+#define RTCP_FEEDBACK_BANDWIDTH 200000.0
 #define DEFAULT_RECONNECT TRUE
 #define DEFAULT_TIMEOUT 15000
 /* Waits between reconnection attempts, in milliseconds: doubled after each
@@ -423,6 +441,14 @@ rtpbin_request_aux_receiver (GstElement * rtpbin, guint session,
   return bin;
 }
 
+static void
+rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
+    guint session, guint ssrc, GstP2pSrc * self)
+{
+  g_object_set (jitterbuffer, "rtx-min-retry-timeout",
+      RTX_MIN_RETRY_TIMEOUT_MS, NULL);
+}
+
 static GstPadProbeReturn
 first_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -624,12 +650,24 @@ gst_p2p_src_init (GstP2pSrc * self)
       G_CALLBACK (rtpbin_request_aux_receiver), self);
   g_signal_connect (self->rtpbin, "pad-added",
       G_CALLBACK (rtpbin_pad_added), self);
+  g_signal_connect (self->rtpbin, "new-jitterbuffer",
+      G_CALLBACK (rtpbin_new_jitterbuffer), self);
 
   gst_bin_add_many (GST_BIN (self), self->rtp_src, self->rtcp_appsrc,
       self->rtpbin, self->rtcp_sink, NULL);
   gst_element_link_pads (self->rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
   gst_element_link_pads (self->rtcp_appsrc, "src", self->rtpbin,
       "recv_rtcp_sink_0");
+  {
+    GstElement *session = NULL;
+
+    /* Above 1.0, rtcp-fraction is an absolute budget. */
+    g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
+    if (session) {
+      g_object_set (session, "rtcp-fraction", RTCP_FEEDBACK_BANDWIDTH, NULL);
+      gst_object_unref (session);
+    }
+  }
   pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_0");
   if (pad) {
     GstPad *sinkpad = gst_element_get_static_pad (self->rtcp_sink, "sink");
