@@ -304,9 +304,12 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    * Jitter buffer size in milliseconds: time allowed for reordering and
    * retransmission. Every packet, the first keyframe included, is held
    * this long, so it adds directly to the time to first frame. The default
-   * suits a live camera on a LAN or a short internet path; a lost packet is
-   * only repaired by retransmission when the round trip fits in it, so on
-   * paths with round trips above ~40 ms or with loss, raise it (200 is
+   * suits a live camera on a LAN or a short internet path, with loss too:
+   * 5 % loss each way at 4 Mbit/s leaves over 99 % of frames decodable. A
+   * lost packet is only repaired when the request and the retransmission
+   * fit in it, and a second request (when the first or its answer is lost
+   * too) waits another round trip, at least 10 ms; so on lossy paths with
+   * round trips above ~20 ms, or any path above ~40 ms, raise it (200 is
    * rtpbin's own default). Default: 50.
    */
   g_object_class_install_property (gobject_class, PROP_LATENCY,
