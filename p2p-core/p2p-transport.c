@@ -129,6 +129,7 @@ struct _P2pTransport
   GPtrArray *queued_candidates;
   GPtrArray *held_tcp_candidates;
   GSource *tcp_timer;
+  GSource *relay_idle;
   gboolean tcp_released;
   gint64 ice_connected_at;
   P2pDtls *dtls;
@@ -629,9 +630,38 @@ check_usable (P2pTransport * self, GError ** error)
   return TRUE;
 }
 
+/* Called with @lock held. */
+static void
+set_relays_locked (P2pTransport * self)
+{
+  guint i;
+
+  for (i = 0; i < self->relays->len; i++) {
+    RelayServer *r = g_ptr_array_index (self->relays, i);
+
+    nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
+        r->ip, r->port, r->username, r->credential, r->type);
+  }
+}
+
+static gboolean
+set_relays_late (gpointer data)
+{
+  P2pTransport *self = data;
+
+  g_clear_pointer (&self->relay_idle, g_source_unref);
+  if (self->stream_id == 0)
+    return G_SOURCE_REMOVE;
+  g_mutex_lock (&self->lock);
+  set_relays_locked (self);
+  g_mutex_unlock (&self->lock);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 start_gathering (P2pTransport * self, GError ** error)
 {
+  gboolean relays_late;
   guint i;
 
   if (self->gathering)
@@ -643,12 +673,25 @@ start_gathering (P2pTransport * self, GError ** error)
         "stun-server-port", self->stun_port, NULL);
   g_object_set (self->agent, "force-relay", self->force_relay,
       "ice-tcp", self->ice_tcp, NULL);
-  for (i = 0; i < self->relays->len; i++) {
-    RelayServer *r = g_ptr_array_index (self->relays, i);
-
-    nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
-        r->ip, r->port, r->username, r->credential, r->type);
-  }
+  /* libnice 0.1.21 asks the STUN server with a classic (RFC 3489, no magic
+   * cookie) Binding request, and matches the answer against its discovery
+   * items in list order, per socket. A TURN-over-UDP item shares the host
+   * socket; its RFC 5389 STUN agent calls the cookie-less answer malformed
+   * and the search stops there ("Incorrectly multiplexed STUN message
+   * ignored"), so the STUN item behind it never sees its answer and times
+   * out. The STUN item is only added once libnice's asynchronous lookup of
+   * the server returns, a dispatch after gathering starts, i.e. always
+   * behind the TURN items: the STUN server never gave a server-reflexive
+   * candidate, and with TURN down NATed peers had host candidates only.
+   * Adding the TURN servers from a low-priority idle, after that lookup's
+   * default-priority completion, puts the STUN item first; a TURN answer
+   * has the cookie, which the STUN item reports as unmatched, and libnice
+   * goes on to the TURN item. Without a STUN server (or with force-relay,
+   * which skips it) there is nothing to order, and deferring would only
+   * let "gathering done" come before the relays. */
+  relays_late = self->stun_ip && !self->force_relay && self->relays->len > 0;
+  if (!relays_late)
+    set_relays_locked (self);
   for (i = 0; i < self->local_addresses->len; i++) {
     NiceAddress addr;
 
@@ -666,6 +709,13 @@ start_gathering (P2pTransport * self, GError ** error)
     return FALSE;
   }
   self->gathering = TRUE;
+  if (relays_late) {
+    self->relay_idle = g_idle_source_new ();
+    g_source_set_priority (self->relay_idle, G_PRIORITY_LOW);
+    g_source_set_callback (self->relay_idle, set_relays_late, self, NULL);
+    g_source_set_static_name (self->relay_idle, "p2p-ice-relays");
+    g_source_attach (self->relay_idle, self->context);
+  }
   return TRUE;
 }
 
@@ -1145,6 +1195,10 @@ dispose_on_loop (gpointer data)
   if (self->tcp_timer) {
     g_source_destroy (self->tcp_timer);
     g_clear_pointer (&self->tcp_timer, g_source_unref);
+  }
+  if (self->relay_idle) {
+    g_source_destroy (self->relay_idle);
+    g_clear_pointer (&self->relay_idle, g_source_unref);
   }
   if (self->media_notify)
     self->media_notify (self->media_data);
