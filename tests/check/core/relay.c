@@ -13,7 +13,9 @@
 #include "config.h"
 #endif
 
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <gio/gio.h>
 #include <p2p-core/p2p-core.h>
 
@@ -56,12 +58,21 @@ turn_ready (guint port)
   return conn != NULL;
 }
 
+/* A failed assertion aborts the test without running the teardown; the
+ * kernel then stops coturn instead of leaving it behind. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static gboolean
 turn_start (Turn * turn)
 {
   g_autofree gchar *port = NULL, *min = NULL, *max = NULL, *log = NULL;
   g_autofree gchar *pid = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   guint relay_base;
   gint64 deadline;
 
@@ -75,8 +86,11 @@ turn_start (Turn * turn)
   log = g_build_filename (turn->dir, "turnserver.log", NULL);
   pid = g_build_filename (turn->dir, "turnserver.pid", NULL);
 
-  turn->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "turnserver", "-n",
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  turn->process = g_subprocess_launcher_spawn (launcher, &error,
+      "turnserver", "-n",
       "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
       "--listening-port", port, "--min-port", min, "--max-port", max,
       "--use-auth-secret", "--static-auth-secret=" SECRET,
