@@ -38,6 +38,7 @@
 
 #include "p2p-signalling-private.h"
 #include "p2p-enum-types.h"
+#include "p2p-json.h"
 
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -50,7 +51,6 @@ G_DEFINE_QUARK (p2p_signalling_error, p2p_signalling_error);
 
 /* Field limits from docs/protocol.md §2; values the spec leaves open get
  * bounds generous enough for any sane server. */
-#define MAX_DEPTH 8
 #define CALL_ID_LEN 22
 #define UID_LEN 19
 #define NONCE_LEN 44
@@ -354,35 +354,6 @@ done:
   if (parsed)
     g_uri_unref (parsed);
   return ok;
-}
-
-/* JSON nesting is bounded before parsing: json-glib's parser recurses, and
- * 64 KiB of brackets would otherwise recurse 64 Ki deep. */
-static gboolean
-json_depth_ok (const gchar * text, gsize len)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-  gsize i;
-
-  for (i = 0; i < len; i++) {
-    gchar c = text[i];
-
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-    } else if (c == '{' || c == '[') {
-      if (++depth > MAX_DEPTH)
-        return FALSE;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      depth--;
-    }
-  }
-  return TRUE;
 }
 
 /* Reads a string member. Absent: %TRUE with *out = NULL unless @required.
@@ -2060,33 +2031,20 @@ static void
 handle_message (P2pSignalling * self, SoupWebsocketConnection * ws,
     const gchar * text, gsize len)
 {
-  JsonParser *parser = NULL;
-  JsonNode *root, *id_node;
   JsonObject *msg;
+  JsonNode *id_node;
   const gchar *type;
   GError *error = NULL;
   gboolean has_id = FALSE;
   gint64 id = 0;
 
-  if (len == 0 || len > P2P_SIGNALLING_MAX_MESSAGE
-      || !json_depth_ok (text, len)) {
-    g_info ("signalling %p: empty, over-long or too deep message dropped",
-        self);
+  /* P2P_JSON_MAX_SIZE is P2P_SIGNALLING_MAX_MESSAGE. */
+  msg = p2p_json_parse_object (text, len, &error);
+  if (!msg) {
+    g_info ("signalling %p: message dropped: %s", self, error->message);
+    g_error_free (error);
     return;
   }
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, text, len, &error)) {
-    g_info ("signalling %p: unparsable message dropped: %s", self,
-        error->message);
-    g_error_free (error);
-    goto out;
-  }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_info ("signalling %p: message is not a JSON object", self);
-    goto out;
-  }
-  msg = json_node_get_object (root);
   if (!get_string (msg, "type", TRUE, 1, 32, &type, &error)) {
     g_info ("signalling %p: message dropped: %s", self, error->message);
     g_error_free (error);
@@ -2129,7 +2087,7 @@ handle_message (P2pSignalling * self, SoupWebsocketConnection * ws,
   }
 
 out:
-  g_object_unref (parser);
+  json_object_unref (msg);
 }
 
 static void

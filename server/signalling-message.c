@@ -5,11 +5,13 @@
  */
 
 /* Parsing of untrusted signalling messages. Size is bounded before this is
- * reached; depth is bounded here, before json-glib sees the text, because a
- * recursive parser given "[[[[..." would otherwise recurse as deep as the
- * attacker likes. */
+ * reached; the text must be exactly one JSON object, nested at most
+ * P2P_SIGNALLING_MAX_DEPTH deep (p2p-json.c says why json-glib alone is not
+ * enough). */
 
 #include "signalling-message.h"
+
+#include <p2p-core/p2p-json.h>
 
 #include <string.h>
 
@@ -55,33 +57,6 @@ p2p_server_error_to_string (P2pServerError code)
   return codes[code];
 }
 
-static gboolean
-check_depth (const gchar * data, gsize len)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-  gsize i;
-
-  for (i = 0; i < len; i++) {
-    gchar c = data[i];
-
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-    } else if (c == '{' || c == '[') {
-      if (++depth > P2P_SIGNALLING_MAX_DEPTH)
-        return FALSE;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      depth--;
-    }
-  }
-  return TRUE;
-}
-
 /**
  * p2p_signalling_message_parse:
  * @data: the message text (not NUL-terminated)
@@ -95,34 +70,19 @@ check_depth (const gchar * data, gsize len)
 JsonObject *
 p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
 {
-  g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GError) err = NULL;
-  JsonNode *root, *type;
-  JsonObject *obj;
+  g_autoptr (JsonObject) obj = NULL;
+  JsonNode *type;
 
-  if (!g_utf8_validate (data, len, NULL)) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_JSON,
-        "Message is not UTF-8");
+  /* The broker bounded the size while reassembling the message. */
+  obj = p2p_json_parse_object_full (data, len, G_MAXSIZE,
+      P2P_SIGNALLING_MAX_DEPTH, &err);
+  if (!obj) {
+    g_set_error_literal (error, P2P_SERVER_ERROR,
+        g_error_matches (err, P2P_JSON_ERROR, P2P_JSON_ERROR_TOO_DEEP) ?
+        P2P_SERVER_ERROR_TOO_DEEP : P2P_SERVER_ERROR_BAD_JSON, err->message);
     return NULL;
   }
-  if (!check_depth (data, len)) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_TOO_DEEP,
-        "JSON nested deeper than %d", P2P_SIGNALLING_MAX_DEPTH);
-    return NULL;
-  }
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, len, &err)) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_JSON,
-        "Invalid JSON: %s", err->message);
-    return NULL;
-  }
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_JSON,
-        "Message is not a JSON object");
-    return NULL;
-  }
-  obj = json_node_get_object (root);
   type = json_object_get_member (obj, "type");
   if (!type || !JSON_NODE_HOLDS_VALUE (type) ||
       json_node_get_value_type (type) != G_TYPE_STRING) {
@@ -130,7 +90,7 @@ p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
         P2P_SERVER_ERROR_UNKNOWN_TYPE, "Message has no \"type\" string");
     return NULL;
   }
-  return json_object_ref (obj);
+  return g_steal_pointer (&obj);
 }
 
 /**
