@@ -23,7 +23,9 @@
  * reported in the transport stats. They are also the transport's consent
  * check (the role of RFC 7675): a pong is a round trip authenticated by
  * DTLS, so a peer that has answered none for PEER_SILENCE_US is gone or no
- * longer wants our traffic, and the channel fails.
+ * longer wants our traffic, and the channel fails. Only the pong of a ping
+ * actually sent counts, once, and its RTT comes from the time we recorded,
+ * never from the clock the peer echoes.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -61,6 +63,16 @@ enum
  * one time in ten, so ten in a row (1e-10) means a dead path, found about
  * as fast as libnice's consent check, which fails on one lost check. */
 #define PEER_SILENCE_US (10 * G_USEC_PER_SEC)
+/* Pings remembered for matching their pongs: a pong later than this many
+ * ping intervals is as good as lost (the silence limit is ten). */
+#define PINGS_KEPT 16
+
+/* A ping sent and not answered yet. */
+typedef struct
+{
+  guint32 id;                   /* 0 = free */
+  gint64 sent_us;
+} SentPing;
 
 typedef struct
 {
@@ -98,6 +110,7 @@ struct _P2pChannel
 
   GSource *ping_timer;
   guint32 ping_id;
+  SentPing pings[PINGS_KEPT];   /* indexed by id % PINGS_KEPT */
   gint64 last_pong_us;
 };
 
@@ -390,19 +403,45 @@ ping_fired (gpointer data)
 {
   P2pChannel *channel = data;
   guint8 buf[HEADER_SIZE + 8];
+  gint64 now = now_us ();
+  SentPing *ping;
 
   if (channel->dead)
     return G_SOURCE_REMOVE;
-  if (now_us () - channel->last_pong_us > PEER_SILENCE_US) {
+  if (now - channel->last_pong_us > PEER_SILENCE_US) {
     die (channel);
     return G_SOURCE_REMOVE;
   }
+  /* Id 0 marks a free slot. */
+  if (++channel->ping_id == 0)
+    channel->ping_id = 1;
+  ping = &channel->pings[channel->ping_id % PINGS_KEPT];
+  ping->id = channel->ping_id;
+  ping->sent_us = now;
   buf[0] = CHUNK_PING;
   buf[1] = 0;
-  put_u32 (buf + 2, ++channel->ping_id);
-  put_u64 (buf + 6, now_us ());
+  put_u32 (buf + 2, ping->id);
+  put_u64 (buf + 6, (guint64) now);
   channel->callbacks.send (buf, sizeof (buf), channel->user_data);
   return G_SOURCE_CONTINUE;
+}
+
+/* The pong of a ping we sent counts once, with the time we recorded: the
+ * echoed clock is the peer's word only, and a made-up one (far past or
+ * future) would overflow the RTT arithmetic and fake the consent check. */
+static void
+handle_pong (P2pChannel * channel, guint32 id, guint64 echoed)
+{
+  SentPing *ping = &channel->pings[id % PINGS_KEPT];
+  gint64 rtt;
+
+  if (id == 0 || ping->id != id || (guint64) ping->sent_us != echoed)
+    return;
+  ping->id = 0;
+  rtt = now_us () - ping->sent_us;
+  channel->last_pong_us = now_us ();
+  if (channel->callbacks.rtt)
+    channel->callbacks.rtt (rtt, channel->user_data);
 }
 
 P2pChannel *
@@ -497,18 +536,8 @@ p2p_channel_receive (P2pChannel * channel, const guint8 * data, gsize size)
       }
       break;
     case CHUNK_PONG:
-      if (size >= HEADER_SIZE + 8) {
-        gint64 sent = (gint64) get_u64 (data + 6);
-        gint64 rtt = now_us () - sent;
-
-        /* Our own clock echoed back: anything outside a sane range is a
-         * forged or corrupt pong and is ignored. */
-        if (rtt >= 0 && rtt < 60 * G_USEC_PER_SEC) {
-          channel->last_pong_us = now_us ();
-          if (channel->callbacks.rtt)
-            channel->callbacks.rtt (rtt, channel->user_data);
-        }
-      }
+      if (size >= HEADER_SIZE + 8)
+        handle_pong (channel, get_u32 (data + 2), get_u64 (data + 6));
       break;
     default:
       /* Unknown chunk types are ignored so the format can grow. */
