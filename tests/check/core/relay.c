@@ -89,8 +89,12 @@ turn_start (Turn * turn)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* The deployed peer rules (server/coturn-denied-peers.conf, which
+   * refuses loopback), with this test's own relay addresses allowed, as
+   * the NAT lab allows its lab range. */
   turn->process = g_subprocess_launcher_spawn (launcher, &error,
-      "turnserver", "-n",
+      "turnserver", "-c", g_getenv ("P2P_COTURN_DENIED_PEERS"),
+      "--allowed-peer-ip=127.0.0.1",
       "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
       "--listening-port", port, "--min-port", min, "--max-port", max,
       "--use-auth-secret", "--static-auth-secret=" SECRET,
