@@ -1532,6 +1532,33 @@ send_hello (P2pSignalling * self)
   g_free (text);
 }
 
+/* The server ids this device signs for on the current connection: the
+ * configured ones, or else the host of the server URI being used (each
+ * server of the list, learned ones too, has its own), never one the
+ * server names itself. */
+static gchar **
+expected_server_ids (P2pSignalling * self)
+{
+  gchar **ids;
+  GUri *uri;
+
+  g_mutex_lock (&self->lock);
+  if (self->server_ids && self->server_ids[0]) {
+    ids = g_strdupv (self->server_ids);
+    g_mutex_unlock (&self->lock);
+    return ids;
+  }
+  uri = g_uri_parse (self->server_uri, G_URI_FLAGS_NONE, NULL);
+  g_mutex_unlock (&self->lock);
+
+  ids = g_new0 (gchar *, 2);
+  /* Servers were checked to have a host before connecting. */
+  ids[0] = g_ascii_strdown (uri ? g_uri_get_host (uri) : "", -1);
+  if (uri)
+    g_uri_unref (uri);
+  return ids;
+}
+
 static void
 handle_challenge (P2pSignalling * self, JsonObject * msg)
 {
@@ -1539,9 +1566,10 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
   GError *error = NULL;
   GString *data;
   GBytes *bytes, *signature;
-  gchar *b64, *text;
+  gchar *b64, *text, **expected;
   JsonBuilder *builder;
   gboolean accepted;
+  guint i;
 
   if (self->role != P2P_SIGNALLING_ROLE_DEVICE || self->logged_in) {
     g_info ("signalling %p: unexpected challenge, ignored", self);
@@ -1563,17 +1591,27 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
     g_error_free (error);
     return;
   }
-  g_mutex_lock (&self->lock);
-  accepted = self->server_ids == NULL
-      || g_strv_contains ((const gchar * const *) self->server_ids, server_id);
-  g_mutex_unlock (&self->lock);
+  expected = expected_server_ids (self);
+  accepted = FALSE;
+  for (i = 0; expected[i] && !accepted; i++)
+    accepted = g_ascii_strcasecmp (expected[i], server_id) == 0;
   if (!accepted) {
-    error = g_error_new (P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_AUTH_FAILED,
-        "The server's id '%s' is not one of the expected ones", server_id);
+    gchar *list = g_strjoinv ("', '", expected);
+    gchar *uri = p2p_signalling_dup_server_uri (self);
+
+    /* Signing would hand this server a login to the server it names. */
+    error = g_error_new (P2P_SIGNALLING_ERROR,
+        P2P_SIGNALLING_ERROR_WRONG_SERVER, "The server at %s presented the "
+        "server id '%s' but this device expects '%s': login refused, "
+        "nothing signed", uri, server_id, list);
+    g_free (uri);
+    g_free (list);
+    g_strfreev (expected);
     server_failed (self, error, 0);
     g_error_free (error);
     return;
   }
+  g_strfreev (expected);
 
   /* docs/protocol.md §4: binding the server id and the nonce makes the
    * signature useless anywhere else and at any other time. */
@@ -2726,9 +2764,18 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
    * P2pSignalling:server-ids:
    *
    * Device role: the server ids (`server-id` of the servers' configuration)
-   * this device accepts in a login challenge; a server presenting another
-   * one is skipped like an unreachable one. Read at each login.
-   * Default: %NULL (any).
+   * this device signs a login challenge for, compared without regard to
+   * ASCII case. By default (%NULL or empty) the expected id is the host of
+   * the server URI being connected to, lower-cased, without port or
+   * brackets (`rv1.example.com` for `wss://rv1.example.com:8443/`), so a
+   * server configured with `server-id` = its host name needs no setting
+   * here, and each server of the list (learned ones too) expects its own.
+   * A server presenting another id is refused with
+   * %P2P_SIGNALLING_ERROR_WRONG_SERVER before anything is signed (its
+   * signature would log it in elsewhere as this device) and the next
+   * server is tried. Set this when the servers' ids are not their host
+   * names; every id listed is accepted from every server. Read at each
+   * login. Default: %NULL.
    */
   g_object_class_install_property (gobject_class, PROP_SERVER_IDS,
       g_param_spec_boxed ("server-ids", "Server ids",

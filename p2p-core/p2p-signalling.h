@@ -53,6 +53,10 @@ G_BEGIN_DECLS
  * @P2P_SIGNALLING_ERROR_REPLACED: the same device logged in again on another
  *     connection; this one stops (state %P2P_SIGNALLING_STATE_FAILED) rather
  *     than fight over the registration
+ * @P2P_SIGNALLING_ERROR_WRONG_SERVER: the server's login challenge names
+ *     another server id than the one this device expects (the host of the
+ *     server URI, or #P2pSignalling:server-ids); nothing was signed and the
+ *     next server of the list is tried
  *
  * Stable error codes of #P2P_SIGNALLING_ERROR. Errors the server reports are
  * mapped onto these codes; the server's own message is kept in the #GError
@@ -78,6 +82,7 @@ typedef enum
   P2P_SIGNALLING_ERROR_UNKNOWN_CALL,
   P2P_SIGNALLING_ERROR_REVOKED,
   P2P_SIGNALLING_ERROR_REPLACED,
+  P2P_SIGNALLING_ERROR_WRONG_SERVER,
 } P2pSignallingError;
 
 /**

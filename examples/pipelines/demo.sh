@@ -20,7 +20,7 @@ trap cleanup EXIT INT TERM
 
 sh "$here/provision.sh" > /dev/null
 "$P2P_SERVER_BIN" --registry "$STATE/registry.db" --listen 127.0.0.1 \
-    --port 0 --port-file "$STATE/port" --allow-insecure --server-id demo \
+    --port 0 --port-file "$STATE/port" --allow-insecure --server-id 127.0.0.1 \
     > "$STATE/server.log" 2>&1 &
 pids="$pids $!"
 i=0

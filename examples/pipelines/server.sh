@@ -8,4 +8,4 @@ set -e
 
 rm -f "$STATE/port"
 exec "$P2P_SERVER_BIN" --registry "$STATE/registry.db" --listen 127.0.0.1 \
-    --port 0 --port-file "$STATE/port" --allow-insecure --server-id example
+    --port 0 --port-file "$STATE/port" --allow-insecure --server-id 127.0.0.1

@@ -116,6 +116,7 @@ enum
   PROP_UID,
   PROP_KEY_FILE,
   PROP_SERVER,
+  PROP_SERVER_ID,
   PROP_PASSWORD,
   PROP_PASSWORD_FILE,
   PROP_MAX_VIEWERS,
@@ -212,6 +213,7 @@ struct _GstP2pSink
   gchar *uid;
   gchar *key_file;
   gchar *server;
+  gchar *server_id;
   gchar *password_file;
   GstP2pVerifier *password_verifier;
   guint max_viewers;
@@ -226,6 +228,7 @@ struct _GstP2pSink
   P2pIdentity *identity;
   GstP2pVerifier *verifier;
   gchar **servers;
+  gchar **server_ids;           /* NULL: each server's URI host */
   gboolean allow_insecure;
   /* A configuration property changed after NULL→READY read them. */
   gboolean config_dirty;
@@ -234,6 +237,7 @@ struct _GstP2pSink
   P2pSignalling *signalling;
   gboolean registered;
   gboolean warned_unreachable;
+  gboolean warned_wrong_server;
   GHashTable *viewers;          /* call → Viewer */
   guint next_serial;
   GSource *stats_timer;
@@ -324,6 +328,27 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_SERVER,
       g_param_spec_string ("server", "Server",
           "Signalling server URI(s), comma-separated (required)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:server-id:
+   *
+   * The server id (`server-id` in p2p-server's configuration) this camera
+   * signs its login for, or a comma-separated list of them. The login
+   * signature names the server, so that a server the camera talks to
+   * cannot use it to log in elsewhere as this camera; the id is therefore
+   * never taken from the server. By default (%NULL) each server is
+   * expected to present its own host name from #GstP2pSink:server (e.g.
+   * `p2p.example.com` for `wss://p2p.example.com:8443`); set this only when
+   * the servers' ids are something else. A server presenting an id not
+   * expected gets no signature: p2psink posts a WARNING naming both ids
+   * and tries the next server. Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_SERVER_ID,
+      g_param_spec_string ("server-id", "Server id",
+          "Server id(s) the login is signed for, comma-separated "
+          "(default: each server URI's host)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -477,6 +502,7 @@ gst_p2p_sink_finalize (GObject * object)
   g_free (self->uid);
   g_free (self->key_file);
   g_free (self->server);
+  g_free (self->server_id);
   g_free (self->password_file);
   g_free (self->stun_server);
   g_free (self->turn_server);
@@ -1656,6 +1682,7 @@ sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
 
     self->registered = TRUE;
     self->warned_unreachable = FALSE;
+    self->warned_wrong_server = FALSE;
     GST_INFO_OBJECT (self, "registered with %s", server);
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_element (GST_OBJECT (self),
@@ -1681,6 +1708,19 @@ sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
             error ? error->message : "unknown reason"),
         ("uid %s; check uid and key-file against the server's registry",
             self->uid));
+  } else if (state == P2P_SIGNALLING_STATE_WAITING && error
+      && g_error_matches (error, P2P_SIGNALLING_ERROR,
+          P2P_SIGNALLING_ERROR_WRONG_SERVER)) {
+    /* An impostor, or a server whose id is not its host name. Once per
+     * outage; the other servers are tried meanwhile. */
+    if (!self->warned_wrong_server) {
+      self->warned_wrong_server = TRUE;
+      GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
+          ("Refused to log in to a server with an unexpected id: %s",
+              error->message),
+          ("uid %s; if that server is genuine, set 'server-id' to its id",
+              self->uid));
+    }
   } else if (state == P2P_SIGNALLING_STATE_WAITING && error
       && !self->warned_unreachable) {
     /* Once per outage: the client keeps retrying with back-off. */
@@ -1794,6 +1834,8 @@ sink_start (gpointer data)
       (const gchar * const *) self->servers, self->uid, self->identity);
   if (self->allow_insecure)
     g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
+  if (self->server_ids)
+    g_object_set (self->signalling, "server-ids", self->server_ids, NULL);
   g_signal_connect (self->signalling, "state-changed",
       G_CALLBACK (sink_on_signalling_state), self);
   g_signal_connect (self->signalling, "incoming-call",
@@ -1849,12 +1891,43 @@ sink_stop (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The ids go into the signed login text, one per line: printable, no
+ * white space, within the server's own limit. */
+static gboolean
+sink_parse_server_ids (GstP2pSink * self, const gchar * list)
+{
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; parts[i]; i++) {
+    const gchar *id = g_strstrip (parts[i]);
+    const gchar *p;
+
+    if (*id == '\0')
+      continue;
+    for (p = id; *p > 0x20 && *p < 0x7f; p++);
+    if (*p || strlen (id) > 255) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid server-id '%s': expected the server's id (its host name, "
+              "e.g. p2p.example.com), printable and without spaces", id),
+          (NULL));
+      g_ptr_array_unref (ids);
+      return FALSE;
+    }
+    g_ptr_array_add (ids, g_strdup (id));
+  }
+  g_ptr_array_add (ids, NULL);
+  self->server_ids = (gchar **) g_ptr_array_free (ids, FALSE);
+  return TRUE;
+}
+
 static gboolean
 sink_prepare (GstP2pSink * self)
 {
   g_autoptr (GError) err = NULL;
   g_autofree gchar *uid = NULL, *key_file = NULL, *server = NULL;
-  g_autofree gchar *password_file = NULL;
+  g_autofree gchar *server_id = NULL, *password_file = NULL;
   g_autofree gchar *stun = NULL, *turn = NULL;
   GstP2pVerifier *verifier = NULL;
 
@@ -1862,6 +1935,7 @@ sink_prepare (GstP2pSink * self)
   uid = g_strdup (self->uid);
   key_file = g_strdup (self->key_file);
   server = g_strdup (self->server);
+  server_id = g_strdup (self->server_id);
   password_file = g_strdup (self->password_file);
   stun = g_strdup (self->stun_server);
   turn = g_strdup (self->turn_server);
@@ -1892,6 +1966,8 @@ sink_prepare (GstP2pSink * self)
   self->servers = gst_p2p_parse_servers (GST_ELEMENT (self), server,
       &self->allow_insecure);
   if (!self->servers)
+    goto fail;
+  if (server_id && !sink_parse_server_ids (self, server_id))
     goto fail;
   if (!gst_p2p_check_ice_overrides (GST_ELEMENT (self), stun, turn))
     goto fail;
@@ -1934,6 +2010,7 @@ fail:
   gst_p2p_verifier_free (verifier);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->servers, g_strfreev);
+  g_clear_pointer (&self->server_ids, g_strfreev);
   return FALSE;
 }
 
@@ -1943,6 +2020,7 @@ sink_unprepare (GstP2pSink * self)
   g_clear_object (&self->loop);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->servers, g_strfreev);
+  g_clear_pointer (&self->server_ids, g_strfreev);
   g_clear_pointer (&self->verifier, gst_p2p_verifier_free);
 }
 
@@ -2022,6 +2100,10 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
       g_free (self->server);
       self->server = g_value_dup_string (value);
       break;
+    case PROP_SERVER_ID:
+      g_free (self->server_id);
+      self->server_id = g_value_dup_string (value);
+      break;
     case PROP_PASSWORD:{
       const gchar *pw = g_value_get_string (value);
 
@@ -2081,6 +2163,9 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_SERVER:
       g_value_set_string (value, self->server);
+      break;
+    case PROP_SERVER_ID:
+      g_value_set_string (value, self->server_id);
       break;
     case PROP_PASSWORD_FILE:
       g_value_set_string (value, self->password_file);

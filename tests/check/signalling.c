@@ -254,9 +254,9 @@ script_free (Script * s)
   g_free (s);
 }
 
-/* Waits for the client's next message, which must be of @type. */
+/* Waits for the client's next message, whatever it is. */
 static JsonObject *
-script_expect (Script * s, const gchar * type)
+script_next (Script * s)
 {
   gboolean expired = FALSE;
   GSource *timer = g_timeout_source_new (WAIT_MS);
@@ -271,6 +271,15 @@ script_expect (Script * s, const gchar * type)
 
   msg = g_queue_pop_head (&s->received);
   g_assert_nonnull (msg);
+  return msg;
+}
+
+/* Waits for the client's next message, which must be of @type. */
+static JsonObject *
+script_expect (Script * s, const gchar * type)
+{
+  JsonObject *msg = script_next (s);
+
   g_assert_cmpstr (json_object_get_string_member (msg, "type"), ==, type);
   return msg;
 }
@@ -299,14 +308,23 @@ script_send_printf (Script * s, const gchar * format, ...)
   g_free (text);
 }
 
-/* Answers the client's hello (consumed) with a challenge from "rv1". */
+/* Answers the client's hello (consumed) with a challenge naming
+ * @server_id. */
+static void
+script_challenge_from (Script * s, JsonObject * hello, const gchar * server_id)
+{
+  script_send_printf (s, "{\"type\":\"challenge\",\"id\":%" G_GINT64_FORMAT
+      ",\"nonce\":\"" NONCE "\",\"server_id\":\"%s\"}",
+      json_object_get_int_member (hello, "id"), server_id);
+  json_object_unref (hello);
+}
+
+/* The same from the id a device expects of the scripted server by
+ * default: the host of its URI. */
 static void
 script_challenge (Script * s, JsonObject * hello)
 {
-  script_send_printf (s, "{\"type\":\"challenge\",\"id\":%" G_GINT64_FORMAT
-      ",\"nonce\":\"" NONCE "\",\"server_id\":\"rv1\"}",
-      json_object_get_int_member (hello, "id"));
-  json_object_unref (hello);
+  script_challenge_from (s, hello, "127.0.0.1");
 }
 
 static const gchar WELCOME[] =
@@ -468,7 +486,7 @@ script_device_login (Fixture * f)
   g_assert_cmpstr (json_object_get_string_member (msg, "nonce"), ==, NONCE);
   sig = g_base64_decode (json_object_get_string_member (msg, "signature"),
       &sig_len);
-  signed_text = g_strdup ("p2p-login-v1\nrv1\n" TEST_UID "\n" NONCE);
+  signed_text = g_strdup ("p2p-login-v1\n127.0.0.1\n" TEST_UID "\n" NONCE);
   data = g_bytes_new_take (signed_text, strlen (signed_text));
   sig_bytes = g_bytes_new_take (sig, sig_len);
   g_assert_true (p2p_identity_verify (f->identity, data, sig_bytes, &error));
@@ -1024,7 +1042,7 @@ test_server_skipped (Fixture * f, gconstpointer data)
   p2p_signalling_start (f->sig);
   msg = script_expect (f->script, "hello");
   script_challenge (f->script, msg);
-  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_AUTH_FAILED);
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_WRONG_SERVER);
   /* No signature was given away. */
   msg = script_expect (f->script, "hello");
   script_send (f->script, "{\"type\":\"error\",\"code\":\"wrong-role\"}");
@@ -1032,6 +1050,57 @@ test_server_skipped (Fixture * f, gconstpointer data)
   expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_PROTOCOL);
   json_object_unref (script_expect (f->script, "hello"));
   g_assert_cmpuint (events_count (&f->ev, "state:failed"), ==, 0);
+}
+
+/* By default a device signs only for the host of the server URI it uses:
+ * a server naming another id (another server's, to have the device log
+ * it in there) gets no signature, and the device tries again rather than
+ * giving up. Each server of the list, learned ones too, is held to its
+ * own host; the comparison ignores ASCII case. */
+static void
+test_server_id_from_uri (Fixture * f, gconstpointer data)
+{
+  Script *second = script_new ();
+  GUri *parsed = g_uri_parse (second->uri, G_URI_FLAGS_NONE, NULL);
+  gchar *second_uri = g_strdup_printf ("ws://LocalHost:%d/",
+      g_uri_get_port (parsed));
+  const gchar *servers[] = { f->script->uri, NULL };
+  JsonObject *msg;
+
+  make_device (f, servers);
+  p2p_signalling_start (f->sig);
+  script_challenge_from (f->script, script_expect (f->script, "hello"),
+      "rv1.example.com");
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_WRONG_SERVER);
+  /* Reconnected and said hello again, without an auth in between. */
+  script_challenge (f->script, script_expect (f->script, "hello"));
+  script_welcome_listing (f->script, script_expect (f->script, "auth"),
+      second_uri);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+
+  /* The learned server is tried first and is held to its own host: the
+   * first server's id is refused there (no auth), and the device moves on
+   * to the next server at once. */
+  soup_websocket_connection_close (f->script->conn,
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  script_challenge (second, script_expect (second, "hello"));
+  script_challenge (f->script, script_expect (f->script, "hello"));
+  g_assert_true (g_queue_is_empty (&second->received));
+  script_welcome_listing (f->script, script_expect (f->script, "auth"),
+      second_uri);
+  g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
+
+  soup_websocket_connection_close (f->script->conn,
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  script_challenge_from (second, script_expect (second, "hello"), "localhost");
+  msg = script_expect (second, "auth");
+  json_object_unref (msg);
+  g_assert_cmpuint (events_count (&f->ev, "state:failed"), ==, 0);
+
+  p2p_signalling_stop (f->sig);
+  script_free (second);
+  g_free (second_uri);
+  g_uri_unref (parsed);
 }
 
 /* The rendezvous list in welcome comes first on the next login; plain
@@ -1520,6 +1589,7 @@ test_real_tls (Fixture * f, gconstpointer data)
 {
   gchar *uid, *cert, *key, *cert_arg, *key_arg, *pem, *url;
   const gchar *servers[2] = { NULL, NULL };
+  const gchar *server_ids[] = { HARNESS_SERVER_ID, NULL };
   P2pIdentity *tls_identity;
   GTlsDatabase *database;
   GError *error = NULL;
@@ -1548,8 +1618,10 @@ test_real_tls (Fixture * f, gconstpointer data)
   g_assert_no_error (error);
   f->sig = p2p_signalling_new_device (f->loop, servers, uid, f->identity);
   watch (f->sig, &f->ev);
+  /* The certificate names "localhost" but the server's id is the
+   * harness's: the case server-ids is for. */
   g_object_set (f->sig, "allow-insecure", FALSE, "tls-database", database,
-      NULL);
+      "server-ids", server_ids, NULL);
   p2p_signalling_start (f->sig);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
 
@@ -1570,6 +1642,72 @@ test_real_tls (Fixture * f, gconstpointer data)
   g_free (uid);
 }
 
+/* The cross-server login relay (issue 9, finding 2): a rogue server the
+ * camera connects to opens a device login for the camera's UID on another
+ * server B, hands B's challenge to the camera and would forward the
+ * signature to log in on B as the camera, receiving its callers. With
+ * default settings the camera expects its own server's host as the id and
+ * signs nothing for B. */
+static void
+test_login_relay (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { NULL, NULL };
+  HarnessClient *to_b;
+  JsonObject *challenge, *msg;
+  gchar *uid, *text;
+
+  if (!real_setup (f, &uid))
+    return;
+  f->servers[0] = real_server_start (f, 0, "--server-id=rv-b.example.com",
+      NULL);
+
+  /* The rogue (the scripted server) starts a login at B... */
+  to_b = harness_client_connect (f->servers[0]->url);
+  harness_client_sendf (to_b, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"device\",\"uid\":\"%s\",\"id\":1}", uid);
+  challenge = harness_client_expect (to_b, "challenge");
+  g_assert_cmpstr (json_object_get_string_member (challenge, "server_id"),
+      ==, "rv-b.example.com");
+
+  /* ...and relays B's challenge to the camera. */
+  servers[0] = f->script->uri;
+  real_device (f, uid, servers);
+  msg = script_expect (f->script, "hello");
+  text = g_strdup_printf ("{\"type\":\"challenge\",\"id\":%" G_GINT64_FORMAT
+      ",\"nonce\":\"%s\",\"server_id\":\"%s\"}",
+      json_object_get_int_member (msg, "id"),
+      json_object_get_string_member (challenge, "nonce"),
+      json_object_get_string_member (challenge, "server_id"));
+  script_send (f->script, text);
+  g_free (text);
+  json_object_unref (msg);
+
+  /* The camera's next word to the rogue is a new hello, not a signature. */
+  msg = script_next (f->script);
+  if (g_strcmp0 (json_object_get_string_member (msg, "type"), "auth") == 0) {
+    JsonObject *reply;
+
+    /* The old behaviour, shown end to end. */
+    harness_client_sendf (to_b, "{\"type\":\"auth\",\"id\":2,"
+        "\"nonce\":\"%s\",\"signature\":\"%s\"}",
+        json_object_get_string_member (msg, "nonce"),
+        json_object_get_string_member (msg, "signature"));
+    reply = harness_client_next (to_b);
+    g_error ("the camera signed server B's challenge; B answered the "
+        "relayed signature with '%s'",
+        reply ? json_object_get_string_member (reply, "type") : "nothing");
+  } else {
+    g_assert_cmpstr (json_object_get_string_member (msg, "type"), ==, "hello");
+  }
+  json_object_unref (msg);
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_WRONG_SERVER);
+  g_assert_cmpuint (events_count (&f->ev, "state:ready"), ==, 0);
+
+  json_object_unref (challenge);
+  harness_client_free (to_b);
+  g_free (uid);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1580,6 +1718,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/device/call", test_device_call);
   ADD ("/p2p/signalling/device/refused", test_device_refused);
   ADD ("/p2p/signalling/device/server-skipped", test_server_skipped);
+  ADD ("/p2p/signalling/device/server-id-from-uri", test_server_id_from_uri);
   ADD ("/p2p/signalling/device/learned-servers", test_learned_servers);
   ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
   ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
@@ -1598,6 +1737,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/server/restart", test_real_restart);
   ADD ("/p2p/signalling/server/failover", test_real_failover);
   ADD ("/p2p/signalling/server/tls", test_real_tls);
+  ADD ("/p2p/signalling/security/login-relay", test_login_relay);
 #undef ADD
 
   return g_test_run ();

@@ -93,7 +93,7 @@ DEFAULT_SERVER_CMD = (
     'exec "$NATLAB_BUILDDIR/server/p2p-server"'
     ' --tls-cert "$NATLAB_TLS_CERT" --tls-key "$NATLAB_TLS_KEY"'
     ' --listen "$NATLAB_SERVER_ADDR" --port "$NATLAB_SIGNAL_PORT"'
-    ' --server-id natlab'
+    ' --server-id "$NATLAB_SERVER_NAME"'
     ' --registry "$NATLAB_WORKDIR/registry.db"'
     ' --turn-secret-file "$NATLAB_TURN_SECRET_FILE"'
     ' --turn-urls "turn:$NATLAB_TURN_ADDR:$NATLAB_TURN_PORT?transport=udp"'

@@ -5,6 +5,7 @@
  */
 
 #include "p2ptest.h"
+#include "../server/harness.h"
 
 #include <glib/gstdio.h>
 
@@ -152,6 +153,52 @@ GST_START_TEST (test_registers)
   fail_unless (msg != NULL);
   gst_message_unref (msg);
   p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* A server whose id is not the host the camera connects to gets no login
+ * signature (it could use it on the server it names): the camera warns,
+ * naming both ids, and logs in once 'server-id' says that id is right. */
+GST_START_TEST (test_server_id_checked)
+{
+  HarnessServer *other = harness_server_start (env->registry,
+      "--server-id=rv2.example.com", NULL);
+  GstElement *cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file,
+      other->url, 4u);
+  GstElement *sink;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_WARNING | GST_MESSAGE_ELEMENT,
+      NULL, P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no warning about the server id");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (strstr (err->message, "'rv2.example.com'") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "'127.0.0.1'") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (debug, "server-id") != NULL, "%s", debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (cam, GST_STATE_NULL);
+
+  sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  g_object_set (sink, "server-id", "rv2.example.com", NULL);
+  gst_object_unref (sink);
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "camera did not register with server-id set");
+  gst_message_unref (msg);
+  p2p_test_stop (cam);
+
+  harness_server_stop (other);
+  harness_server_free (other);
 }
 
 GST_END_TEST;
@@ -468,6 +515,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_bad_password_file);
   tcase_add_test (tc, test_password_is_write_only);
   tcase_add_test (tc, test_registers);
+  tcase_add_test (tc, test_server_id_checked);
   tcase_add_test (tc, test_reregisters_after_server_restart);
   tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
   tcase_add_test (tc, test_wrong_password_refused);

@@ -147,8 +147,9 @@ line_read_done (gpointer data)
  * @first_arg: (nullable): first extra argument
  * @...: more, %NULL-terminated
  *
- * Starts p2p-server ($P2P_SERVER) on 127.0.0.1, port 0, plain ws://, and
- * waits for its "listening on" line to learn the port.
+ * Starts p2p-server ($P2P_SERVER) on 127.0.0.1, port 0, plain ws://, with
+ * server id #HARNESS_SERVER_ID (a later `--server-id=` in the arguments
+ * wins), and waits for its "listening on" line to learn the port.
  *
  * Returns: (transfer full): the running server
  */
@@ -168,7 +169,7 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   g_ptr_array_add (argv, (gpointer) "--listen=127.0.0.1");
   g_ptr_array_add (argv, (gpointer) "--port=0");
   g_ptr_array_add (argv, (gpointer) "--allow-insecure");
-  g_ptr_array_add (argv, (gpointer) "--server-id=test-server");
+  g_ptr_array_add (argv, (gpointer) "--server-id=" HARNESS_SERVER_ID);
   g_ptr_array_add (argv, (gpointer) "--registry");
   g_ptr_array_add (argv, (gpointer) registry);
   va_start (ap, first_arg);

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 /* Every wait in the tests ends after this long at the latest. */
 #define HARNESS_WAIT_MS 5000
 
+/* The server id harness_server_start() gives p2p-server: the host of its
+ * URL, which is what a device with default settings signs for. */
+#define HARNESS_SERVER_ID "127.0.0.1"
+
 gboolean harness_wait (gboolean (*done) (gpointer), gpointer data,
     guint timeout_ms);
 

@@ -314,7 +314,7 @@ test_hijack (Fixture * f, gconstpointer data)
       "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
   challenge = harness_client_expect (rogue, "challenge");
   nonce = json_object_get_string_member (challenge, "nonce");
-  sig = harness_sign (key, "test-server", f->uid, nonce);
+  sig = harness_sign (key, HARNESS_SERVER_ID, f->uid, nonce);
   harness_client_sendf (rogue, "{\"type\":\"auth\",\"nonce\":\"%s\","
       "\"signature\":\"%s\"}", nonce, sig);
   harness_client_expect_error (rogue, "bad-signature");
@@ -371,7 +371,7 @@ test_nonce (Fixture * f, gconstpointer data)
   harness_client_send (first, hello);
   ch1 = harness_client_expect (first, "challenge");
   nonce1 = g_strdup (json_object_get_string_member (ch1, "nonce"));
-  sig1 = harness_sign (f->key, "test-server", f->uid, nonce1);
+  sig1 = harness_sign (f->key, HARNESS_SERVER_ID, f->uid, nonce1);
   harness_client_sendf (first, "{\"type\":\"auth\",\"nonce\":\"%s\","
       "\"signature\":\"%s\"}", nonce1, sig1);
   w = harness_client_expect (first, "welcome");
@@ -487,7 +487,7 @@ test_revoke (Fixture * f, gconstpointer data)
       "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
   challenge = harness_client_expect (d, "challenge");
   nonce = json_object_get_string_member (challenge, "nonce");
-  sig = harness_sign (f->key, "test-server", f->uid, nonce);
+  sig = harness_sign (f->key, HARNESS_SERVER_ID, f->uid, nonce);
   harness_client_sendf (d, "{\"type\":\"auth\",\"nonce\":\"%s\","
       "\"signature\":\"%s\"}", nonce, sig);
   harness_client_expect_error (d, "revoked");
