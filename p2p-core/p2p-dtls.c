@@ -488,6 +488,23 @@ p2p_dtls_export_srtp (P2pDtls * dtls, P2pSrtpProfile * profile,
   return TRUE;
 }
 
+/* RFC 5705 exporter without a context value, for the application: the
+ * session's own value, the same on both ends of this handshake and
+ * unrelated to any other handshake. */
+gboolean
+p2p_dtls_export_keying_material (P2pDtls * dtls, const gchar * label,
+    guint8 * out, gsize size)
+{
+  if (dtls->state != DTLS_CONNECTED)
+    return FALSE;
+  if (SSL_export_keying_material (dtls->ssl, out, size, label, strlen (label),
+          NULL, 0, 0) != 1) {
+    ERR_clear_error ();
+    return FALSE;
+  }
+  return TRUE;
+}
+
 void
 p2p_dtls_close (P2pDtls * dtls)
 {

@@ -54,6 +54,10 @@ gboolean p2p_dtls_export_srtp (P2pDtls * dtls, P2pSrtpProfile * profile,
     guint8 * material, gsize material_size);
 
 G_GNUC_INTERNAL
+gboolean p2p_dtls_export_keying_material (P2pDtls * dtls, const gchar * label,
+    guint8 * out, gsize size);
+
+G_GNUC_INTERNAL
 void p2p_dtls_close (P2pDtls * dtls);
 
 G_GNUC_INTERNAL

@@ -2005,6 +2005,76 @@ p2p_transport_send_message (P2pTransport * self, GBytes * message,
   return op.ok;
 }
 
+typedef struct
+{
+  P2pTransport *self;
+  const gchar *label;
+  guint8 *out;
+  gsize length;
+  gboolean ok;
+} ExportOp;
+
+static gboolean
+export_keying_material (gpointer data)
+{
+  ExportOp *op = data;
+  P2pTransport *self = op->self;
+
+  op->ok = self->dtls && g_atomic_int_get (&self->state) ==
+      P2P_TRANSPORT_STATE_CONNECTED
+      && p2p_dtls_export_keying_material (self->dtls, op->label, op->out,
+      op->length);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * p2p_transport_export_keying_material:
+ * @self: a connected #P2pTransport
+ * @label: an RFC 5705 exporter label; must start with `EXPORTER-`
+ * @length: bytes wanted, 1 to #P2P_TRANSPORT_MAX_EXPORT
+ * @error: return location for a #P2P_TRANSPORT_ERROR
+ *
+ * Exports keying material from this transport's DTLS session (RFC 5705,
+ * no context value). Both ends of one DTLS session get the same bytes for
+ * the same label, and nobody else can compute them: not the signalling
+ * server, and not a party that terminates two DTLS sessions and relays
+ * between them (each of its sessions has its own value). Protocols on the
+ * message channel bind to the session with it, as the viewer login does
+ * (docs/viewer-auth.md). Labels of other uses (`EXTRACTOR-dtls_srtp`, the
+ * SRTP keys) are refused.
+ *
+ * Returns: (transfer full) (nullable): @length bytes, or %NULL with
+ *     %P2P_TRANSPORT_ERROR_INVALID_STATE when the transport is not
+ *     connected, %P2P_TRANSPORT_ERROR_FAILED for a bad label or length
+ */
+GBytes *
+p2p_transport_export_keying_material (P2pTransport * self,
+    const gchar * label, gsize length, GError ** error)
+{
+  ExportOp op = { self, label, NULL, length, FALSE };
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), NULL);
+  g_return_val_if_fail (label != NULL, NULL);
+
+  if (!g_str_has_prefix (label, "EXPORTER-") || length == 0
+      || length > P2P_TRANSPORT_MAX_EXPORT) {
+    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_FAILED,
+        "An exporter label must start with \"EXPORTER-\" and the length "
+        "be 1 to %d bytes", P2P_TRANSPORT_MAX_EXPORT);
+    return NULL;
+  }
+  op.out = g_malloc (length);
+  p2p_loop_invoke_sync (self->loop, export_keying_material, &op);
+  if (!op.ok) {
+    g_free (op.out);
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_INVALID_STATE,
+        "The transport is not connected: no DTLS session to export from");
+    return NULL;
+  }
+  return g_bytes_new_take (op.out, length);
+}
+
 /**
  * p2p_transport_close:
  * @self: a #P2pTransport

@@ -267,6 +267,16 @@ gboolean p2p_transport_send_rtcp (P2pTransport * self, const guint8 * data,
 gboolean p2p_transport_send_message (P2pTransport * self, GBytes * message,
     GError ** error);
 
+/**
+ * P2P_TRANSPORT_MAX_EXPORT:
+ *
+ * Most bytes p2p_transport_export_keying_material() returns at once.
+ */
+#define P2P_TRANSPORT_MAX_EXPORT 64
+
+GBytes *p2p_transport_export_keying_material (P2pTransport * self,
+    const gchar * label, gsize length, GError ** error);
+
 void p2p_transport_close (P2pTransport * self);
 
 P2pTransportState p2p_transport_get_state (P2pTransport * self);

@@ -509,6 +509,45 @@ test_channel_limits (Fixture * f, gconstpointer data)
   g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_TOO_LARGE);
 }
 
+static void
+test_exporter (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) a = NULL;
+  g_autoptr (GBytes) b = NULL;
+  g_autoptr (GBytes) other = NULL;
+
+  g_assert_null (p2p_transport_export_keying_material (f->a.transport,
+          "EXPORTER-test", 32, &error));
+  g_assert_error (error, P2P_TRANSPORT_ERROR,
+      P2P_TRANSPORT_ERROR_INVALID_STATE);
+  g_clear_error (&error);
+
+  connect_pair (f);
+  /* Both ends of one session agree; another label gives other bytes. */
+  a = p2p_transport_export_keying_material (f->a.transport, "EXPORTER-test",
+      32, &error);
+  g_assert_no_error (error);
+  b = p2p_transport_export_keying_material (f->b.transport, "EXPORTER-test",
+      32, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (a), ==, 32);
+  g_assert_true (g_bytes_equal (a, b));
+  other = p2p_transport_export_keying_material (f->a.transport,
+      "EXPORTER-other", 32, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_bytes_equal (a, other));
+
+  /* The SRTP keys stay out of reach, and so do absurd lengths. */
+  g_assert_null (p2p_transport_export_keying_material (f->a.transport,
+          "EXTRACTOR-dtls_srtp", 32, &error));
+  g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_null (p2p_transport_export_keying_material (f->a.transport,
+          "EXPORTER-test", P2P_TRANSPORT_MAX_EXPORT + 1, &error));
+  g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_FAILED);
+}
+
 static const gchar *
 alter_fingerprint (const gchar * offer)
 {
@@ -913,6 +952,7 @@ main (int argc, char **argv)
   PAIR_TEST ("media/bit-exact", test_media_bit_exact, NULL);
   PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
   PAIR_TEST ("channel/limits", test_channel_limits, NULL);
+  PAIR_TEST ("dtls/exporter", test_exporter, NULL);
   PAIR_TEST ("fingerprint/altered-offer", test_fingerprint_altered, NULL);
   PAIR_TEST ("fingerprint/expected-mismatch", test_fingerprint_expected, NULL);
   PAIR_TEST ("fingerprint/expected-match", test_fingerprint_expected_match,
