@@ -10,10 +10,13 @@
 
 #define __P2P_CORE_H_INSIDE__
 
+#include <p2p-core/p2p-auth-backoff.h>
 #include <p2p-core/p2p-identity.h>
 #include <p2p-core/p2p-loop.h>
+#include <p2p-core/p2p-password-verifier.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
+#include <p2p-core/p2p-viewer-auth.h>
 
 #include <p2p-core/p2p-enum-types.h>
 
