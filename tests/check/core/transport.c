@@ -16,6 +16,7 @@
 #include <string.h>
 #include <p2p-core/p2p-core.h>
 #include "p2p-transport-private.h"
+#include "p2p-password-verifier-private.h"
 
 #define TIMEOUT_MS 20000
 
@@ -548,6 +549,221 @@ test_exporter (Fixture * f, gconstpointer data)
   g_assert_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_FAILED);
 }
 
+/* The viewer login over real DTLS sessions. */
+
+#define AUTH_UID "7KQ2-M9XD-4HPA-R3WV"
+#define AUTH_PASSWORD "correct horse battery staple"
+
+static P2pViewerAuth *
+auth_side (Peer * peer, P2pPasswordVerifier * verifier, gboolean camera)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) exporter = NULL;
+
+  exporter = p2p_transport_export_keying_material (peer->transport,
+      P2P_VIEWER_AUTH_EXPORTER_LABEL, P2P_VIEWER_AUTH_EXPORTER_SIZE, &error);
+  g_assert_no_error (error);
+  return camera ? p2p_viewer_auth_new_camera (AUTH_UID, verifier, exporter)
+      : p2p_viewer_auth_new_viewer (AUTH_UID, AUTH_PASSWORD, exporter);
+}
+
+static void
+send_or_die (Peer * peer, GBytes * message)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (p2p_transport_send_message (peer->transport, message, &error));
+  g_assert_no_error (error);
+}
+
+/* The next message @peer received, waiting at most the time-out. */
+static GBytes *
+next_message (Fixture * f, Peer * peer, guint * read)
+{
+  MessageCount mc = { peer, *read + 1 };
+  GBytes *message;
+
+  if (!wait_for (f, messages_arrived, &mc, TIMEOUT_MS))
+    return NULL;
+  g_mutex_lock (&peer->rx.lock);
+  message = g_bytes_ref (g_ptr_array_index (peer->rx.messages, (*read)++));
+  g_mutex_unlock (&peer->rx.lock);
+  return message;
+}
+
+static gboolean
+contains (GBytes * haystack, const guint8 * needle, gsize size)
+{
+  gsize n = 0;
+  const guint8 *d = g_bytes_get_data (haystack, &n);
+
+  for (gsize i = 0; i + size <= n; i++)
+    if (memcmp (d + i, needle, size) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* What a relay must never see: the password, or w0 or w1 raw or in base64
+ * (L and the salt are public to anyone the camera talks to). */
+static void
+assert_no_secret (GBytes * seen, const P2pPasswordVerifier * v)
+{
+  guint8 w0[32], w1[32];
+  g_autofree gchar *w0_b64 = NULL;
+  g_autofree gchar *w1_b64 = NULL;
+
+  g_assert_true (p2p_password_derive (AUTH_PASSWORD, v->salt, v->salt_size,
+          v->iterations, w0, w1, NULL));
+  w0_b64 = g_base64_encode (w0, 32);
+  w1_b64 = g_base64_encode (w1, 32);
+  g_assert_false (contains (seen, (const guint8 *) AUTH_PASSWORD,
+          strlen (AUTH_PASSWORD)));
+  g_assert_false (contains (seen, w0, 32));
+  g_assert_false (contains (seen, w1, 32));
+  g_assert_false (contains (seen, (const guint8 *) w0_b64, 43));
+  g_assert_false (contains (seen, (const guint8 *) w1_b64, 43));
+}
+
+static void
+test_viewer_auth_direct (Fixture * f, gconstpointer data)
+{
+  g_autoptr (P2pPasswordVerifier) v = p2p_password_verifier_new
+      (AUTH_PASSWORD, 1000, NULL);
+  g_autoptr (P2pViewerAuth) camera = NULL;
+  g_autoptr (P2pViewerAuth) viewer = NULL;
+  g_autoptr (GBytes) msg = NULL;
+  guint read_a = 0, read_b = 0;
+
+  connect_pair (f);
+  camera = auth_side (&f->a, v, TRUE);
+  viewer = auth_side (&f->b, NULL, FALSE);
+
+  /* params → share → share + confirmV → confirmP → ok, alternating */
+  msg = p2p_viewer_auth_start (camera);
+  for (gboolean to_viewer = TRUE; msg; to_viewer = !to_viewer) {
+    g_autoptr (GBytes) in = NULL;
+    g_autoptr (GError) error = NULL;
+    GBytes *reply = NULL;
+
+    send_or_die (to_viewer ? &f->a : &f->b, msg);
+    g_clear_pointer (&msg, g_bytes_unref);
+    in = next_message (f, to_viewer ? &f->b : &f->a,
+        to_viewer ? &read_b : &read_a);
+    g_assert_nonnull (in);
+    g_assert_true (p2p_viewer_auth_receive (to_viewer ? viewer : camera, in,
+            &reply, &error));
+    g_assert_no_error (error);
+    if (reply == NULL && !to_viewer)
+      reply = p2p_viewer_auth_accept (camera);
+    msg = reply;
+  }
+  g_assert_cmpint (p2p_viewer_auth_get_state (camera), ==,
+      P2P_VIEWER_AUTH_STATE_ACCEPTED);
+  g_assert_cmpint (p2p_viewer_auth_get_state (viewer), ==,
+      P2P_VIEWER_AUTH_STATE_ACCEPTED);
+}
+
+/* A server that terminates both DTLS sessions (the viewer's, as a fake
+ * camera, and the camera's, as a fake viewer) and relays the login
+ * messages between them unchanged: what a compromised rendezvous server
+ * can do to a viewer that has no pinned fingerprint. The viewer must
+ * refuse, the camera must not let the relay in, and nothing the relay
+ * sees may be derived from the password. */
+#define FORGED_CONFIRM "{\"type\":\"auth-confirm\",\"confirm\":" \
+  "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"
+
+static void
+test_viewer_auth_relay (Fixture * f, gconstpointer data)
+{
+  Fixture camera_side = { 0 };
+  g_autoptr (P2pPasswordVerifier) v = p2p_password_verifier_new
+      (AUTH_PASSWORD, 1000, NULL);
+  g_autoptr (P2pViewerAuth) camera = NULL;
+  g_autoptr (P2pViewerAuth) viewer = NULL;
+  g_autoptr (GError) viewer_error = NULL;
+  g_autoptr (GError) camera_error = NULL;
+  g_autoptr (GBytes) params = NULL;
+  g_autoptr (GBytes) share = NULL;
+  g_autoptr (GBytes) verify = NULL;
+  g_autoptr (GBytes) in = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GBytes) forged = NULL;
+  /* f: a = relay posing as the camera, b = the real viewer.
+   * camera_side: a = the real camera, b = relay posing as a viewer. */
+  Peer *viewer_peer = &f->b, *relay_to_viewer = &f->a;
+  Peer *camera_peer, *relay_to_camera;
+  guint read_viewer = 0, read_relay_v = 0, read_relay_c = 0, read_camera = 0;
+
+  fixture_setup (&camera_side, NULL);
+  camera_peer = &camera_side.a;
+  relay_to_camera = &camera_side.b;
+  connect_pair (f);
+  connect_pair (&camera_side);
+
+  camera = auth_side (camera_peer, v, TRUE);
+  viewer = auth_side (viewer_peer, NULL, FALSE);
+
+  /* camera → relay → viewer: the parameters */
+  params = p2p_viewer_auth_start (camera);
+  send_or_die (camera_peer, params);
+  in = next_message (&camera_side, relay_to_camera, &read_relay_c);
+  g_assert_nonnull (in);
+  assert_no_secret (in, v);
+  send_or_die (relay_to_viewer, in);
+  g_clear_pointer (&in, g_bytes_unref);
+  in = next_message (f, viewer_peer, &read_viewer);
+  g_assert_nonnull (in);
+  g_assert_true (p2p_viewer_auth_receive (viewer, in, &share, &viewer_error));
+  g_assert_no_error (viewer_error);
+  g_clear_pointer (&in, g_bytes_unref);
+
+  /* viewer → relay → camera: the viewer's share */
+  send_or_die (viewer_peer, share);
+  in = next_message (f, relay_to_viewer, &read_relay_v);
+  g_assert_nonnull (in);
+  assert_no_secret (in, v);
+  send_or_die (relay_to_camera, in);
+  g_clear_pointer (&in, g_bytes_unref);
+  in = next_message (&camera_side, camera_peer, &read_camera);
+  g_assert_nonnull (in);
+  g_assert_true (p2p_viewer_auth_receive (camera, in, &verify, &camera_error));
+  g_assert_no_error (camera_error);
+  g_clear_pointer (&in, g_bytes_unref);
+
+  /* camera → relay → viewer: the camera's proof, for the wrong session */
+  send_or_die (camera_peer, verify);
+  in = next_message (&camera_side, relay_to_camera, &read_relay_c);
+  g_assert_nonnull (in);
+  assert_no_secret (in, v);
+  send_or_die (relay_to_viewer, in);
+  g_clear_pointer (&in, g_bytes_unref);
+  in = next_message (f, viewer_peer, &read_viewer);
+  g_assert_nonnull (in);
+  g_assert_false (p2p_viewer_auth_receive (viewer, in, &reply, &viewer_error));
+  g_assert_error (viewer_error, P2P_VIEWER_AUTH_ERROR,
+      P2P_VIEWER_AUTH_ERROR_CAMERA_NOT_PROVEN);
+  g_assert_null (reply);
+  g_assert_cmpint (p2p_viewer_auth_get_state (viewer), ==,
+      P2P_VIEWER_AUTH_STATE_REFUSED);
+
+  /* The viewer sends no confirmation, so the relay can only make one up:
+   * the camera refuses it, and counts the attempt. */
+  forged = g_bytes_new_static (FORGED_CONFIRM, strlen (FORGED_CONFIRM));
+  send_or_die (relay_to_camera, forged);
+  g_clear_pointer (&in, g_bytes_unref);
+  in = next_message (&camera_side, camera_peer, &read_camera);
+  g_assert_nonnull (in);
+  g_assert_false (p2p_viewer_auth_receive (camera, in, &reply, &camera_error));
+  g_assert_error (camera_error, P2P_VIEWER_AUTH_ERROR,
+      P2P_VIEWER_AUTH_ERROR_WRONG_PASSWORD);
+  g_assert_cmpint (p2p_viewer_auth_get_state (camera), ==,
+      P2P_VIEWER_AUTH_STATE_REFUSED);
+  g_assert_true (p2p_viewer_auth_get_attempted (camera));
+  g_assert_null (p2p_viewer_auth_accept (camera));
+
+  fixture_teardown (&camera_side, NULL);
+}
+
 static const gchar *
 alter_fingerprint (const gchar * offer)
 {
@@ -953,6 +1169,8 @@ main (int argc, char **argv)
   PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
   PAIR_TEST ("channel/limits", test_channel_limits, NULL);
   PAIR_TEST ("dtls/exporter", test_exporter, NULL);
+  PAIR_TEST ("viewer-auth/direct", test_viewer_auth_direct, NULL);
+  PAIR_TEST ("viewer-auth/relay", test_viewer_auth_relay, NULL);
   PAIR_TEST ("fingerprint/altered-offer", test_fingerprint_altered, NULL);
   PAIR_TEST ("fingerprint/expected-mismatch", test_fingerprint_expected, NULL);
   PAIR_TEST ("fingerprint/expected-match", test_fingerprint_expected_match,
