@@ -17,9 +17,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <openssl/crypto.h>
 #include <p2p-core/p2p-identity.h>
+#include <p2p-core/p2p-password-verifier.h>
+#include <p2p-core/p2p-viewer-auth.h>
 
 #define DEFAULT_REGISTRY "/var/lib/p2p/registry.db"
 
@@ -31,13 +35,15 @@ static gchar *opt_certificate;
 static gchar *opt_uid;
 static gchar *opt_label;
 static gint opt_validity_days = 3650;
+static gint opt_iterations = P2P_PASSWORD_VERIFIER_ITERATIONS;
 
 static GOptionEntry entries[] = {
   {"registry", 'r', 0, G_OPTION_ARG_FILENAME, &opt_registry,
       "Registry file (default: $P2P_REGISTRY or " DEFAULT_REGISTRY ")", "FILE"},
   {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
       "add: where to write the device key file (private key + certificate,"
-        " mode 0600; never overwritten)", "FILE"},
+        " mode 0600; never overwritten); passwd: where to write the"
+        " verifier file (mode 0600; never overwritten)", "FILE"},
   {"prefix", 0, 0, G_OPTION_ARG_STRING, &opt_prefix,
       "add: first 1-4 UID symbols, e.g. a product line", "SYMBOLS"},
   {"key-type", 0, 0, G_OPTION_ARG_STRING, &opt_key_type,
@@ -50,6 +56,9 @@ static GOptionEntry entries[] = {
       "import: the device certificate (PEM)", "FILE"},
   {"uid", 'u', 0, G_OPTION_ARG_STRING, &opt_uid,
       "import: the UID (default: the certificate's common name)", "UID"},
+  {"iterations", 0, 0, G_OPTION_ARG_INT, &opt_iterations,
+        "passwd: PBKDF2 iterations (default 100000; 1000 to 2000000)",
+      "N"},
   {NULL}
 };
 
@@ -61,6 +70,9 @@ static const gchar summary[] =
     "  list              list registered devices\n"
     "  show UID          show one device\n"
     "  revoke UID        revoke a device (effective at its next login)\n"
+    "  passwd -o FILE    read a viewer password (prompt, or one line of\n"
+    "                    standard input) and write its verifier to FILE,\n"
+    "                    for p2psink's password-file\n"
     "\n" "Exit status: 0 on success, 1 on any error (nothing is changed).";
 
 static P2pRegistry *
@@ -97,19 +109,20 @@ normalize_arg (const gchar * text, GError ** error)
 /* Creates the file only if it does not exist yet, already with mode 0600, so
  * the private key is never readable by others, not even for a moment. */
 static gboolean
-write_key_file (const gchar * path, const gchar * text, GError ** error)
+write_private_file (const gchar * path, const gchar * what,
+    const gchar * text, GError ** error)
 {
   gsize len = strlen (text);
   gint fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
   if (fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-        "Cannot create key file %s: %s", path, g_strerror (errno));
+        "Cannot create %s %s: %s", what, path, g_strerror (errno));
     return FALSE;
   }
   if (write (fd, text, len) != (gssize) len || fsync (fd) != 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-        "Cannot write key file %s: %s", path, g_strerror (errno));
+        "Cannot write %s %s: %s", what, path, g_strerror (errno));
     close (fd);
     g_unlink (path);
     return FALSE;
@@ -179,7 +192,7 @@ cmd_add (GError ** error)
     return FALSE;
   cert_pem = p2p_identity_get_certificate_pem (identity);
   file_text = g_strconcat (key_pem, cert_pem, NULL);
-  if (!write_key_file (opt_output, file_text, error))
+  if (!write_private_file (opt_output, "key file", file_text, error))
     return FALSE;
 
   device.uid = uid;
@@ -329,6 +342,106 @@ cmd_revoke (const gchar * arg, GError ** error)
   return TRUE;
 }
 
+/* One line from @in, without its end; %NULL at end of file or when the
+ * line is too long to be a password. */
+static gchar *
+read_line (FILE * in)
+{
+  gchar buf[P2P_PASSWORD_MAX_SIZE + 2];
+  gchar *line = NULL;
+  gsize len;
+
+  if (fgets (buf, sizeof buf, in) != NULL) {
+    len = strcspn (buf, "\r\n");
+    if (buf[len] != '\0' || len <= P2P_PASSWORD_MAX_SIZE) {
+      buf[len] = '\0';
+      line = g_strdup (buf);
+    }
+  }
+  OPENSSL_cleanse (buf, sizeof buf);
+  return line;
+}
+
+/* Prompts on the terminal with echo off. */
+static gchar *
+prompt (const gchar * text)
+{
+  struct termios old, quiet;
+  gboolean restore;
+  gchar *line;
+
+  g_printerr ("%s", text);
+  restore = tcgetattr (STDIN_FILENO, &old) == 0;
+  if (restore) {
+    quiet = old;
+    quiet.c_lflag &= ~ECHO;
+    tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  line = read_line (stdin);
+  if (restore)
+    tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+  g_printerr ("\n");
+  return line;
+}
+
+static void
+free_secret (gchar * s)
+{
+  if (s) {
+    OPENSSL_cleanse (s, strlen (s));
+    g_free (s);
+  }
+}
+
+/* The password is never written anywhere: only its SPAKE2+ verifier. */
+static gboolean
+cmd_passwd (GError ** error)
+{
+  g_autoptr (P2pPasswordVerifier) verifier = NULL;
+  g_autofree gchar *record = NULL;
+  g_autofree gchar *text = NULL;
+  gchar *password, *again = NULL;
+  gboolean match = TRUE;
+
+  if (!opt_output) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+        "passwd needs --output FILE for the verifier file");
+    return FALSE;
+  }
+  if (opt_iterations < P2P_PASSWORD_VERIFIER_MIN_ITERATIONS
+      || opt_iterations > P2P_PASSWORD_VERIFIER_MAX_ITERATIONS) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--iterations must be %d to %d", P2P_PASSWORD_VERIFIER_MIN_ITERATIONS,
+        P2P_PASSWORD_VERIFIER_MAX_ITERATIONS);
+    return FALSE;
+  }
+  if (isatty (STDIN_FILENO)) {
+    password = prompt ("Viewer password: ");
+    if (password) {
+      again = prompt ("Again: ");
+      match = again && g_str_equal (password, again);
+      free_secret (again);
+    }
+  } else {
+    password = read_line (stdin);
+  }
+  if (password == NULL || !match) {
+    free_secret (password);
+    g_set_error (error, P2P_VIEWER_AUTH_ERROR,
+        P2P_VIEWER_AUTH_ERROR_BAD_VERIFIER,
+        match ? "No password read (at most %d bytes, one line)" :
+        "The passwords differ", P2P_PASSWORD_MAX_SIZE);
+    return FALSE;
+  }
+  verifier = p2p_password_verifier_new (password, opt_iterations, error);
+  free_secret (password);
+  if (verifier == NULL)
+    return FALSE;
+  record = p2p_password_verifier_to_string (verifier);
+  text = g_strconcat (record, "\n", NULL);
+  return write_private_file (opt_output, "verifier file", text, error);
+}
+
 /**
  * main:
  *
@@ -376,6 +489,8 @@ main (int argc, char **argv)
     ok = cmd_show (arg, &error);
   else if (g_str_equal (command, "revoke"))
     ok = cmd_revoke (arg, &error);
+  else if (g_str_equal (command, "passwd"))
+    ok = cmd_passwd (&error);
   else {
     g_printerr ("p2p-uid: unknown command '%s' (see --help)\n", command);
     return 1;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <p2p-core/p2p-identity.h>
+#include <p2p-core/p2p-password-verifier.h>
 
 #include "harness.h"
 
@@ -238,6 +239,54 @@ test_bad_input (Fixture * f, gconstpointer data)
   g_assert_cmpuint (strlen (out), ==, strcspn (out, "\n") + 1);
 }
 
+/* Runs `p2p-uid passwd` with @input on its standard input. */
+static gint
+run_passwd (const gchar * input, const gchar * output, const gchar * iter)
+{
+  g_autoptr (GSubprocess) p = NULL;
+  g_autoptr (GError) error = NULL;
+
+  p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, g_getenv ("P2P_UID"),
+      "passwd", "-o", output, "--iterations", iter, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (p, input, NULL, NULL, NULL,
+          &error));
+  g_assert_no_error (error);
+  return g_subprocess_get_exit_status (p);
+}
+
+static void
+test_passwd (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *file = path (f, "viewer.verifier");
+  g_autofree gchar *other = path (f, "other.verifier");
+  g_autofree gchar *contents = NULL;
+  g_autoptr (P2pPasswordVerifier) v = NULL;
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GError) error = NULL;
+  struct stat st;
+
+  g_assert_cmpint (run_passwd ("correct horse\n", file, "1000"), ==, 0);
+  g_assert_cmpint (g_stat (file, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_file_get_contents (file, &contents, NULL, NULL));
+  /* The verifier, never the password. */
+  g_assert_true (g_str_has_prefix (contents, "spake2plus-p256$1000$"));
+  g_assert_null (strstr (contents, "correct horse"));
+  v = p2p_password_verifier_parse (contents, &error);
+  g_assert_no_error (error);
+
+  /* Never overwritten; bad input writes nothing. */
+  before = snapshot (file);
+  g_assert_cmpint (run_passwd ("other\n", file, "1000"), ==, 1);
+  assert_unchanged (before, file);
+  g_assert_cmpint (run_passwd ("", other, "1000"), ==, 1);
+  g_assert_cmpint (run_passwd ("\n", other, "1000"), ==, 1);
+  g_assert_cmpint (run_passwd ("x\n", other, "10"), ==, 1);
+  g_assert_false (g_file_test (other, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -245,6 +294,8 @@ main (int argc, char **argv)
   g_test_add ("/server/uid/roundtrip", Fixture, NULL, setup, test_roundtrip,
       teardown);
   g_test_add ("/server/uid/bad-input", Fixture, NULL, setup, test_bad_input,
+      teardown);
+  g_test_add ("/server/uid/passwd", Fixture, NULL, setup, test_passwd,
       teardown);
   return g_test_run ();
 }
