@@ -12,6 +12,7 @@
 
 #include <p2p-core/p2p-auth-backoff.h>
 #include <p2p-core/p2p-identity.h>
+#include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-loop.h>
 #include <p2p-core/p2p-password-verifier.h>
 #include <p2p-core/p2p-signalling.h>
