@@ -523,19 +523,22 @@ registered_device (P2pBroker * b, const gchar * uid, GError ** error)
   return device;
 }
 
-static JsonNode *
-strv_node (gchar ** strv)
+/* Arrays are returned rather than wrapped in a node, for
+ * json_object_set_array_member() to take: json_node_init_array() would add
+ * a reference of its own that nobody drops. */
+static JsonArray *
+strv_array (gchar ** strv)
 {
   JsonArray *a = json_array_new ();
   guint i;
 
   for (i = 0; strv && strv[i]; i++)
     json_array_add_string_element (a, strv[i]);
-  return json_node_init_array (json_node_alloc (), a);
+  return a;
 }
 
-static JsonNode *
-ice_servers_node (P2pBroker * b, const gchar * user)
+static JsonArray *
+ice_servers_array (P2pBroker * b, const gchar * user)
 {
   const P2pServerConfig *c = b->config;
   JsonArray *a = json_array_new ();
@@ -547,7 +550,7 @@ ice_servers_node (P2pBroker * b, const gchar * user)
     g_autofree gchar *credential = p2p_turn_credential (c->turn_secret,
         username);
 
-    json_object_set_member (o, "urls", strv_node (c->turn_urls));
+    json_object_set_array_member (o, "urls", strv_array (c->turn_urls));
     json_object_set_string_member (o, "username", username);
     json_object_set_string_member (o, "credential", credential);
     json_object_set_int_member (o, "ttl", c->turn_ttl);
@@ -556,10 +559,10 @@ ice_servers_node (P2pBroker * b, const gchar * user)
   if (c->stun_urls[0]) {
     JsonObject *o = json_object_new ();
 
-    json_object_set_member (o, "urls", strv_node (c->stun_urls));
+    json_object_set_array_member (o, "urls", strv_array (c->stun_urls));
     json_array_add_object_element (a, o);
   }
-  return json_node_init_array (json_node_alloc (), a);
+  return a;
 }
 
 static void
@@ -578,9 +581,9 @@ send_welcome (P2pBroker * b, Session * s, JsonNode * id)
     servers = g_strdupv (b->config->servers);
 
   json_object_set_string_member (o, "session", session);
-  json_object_set_member (o, "ice_servers", ice_servers_node (b,
+  json_object_set_array_member (o, "ice_servers", ice_servers_array (b,
           s->state == STATE_DEVICE ? s->uid : viewer));
-  json_object_set_member (o, "servers", strv_node (servers));
+  json_object_set_array_member (o, "servers", strv_array (servers));
   json_object_set_int_member (o, "ping_interval", b->config->ping_interval);
   send_object (s, o);
 }
@@ -909,7 +912,7 @@ on_lookup (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
       b->config->servers, uid);
   o = message_new ("servers", id);
   json_object_set_string_member (o, "uid", uid);
-  json_object_set_member (o, "servers", strv_node (servers));
+  json_object_set_array_member (o, "servers", strv_array (servers));
   send_object (s, o);
   return TRUE;
 }

@@ -56,9 +56,9 @@ stop (Server * server)
   uv_close ((uv_handle_t *) & server->sigint, NULL);
   uv_close ((uv_handle_t *) & server->tick, NULL);
   /* With a foreign loop this closes lws' own handles; uv_run() returns once
-   * they are gone. */
+   * they are gone. lws writes NULL to server->context (info.pcontext) once
+   * the context is freed. */
   lws_context_destroy (server->context);
-  server->context = NULL;
 }
 
 static void
@@ -165,6 +165,7 @@ main (int argc, char **argv)
   info.user = server.broker;
   info.timeout_secs = server.config->handshake_timeout;
   info.vhost_name = "p2p";
+  info.pcontext = &server.context;
   if (server.config->tls_cert) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = server.config->tls_cert;
@@ -198,6 +199,10 @@ main (int argc, char **argv)
     stop (&server);
   /* Let the handles closed in stop() finish. */
   uv_run (&server.loop, UV_RUN_DEFAULT);
+  /* lws 4.1 frees a context on a foreign loop only when destroyed again
+   * after its handles have closed. */
+  if (server.context)
+    lws_context_destroy (server.context);
   if (uv_loop_close (&server.loop) != 0)
     p2p_server_log ("warning", "exit", "msg=\"event loop not empty\"");
 

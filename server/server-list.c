@@ -69,7 +69,10 @@ p2p_server_list_for_uid (const gchar * const *servers, const gchar * uid)
     ranked[i].url = servers[i];
     ranked[i].score = score (servers[i], uid);
   }
-  qsort (ranked, n, sizeof (Ranked), compare_ranked);
+  /* With no servers, ranked is NULL, which qsort() must not be given
+   * even for zero elements. */
+  if (n > 1)
+    qsort (ranked, n, sizeof (Ranked), compare_ranked);
   for (i = 0; i < n; i++)
     out[i] = g_strdup (ranked[i].url);
   g_free (ranked);

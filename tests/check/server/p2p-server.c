@@ -662,10 +662,10 @@ test_master (Fixture * f, gconstpointer data)
 
   /* The first server stops: both clients are told, and fail over. */
   g_assert_cmpint (harness_server_stop (first_server), ==, 0);
-  harness_client_expect (v, "end");
+  json_object_unref (harness_client_expect (v, "end"));
   harness_client_expect_error (v, "shutting-down");
   harness_client_expect_closed (v);
-  harness_client_expect (d, "end");
+  json_object_unref (harness_client_expect (d, "end"));
   harness_client_expect_error (d, "shutting-down");
   harness_client_expect_closed (d);
   harness_client_free (d);
