@@ -14,6 +14,7 @@
 #include "broker.h"
 
 #include <string.h>
+#include <gio/gio.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <p2p-core/p2p-identity.h>
@@ -59,6 +60,14 @@ typedef enum
 typedef struct _Session Session;
 typedef struct _Call Call;
 
+/* What the connections of one source address hold (IPv6 per /64: one
+ * subscriber gets a whole /64, so single IPv6 addresses cost nothing). */
+typedef struct
+{
+  guint connections;
+  gsize buffered;               /* of partly received messages */
+} AddressUse;
+
 struct _Session
 {
   struct lws *wsi;
@@ -77,6 +86,8 @@ struct _Session
   gint64 last_rx_us;
   gchar uid[P2P_UID_LENGTH + 1];
   gchar address[48];
+  gchar address_key[48];        /* what per-address limits count by */
+  AddressUse *use;
   guint8 nonce[NONCE_BYTES];
   OutMsg *out_head;
   OutMsg *out_tail;
@@ -104,9 +115,10 @@ struct _P2pBroker
   guint64 next_serial;
   GHashTable *devices;          /* UID (owned by the session) -> Session */
   GHashTable *calls;            /* call id -> Call (owned) */
+  GHashTable *addresses;        /* address key -> AddressUse (owned) */
   P2pRateLimit *by_address;
-  P2pRateLimit *uid_logins;
-  P2pRateLimit *uid_connects;
+  P2pRateLimit *login_failures; /* by address key */
+  P2pRateLimit *uid_connects;   /* by UID and address key */
   guint8 nonce_key[32];
   guint retry_after;            /* of the last rate-limit refusal */
   gboolean draining;
@@ -132,10 +144,12 @@ p2p_broker_new (const P2pServerConfig * config, P2pRegistry * registry)
   b->registry = registry;
   b->devices = g_hash_table_new (g_str_hash, g_str_equal);
   b->calls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  b->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   b->by_address = p2p_rate_limit_new (config->address_rate,
       config->address_burst);
-  b->uid_logins = p2p_rate_limit_new (config->uid_login_rate,
-      config->uid_login_burst);
+  b->login_failures = p2p_rate_limit_new (config->login_failure_rate,
+      config->login_failure_burst);
   b->uid_connects = p2p_rate_limit_new (config->uid_connect_rate,
       config->uid_connect_burst);
   if (RAND_bytes (b->nonce_key, sizeof (b->nonce_key)) != 1)
@@ -154,8 +168,9 @@ p2p_broker_free (P2pBroker * broker)
 {
   g_hash_table_unref (broker->devices);
   g_hash_table_unref (broker->calls);
+  g_hash_table_unref (broker->addresses);
   p2p_rate_limit_free (broker->by_address);
-  p2p_rate_limit_free (broker->uid_logins);
+  p2p_rate_limit_free (broker->login_failures);
   p2p_rate_limit_free (broker->uid_connects);
   OPENSSL_cleanse (broker->nonce_key, sizeof (broker->nonce_key));
   g_free (broker);
@@ -633,16 +648,24 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   }
   if (device && !uid_field (msg, s->uid, error))
     return FALSE;
-  if (!rate_take (b, b->by_address, s->address, "requests from this address",
-          error))
+  if (!rate_take (b, b->by_address, s->address_key,
+          "requests from this address", error))
     return FALSE;
 
   if (device) {
     g_autofree gchar *nonce = NULL;
     JsonObject *o;
 
-    if (!rate_take (b, b->uid_logins, s->uid, "logins for this UID", error))
+    /* Only failed signatures cost, and only their source address: a
+     * per-UID budget that any hello spends is one a stranger who knows
+     * the UID can drain to keep the device out. */
+    if (!p2p_rate_limit_check (b->login_failures, s->address_key,
+            g_get_monotonic_time (), &b->retry_after)) {
+      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_RATE_LIMITED,
+          "Too many failed logins from this address; retry in %u s",
+          b->retry_after);
       return FALSE;
+    }
     nonce_make (b, s->nonce);
     s->nonce_valid = TRUE;
     s->state = STATE_CHALLENGED;
@@ -730,6 +753,9 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   if (!verify_login (b, s, nonce, signature, error)) {
     p2p_server_log ("warning", "login-refused", "session=%" G_GUINT64_FORMAT
         " addr=%s uid=%s", s->serial, s->address, s->uid);
+    if (!g_error_matches (*error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_INTERNAL))
+      p2p_rate_limit_take (b->login_failures, s->address_key,
+          g_get_monotonic_time (), NULL);
     return FALSE;
   }
 
@@ -751,6 +777,49 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   return TRUE;
 }
 
+/* Whether @s may place one more call to @d. Unanswered calls are what
+ * a stranger can hold without knowing anything, so they are bounded per
+ * viewer connection, and per device to one per source address: one
+ * connection or address cannot fill a camera's max-calls slots, and the
+ * calls it does hold end after call-timeout. */
+static gboolean
+call_allowed (P2pBroker * b, Session * s, Session * d, GError ** error)
+{
+  guint pending = 0;
+  GSList *l;
+
+  if (d->n_calls >= (guint) b->config->max_calls ||
+      s->n_calls >= MAX_VIEWER_CALLS) {
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+        "Too many calls (device %u, viewer %u)", d->n_calls, s->n_calls);
+    return FALSE;
+  }
+  for (l = d->calls; l; l = l->next) {
+    Call *call = l->data;
+
+    if (call->viewer == s) {
+      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+          "This connection already has a call to %s", d->uid);
+      return FALSE;
+    }
+    if (!call->answered
+        && g_str_equal (call->viewer->address_key, s->address_key)) {
+      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+          "A call to %s from this address is still unanswered", d->uid);
+      return FALSE;
+    }
+  }
+  for (l = s->calls; l; l = l->next)
+    if (!((Call *) l->data)->answered)
+      pending++;
+  if (pending >= (guint) b->config->max_pending_calls) {
+    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+        "%u calls of this connection are still unanswered", pending);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     GError ** error)
@@ -758,6 +827,7 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   gchar uid[P2P_UID_LENGTH + 1];
   g_autoptr (P2pDevice) device = NULL;
   g_autofree gchar *viewer = NULL;
+  g_autofree gchar *connect_key = NULL;
   Session *d;
   Call *call;
   JsonObject *o;
@@ -767,10 +837,14 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
         "connect needs a viewer session");
     return FALSE;
   }
-  if (!uid_field (msg, uid, error) ||
-      !rate_take (b, b->by_address, s->address, "requests from this address",
-          error) ||
-      !rate_take (b, b->uid_connects, uid, "connects to this UID", error))
+  if (!uid_field (msg, uid, error))
+    return FALSE;
+  /* Per UID and address: a per-UID budget would be one strangers drain. */
+  connect_key = g_strdup_printf ("%s %s", uid, s->address_key);
+  if (!rate_take (b, b->by_address, s->address_key,
+          "requests from this address", error) ||
+      !rate_take (b, b->uid_connects, connect_key,
+          "connects to this UID from this address", error))
     return FALSE;
   device = registered_device (b, uid, error);
   if (!device)
@@ -781,12 +855,8 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
         P2P_SERVER_ERROR_DEVICE_OFFLINE, "Device %s is offline", uid);
     return FALSE;
   }
-  if (d->n_calls >= (guint) b->config->max_calls ||
-      s->n_calls >= MAX_VIEWER_CALLS) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
-        "Too many calls (device %u, viewer %u)", d->n_calls, s->n_calls);
+  if (!call_allowed (b, s, d, error))
     return FALSE;
-  }
 
   call = g_new0 (Call, 1);
   random_id (call->id);
@@ -902,8 +972,8 @@ on_lookup (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     return FALSE;
   }
   if (!uid_field (msg, uid, error) ||
-      !rate_take (b, b->by_address, s->address, "requests from this address",
-          error))
+      !rate_take (b, b->by_address, s->address_key,
+          "requests from this address", error))
     return FALSE;
   device = registered_device (b, uid, error);
   if (!device)
@@ -981,6 +1051,35 @@ handle_message (P2pBroker * b, Session * s, const gchar * data, gsize len,
 
 /* ---- connection life cycle ---- */
 
+/* IPv4 addresses as they are, IPv6 ones by their /64. */
+static void
+address_key (const gchar * address, gchar * out, gsize size)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (address);
+  g_autoptr (GInetAddress) prefix = NULL;
+  g_autofree gchar *text = NULL;
+  guint8 bytes[16];
+
+  if (!addr || g_inet_address_get_family (addr) != G_SOCKET_FAMILY_IPV6) {
+    g_strlcpy (out, address, size);
+    return;
+  }
+  memcpy (bytes, g_inet_address_to_bytes (addr), 8);
+  memset (bytes + 8, 0, 8);
+  prefix = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+  text = g_inet_address_to_string (prefix);
+  g_snprintf (out, size, "%s/64", text);
+}
+
+static void
+rx_release (Session * s)
+{
+  if (!s->rx)
+    return;
+  s->use->buffered -= s->rx->len;
+  g_clear_pointer (&s->rx, g_byte_array_unref);
+}
+
 static void
 session_open (P2pBroker * b, Session * s, struct lws *wsi)
 {
@@ -994,6 +1093,13 @@ session_open (P2pBroker * b, Session * s, struct lws *wsi)
    * plain IPv4 form. */
   if (g_str_has_prefix (s->address, "::ffff:") && strchr (s->address, '.'))
     memmove (s->address, s->address + 7, strlen (s->address + 7) + 1);
+  address_key (s->address, s->address_key, sizeof (s->address_key));
+  s->use = g_hash_table_lookup (b->addresses, s->address_key);
+  if (!s->use) {
+    s->use = g_new0 (AddressUse, 1);
+    g_hash_table_insert (b->addresses, g_strdup (s->address_key), s->use);
+  }
+  s->use->connections++;
   s->next = b->sessions;
   if (b->sessions)
     b->sessions->prev = s;
@@ -1002,6 +1108,9 @@ session_open (P2pBroker * b, Session * s, struct lws *wsi)
   if (b->draining)
     reject_code (b, s, P2P_SERVER_ERROR_SHUTTING_DOWN,
         "The server is shutting down");
+  else if (s->use->connections > (guint) b->config->max_connections_per_address)
+    reject_code (b, s, P2P_SERVER_ERROR_OVERLOADED,
+        "Too many connections from this address");
 }
 
 static void
@@ -1021,9 +1130,10 @@ session_close (P2pBroker * b, Session * s)
     g_free (m);
   }
   s->out_tail = NULL;
-  if (s->rx)
-    g_byte_array_unref (s->rx);
-  s->rx = NULL;
+  rx_release (s);
+  if (--s->use->connections == 0)
+    g_hash_table_remove (b->addresses, s->address_key);
+  s->use = NULL;
   if (s->prev)
     s->prev->next = s->next;
   else
@@ -1049,7 +1159,7 @@ session_receive (P2pBroker * b, Session * s, const guint8 * in, gsize len)
     g_autofree gchar *text = g_strdup_printf ("Messages are limited to %d "
         "bytes", b->config->max_message);
 
-    g_clear_pointer (&s->rx, g_byte_array_unref);
+    rx_release (s);
     reject_code (b, s, P2P_SERVER_ERROR_TOO_LARGE, text);
     return;
   }
@@ -1057,13 +1167,22 @@ session_receive (P2pBroker * b, Session * s, const guint8 * in, gsize len)
     handle_message (b, s, (const gchar *) in, len, binary);
     return;
   }
+  /* Many connections of one address each holding a message just short of
+   * max-message would otherwise add up to any amount of memory. */
+  if (s->use->buffered + len > (gsize) b->config->max_buffered_per_address) {
+    rx_release (s);
+    reject_code (b, s, P2P_SERVER_ERROR_OVERLOADED,
+        "Too many bytes of partial messages from this address");
+    return;
+  }
   if (!s->rx)
     s->rx = g_byte_array_sized_new (MIN (len * 2, 16384));
   g_byte_array_append (s->rx, in, len);
+  s->use->buffered += len;
   if (final) {
-    GByteArray *rx = s->rx;
+    GByteArray *rx = g_byte_array_ref (s->rx);
 
-    s->rx = NULL;
+    rx_release (s);
     handle_message (b, s, (const gchar *) rx->data, rx->len, binary);
     g_byte_array_unref (rx);
   }
@@ -1210,7 +1329,7 @@ p2p_broker_tick (P2pBroker * b)
 
   if (++b->ticks % 10 == 0) {
     p2p_rate_limit_expire (b->by_address, now);
-    p2p_rate_limit_expire (b->uid_logins, now);
+    p2p_rate_limit_expire (b->login_failures, now);
     p2p_rate_limit_expire (b->uid_connects, now);
   }
 }

@@ -102,6 +102,33 @@ p2p_rate_limit_take (P2pRateLimit * limit, const gchar * key, gint64 now_us,
   return TRUE;
 }
 
+/**
+ * p2p_rate_limit_check:
+ * @limit: buckets
+ * @key: whose bucket
+ * @now_us: monotonic time, microseconds
+ * @retry_after: (out) (optional): when empty, seconds until a token is
+ *     available (at least 1)
+ *
+ * Like p2p_rate_limit_take() without taking: for limits that only failures
+ * spend.
+ *
+ * Returns: %TRUE if @key's bucket holds a token
+ */
+gboolean
+p2p_rate_limit_check (P2pRateLimit * limit, const gchar * key, gint64 now_us,
+    guint * retry_after)
+{
+  Bucket *b = g_hash_table_lookup (limit->buckets, key);
+  gdouble tokens = b ? refill (limit, b, now_us) : limit->burst;
+
+  if (tokens >= 1.0)
+    return TRUE;
+  if (retry_after)
+    *retry_after = MAX (1, (guint) ceil ((1.0 - tokens) / limit->rate));
+  return FALSE;
+}
+
 static gboolean
 is_full (gpointer key, gpointer value, gpointer data)
 {

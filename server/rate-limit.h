@@ -24,6 +24,9 @@ void p2p_rate_limit_free (P2pRateLimit * limit);
 gboolean p2p_rate_limit_take (P2pRateLimit * limit, const gchar * key,
     gint64 now_us, guint * retry_after);
 
+gboolean p2p_rate_limit_check (P2pRateLimit * limit, const gchar * key,
+    gint64 now_us, guint * retry_after);
+
 void p2p_rate_limit_expire (P2pRateLimit * limit, gint64 now_us);
 
 G_END_DECLS

@@ -81,18 +81,28 @@ static const OptDesc options[] = {
       "Silence before the server closes a connection (default 90)"},
   {"call-timeout", OPT_INT, OFF (call_timeout), 1, 3600, "SECONDS",
       "Time from incoming to answer before a call is ended (default 30)"},
+  {"max-pending-calls", OPT_INT, OFF (max_pending_calls), 1, 64, "N",
+      "Unanswered calls per viewer connection (default 4)"},
+  {"max-connections-per-address", OPT_INT, OFF (max_connections_per_address),
+        1, G_MAXINT, "N",
+      "Open connections per source address, IPv6 per /64 (default 100)"},
+  {"max-buffered-per-address", OPT_INT, OFF (max_buffered_per_address),
+        1024, G_MAXINT, "BYTES",
+      "Bytes of partly received messages per source address (default "
+        "1048576)"},
   {"drain-timeout", OPT_INT, OFF (drain_timeout), 0, 3600, "SECONDS",
       "On SIGTERM, time given to clients to go (default 5)"},
   {"address-rate", OPT_DOUBLE, OFF (address_rate), 0, 0, "PER_SECOND",
       "hello/connect/lookup per second per source address (default 20)"},
   {"address-burst", OPT_DOUBLE, OFF (address_burst), 0, 0, "N",
       "Burst of address-rate (default 40)"},
-  {"uid-login-rate", OPT_DOUBLE, OFF (uid_login_rate), 0, 0, "PER_SECOND",
-      "Logins per second per UID (default 1)"},
-  {"uid-login-burst", OPT_DOUBLE, OFF (uid_login_burst), 0, 0, "N",
-      "Burst of uid-login-rate (default 5)"},
+  {"login-failure-rate", OPT_DOUBLE, OFF (login_failure_rate), 0, 0,
+        "PER_SECOND",
+      "Failed device logins per second per source address (default 0.1)"},
+  {"login-failure-burst", OPT_DOUBLE, OFF (login_failure_burst), 0, 0, "N",
+      "Burst of login-failure-rate (default 5)"},
   {"uid-connect-rate", OPT_DOUBLE, OFF (uid_connect_rate), 0, 0, "PER_SECOND",
-      "Connects per second to one UID (default 5)"},
+      "Connects per second to one UID from one source address (default 5)"},
   {"uid-connect-burst", OPT_DOUBLE, OFF (uid_connect_burst), 0, 0, "N",
       "Burst of uid-connect-rate (default 10)"},
 };
@@ -123,11 +133,14 @@ set_defaults (P2pServerConfig * c)
   c->ping_interval = 30;
   c->idle_timeout = 90;
   c->call_timeout = 30;
+  c->max_pending_calls = 4;
+  c->max_connections_per_address = 100;
+  c->max_buffered_per_address = 1 << 20;
   c->drain_timeout = 5;
   c->address_rate = 20;
   c->address_burst = 40;
-  c->uid_login_rate = 1;
-  c->uid_login_burst = 5;
+  c->login_failure_rate = 0.1;
+  c->login_failure_burst = 5;
   c->uid_connect_rate = 5;
   c->uid_connect_burst = 10;
 }

@@ -33,12 +33,15 @@ G_BEGIN_DECLS
  * @ping_interval: seconds of silence before the server pings
  * @idle_timeout: seconds of silence before the server closes
  * @call_timeout: seconds from incoming to answer
+ * @max_pending_calls: unanswered calls per viewer connection
+ * @max_connections_per_address: open connections per source address
+ * @max_buffered_per_address: bytes of partial messages per source address
  * @drain_timeout: seconds SIGTERM waits for connections to close
  * @address_rate: requests per second per source address
  * @address_burst: burst of @address_rate
- * @uid_login_rate: logins per second per UID
- * @uid_login_burst: burst of @uid_login_rate
- * @uid_connect_rate: connects per second to one UID
+ * @login_failure_rate: failed device logins per second per source address
+ * @login_failure_burst: burst of @login_failure_rate
+ * @uid_connect_rate: connects per second to one UID from one address
  * @uid_connect_burst: burst of @uid_connect_rate
  *
  * The server's configuration: defaults, then the key file, then the
@@ -67,11 +70,14 @@ typedef struct
   gint ping_interval;
   gint idle_timeout;
   gint call_timeout;
+  gint max_pending_calls;
+  gint max_connections_per_address;
+  gint max_buffered_per_address;
   gint drain_timeout;
   gdouble address_rate;
   gdouble address_burst;
-  gdouble uid_login_rate;
-  gdouble uid_login_burst;
+  gdouble login_failure_rate;
+  gdouble login_failure_burst;
   gdouble uid_connect_rate;
   gdouble uid_connect_burst;
 } P2pServerConfig;

@@ -297,21 +297,26 @@ connecting_done (gpointer data)
 }
 
 /**
- * harness_client_try_connect:
+ * harness_client_try_connect_from:
  * @url: ws:// URL
+ * @source: (nullable): local address to connect from (another loopback
+ *     address stands for another client), %NULL for any
  *
  * Returns: (transfer full) (nullable): a connected client, or %NULL when
- *     the server cannot be reached
+ *     the server cannot be reached or refuses the upgrade
  */
 HarnessClient *
-harness_client_try_connect (const gchar * url)
+harness_client_try_connect_from (const gchar * url, const gchar * source)
 {
   HarnessClient *c = g_new0 (HarnessClient, 1);
   g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GSocketAddress) local = NULL;
   const gchar *protocols[] = { "p2p-signalling-1", NULL };
   Connecting conn = { c, NULL, FALSE };
 
-  c->session = soup_session_new ();
+  if (source)
+    local = g_inet_socket_address_new_from_string (source, 0);
+  c->session = soup_session_new_with_options ("local-address", local, NULL);
   g_queue_init (&c->messages);
   soup_session_websocket_connect_async (c->session, msg, NULL,
       (gchar **) protocols, G_PRIORITY_DEFAULT, NULL, connected_cb, &conn);
@@ -326,6 +331,19 @@ harness_client_try_connect (const gchar * url)
   g_signal_connect (c->ws, "message", G_CALLBACK (on_message), c);
   g_signal_connect (c->ws, "closed", G_CALLBACK (on_closed), c);
   return c;
+}
+
+/**
+ * harness_client_try_connect:
+ * @url: ws:// URL
+ *
+ * Returns: (transfer full) (nullable): a connected client, or %NULL when
+ *     the server cannot be reached
+ */
+HarnessClient *
+harness_client_try_connect (const gchar * url)
+{
+  return harness_client_try_connect_from (url, NULL);
 }
 
 /**

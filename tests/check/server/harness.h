@@ -55,6 +55,9 @@ HarnessClient *harness_client_connect (const gchar * url);
 
 HarnessClient *harness_client_try_connect (const gchar * url);
 
+HarnessClient *harness_client_try_connect_from (const gchar * url,
+    const gchar * source);
+
 void harness_client_send (HarnessClient * c, const gchar * text);
 
 void harness_client_sendf (HarnessClient * c, const gchar * format, ...)

@@ -688,6 +688,307 @@ test_master (Fixture * f, gconstpointer data)
   harness_server_free (m);
 }
 
+/* ---- attacks (issue 9); meson suite "security" ---- */
+
+static const gchar *const security_args[] = {
+  "--turn-secret=testsecret",
+  "--turn-urls=turn:127.0.0.1:3478?transport=udp",
+  "--turn-urls=turns:127.0.0.1:5349?transport=tcp",
+  "--stun-urls=stun:127.0.0.1:3478",
+  "--max-connections-per-address=6",
+  "--max-buffered-per-address=65536",
+  "--call-timeout=2",
+  NULL
+};
+
+static HarnessClient *
+viewer_from (const gchar * url, const gchar * source)
+{
+  HarnessClient *c = harness_client_try_connect_from (url, source);
+  g_autoptr (JsonObject) welcome = NULL;
+
+  g_assert_nonnull (c);
+  harness_client_send (c, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"viewer\"}");
+  welcome = harness_client_expect (c, "welcome");
+  return c;
+}
+
+/* Device hellos for a UID from 8 other addresses cost that UID nothing:
+ * the device still logs in at once. Failed signatures cost their own
+ * address only (finding 3). */
+static void
+test_hello_flood (Fixture * f, gconstpointer data)
+{
+  HarnessClient *d, *bad;
+  g_autoptr (JsonObject) challenge = NULL;
+  gint64 start;
+  guint a, i;
+
+  for (a = 2; a <= 9; a++) {
+    g_autofree gchar *source = g_strdup_printf ("127.0.0.%u", a);
+
+    for (i = 0; i < 4; i++) {
+      HarnessClient *c = harness_client_try_connect_from (f->server->url,
+          source);
+      g_autoptr (JsonObject) reply = NULL;
+
+      g_assert_nonnull (c);
+      harness_client_sendf (c, "{\"type\":\"hello\",\"version\":1,"
+          "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
+      reply = harness_client_expect (c, "challenge");
+      harness_client_free (c);
+    }
+  }
+  start = g_get_monotonic_time ();
+  d = harness_device_login (f->server->url, f->uid, f->key, NULL);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  harness_client_free (d);
+
+  /* login-failure-burst=5 wrong signatures from 127.0.0.2, then that
+   * address is refused; the device, elsewhere, is not. */
+  for (i = 0; i < 5; i++) {
+    bad = harness_client_try_connect_from (f->server->url, "127.0.0.2");
+    harness_client_sendf (bad, "{\"type\":\"hello\",\"version\":1,"
+        "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
+    challenge = harness_client_expect (bad, "challenge");
+    harness_client_sendf (bad, "{\"type\":\"auth\",\"nonce\":\"%s\","
+        "\"signature\":\"AAAA\"}",
+        json_object_get_string_member (challenge, "nonce"));
+    harness_client_expect_error (bad, "bad-signature");
+    g_clear_pointer (&challenge, json_object_unref);
+    harness_client_free (bad);
+  }
+  bad = harness_client_try_connect_from (f->server->url, "127.0.0.2");
+  harness_client_sendf (bad, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
+  harness_client_expect_error (bad, "rate-limited");
+  harness_client_free (bad);
+  d = harness_device_login (f->server->url, f->uid, f->key, NULL);
+  harness_client_free (d);
+}
+
+/* One connection, or one address, cannot hold a camera's call slots with
+ * unanswered connects; those it holds expire (finding 3). */
+static void
+test_slot_holding (Fixture * f, gconstpointer data)
+{
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *attacker = viewer_from (f->server->url, "127.0.0.2");
+  HarnessClient *second = viewer_from (f->server->url, "127.0.0.2");
+  HarnessClient *v = viewer_from (f->server->url, "127.0.0.3");
+  g_autoptr (JsonObject) connected = NULL;
+  g_autoptr (JsonObject) incoming = NULL;
+  g_autoptr (JsonObject) end = NULL;
+  guint i;
+
+  harness_client_sendf (attacker, "{\"type\":\"connect\",\"uid\":\"%s\"}",
+      f->uid);
+  connected = harness_client_expect (attacker, "connected");
+  incoming = harness_client_expect (d, "incoming");
+  for (i = 0; i < 3; i++) {
+    harness_client_sendf (attacker, "{\"type\":\"connect\",\"uid\":\"%s\"}",
+        f->uid);
+    harness_client_expect_error (attacker, "busy");
+  }
+  harness_client_sendf (second, "{\"type\":\"connect\",\"uid\":\"%s\"}",
+      f->uid);
+  harness_client_expect_error (second, "busy");
+  g_clear_pointer (&connected, json_object_unref);
+  g_clear_pointer (&incoming, json_object_unref);
+
+  /* The viewer with the password is not kept out. */
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\"}", f->uid);
+  connected = harness_client_expect (v, "connected");
+  incoming = harness_client_expect (d, "incoming");
+
+  /* call-timeout=2: the unanswered calls end. */
+  end = harness_client_expect (attacker, "end");
+  g_assert_cmpstr (json_object_get_string_member (end, "reason"), ==,
+      "timeout");
+  harness_client_free (second);
+  harness_client_free (attacker);
+  harness_client_free (v);
+  harness_client_free (d);
+}
+
+/* max-connections-per-address=6: the 7th half-open connection of an
+ * address is refused, another address is still served (finding 4). */
+static void
+test_connection_cap (Fixture * f, gconstpointer data)
+{
+  HarnessClient *held[6], *extra, *other;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (held); i++) {
+    held[i] = harness_client_try_connect_from (f->server->url, "127.0.0.2");
+    g_assert_nonnull (held[i]);
+  }
+  extra = harness_client_try_connect_from (f->server->url, "127.0.0.2");
+  g_assert_nonnull (extra);
+  harness_client_expect_error (extra, "overloaded");
+  harness_client_expect_closed (extra);
+  harness_client_free (extra);
+
+  other = viewer_from (f->server->url, "127.0.0.3");
+  expect_pong (other);
+  harness_client_free (other);
+
+  /* A closed connection frees its place. */
+  harness_client_free (held[0]);
+  held[0] = viewer_from (f->server->url, "127.0.0.2");
+  for (i = 0; i < G_N_ELEMENTS (held); i++)
+    harness_client_free (held[i]);
+}
+
+/* A raw connection that sends @sent bytes of a @total-byte text frame. */
+static GSocketConnection *
+partial_frame (gint port, const gchar * source, gsize total, gsize sent)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) local =
+      g_inet_socket_address_new_from_string (source, 0);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *request = NULL;
+  g_autofree guint8 *frame = NULL;
+  GSocketConnection *conn;
+  GString *reply = g_string_new (NULL);
+  gchar buf[512];
+  gsize i;
+
+  g_socket_client_set_local_address (client, local);
+  g_socket_client_set_timeout (client, HARNESS_WAIT_MS / 1000);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL,
+      &error);
+  g_assert_no_error (error);
+  request = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: p2p-signalling-1\r\n\r\n", port);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM
+          (conn)), request, strlen (request), NULL, NULL, &error);
+  g_assert_no_error (error);
+  while (!strstr (reply->str, "\r\n\r\n")) {
+    gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM
+            (conn)), buf, sizeof (buf), NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (n, >, 0);
+    g_string_append_len (reply, buf, n);
+  }
+  g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 101"));
+  g_string_free (reply, TRUE);
+
+  /* FIN, text; masked, 64-bit length; a zero mask keeps the text as is. */
+  frame = g_malloc0 (14 + sent);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | 127;
+  for (i = 0; i < 8; i++)
+    frame[2 + i] = (guint64) total >> (56 - 8 * i);
+  memset (frame + 14, 'x', sent);
+  memcpy (frame + 14, "{\"type\":\"ping\",\"pad\":\"", 22);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM
+          (conn)), frame, 14 + sent, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return conn;
+}
+
+/* Whether the server sent an error with @code and closed, within the
+ * deadline. */
+static gboolean
+refused_with (GSocketConnection * conn, const gchar * code)
+{
+  GSocket *socket = g_socket_connection_get_socket (conn);
+  GString *got = g_string_new (NULL);
+  gboolean found;
+  gchar buf[1024];
+  gssize n;
+
+  g_socket_set_timeout (socket, HARNESS_WAIT_MS / 1000);
+  while ((n = g_socket_receive (socket, buf, sizeof (buf), NULL, NULL)) > 0)
+    g_string_append_len (got, buf, n);
+  found = g_strstr_len (got->str, got->len, code) != NULL;
+  g_string_free (got, TRUE);
+  return found;
+}
+
+/* max-buffered-per-address=65536: partial messages of one address are
+ * bounded together, not only each (finding 4). */
+static void
+test_buffered_cap (Fixture * f, gconstpointer data)
+{
+  GSocketConnection *first, *second;
+  HarnessClient *other = viewer_from (f->server->url, "127.0.0.3");
+  GString *big = g_string_new ("{\"type\":\"ping\",\"id\":5,\"pad\":\"");
+  g_autoptr (JsonObject) pong = NULL;
+
+  first = partial_frame (f->server->port, "127.0.0.2", 60000, 40000);
+  second = partial_frame (f->server->port, "127.0.0.2", 60000, 40000);
+  /* Which of the two crosses the line depends on the order the server
+   * read them in. */
+  g_assert_true (refused_with (second, "overloaded")
+      || refused_with (first, "overloaded"));
+
+  /* Another address can still send a message that large. */
+  while (big->len < 50000)
+    g_string_append (big, "xxxxxxxxxxxxxxxx");
+  g_string_append (big, "\"}");
+  harness_client_send (other, big->str);
+  pong = harness_client_expect (other, "pong");
+  g_string_free (big, TRUE);
+  harness_client_free (other);
+  g_object_unref (first);
+  g_object_unref (second);
+}
+
+static gint64
+server_rss_kib (HarnessServer * server)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%s/status",
+      g_subprocess_get_identifier (server->process));
+  g_autofree gchar *status = NULL;
+  const gchar *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "VmRSS:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoll (line + 6, NULL, 10);
+}
+
+/* 300 frames of "1{…60 KB…}" from a welcomed viewer: each is refused
+ * before anything is built, and the server does not grow (finding 4:
+ * json-glib alone leaked each object, +700 MB). */
+static void
+test_trailing_object_frames (Fixture * f, gconstpointer data)
+{
+  HarnessClient *v = viewer (f->server->url);
+  GString *frame = g_string_new ("1{\"type\":\"ping\",\"pad\":[");
+  gint64 before, after;
+  guint i;
+
+  while (frame->len < 60000)
+    g_string_append (frame, "\"xxxxxxxxxxxxxx\",");
+  g_string_append (frame, "\"x\"]}");
+  expect_pong (v);
+  before = server_rss_kib (f->server);
+  for (i = 0; i < 300; i++) {
+    harness_client_send (v, frame->str);
+    harness_client_expect_error (v, "bad-json");
+  }
+  expect_pong (v);
+  after = server_rss_kib (f->server);
+  g_test_message ("server RSS %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+      " KiB", before, after);
+  g_assert_cmpint (after - before, <, 32 * 1024);
+  /* And "{}{}": only one object per message. */
+  harness_client_send (v, "{\"type\":\"ping\",\"id\":1}{\"type\":\"ping\"}");
+  harness_client_expect_error (v, "bad-json");
+  g_string_free (frame, TRUE);
+  harness_client_free (v);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -706,6 +1007,12 @@ main (int argc, char **argv)
   ADD ("limits/rate-and-busy", test_limits, limit_args);
   ADD ("limits/timeouts", test_timeouts, timeout_args);
   ADD ("master/failover", test_master, no_server);
+  ADD ("security/hello-flood", test_hello_flood, security_args);
+  ADD ("security/slot-holding", test_slot_holding, security_args);
+  ADD ("security/connection-cap", test_connection_cap, security_args);
+  ADD ("security/buffered-cap", test_buffered_cap, security_args);
+  ADD ("security/trailing-object-frames", test_trailing_object_frames,
+      security_args);
 #undef ADD
 
   return g_test_run ();
