@@ -43,7 +43,8 @@ pids="$pids $!"
 # Each received frame is one "chain" line of the fakesink; the element
 # messages carry the connection mode.
 timeout 60 gst-launch-1.0 -m -v \
-    p2psrc uid="$DEVICE_UID" server="$SERVER" password="$PASSWORD" ! \
+    p2psrc uid="$DEVICE_UID" server="$SERVER" password="$PASSWORD" \
+        known-cameras-file="$STATE/known-cameras" ! \
     h264parse ! fakesink silent=false num-buffers="$FRAMES" \
     > "$STATE/viewer.log" 2>&1 || { echo "viewer failed:"; tail -20 "$STATE/viewer.log"; exit 1; }
 

@@ -78,6 +78,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
+#include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 
@@ -123,6 +124,7 @@ enum
   PROP_SERVER,
   PROP_PASSWORD,
   PROP_DEVICE_FINGERPRINT,
+  PROP_KNOWN_CAMERAS_FILE,
   PROP_LATENCY,
   PROP_RECONNECT,
   PROP_TIMEOUT,
@@ -165,6 +167,7 @@ struct _GstP2pSrc
   gchar *server;
   gchar *password;
   gchar *device_fingerprint;
+  gchar *known_cameras_file;    /* NULL: the per-user file; "": none */
   guint latency;
   gboolean reconnect;
   guint timeout;
@@ -181,10 +184,14 @@ struct _GstP2pSrc
   P2pLoop *loop;
   gchar **servers;
   gboolean allow_insecure;
+  P2pKnownCameras *known;       /* NULL when trust on first use is off */
   /* A configuration property changed after NULL→READY read them. */
   gboolean config_dirty;
 
   /* Loop thread only. */
+  gchar *known_fingerprint;     /* of this UID in the known-cameras file */
+  gchar *trusted_fingerprint;   /* the certificate this call requires */
+  gboolean warned_known_problems;
   Phase phase;
   P2pSignalling *signalling;
   GCancellable *cancellable;
@@ -289,12 +296,41 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    *
    * Expected certificate fingerprint of the camera, `sha-256 AB:CD:…` (as
    * printed by `p2p-uid add`). When set, a camera whose certificate does
-   * not match is refused even if the server vouches for it. Default: %NULL
-   * (trust the fingerprint registered on the server).
+   * not match is refused even if the server vouches for it; it also wins
+   * over #GstP2pSrc:known-cameras-file, and is remembered there after an
+   * authenticated session (the way to accept a replaced camera). Default:
+   * %NULL (trust the fingerprint remembered in
+   * #GstP2pSrc:known-cameras-file, or on first use the one registered on
+   * the server).
    */
   g_object_class_install_property (gobject_class, PROP_DEVICE_FINGERPRINT,
       g_param_spec_string ("device-fingerprint", "Device fingerprint",
           "Pinned camera certificate fingerprint (sha-256 AB:CD:...)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:known-cameras-file:
+   *
+   * Trust on first use: the file of camera certificates this viewer
+   * trusts, one line per UID (`UID sha-256 AB:CD:…`). After the first
+   * session in which a camera accepted the viewer's login, its certificate
+   * fingerprint is stored here; later calls require exactly that
+   * certificate (checked in the DTLS handshake, before anything is sent to
+   * the camera), whatever the server vouches for. A different certificate
+   * is refused with an ERROR naming both fingerprints: if the camera was
+   * really replaced, delete its line from the file (or set
+   * #GstP2pSrc:device-fingerprint to the new fingerprint once). Malformed
+   * lines are reported in a WARNING and ignored. %NULL uses the per-user
+   * file `$XDG_CONFIG_HOME/gst-p2p/known-cameras`
+   * (`~/.config/gst-p2p/known-cameras`); an empty string turns trust on
+   * first use off (every call then trusts the server's registry).
+   * Default: %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_KNOWN_CAMERAS_FILE,
+      g_param_spec_string ("known-cameras-file", "Known cameras file",
+          "File of trusted camera certificates per UID (trust on first "
+          "use); NULL: per-user default, empty: off", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -694,6 +730,9 @@ gst_p2p_src_finalize (GObject * object)
   g_free (self->password);
   g_free (self->device_fingerprint);
   g_free (self->stun_server);
+  g_free (self->known_cameras_file);
+  g_free (self->known_fingerprint);
+  g_free (self->trusted_fingerprint);
   g_free (self->turn_server);
   g_hash_table_unref (self->pt_caps);
   g_ptr_array_unref (self->streams);
@@ -881,6 +920,115 @@ src_watchdog_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Trust on first use: what the known-cameras file holds for this UID,
+ * read afresh for each call so that a line the user deleted is gone. */
+static gboolean
+src_lookup_known (GstP2pSrc * self)
+{
+  g_autoptr (GError) err = NULL;
+  const gchar *const *problems;
+
+  g_clear_pointer (&self->known_fingerprint, g_free);
+  if (!self->known)
+    return TRUE;
+  if (!p2p_known_cameras_load (self->known, &err)) {
+    /* Going on would silently trust whoever the server names. */
+    src_fail_permanent (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+        "Cannot use the known-cameras file: fix or remove it, or set "
+        "known-cameras-file=\"\" to trust the server's registry", err->message);
+    return FALSE;
+  }
+  problems = p2p_known_cameras_get_problems (self->known);
+  if (problems[0] && !self->warned_known_problems) {
+    g_autofree gchar *all = g_strjoinv ("\n", (gchar **) problems);
+
+    self->warned_known_problems = TRUE;
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Lines of the known-cameras file '%s' were ignored",
+            p2p_known_cameras_get_path (self->known)), ("%s", all));
+  }
+  self->known_fingerprint = p2p_known_cameras_lookup (self->known, self->uid);
+  return TRUE;
+}
+
+/* Another certificate than the remembered one: @offered (%NULL when
+ * unknown), which the server vouches for or the handshake presented
+ * (@where). */
+static void
+src_fail_known_mismatch (GstP2pSrc * self, const gchar * offered,
+    const gchar * where, const gchar * debug)
+{
+  g_autofree gchar *accept = NULL, *text = NULL;
+
+  accept = offered ? g_strdup_printf ("delete its line from that file or set "
+      "device-fingerprint=\"%s\"", offered) :
+      g_strdup ("delete its line from that file");
+  text = g_strdup_printf ("The certificate of camera %s changed: this viewer "
+      "trusts %s (remembered in %s) but %s %s. If the camera was really "
+      "replaced, %s; otherwise someone (the server?) may be impersonating it",
+      self->uid, self->known_fingerprint,
+      p2p_known_cameras_get_path (self->known), where,
+      offered ? offered : "another certificate", accept);
+  src_fail_permanent (self, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, text, debug);
+}
+
+static gboolean
+src_requires_known (GstP2pSrc * self)
+{
+  return self->known_fingerprint && self->trusted_fingerprint
+      && p2p_fingerprint_equal (self->known_fingerprint,
+      self->trusted_fingerprint);
+}
+
+/* The handshake presented another certificate than the remembered one
+ * (which the server may have vouched for all the same). The offer says
+ * which one the camera claims to have. */
+static void
+src_fail_known_handshake (GstP2pSrc * self, const gchar * debug)
+{
+  GstSDPMessage *sdp = p2p_transport_get_remote_description (self->transport);
+  const gchar *offered = NULL;
+  g_autofree gchar *copy = NULL;
+
+  if (sdp) {
+    offered = gst_sdp_message_get_attribute_val (sdp, "fingerprint");
+    if (!offered && gst_sdp_message_medias_len (sdp) > 0)
+      offered = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media
+          (sdp, 0), "fingerprint");
+    copy = g_strdup (offered);
+    gst_sdp_message_free (sdp);
+  }
+  /* An offer announcing the remembered certificate while the handshake
+   * presents another names nothing worth accepting. */
+  if (copy && p2p_fingerprint_equal (copy, self->known_fingerprint))
+    g_clear_pointer (&copy, g_free);
+  src_fail_known_mismatch (self, copy, "its DTLS handshake presented", debug);
+}
+
+/* After an authenticated session: this certificate is the camera's. */
+static void
+src_remember_camera (GstP2pSrc * self)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!self->known || !self->trusted_fingerprint
+      || p2p_fingerprint_equal (self->known_fingerprint,
+          self->trusted_fingerprint))
+    return;
+  if (p2p_known_cameras_remember (self->known, self->uid,
+          self->trusted_fingerprint, &err)) {
+    GST_INFO_OBJECT (self, "camera %s: remembered %s", self->uid,
+        self->trusted_fingerprint);
+    g_free (self->known_fingerprint);
+    self->known_fingerprint = g_strdup (self->trusted_fingerprint);
+  } else {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Cannot remember camera %s's certificate", self->uid),
+        ("%s", err->message));
+  }
+}
+
 static void
 src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
 {
@@ -894,6 +1042,7 @@ src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
     return;
   }
   if (reason == NULL) {
+    src_remember_camera (self);
     self->phase = PHASE_PLAYING;
     self->connected_time = g_get_monotonic_time ();
     self->retry_ms = RETRY_MIN_MS;
@@ -944,6 +1093,10 @@ src_on_transport_state (P2pTransport * transport, GParamSpec * pspec,
     g_autoptr (GError) err = p2p_transport_get_error (transport);
 
     if (err && g_error_matches (err, P2P_TRANSPORT_ERROR,
+            P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH)
+        && src_requires_known (self))
+      src_fail_known_handshake (self, err->message);
+    else if (err && g_error_matches (err, P2P_TRANSPORT_ERROR,
             P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH))
       src_fail_permanent (self, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED,
@@ -1217,12 +1370,25 @@ src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
     return;
   }
 
+  if (!pinned && self->known_fingerprint && fingerprint
+      && !p2p_fingerprint_equal (self->known_fingerprint, fingerprint)) {
+    src_fail_known_mismatch (self, fingerprint, "the server now vouches for",
+        "fingerprint from the server's 'connected'");
+    gst_object_unref (self);
+    return;
+  }
+
+  /* The pin, else the remembered certificate, else (first use) the
+   * registered one: DTLS accepts only this one. */
+  g_free (self->trusted_fingerprint);
+  self->trusted_fingerprint = g_strdup (pinned ? pinned :
+      self->known_fingerprint ? self->known_fingerprint : fingerprint);
   self->phase = PHASE_NEGOTIATING;
   g_mutex_lock (&self->transport_lock);
   self->transport = p2p_transport_new (self->loop, NULL, FALSE);
   g_mutex_unlock (&self->transport_lock);
   p2p_transport_set_expected_fingerprint (self->transport,
-      pinned ? pinned : fingerprint);
+      self->trusted_fingerprint);
   gst_p2p_add_ice_servers (GST_ELEMENT (self), self->transport,
       self->signalling, stun, turn);
   g_signal_connect (self->transport, "local-candidate",
@@ -1242,6 +1408,8 @@ src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
 static void
 src_call (GstP2pSrc * self)
 {
+  if (!src_lookup_known (self))
+    return;
   self->phase = PHASE_CALLING;
   self->cancellable = g_cancellable_new ();
   p2p_signalling_connect_async (self->signalling, self->uid, self->timeout,
@@ -1402,10 +1570,11 @@ static gboolean
 src_prepare (GstP2pSrc * self)
 {
   g_autofree gchar *uid = NULL, *server = NULL, *stun = NULL, *turn = NULL;
-  g_autofree gchar *pin = NULL;
+  g_autofree gchar *pin = NULL, *known = NULL;
   guint latency;
 
   GST_OBJECT_LOCK (self);
+  known = g_strdup (self->known_cameras_file);
   uid = g_strdup (self->uid);
   server = g_strdup (self->server);
   stun = g_strdup (self->stun_server);
@@ -1433,6 +1602,11 @@ src_prepare (GstP2pSrc * self)
       &self->allow_insecure);
   if (!self->servers)
     return FALSE;
+  if (known == NULL)
+    known = p2p_known_cameras_get_default_path ();
+  if (*known)
+    self->known = p2p_known_cameras_new (known);
+  self->warned_known_problems = FALSE;
   g_object_set (self->rtpbin, "latency", latency, NULL);
   self->loop = p2p_loop_get_default ();
   /* P2pTransport's class initialisation starts libsrtp's ~20 ms cipher
@@ -1449,6 +1623,7 @@ static void
 src_unprepare (GstP2pSrc * self)
 {
   g_clear_object (&self->loop);
+  g_clear_object (&self->known);
   g_clear_pointer (&self->servers, g_strfreev);
 }
 
@@ -1573,6 +1748,10 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
       g_free (self->device_fingerprint);
       self->device_fingerprint = g_value_dup_string (value);
       break;
+    case PROP_KNOWN_CAMERAS_FILE:
+      g_free (self->known_cameras_file);
+      self->known_cameras_file = g_value_dup_string (value);
+      break;
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
@@ -1620,6 +1799,9 @@ gst_p2p_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_DEVICE_FINGERPRINT:
       g_value_set_string (value, self->device_fingerprint);
+      break;
+    case PROP_KNOWN_CAMERAS_FILE:
+      g_value_set_string (value, self->known_cameras_file);
       break;
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);

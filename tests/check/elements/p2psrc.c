@@ -5,8 +5,11 @@
  */
 
 #include "p2ptest.h"
+#include "../server/harness.h"
 
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
+#include <p2p-core/p2p-core.h>
 
 static P2pTestEnv *env;
 
@@ -543,6 +546,439 @@ GST_START_TEST (test_reconnects_after_camera_restart)
 
 GST_END_TEST;
 
+static gchar *
+key_file_fingerprint (const gchar * key_file)
+{
+  P2pIdentity *id = p2p_identity_new_from_file (key_file, NULL);
+  gchar *fingerprint;
+
+  fail_unless (id != NULL);
+  fingerprint = g_strdup (p2p_identity_get_fingerprint (id));
+  g_object_unref (id);
+  return fingerprint;
+}
+
+static gchar *
+known_fingerprint (const gchar * path, const gchar * uid)
+{
+  P2pKnownCameras *known = p2p_known_cameras_new (path);
+  gchar *fingerprint;
+
+  fail_unless (p2p_known_cameras_load (known, NULL));
+  fingerprint = p2p_known_cameras_lookup (known, uid);
+  g_object_unref (known);
+  return fingerprint;
+}
+
+/* The same UID with a new key, registered in a registry of its own (a
+ * replaced camera, or one that someone impersonates with the server's
+ * help): returns the new key file, sets @fingerprint. */
+static gchar *
+replace_camera (const gchar * registry, gchar ** fingerprint)
+{
+  P2pIdentity *id = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, env->uid,
+      30, NULL);
+  gchar *cert = g_build_filename (env->dir, "new-cert.pem", NULL);
+  gchar *key = g_build_filename (env->dir, "new.pem", NULL);
+  gchar *cert_pem = p2p_identity_get_certificate_pem (id);
+  gchar *key_pem = p2p_identity_get_private_key_pem (id, NULL);
+  gchar *both = g_strconcat (key_pem, cert_pem, NULL);
+
+  fail_unless (g_file_set_contents (cert, cert_pem, -1, NULL));
+  fail_unless (g_file_set_contents (key, both, -1, NULL));
+  fail_unless_equals_int (harness_run_uid (NULL, registry, "init", NULL), 0);
+  fail_unless_equals_int (harness_run_uid (NULL, registry, "import", "-c",
+          cert, "-u", env->uid, NULL), 0);
+  *fingerprint = g_strdup (p2p_identity_get_fingerprint (id));
+  g_free (both);
+  g_free (key_pem);
+  g_free (cert_pem);
+  g_free (cert);
+  g_object_unref (id);
+  return key;
+}
+
+/* Trust on first use: the first authenticated session remembers the
+ * camera's certificate; a camera with another key under the same UID is
+ * then refused, however much its server vouches for it, with both
+ * fingerprints and the way to accept it in the message; pinning the new
+ * fingerprint accepts it and remembers it. */
+GST_START_TEST (test_known_camera)
+{
+  gchar *known = g_build_filename (env->dir, "known-cameras", NULL);
+  gchar *registry2 = g_build_filename (env->dir, "registry2.db", NULL);
+  gchar *fp1 = key_file_fingerprint (env->key_file), *fp2, *key2, *stored;
+  HarnessServer *server2;
+  GstElement *cam, *viewer;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  cam = start_vp8_camera ();
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+      "known-cameras-file=%s ! appsink name=out sync=false", env->uid,
+      env->url, known);
+  fail_unless (known_fingerprint (known, env->uid) == NULL);
+  p2p_test_start (viewer);
+  gst_sample_unref (p2p_test_pull (viewer, "out"));
+  stored = known_fingerprint (known, env->uid);
+  fail_unless (p2p_fingerprint_equal (stored, fp1), "%s", stored);
+  g_free (stored);
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+
+  key2 = replace_camera (registry2, &fp2);
+  server2 = harness_server_start (registry2, NULL, NULL);
+  cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! "
+      "p2psink uid=%s key-file=%s server=%s password=pw", env->uid, key2,
+      server2->url);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+      "known-cameras-file=%s ! fakesink", env->uid, server2->url, known);
+  p2p_test_start (viewer);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "a replaced camera was accepted silently");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+  fail_unless (strstr (err->message, fp1) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, fp2) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, known) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "device-fingerprint") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+  stored = known_fingerprint (known, env->uid);
+  fail_unless (p2p_fingerprint_equal (stored, fp1), "%s", stored);
+  g_free (stored);
+
+  /* The user accepts the new camera. */
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+      "known-cameras-file=%s device-fingerprint=\"%s\" ! "
+      "appsink name=out sync=false", env->uid, server2->url, known, fp2);
+  p2p_test_start (viewer);
+  gst_sample_unref (p2p_test_pull (viewer, "out"));
+  p2p_test_stop (viewer);
+  stored = known_fingerprint (known, env->uid);
+  fail_unless (p2p_fingerprint_equal (stored, fp2), "%s", stored);
+  g_free (stored);
+
+  p2p_test_stop (cam);
+  harness_server_stop (server2);
+  harness_server_free (server2);
+  g_unlink (key2);
+  g_free (key2);
+  g_free (fp1);
+  g_free (fp2);
+  g_free (registry2);
+  g_free (known);
+}
+
+GST_END_TEST;
+
+/* ---- a rogue signalling server ----
+ *
+ * It answers the viewer's calls itself, on its own loop thread: 'connected'
+ * with the fingerprint it chooses, then an offer from its own DTLS peer,
+ * and it counts what reaches that peer. */
+
+#define ROGUE_CALL "RoGueCaLLRoGueCaLL0001"
+
+typedef struct
+{
+  P2pLoop *loop;
+  SoupServer *server;
+  gchar *url;
+  SoupWebsocketConnection *ws;
+  P2pIdentity *identity;        /* its own DTLS peer's */
+  P2pTransport *transport;
+  gchar *vouch;                 /* device_fingerprint in 'connected' */
+
+  GMutex lock;
+  guint answers;                /* answers from the viewer */
+  guint messages;               /* channel messages from the viewer */
+  gboolean dtls_up;
+} Rogue;
+
+/* Sends {"type": @type, name: value, …} (string values). */
+static void
+rogue_send (Rogue * r, const gchar * type, ...)
+{
+  JsonBuilder *builder = json_builder_new ();
+  JsonNode *root;
+  gchar *text;
+  const gchar *name;
+  va_list args;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  va_start (args, type);
+  for (name = va_arg (args, const gchar *); name;
+      name = va_arg (args, const gchar *))
+  {
+    json_builder_set_member_name (builder, name);
+    json_builder_add_string_value (builder, va_arg (args, const gchar *));
+  }
+  va_end (args);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  soup_websocket_connection_send_text (r->ws, text);
+  g_free (text);
+  json_node_unref (root);
+  g_object_unref (builder);
+}
+
+static void
+rogue_on_candidate (P2pTransport * transport, const gchar * candidate,
+    Rogue * r)
+{
+  rogue_send (r, "candidate", "call", ROGUE_CALL, "candidate", candidate, NULL);
+}
+
+static void
+rogue_on_message (P2pTransport * transport, GBytes * message, Rogue * r)
+{
+  g_mutex_lock (&r->lock);
+  r->messages++;
+  g_mutex_unlock (&r->lock);
+}
+
+static void
+rogue_on_state (P2pTransport * transport, GParamSpec * pspec, Rogue * r)
+{
+  g_mutex_lock (&r->lock);
+  r->dtls_up |= p2p_transport_get_state (transport) ==
+      P2P_TRANSPORT_STATE_CONNECTED;
+  g_mutex_unlock (&r->lock);
+}
+
+static void
+rogue_offer (Rogue * r)
+{
+  static const gchar video[] = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+      "a=rtpmap:96 H264/90000\r\na=sendonly\r\n";
+  GstSDPMessage *media;
+  gchar *offer;
+
+  gst_sdp_message_new_from_text (video, &media);
+
+  r->transport = p2p_transport_new (r->loop, r->identity, TRUE);
+  g_signal_connect (r->transport, "local-candidate",
+      G_CALLBACK (rogue_on_candidate), r);
+  g_signal_connect (r->transport, "message-received",
+      G_CALLBACK (rogue_on_message), r);
+  g_signal_connect (r->transport, "notify::state",
+      G_CALLBACK (rogue_on_state), r);
+  offer = p2p_transport_create_offer (r->transport, media, NULL);
+  fail_unless (offer != NULL);
+  rogue_send (r, "offer", "call", ROGUE_CALL, "sdp", offer, NULL);
+  g_free (offer);
+  gst_sdp_message_free (media);
+}
+
+static void
+rogue_on_ws_message (SoupWebsocketConnection * ws, gint data_type,
+    GBytes * bytes, Rogue * r)
+{
+  JsonParser *parser = json_parser_new ();
+  gsize len;
+  const gchar *data = g_bytes_get_data (bytes, &len);
+  JsonObject *msg;
+  const gchar *type;
+  gint64 id;
+  gchar *text;
+
+  fail_unless (json_parser_load_from_data (parser, data, len, NULL));
+  msg = json_node_get_object (json_parser_get_root (parser));
+  type = json_object_get_string_member (msg, "type");
+  id = json_object_get_int_member_with_default (msg, "id", 0);
+
+  if (g_str_equal (type, "hello")) {
+    text = g_strdup_printf ("{\"type\":\"welcome\",\"id\":%" G_GINT64_FORMAT
+        ",\"session\":\"rogue\",\"ping_interval\":30,\"servers\":[],"
+        "\"ice_servers\":[]}", id);
+    soup_websocket_connection_send_text (ws, text);
+    g_free (text);
+  } else if (g_str_equal (type, "lookup")) {
+    text = g_strdup_printf ("{\"type\":\"error\",\"code\":\"wrong-role\","
+        "\"ref\":%" G_GINT64_FORMAT "}", id);
+    soup_websocket_connection_send_text (ws, text);
+    g_free (text);
+  } else if (g_str_equal (type, "connect") && !r->transport) {
+    text = g_strdup_printf ("{\"type\":\"connected\",\"id\":%"
+        G_GINT64_FORMAT ",\"call\":\"" ROGUE_CALL "\","
+        "\"device_fingerprint\":\"%s\"}", id, r->vouch);
+    soup_websocket_connection_send_text (ws, text);
+    g_free (text);
+    rogue_offer (r);
+  } else if (g_str_equal (type, "answer") && r->transport) {
+    g_mutex_lock (&r->lock);
+    r->answers++;
+    g_mutex_unlock (&r->lock);
+    p2p_transport_set_remote_description (r->transport,
+        json_object_get_string_member (msg, "sdp"), NULL);
+  } else if (g_str_equal (type, "candidate") && r->transport) {
+    const gchar *candidate = json_object_get_string_member (msg, "candidate");
+
+    if (*candidate)
+      p2p_transport_add_remote_candidate (r->transport, candidate, NULL);
+  }
+  g_object_unref (parser);
+}
+
+static void
+rogue_on_ws (SoupServer * server, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * ws, gpointer data)
+{
+  Rogue *r = data;
+
+  g_clear_object (&r->ws);
+  r->ws = g_object_ref (ws);
+  g_signal_connect (ws, "message", G_CALLBACK (rogue_on_ws_message), r);
+}
+
+static gboolean
+rogue_listen (gpointer data)
+{
+  Rogue *r = data;
+  gchar *protocols[] = { (gchar *) "p2p-signalling-1", NULL };
+  GSList *uris;
+
+  r->server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (r->server, NULL, NULL, protocols,
+      rogue_on_ws, r, NULL);
+  fail_unless (soup_server_listen_local (r->server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  uris = soup_server_get_uris (r->server);
+  r->url = g_strdup_printf ("ws://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return G_SOURCE_REMOVE;
+}
+
+/* A rogue server vouching for @vouch (%NULL: its own peer's certificate). */
+static Rogue *
+rogue_new (const gchar * vouch)
+{
+  Rogue *r = g_new0 (Rogue, 1);
+
+  g_mutex_init (&r->lock);
+  r->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, env->uid, 1,
+      NULL);
+  r->vouch = g_strdup (vouch ? vouch : p2p_identity_get_fingerprint
+      (r->identity));
+  r->loop = p2p_loop_new ("rogue");
+  p2p_loop_invoke_sync (r->loop, rogue_listen, r);
+  return r;
+}
+
+static gboolean
+rogue_stop (gpointer data)
+{
+  Rogue *r = data;
+
+  if (r->transport) {
+    g_signal_handlers_disconnect_by_data (r->transport, r);
+    p2p_transport_close (r->transport);
+    g_clear_object (&r->transport);
+  }
+  if (r->ws) {
+    g_signal_handlers_disconnect_by_data (r->ws, r);
+    g_clear_object (&r->ws);
+  }
+  soup_server_disconnect (r->server);
+  g_clear_object (&r->server);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+rogue_free (Rogue * r)
+{
+  p2p_loop_invoke_sync (r->loop, rogue_stop, r);
+  g_object_unref (r->loop);
+  g_object_unref (r->identity);
+  g_mutex_clear (&r->lock);
+  g_free (r->vouch);
+  g_free (r->url);
+  g_free (r);
+}
+
+/* Runs a viewer against @r with a known-cameras entry for the real camera
+ * and expects the refusal naming both certificates; returns nothing, the
+ * rogue's counters tell what reached it. */
+static void
+viewer_refuses_rogue (Rogue * r)
+{
+  gchar *known = g_build_filename (env->dir, "known-cameras", NULL);
+  gchar *real = key_file_fingerprint (env->key_file);
+  P2pKnownCameras *cameras = p2p_known_cameras_new (known);
+  GstElement *viewer;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  fail_unless (p2p_known_cameras_remember (cameras, env->uid, real, NULL));
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+      "known-cameras-file=%s ! fakesink", env->uid, r->url, known);
+  p2p_test_start (viewer);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "the viewer accepted the rogue's peer");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+  fail_unless (strstr (err->message, real) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, p2p_identity_get_fingerprint
+          (r->identity)) != NULL, "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+
+  g_object_unref (cameras);
+  g_free (real);
+  g_free (known);
+}
+
+/* Issue 9, finding 1: a compromised server answers the viewer's call with
+ * its own DTLS peer's fingerprint. With the camera known, the viewer
+ * refuses at once: no answer, no DTLS, no password reach the rogue. */
+GST_START_TEST (test_rogue_server_swaps_fingerprint)
+{
+  Rogue *r = rogue_new (NULL);
+
+  viewer_refuses_rogue (r);
+  g_mutex_lock (&r->lock);
+  fail_unless_equals_int (r->answers, 0);
+  fail_unless_equals_int (r->messages, 0);
+  fail_if (r->dtls_up);
+  g_mutex_unlock (&r->lock);
+  rogue_free (r);
+}
+
+GST_END_TEST;
+
+/* The same rogue vouching for the real camera's fingerprint but offering
+ * its own peer: the DTLS handshake requires the remembered certificate and
+ * fails; nothing reaches the rogue's peer. */
+GST_START_TEST (test_rogue_server_vouches_known)
+{
+  gchar *real = key_file_fingerprint (env->key_file);
+  Rogue *r = rogue_new (real);
+
+  viewer_refuses_rogue (r);
+  g_mutex_lock (&r->lock);
+  fail_unless_equals_int (r->answers, 1);
+  fail_unless_equals_int (r->messages, 0);
+  fail_if (r->dtls_up);
+  g_mutex_unlock (&r->lock);
+  rogue_free (r);
+  g_free (real);
+}
+
+GST_END_TEST;
+
 static Suite *
 p2psrc_suite (void)
 {
@@ -563,6 +999,9 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_unknown_uid_error);
   tcase_add_test (tc, test_fingerprint_mismatch_error);
   tcase_add_test (tc, test_reconnects_after_camera_restart);
+  tcase_add_test (tc, test_known_camera);
+  tcase_add_test (tc, test_rogue_server_swaps_fingerprint);
+  tcase_add_test (tc, test_rogue_server_vouches_known);
   suite_add_tcase (s, tc);
   return s;
 }
