@@ -18,10 +18,13 @@
  * sent to every viewer.
  *
  * Before any media flows a viewer must prove the password set with
- * #GstP2pSink:password or #GstP2pSink:password-file. The check is end to
- * end over the DTLS channel: the server never sees the password, and the
- * device keeps only a salted PBKDF2 hash of it. A viewer with a wrong
- * password is refused (reason `wrong-password`), a viewer beyond
+ * #GstP2pSink:password or #GstP2pSink:password-file. The login is end to
+ * end over the DTLS channel and bound to it: SPAKE2+, in which the viewer
+ * never sends the password and the camera proves first that it holds the
+ * password's verifier (docs/viewer-auth.md). The device keeps only that
+ * verifier. A viewer with a wrong password is refused (reason
+ * `wrong-password`) and its address must wait before its next login
+ * (1 s, doubling up to 60 s; reason `retry-later`); a viewer beyond
  * #GstP2pSink:max-viewers gets `busy`; the other viewers are not affected.
  *
  * A joining viewer starts at a keyframe: p2psink asks the encoder for one
@@ -76,7 +79,6 @@
 
 #include "gstp2psink.h"
 #include "gstp2pelements.h"
-#include "gstp2pauth.h"
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
 #include "gstp2pfeedback.h"
@@ -88,6 +90,9 @@
 #include <gst/video/video.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
+#include <p2p-core/p2p-auth-backoff.h>
+#include <p2p-core/p2p-viewer-auth.h>
+#include <openssl/crypto.h>
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
@@ -100,6 +105,11 @@
 #define KEYFRAME_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
 /* A viewer must prove its credential this long after its path is up. */
 #define AUTH_TIMEOUT_MS 10000
+/* Failed logins from one address: wait 1 s, doubling up to a minute; the
+ * table remembers at most this many addresses. */
+#define BACKOFF_INITIAL_MS 1000
+#define BACKOFF_MAX_MS 60000
+#define BACKOFF_MAX_ADDRESSES 1024
 /* How long a call waits for every stream's format before it is offered
  * what is known. */
 #define MEDIA_WAIT_MS 3000
@@ -191,6 +201,10 @@ typedef struct
   P2pTransport *transport;
   gulong candidate_id, message_id, state_id, mode_id;
   GSource *timer;
+  /* The login, loop thread only; login_address is set while the back-off
+   * table counts a login from it. */
+  P2pViewerAuth *auth;
+  gchar *login_address;
 
   /* Fan-out state, viewers_lock. */
   gboolean waiting_key[N_STREAMS];
@@ -215,7 +229,7 @@ struct _GstP2pSink
   gchar *server;
   gchar *server_id;
   gchar *password_file;
-  GstP2pVerifier *password_verifier;
+  gchar *password;              /* until NULL→READY makes the verifier */
   guint max_viewers;
   gchar *stun_server;
   gchar *turn_server;
@@ -226,12 +240,16 @@ struct _GstP2pSink
   /* Set in NULL→READY, cleared in READY→NULL. */
   P2pLoop *loop;
   P2pIdentity *identity;
-  GstP2pVerifier *verifier;
+  P2pPasswordVerifier *verifier;
   gchar **servers;
   gchar **server_ids;           /* NULL: each server's URI host */
   gboolean allow_insecure;
   /* A configuration property changed after NULL→READY read them. */
   gboolean config_dirty;
+
+  /* Failed logins per viewer address; kept for the element's lifetime so
+   * that restarting the pipeline does not reset it. */
+  P2pAuthBackoff *backoff;
 
   /* Loop thread only. */
   P2pSignalling *signalling;
@@ -355,10 +373,12 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
   /**
    * GstP2pSink:password:
    *
-   * The password viewers must give. Write-only: only a salted PBKDF2 hash
-   * is kept. Without #GstP2pSink:password and #GstP2pSink:password-file any
-   * viewer that knows the UID may watch (a warning is posted).
-   * Default: none.
+   * The password viewers must give. Write-only. It is turned into a SPAKE2+
+   * verifier in NULL→READY (a PBKDF2 with a fresh salt, about 50 ms) and
+   * then dropped; prefer #GstP2pSink:password-file with a verifier, so the
+   * device never holds the password. Without #GstP2pSink:password and
+   * #GstP2pSink:password-file any viewer that knows the UID may watch (a
+   * warning is posted). Default: none.
    */
   g_object_class_install_property (gobject_class, PROP_PASSWORD,
       g_param_spec_string ("password", "Password",
@@ -368,14 +388,17 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
   /**
    * GstP2pSink:password-file:
    *
-   * File holding the viewer password, or better its verifier
-   * `pbkdf2-sha256$ITERATIONS$SALT$HASH` (base64 salt of 16 bytes and hash of
-   * 32 bytes), so that the password itself is not stored on the device.
-   * Read in NULL→READY; overrides #GstP2pSink:password. Default: %NULL.
+   * File holding the viewer password's SPAKE2+ verifier
+   * `spake2plus-p256$ITERATIONS$SALT$W0$L`, as `p2p-uid passwd` writes it,
+   * so that the password itself is not stored on the device (a plain
+   * password is accepted too, and hashed at start). A malformed file, or a
+   * verifier of the old `pbkdf2-sha256$` format, stops the element with a
+   * message saying how to make one. Read in NULL→READY; overrides
+   * #GstP2pSink:password. Default: %NULL.
    */
   g_object_class_install_property (gobject_class, PROP_PASSWORD_FILE,
       g_param_spec_string ("password-file", "Password file",
-          "File with the viewer password or its PBKDF2 verifier", NULL,
+          "File with the viewer password's verifier (p2p-uid passwd)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -465,6 +488,8 @@ gst_p2p_sink_init (GstP2pSink * self)
   self->max_viewers = DEFAULT_MAX_VIEWERS;
   self->viewers = g_hash_table_new (g_str_hash, g_str_equal);
   self->active = g_ptr_array_new ();
+  self->backoff = p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
+      BACKOFF_MAX_ADDRESSES);
   g_mutex_init (&self->viewers_lock);
   g_mutex_init (&self->keyframe_lock);
 
@@ -506,7 +531,10 @@ gst_p2p_sink_finalize (GObject * object)
   g_free (self->password_file);
   g_free (self->stun_server);
   g_free (self->turn_server);
-  g_clear_pointer (&self->password_verifier, gst_p2p_verifier_free);
+  if (self->password)
+    OPENSSL_cleanse (self->password, strlen (self->password));
+  g_free (self->password);
+  g_clear_object (&self->backoff);
   g_hash_table_unref (self->viewers);
   g_ptr_array_unref (self->active);
   g_mutex_clear (&self->viewers_lock);
@@ -1017,6 +1045,8 @@ viewer_unref (Viewer * viewer)
   if (!g_atomic_int_dec_and_test (&viewer->refcount))
     return;
   g_clear_object (&viewer->transport);
+  g_clear_object (&viewer->auth);
+  g_free (viewer->login_address);
   g_free (viewer->id);
   g_free (viewer->call);
   g_free (viewer->session);
@@ -1069,6 +1099,27 @@ sink_post_viewer_count (GstP2pSink * self)
 
 /* Drops every trace of @viewer: the fan-out entry, the transport, the call
  * on the server. */
+/* Ends the back-off table's count of this viewer's login: a failure if
+ * the viewer got to test a password guess and was not verified. Returns
+ * whether it was one. */
+static gboolean
+viewer_end_login (Viewer * viewer)
+{
+  gboolean failed;
+
+  if (viewer->login_address == NULL)
+    return FALSE;
+  failed = viewer->auth && p2p_viewer_auth_get_attempted (viewer->auth)
+      && p2p_viewer_auth_get_state (viewer->auth) !=
+      P2P_VIEWER_AUTH_STATE_VERIFIED
+      && p2p_viewer_auth_get_state (viewer->auth) !=
+      P2P_VIEWER_AUTH_STATE_ACCEPTED;
+  p2p_auth_backoff_end (viewer->sink->backoff, viewer->login_address, failed,
+      g_get_monotonic_time ());
+  g_clear_pointer (&viewer->login_address, g_free);
+  return failed;
+}
+
 static void
 viewer_remove (Viewer * viewer, const gchar * reason, gboolean end_call)
 {
@@ -1086,6 +1137,10 @@ viewer_remove (Viewer * viewer, const gchar * reason, gboolean end_call)
 
   viewer->state = VIEWER_CLOSING;
   viewer_clear_timer (viewer);
+  /* A viewer that saw the camera's proof and went away without its own
+   * tested a wrong password: that is what p2psrc does on a mismatch. */
+  if (viewer_end_login (viewer))
+    reason = "wrong-password";
   if (viewer->transport) {
     g_clear_signal_handler (&viewer->candidate_id, viewer->transport);
     g_clear_signal_handler (&viewer->message_id, viewer->transport);
@@ -1117,15 +1172,15 @@ viewer_linger_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Tells the viewer why it is refused, then hangs up a little later so the
- * message can leave first. */
+/* Tells the viewer why it is refused (@msg, if any), then hangs up a
+ * little later so the message can leave first. */
 static void
-viewer_refuse (Viewer * viewer, const gchar * reason, const gchar * text)
+viewer_refuse (Viewer * viewer, const gchar * reason, GBytes * msg)
 {
-  g_autoptr (GBytes) msg = gst_p2p_auth_result_new (reason, text);
-
-  GST_INFO_OBJECT (viewer->sink, "refusing %s: %s", viewer->id, text);
-  p2p_transport_send_message (viewer->transport, msg, NULL);
+  GST_INFO_OBJECT (viewer->sink, "refusing %s: %s", viewer->id, reason);
+  viewer_end_login (viewer);
+  if (msg)
+    p2p_transport_send_message (viewer->transport, msg, NULL);
   viewer->state = VIEWER_CLOSING;
   viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
       NULL);
@@ -1144,24 +1199,31 @@ sink_count_active (GstP2pSink * self)
   return n;
 }
 
+/* The viewer proved the password (or none is needed): let it in, unless
+ * the camera is full. */
 static void
 viewer_activate (Viewer * viewer)
 {
   GstP2pSink *self = viewer->sink;
-  g_autoptr (GBytes) ok = gst_p2p_auth_result_new (NULL, NULL);
+  g_autoptr (GBytes) ok = NULL;
   P2pConnectionMode mode;
   guint i, max;
 
+  viewer_end_login (viewer);
   GST_OBJECT_LOCK (self);
   max = self->max_viewers;
   GST_OBJECT_UNLOCK (self);
   if (sink_count_active (self) >= max) {
-    viewer_refuse (viewer, GST_P2P_AUTH_REFUSED_BUSY,
-        "The camera serves its maximum number of viewers");
+    g_autoptr (GBytes) busy = p2p_viewer_auth_refuse (viewer->auth,
+        P2P_VIEWER_AUTH_REASON_BUSY,
+        "The camera serves its maximum number of viewers", 0);
+
+    viewer_refuse (viewer, P2P_VIEWER_AUTH_REASON_BUSY, busy);
     return;
   }
 
   viewer_clear_timer (viewer);
+  ok = p2p_viewer_auth_accept (viewer->auth);
   p2p_transport_send_message (viewer->transport, ok, NULL);
   viewer->state = VIEWER_ACTIVE;
 
@@ -1191,95 +1253,106 @@ viewer_auth_timeout (gpointer data)
   Viewer *viewer = data;
 
   g_clear_pointer (&viewer->timer, g_source_unref);
-  viewer_remove (viewer, "timeout", TRUE);
+  viewer_remove (viewer, P2P_VIEWER_AUTH_REASON_TIMEOUT, TRUE);
   return G_SOURCE_REMOVE;
 }
 
-typedef struct
+/* The viewer's address as the camera sees it on the selected pair, without
+ * the port: what a guesser cannot change at will from one host. */
+static gchar *
+viewer_path_address (Viewer * viewer)
 {
-  GstP2pVerifier *verifier;     /* a copy: the element may stop meanwhile */
-  gchar *password;
-} PasswordCheck;
+  g_autoptr (P2pTransportStats) st = p2p_transport_get_stats
+      (viewer->transport);
+  const gchar *addr = st->remote_address;
+  const gchar *colon;
 
-static void
-password_check_free (PasswordCheck * check)
-{
-  gst_p2p_verifier_free (check->verifier);
-  memset (check->password, 0, strlen (check->password));
-  g_free (check->password);
-  g_free (check);
+  if (addr == NULL)
+    return g_strdup ("unknown");
+  colon = strrchr (addr, ':');
+  if (addr[0] == '[')           /* [v6]:port */
+    return g_strndup (addr + 1, MAX (0, strchr (addr, ']') - addr - 1));
+  return colon ? g_strndup (addr, colon - addr) : g_strdup (addr);
 }
 
+/* DTLS is up (whichever of the state change and the first message shows
+ * it first): start the login, bound to this session, unless the viewer's
+ * address must wait after failed ones. */
 static void
-check_password_thread (GTask * task, gpointer source, gpointer task_data,
-    GCancellable * cancellable)
+viewer_start_login (Viewer * viewer)
 {
-  PasswordCheck *check = task_data;
+  GstP2pSink *self = viewer->sink;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) exporter = NULL;
+  g_autoptr (GBytes) msg = NULL;
+  g_autofree gchar *address = viewer_path_address (viewer);
+  guint wait_ms;
 
-  g_task_return_boolean (task, gst_p2p_verifier_check (check->verifier,
-          check->password));
-}
-
-static void
-check_password_done (GObject * source, GAsyncResult * result, gpointer data)
-{
-  Viewer *viewer = data;
-
-  if (viewer->state == VIEWER_AUTHORIZING) {
-    if (g_task_propagate_boolean (G_TASK (result), NULL))
-      viewer_activate (viewer);
-    else
-      viewer_refuse (viewer, GST_P2P_AUTH_REFUSED_WRONG_PASSWORD,
-          "Wrong password");
+  viewer->state = VIEWER_AUTHORIZING;
+  viewer_set_timer (viewer, AUTH_TIMEOUT_MS, viewer_auth_timeout);
+  exporter = p2p_transport_export_keying_material (viewer->transport,
+      P2P_VIEWER_AUTH_EXPORTER_LABEL, P2P_VIEWER_AUTH_EXPORTER_SIZE, &err);
+  if (exporter == NULL) {
+    GST_INFO_OBJECT (self, "%s: %s", viewer->id, err->message);
+    viewer_remove (viewer, "failed", TRUE);
+    return;
   }
-  viewer_unref (viewer);
+  viewer->auth = p2p_viewer_auth_new_camera (self->uid, self->verifier,
+      exporter);
+  wait_ms = p2p_auth_backoff_begin (self->backoff, address,
+      g_get_monotonic_time ());
+  if (wait_ms > 0) {
+    g_autofree gchar *text = g_strdup_printf ("Too many failed logins from "
+        "%s: try again in %u ms", address, wait_ms);
+
+    msg = p2p_viewer_auth_refuse (viewer->auth,
+        P2P_VIEWER_AUTH_REASON_RETRY_LATER, text, wait_ms);
+    viewer_refuse (viewer, P2P_VIEWER_AUTH_REASON_RETRY_LATER, msg);
+    return;
+  }
+  viewer->login_address = g_steal_pointer (&address);
+  msg = p2p_viewer_auth_start (viewer->auth);
+  p2p_transport_send_message (viewer->transport, msg, NULL);
 }
 
-static void
-clear_secret (gpointer data)
+/* The error a failed login ends with, as the reason of p2p-viewer-left. */
+static const gchar *
+login_failure_reason (const GError * err)
 {
-  gchar *s = data;
-
-  memset (s, 0, strlen (s));
-  g_free (s);
+  switch (err->code) {
+    case P2P_VIEWER_AUTH_ERROR_WRONG_PASSWORD:
+      return "wrong-password";
+    case P2P_VIEWER_AUTH_ERROR_PASSWORD_REQUIRED:
+      return "password-required";
+    case P2P_VIEWER_AUTH_ERROR_PROTOCOL:
+      return "bad-request";
+    default:
+      return "failed";
+  }
 }
 
 static void
 viewer_on_message (P2pTransport * transport, GBytes * message, Viewer * viewer)
 {
   g_autoptr (GError) err = NULL;
-  PasswordCheck *check;
-  gchar *password;
-  GTask *task;
+  g_autoptr (GBytes) reply = NULL;
 
-  /* Messages flow only once DTLS is up, whichever side notices first. */
-  if (viewer->state == VIEWER_CONNECTING) {
-    viewer->state = VIEWER_AUTHORIZING;
-    viewer_set_timer (viewer, AUTH_TIMEOUT_MS, viewer_auth_timeout);
-  }
-  if (viewer->state != VIEWER_AUTHORIZING)
-    return;                     /* nothing else is expected */
-
-  password = gst_p2p_auth_request_parse (message, &err);
-  if (!password) {
-    viewer_refuse (viewer, GST_P2P_AUTH_REFUSED_BAD_REQUEST, err->message);
+  if (viewer->state == VIEWER_CONNECTING)
+    viewer_start_login (viewer);
+  /* Every message of the channel belongs to the login; one after it (or
+   * after a refusal) is a second attempt, which ends the call. */
+  if (viewer->auth == NULL || viewer->state == VIEWER_CLOSING)
+    return;
+  if (!p2p_viewer_auth_receive (viewer->auth, message, &reply, &err)) {
+    viewer_refuse (viewer, login_failure_reason (err), reply);
     return;
   }
-  if (!viewer->sink->verifier) {
-    clear_secret (password);
+  if (reply)
+    p2p_transport_send_message (transport, reply, NULL);
+  if (p2p_viewer_auth_get_state (viewer->auth) ==
+      P2P_VIEWER_AUTH_STATE_VERIFIED)
     viewer_activate (viewer);
-    return;
-  }
-  /* The hash is slow on purpose: keep it off the loop thread. */
-  check = g_new0 (PasswordCheck, 1);
-  check->verifier = gst_p2p_verifier_copy (viewer->sink->verifier);
-  check->password = password;
-  task = g_task_new (NULL, NULL, check_password_done, viewer_ref (viewer));
-  g_task_set_task_data (task, check, (GDestroyNotify) password_check_free);
-  g_task_run_in_thread (task, check_password_thread);
-  g_object_unref (task);
 }
-
 
 static void
 viewer_post_connection (Viewer * viewer)
@@ -1306,10 +1379,8 @@ viewer_on_state (P2pTransport * transport, GParamSpec * pspec, Viewer * viewer)
   switch (state) {
     case P2P_TRANSPORT_STATE_CONNECTED:
       viewer_post_connection (viewer);
-      if (viewer->state == VIEWER_CONNECTING) {
-        viewer->state = VIEWER_AUTHORIZING;
-        viewer_set_timer (viewer, AUTH_TIMEOUT_MS, viewer_auth_timeout);
-      }
+      if (viewer->state == VIEWER_CONNECTING)
+        viewer_start_login (viewer);
       break;
     case P2P_TRANSPORT_STATE_FAILED:{
       g_autoptr (GError) err = p2p_transport_get_error (transport);
@@ -1591,7 +1662,7 @@ sink_on_incoming (P2pSignalling * sig, const gchar * call,
   /* Refused before any ICE work: the call costs the camera nothing. */
   if (g_hash_table_size (self->viewers) >= max) {
     GST_INFO_OBJECT (self, "call from %s refused: busy", address);
-    p2p_signalling_end_call (sig, call, GST_P2P_AUTH_REFUSED_BUSY, NULL);
+    p2p_signalling_end_call (sig, call, P2P_VIEWER_AUTH_REASON_BUSY, NULL);
     return;
   }
 
@@ -1929,7 +2000,8 @@ sink_prepare (GstP2pSink * self)
   g_autofree gchar *uid = NULL, *key_file = NULL, *server = NULL;
   g_autofree gchar *server_id = NULL, *password_file = NULL;
   g_autofree gchar *stun = NULL, *turn = NULL;
-  GstP2pVerifier *verifier = NULL;
+  P2pPasswordVerifier *verifier = NULL;
+  gchar *password;
 
   GST_OBJECT_LOCK (self);
   uid = g_strdup (self->uid);
@@ -1939,8 +2011,24 @@ sink_prepare (GstP2pSink * self)
   password_file = g_strdup (self->password_file);
   stun = g_strdup (self->stun_server);
   turn = g_strdup (self->turn_server);
-  verifier = gst_p2p_verifier_copy (self->password_verifier);
+  password = g_strdup (self->password);
   GST_OBJECT_UNLOCK (self);
+
+  /* The password hash is slow on purpose: done here, once, never per
+   * viewer and never under the object lock. */
+  if (password && *password && !password_file) {
+    verifier = p2p_password_verifier_new (password, 0, &err);
+    if (!verifier) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Bad password: %s", err->message), (NULL));
+      OPENSSL_cleanse (password, strlen (password));
+      g_free (password);
+      goto fail;
+    }
+  }
+  if (password)
+    OPENSSL_cleanse (password, strlen (password));
+  g_free (password);
 
   if (!self->rtpbin) {
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
@@ -1982,8 +2070,8 @@ sink_prepare (GstP2pSink * self)
               err->message), (NULL));
       goto fail;
     }
-    g_clear_pointer (&verifier, gst_p2p_verifier_free);
-    verifier = gst_p2p_verifier_parse (contents, &err);
+    g_clear_pointer (&verifier, p2p_password_verifier_free);
+    verifier = p2p_password_verifier_parse (contents, &err);
     memset (contents, 0, len);
     if (!verifier) {
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -2007,7 +2095,7 @@ sink_prepare (GstP2pSink * self)
   return TRUE;
 
 fail:
-  gst_p2p_verifier_free (verifier);
+  p2p_password_verifier_free (verifier);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->servers, g_strfreev);
   g_clear_pointer (&self->server_ids, g_strfreev);
@@ -2021,7 +2109,7 @@ sink_unprepare (GstP2pSink * self)
   g_clear_object (&self->identity);
   g_clear_pointer (&self->servers, g_strfreev);
   g_clear_pointer (&self->server_ids, g_strfreev);
-  g_clear_pointer (&self->verifier, gst_p2p_verifier_free);
+  g_clear_pointer (&self->verifier, p2p_password_verifier_free);
 }
 
 static GstStateChangeReturn
@@ -2107,9 +2195,11 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
     case PROP_PASSWORD:{
       const gchar *pw = g_value_get_string (value);
 
-      g_clear_pointer (&self->password_verifier, gst_p2p_verifier_free);
-      if (pw && *pw)
-        self->password_verifier = gst_p2p_verifier_new (pw, 0);
+      /* Only kept until NULL→READY turns it into the verifier. */
+      if (self->password)
+        OPENSSL_cleanse (self->password, strlen (self->password));
+      g_free (self->password);
+      self->password = g_strdup (pw);
       break;
     }
     case PROP_PASSWORD_FILE:

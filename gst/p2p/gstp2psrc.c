@@ -13,7 +13,8 @@
  * #GstP2pSrc:uid through a p2p-server, checks that the camera's DTLS
  * certificate is the one registered for that UID (and, optionally, the
  * pinned #GstP2pSrc:device-fingerprint), proves #GstP2pSrc:password to the
- * camera end to end, and outputs the camera's **encoded** streams on
+ * camera end to end without sending it (and has the camera prove it too),
+ * and outputs the camera's **encoded** streams on
  * sometimes pads `video_%u` and `audio_%u`, so decoders, parsers and muxers
  * can follow directly. The element signals no-more-pads once every stream
  * the camera offered has a pad.
@@ -67,7 +68,6 @@
 
 #include "gstp2psrc.h"
 #include "gstp2pelements.h"
-#include "gstp2pauth.h"
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
 #include "gstp2ppacketsink.h"
@@ -81,6 +81,7 @@
 #include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
+#include <p2p-core/p2p-viewer-auth.h>
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
@@ -138,7 +139,7 @@ typedef enum
   PHASE_IDLE,
   PHASE_CALLING,                /* connect(uid) sent */
   PHASE_NEGOTIATING,            /* waiting for the offer, ICE, DTLS */
-  PHASE_AUTHORIZING,            /* password sent */
+  PHASE_AUTHORIZING,            /* DTLS up, logging in */
   PHASE_PLAYING,                /* media flows */
   PHASE_WAITING,                /* before the next attempt */
   PHASE_FAILED,                 /* ERROR posted */
@@ -206,6 +207,12 @@ struct _GstP2pSrc
   gint64 start_time;
   gint64 connected_time;
 
+  /* The login of the current call, loop thread only. Its messages are
+   * taken in order on login_pool's one thread: the first costs the
+   * password hash, which must not stall the shared loop. */
+  P2pViewerAuth *auth;
+  GThreadPool *login_pool;
+
   /* The transport, for the RTCP sink's thread; transport_lock. */
   GMutex transport_lock;
   P2pTransport *transport;
@@ -228,6 +235,7 @@ static void gst_p2p_src_get_property (GObject * object, guint prop_id,
 static GstStateChangeReturn gst_p2p_src_change_state (GstElement * element,
     GstStateChange transition);
 static void src_attempt (GstP2pSrc * self);
+static void src_login_step_run (gpointer data, gpointer user_data);
 
 #define gst_p2p_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstP2pSrc, gst_p2p_src, GST_TYPE_BIN,
@@ -283,8 +291,10 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
   /**
    * GstP2pSrc:password:
    *
-   * Password the camera asks for; sent only to the camera, inside DTLS,
-   * after its certificate was checked. Write-only. Default: none.
+   * Password the camera asks for. It never leaves the viewer: p2psrc
+   * proves it with SPAKE2+ bound to the DTLS session (docs/viewer-auth.md),
+   * and refuses a camera that does not prove it knows the password, or
+   * that claims to need none. Write-only. Default: none.
    */
   g_object_class_install_property (gobject_class, PROP_PASSWORD,
       g_param_spec_string ("password", "Password",
@@ -666,6 +676,8 @@ gst_p2p_src_init (GstP2pSrc * self)
   self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
       src_stream_free);
   g_mutex_init (&self->transport_lock);
+  self->login_pool = g_thread_pool_new (src_login_step_run, self, 1, FALSE,
+      NULL);
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
   /* RTP, the bulk, goes straight from the network thread into rtpbin;
@@ -737,6 +749,8 @@ gst_p2p_src_finalize (GObject * object)
   g_hash_table_unref (self->pt_caps);
   g_ptr_array_unref (self->streams);
   gst_clear_object (&self->rtx_receive);
+  /* Waits for a login step under way; its result finds no login. */
+  g_thread_pool_free (self->login_pool, FALSE, TRUE);
   g_mutex_clear (&self->transport_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -803,6 +817,7 @@ src_drop_call (GstP2pSrc * self, const gchar * reason)
     g_cancellable_cancel (self->cancellable);
     g_clear_object (&self->cancellable);
   }
+  g_clear_object (&self->auth);
   g_mutex_lock (&self->transport_lock);
   transport = g_steal_pointer (&self->transport);
   g_mutex_unlock (&self->transport_lock);
@@ -1029,45 +1044,158 @@ src_remember_camera (GstP2pSrc * self)
   }
 }
 
+/* The one point where the camera has accepted this viewer: it proved it
+ * knows the password, on this DTLS session, and let the viewer in. */
+static void
+src_authorized (GstP2pSrc * self)
+{
+  src_remember_camera (self);
+  self->phase = PHASE_PLAYING;
+  self->connected_time = g_get_monotonic_time ();
+  self->retry_ms = RETRY_MIN_MS;
+  src_clear_source (&self->timeout_source);
+  GST_INFO_OBJECT (self, "camera %s: media authorized after %"
+      G_GINT64_FORMAT " ms", self->uid,
+      (self->connected_time - self->start_time) / 1000);
+  src_post_connection (self, "connected", NULL);
+  self->watchdog_packets = 0;
+  self->watchdog_time = 0;
+  self->watchdog_source = g_timeout_source_new (1000);
+  g_source_set_callback (self->watchdog_source, src_watchdog_cb, self, NULL);
+  g_source_attach (self->watchdog_source, p2p_loop_get_context (self->loop));
+}
+
+static void
+src_login_failed (GstP2pSrc * self, const GError * err)
+{
+  guint retry_after;
+
+  switch (err->code) {
+    case P2P_VIEWER_AUTH_ERROR_BUSY:
+      src_fail_transient (self, err->message, "busy");
+      break;
+    case P2P_VIEWER_AUTH_ERROR_RETRY_LATER:
+      /* Wait at least as long as the camera asked. */
+      retry_after = p2p_viewer_auth_get_retry_after (self->auth);
+      self->retry_ms = MAX (self->retry_ms, retry_after);
+      src_fail_transient (self, err->message, "retry-later");
+      break;
+    default:
+      src_fail_permanent (self, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED, err->message,
+          err->code == P2P_VIEWER_AUTH_ERROR_CAMERA_NOT_PROVEN ?
+          "the camera's key confirmation did not match this DTLS session "
+          "and password" : NULL);
+      break;
+  }
+}
+
+/* DTLS is up: the login binds to this session's exporter value. */
+static void
+src_start_login (GstP2pSrc * self, P2pTransport * transport)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) exporter = NULL;
+  g_autofree gchar *uid = NULL;
+  g_autofree gchar *password = NULL;
+
+  self->phase = PHASE_AUTHORIZING;
+  exporter = p2p_transport_export_keying_material (transport,
+      P2P_VIEWER_AUTH_EXPORTER_LABEL, P2P_VIEWER_AUTH_EXPORTER_SIZE, &err);
+  if (exporter == NULL) {
+    src_fail_transient (self, "Could not start the login", err->message);
+    return;
+  }
+  GST_OBJECT_LOCK (self);
+  uid = g_strdup (self->uid);
+  password = g_strdup (self->password);
+  GST_OBJECT_UNLOCK (self);
+  self->auth = p2p_viewer_auth_new_viewer (uid, password, exporter);
+  if (password)
+    memset (password, 0, strlen (password));
+}
+
+/* One login message, taken on the login pool's thread; the result goes
+ * back to the loop thread. */
+typedef struct
+{
+  GstP2pSrc *src;
+  P2pLoop *loop;
+  P2pViewerAuth *auth;
+  GBytes *message;
+  GBytes *reply;
+  GError *error;
+  gboolean ok;
+} LoginStep;
+
+static void
+login_step_free (LoginStep * step)
+{
+  gst_object_unref (step->src);
+  g_object_unref (step->loop);
+  g_object_unref (step->auth);
+  g_bytes_unref (step->message);
+  g_clear_pointer (&step->reply, g_bytes_unref);
+  g_clear_error (&step->error);
+  g_free (step);
+}
+
+static gboolean
+src_login_step_done (gpointer data)
+{
+  LoginStep *step = data;
+  GstP2pSrc *self = step->src;
+  g_autoptr (GError) err = NULL;
+  P2pTransport *transport;
+
+  /* The call may have ended, or another begun, meanwhile. */
+  if (step->auth != self->auth || self->phase != PHASE_AUTHORIZING)
+    return G_SOURCE_REMOVE;
+  if (!step->ok) {
+    GST_INFO_OBJECT (self, "login failed: %s", step->error->message);
+    src_login_failed (self, step->error);
+    return G_SOURCE_REMOVE;
+  }
+  g_mutex_lock (&self->transport_lock);
+  transport = self->transport ? g_object_ref (self->transport) : NULL;
+  g_mutex_unlock (&self->transport_lock);
+  if (transport && step->reply
+      && !p2p_transport_send_message (transport, step->reply, &err))
+    src_fail_transient (self, "Could not answer the camera", err->message);
+  else if (p2p_viewer_auth_get_state (self->auth) ==
+      P2P_VIEWER_AUTH_STATE_ACCEPTED)
+    src_authorized (self);
+  g_clear_object (&transport);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+src_login_step_run (gpointer data, gpointer user_data)
+{
+  LoginStep *step = data;
+
+  step->ok = p2p_viewer_auth_receive (step->auth, step->message, &step->reply,
+      &step->error);
+  p2p_loop_invoke (step->loop, src_login_step_done, step,
+      (GDestroyNotify) login_step_free);
+}
+
+/* The camera's login messages, in order, off the loop thread. */
 static void
 src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
 {
-  g_autoptr (GError) err = NULL;
-  g_autofree gchar *reason = NULL, *text = NULL;
+  LoginStep *step;
 
-  if (self->phase != PHASE_AUTHORIZING)
+  if (self->phase == PHASE_NEGOTIATING)
+    src_start_login (self, transport);
+  if (self->phase != PHASE_AUTHORIZING || self->auth == NULL)
     return;
-  if (!gst_p2p_auth_result_parse (message, &reason, &text, &err)) {
-    GST_DEBUG_OBJECT (self, "ignoring message: %s", err->message);
-    return;
-  }
-  if (reason == NULL) {
-    src_remember_camera (self);
-    self->phase = PHASE_PLAYING;
-    self->connected_time = g_get_monotonic_time ();
-    self->retry_ms = RETRY_MIN_MS;
-    src_clear_source (&self->timeout_source);
-    GST_INFO_OBJECT (self, "camera %s: media authorized after %"
-        G_GINT64_FORMAT " ms", self->uid,
-        (self->connected_time - self->start_time) / 1000);
-    src_post_connection (self, "connected", NULL);
-    self->watchdog_packets = 0;
-    self->watchdog_time = 0;
-    self->watchdog_source = g_timeout_source_new (1000);
-    g_source_set_callback (self->watchdog_source, src_watchdog_cb, self, NULL);
-    g_source_attach (self->watchdog_source, p2p_loop_get_context (self->loop));
-  } else if (g_str_equal (reason, GST_P2P_AUTH_REFUSED_WRONG_PASSWORD)) {
-    src_fail_permanent (self, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-        "The camera refused the password", text);
-  } else if (g_str_equal (reason, GST_P2P_AUTH_REFUSED_BUSY)) {
-    src_fail_transient (self, "The camera serves its maximum number of "
-        "viewers", text);
-  } else {
-    src_fail_permanent (self, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_NOT_AUTHORIZED, "The camera refused the viewer",
-        text);
-  }
+  step = g_new0 (LoginStep, 1);
+  step->src = gst_object_ref (self);
+  step->loop = g_object_ref (self->loop);
+  step->auth = g_object_ref (self->auth);
+  step->message = g_bytes_ref (message);
+  g_thread_pool_push (self->login_pool, step, NULL);
 }
 
 static void
@@ -1080,15 +1208,7 @@ src_on_transport_state (P2pTransport * transport, GParamSpec * pspec,
       p2p_transport_state_to_string (state));
   if (state == P2P_TRANSPORT_STATE_CONNECTED
       && self->phase == PHASE_NEGOTIATING) {
-    g_autoptr (GBytes) auth = NULL;
-    g_autoptr (GError) err = NULL;
-
-    GST_OBJECT_LOCK (self);
-    auth = gst_p2p_auth_request_new (self->password);
-    GST_OBJECT_UNLOCK (self);
-    self->phase = PHASE_AUTHORIZING;
-    if (!p2p_transport_send_message (transport, auth, &err))
-      src_fail_transient (self, "Could not send the password", err->message);
+    src_start_login (self, transport);
   } else if (state == P2P_TRANSPORT_STATE_FAILED) {
     g_autoptr (GError) err = p2p_transport_get_error (transport);
 
@@ -1281,7 +1401,7 @@ src_on_call_ended (P2pSignalling * sig, const gchar * call,
   /* Once media flows the path no longer needs the server. */
   if (self->phase == PHASE_PLAYING)
     return;
-  if (g_strcmp0 (reason, GST_P2P_AUTH_REFUSED_BUSY) == 0) {
+  if (g_strcmp0 (reason, P2P_VIEWER_AUTH_REASON_BUSY) == 0) {
     src_fail_transient (self, "The camera serves its maximum number of "
         "viewers", reason);
     return;

@@ -4,12 +4,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* The p2p plugin's own parsers of peer input: the credential messages of
- * the message channel (both directions), a password file's verifier, and
- * the RTCP feedback a viewer sends the camera. */
+/* What a camera and a viewer read from each other: the login messages of
+ * the message channel (each fed to both sides of a fresh login), a
+ * password file's verifier, and the RTCP feedback a viewer sends the
+ * camera. */
 
-#include "gstp2pauth.h"
 #include "gstp2pfeedback.h"
+
+#include <p2p-core/p2p-password-verifier.h>
+#include <p2p-core/p2p-viewer-auth.h>
 
 #include <string.h>
 #include <gst/gst.h>
@@ -46,28 +49,42 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   };
   GBytes *bytes = g_bytes_new (data, size);
   gchar *text = g_strndup ((const gchar *) data, size);
-  gchar *password, *reason = NULL, *message = NULL;
+  static P2pPasswordVerifier *verifier;
+  P2pViewerAuth *camera, *viewer;
+  GBytes *exporter;
   Count count = { 0 };
 
   /* RTCP is read through GstBuffer: the type system must be up. */
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
+  if (verifier == NULL)
+    verifier = p2p_password_verifier_new ("fuzz", 1000, NULL);
 
-  password = gst_p2p_auth_request_parse (bytes, NULL);
-  g_free (password);
-  if (gst_p2p_auth_result_parse (bytes, &reason, &message, NULL))
-    /* A refusal always comes with both, bounded. */
-    g_assert (!reason || (message && strlen (reason) <= 64
-            && strlen (message) <= 256));
-  g_free (reason);
-  g_free (message);
+  /* The camera after its parameters; the viewer before them, without a
+   * password so that no input costs the password hash. */
+  exporter = g_bytes_new_static ("0123456789abcdef0123456789abcdef", 32);
+  camera = p2p_viewer_auth_new_camera ("FUZZ", verifier, exporter);
+  viewer = p2p_viewer_auth_new_viewer ("FUZZ", NULL, exporter);
+  g_bytes_unref (p2p_viewer_auth_start (camera));
+  for (guint i = 0; i < 2; i++) {
+    P2pViewerAuth *side = i ? viewer : camera;
+    GBytes *reply = NULL;
+
+    if (!p2p_viewer_auth_receive (side, bytes, &reply, NULL))
+      g_assert (p2p_viewer_auth_get_state (side) ==
+          P2P_VIEWER_AUTH_STATE_REFUSED);
+    if (reply)
+      g_assert (g_bytes_get_size (reply) <= P2P_VIEWER_AUTH_MAX_MESSAGE);
+    g_clear_pointer (&reply, g_bytes_unref);
+  }
+  g_object_unref (camera);
+  g_object_unref (viewer);
+  g_bytes_unref (exporter);
 
   /* Plain passwords would be hashed (slow on purpose): only verifiers. */
-  if (g_str_has_prefix (text, "pbkdf2-sha256$")) {
-    GstP2pVerifier *v = gst_p2p_verifier_parse (text, NULL);
-
-    gst_p2p_verifier_free (v);
-  }
+  if (g_str_has_prefix (text, "spake2plus-p256$")
+      || g_str_has_prefix (text, "pbkdf2-sha256$"))
+    p2p_password_verifier_free (p2p_password_verifier_parse (text, NULL));
 
   gst_p2p_feedback_parse (data, size, &handlers, &count);
   g_assert_cmpuint (count.nacks, <=, 256);

@@ -101,8 +101,15 @@ GST_START_TEST (test_bad_password_file)
   expect_ready_error ("Cannot read password file", "uid", env->uid,
       "key-file", env->key_file, "server", env->url, "password-file", path,
       NULL);
-  fail_unless (g_file_set_contents (path, "pbkdf2-sha256$10$xx$yy", -1, NULL));
-  expect_ready_error ("malformed verifier", "uid", env->uid, "key-file",
+  fail_unless (g_file_set_contents (path, "spake2plus-p256$10$xx$yy$zz", -1,
+          NULL));
+  expect_ready_error ("Malformed verifier", "uid", env->uid, "key-file",
+      env->key_file, "server", env->url, "password-file", path, NULL);
+  /* The old login's verifier cannot serve SPAKE2+: say how to replace it. */
+  fail_unless (g_file_set_contents (path, "pbkdf2-sha256$100000$"
+          "AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+          -1, NULL));
+  expect_ready_error ("p2p-uid passwd", "uid", env->uid, "key-file",
       env->key_file, "server", env->url, "password-file", path, NULL);
   g_unlink (path);
   g_free (path);
@@ -339,7 +346,9 @@ GST_START_TEST (test_wrong_password_refused)
   gst_message_parse_error (msg, &err, NULL);
   fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
-  fail_unless (strstr (err->message, "password") != NULL, "%s", err->message);
+  /* The camera proves the password first: the viewer sees the mismatch. */
+  fail_unless (strstr (err->message, "did not prove it knows the password")
+      != NULL, "%s", err->message);
   g_error_free (err);
   gst_message_unref (msg);
 
@@ -355,6 +364,108 @@ GST_START_TEST (test_wrong_password_refused)
 
   p2p_test_stop (bad);
   p2p_test_stop (good);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* The next p2p-viewer-left of @cam, and its reason. */
+static gchar *
+wait_viewer_left (GstElement * cam)
+{
+  GstMessage *msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+      "p2p-viewer-left", P2P_TEST_WAIT_MS);
+  gchar *reason;
+
+  fail_unless (msg != NULL, "no viewer left");
+  reason = g_strdup (gst_structure_get_string (gst_message_get_structure
+          (msg), "reason"));
+  gst_message_unref (msg);
+  return reason;
+}
+
+/* A guesser gets one guess per login, and its address then waits: the
+ * next login from it is refused with retry-later, which p2psrc takes as a
+ * passing condition (a WARNING, and a later retry). */
+GST_START_TEST (test_password_guessing_backs_off)
+{
+  GstElement *cam, *guess1, *guess2;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *reason;
+
+  cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file, env->url, 4u);
+  p2p_test_start (cam);
+  guess1 = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "guess1", "");
+  p2p_test_start (guess1);
+  msg = p2p_test_wait_message (guess1, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "wrong password not refused");
+  gst_message_unref (msg);
+  reason = wait_viewer_left (cam);
+  fail_unless_equals_string (reason, "wrong-password");
+  g_free (reason);
+
+  guess2 = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "guess2", "");
+  p2p_test_start (guess2);
+  msg = p2p_test_wait_message (guess2, GST_MESSAGE_WARNING, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "second guess not held back");
+  gst_message_parse_warning (msg, &err, NULL);
+  fail_unless (strstr (err->message, "refuses logins from this address")
+      != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  reason = wait_viewer_left (cam);
+  fail_unless_equals_string (reason, "retry-later");
+  g_free (reason);
+
+  p2p_test_stop (guess2);
+  p2p_test_stop (guess1);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* Without a password the camera lets every viewer in (with a WARNING),
+ * and a viewer without one plays; a viewer that has a password refuses
+ * such a camera, which is what an impostor would pretend to be. */
+GST_START_TEST (test_camera_without_password)
+{
+  GstElement *cam, *open_viewer, *careful;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast ! "
+      "p2psink uid=%s key-file=%s server=%s", env->uid, env->key_file,
+      env->url);
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_WARNING, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no warning about the missing password");
+  gst_message_unref (msg);
+
+  open_viewer = p2p_test_pipeline ("p2psrc name=src uid=%s server=%s "
+      "timeout=10000 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "appsink name=out sync=false max-buffers=300", env->uid, env->url);
+  p2p_test_start (open_viewer);
+  pull_some (open_viewer, 5);
+
+  careful = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+  p2p_test_start (careful);
+  msg = p2p_test_wait_message (careful, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "a camera without a password was trusted");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "claims to need no password") != NULL,
+      "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  p2p_test_stop (careful);
+  p2p_test_stop (open_viewer);
   p2p_test_stop (cam);
 }
 
@@ -519,6 +630,8 @@ p2psink_suite (void)
   tcase_add_test (tc, test_reregisters_after_server_restart);
   tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
   tcase_add_test (tc, test_wrong_password_refused);
+  tcase_add_test (tc, test_password_guessing_backs_off);
+  tcase_add_test (tc, test_camera_without_password);
   tcase_add_test (tc, test_busy_beyond_max_viewers);
   tcase_add_test (tc, test_picture_loss_requests_keyframe);
   tcase_add_test (tc, test_viewer_resources_released);
