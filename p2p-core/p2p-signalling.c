@@ -99,8 +99,9 @@ struct _P2pSignalling
   guint reconnect_max_delay;
   P2pSignallingState state;
   gchar *server_uri;
-  GPtrArray *ice_servers;
-  GHashTable *calls;            /* call ids of the current connection */
+  GPtrArray *ice_servers;       /* from welcome: STUN, shared by all */
+  GHashTable *calls;            /* call id of the current connection ->
+                                 * GPtrArray of its own ICE servers */
   guint connection;             /* counts connections, for queued sends */
 
   /* Loop thread only. */
@@ -611,16 +612,23 @@ call_known (P2pSignalling * self, const gchar * call)
   return known;
 }
 
+/* Takes @ice_servers (nullable): the TURN servers and credentials the
+ * server issued for this call only. */
 static gboolean
-add_call (P2pSignalling * self, const gchar * call)
+add_call (P2pSignalling * self, const gchar * call, GPtrArray * ice_servers)
 {
   gboolean ok;
 
+  if (!ice_servers)
+    ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        p2p_ice_server_free);
   g_mutex_lock (&self->lock);
   ok = g_hash_table_size (self->calls) < MAX_CALLS;
   if (ok)
-    g_hash_table_add (self->calls, g_strdup (call));
+    g_hash_table_insert (self->calls, g_strdup (call), ice_servers);
   g_mutex_unlock (&self->lock);
+  if (!ok)
+    g_ptr_array_unref (ice_servers);
   return ok;
 }
 
@@ -1779,6 +1787,7 @@ handle_connected (P2pSignalling * self, JsonObject * msg, gint64 id)
 {
   ConnectRequest *req = find_connect_by_id (self, id);
   const gchar *call, *fingerprint;
+  GPtrArray *ice_servers;
   GError *error = NULL;
 
   if (req == NULL) {
@@ -1798,7 +1807,12 @@ handle_connected (P2pSignalling * self, JsonObject * msg, gint64 id)
             "Malformed call id or device fingerprint"));
     return;
   }
-  if (!add_call (self, call)) {
+  ice_servers = parse_ice_servers (msg, &error);
+  if (!ice_servers) {
+    connect_request_complete (self, req, NULL, NULL, error);
+    return;
+  }
+  if (!add_call (self, call, ice_servers)) {
     connect_request_complete (self, req, NULL, NULL,
         g_error_new_literal (P2P_SIGNALLING_ERROR,
             P2P_SIGNALLING_ERROR_REFUSED, "Too many calls"));
@@ -1880,6 +1894,7 @@ static void
 handle_incoming (P2pSignalling * self, JsonObject * msg)
 {
   const gchar *call, *viewer, *address;
+  GPtrArray *ice_servers;
   GError *error = NULL;
 
   if (self->role != P2P_SIGNALLING_ROLE_DEVICE) {
@@ -1898,7 +1913,13 @@ handle_incoming (P2pSignalling * self, JsonObject * msg)
     g_info ("signalling %p: malformed 'incoming' ignored", self);
     return;
   }
-  if (!add_call (self, call)) {
+  ice_servers = parse_ice_servers (msg, &error);
+  if (!ice_servers) {
+    g_info ("signalling %p: bad 'incoming': %s", self, error->message);
+    g_error_free (error);
+    return;
+  }
+  if (!add_call (self, call, ice_servers)) {
     JsonBuilder *builder = builder_begin ("end");
     gchar *text;
 
@@ -2168,7 +2189,7 @@ receive_for_test_in_loop (gpointer data)
 
   self->logged_in = receive->logged_in;
   if (receive->call)
-    add_call (self, receive->call);
+    add_call (self, receive->call, NULL);
   handle_message (self, NULL, receive->text, receive->len);
   /* Timers a welcome may have armed. */
   drop_connection (self);
@@ -2462,14 +2483,26 @@ p2p_signalling_dup_server_uri (P2pSignalling * self)
   return uri;
 }
 
+static void
+copy_ice_servers (GPtrArray * to, GPtrArray * from)
+{
+  guint i;
+
+  for (i = 0; i < from->len; i++)
+    g_ptr_array_add (to, p2p_ice_server_copy (g_ptr_array_index (from, i)));
+}
+
 /**
  * p2p_signalling_get_ice_servers:
  * @self: a #P2pSignalling
  *
- * The STUN and TURN servers from the last `welcome`. TURN credentials
- * expire (see #P2pIceServer.ttl): when four fifths of the shortest lifetime
- * have passed and no call is up, the client logs in again to get fresh
- * ones (the state goes through %P2P_SIGNALLING_STATE_CONNECTING).
+ * The ICE servers from the last `welcome`: STUN servers, which every call
+ * may use. TURN servers come with each call, for that call only (see
+ * p2p_signalling_get_call_ice_servers()). A server older than that may
+ * still hand out TURN credentials here; they expire (see
+ * #P2pIceServer.ttl), so when four fifths of the shortest lifetime have
+ * passed and no call is up, the client logs in again to get fresh ones
+ * (the state goes through %P2P_SIGNALLING_STATE_CONNECTING).
  *
  * Returns: (transfer full) (element-type P2pIceServer): a copy of the list,
  *     empty before the first login
@@ -2478,16 +2511,48 @@ GPtrArray *
 p2p_signalling_get_ice_servers (P2pSignalling * self)
 {
   GPtrArray *copy;
-  guint i;
 
   g_return_val_if_fail (P2P_IS_SIGNALLING (self), NULL);
 
   copy = g_ptr_array_new_with_free_func ((GDestroyNotify)
       p2p_ice_server_free);
   g_mutex_lock (&self->lock);
-  for (i = 0; i < self->ice_servers->len; i++)
-    g_ptr_array_add (copy,
-        p2p_ice_server_copy (g_ptr_array_index (self->ice_servers, i)));
+  copy_ice_servers (copy, self->ice_servers);
+  g_mutex_unlock (&self->lock);
+  return copy;
+}
+
+/**
+ * p2p_signalling_get_call_ice_servers:
+ * @self: a #P2pSignalling
+ * @call: a call id from p2p_signalling_connect_finish() or
+ *     #P2pSignalling::incoming-call
+ *
+ * The ICE servers to use for @call: those of the last `welcome`, then the
+ * TURN servers with the credentials the server issued with `connected`
+ * or `incoming` for this call only (docs/protocol.md §9). Those
+ * credentials are named after the call and expire #P2pIceServer.ttl
+ * seconds after it began; a relay the call still uses then is lost.
+ *
+ * Returns: (transfer full) (element-type P2pIceServer): a copy of the list;
+ *     only the `welcome` servers when @call is not a call of the current
+ *     connection
+ */
+GPtrArray *
+p2p_signalling_get_call_ice_servers (P2pSignalling * self, const gchar * call)
+{
+  GPtrArray *copy, *own;
+
+  g_return_val_if_fail (P2P_IS_SIGNALLING (self), NULL);
+  g_return_val_if_fail (call != NULL, NULL);
+
+  copy = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      p2p_ice_server_free);
+  g_mutex_lock (&self->lock);
+  copy_ice_servers (copy, self->ice_servers);
+  own = g_hash_table_lookup (self->calls, call);
+  if (own)
+    copy_ice_servers (copy, own);
   g_mutex_unlock (&self->lock);
   return copy;
 }
@@ -2948,7 +3013,8 @@ p2p_signalling_init (P2pSignalling * self)
   g_mutex_init (&self->lock);
   self->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify)
       p2p_ice_server_free);
-  self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) g_ptr_array_unref);
 }
 
 /**

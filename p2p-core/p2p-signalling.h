@@ -152,8 +152,9 @@ typedef enum
  * @credential: (nullable): TURN password
  * @ttl: lifetime of @username and @credential in seconds, 0 when unknown
  *
- * A STUN or TURN server from the server's `welcome`. Feed each of @urls to
- * p2p_transport_add_ice_server() with @username and @credential.
+ * A STUN or TURN server from the server's `welcome`, or one issued for a
+ * call. Feed each of @urls to p2p_transport_add_ice_server() with @username
+ * and @credential.
  */
 typedef struct
 {
@@ -199,6 +200,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pIceServer, p2p_ice_server_free)
      gchar *p2p_signalling_dup_server_uri (P2pSignalling * self);
 
      GPtrArray *p2p_signalling_get_ice_servers (P2pSignalling * self);
+
+     GPtrArray *p2p_signalling_get_call_ice_servers (P2pSignalling * self,
+    const gchar * call);
 
      void p2p_signalling_connect_async (P2pSignalling * self, const gchar * uid,
     guint timeout_ms, GCancellable * cancellable,

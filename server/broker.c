@@ -552,8 +552,26 @@ strv_array (gchar ** strv)
   return a;
 }
 
+/* For welcome: the STUN servers, which anyone may use. */
 static JsonArray *
-ice_servers_array (P2pBroker * b, const gchar * user)
+stun_servers_array (P2pBroker * b)
+{
+  JsonArray *a = json_array_new ();
+
+  if (b->config->stun_urls[0]) {
+    JsonObject *o = json_object_new ();
+
+    json_object_set_array_member (o, "urls", strv_array (b->config->stun_urls));
+    json_array_add_object_element (a, o);
+  }
+  return a;
+}
+
+/* For connected and incoming: TURN credentials for this call's @party
+ * only. A relay is too costly a thing to hand to whoever says hello
+ * (docs/protocol.md §9). */
+static JsonArray *
+turn_servers_array (P2pBroker * b, const Call * call, const gchar * party)
 {
   const P2pServerConfig *c = b->config;
   JsonArray *a = json_array_new ();
@@ -561,7 +579,8 @@ ice_servers_array (P2pBroker * b, const gchar * user)
   if (c->turn_urls[0]) {
     JsonObject *o = json_object_new ();
     gint64 expiry = g_get_real_time () / G_USEC_PER_SEC + c->turn_ttl;
-    g_autofree gchar *username = p2p_turn_username (expiry, user);
+    g_autofree gchar *username = p2p_turn_username (expiry,
+        call->device->uid, call->id, party);
     g_autofree gchar *credential = p2p_turn_credential (c->turn_secret,
         username);
 
@@ -569,12 +588,6 @@ ice_servers_array (P2pBroker * b, const gchar * user)
     json_object_set_string_member (o, "username", username);
     json_object_set_string_member (o, "credential", credential);
     json_object_set_int_member (o, "ttl", c->turn_ttl);
-    json_array_add_object_element (a, o);
-  }
-  if (c->stun_urls[0]) {
-    JsonObject *o = json_object_new ();
-
-    json_object_set_array_member (o, "urls", strv_array (c->stun_urls));
     json_array_add_object_element (a, o);
   }
   return a;
@@ -586,7 +599,6 @@ send_welcome (P2pBroker * b, Session * s, JsonNode * id)
   JsonObject *o = message_new ("welcome", id);
   g_autofree gchar *session = g_strdup_printf ("%" G_GINT64_MODIFIER "x",
       s->serial);
-  g_autofree gchar *viewer = g_strdup_printf ("viewer-%s", session);
   g_auto (GStrv) servers = NULL;
 
   if (s->state == STATE_DEVICE)
@@ -596,8 +608,7 @@ send_welcome (P2pBroker * b, Session * s, JsonNode * id)
     servers = g_strdupv (b->config->servers);
 
   json_object_set_string_member (o, "session", session);
-  json_object_set_array_member (o, "ice_servers", ice_servers_array (b,
-          s->state == STATE_DEVICE ? s->uid : viewer));
+  json_object_set_array_member (o, "ice_servers", stun_servers_array (b));
   json_object_set_array_member (o, "servers", strv_array (servers));
   json_object_set_int_member (o, "ping_interval", b->config->ping_interval);
   send_object (s, o);
@@ -873,6 +884,8 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   json_object_set_string_member (o, "call", call->id);
   json_object_set_string_member (o, "uid", uid);
   json_object_set_string_member (o, "device_fingerprint", device->fingerprint);
+  json_object_set_array_member (o, "ice_servers", turn_servers_array (b, call,
+          "viewer"));
   send_object (s, o);
 
   viewer = g_strdup_printf ("%" G_GINT64_MODIFIER "x", s->serial);
@@ -880,6 +893,8 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   json_object_set_string_member (o, "call", call->id);
   json_object_set_string_member (o, "viewer", viewer);
   json_object_set_string_member (o, "address", s->address);
+  json_object_set_array_member (o, "ice_servers", turn_servers_array (b, call,
+          "device"));
   send_object (d, o);
 
   p2p_server_log ("info", "call", "call=%s uid=%s viewer=%" G_GUINT64_FORMAT

@@ -67,8 +67,9 @@ static const OptDesc options[] = {
       "turn:/turns: URL handed to clients; repeat for each"},
   {"stun-urls", OPT_LIST, OFF (stun_urls), 0, 0, "URL",
       "stun: URL handed to clients; repeat for each"},
-  {"turn-ttl", OPT_INT, OFF (turn_ttl), 60, G_MAXINT, "SECONDS",
-      "Lifetime of TURN credentials (default 86400)"},
+  {"turn-ttl", OPT_INT, OFF (turn_ttl), 60, 7 * 86400, "SECONDS",
+      "Lifetime of a call's TURN credentials, and so of its relay "
+        "(default 21600)"},
   {"max-message", OPT_INT, OFF (max_message), 1024, 1 << 24, "BYTES",
       "Largest accepted message (default 65536)"},
   {"max-calls", OPT_INT, OFF (max_calls), 1, 10000, "N",
@@ -126,7 +127,7 @@ set_defaults (P2pServerConfig * c)
   c->servers = g_new0 (gchar *, 1);
   c->turn_urls = g_new0 (gchar *, 1);
   c->stun_urls = g_new0 (gchar *, 1);
-  c->turn_ttl = 86400;
+  c->turn_ttl = 21600;
   c->max_message = 65536;
   c->max_calls = 4;
   c->handshake_timeout = 10;

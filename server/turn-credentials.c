@@ -15,14 +15,22 @@
 /**
  * p2p_turn_username:
  * @expiry: Unix time after which coturn refuses the credential
- * @user: who it is for (a UID, or a viewer tag)
+ * @uid: the called device
+ * @call: the call id
+ * @party: `device` or `viewer`
  *
- * Returns: (transfer full): `expiry:user`
+ * Names a credential after the one call it is for. coturn reads the
+ * expiry as the digits before the first `:` (rest-api-separator) and the
+ * rest, `uid:call:party`, as the user its quotas and logs count.
+ *
+ * Returns: (transfer full): `expiry:uid:call:party`
  */
 gchar *
-p2p_turn_username (gint64 expiry, const gchar * user)
+p2p_turn_username (gint64 expiry, const gchar * uid, const gchar * call,
+    const gchar * party)
 {
-  return g_strdup_printf ("%" G_GINT64_FORMAT ":%s", expiry, user);
+  return g_strdup_printf ("%" G_GINT64_FORMAT ":%s:%s:%s", expiry, uid, call,
+      party);
 }
 
 /**

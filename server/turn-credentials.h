@@ -10,7 +10,8 @@
 
 G_BEGIN_DECLS
 
-gchar *p2p_turn_username (gint64 expiry, const gchar * user);
+gchar *p2p_turn_username (gint64 expiry, const gchar * uid,
+    const gchar * call, const gchar * party);
 
 gchar *p2p_turn_credential (const gchar * secret, const gchar * username);
 

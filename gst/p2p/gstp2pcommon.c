@@ -230,6 +230,7 @@ gst_p2p_check_ice_overrides (GstElement * element, const gchar * stun_server,
  * @element: element to log for
  * @transport: the transport
  * @signalling: the signalling client, for the server's STUN/TURN list
+ * @call: the call @transport is for: TURN credentials are issued per call
  * @stun_server: (nullable): checked `stun-server` property
  * @turn_server: (nullable): checked `turn-server` property
  *
@@ -239,12 +240,13 @@ gst_p2p_check_ice_overrides (GstElement * element, const gchar * stun_server,
  */
 void
 gst_p2p_add_ice_servers (GstElement * element, P2pTransport * transport,
-    P2pSignalling * signalling, const gchar * stun_server,
+    P2pSignalling * signalling, const gchar * call, const gchar * stun_server,
     const gchar * turn_server)
 {
   const gchar *servers[] = { stun_server, turn_server };
   const gchar *kinds[] = { "stun", "turn" };
-  g_autoptr (GPtrArray) ice = p2p_signalling_get_ice_servers (signalling);
+  g_autoptr (GPtrArray) ice = p2p_signalling_get_call_ice_servers (signalling,
+      call);
   guint i, j;
 
   for (i = 0; ice && i < ice->len; i++) {

@@ -26,7 +26,7 @@ gboolean gst_p2p_check_ice_overrides (GstElement * element,
     const gchar * stun_server, const gchar * turn_server);
 
 void gst_p2p_add_ice_servers (GstElement * element,
-    P2pTransport * transport, P2pSignalling * signalling,
+    P2pTransport * transport, P2pSignalling * signalling, const gchar * call,
     const gchar * stun_server, const gchar * turn_server);
 
 void gst_p2p_set_path_fields (GstStructure * s,

@@ -1571,7 +1571,7 @@ viewer_start (Viewer * viewer)
   viewer_clear_timer (viewer);
   viewer->transport = p2p_transport_new (self->loop, self->identity, TRUE);
   gst_p2p_add_ice_servers (GST_ELEMENT (self), viewer->transport,
-      self->signalling, self->stun_server, self->turn_server);
+      self->signalling, viewer->call, self->stun_server, self->turn_server);
 
   viewer->candidate_id = g_signal_connect (viewer->transport,
       "local-candidate", G_CALLBACK (viewer_on_local_candidate), viewer);

@@ -1510,7 +1510,7 @@ src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
   p2p_transport_set_expected_fingerprint (self->transport,
       self->trusted_fingerprint);
   gst_p2p_add_ice_servers (GST_ELEMENT (self), self->transport,
-      self->signalling, stun, turn);
+      self->signalling, call, stun, turn);
   g_signal_connect (self->transport, "local-candidate",
       G_CALLBACK (src_on_local_candidate), self);
   g_signal_connect (self->transport, "message-received",

@@ -1406,23 +1406,36 @@ expect_event (Events * ev, const gchar * kind, const gchar * call,
   g_free (prefix);
 }
 
-/* Device login, viewer connect and a whole offer/answer/candidate/end
- * exchange through the real server. */
-static void
-test_real_call (Fixture * f, gconstpointer data)
+/* One server (started with @extra1 and @extra2, nullable), a device logged
+ * in to it and a viewer: what most tests against the real server need.
+ * Returns the device's UID, or %NULL when the server was not built. */
+static gchar *
+real_pair (Fixture * f, const gchar * extra1, const gchar * extra2)
 {
   const gchar *servers[2] = { NULL, NULL };
-  gchar *uid, *call;
-  GPtrArray *ice;
+  gchar *uid;
 
   if (!real_setup (f, &uid))
-    return;
-  f->servers[0] = real_server_start (f, 0, NULL, NULL);
+    return NULL;
+  f->servers[0] = real_server_start (f, 0, extra1, extra2);
   servers[0] = f->servers[0]->url;
   real_device (f, uid, servers);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
   real_viewer (f, servers);
   g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
+  return uid;
+}
+
+/* Device login, viewer connect and a whole offer/answer/candidate/end
+ * exchange through the real server. */
+static void
+test_real_call (Fixture * f, gconstpointer data)
+{
+  gchar *uid, *call;
+  GPtrArray *ice;
+
+  if (!(uid = real_pair (f, NULL, NULL)))
+    return;
 
   ice = p2p_signalling_get_ice_servers (f->sig2);
   g_assert_cmpuint (ice->len, ==, 1);
@@ -1450,6 +1463,66 @@ test_real_call (Fixture * f, gconstpointer data)
   expect_event (&f->ev, "candidate", call, ":");
   g_assert_true (p2p_signalling_end_call (f->sig2, call, "bye", NULL));
   expect_event (&f->ev, "ended", call, "bye");
+
+  g_free (call);
+  g_free (uid);
+}
+
+/* Checks that @ice is the welcome's STUN server then a TURN server whose
+ * credential is named after @uid, @call and @party (protocol.md §9). */
+static void
+check_call_ice (GPtrArray * ice, const gchar * uid, const gchar * call,
+    const gchar * party)
+{
+  P2pIceServer *turn;
+  gchar *suffix = g_strdup_printf (":%s:%s:%s", uid, call, party);
+
+  g_assert_cmpuint (ice->len, ==, 2);
+  g_assert_cmpstr (((P2pIceServer *) ice->pdata[0])->urls[0], ==,
+      "stun:127.0.0.1:3478");
+  g_assert_null (((P2pIceServer *) ice->pdata[0])->username);
+  turn = ice->pdata[1];
+  g_assert_cmpstr (turn->urls[0], ==, "turn:127.0.0.1:3478?transport=udp");
+  g_assert_true (g_str_has_suffix (turn->username, suffix));
+  g_assert_nonnull (turn->credential);
+  g_assert_cmpuint (turn->ttl, >, 0);
+  g_ptr_array_unref (ice);
+  g_free (suffix);
+}
+
+/* TURN credentials come with a call, for that call, to both parties; a
+ * login alone gets none (issue 9, finding 5). */
+static void
+test_real_call_turn (Fixture * f, gconstpointer data)
+{
+  gchar *uid, *call;
+  GPtrArray *ice;
+
+  if (!(uid = real_pair (f, "--turn-secret=s",
+              "--turn-urls=turn:127.0.0.1:3478?transport=udp")))
+    return;
+
+  ice = p2p_signalling_get_ice_servers (f->sig2);
+  g_assert_cmpuint (ice->len, ==, 1);
+  g_assert_null (((P2pIceServer *) ice->pdata[0])->username);
+  g_ptr_array_unref (ice);
+  ice = p2p_signalling_get_call_ice_servers (f->sig2, CALL_ID);
+  g_assert_cmpuint (ice->len, ==, 1);
+  g_ptr_array_unref (ice);
+
+  call = real_connect (f, uid, -1);
+  expect_event (&f->ev, "incoming", call, "");
+  check_call_ice (p2p_signalling_get_call_ice_servers (f->sig2, call), uid,
+      call, "viewer");
+  check_call_ice (p2p_signalling_get_call_ice_servers (f->sig, call), uid,
+      call, "device");
+
+  /* The credentials go with the call. */
+  g_assert_true (p2p_signalling_end_call (f->sig2, call, "bye", NULL));
+  expect_event (&f->ev, "ended", call, "bye");
+  ice = p2p_signalling_get_call_ice_servers (f->sig, call);
+  g_assert_cmpuint (ice->len, ==, 1);
+  g_ptr_array_unref (ice);
 
   g_free (call);
   g_free (uid);
@@ -1738,6 +1811,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/server/failover", test_real_failover);
   ADD ("/p2p/signalling/server/tls", test_real_tls);
   ADD ("/p2p/signalling/security/login-relay", test_login_relay);
+  ADD ("/p2p/signalling/security/call-turn", test_real_call_turn);
 #undef ADD
 
   return g_test_run ();

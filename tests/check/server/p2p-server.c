@@ -120,6 +120,38 @@ viewer (const gchar * url)
   return c;
 }
 
+/* A call's TURN credential: coturn REST scheme, named after the call. */
+static void
+check_turn (JsonObject * msg, const gchar * uid, const gchar * call,
+    const gchar * party)
+{
+  JsonArray *ice = json_object_get_array_member (msg, "ice_servers");
+  JsonObject *turn = json_array_get_object_element (ice, 0);
+  const gchar *username = json_object_get_string_member (turn, "username");
+  g_autofree gchar *suffix = g_strdup_printf (":%s:%s:%s", uid, call, party);
+  g_autoptr (GHmac) hmac = NULL;
+  g_autofree gchar *expected = NULL;
+  gint64 expiry;
+  gchar *end;
+  guint8 digest[20];
+  gsize len = sizeof (digest);
+
+  g_assert_cmpuint (json_array_get_length (ice), ==, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (turn,
+              "urls")), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (turn, "ttl"), ==, 21600);
+  expiry = g_ascii_strtoll (username, &end, 10);
+  g_assert_cmpstr (end, ==, suffix);
+  g_assert_cmpint (expiry, >, g_get_real_time () / G_USEC_PER_SEC + 21000);
+  g_assert_cmpint (expiry, <=, g_get_real_time () / G_USEC_PER_SEC + 21600);
+  hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) "testsecret", 10);
+  g_hmac_update (hmac, (const guchar *) username, strlen (username));
+  g_hmac_get_digest (hmac, digest, &len);
+  expected = g_base64_encode (digest, len);
+  g_assert_cmpstr (json_object_get_string_member (turn, "credential"), ==,
+      expected);
+}
+
 /* Connects @v to @uid and checks both ends; returns the call id. */
 static gchar *
 call_device (HarnessClient * v, HarnessClient * d, const gchar * uid,
@@ -142,6 +174,13 @@ call_device (HarnessClient * v, HarnessClient * d, const gchar * uid,
       json_object_get_string_member (connected, "call"));
   g_assert_cmpstr (json_object_get_string_member (incoming, "address"), ==,
       "127.0.0.1");
+  if (json_array_get_length (json_object_get_array_member (connected,
+              "ice_servers")) > 0) {
+    check_turn (connected, uid, json_object_get_string_member (connected,
+            "call"), "viewer");
+    check_turn (incoming, uid, json_object_get_string_member (connected,
+            "call"), "device");
+  }
   return g_strdup (json_object_get_string_member (connected, "call"));
 }
 
@@ -162,31 +201,15 @@ test_login (Fixture * f, gconstpointer data)
   HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
       &welcome);
   JsonArray *ice = json_object_get_array_member (welcome, "ice_servers");
-  JsonObject *turn = json_array_get_object_element (ice, 0);
-  JsonObject *stun = json_array_get_object_element (ice, 1);
-  const gchar *username = json_object_get_string_member (turn, "username");
-  g_autoptr (GHmac) hmac = NULL;
-  g_autofree gchar *expected = NULL;
-  gchar *colon;
-  guint8 digest[20];
-  gsize len = sizeof (digest);
+  JsonObject *stun = json_array_get_object_element (ice, 0);
 
-  g_assert_cmpuint (json_array_get_length (ice), ==, 2);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (turn,
-              "urls")), ==, 2);
-  g_assert_cmpint (json_object_get_int_member (turn, "ttl"), ==, 86400);
-  colon = strchr (username, ':');
-  g_assert_nonnull (colon);
-  g_assert_cmpstr (colon + 1, ==, f->uid);
-  g_assert_cmpint (g_ascii_strtoll (username, NULL, 10), >,
-      g_get_real_time () / G_USEC_PER_SEC);
-  hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) "testsecret", 10);
-  g_hmac_update (hmac, (const guchar *) username, strlen (username));
-  g_hmac_get_digest (hmac, digest, &len);
-  expected = g_base64_encode (digest, len);
-  g_assert_cmpstr (json_object_get_string_member (turn, "credential"), ==,
-      expected);
+  /* TURN credentials come with calls only. */
+  g_assert_cmpuint (json_array_get_length (ice), ==, 1);
   g_assert_false (json_object_has_member (stun, "username"));
+  g_assert_false (json_object_has_member (stun, "credential"));
+  g_assert_cmpstr (json_array_get_string_element
+      (json_object_get_array_member (stun, "urls"), 0), ==,
+      "stun:127.0.0.1:3478");
   g_assert_cmpstr (json_array_get_string_element
       (json_object_get_array_member (welcome, "servers"), 0), ==,
       "ws://rv1.test");
@@ -714,6 +737,41 @@ viewer_from (const gchar * url, const gchar * source)
   return c;
 }
 
+/* A bare hello gets STUN only: a relay is for calls (finding 5). */
+static void
+test_turn_bare_hello (Fixture * f, gconstpointer data)
+{
+  HarnessClient *v = harness_client_connect (f->server->url);
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  g_autoptr (JsonObject) welcome = NULL;
+  g_autoptr (JsonObject) connected = NULL;
+  g_autoptr (JsonObject) incoming = NULL;
+  const gchar *call;
+  JsonArray *ice;
+  guint i;
+
+  harness_client_send (v, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"viewer\"}");
+  welcome = harness_client_expect (v, "welcome");
+  ice = json_object_get_array_member (welcome, "ice_servers");
+  for (i = 0; i < json_array_get_length (ice); i++) {
+    JsonObject *server = json_array_get_object_element (ice, i);
+
+    g_assert_false (json_object_has_member (server, "username"));
+    g_assert_false (json_object_has_member (server, "credential"));
+  }
+  /* A call brings credentials for it to both parties. */
+  harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\"}", f->uid);
+  connected = harness_client_expect (v, "connected");
+  incoming = harness_client_expect (d, "incoming");
+  call = json_object_get_string_member (connected, "call");
+  check_turn (connected, f->uid, call, "viewer");
+  check_turn (incoming, f->uid, call, "device");
+  harness_client_free (v);
+  harness_client_free (d);
+}
+
 /* Device hellos for a UID from 8 other addresses cost that UID nothing:
  * the device still logs in at once. Failed signatures cost their own
  * address only (finding 3). */
@@ -1007,6 +1065,7 @@ main (int argc, char **argv)
   ADD ("limits/rate-and-busy", test_limits, limit_args);
   ADD ("limits/timeouts", test_timeouts, timeout_args);
   ADD ("master/failover", test_master, no_server);
+  ADD ("security/turn-bare-hello", test_turn_bare_hello, security_args);
   ADD ("security/hello-flood", test_hello_flood, security_args);
   ADD ("security/slot-holding", test_slot_holding, security_args);
   ADD ("security/connection-cap", test_connection_cap, security_args);
