@@ -162,6 +162,7 @@ enum
   SIGNAL_REMOTE_CANDIDATE,
   SIGNAL_CALL_ENDED,
   SIGNAL_CALL_ERROR,
+  SIGNAL_SERVER_REFUSED,
   LAST_SIGNAL
 };
 
@@ -1612,9 +1613,11 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
         P2P_SIGNALLING_ERROR_WRONG_SERVER, "The server at %s presented the "
         "server id '%s' but this device expects '%s': login refused, "
         "nothing signed", uri, server_id, list);
-    g_free (uri);
     g_free (list);
     g_strfreev (expected);
+    /* Worth telling even when the next server of the list works. */
+    g_signal_emit (self, signals[SIGNAL_SERVER_REFUSED], 0, uri, error);
+    g_free (uri);
     server_failed (self, error, 0);
     g_error_free (error);
     return;
@@ -3003,6 +3006,22 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
    * The server rejected a message this client sent for @call.
    */
   signals[SIGNAL_CALL_ERROR] = g_signal_new ("call-error",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
+
+  /**
+   * P2pSignalling::server-refused:
+   * @self: the #P2pSignalling
+   * @uri: the server's URI
+   * @error: why (%P2P_SIGNALLING_ERROR_WRONG_SERVER: its login challenge
+   *     named another server id than expected)
+   *
+   * Device role: this client refused to log in to the server at @uri and
+   * moves on to the next server of the list. Emitted whether or not
+   * another server then accepts the device, so that an impostor (or a
+   * server whose id is not its host name) does not go unnoticed.
+   */
+  signals[SIGNAL_SERVER_REFUSED] = g_signal_new ("server-refused",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
 }

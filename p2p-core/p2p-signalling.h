@@ -180,6 +180,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pIceServer, p2p_ice_server_free)
  *                      const gchar *mid or NULL)  "" = end-of-candidates
  *   call-ended        (const gchar *call, const gchar *reason or NULL)
  *   call-error        (const gchar *call, GError *error)
+ *   server-refused    (const gchar *uri, GError *error)    device only
  */
 #define P2P_TYPE_SIGNALLING (p2p_signalling_get_type ())
     G_DECLARE_FINAL_TYPE (P2pSignalling, p2p_signalling, P2P, SIGNALLING, GObject)

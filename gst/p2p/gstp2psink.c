@@ -1780,26 +1780,32 @@ sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
         ("uid %s; check uid and key-file against the server's registry",
             self->uid));
   } else if (state == P2P_SIGNALLING_STATE_WAITING && error
-      && g_error_matches (error, P2P_SIGNALLING_ERROR,
+      && !self->warned_unreachable
+      && !g_error_matches (error, P2P_SIGNALLING_ERROR,
           P2P_SIGNALLING_ERROR_WRONG_SERVER)) {
-    /* An impostor, or a server whose id is not its host name. Once per
-     * outage; the other servers are tried meanwhile. */
-    if (!self->warned_wrong_server) {
-      self->warned_wrong_server = TRUE;
-      GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
-          ("Refused to log in to a server with an unexpected id: %s",
-              error->message),
-          ("uid %s; if that server is genuine, set 'server-id' to its id",
-              self->uid));
-    }
-  } else if (state == P2P_SIGNALLING_STATE_WAITING && error
-      && !self->warned_unreachable) {
-    /* Once per outage: the client keeps retrying with back-off. */
+    /* Once per outage: the client keeps retrying with back-off. (A server
+     * we refused was reachable: sink_on_server_refused() warned.) */
     self->warned_unreachable = TRUE;
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
         ("Cannot reach the signalling server, retrying: %s", error->message),
         (NULL));
   }
+}
+
+/* An impostor, or a server whose id is not its host name: once per
+ * outage, whether or not another server of the list takes the login. */
+static void
+sink_on_server_refused (P2pSignalling * sig, const gchar * uri,
+    const GError * error, GstP2pSink * self)
+{
+  if (self->warned_wrong_server)
+    return;
+  self->warned_wrong_server = TRUE;
+  GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
+      ("Refused to log in to a server with an unexpected id: %s",
+          error->message),
+      ("uid %s; if that server is genuine, set 'server-id' to its id",
+          self->uid));
 }
 
 /* Once a second: viewers' bitrates from their byte counters. */
@@ -1909,6 +1915,8 @@ sink_start (gpointer data)
     g_object_set (self->signalling, "server-ids", self->server_ids, NULL);
   g_signal_connect (self->signalling, "state-changed",
       G_CALLBACK (sink_on_signalling_state), self);
+  g_signal_connect (self->signalling, "server-refused",
+      G_CALLBACK (sink_on_server_refused), self);
   g_signal_connect (self->signalling, "incoming-call",
       G_CALLBACK (sink_on_incoming), self);
   g_signal_connect (self->signalling, "remote-answer",

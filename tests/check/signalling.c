@@ -171,6 +171,13 @@ on_call_error (P2pSignalling * sig, const gchar * call, GError * error,
   events_add (ev, g_strdup_printf ("call-error:%s:%d", call, error->code));
 }
 
+static void
+on_server_refused (P2pSignalling * sig, const gchar * uri, GError * error,
+    Events * ev)
+{
+  events_add (ev, g_strdup_printf ("refused:%s:%d", uri, error->code));
+}
+
 /* ---- the scripted server (test thread) ---- */
 
 typedef struct
@@ -380,6 +387,7 @@ watch (P2pSignalling * sig, Events * ev)
   g_signal_connect (sig, "remote-candidate", G_CALLBACK (on_candidate), ev);
   g_signal_connect (sig, "call-ended", G_CALLBACK (on_ended), ev);
   g_signal_connect (sig, "call-error", G_CALLBACK (on_call_error), ev);
+  g_signal_connect (sig, "server-refused", G_CALLBACK (on_server_refused), ev);
 }
 
 static void
@@ -1066,6 +1074,7 @@ test_server_id_from_uri (Fixture * f, gconstpointer data)
       g_uri_get_port (parsed));
   const gchar *servers[] = { f->script->uri, NULL };
   JsonObject *msg;
+  gchar *expected;
 
   make_device (f, servers);
   p2p_signalling_start (f->sig);
@@ -1086,6 +1095,9 @@ test_server_id_from_uri (Fixture * f, gconstpointer data)
   script_challenge (second, script_expect (second, "hello"));
   script_challenge (f->script, script_expect (f->script, "hello"));
   g_assert_true (g_queue_is_empty (&second->received));
+  expected = g_strdup_printf ("refused:%s:%d", second_uri,
+      P2P_SIGNALLING_ERROR_WRONG_SERVER);
+  g_assert_nonnull (events_wait (&f->ev, expected, WAIT_MS));
   script_welcome_listing (f->script, script_expect (f->script, "auth"),
       second_uri);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", WAIT_MS));
@@ -1099,6 +1111,7 @@ test_server_id_from_uri (Fixture * f, gconstpointer data)
 
   p2p_signalling_stop (f->sig);
   script_free (second);
+  g_free (expected);
   g_free (second_uri);
   g_uri_unref (parsed);
 }

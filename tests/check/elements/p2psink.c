@@ -166,13 +166,15 @@ GST_END_TEST;
 
 /* A server whose id is not the host the camera connects to gets no login
  * signature (it could use it on the server it names): the camera warns,
- * naming both ids, and logs in once 'server-id' says that id is right. */
+ * naming both ids, and logs in to the next server of its list; once
+ * 'server-id' says that id is right, it logs in there. */
 GST_START_TEST (test_server_id_checked)
 {
   HarnessServer *other = harness_server_start (env->registry,
       "--server-id=rv2.example.com", NULL);
+  gchar *servers = g_strdup_printf ("%s,%s", other->url, env->url);
   GstElement *cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file,
-      other->url, 4u);
+      servers, 4u);
   GstElement *sink;
   GstMessage *msg;
   GError *err = NULL;
@@ -192,10 +194,17 @@ GST_START_TEST (test_server_id_checked)
   g_clear_error (&err);
   g_free (debug);
   gst_message_unref (msg);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "camera did not fail over to the next server");
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "server"), env->url);
+  gst_message_unref (msg);
   gst_element_set_state (cam, GST_STATE_NULL);
 
   sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
-  g_object_set (sink, "server-id", "rv2.example.com", NULL);
+  g_object_set (sink, "server-id", "rv2.example.com", "server", other->url,
+      NULL);
   gst_object_unref (sink);
   p2p_test_start (cam);
   msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
@@ -206,6 +215,7 @@ GST_START_TEST (test_server_id_checked)
 
   harness_server_stop (other);
   harness_server_free (other);
+  g_free (servers);
 }
 
 GST_END_TEST;
