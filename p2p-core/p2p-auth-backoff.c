@@ -12,9 +12,10 @@
  * A camera gives a password guesser one guess per login, and this table
  * spaces the logins out per source address: after the n-th failure in a
  * row an address waits initial × 2^(n-1), at most the maximum, before its
- * next login may start, and only one login per address runs at a time (so
- * parallel calls do not multiply the guesses). Other addresses are not
- * slowed. The table holds a bounded number of addresses: an entry is
+ * next login may start, and while it has failures only one login from it
+ * runs at a time (so parallel calls do not multiply the guesses; an address
+ * without failures, such as a household of viewers behind one NAT, may
+ * log in many at once). Other addresses are not slowed. The table holds a bounded number of addresses: an entry is
  * forgotten once its back-off has been over for a long while, and when the
  * table is full the entry whose back-off ends first makes room.
  *
@@ -35,7 +36,7 @@
 typedef struct
 {
   guint failures;
-  gboolean busy;                /* a login from it is under way */
+  guint busy;                   /* logins from it under way */
   gint64 until_us;              /* no new login before */
 } Entry;
 
@@ -140,8 +141,9 @@ prune (P2pAuthBackoff * self, gint64 now_us)
  * @address: the viewer's address as the camera sees it (no port)
  * @now_us: the monotonic time, in microseconds
  *
- * Asks whether a login from @address may start now. When it may, it is
- * under way until p2p_auth_backoff_end().
+ * Asks whether a login from @address may start now: not while its back-off
+ * runs, nor, once it has failed, while another login from it is under way.
+ * When it may, it is under way until p2p_auth_backoff_end().
  *
  * Returns: 0 if the login may start, else how many milliseconds to wait
  */
@@ -169,12 +171,12 @@ p2p_auth_backoff_begin (P2pAuthBackoff * self, const gchar * address,
     /* Every remembered address has a login under way: the table is full
      * of live logins, so this one waits like a failure would. */
     wait_ms = self->initial_ms;
-  } else if (e->busy) {
-    wait_ms = self->initial_ms;
   } else if (now_us < e->until_us) {
     wait_ms = MAX (1, (e->until_us - now_us + 999) / 1000);
+  } else if (e->busy > 0 && e->failures > 0) {
+    wait_ms = self->initial_ms;
   } else {
-    e->busy = TRUE;
+    e->busy++;
   }
   g_mutex_unlock (&self->lock);
   return wait_ms;
@@ -202,8 +204,8 @@ p2p_auth_backoff_end (P2pAuthBackoff * self, const gchar * address,
 
   g_mutex_lock (&self->lock);
   e = g_hash_table_lookup (self->entries, address);
-  if (e && e->busy) {
-    e->busy = FALSE;
+  if (e && e->busy > 0) {
+    e->busy--;
     if (failed) {
       guint64 wait_ms = self->initial_ms;
 

@@ -478,11 +478,19 @@ test_backoff (void)
   gint64 t = 1000 * G_USEC_PER_SEC;
   guint expected = 1000;
 
+  /* An address without failures may run logins in parallel (viewers
+   * behind one NAT). */
+  g_assert_cmpuint (p2p_auth_backoff_begin (b, "192.0.2.7", t), ==, 0);
+  g_assert_cmpuint (p2p_auth_backoff_begin (b, "192.0.2.7", t), ==, 0);
+  p2p_auth_backoff_end (b, "192.0.2.7", FALSE, t);
+  p2p_auth_backoff_end (b, "192.0.2.7", FALSE, t);
+
   /* Failures from one address: 1 s, 2 s, 4 s, ... up to 60 s. */
   for (guint i = 0; i < 10; i++) {
     g_assert_cmpuint (p2p_auth_backoff_begin (b, "192.0.2.7", t), ==, 0);
-    /* One login per address at a time. */
-    g_assert_cmpuint (p2p_auth_backoff_begin (b, "192.0.2.7", t), >, 0);
+    /* Once it failed, one login from it at a time. */
+    if (i > 0)
+      g_assert_cmpuint (p2p_auth_backoff_begin (b, "192.0.2.7", t), >, 0);
     p2p_auth_backoff_end (b, "192.0.2.7", TRUE, t);
     g_assert_cmpuint (p2p_auth_backoff_begin (b, "192.0.2.7", t), ==, expected);
     /* Another address is not slowed. */
