@@ -698,7 +698,7 @@ typedef struct
 
   GMutex lock;
   guint answers;                /* answers from the viewer */
-  guint messages;               /* channel messages from the viewer */
+  GPtrArray *messages;          /* channel messages from the viewer */
   gboolean dtls_up;
 } Rogue;
 
@@ -739,21 +739,65 @@ rogue_on_candidate (P2pTransport * transport, const gchar * candidate,
   rogue_send (r, "candidate", "call", ROGUE_CALL, "candidate", candidate, NULL);
 }
 
+/* The generator of P-256, uncompressed: a valid share that the rogue,
+ * not knowing the password's verifier, can only pair with a made-up
+ * confirmation. */
+static const guint8 p256_generator[65] = {
+  0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6,
+  0xe5, 0x63, 0xa4, 0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33,
+  0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42,
+  0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e,
+  0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40,
+  0x68, 0x37, 0xbf, 0x51, 0xf5
+};
+
+static void
+rogue_send_message (Rogue * r, const gchar * text)
+{
+  GBytes *bytes = g_bytes_new (text, strlen (text));
+
+  p2p_transport_send_message (r->transport, bytes, NULL);
+  g_bytes_unref (bytes);
+}
+
+/* Plays the camera's side of the viewer login as far as it can without
+ * the verifier. */
 static void
 rogue_on_message (P2pTransport * transport, GBytes * message, Rogue * r)
 {
+  gchar *text = g_strndup (g_bytes_get_data (message, NULL),
+      g_bytes_get_size (message));
+
+  if (strstr (text, "\"type\":\"auth\"")) {
+    gchar *share = g_base64_encode (p256_generator, sizeof (p256_generator));
+    guint8 zeros[32] = { 0 };
+    gchar *confirm = g_base64_encode (zeros, sizeof (zeros));
+    gchar *verify = g_strdup_printf ("{\"type\":\"auth-verify\","
+        "\"share\":\"%s\",\"confirm\":\"%s\"}", share, confirm);
+
+    rogue_send_message (r, verify);
+    g_free (verify);
+    g_free (confirm);
+    g_free (share);
+  }
   g_mutex_lock (&r->lock);
-  r->messages++;
+  g_ptr_array_add (r->messages, text);
   g_mutex_unlock (&r->lock);
 }
 
 static void
 rogue_on_state (P2pTransport * transport, GParamSpec * pspec, Rogue * r)
 {
-  g_mutex_lock (&r->lock);
-  r->dtls_up |= p2p_transport_get_state (transport) ==
+  gboolean up = p2p_transport_get_state (transport) ==
       P2P_TRANSPORT_STATE_CONNECTED;
+
+  g_mutex_lock (&r->lock);
+  r->dtls_up |= up;
   g_mutex_unlock (&r->lock);
+  if (up)
+    rogue_send_message (r, "{\"type\":\"auth-params\",\"version\":1,"
+        "\"method\":\"spake2plus-p256\",\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+        "\"iterations\":1000}");
 }
 
 static void
@@ -866,6 +910,7 @@ rogue_new (const gchar * vouch)
   Rogue *r = g_new0 (Rogue, 1);
 
   g_mutex_init (&r->lock);
+  r->messages = g_ptr_array_new_with_free_func (g_free);
   r->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, env->uid, 1,
       NULL);
   r->vouch = g_strdup (vouch ? vouch : p2p_identity_get_fingerprint
@@ -901,6 +946,7 @@ rogue_free (Rogue * r)
   g_object_unref (r->loop);
   g_object_unref (r->identity);
   g_mutex_clear (&r->lock);
+  g_ptr_array_unref (r->messages);
   g_free (r->vouch);
   g_free (r->url);
   g_free (r);
@@ -951,7 +997,7 @@ GST_START_TEST (test_rogue_server_swaps_fingerprint)
   viewer_refuses_rogue (r);
   g_mutex_lock (&r->lock);
   fail_unless_equals_int (r->answers, 0);
-  fail_unless_equals_int (r->messages, 0);
+  fail_unless_equals_int (r->messages->len, 0);
   fail_if (r->dtls_up);
   g_mutex_unlock (&r->lock);
   rogue_free (r);
@@ -970,11 +1016,62 @@ GST_START_TEST (test_rogue_server_vouches_known)
   viewer_refuses_rogue (r);
   g_mutex_lock (&r->lock);
   fail_unless_equals_int (r->answers, 1);
-  fail_unless_equals_int (r->messages, 0);
+  fail_unless_equals_int (r->messages->len, 0);
   fail_if (r->dtls_up);
   g_mutex_unlock (&r->lock);
   rogue_free (r);
   g_free (real);
+}
+
+GST_END_TEST;
+
+/* First contact (no pin, no known-cameras entry): the rogue server's peer
+ * gets the DTLS session, but the login gives it nothing to use. The viewer
+ * sends only its blinded share, refuses the rogue's made-up confirmation
+ * ("did not prove it knows the password"), never sends its own
+ * confirmation (which would allow an offline guess) nor the password, and
+ * remembers nothing. On the old code the password went out in clear. */
+GST_START_TEST (test_rogue_server_first_use)
+{
+  gchar *known = g_build_filename (env->dir, "known-first", NULL);
+  Rogue *r = rogue_new (NULL);
+  GstElement *viewer;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *stored;
+  guint i;
+
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=s3cret-pw "
+      "known-cameras-file=%s ! fakesink", env->uid, r->url, known);
+  p2p_test_start (viewer);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no error against the rogue's peer");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+  fail_unless (strstr (err->message, "did not prove") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+
+  g_mutex_lock (&r->lock);
+  fail_unless (r->dtls_up);
+  for (i = 0; i < r->messages->len; i++) {
+    const gchar *text = g_ptr_array_index (r->messages, i);
+
+    fail_if (strstr (text, "s3cret") != NULL, "%s", text);
+    fail_if (strstr (text, "password") != NULL, "%s", text);
+    fail_if (strstr (text, "auth-confirm") != NULL, "%s", text);
+  }
+  fail_unless_equals_int (r->messages->len, 1);
+  g_mutex_unlock (&r->lock);
+  stored = known_fingerprint (known, env->uid);
+  fail_unless (stored == NULL, "%s", stored);
+
+  rogue_free (r);
+  g_free (known);
 }
 
 GST_END_TEST;
@@ -1002,6 +1099,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_known_camera);
   tcase_add_test (tc, test_rogue_server_swaps_fingerprint);
   tcase_add_test (tc, test_rogue_server_vouches_known);
+  tcase_add_test (tc, test_rogue_server_first_use);
   suite_add_tcase (s, tc);
   return s;
 }
