@@ -1257,22 +1257,35 @@ viewer_auth_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* The viewer's address as the camera sees it on the selected pair, without
- * the port: what a guesser cannot change at will from one host. */
+/* The viewer's address as the camera sees it on the selected pair, as the
+ * back-off table counts it: an IPv4 address, or an IPv6 /64 (one host
+ * usually has a whole /64 to pick addresses from), never the port. */
 static gchar *
 viewer_path_address (Viewer * viewer)
 {
   g_autoptr (P2pTransportStats) st = p2p_transport_get_stats
       (viewer->transport);
+  g_autoptr (GInetAddress) inet = NULL;
+  g_autofree gchar *ip = NULL;
   const gchar *addr = st->remote_address;
-  const gchar *colon;
+  const gchar *end;
 
   if (addr == NULL)
     return g_strdup ("unknown");
-  colon = strrchr (addr, ':');
-  if (addr[0] == '[')           /* [v6]:port */
-    return g_strndup (addr + 1, MAX (0, strchr (addr, ']') - addr - 1));
-  return colon ? g_strndup (addr, colon - addr) : g_strdup (addr);
+  if (addr[0] == '[' && (end = strchr (addr, ']')))     /* [v6]:port */
+    ip = g_strndup (addr + 1, end - addr - 1);
+  else if ((end = strrchr (addr, ':')))
+    ip = g_strndup (addr, end - addr);
+  else
+    ip = g_strdup (addr);
+  inet = g_inet_address_new_from_string (ip);
+  if (inet && g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6) {
+    const guint8 *b = g_inet_address_to_bytes (inet);
+
+    return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0],
+        b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+  }
+  return g_steal_pointer (&ip);
 }
 
 /* DTLS is up (whichever of the state change and the first message shows
