@@ -1789,6 +1789,15 @@ test_login_relay (Fixture * f, gconstpointer data)
   expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_WRONG_SERVER);
   g_assert_cmpuint (events_count (&f->ev, "state:ready"), ==, 0);
 
+  /* The same camera, default settings, logs in to a real server whose id
+   * is its host, as deployed. */
+  f->servers[1] = real_server_start (f, 0, NULL, NULL);
+  servers[0] = f->servers[1]->url;
+  f->sig2 = p2p_signalling_new_device (f->loop, servers, uid, f->identity);
+  watch (f->sig2, &f->ev2);
+  p2p_signalling_start (f->sig2);
+  g_assert_nonnull (events_wait (&f->ev2, "state:ready", WAIT_MS));
+
   json_object_unref (challenge);
   harness_client_free (to_b);
   g_free (uid);
