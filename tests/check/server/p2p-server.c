@@ -1017,15 +1017,27 @@ server_rss_kib (HarnessServer * server)
 
 /* 300 frames of "1{…60 KB…}" from a welcomed viewer: each is refused
  * before anything is built, and the server does not grow (finding 4:
- * json-glib alone leaked each object, +700 MB). */
+ * json-glib alone leaked each object: RSS +116 MB at 1b655ee). */
 static void
 test_trailing_object_frames (Fixture * f, gconstpointer data)
 {
-  HarnessClient *v = viewer (f->server->url);
+  g_autofree gchar *asan = g_strdup (g_getenv ("ASAN_OPTIONS"));
+  g_autofree gchar *small = g_strdup_printf ("%s%squarantine_size_mb=1",
+      asan ? asan : "", asan ? ":" : "");
   GString *frame = g_string_new ("1{\"type\":\"ping\",\"pad\":[");
+  HarnessClient *v;
   gint64 before, after;
   guint i;
 
+  /* Built with AddressSanitizer, the server would keep up to 256 MB of
+   * freed memory in quarantine, which RSS counts: keep that small. */
+  g_setenv ("ASAN_OPTIONS", small, TRUE);
+  f->server = start_server (f->registry, security_args);
+  if (asan)
+    g_setenv ("ASAN_OPTIONS", asan, TRUE);
+  else
+    g_unsetenv ("ASAN_OPTIONS");
+  v = viewer (f->server->url);
   while (frame->len < 60000)
     g_string_append (frame, "\"xxxxxxxxxxxxxx\",");
   g_string_append (frame, "\"x\"]}");
@@ -1071,7 +1083,7 @@ main (int argc, char **argv)
   ADD ("security/connection-cap", test_connection_cap, security_args);
   ADD ("security/buffered-cap", test_buffered_cap, security_args);
   ADD ("security/trailing-object-frames", test_trailing_object_frames,
-      security_args);
+      no_server);
 #undef ADD
 
   return g_test_run ();
