@@ -81,7 +81,7 @@
 #include "gstp2pelements.h"
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
-#include "gstp2pfeedback.h"
+#include "gstp2pfanout.h"
 #include "gstp2ppacketsink.h"
 
 #include <string.h>
@@ -98,11 +98,6 @@
 
 #define DEFAULT_MAX_VIEWERS 4
 #define MAX_MAX_VIEWERS 64
-/* Minimum spacing of keyframe requests to the encoder, in microseconds:
- * several viewers asking with PLI share one. A joining viewer waits only
- * for a request whose keyframe has not come out yet, never for the
- * spacing: it sees nothing until a keyframe arrives. */
-#define KEYFRAME_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
 /* A viewer must prove its credential this long after its path is up. */
 #define AUTH_TIMEOUT_MS 10000
 /* Failed logins from one address: wait 1 s, doubling up to a minute; the
@@ -118,7 +113,6 @@
 /* Packets kept for retransmission: about 1.5 s of a 3 Mbit/s stream. */
 #define HISTORY_VIDEO 512
 #define HISTORY_AUDIO 64
-#define HISTORY_SLOT_SIZE P2P_TRANSPORT_MAX_PACKET
 
 enum
 {
@@ -136,19 +130,10 @@ enum
   PROP_VIEWERS,
 };
 
-typedef enum
-{
-  STREAM_VIDEO,
-  STREAM_AUDIO,
-  N_STREAMS
-} StreamIndex;
-
-typedef struct
-{
-  guint16 seq;
-  guint16 size;                 /* 0 = empty slot */
-  guint8 data[HISTORY_SLOT_SIZE];
-} HistorySlot;
+typedef GstP2pFanoutStream StreamIndex;
+#define STREAM_VIDEO GST_P2P_FANOUT_VIDEO
+#define STREAM_AUDIO GST_P2P_FANOUT_AUDIO
+#define N_STREAMS GST_P2P_FANOUT_N_STREAMS
 
 typedef struct
 {
@@ -165,17 +150,6 @@ typedef struct
   const GstP2pCodec *codec;
   GstCaps *rtp_caps;
 
-  /* Streaming thread only. */
-  guint unit;                   /* counts input buffers */
-  guint sent_unit;              /* unit of the last packet sent */
-  gboolean unit_is_key;
-
-  /* History of sent packets, for NACKs; ring_lock. */
-  GMutex ring_lock;
-  HistorySlot *ring;
-  guint ring_size;
-  guint32 ssrc;
-  guint32 rtx_ssrc;
 } Stream;
 
 typedef enum
@@ -206,14 +180,7 @@ typedef struct
   P2pViewerAuth *auth;
   gchar *login_address;
 
-  /* Fan-out state, viewers_lock. */
-  gboolean waiting_key[N_STREAMS];
-  guint16 rtx_seq;
-  guint64 retransmissions;
-
   /* Loop thread only. */
-  gdouble fraction_lost;
-  gint64 rtcp_rtt_ms;
   guint64 last_bytes;
   gint64 last_time;
   guint64 bitrate;
@@ -260,16 +227,8 @@ struct _GstP2pSink
   guint next_serial;
   GSource *stats_timer;
 
-  /* The fan-out list and per-viewer fan-out state. */
-  GMutex viewers_lock;
-  GPtrArray *active;
-
-  GMutex keyframe_lock;
-  gint64 last_keyframe_request;
-  guint keyframe_count;
-  /* A request whose keyframe has not reached the payloader yet; set under
-   * keyframe_lock, cleared atomically by the streaming thread. */
-  gint keyframe_pending;
+  /* Admitted viewers (Viewer pointers, each holding a reference). */
+  GstP2pFanout *fanout;
 };
 
 static void gst_p2p_sink_finalize (GObject * object);
@@ -283,6 +242,10 @@ static GstPad *gst_p2p_sink_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 static void gst_p2p_sink_release_pad (GstElement * element, GstPad * pad);
 
+static void sink_request_keyframe (guint count, const gchar * why,
+    gpointer user_data);
+static void sink_send_packet (gpointer target, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data);
 static void viewer_remove (Viewer * viewer, const gchar * reason,
     gboolean end_call);
 static gboolean sink_start_pending_viewers (GstP2pSink * self);
@@ -487,11 +450,10 @@ gst_p2p_sink_init (GstP2pSink * self)
 {
   self->max_viewers = DEFAULT_MAX_VIEWERS;
   self->viewers = g_hash_table_new (g_str_hash, g_str_equal);
-  self->active = g_ptr_array_new ();
+  self->fanout = gst_p2p_fanout_new (sink_send_packet, sink_request_keyframe,
+      self);
   self->backoff = p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
       BACKOFF_MAX_ADDRESSES);
-  g_mutex_init (&self->viewers_lock);
-  g_mutex_init (&self->keyframe_lock);
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
   if (self->rtpbin) {
@@ -505,8 +467,6 @@ gst_p2p_sink_init (GstP2pSink * self)
 static void
 stream_free (Stream * stream)
 {
-  g_mutex_clear (&stream->ring_lock);
-  g_free (stream->ring);
   gst_clear_caps (&stream->rtp_caps);
   gst_clear_object (&stream->payloader);
   gst_clear_object (&stream->parser);
@@ -536,9 +496,7 @@ gst_p2p_sink_finalize (GObject * object)
   g_free (self->password);
   g_clear_object (&self->backoff);
   g_hash_table_unref (self->viewers);
-  g_ptr_array_unref (self->active);
-  g_mutex_clear (&self->viewers_lock);
-  g_mutex_clear (&self->keyframe_lock);
+  gst_p2p_fanout_free (self->fanout);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -546,64 +504,43 @@ gst_p2p_sink_finalize (GObject * object)
 /* ---------------------------------------------------------------------- */
 /* Keyframes and the fan-out                                              */
 
-/* Asks the encoder for a keyframe. A PLI or FIR (@join FALSE) goes out at
- * most once per KEYFRAME_INTERVAL_US; a joining viewer's request (@join
- * TRUE) only waits for an earlier request whose keyframe is still on its
- * way (that keyframe serves it too), and at most KEYFRAME_INTERVAL_US in
- * case the encoder ignored it. Returns FALSE when the request was held
- * back (the caller retries from the streaming thread). Any thread. */
-static gboolean
-stream_request_keyframe (Stream * stream, gboolean join, const gchar * why)
+/* The fan-out asks the encoder for a keyframe, through the payloader so
+ * that it also re-sends its parameter sets. Any thread. */
+static void
+sink_request_keyframe (guint count, const gchar * why, gpointer user_data)
 {
-  GstP2pSink *self = stream->sink;
+  GstP2pSink *self = user_data;
   GstElement *pay = NULL;
-  gint64 now = g_get_monotonic_time ();
-  guint count;
   GstPad *srcpad;
 
-  g_mutex_lock (&self->keyframe_lock);
-  if (self->last_keyframe_request != 0
-      && now - self->last_keyframe_request < KEYFRAME_INTERVAL_US
-      && (!join || g_atomic_int_get (&self->keyframe_pending))) {
-    g_mutex_unlock (&self->keyframe_lock);
-    return FALSE;
-  }
-  self->last_keyframe_request = now;
-  g_atomic_int_set (&self->keyframe_pending, TRUE);
-  count = ++self->keyframe_count;
-  g_mutex_unlock (&self->keyframe_lock);
-
   GST_OBJECT_LOCK (self);
-  if (stream->payloader)
-    pay = gst_object_ref (stream->payloader);
+  if (self->streams[STREAM_VIDEO] && self->streams[STREAM_VIDEO]->payloader)
+    pay = gst_object_ref (self->streams[STREAM_VIDEO]->payloader);
   GST_OBJECT_UNLOCK (self);
   if (!pay)
-    return TRUE;
+    return;
 
   GST_DEBUG_OBJECT (self, "requesting a keyframe (%s)", why);
-  /* Through the payloader, so that it also re-sends its parameter sets. */
   srcpad = gst_element_get_static_pad (pay, "src");
   gst_pad_send_event (srcpad,
       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
           count));
   gst_object_unref (srcpad);
   gst_object_unref (pay);
-  return TRUE;
 }
 
+/* The fan-out's way out to one viewer: encrypt and write, never call
+ * back. */
 static void
-history_store (Stream * stream, guint16 seq, const guint8 * data, gsize size)
+sink_send_packet (gpointer target, gboolean is_rtcp, const guint8 * data,
+    gsize size, gpointer user_data)
 {
-  HistorySlot *slot;
+  Viewer *viewer = target;
 
-  if (size > HISTORY_SLOT_SIZE)
-    return;
-  g_mutex_lock (&stream->ring_lock);
-  slot = &stream->ring[seq % stream->ring_size];
-  slot->seq = seq;
-  slot->size = size;
-  memcpy (slot->data, data, size);
-  g_mutex_unlock (&stream->ring_lock);
+  if (is_rtcp)
+    p2p_transport_send_rtcp (viewer->transport, data, size, NULL);
+  else
+    p2p_transport_send_rtp (viewer->transport, data, size, NULL);
 }
 
 static GstPadProbeReturn
@@ -616,16 +553,9 @@ payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     buf = GST_PAD_PROBE_INFO_BUFFER (info);
   else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
     buf = gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0);
-  if (buf) {
-    /* The payloader pushes all packets of an input buffer before it
-     * returns, on this thread: the fan-out can tell which packets start a
-     * keyframe without parsing the payload. */
-    stream->unit++;
-    stream->unit_is_key = !stream->codec->is_video
-        || !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-    if (stream->codec->is_video && stream->unit_is_key)
-      g_atomic_int_set (&stream->sink->keyframe_pending, FALSE);
-  }
+  if (buf)
+    gst_p2p_fanout_input (stream->sink->fanout, stream->index,
+        !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
   return GST_PAD_PROBE_OK;
 }
 
@@ -635,39 +565,8 @@ stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
     gpointer user_data)
 {
   Stream *stream = user_data;
-  GstP2pSink *self = stream->sink;
-  gboolean unit_start, want_key = FALSE;
-  guint i;
 
-  if (size < 12 || size > P2P_TRANSPORT_MAX_PACKET)
-    return;
-  unit_start = stream->sent_unit != stream->unit;
-  stream->sent_unit = stream->unit;
-  stream->ssrc = GST_READ_UINT32_BE (data + 8);
-  history_store (stream, GST_READ_UINT16_BE (data + 2), data, size);
-
-  /* Sending under the fan-out lock: p2p_transport_send_rtp() only
-   * encrypts and writes, never calls back, and the lock keeps a leaving
-   * viewer's transport alive without a reference per packet. */
-  g_mutex_lock (&self->viewers_lock);
-  for (i = 0; i < self->active->len; i++) {
-    Viewer *v = g_ptr_array_index (self->active, i);
-
-    if (v->waiting_key[stream->index]) {
-      if (!(unit_start && stream->unit_is_key)) {
-        want_key = TRUE;
-        continue;
-      }
-      v->waiting_key[stream->index] = FALSE;
-    }
-    p2p_transport_send_rtp (v->transport, data, size, NULL);
-  }
-  g_mutex_unlock (&self->viewers_lock);
-
-  /* A viewer still waits: a request held back by the rate limit goes out
-   * as soon as the limit allows. */
-  if (want_key)
-    stream_request_keyframe (stream, TRUE, "viewer waiting");
+  gst_p2p_fanout_push_rtp (stream->sink->fanout, stream->index, data, size);
 }
 
 /* Streaming thread (rtpbin's RTCP thread): sender reports for everyone. */
@@ -676,71 +575,8 @@ stream_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
     gpointer user_data)
 {
   Stream *stream = user_data;
-  GstP2pSink *self = stream->sink;
-  guint i;
 
-  g_mutex_lock (&self->viewers_lock);
-  for (i = 0; i < self->active->len; i++) {
-    Viewer *v = g_ptr_array_index (self->active, i);
-
-    p2p_transport_send_rtcp (v->transport, data, size, NULL);
-  }
-  g_mutex_unlock (&self->viewers_lock);
-}
-
-/* Loop thread: RFC 4588 retransmission of @seq to @viewer alone. The RTX
- * stream has its own SSRC and sequence numbers, so SRTP never sees an
- * index twice and the viewer's rtprtxreceive restores the original. */
-static void
-stream_retransmit (Stream * stream, Viewer * viewer, guint16 seq)
-{
-  guint8 pkt[HISTORY_SLOT_SIZE + 2];
-  guint8 *orig = pkt + 2;
-  gsize size, hdr, payload;
-  guint16 rtx_seq;
-  gboolean found = FALSE;
-
-  g_mutex_lock (&stream->ring_lock);
-  {
-    HistorySlot *slot = &stream->ring[seq % stream->ring_size];
-
-    if (slot->size && slot->seq == seq) {
-      size = slot->size;
-      memcpy (orig, slot->data, size);
-      found = TRUE;
-    }
-  }
-  g_mutex_unlock (&stream->ring_lock);
-  if (!found) {
-    GST_LOG_OBJECT (stream->sink, "NACK for #%u: no longer in the history",
-        seq);
-    return;
-  }
-
-  hdr = 12 + 4 * (orig[0] & 0x0f);
-  if (orig[0] & 0x10) {
-    if (size < hdr + 4)
-      return;
-    hdr += 4 + 4 * GST_READ_UINT16_BE (orig + hdr + 2);
-  }
-  payload = size - hdr;
-  if (hdr > size || (orig[0] & 0x20))
-    return;                     /* payloaders do not pad; never seen */
-
-  g_mutex_lock (&stream->sink->viewers_lock);
-  rtx_seq = viewer->rtx_seq++;
-  viewer->retransmissions++;
-  g_mutex_unlock (&stream->sink->viewers_lock);
-
-  /* Header moved to the front; original sequence number in front of the
-   * payload. */
-  memmove (pkt, orig, hdr);
-  GST_WRITE_UINT16_BE (pkt + hdr, seq);
-  pkt[1] = (pkt[1] & 0x80) | GST_P2P_PT_VIDEO_RTX;
-  GST_WRITE_UINT16_BE (pkt + 2, rtx_seq);
-  GST_WRITE_UINT32_BE (pkt + 8, stream->rtx_ssrc);
-  GST_LOG_OBJECT (stream->sink, "retransmitting #%u as RTX #%u", seq, rtx_seq);
-  p2p_transport_send_rtp (viewer->transport, pkt, hdr + 2 + payload, NULL);
+  gst_p2p_fanout_push_rtcp (stream->sink->fanout, data, size);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -918,11 +754,11 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   stream = g_new0 (Stream, 1);
   stream->sink = self;
   stream->index = index;
-  stream->ring_size = index == STREAM_VIDEO ? HISTORY_VIDEO : HISTORY_AUDIO;
-  stream->ring = g_new0 (HistorySlot, stream->ring_size);
-  stream->rtx_ssrc = g_random_int ();
-  g_mutex_init (&stream->ring_lock);
+  GST_OBJECT_LOCK (self);
   self->streams[index] = stream;
+  GST_OBJECT_UNLOCK (self);
+  gst_p2p_fanout_add_stream (self->fanout, index,
+      index == STREAM_VIDEO ? HISTORY_VIDEO : HISTORY_AUDIO);
 
   pad_name = g_strdup_printf ("rtpsink_%u", index);
   stream->packet_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtp,
@@ -1004,6 +840,7 @@ gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
   parse = g_steal_pointer (&stream->parser);
   self->streams[stream->index] = NULL;
   GST_OBJECT_UNLOCK (self);
+  gst_p2p_fanout_remove_stream (self->fanout, stream->index);
 
   if (stream->rtp_src)
     g_signal_handlers_disconnect_by_data (stream->rtp_src, stream);
@@ -1129,9 +966,7 @@ viewer_remove (Viewer * viewer, const gchar * reason, gboolean end_call)
   if (!g_hash_table_remove (self->viewers, viewer->call))
     return;
 
-  g_mutex_lock (&self->viewers_lock);
-  was_active = g_ptr_array_remove (self->active, viewer);
-  g_mutex_unlock (&self->viewers_lock);
+  was_active = gst_p2p_fanout_remove (self->fanout, viewer);
   if (was_active)
     viewer_unref (viewer);
 
@@ -1191,12 +1026,7 @@ viewer_refuse (Viewer * viewer, const gchar * reason, GBytes * msg)
 static guint
 sink_count_active (GstP2pSink * self)
 {
-  guint n;
-
-  g_mutex_lock (&self->viewers_lock);
-  n = self->active->len;
-  g_mutex_unlock (&self->viewers_lock);
-  return n;
+  return gst_p2p_fanout_get_n_targets (self->fanout);
 }
 
 /* The viewer proved the password (or none is needed): let it in, unless
@@ -1207,7 +1037,7 @@ viewer_activate (Viewer * viewer)
   GstP2pSink *self = viewer->sink;
   g_autoptr (GBytes) ok = NULL;
   P2pConnectionMode mode;
-  guint i, max;
+  guint max;
 
   viewer_end_login (viewer);
   GST_OBJECT_LOCK (self);
@@ -1227,16 +1057,7 @@ viewer_activate (Viewer * viewer)
   p2p_transport_send_message (viewer->transport, ok, NULL);
   viewer->state = VIEWER_ACTIVE;
 
-  g_mutex_lock (&self->viewers_lock);
-  for (i = 0; i < N_STREAMS; i++)
-    viewer->waiting_key[i] = TRUE;
-  viewer->rtx_seq = g_random_int ();
-  g_ptr_array_add (self->active, viewer_ref (viewer));
-  g_mutex_unlock (&self->viewers_lock);
-
-  if (self->streams[STREAM_VIDEO])
-    stream_request_keyframe (self->streams[STREAM_VIDEO], TRUE,
-        "viewer joined");
+  gst_p2p_fanout_add (self->fanout, viewer_ref (viewer));
 
   mode = p2p_transport_get_mode (viewer->transport);
   GST_INFO_OBJECT (self, "%s joined from %s (%s)", viewer->id,
@@ -1431,64 +1252,16 @@ viewer_on_local_candidate (P2pTransport * transport, const gchar * candidate,
         NULL, NULL);
 }
 
-static void
-viewer_on_report (guint32 ssrc, guint8 fraction_lost, guint32 lsr,
-    guint32 dlsr, gpointer user_data)
-{
-  Viewer *viewer = user_data;
-  Stream *video = viewer->sink->streams[STREAM_VIDEO];
-
-  if (!video || ssrc != video->ssrc)
-    return;
-  viewer->fraction_lost = fraction_lost / 256.0;
-  if (lsr != 0) {
-    /* RFC 3550 §6.4.1: now − LSR − DLSR, in 1/65536 s, against the NTP
-     * clock rtpbin stamps its sender reports with. */
-    guint64 ntp = gst_util_uint64_scale (g_get_real_time () +
-        G_GINT64_CONSTANT (2208988800) * G_USEC_PER_SEC,
-        G_GUINT64_CONSTANT (1) << 32, G_USEC_PER_SEC);
-    guint32 mid = (ntp >> 16) & 0xffffffff;
-    guint32 rtt = mid - lsr - dlsr;
-
-    if (rtt < 65536 * 10)
-      viewer->rtcp_rtt_ms = gst_util_uint64_scale (rtt, 1000, 65536);
-  }
-}
-
-static void
-viewer_on_picture_loss (gboolean fir, gpointer user_data)
-{
-  Viewer *viewer = user_data;
-  Stream *video = viewer->sink->streams[STREAM_VIDEO];
-
-  if (video)
-    stream_request_keyframe (video, FALSE, fir ? "FIR" : "PLI");
-}
-
-static void
-viewer_on_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
-{
-  Viewer *viewer = user_data;
-  Stream *video = viewer->sink->streams[STREAM_VIDEO];
-
-  if (video && media_ssrc == video->ssrc)
-    stream_retransmit (video, viewer, seq);
-}
-
 /* Loop thread: RTCP from one viewer — its receiver reports, PLI/FIR and
- * NACKs. Handled here rather than in a shared rtpsession, because each
- * viewer's feedback concerns that viewer only. */
+ * NACKs, for the fan-out. */
 static void
 viewer_on_media (P2pTransport * transport, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data)
 {
-  static const GstP2pFeedbackHandlers handlers = {
-    viewer_on_report, viewer_on_picture_loss, viewer_on_nack
-  };
   Viewer *viewer = user_data;
 
   if (is_rtcp && viewer->state == VIEWER_ACTIVE)
-    gst_p2p_feedback_parse (data, size, &handlers, viewer);
+    gst_p2p_fanout_feedback (viewer->sink->fanout, viewer, data, size);
 }
 
 /* Whether every requested stream (@all) or at least one knows its RTP
@@ -1687,7 +1460,6 @@ sink_on_incoming (P2pSignalling * sig, const gchar * call,
   viewer->call = g_strdup (call);
   viewer->session = g_strdup (session);
   viewer->address = g_strdup (address);
-  viewer->rtcp_rtt_ms = -1;
   viewer->state = VIEWER_WAITING_MEDIA;
   g_hash_table_insert (self->viewers, viewer->call, viewer);
   GST_INFO_OBJECT (self, "call %s from %s: %s", call, address, viewer->id);
@@ -1873,6 +1645,7 @@ sink_collect_stats (gpointer data)
       "authorizing", "active", "closing"
     };
     GstStructure *vs;
+    GstP2pFanoutStats fs = { 0, 0.0, -1 };
 
     if (!v->transport)
       continue;
@@ -1883,17 +1656,15 @@ sink_collect_stats (gpointer data)
     gst_p2p_set_path_fields (vs, st);
     /* The message channel measures RTT; receiver reports stand in until it
      * has. */
+    gst_p2p_fanout_get_stats (self->fanout, v, &fs);
     if (st->rtt_ms < 0)
-      gst_structure_set (vs, "rtt-ms", G_TYPE_INT64, v->rtcp_rtt_ms, NULL);
+      gst_structure_set (vs, "rtt-ms", G_TYPE_INT64, fs.rtt_ms, NULL);
     gst_structure_set (vs,
-        "fraction-lost", G_TYPE_DOUBLE, v->fraction_lost,
+        "fraction-lost", G_TYPE_DOUBLE, fs.fraction_lost,
         "bitrate", G_TYPE_UINT64, v->bitrate,
         "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,
-        "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent, NULL);
-    g_mutex_lock (&self->viewers_lock);
-    gst_structure_set (vs, "retransmissions", G_TYPE_UINT64,
-        v->retransmissions, NULL);
-    g_mutex_unlock (&self->viewers_lock);
+        "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent,
+        "retransmissions", G_TYPE_UINT64, fs.retransmissions, NULL);
     gst_structure_set (call->result, v->id, GST_TYPE_STRUCTURE, vs, NULL);
     gst_structure_free (vs);
   }

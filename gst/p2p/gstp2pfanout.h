@@ -1,0 +1,103 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GstP2pFanoutStream:
+ * @GST_P2P_FANOUT_VIDEO: the video stream
+ * @GST_P2P_FANOUT_AUDIO: the audio stream
+ *
+ * The streams a camera sends; also the index of each in rtpbin.
+ */
+typedef enum
+{
+  GST_P2P_FANOUT_VIDEO,
+  GST_P2P_FANOUT_AUDIO,
+  GST_P2P_FANOUT_N_STREAMS
+} GstP2pFanoutStream;
+
+typedef struct _GstP2pFanout GstP2pFanout;
+
+/**
+ * GstP2pFanoutSendFunc:
+ * @target: the viewer's target, as given to gst_p2p_fanout_add()
+ * @is_rtcp: whether @data is RTCP
+ * @data: one packet
+ * @size: its size
+ * @user_data: as given to gst_p2p_fanout_new()
+ *
+ * Hands a packet to one viewer. Called with the fan-out's lock held: it must
+ * not call back into the fan-out.
+ */
+typedef void (*GstP2pFanoutSendFunc) (gpointer target, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data);
+
+/**
+ * GstP2pFanoutKeyframeFunc:
+ * @count: the request's sequence number, for force-key-unit's count
+ * @why: what asked, for the log
+ * @user_data: as given to gst_p2p_fanout_new()
+ *
+ * Asks the video encoder for a keyframe. Called without the lock held.
+ */
+typedef void (*GstP2pFanoutKeyframeFunc) (guint count, const gchar * why,
+    gpointer user_data);
+
+/**
+ * GstP2pFanoutStats:
+ * @retransmissions: RTX packets sent to this viewer
+ * @fraction_lost: from its last receiver report on video, 0–1
+ * @rtt_ms: round-trip time from its receiver reports, -1 when unknown
+ *
+ * What the fan-out knows of one viewer.
+ */
+typedef struct
+{
+  guint64 retransmissions;
+  gdouble fraction_lost;
+  gint64 rtt_ms;
+} GstP2pFanoutStats;
+
+GstP2pFanout *gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
+    GstP2pFanoutKeyframeFunc keyframe, gpointer user_data);
+
+void gst_p2p_fanout_free (GstP2pFanout * fanout);
+
+void gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void));
+
+void gst_p2p_fanout_add_stream (GstP2pFanout * fanout,
+    GstP2pFanoutStream stream, guint history);
+
+void gst_p2p_fanout_remove_stream (GstP2pFanout * fanout,
+    GstP2pFanoutStream stream);
+
+void gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
+    gboolean is_key);
+
+void gst_p2p_fanout_push_rtp (GstP2pFanout * fanout,
+    GstP2pFanoutStream stream, const guint8 * data, gsize size);
+
+void gst_p2p_fanout_push_rtcp (GstP2pFanout * fanout, const guint8 * data,
+    gsize size);
+
+void gst_p2p_fanout_add (GstP2pFanout * fanout, gpointer target);
+
+gboolean gst_p2p_fanout_remove (GstP2pFanout * fanout, gpointer target);
+
+guint gst_p2p_fanout_get_n_targets (GstP2pFanout * fanout);
+
+gboolean gst_p2p_fanout_feedback (GstP2pFanout * fanout, gpointer target,
+    const guint8 * data, gsize size);
+
+gboolean gst_p2p_fanout_get_stats (GstP2pFanout * fanout, gpointer target,
+    GstP2pFanoutStats * stats);
+
+G_END_DECLS

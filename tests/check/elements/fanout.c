@@ -1,0 +1,287 @@
+/* The camera's fan-out without a pipeline: keyframes for joining viewers,
+ * the keyframe rate limit, retransmission to the asking viewer alone.
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <gst/gst.h>
+#include <gst/rtp/rtp.h>
+#include <string.h>
+
+#include "gstp2pfanout.h"
+#include "gstp2pcodecs.h"
+
+#define SSRC 0x11223344
+
+typedef struct
+{
+  gpointer target;
+  gboolean is_rtcp;
+  GBytes *packet;
+} Sent;
+
+typedef struct
+{
+  GstP2pFanout *fanout;
+  GPtrArray *sent;
+  guint keyframes;
+  guint last_count;
+} Fixture;
+
+static gint64 fake_now;
+
+static gint64
+fake_clock (void)
+{
+  return fake_now;
+}
+
+static void
+sent_free (Sent * sent)
+{
+  g_bytes_unref (sent->packet);
+  g_free (sent);
+}
+
+static void
+on_send (gpointer target, gboolean is_rtcp, const guint8 * data, gsize size,
+    gpointer user_data)
+{
+  Fixture *f = user_data;
+  Sent *sent = g_new0 (Sent, 1);
+
+  sent->target = target;
+  sent->is_rtcp = is_rtcp;
+  sent->packet = g_bytes_new (data, size);
+  g_ptr_array_add (f->sent, sent);
+}
+
+static void
+on_keyframe (guint count, const gchar * why, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->keyframes++;
+  f->last_count = count;
+}
+
+static void
+setup (Fixture * f, gconstpointer data)
+{
+  fake_now = 1000 * G_USEC_PER_SEC;
+  f->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) sent_free);
+  f->fanout = gst_p2p_fanout_new (on_send, on_keyframe, f);
+  gst_p2p_fanout_set_clock (f->fanout, fake_clock);
+  gst_p2p_fanout_add_stream (f->fanout, GST_P2P_FANOUT_VIDEO, 64);
+}
+
+static void
+teardown (Fixture * f, gconstpointer data)
+{
+  gst_p2p_fanout_free (f->fanout);
+  g_ptr_array_unref (f->sent);
+}
+
+/* One frame of @n packets starting at @seq, as the payloader pushes it. */
+static void
+push_frame (Fixture * f, gboolean key, guint16 seq, guint n)
+{
+  guint i;
+
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, key);
+  for (i = 0; i < n; i++) {
+    guint8 pkt[100] = { 0x80, 96 };
+
+    GST_WRITE_UINT16_BE (pkt + 2, seq + i);
+    GST_WRITE_UINT32_BE (pkt + 8, SSRC);
+    memset (pkt + 12, seq + i, sizeof (pkt) - 12);
+    gst_p2p_fanout_push_rtp (f->fanout, GST_P2P_FANOUT_VIDEO, pkt,
+        sizeof (pkt));
+  }
+}
+
+static guint
+count_sent (Fixture * f, gpointer target)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < f->sent->len; i++)
+    n += ((Sent *) g_ptr_array_index (f->sent, i))->target == target;
+  return n;
+}
+
+static GBytes *
+make_nack (guint16 seq)
+{
+  GstBuffer *buf = gst_rtcp_buffer_new (1400);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  guint8 *fci;
+  GstMapInfo map;
+  GBytes *bytes;
+
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet));
+  gst_rtcp_packet_rr_set_ssrc (&packet, 0x55);
+  g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RTPFB,
+          &packet));
+  gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_NACK);
+  gst_rtcp_packet_fb_set_sender_ssrc (&packet, 0x55);
+  gst_rtcp_packet_fb_set_media_ssrc (&packet, SSRC);
+  gst_rtcp_packet_fb_set_fci_length (&packet, 1);
+  fci = gst_rtcp_packet_fb_get_fci (&packet);
+  GST_WRITE_UINT16_BE (fci, seq);
+  GST_WRITE_UINT16_BE (fci + 2, 0);
+  gst_rtcp_buffer_unmap (&rtcp);
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  bytes = g_bytes_new (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  return bytes;
+}
+
+static gboolean
+send_nack (Fixture * f, gpointer target, guint16 seq)
+{
+  g_autoptr (GBytes) nack = make_nack (seq);
+
+  return gst_p2p_fanout_feedback (f->fanout, target, g_bytes_get_data (nack,
+          NULL), g_bytes_get_size (nack));
+}
+
+static void
+test_join_waits_for_keyframe (Fixture * f, gconstpointer data)
+{
+  gint a;
+
+  push_frame (f, TRUE, 100, 3);
+  gst_p2p_fanout_add (f->fanout, &a);
+  /* Joining asks for a keyframe at once. */
+  g_assert_cmpuint (f->keyframes, ==, 1);
+  push_frame (f, FALSE, 103, 3);
+  g_assert_cmpuint (count_sent (f, &a), ==, 0);
+  push_frame (f, TRUE, 106, 3);
+  g_assert_cmpuint (count_sent (f, &a), ==, 3);
+  push_frame (f, FALSE, 109, 2);
+  g_assert_cmpuint (count_sent (f, &a), ==, 5);
+  g_assert_cmpuint (gst_p2p_fanout_get_n_targets (f->fanout), ==, 1);
+  g_assert_true (gst_p2p_fanout_remove (f->fanout, &a));
+  push_frame (f, TRUE, 111, 2);
+  g_assert_cmpuint (count_sent (f, &a), ==, 5);
+}
+
+static void
+test_keyframe_rate_limit (Fixture * f, gconstpointer data)
+{
+  static const guint8 pli[] = { 0x81, 206, 0, 2, 0, 0, 0, 0x55,
+    0x11, 0x22, 0x33, 0x44
+  };
+  gint a, b;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  g_assert_cmpuint (f->keyframes, ==, 1);
+  /* PLIs within the interval share the first request. */
+  g_assert_true (gst_p2p_fanout_feedback (f->fanout, &a, pli, sizeof (pli)));
+  fake_now += 100 * G_TIME_SPAN_MILLISECOND;
+  gst_p2p_fanout_feedback (f->fanout, &a, pli, sizeof (pli));
+  g_assert_cmpuint (f->keyframes, ==, 1);
+  /* A joining viewer waits for a pending keyframe, not for the interval. */
+  gst_p2p_fanout_add (f->fanout, &b);
+  g_assert_cmpuint (f->keyframes, ==, 1);
+  push_frame (f, TRUE, 1, 1);
+  gst_p2p_fanout_feedback (f->fanout, &a, pli, sizeof (pli));
+  g_assert_cmpuint (f->keyframes, ==, 1);
+  fake_now += 400 * G_TIME_SPAN_MILLISECOND;
+  gst_p2p_fanout_feedback (f->fanout, &a, pli, sizeof (pli));
+  g_assert_cmpuint (f->keyframes, ==, 2);
+  g_assert_cmpuint (f->last_count, ==, 2);
+}
+
+static void
+test_nack_to_asker_only (Fixture * f, gconstpointer data)
+{
+  gint a, b;
+  const guint8 *rtx;
+  gsize size;
+  Sent *sent;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  push_frame (f, TRUE, 500, 4);
+  g_ptr_array_set_size (f->sent, 0);
+
+  g_assert_true (send_nack (f, &b, 502));
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  sent = g_ptr_array_index (f->sent, 0);
+  g_assert_true (sent->target == &b);
+  rtx = g_bytes_get_data (sent->packet, &size);
+  /* RFC 4588: RTX payload type and SSRC, original sequence number first. */
+  g_assert_cmpuint (size, ==, 102);
+  g_assert_cmpuint (rtx[1] & 0x7f, ==, GST_P2P_PT_VIDEO_RTX);
+  g_assert_cmpuint (GST_READ_UINT32_BE (rtx + 8), !=, SSRC);
+  g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 12), ==, 502);
+  g_assert_cmpuint (rtx[14], ==, (guint8) 502);
+
+  /* Gone from the history: nothing. */
+  push_frame (f, TRUE, 600, 64);
+  g_ptr_array_set_size (f->sent, 0);
+  send_nack (f, &a, 502);
+  g_assert_cmpuint (f->sent->len, ==, 0);
+
+  {
+    GstP2pFanoutStats st;
+
+    g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &b, &st));
+    g_assert_cmpuint (st.retransmissions, ==, 1);
+    g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+    g_assert_cmpuint (st.retransmissions, ==, 0);
+  }
+}
+
+/* The stream goes (its pad released) while feedback still arrives on the
+ * network thread: nothing is read from the freed history. */
+static void
+test_feedback_after_stream_removed (Fixture * f, gconstpointer data)
+{
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  push_frame (f, TRUE, 10, 2);
+  g_ptr_array_set_size (f->sent, 0);
+  gst_p2p_fanout_remove_stream (f->fanout, GST_P2P_FANOUT_VIDEO);
+  send_nack (f, &a, 10);
+  push_frame (f, TRUE, 12, 2);
+  g_assert_cmpuint (f->sent->len, ==, 0);
+}
+
+/* A viewer that is not admitted gets nothing for its NACKs. */
+static void
+test_nack_from_stranger (Fixture * f, gconstpointer data)
+{
+  gint a, stranger;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  push_frame (f, TRUE, 10, 2);
+  g_ptr_array_set_size (f->sent, 0);
+  send_nack (f, &stranger, 10);
+  g_assert_cmpuint (f->sent->len, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, setup, func, teardown)
+  ADD ("/p2p/fanout/join-waits-for-keyframe", test_join_waits_for_keyframe);
+  ADD ("/p2p/fanout/keyframe-rate-limit", test_keyframe_rate_limit);
+  ADD ("/p2p/fanout/nack-to-asker-only", test_nack_to_asker_only);
+  ADD ("/p2p/fanout/feedback-after-stream-removed",
+      test_feedback_after_stream_removed);
+  ADD ("/p2p/fanout/nack-from-stranger", test_nack_from_stranger);
+#undef ADD
+  return g_test_run ();
+}
