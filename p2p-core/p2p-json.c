@@ -29,7 +29,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (p2p - json - error - quark, p2p_json_error);
+G_DEFINE_QUARK (p2p_json_error, p2p_json_error);
 
 typedef struct
 {

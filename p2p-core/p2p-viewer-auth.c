@@ -48,7 +48,7 @@
 #define MAX_TEXT 256
 #define MAX_RETRY_AFTER_MS (3600 * 1000)
 
-G_DEFINE_QUARK (p2p - viewer - auth - error - quark, p2p_viewer_auth_error);
+G_DEFINE_QUARK (p2p_viewer_auth_error, p2p_viewer_auth_error);
 
 typedef enum
 {

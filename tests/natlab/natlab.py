@@ -1321,6 +1321,9 @@ def product_env(lab, builddir, password):
     env.update({
         'NATLAB_BUILDDIR': os.path.abspath(builddir),
         'NATLAB_WORKDIR': lab.workdir,
+        # p2psrc remembers cameras under XDG_CONFIG_HOME: keep the lab's
+        # viewers out of the user's own known-cameras file.
+        'XDG_CONFIG_HOME': os.path.join(lab.workdir, 'config'),
         'NATLAB_SERVER_ADDR': SERVER_ADDR,
         'NATLAB_SIGNAL_PORT': str(SIGNAL_PORT),
         'NATLAB_SERVER_URL': 'wss://%s:%d' % (SERVER_NAME, SIGNAL_PORT),
