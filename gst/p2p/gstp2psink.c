@@ -83,6 +83,7 @@
 #include "gstp2pcommon.h"
 #include "gstp2pfanout.h"
 #include "gstp2ppacketsink.h"
+#include "gstp2psdp.h"
 
 #include <string.h>
 #include <gst/rtp/rtp.h>
@@ -1291,57 +1292,16 @@ sink_build_media (GstP2pSink * self)
 
   gst_sdp_message_new (&msg);
   for (i = 0; i < N_STREAMS; i++) {
-    Stream *stream = self->streams[i];
-    GstCaps *caps;
-    GstStructure *s;
-    GstSDPMedia *media;
+    g_autoptr (GstCaps) caps = NULL;
+    g_autoptr (GError) err = NULL;
 
     GST_OBJECT_LOCK (self);
-    caps = stream && stream->rtp_caps ? gst_caps_copy (stream->rtp_caps) : NULL;
+    if (self->streams[i] && self->streams[i]->rtp_caps)
+      caps = gst_caps_ref (self->streams[i]->rtp_caps);
     GST_OBJECT_UNLOCK (self);
-    if (!caps)
-      continue;
-
-    s = gst_caps_get_structure (caps, 0);
-    /* Per-sender values: the viewer learns them from the packets. */
-    gst_structure_remove_fields (s, "ssrc", "timestamp-offset",
-        "seqnum-offset", NULL);
-    if (stream->codec->is_video)
-      gst_structure_set (s, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
-          "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
-          "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
-
-    gst_sdp_media_new (&media);
-    if (gst_sdp_media_set_media_from_caps (caps, media) != GST_SDP_OK) {
-      GST_WARNING_OBJECT (self, "cannot describe %" GST_PTR_FORMAT, caps);
-      gst_sdp_media_free (media);
-      gst_caps_unref (caps);
-      continue;
-    }
-    gst_sdp_media_set_proto (media, "UDP/TLS/RTP/SAVPF");
-    gst_sdp_media_set_port_info (media, 9, 0);
-    if (stream->codec->is_video) {
-      gint rate = 90000;
-      gchar *v;
-
-      gst_structure_get_int (s, "clock-rate", &rate);
-      v = g_strdup_printf ("%d", GST_P2P_PT_VIDEO_RTX);
-      gst_sdp_media_add_format (media, v);
-      g_free (v);
-      v = g_strdup_printf ("%d rtx/%d", GST_P2P_PT_VIDEO_RTX, rate);
-      gst_sdp_media_add_attribute (media, "rtpmap", v);
-      g_free (v);
-      v = g_strdup_printf ("%d apt=%d", GST_P2P_PT_VIDEO_RTX,
-          stream->codec->pt);
-      gst_sdp_media_add_attribute (media, "fmtp", v);
-      g_free (v);
-    }
-    gst_sdp_media_add_attribute (media, "mid", i == STREAM_VIDEO ? "video" :
-        "audio");
-    gst_sdp_media_add_attribute (media, "sendonly", "");
-    gst_sdp_message_add_media (msg, media);
-    gst_sdp_media_free (media);
-    gst_caps_unref (caps);
+    if (caps && !gst_p2p_sdp_add_media (msg, i == STREAM_VIDEO ? "video" :
+            "audio", caps, GST_P2P_DIRECTION_SENDONLY, &err))
+      GST_WARNING_OBJECT (self, "%s", err->message);
   }
   return msg;
 }

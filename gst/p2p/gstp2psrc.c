@@ -72,6 +72,7 @@
 #include "gstp2pcommon.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2ppacketsrc.h"
+#include "gstp2psdp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -1316,32 +1317,6 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
   return n_media > 0;
 }
 
-static GstSDPMessage *
-src_build_answer_media (const GstSDPMessage * offer)
-{
-  GstSDPMessage *answer;
-  guint i, j;
-
-  gst_sdp_message_new (&answer);
-  for (i = 0; i < gst_sdp_message_medias_len (offer); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (offer, i);
-    GstSDPMedia *copy;
-
-    gst_sdp_media_copy (m, &copy);
-    for (j = gst_sdp_media_attributes_len (copy); j > 0; j--) {
-      const GstSDPAttribute *a = gst_sdp_media_get_attribute (copy, j - 1);
-
-      if (g_str_equal (a->key, "sendonly") || g_str_equal (a->key, "sendrecv")
-          || g_str_equal (a->key, "ssrc") || g_str_equal (a->key, "msid"))
-        gst_sdp_media_remove_attribute (copy, j - 1);
-    }
-    gst_sdp_media_add_attribute (copy, "recvonly", "");
-    gst_sdp_message_add_media (answer, copy);
-    gst_sdp_media_free (copy);
-  }
-  return answer;
-}
-
 static void
 src_on_offer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
     GstP2pSrc * self)
@@ -1364,7 +1339,8 @@ src_on_offer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
         "The camera offers no media stream", NULL);
     return;
   }
-  media = src_build_answer_media (remote);
+  media = gst_p2p_sdp_answer (remote, GST_P2P_DIRECTION_RECVONLY,
+      GST_P2P_DIRECTION_RECVONLY);
   gst_sdp_message_free (remote);
   answer = p2p_transport_create_answer (self->transport, media, &err);
   gst_sdp_message_free (media);
