@@ -11,10 +11,12 @@
 #define __P2P_CORE_H_INSIDE__
 
 #include <p2p-core/p2p-auth-backoff.h>
+#include <p2p-core/p2p-direct-signaller.h>
 #include <p2p-core/p2p-identity.h>
 #include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-loop.h>
 #include <p2p-core/p2p-password-verifier.h>
+#include <p2p-core/p2p-signaller.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 #include <p2p-core/p2p-viewer-auth.h>

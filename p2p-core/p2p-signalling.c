@@ -13,10 +13,14 @@
  * rendezvous server (protocol: `docs/protocol.md`) and brokers calls over
  * it. A device (camera) logs in with its UID, proving it holds the key of
  * its registered certificate, and is told about viewers that call it with
- * #P2pSignalling::incoming-call; it then sends the SDP offer. A viewer calls
+ * #P2pSignaller::incoming-call; it then sends the SDP offer. A viewer calls
  * a device by UID with p2p_signalling_connect_async(), gets back the call id
  * and the device's registered certificate fingerprint (which the DTLS
  * handshake must match), receives the offer and sends the answer.
+ *
+ * It is the rendezvous server's #P2pSignaller: p2p_signaller_call() is
+ * p2p_signalling_connect_async() reported by #P2pSignaller::call-started
+ * (with the registered fingerprint) or #P2pSignaller::call-failed.
  *
  * The client tries the servers of its list in order, also using the list
  * the server returns in `welcome`; when every server failed it waits with a
@@ -37,6 +41,7 @@
 #endif
 
 #include "p2p-signalling-private.h"
+#include "p2p-signaller-private.h"
 #include "p2p-enum-types.h"
 #include "p2p-json.h"
 
@@ -162,13 +167,17 @@ enum
   SIGNAL_REMOTE_CANDIDATE,
   SIGNAL_CALL_ENDED,
   SIGNAL_CALL_ERROR,
+  SIGNAL_ERROR,
   SIGNAL_SERVER_REFUSED,
   LAST_SIGNAL
 };
 
 static guint signals[LAST_SIGNAL];
 
-G_DEFINE_TYPE (P2pSignalling, p2p_signalling, G_TYPE_OBJECT);
+static void p2p_signalling_signaller_init (P2pSignallerInterface * iface);
+
+G_DEFINE_TYPE_WITH_CODE (P2pSignalling, p2p_signalling, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (P2P_TYPE_SIGNALLER, p2p_signalling_signaller_init));
 
 G_DEFINE_BOXED_TYPE (P2pIceServer, p2p_ice_server, p2p_ice_server_copy,
     p2p_ice_server_free);
@@ -252,17 +261,6 @@ is_call_id (const gchar * s)
     return FALSE;
   for (i = 0; i < CALL_ID_LEN; i++) {
     if (!g_ascii_isalnum (s[i]) && s[i] != '-' && s[i] != '_')
-      return FALSE;
-  }
-  return TRUE;
-}
-
-/* Printable ASCII only: such values end up in logs and GError messages. */
-static gboolean
-is_printable (const gchar * s)
-{
-  for (; *s; s++) {
-    if (*s < 0x20 || *s > 0x7e)
       return FALSE;
   }
   return TRUE;
@@ -457,7 +455,8 @@ parse_string_array (JsonArray * array, const gchar * what,
         || json_node_get_value_type (node) != G_TYPE_STRING)
       goto bad;
     s = json_node_get_string (node);
-    if (*s == '\0' || strlen (s) > MAX_URI_LEN || !is_printable (s))
+    if (*s == '\0' || strlen (s) > MAX_URI_LEN
+        || !p2p_signaller_is_printable (s))
       goto bad;
     for (j = 0; prefixes[j]; j++)
       prefix_ok |= g_ascii_strncasecmp (s, prefixes[j],
@@ -600,6 +599,8 @@ set_state (P2pSignalling * self, P2pSignallingState state, const GError * error)
     g_info ("signalling %p: %s", self, p2p_signalling_state_to_string (state));
   g_object_notify (G_OBJECT (self), "state");
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, state, error);
+  if (state == P2P_SIGNALLING_STATE_FAILED && error)
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
 }
 
 static gboolean
@@ -785,6 +786,17 @@ queue_call_message (P2pSignalling * self, const gchar * call, gchar * text,
   return TRUE;
 }
 
+/* The signaller methods of the other role: an error, not a critical, since
+ * an application may plug any signaller into any element. */
+static gboolean
+check_role (P2pSignallingRole wanted, GError ** error)
+{
+  g_set_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_INVALID_ARGUMENT, "Only a %s sends this message",
+      wanted == P2P_SIGNALLING_ROLE_DEVICE ? "device" : "viewer");
+  return FALSE;
+}
+
 static gboolean
 check_call_arg (const gchar * call, GError ** error)
 {
@@ -800,19 +812,11 @@ send_sdp (P2pSignalling * self, const gchar * type, const gchar * call,
     const gchar * sdp, GError ** error)
 {
   JsonBuilder *builder;
-  gsize len;
 
   if (!check_call_arg (call, error))
     return FALSE;
-  len = strlen (sdp);
-  if (len == 0 || len > P2P_SIGNALLING_MAX_SDP
-      || !g_utf8_validate (sdp, len, NULL)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_INVALID_ARGUMENT,
-        "The %s is empty, not UTF-8 or longer than %d bytes", type,
-        P2P_SIGNALLING_MAX_SDP);
+  if (!p2p_signaller_check_sdp (type, sdp, error))
     return FALSE;
-  }
 
   builder = builder_begin (type);
   builder_add_string (builder, "call", call);
@@ -823,7 +827,7 @@ send_sdp (P2pSignalling * self, const gchar * type, const gchar * call,
 /**
  * p2p_signalling_send_offer:
  * @self: a device's #P2pSignalling
- * @call: the call id from #P2pSignalling::incoming-call
+ * @call: the call id from #P2pSignaller::incoming-call
  * @sdp: the complete SDP offer
  * @error: return location for a #GError
  *
@@ -897,19 +901,8 @@ p2p_signalling_send_candidate (P2pSignalling * self, const gchar * call,
     return FALSE;
   if (candidate == NULL)
     candidate = "";
-  if (strlen (candidate) > P2P_SIGNALLING_MAX_CANDIDATE
-      || (*candidate && !g_str_has_prefix (candidate, "candidate:"))
-      || !is_printable (candidate)) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_INVALID_ARGUMENT,
-        "Malformed candidate attribute '%.64s'", candidate);
+  if (!p2p_signaller_check_candidate (candidate, mid, error))
     return FALSE;
-  }
-  if (mid && (strlen (mid) > 32 || !is_printable (mid))) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_INVALID_ARGUMENT, "Malformed media id");
-    return FALSE;
-  }
 
   builder = builder_begin ("candidate");
   builder_add_string (builder, "call", call);
@@ -926,7 +919,7 @@ p2p_signalling_send_candidate (P2pSignalling * self, const gchar * call,
  *     `"unauthorized"`, …), at most 256 bytes
  * @error: return location for a #GError
  *
- * Ends @call: the peer receives #P2pSignalling::call-ended and the call is
+ * Ends @call: the peer receives #P2pSignaller::call-ended and the call is
  * forgotten. A device declines an incoming call this way too.
  *
  * Returns: %TRUE if the message was queued for sending
@@ -943,11 +936,8 @@ p2p_signalling_end_call (P2pSignalling * self, const gchar * call,
 
   if (!check_call_arg (call, error))
     return FALSE;
-  if (reason && (strlen (reason) > MAX_SHORT_FIELD || !is_printable (reason))) {
-    g_set_error (error, P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_INVALID_ARGUMENT, "Malformed reason");
+  if (!p2p_signaller_check_reason (reason, error))
     return FALSE;
-  }
 
   builder = builder_begin ("end");
   builder_add_string (builder, "call", call);
@@ -1593,7 +1583,7 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
   }
   /* A line feed in either would let a server make the signed text mean
    * something else. */
-  if (!is_base64 (nonce) || !is_printable (server_id)) {
+  if (!is_base64 (nonce) || !p2p_signaller_is_printable (server_id)) {
     error = g_error_new_literal (P2P_SIGNALLING_ERROR,
         P2P_SIGNALLING_ERROR_PROTOCOL, "Malformed challenge");
     server_failed (self, error, 0);
@@ -1911,8 +1901,8 @@ handle_incoming (P2pSignalling * self, JsonObject * msg)
     g_error_free (error);
     return;
   }
-  if (!is_call_id (call) || (viewer && !is_printable (viewer))
-      || (address && !is_printable (address))) {
+  if (!is_call_id (call) || (viewer && !p2p_signaller_is_printable (viewer))
+      || (address && !p2p_signaller_is_printable (address))) {
     g_info ("signalling %p: malformed 'incoming' ignored", self);
     return;
   }
@@ -1966,7 +1956,7 @@ handle_call_message (P2pSignalling * self, const gchar * type, JsonObject * msg)
   } else if (is_end) {
     if (!get_string (msg, "reason", FALSE, 0, MAX_SHORT_FIELD, &value, &error))
       goto bad;
-    if (value && !is_printable (value))
+    if (value && !p2p_signaller_is_printable (value))
       value = NULL;
     remove_call (self, call);
     g_signal_emit (self, signals[SIGNAL_CALL_ENDED], 0, call, value);
@@ -1976,7 +1966,8 @@ handle_call_message (P2pSignalling * self, const gchar * type, JsonObject * msg)
         || !get_string (msg, "mid", FALSE, 0, 32, &mid, &error))
       goto bad;
     if ((*value && !g_str_has_prefix (value, "candidate:"))
-        || !is_printable (value) || (mid && !is_printable (mid))) {
+        || !p2p_signaller_is_printable (value) || (mid
+            && !p2p_signaller_is_printable (mid))) {
       g_info ("signalling %p: malformed candidate ignored", self);
       return;
     }
@@ -2007,7 +1998,8 @@ handle_error (P2pSignalling * self, JsonObject * msg, gboolean has_ref,
     g_error_free (error);
     return;
   }
-  if (!is_printable (code) || (text && !g_utf8_validate (text, -1, NULL)))
+  if (!p2p_signaller_is_printable (code) || (text
+          && !g_utf8_validate (text, -1, NULL)))
     code = text = "invalid";
   value = map_error_code (code);
   error = g_error_new (P2P_SIGNALLING_ERROR, value, "%s%s%s", code,
@@ -2529,7 +2521,7 @@ p2p_signalling_get_ice_servers (P2pSignalling * self)
  * p2p_signalling_get_call_ice_servers:
  * @self: a #P2pSignalling
  * @call: a call id from p2p_signalling_connect_finish() or
- *     #P2pSignalling::incoming-call
+ *     #P2pSignaller::incoming-call
  *
  * The ICE servers to use for @call: those of the last `welcome`, then the
  * TURN servers with the credentials the server issued with `connected`
@@ -2558,6 +2550,160 @@ p2p_signalling_get_call_ice_servers (P2pSignalling * self, const gchar * call)
     copy_ice_servers (copy, own);
   g_mutex_unlock (&self->lock);
   return copy;
+}
+
+/* ---- P2pSignaller ---- */
+
+typedef struct
+{
+  P2pSignalling *self;
+  gchar *uid;
+  guint timeout_ms;
+} SignallerCall;
+
+static void
+signaller_call_free (gpointer data)
+{
+  SignallerCall *request = data;
+
+  g_object_unref (request->self);
+  g_free (request->uid);
+  g_free (request);
+}
+
+static void
+signaller_call_done (GObject * source, GAsyncResult * result, gpointer data)
+{
+  P2pSignalling *self = P2P_SIGNALLING (source);
+  gchar *uid = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *fingerprint = NULL;
+  g_autofree gchar *call = NULL;
+
+  call = p2p_signalling_connect_finish (self, result, &fingerprint, &error);
+  if (call)
+    g_signal_emit_by_name (self, "call-started", uid, call, fingerprint);
+  else if (!g_error_matches (error, P2P_SIGNALLING_ERROR,
+          P2P_SIGNALLING_ERROR_STOPPED))
+    /* A stopped signaller stays silent (p2p_signaller_stop()). */
+    g_signal_emit_by_name (self, "call-failed", uid, error);
+  g_free (uid);
+}
+
+/* Run on the loop thread so that the result is delivered there too. */
+static gboolean
+signaller_call_in_loop (gpointer data)
+{
+  SignallerCall *request = data;
+
+  p2p_signalling_connect_async (request->self, request->uid,
+      request->timeout_ms, NULL, signaller_call_done, g_strdup (request->uid));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+signaller_call (P2pSignaller * signaller, const gchar * uid,
+    guint timeout_ms, GError ** error)
+{
+  P2pSignalling *self = P2P_SIGNALLING (signaller);
+  SignallerCall *request;
+  gboolean started;
+
+  if (self->role != P2P_SIGNALLING_ROLE_VIEWER) {
+    g_set_error (error, P2P_SIGNALLING_ERROR,
+        P2P_SIGNALLING_ERROR_INVALID_ARGUMENT,
+        "A device's signalling client cannot make calls");
+    return FALSE;
+  }
+  g_mutex_lock (&self->lock);
+  started = self->started;
+  g_mutex_unlock (&self->lock);
+  if (!started) {
+    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_STOPPED,
+        "The signalling client is not started");
+    return FALSE;
+  }
+
+  request = g_new0 (SignallerCall, 1);
+  request->self = g_object_ref (self);
+  request->uid = g_strdup (uid);
+  request->timeout_ms = timeout_ms;
+  p2p_loop_invoke (self->loop, signaller_call_in_loop, request,
+      signaller_call_free);
+  return TRUE;
+}
+
+static gboolean
+signaller_send_offer (P2pSignaller * signaller, const gchar * call,
+    const gchar * sdp, GError ** error)
+{
+  P2pSignalling *self = P2P_SIGNALLING (signaller);
+
+  if (self->role != P2P_SIGNALLING_ROLE_DEVICE)
+    return check_role (P2P_SIGNALLING_ROLE_DEVICE, error);
+  return p2p_signalling_send_offer (self, call, sdp, error);
+}
+
+static gboolean
+signaller_send_answer (P2pSignaller * signaller, const gchar * call,
+    const gchar * sdp, GError ** error)
+{
+  P2pSignalling *self = P2P_SIGNALLING (signaller);
+
+  if (self->role != P2P_SIGNALLING_ROLE_VIEWER)
+    return check_role (P2P_SIGNALLING_ROLE_VIEWER, error);
+  return p2p_signalling_send_answer (self, call, sdp, error);
+}
+
+static GPtrArray *
+signaller_get_ice_servers (P2pSignaller * signaller, const gchar * call)
+{
+  P2pSignalling *self = P2P_SIGNALLING (signaller);
+
+  if (call)
+    return p2p_signalling_get_call_ice_servers (self, call);
+  return p2p_signalling_get_ice_servers (self);
+}
+
+static void
+signaller_start (P2pSignaller * signaller)
+{
+  p2p_signalling_start (P2P_SIGNALLING (signaller));
+}
+
+static void
+signaller_stop (P2pSignaller * signaller)
+{
+  p2p_signalling_stop (P2P_SIGNALLING (signaller));
+}
+
+static gboolean
+signaller_send_candidate (P2pSignaller * signaller, const gchar * call,
+    const gchar * candidate, const gchar * mid, GError ** error)
+{
+  return p2p_signalling_send_candidate (P2P_SIGNALLING (signaller), call,
+      candidate, mid, error);
+}
+
+static gboolean
+signaller_end_call (P2pSignaller * signaller, const gchar * call,
+    const gchar * reason, GError ** error)
+{
+  return p2p_signalling_end_call (P2P_SIGNALLING (signaller), call, reason,
+      error);
+}
+
+static void
+p2p_signalling_signaller_init (P2pSignallerInterface * iface)
+{
+  iface->start = signaller_start;
+  iface->stop = signaller_stop;
+  iface->call = signaller_call;
+  iface->send_offer = signaller_send_offer;
+  iface->send_answer = signaller_send_answer;
+  iface->send_candidate = signaller_send_candidate;
+  iface->end_call = signaller_end_call;
+  iface->get_ice_servers = signaller_get_ice_servers;
 }
 
 /* ---- GObject ---- */
@@ -2753,6 +2899,7 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   const GParamFlags co = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
       G_PARAM_STATIC_STRINGS;
+  gpointer iface;
 
   gobject_class->set_property = p2p_signalling_set_property;
   gobject_class->get_property = p2p_signalling_get_property;
@@ -2931,83 +3078,24 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, P2P_TYPE_SIGNALLING_STATE, G_TYPE_ERROR);
 
-  /**
-   * P2pSignalling::incoming-call:
-   * @self: the #P2pSignalling (device role)
-   * @call: the call id
-   * @viewer: (nullable): opaque id of the viewer's server session, for logs
-   * @address: (nullable): the viewer's IP address as the server saw it
-   *
-   * A viewer calls this device. Answer with p2p_signalling_send_offer()
-   * or decline with p2p_signalling_end_call().
-   */
-  signals[SIGNAL_INCOMING_CALL] = g_signal_new ("incoming-call",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
-
-  /**
-   * P2pSignalling::remote-offer:
-   * @self: the #P2pSignalling (viewer role)
-   * @call: the call id
-   * @sdp: the device's SDP offer (untrusted: parse it carefully)
-   *
-   * The device's offer arrived; reply with p2p_signalling_send_answer().
-   */
-  signals[SIGNAL_REMOTE_OFFER] = g_signal_new ("remote-offer",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-
-  /**
-   * P2pSignalling::remote-answer:
-   * @self: the #P2pSignalling (device role)
-   * @call: the call id
-   * @sdp: the viewer's SDP answer (untrusted)
-   *
-   * The viewer answered this device's offer.
-   */
-  signals[SIGNAL_REMOTE_ANSWER] = g_signal_new ("remote-answer",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-
-  /**
-   * P2pSignalling::remote-candidate:
-   * @self: the #P2pSignalling
-   * @call: the call id
-   * @candidate: a `candidate:…` attribute value, or "" for
-   *     end-of-candidates
-   * @mid: (nullable): the media id it belongs to
-   *
-   * The peer trickled an ICE candidate (p2p_transport_add_remote_candidate()).
-   */
-  signals[SIGNAL_REMOTE_CANDIDATE] = g_signal_new ("remote-candidate",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
-
-  /**
-   * P2pSignalling::call-ended:
-   * @self: the #P2pSignalling
-   * @call: the call id
-   * @reason: (nullable): the peer's or the server's reason (`"bye"`,
-   *     `"peer-gone"`, `"timeout"`, `"replaced"`, `"shutdown"`, …)
-   *
-   * The peer or the server ended the call; it is forgotten.
-   */
-  signals[SIGNAL_CALL_ENDED] = g_signal_new ("call-ended",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-
-  /**
-   * P2pSignalling::call-error:
-   * @self: the #P2pSignalling
-   * @call: the call id
-   * @error: what the server refused (e.g.
-   *     %P2P_SIGNALLING_ERROR_UNKNOWN_CALL: the call is forgotten)
-   *
-   * The server rejected a message this client sent for @call.
-   */
-  signals[SIGNAL_CALL_ERROR] = g_signal_new ("call-error",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
+  /* The call signals (incoming-call, remote-offer, remote-answer,
+   * remote-candidate, call-ended, call-error, call-started, call-failed,
+   * error) are those of #P2pSignaller. */
+  iface = g_type_default_interface_ref (P2P_TYPE_SIGNALLER);
+  signals[SIGNAL_INCOMING_CALL] = g_signal_lookup ("incoming-call",
+      P2P_TYPE_SIGNALLER);
+  signals[SIGNAL_REMOTE_OFFER] = g_signal_lookup ("remote-offer",
+      P2P_TYPE_SIGNALLER);
+  signals[SIGNAL_REMOTE_ANSWER] = g_signal_lookup ("remote-answer",
+      P2P_TYPE_SIGNALLER);
+  signals[SIGNAL_REMOTE_CANDIDATE] = g_signal_lookup ("remote-candidate",
+      P2P_TYPE_SIGNALLER);
+  signals[SIGNAL_CALL_ENDED] = g_signal_lookup ("call-ended",
+      P2P_TYPE_SIGNALLER);
+  signals[SIGNAL_CALL_ERROR] = g_signal_lookup ("call-error",
+      P2P_TYPE_SIGNALLER);
+  signals[SIGNAL_ERROR] = g_signal_lookup ("error", P2P_TYPE_SIGNALLER);
+  g_type_default_interface_unref (iface);
 
   /**
    * P2pSignalling::server-refused:

@@ -172,15 +172,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pIceServer, p2p_ice_server_free)
 /* Signals of P2pSignalling (documented in p2p-signalling.c), all emitted on
  * the loop thread with no lock held:
  *   state-changed     (P2pSignallingState state, GError *error or NULL)
- *   incoming-call     (const gchar *call, const gchar *viewer,
- *                      const gchar *address)               device only
- *   remote-offer      (const gchar *call, const gchar *sdp) viewer only
- *   remote-answer     (const gchar *call, const gchar *sdp) device only
- *   remote-candidate  (const gchar *call, const gchar *candidate,
- *                      const gchar *mid or NULL)  "" = end-of-candidates
- *   call-ended        (const gchar *call, const gchar *reason or NULL)
- *   call-error        (const gchar *call, GError *error)
  *   server-refused    (const gchar *uri, GError *error)    device only
+ * and those of the P2pSignaller interface it implements (p2p-signaller.c):
+ * incoming-call, call-started, call-failed, remote-offer, remote-answer,
+ * remote-candidate, call-ended, call-error, error (on entering
+ * P2P_SIGNALLING_STATE_FAILED).
  */
 #define P2P_TYPE_SIGNALLING (p2p_signalling_get_type ())
     G_DECLARE_FINAL_TYPE (P2pSignalling, p2p_signalling, P2P, SIGNALLING, GObject)
