@@ -12,9 +12,11 @@
 
 #include <p2p-core/p2p-auth-backoff.h>
 #include <p2p-core/p2p-direct-signaller.h>
+#include <p2p-core/p2p-camera-session.h>
 #include <p2p-core/p2p-identity.h>
 #include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-loop.h>
+#include <p2p-core/p2p-message-router.h>
 #include <p2p-core/p2p-password-verifier.h>
 #include <p2p-core/p2p-signaller.h>
 #include <p2p-core/p2p-signalling.h>

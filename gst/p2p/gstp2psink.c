@@ -89,6 +89,7 @@
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
+#include <p2p-core/p2p-camera-session.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 #include <p2p-core/p2p-auth-backoff.h>
@@ -109,8 +110,6 @@
 /* How long a call waits for every stream's format before it is offered
  * what is known. */
 #define MEDIA_WAIT_MS 3000
-/* Time for a refusal message to leave before the path is closed. */
-#define REFUSE_LINGER_MS 500
 /* Packets kept for retransmission: about 1.5 s of a 3 Mbit/s stream. */
 #define HISTORY_VIDEO 512
 #define HISTORY_AUDIO 64
@@ -150,42 +149,7 @@ typedef struct
   GstElement *parser;
   const GstP2pCodec *codec;
   GstCaps *rtp_caps;
-
 } Stream;
-
-typedef enum
-{
-  VIEWER_WAITING_MEDIA,         /* call accepted, caps not known yet */
-  VIEWER_CONNECTING,            /* offer sent, ICE/DTLS running */
-  VIEWER_AUTHORIZING,           /* path up, waiting for the credential */
-  VIEWER_ACTIVE,                /* receives media */
-  VIEWER_CLOSING,
-} ViewerState;
-
-typedef struct
-{
-  gint refcount;
-  GstP2pSink *sink;
-  guint serial;
-  gchar *id;                    /* "viewer-N", used in messages and stats */
-  gchar *call;
-  gchar *session;               /* the server's id of the viewer */
-  gchar *address;
-  ViewerState state;
-  gboolean left_posted;
-  P2pTransport *transport;
-  gulong candidate_id, message_id, state_id, mode_id;
-  GSource *timer;
-  /* The login, loop thread only; login_address is set while the back-off
-   * table counts a login from it. */
-  P2pViewerAuth *auth;
-  gchar *login_address;
-
-  /* Loop thread only. */
-  guint64 last_bytes;
-  gint64 last_time;
-  guint64 bitrate;
-} Viewer;
 
 struct _GstP2pSink
 {
@@ -224,11 +188,11 @@ struct _GstP2pSink
   gboolean registered;
   gboolean warned_unreachable;
   gboolean warned_wrong_server;
-  GHashTable *viewers;          /* call → Viewer */
+  GHashTable *viewers;          /* call → P2pCameraSession */
   guint next_serial;
   GSource *stats_timer;
 
-  /* Admitted viewers (Viewer pointers, each holding a reference). */
+  /* Admitted viewers (sessions, each holding a reference). */
   GstP2pFanout *fanout;
 };
 
@@ -247,8 +211,6 @@ static void sink_request_keyframe (guint count, const gchar * why,
     gpointer user_data);
 static void sink_send_packet (gpointer target, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data);
-static void viewer_remove (Viewer * viewer, const gchar * reason,
-    gboolean end_call);
 static gboolean sink_start_pending_viewers (GstP2pSink * self);
 
 #define gst_p2p_sink_parent_class parent_class
@@ -450,7 +412,8 @@ static void
 gst_p2p_sink_init (GstP2pSink * self)
 {
   self->max_viewers = DEFAULT_MAX_VIEWERS;
-  self->viewers = g_hash_table_new (g_str_hash, g_str_equal);
+  self->viewers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_object_unref);
   self->fanout = gst_p2p_fanout_new (sink_send_packet, sink_request_keyframe,
       self);
   self->backoff = p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
@@ -536,12 +499,12 @@ static void
 sink_send_packet (gpointer target, gboolean is_rtcp, const guint8 * data,
     gsize size, gpointer user_data)
 {
-  Viewer *viewer = target;
+  P2pTransport *transport = p2p_camera_session_get_transport (target);
 
   if (is_rtcp)
-    p2p_transport_send_rtcp (viewer->transport, data, size, NULL);
+    p2p_transport_send_rtcp (transport, data, size, NULL);
   else
-    p2p_transport_send_rtp (viewer->transport, data, size, NULL);
+    p2p_transport_send_rtp (transport, data, size, NULL);
 }
 
 static GstPadProbeReturn
@@ -868,65 +831,12 @@ gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Viewers (loop thread)                                                  */
+/* Viewers: one P2pCameraSession each (loop thread)                       */
 
-static Viewer *
-viewer_ref (Viewer * viewer)
+static guint
+sink_count_active (GstP2pSink * self)
 {
-  g_atomic_int_inc (&viewer->refcount);
-  return viewer;
-}
-
-static void
-viewer_unref (Viewer * viewer)
-{
-  if (!g_atomic_int_dec_and_test (&viewer->refcount))
-    return;
-  g_clear_object (&viewer->transport);
-  g_clear_object (&viewer->auth);
-  g_free (viewer->login_address);
-  g_free (viewer->id);
-  g_free (viewer->call);
-  g_free (viewer->session);
-  g_free (viewer->address);
-  gst_object_unref (viewer->sink);
-  g_free (viewer);
-}
-
-static void
-viewer_post (Viewer * viewer, const gchar * name, const gchar * first_field,
-    ...)
-{
-  GstP2pSink *self = viewer->sink;
-  GstStructure *s;
-  va_list args;
-
-  s = gst_structure_new (name, "uid", G_TYPE_STRING, self->uid,
-      "viewer-id", G_TYPE_STRING, viewer->id, NULL);
-  va_start (args, first_field);
-  gst_structure_set_valist (s, first_field, args);
-  va_end (args);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-static void
-viewer_clear_timer (Viewer * viewer)
-{
-  if (viewer->timer) {
-    g_source_destroy (viewer->timer);
-    g_clear_pointer (&viewer->timer, g_source_unref);
-  }
-}
-
-static void
-viewer_set_timer (Viewer * viewer, guint ms, GSourceFunc func)
-{
-  viewer_clear_timer (viewer);
-  viewer->timer = g_timeout_source_new (ms);
-  g_source_set_callback (viewer->timer, func, viewer_ref (viewer),
-      (GDestroyNotify) viewer_unref);
-  g_source_attach (viewer->timer, p2p_loop_get_context (viewer->sink->loop));
+  return gst_p2p_fanout_get_n_targets (self->fanout);
 }
 
 static void
@@ -935,334 +845,149 @@ sink_post_viewer_count (GstP2pSink * self)
   g_object_notify (G_OBJECT (self), "viewers");
 }
 
-/* Drops every trace of @viewer: the fan-out entry, the transport, the call
- * on the server. */
-/* Ends the back-off table's count of this viewer's login: a failure if
- * the viewer got to test a password guess and was not verified. Returns
- * whether it was one. */
-static gboolean
-viewer_end_login (Viewer * viewer)
+static void
+viewer_post (GstP2pSink * self, P2pCameraSession * session,
+    const gchar * name, const gchar * first_field, ...)
 {
-  gboolean failed;
+  GstStructure *s;
+  va_list args;
 
-  if (viewer->login_address == NULL)
-    return FALSE;
-  failed = viewer->auth && p2p_viewer_auth_get_attempted (viewer->auth)
-      && p2p_viewer_auth_get_state (viewer->auth) !=
-      P2P_VIEWER_AUTH_STATE_VERIFIED
-      && p2p_viewer_auth_get_state (viewer->auth) !=
-      P2P_VIEWER_AUTH_STATE_ACCEPTED;
-  p2p_auth_backoff_end (viewer->sink->backoff, viewer->login_address, failed,
-      g_get_monotonic_time ());
-  g_clear_pointer (&viewer->login_address, g_free);
-  return failed;
+  s = gst_structure_new (name, "uid", G_TYPE_STRING, self->uid,
+      "viewer-id", G_TYPE_STRING, p2p_camera_session_get_id (session), NULL);
+  va_start (args, first_field);
+  gst_structure_set_valist (s, first_field, args);
+  va_end (args);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
 }
 
 static void
-viewer_remove (Viewer * viewer, const gchar * reason, gboolean end_call)
+viewer_configure (P2pCameraSession * session, P2pTransport * transport,
+    gpointer user_data)
 {
-  GstP2pSink *self = viewer->sink;
-  gboolean was_active;
+  GstP2pSink *self = user_data;
+  g_autofree gchar *stun = NULL, *turn = NULL;
 
-  if (!g_hash_table_remove (self->viewers, viewer->call))
-    return;
-
-  was_active = gst_p2p_fanout_remove (self->fanout, viewer);
-  if (was_active)
-    viewer_unref (viewer);
-
-  viewer->state = VIEWER_CLOSING;
-  viewer_clear_timer (viewer);
-  /* A viewer that saw the camera's proof and went away without its own
-   * tested a wrong password: that is what p2psrc does on a mismatch. */
-  if (viewer_end_login (viewer))
-    reason = "wrong-password";
-  if (viewer->transport) {
-    g_clear_signal_handler (&viewer->candidate_id, viewer->transport);
-    g_clear_signal_handler (&viewer->message_id, viewer->transport);
-    g_clear_signal_handler (&viewer->state_id, viewer->transport);
-    g_clear_signal_handler (&viewer->mode_id, viewer->transport);
-    p2p_transport_set_media_callback (viewer->transport, NULL, NULL, NULL);
-    p2p_transport_close (viewer->transport);
-  }
-  if (end_call && self->signalling)
-    p2p_signalling_end_call (self->signalling, viewer->call, reason, NULL);
-
-  GST_INFO_OBJECT (self, "%s left: %s", viewer->id, reason);
-  if (!viewer->left_posted)
-    viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
-        NULL);
-  viewer->left_posted = TRUE;
-  if (was_active)
-    sink_post_viewer_count (self);
-  viewer_unref (viewer);
+  GST_OBJECT_LOCK (self);
+  stun = g_strdup (self->stun_server);
+  turn = g_strdup (self->turn_server);
+  GST_OBJECT_UNLOCK (self);
+  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, self->signalling,
+      p2p_camera_session_get_call (session), stun, turn);
 }
 
 static gboolean
-viewer_linger_done (gpointer data)
+viewer_send_offer (P2pCameraSession * session, const gchar * sdp,
+    GError ** error, gpointer user_data)
 {
-  Viewer *viewer = data;
+  GstP2pSink *self = user_data;
 
-  g_clear_pointer (&viewer->timer, g_source_unref);
-  viewer_remove (viewer, "refused", TRUE);
-  return G_SOURCE_REMOVE;
+  return p2p_signalling_send_offer (self->signalling,
+      p2p_camera_session_get_call (session), sdp, error);
 }
 
-/* Tells the viewer why it is refused (@msg, if any), then hangs up a
- * little later so the message can leave first. */
 static void
-viewer_refuse (Viewer * viewer, const gchar * reason, GBytes * msg)
+viewer_send_candidate (P2pCameraSession * session, const gchar * candidate,
+    gpointer user_data)
 {
-  GST_INFO_OBJECT (viewer->sink, "refusing %s: %s", viewer->id, reason);
-  viewer_end_login (viewer);
-  if (msg)
-    p2p_transport_send_message (viewer->transport, msg, NULL);
-  viewer->state = VIEWER_CLOSING;
-  viewer_post (viewer, "p2p-viewer-left", "reason", G_TYPE_STRING, reason,
-      NULL);
-  viewer->left_posted = TRUE;
-  viewer_set_timer (viewer, REFUSE_LINGER_MS, viewer_linger_done);
+  GstP2pSink *self = user_data;
+
+  if (self->signalling)
+    p2p_signalling_send_candidate (self->signalling,
+        p2p_camera_session_get_call (session), candidate, NULL, NULL);
 }
 
-static guint
-sink_count_active (GstP2pSink * self)
-{
-  return gst_p2p_fanout_get_n_targets (self->fanout);
-}
-
-/* The viewer proved the password (or none is needed): let it in, unless
- * the camera is full. */
 static void
-viewer_activate (Viewer * viewer)
+viewer_end_call (P2pCameraSession * session, const gchar * reason,
+    gpointer user_data)
 {
-  GstP2pSink *self = viewer->sink;
-  g_autoptr (GBytes) ok = NULL;
-  P2pConnectionMode mode;
+  GstP2pSink *self = user_data;
+
+  if (self->signalling)
+    p2p_signalling_end_call (self->signalling,
+        p2p_camera_session_get_call (session), reason, NULL);
+}
+
+static gboolean
+viewer_admit (P2pCameraSession * session, gpointer user_data)
+{
+  GstP2pSink *self = user_data;
   guint max;
 
-  viewer_end_login (viewer);
   GST_OBJECT_LOCK (self);
   max = self->max_viewers;
   GST_OBJECT_UNLOCK (self);
-  if (sink_count_active (self) >= max) {
-    g_autoptr (GBytes) busy = p2p_viewer_auth_refuse (viewer->auth,
-        P2P_VIEWER_AUTH_REASON_BUSY,
-        "The camera serves its maximum number of viewers", 0);
+  return sink_count_active (self) < max;
+}
 
-    viewer_refuse (viewer, P2P_VIEWER_AUTH_REASON_BUSY, busy);
-    return;
-  }
+static void
+viewer_joined (P2pCameraSession * session, gpointer user_data)
+{
+  GstP2pSink *self = user_data;
+  P2pConnectionMode mode;
 
-  viewer_clear_timer (viewer);
-  ok = p2p_viewer_auth_accept (viewer->auth);
-  p2p_transport_send_message (viewer->transport, ok, NULL);
-  viewer->state = VIEWER_ACTIVE;
-
-  gst_p2p_fanout_add (self->fanout, viewer_ref (viewer));
-
-  mode = p2p_transport_get_mode (viewer->transport);
-  GST_INFO_OBJECT (self, "%s joined from %s (%s)", viewer->id,
-      viewer->address, p2p_connection_mode_to_string (mode));
-  viewer_post (viewer, "p2p-viewer-joined", "address", G_TYPE_STRING,
-      viewer->address, "mode", G_TYPE_STRING,
+  gst_p2p_fanout_add (self->fanout, g_object_ref (session));
+  mode = p2p_transport_get_mode (p2p_camera_session_get_transport (session));
+  GST_INFO_OBJECT (self, "%s joined from %s (%s)",
+      p2p_camera_session_get_id (session),
+      p2p_camera_session_get_address (session),
+      p2p_connection_mode_to_string (mode));
+  viewer_post (self, session, "p2p-viewer-joined", "address", G_TYPE_STRING,
+      p2p_camera_session_get_address (session), "mode", G_TYPE_STRING,
       p2p_connection_mode_to_string (mode), NULL);
   sink_post_viewer_count (self);
 }
 
-static gboolean
-viewer_auth_timeout (gpointer data)
+static void
+viewer_left (P2pCameraSession * session, const gchar * reason,
+    gpointer user_data)
 {
-  Viewer *viewer = data;
+  GstP2pSink *self = user_data;
 
-  g_clear_pointer (&viewer->timer, g_source_unref);
-  viewer_remove (viewer, P2P_VIEWER_AUTH_REASON_TIMEOUT, TRUE);
-  return G_SOURCE_REMOVE;
+  GST_INFO_OBJECT (self, "%s left: %s", p2p_camera_session_get_id (session),
+      reason);
+  viewer_post (self, session, "p2p-viewer-left", "reason", G_TYPE_STRING,
+      reason, NULL);
+  if (gst_p2p_fanout_remove (self->fanout, session)) {
+    g_object_unref (session);
+    sink_post_viewer_count (self);
+  }
 }
 
-/* The viewer's address as the camera sees it on the selected pair, as the
- * back-off table counts it: an IPv4 address, or an IPv6 /64 (one host
- * usually has a whole /64 to pick addresses from), never the port. */
-static gchar *
-viewer_path_address (Viewer * viewer)
+static void
+viewer_closed (P2pCameraSession * session, gpointer user_data)
 {
+  GstP2pSink *self = user_data;
+
+  g_hash_table_remove (self->viewers, p2p_camera_session_get_call (session));
+}
+
+static void
+viewer_path_changed (P2pCameraSession * session, gpointer user_data)
+{
+  GstP2pSink *self = user_data;
   g_autoptr (P2pTransportStats) st = p2p_transport_get_stats
-      (viewer->transport);
-  g_autoptr (GInetAddress) inet = NULL;
-  g_autofree gchar *ip = NULL;
-  const gchar *addr = st->remote_address;
-  const gchar *end;
-
-  if (addr == NULL)
-    return g_strdup ("unknown");
-  if (addr[0] == '[' && (end = strchr (addr, ']')))     /* [v6]:port */
-    ip = g_strndup (addr + 1, end - addr - 1);
-  else if ((end = strrchr (addr, ':')))
-    ip = g_strndup (addr, end - addr);
-  else
-    ip = g_strdup (addr);
-  inet = g_inet_address_new_from_string (ip);
-  if (inet && g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6) {
-    const guint8 *b = g_inet_address_to_bytes (inet);
-
-    return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0],
-        b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
-  }
-  return g_steal_pointer (&ip);
-}
-
-/* DTLS is up (whichever of the state change and the first message shows
- * it first): start the login, bound to this session, unless the viewer's
- * address must wait after failed ones. */
-static void
-viewer_start_login (Viewer * viewer)
-{
-  GstP2pSink *self = viewer->sink;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) exporter = NULL;
-  g_autoptr (GBytes) msg = NULL;
-  g_autofree gchar *address = viewer_path_address (viewer);
-  guint wait_ms;
-
-  viewer->state = VIEWER_AUTHORIZING;
-  viewer_set_timer (viewer, AUTH_TIMEOUT_MS, viewer_auth_timeout);
-  exporter = p2p_transport_export_keying_material (viewer->transport,
-      P2P_VIEWER_AUTH_EXPORTER_LABEL, P2P_VIEWER_AUTH_EXPORTER_SIZE, &err);
-  if (exporter == NULL) {
-    GST_INFO_OBJECT (self, "%s: %s", viewer->id, err->message);
-    viewer_remove (viewer, "failed", TRUE);
-    return;
-  }
-  viewer->auth = p2p_viewer_auth_new_camera (self->uid, self->verifier,
-      exporter);
-  wait_ms = p2p_auth_backoff_begin (self->backoff, address,
-      g_get_monotonic_time ());
-  if (wait_ms > 0) {
-    g_autofree gchar *text = g_strdup_printf ("Too many failed logins from "
-        "%s: try again in %u ms", address, wait_ms);
-
-    msg = p2p_viewer_auth_refuse (viewer->auth,
-        P2P_VIEWER_AUTH_REASON_RETRY_LATER, text, wait_ms);
-    viewer_refuse (viewer, P2P_VIEWER_AUTH_REASON_RETRY_LATER, msg);
-    return;
-  }
-  viewer->login_address = g_steal_pointer (&address);
-  msg = p2p_viewer_auth_start (viewer->auth);
-  p2p_transport_send_message (viewer->transport, msg, NULL);
-}
-
-/* The error a failed login ends with, as the reason of p2p-viewer-left. */
-static const gchar *
-login_failure_reason (const GError * err)
-{
-  switch (err->code) {
-    case P2P_VIEWER_AUTH_ERROR_WRONG_PASSWORD:
-      return "wrong-password";
-    case P2P_VIEWER_AUTH_ERROR_PASSWORD_REQUIRED:
-      return "password-required";
-    case P2P_VIEWER_AUTH_ERROR_PROTOCOL:
-      return "bad-request";
-    default:
-      return "failed";
-  }
-}
-
-static void
-viewer_on_message (P2pTransport * transport, GBytes * message, Viewer * viewer)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) reply = NULL;
-
-  if (viewer->state == VIEWER_CONNECTING)
-    viewer_start_login (viewer);
-  /* Every message of the channel belongs to the login; one after it (or
-   * after a refusal) is a second attempt, which ends the call. */
-  if (viewer->auth == NULL || viewer->state == VIEWER_CLOSING)
-    return;
-  if (!p2p_viewer_auth_receive (viewer->auth, message, &reply, &err)) {
-    viewer_refuse (viewer, login_failure_reason (err), reply);
-    return;
-  }
-  if (reply)
-    p2p_transport_send_message (transport, reply, NULL);
-  if (p2p_viewer_auth_get_state (viewer->auth) ==
-      P2P_VIEWER_AUTH_STATE_VERIFIED)
-    viewer_activate (viewer);
-}
-
-static void
-viewer_post_connection (Viewer * viewer)
-{
-  g_autoptr (P2pTransportStats) st = p2p_transport_get_stats
-      (viewer->transport);
+      (p2p_camera_session_get_transport (session));
   GstStructure *s = gst_structure_new ("p2p-connection", "uid",
-      G_TYPE_STRING, viewer->sink->uid, "viewer-id", G_TYPE_STRING,
-      viewer->id, "state", G_TYPE_STRING,
+      G_TYPE_STRING, self->uid, "viewer-id", G_TYPE_STRING,
+      p2p_camera_session_get_id (session), "state", G_TYPE_STRING,
       p2p_transport_state_to_string (st->state), NULL);
 
   gst_p2p_set_path_fields (s, st);
-  gst_element_post_message (GST_ELEMENT (viewer->sink),
-      gst_message_new_element (GST_OBJECT (viewer->sink), s));
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* Network thread: RTCP from an admitted viewer — its receiver reports,
+ * PLI/FIR and NACKs, for the fan-out. */
 static void
-viewer_on_state (P2pTransport * transport, GParamSpec * pspec, Viewer * viewer)
-{
-  P2pTransportState state = p2p_transport_get_state (transport);
-
-  GST_DEBUG_OBJECT (viewer->sink, "%s: transport %s", viewer->id,
-      p2p_transport_state_to_string (state));
-  switch (state) {
-    case P2P_TRANSPORT_STATE_CONNECTED:
-      viewer_post_connection (viewer);
-      if (viewer->state == VIEWER_CONNECTING)
-        viewer_start_login (viewer);
-      break;
-    case P2P_TRANSPORT_STATE_FAILED:{
-      g_autoptr (GError) err = p2p_transport_get_error (transport);
-
-      GST_INFO_OBJECT (viewer->sink, "%s: %s", viewer->id,
-          err ? err->message : "transport failed");
-      viewer_post_connection (viewer);
-      if (viewer->state != VIEWER_CLOSING)
-        viewer_remove (viewer, "failed", TRUE);
-      break;
-    }
-    case P2P_TRANSPORT_STATE_CLOSED:
-      if (viewer->state != VIEWER_CLOSING)
-        viewer_remove (viewer, "bye", TRUE);
-      break;
-    default:
-      break;
-  }
-}
-
-static void
-viewer_on_mode (P2pTransport * transport, GParamSpec * pspec, Viewer * viewer)
-{
-  viewer_post_connection (viewer);
-}
-
-static void
-viewer_on_local_candidate (P2pTransport * transport, const gchar * candidate,
-    Viewer * viewer)
-{
-  GstP2pSink *self = viewer->sink;
-
-  if (self->signalling)
-    p2p_signalling_send_candidate (self->signalling, viewer->call, candidate,
-        NULL, NULL);
-}
-
-/* Loop thread: RTCP from one viewer — its receiver reports, PLI/FIR and
- * NACKs, for the fan-out. */
-static void
-viewer_on_media (P2pTransport * transport, gboolean is_rtcp,
+viewer_media (P2pCameraSession * session, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data)
 {
-  Viewer *viewer = user_data;
+  GstP2pSink *self = user_data;
 
-  if (is_rtcp && viewer->state == VIEWER_ACTIVE)
-    gst_p2p_fanout_feedback (viewer->sink->fanout, viewer, data, size);
+  if (is_rtcp)
+    gst_p2p_fanout_feedback (self->fanout, session, data, size);
 }
 
 /* Whether every requested stream (@all) or at least one knows its RTP
@@ -1307,45 +1032,12 @@ sink_build_media (GstP2pSink * self)
 }
 
 static void
-viewer_start (Viewer * viewer)
+viewer_start (GstP2pSink * self, P2pCameraSession * session)
 {
-  GstP2pSink *self = viewer->sink;
-  g_autoptr (GError) err = NULL;
-  GstSDPMessage *media;
-  gchar *offer;
+  GstSDPMessage *media = sink_build_media (self);
 
-  viewer_clear_timer (viewer);
-  viewer->transport = p2p_transport_new (self->loop, self->identity, TRUE);
-  gst_p2p_add_ice_servers (GST_ELEMENT (self), viewer->transport,
-      self->signalling, viewer->call, self->stun_server, self->turn_server);
-
-  viewer->candidate_id = g_signal_connect (viewer->transport,
-      "local-candidate", G_CALLBACK (viewer_on_local_candidate), viewer);
-  viewer->message_id = g_signal_connect (viewer->transport,
-      "message-received", G_CALLBACK (viewer_on_message), viewer);
-  viewer->state_id = g_signal_connect (viewer->transport, "notify::state",
-      G_CALLBACK (viewer_on_state), viewer);
-  viewer->mode_id = g_signal_connect (viewer->transport, "notify::mode",
-      G_CALLBACK (viewer_on_mode), viewer);
-  p2p_transport_set_media_callback (viewer->transport, viewer_on_media,
-      viewer_ref (viewer), (GDestroyNotify) viewer_unref);
-
-  media = sink_build_media (self);
-  offer = p2p_transport_create_offer (viewer->transport, media, &err);
+  p2p_camera_session_start (session, media);
   gst_sdp_message_free (media);
-  if (!offer) {
-    GST_WARNING_OBJECT (self, "%s: cannot make an offer: %s", viewer->id,
-        err->message);
-    viewer_remove (viewer, "failed", TRUE);
-    return;
-  }
-  viewer->state = VIEWER_CONNECTING;
-  if (!p2p_signalling_send_offer (self->signalling, viewer->call, offer, &err)) {
-    GST_WARNING_OBJECT (self, "%s: cannot send the offer: %s", viewer->id,
-        err->message);
-    viewer_remove (viewer, "failed", FALSE);
-  }
-  g_free (offer);
 }
 
 static gboolean
@@ -1353,52 +1045,55 @@ sink_start_pending_viewers (GstP2pSink * self)
 {
   GHashTableIter iter;
   gpointer value;
-  GPtrArray *pending;
+  g_autoptr (GPtrArray) pending = NULL;
   guint i;
 
   if (!self->signalling || !sink_media_known (self, TRUE))
     return G_SOURCE_REMOVE;
-  pending = g_ptr_array_new ();
+  pending = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_iter_init (&iter, self->viewers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Viewer *v = value;
-
-    if (v->state == VIEWER_WAITING_MEDIA)
-      g_ptr_array_add (pending, viewer_ref (v));
+    if (p2p_camera_session_get_state (value) ==
+        P2P_CAMERA_SESSION_STATE_WAITING_MEDIA)
+      g_ptr_array_add (pending, g_object_ref (value));
   }
-  for (i = 0; i < pending->len; i++) {
-    viewer_start (g_ptr_array_index (pending, i));
-    viewer_unref (g_ptr_array_index (pending, i));
-  }
-  g_ptr_array_unref (pending);
+  for (i = 0; i < pending->len; i++)
+    viewer_start (self, g_ptr_array_index (pending, i));
   return G_SOURCE_REMOVE;
 }
 
 /* A stream that never gets data (an audio pad nobody feeds) must not keep
  * viewers out: after a while they get what is known. */
-static gboolean
-viewer_media_wait_done (gpointer data)
+static void
+viewer_media_wait_done (P2pCameraSession * session, gpointer user_data)
 {
-  Viewer *viewer = data;
+  GstP2pSink *self = user_data;
 
-  g_clear_pointer (&viewer->timer, g_source_unref);
-  if (viewer->state != VIEWER_WAITING_MEDIA)
-    return G_SOURCE_REMOVE;
-  if (sink_media_known (viewer->sink, FALSE))
-    viewer_start (viewer);
+  if (sink_media_known (self, FALSE))
+    viewer_start (self, session);
   else
-    viewer_remove (viewer, "no-media", TRUE);
-  return G_SOURCE_REMOVE;
+    p2p_camera_session_close (session, "no-media", TRUE);
 }
+
+static const P2pCameraSessionCallbacks viewer_callbacks = {
+  viewer_configure, viewer_send_offer, viewer_send_candidate, viewer_end_call,
+  viewer_admit, viewer_joined, viewer_left, viewer_closed, viewer_path_changed,
+  viewer_media, viewer_media_wait_done
+};
 
 /* ---------------------------------------------------------------------- */
 /* Signalling (loop thread)                                               */
 
 static void
 sink_on_incoming (P2pSignalling * sig, const gchar * call,
-    const gchar * session, const gchar * address, GstP2pSink * self)
+    const gchar * session_id, const gchar * address, GstP2pSink * self)
 {
-  Viewer *viewer;
+  P2pCameraSessionConfig config = {
+    self->loop, self->identity, self->uid, self->verifier, self->backoff,
+    NULL, AUTH_TIMEOUT_MS
+  };
+  P2pCameraSession *session;
+  g_autofree gchar *id = NULL;
   guint max;
 
   GST_OBJECT_LOCK (self);
@@ -1412,24 +1107,17 @@ sink_on_incoming (P2pSignalling * sig, const gchar * call,
     return;
   }
 
-  viewer = g_new0 (Viewer, 1);
-  viewer->refcount = 1;
-  viewer->sink = gst_object_ref (self);
-  viewer->serial = ++self->next_serial;
-  viewer->id = g_strdup_printf ("viewer-%u", viewer->serial);
-  viewer->call = g_strdup (call);
-  viewer->session = g_strdup (session);
-  viewer->address = g_strdup (address);
-  viewer->state = VIEWER_WAITING_MEDIA;
-  g_hash_table_insert (self->viewers, viewer->call, viewer);
-  GST_INFO_OBJECT (self, "call %s from %s: %s", call, address, viewer->id);
+  id = g_strdup_printf ("viewer-%u", ++self->next_serial);
+  session = p2p_camera_session_new (&config, call, id, address,
+      &viewer_callbacks, self);
+  g_hash_table_insert (self->viewers, g_strdup (call), session);
+  GST_INFO_OBJECT (self, "call %s from %s: %s", call, address, id);
 
   if (sink_media_known (self, TRUE)) {
-    viewer_start (viewer);
+    viewer_start (self, session);
   } else {
-    GST_INFO_OBJECT (self, "%s waits until the media format is known",
-        viewer->id);
-    viewer_set_timer (viewer, MEDIA_WAIT_MS, viewer_media_wait_done);
+    GST_INFO_OBJECT (self, "%s waits until the media format is known", id);
+    p2p_camera_session_wait_media (session, MEDIA_WAIT_MS);
   }
 }
 
@@ -1437,51 +1125,45 @@ static void
 sink_on_answer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
     GstP2pSink * self)
 {
-  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
-  g_autoptr (GError) err = NULL;
+  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
 
-  if (!viewer || viewer->state != VIEWER_CONNECTING)
-    return;
-  if (!p2p_transport_set_remote_description (viewer->transport, sdp, &err)) {
-    GST_WARNING_OBJECT (self, "%s: bad answer: %s", viewer->id, err->message);
-    viewer_remove (viewer, "failed", TRUE);
-  }
+  if (session)
+    p2p_camera_session_set_answer (session, sdp);
 }
 
 static void
 sink_on_candidate (P2pSignalling * sig, const gchar * call,
     const gchar * candidate, const gchar * mid, GstP2pSink * self)
 {
-  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
-  g_autoptr (GError) err = NULL;
+  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
 
-  if (!viewer || !viewer->transport)
-    return;
-  if (!p2p_transport_add_remote_candidate (viewer->transport, candidate, &err))
-    GST_DEBUG_OBJECT (self, "%s: candidate ignored: %s", viewer->id,
-        err->message);
+  if (session)
+    p2p_camera_session_add_candidate (session, candidate);
 }
 
 static void
 sink_on_call_ended (P2pSignalling * sig, const gchar * call,
     const gchar * reason, GstP2pSink * self)
 {
-  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
+  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
 
-  if (viewer)
-    viewer_remove (viewer, reason && *reason ? reason : "bye", FALSE);
+  if (session)
+    p2p_camera_session_close (session, reason && *reason ? reason : "bye",
+        FALSE);
 }
 
 static void
 sink_on_call_error (P2pSignalling * sig, const gchar * call,
     const GError * error, GstP2pSink * self)
 {
-  Viewer *viewer = g_hash_table_lookup (self->viewers, call);
+  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
 
   /* The server forgot the call (the viewer left before our offer, say). */
-  if (viewer && viewer->state != VIEWER_ACTIVE) {
-    GST_INFO_OBJECT (self, "%s: %s", viewer->id, error->message);
-    viewer_remove (viewer, "failed", FALSE);
+  if (session && p2p_camera_session_get_state (session) !=
+      P2P_CAMERA_SESSION_STATE_ACTIVE) {
+    GST_INFO_OBJECT (self, "%s: %s", p2p_camera_session_get_id (session),
+        error->message);
+    p2p_camera_session_close (session, "failed", FALSE);
   }
 }
 
@@ -1563,21 +1245,8 @@ sink_stats_tick (gpointer data)
   gint64 now = g_get_monotonic_time ();
 
   g_hash_table_iter_init (&iter, self->viewers);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Viewer *v = value;
-    g_autoptr (P2pTransportStats) st = NULL;
-    guint64 bytes;
-
-    if (!v->transport)
-      continue;
-    st = p2p_transport_get_stats (v->transport);
-    bytes = st->rtp_bytes_sent;
-    if (v->last_time && now > v->last_time)
-      v->bitrate = gst_util_uint64_scale (bytes - v->last_bytes,
-          8 * G_USEC_PER_SEC, now - v->last_time);
-    v->last_bytes = bytes;
-    v->last_time = now;
-  }
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    p2p_camera_session_tick (value, now);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1599,33 +1268,34 @@ sink_collect_stats (gpointer data)
       self->registered, NULL);
   g_hash_table_iter_init (&iter, self->viewers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Viewer *v = value;
+    P2pCameraSession *session = value;
+    P2pTransport *transport = p2p_camera_session_get_transport (session);
     g_autoptr (P2pTransportStats) st = NULL;
-    static const gchar *states[] = { "waiting-media", "connecting",
-      "authorizing", "active", "closing"
-    };
     GstStructure *vs;
     GstP2pFanoutStats fs = { 0, 0.0, -1 };
 
-    if (!v->transport)
+    if (!transport)
       continue;
-    st = p2p_transport_get_stats (v->transport);
+    st = p2p_transport_get_stats (transport);
     vs = gst_structure_new ("p2p-viewer-stats",
-        "state", G_TYPE_STRING, states[v->state],
-        "address", G_TYPE_STRING, v->address, NULL);
+        "state", G_TYPE_STRING, p2p_camera_session_state_to_string
+        (p2p_camera_session_get_state (session)),
+        "address", G_TYPE_STRING, p2p_camera_session_get_address (session),
+        NULL);
     gst_p2p_set_path_fields (vs, st);
     /* The message channel measures RTT; receiver reports stand in until it
      * has. */
-    gst_p2p_fanout_get_stats (self->fanout, v, &fs);
+    gst_p2p_fanout_get_stats (self->fanout, session, &fs);
     if (st->rtt_ms < 0)
       gst_structure_set (vs, "rtt-ms", G_TYPE_INT64, fs.rtt_ms, NULL);
     gst_structure_set (vs,
         "fraction-lost", G_TYPE_DOUBLE, fs.fraction_lost,
-        "bitrate", G_TYPE_UINT64, v->bitrate,
+        "bitrate", G_TYPE_UINT64, p2p_camera_session_get_bitrate (session),
         "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,
         "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent,
         "retransmissions", G_TYPE_UINT64, fs.retransmissions, NULL);
-    gst_structure_set (call->result, v->id, GST_TYPE_STRUCTURE, vs, NULL);
+    gst_structure_set (call->result, p2p_camera_session_get_id (session),
+        GST_TYPE_STRUCTURE, vs, NULL);
     gst_structure_free (vs);
   }
   return G_SOURCE_REMOVE;
@@ -1687,13 +1357,10 @@ sink_stop (gpointer data)
   GList *viewers, *l;
 
   viewers = g_hash_table_get_values (self->viewers);
+  g_list_foreach (viewers, (GFunc) g_object_ref, NULL);
   for (l = viewers; l; l = l->next)
-    viewer_ref (l->data);
-  for (l = viewers; l; l = l->next) {
-    viewer_remove (l->data, "shutdown", TRUE);
-    viewer_unref (l->data);
-  }
-  g_list_free (viewers);
+    p2p_camera_session_close (l->data, "shutdown", TRUE);
+  g_list_free_full (viewers, g_object_unref);
 
   if (self->stats_timer) {
     g_source_destroy (self->stats_timer);
