@@ -11,8 +11,8 @@
 #define __P2P_CORE_H_INSIDE__
 
 #include <p2p-core/p2p-auth-backoff.h>
-#include <p2p-core/p2p-direct-signaller.h>
 #include <p2p-core/p2p-camera-session.h>
+#include <p2p-core/p2p-direct-signaller.h>
 #include <p2p-core/p2p-identity.h>
 #include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-loop.h>
