@@ -15,6 +15,7 @@
 #include <p2p-core/p2p-direct-signaller.h>
 #include <p2p-core/p2p-identity.h>
 #include <p2p-core/p2p-known-cameras.h>
+#include <p2p-core/p2p-lan-signaller.h>
 #include <p2p-core/p2p-loop.h>
 #include <p2p-core/p2p-message-router.h>
 #include <p2p-core/p2p-password-verifier.h>

@@ -24,6 +24,7 @@
 #endif
 
 #include "p2p-direct-signaller.h"
+#include "p2p-signaller-private.h"
 
 #include <string.h>
 
@@ -218,19 +219,13 @@ signaller_stop (P2pSignaller * signaller)
   p2p_loop_invoke_sync (link->loop, noop, NULL);
 }
 
-static gchar *
-normalise_uid (const gchar * uid)
-{
-  return g_ascii_strup (uid, -1);
-}
-
 static gboolean
 signaller_call (P2pSignaller * signaller, const gchar * uid,
     guint timeout_ms, GError ** error)
 {
   P2pDirectSignaller *self = P2P_DIRECT_SIGNALLER (signaller);
   Link *link = self->link;
-  g_autofree gchar *norm = normalise_uid (uid);
+  g_autofree gchar *norm = p2p_signaller_normalise_uid (uid);
   g_autofree gchar *call = NULL;
 
   if (self->end != END_VIEWER) {
@@ -247,7 +242,7 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
         "The signaller is not started");
     return FALSE;
   }
-  if (strcmp (norm, link->uid) != 0) {
+  if (norm == NULL || strcmp (norm, link->uid) != 0) {
     post (link, END_VIEWER, MSG_CALL_FAILED, NULL, uid, NULL,
         g_error_new (P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_UNKNOWN_UID,
             "No camera with UID %.32s at the other end", uid));
@@ -387,7 +382,8 @@ p2p_direct_signaller_init (P2pDirectSignaller * self)
 /**
  * p2p_direct_signaller_new_pair:
  * @loop: (nullable): the loop to deliver on, or %NULL for the default one
- * @uid: the camera end's UID, which the viewer end must call
+ * @uid: the camera end's UID (XXXX-XXXX-XXXX-XXXX), which the viewer end
+ *     must call
  * @device_fingerprint: (nullable): the camera certificate fingerprint
  *     #P2pSignaller::call-started vouches for, as a server's registry
  *     would, or %NULL to vouch for none (as on the local network)
@@ -403,15 +399,17 @@ p2p_direct_signaller_new_pair (P2pLoop * loop, const gchar * uid,
     P2pDirectSignaller ** viewer)
 {
   Link *link;
+  gchar *norm;
 
   g_return_if_fail (loop == NULL || P2P_IS_LOOP (loop));
-  g_return_if_fail (uid != NULL);
+  norm = p2p_signaller_normalise_uid (uid);
+  g_return_if_fail (norm != NULL);
   g_return_if_fail (device != NULL && viewer != NULL);
 
   link = g_atomic_rc_box_new0 (Link);
   g_mutex_init (&link->lock);
   link->loop = loop ? g_object_ref (loop) : p2p_loop_get_default ();
-  link->uid = normalise_uid (uid);
+  link->uid = norm;
   link->fingerprint = g_strdup (device_fingerprint);
   link->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 

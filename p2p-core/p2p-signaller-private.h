@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 /* Printable ASCII only: such values end up in logs and GError messages. */
 G_GNUC_INTERNAL gboolean p2p_signaller_is_printable (const gchar * s);
 
+/* The canonical form of a UID (upper case, O→0, I/L→1), or NULL when it
+ * is not of the form XXXX-XXXX-XXXX-XXXX. Free with g_free(). */
+G_GNUC_INTERNAL gchar *p2p_signaller_normalise_uid (const gchar * uid);
+
 /* An SDP of @type ("offer", "answer"): 1 to P2P_SIGNALLING_MAX_SDP bytes of
  * UTF-8. */
 G_GNUC_INTERNAL gboolean p2p_signaller_check_sdp (const gchar * type,

@@ -36,6 +36,8 @@
 #define MAX_REASON 256
 /* The longest media id, in bytes. */
 #define MAX_MID 32
+/* XXXX-XXXX-XXXX-XXXX */
+#define UID_LEN 19
 
 G_DEFINE_INTERFACE (P2pSignaller, p2p_signaller, G_TYPE_OBJECT);
 
@@ -246,6 +248,37 @@ p2p_signaller_is_printable (const gchar * s)
       return FALSE;
   }
   return TRUE;
+}
+
+/* Accepts the shape of docs/protocol.md §3 (four groups of four symbols);
+ * the check symbols are the server's business. */
+gchar *
+p2p_signaller_normalise_uid (const gchar * uid)
+{
+  gchar *norm;
+  gsize i;
+
+  if (uid == NULL || strlen (uid) != UID_LEN)
+    return NULL;
+  norm = g_ascii_strup (uid, -1);
+  for (i = 0; i < UID_LEN; i++) {
+    if (i % 5 == 4) {
+      if (norm[i] != '-')
+        goto bad;
+      continue;
+    }
+    if (norm[i] == 'O')
+      norm[i] = '0';
+    else if (norm[i] == 'I' || norm[i] == 'L')
+      norm[i] = '1';
+    if (!g_ascii_isalnum (norm[i]) || norm[i] == 'U')
+      goto bad;
+  }
+  return norm;
+
+bad:
+  g_free (norm);
+  return NULL;
 }
 
 gboolean

@@ -57,7 +57,6 @@ G_DEFINE_QUARK (p2p_signalling_error, p2p_signalling_error);
 /* Field limits from docs/protocol.md §2; values the spec leaves open get
  * bounds generous enough for any sane server. */
 #define CALL_ID_LEN 22
-#define UID_LEN 19
 #define NONCE_LEN 44
 #define MAX_SHORT_FIELD 256
 #define MAX_URI_LEN 1024
@@ -286,37 +285,6 @@ is_fingerprint (const gchar * s)
       return FALSE;
   }
   return TRUE;
-}
-
-/* Accepts the shape of docs/protocol.md §3 (four groups of four symbols);
- * the check symbols are the server's business. */
-static gchar *
-normalise_uid (const gchar * uid)
-{
-  gchar *norm;
-  gsize i;
-
-  if (uid == NULL || strlen (uid) != UID_LEN)
-    return NULL;
-  norm = g_ascii_strup (uid, -1);
-  for (i = 0; i < UID_LEN; i++) {
-    if (i % 5 == 4) {
-      if (norm[i] != '-')
-        goto bad;
-      continue;
-    }
-    if (norm[i] == 'O')
-      norm[i] = '0';
-    else if (norm[i] == 'I' || norm[i] == 'L')
-      norm[i] = '1';
-    if (!g_ascii_isalnum (norm[i]) || norm[i] == 'U')
-      goto bad;
-  }
-  return norm;
-
-bad:
-  g_free (norm);
-  return NULL;
 }
 
 static gboolean
@@ -1185,7 +1153,7 @@ p2p_signalling_connect_async (P2pSignalling * self, const gchar * uid,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, p2p_signalling_connect_async);
 
-  norm = normalise_uid (uid);
+  norm = p2p_signaller_normalise_uid (uid);
   if (norm == NULL) {
     g_task_return_new_error (task, P2P_SIGNALLING_ERROR,
         P2P_SIGNALLING_ERROR_INVALID_ARGUMENT, "Malformed UID '%.32s'", uid);
@@ -2840,7 +2808,7 @@ p2p_signalling_constructed (GObject * object)
   if (self->servers == NULL)
     self->servers = g_new0 (gchar *, 1);
   if (self->uid) {
-    norm = normalise_uid (self->uid);
+    norm = p2p_signaller_normalise_uid (self->uid);
     if (norm == NULL)
       g_warning ("signalling %p: UID '%s' is malformed", self, self->uid);
     else {
