@@ -90,6 +90,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #include <p2p-core/p2p-camera-session.h>
+#include <p2p-core/p2p-command.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 #include <p2p-core/p2p-auth-backoff.h>
@@ -100,6 +101,7 @@
 
 #define DEFAULT_MAX_VIEWERS 4
 #define MAX_MAX_VIEWERS 64
+#define DEFAULT_COMMAND_RATE 20
 /* A viewer must prove its credential this long after its path is up. */
 #define AUTH_TIMEOUT_MS 10000
 /* Failed logins from one address: wait 1 s, doubling up to a minute; the
@@ -128,7 +130,18 @@ enum
   PROP_TURN_SERVER,
   PROP_STATS,
   PROP_VIEWERS,
+  PROP_COMMAND_RATE,
 };
+
+enum
+{
+  SIGNAL_COMMAND,
+  SIGNAL_REPLY,
+  SIGNAL_SEND_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 typedef GstP2pFanoutStream StreamIndex;
 #define STREAM_VIDEO GST_P2P_FANOUT_VIDEO
@@ -163,6 +176,7 @@ struct _GstP2pSink
   gchar *password_file;
   gchar *password;              /* until NULL→READY makes the verifier */
   guint max_viewers;
+  guint command_rate;
   gchar *stun_server;
   gchar *turn_server;
 
@@ -194,6 +208,8 @@ struct _GstP2pSink
 
   /* Admitted viewers (sessions, each holding a reference). */
   GstP2pFanout *fanout;
+  /* The admitted viewers' messages by type; routes set in init. */
+  P2pMessageRouter *router;
 };
 
 static void gst_p2p_sink_finalize (GObject * object);
@@ -207,6 +223,12 @@ static GstPad *gst_p2p_sink_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 static void gst_p2p_sink_release_pad (GstElement * element, GstPad * pad);
 
+static void sink_on_command (JsonObject * message, gpointer context,
+    gpointer user_data);
+static gboolean gst_p2p_sink_reply (GstP2pSink * self, const gchar * viewer_id,
+    guint64 request_id, gboolean ok, const gchar * payload);
+static guint gst_p2p_sink_send_event (GstP2pSink * self,
+    const gchar * viewer_id, const gchar * name, const gchar * payload);
 static void sink_request_keyframe (guint count, const gchar * why,
     gpointer user_data);
 static void sink_send_packet (gpointer target, gboolean is_rtcp,
@@ -394,6 +416,80 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
           "Number of viewers receiving media", 0, G_MAXUINT, 0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstP2pSink:command-rate:
+   *
+   * Most commands a viewer may send a second (and in a burst); the camera
+   * answers those beyond with an error reply `rate-limited` without
+   * emitting #GstP2pSink::command. 0 refuses all commands. Default: 20.
+   */
+  g_object_class_install_property (gobject_class, PROP_COMMAND_RATE,
+      g_param_spec_uint ("command-rate", "Command rate",
+          "Most commands per second per viewer (0: none)", 0, 10000,
+          DEFAULT_COMMAND_RATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstP2pSink::command:
+   * @sink: the element
+   * @viewer_id: the viewer that sent it (`viewer-N`, as in bus messages)
+   * @request_id: the viewer's id of the request, for #GstP2pSink::reply
+   * @name: the command's name (letters, digits, `.`, `_`, `-`)
+   * @payload: its payload, UTF-8 text of at most 16 KiB (JSON by
+   *     convention)
+   *
+   * An admitted viewer sent a command, within #GstP2pSink:command-rate.
+   * Emitted on p2p-core's thread, in the order the viewer sent them; answer
+   * each with #GstP2pSink::reply, from the handler or later from any
+   * thread. Viewers that have not proved the password never get here.
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_COMMAND] = g_signal_new ("command", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING,
+      G_TYPE_UINT64, G_TYPE_STRING, G_TYPE_STRING);
+
+  /**
+   * GstP2pSink::reply:
+   * @sink: the element
+   * @viewer_id: the viewer, as #GstP2pSink::command named it
+   * @request_id: the command's request id
+   * @ok: whether the command succeeded
+   * @payload: (nullable): the result, or an error text when @ok is %FALSE
+   *
+   * Action signal: answers a command of one viewer; no other viewer sees
+   * it.
+   *
+   * Returns: %FALSE when the viewer is gone or @payload is too large
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_REPLY] = g_signal_new_class_handler ("reply",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_p2p_sink_reply), NULL, NULL, NULL, G_TYPE_BOOLEAN, 4,
+      G_TYPE_STRING, G_TYPE_UINT64, G_TYPE_BOOLEAN, G_TYPE_STRING);
+
+  /**
+   * GstP2pSink::send-event:
+   * @sink: the element
+   * @viewer_id: (nullable): one viewer, or %NULL for every admitted viewer
+   * @name: the event's name (`ring`, `motion`, …)
+   * @payload: (nullable): its payload, UTF-8 text of at most 16 KiB
+   *
+   * Action signal: sends an event to viewers, which p2psrc delivers with
+   * its #GstP2pSrc::event signal.
+   *
+   * Returns: the number of viewers it was sent to; 0 also when @name or
+   *     @payload break the channel's rules (a warning is logged)
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_SEND_EVENT] = g_signal_new_class_handler ("send-event",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_p2p_sink_send_event), NULL, NULL, NULL, G_TYPE_UINT, 3,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
 
@@ -412,6 +508,9 @@ static void
 gst_p2p_sink_init (GstP2pSink * self)
 {
   self->max_viewers = DEFAULT_MAX_VIEWERS;
+  self->command_rate = DEFAULT_COMMAND_RATE;
+  self->router = p2p_message_router_new ();
+  p2p_message_router_add (self->router, "command", sink_on_command, self);
   self->viewers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_object_unref);
   self->fanout = gst_p2p_fanout_new (sink_send_packet, sink_request_keyframe,
@@ -461,6 +560,7 @@ gst_p2p_sink_finalize (GObject * object)
   g_clear_object (&self->backoff);
   g_hash_table_unref (self->viewers);
   gst_p2p_fanout_free (self->fanout);
+  p2p_message_router_free (self->router);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1082,6 +1182,133 @@ static const P2pCameraSessionCallbacks viewer_callbacks = {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Commands and events (docs/protocol.md, "Commands and events")         */
+
+static GQuark
+command_limit_quark (void)
+{
+  return g_quark_from_static_string ("p2psink-command-limit");
+}
+
+static void
+sink_send_reply (P2pCameraSession * session, guint64 id, gboolean ok,
+    const gchar * payload)
+{
+  g_autoptr (GBytes) msg = p2p_command_build ("command-reply", id, NULL, ok,
+      payload);
+
+  p2p_camera_session_send_message (session, msg, NULL);
+}
+
+/* Loop thread: a command from an admitted viewer (the router sees no
+ * other). */
+static void
+sink_on_command (JsonObject * message, gpointer context, gpointer user_data)
+{
+  GstP2pSink *self = user_data;
+  P2pCameraSession *session = context;
+  g_autoptr (GError) err = NULL;
+  P2pRateLimit *limit;
+  P2pCommand cmd;
+  guint rate;
+
+  if (!p2p_command_parse (message, &cmd, &err)) {
+    GST_INFO_OBJECT (self, "%s: %s", p2p_camera_session_get_id (session),
+        err->message);
+    if (!g_error_matches (err, P2P_COMMAND_ERROR, P2P_COMMAND_ERROR_MALFORMED))
+      sink_send_reply (session, cmd.id, FALSE, err->message);
+    return;
+  }
+  GST_OBJECT_LOCK (self);
+  rate = self->command_rate;
+  GST_OBJECT_UNLOCK (self);
+  limit = g_object_get_qdata (G_OBJECT (session), command_limit_quark ());
+  if (!limit) {
+    limit = p2p_rate_limit_new (rate, rate);
+    g_object_set_qdata_full (G_OBJECT (session), command_limit_quark (),
+        limit, (GDestroyNotify) p2p_rate_limit_free);
+  }
+  if (rate == 0 || !p2p_rate_limit_take (limit, g_get_monotonic_time ())) {
+    sink_send_reply (session, cmd.id, FALSE, rate == 0 ?
+        "refused: this camera takes no commands" :
+        "rate-limited: too many commands, slow down");
+    return;
+  }
+  g_signal_emit (self, signals[SIGNAL_COMMAND], 0,
+      p2p_camera_session_get_id (session), cmd.id, cmd.name, cmd.payload);
+}
+
+typedef struct
+{
+  GstP2pSink *self;
+  const gchar *viewer_id;
+  GBytes *message;
+  guint sent;
+} Outgoing;
+
+static gboolean
+sink_send_to_viewers (gpointer data)
+{
+  Outgoing *out = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, out->self->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    if (p2p_camera_session_get_state (value) !=
+        P2P_CAMERA_SESSION_STATE_ACTIVE || (out->viewer_id
+            && g_strcmp0 (out->viewer_id,
+                p2p_camera_session_get_id (value)) != 0))
+      continue;
+    if (p2p_camera_session_send_message (value, out->message, NULL))
+      out->sent++;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static guint
+sink_send_message (GstP2pSink * self, const gchar * viewer_id, GBytes * message)
+{
+  Outgoing out = { self, viewer_id, message, 0 };
+
+  if (self->loop)
+    p2p_loop_invoke_sync (self->loop, sink_send_to_viewers, &out);
+  return out.sent;
+}
+
+static gboolean
+gst_p2p_sink_reply (GstP2pSink * self, const gchar * viewer_id,
+    guint64 request_id, gboolean ok, const gchar * payload)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) msg = NULL;
+
+  g_return_val_if_fail (viewer_id != NULL, FALSE);
+  if (!p2p_command_check (NULL, payload, &err)) {
+    GST_WARNING_OBJECT (self, "reply to %s refused: %s", viewer_id,
+        err->message);
+    return FALSE;
+  }
+  msg = p2p_command_build ("command-reply", request_id, NULL, ok, payload);
+  return sink_send_message (self, viewer_id, msg) > 0;
+}
+
+static guint
+gst_p2p_sink_send_event (GstP2pSink * self, const gchar * viewer_id,
+    const gchar * name, const gchar * payload)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) msg = NULL;
+
+  if (!p2p_command_check (name ? name : "", payload, &err)) {
+    GST_WARNING_OBJECT (self, "event refused: %s", err->message);
+    return 0;
+  }
+  msg = p2p_command_build ("event", 0, name, TRUE, payload);
+  return sink_send_message (self, viewer_id, msg);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Signalling (loop thread)                                               */
 
 static void
@@ -1090,7 +1317,7 @@ sink_on_incoming (P2pSignalling * sig, const gchar * call,
 {
   P2pCameraSessionConfig config = {
     self->loop, self->identity, self->uid, self->verifier, self->backoff,
-    NULL, AUTH_TIMEOUT_MS
+    self->router, AUTH_TIMEOUT_MS
   };
   P2pCameraSession *session;
   g_autofree gchar *id = NULL;
@@ -1628,6 +1855,9 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
     case PROP_MAX_VIEWERS:
       self->max_viewers = g_value_get_uint (value);
       break;
+    case PROP_COMMAND_RATE:
+      self->command_rate = g_value_get_uint (value);
+      break;
     case PROP_STUN_SERVER:
       g_free (self->stun_server);
       self->stun_server = g_value_dup_string (value);
@@ -1640,7 +1870,7 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  if (prop_id != PROP_MAX_VIEWERS)
+  if (prop_id != PROP_MAX_VIEWERS && prop_id != PROP_COMMAND_RATE)
     self->config_dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
 }
@@ -1681,6 +1911,9 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_VIEWERS:
       g_value_set_uint (value, self->max_viewers);
+      break;
+    case PROP_COMMAND_RATE:
+      g_value_set_uint (value, self->command_rate);
       break;
     case PROP_STUN_SERVER:
       g_value_set_string (value, self->stun_server);

@@ -79,7 +79,9 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
+#include <p2p-core/p2p-command.h>
 #include <p2p-core/p2p-known-cameras.h>
+#include <p2p-core/p2p-message-router.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 #include <p2p-core/p2p-viewer-auth.h>
@@ -134,6 +136,16 @@ enum
   PROP_TURN_SERVER,
   PROP_STATS,
 };
+
+enum
+{
+  SIGNAL_SEND_COMMAND,
+  SIGNAL_COMMAND_REPLY,
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 typedef enum
 {
@@ -213,6 +225,12 @@ struct _GstP2pSrc
    * password hash, which must not stall the shared loop. */
   P2pViewerAuth *auth;
   GThreadPool *login_pool;
+  /* The camera's messages once admitted, by type; routes set in init. */
+  P2pMessageRouter *router;
+  /* Set while admitted: commands may be sent. Atomic. */
+  gint authorized;
+  /* The last request id given out; transport_lock. */
+  guint64 last_request_id;
 
   /* The transport, for the RTCP sink's thread; transport_lock. */
   GMutex transport_lock;
@@ -237,6 +255,10 @@ static GstStateChangeReturn gst_p2p_src_change_state (GstElement * element,
     GstStateChange transition);
 static void src_attempt (GstP2pSrc * self);
 static void src_login_step_run (gpointer data, gpointer user_data);
+static guint64 gst_p2p_src_send_command (GstP2pSrc * self,
+    const gchar * name, const gchar * payload);
+static void src_on_camera_message (JsonObject * message, gpointer context,
+    gpointer user_data);
 
 #define gst_p2p_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstP2pSrc, gst_p2p_src, GST_TYPE_BIN,
@@ -431,6 +453,61 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "Connection statistics",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstP2pSrc::send-command:
+   * @src: the element
+   * @name: the command's name (1 to 64 letters, digits, `.`, `_`, `-`)
+   * @payload: (nullable): its payload, UTF-8 text of at most 16 KiB (JSON by
+   *     convention)
+   *
+   * Action signal: sends a command to the camera, which answers with
+   * #GstP2pSrc::command-reply. Commands go in order over the session's
+   * reliable message channel, and only once the camera has admitted this
+   * viewer. Any thread.
+   *
+   * Returns: the request id (from 1), or 0 when the command was not sent:
+   *     not admitted yet, or a name or payload breaking the rules (an
+   *     element WARNING says which)
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_SEND_COMMAND] = g_signal_new_class_handler ("send-command",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_p2p_src_send_command), NULL, NULL, NULL, G_TYPE_UINT64,
+      2, G_TYPE_STRING, G_TYPE_STRING);
+
+  /**
+   * GstP2pSrc::command-reply:
+   * @src: the element
+   * @request_id: the id #GstP2pSrc::send-command returned
+   * @ok: whether the camera reports success
+   * @payload: the result, or the error text when @ok is %FALSE (for
+   *     example `rate-limited: …` when commands come too fast)
+   *
+   * The camera answered a command. Emitted on p2p-core's thread, in the
+   * order the camera answered.
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_COMMAND_REPLY] = g_signal_new ("command-reply",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, G_TYPE_UINT64, G_TYPE_BOOLEAN, G_TYPE_STRING);
+
+  /**
+   * GstP2pSrc::event:
+   * @src: the element
+   * @name: the event's name (`ring`, `motion`, …)
+   * @payload: its payload
+   *
+   * The camera sent an event (#GstP2pSink::send-event). Emitted on
+   * p2p-core's thread.
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
@@ -677,6 +754,10 @@ gst_p2p_src_init (GstP2pSrc * self)
   self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
       src_stream_free);
   g_mutex_init (&self->transport_lock);
+  self->router = p2p_message_router_new ();
+  p2p_message_router_add (self->router, "command-reply", src_on_camera_message,
+      self);
+  p2p_message_router_add (self->router, "event", src_on_camera_message, self);
   self->login_pool = g_thread_pool_new (src_login_step_run, self, 1, FALSE,
       NULL);
 
@@ -752,6 +833,7 @@ gst_p2p_src_finalize (GObject * object)
   gst_clear_object (&self->rtx_receive);
   /* Waits for a login step under way; its result finds no login. */
   g_thread_pool_free (self->login_pool, FALSE, TRUE);
+  p2p_message_router_free (self->router);
   g_mutex_clear (&self->transport_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -819,6 +901,7 @@ src_drop_call (GstP2pSrc * self, const gchar * reason)
     g_clear_object (&self->cancellable);
   }
   g_clear_object (&self->auth);
+  g_atomic_int_set (&self->authorized, FALSE);
   g_mutex_lock (&self->transport_lock);
   transport = g_steal_pointer (&self->transport);
   g_mutex_unlock (&self->transport_lock);
@@ -1052,6 +1135,7 @@ src_authorized (GstP2pSrc * self)
 {
   src_remember_camera (self);
   self->phase = PHASE_PLAYING;
+  g_atomic_int_set (&self->authorized, TRUE);
   self->connected_time = g_get_monotonic_time ();
   self->retry_ms = RETRY_MIN_MS;
   src_clear_source (&self->timeout_source);
@@ -1116,6 +1200,72 @@ src_start_login (GstP2pSrc * self, P2pTransport * transport)
     memset (password, 0, strlen (password));
 }
 
+/* ---------------------------------------------------------------------- */
+/* Commands and events (docs/protocol.md, "Commands and events")         */
+
+/* Loop thread: a message from the camera once admitted. */
+static void
+src_route_message (GstP2pSrc * self, GBytes * message)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!p2p_message_router_dispatch (self->router, message, self, &err))
+    GST_DEBUG_OBJECT (self, "message from the camera dropped: %s",
+        err->message);
+}
+
+static void
+src_on_camera_message (JsonObject * message, gpointer context,
+    gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  g_autoptr (GError) err = NULL;
+  P2pCommand msg;
+
+  if (!p2p_command_parse (message, &msg, &err)) {
+    GST_DEBUG_OBJECT (self, "%s", err->message);
+    return;
+  }
+  if (msg.name)
+    g_signal_emit (self, signals[SIGNAL_EVENT], 0, msg.name, msg.payload);
+  else
+    g_signal_emit (self, signals[SIGNAL_COMMAND_REPLY], 0, msg.id, msg.ok,
+        msg.payload);
+}
+
+static guint64
+gst_p2p_src_send_command (GstP2pSrc * self, const gchar * name,
+    const gchar * payload)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) msg = NULL;
+  P2pTransport *transport = NULL;
+  guint64 id = 0;
+
+  if (!p2p_command_check (name ? name : "", payload, &err)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Command '%.80s' not sent: %s", name ? name : "", err->message),
+        (NULL));
+    return 0;
+  }
+  g_mutex_lock (&self->transport_lock);
+  if (self->transport && g_atomic_int_get (&self->authorized)) {
+    transport = g_object_ref (self->transport);
+    /* Under the lock: ids go out in the order they are taken. */
+    id = ++self->last_request_id;
+    msg = p2p_command_build ("command", id, name, TRUE, payload);
+    if (!p2p_transport_send_message (transport, msg, &err))
+      id = 0;
+  }
+  g_mutex_unlock (&self->transport_lock);
+  if (id == 0)
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Command '%s' not sent: %s", name, err ? err->message :
+            "the camera has not admitted this viewer yet"), (NULL));
+  g_clear_object (&transport);
+  return id;
+}
+
 /* One login message, taken on the login pool's thread; the result goes
  * back to the loop thread. */
 typedef struct
@@ -1127,6 +1277,9 @@ typedef struct
   GBytes *reply;
   GError *error;
   gboolean ok;
+  /* The login was over before this message: it is the camera's first
+   * message to an admitted viewer, for the router. */
+  gboolean after_login;
 } LoginStep;
 
 static void
@@ -1150,7 +1303,14 @@ src_login_step_done (gpointer data)
   P2pTransport *transport;
 
   /* The call may have ended, or another begun, meanwhile. */
-  if (step->auth != self->auth || self->phase != PHASE_AUTHORIZING)
+  if (step->auth != self->auth)
+    return G_SOURCE_REMOVE;
+  if (step->after_login) {
+    if (self->phase == PHASE_PLAYING)
+      src_route_message (self, step->message);
+    return G_SOURCE_REMOVE;
+  }
+  if (self->phase != PHASE_AUTHORIZING)
     return G_SOURCE_REMOVE;
   if (!step->ok) {
     GST_INFO_OBJECT (self, "login failed: %s", step->error->message);
@@ -1175,8 +1335,11 @@ src_login_step_run (gpointer data, gpointer user_data)
 {
   LoginStep *step = data;
 
-  step->ok = p2p_viewer_auth_receive (step->auth, step->message, &step->reply,
-      &step->error);
+  step->after_login = p2p_viewer_auth_get_state (step->auth) ==
+      P2P_VIEWER_AUTH_STATE_ACCEPTED;
+  if (!step->after_login)
+    step->ok = p2p_viewer_auth_receive (step->auth, step->message,
+        &step->reply, &step->error);
   p2p_loop_invoke (step->loop, src_login_step_done, step,
       (GDestroyNotify) login_step_free);
 }
@@ -1187,6 +1350,10 @@ src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
 {
   LoginStep *step;
 
+  if (self->phase == PHASE_PLAYING) {
+    src_route_message (self, message);
+    return;
+  }
   if (self->phase == PHASE_NEGOTIATING)
     src_start_login (self, transport);
   if (self->phase != PHASE_AUTHORIZING || self->auth == NULL)
