@@ -40,7 +40,7 @@
 #include <sqlite3.h>
 #include <p2p-core/p2p-identity.h>
 
-#include "uid.h"
+#include "p2p-protocol-uid.h"
 
 typedef enum
 {

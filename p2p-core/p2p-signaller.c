@@ -29,6 +29,7 @@
  */
 
 #include "p2p-signaller-private.h"
+#include "p2p-protocol-uid.h"
 
 #include <string.h>
 
@@ -36,8 +37,6 @@
 #define MAX_REASON 256
 /* The longest media id, in bytes. */
 #define MAX_MID 32
-/* XXXX-XXXX-XXXX-XXXX */
-#define UID_LEN 19
 
 G_DEFINE_INTERFACE (P2pSignaller, p2p_signaller, G_TYPE_OBJECT);
 
@@ -250,35 +249,14 @@ p2p_signaller_is_printable (const gchar * s)
   return TRUE;
 }
 
-/* Accepts the shape of docs/protocol.md §3 (four groups of four symbols);
- * the check symbols are the server's business. */
+/* The form of docs/protocol.md §3; the check symbols are the registry's
+ * business. */
 gchar *
 p2p_signaller_normalise_uid (const gchar * uid)
 {
-  gchar *norm;
-  gsize i;
-
-  if (uid == NULL || strlen (uid) != UID_LEN)
+  if (uid == NULL)
     return NULL;
-  norm = g_ascii_strup (uid, -1);
-  for (i = 0; i < UID_LEN; i++) {
-    if (i % 5 == 4) {
-      if (norm[i] != '-')
-        goto bad;
-      continue;
-    }
-    if (norm[i] == 'O')
-      norm[i] = '0';
-    else if (norm[i] == 'I' || norm[i] == 'L')
-      norm[i] = '1';
-    if (!g_ascii_isalnum (norm[i]) || norm[i] == 'U')
-      goto bad;
-  }
-  return norm;
-
-bad:
-  g_free (norm);
-  return NULL;
+  return p2p_uid_normalize_form (uid, NULL);
 }
 
 gboolean

@@ -44,6 +44,7 @@
 #include "p2p-signaller-private.h"
 #include "p2p-enum-types.h"
 #include "p2p-json.h"
+#include "p2p-protocol.h"
 
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -51,13 +52,14 @@
 
 G_DEFINE_QUARK (p2p_signalling_error, p2p_signalling_error);
 
-#define PROTOCOL_VERSION 1
-#define SUBPROTOCOL "p2p-signalling-1"
+/* The public limits are the protocol's. */
+G_STATIC_ASSERT (P2P_SIGNALLING_MAX_MESSAGE == P2P_PROTOCOL_MAX_MESSAGE);
+G_STATIC_ASSERT (P2P_SIGNALLING_MAX_SDP == P2P_PROTOCOL_MAX_SDP);
+G_STATIC_ASSERT (P2P_SIGNALLING_MAX_CANDIDATE == P2P_PROTOCOL_MAX_CANDIDATE);
+
 
 /* Field limits from docs/protocol.md §2; values the spec leaves open get
  * bounds generous enough for any sane server. */
-#define CALL_ID_LEN 22
-#define NONCE_LEN 44
 #define MAX_SHORT_FIELD 256
 #define MAX_URI_LEN 1024
 #define MAX_LIST_LEN 16
@@ -256,9 +258,9 @@ is_call_id (const gchar * s)
 {
   gsize i;
 
-  if (s == NULL || strlen (s) != CALL_ID_LEN)
+  if (s == NULL || strlen (s) != P2P_PROTOCOL_CALL_ID_LENGTH)
     return FALSE;
-  for (i = 0; i < CALL_ID_LEN; i++) {
+  for (i = 0; i < P2P_PROTOCOL_CALL_ID_LENGTH; i++) {
     if (!g_ascii_isalnum (s[i]) && s[i] != '-' && s[i] != '_')
       return FALSE;
   }
@@ -504,44 +506,54 @@ bad:
   return NULL;
 }
 
-/* Maps a protocol error code (docs/protocol.md §6) to ours. */
+/* Maps a protocol error code (docs/protocol.md §6) to ours; codes of a
+ * later protocol version are FAILED. */
 static gint
-map_error_code (const gchar * code)
+map_error_code (const gchar * name)
 {
-  static const struct
-  {
-    const gchar *code;
-    gint value;
-  } map[] = {
-    {"unknown-uid", P2P_SIGNALLING_ERROR_UNKNOWN_UID},
-    {"revoked", P2P_SIGNALLING_ERROR_REVOKED},
-    {"bad-uid", P2P_SIGNALLING_ERROR_INVALID_ARGUMENT},
-    {"device-offline", P2P_SIGNALLING_ERROR_DEVICE_OFFLINE},
-    {"busy", P2P_SIGNALLING_ERROR_REFUSED},
-    {"rate-limited", P2P_SIGNALLING_ERROR_RATE_LIMITED},
-    {"unknown-call", P2P_SIGNALLING_ERROR_UNKNOWN_CALL},
-    {"timeout", P2P_SIGNALLING_ERROR_TIMEOUT},
-    {"bad-signature", P2P_SIGNALLING_ERROR_AUTH_FAILED},
-    {"bad-nonce", P2P_SIGNALLING_ERROR_AUTH_FAILED},
-    {"replayed-nonce", P2P_SIGNALLING_ERROR_AUTH_FAILED},
-    {"replaced", P2P_SIGNALLING_ERROR_REPLACED},
-    {"too-large", P2P_SIGNALLING_ERROR_TOO_LARGE},
-    {"shutting-down", P2P_SIGNALLING_ERROR_DISCONNECTED},
-    {"overloaded", P2P_SIGNALLING_ERROR_DISCONNECTED},
-    {"bad-json", P2P_SIGNALLING_ERROR_PROTOCOL},
-    {"too-deep", P2P_SIGNALLING_ERROR_PROTOCOL},
-    {"unknown-type", P2P_SIGNALLING_ERROR_PROTOCOL},
-    {"missing-field", P2P_SIGNALLING_ERROR_PROTOCOL},
-    {"bad-field", P2P_SIGNALLING_ERROR_PROTOCOL},
-    {"bad-version", P2P_SIGNALLING_ERROR_PROTOCOL},
-    {"bad-state", P2P_SIGNALLING_ERROR_PROTOCOL},
-    {"wrong-role", P2P_SIGNALLING_ERROR_PROTOCOL},
-  };
-  guint i;
+  P2pProtocolError code;
 
-  for (i = 0; i < G_N_ELEMENTS (map); i++) {
-    if (strcmp (map[i].code, code) == 0)
-      return map[i].value;
+  if (!p2p_protocol_error_from_string (name, &code))
+    return P2P_SIGNALLING_ERROR_FAILED;
+  switch (code) {
+    case P2P_PROTOCOL_ERROR_UNKNOWN_UID:
+      return P2P_SIGNALLING_ERROR_UNKNOWN_UID;
+    case P2P_PROTOCOL_ERROR_REVOKED:
+      return P2P_SIGNALLING_ERROR_REVOKED;
+    case P2P_PROTOCOL_ERROR_BAD_UID:
+      return P2P_SIGNALLING_ERROR_INVALID_ARGUMENT;
+    case P2P_PROTOCOL_ERROR_DEVICE_OFFLINE:
+      return P2P_SIGNALLING_ERROR_DEVICE_OFFLINE;
+    case P2P_PROTOCOL_ERROR_BUSY:
+      return P2P_SIGNALLING_ERROR_REFUSED;
+    case P2P_PROTOCOL_ERROR_RATE_LIMITED:
+      return P2P_SIGNALLING_ERROR_RATE_LIMITED;
+    case P2P_PROTOCOL_ERROR_UNKNOWN_CALL:
+      return P2P_SIGNALLING_ERROR_UNKNOWN_CALL;
+    case P2P_PROTOCOL_ERROR_TIMEOUT:
+      return P2P_SIGNALLING_ERROR_TIMEOUT;
+    case P2P_PROTOCOL_ERROR_BAD_SIGNATURE:
+    case P2P_PROTOCOL_ERROR_BAD_NONCE:
+    case P2P_PROTOCOL_ERROR_REPLAYED_NONCE:
+      return P2P_SIGNALLING_ERROR_AUTH_FAILED;
+    case P2P_PROTOCOL_ERROR_REPLACED:
+      return P2P_SIGNALLING_ERROR_REPLACED;
+    case P2P_PROTOCOL_ERROR_TOO_LARGE:
+      return P2P_SIGNALLING_ERROR_TOO_LARGE;
+    case P2P_PROTOCOL_ERROR_SHUTTING_DOWN:
+    case P2P_PROTOCOL_ERROR_OVERLOADED:
+      return P2P_SIGNALLING_ERROR_DISCONNECTED;
+    case P2P_PROTOCOL_ERROR_BAD_JSON:
+    case P2P_PROTOCOL_ERROR_TOO_DEEP:
+    case P2P_PROTOCOL_ERROR_UNKNOWN_TYPE:
+    case P2P_PROTOCOL_ERROR_MISSING_FIELD:
+    case P2P_PROTOCOL_ERROR_BAD_FIELD:
+    case P2P_PROTOCOL_ERROR_BAD_VERSION:
+    case P2P_PROTOCOL_ERROR_BAD_STATE:
+    case P2P_PROTOCOL_ERROR_WRONG_ROLE:
+      return P2P_SIGNALLING_ERROR_PROTOCOL;
+    case P2P_PROTOCOL_ERROR_INTERNAL:
+      break;
   }
   return P2P_SIGNALLING_ERROR_FAILED;
 }
@@ -1488,7 +1500,7 @@ send_hello (P2pSignalling * self)
   JsonBuilder *builder = builder_begin ("hello");
   gchar *text;
 
-  builder_add_int (builder, "version", PROTOCOL_VERSION);
+  builder_add_int (builder, "version", P2P_PROTOCOL_VERSION);
   builder_add_string (builder, "role",
       self->role == P2P_SIGNALLING_ROLE_DEVICE ? "device" : "viewer");
   builder_add_string (builder, "uid", self->uid);
@@ -1531,7 +1543,6 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
 {
   const gchar *nonce, *server_id;
   GError *error = NULL;
-  GString *data;
   GBytes *bytes, *signature;
   gchar *b64, *text, **expected;
   JsonBuilder *builder;
@@ -1542,7 +1553,8 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
     g_info ("signalling %p: unexpected challenge, ignored", self);
     return;
   }
-  if (!get_string (msg, "nonce", TRUE, NONCE_LEN, NONCE_LEN, &nonce, &error)
+  if (!get_string (msg, "nonce", TRUE, P2P_PROTOCOL_NONCE_LENGTH,
+          P2P_PROTOCOL_NONCE_LENGTH, &nonce, &error)
       || !get_string (msg, "server_id", TRUE, 1, MAX_SHORT_FIELD, &server_id,
           &error)) {
     server_failed (self, error, 0);
@@ -1584,9 +1596,7 @@ handle_challenge (P2pSignalling * self, JsonObject * msg)
 
   /* docs/protocol.md §4: binding the server id and the nonce makes the
    * signature useless anywhere else and at any other time. */
-  data = g_string_new ("p2p-login-v1\n");
-  g_string_append_printf (data, "%s\n%s\n%s", server_id, self->uid, nonce);
-  bytes = g_string_free_to_bytes (data);
+  bytes = p2p_protocol_login_text (server_id, self->uid, nonce);
   signature = p2p_identity_sign (self->identity, bytes, &error);
   g_bytes_unref (bytes);
   if (signature == NULL) {
@@ -1755,7 +1765,8 @@ handle_connected (P2pSignalling * self, JsonObject * msg, gint64 id)
     g_info ("signalling %p: 'connected' for no pending request", self);
     return;
   }
-  if (!get_string (msg, "call", TRUE, CALL_ID_LEN, CALL_ID_LEN, &call, &error)
+  if (!get_string (msg, "call", TRUE, P2P_PROTOCOL_CALL_ID_LENGTH,
+          P2P_PROTOCOL_CALL_ID_LENGTH, &call, &error)
       || !get_string (msg, "device_fingerprint", TRUE, 1, MAX_SHORT_FIELD,
           &fingerprint, &error)) {
     connect_request_complete (self, req, NULL, NULL, error);
@@ -1862,7 +1873,8 @@ handle_incoming (P2pSignalling * self, JsonObject * msg)
     g_info ("signalling %p: 'incoming' for a viewer ignored", self);
     return;
   }
-  if (!get_string (msg, "call", TRUE, CALL_ID_LEN, CALL_ID_LEN, &call, &error)
+  if (!get_string (msg, "call", TRUE, P2P_PROTOCOL_CALL_ID_LENGTH,
+          P2P_PROTOCOL_CALL_ID_LENGTH, &call, &error)
       || !get_string (msg, "viewer", FALSE, 0, MAX_SHORT_FIELD, &viewer, &error)
       || !get_string (msg, "address", FALSE, 0, 64, &address, &error)) {
     g_info ("signalling %p: bad 'incoming': %s", self, error->message);
@@ -1903,7 +1915,8 @@ handle_call_message (P2pSignalling * self, const gchar * type, JsonObject * msg)
   gboolean is_answer = strcmp (type, "answer") == 0;
   gboolean is_end = strcmp (type, "end") == 0;
 
-  if (!get_string (msg, "call", TRUE, CALL_ID_LEN, CALL_ID_LEN, &call, &error))
+  if (!get_string (msg, "call", TRUE, P2P_PROTOCOL_CALL_ID_LENGTH,
+          P2P_PROTOCOL_CALL_ID_LENGTH, &call, &error))
     goto bad;
   if (!is_call_id (call) || !call_known (self, call)) {
     g_info ("signalling %p: '%s' for an unknown call ignored", self, type);
@@ -1960,7 +1973,8 @@ handle_error (P2pSignalling * self, JsonObject * msg, gboolean has_ref,
 
   if (!get_string (msg, "code", TRUE, 1, 64, &code, &error)
       || !get_string (msg, "message", FALSE, 0, MAX_MESSAGE_TEXT, &text, &error)
-      || !get_string (msg, "call", FALSE, 0, CALL_ID_LEN, &call, &error)
+      || !get_string (msg, "call", FALSE, 0, P2P_PROTOCOL_CALL_ID_LENGTH, &call,
+          &error)
       || !get_int (msg, "retry_after", 0, 86400, &retry_after, &error)) {
     g_info ("signalling %p: bad 'error' ignored: %s", self, error->message);
     g_error_free (error);
@@ -2253,7 +2267,7 @@ connect_to_server (P2pSignalling * self)
   GPtrArray *list = effective_servers (self);
   const gchar *uri;
   SoupMessage *msg;
-  gchar *protocols[] = { (gchar *) SUBPROTOCOL, NULL };
+  gchar *protocols[] = { (gchar *) P2P_PROTOCOL_SUBPROTOCOL, NULL };
   guint timeout;
 
   if (self->server_index >= list->len)

@@ -24,17 +24,12 @@
 #include "server-log.h"
 #include "signalling-message.h"
 #include "turn-credentials.h"
-#include "uid.h"
+#include "p2p-protocol-uid.h"
 
-#define PROTOCOL_VERSION 1
 #define MAX_VIEWER_CALLS 8
 #define MAX_QUEUED (256 * 1024)
-#define MAX_SDP 32768
-#define MAX_CANDIDATE 1024
 #define NONCE_BYTES 32
 #define NONCE_MAC_BYTES 8
-#define NONCE_B64_LEN 44
-#define CALL_ID_LEN 22
 /* How long a closing connection may take to read its last messages. */
 #define CLOSE_GRACE_S 5
 /* The close opcode's lws_write() type: lws 4.1 handles it but leaves it out
@@ -99,7 +94,7 @@ struct _Session
 
 struct _Call
 {
-  gchar id[CALL_ID_LEN + 1];
+  gchar id[P2P_PROTOCOL_CALL_ID_LENGTH + 1];
   Session *device;
   Session *viewer;
   gint64 created_us;
@@ -276,48 +271,48 @@ close_session (Session * s, guint16 status, const gchar * reason)
 /* Whether an error ends the connection, and with which close status
  * (docs/protocol.md §6). */
 static gboolean
-error_closes (P2pServerError code, gboolean after_welcome, guint16 * status)
+error_closes (P2pProtocolError code, gboolean after_welcome, guint16 * status)
 {
   *status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
   switch (code) {
-    case P2P_SERVER_ERROR_TOO_LARGE:
+    case P2P_PROTOCOL_ERROR_TOO_LARGE:
       *status = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
       return TRUE;
-    case P2P_SERVER_ERROR_BAD_VERSION:
-    case P2P_SERVER_ERROR_BAD_NONCE:
-    case P2P_SERVER_ERROR_REPLAYED_NONCE:
-    case P2P_SERVER_ERROR_BAD_SIGNATURE:
-    case P2P_SERVER_ERROR_OVERLOADED:
+    case P2P_PROTOCOL_ERROR_BAD_VERSION:
+    case P2P_PROTOCOL_ERROR_BAD_NONCE:
+    case P2P_PROTOCOL_ERROR_REPLAYED_NONCE:
+    case P2P_PROTOCOL_ERROR_BAD_SIGNATURE:
+    case P2P_PROTOCOL_ERROR_OVERLOADED:
       return TRUE;
-    case P2P_SERVER_ERROR_REPLACED:
-    case P2P_SERVER_ERROR_TIMEOUT:
+    case P2P_PROTOCOL_ERROR_REPLACED:
+    case P2P_PROTOCOL_ERROR_TIMEOUT:
       *status = LWS_CLOSE_STATUS_NORMAL;
       return TRUE;
-    case P2P_SERVER_ERROR_SHUTTING_DOWN:
+    case P2P_PROTOCOL_ERROR_SHUTTING_DOWN:
       *status = LWS_CLOSE_STATUS_GOINGAWAY;
       return TRUE;
-    case P2P_SERVER_ERROR_INTERNAL:
+    case P2P_PROTOCOL_ERROR_INTERNAL:
       *status = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
       return TRUE;
-    case P2P_SERVER_ERROR_WRONG_ROLE:
-    case P2P_SERVER_ERROR_DEVICE_OFFLINE:
-    case P2P_SERVER_ERROR_BUSY:
-    case P2P_SERVER_ERROR_UNKNOWN_CALL:
+    case P2P_PROTOCOL_ERROR_WRONG_ROLE:
+    case P2P_PROTOCOL_ERROR_DEVICE_OFFLINE:
+    case P2P_PROTOCOL_ERROR_BUSY:
+    case P2P_PROTOCOL_ERROR_UNKNOWN_CALL:
       return FALSE;
     default:
       return !after_welcome;
   }
 }
 
-/* Sends an error frame for @error (a #P2P_SERVER_ERROR) and closes the
+/* Sends an error frame for @error (a #P2P_PROTOCOL_ERROR) and closes the
  * connection when the protocol says so. */
 static void
 reject (P2pBroker * b, Session * s, JsonNode * ref, const gchar * call,
     const GError * error)
 {
-  P2pServerError code = error->domain == P2P_SERVER_ERROR ?
-      (P2pServerError) error->code : P2P_SERVER_ERROR_INTERNAL;
-  const gchar *name = p2p_server_error_to_string (code);
+  P2pProtocolError code = error->domain == P2P_PROTOCOL_ERROR ?
+      (P2pProtocolError) error->code : P2P_PROTOCOL_ERROR_INTERNAL;
+  const gchar *name = p2p_protocol_error_to_string (code);
   JsonObject *o = message_new ("error", NULL);
   g_autofree gchar *quoted = g_strescape (error->message, NULL);
   guint16 status;
@@ -328,7 +323,7 @@ reject (P2pBroker * b, Session * s, JsonNode * ref, const gchar * call,
     json_object_set_member (o, "ref", json_node_copy (ref));
   if (call)
     json_object_set_string_member (o, "call", call);
-  if (code == P2P_SERVER_ERROR_RATE_LIMITED)
+  if (code == P2P_PROTOCOL_ERROR_RATE_LIMITED)
     json_object_set_int_member (o, "retry_after", b->retry_after);
   send_object (s, o);
 
@@ -340,10 +335,10 @@ reject (P2pBroker * b, Session * s, JsonNode * ref, const gchar * call,
 }
 
 static void
-reject_code (P2pBroker * b, Session * s, P2pServerError code,
+reject_code (P2pBroker * b, Session * s, P2pProtocolError code,
     const gchar * message)
 {
-  GError *error = g_error_new_literal (P2P_SERVER_ERROR, code, message);
+  GError *error = g_error_new_literal (P2P_PROTOCOL_ERROR, code, message);
 
   reject (b, s, NULL, NULL, error);
   g_error_free (error);
@@ -393,9 +388,9 @@ random_id (gchar * out)
   if (RAND_bytes (bytes, sizeof (bytes)) != 1)
     g_error ("OpenSSL's random generator failed");
   text = g_base64_encode (bytes, sizeof (bytes));
-  for (i = 0; i < CALL_ID_LEN; i++)
+  for (i = 0; i < P2P_PROTOCOL_CALL_ID_LENGTH; i++)
     out[i] = text[i] == '+' ? '-' : text[i] == '/' ? '_' : text[i];
-  out[CALL_ID_LEN] = '\0';
+  out[P2P_PROTOCOL_CALL_ID_LENGTH] = '\0';
   g_free (text);
 }
 
@@ -489,7 +484,7 @@ uid_field (JsonObject * msg, gchar * out, GError ** error)
     return FALSE;
   uid = p2p_uid_normalize (text, &err);
   if (!uid) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_UID,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_UID,
         "%s", err->message);
     g_error_free (err);
     return FALSE;
@@ -506,7 +501,7 @@ rate_take (P2pBroker * b, P2pRateLimit * limit, const gchar * key,
   if (p2p_rate_limit_take (limit, key, g_get_monotonic_time (),
           &b->retry_after))
     return TRUE;
-  g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_RATE_LIMITED,
+  g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_RATE_LIMITED,
       "Too many %s; retry in %u s", what, b->retry_after);
   return FALSE;
 }
@@ -520,17 +515,17 @@ registered_device (P2pBroker * b, const gchar * uid, GError ** error)
 
   if (!device) {
     if (g_error_matches (err, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_NOT_FOUND)) {
-      g_set_error (error, P2P_SERVER_ERROR,
-          P2P_SERVER_ERROR_UNKNOWN_UID, "UID %s is not registered", uid);
+      g_set_error (error, P2P_PROTOCOL_ERROR,
+          P2P_PROTOCOL_ERROR_UNKNOWN_UID, "UID %s is not registered", uid);
     } else {
       p2p_server_log ("error", "registry", "msg=\"%s\"", err->message);
-      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_INTERNAL,
+      g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_INTERNAL,
           "Registry unavailable");
     }
     return NULL;
   }
   if (device->revoked) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_REVOKED,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_REVOKED,
         "UID %s is revoked", uid);
     p2p_device_free (device);
     return NULL;
@@ -623,24 +618,24 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   gboolean device;
 
   if (s->state != STATE_NEW) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_STATE,
         "hello was already sent");
     return FALSE;
   }
   if (!version) {
-    g_set_error (error, P2P_SERVER_ERROR,
-        P2P_SERVER_ERROR_MISSING_FIELD, "Field \"version\" is missing");
+    g_set_error (error, P2P_PROTOCOL_ERROR,
+        P2P_PROTOCOL_ERROR_MISSING_FIELD, "Field \"version\" is missing");
     return FALSE;
   }
   if (!JSON_NODE_HOLDS_VALUE (version) ||
       json_node_get_value_type (version) != G_TYPE_INT64) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
         "Field \"version\" must be an integer");
     return FALSE;
   }
-  if (json_node_get_int (version) != PROTOCOL_VERSION) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_VERSION,
-        "Protocol version %d only", PROTOCOL_VERSION);
+  if (json_node_get_int (version) != P2P_PROTOCOL_VERSION) {
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_VERSION,
+        "Protocol version %d only", P2P_PROTOCOL_VERSION);
     return FALSE;
   }
   if (!field (msg, "role", 1, 16, TRUE, &role, error) ||
@@ -648,12 +643,12 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     return FALSE;
   device = g_str_equal (role, "device");
   if (!device && !g_str_equal (role, "viewer")) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
         "Field \"role\" must be \"device\" or \"viewer\"");
     return FALSE;
   }
   if (!b->config->rendezvous) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_WRONG_ROLE,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_WRONG_ROLE,
         "This server only answers lookup");
     return FALSE;
   }
@@ -672,7 +667,7 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
      * the UID can drain to keep the device out. */
     if (!p2p_rate_limit_check (b->login_failures, s->address_key,
             g_get_monotonic_time (), &b->retry_after)) {
-      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_RATE_LIMITED,
+      g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_RATE_LIMITED,
           "Too many failed logins from this address; retry in %u s",
           b->retry_after);
       return FALSE;
@@ -705,7 +700,6 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
   g_autoptr (P2pIdentity) identity = NULL;
   g_autoptr (GError) err = NULL;
   gboolean current;
-  gchar *text;
 
   /* One attempt per nonce, whatever the outcome. */
   current = s->nonce_valid && nonce_bytes &&
@@ -714,11 +708,11 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
   s->nonce_valid = FALSE;
   if (!current) {
     if (nonce_bytes && nonce_is_ours (b, g_bytes_get_data (nonce_bytes, NULL)))
-      g_set_error (error, P2P_SERVER_ERROR,
-          P2P_SERVER_ERROR_REPLAYED_NONCE, "This nonce was already used");
+      g_set_error (error, P2P_PROTOCOL_ERROR,
+          P2P_PROTOCOL_ERROR_REPLAYED_NONCE, "This nonce was already used");
     else
-      g_set_error (error, P2P_SERVER_ERROR,
-          P2P_SERVER_ERROR_BAD_NONCE, "Not a nonce of this server");
+      g_set_error (error, P2P_PROTOCOL_ERROR,
+          P2P_PROTOCOL_ERROR_BAD_NONCE, "Not a nonce of this server");
     return FALSE;
   }
 
@@ -729,17 +723,15 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
   if (!identity) {
     p2p_server_log ("error", "registry", "uid=%s msg=\"bad certificate\"",
         s->uid);
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_INTERNAL,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_INTERNAL,
         "Registered certificate unusable");
     return FALSE;
   }
   sig = decode_base64 (signature, 0);
-  text = g_strdup_printf ("p2p-login-v1\n%s\n%s\n%s", b->config->server_id,
-      s->uid, nonce);
-  input = g_bytes_new_take (text, strlen (text));
+  input = p2p_protocol_login_text (b->config->server_id, s->uid, nonce);
   if (!sig || !p2p_identity_verify (identity, input, sig, NULL)) {
-    g_set_error (error, P2P_SERVER_ERROR,
-        P2P_SERVER_ERROR_BAD_SIGNATURE,
+    g_set_error (error, P2P_PROTOCOL_ERROR,
+        P2P_PROTOCOL_ERROR_BAD_SIGNATURE,
         "The signature does not match the registered key of %s", s->uid);
     return FALSE;
   }
@@ -754,17 +746,19 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   Session *old;
 
   if (s->state != STATE_CHALLENGED) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_STATE,
         "auth is only valid after a challenge");
     return FALSE;
   }
-  if (!field (msg, "nonce", NONCE_B64_LEN, NONCE_B64_LEN, TRUE, &nonce,
-          error) || !field (msg, "signature", 1, 512, TRUE, &signature, error))
+  if (!field (msg, "nonce", P2P_PROTOCOL_NONCE_LENGTH,
+          P2P_PROTOCOL_NONCE_LENGTH, TRUE, &nonce, error)
+      || !field (msg, "signature", 1, 512, TRUE, &signature, error))
     return FALSE;
   if (!verify_login (b, s, nonce, signature, error)) {
     p2p_server_log ("warning", "login-refused", "session=%" G_GUINT64_FORMAT
         " addr=%s uid=%s", s->serial, s->address, s->uid);
-    if (!g_error_matches (*error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_INTERNAL))
+    if (!g_error_matches (*error, P2P_PROTOCOL_ERROR,
+            P2P_PROTOCOL_ERROR_INTERNAL))
       p2p_rate_limit_take (b->login_failures, s->address_key,
           g_get_monotonic_time (), NULL);
     return FALSE;
@@ -773,7 +767,7 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   old = g_hash_table_lookup (b->devices, s->uid);
   if (old) {
     /* Reboot case: the newest proven login wins. */
-    reject_code (b, old, P2P_SERVER_ERROR_REPLACED,
+    reject_code (b, old, P2P_PROTOCOL_ERROR_REPLACED,
         "The device logged in on another connection");
     while (old->calls)
       call_end (b, old->calls->data, "replaced", old);
@@ -801,7 +795,7 @@ call_allowed (P2pBroker * b, Session * s, Session * d, GError ** error)
 
   if (d->n_calls >= (guint) b->config->max_calls ||
       s->n_calls >= MAX_VIEWER_CALLS) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BUSY,
         "Too many calls (device %u, viewer %u)", d->n_calls, s->n_calls);
     return FALSE;
   }
@@ -809,13 +803,13 @@ call_allowed (P2pBroker * b, Session * s, Session * d, GError ** error)
     Call *call = l->data;
 
     if (call->viewer == s) {
-      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+      g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BUSY,
           "This connection already has a call to %s", d->uid);
       return FALSE;
     }
     if (!call->answered
         && g_str_equal (call->viewer->address_key, s->address_key)) {
-      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+      g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BUSY,
           "A call to %s from this address is still unanswered", d->uid);
       return FALSE;
     }
@@ -824,7 +818,7 @@ call_allowed (P2pBroker * b, Session * s, Session * d, GError ** error)
     if (!((Call *) l->data)->answered)
       pending++;
   if (pending >= (guint) b->config->max_pending_calls) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BUSY,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BUSY,
         "%u calls of this connection are still unanswered", pending);
     return FALSE;
   }
@@ -844,7 +838,7 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   JsonObject *o;
 
   if (s->state != STATE_VIEWER) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_STATE,
         "connect needs a viewer session");
     return FALSE;
   }
@@ -862,8 +856,8 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     return FALSE;
   d = g_hash_table_lookup (b->devices, uid);
   if (!d || d->closing) {
-    g_set_error (error, P2P_SERVER_ERROR,
-        P2P_SERVER_ERROR_DEVICE_OFFLINE, "Device %s is offline", uid);
+    g_set_error (error, P2P_PROTOCOL_ERROR,
+        P2P_PROTOCOL_ERROR_DEVICE_OFFLINE, "Device %s is offline", uid);
     return FALSE;
   }
   if (!call_allowed (b, s, d, error))
@@ -915,16 +909,17 @@ on_call_message (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   JsonObject *o;
 
   if (!welcomed (s)) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_STATE,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_STATE,
         "%s before welcome", type);
     return FALSE;
   }
-  if (!field (msg, "call", CALL_ID_LEN, CALL_ID_LEN, TRUE, &call_id, error))
+  if (!field (msg, "call", P2P_PROTOCOL_CALL_ID_LENGTH,
+          P2P_PROTOCOL_CALL_ID_LENGTH, TRUE, &call_id, error))
     return FALSE;
   call = g_hash_table_lookup (b->calls, call_id);
   if (!call || (call->device != s && call->viewer != s)) {
-    g_set_error (error, P2P_SERVER_ERROR,
-        P2P_SERVER_ERROR_UNKNOWN_CALL, "No such call");
+    g_set_error (error, P2P_PROTOCOL_ERROR,
+        P2P_PROTOCOL_ERROR_UNKNOWN_CALL, "No such call");
     return FALSE;
   }
   peer = call->device == s ? call->viewer : call->device;
@@ -935,22 +930,22 @@ on_call_message (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     gboolean offer = g_str_equal (type, "offer");
 
     if ((offer && s != call->device) || (!offer && s != call->viewer)) {
-      g_set_error (error, P2P_SERVER_ERROR,
-          P2P_SERVER_ERROR_BAD_STATE, "The %s makes the %s",
+      g_set_error (error, P2P_PROTOCOL_ERROR,
+          P2P_PROTOCOL_ERROR_BAD_STATE, "The %s makes the %s",
           offer ? "device" : "viewer", type);
       goto fail;
     }
-    if (!field (msg, "sdp", 1, MAX_SDP, TRUE, &value, error))
+    if (!field (msg, "sdp", 1, P2P_PROTOCOL_MAX_SDP, TRUE, &value, error))
       goto fail;
     json_object_set_string_member (o, "sdp", value);
     if (!offer)
       call->answered = TRUE;
   } else if (g_str_equal (type, "candidate")) {
-    if (!field (msg, "candidate", 0, MAX_CANDIDATE, TRUE, &value, error) ||
-        !field (msg, "mid", 0, 32, FALSE, &mid, error))
+    if (!field (msg, "candidate", 0, P2P_PROTOCOL_MAX_CANDIDATE, TRUE, &value,
+            error) || !field (msg, "mid", 0, 32, FALSE, &mid, error))
       goto fail;
     if (*value && !g_str_has_prefix (value, "candidate:")) {
-      g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
+      g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
           "Field \"candidate\" must start with \"candidate:\" or be empty");
       goto fail;
     }
@@ -982,7 +977,7 @@ on_lookup (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   JsonObject *o;
 
   if (!b->config->master) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_WRONG_ROLE,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_WRONG_ROLE,
         "This server has no master role");
     return FALSE;
   }
@@ -1037,7 +1032,7 @@ handle_message (P2pBroker * b, Session * s, const gchar * data, gsize len,
   guint i;
 
   if (binary) {
-    reject_code (b, s, P2P_SERVER_ERROR_BAD_JSON,
+    reject_code (b, s, P2P_PROTOCOL_ERROR_BAD_JSON,
         "Binary messages are not accepted");
     return;
   }
@@ -1050,16 +1045,16 @@ handle_message (P2pBroker * b, Session * s, const gchar * data, gsize len,
   for (i = 0; i < G_N_ELEMENTS (handlers); i++) {
     if (g_str_equal (type, handlers[i].type)) {
       if (!handlers[i].handler (b, s, msg, id, &error)) {
-        const gchar *call =
-            p2p_signalling_message_get_string (msg, "call", CALL_ID_LEN,
-            CALL_ID_LEN, FALSE, NULL);
+        const gchar *call = p2p_signalling_message_get_string (msg, "call",
+            P2P_PROTOCOL_CALL_ID_LENGTH,
+            P2P_PROTOCOL_CALL_ID_LENGTH, FALSE, NULL);
 
         reject (b, s, id, call, error);
       }
       return;
     }
   }
-  g_set_error (&error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_UNKNOWN_TYPE,
+  g_set_error (&error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_UNKNOWN_TYPE,
       "Unknown message type");
   reject (b, s, id, NULL, error);
 }
@@ -1121,10 +1116,10 @@ session_open (P2pBroker * b, Session * s, struct lws *wsi)
   b->sessions = s;
   b->n_sessions++;
   if (b->draining)
-    reject_code (b, s, P2P_SERVER_ERROR_SHUTTING_DOWN,
+    reject_code (b, s, P2P_PROTOCOL_ERROR_SHUTTING_DOWN,
         "The server is shutting down");
   else if (s->use->connections > (guint) b->config->max_connections_per_address)
-    reject_code (b, s, P2P_SERVER_ERROR_OVERLOADED,
+    reject_code (b, s, P2P_PROTOCOL_ERROR_OVERLOADED,
         "Too many connections from this address");
 }
 
@@ -1175,7 +1170,7 @@ session_receive (P2pBroker * b, Session * s, const guint8 * in, gsize len)
         "bytes", b->config->max_message);
 
     rx_release (s);
-    reject_code (b, s, P2P_SERVER_ERROR_TOO_LARGE, text);
+    reject_code (b, s, P2P_PROTOCOL_ERROR_TOO_LARGE, text);
     return;
   }
   if (final && !s->rx) {
@@ -1186,7 +1181,7 @@ session_receive (P2pBroker * b, Session * s, const guint8 * in, gsize len)
    * max-message would otherwise add up to any amount of memory. */
   if (s->use->buffered + len > (gsize) b->config->max_buffered_per_address) {
     rx_release (s);
-    reject_code (b, s, P2P_SERVER_ERROR_OVERLOADED,
+    reject_code (b, s, P2P_PROTOCOL_ERROR_OVERLOADED,
         "Too many bytes of partial messages from this address");
     return;
   }
@@ -1320,10 +1315,10 @@ p2p_broker_tick (P2pBroker * b)
       continue;
     if (!welcomed (s)) {
       if (now - s->accepted_us > c->handshake_timeout * G_USEC_PER_SEC)
-        reject_code (b, s, P2P_SERVER_ERROR_TIMEOUT,
+        reject_code (b, s, P2P_PROTOCOL_ERROR_TIMEOUT,
             "No login within handshake-timeout");
     } else if (now - s->last_rx_us > c->idle_timeout * G_USEC_PER_SEC) {
-      reject_code (b, s, P2P_SERVER_ERROR_TIMEOUT,
+      reject_code (b, s, P2P_PROTOCOL_ERROR_TIMEOUT,
           "Nothing received within idle-timeout");
     } else if (now - s->last_rx_us > c->ping_interval * G_USEC_PER_SEC &&
         !s->pinged) {
@@ -1372,6 +1367,6 @@ p2p_broker_drain (P2pBroker * b)
     g_free (call);
   }
   for (s = b->sessions; s; s = s->next)
-    reject_code (b, s, P2P_SERVER_ERROR_SHUTTING_DOWN,
+    reject_code (b, s, P2P_PROTOCOL_ERROR_SHUTTING_DOWN,
         "The server is shutting down");
 }

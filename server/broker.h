@@ -21,13 +21,6 @@ G_BEGIN_DECLS
  */
 typedef struct _P2pBroker P2pBroker;
 
-/**
- * P2P_BROKER_PROTOCOL:
- *
- * WebSocket sub-protocol name of the signalling protocol.
- */
-#define P2P_BROKER_PROTOCOL "p2p-signalling-1"
-
 P2pBroker *p2p_broker_new (const P2pServerConfig * config,
     P2pRegistry * registry);
 

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "broker.h"
+#include "p2p-protocol.h"
 #include "server-config.h"
 #include "server-log.h"
 
@@ -102,7 +103,7 @@ write_port_file (const gchar * path, gint port, GError ** error)
 }
 
 static const struct lws_protocols protocols[] = {
-  {P2P_BROKER_PROTOCOL, p2p_broker_lws_callback, 0, 4096, 0, NULL, 0},
+  {P2P_PROTOCOL_SUBPROTOCOL, p2p_broker_lws_callback, 0, 4096, 0, NULL, 0},
   {NULL, NULL, 0, 0, 0, NULL, 0}
 };
 

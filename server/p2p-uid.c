@@ -11,7 +11,7 @@
  * registry as it was. */
 
 #include "registry.h"
-#include "uid.h"
+#include "p2p-protocol-uid.h"
 
 #include <errno.h>
 #include <fcntl.h>

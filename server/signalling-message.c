@@ -6,7 +6,7 @@
 
 /* Parsing of untrusted signalling messages. Size is bounded before this is
  * reached; the text must be exactly one JSON object, nested at most
- * P2P_SIGNALLING_MAX_DEPTH deep (p2p-json.c says why json-glib alone is not
+ * P2P_PROTOCOL_MAX_DEPTH deep (p2p-json.c says why json-glib alone is not
  * enough). */
 
 #include "signalling-message.h"
@@ -15,53 +15,11 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (p2p_server_error, p2p_server_error);
-
-static const gchar *const codes[] = {
-  [P2P_SERVER_ERROR_BAD_JSON] = "bad-json",
-  [P2P_SERVER_ERROR_TOO_LARGE] = "too-large",
-  [P2P_SERVER_ERROR_TOO_DEEP] = "too-deep",
-  [P2P_SERVER_ERROR_UNKNOWN_TYPE] = "unknown-type",
-  [P2P_SERVER_ERROR_MISSING_FIELD] = "missing-field",
-  [P2P_SERVER_ERROR_BAD_FIELD] = "bad-field",
-  [P2P_SERVER_ERROR_BAD_VERSION] = "bad-version",
-  [P2P_SERVER_ERROR_BAD_STATE] = "bad-state",
-  [P2P_SERVER_ERROR_WRONG_ROLE] = "wrong-role",
-  [P2P_SERVER_ERROR_BAD_UID] = "bad-uid",
-  [P2P_SERVER_ERROR_UNKNOWN_UID] = "unknown-uid",
-  [P2P_SERVER_ERROR_REVOKED] = "revoked",
-  [P2P_SERVER_ERROR_BAD_NONCE] = "bad-nonce",
-  [P2P_SERVER_ERROR_REPLAYED_NONCE] = "replayed-nonce",
-  [P2P_SERVER_ERROR_BAD_SIGNATURE] = "bad-signature",
-  [P2P_SERVER_ERROR_RATE_LIMITED] = "rate-limited",
-  [P2P_SERVER_ERROR_DEVICE_OFFLINE] = "device-offline",
-  [P2P_SERVER_ERROR_BUSY] = "busy",
-  [P2P_SERVER_ERROR_UNKNOWN_CALL] = "unknown-call",
-  [P2P_SERVER_ERROR_REPLACED] = "replaced",
-  [P2P_SERVER_ERROR_TIMEOUT] = "timeout",
-  [P2P_SERVER_ERROR_OVERLOADED] = "overloaded",
-  [P2P_SERVER_ERROR_SHUTTING_DOWN] = "shutting-down",
-  [P2P_SERVER_ERROR_INTERNAL] = "internal",
-};
-
-/**
- * p2p_server_error_to_string:
- * @code: an error code
- *
- * Returns: the code's stable wire name
- */
-const gchar *
-p2p_server_error_to_string (P2pServerError code)
-{
-  g_return_val_if_fail (code < G_N_ELEMENTS (codes), "internal");
-  return codes[code];
-}
-
 /**
  * p2p_signalling_message_parse:
  * @data: the message text (not NUL-terminated)
  * @len: its length in bytes
- * @error: return location for a #P2P_SERVER_ERROR
+ * @error: return location for a #P2P_PROTOCOL_ERROR
  *
  * Parses one message and checks it is an object with a `type` string.
  *
@@ -76,18 +34,19 @@ p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
 
   /* The broker bounded the size while reassembling the message. */
   obj = p2p_json_parse_object_full (data, len, G_MAXSIZE,
-      P2P_SIGNALLING_MAX_DEPTH, &err);
+      P2P_PROTOCOL_MAX_DEPTH, &err);
   if (!obj) {
-    g_set_error_literal (error, P2P_SERVER_ERROR,
+    g_set_error_literal (error, P2P_PROTOCOL_ERROR,
         g_error_matches (err, P2P_JSON_ERROR, P2P_JSON_ERROR_TOO_DEEP) ?
-        P2P_SERVER_ERROR_TOO_DEEP : P2P_SERVER_ERROR_BAD_JSON, err->message);
+        P2P_PROTOCOL_ERROR_TOO_DEEP : P2P_PROTOCOL_ERROR_BAD_JSON,
+        err->message);
     return NULL;
   }
   type = json_object_get_member (obj, "type");
   if (!type || !JSON_NODE_HOLDS_VALUE (type) ||
       json_node_get_value_type (type) != G_TYPE_STRING) {
-    g_set_error (error, P2P_SERVER_ERROR,
-        P2P_SERVER_ERROR_UNKNOWN_TYPE, "Message has no \"type\" string");
+    g_set_error (error, P2P_PROTOCOL_ERROR,
+        P2P_PROTOCOL_ERROR_UNKNOWN_TYPE, "Message has no \"type\" string");
     return NULL;
   }
   return g_steal_pointer (&obj);
@@ -100,7 +59,7 @@ p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
  * @min_len: shortest allowed value, bytes
  * @max_len: longest allowed value, bytes
  * @required: whether a missing field is an error
- * @error: return location for a #P2P_SERVER_ERROR
+ * @error: return location for a #P2P_PROTOCOL_ERROR
  *
  * Reads a string field and checks its length.
  *
@@ -117,20 +76,20 @@ p2p_signalling_message_get_string (JsonObject * message, const gchar * name,
 
   if (!node) {
     if (required)
-      g_set_error (error, P2P_SERVER_ERROR,
-          P2P_SERVER_ERROR_MISSING_FIELD, "Field \"%s\" is missing", name);
+      g_set_error (error, P2P_PROTOCOL_ERROR,
+          P2P_PROTOCOL_ERROR_MISSING_FIELD, "Field \"%s\" is missing", name);
     return NULL;
   }
   if (!JSON_NODE_HOLDS_VALUE (node) ||
       json_node_get_value_type (node) != G_TYPE_STRING) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
         "Field \"%s\" must be a string", name);
     return NULL;
   }
   value = json_node_get_string (node);
   len = strlen (value);
   if (len < min_len || len > max_len) {
-    g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
         "Field \"%s\" must be %" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT
         " bytes long", name, min_len, max_len);
     return NULL;
@@ -143,7 +102,7 @@ p2p_signalling_message_get_string (JsonObject * message, const gchar * name,
  * @message: a message
  * @id: (out) (transfer full) (nullable): a copy of the `id` member, or %NULL
  *     when the message has none
- * @error: return location for a #P2P_SERVER_ERROR
+ * @error: return location for a #P2P_PROTOCOL_ERROR
  *
  * Reads and checks the optional request id.
  *
@@ -177,7 +136,7 @@ p2p_signalling_message_get_id (JsonObject * message, JsonNode ** id,
       }
     }
   }
-  g_set_error (error, P2P_SERVER_ERROR, P2P_SERVER_ERROR_BAD_FIELD,
+  g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
       "Field \"id\" must be a string of 1-64 characters or an integer "
       "0..2^53");
   return FALSE;

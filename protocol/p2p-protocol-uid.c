@@ -1,4 +1,4 @@
-/* p2p-server
+/* p2p-protocol
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -9,7 +9,7 @@
  * to 10 bits, which covers any single mistyped symbol (5 bits) and any swap
  * of two neighbouring symbols (10 bits). */
 
-#include "uid.h"
+#include "p2p-protocol-uid.h"
 
 #include <string.h>
 #include <openssl/rand.h>
@@ -74,6 +74,36 @@ format_uid (const guint8 * symbols)
   return g_string_free (s, FALSE);
 }
 
+/* The 16 symbol values of @text, or FALSE with @error set. */
+static gboolean
+parse_symbols (const gchar * text, guint8 symbols[ALL_SYMBOLS], GError ** error)
+{
+  guint i, n = 0;
+
+  if (strlen (text) != P2P_UID_LENGTH) {
+    g_set_error (error, P2P_UID_ERROR, P2P_UID_ERROR_FORMAT,
+        "A UID has %d characters (XXXX-XXXX-XXXX-XXXX)", P2P_UID_LENGTH);
+    return FALSE;
+  }
+  for (i = 0; i < P2P_UID_LENGTH; i++) {
+    if (i % 5 == 4) {
+      if (text[i] != '-') {
+        g_set_error (error, P2P_UID_ERROR, P2P_UID_ERROR_FORMAT,
+            "Character %u of a UID must be '-'", i + 1);
+        return FALSE;
+      }
+      continue;
+    }
+    if (symbol_value (text[i]) < 0) {
+      g_set_error (error, P2P_UID_ERROR, P2P_UID_ERROR_FORMAT,
+          "Character %u of the UID is not one of %s", i + 1, alphabet);
+      return FALSE;
+    }
+    symbols[n++] = symbol_value (text[i]);
+  }
+  return TRUE;
+}
+
 /**
  * p2p_uid_normalize:
  * @text: a UID as typed or received
@@ -89,39 +119,41 @@ gchar *
 p2p_uid_normalize (const gchar * text, GError ** error)
 {
   guint8 symbols[ALL_SYMBOLS];
-  guint i, n = 0;
   guint check;
 
   g_return_val_if_fail (text != NULL, NULL);
 
-  if (strlen (text) != P2P_UID_LENGTH) {
-    g_set_error (error, P2P_UID_ERROR, P2P_UID_ERROR_FORMAT,
-        "A UID has %d characters (XXXX-XXXX-XXXX-XXXX)", P2P_UID_LENGTH);
+  if (!parse_symbols (text, symbols, error))
     return NULL;
-  }
-  for (i = 0; i < P2P_UID_LENGTH; i++) {
-    if (i % 5 == 4) {
-      if (text[i] != '-') {
-        g_set_error (error, P2P_UID_ERROR, P2P_UID_ERROR_FORMAT,
-            "Character %u of a UID must be '-'", i + 1);
-        return NULL;
-      }
-      continue;
-    }
-    if (symbol_value (text[i]) < 0) {
-      g_set_error (error, P2P_UID_ERROR, P2P_UID_ERROR_FORMAT,
-          "Character %u of the UID is not one of %s", i + 1, alphabet);
-      return NULL;
-    }
-    symbols[n++] = symbol_value (text[i]);
-  }
-
   check = check_value (symbols);
   if (symbols[14] != (check >> 5) || symbols[15] != (check & 31)) {
     g_set_error (error, P2P_UID_ERROR, P2P_UID_ERROR_CHECK,
         "The UID's check symbols do not match (mistyped UID?)");
     return NULL;
   }
+  return format_uid (symbols);
+}
+
+/**
+ * p2p_uid_normalize_form:
+ * @text: a UID as typed or received
+ * @error: return location for a #P2P_UID_ERROR
+ *
+ * Like p2p_uid_normalize() without checking the check symbols: the form
+ * clients accept and compare, leaving the check to the registry.
+ *
+ * Returns: (transfer full) (nullable): the normalised UID, or %NULL with
+ *     @error set
+ */
+gchar *
+p2p_uid_normalize_form (const gchar * text, GError ** error)
+{
+  guint8 symbols[ALL_SYMBOLS];
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (!parse_symbols (text, symbols, error))
+    return NULL;
   return format_uid (symbols);
 }
 

@@ -1,4 +1,4 @@
-/* p2p-server
+/* p2p-protocol
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -45,6 +45,8 @@ typedef enum
 } P2pUidError;
 
 gchar *p2p_uid_normalize (const gchar * text, GError ** error);
+
+gchar *p2p_uid_normalize_form (const gchar * text, GError ** error);
 
 gchar *p2p_uid_generate (const gchar * prefix, GError ** error);
 
