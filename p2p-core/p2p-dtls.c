@@ -51,9 +51,7 @@ typedef enum
 
 struct _P2pDtls
 {
-  SSL_CTX *ctx;
   SSL *ssl;
-  BIO_METHOD *bio_method;
   gboolean is_client;
   GMainContext *context;
   GSource *timer;
@@ -146,14 +144,16 @@ verify_cb (int preverify_ok, X509_STORE_CTX * store)
 static int
 cert_verify_cb (X509_STORE_CTX * store, void *arg)
 {
-  P2pDtls *dtls = arg;
+  SSL *ssl = X509_STORE_CTX_get_ex_data (store,
+      SSL_get_ex_data_X509_STORE_CTX_idx ());
+  P2pDtls *dtls = ssl ? SSL_get_app_data (ssl) : NULL;
   X509 *cert = X509_STORE_CTX_get0_cert (store);
   g_autofree guint8 *der = NULL;
   guint8 *p;
   gint len;
   guint i;
 
-  if (cert == NULL)
+  if (cert == NULL || dtls == NULL)
     return 0;
   len = i2d_X509 (cert, NULL);
   if (len <= 0)
@@ -181,58 +181,107 @@ cert_verify_cb (X509_STORE_CTX * store, void *arg)
   return 1;
 }
 
+/* One BIO_METHOD for the process: it only names the functions. */
+static BIO_METHOD *
+bio_method_get (void)
+{
+  static gsize method;
+
+  if (g_once_init_enter (&method)) {
+    BIO_METHOD *m = BIO_meth_new (BIO_get_new_index () | BIO_TYPE_SOURCE_SINK,
+        "p2p-ice");
+
+    BIO_meth_set_write (m, bio_write);
+    BIO_meth_set_read (m, bio_read);
+    BIO_meth_set_ctrl (m, bio_ctrl);
+    BIO_meth_set_create (m, bio_create);
+    g_once_init_leave (&method, (gsize) m);
+  }
+  return (BIO_METHOD *) method;
+}
+
+static GQuark
+ctx_quark (void)
+{
+  return g_quark_from_static_string ("p2p-dtls-ssl-ctx");
+}
+
+/* One SSL_CTX per identity (its certificate and key, the common settings),
+ * kept with the identity and shared by all its connections; what differs
+ * per connection (SRTP profiles, accepted fingerprints) is set on the SSL.
+ * Returns a new reference. */
+static SSL_CTX *
+ctx_for_identity (P2pIdentity * identity, GError ** error)
+{
+  static GMutex lock;
+  SSL_CTX *ctx;
+
+  g_mutex_lock (&lock);
+  ctx = g_object_get_qdata (G_OBJECT (identity), ctx_quark ());
+  if (ctx == NULL) {
+    ctx = SSL_CTX_new (DTLS_method ());
+    SSL_CTX_set_min_proto_version (ctx, DTLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version (ctx, DTLS1_2_VERSION);
+    if (SSL_CTX_use_certificate (ctx, p2p_identity_get_x509 (identity)) != 1
+        || SSL_CTX_use_PrivateKey (ctx,
+            p2p_identity_get_pkey (identity)) != 1) {
+      gulong err = ERR_get_error ();
+
+      ERR_clear_error ();
+      SSL_CTX_free (ctx);
+      g_mutex_unlock (&lock);
+      g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_DTLS,
+          "Could not set up DTLS: %s", ERR_reason_error_string (err));
+      return NULL;
+    }
+    SSL_CTX_set_verify (ctx,
+        SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
+    SSL_CTX_set_cert_verify_callback (ctx, cert_verify_cb, NULL);
+    /* Both ends generate fresh sessions per call: nothing to resume. */
+    SSL_CTX_set_session_cache_mode (ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options (ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
+    g_object_set_qdata_full (G_OBJECT (identity), ctx_quark (), ctx,
+        (GDestroyNotify) SSL_CTX_free);
+  }
+  SSL_CTX_up_ref (ctx);
+  g_mutex_unlock (&lock);
+  return ctx;
+}
+
 P2pDtls *
 p2p_dtls_new (P2pIdentity * identity, gboolean is_client,
     const gchar * srtp_profiles, GMainContext * context,
     const P2pDtlsCallbacks * callbacks, gpointer user_data, GError ** error)
 {
   P2pDtls *dtls;
+  SSL_CTX *ctx;
   BIO *bio;
 
   g_return_val_if_fail (p2p_identity_has_private_key (identity), NULL);
 
+  ctx = ctx_for_identity (identity, error);
+  if (ctx == NULL)
+    return NULL;
   dtls = g_new0 (P2pDtls, 1);
   dtls->is_client = is_client;
   dtls->context = g_main_context_ref (context);
   dtls->callbacks = *callbacks;
   dtls->user_data = user_data;
   dtls->accepted_fingerprints = g_ptr_array_new_with_free_func (g_free);
-
-  dtls->ctx = SSL_CTX_new (DTLS_method ());
-  SSL_CTX_set_min_proto_version (dtls->ctx, DTLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version (dtls->ctx, DTLS1_2_VERSION);
-  if (SSL_CTX_use_certificate (dtls->ctx,
-          p2p_identity_get_x509 (identity)) != 1
-      || SSL_CTX_use_PrivateKey (dtls->ctx,
-          p2p_identity_get_pkey (identity)) != 1
-      || SSL_CTX_set_tlsext_use_srtp (dtls->ctx, srtp_profiles) != 0) {
-    gulong err = ERR_get_error ();
-
+  dtls->ssl = SSL_new (ctx);
+  SSL_CTX_free (ctx);
+  SSL_set_app_data (dtls->ssl, dtls);
+  if (SSL_set_tlsext_use_srtp (dtls->ssl, srtp_profiles) != 0) {
     ERR_clear_error ();
     g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_DTLS,
-        "Could not set up DTLS (%s): %s", srtp_profiles,
-        err ? ERR_reason_error_string (err) : "bad SRTP profile list");
+        "Could not set up DTLS (%s): bad SRTP profile list", srtp_profiles);
     p2p_dtls_free (dtls);
     return NULL;
   }
-  SSL_CTX_set_verify (dtls->ctx,
-      SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
-  SSL_CTX_set_cert_verify_callback (dtls->ctx, cert_verify_cb, dtls);
-  /* Both ends generate fresh sessions per call: nothing to resume. */
-  SSL_CTX_set_session_cache_mode (dtls->ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options (dtls->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
-
-  dtls->ssl = SSL_new (dtls->ctx);
   DTLS_set_link_mtu (dtls->ssl, DTLS_MTU);
   DTLS_set_timer_cb (dtls->ssl, timer_cb);
 
-  dtls->bio_method = BIO_meth_new (BIO_get_new_index () | BIO_TYPE_SOURCE_SINK,
-      "p2p-ice");
-  BIO_meth_set_write (dtls->bio_method, bio_write);
-  BIO_meth_set_read (dtls->bio_method, bio_read);
-  BIO_meth_set_ctrl (dtls->bio_method, bio_ctrl);
-  BIO_meth_set_create (dtls->bio_method, bio_create);
-  bio = BIO_new (dtls->bio_method);
+  bio = BIO_new (bio_method_get ());
   BIO_set_data (bio, dtls);
   SSL_set_bio (dtls->ssl, bio, bio);
 
@@ -532,10 +581,6 @@ p2p_dtls_free (P2pDtls * dtls)
   }
   if (dtls->ssl)
     SSL_free (dtls->ssl);
-  if (dtls->ctx)
-    SSL_CTX_free (dtls->ctx);
-  if (dtls->bio_method)
-    BIO_meth_free (dtls->bio_method);
   g_ptr_array_unref (dtls->accepted_fingerprints);
   g_free (dtls->peer_fingerprint);
   g_main_context_unref (dtls->context);
