@@ -12,6 +12,7 @@
 
 #include <p2p-core/p2p-auth-backoff.h>
 #include <p2p-core/p2p-camera-session.h>
+#include <p2p-core/p2p-combined-signaller.h>
 #include <p2p-core/p2p-command.h>
 #include <p2p-core/p2p-direct-signaller.h>
 #include <p2p-core/p2p-identity.h>

@@ -1,0 +1,485 @@
+/* p2p-core
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:p2p-combined-signaller
+ * @title: P2pCombinedSignaller
+ * @short_description: Several signallers as one, the first to answer wins
+ *
+ * A #P2pSignaller over others, e.g. the local network
+ * (#P2pLanSignaller) and the rendezvous server (#P2pSignalling). A camera
+ * takes calls from each of them. A viewer's p2p_signaller_call() calls
+ * through each at once: the first #P2pSignaller::call-started is the call,
+ * calls that start later through the others are ended at once (reason
+ * `"superseded"`), and #P2pSignaller::call-failed comes only when every one
+ * failed, with all their reasons in one message.
+ *
+ * Signals are forwarded from the threads the children emit them on, with
+ * no lock held. A child's #P2pSignaller::error is forwarded as is: the
+ * others keep working.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "p2p-combined-signaller.h"
+
+#include <string.h>
+
+/* A viewer's call through every child, until one starts or all fail. */
+typedef struct
+{
+  gchar *uid;
+  guint waiting;                /* children yet to answer */
+  GString *reasons;
+  gint code;                    /* the most telling failure so far, or -1 */
+} Pending;
+
+struct _P2pCombinedSignaller
+{
+  GObject parent;
+
+  GPtrArray *children;          /* P2pSignaller */
+
+  GMutex lock;
+  GHashTable *calls;            /* call id -> child (not a reference) */
+  GList *pending;               /* Pending */
+};
+
+static void p2p_combined_signaller_signaller_init (P2pSignallerInterface *
+    iface);
+
+G_DEFINE_TYPE_WITH_CODE (P2pCombinedSignaller, p2p_combined_signaller,
+    G_TYPE_OBJECT, G_IMPLEMENT_INTERFACE (P2P_TYPE_SIGNALLER,
+        p2p_combined_signaller_signaller_init));
+
+static void
+pending_free (Pending * pending)
+{
+  g_free (pending->uid);
+  g_string_free (pending->reasons, TRUE);
+  g_free (pending);
+}
+
+static Pending *
+find_pending (P2pCombinedSignaller * self, const gchar * uid)
+{
+  GList *l;
+
+  for (l = self->pending; l; l = l->next) {
+    Pending *pending = l->data;
+
+    if (strcmp (pending->uid, uid) == 0)
+      return pending;
+  }
+  return NULL;
+}
+
+/* A failure that says more than "nobody answered in time". */
+static gboolean
+is_telling (const GError * error)
+{
+  return !(error->domain == P2P_SIGNALLING_ERROR
+      && (error->code == P2P_SIGNALLING_ERROR_TIMEOUT
+          || error->code == P2P_SIGNALLING_ERROR_UNREACHABLE
+          || error->code == P2P_SIGNALLING_ERROR_STOPPED
+          || error->code == P2P_SIGNALLING_ERROR_NOT_CONNECTED));
+}
+
+/* Records one child's failure; returns the combined error when it was the
+ * last child to answer, with @self->lock held. */
+static GError *
+pending_fail (P2pCombinedSignaller * self, Pending * pending,
+    const GError * error)
+{
+  GError *all;
+
+  if (pending->reasons->len)
+    g_string_append (pending->reasons, "; ");
+  g_string_append (pending->reasons, error->message);
+  if (error->domain == P2P_SIGNALLING_ERROR
+      && (pending->code < 0 || is_telling (error)))
+    pending->code = error->code;
+  if (--pending->waiting > 0)
+    return NULL;
+
+  all = g_error_new (P2P_SIGNALLING_ERROR, pending->code < 0 ?
+      P2P_SIGNALLING_ERROR_FAILED : pending->code, "%s", pending->reasons->str);
+  self->pending = g_list_remove (self->pending, pending);
+  pending_free (pending);
+  return all;
+}
+
+static void
+on_call_started (P2pSignaller * child, const gchar * uid, const gchar * call,
+    const gchar * fingerprint, P2pCombinedSignaller * self)
+{
+  Pending *pending;
+
+  g_mutex_lock (&self->lock);
+  pending = find_pending (self, uid);
+  if (pending) {
+    self->pending = g_list_remove (self->pending, pending);
+    pending_free (pending);
+    g_hash_table_insert (self->calls, g_strdup (call), child);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (pending == NULL) {
+    /* Another child was first: this camera is reached already. */
+    p2p_signaller_end_call (child, call, "superseded", NULL);
+    return;
+  }
+  g_signal_emit_by_name (self, "call-started", uid, call, fingerprint);
+}
+
+static void
+on_call_failed (P2pSignaller * child, const gchar * uid,
+    const GError * error, P2pCombinedSignaller * self)
+{
+  Pending *pending;
+  GError *all = NULL;
+
+  g_mutex_lock (&self->lock);
+  pending = find_pending (self, uid);
+  if (pending)
+    all = pending_fail (self, pending, error);
+  g_mutex_unlock (&self->lock);
+  if (all) {
+    g_signal_emit_by_name (self, "call-failed", uid, all);
+    g_error_free (all);
+  }
+}
+
+static void
+on_incoming_call (P2pSignaller * child, const gchar * call,
+    const gchar * viewer, const gchar * address, P2pCombinedSignaller * self)
+{
+  g_mutex_lock (&self->lock);
+  g_hash_table_insert (self->calls, g_strdup (call), child);
+  g_mutex_unlock (&self->lock);
+  g_signal_emit_by_name (self, "incoming-call", call, viewer, address);
+}
+
+static void
+on_call_ended (P2pSignaller * child, const gchar * call,
+    const gchar * reason, P2pCombinedSignaller * self)
+{
+  gboolean known;
+
+  g_mutex_lock (&self->lock);
+  known = g_hash_table_lookup (self->calls, call) == child;
+  if (known)
+    g_hash_table_remove (self->calls, call);
+  g_mutex_unlock (&self->lock);
+  /* The end of a superseded call is nobody's business. */
+  if (known)
+    g_signal_emit_by_name (self, "call-ended", call, reason);
+}
+
+/* The other call signals pass through for the calls this object knows. */
+static gboolean
+owns (P2pCombinedSignaller * self, P2pSignaller * child, const gchar * call)
+{
+  gboolean known;
+
+  g_mutex_lock (&self->lock);
+  known = g_hash_table_lookup (self->calls, call) == child;
+  g_mutex_unlock (&self->lock);
+  return known;
+}
+
+static void
+on_offer (P2pSignaller * child, const gchar * call, const gchar * sdp,
+    P2pCombinedSignaller * self)
+{
+  if (owns (self, child, call))
+    g_signal_emit_by_name (self, "remote-offer", call, sdp);
+}
+
+static void
+on_answer (P2pSignaller * child, const gchar * call, const gchar * sdp,
+    P2pCombinedSignaller * self)
+{
+  if (owns (self, child, call))
+    g_signal_emit_by_name (self, "remote-answer", call, sdp);
+}
+
+static void
+on_candidate (P2pSignaller * child, const gchar * call,
+    const gchar * candidate, const gchar * mid, P2pCombinedSignaller * self)
+{
+  if (owns (self, child, call))
+    g_signal_emit_by_name (self, "remote-candidate", call, candidate, mid);
+}
+
+static void
+on_call_error (P2pSignaller * child, const gchar * call,
+    const GError * error, P2pCombinedSignaller * self)
+{
+  if (owns (self, child, call))
+    g_signal_emit_by_name (self, "call-error", call, error);
+}
+
+static void
+on_error (P2pSignaller * child, const GError * error,
+    P2pCombinedSignaller * self)
+{
+  g_signal_emit_by_name (self, "error", error);
+}
+
+/* ---- P2pSignaller ---- */
+
+static void
+signaller_start (P2pSignaller * signaller)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (signaller);
+  guint i;
+
+  for (i = 0; i < self->children->len; i++)
+    p2p_signaller_start (g_ptr_array_index (self->children, i));
+}
+
+static void
+signaller_stop (P2pSignaller * signaller)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (signaller);
+  guint i;
+
+  for (i = 0; i < self->children->len; i++)
+    p2p_signaller_stop (g_ptr_array_index (self->children, i));
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove_all (self->calls);
+  g_list_free_full (self->pending, (GDestroyNotify) pending_free);
+  self->pending = NULL;
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+signaller_call (P2pSignaller * signaller, const gchar * uid,
+    guint timeout_ms, GError ** error)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (signaller);
+  Pending *pending;
+  GError *all = NULL;
+  guint i;
+
+  pending = g_new0 (Pending, 1);
+  pending->uid = g_strdup (uid);
+  pending->waiting = self->children->len;
+  pending->reasons = g_string_new (NULL);
+  pending->code = -1;
+  g_mutex_lock (&self->lock);
+  if (find_pending (self, uid)) {
+    g_mutex_unlock (&self->lock);
+    pending_free (pending);
+    g_set_error (error, P2P_SIGNALLING_ERROR,
+        P2P_SIGNALLING_ERROR_INVALID_ARGUMENT,
+        "A call to %.32s is being set up already", uid);
+    return FALSE;
+  }
+  self->pending = g_list_prepend (self->pending, pending);
+  g_mutex_unlock (&self->lock);
+
+  for (i = 0; i < self->children->len; i++) {
+    g_autoptr (GError) child_error = NULL;
+
+    if (p2p_signaller_call (g_ptr_array_index (self->children, i), uid,
+            timeout_ms, &child_error))
+      continue;
+    g_mutex_lock (&self->lock);
+    /* Gone if an earlier child's call already started or failed. */
+    pending = find_pending (self, uid);
+    if (pending)
+      all = pending_fail (self, pending, child_error);
+    g_mutex_unlock (&self->lock);
+  }
+  if (all) {
+    /* No child could even try: fail at once, as a child would. */
+    g_propagate_error (error, all);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static P2pSignaller *
+child_of (P2pCombinedSignaller * self, const gchar * call, GError ** error)
+{
+  P2pSignaller *child;
+
+  g_mutex_lock (&self->lock);
+  child = g_hash_table_lookup (self->calls, call);
+  if (child)
+    g_object_ref (child);
+  g_mutex_unlock (&self->lock);
+  if (child == NULL)
+    g_set_error (error, P2P_SIGNALLING_ERROR,
+        P2P_SIGNALLING_ERROR_UNKNOWN_CALL, "Unknown call '%.64s'", call);
+  return child;
+}
+
+static gboolean
+signaller_send_offer (P2pSignaller * signaller, const gchar * call,
+    const gchar * sdp, GError ** error)
+{
+  g_autoptr (P2pSignaller) child = child_of (P2P_COMBINED_SIGNALLER
+      (signaller), call, error);
+
+  return child && p2p_signaller_send_offer (child, call, sdp, error);
+}
+
+static gboolean
+signaller_send_answer (P2pSignaller * signaller, const gchar * call,
+    const gchar * sdp, GError ** error)
+{
+  g_autoptr (P2pSignaller) child = child_of (P2P_COMBINED_SIGNALLER
+      (signaller), call, error);
+
+  return child && p2p_signaller_send_answer (child, call, sdp, error);
+}
+
+static gboolean
+signaller_send_candidate (P2pSignaller * signaller, const gchar * call,
+    const gchar * candidate, const gchar * mid, GError ** error)
+{
+  g_autoptr (P2pSignaller) child = child_of (P2P_COMBINED_SIGNALLER
+      (signaller), call, error);
+
+  return child && p2p_signaller_send_candidate (child, call, candidate, mid,
+      error);
+}
+
+static gboolean
+signaller_end_call (P2pSignaller * signaller, const gchar * call,
+    const gchar * reason, GError ** error)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (signaller);
+  g_autoptr (P2pSignaller) child = child_of (self, call, error);
+
+  if (child == NULL)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove (self->calls, call);
+  g_mutex_unlock (&self->lock);
+  return p2p_signaller_end_call (child, call, reason, error);
+}
+
+static GPtrArray *
+signaller_get_ice_servers (P2pSignaller * signaller, const gchar * call)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (signaller);
+  g_autoptr (P2pSignaller) child = NULL;
+  GPtrArray *all;
+  guint i;
+
+  if (call && (child = child_of (self, call, NULL)))
+    return p2p_signaller_get_ice_servers (child, call);
+  all = g_ptr_array_new_with_free_func ((GDestroyNotify) p2p_ice_server_free);
+  for (i = 0; i < self->children->len; i++) {
+    g_autoptr (GPtrArray) some =
+        p2p_signaller_get_ice_servers (g_ptr_array_index (self->children, i),
+        NULL);
+
+    g_ptr_array_extend_and_steal (all, g_steal_pointer (&some));
+  }
+  return all;
+}
+
+static void
+p2p_combined_signaller_signaller_init (P2pSignallerInterface * iface)
+{
+  iface->start = signaller_start;
+  iface->stop = signaller_stop;
+  iface->call = signaller_call;
+  iface->send_offer = signaller_send_offer;
+  iface->send_answer = signaller_send_answer;
+  iface->send_candidate = signaller_send_candidate;
+  iface->end_call = signaller_end_call;
+  iface->get_ice_servers = signaller_get_ice_servers;
+}
+
+/* ---- GObject ---- */
+
+static void
+p2p_combined_signaller_dispose (GObject * object)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (object);
+  guint i;
+
+  for (i = 0; i < self->children->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->children,
+            i), self);
+  g_ptr_array_set_size (self->children, 0);
+  G_OBJECT_CLASS (p2p_combined_signaller_parent_class)->dispose (object);
+}
+
+static void
+p2p_combined_signaller_finalize (GObject * object)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (object);
+
+  g_ptr_array_unref (self->children);
+  g_hash_table_unref (self->calls);
+  g_list_free_full (self->pending, (GDestroyNotify) pending_free);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (p2p_combined_signaller_parent_class)->finalize (object);
+}
+
+static void
+p2p_combined_signaller_class_init (P2pCombinedSignallerClass * klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = p2p_combined_signaller_dispose;
+  G_OBJECT_CLASS (klass)->finalize = p2p_combined_signaller_finalize;
+}
+
+static void
+p2p_combined_signaller_init (P2pCombinedSignaller * self)
+{
+  g_mutex_init (&self->lock);
+  self->children = g_ptr_array_new_with_free_func (g_object_unref);
+  self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/**
+ * p2p_combined_signaller_new:
+ * @signallers: (array length=n_signallers): the signallers to combine
+ * @n_signallers: how many, at least one
+ *
+ * Combines @signallers, which it holds and drives from now on: start,
+ * stop and call them through the new object only.
+ *
+ * Returns: (transfer full): a new #P2pCombinedSignaller
+ */
+P2pCombinedSignaller *
+p2p_combined_signaller_new (P2pSignaller ** signallers, guint n_signallers)
+{
+  P2pCombinedSignaller *self;
+  guint i;
+
+  g_return_val_if_fail (signallers != NULL && n_signallers > 0, NULL);
+
+  self = g_object_new (P2P_TYPE_COMBINED_SIGNALLER, NULL);
+  for (i = 0; i < n_signallers; i++) {
+    P2pSignaller *child = signallers[i];
+
+    g_return_val_if_fail (P2P_IS_SIGNALLER (child), self);
+    g_ptr_array_add (self->children, g_object_ref (child));
+    g_signal_connect (child, "incoming-call", G_CALLBACK (on_incoming_call),
+        self);
+    g_signal_connect (child, "call-started", G_CALLBACK (on_call_started),
+        self);
+    g_signal_connect (child, "call-failed", G_CALLBACK (on_call_failed), self);
+    g_signal_connect (child, "remote-offer", G_CALLBACK (on_offer), self);
+    g_signal_connect (child, "remote-answer", G_CALLBACK (on_answer), self);
+    g_signal_connect (child, "remote-candidate", G_CALLBACK (on_candidate),
+        self);
+    g_signal_connect (child, "call-ended", G_CALLBACK (on_call_ended), self);
+    g_signal_connect (child, "call-error", G_CALLBACK (on_call_error), self);
+    g_signal_connect (child, "error", G_CALLBACK (on_error), self);
+  }
+  return self;
+}

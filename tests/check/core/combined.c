@@ -1,0 +1,161 @@
+/* p2p-core: several signallers as one, the first to answer wins
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <p2p-core/p2p-core.h>
+
+#include "signaller-recorder.h"
+
+#define UID "7KQ2-M9XD-4HPA-R3WV"
+
+typedef struct
+{
+  P2pLoop *loop;
+  P2pDirectSignaller *direct_camera, *direct_viewer;
+  P2pLanSignaller *lan_camera, *lan_viewer;
+  P2pCombinedSignaller *camera, *viewer;
+  SignallerRecorder *on_camera, *on_viewer;
+} Fixture;
+
+/* The viewer's LAN end queries @port on loopback only. */
+static P2pLanSignaller *
+lan_viewer (P2pLoop * loop, guint port)
+{
+  g_autofree gchar *target = g_strdup_printf ("127.0.0.1:%u", port);
+  const gchar *targets[] = { target, NULL };
+
+  return g_object_new (P2P_TYPE_LAN_SIGNALLER, "loop", loop,
+      "discovery-port", port, "interfaces", FALSE, "targets", targets, NULL);
+}
+
+static void
+fixture_setup (Fixture * f, gconstpointer data)
+{
+  P2pSignaller *cameras[2], *viewers[2];
+  guint port;
+
+  f->loop = p2p_loop_new ("test-combined");
+  p2p_direct_signaller_new_pair (f->loop, UID, NULL, &f->direct_camera,
+      &f->direct_viewer);
+  f->lan_camera = g_object_new (P2P_TYPE_LAN_SIGNALLER, "loop", f->loop,
+      "uid", UID, "discovery-port", 0, "interfaces", FALSE, NULL);
+  p2p_signaller_start (P2P_SIGNALLER (f->lan_camera));
+  port = p2p_lan_signaller_get_bound_port (f->lan_camera);
+  f->lan_viewer = lan_viewer (f->loop, port);
+
+  cameras[0] = P2P_SIGNALLER (f->direct_camera);
+  cameras[1] = P2P_SIGNALLER (f->lan_camera);
+  viewers[0] = P2P_SIGNALLER (f->direct_viewer);
+  viewers[1] = P2P_SIGNALLER (f->lan_viewer);
+  f->camera = p2p_combined_signaller_new (cameras, 2);
+  f->viewer = p2p_combined_signaller_new (viewers, 2);
+  f->on_camera = signaller_recorder_new (P2P_SIGNALLER (f->camera));
+  f->on_viewer = signaller_recorder_new (P2P_SIGNALLER (f->viewer));
+  p2p_signaller_start (P2P_SIGNALLER (f->viewer));
+}
+
+static void
+fixture_teardown (Fixture * f, gconstpointer data)
+{
+  p2p_signaller_stop (P2P_SIGNALLER (f->viewer));
+  p2p_signaller_stop (P2P_SIGNALLER (f->camera));
+  signaller_recorder_free (f->on_camera);
+  signaller_recorder_free (f->on_viewer);
+  g_object_unref (f->camera);
+  g_object_unref (f->viewer);
+  g_object_unref (f->direct_camera);
+  g_object_unref (f->direct_viewer);
+  g_object_unref (f->lan_camera);
+  g_object_unref (f->lan_viewer);
+  g_object_unref (f->loop);
+}
+
+/* Both ways reach the camera: the viewer gets one call, the other is
+ * ended at once, and the camera hears of its end. */
+static void
+test_first_wins (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *started = NULL, *first = NULL, *second = NULL;
+  g_autofree gchar *ended = NULL, *offer = NULL;
+  g_auto (GStrv) words = NULL;
+
+  p2p_signaller_start (P2P_SIGNALLER (f->camera));
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (f->viewer), UID, 5000,
+          &error));
+  started = signaller_recorder_pop (f->on_viewer);
+  words = g_strsplit (started, " ", -1);
+  g_assert_cmpstr (words[0], ==, "call-started");
+
+  /* The camera heard both calls; the one the viewer did not keep ends. */
+  first = signaller_recorder_pop (f->on_camera);
+  second = signaller_recorder_pop (f->on_camera);
+  g_assert_true (g_str_has_prefix (first, "incoming-call "));
+  g_assert_true (g_str_has_prefix (second, "incoming-call "));
+  ended = signaller_recorder_pop (f->on_camera);
+  g_assert_true (g_str_has_prefix (ended, "call-ended "));
+  g_assert_true (g_str_has_suffix (ended, " superseded"));
+  g_assert_false (strstr (ended, words[2]));
+
+  /* The kept call works end to end, through the child it came from. */
+  g_assert_true (p2p_signaller_send_offer (P2P_SIGNALLER (f->camera),
+          words[2], "v=0 offer", &error));
+  offer = g_strdup_printf ("remote-offer %s v=0 offer", words[2]);
+  g_free (started);
+  started = signaller_recorder_pop (f->on_viewer);
+  g_assert_cmpstr (started, ==, offer);
+  g_assert_null (signaller_recorder_try_pop (f->on_viewer, 200));
+}
+
+/* Neither way reaches a camera: one failure, with every reason, and the
+ * most telling code. */
+static void
+keep_message (P2pSignaller * s, const gchar * uid, const GError * error,
+    GAsyncQueue * messages)
+{
+  g_async_queue_push (messages, g_strdup (error->message));
+}
+
+static void
+test_all_fail (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncQueue) messages = g_async_queue_new_full (g_free);
+  g_autofree gchar *line = NULL, *expected = NULL, *message = NULL;
+
+  /* No camera: direct says offline, LAN hears nothing in time. */
+  p2p_signaller_stop (P2P_SIGNALLER (f->lan_camera));
+  g_signal_connect (f->viewer, "call-failed", G_CALLBACK (keep_message),
+      messages);
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (f->viewer), UID, 300,
+          &error));
+  line = signaller_recorder_pop (f->on_viewer);
+  expected = g_strdup_printf ("call-failed %s %d", UID,
+      P2P_SIGNALLING_ERROR_DEVICE_OFFLINE);
+  g_assert_cmpstr (line, ==, expected);
+  g_assert_null (signaller_recorder_try_pop (f->on_viewer, 100));
+  /* Every reason is in the message. */
+  message = g_async_queue_timeout_pop (messages, G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (message, "not started"));
+  g_assert_nonnull (strstr (message, "local network"));
+  g_signal_handlers_disconnect_by_data (f->viewer, messages);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/p2p/signaller/combined/first-wins", Fixture, NULL,
+      fixture_setup, test_first_wins, fixture_teardown);
+  g_test_add ("/p2p/signaller/combined/all-fail", Fixture, NULL,
+      fixture_setup, test_all_fail, fixture_teardown);
+  return g_test_run ();
+}
