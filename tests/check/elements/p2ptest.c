@@ -235,6 +235,24 @@ p2p_test_h264_hash (GstBuffer * buffer, gboolean * has_sps,
 }
 
 /**
+ * p2p_test_time_scale:
+ *
+ * How much longer than usual waits may take: $P2P_TEST_TIME_SCALE, which
+ * the `asan` test setup sets (sanitizer builds run several times slower),
+ * else 1.
+ *
+ * Returns: a factor from 1 to 10
+ */
+gint
+p2p_test_time_scale (void)
+{
+  const gchar *env = g_getenv ("P2P_TEST_TIME_SCALE");
+  gint64 scale = env ? g_ascii_strtoll (env, NULL, 10) : 1;
+
+  return CLAMP (scale, 1, 10);
+}
+
+/**
  * p2p_test_pull:
  * @pipeline: a pipeline
  * @sink_name: name of an appsink in it

@@ -10,8 +10,11 @@
 
 G_BEGIN_DECLS
 
-/* Every wait ends after this long at the latest, in milliseconds. */
-#define P2P_TEST_WAIT_MS 15000
+/* Every wait ends after this long at the latest, in milliseconds: 15 s
+ * times p2p_test_time_scale(). */
+#define P2P_TEST_WAIT_MS (15000 * p2p_test_time_scale ())
+
+gint p2p_test_time_scale (void);
 
 /* A registry, a provisioned device and a running p2p-server on loopback
  * (port from the OS). */
