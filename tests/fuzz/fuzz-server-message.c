@@ -10,7 +10,7 @@
  * with the bounds broker.c uses. */
 
 #include "signalling-message.h"
-#include "uid.h"
+#include "p2p-protocol-uid.h"
 
 #include <string.h>
 
@@ -46,8 +46,8 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   msg = p2p_signalling_message_parse ((const gchar *) data, size, &error);
   if (!msg) {
     /* Every refusal carries one of the protocol's codes. */
-    g_assert (error != NULL && error->domain == P2P_SERVER_ERROR);
-    g_assert (p2p_server_error_to_string (error->code) != NULL);
+    g_assert (error != NULL && error->domain == P2P_PROTOCOL_ERROR);
+    g_assert (p2p_protocol_error_to_string (error->code) != NULL);
     return 0;
   }
   g_assert (error == NULL);
