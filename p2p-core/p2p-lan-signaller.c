@@ -859,9 +859,12 @@ send_query_on_interfaces (Request * request)
       const struct sockaddr_in *sin = (const void *) ifa->ifa_addr;
 
       if ((ifa->ifa_flags & IFF_BROADCAST) && ifa->ifa_broadaddr) {
-        to = g_socket_address_new_from_native (ifa->ifa_broadaddr,
+        g_autoptr (GSocketAddress) native =
+            g_socket_address_new_from_native (ifa->ifa_broadaddr,
             sizeof (struct sockaddr_in));
-        g_object_set (to, "port", port, NULL);
+
+        to = g_inet_socket_address_new (g_inet_socket_address_get_address
+            (G_INET_SOCKET_ADDRESS (native)), port);
         send_query_to (request, to);
         g_clear_object (&to);
       }

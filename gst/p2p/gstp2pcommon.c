@@ -9,6 +9,8 @@
 #endif
 
 #include "gstp2pcommon.h"
+
+#include <p2p-core/p2p-combined-signaller.h>
 #include "gstp2pelements.h"
 
 #include <string.h>
@@ -234,19 +236,18 @@ gst_p2p_check_ice_overrides (GstElement * element, const gchar * stun_server,
  * @stun_server: (nullable): checked `stun-server` property
  * @turn_server: (nullable): checked `turn-server` property
  *
- * Gives @transport the servers the signalling server handed out plus the
- * user's own. A server that cannot be used (a host that does not resolve)
+ * Gives @transport the servers the signaller handed out for @call (a
+ * rendezvous server's; the local network has none) plus the user's own. A server that cannot be used (a host that does not resolve)
  * is logged and skipped: the others may still get through.
  */
 void
 gst_p2p_add_ice_servers (GstElement * element, P2pTransport * transport,
-    P2pSignalling * signalling, const gchar * call, const gchar * stun_server,
+    P2pSignaller * signaller, const gchar * call, const gchar * stun_server,
     const gchar * turn_server)
 {
   const gchar *servers[] = { stun_server, turn_server };
   const gchar *kinds[] = { "stun", "turn" };
-  g_autoptr (GPtrArray) ice = p2p_signalling_get_call_ice_servers (signalling,
-      call);
+  g_autoptr (GPtrArray) ice = p2p_signaller_get_ice_servers (signaller, call);
   guint i, j;
 
   for (i = 0; ice && i < ice->len; i++) {
@@ -270,6 +271,40 @@ gst_p2p_add_ice_servers (GstElement * element, P2pTransport * transport,
     if (!p2p_transport_add_ice_server (transport, uri, user, pass, &err))
       GST_WARNING_OBJECT (element, "%s: %s", uri, err->message);
   }
+}
+
+/**
+ * gst_p2p_make_signaller:
+ * @user: (nullable): the application's signaller (the `signaller`
+ *     property): used alone when set
+ * @server: (nullable): the rendezvous server's client
+ * @lan: (nullable) (transfer full): the local network's signaller
+ *
+ * What an element's calls go through: @user, or @server and @lan at once
+ * (the first to set a call up wins, see #P2pCombinedSignaller). At least
+ * one must be given.
+ *
+ * Returns: (transfer full): the signaller
+ */
+P2pSignaller *
+gst_p2p_make_signaller (P2pSignaller * user, P2pSignalling * server,
+    P2pSignaller * lan)
+{
+  P2pSignaller *both[2];
+
+  if (user) {
+    g_clear_object (&lan);
+    return g_object_ref (user);
+  }
+  if (!server)
+    return lan;
+  if (!lan)
+    return g_object_ref (P2P_SIGNALLER (server));
+  both[0] = P2P_SIGNALLER (server);
+  both[1] = lan;
+  user = P2P_SIGNALLER (p2p_combined_signaller_new (both, 2));
+  g_object_unref (lan);
+  return user;
 }
 
 /**

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <p2p-core/p2p-signaller.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 
@@ -26,8 +27,11 @@ gboolean gst_p2p_check_ice_overrides (GstElement * element,
     const gchar * stun_server, const gchar * turn_server);
 
 void gst_p2p_add_ice_servers (GstElement * element,
-    P2pTransport * transport, P2pSignalling * signalling, const gchar * call,
+    P2pTransport * transport, P2pSignaller * signaller, const gchar * call,
     const gchar * stun_server, const gchar * turn_server);
+
+P2pSignaller *gst_p2p_make_signaller (P2pSignaller * user,
+    P2pSignalling * server, P2pSignaller * lan);
 
 void gst_p2p_set_path_fields (GstStructure * s,
     const P2pTransportStats * stats);

@@ -91,6 +91,8 @@
 #include <gst/video/video.h>
 #include <p2p-core/p2p-camera-session.h>
 #include <p2p-core/p2p-command.h>
+#include <p2p-core/p2p-combined-signaller.h>
+#include <p2p-core/p2p-lan-signaller.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 #include <p2p-core/p2p-auth-backoff.h>
@@ -131,6 +133,8 @@ enum
   PROP_STATS,
   PROP_VIEWERS,
   PROP_COMMAND_RATE,
+  PROP_SIGNALLER,
+  PROP_LAN,
 };
 
 enum
@@ -197,7 +201,15 @@ struct _GstP2pSink
    * that restarting the pipeline does not reset it. */
   P2pAuthBackoff *backoff;
 
-  /* Loop thread only. */
+  /* The application's signaller (property), and whether the camera also
+   * answers on the local network; read in NULL→READY. */
+  P2pSignaller *user_signaller;
+  gboolean lan;
+
+  /* Loop thread only. The signaller calls come through (the
+   * application's, or the server's and the local network's together) and
+   * the server client within it, if any. */
+  P2pSignaller *signaller;
   P2pSignalling *signalling;
   gboolean registered;
   gboolean warned_unreachable;
@@ -431,6 +443,34 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstP2pSink:signaller:
+   *
+   * The #P2pSignaller viewers' calls come through, from C or Python
+   * (a #P2pDirectSignaller, the application's own): when set, 'server' and
+   * 'lan' are not used. Authentication is the same whatever carries the
+   * call. Default: %NULL (the server and the local network).
+   */
+  g_object_class_install_property (gobject_class, PROP_SIGNALLER,
+      g_param_spec_object ("signaller", "Signaller",
+          "Signaller to take calls through instead of server and LAN",
+          P2P_TYPE_SIGNALLER, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:lan:
+   *
+   * Also take calls on the local network, with or without a server:
+   * answer discovery queries for this camera's UID (UDP port 47230,
+   * docs/protocol.md §10) from viewers that know it. 'server' is optional
+   * when this is %TRUE. Default: %TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_LAN,
+      g_param_spec_boolean ("lan", "LAN",
+          "Also take calls on the local network", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstP2pSink::command:
    * @sink: the element
    * @viewer_id: the viewer that sent it (`viewer-N`, as in bus messages)
@@ -509,6 +549,7 @@ gst_p2p_sink_init (GstP2pSink * self)
 {
   self->max_viewers = DEFAULT_MAX_VIEWERS;
   self->command_rate = DEFAULT_COMMAND_RATE;
+  self->lan = TRUE;
   self->router = p2p_message_router_new ();
   p2p_message_router_add (self->router, "command", sink_on_command, self);
   self->viewers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -547,6 +588,7 @@ gst_p2p_sink_finalize (GObject * object)
 
   for (i = 0; i < N_STREAMS; i++)
     g_clear_pointer (&self->streams[i], stream_free);
+  g_clear_object (&self->user_signaller);
   g_free (self->uid);
   g_free (self->key_file);
   g_free (self->server);
@@ -972,7 +1014,7 @@ viewer_configure (P2pCameraSession * session, P2pTransport * transport,
   stun = g_strdup (self->stun_server);
   turn = g_strdup (self->turn_server);
   GST_OBJECT_UNLOCK (self);
-  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, self->signalling,
+  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, self->signaller,
       p2p_camera_session_get_call (session), stun, turn);
 }
 
@@ -982,7 +1024,7 @@ viewer_send_offer (P2pCameraSession * session, const gchar * sdp,
 {
   GstP2pSink *self = user_data;
 
-  return p2p_signalling_send_offer (self->signalling,
+  return p2p_signaller_send_offer (self->signaller,
       p2p_camera_session_get_call (session), sdp, error);
 }
 
@@ -992,8 +1034,8 @@ viewer_send_candidate (P2pCameraSession * session, const gchar * candidate,
 {
   GstP2pSink *self = user_data;
 
-  if (self->signalling)
-    p2p_signalling_send_candidate (self->signalling,
+  if (self->signaller)
+    p2p_signaller_send_candidate (self->signaller,
         p2p_camera_session_get_call (session), candidate, NULL, NULL);
 }
 
@@ -1003,8 +1045,8 @@ viewer_end_call (P2pCameraSession * session, const gchar * reason,
 {
   GstP2pSink *self = user_data;
 
-  if (self->signalling)
-    p2p_signalling_end_call (self->signalling,
+  if (self->signaller)
+    p2p_signaller_end_call (self->signaller,
         p2p_camera_session_get_call (session), reason, NULL);
 }
 
@@ -1148,7 +1190,7 @@ sink_start_pending_viewers (GstP2pSink * self)
   g_autoptr (GPtrArray) pending = NULL;
   guint i;
 
-  if (!self->signalling || !sink_media_known (self, TRUE))
+  if (!self->signaller || !sink_media_known (self, TRUE))
     return G_SOURCE_REMOVE;
   pending = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_iter_init (&iter, self->viewers);
@@ -1312,7 +1354,7 @@ gst_p2p_sink_send_event (GstP2pSink * self, const gchar * viewer_id,
 /* Signalling (loop thread)                                               */
 
 static void
-sink_on_incoming (P2pSignalling * sig, const gchar * call,
+sink_on_incoming (P2pSignaller * sig, const gchar * call,
     const gchar * session_id, const gchar * address, GstP2pSink * self)
 {
   P2pCameraSessionConfig config = {
@@ -1330,7 +1372,7 @@ sink_on_incoming (P2pSignalling * sig, const gchar * call,
   /* Refused before any ICE work: the call costs the camera nothing. */
   if (g_hash_table_size (self->viewers) >= max) {
     GST_INFO_OBJECT (self, "call from %s refused: busy", address);
-    p2p_signalling_end_call (sig, call, P2P_VIEWER_AUTH_REASON_BUSY, NULL);
+    p2p_signaller_end_call (sig, call, P2P_VIEWER_AUTH_REASON_BUSY, NULL);
     return;
   }
 
@@ -1349,7 +1391,7 @@ sink_on_incoming (P2pSignalling * sig, const gchar * call,
 }
 
 static void
-sink_on_answer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
+sink_on_answer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
     GstP2pSink * self)
 {
   P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
@@ -1359,7 +1401,7 @@ sink_on_answer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
 }
 
 static void
-sink_on_candidate (P2pSignalling * sig, const gchar * call,
+sink_on_candidate (P2pSignaller * sig, const gchar * call,
     const gchar * candidate, const gchar * mid, GstP2pSink * self)
 {
   P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
@@ -1369,7 +1411,7 @@ sink_on_candidate (P2pSignalling * sig, const gchar * call,
 }
 
 static void
-sink_on_call_ended (P2pSignalling * sig, const gchar * call,
+sink_on_call_ended (P2pSignaller * sig, const gchar * call,
     const gchar * reason, GstP2pSink * self)
 {
   P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
@@ -1380,7 +1422,7 @@ sink_on_call_ended (P2pSignalling * sig, const gchar * call,
 }
 
 static void
-sink_on_call_error (P2pSignalling * sig, const gchar * call,
+sink_on_call_error (P2pSignaller * sig, const gchar * call,
     const GError * error, GstP2pSink * self)
 {
   P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
@@ -1444,6 +1486,19 @@ sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
         ("Cannot reach the signalling server, retrying: %s", error->message),
         (NULL));
   }
+}
+
+/* The server client's own failures are reported by its state; this is
+ * the others' (a local-network socket that cannot be opened, an
+ * application's signaller): the camera keeps what still works. */
+static void
+sink_on_signaller_error (P2pSignaller * sig, const GError * error,
+    GstP2pSink * self)
+{
+  if (self->signalling && sig == P2P_SIGNALLER (self->signalling))
+    return;
+  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+      ("Signalling failed: %s", error->message), (NULL));
 }
 
 /* An impostor, or a server whose id is not its host name: once per
@@ -1548,32 +1603,40 @@ sink_start (gpointer data)
 {
   GstP2pSink *self = data;
 
-  self->signalling = p2p_signalling_new_device (self->loop,
-      (const gchar * const *) self->servers, self->uid, self->identity);
-  if (self->allow_insecure)
-    g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
-  if (self->server_ids)
-    g_object_set (self->signalling, "server-ids", self->server_ids, NULL);
-  g_signal_connect (self->signalling, "state-changed",
-      G_CALLBACK (sink_on_signalling_state), self);
-  g_signal_connect (self->signalling, "server-refused",
-      G_CALLBACK (sink_on_server_refused), self);
-  g_signal_connect (self->signalling, "incoming-call",
+  if (self->servers) {
+    self->signalling = p2p_signalling_new_device (self->loop,
+        (const gchar * const *) self->servers, self->uid, self->identity);
+    if (self->allow_insecure)
+      g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
+    if (self->server_ids)
+      g_object_set (self->signalling, "server-ids", self->server_ids, NULL);
+    g_signal_connect (self->signalling, "state-changed",
+        G_CALLBACK (sink_on_signalling_state), self);
+    g_signal_connect (self->signalling, "server-refused",
+        G_CALLBACK (sink_on_server_refused), self);
+  }
+  self->signaller = gst_p2p_make_signaller (self->user_signaller,
+      self->signalling, self->lan && !self->user_signaller ?
+      P2P_SIGNALLER (p2p_lan_signaller_new_camera (self->loop, self->uid)) :
+      NULL);
+  g_signal_connect (self->signaller, "incoming-call",
       G_CALLBACK (sink_on_incoming), self);
-  g_signal_connect (self->signalling, "remote-answer",
+  g_signal_connect (self->signaller, "remote-answer",
       G_CALLBACK (sink_on_answer), self);
-  g_signal_connect (self->signalling, "remote-candidate",
+  g_signal_connect (self->signaller, "remote-candidate",
       G_CALLBACK (sink_on_candidate), self);
-  g_signal_connect (self->signalling, "call-ended",
+  g_signal_connect (self->signaller, "call-ended",
       G_CALLBACK (sink_on_call_ended), self);
-  g_signal_connect (self->signalling, "call-error",
+  g_signal_connect (self->signaller, "call-error",
       G_CALLBACK (sink_on_call_error), self);
+  g_signal_connect (self->signaller, "error",
+      G_CALLBACK (sink_on_signaller_error), self);
 
   self->stats_timer = g_timeout_source_new_seconds (1);
   g_source_set_callback (self->stats_timer, sink_stats_tick, self, NULL);
   g_source_attach (self->stats_timer, p2p_loop_get_context (self->loop));
 
-  p2p_signalling_start (self->signalling);
+  p2p_signaller_start (self->signaller);
   return G_SOURCE_REMOVE;
 }
 
@@ -1593,9 +1656,13 @@ sink_stop (gpointer data)
     g_source_destroy (self->stats_timer);
     g_clear_pointer (&self->stats_timer, g_source_unref);
   }
+  if (self->signaller) {
+    p2p_signaller_stop (self->signaller);
+    g_signal_handlers_disconnect_by_data (self->signaller, self);
+    g_clear_object (&self->signaller);
+  }
   if (self->signalling) {
     g_signal_handlers_disconnect_by_data (self->signalling, self);
-    p2p_signalling_stop (self->signalling);
     g_clear_object (&self->signalling);
   }
   if (self->registered) {
@@ -1647,6 +1714,7 @@ sink_prepare (GstP2pSink * self)
   g_autofree gchar *server_id = NULL, *password_file = NULL;
   g_autofree gchar *stun = NULL, *turn = NULL;
   P2pPasswordVerifier *verifier = NULL;
+  gboolean has_signaller, lan;
   gchar *password;
 
   GST_OBJECT_LOCK (self);
@@ -1658,6 +1726,8 @@ sink_prepare (GstP2pSink * self)
   stun = g_strdup (self->stun_server);
   turn = g_strdup (self->turn_server);
   password = g_strdup (self->password);
+  has_signaller = self->user_signaller != NULL;
+  lan = self->lan;
   GST_OBJECT_UNLOCK (self);
 
   /* The password hash is slow on purpose: done here, once, never per
@@ -1697,10 +1767,16 @@ sink_prepare (GstP2pSink * self)
     g_clear_object (&self->identity);
     goto fail;
   }
-  self->servers = gst_p2p_parse_servers (GST_ELEMENT (self), server,
-      &self->allow_insecure);
-  if (!self->servers)
+  /* The server is optional when calls can come another way. */
+  if (server && *server) {
+    self->servers = gst_p2p_parse_servers (GST_ELEMENT (self), server,
+        &self->allow_insecure);
+    if (!self->servers)
+      goto fail;
+  } else if (!has_signaller && !lan) {
+    gst_p2p_parse_servers (GST_ELEMENT (self), NULL, &self->allow_insecure);
     goto fail;
+  }
   if (server_id && !sink_parse_server_ids (self, server_id))
     goto fail;
   if (!gst_p2p_check_ice_overrides (GST_ELEMENT (self), stun, turn))
@@ -1858,6 +1934,13 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
     case PROP_COMMAND_RATE:
       self->command_rate = g_value_get_uint (value);
       break;
+    case PROP_SIGNALLER:
+      g_clear_object (&self->user_signaller);
+      self->user_signaller = g_value_dup_object (value);
+      break;
+    case PROP_LAN:
+      self->lan = g_value_get_boolean (value);
+      break;
     case PROP_STUN_SERVER:
       g_free (self->stun_server);
       self->stun_server = g_value_dup_string (value);
@@ -1914,6 +1997,12 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_COMMAND_RATE:
       g_value_set_uint (value, self->command_rate);
+      break;
+    case PROP_SIGNALLER:
+      g_value_set_object (value, self->user_signaller);
+      break;
+    case PROP_LAN:
+      g_value_set_boolean (value, self->lan);
       break;
     case PROP_STUN_SERVER:
       g_value_set_string (value, self->stun_server);

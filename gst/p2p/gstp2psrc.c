@@ -82,6 +82,7 @@
 #include <p2p-core/p2p-command.h>
 #include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-message-router.h>
+#include <p2p-core/p2p-lan-signaller.h>
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 #include <p2p-core/p2p-viewer-auth.h>
@@ -135,6 +136,8 @@ enum
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
   PROP_STATS,
+  PROP_SIGNALLER,
+  PROP_LAN,
 };
 
 enum
@@ -198,6 +201,8 @@ struct _GstP2pSrc
   P2pLoop *loop;
   gchar **servers;
   gboolean allow_insecure;
+  P2pSignaller *user_signaller; /* the 'signaller' property */
+  gboolean lan;
   P2pKnownCameras *known;       /* NULL when trust on first use is off */
   /* A configuration property changed after NULL→READY read them. */
   gboolean config_dirty;
@@ -207,8 +212,10 @@ struct _GstP2pSrc
   gchar *trusted_fingerprint;   /* the certificate this call requires */
   gboolean warned_known_problems;
   Phase phase;
+  /* What calls go through (the application's signaller, or the server's
+   * client and the local network's together), and the server client. */
+  P2pSignaller *signaller;
   P2pSignalling *signalling;
-  GCancellable *cancellable;
   gchar *call;
   GSource *timeout_source;
   GSource *retry_source;
@@ -450,6 +457,35 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    * `first-buffer-ms` (start to the first buffer on a source pad, -1
    * before). Read-only.
    */
+  /**
+   * GstP2pSrc:signaller:
+   *
+   * The #P2pSignaller to call the camera through, from C or Python (a
+   * #P2pDirectSignaller, the application's own): when set, 'server' and
+   * 'lan' are not used. Authentication is the same whatever carries the
+   * call. Default: %NULL (the server and the local network).
+   */
+  g_object_class_install_property (gobject_class, PROP_SIGNALLER,
+      g_param_spec_object ("signaller", "Signaller",
+          "Signaller to call through instead of server and LAN",
+          P2P_TYPE_SIGNALLER, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:lan:
+   *
+   * Also look for the camera on the local network, at the same time as
+   * through the server; the first to answer is used. Only with a
+   * 'device-fingerprint', a remembered certificate or a 'password', since
+   * the local network vouches for no certificate. 'server' is optional
+   * when this is %TRUE. Default: %TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_LAN,
+      g_param_spec_boolean ("lan", "LAN",
+          "Also look for the camera on the local network", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "Connection statistics",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
@@ -749,6 +785,7 @@ gst_p2p_src_init (GstP2pSrc * self)
   self->latency = DEFAULT_LATENCY;
   self->reconnect = DEFAULT_RECONNECT;
   self->timeout = DEFAULT_TIMEOUT;
+  self->lan = TRUE;
   self->pt_caps = g_hash_table_new_full (NULL, NULL, NULL,
       (GDestroyNotify) gst_caps_unref);
   self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -817,6 +854,7 @@ gst_p2p_src_finalize (GObject * object)
 {
   GstP2pSrc *self = GST_P2P_SRC (object);
 
+  g_clear_object (&self->user_signaller);
   g_free (self->uid);
   g_free (self->server);
   if (self->password)
@@ -896,10 +934,6 @@ src_drop_call (GstP2pSrc * self, const gchar * reason)
 
   src_clear_source (&self->timeout_source);
   src_clear_source (&self->watchdog_source);
-  if (self->cancellable) {
-    g_cancellable_cancel (self->cancellable);
-    g_clear_object (&self->cancellable);
-  }
   g_clear_object (&self->auth);
   g_atomic_int_set (&self->authorized, FALSE);
   g_mutex_lock (&self->transport_lock);
@@ -911,8 +945,8 @@ src_drop_call (GstP2pSrc * self, const gchar * reason)
     p2p_transport_close (transport);
     g_object_unref (transport);
   }
-  if (self->call && self->signalling)
-    p2p_signalling_end_call (self->signalling, self->call, reason, NULL);
+  if (self->call && self->signaller)
+    p2p_signaller_end_call (self->signaller, self->call, reason, NULL);
   g_clear_pointer (&self->call, g_free);
 }
 
@@ -982,8 +1016,9 @@ src_timeout_cb (gpointer data)
     g_autofree gchar *servers = g_strjoinv (", ", self->servers);
 
     /* Name the part that failed: the user can check a server address. */
-    text = g_strdup_printf ("Could not reach the signalling server (%s) "
-        "within %u ms", servers, self->timeout);
+    text = g_strdup_printf ("Could not reach the signalling server (%s)%s "
+        "within %u ms", servers, self->lan ? " and no camera with this UID "
+        "answered on the local network" : "", self->timeout);
   } else {
     text = g_strdup_printf ("Timed out connecting to camera %s after %u ms",
         self->uid, self->timeout);
@@ -1414,7 +1449,7 @@ src_on_local_candidate (P2pTransport * transport, const gchar * candidate,
     GstP2pSrc * self)
 {
   if (self->call && self->signalling)
-    p2p_signalling_send_candidate (self->signalling, self->call, candidate,
+    p2p_signaller_send_candidate (self->signaller, self->call, candidate,
         NULL, NULL);
 }
 
@@ -1485,7 +1520,7 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
 }
 
 static void
-src_on_offer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
+src_on_offer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
     GstP2pSrc * self)
 {
   g_autoptr (GError) err = NULL;
@@ -1516,13 +1551,13 @@ src_on_offer (P2pSignalling * sig, const gchar * call, const gchar * sdp,
         err->message);
     return;
   }
-  if (!p2p_signalling_send_answer (self->signalling, call, answer, &err))
+  if (!p2p_signaller_send_answer (self->signaller, call, answer, &err))
     src_fail_transient (self, "Lost the signalling server", err->message);
   g_free (answer);
 }
 
 static void
-src_on_candidate (P2pSignalling * sig, const gchar * call,
+src_on_candidate (P2pSignaller * sig, const gchar * call,
     const gchar * candidate, const gchar * mid, GstP2pSrc * self)
 {
   g_autoptr (GError) err = NULL;
@@ -1534,7 +1569,7 @@ src_on_candidate (P2pSignalling * sig, const gchar * call,
 }
 
 static void
-src_on_call_ended (P2pSignalling * sig, const gchar * call,
+src_on_call_ended (P2pSignaller * sig, const gchar * call,
     const gchar * reason, GstP2pSrc * self)
 {
   g_autofree gchar *text = NULL;
@@ -1562,7 +1597,7 @@ src_on_call_ended (P2pSignalling * sig, const gchar * call,
 }
 
 static void
-src_on_call_error (P2pSignalling * sig, const gchar * call,
+src_on_call_error (P2pSignaller * sig, const gchar * call,
     const GError * error, GstP2pSrc * self)
 {
   if (g_strcmp0 (call, self->call) != 0 || self->phase == PHASE_PLAYING)
@@ -1571,49 +1606,58 @@ src_on_call_error (P2pSignalling * sig, const gchar * call,
 }
 
 static void
-src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
+src_on_call_failed (P2pSignaller * sig, const gchar * uid,
+    const GError * err, GstP2pSrc * self)
 {
-  GstP2pSrc *self = data;
-  g_autoptr (GError) err = NULL;
-  g_autofree gchar *fingerprint = NULL;
-  g_autofree gchar *pinned = NULL, *stun = NULL, *turn = NULL;
-  gchar *call;
+  if (self->phase != PHASE_CALLING || self->call)
+    return;
+  if (err->domain == P2P_SIGNALLING_ERROR) {
+    switch (err->code) {
+      case P2P_SIGNALLING_ERROR_UNKNOWN_UID:
+      case P2P_SIGNALLING_ERROR_INVALID_ARGUMENT:
+        src_fail_permanent (self, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NOT_FOUND,
+            "No camera with this UID is registered: check the 'uid' "
+            "property", err->message);
+        break;
+      case P2P_SIGNALLING_ERROR_REVOKED:
+        src_fail_permanent (self, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+            "This camera's UID was revoked", err->message);
+        break;
+      case P2P_SIGNALLING_ERROR_DEVICE_OFFLINE:
+        src_fail_transient (self, "The camera is offline", err->message);
+        break;
+      case P2P_SIGNALLING_ERROR_REFUSED:
+        src_fail_transient (self, "The camera is busy", err->message);
+        break;
+      case P2P_SIGNALLING_ERROR_TIMEOUT:
+      case P2P_SIGNALLING_ERROR_UNREACHABLE:
+        /* Say which way failed: the user can check a server address. */
+        src_fail_transient (self, self->signalling && self->lan
+            && p2p_signalling_get_state (self->signalling) !=
+            P2P_SIGNALLING_STATE_READY ? "Cannot reach the server and no "
+            "camera with this UID answered on the local network" :
+            "Could not call the camera", err->message);
+        break;
+      default:
+        src_fail_transient (self, "Could not call the camera", err->message);
+        break;
+    }
+  } else {
+    src_fail_transient (self, "Could not call the camera", err->message);
+  }
+}
 
-  call = p2p_signalling_connect_finish (P2P_SIGNALLING (source), result,
-      &fingerprint, &err);
-  if (!call) {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      gst_object_unref (self);
-      return;
-    }
-    if (err->domain == P2P_SIGNALLING_ERROR) {
-      switch (err->code) {
-        case P2P_SIGNALLING_ERROR_UNKNOWN_UID:
-        case P2P_SIGNALLING_ERROR_INVALID_ARGUMENT:
-          src_fail_permanent (self, GST_RESOURCE_ERROR,
-              GST_RESOURCE_ERROR_NOT_FOUND,
-              "No camera with this UID is registered: check the 'uid' "
-              "property", err->message);
-          break;
-        case P2P_SIGNALLING_ERROR_REVOKED:
-          src_fail_permanent (self, GST_RESOURCE_ERROR,
-              GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-              "This camera's UID was revoked", err->message);
-          break;
-        case P2P_SIGNALLING_ERROR_DEVICE_OFFLINE:
-          src_fail_transient (self, "The camera is offline", err->message);
-          break;
-        case P2P_SIGNALLING_ERROR_REFUSED:
-          src_fail_transient (self, "The camera is busy", err->message);
-          break;
-        default:
-          src_fail_transient (self, "Could not call the camera", err->message);
-          break;
-      }
-    } else {
-      src_fail_transient (self, "Could not call the camera", err->message);
-    }
-    gst_object_unref (self);
+static void
+src_on_call_started (P2pSignaller * sig, const gchar * uid,
+    const gchar * call, const gchar * fingerprint, GstP2pSrc * self)
+{
+  g_autofree gchar *pinned = NULL, *stun = NULL, *turn = NULL;
+
+  if (self->phase != PHASE_CALLING || self->call) {
+    /* An attempt given up on (time-out, stop) got through after all. */
+    p2p_signaller_end_call (sig, call, "bye", NULL);
     return;
   }
 
@@ -1623,13 +1667,12 @@ src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
   turn = g_strdup (self->turn_server);
   GST_OBJECT_UNLOCK (self);
 
-  self->call = call;
+  self->call = g_strdup (call);
   if (pinned && fingerprint && !p2p_fingerprint_equal (pinned, fingerprint)) {
     src_fail_permanent (self, GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_NOT_AUTHORIZED,
         "The server vouches for a different camera certificate than the "
         "pinned 'device-fingerprint'", fingerprint);
-    gst_object_unref (self);
     return;
   }
 
@@ -1637,12 +1680,14 @@ src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
       && !p2p_fingerprint_equal (self->known_fingerprint, fingerprint)) {
     src_fail_known_mismatch (self, fingerprint, "the server now vouches for",
         "fingerprint from the server's 'connected'");
-    gst_object_unref (self);
     return;
   }
 
-  /* The pin, else the remembered certificate, else (first use) the
-   * registered one: DTLS accepts only this one. */
+  /* The pin, else the remembered certificate, else (first use) the one
+   * the signaller vouches for (the server's registry): DTLS accepts only
+   * this one. A signaller that vouches for none (the local network) is
+   * used only with a pin, a remembered certificate or a password
+   * (src_build_signaller()), the password login then proving the camera. */
   g_free (self->trusted_fingerprint);
   self->trusted_fingerprint = g_strdup (pinned ? pinned :
       self->known_fingerprint ? self->known_fingerprint : fingerprint);
@@ -1653,7 +1698,7 @@ src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
   p2p_transport_set_expected_fingerprint (self->transport,
       self->trusted_fingerprint);
   gst_p2p_add_ice_servers (GST_ELEMENT (self), self->transport,
-      self->signalling, call, stun, turn);
+      self->signaller, call, stun, turn);
   g_signal_connect (self->transport, "local-candidate",
       G_CALLBACK (src_on_local_candidate), self);
   g_signal_connect (self->transport, "message-received",
@@ -1665,18 +1710,69 @@ src_on_connected (GObject * source, GAsyncResult * result, gpointer data)
   p2p_transport_set_media_callback (self->transport, src_media_cb, self, NULL);
   GST_INFO_OBJECT (self, "call %s to %s, waiting for the offer", call,
       self->uid);
-  gst_object_unref (self);
+}
+
+static void src_on_signalling_state (P2pSignalling * sig,
+    P2pSignallingState state, const GError * error, GstP2pSrc * self);
+
+/* Once per element start, after the known-cameras lookup: the local
+ * network vouches for no certificate, so it is asked only when something
+ * else will check the camera's (a pin, a remembered certificate, or the
+ * password login). */
+static void
+src_build_signaller (GstP2pSrc * self)
+{
+  P2pSignaller *lan = NULL;
+  gboolean anchored;
+
+  GST_OBJECT_LOCK (self);
+  anchored = self->device_fingerprint || self->password;
+  GST_OBJECT_UNLOCK (self);
+  anchored = anchored || self->known_fingerprint;
+
+  if (self->servers) {
+    self->signalling = p2p_signalling_new_viewer (self->loop,
+        (const gchar * const *) self->servers);
+    if (self->allow_insecure)
+      g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
+    g_signal_connect (self->signalling, "state-changed",
+        G_CALLBACK (src_on_signalling_state), self);
+  }
+  if (self->lan && !self->user_signaller && (anchored || !self->servers))
+    lan = P2P_SIGNALLER (p2p_lan_signaller_new_viewer (self->loop));
+  else if (self->lan && !self->user_signaller)
+    GST_INFO_OBJECT (self, "not looking on the local network: nothing "
+        "would check the camera's certificate there (no device-fingerprint, "
+        "remembered certificate or password)");
+  self->signaller = gst_p2p_make_signaller (self->user_signaller,
+      self->signalling, lan);
+  g_signal_connect (self->signaller, "call-started",
+      G_CALLBACK (src_on_call_started), self);
+  g_signal_connect (self->signaller, "call-failed",
+      G_CALLBACK (src_on_call_failed), self);
+  g_signal_connect (self->signaller, "remote-offer",
+      G_CALLBACK (src_on_offer), self);
+  g_signal_connect (self->signaller, "remote-candidate",
+      G_CALLBACK (src_on_candidate), self);
+  g_signal_connect (self->signaller, "call-ended",
+      G_CALLBACK (src_on_call_ended), self);
+  g_signal_connect (self->signaller, "call-error",
+      G_CALLBACK (src_on_call_error), self);
 }
 
 static void
 src_call (GstP2pSrc * self)
 {
+  g_autoptr (GError) err = NULL;
+
   if (!src_lookup_known (self))
     return;
+  if (!self->signaller)
+    src_build_signaller (self);
+  p2p_signaller_start (self->signaller);
   self->phase = PHASE_CALLING;
-  self->cancellable = g_cancellable_new ();
-  p2p_signalling_connect_async (self->signalling, self->uid, self->timeout,
-      self->cancellable, src_on_connected, gst_object_ref (self));
+  if (!p2p_signaller_call (self->signaller, self->uid, self->timeout, &err))
+    src_on_call_failed (self->signaller, self->uid, err, self);
 }
 
 static void
@@ -1704,8 +1800,6 @@ src_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
 static void
 src_attempt (GstP2pSrc * self)
 {
-  P2pSignallingState state;
-
   self->attempts++;
   if (self->start_time == 0)
     self->start_time = g_get_monotonic_time ();
@@ -1717,26 +1811,6 @@ src_attempt (GstP2pSrc * self)
   g_source_set_callback (self->timeout_source, src_timeout_cb, self, NULL);
   g_source_attach (self->timeout_source, p2p_loop_get_context (self->loop));
 
-  if (!self->signalling) {
-    self->signalling = p2p_signalling_new_viewer (self->loop,
-        (const gchar * const *) self->servers);
-    if (self->allow_insecure)
-      g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
-    g_signal_connect (self->signalling, "state-changed",
-        G_CALLBACK (src_on_signalling_state), self);
-    g_signal_connect (self->signalling, "remote-offer",
-        G_CALLBACK (src_on_offer), self);
-    g_signal_connect (self->signalling, "remote-candidate",
-        G_CALLBACK (src_on_candidate), self);
-    g_signal_connect (self->signalling, "call-ended",
-        G_CALLBACK (src_on_call_ended), self);
-    g_signal_connect (self->signalling, "call-error",
-        G_CALLBACK (src_on_call_error), self);
-  }
-  state = p2p_signalling_get_state (self->signalling);
-  if (state == P2P_SIGNALLING_STATE_STOPPED
-      || state == P2P_SIGNALLING_STATE_FAILED)
-    p2p_signalling_start (self->signalling);
   /* The request waits for the login itself. */
   src_call (self);
 }
@@ -1764,9 +1838,13 @@ src_stop (gpointer data)
 
   src_drop_call (self, "bye");
   src_clear_source (&self->retry_source);
+  if (self->signaller) {
+    p2p_signaller_stop (self->signaller);
+    g_signal_handlers_disconnect_by_data (self->signaller, self);
+    g_clear_object (&self->signaller);
+  }
   if (self->signalling) {
     g_signal_handlers_disconnect_by_data (self->signalling, self);
-    p2p_signalling_stop (self->signalling);
     g_clear_object (&self->signalling);
   }
   self->phase = PHASE_IDLE;
@@ -1834,6 +1912,7 @@ src_prepare (GstP2pSrc * self)
 {
   g_autofree gchar *uid = NULL, *server = NULL, *stun = NULL, *turn = NULL;
   g_autofree gchar *pin = NULL, *known = NULL;
+  gboolean has_signaller;
   guint latency;
 
   GST_OBJECT_LOCK (self);
@@ -1844,6 +1923,7 @@ src_prepare (GstP2pSrc * self)
   turn = g_strdup (self->turn_server);
   pin = g_strdup (self->device_fingerprint);
   latency = self->latency;
+  has_signaller = self->user_signaller != NULL;
   GST_OBJECT_UNLOCK (self);
 
   if (!self->rtpbin) {
@@ -1861,10 +1941,16 @@ src_prepare (GstP2pSrc * self)
             pin), (NULL));
     return FALSE;
   }
-  self->servers = gst_p2p_parse_servers (GST_ELEMENT (self), server,
-      &self->allow_insecure);
-  if (!self->servers)
+  /* The server is optional when calls can go another way. */
+  if (server && *server) {
+    self->servers = gst_p2p_parse_servers (GST_ELEMENT (self), server,
+        &self->allow_insecure);
+    if (!self->servers)
+      return FALSE;
+  } else if (!has_signaller && !self->lan) {
+    gst_p2p_parse_servers (GST_ELEMENT (self), NULL, &self->allow_insecure);
     return FALSE;
+  }
   if (known == NULL)
     known = p2p_known_cameras_get_default_path ();
   if (*known)
@@ -2015,6 +2101,13 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
       g_free (self->known_cameras_file);
       self->known_cameras_file = g_value_dup_string (value);
       break;
+    case PROP_SIGNALLER:
+      g_clear_object (&self->user_signaller);
+      self->user_signaller = g_value_dup_object (value);
+      break;
+    case PROP_LAN:
+      self->lan = g_value_get_boolean (value);
+      break;
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
@@ -2065,6 +2158,12 @@ gst_p2p_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_KNOWN_CAMERAS_FILE:
       g_value_set_string (value, self->known_cameras_file);
+      break;
+    case PROP_SIGNALLER:
+      g_value_set_object (value, self->user_signaller);
+      break;
+    case PROP_LAN:
+      g_value_set_boolean (value, self->lan);
       break;
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);

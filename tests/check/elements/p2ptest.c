@@ -110,7 +110,43 @@ p2p_test_pipeline (const gchar * description, ...)
   fail_unless (pipeline != NULL, "%s: %s", text, err ? err->message : "");
   g_clear_error (&err);
   g_free (text);
+  p2p_test_keep_off_lan (pipeline);
   return pipeline;
+}
+
+static void
+keep_off_lan (const GValue * item, gpointer data)
+{
+  GObject *element = g_value_get_object (item);
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "lan"))
+    g_object_set (element, "lan", FALSE, NULL);
+}
+
+/**
+ * p2p_test_keep_off_lan:
+ * @element: an element, or a bin of them
+ *
+ * Turns the local network off in every p2psink and p2psrc of @element:
+ * these tests go through their own server on loopback, and LAN discovery
+ * would send queries on the host's own interfaces.
+ */
+void
+p2p_test_keep_off_lan (GstElement * element)
+{
+  GValue item = G_VALUE_INIT;
+  GstIterator *it;
+
+  /* The elements are bins themselves (rtpbin inside). */
+  g_value_init (&item, GST_TYPE_ELEMENT);
+  g_value_set_object (&item, element);
+  keep_off_lan (&item, NULL);
+  g_value_unset (&item);
+  if (!GST_IS_BIN (element))
+    return;
+  it = gst_bin_iterate_recurse (GST_BIN (element));
+  gst_iterator_foreach (it, keep_off_lan, NULL);
+  gst_iterator_free (it);
 }
 
 /**
@@ -295,11 +331,13 @@ p2p_test_expect_ready_error (const gchar * factory, const gchar * expected,
 
   fail_unless (element != NULL);
   gst_element_set_bus (element, bus);
+  p2p_test_keep_off_lan (element);
   if (first_prop)
     g_object_set_valist (G_OBJECT (element), first_prop, args);
 
-  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_READY),
-      GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_set_state (element, GST_STATE_READY) ==
+      GST_STATE_CHANGE_FAILURE, "%s: READY did not fail ('%s' expected)",
+      factory, expected);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (msg != NULL, "no ERROR message");
   gst_message_parse_error (msg, &err, NULL);

@@ -34,6 +34,8 @@ void p2p_test_env_free (P2pTestEnv * env);
 
 void p2p_test_env_restart_server (P2pTestEnv * env);
 
+void p2p_test_keep_off_lan (GstElement * element);
+
 GstElement *p2p_test_pipeline (const gchar * description, ...)
     G_GNUC_PRINTF (1, 2);
 
