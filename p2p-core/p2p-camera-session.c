@@ -594,6 +594,23 @@ p2p_camera_session_send_message (P2pCameraSession * self, GBytes * message,
 }
 
 /**
+ * p2p_camera_session_send_rtcp:
+ * @self: a session
+ * @data: (array length=size): an RTCP packet for the viewer
+ * @size: its size
+ *
+ * Any thread: encrypts and sends, never calls back.
+ */
+void
+p2p_camera_session_send_rtcp (P2pCameraSession * self, const guint8 * data,
+    gsize size)
+{
+  g_return_if_fail (P2P_IS_CAMERA_SESSION (self));
+  if (self->transport)
+    p2p_transport_send_rtcp (self->transport, data, size, NULL);
+}
+
+/**
  * p2p_camera_session_get_call:
  * @self: a session
  *

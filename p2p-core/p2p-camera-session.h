@@ -131,6 +131,9 @@ void p2p_camera_session_close (P2pCameraSession * self, const gchar * reason,
 gboolean p2p_camera_session_send_message (P2pCameraSession * self,
     GBytes * message, GError ** error);
 
+void p2p_camera_session_send_rtcp (P2pCameraSession * self,
+    const guint8 * data, gsize size);
+
 const gchar *p2p_camera_session_get_call (P2pCameraSession * self);
 
 const gchar *p2p_camera_session_get_id (P2pCameraSession * self);

@@ -152,3 +152,53 @@ gst_p2p_codec_make_depayloader (const GstCaps * rtp_caps)
   set_if_exists (depay, "wait-for-keyframe", "true");
   return depay;
 }
+
+/* What a viewer may talk back with, by payload type: the camera lists them
+ * all in its audio section, the viewer's payloader picks one. */
+static const struct
+{
+  guint pt;
+  const gchar *caps;
+} talkback_formats[] = {
+  {111, "application/x-rtp, media=(string)audio, clock-rate=(int)48000, "
+        "encoding-name=(string)OPUS, encoding-params=(string)2, "
+        "payload=(int)111"},
+  {0, "application/x-rtp, media=(string)audio, clock-rate=(int)8000, "
+        "encoding-name=(string)PCMU, payload=(int)0"},
+  {8, "application/x-rtp, media=(string)audio, clock-rate=(int)8000, "
+        "encoding-name=(string)PCMA, payload=(int)8"},
+};
+
+/**
+ * gst_p2p_codec_talkback_caps:
+ * @pt: an RTP payload type
+ *
+ * Returns: (transfer full) (nullable): the RTP caps of talk-back audio
+ *     with payload type @pt, %NULL when talk-back does not take it
+ */
+GstCaps *
+gst_p2p_codec_talkback_caps (guint pt)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (talkback_formats); i++) {
+    if (talkback_formats[i].pt == pt)
+      return gst_caps_from_string (talkback_formats[i].caps);
+  }
+  return NULL;
+}
+
+/**
+ * gst_p2p_codec_talkback_pts:
+ * @n: (out): how many
+ *
+ * Returns: the payload types talk-back takes, preferred first
+ */
+const guint *
+gst_p2p_codec_talkback_pts (guint * n)
+{
+  static const guint pts[] = { 111, 0, 8 };
+
+  *n = G_N_ELEMENTS (pts);
+  return pts;
+}

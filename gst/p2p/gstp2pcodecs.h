@@ -68,4 +68,13 @@ GstElement *gst_p2p_codec_make_payloader (const GstP2pCodec * codec,
 
 GstElement *gst_p2p_codec_make_depayloader (const GstCaps * rtp_caps);
 
+GstCaps *gst_p2p_codec_talkback_caps (guint pt);
+
+const guint *gst_p2p_codec_talkback_pts (guint * n);
+
+#define GST_P2P_TALKBACK_CAPS \
+  "audio/x-opus; " \
+  "audio/x-mulaw, rate = (int) 8000, channels = (int) 1; " \
+  "audio/x-alaw, rate = (int) 8000, channels = (int) 1"
+
 G_END_DECLS

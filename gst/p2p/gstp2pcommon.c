@@ -330,3 +330,64 @@ gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
       stats ? stats->remote_candidate_type : NULL,
       "rtt-ms", G_TYPE_INT64, stats ? stats->rtt_ms : (gint64) - 1, NULL);
 }
+
+/**
+ * gst_p2p_ghost_sink_query:
+ * @pad: a sink ghost pad whose target (a payloader) comes with the caps
+ * @parent: its element
+ * @query: a query
+ *
+ * Answers caps queries from the pad template while the pad has no target,
+ * so that upstream negotiates one of the formats the element can send.
+ *
+ * Returns: whether the query was answered
+ */
+gboolean
+gst_p2p_ghost_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+
+  /* Before the payloader exists, answer for the formats we can send. */
+  if (!target) {
+    GstCaps *templ = gst_pad_get_pad_template_caps (pad);
+    GstCaps *filter, *result;
+    gboolean ret = TRUE;
+
+    switch (GST_QUERY_TYPE (query)) {
+      case GST_QUERY_CAPS:
+        gst_query_parse_caps (query, &filter);
+        result = filter ? gst_caps_intersect_full (filter, templ,
+            GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (templ);
+        gst_query_set_caps_result (query, result);
+        gst_caps_unref (result);
+        break;
+      case GST_QUERY_ACCEPT_CAPS:
+        gst_query_parse_accept_caps (query, &filter);
+        gst_query_set_accept_caps_result (query,
+            gst_caps_can_intersect (filter, templ));
+        break;
+      default:
+        ret = gst_pad_query_default (pad, parent, query);
+        break;
+    }
+    gst_caps_unref (templ);
+    return ret;
+  }
+  gst_object_unref (target);
+  return gst_pad_query_default (pad, parent, query);
+}
+
+/**
+ * gst_p2p_remove_element_async:
+ * @element: a bin, from gst_element_call_async()
+ * @data: (transfer none): a child to stop and remove, replaced by another
+ *     on a streaming thread that may not change states itself
+ */
+void
+gst_p2p_remove_element_async (GstElement * element, gpointer data)
+{
+  GstElement *old = data;
+
+  gst_element_set_state (old, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (element), old);
+}

@@ -33,6 +33,11 @@ void gst_p2p_add_ice_servers (GstElement * element,
 P2pSignaller *gst_p2p_make_signaller (P2pSignaller * user,
     P2pSignalling * server, P2pSignaller * lan);
 
+gboolean gst_p2p_ghost_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+
+void gst_p2p_remove_element_async (GstElement * element, gpointer data);
+
 void gst_p2p_set_path_fields (GstStructure * s,
     const P2pTransportStats * stats);
 

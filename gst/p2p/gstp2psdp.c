@@ -172,3 +172,71 @@ gst_p2p_sdp_answer (const GstSDPMessage * offer, GstP2pDirection video,
   }
   return answer;
 }
+
+/**
+ * gst_p2p_sdp_add_talkback:
+ * @msg: the media half of a camera's offer
+ *
+ * Lets the viewer talk back: the audio section becomes `sendrecv` (or a
+ * `recvonly` one is added when the camera sends no audio) and lists every
+ * format talk-back takes besides the camera's own.
+ */
+void
+gst_p2p_sdp_add_talkback (GstSDPMessage * msg)
+{
+  GstSDPMedia *audio = NULL;
+  const guint *pts;
+  guint i, j, n;
+  gboolean added = FALSE;
+
+  for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    if (g_strcmp0 (gst_sdp_media_get_media (gst_sdp_message_get_media (msg,
+                    i)), "audio") == 0)
+      audio = (GstSDPMedia *) gst_sdp_message_get_media (msg, i);
+  }
+  if (audio == NULL) {
+    gst_sdp_media_new (&audio);
+    gst_sdp_media_set_media (audio, "audio");
+    gst_sdp_media_set_proto (audio, "UDP/TLS/RTP/SAVPF");
+    gst_sdp_media_set_port_info (audio, 9, 0);
+    gst_sdp_media_add_attribute (audio, "mid", "audio");
+    added = TRUE;
+  }
+  for (j = gst_sdp_media_attributes_len (audio); j > 0; j--) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (audio, j - 1);
+
+    for (i = 0; i < G_N_ELEMENTS (direction_names); i++) {
+      if (g_str_equal (a->key, direction_names[i])) {
+        gst_sdp_media_remove_attribute (audio, j - 1);
+        break;
+      }
+    }
+  }
+  pts = gst_p2p_codec_talkback_pts (&n);
+  for (i = 0; i < n; i++) {
+    g_autoptr (GstCaps) caps = gst_p2p_codec_talkback_caps (pts[i]);
+    g_autofree gchar *fmt = g_strdup_printf ("%u", pts[i]);
+    GstSDPMedia *tmp;
+    gboolean present = FALSE;
+
+    for (j = 0; j < gst_sdp_media_formats_len (audio); j++)
+      present |= g_str_equal (gst_sdp_media_get_format (audio, j), fmt);
+    if (present)
+      continue;
+    gst_sdp_media_new (&tmp);
+    gst_sdp_media_set_media_from_caps (caps, tmp);
+    gst_sdp_media_add_format (audio, fmt);
+    for (j = 0; j < gst_sdp_media_attributes_len (tmp); j++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (tmp, j);
+
+      if (g_str_equal (a->key, "rtpmap") || g_str_equal (a->key, "fmtp"))
+        gst_sdp_media_add_attribute (audio, a->key, a->value);
+    }
+    gst_sdp_media_free (tmp);
+  }
+  gst_sdp_media_add_attribute (audio, added ? "recvonly" : "sendrecv", "");
+  if (added) {
+    gst_sdp_message_add_media (msg, audio);
+    gst_sdp_media_free (audio);
+  }
+}

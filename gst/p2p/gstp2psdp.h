@@ -36,6 +36,8 @@ GstP2pDirection gst_p2p_sdp_media_get_direction (const GstSDPMedia * media);
 gboolean gst_p2p_sdp_add_media (GstSDPMessage * msg, const gchar * mid,
     const GstCaps * rtp_caps, GstP2pDirection direction, GError ** error);
 
+void gst_p2p_sdp_add_talkback (GstSDPMessage * msg);
+
 GstSDPMessage *gst_p2p_sdp_answer (const GstSDPMessage * offer,
     GstP2pDirection video, GstP2pDirection audio);
 

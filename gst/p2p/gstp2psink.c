@@ -56,6 +56,16 @@
  *   or was refused (`wrong-password`, `busy`, `timeout`, `failed`, `bye`).
  * * `p2p-connection` (`viewer-id`, `state`, `mode`, `local-candidate-type`,
  *   `remote-candidate-type`, `rtt-ms`): a viewer's path changed.
+ * * `p2p-talkback` (`viewer-id`, `state`, `reason`): a viewer `started` or
+ *   `stopped` talking, or was `refused` (`busy`, `disabled`).
+ *
+ * ## Talk-back, commands and events
+ *
+ * A viewer may talk back over its own session (#GstP2pSink:talkback): the
+ * `talkback` sometimes pad gives the talking viewer's encoded audio. An
+ * admitted viewer's commands arrive with #GstP2pSink::command and are
+ * answered with #GstP2pSink::reply; #GstP2pSink::send-event sends events
+ * (docs/commands.md).
  *
  * ## Example pipelines
  * |[
@@ -69,6 +79,12 @@
  *     videotestsrc is-live=true ! x264enc tune=zerolatency ! s.video \
  *     audiotestsrc is-live=true ! opusenc ! s.audio
  * ]| Video and Opus audio, with a local test server.
+ * |[
+ * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3WV \
+ *     key-file=device.pem server=ws://127.0.0.1:8443 password=secret \
+ *     videotestsrc is-live=true ! x264enc tune=zerolatency ! s.video \
+ *     s.talkback ! decodebin ! audioconvert ! autoaudiosink
+ * ]| A doorbell: plays what the talking viewer says.
  *
  * Since: 0.1
  */
@@ -84,6 +100,7 @@
 #include "gstp2pfanout.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2psdp.h"
+#include "gstp2ptalkback.h"
 
 #include <string.h>
 #include <gst/rtp/rtp.h>
@@ -135,6 +152,7 @@ enum
   PROP_COMMAND_RATE,
   PROP_SIGNALLER,
   PROP_LAN,
+  PROP_TALKBACK,
 };
 
 enum
@@ -181,6 +199,7 @@ struct _GstP2pSink
   gchar *password;              /* until NULL→READY makes the verifier */
   guint max_viewers;
   guint command_rate;
+  gboolean talkback_enabled;
   gchar *stun_server;
   gchar *turn_server;
 
@@ -222,6 +241,8 @@ struct _GstP2pSink
   GstP2pFanout *fanout;
   /* The admitted viewers' messages by type; routes set in init. */
   P2pMessageRouter *router;
+  /* The talking viewer's audio to the talkback pad. */
+  GstP2pTalkback *talkback;
 };
 
 static void gst_p2p_sink_finalize (GObject * object);
@@ -261,6 +282,12 @@ static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS (GST_P2P_AUDIO_CAPS));
+
+static GstStaticPadTemplate talkback_template =
+GST_STATIC_PAD_TEMPLATE ("talkback",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS (GST_P2P_TALKBACK_CAPS));
 
 static void
 gst_p2p_sink_class_init (GstP2pSinkClass * klass)
@@ -471,6 +498,23 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstP2pSink:talkback:
+   *
+   * Whether viewers may talk back. The `talkback` pad appears with the
+   * first talking viewer's encoded audio (Opus, PCMU or PCMA, after a
+   * jitter buffer of 60 ms): one viewer talks at a time, the first whose
+   * audio arrives, until it is silent for a second or leaves; the others
+   * are told the floor is taken. `p2p-talkback` bus messages (`viewer-id`,
+   * `state` `started`, `stopped` or `refused`, `reason`) tell who talks.
+   * Default: %TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_TALKBACK,
+      g_param_spec_boolean ("talkback", "Talk-back",
+          "Whether viewers may talk back", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstP2pSink::command:
    * @sink: the element
    * @viewer_id: the viewer that sent it (`viewer-N`, as in bus messages)
@@ -532,6 +576,7 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_element_class_add_static_pad_template (element_class, &talkback_template);
 
   gst_element_class_set_static_metadata (element_class,
       "P2P camera sink", "Sink/Network",
@@ -550,6 +595,7 @@ gst_p2p_sink_init (GstP2pSink * self)
   self->max_viewers = DEFAULT_MAX_VIEWERS;
   self->command_rate = DEFAULT_COMMAND_RATE;
   self->lan = TRUE;
+  self->talkback_enabled = TRUE;
   self->router = p2p_message_router_new ();
   p2p_message_router_add (self->router, "command", sink_on_command, self);
   self->viewers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -564,6 +610,9 @@ gst_p2p_sink_init (GstP2pSink * self)
     /* AVPF: feedback (NACK, PLI) is sent at once, not at the next report. */
     gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
     gst_bin_add (GST_BIN (self), self->rtpbin);
+    self->talkback = gst_p2p_talkback_new (GST_ELEMENT (self), self->rtpbin,
+        gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+            "talkback"));
   }
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
@@ -603,6 +652,7 @@ gst_p2p_sink_finalize (GObject * object)
   g_hash_table_unref (self->viewers);
   gst_p2p_fanout_free (self->fanout);
   p2p_message_router_free (self->router);
+  g_clear_pointer (&self->talkback, gst_p2p_talkback_free);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -780,41 +830,6 @@ stream_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   return gst_pad_event_default (pad, parent, event);
 }
 
-static gboolean
-stream_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
-
-  /* Before the payloader exists, answer for the formats we can send. */
-  if (!target) {
-    GstCaps *templ = gst_pad_get_pad_template_caps (pad);
-    GstCaps *filter, *result;
-    gboolean ret = TRUE;
-
-    switch (GST_QUERY_TYPE (query)) {
-      case GST_QUERY_CAPS:
-        gst_query_parse_caps (query, &filter);
-        result = filter ? gst_caps_intersect_full (filter, templ,
-            GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (templ);
-        gst_query_set_caps_result (query, result);
-        gst_caps_unref (result);
-        break;
-      case GST_QUERY_ACCEPT_CAPS:
-        gst_query_parse_accept_caps (query, &filter);
-        gst_query_set_accept_caps_result (query,
-            gst_caps_can_intersect (filter, templ));
-        break;
-      default:
-        ret = gst_pad_query_default (pad, parent, query);
-        break;
-    }
-    gst_caps_unref (templ);
-    return ret;
-  }
-  gst_object_unref (target);
-  return gst_pad_query_default (pad, parent, query);
-}
-
 static void
 payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
 {
@@ -926,7 +941,7 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
       (templ->name_template, templ);
   gst_pad_set_element_private (stream->ghost, stream);
   gst_pad_set_event_function (stream->ghost, stream_sink_event);
-  gst_pad_set_query_function (stream->ghost, stream_sink_query);
+  gst_pad_set_query_function (stream->ghost, gst_p2p_ghost_sink_query);
   gst_pad_set_active (stream->ghost, TRUE);
   gst_element_add_pad (element, stream->ghost);
   return stream->ghost;
@@ -1090,6 +1105,8 @@ viewer_left (P2pCameraSession * session, const gchar * reason,
       reason);
   viewer_post (self, session, "p2p-viewer-left", "reason", G_TYPE_STRING,
       reason, NULL);
+  if (self->talkback)
+    gst_p2p_talkback_release (self->talkback, session, "left");
   if (gst_p2p_fanout_remove (self->fanout, session)) {
     g_object_unref (session);
     sink_post_viewer_count (self);
@@ -1121,7 +1138,7 @@ viewer_path_changed (P2pCameraSession * session, gpointer user_data)
 }
 
 /* Network thread: RTCP from an admitted viewer — its receiver reports,
- * PLI/FIR and NACKs, for the fan-out. */
+ * PLI/FIR and NACKs, for the fan-out — and its talk-back audio. */
 static void
 viewer_media (P2pCameraSession * session, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data)
@@ -1130,6 +1147,8 @@ viewer_media (P2pCameraSession * session, gboolean is_rtcp,
 
   if (is_rtcp)
     gst_p2p_fanout_feedback (self->fanout, session, data, size);
+  if (self->talkback)
+    gst_p2p_talkback_push (self->talkback, session, is_rtcp, data, size);
 }
 
 /* Whether every requested stream (@all) or at least one knows its RTP
@@ -1155,6 +1174,7 @@ static GstSDPMessage *
 sink_build_media (GstP2pSink * self)
 {
   GstSDPMessage *msg;
+  gboolean talkback;
   guint i;
 
   gst_sdp_message_new (&msg);
@@ -1170,6 +1190,11 @@ sink_build_media (GstP2pSink * self)
             "audio", caps, GST_P2P_DIRECTION_SENDONLY, &err))
       GST_WARNING_OBJECT (self, "%s", err->message);
   }
+  GST_OBJECT_LOCK (self);
+  talkback = self->talkback_enabled && self->talkback;
+  GST_OBJECT_UNLOCK (self);
+  if (talkback)
+    gst_p2p_sdp_add_talkback (msg);
   return msg;
 }
 
@@ -1529,6 +1554,8 @@ sink_stats_tick (gpointer data)
   g_hash_table_iter_init (&iter, self->viewers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     p2p_camera_session_tick (value, now);
+  if (self->talkback)
+    gst_p2p_talkback_tick (self->talkback, now);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1941,6 +1968,11 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
     case PROP_LAN:
       self->lan = g_value_get_boolean (value);
       break;
+    case PROP_TALKBACK:
+      self->talkback_enabled = g_value_get_boolean (value);
+      if (self->talkback)
+        gst_p2p_talkback_set_enabled (self->talkback, self->talkback_enabled);
+      break;
     case PROP_STUN_SERVER:
       g_free (self->stun_server);
       self->stun_server = g_value_dup_string (value);
@@ -1953,7 +1985,8 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  if (prop_id != PROP_MAX_VIEWERS && prop_id != PROP_COMMAND_RATE)
+  if (prop_id != PROP_MAX_VIEWERS && prop_id != PROP_COMMAND_RATE
+      && prop_id != PROP_TALKBACK)
     self->config_dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
 }
@@ -2003,6 +2036,9 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_LAN:
       g_value_set_boolean (value, self->lan);
+      break;
+    case PROP_TALKBACK:
+      g_value_set_boolean (value, self->talkback_enabled);
       break;
     case PROP_STUN_SERVER:
       g_value_set_string (value, self->stun_server);

@@ -45,6 +45,15 @@
  * `relay`), `local-candidate-type`, `remote-candidate-type`, `rtt-ms` and,
  * for failures, `reason`.
  *
+ * ## Talk-back, commands and events
+ *
+ * Encoded audio (Opus, PCMU, PCMA) linked to the `talkback` request pad goes
+ * to the camera over the same session, when the camera takes talk-back; the
+ * camera answers with `p2p-talkback` element messages (`state` `granted`,
+ * `refused` with a `reason`, or `released`). Commands go with
+ * #GstP2pSrc::send-command and come back with #GstP2pSrc::command-reply;
+ * the camera's events arrive with #GstP2pSrc::event (docs/commands.md).
+ *
  * ## Example pipelines
  * |[
  * gst-launch-1.0 p2psrc uid=7KQ2-M9XD-4HPA-R3WV server=wss://p2p.example.com \
@@ -58,6 +67,12 @@
  * |[
  * gst-play-1.0 'p2p://7KQ2-M9XD-4HPA-R3WV?server=wss://p2p.example.com&password=secret'
  * ]| Play a camera by URI.
+ * |[
+ * gst-launch-1.0 p2psrc name=src uid=7KQ2-M9XD-4HPA-R3WV \
+ *     server=wss://p2p.example.com password=secret ! decodebin ! \
+ *     videoconvert ! autovideosink \
+ *     autoaudiosrc ! audioconvert ! audioresample ! opusenc ! src.talkback
+ * ]| Watch a doorbell and talk to the visitor.
  *
  * Since: 0.1
  */
@@ -196,6 +211,11 @@ struct _GstP2pSrc
   GstElement *rtcp_appsrc;
   GstElement *rtcp_sink;
   GstElement *rtx_receive;
+  /* Talk-back: the request pad, its payloader, and whether this call's
+   * answer lets us send (atomic). */
+  GstPad *talkback;
+  GstElement *talkback_pay;
+  gint talk_allowed;
 
   /* NULL→READY to READY→NULL. */
   P2pLoop *loop;
@@ -254,6 +274,9 @@ struct _GstP2pSrc
 static void gst_p2p_src_uri_handler_init (gpointer g_iface,
     gpointer iface_data);
 static void gst_p2p_src_finalize (GObject * object);
+static GstPad *gst_p2p_src_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+static void gst_p2p_src_release_pad (GstElement * element, GstPad * pad);
 static void gst_p2p_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_p2p_src_get_property (GObject * object, guint prop_id,
@@ -265,6 +288,8 @@ static void src_login_step_run (gpointer data, gpointer user_data);
 static guint64 gst_p2p_src_send_command (GstP2pSrc * self,
     const gchar * name, const gchar * payload);
 static void src_on_camera_message (JsonObject * message, gpointer context,
+    gpointer user_data);
+static void src_on_talkback_message (JsonObject * message, gpointer context,
     gpointer user_data);
 
 #define gst_p2p_src_parent_class parent_class
@@ -284,6 +309,12 @@ GST_STATIC_PAD_TEMPLATE ("audio_%u",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
     GST_STATIC_CAPS (GST_P2P_AUDIO_CAPS));
+
+static GstStaticPadTemplate talkback_template =
+GST_STATIC_PAD_TEMPLATE ("talkback",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_P2P_TALKBACK_CAPS));
 
 static void
 gst_p2p_src_class_init (GstP2pSrcClass * klass)
@@ -547,6 +578,10 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_element_class_add_static_pad_template (element_class, &talkback_template);
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_p2p_src_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_p2p_src_release_pad);
 
   gst_element_class_set_static_metadata (element_class,
       "P2P camera source", "Source/Network",
@@ -625,15 +660,6 @@ first_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 static void
-remove_element_async (GstElement * element, gpointer data)
-{
-  GstElement *old = data;
-
-  gst_element_set_state (old, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (element), old);
-}
-
-static void
 rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
 {
   guint session, ssrc, pt, i;
@@ -704,7 +730,7 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
     stream->depay = depay;
     stream->ssrc = ssrc;
     if (old)
-      gst_element_call_async (GST_ELEMENT (self), remove_element_async, old,
+      gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async, old,
           NULL);
   } else {
     GstPadTemplate *templ = gst_element_class_get_pad_template
@@ -795,6 +821,8 @@ gst_p2p_src_init (GstP2pSrc * self)
   p2p_message_router_add (self->router, "command-reply", src_on_camera_message,
       self);
   p2p_message_router_add (self->router, "event", src_on_camera_message, self);
+  p2p_message_router_add (self->router, "talkback", src_on_talkback_message,
+      self);
   self->login_pool = g_thread_pool_new (src_login_step_run, self, 1, FALSE,
       NULL);
 
@@ -936,6 +964,7 @@ src_drop_call (GstP2pSrc * self, const gchar * reason)
   src_clear_source (&self->watchdog_source);
   g_clear_object (&self->auth);
   g_atomic_int_set (&self->authorized, FALSE);
+  g_atomic_int_set (&self->talk_allowed, FALSE);
   g_mutex_lock (&self->transport_lock);
   transport = g_steal_pointer (&self->transport);
   g_mutex_unlock (&self->transport_lock);
@@ -1301,6 +1330,157 @@ gst_p2p_src_send_command (GstP2pSrc * self, const gchar * name,
   return id;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Talk-back: talkback pad → payloader → rtpbin session 1 → camera        */
+
+/* The camera's word on the floor: posted as `p2p-talkback`. */
+static void
+src_on_talkback_message (JsonObject * message, gpointer context,
+    gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  JsonNode *state = json_object_get_member (message, "state");
+  JsonNode *reason = json_object_get_member (message, "reason");
+
+  if (!state || !JSON_NODE_HOLDS_VALUE (state)
+      || json_node_get_value_type (state) != G_TYPE_STRING)
+    return;
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("p2p-talkback", "uid", G_TYPE_STRING, self->uid,
+              "state", G_TYPE_STRING, json_node_get_string (state),
+              "reason", G_TYPE_STRING, reason && JSON_NODE_HOLDS_VALUE (reason)
+              && json_node_get_value_type (reason) == G_TYPE_STRING ?
+              json_node_get_string (reason) : "", NULL)));
+}
+
+/* Streaming thread: a payloaded talk-back packet, sent once admitted and
+ * when the camera's offer takes talk-back. */
+static void
+src_on_talkback_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  P2pTransport *transport = NULL;
+
+  if (!g_atomic_int_get (&self->authorized)
+      || !g_atomic_int_get (&self->talk_allowed))
+    return;
+  g_mutex_lock (&self->transport_lock);
+  if (self->transport)
+    transport = g_object_ref (self->transport);
+  g_mutex_unlock (&self->transport_lock);
+  if (transport) {
+    p2p_transport_send_rtp (transport, data, size, NULL);
+    g_object_unref (transport);
+  }
+}
+
+static gboolean
+talkback_setup_payloader (GstP2pSrc * self, GstCaps * caps)
+{
+  const GstP2pCodec *codec = gst_p2p_codec_find (caps);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstCaps) rtp = NULL;
+  GstElement *pay, *out;
+  GstPad *sinkpad, *pad;
+
+  if (self->talkback_pay)
+    return TRUE;
+  rtp = codec ? gst_p2p_codec_talkback_caps (codec->pt) : NULL;
+  if (!rtp) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("talk-back takes Opus, PCMU or PCMA, not %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  pay = gst_p2p_codec_make_payloader (codec, &err);
+  if (!pay) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
+        (NULL));
+    return FALSE;
+  }
+  out = gst_p2p_packet_sink_new ("talkback_rtpsink", src_on_talkback_rtp,
+      self, FALSE);
+  gst_bin_add_many (GST_BIN (self), pay, out, NULL);
+  gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_1");
+  gst_element_link_pads (self->rtpbin, "send_rtp_src_1", out, "sink");
+  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_1");
+  if (pad) {
+    GstElement *rtcp = gst_p2p_packet_sink_new ("talkback_rtcpsink",
+        src_on_rtcp, self, FALSE);
+
+    gst_bin_add (GST_BIN (self), rtcp);
+    sinkpad = gst_element_get_static_pad (rtcp, "sink");
+    gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    gst_object_unref (pad);
+    gst_element_sync_state_with_parent (rtcp);
+  }
+  sinkpad = gst_element_get_static_pad (pay, "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (self->talkback), sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (out);
+  gst_element_sync_state_with_parent (pay);
+  self->talkback_pay = pay;
+  GST_INFO_OBJECT (self, "talk-back: %s via %s", codec->media_type,
+      codec->payloader);
+  return TRUE;
+}
+
+static gboolean
+talkback_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstP2pSrc *self = GST_P2P_SRC (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    if (!talkback_setup_payloader (self, caps)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static GstPad *
+gst_p2p_src_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstP2pSrc *self = GST_P2P_SRC (element);
+  GstPad *pad;
+
+  if (!self->rtpbin)
+    return NULL;
+  GST_OBJECT_LOCK (self);
+  if (self->talkback) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "already have a talkback pad");
+    return NULL;
+  }
+  pad = self->talkback = gst_ghost_pad_new_no_target_from_template
+      ("talkback", templ);
+  GST_OBJECT_UNLOCK (self);
+  gst_pad_set_event_function (pad, talkback_sink_event);
+  gst_pad_set_query_function (pad, gst_p2p_ghost_sink_query);
+  gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+static void
+gst_p2p_src_release_pad (GstElement * element, GstPad * pad)
+{
+  GstP2pSrc *self = GST_P2P_SRC (element);
+
+  GST_OBJECT_LOCK (self);
+  if (pad == self->talkback)
+    self->talkback = NULL;
+  GST_OBJECT_UNLOCK (self);
+  gst_element_remove_pad (element, pad);
+}
+
 /* One login message, taken on the login pool's thread; the result goes
  * back to the loop thread. */
 typedef struct
@@ -1472,7 +1652,8 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
 
     /* The offer is untrusted: only audio and video, only dynamic or
      * static RTP payload types. */
-    if (g_strcmp0 (kind, "audio") != 0 && g_strcmp0 (kind, "video") != 0)
+    if ((g_strcmp0 (kind, "audio") != 0 && g_strcmp0 (kind, "video") != 0)
+        || !(gst_p2p_sdp_media_get_direction (m) & GST_P2P_DIRECTION_SENDONLY))
       continue;
     for (j = 0; j < gst_sdp_media_formats_len (m) && j < 16; j++) {
       guint64 pt;
@@ -1526,6 +1707,8 @@ src_on_offer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
   g_autoptr (GError) err = NULL;
   GstSDPMessage *remote, *media;
   gchar *answer;
+  gboolean talk;
+  guint i;
 
   if (g_strcmp0 (call, self->call) != 0 || !self->transport)
     return;
@@ -1541,8 +1724,18 @@ src_on_offer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
         "The camera offers no media stream", NULL);
     return;
   }
+  GST_OBJECT_LOCK (self);
+  talk = self->talkback != NULL;
+  GST_OBJECT_UNLOCK (self);
   media = gst_p2p_sdp_answer (remote, GST_P2P_DIRECTION_RECVONLY,
-      GST_P2P_DIRECTION_RECVONLY);
+      talk ? GST_P2P_DIRECTION_SENDRECV : GST_P2P_DIRECTION_RECVONLY);
+  for (i = 0; talk && i < gst_sdp_message_medias_len (media); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (media, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "audio") == 0
+        && (gst_p2p_sdp_media_get_direction (m) & GST_P2P_DIRECTION_SENDONLY))
+      g_atomic_int_set (&self->talk_allowed, TRUE);
+  }
   gst_sdp_message_free (remote);
   answer = p2p_transport_create_answer (self->transport, media, &err);
   gst_sdp_message_free (media);
