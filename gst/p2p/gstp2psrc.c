@@ -730,8 +730,8 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
     stream->depay = depay;
     stream->ssrc = ssrc;
     if (old)
-      gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async, old,
-          NULL);
+      gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async,
+          old, NULL);
   } else {
     GstPadTemplate *templ = gst_element_class_get_pad_template
         (GST_ELEMENT_GET_CLASS (self),

@@ -136,7 +136,8 @@ talkback_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pTalkback * tb)
     gst_ghost_pad_set_target (GST_GHOST_PAD (tb->ghost), src);
   }
   if (old)
-    gst_element_call_async (tb->element, gst_p2p_remove_element_async, old, NULL);
+    gst_element_call_async (tb->element, gst_p2p_remove_element_async, old,
+        NULL);
   gst_object_unref (sink);
   gst_object_unref (src);
 }
