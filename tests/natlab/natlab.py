@@ -1360,6 +1360,26 @@ def start_server(lab, env, cmd, timeout=15, name='p2p-server'):
     return p
 
 
+def provision(lab, env, opts):
+    """Runs the provisioning command in the internet namespace and exports
+    its NATLAB_X=value lines into `env`."""
+    uid_bin = os.path.join(env['NATLAB_BUILDDIR'], 'server', 'p2p-uid')
+    if opts.provision_cmd == DEFAULT_PROVISION_CMD and \
+            not os.access(uid_bin, os.X_OK):
+        raise NotAvailable('p2p-uid NOT YET AVAILABLE: %s does not '
+                           'exist' % uid_bin)
+    if opts.provision_cmd:
+        p = lab.exec(lab.inet, ['sh', '-c', opts.provision_cmd],
+                     timeout=60, check=False, env=env)
+        if p.returncode != 0:
+            raise LabError('provisioning failed (%d): %s' % (
+                p.returncode, (p.stderr or p.stdout).strip()))
+        for line in p.stdout.splitlines():
+            m = re.match(r'(NATLAB_[A-Z0-9_]+)=(.*)$', line.strip())
+            if m:
+                env[m.group(1)] = m.group(2)
+
+
 def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
              prepare=None):
     """One camera/viewer pair across two NATs.  Returns a table row; the
@@ -1393,21 +1413,7 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             if fault:
                 # The viewer must outlive the fault; it is stopped after.
                 env['NATLAB_VIEWER_FRAMES'] = '1000000'
-            uid_bin = os.path.join(env['NATLAB_BUILDDIR'], 'server', 'p2p-uid')
-            if opts.provision_cmd == DEFAULT_PROVISION_CMD and \
-                    not os.access(uid_bin, os.X_OK):
-                raise NotAvailable('p2p-uid NOT YET AVAILABLE: %s does not '
-                                   'exist' % uid_bin)
-            if opts.provision_cmd:
-                p = lab.exec(lab.inet, ['sh', '-c', opts.provision_cmd],
-                             timeout=60, check=False, env=env)
-                if p.returncode != 0:
-                    raise LabError('provisioning failed (%d): %s' % (
-                        p.returncode, (p.stderr or p.stdout).strip()))
-                for line in p.stdout.splitlines():
-                    m = re.match(r'(NATLAB_[A-Z0-9_]+)=(.*)$', line.strip())
-                    if m:
-                        env[m.group(1)] = m.group(2)
+            provision(lab, env, opts)
             server = start_server(lab, env, opts.server_cmd)
             if prepare:
                 prepare(lab, coturn)
@@ -1663,6 +1669,159 @@ def cmd_fault(args):
     return 0 if row['result'] == 'PASS' else 1
 
 
+# ---- Local network first (issue 11) ----
+
+# Time to first frame a viewer on the camera's LAN must meet, median.
+LAN_FIRST_FRAME_MS = 300
+# The same viewer, server path only (the default viewer otherwise).
+SERVER_ONLY_VIEWER_CMD = DEFAULT_VIEWER_CMD.replace('p2psrc ',
+                                                    'p2psrc lan=false ', 1)
+# A viewer that gives up after 3 s instead of reconnecting.
+ONE_SHOT_VIEWER_CMD = DEFAULT_VIEWER_CMD.replace(
+    'p2psrc ', 'p2psrc reconnect=false timeout=3000 ', 1)
+LAN_FAILURE_TEXT = 'no camera with this UID answered on the local network'
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return (values[n // 2] if n % 2 else
+            (values[n // 2 - 1] + values[n // 2]) / 2)
+
+
+def lan_lab(lab, builddir, opts, sites):
+    """Sites, services and a provisioned device; returns (sites, env)."""
+    built = [lab.add_site(name, kind, hosts=hosts)
+             for name, kind, hosts in sites]
+    problems = lab.check_isolation()
+    if problems:
+        raise LabError('lab not isolated: ' + '; '.join(problems))
+    lab.start_coturn()
+    lab.start_stun()
+    lab.setup_tls()
+    env = product_env(lab, builddir, opts.password)
+    provision(lab, env, opts)
+    return built, env
+
+
+def viewer_runs(lab, ns, env, cmd, runs, opts, what):
+    """`runs` viewers one after the other; their first-frame times (ms
+    from the start of the process) and modes."""
+    times, modes = [], []
+    env = dict(env, NATLAB_VIEWER_FRAMES='5')
+    for i in range(runs):
+        v = lab.spawn(ns, ['sh', '-c', cmd], '%s-%d' % (what, i), env)
+        t, _ = v.wait_for(opts.frame_regex, opts.timeout,
+                          '%s: first frame (run %d)' % (what, i))
+        rc = v.wait(opts.timeout)
+        if rc != 0:
+            raise LabError('%s viewer exited %s:\n%s' % (what, rc, v.tail()))
+        found = v.find(opts.mode_regex, last=True)
+        times.append((t - v.t0) * 1000)
+        modes.append(found[1].group(1) if found else '-')
+    return times, modes
+
+
+def lan_row(what, times, modes):
+    return {'path': what, 'runs': str(len(times)),
+            'median first frame (ms)': '%.0f' % median(times),
+            'min-max (ms)': '%.0f-%.0f' % (min(times), max(times)),
+            'modes': ','.join(sorted(set(modes)))}
+
+
+LAN_COLUMNS = ['path', 'runs', 'median first frame (ms)', 'min-max (ms)',
+               'modes']
+
+
+def cmd_lan(args):
+    """Camera and viewer on one LAN: `offline` with the internet link cut,
+    `server-up` beside the server path, `unreachable` for a viewer that
+    reaches neither the server nor a camera on its LAN."""
+    require_root()
+    missing = product_missing(args.builddir, True)
+    if missing:
+        for m in missing:
+            log('FAIL: ' + m)
+        return 1
+    rows = []
+    with Lab(args.workdir) as lab:
+        try:
+            if args.case == 'unreachable':
+                (cam_site, view_site), env = lan_lab(
+                    lab, args.builddir, args,
+                    [('cam', 'full-cone', None), ('view', 'port-restricted', None)])
+                lab.impair(view_site, cut=True)
+                v = lab.spawn(view_site.hosts[0], ['sh', '-c',
+                                                   ONE_SHOT_VIEWER_CMD],
+                              'viewer', env)
+                t, m = v.wait_for(re.escape(LAN_FAILURE_TEXT), 10,
+                                  'the viewer saying why it failed')
+                rc = v.wait(args.timeout)
+                if rc == 0:
+                    raise LabError('the viewer exited 0 with no camera')
+                rows.append({'path': 'server down, no camera on the LAN',
+                             'runs': '1',
+                             'median first frame (ms)': '-',
+                             'min-max (ms)': 'said so after %.0f' % (
+                                 (t - v.t0) * 1000),
+                             'modes': '-'})
+                log('viewer: ' + m.string.strip()[:200])
+            else:
+                (site,), env = lan_lab(lab, args.builddir, args,
+                                       [('lan', 'same-lan', 2)])
+                cam_ns, view_ns = site.hosts
+                if args.case == 'offline':
+                    lab.impair(site, cut=True)
+                server = start_server(lab, env, args.server_cmd)
+                camera = lab.spawn(cam_ns, ['sh', '-c', DEFAULT_CAMERA_CMD],
+                                   'camera', env)
+                if args.case == 'offline':
+                    camera.wait_for(r'New clock', args.timeout,
+                                    'camera playing')
+                else:
+                    server.wait_for(args.registered_regex, args.timeout,
+                                    'camera registered at the server')
+                times, modes = viewer_runs(lab, view_ns, env,
+                                           DEFAULT_VIEWER_CMD, args.runs,
+                                           args, 'lan')
+                rows.append(lan_row('LAN, server %s' % (
+                    'cut off' if args.case == 'offline' else 'up'),
+                    times, modes))
+                if set(modes) != {'lan'}:
+                    raise LabError('modes %s, expected lan' % modes)
+                if args.case == 'offline' and \
+                        median(times) > LAN_FIRST_FRAME_MS:
+                    raise LabError('median first frame %.0f ms > %d ms' % (
+                        median(times), LAN_FIRST_FRAME_MS))
+                if args.case == 'server-up':
+                    s_times, s_modes = viewer_runs(
+                        lab, view_ns, env, SERVER_ONLY_VIEWER_CMD, args.runs,
+                        args, 'server')
+                    rows.append(lan_row('server path (lan=false)', s_times,
+                                        s_modes))
+                    # Not slower than the server path (10 % or 20 ms of
+                    # slack for scheduling on a shared machine).
+                    if median(times) > max(median(s_times) * 1.1,
+                                           median(s_times) + 20):
+                        raise LabError('LAN %.0f ms slower than the server '
+                                       'path %.0f ms' % (median(times),
+                                                         median(s_times)))
+        except NotAvailable as e:
+            log('FAIL: ' + str(e))
+            lab.keep_logs = True
+            return 1
+        except LabError:
+            lab.keep_logs = True
+            print(format_table(rows, LAN_COLUMNS), flush=True)
+            log('logs kept in ' + lab.workdir)
+            raise
+    print(format_table(rows, LAN_COLUMNS), flush=True)
+    if args.table:
+        with open(args.table, 'w') as f:
+            f.write(format_table(rows, LAN_COLUMNS) + '\n')
+    return 0
+
+
 PAIR_COLUMNS = ['pair', 'expected', 'mode', 'first frame (ms)', 'result']
 
 
@@ -1835,6 +1994,11 @@ def main():
                     choices=NAT_KINDS)
     fa.add_argument('--viewer-nat', default='full-cone', choices=NAT_KINDS)
     pair_options(fa)
+    ln = sub.add_parser('lan', help='camera and viewer on one LAN (issue 11)')
+    ln.add_argument('case', choices=('offline', 'server-up', 'unreachable'))
+    ln.add_argument('--runs', type=int, default=5,
+                    help='viewers started one after the other')
+    pair_options(ln)
     sh = sub.add_parser('shell', help='build sites and wait (debugging)')
     sh.add_argument('sites', nargs='+', choices=NAT_KINDS)
     sh.add_argument('--coturn', action='store_true')
@@ -1860,6 +2024,8 @@ def main():
             return cmd_shell(args)
         if args.cmd == 'fault':
             return cmd_fault(args)
+        if args.cmd == 'lan':
+            return cmd_lan(args)
         if args.cmd == 'clean':
             require_root()
             clean_stale()
