@@ -475,7 +475,11 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * The #P2pSignaller viewers' calls come through, from C or Python
    * (a #P2pDirectSignaller, the application's own): when set, 'server' and
    * 'lan' are not used. Authentication is the same whatever carries the
-   * call. Default: %NULL (the server and the local network).
+   * call. The element handles the signaller's signals on the default
+   * #P2pLoop's thread: a signaller of the application's emits them from a
+   * function run with p2p_loop_invoke() on p2p_loop_get_default() (p2p-core's
+   * signallers made with a %NULL loop do). Default: %NULL (the server and
+   * the local network).
    */
   g_object_class_install_property (gobject_class, PROP_SIGNALLER,
       g_param_spec_object ("signaller", "Signaller",

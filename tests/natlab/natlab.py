@@ -1747,9 +1747,10 @@ def cmd_lan(args):
     with Lab(args.workdir) as lab:
         try:
             if args.case == 'unreachable':
-                (cam_site, view_site), env = lan_lab(
-                    lab, args.builddir, args,
-                    [('cam', 'full-cone', None), ('view', 'port-restricted', None)])
+                sites = [('cam', 'full-cone', None),
+                         ('view', 'port-restricted', None)]
+                (cam_site, view_site), env = lan_lab(lab, args.builddir, args,
+                                                     sites)
                 lab.impair(view_site, cut=True)
                 v = lab.spawn(view_site.hosts[0], ['sh', '-c',
                                                    ONE_SHOT_VIEWER_CMD],
