@@ -54,6 +54,15 @@ def watch(pipeline, loop):
     bus.connect("message", on_message)
 
 
+def play(pipeline, loop):
+    pipeline.set_state(Gst.State.PLAYING)
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        pass
+    pipeline.set_state(Gst.State.NULL)
+
+
 def camera(args):
     pipeline = Gst.parse_launch(CAMERA)
     cam = pipeline.get_by_name("cam")
@@ -90,12 +99,7 @@ def camera(args):
 
     loop = GLib.MainLoop()
     watch(pipeline, loop)
-    pipeline.set_state(Gst.State.PLAYING)
-    try:
-        loop.run()
-    except KeyboardInterrupt:
-        pass
-    pipeline.set_state(Gst.State.NULL)
+    play(pipeline, loop)
 
 
 def viewer(args):
@@ -147,12 +151,7 @@ def viewer(args):
             return bool(line)
         GLib.io_add_watch(GLib.IOChannel.unix_new(sys.stdin.fileno()),
                           GLib.IO_IN, on_stdin)
-    pipeline.set_state(Gst.State.PLAYING)
-    try:
-        loop.run()
-    except KeyboardInterrupt:
-        pass
-    pipeline.set_state(Gst.State.NULL)
+    play(pipeline, loop)
 
 
 def main():
