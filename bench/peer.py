@@ -6,6 +6,8 @@ JSON object on the last line of stdout.
                          whole process per streamed second (1x real time)
   peer.py ttff ROW       N connects in turn against a running camera
   peer.py throughput ROW one viewer at `--speed` x the clip's bitrate
+  peer.py talkback p2p    talk-back mouth-to-ear: a viewer's tone bursts
+                         from capture to the camera's decoded talkback pad
   peer.py fanout-camera ROW / fanout-viewers ROW
                          the two halves of the fan-out benchmark; bench/run
                          relays their JSON lines and measures the camera
@@ -248,9 +250,75 @@ def run_fanout_viewers(args, env):
             finish({"event": "done"})
 
 
+def loud(buf, threshold=3000):
+    """Whether an S16 buffer holds a sample louder than `threshold`."""
+    data = buf.extract_dup(0, buf.get_size())
+    samples = memoryview(data).cast("h") if len(data) % 2 == 0 else []
+    return any(abs(v) > threshold for v in samples)
+
+
+def run_talkback(args, env):
+    """Mouth-to-ear of talk-back with the elements' defaults: the time from
+    a burst of tone leaving the viewer's audio source to its first decoded
+    samples behind the camera's talkback pad, over `count` bursts."""
+    p = env["p2p"]
+    cam = Gst.parse_launch(
+        "videotestsrc is-live=true ! video/x-raw,width=320,height=240,"
+        "framerate=15/1 ! x264enc tune=zerolatency speed-preset=ultrafast ! "
+        "p2psink name=cam uid=%s key-file=%s server=%s password=%s "
+        "cam.talkback ! opusdec ! audio/x-raw,format=S16LE ! "
+        "appsink name=ear sync=false emit-signals=true" %
+        (p["uid"], p["key_file"], p["server"], p["password"]))
+    viewer = Gst.parse_launch(
+        "p2psrc name=src uid=%s server=%s password=%s ! fakesink sync=false "
+        "audiotestsrc name=mouth is-live=true freq=1000 volume=0 ! "
+        "audio/x-raw,format=S16LE,rate=48000,channels=1 ! opusenc ! "
+        "src.talkback" % (p["uid"], p["server"], p["password"]))
+    mouth = viewer.get_by_name("mouth")
+    lock = threading.Lock()
+    box = {"t0": None, "t1": None, "heard": 0}
+
+    def on_mouth(pad, info):
+        if box["t0"] is None and loud(info.get_buffer()):
+            with lock:
+                box["t0"] = time.monotonic()
+        return Gst.PadProbeReturn.OK
+    mouth.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, on_mouth)
+
+    def on_ear(sink):
+        buf = sink.emit("pull-sample").get_buffer()
+        with lock:
+            box["heard"] += 1
+            if box["t0"] is not None and box["t1"] is None and loud(buf):
+                box["t1"] = time.monotonic()
+        return Gst.FlowReturn.OK
+    cam.get_by_name("ear").connect("new-sample", on_ear)
+
+    cam.set_state(Gst.State.PLAYING)
+    viewer.set_state(Gst.State.PLAYING)
+    if not wait_for(lambda: box["heard"] > 10, args.timeout):
+        finish({"error": "no talk-back audio within %.0f s" % args.timeout})
+    latencies = []
+    for _ in range(args.count):
+        with lock:
+            box["t0"] = box["t1"] = None
+        mouth.set_property("volume", 0.8)
+        ok = wait_for(lambda: box["t1"] is not None, 2.0)
+        mouth.set_property("volume", 0.0)
+        if ok:
+            latencies.append(1000 * (box["t1"] - box["t0"]))
+        time.sleep(0.4)
+    viewer.set_state(Gst.State.NULL)
+    cam.set_state(Gst.State.NULL)
+    if not latencies:
+        finish({"error": "no burst heard"})
+    finish({"latencies_ms": [round(v, 1) for v in latencies],
+            "lost": args.count - len(latencies)})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", choices=["cpu", "ttff", "throughput",
+    ap.add_argument("mode", choices=["cpu", "ttff", "throughput", "talkback",
                                      "fanout-camera", "fanout-viewers"])
     ap.add_argument("row", choices=sorted(ROWS))
     ap.add_argument("--clip")
@@ -269,6 +337,7 @@ def main():
     if why:
         finish({"na": why})
     {"cpu": run_cpu, "ttff": run_ttff, "throughput": run_throughput,
+     "talkback": run_talkback,
      "fanout-camera": run_fanout_camera,
      "fanout-viewers": run_fanout_viewers}[args.mode](args, env)
 
