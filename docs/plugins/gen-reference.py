@@ -30,6 +30,7 @@ def doc_text(block):
     text = re.sub(r"%(NULL|TRUE|FALSE)", lambda m: m.group(1), text)
     text = re.sub(r"#Gst\w+:([\w-]+)", r"`\1`", text)
     text = re.sub(r"#(\w+)", r"\1", text)
+    text = re.sub(r"^@([a-z_]+):", r"* `\1`:", text, flags=re.M)
     text = re.sub(r"(?<![\w`])@([a-z_]+)", r"`\1`", text)
     return text
 
@@ -46,6 +47,9 @@ def source_docs(source_dir, element):
     for m in re.finditer(r"/\*\*\s*\n\s*\* Gst\w+:([\w-]+):\n(.*?)\*/", src,
                          re.S):
         props[m.group(1)] = doc_text(m.group(2))
+    for m in re.finditer(r"/\*\*\s*\n\s*\* Gst\w+::([\w-]+):\n(.*?)\*/",
+                         src, re.S):
+        props["::" + m.group(1)] = doc_text(m.group(2))
     # The element is a level-2 heading here: its own headings go one down.
     return re.sub(r"^## ", "### ", doc_text(body), flags=re.M), props
 
@@ -139,6 +143,20 @@ def main():
                                             flags_text(pspec)))
             if pspec.name in prop_docs:
                 out.append(prop_docs[pspec.name] + "\n")
+
+        signals = sorted(GObject.signal_list_names(gtype))
+        if signals:
+            out.append("### Signals\n")
+        for sig in signals:
+            q = GObject.signal_query(sig, gtype)
+            action = q.signal_flags & GObject.SignalFlags.ACTION
+            out.append("#### `%s`%s\n" % (sig, " (action)" if action else ""))
+            out.append("`%s %s (%s)`\n" % (
+                q.return_type.name, sig, ", ".join(
+                    [factory.get_element_type().name] +
+                    [t.name for t in q.param_types])))
+            if "::" + sig in prop_docs:
+                out.append(prop_docs["::" + sig] + "\n")
         element.set_state(Gst.State.NULL)
 
     with open(output, "w", encoding="utf-8") as f:
