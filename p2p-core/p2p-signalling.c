@@ -409,17 +409,36 @@ get_array (JsonObject * obj, const gchar * name, GError ** error)
   return array;
 }
 
+/* A server of the list: `ws://` or `wss://`. */
+static gboolean
+is_ws_uri (const gchar * s)
+{
+  return g_ascii_strncasecmp (s, "ws://", 5) == 0
+      || g_ascii_strncasecmp (s, "wss://", 6) == 0;
+}
+
+/* A STUN or TURN server the transport can use. */
+static gboolean
+is_ice_uri (const gchar * s)
+{
+  P2pIceUri uri;
+
+  if (!p2p_ice_uri_parse (s, &uri, NULL))
+    return FALSE;
+  p2p_ice_uri_clear (&uri);
+  return TRUE;
+}
+
 static gchar **
 parse_string_array (JsonArray * array, const gchar * what,
-    const gchar * const *prefixes, GError ** error)
+    gboolean (*acceptable) (const gchar * s), GError ** error)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
-  guint i, j;
+  guint i;
 
   for (i = 0; i < json_array_get_length (array); i++) {
     JsonNode *node = json_array_get_element (array, i);
     const gchar *s;
-    gboolean prefix_ok = FALSE;
 
     if (!JSON_NODE_HOLDS_VALUE (node)
         || json_node_get_value_type (node) != G_TYPE_STRING)
@@ -428,10 +447,7 @@ parse_string_array (JsonArray * array, const gchar * what,
     if (*s == '\0' || strlen (s) > MAX_URI_LEN
         || !p2p_signaller_is_printable (s))
       goto bad;
-    for (j = 0; prefixes[j]; j++)
-      prefix_ok |= g_ascii_strncasecmp (s, prefixes[j],
-          strlen (prefixes[j])) == 0;
-    if (!prefix_ok)
+    if (!acceptable (s))
       goto bad;
     g_ptr_array_add (out, g_strdup (s));
   }
@@ -448,9 +464,6 @@ bad:
 static GPtrArray *
 parse_ice_servers (JsonObject * msg, GError ** error)
 {
-  static const gchar *const ice_schemes[] = { "stun:", "stuns:", "turn:",
-    "turns:", NULL
-  };
   GPtrArray *out;
   JsonArray *array;
   GError *err = NULL;
@@ -490,7 +503,7 @@ parse_ice_servers (JsonObject * msg, GError ** error)
       goto bad;
 
     server = g_new0 (P2pIceServer, 1);
-    server->urls = parse_string_array (urls, "urls", ice_schemes, &err);
+    server->urls = parse_string_array (urls, "urls", is_ice_uri, &err);
     server->username = g_strdup (username);
     server->credential = g_strdup (credential);
     server->ttl = ttl;
@@ -1693,7 +1706,6 @@ static void
 handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
     JsonObject * msg)
 {
-  static const gchar *const ws_schemes[] = { "ws://", "wss://", NULL };
   GPtrArray *ice_servers;
   JsonArray *servers;
   gchar **learned = NULL;
@@ -1712,7 +1724,7 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
   if (error)
     goto bad;
   if (servers) {
-    learned = parse_string_array (servers, "servers", ws_schemes, &error);
+    learned = parse_string_array (servers, "servers", is_ws_uri, &error);
     if (learned == NULL)
       goto bad;
     drop_unusable_servers (self, learned);
@@ -1831,7 +1843,6 @@ connection_is_free (P2pSignalling * self)
 static void
 handle_servers (P2pSignalling * self, ConnectRequest * req, JsonObject * msg)
 {
-  static const gchar *const ws_schemes[] = { "ws://", "wss://", NULL };
   JsonArray *array;
   gchar **list = NULL;
   GError *error = NULL;
@@ -1839,7 +1850,7 @@ handle_servers (P2pSignalling * self, ConnectRequest * req, JsonObject * msg)
   req->looked_up = TRUE;
   array = get_array (msg, "servers", &error);
   if (array)
-    list = parse_string_array (array, "servers", ws_schemes, &error);
+    list = parse_string_array (array, "servers", is_ws_uri, &error);
   if (error) {
     g_info ("signalling %p: bad server list ignored: %s", self, error->message);
     g_clear_error (&error);

@@ -43,6 +43,7 @@
 #endif
 
 #include "p2p-transport-private.h"
+#include "p2p-protocol-ice-uri.h"
 #include "p2p-channel.h"
 #include "p2p-demux.h"
 #include "p2p-dtls.h"
@@ -1514,62 +1515,27 @@ p2p_transport_new (P2pLoop * loop, P2pIdentity * identity, gboolean controlling)
       identity, "controlling", controlling, NULL);
 }
 
-static gboolean
-parse_host_port (const gchar * hostport, guint default_port, gchar ** ip,
-    guint * port, GError ** error)
+/* libnice wants numeric addresses: @host resolved once, here. */
+static gchar *
+resolve_host (const gchar * host, GError ** error)
 {
-  g_autofree gchar *host = NULL;
-  g_autoptr (GInetAddress) addr = NULL;
-  const gchar *colon;
-  guint64 p = default_port;
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GResolver) resolver = NULL;
+  g_autoptr (GError) err = NULL;
+  GList *list;
 
-  if (hostport[0] == '[') {
-    const gchar *end = strchr (hostport, ']');
-
-    if (end == NULL)
-      goto bad;
-    host = g_strndup (hostport + 1, end - hostport - 1);
-    colon = end[1] == ':' ? end + 1 : NULL;
-    if (end[1] != '\0' && colon == NULL)
-      goto bad;
-  } else {
-    colon = strrchr (hostport, ':');
-    host = colon ? g_strndup (hostport, colon - hostport) : g_strdup (hostport);
+  if (addr)
+    return g_inet_address_to_string (addr);
+  resolver = g_resolver_get_default ();
+  list = g_resolver_lookup_by_name (resolver, host, NULL, &err);
+  if (list == NULL) {
+    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
+        "Cannot resolve ICE server host \"%s\": %s", host, err->message);
+    return NULL;
   }
-  if (colon) {
-    gchar *end = NULL;
-
-    p = g_ascii_strtoull (colon + 1, &end, 10);
-    if (end == colon + 1 || *end != '\0' || p == 0 || p > 65535)
-      goto bad;
-  }
-  if (host[0] == '\0')
-    goto bad;
-
-  addr = g_inet_address_new_from_string (host);
-  if (addr == NULL) {
-    g_autoptr (GResolver) resolver = g_resolver_get_default ();
-    g_autoptr (GError) err = NULL;
-    GList *list;
-
-    /* libnice wants numeric addresses; resolve once, here. */
-    list = g_resolver_lookup_by_name (resolver, host, NULL, &err);
-    if (list == NULL) {
-      g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
-          "Cannot resolve ICE server host \"%s\": %s", host, err->message);
-      return FALSE;
-    }
-    addr = g_object_ref (list->data);
-    g_resolver_free_addresses (list);
-  }
-  *ip = g_inet_address_to_string (addr);
-  *port = p;
-  return TRUE;
-
-bad:
-  g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
-      "Malformed ICE server address \"%s\"", hostport);
-  return FALSE;
+  addr = g_object_ref (list->data);
+  g_resolver_free_addresses (list);
+  return g_inet_address_to_string (addr);
 }
 
 /**
@@ -1591,61 +1557,36 @@ gboolean
 p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
     const gchar * username, const gchar * credential, GError ** error)
 {
-  g_autofree gchar *hostport = NULL;
   g_autofree gchar *ip = NULL;
-  const gchar *rest, *query;
+  g_autoptr (GError) err = NULL;
+  P2pIceUri parsed;
   NiceRelayType type;
-  gboolean stun = FALSE;
+  gboolean stun;
   guint port;
 
   g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (uri != NULL, FALSE);
 
-  if (g_str_has_prefix (uri, "stun:")) {
-    stun = TRUE;
-    rest = uri + 5;
-    type = NICE_RELAY_TYPE_TURN_UDP;
-  } else if (g_str_has_prefix (uri, "turn:")) {
-    rest = uri + 5;
-    type = NICE_RELAY_TYPE_TURN_UDP;
-  } else if (g_str_has_prefix (uri, "turns:")) {
-    rest = uri + 6;
-    type = NICE_RELAY_TYPE_TURN_TLS;
-  } else {
-    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
-        "Unsupported ICE server URI \"%s\" (expected stun:, turn: or turns:)",
-        uri);
+  if (!p2p_ice_uri_parse (uri, &parsed, &err)) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_ICE_SERVER, err->message);
     return FALSE;
   }
-
-  query = strchr (rest, '?');
-  hostport = query ? g_strndup (rest, query - rest) : g_strdup (rest);
-  if (query) {
-    if (stun || type == NICE_RELAY_TYPE_TURN_TLS) {
-      if (!g_str_equal (query, "?transport=tcp")) {
-        g_set_error (error, P2P_TRANSPORT_ERROR,
-            P2P_TRANSPORT_ERROR_ICE_SERVER,
-            "Unsupported query in ICE server URI \"%s\"", uri);
-        return FALSE;
-      }
-    } else if (g_str_equal (query, "?transport=tcp")) {
-      type = NICE_RELAY_TYPE_TURN_TCP;
-    } else if (!g_str_equal (query, "?transport=udp")) {
-      g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
-          "Unsupported transport in ICE server URI \"%s\"", uri);
-      return FALSE;
-    }
-  }
-
-  if (!parse_host_port (hostport,
-          type == NICE_RELAY_TYPE_TURN_TLS ? 5349 : 3478, &ip, &port, error))
-    return FALSE;
-
+  stun = parsed.transport == P2P_ICE_URI_STUN;
+  type = parsed.transport == P2P_ICE_URI_TURN_TLS ? NICE_RELAY_TYPE_TURN_TLS
+      : parsed.transport == P2P_ICE_URI_TURN_TCP ? NICE_RELAY_TYPE_TURN_TCP :
+      NICE_RELAY_TYPE_TURN_UDP;
+  port = parsed.port;
   if (!stun && (username == NULL || credential == NULL)) {
+    p2p_ice_uri_clear (&parsed);
     g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
         "TURN server \"%s\" needs a username and a credential", uri);
     return FALSE;
   }
+  ip = resolve_host (parsed.host, error);
+  p2p_ice_uri_clear (&parsed);
+  if (ip == NULL)
+    return FALSE;
 
   g_mutex_lock (&self->lock);
   if (stun) {

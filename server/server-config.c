@@ -10,6 +10,7 @@
  * apart. */
 
 #include "server-config.h"
+#include "p2p-protocol-ice-uri.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,33 @@ load_key_file (ParseState * state, GError ** error)
   return TRUE;
 }
 
+
+/* Clients hand these to their ICE agent as they are: refused here, with
+ * the parser clients use, rather than by every client (protocol/). */
+static gboolean
+check_ice_urls (gchar ** urls, gboolean stun, const gchar * option,
+    GError ** error)
+{
+  for (; *urls; urls++) {
+    g_autoptr (GError) err = NULL;
+    P2pIceUri uri;
+
+    if (!p2p_ice_uri_parse (*urls, &uri, &err)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s: %s",
+          option, err->message);
+      return FALSE;
+    }
+    p2p_ice_uri_clear (&uri);
+    if ((uri.transport == P2P_ICE_URI_STUN) != stun) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+          "%s: \"%s\" is not a %s URI", option, *urls,
+          stun ? "stun:" : "turn: or turns:");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean
 validate (P2pServerConfig * c, GError ** error)
 {
@@ -324,6 +352,9 @@ validate (P2pServerConfig * c, GError ** error)
         "server-id must be 1-255 characters without line breaks");
     return FALSE;
   }
+  if (!check_ice_urls (c->turn_urls, FALSE, "turn-urls", error)
+      || !check_ice_urls (c->stun_urls, TRUE, "stun-urls", error))
+    return FALSE;
   if (c->turn_urls[0] && !c->turn_secret) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
         "turn-urls need turn-secret or turn-secret-file");

@@ -11,6 +11,7 @@
 #include "gstp2pcommon.h"
 
 #include <p2p-core/p2p-combined-signaller.h>
+#include <p2p-protocol-ice-uri.h>
 #include "gstp2pelements.h"
 
 #include <string.h>
@@ -149,6 +150,7 @@ split_ice_uri (const gchar * text, const gchar * kind, gchar ** uri_out,
   g_autoptr (GUri) uri = NULL;
   g_autofree gchar *normal = NULL;
   const gchar *scheme;
+  P2pIceUri parsed;
   gint port;
 
   *uri_out = *user = *pass = NULL;
@@ -180,6 +182,12 @@ split_ice_uri (const gchar * text, const gchar * kind, gchar ** uri_out,
     *uri_out = g_strdup_printf ("%s:%s%s%s", scheme, g_uri_get_host (uri),
         g_uri_get_query (uri) ? "?" : "",
         g_uri_get_query (uri) ? g_uri_get_query (uri) : "");
+  /* What the transport will read, read the same way now. */
+  if (!p2p_ice_uri_parse (*uri_out, &parsed, NULL)) {
+    g_clear_pointer (uri_out, g_free);
+    return FALSE;
+  }
+  p2p_ice_uri_clear (&parsed);
   *user = g_strdup (g_uri_get_user (uri));
   *pass = g_strdup (g_uri_get_password (uri));
   return TRUE;

@@ -73,6 +73,58 @@ test_uid_forms (void)
   g_assert_error (error, P2P_UID_ERROR, P2P_UID_ERROR_FORMAT);
 }
 
+/* The one reading of STUN and TURN URIs, for server, client and
+ * transport. */
+static void
+test_ice_uris (void)
+{
+  static const struct
+  {
+    const gchar *text;
+    P2pIceUriTransport transport;
+    const gchar *host;
+    guint port;
+  } good[] = {
+    {"stun:198.51.100.7", P2P_ICE_URI_STUN, "198.51.100.7", 3478},
+    {"stun:stun.example.org:19302", P2P_ICE_URI_STUN, "stun.example.org",
+        19302},
+    {"turn:[2001:db8::1]:3479?transport=udp", P2P_ICE_URI_TURN_UDP,
+        "2001:db8::1", 3479},
+    {"turn:relay.example.org?transport=tcp", P2P_ICE_URI_TURN_TCP,
+        "relay.example.org", 3478},
+    {"turns:relay.example.org", P2P_ICE_URI_TURN_TLS, "relay.example.org",
+        5349},
+  };
+  static const gchar *const bad[] = {
+    "stuns:stun.example.org", "http://example.org", "turn:", "turn::3478",
+    "turn:host:0", "turn:host:65536", "turn:host:12x",
+    "turn:host?transport=sctp", "turns:host?transport=udp",
+    "stun:host?transport=udp", "turn:2001:db8::1", "turn:[2001:db8::1",
+    "turn:user@host", "turn:host/path",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr (GError) error = NULL;
+    P2pIceUri uri;
+
+    g_assert_true (p2p_ice_uri_parse (good[i].text, &uri, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (uri.transport, ==, good[i].transport);
+    g_assert_cmpstr (uri.host, ==, good[i].host);
+    g_assert_cmpuint (uri.port, ==, good[i].port);
+    p2p_ice_uri_clear (&uri);
+  }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+    P2pIceUri uri;
+
+    g_assert_false (p2p_ice_uri_parse (bad[i], &uri, &error));
+    g_assert_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD);
+    g_assert_null (uri.host);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -81,5 +133,6 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/protocol/error-names", test_error_names);
   g_test_add_func ("/p2p/protocol/login-text", test_login_text);
   g_test_add_func ("/p2p/protocol/uid-forms", test_uid_forms);
+  g_test_add_func ("/p2p/protocol/ice-uris", test_ice_uris);
   return g_test_run ();
 }
