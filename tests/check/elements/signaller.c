@@ -102,6 +102,49 @@ GST_START_TEST (test_direct_call)
 
 GST_END_TEST;
 
+/* The same over the local network's signaller, on loopback: discovery,
+ * the call on TCP, then the media; nothing vouches for the certificate, the
+ * password login proves the camera. */
+GST_START_TEST (test_lan_call)
+{
+  Camera *c = camera_new ();
+  P2pLanSignaller *device, *viewer;
+  GstElement *cam, *view;
+  GstSample *sample;
+  g_autofree gchar *target = NULL;
+  const gchar *targets[2] = { NULL, NULL };
+  guint port;
+
+  device = g_object_new (P2P_TYPE_LAN_SIGNALLER, "uid", UID,
+      "discovery-port", 0, "interfaces", FALSE, NULL);
+  /* Started here to learn its port; the element's start is then a no-op. */
+  p2p_signaller_start (P2P_SIGNALLER (device));
+  port = p2p_lan_signaller_get_bound_port (device);
+  fail_unless (port != 0);
+  cam = p2p_test_pipeline (CAMERA, c->key_file);
+  set_signaller (cam, "cam", device);
+  p2p_test_start (cam);
+  target = g_strdup_printf ("127.0.0.1:%u", port);
+  targets[0] = target;
+  viewer = g_object_new (P2P_TYPE_LAN_SIGNALLER, "discovery-port", port,
+      "interfaces", FALSE, "targets", targets, NULL);
+  view = p2p_test_pipeline (VIEWER, "secret", "");
+  set_signaller (view, "src", viewer);
+
+  p2p_test_start (view);
+  sample = p2p_test_pull (view, "out");
+  fail_unless (sample != NULL, "no frame over the local network");
+  gst_sample_unref (sample);
+
+  p2p_test_stop (view);
+  p2p_test_stop (cam);
+  g_object_unref (device);
+  g_object_unref (viewer);
+  camera_free (c);
+}
+
+GST_END_TEST;
+
 /* Another certificate than the pinned one, over a signaller that vouches
  * for none (as the local network): refused, whatever carried the call. */
 GST_START_TEST (test_rogue_camera_refused)
@@ -151,6 +194,7 @@ signaller_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_direct_call);
+  tcase_add_test (tc, test_lan_call);
   tcase_add_test (tc, test_rogue_camera_refused);
   return s;
 }
