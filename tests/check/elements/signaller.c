@@ -71,32 +71,39 @@ set_signaller (GstElement * pipeline, const gchar * name, gpointer signaller)
   gst_object_unref (e);
 }
 
+/* Plays a camera and a viewer over @device and @viewer (signallers, taken)
+ * until the viewer's first frame, then stops both. */
+static void
+play_to_first_frame (Camera * c, gpointer device, gpointer viewer,
+    const gchar * what)
+{
+  GstElement *cam = p2p_test_pipeline (CAMERA, c->key_file);
+  GstElement *view = p2p_test_pipeline (VIEWER, "secret", "");
+  GstSample *sample;
+
+  set_signaller (cam, "cam", device);
+  set_signaller (view, "src", viewer);
+  p2p_test_start (cam);
+  p2p_test_start (view);
+  sample = p2p_test_pull (view, "out");
+  fail_unless (sample != NULL, "no frame over %s", what);
+  gst_sample_unref (sample);
+  p2p_test_stop (view);
+  p2p_test_stop (cam);
+  g_object_unref (device);
+  g_object_unref (viewer);
+}
+
 /* A viewer and a camera in one process: the media flows, with the
  * password login, over the in-process signaller. */
 GST_START_TEST (test_direct_call)
 {
   Camera *c = camera_new ();
   P2pDirectSignaller *device, *viewer;
-  GstElement *cam, *view;
-  GstSample *sample;
 
   p2p_direct_signaller_new_pair (NULL, UID,
       p2p_identity_get_fingerprint (c->identity), &device, &viewer);
-  cam = p2p_test_pipeline (CAMERA, c->key_file);
-  set_signaller (cam, "cam", device);
-  view = p2p_test_pipeline (VIEWER, "secret", "");
-  set_signaller (view, "src", viewer);
-
-  p2p_test_start (cam);
-  p2p_test_start (view);
-  sample = p2p_test_pull (view, "out");
-  fail_unless (sample != NULL, "no frame over the direct signaller");
-  gst_sample_unref (sample);
-
-  p2p_test_stop (view);
-  p2p_test_stop (cam);
-  g_object_unref (device);
-  g_object_unref (viewer);
+  play_to_first_frame (c, device, viewer, "the direct signaller");
   camera_free (c);
 }
 
@@ -109,8 +116,6 @@ GST_START_TEST (test_lan_call)
 {
   Camera *c = camera_new ();
   P2pLanSignaller *device, *viewer;
-  GstElement *cam, *view;
-  GstSample *sample;
   g_autofree gchar *target = NULL;
   const gchar *targets[2] = { NULL, NULL };
   guint port;
@@ -121,25 +126,11 @@ GST_START_TEST (test_lan_call)
   p2p_signaller_start (P2P_SIGNALLER (device));
   port = p2p_lan_signaller_get_bound_port (device);
   fail_unless (port != 0);
-  cam = p2p_test_pipeline (CAMERA, c->key_file);
-  set_signaller (cam, "cam", device);
-  p2p_test_start (cam);
   target = g_strdup_printf ("127.0.0.1:%u", port);
   targets[0] = target;
   viewer = g_object_new (P2P_TYPE_LAN_SIGNALLER, "discovery-port", port,
       "interfaces", FALSE, "targets", targets, NULL);
-  view = p2p_test_pipeline (VIEWER, "secret", "");
-  set_signaller (view, "src", viewer);
-
-  p2p_test_start (view);
-  sample = p2p_test_pull (view, "out");
-  fail_unless (sample != NULL, "no frame over the local network");
-  gst_sample_unref (sample);
-
-  p2p_test_stop (view);
-  p2p_test_stop (cam);
-  g_object_unref (device);
-  g_object_unref (viewer);
+  play_to_first_frame (c, device, viewer, "the local network");
   camera_free (c);
 }
 
