@@ -73,7 +73,8 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 typedef struct
 {
   NiceRelayType type;
-  gchar *ip;
+  gchar *ip;                    /* NULL while the host name resolves */
+  gchar *host;                  /* the name, when given one */
   guint port;
   gchar *username;
   gchar *credential;
@@ -197,6 +198,7 @@ static void
 relay_server_free (RelayServer * relay)
 {
   g_free (relay->ip);
+  g_free (relay->host);
   g_free (relay->username);
   g_free (relay->credential);
   g_free (relay);
@@ -640,9 +642,73 @@ set_relays_locked (P2pTransport * self)
   for (i = 0; i < self->relays->len; i++) {
     RelayServer *r = g_ptr_array_index (self->relays, i);
 
-    nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
-        r->ip, r->port, r->username, r->credential, r->type);
+    if (r->ip)
+      nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
+          r->ip, r->port, r->username, r->credential, r->type);
   }
+}
+
+typedef struct
+{
+  P2pTransport *self;
+  RelayServer *relay;
+} Resolving;
+
+/* Loop thread: a TURN server's name resolved. It joins a gathering under
+ * way (libnice takes relays after gathering started, see
+ * start_gathering()), or the one to come. */
+static void
+relay_resolved (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Resolving *res = data;
+  P2pTransport *self = res->self;
+  g_autoptr (GError) err = NULL;
+  GList *list = g_resolver_lookup_by_name_finish (G_RESOLVER (source),
+      result, &err);
+  RelayServer *r = res->relay;
+
+  g_mutex_lock (&self->lock);
+  /* The relay list lives as long as the transport, which we hold. */
+  if (list == NULL) {
+    g_message ("Cannot resolve TURN server host \"%s\", left out: %s",
+        r->host, err->message);
+  } else {
+    r->ip = g_inet_address_to_string (list->data);
+    /* A pending set_relays_late() adds it with the others. */
+    if (self->gathering && self->stream_id != 0 && self->relay_idle == NULL
+        && !state_is_final (g_atomic_int_get (&self->state)))
+      nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
+          r->ip, r->port, r->username, r->credential, r->type);
+  }
+  g_mutex_unlock (&self->lock);
+  if (list)
+    g_resolver_free_addresses (list);
+  g_object_unref (self);
+  g_free (res);
+}
+
+/* On the loop thread, whose thread-default context it is: the answer
+ * comes back there. */
+static gboolean
+start_lookup (gpointer data)
+{
+  Resolving *res = data;
+  g_autoptr (GResolver) resolver = g_resolver_get_default ();
+
+  g_resolver_lookup_by_name_async (resolver, res->relay->host, NULL,
+      relay_resolved, res);
+  return G_SOURCE_REMOVE;
+}
+
+/* With @lock: looks @r's host name up on the resolver's threads. */
+static void
+resolve_relay (P2pTransport * self, RelayServer * r)
+{
+  Resolving *res = g_new0 (Resolving, 1);
+
+  res->self = g_object_ref (self);
+  res->relay = r;
+  g_main_context_invoke (self->context, start_lookup, res);
 }
 
 static gboolean
@@ -1515,29 +1581,6 @@ p2p_transport_new (P2pLoop * loop, P2pIdentity * identity, gboolean controlling)
       identity, "controlling", controlling, NULL);
 }
 
-/* libnice wants numeric addresses: @host resolved once, here. */
-static gchar *
-resolve_host (const gchar * host, GError ** error)
-{
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
-  g_autoptr (GResolver) resolver = NULL;
-  g_autoptr (GError) err = NULL;
-  GList *list;
-
-  if (addr)
-    return g_inet_address_to_string (addr);
-  resolver = g_resolver_get_default ();
-  list = g_resolver_lookup_by_name (resolver, host, NULL, &err);
-  if (list == NULL) {
-    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_ICE_SERVER,
-        "Cannot resolve ICE server host \"%s\": %s", host, err->message);
-    return NULL;
-  }
-  addr = g_object_ref (list->data);
-  g_resolver_free_addresses (list);
-  return g_inet_address_to_string (addr);
-}
-
 /**
  * p2p_transport_add_ice_server:
  * @self: a #P2pTransport
@@ -1548,8 +1591,10 @@ resolve_host (const gchar * host, GError ** error)
  * @error: return location for a #GError
  *
  * Adds a STUN or TURN server. Call before the first description is made.
- * Host names are resolved here, synchronously. libnice uses one STUN
- * server; later STUN URIs are ignored.
+ * Host names are resolved in the background, never blocking the loop
+ * thread: a TURN server joins the gathering once its address is known,
+ * and one whose name does not resolve is left out (logged). libnice uses
+ * one STUN server; later STUN URIs are ignored.
  *
  * Returns: %TRUE on success
  */
@@ -1561,7 +1606,7 @@ p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
   g_autoptr (GError) err = NULL;
   P2pIceUri parsed;
   NiceRelayType type;
-  gboolean stun;
+  gboolean stun, is_name;
   guint port;
 
   g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
@@ -1583,13 +1628,19 @@ p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
         "TURN server \"%s\" needs a username and a credential", uri);
     return FALSE;
   }
-  ip = resolve_host (parsed.host, error);
+  /* A host name stays a name: resolved without blocking, see above. */
+  {
+    g_autoptr (GInetAddress) addr =
+        g_inet_address_new_from_string (parsed.host);
+
+    is_name = addr == NULL;
+    ip = addr ? g_inet_address_to_string (addr) : g_strdup (parsed.host);
+  }
   p2p_ice_uri_clear (&parsed);
-  if (ip == NULL)
-    return FALSE;
 
   g_mutex_lock (&self->lock);
   if (stun) {
+    /* libnice resolves a STUN host name itself, asynchronously. */
     if (self->stun_ip == NULL) {
       self->stun_ip = g_steal_pointer (&ip);
       self->stun_port = port;
@@ -1598,11 +1649,16 @@ p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
     RelayServer *r = g_new0 (RelayServer, 1);
 
     r->type = type;
-    r->ip = g_steal_pointer (&ip);
     r->port = port;
     r->username = g_strdup (username);
     r->credential = g_strdup (credential);
+    if (is_name)
+      r->host = g_steal_pointer (&ip);
+    else
+      r->ip = g_steal_pointer (&ip);
     g_ptr_array_add (self->relays, r);
+    if (is_name)
+      resolve_relay (self, r);
   }
   g_mutex_unlock (&self->lock);
   return TRUE;
