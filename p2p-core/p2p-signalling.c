@@ -332,34 +332,15 @@ static gboolean
 get_string (JsonObject * obj, const gchar * name, gboolean required,
     gsize min_len, gsize max_len, const gchar ** out, GError ** error)
 {
-  JsonNode *node = json_object_get_member (obj, name);
-  const gchar *s;
-  gsize len;
+  g_autoptr (GError) err = NULL;
 
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
-    if (!required)
-      return TRUE;
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_PROTOCOL,
-        "Field '%s' is missing", name);
-    return FALSE;
-  }
-  if (!JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_PROTOCOL,
-        "Field '%s' is not a string", name);
-    return FALSE;
-  }
-  s = json_node_get_string (node);
-  len = strlen (s);
-  if (len < min_len || len > max_len) {
-    g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_PROTOCOL,
-        "Field '%s' has %" G_GSIZE_FORMAT " bytes, not %" G_GSIZE_FORMAT
-        "–%" G_GSIZE_FORMAT, name, len, min_len, max_len);
-    return FALSE;
-  }
-  *out = s;
-  return TRUE;
+  if (p2p_protocol_get_string (obj, name, min_len, max_len, required, out,
+          &err))
+    return TRUE;
+  /* Whatever the server got wrong, for this client it is the protocol. */
+  g_set_error_literal (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_PROTOCOL, err->message);
+  return FALSE;
 }
 
 static gboolean

@@ -10,11 +10,13 @@
  * its client (p2p-core's P2pSignalling) and its server (p2p-server): the
  * limits here, the error codes (p2p-protocol-error.h), the UID format
  * (p2p-protocol-uid.h), the signed login (p2p-protocol-login.h) and the
- * STUN and TURN URIs handed to clients (p2p-protocol-ice-uri.h). */
+ * STUN and TURN URIs handed to clients (p2p-protocol-ice-uri.h), and how
+ * a message's string members are read (p2p-protocol-message.h). */
 
 #include "p2p-protocol-error.h"
 #include "p2p-protocol-ice-uri.h"
 #include "p2p-protocol-login.h"
+#include "p2p-protocol-message.h"
 #include "p2p-protocol-uid.h"
 
 G_BEGIN_DECLS

@@ -462,15 +462,7 @@ static gboolean
 field (JsonObject * msg, const gchar * name, gsize min, gsize max,
     gboolean required, const gchar ** out, GError ** error)
 {
-  GError *err = NULL;
-
-  *out = p2p_signalling_message_get_string (msg, name, min, max, required,
-      &err);
-  if (err) {
-    g_propagate_error (error, err);
-    return FALSE;
-  }
-  return TRUE;
+  return p2p_protocol_get_string (msg, name, min, max, required, out, error);
 }
 
 static gboolean
@@ -1045,9 +1037,11 @@ handle_message (P2pBroker * b, Session * s, const gchar * data, gsize len,
   for (i = 0; i < G_N_ELEMENTS (handlers); i++) {
     if (g_str_equal (type, handlers[i].type)) {
       if (!handlers[i].handler (b, s, msg, id, &error)) {
-        const gchar *call = p2p_signalling_message_get_string (msg, "call",
-            P2P_PROTOCOL_CALL_ID_LENGTH,
-            P2P_PROTOCOL_CALL_ID_LENGTH, FALSE, NULL);
+        const gchar *call;
+
+        /* Named in the error only when it is a well-formed call id. */
+        p2p_protocol_get_string (msg, "call", P2P_PROTOCOL_CALL_ID_LENGTH,
+            P2P_PROTOCOL_CALL_ID_LENGTH, FALSE, &call, NULL);
 
         reject (b, s, id, call, error);
       }

@@ -53,51 +53,6 @@ p2p_signalling_message_parse (const gchar * data, gsize len, GError ** error)
 }
 
 /**
- * p2p_signalling_message_get_string:
- * @message: a message
- * @name: field name
- * @min_len: shortest allowed value, bytes
- * @max_len: longest allowed value, bytes
- * @required: whether a missing field is an error
- * @error: return location for a #P2P_PROTOCOL_ERROR
- *
- * Reads a string field and checks its length.
- *
- * Returns: (nullable): the value, or %NULL when absent (not an error unless
- *     @required) or invalid (@error set)
- */
-const gchar *
-p2p_signalling_message_get_string (JsonObject * message, const gchar * name,
-    gsize min_len, gsize max_len, gboolean required, GError ** error)
-{
-  JsonNode *node = json_object_get_member (message, name);
-  const gchar *value;
-  gsize len;
-
-  if (!node) {
-    if (required)
-      g_set_error (error, P2P_PROTOCOL_ERROR,
-          P2P_PROTOCOL_ERROR_MISSING_FIELD, "Field \"%s\" is missing", name);
-    return NULL;
-  }
-  if (!JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING) {
-    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
-        "Field \"%s\" must be a string", name);
-    return NULL;
-  }
-  value = json_node_get_string (node);
-  len = strlen (value);
-  if (len < min_len || len > max_len) {
-    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_FIELD,
-        "Field \"%s\" must be %" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT
-        " bytes long", name, min_len, max_len);
-    return NULL;
-  }
-  return value;
-}
-
-/**
  * p2p_signalling_message_get_id:
  * @message: a message
  * @id: (out) (transfer full) (nullable): a copy of the `id` member, or %NULL

@@ -16,10 +16,6 @@ G_BEGIN_DECLS
 JsonObject *p2p_signalling_message_parse (const gchar * data, gsize len,
     GError ** error);
 
-const gchar *p2p_signalling_message_get_string (JsonObject * message,
-    const gchar * name, gsize min_len, gsize max_len, gboolean required,
-    GError ** error);
-
 gboolean p2p_signalling_message_get_id (JsonObject * message,
     JsonNode ** id, GError ** error);
 

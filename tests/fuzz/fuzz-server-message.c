@@ -56,10 +56,11 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     json_node_unref (id);
   for (i = 0; i < G_N_ELEMENTS (fields); i++) {
     g_autoptr (GError) err = NULL;
-    const gchar *value = p2p_signalling_message_get_string (msg,
-        fields[i].name, fields[i].min, fields[i].max, TRUE, &err);
+    const gchar *value;
+    gboolean ok = p2p_protocol_get_string (msg, fields[i].name,
+        fields[i].min, fields[i].max, TRUE, &value, &err);
 
-    g_assert ((value == NULL) == (err != NULL));
+    g_assert (ok == (value != NULL) && ok == (err == NULL));
     if (value) {
       g_assert (strlen (value) >= fields[i].min);
       g_assert (strlen (value) <= fields[i].max);
