@@ -158,14 +158,15 @@ gst_p2p_codec_make_depayloader (const GstCaps * rtp_caps)
 static const struct
 {
   guint pt;
+  guint rtx_pt;                 /* its RFC 4588 retransmission */
   const gchar *caps;
 } talkback_formats[] = {
-  {111, "application/x-rtp, media=(string)audio, clock-rate=(int)48000, "
+  {111, 112, "application/x-rtp, media=(string)audio, clock-rate=(int)48000, "
         "encoding-name=(string)OPUS, encoding-params=(string)2, "
         "payload=(int)111"},
-  {0, "application/x-rtp, media=(string)audio, clock-rate=(int)8000, "
+  {0, 113, "application/x-rtp, media=(string)audio, clock-rate=(int)8000, "
         "encoding-name=(string)PCMU, payload=(int)0"},
-  {8, "application/x-rtp, media=(string)audio, clock-rate=(int)8000, "
+  {8, 114, "application/x-rtp, media=(string)audio, clock-rate=(int)8000, "
         "encoding-name=(string)PCMA, payload=(int)8"},
 };
 
@@ -174,7 +175,8 @@ static const struct
  * @pt: an RTP payload type
  *
  * Returns: (transfer full) (nullable): the RTP caps of talk-back audio
- *     with payload type @pt, %NULL when talk-back does not take it
+ *     (or of its retransmission) with payload type @pt, %NULL when
+ *     talk-back does not take it
  */
 GstCaps *
 gst_p2p_codec_talkback_caps (guint pt)
@@ -184,8 +186,42 @@ gst_p2p_codec_talkback_caps (guint pt)
   for (i = 0; i < G_N_ELEMENTS (talkback_formats); i++) {
     if (talkback_formats[i].pt == pt)
       return gst_caps_from_string (talkback_formats[i].caps);
+    if (talkback_formats[i].rtx_pt == pt) {
+      GstCaps *caps = gst_caps_from_string (talkback_formats[i].caps);
+      gint rate = 8000;
+
+      gst_structure_get_int (gst_caps_get_structure (caps, 0), "clock-rate",
+          &rate);
+      gst_caps_unref (caps);
+      return gst_caps_new_simple ("application/x-rtp", "media",
+          G_TYPE_STRING, "audio", "clock-rate", G_TYPE_INT, rate,
+          "encoding-name", G_TYPE_STRING, "RTX", "payload", G_TYPE_INT, pt,
+          NULL);
+    }
   }
   return NULL;
+}
+
+/**
+ * gst_p2p_codec_talkback_rtx_map:
+ *
+ * Returns: (transfer full): the `payload-type-map` of rtprtxsend and
+ *     rtprtxreceive for talk-back: each format's payload type → its
+ *     retransmission's
+ */
+GstStructure *
+gst_p2p_codec_talkback_rtx_map (void)
+{
+  GstStructure *map = gst_structure_new_empty ("application/x-rtp-pt-map");
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (talkback_formats); i++) {
+    gchar key[4];
+
+    g_snprintf (key, sizeof (key), "%u", talkback_formats[i].pt);
+    gst_structure_set (map, key, G_TYPE_UINT, talkback_formats[i].rtx_pt, NULL);
+  }
+  return map;
 }
 
 /**

@@ -72,6 +72,8 @@ GstCaps *gst_p2p_codec_talkback_caps (guint pt);
 
 const guint *gst_p2p_codec_talkback_pts (guint * n);
 
+GstStructure *gst_p2p_codec_talkback_rtx_map (void);
+
 #define GST_P2P_TALKBACK_CAPS \
   "audio/x-opus; " \
   "audio/x-mulaw, rate = (int) 8000, channels = (int) 1; " \

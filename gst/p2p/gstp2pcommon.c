@@ -399,3 +399,42 @@ gst_p2p_remove_element_async (GstElement * element, gpointer data)
   gst_element_set_state (old, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (element), old);
 }
+
+/**
+ * gst_p2p_rtx_bin_new:
+ * @factory: `rtprtxsend` or `rtprtxreceive`
+ * @session: the rtpbin session it serves
+ * @pt_map: (nullable): its `payload-type-map`
+ * @rtx: (out) (optional) (transfer none): the element inside
+ *
+ * What rtpbin's `request-aux-sender` / `request-aux-receiver` return: the
+ * element in a bin with pads `sink_N` and `src_N`.
+ *
+ * Returns: (transfer floating) (nullable): the bin, %NULL when @factory is
+ *     not installed
+ */
+GstElement *
+gst_p2p_rtx_bin_new (const gchar * factory, guint session,
+    const GstStructure * pt_map, GstElement ** rtx)
+{
+  GstElement *bin, *e = gst_element_factory_make (factory, NULL);
+  const gchar *dirs[] = { "src", "sink" };
+  guint i;
+
+  if (!e)
+    return NULL;
+  if (pt_map)
+    g_object_set (e, "payload-type-map", pt_map, NULL);
+  bin = gst_bin_new (NULL);
+  gst_bin_add (GST_BIN (bin), e);
+  for (i = 0; i < G_N_ELEMENTS (dirs); i++) {
+    g_autofree gchar *name = g_strdup_printf ("%s_%u", dirs[i], session);
+    GstPad *pad = gst_element_get_static_pad (e, dirs[i]);
+
+    gst_element_add_pad (bin, gst_ghost_pad_new (name, pad));
+    gst_object_unref (pad);
+  }
+  if (rtx)
+    *rtx = e;
+  return bin;
+}

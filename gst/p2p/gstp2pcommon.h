@@ -36,6 +36,9 @@ P2pSignaller *gst_p2p_make_signaller (P2pSignaller * user,
 gboolean gst_p2p_ghost_sink_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
 
+GstElement *gst_p2p_rtx_bin_new (const gchar * factory, guint session,
+    const GstStructure * pt_map, GstElement ** rtx);
+
 void gst_p2p_remove_element_async (GstElement * element, gpointer data);
 
 void gst_p2p_set_path_fields (GstStructure * s,

@@ -185,6 +185,7 @@ void
 gst_p2p_sdp_add_talkback (GstSDPMessage * msg)
 {
   GstSDPMedia *audio = NULL;
+  GstStructure *rtx;
   const guint *pts;
   guint i, j, n;
   gboolean added = FALSE;
@@ -234,6 +235,26 @@ gst_p2p_sdp_add_talkback (GstSDPMessage * msg)
     }
     gst_sdp_media_free (tmp);
   }
+  /* Retransmission of talk-back, which the camera asks for with NACKs. */
+  rtx = gst_p2p_codec_talkback_rtx_map ();
+  for (i = 0; i < n; i++) {
+    g_autoptr (GstCaps) caps = gst_p2p_codec_talkback_caps (pts[i]);
+    g_autofree gchar *key = g_strdup_printf ("%u", pts[i]);
+    g_autofree gchar *fmt = NULL, *map = NULL, *apt = NULL;
+    guint rtx_pt = 0;
+    gint rate = 8000;
+
+    gst_structure_get_uint (rtx, key, &rtx_pt);
+    gst_structure_get_int (gst_caps_get_structure (caps, 0), "clock-rate",
+        &rate);
+    fmt = g_strdup_printf ("%u", rtx_pt);
+    map = g_strdup_printf ("%u rtx/%d", rtx_pt, rate);
+    apt = g_strdup_printf ("%u apt=%u", rtx_pt, pts[i]);
+    gst_sdp_media_add_format (audio, fmt);
+    gst_sdp_media_add_attribute (audio, "rtpmap", map);
+    gst_sdp_media_add_attribute (audio, "fmtp", apt);
+  }
+  gst_structure_free (rtx);
   gst_sdp_media_add_attribute (audio, added ? "recvonly" : "sendrecv", "");
   if (added) {
     gst_sdp_message_add_media (msg, audio);

@@ -216,6 +216,9 @@ struct _GstP2pSrc
   GstPad *talkback;
   GstElement *talkback_pay;
   gint talk_allowed;
+  /* The camera's RTCP also goes to the talk-back session (its NACKs);
+   * set once, then read on the network thread. */
+  GstElement *talkback_rtcp;
 
   /* NULL→READY to READY→NULL. */
   P2pLoop *loop;
@@ -617,29 +620,31 @@ static GstElement *
 rtpbin_request_aux_receiver (GstElement * rtpbin, guint session,
     GstP2pSrc * self)
 {
-  GstElement *bin, *rtx;
-  GstPad *pad;
-  gchar *name;
+  GstElement *rtx;
+  GstElement *bin = gst_p2p_rtx_bin_new ("rtprtxreceive", session, NULL,
+      &rtx);
 
-  rtx = gst_element_factory_make ("rtprtxreceive", NULL);
-  if (!rtx)
+  if (!bin)
     return NULL;
-  bin = gst_bin_new (NULL);
-  gst_bin_add (GST_BIN (bin), rtx);
-  name = g_strdup_printf ("src_%u", session);
-  pad = gst_element_get_static_pad (rtx, "src");
-  gst_element_add_pad (bin, gst_ghost_pad_new (name, pad));
-  gst_object_unref (pad);
-  g_free (name);
-  name = g_strdup_printf ("sink_%u", session);
-  pad = gst_element_get_static_pad (rtx, "sink");
-  gst_element_add_pad (bin, gst_ghost_pad_new (name, pad));
-  gst_object_unref (pad);
-  g_free (name);
-
   GST_OBJECT_LOCK (self);
   gst_object_replace ((GstObject **) & self->rtx_receive, GST_OBJECT (rtx));
   GST_OBJECT_UNLOCK (self);
+  return bin;
+}
+
+/* Keeps the talk-back audio sent for a while, to retransmit what the
+ * camera's jitter buffer asks for (RFC 4588). */
+static GstElement *
+rtpbin_request_aux_sender (GstElement * rtpbin, guint session, GstP2pSrc * self)
+{
+  GstStructure *map;
+  GstElement *bin;
+
+  if (session != 1)
+    return NULL;
+  map = gst_p2p_codec_talkback_rtx_map ();
+  bin = gst_p2p_rtx_bin_new ("rtprtxsend", session, map, NULL);
+  gst_structure_free (map);
   return bin;
 }
 
@@ -850,6 +855,8 @@ gst_p2p_src_init (GstP2pSrc * self)
       G_CALLBACK (rtpbin_request_pt_map), self);
   g_signal_connect (self->rtpbin, "request-aux-receiver",
       G_CALLBACK (rtpbin_request_aux_receiver), self);
+  g_signal_connect (self->rtpbin, "request-aux-sender",
+      G_CALLBACK (rtpbin_request_aux_sender), self);
   g_signal_connect (self->rtpbin, "pad-added",
       G_CALLBACK (rtpbin_pad_added), self);
   g_signal_connect (self->rtpbin, "new-jitterbuffer",
@@ -950,10 +957,16 @@ src_media_cb (P2pTransport * transport, gboolean is_rtcp,
 {
   GstP2pSrc *self = user_data;
 
-  if (is_rtcp)
+  GstElement *talkback_rtcp;
+
+  if (is_rtcp) {
     gst_app_src_push_buffer (GST_APP_SRC (self->rtcp_appsrc),
         gst_buffer_new_memdup (data, size));
-  else
+    talkback_rtcp = g_atomic_pointer_get (&self->talkback_rtcp);
+    if (talkback_rtcp)
+      gst_app_src_push_buffer (GST_APP_SRC (talkback_rtcp),
+          gst_buffer_new_memdup (data, size));
+  } else
     gst_p2p_packet_src_push (GST_P2P_PACKET_SRC (self->rtp_src), data, size);
 }
 
@@ -1386,7 +1399,7 @@ talkback_setup_payloader (GstP2pSrc * self, GstCaps * caps)
   const GstP2pCodec *codec = gst_p2p_codec_find (caps);
   g_autoptr (GError) err = NULL;
   g_autoptr (GstCaps) rtp = NULL;
-  GstElement *pay, *out;
+  GstElement *pay, *out, *rtcp_in;
   GstPad *sinkpad, *pad;
 
   if (self->talkback_pay)
@@ -1420,6 +1433,12 @@ talkback_setup_payloader (GstP2pSrc * self, GstCaps * caps)
     gst_object_unref (pad);
     gst_element_sync_state_with_parent (rtcp);
   }
+  /* The camera's NACKs for it, into its session. */
+  rtcp_in = make_appsrc ("talkback_rtcpsrc", "application/x-rtcp");
+  gst_bin_add (GST_BIN (self), rtcp_in);
+  gst_element_link_pads (rtcp_in, "src", self->rtpbin, "recv_rtcp_sink_1");
+  gst_element_sync_state_with_parent (rtcp_in);
+  g_atomic_pointer_set (&self->talkback_rtcp, rtcp_in);
   sinkpad = gst_element_get_static_pad (pay, "sink");
   gst_ghost_pad_set_target (GST_GHOST_PAD (self->talkback), sinkpad);
   gst_object_unref (sinkpad);

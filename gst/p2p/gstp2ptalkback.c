@@ -90,6 +90,22 @@ talkback_pt_map (GstElement * rtpbin, guint session, guint pt,
   return gst_p2p_codec_talkback_caps (pt);
 }
 
+/* The talker's retransmissions (RFC 4588), answering the jitter buffer's
+ * NACKs, restored into its stream. */
+static GstElement *
+talkback_aux_receiver (GstElement * rtpbin, guint session, GstP2pTalkback * tb)
+{
+  GstStructure *map;
+  GstElement *bin;
+
+  if (session != GST_P2P_TALKBACK_SESSION)
+    return NULL;
+  map = gst_p2p_codec_talkback_rtx_map ();
+  bin = gst_p2p_rtx_bin_new ("rtprtxreceive", session, map, NULL);
+  gst_structure_free (map);
+  return bin;
+}
+
 static void
 talkback_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
     guint session, guint ssrc, GstP2pTalkback * tb)
@@ -112,6 +128,10 @@ talkback_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pTalkback * tb)
           &pt) != 3 || session != GST_P2P_TALKBACK_SESSION)
     return;
   caps = gst_p2p_codec_talkback_caps (pt);
+  /* Retransmissions are restored before the demuxer: never a stream. */
+  if (caps && g_strcmp0 (gst_structure_get_string (gst_caps_get_structure
+              (caps, 0), "encoding-name"), "RTX") == 0)
+    return;
   depay = caps ? gst_p2p_codec_make_depayloader (caps) : NULL;
   if (!depay) {
     GST_WARNING_OBJECT (tb->element, "no depayloader for talk-back pt %u", pt);
@@ -187,6 +207,14 @@ gst_p2p_talkback_new (GstElement * element, GstElement * rtpbin,
   gst_caps_unref (caps);
   tb->rtcp_sink = gst_p2p_packet_sink_new ("talkback_rtcpsink",
       talkback_on_rtcp, tb, FALSE);
+  /* Before session 2 exists: it asks for its retransmission receiver as
+   * it is made. */
+  g_signal_connect (rtpbin, "request-pt-map", G_CALLBACK (talkback_pt_map), tb);
+  g_signal_connect (rtpbin, "new-jitterbuffer",
+      G_CALLBACK (talkback_new_jitterbuffer), tb);
+  g_signal_connect (rtpbin, "request-aux-receiver",
+      G_CALLBACK (talkback_aux_receiver), tb);
+  g_signal_connect (rtpbin, "pad-added", G_CALLBACK (talkback_pad_added), tb);
   gst_bin_add_many (GST_BIN (element), tb->rtp_src, tb->rtcp_src,
       tb->rtcp_sink, NULL);
   gst_element_link_pads (tb->rtp_src, "src", rtpbin, "recv_rtp_sink_2");
@@ -199,10 +227,6 @@ gst_p2p_talkback_new (GstElement * element, GstElement * rtpbin,
     gst_object_unref (sinkpad);
     gst_object_unref (pad);
   }
-  g_signal_connect (rtpbin, "request-pt-map", G_CALLBACK (talkback_pt_map), tb);
-  g_signal_connect (rtpbin, "new-jitterbuffer",
-      G_CALLBACK (talkback_new_jitterbuffer), tb);
-  g_signal_connect (rtpbin, "pad-added", G_CALLBACK (talkback_pad_added), tb);
   return tb;
 }
 

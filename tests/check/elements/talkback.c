@@ -163,6 +163,75 @@ GST_START_TEST (test_talkback_pcmu)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+lose_some (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  guint *seen = data;
+  guint8 b[2];
+
+  if (gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, b, 2) != 2
+      || (b[1] & 0x7f) != 111)
+    return GST_PAD_PROBE_OK;
+  /* Every 10th of the first 200 Opus packets: the retransmissions (PT
+   * 112) get through. */
+  return ++ * seen <= 200 && *seen % 10 == 0 ? GST_PAD_PROBE_DROP :
+      GST_PAD_PROBE_OK;
+}
+
+static guint
+rtx_received (GstElement * cam)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (cam));
+  GValue v = G_VALUE_INIT;
+  guint n = 0;
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&v);
+    GstElementFactory *f = gst_element_get_factory (e);
+
+    if (f && g_str_equal (GST_OBJECT_NAME (f), "rtprtxreceive"))
+      g_object_get (e, "num-rtx-packets", &n, NULL);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  return n;
+}
+
+/* Lost talk-back packets are asked for (NACK) and retransmitted by the
+ * viewer. */
+GST_START_TEST (test_talkback_retransmits)
+{
+  GstElement *cam, *viewer, *sink, *rtpsrc;
+  GstPad *pad;
+  GstStructure *s;
+  guint seen = 0, rtx = 0;
+  gint64 deadline;
+
+  cam = p2p_test_pipeline (CAMERA, env->uid, env->key_file, env->url, "");
+  sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  rtpsrc = gst_bin_get_by_name (GST_BIN (sink), "talkback_rtpsrc");
+  pad = gst_element_get_static_pad (rtpsrc, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lose_some, &seen, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (rtpsrc);
+  gst_object_unref (sink);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline (VIEWER, env->uid, env->url, 1000u, OPUS);
+  p2p_test_start (viewer);
+  s = wait_talkback (cam, "started");
+  fail_unless (s != NULL);
+  gst_structure_free (s);
+  deadline = g_get_monotonic_time () + P2P_TEST_WAIT_MS * 1000;
+  while ((rtx = rtx_received (cam)) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  fail_unless (rtx > 0, "no retransmission after %u packets", seen);
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 /* talkback=false: the offer takes no audio from viewers, and nobody gets
  * the floor. */
 GST_START_TEST (test_talkback_disabled)
@@ -199,6 +268,7 @@ talkback_suite (void)
   tcase_add_test (tc, test_talkback_opus);
   tcase_add_test (tc, test_talkback_pcmu);
   tcase_add_test (tc, test_talkback_disabled);
+  tcase_add_test (tc, test_talkback_retransmits);
   suite_add_tcase (s, tc);
   return s;
 }
