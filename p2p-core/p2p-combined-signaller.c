@@ -15,7 +15,11 @@
  * through each at once: the first #P2pSignaller::call-started is the call,
  * calls that start later through the others are ended at once (reason
  * `"superseded"`), and #P2pSignaller::call-failed comes only when every one
- * failed, with all their reasons in one message.
+ * failed, with all their reasons in one message. A child that answers that
+ * the camera is offline is asked again, after a short wait that doubles,
+ * while another child still looks: the camera may log in to the server a
+ * moment after the viewer asked, and the local network would otherwise
+ * keep the viewer waiting for its whole time-out.
  *
  * Signals are forwarded from the threads the children emit them on, with
  * no lock held. A child's #P2pSignaller::error is forwarded as is: the
@@ -30,6 +34,11 @@
 
 #include <string.h>
 
+/* Waits before a child that said "offline" is asked again, in
+ * milliseconds: doubled after each answer, up to the maximum. */
+#define OFFLINE_RETRY_MIN_MS 250
+#define OFFLINE_RETRY_MAX_MS 2000
+
 /* A viewer's call through every child, until one starts or all fail. */
 typedef struct
 {
@@ -37,7 +46,18 @@ typedef struct
   guint waiting;                /* children yet to answer */
   GString *reasons;
   gint code;                    /* the most telling failure so far, or -1 */
+  gint64 deadline;              /* monotonic time the call gives up */
+  GSource *retry;               /* asks an offline child again, or NULL */
+  guint retry_ms;               /* the next wait before asking again */
 } Pending;
+
+/* What a retry source asks, and whom. */
+typedef struct
+{
+  P2pCombinedSignaller *self;
+  P2pSignaller *child;
+  gchar *uid;
+} Retry;
 
 struct _P2pCombinedSignaller
 {
@@ -60,6 +80,10 @@ G_DEFINE_TYPE_WITH_CODE (P2pCombinedSignaller, p2p_combined_signaller,
 static void
 pending_free (Pending * pending)
 {
+  if (pending->retry) {
+    g_source_destroy (pending->retry);
+    g_source_unref (pending->retry);
+  }
   g_free (pending->uid);
   g_string_free (pending->reasons, TRUE);
   g_free (pending);
@@ -115,6 +139,74 @@ pending_fail (P2pCombinedSignaller * self, Pending * pending,
 }
 
 static void
+retry_free (gpointer data)
+{
+  Retry *retry = data;
+
+  g_object_unref (retry->self);
+  g_object_unref (retry->child);
+  g_free (retry->uid);
+  g_free (retry);
+}
+
+static void on_call_failed (P2pSignaller * child, const gchar * uid,
+    const GError * error, P2pCombinedSignaller * self);
+
+static gboolean
+retry_cb (gpointer data)
+{
+  Retry *retry = data;
+  P2pCombinedSignaller *self = retry->self;
+  g_autoptr (GError) error = NULL;
+  Pending *pending;
+  gint64 left_ms = 0;
+
+  g_mutex_lock (&self->lock);
+  pending = find_pending (self, retry->uid);
+  /* Not this source's any more: the call started, failed or was stopped
+   * (and maybe made again) meanwhile. */
+  if (pending && pending->retry == g_main_current_source ()
+      && g_ptr_array_find (self->children, retry->child, NULL)) {
+    g_clear_pointer (&pending->retry, g_source_unref);
+    left_ms = (pending->deadline - g_get_monotonic_time ()) / 1000;
+  } else {
+    pending = NULL;
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (pending && !p2p_signaller_call (retry->child, retry->uid,
+          MAX (left_ms, 1), &error))
+    on_call_failed (retry->child, retry->uid, error, self);
+  return G_SOURCE_REMOVE;
+}
+
+/* With the lock: whether @child's failure is only "offline for now" while
+ * another child still looks, and time is left to ask @child again, which
+ * is then scheduled on the thread's context (the loop the child emits
+ * on). One child at a time is asked again. */
+static gboolean
+pending_retry_later (P2pCombinedSignaller * self, Pending * pending,
+    P2pSignaller * child, const GError * error)
+{
+  gint64 left_ms = (pending->deadline - g_get_monotonic_time ()) / 1000;
+  Retry *retry;
+
+  if (!g_error_matches (error, P2P_SIGNALLING_ERROR,
+          P2P_SIGNALLING_ERROR_DEVICE_OFFLINE) || pending->waiting < 2
+      || pending->retry || left_ms <= pending->retry_ms)
+    return FALSE;
+  retry = g_new0 (Retry, 1);
+  retry->self = g_object_ref (self);
+  retry->child = g_object_ref (child);
+  retry->uid = g_strdup (pending->uid);
+  pending->retry = g_timeout_source_new (pending->retry_ms);
+  g_source_set_callback (pending->retry, retry_cb, retry, retry_free);
+  g_source_attach (pending->retry, g_main_context_get_thread_default ());
+  pending->retry_ms = MIN (pending->retry_ms * 2, OFFLINE_RETRY_MAX_MS);
+  return TRUE;
+}
+
+static void
 on_call_started (P2pSignaller * child, const gchar * uid, const gchar * call,
     const gchar * fingerprint, P2pCombinedSignaller * self)
 {
@@ -146,7 +238,7 @@ on_call_failed (P2pSignaller * child, const gchar * uid,
 
   g_mutex_lock (&self->lock);
   pending = find_pending (self, uid);
-  if (pending)
+  if (pending && !pending_retry_later (self, pending, child, error))
     all = pending_fail (self, pending, error);
   g_mutex_unlock (&self->lock);
   if (all) {
@@ -273,6 +365,9 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   pending->waiting = self->children->len;
   pending->reasons = g_string_new (NULL);
   pending->code = -1;
+  pending->deadline =
+      g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  pending->retry_ms = OFFLINE_RETRY_MIN_MS;
   g_mutex_lock (&self->lock);
   if (find_pending (self, uid)) {
     g_mutex_unlock (&self->lock);

@@ -8,6 +8,7 @@
 #include "config.h"
 #endif
 
+#include <stdlib.h>
 #include <string.h>
 #include <p2p-core/p2p-core.h>
 
@@ -148,6 +149,33 @@ test_all_fail (Fixture * f, gconstpointer data)
   g_signal_handlers_disconnect_by_data (f->viewer, messages);
 }
 
+/* The camera logs in to the server just after the viewer asked: the
+ * server's "offline" is asked again while the local network still looks,
+ * and the call starts long before the local network would give up. */
+static void
+test_offline_asked_again (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *offline = NULL, *started = NULL, *incoming = NULL;
+  SignallerRecorder *on_direct =
+      signaller_recorder_new (P2P_SIGNALLER (f->direct_viewer));
+
+  p2p_signaller_stop (P2P_SIGNALLER (f->lan_camera));
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (f->viewer), UID, 30000,
+          &error));
+  offline = signaller_recorder_wait (on_direct, "call-failed ");
+  g_assert_cmpint (atoi (strrchr (offline, ' ') + 1), ==,
+      P2P_SIGNALLING_ERROR_DEVICE_OFFLINE);
+
+  p2p_signaller_start (P2P_SIGNALLER (f->direct_camera));
+  /* Within signaller_recorder_pop()'s 5 s, not the call's 30 s. */
+  started = signaller_recorder_pop (f->on_viewer);
+  g_assert_true (g_str_has_prefix (started, "call-started " UID " direct-"));
+  incoming = signaller_recorder_pop (f->on_camera);
+  g_assert_true (g_str_has_prefix (incoming, "incoming-call direct-"));
+  signaller_recorder_free (on_direct);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -157,5 +185,7 @@ main (int argc, char **argv)
       fixture_setup, test_first_wins, fixture_teardown);
   g_test_add ("/p2p/signaller/combined/all-fail", Fixture, NULL,
       fixture_setup, test_all_fail, fixture_teardown);
+  g_test_add ("/p2p/signaller/combined/offline-asked-again", Fixture, NULL,
+      fixture_setup, test_offline_asked_again, fixture_teardown);
   return g_test_run ();
 }
