@@ -115,21 +115,31 @@ p2p_test_pipeline (const gchar * description, ...)
 }
 
 static void
+source_setup (GstElement * bin, GstElement * source, gpointer data)
+{
+  p2p_test_keep_off_lan (source);
+}
+
+static void
 keep_off_lan (const GValue * item, gpointer data)
 {
   GObject *element = g_value_get_object (item);
 
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "lan"))
     g_object_set (element, "lan", FALSE, NULL);
+  /* uridecodebin and playbin make their p2psrc only when they start. */
+  if (g_signal_lookup ("source-setup", G_OBJECT_TYPE (element)))
+    g_signal_connect (element, "source-setup", G_CALLBACK (source_setup), NULL);
 }
 
 /**
  * p2p_test_keep_off_lan:
  * @element: an element, or a bin of them
  *
- * Turns the local network off in every p2psink and p2psrc of @element:
- * these tests go through their own server on loopback, and LAN discovery
- * would send queries on the host's own interfaces.
+ * Turns the local network off in every p2psink and p2psrc of @element,
+ * including those a uridecodebin or playbin in it makes later: these tests
+ * go through their own server on loopback, and LAN discovery would send
+ * queries on the host's own interfaces.
  */
 void
 p2p_test_keep_off_lan (GstElement * element)
