@@ -80,6 +80,10 @@ struct _GstP2pFanout
   guint keyframe_count;
   /* A request whose keyframe has not reached the payloader yet. */
   gboolean keyframe_pending;
+  /* A PLI or FIR held back by the rate limit and not yet served by a
+   * keyframe: the viewer that sent it decodes nothing until one comes, and
+   * does not ask twice for the same loss. */
+  gboolean keyframe_owed;
 };
 
 /**
@@ -183,8 +187,10 @@ gst_p2p_fanout_remove_stream (GstP2pFanout * fanout, GstP2pFanoutStream stream)
  * per KEYFRAME_INTERVAL_US; a joining viewer's request (@join TRUE) only
  * waits for an earlier request whose keyframe is still on its way (that
  * keyframe serves it too), and at most KEYFRAME_INTERVAL_US in case the
- * encoder ignored it. Returns FALSE when the request was held back.
- * Called without the lock. */
+ * encoder ignored it. A PLI or FIR held back is owed: it goes out with
+ * the next packet the limit allows, unless a keyframe serves it first.
+ * Returns FALSE when the request was held back. Called without the
+ * lock. */
 static gboolean
 fanout_request_keyframe (GstP2pFanout * fanout, gboolean join,
     const gchar * why)
@@ -197,11 +203,15 @@ fanout_request_keyframe (GstP2pFanout * fanout, gboolean join,
       || (fanout->last_keyframe_request != 0
           && now - fanout->last_keyframe_request < KEYFRAME_INTERVAL_US
           && (!join || fanout->keyframe_pending))) {
+    if (!join && fanout->streams[GST_P2P_FANOUT_VIDEO].present)
+      fanout->keyframe_owed = TRUE;
     g_mutex_unlock (&fanout->lock);
+    GST_LOG ("keyframe request held back (%s)", why);
     return FALSE;
   }
   fanout->last_keyframe_request = now;
   fanout->keyframe_pending = TRUE;
+  fanout->keyframe_owed = FALSE;
   count = ++fanout->keyframe_count;
   g_mutex_unlock (&fanout->lock);
 
@@ -230,7 +240,7 @@ gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   s->unit++;
   s->unit_is_key = stream != GST_P2P_FANOUT_VIDEO || is_key;
   if (stream == GST_P2P_FANOUT_VIDEO && is_key)
-    fanout->keyframe_pending = FALSE;
+    fanout->keyframe_pending = fanout->keyframe_owed = FALSE;
   g_mutex_unlock (&fanout->lock);
 }
 
@@ -249,7 +259,7 @@ gst_p2p_fanout_push_rtp (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     const guint8 * data, gsize size)
 {
   Stream *s = &fanout->streams[stream];
-  gboolean unit_start, want_key = FALSE;
+  gboolean unit_start, want_key = FALSE, owed;
   HistorySlot *slot;
   guint16 seq;
   guint i;
@@ -282,12 +292,15 @@ gst_p2p_fanout_push_rtp (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     }
     fanout->send (m->target, FALSE, data, size, fanout->user_data);
   }
+  owed = fanout->keyframe_owed;
   g_mutex_unlock (&fanout->lock);
 
   /* A viewer still waits: a request held back by the rate limit goes out
    * as soon as the limit allows. */
   if (want_key && stream == GST_P2P_FANOUT_VIDEO)
     fanout_request_keyframe (fanout, TRUE, "viewer waiting");
+  else if (owed && stream == GST_P2P_FANOUT_VIDEO)
+    fanout_request_keyframe (fanout, FALSE, "PLI held back");
 }
 
 /**

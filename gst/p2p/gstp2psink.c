@@ -31,7 +31,8 @@
  * (an upstream force-key-unit event, at most one every 500 ms whatever the
  * number of viewers), and H.264/H.265 parameter sets are sent in front of
  * every keyframe. Picture loss indications (PLI, FIR) from a viewer ask for
- * a keyframe too; NACKs are answered by RFC 4588 retransmission to the
+ * a keyframe too (one held back by the 500 ms spacing goes out when the
+ * spacing allows, unless a keyframe came meanwhile); NACKs are answered by RFC 4588 retransmission to the
  * asking viewer alone, from a short history of recently sent packets.
  *
  * The offer a viewer gets describes the payloaders' output, so a call that

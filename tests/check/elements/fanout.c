@@ -198,6 +198,34 @@ test_keyframe_rate_limit (Fixture * f, gconstpointer data)
   g_assert_cmpuint (f->last_count, ==, 2);
 }
 
+/* A viewer that lost packets just after a keyframe request asks once; its
+ * PLI, held back by the rate limit, still gets a keyframe when the limit
+ * allows, not at the encoder's next scheduled keyframe. */
+static void
+test_held_back_pli_served (Fixture * f, gconstpointer data)
+{
+  static const guint8 pli[] = { 0x81, 206, 0, 2, 0, 0, 0, 0x55,
+    0x11, 0x22, 0x33, 0x44
+  };
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  push_frame (f, TRUE, 1, 2);
+  g_assert_cmpuint (f->keyframes, ==, 1);
+  fake_now += 100 * G_TIME_SPAN_MILLISECOND;
+  gst_p2p_fanout_feedback (f->fanout, &a, pli, sizeof (pli));
+  push_frame (f, FALSE, 3, 2);
+  g_assert_cmpuint (f->keyframes, ==, 1);
+  fake_now += 450 * G_TIME_SPAN_MILLISECOND;
+  push_frame (f, FALSE, 5, 2);
+  g_assert_cmpuint (f->keyframes, ==, 2);
+  /* Served: nothing more is asked. */
+  push_frame (f, TRUE, 7, 2);
+  fake_now += 600 * G_TIME_SPAN_MILLISECOND;
+  push_frame (f, FALSE, 9, 2);
+  g_assert_cmpuint (f->keyframes, ==, 2);
+}
+
 static void
 test_nack_to_asker_only (Fixture * f, gconstpointer data)
 {
@@ -278,6 +306,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, setup, func, teardown)
   ADD ("/p2p/fanout/join-waits-for-keyframe", test_join_waits_for_keyframe);
   ADD ("/p2p/fanout/keyframe-rate-limit", test_keyframe_rate_limit);
+  ADD ("/p2p/fanout/held-back-pli-served", test_held_back_pli_served);
   ADD ("/p2p/fanout/nack-to-asker-only", test_nack_to_asker_only);
   ADD ("/p2p/fanout/feedback-after-stream-removed",
       test_feedback_after_stream_removed);

@@ -8,6 +8,7 @@
 #include "../server/harness.h"
 
 #include <glib/gstdio.h>
+#include <p2p-core/p2p-core.h>
 
 #define CAMERA_H264 \
   "videotestsrc is-live=true pattern=ball ! " \
@@ -379,6 +380,36 @@ GST_START_TEST (test_wrong_password_refused)
 
 GST_END_TEST;
 
+/* Blocks the loop thread that carries every p2psink and p2psrc of the
+ * process, as slow work there once did. */
+static gboolean
+stall_loop (gpointer data)
+{
+  g_usleep (150 * G_TIME_SPAN_MILLISECOND);
+  return G_SOURCE_REMOVE;
+}
+
+/* Packets held up past the jitter buffer's latency right after the viewer
+ * joined are lost; the viewer's one PLI comes within the keyframe rate
+ * limit of the join's request, and must still get a keyframe (this camera
+ * makes one only on request). */
+GST_START_TEST (test_loss_after_join_recovers)
+{
+  GstElement *cam, *good;
+
+  cam = p2p_test_pipeline (CAMERA_H264, env->uid, env->key_file, env->url, 4u);
+  p2p_test_start (cam);
+  good = p2p_test_pipeline (VIEWER_H264, env->uid, env->url, "secret", "");
+  p2p_test_start (good);
+  check_first_is_keyframe (good);
+  p2p_loop_invoke (p2p_loop_get_default (), stall_loop, NULL, NULL);
+  pull_some (good, 60);
+  p2p_test_stop (good);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 /* The next p2p-viewer-left of @cam, and its reason. */
 static gchar *
 wait_viewer_left (GstElement * cam)
@@ -640,6 +671,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_reregisters_after_server_restart);
   tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
   tcase_add_test (tc, test_wrong_password_refused);
+  tcase_add_test (tc, test_loss_after_join_recovers);
   tcase_add_test (tc, test_password_guessing_backs_off);
   tcase_add_test (tc, test_camera_without_password);
   tcase_add_test (tc, test_busy_beyond_max_viewers);
