@@ -1,5 +1,5 @@
 /* Talk-back: a viewer's audio through p2psrc's talkback pad to p2psink's,
- * one talker at a time.
+ * one viewer talks at a time.
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -96,6 +96,7 @@ static void
 check_talkback (const gchar * encoder)
 {
   GstElement *cam, *one, *two;
+  g_autofree gchar *talker = NULL, *waiter = NULL;
   GstStructure *s;
   gdouble freq;
 
@@ -106,8 +107,8 @@ check_talkback (const gchar * encoder)
 
   s = wait_talkback (cam, "started");
   fail_unless (s != NULL, "the first viewer never got the floor");
-  fail_unless_equals_string (gst_structure_get_string (s, "viewer-id"),
-      "viewer-1");
+  /* Ids count calls, and a viewer may have needed more than one. */
+  talker = g_strdup (gst_structure_get_string (s, "viewer-id"));
   gst_structure_free (s);
   s = wait_talkback (one, "granted");
   fail_unless (s != NULL);
@@ -124,8 +125,8 @@ check_talkback (const gchar * encoder)
   gst_structure_free (s);
   s = wait_talkback (cam, "refused");
   fail_unless (s != NULL);
-  fail_unless_equals_string (gst_structure_get_string (s, "viewer-id"),
-      "viewer-2");
+  waiter = g_strdup (gst_structure_get_string (s, "viewer-id"));
+  fail_if (g_strcmp0 (talker, waiter) == 0);
   gst_structure_free (s);
 
   /* The first leaving frees the floor: the second, still sending, gets
@@ -133,13 +134,11 @@ check_talkback (const gchar * encoder)
   p2p_test_stop (one);
   s = wait_talkback (cam, "stopped");
   fail_unless (s != NULL);
-  fail_unless_equals_string (gst_structure_get_string (s, "viewer-id"),
-      "viewer-1");
+  fail_unless_equals_string (gst_structure_get_string (s, "viewer-id"), talker);
   gst_structure_free (s);
   s = wait_talkback (cam, "started");
   fail_unless (s != NULL, "the floor was not freed");
-  fail_unless_equals_string (gst_structure_get_string (s, "viewer-id"),
-      "viewer-2");
+  fail_unless_equals_string (gst_structure_get_string (s, "viewer-id"), waiter);
   gst_structure_free (s);
   s = wait_talkback (two, "granted");
   fail_unless (s != NULL);
