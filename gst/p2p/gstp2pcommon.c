@@ -12,6 +12,7 @@
 
 #include <p2p-core/p2p-combined-signaller.h>
 #include <p2p-protocol-ice-uri.h>
+#include <p2p-protocol-uid.h>
 #include "gstp2pelements.h"
 
 #include <string.h>
@@ -19,21 +20,18 @@
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
-/* Longest UID accepted here; the server checks the exact form (and its
- * check symbols), this only catches what is plainly not a UID. */
-#define MAX_UID 64
-
 /**
  * gst_p2p_check_uid:
  * @element: element to post the error from
  * @uid: (nullable): the configured UID
  *
- * Returns: %TRUE if @uid looks like a UID
+ * Returns: %TRUE if @uid has the form of a UID
  */
 gboolean
 gst_p2p_check_uid (GstElement * element, const gchar * uid)
 {
-  const gchar *p;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *norm = NULL;
 
   if (uid == NULL || *uid == '\0') {
     GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
@@ -41,14 +39,13 @@ gst_p2p_check_uid (GstElement * element, const gchar * uid)
             "uid=7KQ2-M9XD-4HPA-R3WV)"), (NULL));
     return FALSE;
   }
-  for (p = uid; *p; p++) {
-    if (!g_ascii_isalnum (*p) && *p != '-')
-      break;
-  }
-  if (*p || strlen (uid) > MAX_UID) {
+  /* The form every signaller and the server accept (protocol/); the check
+   * symbols are the registry's to verify. */
+  norm = p2p_uid_normalize_form (uid, &err);
+  if (norm == NULL) {
     GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-        ("'%s' is not a device UID: expected letters, digits and '-', like "
-            "7KQ2-M9XD-4HPA-R3WV", uid), (NULL));
+        ("'%.32s' is not a device UID: %s; expected the form "
+            "7KQ2-M9XD-4HPA-R3WV", uid, err->message), (NULL));
     return FALSE;
   }
   return TRUE;

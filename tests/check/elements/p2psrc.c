@@ -40,6 +40,9 @@ GST_START_TEST (test_property_validation)
 {
   expect_ready_error ("uid", "server", "wss://example.com", NULL);
   expect_ready_error ("server", "uid", "7KQ2-M9XD-4HPA-R3WV", NULL);
+  /* The UID's form is checked where it is set, as the protocol reads it. */
+  expect_ready_error ("is not a device UID", "uid", "7KQ2-M9XD-4HPA-R3WU",
+      "server", "wss://example.com", NULL);
   expect_ready_error ("Invalid server URI", "uid", "7KQ2-M9XD-4HPA-R3WV",
       "server", "p2p.example.com", NULL);
   expect_ready_error ("not encrypted", "uid", "7KQ2-M9XD-4HPA-R3WV",
