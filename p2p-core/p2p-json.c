@@ -296,6 +296,12 @@ p2p_json_parse_object_full (const gchar * data, gsize len, gsize max_size,
         G_GSIZE_FORMAT, len, max_size);
     return NULL;
   }
+  /* An empty GBytes has no data pointer, and NULL + 0 is undefined. */
+  if (len == 0) {
+    g_set_error_literal (error, P2P_JSON_ERROR, P2P_JSON_ERROR_SYNTAX,
+        "Empty message");
+    return NULL;
+  }
   if (!g_utf8_validate_len (data, len, &bad)) {
     g_set_error (error, P2P_JSON_ERROR, P2P_JSON_ERROR_ENCODING,
         *bad == '\0' ? "Message holds a NUL byte at byte %" G_GSIZE_FORMAT

@@ -1521,12 +1521,16 @@ expected_server_ids (P2pSignalling * self)
     g_mutex_unlock (&self->lock);
     return ids;
   }
-  uri = g_uri_parse (self->server_uri, G_URI_FLAGS_NONE, NULL);
+  /* A challenge can only come while connected to a server, but stay safe
+   * if one arrives any other way. */
+  uri = self->server_uri ? g_uri_parse (self->server_uri, G_URI_FLAGS_NONE,
+      NULL) : NULL;
   g_mutex_unlock (&self->lock);
 
   ids = g_new0 (gchar *, 2);
   /* Servers were checked to have a host before connecting. */
-  ids[0] = g_ascii_strdown (uri ? g_uri_get_host (uri) : "", -1);
+  ids[0] = g_ascii_strdown (uri && g_uri_get_host (uri) ?
+      g_uri_get_host (uri) : "", -1);
   if (uri)
     g_uri_unref (uri);
   return ids;

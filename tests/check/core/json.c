@@ -135,6 +135,19 @@ test_not_terminated (void)
   g_assert_false (json_object_has_member (obj, "b"));
 }
 
+/* An empty GBytes gives a NULL pointer: refused, without pointer
+ * arithmetic on NULL (UBSan in the asan setup). */
+static void
+test_empty_null (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) obj = NULL;
+
+  obj = p2p_json_parse_object (NULL, 0, &error);
+  g_assert_null (obj);
+  g_assert_error (error, P2P_JSON_ERROR, P2P_JSON_ERROR_SYNTAX);
+}
+
 static void
 test_deep (void)
 {
@@ -187,6 +200,7 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/json/accepted", test_accepted);
   g_test_add_func ("/p2p/json/values", test_values);
   g_test_add_func ("/p2p/json/not-terminated", test_not_terminated);
+  g_test_add_func ("/p2p/json/empty-null", test_empty_null);
   g_test_add_func ("/p2p/json/deep", test_deep);
   g_test_add_func ("/p2p/json/limits", test_limits);
   return g_test_run ();
