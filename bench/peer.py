@@ -265,12 +265,13 @@ def run_talkback(args, env):
     cam = Gst.parse_launch(
         "videotestsrc is-live=true ! video/x-raw,width=320,height=240,"
         "framerate=15/1 ! x264enc tune=zerolatency speed-preset=ultrafast ! "
-        "p2psink name=cam uid=%s key-file=%s server=%s password=%s "
+        "p2psink name=cam uid=%s key-file=%s server=%s password=%s lan=false "
         "cam.talkback ! opusdec ! audio/x-raw,format=S16LE ! "
         "appsink name=ear sync=false emit-signals=true" %
         (p["uid"], p["key_file"], p["server"], p["password"]))
     viewer = Gst.parse_launch(
-        "p2psrc name=src uid=%s server=%s password=%s ! fakesink sync=false "
+        "p2psrc name=src uid=%s server=%s password=%s lan=false ! "
+        "fakesink sync=false "
         "audiotestsrc name=mouth is-live=true freq=1000 volume=0 ! "
         "audio/x-raw,format=S16LE,rate=48000,channels=1 ! opusenc ! "
         "src.talkback" % (p["uid"], p["server"], p["password"]))

@@ -369,6 +369,7 @@ class P2pRow(Row):
         self.sink.set_property("uid", p["uid"])
         self.sink.set_property("key-file", p["key_file"])
         self.sink.set_property("server", p["server"])
+        self.sink.set_property("lan", False)
         if p.get("password"):
             self.sink.set_property("password", p["password"])
         spec = self.sink.find_property("max-viewers")
@@ -384,6 +385,8 @@ class P2pRow(Row):
         src = Gst.ElementFactory.make("p2psrc")
         src.set_property("uid", p["uid"])
         src.set_property("server", p["server"])
+        # Loopback only: no discovery queries on the host's networks.
+        src.set_property("lan", False)
         if p.get("password"):
             src.set_property("password", p["password"])
         if "viewer_latency_ms" in self.env:

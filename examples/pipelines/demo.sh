@@ -8,18 +8,21 @@ set -e
 FRAMES=${2:-150}
 . "$(dirname "$0")/start-server.sh"
 
+# lan=false: the demo shows the server path, and, run as a test, sends
+# nothing on this host's networks (no LAN discovery, no multicast joins).
+
 gst-launch-1.0 -q videotestsrc is-live=true ! \
     video/x-raw,width=640,height=480,framerate=30/1 ! \
     x264enc tune=zerolatency speed-preset=veryfast bitrate=1500 ! \
     p2psink uid="$DEVICE_UID" key-file="$KEY_FILE" server="$SERVER" \
-        password="$PASSWORD" > "$STATE/camera.log" 2>&1 &
+        password="$PASSWORD" lan=false > "$STATE/camera.log" 2>&1 &
 pids="$pids $!"
 
 # Each received frame is one "chain" line of the fakesink; the element
 # messages carry the connection mode.
 timeout 60 gst-launch-1.0 -m -v \
     p2psrc uid="$DEVICE_UID" server="$SERVER" password="$PASSWORD" \
-        known-cameras-file="$STATE/known-cameras" ! \
+        known-cameras-file="$STATE/known-cameras" lan=false ! \
     h264parse ! fakesink silent=false num-buffers="$FRAMES" \
     > "$STATE/viewer.log" 2>&1 || { echo "viewer failed:"; tail -20 "$STATE/viewer.log"; exit 1; }
 
