@@ -18,7 +18,8 @@
 #   doorbell.py visitor --uid $DEVICE_UID --server $SERVER \
 #       --password $PASSWORD
 #
-# --headless replaces the speaker and the window by fakesinks; --rings N
+# --headless replaces the speaker and the window by fakesinks, --no-lan
+# keeps to the server (no discovery on the local network); --rings N
 # stops after N rings (both ends), for scripts.
 
 import argparse
@@ -74,7 +75,8 @@ def camera(args):
     bell = pipeline.get_by_name("bell")
     for name, value in (("uid", args.uid), ("key-file", args.key_file),
                         ("server", args.server),
-                        ("password", args.password)):
+                        ("password", args.password),
+                        ("lan", not args.no_lan)):
         bell.set_property(name, value)
     state = {"rings": 0}
 
@@ -116,7 +118,8 @@ def visitor(args):
         "audiotestsrc is-live=true freq=440 volume=0.3"))
     src = pipeline.get_by_name("src")
     for name, value in (("uid", args.uid), ("server", args.server),
-                        ("password", args.password)):
+                        ("password", args.password),
+                        ("lan", not args.no_lan)):
         src.set_property(name, value)
     state = {"rings": 0}
 
@@ -154,6 +157,9 @@ def main():
                         help="stop after this many rings (0: never)")
     parser.add_argument("--microphone", action="store_true",
                         help="visitor: talk through the microphone")
+    parser.add_argument("--no-lan", action="store_true",
+                        help="do not look for or answer viewers on the local "
+                        "network (the server only)")
     parser.add_argument("--headless", action="store_true",
                         help="no window, no speaker")
     args = parser.parse_args()

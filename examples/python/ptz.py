@@ -17,7 +17,7 @@
 #       --password $PASSWORD
 #   ptz.py viewer --uid $DEVICE_UID --server $SERVER --password $PASSWORD
 #
-# --headless shows nothing; "ptz.py viewer --headless --moves l,l,j" sends
+# --headless shows nothing, --no-lan keeps to the server; "ptz.py viewer --headless --moves l,l,j" sends
 # three moves, prints the camera's answers and exits.
 
 import argparse
@@ -69,7 +69,8 @@ def camera(args):
     crop = pipeline.get_by_name("crop")
     for name, value in (("uid", args.uid), ("key-file", args.key_file),
                         ("server", args.server),
-                        ("password", args.password)):
+                        ("password", args.password),
+                        ("lan", not args.no_lan)):
         cam.set_property(name, value)
     pos = {"x": (WIDTH - VIEW_W) // 2, "y": (HEIGHT - VIEW_H) // 2}
 
@@ -107,7 +108,8 @@ def viewer(args):
         sink="fakesink sync=false" if args.headless else "autovideosink"))
     src = pipeline.get_by_name("src")
     for name, value in (("uid", args.uid), ("server", args.server),
-                        ("password", args.password)):
+                        ("password", args.password),
+                        ("lan", not args.no_lan)):
         src.set_property(name, value)
     loop = GLib.MainLoop()
     moves = [m for m in (args.moves or "").split(",") if m]
@@ -163,6 +165,9 @@ def main():
     parser.add_argument("--key-file", help="camera: device.pem")
     parser.add_argument("--moves", help="viewer: comma-separated h/j/k/l "
                         "moves to send, then exit")
+    parser.add_argument("--no-lan", action="store_true",
+                        help="do not look for or answer viewers on the local "
+                        "network (the server only)")
     parser.add_argument("--headless", action="store_true",
                         help="no window")
     args = parser.parse_args()
