@@ -13,13 +13,17 @@ ex=$(cd "$(dirname "$0")" && pwd)
 timeout 60 $py "$ex/doorbell.py" camera --uid "$DEVICE_UID" \
     --key-file "$KEY_FILE" --server "$SERVER" --password "$PASSWORD" \
     --ring-every 2 --rings 2 --headless --no-lan > "$STATE/doorbell.log" 2>&1 &
-pids="$pids $!"
+doorbell=$!
+pids="$pids $doorbell"
 timeout 60 $py "$ex/doorbell.py" visitor --uid "$DEVICE_UID" \
     --server "$SERVER" --password "$PASSWORD" --rings 2 --headless --no-lan \
     > "$STATE/visitor.log" 2>&1 || { cat "$STATE/visitor.log"; exit 1; }
 cat "$STATE/visitor.log"
 [ "$(grep -c '^reply .*: ok {"door":"open"}' "$STATE/visitor.log")" -eq 2 ]
 grep -q '^talk-back: granted' "$STATE/visitor.log"
+# The doorbell stops by itself after its rings: the PTZ camera, with the
+# same UID, must not share the server with it.
+wait "$doorbell"
 
 timeout 60 $py "$ex/ptz.py" camera --uid "$DEVICE_UID" \
     --key-file "$KEY_FILE" --server "$SERVER" --password "$PASSWORD" \
