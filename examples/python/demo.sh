@@ -27,7 +27,7 @@ wait "$doorbell"
 
 timeout 60 $py "$ex/ptz.py" camera --uid "$DEVICE_UID" \
     --key-file "$KEY_FILE" --server "$SERVER" --password "$PASSWORD" \
-    > "$STATE/ptz.log" 2>&1 &
+    --no-lan > "$STATE/ptz.log" 2>&1 &
 pids="$pids $!"
 timeout 60 $py "$ex/ptz.py" viewer --uid "$DEVICE_UID" --server "$SERVER" \
     --password "$PASSWORD" --headless --no-lan --moves l,l,j \
