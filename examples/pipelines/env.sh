@@ -1,13 +1,26 @@
 # Sourced by the example scripts: finds the build tree and loads the p2p
 # plugin from it (an installed plugin is found without this).
 #
-#   BUILD     build directory (default: ../../build next to this file, or
-#             the first argument of the scripts that take one)
+#   BUILD     build directory (default: the first argument of the scripts
+#             that take one, else the first of build, build-demo and
+#             build-ci in the source tree: the names the READMEs use)
 #   STATE     where provision.sh and server.sh keep their files
 #             (default: /tmp/p2p-example)
 
 here=$(cd "$(dirname "$0")" && pwd)
-BUILD=${BUILD:-$here/../../build}
+if [ -z "$BUILD" ]; then
+  for dir in build build-demo build-ci; do
+    if [ -d "$here/../../$dir/gst/p2p" ]; then
+      BUILD=$here/../../$dir
+      break
+    fi
+  done
+fi
+if [ -z "$BUILD" ] || [ ! -d "$BUILD/gst/p2p" ]; then
+  echo "No build tree found${BUILD:+ at $BUILD}: build one (meson setup build" \
+      "&& meson compile -C build) or set BUILD=DIR" >&2
+  exit 1
+fi
 BUILD=$(cd "$BUILD" && pwd)
 STATE=${STATE:-/tmp/p2p-example}
 export BUILD STATE
