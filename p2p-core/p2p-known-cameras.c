@@ -22,7 +22,7 @@
  *
  * |[
  * # gst-p2p known cameras
- * 7KQ2-M9XD-4HPA-R3WV sha-256 3F:9A:…:C2
+ * 7KQ2-M9XD-4HPA-R3MJ sha-256 3F:9A:…:C2
  * ]|
  *
  * Lines starting with `#` and blank lines are kept as they are. A

@@ -3,7 +3,7 @@
 # shows it (or just counts frames with --frames), and prints the
 # connection's progress from p2psrc's bus messages and statistics.
 #
-#   viewer.py --uid 7KQ2-M9XD-4HPA-R3WV --server wss://p2p.example.com \
+#   viewer.py --uid 7KQ2-M9XD-4HPA-R3MJ --server wss://p2p.example.com \
 #       --password secret
 #
 # From a build tree: GST_PLUGIN_PATH=build/gst/p2p viewer.py ...

@@ -25,7 +25,7 @@
  * @element: element to post the error from
  * @uid: (nullable): the configured UID
  *
- * Returns: %TRUE if @uid has the form of a UID
+ * Returns: %TRUE if @uid is a well-formed UID whose check symbols match
  */
 gboolean
 gst_p2p_check_uid (GstElement * element, const gchar * uid)
@@ -36,16 +36,17 @@ gst_p2p_check_uid (GstElement * element, const gchar * uid)
   if (uid == NULL || *uid == '\0') {
     GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
         ("No device UID set: set the 'uid' property (e.g. "
-            "uid=7KQ2-M9XD-4HPA-R3WV)"), (NULL));
+            "uid=7KQ2-M9XD-4HPA-R3MJ)"), (NULL));
     return FALSE;
   }
-  /* The form every signaller and the server accept (protocol/); the check
-   * symbols are the registry's to verify. */
-  norm = p2p_uid_normalize_form (uid, &err);
+  /* The protocol's rules (protocol/), check symbols included: the
+   * registry only holds UIDs whose check symbols match, so a mistyped UID
+   * is named here rather than reported as an unregistered camera. */
+  norm = p2p_uid_normalize (uid, &err);
   if (norm == NULL) {
     GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-        ("'%.32s' is not a device UID: %s; expected the form "
-            "7KQ2-M9XD-4HPA-R3WV", uid, err->message), (NULL));
+        ("'%.32s' is not a valid device UID: %s (UIDs look like "
+            "7KQ2-M9XD-4HPA-R3MJ)", uid, err->message), (NULL));
     return FALSE;
   }
   return TRUE;

@@ -71,17 +71,17 @@
  * ## Example pipelines
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! x264enc tune=zerolatency ! \
- *     p2psink uid=7KQ2-M9XD-4HPA-R3WV key-file=/etc/p2p/device.pem \
+ *     p2psink uid=7KQ2-M9XD-4HPA-R3MJ key-file=/etc/p2p/device.pem \
  *     server=wss://p2p.example.com password-file=/etc/p2p/viewer-password
  * ]| A camera with H.264 video.
  * |[
- * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3WV \
+ * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3MJ \
  *     key-file=device.pem server=ws://127.0.0.1:8443 password=secret \
  *     videotestsrc is-live=true ! x264enc tune=zerolatency ! s.video \
  *     audiotestsrc is-live=true ! opusenc ! s.audio
  * ]| Video and Opus audio, with a local test server.
  * |[
- * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3WV \
+ * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3MJ \
  *     key-file=device.pem server=ws://127.0.0.1:8443 password=secret \
  *     videotestsrc is-live=true ! x264enc tune=zerolatency ! s.video \
  *     s.talkback ! decodebin ! audioconvert ! autoaudiosink
@@ -304,7 +304,7 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * GstP2pSink:uid:
    *
    * The device's UID, as created by `p2p-uid add` (e.g.
-   * `7KQ2-M9XD-4HPA-R3WV`). Required. Default: %NULL.
+   * `7KQ2-M9XD-4HPA-R3MJ`). Required. Default: %NULL.
    */
   g_object_class_install_property (gobject_class, PROP_UID,
       g_param_spec_string ("uid", "UID", "Device UID (required)", NULL,

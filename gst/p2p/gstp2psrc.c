@@ -56,19 +56,19 @@
  *
  * ## Example pipelines
  * |[
- * gst-launch-1.0 p2psrc uid=7KQ2-M9XD-4HPA-R3WV server=wss://p2p.example.com \
+ * gst-launch-1.0 p2psrc uid=7KQ2-M9XD-4HPA-R3MJ server=wss://p2p.example.com \
  *     password=secret ! decodebin ! videoconvert ! autovideosink
  * ]| Watch a camera.
  * |[
- * gst-launch-1.0 -e p2psrc uid=7KQ2-M9XD-4HPA-R3WV \
+ * gst-launch-1.0 -e p2psrc uid=7KQ2-M9XD-4HPA-R3MJ \
  *     server=wss://p2p.example.com password=secret ! h264parse ! \
  *     splitmuxsink location=cam-%05d.mp4 max-size-time=60000000000
  * ]| Record the camera's H.264 without re-encoding, one MP4 file a minute.
  * |[
- * gst-play-1.0 'p2p://7KQ2-M9XD-4HPA-R3WV?server=wss://p2p.example.com&password=secret'
+ * gst-play-1.0 'p2p://7KQ2-M9XD-4HPA-R3MJ?server=wss://p2p.example.com&password=secret'
  * ]| Play a camera by URI.
  * |[
- * gst-launch-1.0 p2psrc name=src uid=7KQ2-M9XD-4HPA-R3WV \
+ * gst-launch-1.0 p2psrc name=src uid=7KQ2-M9XD-4HPA-R3MJ \
  *     server=wss://p2p.example.com password=secret ! decodebin ! \
  *     videoconvert ! autovideosink \
  *     autoaudiosrc ! audioconvert ! audioresample ! opusenc ! src.talkback
@@ -1830,10 +1830,17 @@ src_on_call_failed (P2pSignaller * sig, const gchar * uid,
   if (err->domain == P2P_SIGNALLING_ERROR) {
     switch (err->code) {
       case P2P_SIGNALLING_ERROR_UNKNOWN_UID:
-      case P2P_SIGNALLING_ERROR_INVALID_ARGUMENT:
         src_fail_permanent (self, GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_NOT_FOUND,
             "No camera with this UID is registered: check the 'uid' "
+            "property", err->message);
+        break;
+      case P2P_SIGNALLING_ERROR_INVALID_ARGUMENT:
+        /* The server's bad-uid: its rules differ from ours (another
+         * version), since ours refused nothing at READY. */
+        src_fail_permanent (self, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS,
+            "The server says this UID is malformed: check the 'uid' "
             "property", err->message);
         break;
       case P2P_SIGNALLING_ERROR_REVOKED:

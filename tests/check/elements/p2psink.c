@@ -57,7 +57,10 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_uid)
 {
-  expect_ready_error ("is not a device UID", "uid", "CAM 1; DROP",
+  expect_ready_error ("is not a valid device UID", "uid", "CAM 1; DROP",
+      "key-file", "/nonexistent", "server", "wss://example.com", NULL);
+  /* The README's old example: the right shape, but no UID. */
+  expect_ready_error ("is not a valid device UID", "uid", "CAM-000123-ABCDE",
       "key-file", "/nonexistent", "server", "wss://example.com", NULL);
 }
 
@@ -65,7 +68,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_missing_key_file)
 {
-  expect_ready_error ("key-file", "uid", "7KQ2-M9XD-4HPA-R3WV",
+  expect_ready_error ("key-file", "uid", "7KQ2-M9XD-4HPA-R3MJ",
       "server", "wss://example.com", NULL);
 }
 
@@ -74,7 +77,7 @@ GST_END_TEST;
 GST_START_TEST (test_unreadable_key_file)
 {
   expect_ready_error ("/nonexistent/device.pem", "uid",
-      "7KQ2-M9XD-4HPA-R3WV", "key-file", "/nonexistent/device.pem",
+      "7KQ2-M9XD-4HPA-R3MJ", "key-file", "/nonexistent/device.pem",
       "server", "wss://example.com", NULL);
 }
 

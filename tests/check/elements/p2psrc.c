@@ -39,17 +39,21 @@ expect_ready_error (const gchar * expected, const gchar * first_prop, ...)
 GST_START_TEST (test_property_validation)
 {
   expect_ready_error ("uid", "server", "wss://example.com", NULL);
-  expect_ready_error ("server", "uid", "7KQ2-M9XD-4HPA-R3WV", NULL);
+  expect_ready_error ("server", "uid", "7KQ2-M9XD-4HPA-R3MJ", NULL);
   /* The UID's form is checked where it is set, as the protocol reads it. */
-  expect_ready_error ("is not a device UID", "uid", "7KQ2-M9XD-4HPA-R3WU",
-      "server", "wss://example.com", NULL);
-  expect_ready_error ("Invalid server URI", "uid", "7KQ2-M9XD-4HPA-R3WV",
+  expect_ready_error ("is not a valid device UID", "uid",
+      "7KQ2-M9XD-4HPA-R3WU", "server", "wss://example.com", NULL);
+  /* A mistyped symbol is malformed too (its check symbols tell), not a
+   * camera the server does not know. */
+  expect_ready_error ("check symbols do not match", "uid",
+      "7KQ2-M9XD-4HPA-R3WV", "server", "wss://example.com", NULL);
+  expect_ready_error ("Invalid server URI", "uid", "7KQ2-M9XD-4HPA-R3MJ",
       "server", "p2p.example.com", NULL);
-  expect_ready_error ("not encrypted", "uid", "7KQ2-M9XD-4HPA-R3WV",
+  expect_ready_error ("not encrypted", "uid", "7KQ2-M9XD-4HPA-R3MJ",
       "server", "ws://p2p.example.com", NULL);
-  expect_ready_error ("device-fingerprint", "uid", "7KQ2-M9XD-4HPA-R3WV",
+  expect_ready_error ("device-fingerprint", "uid", "7KQ2-M9XD-4HPA-R3MJ",
       "server", "wss://p2p.example.com", "device-fingerprint", "md5 00", NULL);
-  expect_ready_error ("TURN server", "uid", "7KQ2-M9XD-4HPA-R3WV",
+  expect_ready_error ("TURN server", "uid", "7KQ2-M9XD-4HPA-R3MJ",
       "server", "wss://p2p.example.com", "turn-server", "turn://host", NULL);
 }
 
@@ -63,17 +67,17 @@ GST_START_TEST (test_uri_handler)
   guint latency;
 
   src = gst_element_make_from_uri (GST_URI_SRC,
-      "p2p://7kq2-m9xd-4hpa-r3wv?server=wss://p2p.example.com:8443/rv"
+      "p2p://7kq2-m9xd-4hpa-r3mj?server=wss://p2p.example.com:8443/rv"
       "&password=s3cret&latency=120", NULL, &err);
   fail_unless (src != NULL, "%s", err ? err->message : "");
   g_object_get (src, "uid", &uid, "server", &server, "latency", &latency, NULL);
-  fail_unless_equals_string (uid, "7KQ2-M9XD-4HPA-R3WV");
+  fail_unless_equals_string (uid, "7KQ2-M9XD-4HPA-R3MJ");
   fail_unless_equals_string (server, "wss://p2p.example.com:8443/rv");
   fail_unless_equals_int (latency, 120);
   uri = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
   /* The password never comes back out of the element. */
   fail_unless (strstr (uri, "s3cret") == NULL);
-  fail_unless (g_str_has_prefix (uri, "p2p://7KQ2-M9XD-4HPA-R3WV"));
+  fail_unless (g_str_has_prefix (uri, "p2p://7KQ2-M9XD-4HPA-R3MJ"));
   g_free (uri);
   g_free (uid);
   g_free (server);

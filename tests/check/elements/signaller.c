@@ -10,7 +10,7 @@
 #include <gst/app/gstappsink.h>
 #include <p2p-core/p2p-core.h>
 
-#define UID "7KQ2-M9XD-4HPA-R3WV"
+#define UID "7KQ2-M9XD-4HPA-R3MJ"
 
 #define CAMERA \
   "videotestsrc is-live=true pattern=ball ! " \
