@@ -1,0 +1,253 @@
+/* p2p-gateway: restreams p2p cameras to RTSP and browser clients
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "p2p-gateway-media-factory.h"
+
+#include <gstp2pcodecs.h>
+
+/* First payload type of streams whose codec has a dynamic one. */
+#define DYNAMIC_PT 96
+
+struct _P2pGatewayMediaFactory
+{
+  GstRTSPMediaFactory parent;
+
+  P2pGatewayCamera *camera;
+  guint timeout_ms;
+};
+
+G_DEFINE_TYPE (P2pGatewayMediaFactory, p2p_gateway_media_factory,
+    GST_TYPE_RTSP_MEDIA_FACTORY);
+
+/* What one media holds of the camera: an acquisition and the appsrcs
+ * attached to its hub. Finished when the media is unprepared, or at the
+ * latest when its element goes. */
+typedef struct
+{
+  P2pGatewayCamera *camera;
+  GPtrArray *appsrcs;           /* GstAppSrc, with the stream number as
+                                 * "p2p-gateway-stream" data */
+  gboolean attached;
+  gboolean finished;
+} MediaClient;
+
+static void
+media_client_finish (MediaClient * client)
+{
+  guint i;
+
+  if (client->finished)
+    return;
+  client->finished = TRUE;
+  for (i = 0; client->attached && i < client->appsrcs->len; i++)
+    p2p_gateway_camera_detach (client->camera,
+        g_ptr_array_index (client->appsrcs, i));
+  p2p_gateway_camera_release (client->camera);
+}
+
+static void
+media_client_free (MediaClient * client)
+{
+  media_client_finish (client);
+  g_ptr_array_unref (client->appsrcs);
+  g_object_unref (client->camera);
+  g_free (client);
+}
+
+/* Adds appsrc ! [parser !] payloader for @caps as stream @n of @bin. */
+static gboolean
+add_stream (GstBin * bin, MediaClient * client, guint index, guint n,
+    GstCaps * caps, guint8 * used_pts, GError ** error)
+{
+  const GstP2pCodec *codec = gst_p2p_codec_find (caps);
+  GstElement *appsrc, *parse = NULL, *pay;
+  gchar *name;
+  guint pt;
+
+  if (!codec) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
+        "no RTP payloader for %" GST_PTR_FORMAT, caps);
+    return FALSE;
+  }
+  if (codec->parser && !(parse = gst_p2p_codec_make_parser (codec, error)))
+    return FALSE;
+  if (!(pay = gst_p2p_codec_make_payloader (codec, error))) {
+    if (parse)
+      gst_object_unref (gst_object_ref_sink (parse));
+    return FALSE;
+  }
+  /* Two streams of one dynamic type (two video streams) must differ. */
+  pt = codec->pt;
+  while (pt >= DYNAMIC_PT && pt < 128 && used_pts[pt])
+    pt = pt == 127 ? DYNAMIC_PT : pt + 1;
+  used_pts[pt] = TRUE;
+  name = g_strdup_printf ("pay%u", n);
+  gst_object_set_name (GST_OBJECT (pay), name);
+  g_free (name);
+  /* RTSP clients are not p2p viewers: the usual Ethernet-sized packets. */
+  g_object_set (pay, "pt", pt, "mtu", 1400, NULL);
+
+  appsrc = gst_element_factory_make ("appsrc", NULL);
+  gst_app_src_set_caps (GST_APP_SRC (appsrc), caps);
+  g_object_set_data (G_OBJECT (appsrc), "p2p-gateway-stream",
+      GUINT_TO_POINTER (index));
+  gst_bin_add_many (bin, appsrc, pay, NULL);
+  if (parse) {
+    gst_bin_add (bin, parse);
+    gst_element_link_many (appsrc, parse, pay, NULL);
+  } else {
+    gst_element_link (appsrc, pay);
+  }
+  g_ptr_array_add (client->appsrcs, gst_object_ref (appsrc));
+  return TRUE;
+}
+
+static GstElement *
+p2p_gateway_media_factory_create_element (GstRTSPMediaFactory * factory,
+    const GstRTSPUrl * url)
+{
+  P2pGatewayMediaFactory *self = P2P_GATEWAY_MEDIA_FACTORY (factory);
+  const gchar *name = p2p_gateway_camera_get_name (self->camera);
+  guint8 used_pts[128] = { 0 };
+  MediaClient *client;
+  GError *err = NULL;
+  GPtrArray *streams;
+  GstElement *bin;
+  guint i, n = 0;
+
+  /* Blocks this client's thread (the server has a pool) until the
+   * camera's streams are known: the SDP needs them. */
+  p2p_gateway_camera_acquire (self->camera);
+  streams = p2p_gateway_camera_wait_streams (self->camera, self->timeout_ms,
+      &err);
+  if (!streams) {
+    g_warning ("%s", err->message);
+    g_error_free (err);
+    p2p_gateway_camera_release (self->camera);
+    return NULL;
+  }
+
+  bin = gst_bin_new (name);
+  client = g_new0 (MediaClient, 1);
+  client->camera = g_object_ref (self->camera);
+  client->appsrcs = g_ptr_array_new_with_free_func (gst_object_unref);
+  g_object_set_data_full (G_OBJECT (bin), "p2p-gateway-client", client,
+      (GDestroyNotify) media_client_free);
+  for (i = 0; i < streams->len; i++) {
+    if (add_stream (GST_BIN (bin), client, i, n, g_ptr_array_index (streams,
+                i), used_pts, &err)) {
+      n++;
+    } else {
+      g_warning ("camera %s, stream %u: %s", name, i, err->message);
+      g_clear_error (&err);
+    }
+  }
+  g_ptr_array_unref (streams);
+  if (n == 0) {
+    gst_object_unref (gst_object_ref_sink (bin));
+    return NULL;
+  }
+  return bin;
+}
+
+static void
+on_unprepared (GstRTSPMedia * media, MediaClient * client)
+{
+  media_client_finish (client);
+}
+
+static void
+p2p_gateway_media_factory_configure (GstRTSPMediaFactory * factory,
+    GstRTSPMedia * media)
+{
+  GstElement *element = gst_rtsp_media_get_element (media);
+  MediaClient *client = g_object_get_data (G_OBJECT (element),
+      "p2p-gateway-client");
+  guint i;
+
+  GST_RTSP_MEDIA_FACTORY_CLASS (p2p_gateway_media_factory_parent_class)
+      ->configure (factory, media);
+  if (client) {
+    for (i = 0; i < client->appsrcs->len; i++) {
+      GstAppSrc *appsrc = g_ptr_array_index (client->appsrcs, i);
+      GError *err = NULL;
+
+      if (!p2p_gateway_camera_attach (client->camera,
+              GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (appsrc),
+                      "p2p-gateway-stream")), appsrc, &err)) {
+        g_warning ("%s", err->message);
+        g_error_free (err);
+      }
+    }
+    client->attached = TRUE;
+    g_signal_connect (media, "unprepared", G_CALLBACK (on_unprepared), client);
+  }
+  gst_object_unref (element);
+}
+
+static void
+p2p_gateway_media_factory_finalize (GObject * object)
+{
+  P2pGatewayMediaFactory *self = P2P_GATEWAY_MEDIA_FACTORY (object);
+
+  g_object_unref (self->camera);
+  G_OBJECT_CLASS (p2p_gateway_media_factory_parent_class)->finalize (object);
+}
+
+static void
+p2p_gateway_media_factory_init (P2pGatewayMediaFactory * self)
+{
+}
+
+static void
+p2p_gateway_media_factory_class_init (P2pGatewayMediaFactoryClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstRTSPMediaFactoryClass *factory_class =
+      GST_RTSP_MEDIA_FACTORY_CLASS (klass);
+
+  gobject_class->finalize = p2p_gateway_media_factory_finalize;
+  factory_class->create_element = p2p_gateway_media_factory_create_element;
+  factory_class->configure = p2p_gateway_media_factory_configure;
+}
+
+/**
+ * p2p_gateway_media_factory_new:
+ * @camera: the camera to serve
+ * @timeout_ms: how long a DESCRIBE waits for the camera's streams
+ *
+ * Returns: (transfer full): a shared, live media factory for @camera, on
+ *     the system clock (the camera hub's)
+ *
+ * Since: 0.2
+ */
+GstRTSPMediaFactory *
+p2p_gateway_media_factory_new (P2pGatewayCamera * camera, guint timeout_ms)
+{
+  P2pGatewayMediaFactory *self;
+  GstClock *clock;
+
+  g_return_val_if_fail (P2P_GATEWAY_IS_CAMERA (camera), NULL);
+
+  self = g_object_new (P2P_GATEWAY_TYPE_MEDIA_FACTORY, NULL);
+  self->camera = g_object_ref (camera);
+  self->timeout_ms = timeout_ms;
+  gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (self), TRUE);
+  gst_rtsp_media_factory_set_stop_on_disconnect (GST_RTSP_MEDIA_FACTORY
+      (self), TRUE);
+  /* A camera is live: an idle media is not kept paused, it is let go so
+   * that the camera's linger time decides. */
+  gst_rtsp_media_factory_set_suspend_mode (GST_RTSP_MEDIA_FACTORY (self),
+      GST_RTSP_SUSPEND_MODE_NONE);
+  clock = gst_system_clock_obtain ();
+  gst_rtsp_media_factory_set_clock (GST_RTSP_MEDIA_FACTORY (self), clock);
+  gst_object_unref (clock);
+  return GST_RTSP_MEDIA_FACTORY (self);
+}
