@@ -25,6 +25,7 @@
 #include <p2p-core/p2p-signalling.h>
 #include <p2p-core/p2p-transport.h>
 #include <p2p-core/p2p-viewer-auth.h>
+#include <p2p-core/p2p-viewer-session.h>
 
 #include <p2p-core/p2p-enum-types.h>
 

@@ -97,10 +97,7 @@
 #include <p2p-core/p2p-command.h>
 #include <p2p-core/p2p-known-cameras.h>
 #include <p2p-core/p2p-message-router.h>
-#include <p2p-core/p2p-lan-signaller.h>
-#include <p2p-core/p2p-signalling.h>
-#include <p2p-core/p2p-transport.h>
-#include <p2p-core/p2p-viewer-auth.h>
+#include <p2p-core/p2p-viewer-session.h>
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
@@ -125,17 +122,9 @@
 #define RTCP_FEEDBACK_BANDWIDTH 200000.0
 #define DEFAULT_RECONNECT TRUE
 #define DEFAULT_TIMEOUT 15000
-/* Waits between reconnection attempts, in milliseconds: doubled after each
- * failure up to the maximum, so a camera that is off does not cost the
- * server much. */
-#define RETRY_MIN_MS 500
-#define RETRY_MAX_MS 30000
 /* Packets queued in front of rtpbin before the oldest are dropped, so the
  * network thread never blocks on a stalled pipeline. */
 #define MAX_QUEUED_PACKETS 2048
-/* A camera streams continuously: this long without a packet means the path
- * is gone, well before ICE consent freshness (30 s) would say so. */
-#define MEDIA_TIMEOUT_MS 5000
 
 enum
 {
@@ -164,21 +153,6 @@ enum
 };
 
 static guint signals[N_SIGNALS];
-
-typedef enum
-{
-  PHASE_IDLE,
-  PHASE_CALLING,                /* connect(uid) sent */
-  PHASE_NEGOTIATING,            /* waiting for the offer, ICE, DTLS */
-  PHASE_AUTHORIZING,            /* DTLS up, logging in */
-  PHASE_PLAYING,                /* media flows */
-  PHASE_WAITING,                /* before the next attempt */
-  PHASE_FAILED,                 /* ERROR posted */
-} Phase;
-
-static const gchar *phase_names[] = { "idle", "calling",
-  "negotiating", "authorizing", "playing", "waiting", "failed"
-};
 
 typedef struct
 {
@@ -230,41 +204,11 @@ struct _GstP2pSrc
   /* A configuration property changed after NULL→READY read them. */
   gboolean config_dirty;
 
-  /* Loop thread only. */
-  gchar *known_fingerprint;     /* of this UID in the known-cameras file */
-  gchar *trusted_fingerprint;   /* the certificate this call requires */
-  gboolean warned_known_problems;
-  Phase phase;
-  /* What calls go through (the application's signaller, or the server's
-   * client and the local network's together), and the server client. */
-  P2pSignaller *signaller;
-  P2pSignalling *signalling;
-  gchar *call;
-  GSource *timeout_source;
-  GSource *retry_source;
-  GSource *watchdog_source;
-  guint64 watchdog_packets;
-  gint64 watchdog_time;
-  guint retry_ms;
-  guint attempts;
-  gint64 start_time;
-  gint64 connected_time;
-
-  /* The login of the current call, loop thread only. Its messages are
-   * taken in order on login_pool's one thread: the first costs the
-   * password hash, which must not stall the shared loop. */
-  P2pViewerAuth *auth;
-  GThreadPool *login_pool;
+  /* The calls to the camera, from READY→PAUSED to PAUSED→READY: set on
+   * the loop thread, under the object lock for other threads. */
+  P2pViewerSession *session;
   /* The camera's messages once admitted, by type; routes set in init. */
   P2pMessageRouter *router;
-  /* Set while admitted: commands may be sent. Atomic. */
-  gint authorized;
-  /* The last request id given out; transport_lock. */
-  guint64 last_request_id;
-
-  /* The transport, for the RTCP sink's thread; transport_lock. */
-  GMutex transport_lock;
-  P2pTransport *transport;
 
   /* Streaming threads and loop thread; object lock. */
   GHashTable *pt_caps;          /* pt → GstCaps */
@@ -286,14 +230,13 @@ static void gst_p2p_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static GstStateChangeReturn gst_p2p_src_change_state (GstElement * element,
     GstStateChange transition);
-static void src_attempt (GstP2pSrc * self);
-static void src_login_step_run (gpointer data, gpointer user_data);
 static guint64 gst_p2p_src_send_command (GstP2pSrc * self,
     const gchar * name, const gchar * payload);
 static void src_on_camera_message (JsonObject * message, gpointer context,
     gpointer user_data);
 static void src_on_talkback_message (JsonObject * message, gpointer context,
     gpointer user_data);
+static gboolean src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp);
 
 #define gst_p2p_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstP2pSrc, gst_p2p_src, GST_TYPE_BIN,
@@ -778,21 +721,28 @@ src_stream_free (SrcStream * stream)
   g_free (stream);
 }
 
+/* Any thread: the current calls, if started. */
+static P2pViewerSession *
+src_ref_session (GstP2pSrc * self)
+{
+  P2pViewerSession *session;
+
+  GST_OBJECT_LOCK (self);
+  session = self->session ? g_object_ref (self->session) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  return session;
+}
+
 /* RTCP from rtpbin (receiver reports, NACK, PLI) to the camera. */
 static void
 src_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
     gpointer user_data)
 {
-  GstP2pSrc *self = user_data;
-  P2pTransport *transport = NULL;
+  P2pViewerSession *session = src_ref_session (user_data);
 
-  g_mutex_lock (&self->transport_lock);
-  if (self->transport)
-    transport = g_object_ref (self->transport);
-  g_mutex_unlock (&self->transport_lock);
-  if (transport) {
-    p2p_transport_send_rtcp (transport, data, size, NULL);
-    g_object_unref (transport);
+  if (session) {
+    p2p_viewer_session_send_rtcp (session, data, size);
+    g_object_unref (session);
   }
 }
 
@@ -825,15 +775,12 @@ gst_p2p_src_init (GstP2pSrc * self)
       (GDestroyNotify) gst_caps_unref);
   self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
       src_stream_free);
-  g_mutex_init (&self->transport_lock);
   self->router = p2p_message_router_new ();
   p2p_message_router_add (self->router, "command-reply", src_on_camera_message,
       self);
   p2p_message_router_add (self->router, "event", src_on_camera_message, self);
   p2p_message_router_add (self->router, "talkback", src_on_talkback_message,
       self);
-  self->login_pool = g_thread_pool_new (src_login_step_run, self, 1, FALSE,
-      NULL);
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
   /* RTP, the bulk, goes straight from the network thread into rtpbin;
@@ -902,16 +849,11 @@ gst_p2p_src_finalize (GObject * object)
   g_free (self->device_fingerprint);
   g_free (self->stun_server);
   g_free (self->known_cameras_file);
-  g_free (self->known_fingerprint);
-  g_free (self->trusted_fingerprint);
   g_free (self->turn_server);
   g_hash_table_unref (self->pt_caps);
   g_ptr_array_unref (self->streams);
   gst_clear_object (&self->rtx_receive);
-  /* Waits for a login step under way; its result finds no login. */
-  g_thread_pool_free (self->login_pool, FALSE, TRUE);
   p2p_message_router_free (self->router);
-  g_mutex_clear (&self->transport_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -920,16 +862,11 @@ gst_p2p_src_finalize (GObject * object)
 /* Connection (loop thread)                                               */
 
 static void
-src_post_connection (GstP2pSrc * self, const gchar * state,
-    const gchar * reason)
+src_post_connection (GstP2pSrc * self, P2pViewerSession * session,
+    const gchar * state, const gchar * reason)
 {
-  P2pTransportStats *st = NULL;
+  P2pTransportStats *st = p2p_viewer_session_get_stats (session);
   GstStructure *s;
-
-  g_mutex_lock (&self->transport_lock);
-  if (self->transport)
-    st = p2p_transport_get_stats (self->transport);
-  g_mutex_unlock (&self->transport_lock);
 
   s = gst_structure_new ("p2p-connection", "uid", G_TYPE_STRING, self->uid,
       "state", G_TYPE_STRING, state, NULL);
@@ -943,20 +880,127 @@ src_post_connection (GstP2pSrc * self, const gchar * state,
 }
 
 static void
-src_clear_source (GSource ** source)
+src_session_configure (P2pViewerSession * session, P2pTransport * transport,
+    P2pSignaller * signaller, const gchar * call, gpointer user_data)
 {
-  if (*source) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
+  GstP2pSrc *self = user_data;
+  g_autofree gchar *stun = NULL, *turn = NULL;
+
+  GST_OBJECT_LOCK (self);
+  stun = g_strdup (self->stun_server);
+  turn = g_strdup (self->turn_server);
+  GST_OBJECT_UNLOCK (self);
+  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, signaller, call,
+      stun, turn);
+}
+
+/* The camera's offer: its streams for rtpbin, and an answer that sends
+ * talk-back when there is a talkback pad and the camera takes it. */
+static GstSDPMessage *
+src_session_answer_media (P2pViewerSession * session,
+    const GstSDPMessage * offer, gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  GstSDPMessage *media;
+  gboolean talk, allowed = FALSE;
+  guint i;
+
+  if (!src_learn_media (self, offer))
+    return NULL;
+  GST_OBJECT_LOCK (self);
+  talk = self->talkback != NULL;
+  GST_OBJECT_UNLOCK (self);
+  media = gst_p2p_sdp_answer (offer, GST_P2P_DIRECTION_RECVONLY,
+      talk ? GST_P2P_DIRECTION_SENDRECV : GST_P2P_DIRECTION_RECVONLY);
+  for (i = 0; talk && i < gst_sdp_message_medias_len (media); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (media, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "audio") == 0
+        && (gst_p2p_sdp_media_get_direction (m) & GST_P2P_DIRECTION_SENDONLY))
+      allowed = TRUE;
   }
+  g_atomic_int_set (&self->talk_allowed, allowed);
+  return media;
 }
 
 static void
-src_media_cb (P2pTransport * transport, gboolean is_rtcp,
-    const guint8 * data, gsize size, gpointer user_data)
+src_session_connecting (P2pViewerSession * session, gpointer user_data)
+{
+  src_post_connection (user_data, session, "connecting", NULL);
+}
+
+static void
+src_session_connected (P2pViewerSession * session, gpointer user_data)
+{
+  src_post_connection (user_data, session, "connected", NULL);
+}
+
+static void
+src_session_retrying (P2pViewerSession * session, const GError * error,
+    const gchar * debug, gpointer user_data)
 {
   GstP2pSrc *self = user_data;
 
+  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("%s; reconnecting",
+          error->message), ("%s", debug ? debug : ""));
+  src_post_connection (self, session, "reconnecting", error->message);
+}
+
+/* A fault retrying cannot fix: one ERROR, then nothing more. */
+static void
+src_session_failed (P2pViewerSession * session, const GError * error,
+    const gchar * debug, gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  GQuark domain = GST_RESOURCE_ERROR;
+  gint code;
+
+  switch (error->code) {
+    case P2P_VIEWER_SESSION_ERROR_NOT_FOUND:
+      code = GST_RESOURCE_ERROR_NOT_FOUND;
+      break;
+    case P2P_VIEWER_SESSION_ERROR_REVOKED:
+    case P2P_VIEWER_SESSION_ERROR_LOGIN_REFUSED:
+    case P2P_VIEWER_SESSION_ERROR_FINGERPRINT_MISMATCH:
+      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      break;
+    case P2P_VIEWER_SESSION_ERROR_INSECURE_SERVER:
+    case P2P_VIEWER_SESSION_ERROR_BAD_UID:
+      code = GST_RESOURCE_ERROR_SETTINGS;
+      break;
+    case P2P_VIEWER_SESSION_ERROR_NO_MEDIA:
+      domain = GST_STREAM_ERROR;
+      code = GST_STREAM_ERROR_FORMAT;
+      break;
+    default:
+      code = GST_RESOURCE_ERROR_OPEN_READ;
+      break;
+  }
+  GST_WARNING_OBJECT (self, "permanent failure: %s (%s)", error->message,
+      debug);
+  src_post_connection (self, session, "failed", error->message);
+  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR, domain,
+      code, g_strdup (error->message), g_strdup (debug), __FILE__,
+      GST_FUNCTION, __LINE__);
+}
+
+static void
+src_session_warning (P2pViewerSession * session, const GError * error,
+    const gchar * debug, gpointer user_data)
+{
+  gst_element_message_full (GST_ELEMENT (user_data), GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR,
+      error->code == P2P_VIEWER_SESSION_ERROR_KNOWN_CAMERAS_WRITE ?
+      GST_RESOURCE_ERROR_WRITE : GST_RESOURCE_ERROR_READ,
+      g_strdup (error->message), g_strdup (debug), __FILE__, GST_FUNCTION,
+      __LINE__);
+}
+
+static void
+src_session_media (P2pViewerSession * session, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
   GstElement *talkback_rtcp;
 
   if (is_rtcp) {
@@ -970,330 +1014,19 @@ src_media_cb (P2pTransport * transport, gboolean is_rtcp,
     gst_p2p_packet_src_push (GST_P2P_PACKET_SRC (self->rtp_src), data, size);
 }
 
-/* Ends the current attempt: transport, call and timers; keeps the
- * signalling connection, which serves the next attempt. */
-static void
-src_drop_call (GstP2pSrc * self, const gchar * reason)
-{
-  P2pTransport *transport;
-
-  src_clear_source (&self->timeout_source);
-  src_clear_source (&self->watchdog_source);
-  g_clear_object (&self->auth);
-  g_atomic_int_set (&self->authorized, FALSE);
-  g_atomic_int_set (&self->talk_allowed, FALSE);
-  g_mutex_lock (&self->transport_lock);
-  transport = g_steal_pointer (&self->transport);
-  g_mutex_unlock (&self->transport_lock);
-  if (transport) {
-    g_signal_handlers_disconnect_by_data (transport, self);
-    p2p_transport_set_media_callback (transport, NULL, NULL, NULL);
-    p2p_transport_close (transport);
-    g_object_unref (transport);
-  }
-  if (self->call && self->signaller)
-    p2p_signaller_end_call (self->signaller, self->call, reason, NULL);
-  g_clear_pointer (&self->call, g_free);
-}
-
-static gboolean
-src_retry_cb (gpointer data)
-{
-  GstP2pSrc *self = data;
-
-  g_clear_pointer (&self->retry_source, g_source_unref);
-  src_attempt (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* A fault retrying cannot fix: one ERROR, then nothing more. */
-static void
-src_fail_permanent (GstP2pSrc * self, GQuark domain, gint code,
-    const gchar * text, const gchar * debug)
-{
-  GST_WARNING_OBJECT (self, "permanent failure: %s (%s)", text, debug);
-  src_drop_call (self, "bye");
-  self->phase = PHASE_FAILED;
-  src_post_connection (self, "failed", text);
-  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR, domain,
-      code, g_strdup (text), g_strdup (debug), __FILE__, GST_FUNCTION,
-      __LINE__);
-}
-
-/* A fault that may go away: WARNING, message, and another attempt after a
- * growing pause (or an ERROR when reconnecting is off). */
-static void
-src_fail_transient (GstP2pSrc * self, const gchar * text, const gchar * debug)
-{
-  gboolean reconnect;
-
-  if (self->phase == PHASE_FAILED || self->phase == PHASE_WAITING)
-    return;
-  GST_OBJECT_LOCK (self);
-  reconnect = self->reconnect;
-  GST_OBJECT_UNLOCK (self);
-  if (!reconnect) {
-    src_fail_permanent (self, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_OPEN_READ, text, debug);
-    return;
-  }
-
-  src_drop_call (self, "bye");
-  self->phase = PHASE_WAITING;
-  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("%s; reconnecting", text),
-      ("%s", debug ? debug : ""));
-  src_post_connection (self, "reconnecting", text);
-
-  self->retry_source = g_timeout_source_new (self->retry_ms);
-  self->retry_ms = MIN (self->retry_ms * 2, RETRY_MAX_MS);
-  g_source_set_callback (self->retry_source, src_retry_cb, self, NULL);
-  g_source_attach (self->retry_source, p2p_loop_get_context (self->loop));
-}
-
-static gboolean
-src_timeout_cb (gpointer data)
-{
-  GstP2pSrc *self = data;
-  g_autofree gchar *text = NULL;
-
-  g_clear_pointer (&self->timeout_source, g_source_unref);
-  if (self->signalling && p2p_signalling_get_state (self->signalling) !=
-      P2P_SIGNALLING_STATE_READY) {
-    g_autofree gchar *servers = g_strjoinv (", ", self->servers);
-
-    /* Name the part that failed: the user can check a server address. */
-    text = g_strdup_printf ("Could not reach the signalling server (%s)%s "
-        "within %u ms", servers, self->lan ? " and no camera with this UID "
-        "answered on the local network" : "", self->timeout);
-  } else {
-    text = g_strdup_printf ("Timed out connecting to camera %s after %u ms",
-        self->uid, self->timeout);
-  }
-  src_fail_transient (self, text, phase_names[self->phase]);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-src_watchdog_cb (gpointer data)
-{
-  GstP2pSrc *self = data;
-  P2pTransportStats *st;
-  gint64 now = g_get_monotonic_time ();
-  guint64 packets;
-
-  if (!self->transport)
-    return G_SOURCE_CONTINUE;
-  st = p2p_transport_get_stats (self->transport);
-  packets = st->rtp_packets_received;
-  p2p_transport_stats_free (st);
-  if (packets != self->watchdog_packets || self->watchdog_time == 0) {
-    self->watchdog_packets = packets;
-    self->watchdog_time = now;
-    return G_SOURCE_CONTINUE;
-  }
-  if (now - self->watchdog_time < MEDIA_TIMEOUT_MS * 1000)
-    return G_SOURCE_CONTINUE;
-
-  /* src_fail_transient() destroys this source: do not touch it after. */
-  g_clear_pointer (&self->watchdog_source, g_source_unref);
-  src_fail_transient (self, "No media from the camera", "watchdog");
-  return G_SOURCE_REMOVE;
-}
-
-/* Trust on first use: what the known-cameras file holds for this UID,
- * read afresh for each call so that a line the user deleted is gone. */
-static gboolean
-src_lookup_known (GstP2pSrc * self)
-{
-  g_autoptr (GError) err = NULL;
-  const gchar *const *problems;
-
-  g_clear_pointer (&self->known_fingerprint, g_free);
-  if (!self->known)
-    return TRUE;
-  if (!p2p_known_cameras_load (self->known, &err)) {
-    /* Going on would silently trust whoever the server names. */
-    src_fail_permanent (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-        "Cannot use the known-cameras file: fix or remove it, or set "
-        "known-cameras-file=\"\" to trust the server's registry", err->message);
-    return FALSE;
-  }
-  problems = p2p_known_cameras_get_problems (self->known);
-  if (problems[0] && !self->warned_known_problems) {
-    g_autofree gchar *all = g_strjoinv ("\n", (gchar **) problems);
-
-    self->warned_known_problems = TRUE;
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Lines of the known-cameras file '%s' were ignored",
-            p2p_known_cameras_get_path (self->known)), ("%s", all));
-  }
-  self->known_fingerprint = p2p_known_cameras_lookup (self->known, self->uid);
-  return TRUE;
-}
-
-/* Another certificate than the remembered one: @offered (%NULL when
- * unknown), which the server vouches for or the handshake presented
- * (@where). */
-static void
-src_fail_known_mismatch (GstP2pSrc * self, const gchar * offered,
-    const gchar * where, const gchar * debug)
-{
-  g_autofree gchar *accept = NULL, *text = NULL;
-
-  accept = offered ? g_strdup_printf ("delete its line from that file or set "
-      "device-fingerprint=\"%s\"", offered) :
-      g_strdup ("delete its line from that file");
-  text = g_strdup_printf ("The certificate of camera %s changed: this viewer "
-      "trusts %s (remembered in %s) but %s %s. If the camera was really "
-      "replaced, %s; otherwise someone (the server?) may be impersonating it",
-      self->uid, self->known_fingerprint,
-      p2p_known_cameras_get_path (self->known), where,
-      offered ? offered : "another certificate", accept);
-  src_fail_permanent (self, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED, text, debug);
-}
-
-static gboolean
-src_requires_known (GstP2pSrc * self)
-{
-  return self->known_fingerprint && self->trusted_fingerprint
-      && p2p_fingerprint_equal (self->known_fingerprint,
-      self->trusted_fingerprint);
-}
-
-/* The handshake presented another certificate than the remembered one
- * (which the server may have vouched for all the same). The offer says
- * which one the camera claims to have. */
-static void
-src_fail_known_handshake (GstP2pSrc * self, const gchar * debug)
-{
-  GstSDPMessage *sdp = p2p_transport_get_remote_description (self->transport);
-  const gchar *offered = NULL;
-  g_autofree gchar *copy = NULL;
-
-  if (sdp) {
-    offered = gst_sdp_message_get_attribute_val (sdp, "fingerprint");
-    if (!offered && gst_sdp_message_medias_len (sdp) > 0)
-      offered = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media
-          (sdp, 0), "fingerprint");
-    copy = g_strdup (offered);
-    gst_sdp_message_free (sdp);
-  }
-  /* An offer announcing the remembered certificate while the handshake
-   * presents another names nothing worth accepting. */
-  if (copy && p2p_fingerprint_equal (copy, self->known_fingerprint))
-    g_clear_pointer (&copy, g_free);
-  src_fail_known_mismatch (self, copy, "its DTLS handshake presented", debug);
-}
-
-/* After an authenticated session: this certificate is the camera's. */
-static void
-src_remember_camera (GstP2pSrc * self)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!self->known || !self->trusted_fingerprint
-      || p2p_fingerprint_equal (self->known_fingerprint,
-          self->trusted_fingerprint))
-    return;
-  if (p2p_known_cameras_remember (self->known, self->uid,
-          self->trusted_fingerprint, &err)) {
-    GST_INFO_OBJECT (self, "camera %s: remembered %s", self->uid,
-        self->trusted_fingerprint);
-    g_free (self->known_fingerprint);
-    self->known_fingerprint = g_strdup (self->trusted_fingerprint);
-  } else {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        ("Cannot remember camera %s's certificate", self->uid),
-        ("%s", err->message));
-  }
-}
-
-/* The one point where the camera has accepted this viewer: it proved it
- * knows the password, on this DTLS session, and let the viewer in. */
-static void
-src_authorized (GstP2pSrc * self)
-{
-  src_remember_camera (self);
-  self->phase = PHASE_PLAYING;
-  g_atomic_int_set (&self->authorized, TRUE);
-  self->connected_time = g_get_monotonic_time ();
-  self->retry_ms = RETRY_MIN_MS;
-  src_clear_source (&self->timeout_source);
-  GST_INFO_OBJECT (self, "camera %s: media authorized after %"
-      G_GINT64_FORMAT " ms", self->uid,
-      (self->connected_time - self->start_time) / 1000);
-  src_post_connection (self, "connected", NULL);
-  self->watchdog_packets = 0;
-  self->watchdog_time = 0;
-  self->watchdog_source = g_timeout_source_new (1000);
-  g_source_set_callback (self->watchdog_source, src_watchdog_cb, self, NULL);
-  g_source_attach (self->watchdog_source, p2p_loop_get_context (self->loop));
-}
-
-static void
-src_login_failed (GstP2pSrc * self, const GError * err)
-{
-  guint retry_after;
-
-  switch (err->code) {
-    case P2P_VIEWER_AUTH_ERROR_BUSY:
-      src_fail_transient (self, err->message, "busy");
-      break;
-    case P2P_VIEWER_AUTH_ERROR_RETRY_LATER:
-      /* Wait at least as long as the camera asked. */
-      retry_after = p2p_viewer_auth_get_retry_after (self->auth);
-      self->retry_ms = MAX (self->retry_ms, retry_after);
-      src_fail_transient (self, err->message, "retry-later");
-      break;
-    default:
-      src_fail_permanent (self, GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_NOT_AUTHORIZED, err->message,
-          err->code == P2P_VIEWER_AUTH_ERROR_CAMERA_NOT_PROVEN ?
-          "the camera's key confirmation did not match this DTLS session "
-          "and password" : NULL);
-      break;
-  }
-}
-
-/* DTLS is up: the login binds to this session's exporter value. */
-static void
-src_start_login (GstP2pSrc * self, P2pTransport * transport)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) exporter = NULL;
-  g_autofree gchar *uid = NULL;
-  g_autofree gchar *password = NULL;
-
-  self->phase = PHASE_AUTHORIZING;
-  exporter = p2p_transport_export_keying_material (transport,
-      P2P_VIEWER_AUTH_EXPORTER_LABEL, P2P_VIEWER_AUTH_EXPORTER_SIZE, &err);
-  if (exporter == NULL) {
-    src_fail_transient (self, "Could not start the login", err->message);
-    return;
-  }
-  GST_OBJECT_LOCK (self);
-  uid = g_strdup (self->uid);
-  password = g_strdup (self->password);
-  GST_OBJECT_UNLOCK (self);
-  self->auth = p2p_viewer_auth_new_viewer (uid, password, exporter);
-  if (password)
-    memset (password, 0, strlen (password));
-}
+static const P2pViewerSessionCallbacks session_callbacks = {
+  src_session_configure,
+  src_session_answer_media,
+  src_session_connecting,
+  src_session_connected,
+  src_session_retrying,
+  src_session_failed,
+  src_session_warning,
+  src_session_media,
+};
 
 /* ---------------------------------------------------------------------- */
 /* Commands and events (docs/protocol.md, "Commands and events")         */
-
-/* Loop thread: a message from the camera once admitted. */
-static void
-src_route_message (GstP2pSrc * self, GBytes * message)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!p2p_message_router_dispatch (self->router, message, self, &err))
-    GST_DEBUG_OBJECT (self, "message from the camera dropped: %s",
-        err->message);
-}
 
 static void
 src_on_camera_message (JsonObject * message, gpointer context,
@@ -1319,31 +1052,21 @@ gst_p2p_src_send_command (GstP2pSrc * self, const gchar * name,
     const gchar * payload)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) msg = NULL;
-  P2pTransport *transport = NULL;
+  P2pViewerSession *session = src_ref_session (self);
   guint64 id = 0;
 
-  if (!p2p_command_check (name ? name : "", payload, &err)) {
+  if (session) {
+    id = p2p_viewer_session_send_command (session, name, payload, &err);
+    g_object_unref (session);
+  } else {
+    g_set_error_literal (&err, P2P_VIEWER_SESSION_ERROR,
+        P2P_VIEWER_SESSION_ERROR_NOT_ADMITTED,
+        "the camera has not admitted this viewer yet");
+  }
+  if (id == 0)
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
         ("Command '%.80s' not sent: %s", name ? name : "", err->message),
         (NULL));
-    return 0;
-  }
-  g_mutex_lock (&self->transport_lock);
-  if (self->transport && g_atomic_int_get (&self->authorized)) {
-    transport = g_object_ref (self->transport);
-    /* Under the lock: ids go out in the order they are taken. */
-    id = ++self->last_request_id;
-    msg = p2p_command_build ("command", id, name, TRUE, payload);
-    if (!p2p_transport_send_message (transport, msg, &err))
-      id = 0;
-  }
-  g_mutex_unlock (&self->transport_lock);
-  if (id == 0)
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        ("Command '%s' not sent: %s", name, err ? err->message :
-            "the camera has not admitted this viewer yet"), (NULL));
-  g_clear_object (&transport);
   return id;
 }
 
@@ -1378,18 +1101,14 @@ src_on_talkback_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
     gpointer user_data)
 {
   GstP2pSrc *self = user_data;
-  P2pTransport *transport = NULL;
+  P2pViewerSession *session;
 
-  if (!g_atomic_int_get (&self->authorized)
-      || !g_atomic_int_get (&self->talk_allowed))
+  if (!g_atomic_int_get (&self->talk_allowed))
     return;
-  g_mutex_lock (&self->transport_lock);
-  if (self->transport)
-    transport = g_object_ref (self->transport);
-  g_mutex_unlock (&self->transport_lock);
-  if (transport) {
-    p2p_transport_send_rtp (transport, data, size, NULL);
-    g_object_unref (transport);
+  session = src_ref_session (self);
+  if (session) {
+    p2p_viewer_session_send_rtp (session, data, size);
+    g_object_unref (session);
   }
 }
 
@@ -1504,158 +1223,6 @@ gst_p2p_src_release_pad (GstElement * element, GstPad * pad)
   gst_element_remove_pad (element, pad);
 }
 
-/* One login message, taken on the login pool's thread; the result goes
- * back to the loop thread. */
-typedef struct
-{
-  GstP2pSrc *src;
-  P2pLoop *loop;
-  P2pViewerAuth *auth;
-  GBytes *message;
-  GBytes *reply;
-  GError *error;
-  gboolean ok;
-  /* The login was over before this message: it is the camera's first
-   * message to an admitted viewer, for the router. */
-  gboolean after_login;
-} LoginStep;
-
-static void
-login_step_free (LoginStep * step)
-{
-  gst_object_unref (step->src);
-  g_object_unref (step->loop);
-  g_object_unref (step->auth);
-  g_bytes_unref (step->message);
-  g_clear_pointer (&step->reply, g_bytes_unref);
-  g_clear_error (&step->error);
-  g_free (step);
-}
-
-static gboolean
-src_login_step_done (gpointer data)
-{
-  LoginStep *step = data;
-  GstP2pSrc *self = step->src;
-  g_autoptr (GError) err = NULL;
-  P2pTransport *transport;
-
-  /* The call may have ended, or another begun, meanwhile. */
-  if (step->auth != self->auth)
-    return G_SOURCE_REMOVE;
-  if (step->after_login) {
-    if (self->phase == PHASE_PLAYING)
-      src_route_message (self, step->message);
-    return G_SOURCE_REMOVE;
-  }
-  if (self->phase != PHASE_AUTHORIZING)
-    return G_SOURCE_REMOVE;
-  if (!step->ok) {
-    GST_INFO_OBJECT (self, "login failed: %s", step->error->message);
-    src_login_failed (self, step->error);
-    return G_SOURCE_REMOVE;
-  }
-  g_mutex_lock (&self->transport_lock);
-  transport = self->transport ? g_object_ref (self->transport) : NULL;
-  g_mutex_unlock (&self->transport_lock);
-  if (transport && step->reply
-      && !p2p_transport_send_message (transport, step->reply, &err))
-    src_fail_transient (self, "Could not answer the camera", err->message);
-  else if (p2p_viewer_auth_get_state (self->auth) ==
-      P2P_VIEWER_AUTH_STATE_ACCEPTED)
-    src_authorized (self);
-  g_clear_object (&transport);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-src_login_step_run (gpointer data, gpointer user_data)
-{
-  LoginStep *step = data;
-
-  step->after_login = p2p_viewer_auth_get_state (step->auth) ==
-      P2P_VIEWER_AUTH_STATE_ACCEPTED;
-  if (!step->after_login)
-    step->ok = p2p_viewer_auth_receive (step->auth, step->message,
-        &step->reply, &step->error);
-  p2p_loop_invoke (step->loop, src_login_step_done, step,
-      (GDestroyNotify) login_step_free);
-}
-
-/* The camera's login messages, in order, off the loop thread. */
-static void
-src_on_message (P2pTransport * transport, GBytes * message, GstP2pSrc * self)
-{
-  LoginStep *step;
-
-  if (self->phase == PHASE_PLAYING) {
-    src_route_message (self, message);
-    return;
-  }
-  if (self->phase == PHASE_NEGOTIATING)
-    src_start_login (self, transport);
-  if (self->phase != PHASE_AUTHORIZING || self->auth == NULL)
-    return;
-  step = g_new0 (LoginStep, 1);
-  step->src = gst_object_ref (self);
-  step->loop = g_object_ref (self->loop);
-  step->auth = g_object_ref (self->auth);
-  step->message = g_bytes_ref (message);
-  g_thread_pool_push (self->login_pool, step, NULL);
-}
-
-static void
-src_on_transport_state (P2pTransport * transport, GParamSpec * pspec,
-    GstP2pSrc * self)
-{
-  P2pTransportState state = p2p_transport_get_state (transport);
-
-  GST_DEBUG_OBJECT (self, "transport %s",
-      p2p_transport_state_to_string (state));
-  if (state == P2P_TRANSPORT_STATE_CONNECTED
-      && self->phase == PHASE_NEGOTIATING) {
-    src_start_login (self, transport);
-  } else if (state == P2P_TRANSPORT_STATE_FAILED) {
-    g_autoptr (GError) err = p2p_transport_get_error (transport);
-
-    if (err && g_error_matches (err, P2P_TRANSPORT_ERROR,
-            P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH)
-        && src_requires_known (self))
-      src_fail_known_handshake (self, err->message);
-    else if (err && g_error_matches (err, P2P_TRANSPORT_ERROR,
-            P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH))
-      src_fail_permanent (self, GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-          "The camera's certificate does not match its registered "
-          "fingerprint: someone may be impersonating it", err->message);
-    else if (self->phase == PHASE_PLAYING)
-      src_fail_transient (self, "Lost the connection to the camera",
-          err ? err->message : NULL);
-    else
-      src_fail_transient (self, "Could not establish a path to the camera",
-          err ? err->message : NULL);
-  } else if (state == P2P_TRANSPORT_STATE_CLOSED) {
-    src_fail_transient (self, "The camera closed the connection", NULL);
-  }
-}
-
-static void
-src_on_transport_mode (P2pTransport * transport, GParamSpec * pspec,
-    GstP2pSrc * self)
-{
-  if (self->phase == PHASE_PLAYING)
-    src_post_connection (self, "connected", NULL);
-}
-
-static void
-src_on_local_candidate (P2pTransport * transport, const gchar * candidate,
-    GstP2pSrc * self)
-{
-  if (self->call && self->signalling)
-    p2p_signaller_send_candidate (self->signaller, self->call, candidate,
-        NULL, NULL);
-}
-
 /* Learns the camera's streams from its offer: payload type → caps for
  * rtpbin, RTX mapping, the number of pads to expect. */
 static gboolean
@@ -1723,334 +1290,38 @@ src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
   return n_media > 0;
 }
 
-static void
-src_on_offer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
-    GstP2pSrc * self)
-{
-  g_autoptr (GError) err = NULL;
-  GstSDPMessage *remote, *media;
-  gchar *answer;
-  gboolean talk;
-  guint i;
-
-  if (g_strcmp0 (call, self->call) != 0 || !self->transport)
-    return;
-  if (!p2p_transport_set_remote_description (self->transport, sdp, &err)) {
-    src_fail_transient (self, "The camera sent an invalid offer", err->message);
-    return;
-  }
-  remote = p2p_transport_get_remote_description (self->transport);
-  if (!remote || !src_learn_media (self, remote)) {
-    if (remote)
-      gst_sdp_message_free (remote);
-    src_fail_permanent (self, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-        "The camera offers no media stream", NULL);
-    return;
-  }
-  GST_OBJECT_LOCK (self);
-  talk = self->talkback != NULL;
-  GST_OBJECT_UNLOCK (self);
-  media = gst_p2p_sdp_answer (remote, GST_P2P_DIRECTION_RECVONLY,
-      talk ? GST_P2P_DIRECTION_SENDRECV : GST_P2P_DIRECTION_RECVONLY);
-  for (i = 0; talk && i < gst_sdp_message_medias_len (media); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (media, i);
-
-    if (g_strcmp0 (gst_sdp_media_get_media (m), "audio") == 0
-        && (gst_p2p_sdp_media_get_direction (m) & GST_P2P_DIRECTION_SENDONLY))
-      g_atomic_int_set (&self->talk_allowed, TRUE);
-  }
-  gst_sdp_message_free (remote);
-  answer = p2p_transport_create_answer (self->transport, media, &err);
-  gst_sdp_message_free (media);
-  if (!answer) {
-    src_fail_transient (self, "Could not answer the camera's offer",
-        err->message);
-    return;
-  }
-  if (!p2p_signaller_send_answer (self->signaller, call, answer, &err))
-    src_fail_transient (self, "Lost the signalling server", err->message);
-  g_free (answer);
-}
-
-static void
-src_on_candidate (P2pSignaller * sig, const gchar * call,
-    const gchar * candidate, const gchar * mid, GstP2pSrc * self)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (g_strcmp0 (call, self->call) != 0 || !self->transport)
-    return;
-  if (!p2p_transport_add_remote_candidate (self->transport, candidate, &err))
-    GST_DEBUG_OBJECT (self, "candidate ignored: %s", err->message);
-}
-
-static void
-src_on_call_ended (P2pSignaller * sig, const gchar * call,
-    const gchar * reason, GstP2pSrc * self)
-{
-  g_autofree gchar *text = NULL;
-
-  if (g_strcmp0 (call, self->call) != 0)
-    return;
-  /* Once media flows the path no longer needs the server. */
-  if (self->phase == PHASE_PLAYING)
-    return;
-  if (g_strcmp0 (reason, P2P_VIEWER_AUTH_REASON_BUSY) == 0) {
-    src_fail_transient (self, "The camera serves its maximum number of "
-        "viewers", reason);
-    return;
-  }
-  /* The camera ends a call with "failed" when its side of ICE or DTLS gave
-   * up, which usually arrives just before our own transport notices: say
-   * what it means for the user rather than relaying the code. */
-  if (g_strcmp0 (reason, "failed") == 0 && self->phase == PHASE_NEGOTIATING)
-    text = g_strdup_printf ("Could not establish a network path to camera "
-        "%s (no direct path, and no relay answered)", self->uid);
-  else
-    text = g_strdup_printf ("The call to camera %s ended (%s)", self->uid,
-        reason ? reason : "no reason given");
-  src_fail_transient (self, text, NULL);
-}
-
-static void
-src_on_call_error (P2pSignaller * sig, const gchar * call,
-    const GError * error, GstP2pSrc * self)
-{
-  if (g_strcmp0 (call, self->call) != 0 || self->phase == PHASE_PLAYING)
-    return;
-  src_fail_transient (self, "The server dropped the call", error->message);
-}
-
-static void
-src_on_call_failed (P2pSignaller * sig, const gchar * uid,
-    const GError * err, GstP2pSrc * self)
-{
-  if (self->phase != PHASE_CALLING || self->call)
-    return;
-  if (err->domain == P2P_SIGNALLING_ERROR) {
-    switch (err->code) {
-      case P2P_SIGNALLING_ERROR_UNKNOWN_UID:
-        src_fail_permanent (self, GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_NOT_FOUND,
-            "No camera with this UID is registered: check the 'uid' "
-            "property", err->message);
-        break;
-      case P2P_SIGNALLING_ERROR_INVALID_ARGUMENT:
-        /* The server's bad-uid: its rules differ from ours (another
-         * version), since ours refused nothing at READY. */
-        src_fail_permanent (self, GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_SETTINGS,
-            "The server says this UID is malformed: check the 'uid' "
-            "property", err->message);
-        break;
-      case P2P_SIGNALLING_ERROR_REVOKED:
-        src_fail_permanent (self, GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-            "This camera's UID was revoked", err->message);
-        break;
-      case P2P_SIGNALLING_ERROR_DEVICE_OFFLINE:
-        src_fail_transient (self, "The camera is offline", err->message);
-        break;
-      case P2P_SIGNALLING_ERROR_REFUSED:
-        src_fail_transient (self, "The camera is busy", err->message);
-        break;
-      case P2P_SIGNALLING_ERROR_TIMEOUT:
-      case P2P_SIGNALLING_ERROR_UNREACHABLE:
-        /* Say which way failed: the user can check a server address. */
-        src_fail_transient (self, self->signalling && self->lan
-            && p2p_signalling_get_state (self->signalling) !=
-            P2P_SIGNALLING_STATE_READY ? "Cannot reach the server and no "
-            "camera with this UID answered on the local network" :
-            "Could not call the camera", err->message);
-        break;
-      default:
-        src_fail_transient (self, "Could not call the camera", err->message);
-        break;
-    }
-  } else {
-    src_fail_transient (self, "Could not call the camera", err->message);
-  }
-}
-
-static void
-src_on_call_started (P2pSignaller * sig, const gchar * uid,
-    const gchar * call, const gchar * fingerprint, GstP2pSrc * self)
-{
-  g_autofree gchar *pinned = NULL, *stun = NULL, *turn = NULL;
-
-  if (self->phase != PHASE_CALLING || self->call) {
-    /* An attempt given up on (time-out, stop) got through after all. */
-    p2p_signaller_end_call (sig, call, "bye", NULL);
-    return;
-  }
-
-  GST_OBJECT_LOCK (self);
-  pinned = g_strdup (self->device_fingerprint);
-  stun = g_strdup (self->stun_server);
-  turn = g_strdup (self->turn_server);
-  GST_OBJECT_UNLOCK (self);
-
-  self->call = g_strdup (call);
-  if (pinned && fingerprint && !p2p_fingerprint_equal (pinned, fingerprint)) {
-    src_fail_permanent (self, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-        "The server vouches for a different camera certificate than the "
-        "pinned 'device-fingerprint'", fingerprint);
-    return;
-  }
-
-  if (!pinned && self->known_fingerprint && fingerprint
-      && !p2p_fingerprint_equal (self->known_fingerprint, fingerprint)) {
-    src_fail_known_mismatch (self, fingerprint, "the server now vouches for",
-        "fingerprint from the server's 'connected'");
-    return;
-  }
-
-  /* The pin, else the remembered certificate, else (first use) the one
-   * the signaller vouches for (the server's registry): DTLS accepts only
-   * this one. A signaller that vouches for none (the local network) is
-   * used only with a pin, a remembered certificate or a password
-   * (src_build_signaller()), the password login then proving the camera. */
-  g_free (self->trusted_fingerprint);
-  self->trusted_fingerprint = g_strdup (pinned ? pinned :
-      self->known_fingerprint ? self->known_fingerprint : fingerprint);
-  self->phase = PHASE_NEGOTIATING;
-  g_mutex_lock (&self->transport_lock);
-  self->transport = p2p_transport_new (self->loop, NULL, FALSE);
-  g_mutex_unlock (&self->transport_lock);
-  p2p_transport_set_expected_fingerprint (self->transport,
-      self->trusted_fingerprint);
-  gst_p2p_add_ice_servers (GST_ELEMENT (self), self->transport,
-      self->signaller, call, stun, turn);
-  g_signal_connect (self->transport, "local-candidate",
-      G_CALLBACK (src_on_local_candidate), self);
-  g_signal_connect (self->transport, "message-received",
-      G_CALLBACK (src_on_message), self);
-  g_signal_connect (self->transport, "notify::state",
-      G_CALLBACK (src_on_transport_state), self);
-  g_signal_connect (self->transport, "notify::mode",
-      G_CALLBACK (src_on_transport_mode), self);
-  p2p_transport_set_media_callback (self->transport, src_media_cb, self, NULL);
-  GST_INFO_OBJECT (self, "call %s to %s, waiting for the offer", call,
-      self->uid);
-}
-
-static void src_on_signalling_state (P2pSignalling * sig,
-    P2pSignallingState state, const GError * error, GstP2pSrc * self);
-
-/* Once per element start, after the known-cameras lookup: the local
- * network vouches for no certificate, so it is asked only when something
- * else will check the camera's (a pin, a remembered certificate, or the
- * password login). */
-static void
-src_build_signaller (GstP2pSrc * self)
-{
-  P2pSignaller *lan = NULL;
-  gboolean anchored;
-
-  GST_OBJECT_LOCK (self);
-  anchored = self->device_fingerprint || self->password;
-  GST_OBJECT_UNLOCK (self);
-  anchored = anchored || self->known_fingerprint;
-
-  if (self->servers) {
-    self->signalling = p2p_signalling_new_viewer (self->loop,
-        (const gchar * const *) self->servers);
-    if (self->allow_insecure)
-      g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
-    g_signal_connect (self->signalling, "state-changed",
-        G_CALLBACK (src_on_signalling_state), self);
-  }
-  if (self->lan && !self->user_signaller && (anchored || !self->servers))
-    lan = P2P_SIGNALLER (p2p_lan_signaller_new_viewer (self->loop));
-  else if (self->lan && !self->user_signaller)
-    GST_INFO_OBJECT (self, "not looking on the local network: nothing "
-        "would check the camera's certificate there (no device-fingerprint, "
-        "remembered certificate or password)");
-  self->signaller = gst_p2p_make_signaller (self->user_signaller,
-      self->signalling, lan);
-  g_signal_connect (self->signaller, "call-started",
-      G_CALLBACK (src_on_call_started), self);
-  g_signal_connect (self->signaller, "call-failed",
-      G_CALLBACK (src_on_call_failed), self);
-  g_signal_connect (self->signaller, "remote-offer",
-      G_CALLBACK (src_on_offer), self);
-  g_signal_connect (self->signaller, "remote-candidate",
-      G_CALLBACK (src_on_candidate), self);
-  g_signal_connect (self->signaller, "call-ended",
-      G_CALLBACK (src_on_call_ended), self);
-  g_signal_connect (self->signaller, "call-error",
-      G_CALLBACK (src_on_call_error), self);
-}
-
-static void
-src_call (GstP2pSrc * self)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!src_lookup_known (self))
-    return;
-  if (!self->signaller)
-    src_build_signaller (self);
-  p2p_signaller_start (self->signaller);
-  self->phase = PHASE_CALLING;
-  if (!p2p_signaller_call (self->signaller, self->uid, self->timeout, &err))
-    src_on_call_failed (self->signaller, self->uid, err, self);
-}
-
-static void
-src_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
-    const GError * error, GstP2pSrc * self)
-{
-  GST_DEBUG_OBJECT (self, "signalling %s%s%s",
-      p2p_signalling_state_to_string (state), error ? ": " : "",
-      error ? error->message : "");
-  /* Unreachable servers surface as the pending call's error (it waits for
-   * a login within the time-out); only a refusal that no retry can fix is
-   * handled here. Media already flowing does not depend on the server. */
-  if (state != P2P_SIGNALLING_STATE_FAILED || self->phase == PHASE_PLAYING
-      || self->phase == PHASE_FAILED)
-    return;
-  if (error && error->domain == P2P_SIGNALLING_ERROR
-      && error->code == P2P_SIGNALLING_ERROR_INSECURE)
-    src_fail_permanent (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "The signalling server URI is not encrypted", error->message);
-  else
-    src_fail_transient (self, "The signalling server refused the viewer",
-        error ? error->message : NULL);
-}
-
-static void
-src_attempt (GstP2pSrc * self)
-{
-  self->attempts++;
-  if (self->start_time == 0)
-    self->start_time = g_get_monotonic_time ();
-  GST_INFO_OBJECT (self, "connecting to %s (attempt %u)", self->uid,
-      self->attempts);
-  src_post_connection (self, "connecting", NULL);
-
-  self->timeout_source = g_timeout_source_new (self->timeout);
-  g_source_set_callback (self->timeout_source, src_timeout_cb, self, NULL);
-  g_source_attach (self->timeout_source, p2p_loop_get_context (self->loop));
-
-  /* The request waits for the login itself. */
-  src_call (self);
-}
-
 static gboolean
 src_start (gpointer data)
 {
   GstP2pSrc *self = data;
+  P2pViewerSession *session;
+  g_autofree gchar *uid = NULL, *password = NULL, *pin = NULL;
+  P2pViewerSessionConfig config = { self->loop };
 
-  self->retry_ms = RETRY_MIN_MS;
-  self->attempts = 0;
-  self->start_time = 0;
-  self->connected_time = 0;
   GST_OBJECT_LOCK (self);
   self->first_buffer_time = 0;
+  uid = g_strdup (self->uid);
+  password = g_strdup (self->password);
+  pin = g_strdup (self->device_fingerprint);
+  config.signaller = self->user_signaller;
+  config.lan = self->lan;
+  config.timeout_ms = self->timeout;
+  config.reconnect = self->reconnect;
   GST_OBJECT_UNLOCK (self);
-  src_attempt (self);
+  config.uid = uid;
+  config.password = password;
+  config.device_fingerprint = pin;
+  config.known = self->known;
+  config.servers = (const gchar * const *) self->servers;
+  config.allow_insecure = self->allow_insecure;
+  config.router = self->router;
+  session = p2p_viewer_session_new (&config, &session_callbacks, self);
+  if (password)
+    memset (password, 0, strlen (password));
+  GST_OBJECT_LOCK (self);
+  self->session = session;
+  GST_OBJECT_UNLOCK (self);
+  p2p_viewer_session_start (session);
   return G_SOURCE_REMOVE;
 }
 
@@ -2058,19 +1329,15 @@ static gboolean
 src_stop (gpointer data)
 {
   GstP2pSrc *self = data;
+  P2pViewerSession *session;
 
-  src_drop_call (self, "bye");
-  src_clear_source (&self->retry_source);
-  if (self->signaller) {
-    p2p_signaller_stop (self->signaller);
-    g_signal_handlers_disconnect_by_data (self->signaller, self);
-    g_clear_object (&self->signaller);
+  GST_OBJECT_LOCK (self);
+  session = g_steal_pointer (&self->session);
+  GST_OBJECT_UNLOCK (self);
+  if (session) {
+    p2p_viewer_session_stop (session);
+    g_object_unref (session);
   }
-  if (self->signalling) {
-    g_signal_handlers_disconnect_by_data (self->signalling, self);
-    g_clear_object (&self->signalling);
-  }
-  self->phase = PHASE_IDLE;
   return G_SOURCE_REMOVE;
 }
 
@@ -2080,26 +1347,32 @@ typedef struct
   GstStructure *result;
 } StatsCall;
 
+/* Loop thread, where the session changes. */
 static gboolean
 src_collect_stats (gpointer data)
 {
   StatsCall *call = data;
   GstP2pSrc *self = call->self;
+  P2pViewerSession *session = self->session;
   P2pTransportStats *st = NULL;
-  gint64 first;
+  gint64 first, start = 0, connected = 0;
 
-  if (self->transport)
-    st = p2p_transport_get_stats (self->transport);
+  if (!session)
+    return G_SOURCE_REMOVE;
+  st = p2p_viewer_session_get_stats (session);
+  start = p2p_viewer_session_get_start_time (session);
+  connected = p2p_viewer_session_get_connected_time (session);
   GST_OBJECT_LOCK (self);
   first = self->first_buffer_time;
   GST_OBJECT_UNLOCK (self);
   gst_structure_set (call->result,
-      "state", G_TYPE_STRING, phase_names[self->phase],
-      "attempts", G_TYPE_UINT, self->attempts,
-      "connect-time-ms", G_TYPE_INT64, self->connected_time ?
-      (self->connected_time - self->start_time) / 1000 : (gint64) - 1,
-      "first-buffer-ms", G_TYPE_INT64, first && self->start_time ?
-      (first - self->start_time) / 1000 : (gint64) - 1, NULL);
+      "state", G_TYPE_STRING, p2p_viewer_session_state_to_string
+      (p2p_viewer_session_get_state (session)),
+      "attempts", G_TYPE_UINT, p2p_viewer_session_get_attempts (session),
+      "connect-time-ms", G_TYPE_INT64, connected ?
+      (connected - start) / 1000 : (gint64) - 1,
+      "first-buffer-ms", G_TYPE_INT64, first && start ?
+      (first - start) / 1000 : (gint64) - 1, NULL);
   gst_p2p_set_path_fields (call->result, st);
   if (st) {
     gst_structure_set (call->result,
@@ -2178,7 +1451,6 @@ src_prepare (GstP2pSrc * self)
     known = p2p_known_cameras_get_default_path ();
   if (*known)
     self->known = p2p_known_cameras_new (known);
-  self->warned_known_problems = FALSE;
   g_object_set (self->rtpbin, "latency", latency, NULL);
   self->loop = p2p_loop_get_default ();
   /* P2pTransport's class initialisation starts libsrtp's ~20 ms cipher
@@ -2336,6 +1608,8 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_RECONNECT:
       self->reconnect = g_value_get_boolean (value);
+      if (self->session)
+        p2p_viewer_session_set_reconnect (self->session, self->reconnect);
       break;
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint (value);
