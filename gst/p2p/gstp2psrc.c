@@ -81,50 +81,19 @@
 #include "config.h"
 #endif
 
-#include "gstp2psrc.h"
+#include "gstp2psrcprivate.h"
 #include "gstp2pelements.h"
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
-#include "gstp2ppacketsink.h"
-#include "gstp2ppacketsrc.h"
-#include "gstp2psdp.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <gst/app/gstappsrc.h>
-#include <gst/rtp/rtp.h>
-#include <gst/sdp/sdp.h>
 #include <p2p-core/p2p-command.h>
-#include <p2p-core/p2p-known-cameras.h>
-#include <p2p-core/p2p-message-router.h>
-#include <p2p-core/p2p-viewer-session.h>
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
 #define DEFAULT_LATENCY 50
-/* Shortest wait before a retransmission request is repeated, in ms. The
- * jitter buffer otherwise waits at least a frame interval (~33 ms at
- * 30 fps), which within a 50 ms latency leaves no second attempt, and a
- * lost NACK or a lost retransmission (each as likely as the loss itself)
- * then loses the packet for good. The measured round trip, when longer,
- * still sets the pace; this only keeps a LAN from being asked every
- * millisecond. */
-#define RTX_MIN_RETRY_TIMEOUT_MS 10
-/* RTCP budget of the viewer's session, in bits per second. RFC 4585 lets
- * a receiver send its next early feedback (NACK, PLI) only one regular
- * RTCP interval after the previous one, an interval derived from this
- * budget. rtpsession assumes a 64 kbit/s session until it re-estimates
- * the stream's rate, so for the first seconds every NACK after the first
- * waits ~0.5 s and arrives after the jitter buffer gave up. This is 5 %
- * of a 4 Mbit/s stream: ~8 ms between feedback packets. RTCP is only sent
- * this often while packets are being lost; receiver reports still go
- * every rtcp-min-interval. */
-#define RTCP_FEEDBACK_BANDWIDTH 200000.0
 #define DEFAULT_RECONNECT TRUE
 #define DEFAULT_TIMEOUT 15000
-/* Packets queued in front of rtpbin before the oldest are dropped, so the
- * network thread never blocks on a stalled pipeline. */
-#define MAX_QUEUED_PACKETS 2048
 
 enum
 {
@@ -154,70 +123,6 @@ enum
 
 static guint signals[N_SIGNALS];
 
-typedef struct
-{
-  GstP2pSrc *src;
-  gchar *kind;                  /* "video" or "audio" */
-  guint index;                  /* of the pad name */
-  GstPad *ghost;
-  GstElement *depay;
-  guint32 ssrc;
-} SrcStream;
-
-struct _GstP2pSrc
-{
-  GstBin parent;
-
-  /* Properties, object lock. */
-  gchar *uid;
-  gchar *server;
-  gchar *password;
-  gchar *device_fingerprint;
-  gchar *known_cameras_file;    /* NULL: the per-user file; "": none */
-  guint latency;
-  gboolean reconnect;
-  guint timeout;
-  gchar *stun_server;
-  gchar *turn_server;
-
-  GstElement *rtpbin;
-  GstElement *rtp_src;
-  GstElement *rtcp_appsrc;
-  GstElement *rtcp_sink;
-  GstElement *rtx_receive;
-  /* Talk-back: the request pad, its payloader, and whether this call's
-   * answer lets us send (atomic). */
-  GstPad *talkback;
-  GstElement *talkback_pay;
-  gint talk_allowed;
-  /* The camera's RTCP also goes to the talk-back session (its NACKs);
-   * set once, then read on the network thread. */
-  GstElement *talkback_rtcp;
-
-  /* NULL→READY to READY→NULL. */
-  P2pLoop *loop;
-  gchar **servers;
-  gboolean allow_insecure;
-  P2pSignaller *user_signaller; /* the 'signaller' property */
-  gboolean lan;
-  P2pKnownCameras *known;       /* NULL when trust on first use is off */
-  /* A configuration property changed after NULL→READY read them. */
-  gboolean config_dirty;
-
-  /* The calls to the camera, from READY→PAUSED to PAUSED→READY: set on
-   * the loop thread, under the object lock for other threads. */
-  P2pViewerSession *session;
-  /* The camera's messages once admitted, by type; routes set in init. */
-  P2pMessageRouter *router;
-
-  /* Streaming threads and loop thread; object lock. */
-  GHashTable *pt_caps;          /* pt → GstCaps */
-  guint n_media;                /* streams offered (without RTX) */
-  GPtrArray *streams;           /* SrcStream */
-  gboolean no_more_pads;
-  gint64 first_buffer_time;
-};
-
 static void gst_p2p_src_uri_handler_init (gpointer g_iface,
     gpointer iface_data);
 static void gst_p2p_src_finalize (GObject * object);
@@ -236,7 +141,6 @@ static void src_on_camera_message (JsonObject * message, gpointer context,
     gpointer user_data);
 static void src_on_talkback_message (JsonObject * message, gpointer context,
     gpointer user_data);
-static gboolean src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp);
 
 #define gst_p2p_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstP2pSrc, gst_p2p_src, GST_TYPE_BIN,
@@ -541,232 +445,9 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_p2p_src_change_state);
 }
 
-/* ---------------------------------------------------------------------- */
-/* Receive pipeline: appsrc → rtpbin → depayloaders → ghost pads          */
-
-static GstCaps *
-rtpbin_request_pt_map (GstElement * rtpbin, guint session, guint pt,
-    GstP2pSrc * self)
-{
-  GstCaps *caps;
-
-  GST_OBJECT_LOCK (self);
-  caps = g_hash_table_lookup (self->pt_caps, GUINT_TO_POINTER (pt));
-  if (caps)
-    gst_caps_ref (caps);
-  GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, pt, caps);
-  return caps;
-}
-
-static GstElement *
-rtpbin_request_aux_receiver (GstElement * rtpbin, guint session,
-    GstP2pSrc * self)
-{
-  GstElement *rtx;
-  GstElement *bin = gst_p2p_rtx_bin_new ("rtprtxreceive", session, NULL,
-      &rtx);
-
-  if (!bin)
-    return NULL;
-  GST_OBJECT_LOCK (self);
-  gst_object_replace ((GstObject **) & self->rtx_receive, GST_OBJECT (rtx));
-  GST_OBJECT_UNLOCK (self);
-  return bin;
-}
-
-/* Keeps the talk-back audio sent for a while, to retransmit what the
- * camera's jitter buffer asks for (RFC 4588). */
-static GstElement *
-rtpbin_request_aux_sender (GstElement * rtpbin, guint session, GstP2pSrc * self)
-{
-  GstStructure *map;
-  GstElement *bin;
-
-  if (session != 1)
-    return NULL;
-  map = gst_p2p_codec_talkback_rtx_map ();
-  bin = gst_p2p_rtx_bin_new ("rtprtxsend", session, map, NULL);
-  gst_structure_free (map);
-  return bin;
-}
-
-static void
-rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
-    guint session, guint ssrc, GstP2pSrc * self)
-{
-  g_object_set (jitterbuffer, "rtx-min-retry-timeout",
-      RTX_MIN_RETRY_TIMEOUT_MS, NULL);
-}
-
-static GstPadProbeReturn
-first_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  GstP2pSrc *self = data;
-
-  GST_OBJECT_LOCK (self);
-  if (self->first_buffer_time == 0)
-    self->first_buffer_time = g_get_monotonic_time ();
-  GST_OBJECT_UNLOCK (self);
-  return GST_PAD_PROBE_REMOVE;
-}
-
-static void
-rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
-{
-  guint session, ssrc, pt, i;
-  GstCaps *caps = NULL;
-  GstElement *depay;
-  GstPad *depay_sink, *depay_src;
-  const gchar *media;
-  SrcStream *stream = NULL;
-  gboolean announce = FALSE;
-
-  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc,
-          &pt) != 3)
-    return;
-
-  GST_OBJECT_LOCK (self);
-  caps = g_hash_table_lookup (self->pt_caps, GUINT_TO_POINTER (pt));
-  if (caps)
-    gst_caps_ref (caps);
-  GST_OBJECT_UNLOCK (self);
-  if (!caps)
-    return;
-
-  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
-  depay = gst_p2p_codec_make_depayloader (caps);
-  if (!depay) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("No depayloader installed for the camera's format"),
-        ("%" GST_PTR_FORMAT, caps));
-    gst_caps_unref (caps);
-    return;
-  }
-  gst_caps_unref (caps);
-
-  gst_bin_add (GST_BIN (self), depay);
-  depay_sink = gst_element_get_static_pad (depay, "sink");
-  depay_src = gst_element_get_static_pad (depay, "src");
-  gst_element_sync_state_with_parent (depay);
-  gst_pad_link (pad, depay_sink);
-
-  GST_OBJECT_LOCK (self);
-  for (i = 0; i < self->streams->len; i++) {
-    SrcStream *s = g_ptr_array_index (self->streams, i);
-
-    if (g_strcmp0 (s->kind, media) == 0)
-      stream = s;
-  }
-  if (!stream) {
-    guint n = 0;
-
-    for (i = 0; i < self->streams->len; i++)
-      n += g_strcmp0 (((SrcStream *) g_ptr_array_index (self->streams,
-                  i))->kind, media) == 0;
-    stream = g_new0 (SrcStream, 1);
-    stream->src = self;
-    stream->kind = g_strdup (media);
-    stream->index = n;
-    g_ptr_array_add (self->streams, stream);
-  }
-  GST_OBJECT_UNLOCK (self);
-
-  if (stream->ghost) {
-    /* The camera restarted its stream (new SSRC): keep the pad, swap the
-     * depayloader behind it. */
-    GstElement *old = stream->depay;
-
-    GST_INFO_OBJECT (self, "%s stream restarted (ssrc %08x)", media, ssrc);
-    gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), depay_src);
-    stream->depay = depay;
-    stream->ssrc = ssrc;
-    if (old)
-      gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async,
-          old, NULL);
-  } else {
-    GstPadTemplate *templ = gst_element_class_get_pad_template
-        (GST_ELEMENT_GET_CLASS (self),
-        g_strcmp0 (media, "audio") == 0 ? "audio_%u" : "video_%u");
-    gchar *name = g_strdup_printf ("%s_%u",
-        g_strcmp0 (media, "audio") == 0 ? "audio" : "video", stream->index);
-
-    stream->depay = depay;
-    stream->ssrc = ssrc;
-    stream->ghost = gst_ghost_pad_new_from_template (name, depay_src, templ);
-    g_free (name);
-    gst_pad_add_probe (stream->ghost, GST_PAD_PROBE_TYPE_BUFFER |
-        GST_PAD_PROBE_TYPE_BUFFER_LIST, first_buffer_probe, self, NULL);
-    gst_pad_set_active (stream->ghost, TRUE);
-    gst_element_add_pad (GST_ELEMENT (self), stream->ghost);
-
-    GST_OBJECT_LOCK (self);
-    if (!self->no_more_pads && self->streams->len >= self->n_media) {
-      self->no_more_pads = TRUE;
-      announce = TRUE;
-    }
-    GST_OBJECT_UNLOCK (self);
-  }
-  gst_object_unref (depay_sink);
-  gst_object_unref (depay_src);
-
-  if (announce)
-    gst_element_no_more_pads (GST_ELEMENT (self));
-}
-
-static void
-src_stream_free (SrcStream * stream)
-{
-  g_free (stream->kind);
-  g_free (stream);
-}
-
-/* Any thread: the current calls, if started. */
-static P2pViewerSession *
-src_ref_session (GstP2pSrc * self)
-{
-  P2pViewerSession *session;
-
-  GST_OBJECT_LOCK (self);
-  session = self->session ? g_object_ref (self->session) : NULL;
-  GST_OBJECT_UNLOCK (self);
-  return session;
-}
-
-/* RTCP from rtpbin (receiver reports, NACK, PLI) to the camera. */
-static void
-src_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
-    gpointer user_data)
-{
-  P2pViewerSession *session = src_ref_session (user_data);
-
-  if (session) {
-    p2p_viewer_session_send_rtcp (session, data, size);
-    g_object_unref (session);
-  }
-}
-
-static GstElement *
-make_appsrc (const gchar * name, const gchar * caps)
-{
-  GstElement *src = gst_element_factory_make ("appsrc", name);
-  GstCaps *c = gst_caps_from_string (caps);
-
-  /* Live, stamped with the arrival time (the jitter buffer needs it), and
-   * dropping the oldest packets rather than blocking the network thread. */
-  g_object_set (src, "is-live", TRUE, "do-timestamp", TRUE, "format",
-      GST_FORMAT_TIME, "caps", c, "max-buffers", (guint64) MAX_QUEUED_PACKETS,
-      "max-bytes", (guint64) 0, "block", FALSE, NULL);
-  gst_util_set_object_arg (G_OBJECT (src), "leaky-type", "downstream");
-  gst_caps_unref (c);
-  return src;
-}
-
 static void
 gst_p2p_src_init (GstP2pSrc * self)
 {
-  GstPad *pad;
-
   self->latency = DEFAULT_LATENCY;
   self->reconnect = DEFAULT_RECONNECT;
   self->timeout = DEFAULT_TIMEOUT;
@@ -774,7 +455,7 @@ gst_p2p_src_init (GstP2pSrc * self)
   self->pt_caps = g_hash_table_new_full (NULL, NULL, NULL,
       (GDestroyNotify) gst_caps_unref);
   self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      src_stream_free);
+      gst_p2p_src_stream_free);
   self->router = p2p_message_router_new ();
   p2p_message_router_add (self->router, "command-reply", src_on_camera_message,
       self);
@@ -782,57 +463,8 @@ gst_p2p_src_init (GstP2pSrc * self)
   p2p_message_router_add (self->router, "talkback", src_on_talkback_message,
       self);
 
-  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
-  /* RTP, the bulk, goes straight from the network thread into rtpbin;
-   * RTCP, a few packets a second, through an appsrc. */
-  self->rtp_src = gst_p2p_packet_src_new ("rtpsrc", "application/x-rtp");
-  self->rtcp_appsrc = make_appsrc ("rtcpsrc", "application/x-rtcp");
-  if (!self->rtpbin || !self->rtcp_appsrc) {
-    gst_clear_object (&self->rtpbin);
-    gst_clear_object (&self->rtp_src);
-    gst_clear_object (&self->rtcp_appsrc);
-    return;
-  }
-  self->rtcp_sink = gst_p2p_packet_sink_new ("rtcpsink", src_on_rtcp, self,
-      FALSE);
-
-  g_object_set (self->rtpbin, "do-retransmission", TRUE, "do-lost", TRUE, NULL);
-  gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
-  g_signal_connect (self->rtpbin, "request-pt-map",
-      G_CALLBACK (rtpbin_request_pt_map), self);
-  g_signal_connect (self->rtpbin, "request-aux-receiver",
-      G_CALLBACK (rtpbin_request_aux_receiver), self);
-  g_signal_connect (self->rtpbin, "request-aux-sender",
-      G_CALLBACK (rtpbin_request_aux_sender), self);
-  g_signal_connect (self->rtpbin, "pad-added",
-      G_CALLBACK (rtpbin_pad_added), self);
-  g_signal_connect (self->rtpbin, "new-jitterbuffer",
-      G_CALLBACK (rtpbin_new_jitterbuffer), self);
-
-  gst_bin_add_many (GST_BIN (self), self->rtp_src, self->rtcp_appsrc,
-      self->rtpbin, self->rtcp_sink, NULL);
-  gst_element_link_pads (self->rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
-  gst_element_link_pads (self->rtcp_appsrc, "src", self->rtpbin,
-      "recv_rtcp_sink_0");
-  {
-    GstElement *session = NULL;
-
-    /* Above 1.0, rtcp-fraction is an absolute budget. */
-    g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
-    if (session) {
-      g_object_set (session, "rtcp-fraction", RTCP_FEEDBACK_BANDWIDTH, NULL);
-      gst_object_unref (session);
-    }
-  }
-  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_0");
-  if (pad) {
-    GstPad *sinkpad = gst_element_get_static_pad (self->rtcp_sink, "sink");
-
-    gst_pad_link (pad, sinkpad);
-    gst_object_unref (sinkpad);
-    gst_object_unref (pad);
-  }
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  if (gst_p2p_src_media_init (self))
+    GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }
 
 static void
@@ -857,173 +489,6 @@ gst_p2p_src_finalize (GObject * object)
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
-
-/* ---------------------------------------------------------------------- */
-/* Connection (loop thread)                                               */
-
-static void
-src_post_connection (GstP2pSrc * self, P2pViewerSession * session,
-    const gchar * state, const gchar * reason)
-{
-  P2pTransportStats *st = p2p_viewer_session_get_stats (session);
-  GstStructure *s;
-
-  s = gst_structure_new ("p2p-connection", "uid", G_TYPE_STRING, self->uid,
-      "state", G_TYPE_STRING, state, NULL);
-  gst_p2p_set_path_fields (s, st);
-  if (reason)
-    gst_structure_set (s, "reason", G_TYPE_STRING, reason, NULL);
-  if (st)
-    p2p_transport_stats_free (st);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-static void
-src_session_configure (P2pViewerSession * session, P2pTransport * transport,
-    P2pSignaller * signaller, const gchar * call, gpointer user_data)
-{
-  GstP2pSrc *self = user_data;
-  g_autofree gchar *stun = NULL, *turn = NULL;
-
-  GST_OBJECT_LOCK (self);
-  stun = g_strdup (self->stun_server);
-  turn = g_strdup (self->turn_server);
-  GST_OBJECT_UNLOCK (self);
-  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, signaller, call,
-      stun, turn);
-}
-
-/* The camera's offer: its streams for rtpbin, and an answer that sends
- * talk-back when there is a talkback pad and the camera takes it. */
-static GstSDPMessage *
-src_session_answer_media (P2pViewerSession * session,
-    const GstSDPMessage * offer, gpointer user_data)
-{
-  GstP2pSrc *self = user_data;
-  GstSDPMessage *media;
-  gboolean talk, allowed = FALSE;
-  guint i;
-
-  if (!src_learn_media (self, offer))
-    return NULL;
-  GST_OBJECT_LOCK (self);
-  talk = self->talkback != NULL;
-  GST_OBJECT_UNLOCK (self);
-  media = gst_p2p_sdp_answer (offer, GST_P2P_DIRECTION_RECVONLY,
-      talk ? GST_P2P_DIRECTION_SENDRECV : GST_P2P_DIRECTION_RECVONLY);
-  for (i = 0; talk && i < gst_sdp_message_medias_len (media); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (media, i);
-
-    if (g_strcmp0 (gst_sdp_media_get_media (m), "audio") == 0
-        && (gst_p2p_sdp_media_get_direction (m) & GST_P2P_DIRECTION_SENDONLY))
-      allowed = TRUE;
-  }
-  g_atomic_int_set (&self->talk_allowed, allowed);
-  return media;
-}
-
-static void
-src_session_connecting (P2pViewerSession * session, gpointer user_data)
-{
-  src_post_connection (user_data, session, "connecting", NULL);
-}
-
-static void
-src_session_connected (P2pViewerSession * session, gpointer user_data)
-{
-  src_post_connection (user_data, session, "connected", NULL);
-}
-
-static void
-src_session_retrying (P2pViewerSession * session, const GError * error,
-    const gchar * debug, gpointer user_data)
-{
-  GstP2pSrc *self = user_data;
-
-  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("%s; reconnecting",
-          error->message), ("%s", debug ? debug : ""));
-  src_post_connection (self, session, "reconnecting", error->message);
-}
-
-/* A fault retrying cannot fix: one ERROR, then nothing more. */
-static void
-src_session_failed (P2pViewerSession * session, const GError * error,
-    const gchar * debug, gpointer user_data)
-{
-  GstP2pSrc *self = user_data;
-  GQuark domain = GST_RESOURCE_ERROR;
-  gint code;
-
-  switch (error->code) {
-    case P2P_VIEWER_SESSION_ERROR_NOT_FOUND:
-      code = GST_RESOURCE_ERROR_NOT_FOUND;
-      break;
-    case P2P_VIEWER_SESSION_ERROR_REVOKED:
-    case P2P_VIEWER_SESSION_ERROR_LOGIN_REFUSED:
-    case P2P_VIEWER_SESSION_ERROR_FINGERPRINT_MISMATCH:
-      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
-      break;
-    case P2P_VIEWER_SESSION_ERROR_INSECURE_SERVER:
-    case P2P_VIEWER_SESSION_ERROR_BAD_UID:
-      code = GST_RESOURCE_ERROR_SETTINGS;
-      break;
-    case P2P_VIEWER_SESSION_ERROR_NO_MEDIA:
-      domain = GST_STREAM_ERROR;
-      code = GST_STREAM_ERROR_FORMAT;
-      break;
-    default:
-      code = GST_RESOURCE_ERROR_OPEN_READ;
-      break;
-  }
-  GST_WARNING_OBJECT (self, "permanent failure: %s (%s)", error->message,
-      debug);
-  src_post_connection (self, session, "failed", error->message);
-  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR, domain,
-      code, g_strdup (error->message), g_strdup (debug), __FILE__,
-      GST_FUNCTION, __LINE__);
-}
-
-static void
-src_session_warning (P2pViewerSession * session, const GError * error,
-    const gchar * debug, gpointer user_data)
-{
-  gst_element_message_full (GST_ELEMENT (user_data), GST_MESSAGE_WARNING,
-      GST_RESOURCE_ERROR,
-      error->code == P2P_VIEWER_SESSION_ERROR_KNOWN_CAMERAS_WRITE ?
-      GST_RESOURCE_ERROR_WRITE : GST_RESOURCE_ERROR_READ,
-      g_strdup (error->message), g_strdup (debug), __FILE__, GST_FUNCTION,
-      __LINE__);
-}
-
-static void
-src_session_media (P2pViewerSession * session, gboolean is_rtcp,
-    const guint8 * data, gsize size, gpointer user_data)
-{
-  GstP2pSrc *self = user_data;
-  GstElement *talkback_rtcp;
-
-  if (is_rtcp) {
-    gst_app_src_push_buffer (GST_APP_SRC (self->rtcp_appsrc),
-        gst_buffer_new_memdup (data, size));
-    talkback_rtcp = g_atomic_pointer_get (&self->talkback_rtcp);
-    if (talkback_rtcp)
-      gst_app_src_push_buffer (GST_APP_SRC (talkback_rtcp),
-          gst_buffer_new_memdup (data, size));
-  } else
-    gst_p2p_packet_src_push (GST_P2P_PACKET_SRC (self->rtp_src), data, size);
-}
-
-static const P2pViewerSessionCallbacks session_callbacks = {
-  src_session_configure,
-  src_session_answer_media,
-  src_session_connecting,
-  src_session_connected,
-  src_session_retrying,
-  src_session_failed,
-  src_session_warning,
-  src_session_media,
-};
 
 /* ---------------------------------------------------------------------- */
 /* Commands and events (docs/protocol.md, "Commands and events")         */
@@ -1052,7 +517,7 @@ gst_p2p_src_send_command (GstP2pSrc * self, const gchar * name,
     const gchar * payload)
 {
   g_autoptr (GError) err = NULL;
-  P2pViewerSession *session = src_ref_session (self);
+  P2pViewerSession *session = gst_p2p_src_ref_session (self);
   guint64 id = 0;
 
   if (session) {
@@ -1094,98 +559,6 @@ src_on_talkback_message (JsonObject * message, gpointer context,
               json_node_get_string (reason) : "", NULL)));
 }
 
-/* Streaming thread: a payloaded talk-back packet, sent once admitted and
- * when the camera's offer takes talk-back. */
-static void
-src_on_talkback_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
-    gpointer user_data)
-{
-  GstP2pSrc *self = user_data;
-  P2pViewerSession *session;
-
-  if (!g_atomic_int_get (&self->talk_allowed))
-    return;
-  session = src_ref_session (self);
-  if (session) {
-    p2p_viewer_session_send_rtp (session, data, size);
-    g_object_unref (session);
-  }
-}
-
-static gboolean
-talkback_setup_payloader (GstP2pSrc * self, GstCaps * caps)
-{
-  const GstP2pCodec *codec = gst_p2p_codec_find (caps);
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GstCaps) rtp = NULL;
-  GstElement *pay, *out, *rtcp_in;
-  GstPad *sinkpad, *pad;
-
-  if (self->talkback_pay)
-    return TRUE;
-  rtp = codec ? gst_p2p_codec_talkback_caps (codec->pt) : NULL;
-  if (!rtp) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("talk-back takes Opus, PCMU or PCMA, not %" GST_PTR_FORMAT, caps));
-    return FALSE;
-  }
-  pay = gst_p2p_codec_make_payloader (codec, &err);
-  if (!pay) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
-        (NULL));
-    return FALSE;
-  }
-  out = gst_p2p_packet_sink_new ("talkback_rtpsink", src_on_talkback_rtp,
-      self, FALSE);
-  gst_bin_add_many (GST_BIN (self), pay, out, NULL);
-  gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_1");
-  gst_element_link_pads (self->rtpbin, "send_rtp_src_1", out, "sink");
-  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_1");
-  if (pad) {
-    GstElement *rtcp = gst_p2p_packet_sink_new ("talkback_rtcpsink",
-        src_on_rtcp, self, FALSE);
-
-    gst_bin_add (GST_BIN (self), rtcp);
-    sinkpad = gst_element_get_static_pad (rtcp, "sink");
-    gst_pad_link (pad, sinkpad);
-    gst_object_unref (sinkpad);
-    gst_object_unref (pad);
-    gst_element_sync_state_with_parent (rtcp);
-  }
-  /* The camera's NACKs for it, into its session. */
-  rtcp_in = make_appsrc ("talkback_rtcpsrc", "application/x-rtcp");
-  gst_bin_add (GST_BIN (self), rtcp_in);
-  gst_element_link_pads (rtcp_in, "src", self->rtpbin, "recv_rtcp_sink_1");
-  gst_element_sync_state_with_parent (rtcp_in);
-  g_atomic_pointer_set (&self->talkback_rtcp, rtcp_in);
-  sinkpad = gst_element_get_static_pad (pay, "sink");
-  gst_ghost_pad_set_target (GST_GHOST_PAD (self->talkback), sinkpad);
-  gst_object_unref (sinkpad);
-  gst_element_sync_state_with_parent (out);
-  gst_element_sync_state_with_parent (pay);
-  self->talkback_pay = pay;
-  GST_INFO_OBJECT (self, "talk-back: %s via %s", codec->media_type,
-      codec->payloader);
-  return TRUE;
-}
-
-static gboolean
-talkback_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  GstP2pSrc *self = GST_P2P_SRC (parent);
-
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
-    GstCaps *caps;
-
-    gst_event_parse_caps (event, &caps);
-    if (!talkback_setup_payloader (self, caps)) {
-      gst_event_unref (event);
-      return FALSE;
-    }
-  }
-  return gst_pad_event_default (pad, parent, event);
-}
-
 static GstPad *
 gst_p2p_src_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
@@ -1204,7 +577,7 @@ gst_p2p_src_request_new_pad (GstElement * element, GstPadTemplate * templ,
   pad = self->talkback = gst_ghost_pad_new_no_target_from_template
       ("talkback", templ);
   GST_OBJECT_UNLOCK (self);
-  gst_pad_set_event_function (pad, talkback_sink_event);
+  gst_pad_set_event_function (pad, gst_p2p_src_talkback_sink_event);
   gst_pad_set_query_function (pad, gst_p2p_ghost_sink_query);
   gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
@@ -1221,183 +594,6 @@ gst_p2p_src_release_pad (GstElement * element, GstPad * pad)
     self->talkback = NULL;
   GST_OBJECT_UNLOCK (self);
   gst_element_remove_pad (element, pad);
-}
-
-/* Learns the camera's streams from its offer: payload type → caps for
- * rtpbin, RTX mapping, the number of pads to expect. */
-static gboolean
-src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
-{
-  GstStructure *rtx_map;
-  GstElement *rtx;
-  guint i, j, n_media = 0;
-
-  rtx_map = gst_structure_new_empty ("application/x-rtp-pt-map");
-  GST_OBJECT_LOCK (self);
-  g_hash_table_remove_all (self->pt_caps);
-  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
-    const gchar *kind = gst_sdp_media_get_media (m);
-    gboolean counted = FALSE;
-
-    /* The offer is untrusted: only audio and video, only dynamic or
-     * static RTP payload types. */
-    if ((g_strcmp0 (kind, "audio") != 0 && g_strcmp0 (kind, "video") != 0)
-        || !(gst_p2p_sdp_media_get_direction (m) & GST_P2P_DIRECTION_SENDONLY))
-      continue;
-    for (j = 0; j < gst_sdp_media_formats_len (m) && j < 16; j++) {
-      guint64 pt;
-      GstCaps *caps;
-      GstStructure *s;
-      const gchar *enc;
-
-      if (!g_ascii_string_to_unsigned (gst_sdp_media_get_format (m, j), 10,
-              0, 127, &pt, NULL))
-        continue;
-      caps = gst_sdp_media_get_caps_from_media (m, pt);
-      if (!caps)
-        continue;
-      s = gst_caps_get_structure (caps, 0);
-      gst_structure_set_name (s, "application/x-rtp");
-      enc = gst_structure_get_string (s, "encoding-name");
-      if (enc && g_ascii_strcasecmp (enc, "rtx") == 0) {
-        const gchar *apt = gst_structure_get_string (s, "apt");
-        guint64 orig;
-
-        if (apt && g_ascii_string_to_unsigned (apt, 10, 0, 127, &orig, NULL)) {
-          gchar key[4];
-
-          g_snprintf (key, sizeof (key), "%u", (guint) orig);
-          gst_structure_set (rtx_map, key, G_TYPE_UINT, (guint) pt, NULL);
-        }
-      } else if (!counted) {
-        n_media++;
-        counted = TRUE;
-      }
-      GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, (guint) pt, caps);
-      g_hash_table_insert (self->pt_caps, GUINT_TO_POINTER ((guint) pt), caps);
-    }
-  }
-  self->n_media = n_media;
-  rtx = self->rtx_receive ? gst_object_ref (self->rtx_receive) : NULL;
-  GST_OBJECT_UNLOCK (self);
-  /* Outside our lock: the property change notifies up the hierarchy. */
-  if (rtx) {
-    g_object_set (rtx, "payload-type-map", rtx_map, NULL);
-    gst_object_unref (rtx);
-  }
-  gst_structure_free (rtx_map);
-  return n_media > 0;
-}
-
-static gboolean
-src_start (gpointer data)
-{
-  GstP2pSrc *self = data;
-  P2pViewerSession *session;
-  g_autofree gchar *uid = NULL, *password = NULL, *pin = NULL;
-  P2pViewerSessionConfig config = { self->loop };
-
-  GST_OBJECT_LOCK (self);
-  self->first_buffer_time = 0;
-  uid = g_strdup (self->uid);
-  password = g_strdup (self->password);
-  pin = g_strdup (self->device_fingerprint);
-  config.signaller = self->user_signaller;
-  config.lan = self->lan;
-  config.timeout_ms = self->timeout;
-  config.reconnect = self->reconnect;
-  GST_OBJECT_UNLOCK (self);
-  config.uid = uid;
-  config.password = password;
-  config.device_fingerprint = pin;
-  config.known = self->known;
-  config.servers = (const gchar * const *) self->servers;
-  config.allow_insecure = self->allow_insecure;
-  config.router = self->router;
-  session = p2p_viewer_session_new (&config, &session_callbacks, self);
-  if (password)
-    memset (password, 0, strlen (password));
-  GST_OBJECT_LOCK (self);
-  self->session = session;
-  GST_OBJECT_UNLOCK (self);
-  p2p_viewer_session_start (session);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-src_stop (gpointer data)
-{
-  GstP2pSrc *self = data;
-  P2pViewerSession *session;
-
-  GST_OBJECT_LOCK (self);
-  session = g_steal_pointer (&self->session);
-  GST_OBJECT_UNLOCK (self);
-  if (session) {
-    p2p_viewer_session_stop (session);
-    g_object_unref (session);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-typedef struct
-{
-  GstP2pSrc *self;
-  GstStructure *result;
-} StatsCall;
-
-/* Loop thread, where the session changes. */
-static gboolean
-src_collect_stats (gpointer data)
-{
-  StatsCall *call = data;
-  GstP2pSrc *self = call->self;
-  P2pViewerSession *session = self->session;
-  P2pTransportStats *st = NULL;
-  gint64 first, start = 0, connected = 0;
-
-  if (!session)
-    return G_SOURCE_REMOVE;
-  st = p2p_viewer_session_get_stats (session);
-  start = p2p_viewer_session_get_start_time (session);
-  connected = p2p_viewer_session_get_connected_time (session);
-  GST_OBJECT_LOCK (self);
-  first = self->first_buffer_time;
-  GST_OBJECT_UNLOCK (self);
-  gst_structure_set (call->result,
-      "state", G_TYPE_STRING, p2p_viewer_session_state_to_string
-      (p2p_viewer_session_get_state (session)),
-      "attempts", G_TYPE_UINT, p2p_viewer_session_get_attempts (session),
-      "connect-time-ms", G_TYPE_INT64, connected ?
-      (connected - start) / 1000 : (gint64) - 1,
-      "first-buffer-ms", G_TYPE_INT64, first && start ?
-      (first - start) / 1000 : (gint64) - 1, NULL);
-  gst_p2p_set_path_fields (call->result, st);
-  if (st) {
-    gst_structure_set (call->result,
-        "packets-received", G_TYPE_UINT64, st->rtp_packets_received,
-        "bytes-received", G_TYPE_UINT64, st->rtp_bytes_received,
-        "dropped-srtp", G_TYPE_UINT64, st->dropped_srtp, NULL);
-    p2p_transport_stats_free (st);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-static GstStructure *
-gst_p2p_src_get_stats (GstP2pSrc * self)
-{
-  StatsCall call = { self, NULL };
-
-  call.result = gst_structure_new ("p2psrc-stats", "state", G_TYPE_STRING,
-      "idle", "mode", G_TYPE_STRING, "none", "rtt-ms", G_TYPE_INT64,
-      (gint64) - 1, "packets-received", G_TYPE_UINT64, (guint64) 0,
-      "bytes-received", G_TYPE_UINT64, (guint64) 0, "attempts", G_TYPE_UINT,
-      0, "connect-time-ms", G_TYPE_INT64, (gint64) - 1, "first-buffer-ms",
-      G_TYPE_INT64, (gint64) - 1, NULL);
-  if (self->loop)
-    p2p_loop_invoke_sync (self->loop, src_collect_stats, &call);
-  return call.result;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1471,35 +667,6 @@ src_unprepare (GstP2pSrc * self)
   g_clear_pointer (&self->servers, g_strfreev);
 }
 
-static void
-src_remove_pads (GstP2pSrc * self)
-{
-  GPtrArray *streams;
-  guint i;
-
-  GST_OBJECT_LOCK (self);
-  streams = self->streams;
-  self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      src_stream_free);
-  self->no_more_pads = FALSE;
-  g_hash_table_remove_all (self->pt_caps);
-  GST_OBJECT_UNLOCK (self);
-
-  for (i = 0; i < streams->len; i++) {
-    SrcStream *s = g_ptr_array_index (streams, i);
-
-    if (s->ghost) {
-      gst_pad_set_active (s->ghost, FALSE);
-      gst_element_remove_pad (GST_ELEMENT (self), s->ghost);
-    }
-    if (s->depay) {
-      gst_element_set_state (s->depay, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (self), s->depay);
-    }
-  }
-  g_ptr_array_unref (streams);
-}
-
 static GstStateChangeReturn
 gst_p2p_src_change_state (GstElement * element, GstStateChange transition)
 {
@@ -1523,12 +690,12 @@ gst_p2p_src_change_state (GstElement * element, GstStateChange transition)
         if (!src_prepare (self))
           return GST_STATE_CHANGE_FAILURE;
       }
-      p2p_loop_invoke_sync (self->loop, src_start, self);
+      p2p_loop_invoke_sync (self->loop, gst_p2p_src_start, self);
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* Before the children stop, so no packet arrives mid-teardown. */
-      p2p_loop_invoke_sync (self->loop, src_stop, self);
+      p2p_loop_invoke_sync (self->loop, gst_p2p_src_stop, self);
       break;
     default:
       break;
@@ -1539,7 +706,7 @@ gst_p2p_src_change_state (GstElement * element, GstStateChange transition)
     if (transition == GST_STATE_CHANGE_NULL_TO_READY)
       src_unprepare (self);
     else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-      p2p_loop_invoke_sync (self->loop, src_stop, self);
+      p2p_loop_invoke_sync (self->loop, gst_p2p_src_stop, self);
     return ret;
   }
 
@@ -1552,7 +719,7 @@ gst_p2p_src_change_state (GstElement * element, GstStateChange transition)
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      src_remove_pads (self);
+      gst_p2p_src_remove_pads (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       src_unprepare (self);

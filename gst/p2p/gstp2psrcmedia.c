@@ -1,0 +1,518 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* p2psrc's media plumbing around its rtpbin: the camera's RTP and RTCP in
+ * (session 0), through the jitter buffer, RTX and the depayloaders, out on
+ * the sometimes pads `video_%u` and `audio_%u`; and talk-back from the
+ * `talkback` request pad through a payloader and session 1 to the camera.
+ * The payload types come from the camera's offer
+ * (gst_p2p_src_learn_media()). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2psrcprivate.h"
+#include "gstp2pcodecs.h"
+#include "gstp2pcommon.h"
+#include "gstp2pelements.h"
+#include "gstp2ppacketsink.h"
+#include "gstp2ppacketsrc.h"
+#include "gstp2psdp.h"
+
+#include <stdio.h>
+#include <gst/app/gstappsrc.h>
+
+#define GST_CAT_DEFAULT gst_p2p_debug
+
+/* Shortest wait before a retransmission request is repeated, in ms. The
+ * jitter buffer otherwise waits at least a frame interval (~33 ms at
+ * 30 fps), which within a 50 ms latency leaves no second attempt, and a
+ * lost NACK or a lost retransmission (each as likely as the loss itself)
+ * then loses the packet for good. The measured round trip, when longer,
+ * still sets the pace; this only keeps a LAN from being asked every
+ * millisecond. */
+#define RTX_MIN_RETRY_TIMEOUT_MS 10
+/* RTCP budget of the viewer's session, in bits per second. RFC 4585 lets
+ * a receiver send its next early feedback (NACK, PLI) only one regular
+ * RTCP interval after the previous one, an interval derived from this
+ * budget. rtpsession assumes a 64 kbit/s session until it re-estimates
+ * the stream's rate, so for the first seconds every NACK after the first
+ * waits ~0.5 s and arrives after the jitter buffer gave up. This is 5 %
+ * of a 4 Mbit/s stream: ~8 ms between feedback packets. RTCP is only sent
+ * this often while packets are being lost; receiver reports still go
+ * every rtcp-min-interval. */
+#define RTCP_FEEDBACK_BANDWIDTH 200000.0
+/* Packets queued in front of rtpbin before the oldest are dropped, so the
+ * network thread never blocks on a stalled pipeline. */
+#define MAX_QUEUED_PACKETS 2048
+
+/* ---------------------------------------------------------------------- */
+/* Receive pipeline: appsrc → rtpbin → depayloaders → ghost pads          */
+
+static GstCaps *
+rtpbin_request_pt_map (GstElement * rtpbin, guint session, guint pt,
+    GstP2pSrc * self)
+{
+  GstCaps *caps;
+
+  GST_OBJECT_LOCK (self);
+  caps = g_hash_table_lookup (self->pt_caps, GUINT_TO_POINTER (pt));
+  if (caps)
+    gst_caps_ref (caps);
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, pt, caps);
+  return caps;
+}
+
+static GstElement *
+rtpbin_request_aux_receiver (GstElement * rtpbin, guint session,
+    GstP2pSrc * self)
+{
+  GstElement *rtx;
+  GstElement *bin = gst_p2p_rtx_bin_new ("rtprtxreceive", session, NULL,
+      &rtx);
+
+  if (!bin)
+    return NULL;
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->rtx_receive, GST_OBJECT (rtx));
+  GST_OBJECT_UNLOCK (self);
+  return bin;
+}
+
+/* Keeps the talk-back audio sent for a while, to retransmit what the
+ * camera's jitter buffer asks for (RFC 4588). */
+static GstElement *
+rtpbin_request_aux_sender (GstElement * rtpbin, guint session, GstP2pSrc * self)
+{
+  GstStructure *map;
+  GstElement *bin;
+
+  if (session != 1)
+    return NULL;
+  map = gst_p2p_codec_talkback_rtx_map ();
+  bin = gst_p2p_rtx_bin_new ("rtprtxsend", session, map, NULL);
+  gst_structure_free (map);
+  return bin;
+}
+
+static void
+rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
+    guint session, guint ssrc, GstP2pSrc * self)
+{
+  g_object_set (jitterbuffer, "rtx-min-retry-timeout",
+      RTX_MIN_RETRY_TIMEOUT_MS, NULL);
+}
+
+static GstPadProbeReturn
+first_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstP2pSrc *self = data;
+
+  GST_OBJECT_LOCK (self);
+  if (self->first_buffer_time == 0)
+    self->first_buffer_time = g_get_monotonic_time ();
+  GST_OBJECT_UNLOCK (self);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
+{
+  guint session, ssrc, pt, i;
+  GstCaps *caps = NULL;
+  GstElement *depay;
+  GstPad *depay_sink, *depay_src;
+  const gchar *media;
+  SrcStream *stream = NULL;
+  gboolean announce = FALSE;
+
+  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc,
+          &pt) != 3)
+    return;
+
+  GST_OBJECT_LOCK (self);
+  caps = g_hash_table_lookup (self->pt_caps, GUINT_TO_POINTER (pt));
+  if (caps)
+    gst_caps_ref (caps);
+  GST_OBJECT_UNLOCK (self);
+  if (!caps)
+    return;
+
+  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  depay = gst_p2p_codec_make_depayloader (caps);
+  if (!depay) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("No depayloader installed for the camera's format"),
+        ("%" GST_PTR_FORMAT, caps));
+    gst_caps_unref (caps);
+    return;
+  }
+  gst_caps_unref (caps);
+
+  gst_bin_add (GST_BIN (self), depay);
+  depay_sink = gst_element_get_static_pad (depay, "sink");
+  depay_src = gst_element_get_static_pad (depay, "src");
+  gst_element_sync_state_with_parent (depay);
+  gst_pad_link (pad, depay_sink);
+
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < self->streams->len; i++) {
+    SrcStream *s = g_ptr_array_index (self->streams, i);
+
+    if (g_strcmp0 (s->kind, media) == 0)
+      stream = s;
+  }
+  if (!stream) {
+    guint n = 0;
+
+    for (i = 0; i < self->streams->len; i++)
+      n += g_strcmp0 (((SrcStream *) g_ptr_array_index (self->streams,
+                  i))->kind, media) == 0;
+    stream = g_new0 (SrcStream, 1);
+    stream->src = self;
+    stream->kind = g_strdup (media);
+    stream->index = n;
+    g_ptr_array_add (self->streams, stream);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (stream->ghost) {
+    /* The camera restarted its stream (new SSRC): keep the pad, swap the
+     * depayloader behind it. */
+    GstElement *old = stream->depay;
+
+    GST_INFO_OBJECT (self, "%s stream restarted (ssrc %08x)", media, ssrc);
+    gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), depay_src);
+    stream->depay = depay;
+    stream->ssrc = ssrc;
+    if (old)
+      gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async,
+          old, NULL);
+  } else {
+    GstPadTemplate *templ = gst_element_class_get_pad_template
+        (GST_ELEMENT_GET_CLASS (self),
+        g_strcmp0 (media, "audio") == 0 ? "audio_%u" : "video_%u");
+    gchar *name = g_strdup_printf ("%s_%u",
+        g_strcmp0 (media, "audio") == 0 ? "audio" : "video", stream->index);
+
+    stream->depay = depay;
+    stream->ssrc = ssrc;
+    stream->ghost = gst_ghost_pad_new_from_template (name, depay_src, templ);
+    g_free (name);
+    gst_pad_add_probe (stream->ghost, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, first_buffer_probe, self, NULL);
+    gst_pad_set_active (stream->ghost, TRUE);
+    gst_element_add_pad (GST_ELEMENT (self), stream->ghost);
+
+    GST_OBJECT_LOCK (self);
+    if (!self->no_more_pads && self->streams->len >= self->n_media) {
+      self->no_more_pads = TRUE;
+      announce = TRUE;
+    }
+    GST_OBJECT_UNLOCK (self);
+  }
+  gst_object_unref (depay_sink);
+  gst_object_unref (depay_src);
+
+  if (announce)
+    gst_element_no_more_pads (GST_ELEMENT (self));
+}
+
+/* Frees one entry of the streams array (its pad and depayloader are the
+ * bin's). */
+void
+gst_p2p_src_stream_free (SrcStream * stream)
+{
+  g_free (stream->kind);
+  g_free (stream);
+}
+
+/* RTCP from rtpbin (receiver reports, NACK, PLI) to the camera. */
+static void
+src_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  P2pViewerSession *session = gst_p2p_src_ref_session (user_data);
+
+  if (session) {
+    p2p_viewer_session_send_rtcp (session, data, size);
+    g_object_unref (session);
+  }
+}
+
+static GstElement *
+make_appsrc (const gchar * name, const gchar * caps)
+{
+  GstElement *src = gst_element_factory_make ("appsrc", name);
+  GstCaps *c = gst_caps_from_string (caps);
+
+  /* Live, stamped with the arrival time (the jitter buffer needs it), and
+   * dropping the oldest packets rather than blocking the network thread. */
+  g_object_set (src, "is-live", TRUE, "do-timestamp", TRUE, "format",
+      GST_FORMAT_TIME, "caps", c, "max-buffers", (guint64) MAX_QUEUED_PACKETS,
+      "max-bytes", (guint64) 0, "block", FALSE, NULL);
+  gst_util_set_object_arg (G_OBJECT (src), "leaky-type", "downstream");
+  gst_caps_unref (c);
+  return src;
+}
+
+/* Builds the receive pipeline, appsrc → rtpbin (session 0) and rtpbin's
+ * RTCP back to the camera; FALSE when rtpbin or appsrc is missing, which
+ * NULL→READY then reports. */
+gboolean
+gst_p2p_src_media_init (GstP2pSrc * self)
+{
+  GstPad *pad;
+
+  self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  /* RTP, the bulk, goes straight from the network thread into rtpbin;
+   * RTCP, a few packets a second, through an appsrc. */
+  self->rtp_src = gst_p2p_packet_src_new ("rtpsrc", "application/x-rtp");
+  self->rtcp_appsrc = make_appsrc ("rtcpsrc", "application/x-rtcp");
+  if (!self->rtpbin || !self->rtcp_appsrc) {
+    gst_clear_object (&self->rtpbin);
+    gst_clear_object (&self->rtp_src);
+    gst_clear_object (&self->rtcp_appsrc);
+    return FALSE;
+  }
+  self->rtcp_sink = gst_p2p_packet_sink_new ("rtcpsink", src_on_rtcp, self,
+      FALSE);
+
+  g_object_set (self->rtpbin, "do-retransmission", TRUE, "do-lost", TRUE, NULL);
+  gst_util_set_object_arg (G_OBJECT (self->rtpbin), "rtp-profile", "avpf");
+  g_signal_connect (self->rtpbin, "request-pt-map",
+      G_CALLBACK (rtpbin_request_pt_map), self);
+  g_signal_connect (self->rtpbin, "request-aux-receiver",
+      G_CALLBACK (rtpbin_request_aux_receiver), self);
+  g_signal_connect (self->rtpbin, "request-aux-sender",
+      G_CALLBACK (rtpbin_request_aux_sender), self);
+  g_signal_connect (self->rtpbin, "pad-added",
+      G_CALLBACK (rtpbin_pad_added), self);
+  g_signal_connect (self->rtpbin, "new-jitterbuffer",
+      G_CALLBACK (rtpbin_new_jitterbuffer), self);
+
+  gst_bin_add_many (GST_BIN (self), self->rtp_src, self->rtcp_appsrc,
+      self->rtpbin, self->rtcp_sink, NULL);
+  gst_element_link_pads (self->rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
+  gst_element_link_pads (self->rtcp_appsrc, "src", self->rtpbin,
+      "recv_rtcp_sink_0");
+  {
+    GstElement *session = NULL;
+
+    /* Above 1.0, rtcp-fraction is an absolute budget. */
+    g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
+    if (session) {
+      g_object_set (session, "rtcp-fraction", RTCP_FEEDBACK_BANDWIDTH, NULL);
+      gst_object_unref (session);
+    }
+  }
+  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_0");
+  if (pad) {
+    GstPad *sinkpad = gst_element_get_static_pad (self->rtcp_sink, "sink");
+
+    gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    gst_object_unref (pad);
+  }
+  return TRUE;
+}
+
+/* Learns the camera's streams from its offer: payload type → caps for
+ * rtpbin, RTX mapping, the number of pads to expect. */
+gboolean
+gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
+{
+  GstStructure *rtx_map;
+  GstElement *rtx;
+  guint i, j, n_media = 0;
+
+  rtx_map = gst_structure_new_empty ("application/x-rtp-pt-map");
+  GST_OBJECT_LOCK (self);
+  g_hash_table_remove_all (self->pt_caps);
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    const gchar *kind = gst_sdp_media_get_media (m);
+    gboolean counted = FALSE;
+
+    /* The offer is untrusted: only audio and video, only dynamic or
+     * static RTP payload types. */
+    if ((g_strcmp0 (kind, "audio") != 0 && g_strcmp0 (kind, "video") != 0)
+        || !(gst_p2p_sdp_media_get_direction (m) & GST_P2P_DIRECTION_SENDONLY))
+      continue;
+    for (j = 0; j < gst_sdp_media_formats_len (m) && j < 16; j++) {
+      guint64 pt;
+      GstCaps *caps;
+      GstStructure *s;
+      const gchar *enc;
+
+      if (!g_ascii_string_to_unsigned (gst_sdp_media_get_format (m, j), 10,
+              0, 127, &pt, NULL))
+        continue;
+      caps = gst_sdp_media_get_caps_from_media (m, pt);
+      if (!caps)
+        continue;
+      s = gst_caps_get_structure (caps, 0);
+      gst_structure_set_name (s, "application/x-rtp");
+      enc = gst_structure_get_string (s, "encoding-name");
+      if (enc && g_ascii_strcasecmp (enc, "rtx") == 0) {
+        const gchar *apt = gst_structure_get_string (s, "apt");
+        guint64 orig;
+
+        if (apt && g_ascii_string_to_unsigned (apt, 10, 0, 127, &orig, NULL)) {
+          gchar key[4];
+
+          g_snprintf (key, sizeof (key), "%u", (guint) orig);
+          gst_structure_set (rtx_map, key, G_TYPE_UINT, (guint) pt, NULL);
+        }
+      } else if (!counted) {
+        n_media++;
+        counted = TRUE;
+      }
+      GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, (guint) pt, caps);
+      g_hash_table_insert (self->pt_caps, GUINT_TO_POINTER ((guint) pt), caps);
+    }
+  }
+  self->n_media = n_media;
+  rtx = self->rtx_receive ? gst_object_ref (self->rtx_receive) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  /* Outside our lock: the property change notifies up the hierarchy. */
+  if (rtx) {
+    g_object_set (rtx, "payload-type-map", rtx_map, NULL);
+    gst_object_unref (rtx);
+  }
+  gst_structure_free (rtx_map);
+  return n_media > 0;
+}
+
+/* PAUSED→READY: the pads and depayloaders of the last call go, so the
+ * next call's offer starts afresh. */
+void
+gst_p2p_src_remove_pads (GstP2pSrc * self)
+{
+  GPtrArray *streams;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  streams = self->streams;
+  self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_p2p_src_stream_free);
+  self->no_more_pads = FALSE;
+  g_hash_table_remove_all (self->pt_caps);
+  GST_OBJECT_UNLOCK (self);
+
+  for (i = 0; i < streams->len; i++) {
+    SrcStream *s = g_ptr_array_index (streams, i);
+
+    if (s->ghost) {
+      gst_pad_set_active (s->ghost, FALSE);
+      gst_element_remove_pad (GST_ELEMENT (self), s->ghost);
+    }
+    if (s->depay) {
+      gst_element_set_state (s->depay, GST_STATE_NULL);
+      gst_bin_remove (GST_BIN (self), s->depay);
+    }
+  }
+  g_ptr_array_unref (streams);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Talk-back: talkback pad → payloader → rtpbin session 1 → camera        */
+
+/* Streaming thread: a payloaded talk-back packet, sent once admitted and
+ * when the camera's offer takes talk-back. */
+static void
+src_on_talkback_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  P2pViewerSession *session;
+
+  if (!g_atomic_int_get (&self->talk_allowed))
+    return;
+  session = gst_p2p_src_ref_session (self);
+  if (session) {
+    p2p_viewer_session_send_rtp (session, data, size);
+    g_object_unref (session);
+  }
+}
+
+static gboolean
+talkback_setup_payloader (GstP2pSrc * self, GstCaps * caps)
+{
+  const GstP2pCodec *codec = gst_p2p_codec_find (caps);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstCaps) rtp = NULL;
+  GstElement *pay, *out, *rtcp_in;
+  GstPad *sinkpad, *pad;
+
+  if (self->talkback_pay)
+    return TRUE;
+  rtp = codec ? gst_p2p_codec_talkback_caps (codec->pt) : NULL;
+  if (!rtp) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("talk-back takes Opus, PCMU or PCMA, not %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  pay = gst_p2p_codec_make_payloader (codec, &err);
+  if (!pay) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
+        (NULL));
+    return FALSE;
+  }
+  out = gst_p2p_packet_sink_new ("talkback_rtpsink", src_on_talkback_rtp,
+      self, FALSE);
+  gst_bin_add_many (GST_BIN (self), pay, out, NULL);
+  gst_element_link_pads (pay, "src", self->rtpbin, "send_rtp_sink_1");
+  gst_element_link_pads (self->rtpbin, "send_rtp_src_1", out, "sink");
+  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_1");
+  if (pad) {
+    GstElement *rtcp = gst_p2p_packet_sink_new ("talkback_rtcpsink",
+        src_on_rtcp, self, FALSE);
+
+    gst_bin_add (GST_BIN (self), rtcp);
+    sinkpad = gst_element_get_static_pad (rtcp, "sink");
+    gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    gst_object_unref (pad);
+    gst_element_sync_state_with_parent (rtcp);
+  }
+  /* The camera's NACKs for it, into its session. */
+  rtcp_in = make_appsrc ("talkback_rtcpsrc", "application/x-rtcp");
+  gst_bin_add (GST_BIN (self), rtcp_in);
+  gst_element_link_pads (rtcp_in, "src", self->rtpbin, "recv_rtcp_sink_1");
+  gst_element_sync_state_with_parent (rtcp_in);
+  g_atomic_pointer_set (&self->talkback_rtcp, rtcp_in);
+  sinkpad = gst_element_get_static_pad (pay, "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (self->talkback), sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (out);
+  gst_element_sync_state_with_parent (pay);
+  self->talkback_pay = pay;
+  GST_INFO_OBJECT (self, "talk-back: %s via %s", codec->media_type,
+      codec->payloader);
+  return TRUE;
+}
+
+/* The talkback pad's events: its caps choose the payloader. */
+gboolean
+gst_p2p_src_talkback_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstP2pSrc *self = GST_P2P_SRC (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    if (!talkback_setup_payloader (self, caps)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+  }
+  return gst_pad_event_default (pad, parent, event);
+}

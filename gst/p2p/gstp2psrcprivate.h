@@ -1,0 +1,97 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* What p2psrc's files share: the element's instance and the functions one
+ * part of it offers the others (gstp2psrc.c the element, gstp2psrcmedia.c
+ * its rtpbin and pads, gstp2psrcsession.c its P2pViewerSession). */
+
+#pragma once
+
+#include "gstp2psrc.h"
+
+#include <gst/sdp/sdp.h>
+#include <p2p-core/p2p-known-cameras.h>
+#include <p2p-core/p2p-loop.h>
+#include <p2p-core/p2p-message-router.h>
+#include <p2p-core/p2p-viewer-session.h>
+
+typedef struct
+{
+  GstP2pSrc *src;
+  gchar *kind;                  /* "video" or "audio" */
+  guint index;                  /* of the pad name */
+  GstPad *ghost;
+  GstElement *depay;
+  guint32 ssrc;
+} SrcStream;
+
+struct _GstP2pSrc
+{
+  GstBin parent;
+
+  /* Properties, object lock. */
+  gchar *uid;
+  gchar *server;
+  gchar *password;
+  gchar *device_fingerprint;
+  gchar *known_cameras_file;    /* NULL: the per-user file; "": none */
+  guint latency;
+  gboolean reconnect;
+  guint timeout;
+  gchar *stun_server;
+  gchar *turn_server;
+
+  GstElement *rtpbin;
+  GstElement *rtp_src;
+  GstElement *rtcp_appsrc;
+  GstElement *rtcp_sink;
+  GstElement *rtx_receive;
+  /* Talk-back: the request pad, its payloader, and whether this call's
+   * answer lets us send (atomic). */
+  GstPad *talkback;
+  GstElement *talkback_pay;
+  gint talk_allowed;
+  /* The camera's RTCP also goes to the talk-back session (its NACKs);
+   * set once, then read on the network thread. */
+  GstElement *talkback_rtcp;
+
+  /* NULL→READY to READY→NULL. */
+  P2pLoop *loop;
+  gchar **servers;
+  gboolean allow_insecure;
+  P2pSignaller *user_signaller; /* the 'signaller' property */
+  gboolean lan;
+  P2pKnownCameras *known;       /* NULL when trust on first use is off */
+  /* A configuration property changed after NULL→READY read them. */
+  gboolean config_dirty;
+
+  /* The calls to the camera, from READY→PAUSED to PAUSED→READY: set on
+   * the loop thread, under the object lock for other threads. */
+  P2pViewerSession *session;
+  /* The camera's messages once admitted, by type; routes set in init. */
+  P2pMessageRouter *router;
+
+  /* Streaming threads and loop thread; object lock. */
+  GHashTable *pt_caps;          /* pt → GstCaps */
+  guint n_media;                /* streams offered (without RTX) */
+  GPtrArray *streams;           /* SrcStream */
+  gboolean no_more_pads;
+  gint64 first_buffer_time;
+};
+
+/* gstp2psrcmedia.c: streaming threads and the loop thread. */
+gboolean gst_p2p_src_media_init (GstP2pSrc * self);
+void gst_p2p_src_stream_free (SrcStream * stream);
+gboolean gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp);
+gboolean gst_p2p_src_talkback_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+void gst_p2p_src_remove_pads (GstP2pSrc * self);
+
+/* gstp2psrcsession.c */
+P2pViewerSession *gst_p2p_src_ref_session (GstP2pSrc * self);
+gboolean gst_p2p_src_start (gpointer data);
+gboolean gst_p2p_src_stop (gpointer data);
+GstStructure *gst_p2p_src_get_stats (GstP2pSrc * self);
