@@ -142,6 +142,27 @@ line_read_done (gpointer data)
 }
 
 /**
+ * harness_read_line:
+ * @in: a child process's output
+ * @timeout_ms: how long to wait
+ * @timed_out: (out): whether no line came in time
+ *
+ * Returns: (transfer full) (nullable): the next line, %NULL at the end of
+ *     @in or on time-out
+ */
+gchar *
+harness_read_line (GDataInputStream * in, guint timeout_ms,
+    gboolean * timed_out)
+{
+  LineRead read = { 0 };
+
+  g_data_input_stream_read_line_async (in, G_PRIORITY_DEFAULT, NULL,
+      line_read_cb, &read);
+  *timed_out = !harness_wait (line_read_done, &read, timeout_ms);
+  return read.line;
+}
+
+/**
  * harness_server_start:
  * @registry: registry file
  * @first_arg: (nullable): first extra argument
@@ -161,7 +182,8 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   HarnessServer *server = g_new0 (HarnessServer, 1);
-  LineRead read = { 0 };
+  gboolean timed_out;
+  gchar *line;
   const gchar *arg;
   va_list ap;
 
@@ -185,15 +207,14 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
       (server->process));
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL,
-      line_read_cb, &read);
-  g_assert_true (harness_wait (line_read_done, &read, HARNESS_WAIT_MS));
-  g_assert_nonnull (read.line);
-  g_assert_true (g_str_has_prefix (read.line, "listening on 127.0.0.1:"));
-  server->port = atoi (read.line + strlen ("listening on 127.0.0.1:"));
+  line = harness_read_line (out, HARNESS_WAIT_MS, &timed_out);
+  g_assert_false (timed_out);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "listening on 127.0.0.1:"));
+  server->port = atoi (line + strlen ("listening on 127.0.0.1:"));
   g_assert_cmpint (server->port, >, 0);
   server->url = g_strdup_printf ("ws://127.0.0.1:%d", server->port);
-  g_free (read.line);
+  g_free (line);
   return server;
 }
 

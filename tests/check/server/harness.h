@@ -28,6 +28,9 @@ gint harness_run_uid (gchar ** out, const gchar * registry, ...)
 gchar *harness_add_device (const gchar * dir, const gchar * registry,
     const gchar * name);
 
+gchar *harness_read_line (GDataInputStream * in, guint timeout_ms,
+    gboolean * timed_out);
+
 typedef struct
 {
   GSubprocess *process;

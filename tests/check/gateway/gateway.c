@@ -1,0 +1,611 @@
+/* p2p-gateway tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* The gateway ($P2P_GATEWAY) as operators run it, against a p2psink camera
+ * and a p2p-server on loopback, read by clients nobody here wrote: Debian's
+ * ffprobe and ffmpeg ($FFPROBE, $FFMPEG) and GStreamer's rtspsrc. */
+
+#include "../elements/p2ptest.h"
+#include "../server/harness.h"
+
+#include <gio/gio.h>
+#include <gst/app/gstappsink.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CAMERA_NAME "cam"
+#define FPS 15
+#define VIDEO "videotestsrc is-live=true ! " \
+  "video/x-raw,width=320,height=240,framerate=15/1 ! " \
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 " \
+  "bitrate=256"
+
+static P2pTestEnv *env;
+
+static void
+setup (void)
+{
+  env = p2p_test_env_new ();
+}
+
+static void
+teardown (void)
+{
+  p2p_test_env_free (env);
+  env = NULL;
+}
+
+static GstElement *
+camera_start (gboolean audio)
+{
+  GstElement *cam = p2p_test_pipeline (VIDEO " ! p2psink name=cam uid=%s "
+      "key-file=%s server=%s password=pw %s", env->uid, env->key_file,
+      env->url, audio ? "audiotestsrc is-live=true wave=ticks ! "
+      "audio/x-raw,rate=48000,channels=1 ! opusenc ! cam.audio" : "");
+
+  p2p_test_start (cam);
+  fail_unless (p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+          "p2p-registered", P2P_TEST_WAIT_MS) != NULL,
+      "the camera did not register");
+  return cam;
+}
+
+static guint
+camera_viewers (GstElement * cam)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  guint n;
+
+  g_object_get (sink, "viewers", &n, NULL);
+  gst_object_unref (sink);
+  return n;
+}
+
+/* ---- the gateway process ---- */
+
+typedef struct
+{
+  GSubprocess *process;
+  GDataInputStream *out;
+  gint rtsp_port;
+  gint admin_port;
+} Gateway;
+
+static gchar *
+gateway_read_line (Gateway * gw)
+{
+  gboolean timed_out;
+  gchar *line = harness_read_line (gw->out, P2P_TEST_WAIT_MS, &timed_out);
+
+  fail_if (timed_out, "the gateway printed nothing within %d ms",
+      P2P_TEST_WAIT_MS);
+  fail_unless (line != NULL, "the gateway exited");
+  return line;
+}
+
+/* Starts p2p-gateway serving the test camera as /cam on loopback (RTSP
+ * port @rtsp_port, 0 for any), the admin port from the OS, with @user
+ * (USER:PASSWORD) or no authentication; reads the ports it prints. */
+static Gateway *
+gateway_start (gint rtsp_port, const gchar * user)
+{
+  Gateway *gw = g_new0 (Gateway, 1);
+  GSubprocessLauncher *launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
+      CAMERA_NAME, env->uid, env->url);
+  gchar *port = g_strdup_printf ("--rtsp-port=%d", rtsp_port);
+  gchar *user_arg = user ? g_strdup_printf ("--user=%s", user) : NULL;
+  const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
+    "--rtsp-address=127.0.0.1", port, "--admin-address=127.0.0.1",
+    "--admin-port=0", "--linger=1", "--no-lan", user_arg, NULL
+  };
+  GError *err = NULL;
+  gchar *line;
+
+  gw->process = g_subprocess_launcher_spawnv (launcher, argv, &err);
+  fail_unless (gw->process != NULL, "p2p-gateway: %s",
+      err ? err->message : "?");
+  gw->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
+      (gw->process));
+  line = gateway_read_line (gw);
+  fail_unless (sscanf (line, "p2p-gateway: rtsp port %d", &gw->rtsp_port)
+      == 1, "unexpected line '%s'", line);
+  g_free (line);
+  line = gateway_read_line (gw);
+  fail_unless (sscanf (line, "p2p-gateway: admin port %d", &gw->admin_port)
+      == 1, "unexpected line '%s'", line);
+  g_free (line);
+  fail_unless (gw->rtsp_port > 0 && gw->admin_port > 0);
+  fail_unless (rtsp_port == 0 || gw->rtsp_port == rtsp_port);
+  g_object_unref (launcher);
+  g_free (camera);
+  g_free (port);
+  g_free (user_arg);
+  return gw;
+}
+
+static gboolean
+process_exited (gpointer data)
+{
+  return g_subprocess_get_identifier (data) == NULL;
+}
+
+static void
+wait_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+}
+
+/* Stops @process with SIGTERM, as systemd does, and checks that it ends
+ * in time and cleanly. */
+static void
+stop_process (GSubprocess * process)
+{
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait_async (process, NULL, wait_cb, NULL);
+  fail_unless (harness_wait (process_exited, process, P2P_TEST_WAIT_MS),
+      "did not stop on SIGTERM");
+}
+
+static void
+gateway_stop (Gateway * gw)
+{
+  stop_process (gw->process);
+  fail_unless (g_subprocess_get_if_exited (gw->process)
+      && g_subprocess_get_exit_status (gw->process) == 0,
+      "the gateway did not exit cleanly on SIGTERM");
+  g_object_unref (gw->out);
+  g_object_unref (gw->process);
+  g_free (gw);
+}
+
+static gchar *
+gateway_url (Gateway * gw, const gchar * login)
+{
+  return g_strdup_printf ("rtsp://%s%s127.0.0.1:%d/" CAMERA_NAME,
+      login ? login : "", login ? "@" : "", gw->rtsp_port);
+}
+
+/* ---- metrics ---- */
+
+static gchar *
+metrics_get (Gateway * gw)
+{
+  SoupSession *session = soup_session_new ();
+  gchar *url = g_strdup_printf ("http://127.0.0.1:%d/metrics",
+      gw->admin_port);
+  SoupMessage *msg = soup_message_new ("GET", url);
+  GError *err = NULL;
+  GBytes *body = soup_session_send_and_read (session, msg, NULL, &err);
+  gchar *text;
+
+  fail_unless (body != NULL, "GET %s: %s", url, err ? err->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  g_object_unref (session);
+  g_free (url);
+  return text;
+}
+
+/* The value of sample @name (with its labels) in @gw's metrics. */
+static gint64
+metric (Gateway * gw, const gchar * name)
+{
+  gchar *text = metrics_get (gw);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  gint64 value = -1;
+  guint i;
+
+  for (i = 0; lines[i]; i++) {
+    if (g_str_has_prefix (lines[i], name)
+        && lines[i][strlen (name)] == ' ')
+      value = g_ascii_strtoll (lines[i] + strlen (name) + 1, NULL, 10);
+  }
+  fail_unless (value >= 0, "no metric %s in:\n%s", name, text);
+  g_strfreev (lines);
+  g_free (text);
+  return value;
+}
+
+#define CAMERA_METRIC(m) m "{camera=\"" CAMERA_NAME "\"}"
+
+typedef struct
+{
+  Gateway *gw;
+  const gchar *name;
+  gint64 value;
+} MetricWait;
+
+static gboolean
+metric_reached (gpointer data)
+{
+  MetricWait *w = data;
+
+  return metric (w->gw, w->name) == w->value;
+}
+
+static gboolean
+tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Waits until metric @name is @value: the gateway is asked again every
+ * 50 ms (a tick wakes the wait), up to the usual limit. */
+static void
+wait_metric (Gateway * gw, const gchar * name, gint64 value)
+{
+  MetricWait w = { gw, name, value };
+  guint id = g_timeout_add (50, tick, NULL);
+
+  fail_unless (harness_wait (metric_reached, &w, 2 * P2P_TEST_WAIT_MS),
+      "%s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT " after %d ms",
+      name, metric (gw, name), value, 2 * P2P_TEST_WAIT_MS);
+  g_source_remove (id);
+}
+
+/* ---- clients ---- */
+
+typedef struct
+{
+  gchar *out;
+  gchar *err;
+  gboolean done;
+} ToolRun;
+
+static void
+communicate_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  ToolRun *run = data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result,
+      &run->out, &run->err, NULL);
+  run->done = TRUE;
+}
+
+static gboolean
+tool_done (gpointer data)
+{
+  return ((ToolRun *) data)->done;
+}
+
+/* Runs @argv (ffmpeg or ffprobe) to its end, within the usual limit times
+ * @scale; returns its exit status, @out and @err its output. */
+static gint
+run_tool (const gchar * const *argv, guint scale, gchar ** out, gchar ** err)
+{
+  ToolRun run = { 0 };
+  GError *error = NULL;
+  GSubprocess *p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+      | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  gint status;
+
+  fail_unless (p != NULL, "%s: %s", argv[0], error ? error->message : "");
+  g_subprocess_communicate_utf8_async (p, NULL, NULL, communicate_cb, &run);
+  if (!harness_wait (tool_done, &run, scale * P2P_TEST_WAIT_MS)) {
+    g_subprocess_force_exit (p);
+    harness_wait (tool_done, &run, P2P_TEST_WAIT_MS);
+    fail ("%s did not finish within %d ms", argv[0], scale * P2P_TEST_WAIT_MS);
+  }
+  status = g_subprocess_get_if_exited (p) ?
+      g_subprocess_get_exit_status (p) : -1;
+  g_object_unref (p);
+  *out = run.out;
+  *err = run.err;
+  return status;
+}
+
+/* ffprobe's stream lines: `codec_type=video|codec_name=h264|width=...` */
+static gchar *
+ffprobe (const gchar * url, gint * status)
+{
+  const gchar *argv[] = { g_getenv ("FFPROBE"), "-v", "error",
+    "-show_entries", "stream=codec_type,codec_name,width,height",
+    "-of", "compact=p=0", url, NULL
+  };
+  gchar *out, *err;
+
+  *status = run_tool (argv, 2, &out, &err);
+  if (*status != 0) {
+    g_free (out);
+    return err;
+  }
+  g_free (err);
+  return out;
+}
+
+/* A long-running ffmpeg reading @url over RTSP/TCP and discarding it. */
+static GSubprocess *
+ffmpeg_watch (const gchar * url)
+{
+  const gchar *argv[] = { g_getenv ("FFMPEG"), "-nostdin", "-v", "error",
+    "-rtsp_transport", "tcp", "-i", url, "-t", "600", "-f", "null", "-",
+    NULL
+  };
+  GError *err = NULL;
+  GSubprocess *p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &err);
+
+  fail_unless (p != NULL, "ffmpeg: %s", err ? err->message : "");
+  return p;
+}
+
+static void
+ffmpeg_stop (GSubprocess * p)
+{
+  fail_if (g_subprocess_get_identifier (p) == NULL, "ffmpeg ended by itself");
+  stop_process (p);
+  g_object_unref (p);
+}
+
+static GstElement *
+rtspsrc_start (const gchar * url)
+{
+  GstElement *viewer = p2p_test_pipeline ("rtspsrc location=%s "
+      "protocols=tcp latency=100 ! rtph264depay ! "
+      "appsink name=out sync=false max-buffers=1 drop=true", url);
+
+  p2p_test_start (viewer);
+  return viewer;
+}
+
+/* Fails on an ERROR posted by @pipeline so far. */
+static void
+check_no_error (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+
+  if (msg) {
+    GError *err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    fail ("%s: %s", GST_MESSAGE_SRC_NAME (msg), err->message);
+  }
+  gst_object_unref (bus);
+}
+
+static void
+pull_frames (GstElement * viewer, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    gst_sample_unref (p2p_test_pull (viewer, "out"));
+  check_no_error (viewer);
+}
+
+/* ---- tests ---- */
+
+/* ffprobe sees the camera's codecs and resolution through the gateway,
+ * and ffmpeg decodes 5 s of its video. */
+GST_START_TEST (test_ffprobe)
+{
+  GstElement *cam = camera_start (TRUE);
+  Gateway *gw = gateway_start (0, NULL);
+  gchar *url = gateway_url (gw, NULL);
+  const gchar *argv[] = { g_getenv ("FFMPEG"), "-nostdin", "-v", "error",
+    "-rtsp_transport", "tcp", "-i", url, "-map", "0:v", "-t", "5",
+    "-f", "framecrc", "-", NULL
+  };
+  gchar *probe, *out, *err, **lines;
+  gint status, frames = 0;
+  gint64 first_pts = -1, last_pts = -1;
+  guint i;
+
+  probe = ffprobe (url, &status);
+  fail_unless_equals_int (status, 0);
+  /* The line the issue's closing note quotes. */
+  g_print ("ffprobe %s:\n%s", url, probe);
+  fail_unless (strstr (probe, "codec_name=h264|codec_type=video|"
+          "width=320|height=240") != NULL, "ffprobe saw:\n%s", probe);
+  fail_unless (strstr (probe, "codec_name=opus|codec_type=audio") != NULL,
+      "ffprobe saw:\n%s", probe);
+  g_free (probe);
+
+  fail_unless_equals_int (run_tool (argv, 3, &out, &err), 0);
+  /* framecrc lines: stream, dts, pts, duration, size, crc; time base
+   * 1/FPS for the camera's constant frame rate. */
+  lines = g_strsplit (out, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    gint64 stream, dts, pts;
+
+    if (sscanf (lines[i], "%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %"
+            G_GINT64_FORMAT ",", &stream, &dts, &pts) != 3)
+      continue;
+    if (first_pts < 0)
+      first_pts = pts;
+    last_pts = pts;
+    frames++;
+  }
+  g_print ("ffmpeg decoded %d frames, pts %" G_GINT64_FORMAT " to %"
+      G_GINT64_FORMAT " (1/%d s)\n", frames, first_pts, last_pts, FPS);
+  fail_unless (strstr (out, "#tb 0: 1/15") != NULL, "%s", out);
+  fail_unless (last_pts - first_pts >= 4 * FPS, "only %" G_GINT64_FORMAT
+      " frame times decoded", last_pts - first_pts);
+  /* Live: a loaded machine may drop frames, but not most. */
+  fail_unless (frames >= 3 * FPS, "only %d frames decoded", frames);
+  g_strfreev (lines);
+  g_free (out);
+  g_free (err);
+
+  g_free (url);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* Two ffmpeg clients and rtspsrc at once share one p2p session, which
+ * ends a linger time after the last client. */
+GST_START_TEST (test_one_session)
+{
+  GstElement *cam = camera_start (FALSE);
+  Gateway *gw = gateway_start (0, NULL);
+  gchar *url = gateway_url (gw, NULL);
+  GSubprocess *ff1 = ffmpeg_watch (url);
+  GSubprocess *ff2 = ffmpeg_watch (url);
+  GstElement *viewer = rtspsrc_start (url);
+
+  pull_frames (viewer, 2 * FPS);
+  wait_metric (gw, CAMERA_METRIC ("p2p_gateway_camera_clients"), 3);
+  fail_unless_equals_int (camera_viewers (cam), 1);
+  fail_unless_equals_int (metric (gw, "p2p_gateway_sessions"), 1);
+  fail_unless_equals_int (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_sessions_total")), 1);
+  fail_unless (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_received_bytes_total")) > 0);
+
+  ffmpeg_stop (ff1);
+  ffmpeg_stop (ff2);
+  p2p_test_stop (viewer);
+  wait_metric (gw, "p2p_gateway_clients", 0);
+  /* --linger=1: the session ends without a client. */
+  wait_metric (gw, "p2p_gateway_sessions", 0);
+  fail_unless_equals_int (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_sessions_total")), 1);
+
+  g_free (url);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* With users configured, only a client giving one's digest login gets
+ * the stream, and a refused client does not make the gateway call the
+ * camera. */
+GST_START_TEST (test_digest_auth)
+{
+  GstElement *cam = camera_start (FALSE);
+  Gateway *gw = gateway_start (0, "nvr:right-pw");
+  gchar *anonymous = gateway_url (gw, NULL);
+  gchar *wrong = gateway_url (gw, "nvr:wrong-pw");
+  gchar *stranger = gateway_url (gw, "other:right-pw");
+  gchar *right = gateway_url (gw, "nvr:right-pw");
+  const gchar *refused[] = { anonymous, wrong, stranger };
+  gchar *out;
+  gint status;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (refused); i++) {
+    out = ffprobe (refused[i], &status);
+    fail_if (status == 0, "%s was let in", refused[i]);
+    fail_unless (strstr (out, "401") != NULL, "%s: %s", refused[i], out);
+    g_free (out);
+  }
+  fail_unless_equals_int (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_sessions_total")), 0);
+  fail_unless_equals_int (camera_viewers (cam), 0);
+
+  out = ffprobe (right, &status);
+  fail_unless_equals_int (status, 0);
+  fail_unless (strstr (out, "codec_name=h264") != NULL, "%s", out);
+  g_free (out);
+
+  g_free (anonymous);
+  g_free (wrong);
+  g_free (stranger);
+  g_free (right);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* The camera restarts: the gateway's p2p session reconnects by itself and
+ * the RTSP clients (rtspsrc, ffmpeg) keep their sessions and get frames
+ * again: a pause, not an error. */
+GST_START_TEST (test_camera_restart)
+{
+  GstElement *cam = camera_start (FALSE);
+  Gateway *gw = gateway_start (0, NULL);
+  gchar *url = gateway_url (gw, NULL);
+  GSubprocess *ff = ffmpeg_watch (url);
+  GstElement *viewer = rtspsrc_start (url);
+  GstElement *sink;
+  GstSample *stale;
+
+  pull_frames (viewer, FPS);
+  wait_metric (gw, CAMERA_METRIC ("p2p_gateway_camera_clients"), 2);
+
+  p2p_test_stop (cam);
+  wait_metric (gw, CAMERA_METRIC ("p2p_gateway_camera_connected"), 0);
+  /* What the appsink holds now came before the restart. */
+  sink = gst_bin_get_by_name (GST_BIN (viewer), "out");
+  while ((stale = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 0)))
+    gst_sample_unref (stale);
+  gst_object_unref (sink);
+  cam = camera_start (FALSE);
+
+  pull_frames (viewer, FPS);
+  wait_metric (gw, CAMERA_METRIC ("p2p_gateway_camera_connected"), 1);
+  fail_unless (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_reconnects_total")) >= 1);
+  fail_unless_equals_int (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_clients")), 2);
+  fail_unless_equals_int (camera_viewers (cam), 1);
+  ffmpeg_stop (ff);
+
+  p2p_test_stop (viewer);
+  g_free (url);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* The gateway restarts (an upgrade, a crash under systemd): it serves
+ * again on the same port and a client connecting again, as NVRs do,
+ * gets the camera without anyone touching the camera or the config. */
+GST_START_TEST (test_gateway_restart)
+{
+  GstElement *cam = camera_start (FALSE);
+  Gateway *gw = gateway_start (0, NULL);
+  gint port = gw->rtsp_port;
+  gchar *url = gateway_url (gw, NULL);
+  GstElement *viewer = rtspsrc_start (url);
+
+  pull_frames (viewer, FPS);
+  gateway_stop (gw);
+  p2p_test_stop (viewer);
+
+  gw = gateway_start (port, NULL);
+  viewer = rtspsrc_start (url);
+  pull_frames (viewer, FPS);
+  fail_unless_equals_int (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_clients")), 1);
+  fail_unless_equals_int (camera_viewers (cam), 1);
+
+  p2p_test_stop (viewer);
+  g_free (url);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+static Suite *
+gateway_suite (void)
+{
+  Suite *s = suite_create ("gateway");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 180);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_ffprobe);
+  tcase_add_test (tc, test_one_session);
+  tcase_add_test (tc, test_digest_auth);
+  tcase_add_test (tc, test_camera_restart);
+  tcase_add_test (tc, test_gateway_restart);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (gateway);
