@@ -94,27 +94,12 @@
 #include "config.h"
 #endif
 
-#include "gstp2psink.h"
+#include "gstp2psinkprivate.h"
 #include "gstp2pelements.h"
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
-#include "gstp2pfanout.h"
-#include "gstp2ppacketsink.h"
-#include "gstp2psdp.h"
-#include "gstp2ptalkback.h"
 
 #include <string.h>
-#include <gst/rtp/rtp.h>
-#include <gst/sdp/sdp.h>
-#include <gst/video/video.h>
-#include <p2p-core/p2p-camera-session.h>
-#include <p2p-core/p2p-command.h>
-#include <p2p-core/p2p-combined-signaller.h>
-#include <p2p-core/p2p-lan-signaller.h>
-#include <p2p-core/p2p-signalling.h>
-#include <p2p-core/p2p-transport.h>
-#include <p2p-core/p2p-auth-backoff.h>
-#include <p2p-core/p2p-viewer-auth.h>
 #include <openssl/crypto.h>
 
 #define GST_CAT_DEFAULT gst_p2p_debug
@@ -122,19 +107,11 @@
 #define DEFAULT_MAX_VIEWERS 4
 #define MAX_MAX_VIEWERS 64
 #define DEFAULT_COMMAND_RATE 20
-/* A viewer must prove its credential this long after its path is up. */
-#define AUTH_TIMEOUT_MS 10000
 /* Failed logins from one address: wait 1 s, doubling up to a minute; the
  * table remembers at most this many addresses. */
 #define BACKOFF_INITIAL_MS 1000
 #define BACKOFF_MAX_MS 60000
 #define BACKOFF_MAX_ADDRESSES 1024
-/* How long a call waits for every stream's format before it is offered
- * what is known. */
-#define MEDIA_WAIT_MS 3000
-/* Packets kept for retransmission: about 1.5 s of a 3 Mbit/s stream. */
-#define HISTORY_VIDEO 512
-#define HISTORY_AUDIO 64
 
 enum
 {
@@ -156,95 +133,8 @@ enum
   PROP_TALKBACK,
 };
 
-enum
-{
-  SIGNAL_COMMAND,
-  SIGNAL_REPLY,
-  SIGNAL_SEND_EVENT,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
-typedef GstP2pFanoutStream StreamIndex;
-#define STREAM_VIDEO GST_P2P_FANOUT_VIDEO
-#define STREAM_AUDIO GST_P2P_FANOUT_AUDIO
-#define N_STREAMS GST_P2P_FANOUT_N_STREAMS
-
-typedef struct
-{
-  GstP2pSink *sink;
-  StreamIndex index;
-  GstPad *ghost;
-  GstPad *rtp_src;              /* rtpbin's send_rtp_src_N */
-  GstElement *packet_sink;
-  GstElement *rtcp_sink;
-
-  /* Set once on the streaming thread under the object lock. */
-  GstElement *payloader;
-  GstElement *parser;
-  const GstP2pCodec *codec;
-  GstCaps *rtp_caps;
-} Stream;
-
-struct _GstP2pSink
-{
-  GstBin parent;
-
-  /* Properties, object lock. */
-  gchar *uid;
-  gchar *key_file;
-  gchar *server;
-  gchar *server_id;
-  gchar *password_file;
-  gchar *password;              /* until NULL→READY makes the verifier */
-  guint max_viewers;
-  guint command_rate;
-  gboolean talkback_enabled;
-  gchar *stun_server;
-  gchar *turn_server;
-
-  GstElement *rtpbin;
-  Stream *streams[N_STREAMS];
-
-  /* Set in NULL→READY, cleared in READY→NULL. */
-  P2pLoop *loop;
-  P2pIdentity *identity;
-  P2pPasswordVerifier *verifier;
-  gchar **servers;
-  gchar **server_ids;           /* NULL: each server's URI host */
-  gboolean allow_insecure;
-  /* A configuration property changed after NULL→READY read them. */
-  gboolean config_dirty;
-
-  /* Failed logins per viewer address; kept for the element's lifetime so
-   * that restarting the pipeline does not reset it. */
-  P2pAuthBackoff *backoff;
-
-  /* The application's signaller (property), and whether the camera also
-   * answers on the local network; read in NULL→READY. */
-  P2pSignaller *user_signaller;
-  gboolean lan;
-
-  /* Loop thread only. The signaller calls come through (the
-   * application's, or the server's and the local network's together) and
-   * the server client within it, if any. */
-  P2pSignaller *signaller;
-  P2pSignalling *signalling;
-  gboolean registered;
-  gboolean warned_unreachable;
-  gboolean warned_wrong_server;
-  GHashTable *viewers;          /* call → P2pCameraSession */
-  guint next_serial;
-  GSource *stats_timer;
-
-  /* Admitted viewers (sessions, each holding a reference). */
-  GstP2pFanout *fanout;
-  /* The admitted viewers' messages by type; routes set in init. */
-  P2pMessageRouter *router;
-  /* The talking viewer's audio to the talkback pad. */
-  GstP2pTalkback *talkback;
-};
+/* Shared with gstp2psinkviewers.c, which emits `command`. */
+guint gst_p2p_sink_signals[N_SIGNALS];
 
 static void gst_p2p_sink_finalize (GObject * object);
 static void gst_p2p_sink_set_property (GObject * object, guint prop_id,
@@ -253,22 +143,6 @@ static void gst_p2p_sink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static GstStateChangeReturn gst_p2p_sink_change_state (GstElement * element,
     GstStateChange transition);
-static GstPad *gst_p2p_sink_request_new_pad (GstElement * element,
-    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
-static void gst_p2p_sink_release_pad (GstElement * element, GstPad * pad);
-
-static void sink_on_command (JsonObject * message, gpointer context,
-    gpointer user_data);
-static gboolean gst_p2p_sink_reply (GstP2pSink * self, const gchar * viewer_id,
-    guint64 request_id, gboolean ok, const gchar * payload);
-static guint gst_p2p_sink_send_event (GstP2pSink * self,
-    const gchar * viewer_id, const gchar * name, const gchar * payload);
-static void sink_request_keyframe (guint count, const gchar * why,
-    gpointer user_data);
-static void sink_send_packet (gpointer target, gboolean is_rtcp,
-    const guint8 * data, gsize size, gpointer user_data);
-static gboolean sink_start_pending_viewers (GstP2pSink * self);
-
 #define gst_p2p_sink_parent_class parent_class
 G_DEFINE_TYPE (GstP2pSink, gst_p2p_sink, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (p2psink, "p2psink", GST_RANK_NONE,
@@ -535,9 +409,10 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    *
    * Since: 0.2
    */
-  signals[SIGNAL_COMMAND] = g_signal_new ("command", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING,
-      G_TYPE_UINT64, G_TYPE_STRING, G_TYPE_STRING);
+  gst_p2p_sink_signals[SIGNAL_COMMAND] =
+      g_signal_new ("command", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_UINT64,
+      G_TYPE_STRING, G_TYPE_STRING);
 
   /**
    * GstP2pSink::reply:
@@ -554,7 +429,7 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    *
    * Since: 0.2
    */
-  signals[SIGNAL_REPLY] = g_signal_new_class_handler ("reply",
+  gst_p2p_sink_signals[SIGNAL_REPLY] = g_signal_new_class_handler ("reply",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK (gst_p2p_sink_reply), NULL, NULL, NULL, G_TYPE_BOOLEAN, 4,
       G_TYPE_STRING, G_TYPE_UINT64, G_TYPE_BOOLEAN, G_TYPE_STRING);
@@ -574,10 +449,11 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    *
    * Since: 0.2
    */
-  signals[SIGNAL_SEND_EVENT] = g_signal_new_class_handler ("send-event",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_p2p_sink_send_event), NULL, NULL, NULL, G_TYPE_UINT, 3,
-      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  gst_p2p_sink_signals[SIGNAL_SEND_EVENT] =
+      g_signal_new_class_handler ("send-event", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (gst_p2p_sink_send_event),
+      NULL, NULL, NULL, G_TYPE_UINT, 3, G_TYPE_STRING, G_TYPE_STRING,
+      G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
@@ -602,12 +478,15 @@ gst_p2p_sink_init (GstP2pSink * self)
   self->lan = TRUE;
   self->talkback_enabled = TRUE;
   self->router = p2p_message_router_new ();
-  p2p_message_router_add (self->router, "command", sink_on_command, self);
-  self->viewers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_object_unref);
-  self->fanout = gst_p2p_fanout_new (sink_send_packet, sink_request_keyframe,
+  p2p_message_router_add (self->router, "command", gst_p2p_sink_on_command,
       self);
-  self->backoff = p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
+  self->viewers =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->fanout =
+      gst_p2p_fanout_new (gst_p2p_sink_send_packet,
+      gst_p2p_sink_request_keyframe, self);
+  self->backoff =
+      p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
       BACKOFF_MAX_ADDRESSES);
 
   self->rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
@@ -623,25 +502,13 @@ gst_p2p_sink_init (GstP2pSink * self)
 }
 
 static void
-stream_free (Stream * stream)
-{
-  gst_clear_caps (&stream->rtp_caps);
-  gst_clear_object (&stream->payloader);
-  gst_clear_object (&stream->parser);
-  gst_clear_object (&stream->packet_sink);
-  gst_clear_object (&stream->rtcp_sink);
-  gst_clear_object (&stream->rtp_src);
-  g_free (stream);
-}
-
-static void
 gst_p2p_sink_finalize (GObject * object)
 {
   GstP2pSink *self = GST_P2P_SINK (object);
   guint i;
 
   for (i = 0; i < N_STREAMS; i++)
-    g_clear_pointer (&self->streams[i], stream_free);
+    g_clear_pointer (&self->streams[i], gst_p2p_sink_stream_free);
   g_clear_object (&self->user_signaller);
   g_free (self->uid);
   g_free (self->key_file);
@@ -663,1049 +530,7 @@ gst_p2p_sink_finalize (GObject * object)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Keyframes and the fan-out                                              */
-
-/* The fan-out asks the encoder for a keyframe, through the payloader so
- * that it also re-sends its parameter sets. Any thread. */
-static void
-sink_request_keyframe (guint count, const gchar * why, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-  GstElement *pay = NULL;
-  GstPad *srcpad;
-
-  GST_OBJECT_LOCK (self);
-  if (self->streams[STREAM_VIDEO] && self->streams[STREAM_VIDEO]->payloader)
-    pay = gst_object_ref (self->streams[STREAM_VIDEO]->payloader);
-  GST_OBJECT_UNLOCK (self);
-  if (!pay)
-    return;
-
-  GST_DEBUG_OBJECT (self, "requesting a keyframe (%s)", why);
-  srcpad = gst_element_get_static_pad (pay, "src");
-  gst_pad_send_event (srcpad,
-      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-          count));
-  gst_object_unref (srcpad);
-  gst_object_unref (pay);
-}
-
-/* The fan-out's way out to one viewer: encrypt and write, never call
- * back. */
-static void
-sink_send_packet (gpointer target, gboolean is_rtcp, const guint8 * data,
-    gsize size, gpointer user_data)
-{
-  P2pTransport *transport = p2p_camera_session_get_transport (target);
-
-  if (is_rtcp)
-    p2p_transport_send_rtcp (transport, data, size, NULL);
-  else
-    p2p_transport_send_rtp (transport, data, size, NULL);
-}
-
-static GstPadProbeReturn
-payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  Stream *stream = data;
-  GstBuffer *buf = NULL;
-
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
-    buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-    buf = gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0);
-  if (buf)
-    gst_p2p_fanout_input (stream->sink->fanout, stream->index,
-        !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
-  return GST_PAD_PROBE_OK;
-}
-
-/* Streaming thread: one RTP packet from the payloader (through rtpbin). */
-static void
-stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
-    gpointer user_data)
-{
-  Stream *stream = user_data;
-
-  gst_p2p_fanout_push_rtp (stream->sink->fanout, stream->index, data, size);
-}
-
-/* Streaming thread (rtpbin's RTCP thread): sender reports for everyone. */
-static void
-stream_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
-    gpointer user_data)
-{
-  Stream *stream = user_data;
-
-  gst_p2p_fanout_push_rtcp (stream->sink->fanout, data, size);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Request pads                                                           */
-
-static gboolean
-stream_setup_payloader (Stream * stream, GstCaps * caps)
-{
-  GstP2pSink *self = stream->sink;
-  const GstP2pCodec *codec = gst_p2p_codec_find (caps);
-  g_autoptr (GError) err = NULL;
-  GstElement *pay, *parse = NULL;
-  GstPad *paysink, *sinkpad;
-  gchar *name;
-
-  if (stream->payloader) {
-    if (codec == stream->codec)
-      return TRUE;
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("The encoded format changed while streaming"),
-        ("%" GST_PTR_FORMAT " after %s", caps, stream->codec->media_type));
-    return FALSE;
-  }
-  if (!codec) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("no payloader for %" GST_PTR_FORMAT, caps));
-    return FALSE;
-  }
-  pay = gst_p2p_codec_make_payloader (codec, &err);
-  if (pay && codec->parser) {
-    parse = gst_p2p_codec_make_parser (codec, &err);
-    if (!parse)
-      gst_clear_object (&pay);
-  }
-  if (!pay) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
-        (NULL));
-    return FALSE;
-  }
-
-  name = g_strdup_printf ("send_rtp_sink_%u", stream->index);
-  gst_bin_add (GST_BIN (self), pay);
-  if (parse)
-    gst_bin_add (GST_BIN (self), parse);
-  if (!gst_element_link_pads (pay, "src", self->rtpbin, name)
-      || (parse && !gst_element_link (parse, pay))) {
-    g_free (name);
-    gst_bin_remove (GST_BIN (self), pay);
-    if (parse)
-      gst_bin_remove (GST_BIN (self), parse);
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("could not link %s to rtpbin", codec->payloader));
-    return FALSE;
-  }
-  g_free (name);
-
-  /* Keyframes are flagged on the payloader's input, after the parser. */
-  paysink = gst_element_get_static_pad (pay, "sink");
-  gst_pad_add_probe (paysink,
-      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-      payloader_input_probe, stream, NULL);
-  gst_object_unref (paysink);
-  sinkpad = gst_element_get_static_pad (parse ? parse : pay, "sink");
-  gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), sinkpad);
-  gst_object_unref (sinkpad);
-  gst_element_sync_state_with_parent (pay);
-  if (parse)
-    gst_element_sync_state_with_parent (parse);
-
-  GST_OBJECT_LOCK (self);
-  stream->codec = codec;
-  stream->payloader = gst_object_ref (pay);
-  stream->parser = parse ? gst_object_ref (parse) : NULL;
-  GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "%s stream: %s via %s",
-      stream->index == STREAM_VIDEO ? "video" : "audio", codec->media_type,
-      codec->payloader);
-  return TRUE;
-}
-
-static gboolean
-stream_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  Stream *stream = gst_pad_get_element_private (pad);
-
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
-    GstCaps *caps;
-
-    gst_event_parse_caps (event, &caps);
-    if (!stream_setup_payloader (stream, caps)) {
-      gst_event_unref (event);
-      return FALSE;
-    }
-  }
-  return gst_pad_event_default (pad, parent, event);
-}
-
-static void
-payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
-{
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  GstP2pSink *self = stream->sink;
-
-  if (!caps)
-    return;
-  GST_OBJECT_LOCK (self);
-  gst_caps_replace (&stream->rtp_caps, caps);
-  GST_OBJECT_UNLOCK (self);
-  gst_caps_unref (caps);
-
-  /* Calls that arrived before the media was known can get their offer. */
-  if (self->loop)
-    p2p_loop_invoke (self->loop, (GSourceFunc) sink_start_pending_viewers,
-        gst_object_ref (self), gst_object_unref);
-}
-
-static GstPad *
-gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
-    const gchar * name, const GstCaps * caps)
-{
-  GstP2pSink *self = GST_P2P_SINK (element);
-  StreamIndex index;
-  Stream *stream;
-  GstPad *rtp_src, *rtcp_src, *sinkpad;
-  gchar *pad_name;
-  GObject *session = NULL;
-
-  if (!self->rtpbin) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("The 'rtpbin' element (gst-plugins-good) is not installed"), (NULL));
-    return NULL;
-  }
-  index = g_str_equal (templ->name_template, "video") ? STREAM_VIDEO :
-      STREAM_AUDIO;
-  if (self->streams[index]) {
-    GST_WARNING_OBJECT (self, "already have a %s pad", templ->name_template);
-    return NULL;
-  }
-
-  stream = g_new0 (Stream, 1);
-  stream->sink = self;
-  stream->index = index;
-  GST_OBJECT_LOCK (self);
-  self->streams[index] = stream;
-  GST_OBJECT_UNLOCK (self);
-  gst_p2p_fanout_add_stream (self->fanout, index,
-      index == STREAM_VIDEO ? HISTORY_VIDEO : HISTORY_AUDIO);
-
-  pad_name = g_strdup_printf ("rtpsink_%u", index);
-  stream->packet_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtp,
-      stream, TRUE);
-  g_free (pad_name);
-  pad_name = g_strdup_printf ("rtcpsink_%u", index);
-  stream->rtcp_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtcp,
-      stream, FALSE);
-  g_free (pad_name);
-  /* Our own references: the bin drops its ones before releasing pads. */
-  gst_object_ref_sink (stream->packet_sink);
-  gst_object_ref_sink (stream->rtcp_sink);
-  gst_bin_add_many (GST_BIN (self), stream->packet_sink, stream->rtcp_sink,
-      NULL);
-
-  /* rtpbin adds send_rtp_src_N only once send_rtp_sink_N exists. */
-  pad_name = g_strdup_printf ("send_rtp_sink_%u", index);
-  sinkpad = gst_element_request_pad_simple (self->rtpbin, pad_name);
-  g_free (pad_name);
-  pad_name = g_strdup_printf ("send_rtp_src_%u", index);
-  rtp_src = gst_element_get_static_pad (self->rtpbin, pad_name);
-  g_free (pad_name);
-  if (rtp_src) {
-    GstPad *p = gst_element_get_static_pad (stream->packet_sink, "sink");
-
-    gst_pad_link (rtp_src, p);
-    /* The payloader's output caps, known once it negotiated, are what the
-     * offer describes. */
-    g_signal_connect (rtp_src, "notify::caps",
-        G_CALLBACK (payloader_caps_notify), stream);
-    gst_object_unref (p);
-    stream->rtp_src = rtp_src;
-  }
-  gst_clear_object (&sinkpad);
-
-  pad_name = g_strdup_printf ("send_rtcp_src_%u", index);
-  rtcp_src = gst_element_request_pad_simple (self->rtpbin, pad_name);
-  g_free (pad_name);
-  if (rtcp_src) {
-    GstPad *p = gst_element_get_static_pad (stream->rtcp_sink, "sink");
-
-    gst_pad_link (rtcp_src, p);
-    gst_object_unref (p);
-    gst_object_unref (rtcp_src);
-  }
-
-  /* Sender reports every second rather than every five: a new viewer can
-   * synchronise audio and video sooner. */
-  g_signal_emit_by_name (self->rtpbin, "get-internal-session", index, &session);
-  if (session) {
-    g_object_set (session, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
-    g_object_unref (session);
-  }
-
-  gst_element_sync_state_with_parent (stream->packet_sink);
-  gst_element_sync_state_with_parent (stream->rtcp_sink);
-
-  stream->ghost = gst_ghost_pad_new_no_target_from_template
-      (templ->name_template, templ);
-  gst_pad_set_element_private (stream->ghost, stream);
-  gst_pad_set_event_function (stream->ghost, stream_sink_event);
-  gst_pad_set_query_function (stream->ghost, gst_p2p_ghost_sink_query);
-  gst_pad_set_active (stream->ghost, TRUE);
-  gst_element_add_pad (element, stream->ghost);
-  return stream->ghost;
-}
-
-static void
-gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
-{
-  GstP2pSink *self = GST_P2P_SINK (element);
-  Stream *stream = gst_pad_get_element_private (pad);
-  GstElement *pay, *parse;
-
-  if (!stream)
-    return;
-  GST_OBJECT_LOCK (self);
-  pay = g_steal_pointer (&stream->payloader);
-  parse = g_steal_pointer (&stream->parser);
-  self->streams[stream->index] = NULL;
-  GST_OBJECT_UNLOCK (self);
-  gst_p2p_fanout_remove_stream (self->fanout, stream->index);
-
-  if (stream->rtp_src)
-    g_signal_handlers_disconnect_by_data (stream->rtp_src, stream);
-  gst_element_remove_pad (element, pad);
-  if (pay) {
-    gst_element_set_state (pay, GST_STATE_NULL);
-    if (GST_OBJECT_PARENT (pay) == GST_OBJECT (self))
-      gst_bin_remove (GST_BIN (self), pay);
-    gst_object_unref (pay);
-  }
-  if (parse) {
-    gst_element_set_state (parse, GST_STATE_NULL);
-    if (GST_OBJECT_PARENT (parse) == GST_OBJECT (self))
-      gst_bin_remove (GST_BIN (self), parse);
-    gst_object_unref (parse);
-  }
-  gst_element_set_state (stream->packet_sink, GST_STATE_NULL);
-  gst_element_set_state (stream->rtcp_sink, GST_STATE_NULL);
-  if (GST_OBJECT_PARENT (stream->packet_sink) == GST_OBJECT (self))
-    gst_bin_remove (GST_BIN (self), stream->packet_sink);
-  if (GST_OBJECT_PARENT (stream->rtcp_sink) == GST_OBJECT (self))
-    gst_bin_remove (GST_BIN (self), stream->rtcp_sink);
-  stream_free (stream);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Viewers: one P2pCameraSession each (loop thread)                       */
-
-static guint
-sink_count_active (GstP2pSink * self)
-{
-  return gst_p2p_fanout_get_n_targets (self->fanout);
-}
-
-static void
-sink_post_viewer_count (GstP2pSink * self)
-{
-  g_object_notify (G_OBJECT (self), "viewers");
-}
-
-static void
-viewer_post (GstP2pSink * self, P2pCameraSession * session,
-    const gchar * name, const gchar * first_field, ...)
-{
-  GstStructure *s;
-  va_list args;
-
-  s = gst_structure_new (name, "uid", G_TYPE_STRING, self->uid,
-      "viewer-id", G_TYPE_STRING, p2p_camera_session_get_id (session), NULL);
-  va_start (args, first_field);
-  gst_structure_set_valist (s, first_field, args);
-  va_end (args);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-static void
-viewer_configure (P2pCameraSession * session, P2pTransport * transport,
-    gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-  g_autofree gchar *stun = NULL, *turn = NULL;
-
-  GST_OBJECT_LOCK (self);
-  stun = g_strdup (self->stun_server);
-  turn = g_strdup (self->turn_server);
-  GST_OBJECT_UNLOCK (self);
-  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, self->signaller,
-      p2p_camera_session_get_call (session), stun, turn);
-}
-
-static gboolean
-viewer_send_offer (P2pCameraSession * session, const gchar * sdp,
-    GError ** error, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-
-  return p2p_signaller_send_offer (self->signaller,
-      p2p_camera_session_get_call (session), sdp, error);
-}
-
-static void
-viewer_send_candidate (P2pCameraSession * session, const gchar * candidate,
-    gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-
-  if (self->signaller)
-    p2p_signaller_send_candidate (self->signaller,
-        p2p_camera_session_get_call (session), candidate, NULL, NULL);
-}
-
-static void
-viewer_end_call (P2pCameraSession * session, const gchar * reason,
-    gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-
-  if (self->signaller)
-    p2p_signaller_end_call (self->signaller,
-        p2p_camera_session_get_call (session), reason, NULL);
-}
-
-static gboolean
-viewer_admit (P2pCameraSession * session, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-  guint max;
-
-  GST_OBJECT_LOCK (self);
-  max = self->max_viewers;
-  GST_OBJECT_UNLOCK (self);
-  return sink_count_active (self) < max;
-}
-
-static void
-viewer_joined (P2pCameraSession * session, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-  P2pConnectionMode mode;
-
-  gst_p2p_fanout_add (self->fanout, g_object_ref (session));
-  mode = p2p_transport_get_mode (p2p_camera_session_get_transport (session));
-  GST_INFO_OBJECT (self, "%s joined from %s (%s)",
-      p2p_camera_session_get_id (session),
-      p2p_camera_session_get_address (session),
-      p2p_connection_mode_to_string (mode));
-  viewer_post (self, session, "p2p-viewer-joined", "address", G_TYPE_STRING,
-      p2p_camera_session_get_address (session), "mode", G_TYPE_STRING,
-      p2p_connection_mode_to_string (mode), NULL);
-  sink_post_viewer_count (self);
-}
-
-static void
-viewer_left (P2pCameraSession * session, const gchar * reason,
-    gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-
-  GST_INFO_OBJECT (self, "%s left: %s", p2p_camera_session_get_id (session),
-      reason);
-  viewer_post (self, session, "p2p-viewer-left", "reason", G_TYPE_STRING,
-      reason, NULL);
-  if (self->talkback)
-    gst_p2p_talkback_release (self->talkback, session, "left");
-  if (gst_p2p_fanout_remove (self->fanout, session)) {
-    g_object_unref (session);
-    sink_post_viewer_count (self);
-  }
-}
-
-static void
-viewer_closed (P2pCameraSession * session, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-
-  g_hash_table_remove (self->viewers, p2p_camera_session_get_call (session));
-}
-
-static void
-viewer_path_changed (P2pCameraSession * session, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-  g_autoptr (P2pTransportStats) st = p2p_transport_get_stats
-      (p2p_camera_session_get_transport (session));
-  GstStructure *s = gst_structure_new ("p2p-connection", "uid",
-      G_TYPE_STRING, self->uid, "viewer-id", G_TYPE_STRING,
-      p2p_camera_session_get_id (session), "state", G_TYPE_STRING,
-      p2p_transport_state_to_string (st->state), NULL);
-
-  gst_p2p_set_path_fields (s, st);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-/* Network thread: RTCP from an admitted viewer — its receiver reports,
- * PLI/FIR and NACKs, for the fan-out — and its talk-back audio. */
-static void
-viewer_media (P2pCameraSession * session, gboolean is_rtcp,
-    const guint8 * data, gsize size, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-
-  if (is_rtcp)
-    gst_p2p_fanout_feedback (self->fanout, session, data, size);
-  if (self->talkback)
-    gst_p2p_talkback_push (self->talkback, session, is_rtcp, data, size);
-}
-
-/* Whether every requested stream (@all) or at least one knows its RTP
- * caps. */
-static gboolean
-sink_media_known (GstP2pSink * self, gboolean all)
-{
-  guint i, requested = 0, known = 0;
-
-  GST_OBJECT_LOCK (self);
-  for (i = 0; i < N_STREAMS; i++) {
-    if (self->streams[i]) {
-      requested++;
-      known += self->streams[i]->rtp_caps != NULL;
-    }
-  }
-  GST_OBJECT_UNLOCK (self);
-  return known > 0 && (!all || known == requested);
-}
-
-/* The media half of the offer, from the payloaders' output caps. */
-static GstSDPMessage *
-sink_build_media (GstP2pSink * self)
-{
-  GstSDPMessage *msg;
-  gboolean talkback;
-  guint i;
-
-  gst_sdp_message_new (&msg);
-  for (i = 0; i < N_STREAMS; i++) {
-    g_autoptr (GstCaps) caps = NULL;
-    g_autoptr (GError) err = NULL;
-
-    GST_OBJECT_LOCK (self);
-    if (self->streams[i] && self->streams[i]->rtp_caps)
-      caps = gst_caps_ref (self->streams[i]->rtp_caps);
-    GST_OBJECT_UNLOCK (self);
-    if (caps && !gst_p2p_sdp_add_media (msg, i == STREAM_VIDEO ? "video" :
-            "audio", caps, GST_P2P_DIRECTION_SENDONLY, &err))
-      GST_WARNING_OBJECT (self, "%s", err->message);
-  }
-  GST_OBJECT_LOCK (self);
-  talkback = self->talkback_enabled && self->talkback;
-  GST_OBJECT_UNLOCK (self);
-  if (talkback)
-    gst_p2p_sdp_add_talkback (msg);
-  return msg;
-}
-
-static void
-viewer_start (GstP2pSink * self, P2pCameraSession * session)
-{
-  GstSDPMessage *media = sink_build_media (self);
-
-  p2p_camera_session_start (session, media);
-  gst_sdp_message_free (media);
-}
-
-static gboolean
-sink_start_pending_viewers (GstP2pSink * self)
-{
-  GHashTableIter iter;
-  gpointer value;
-  g_autoptr (GPtrArray) pending = NULL;
-  guint i;
-
-  if (!self->signaller || !sink_media_known (self, TRUE))
-    return G_SOURCE_REMOVE;
-  pending = g_ptr_array_new_with_free_func (g_object_unref);
-  g_hash_table_iter_init (&iter, self->viewers);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    if (p2p_camera_session_get_state (value) ==
-        P2P_CAMERA_SESSION_STATE_WAITING_MEDIA)
-      g_ptr_array_add (pending, g_object_ref (value));
-  }
-  for (i = 0; i < pending->len; i++)
-    viewer_start (self, g_ptr_array_index (pending, i));
-  return G_SOURCE_REMOVE;
-}
-
-/* A stream that never gets data (an audio pad nobody feeds) must not keep
- * viewers out: after a while they get what is known. */
-static void
-viewer_media_wait_done (P2pCameraSession * session, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-
-  if (sink_media_known (self, FALSE))
-    viewer_start (self, session);
-  else
-    p2p_camera_session_close (session, "no-media", TRUE);
-}
-
-static const P2pCameraSessionCallbacks viewer_callbacks = {
-  viewer_configure, viewer_send_offer, viewer_send_candidate, viewer_end_call,
-  viewer_admit, viewer_joined, viewer_left, viewer_closed, viewer_path_changed,
-  viewer_media, viewer_media_wait_done
-};
-
-/* ---------------------------------------------------------------------- */
-/* Commands and events (docs/protocol.md, "Commands and events")         */
-
-static GQuark
-command_limit_quark (void)
-{
-  return g_quark_from_static_string ("p2psink-command-limit");
-}
-
-static void
-sink_send_reply (P2pCameraSession * session, guint64 id, gboolean ok,
-    const gchar * payload)
-{
-  g_autoptr (GBytes) msg = p2p_command_build ("command-reply", id, NULL, ok,
-      payload);
-
-  p2p_camera_session_send_message (session, msg, NULL);
-}
-
-/* Loop thread: a command from an admitted viewer (the router sees no
- * other). */
-static void
-sink_on_command (JsonObject * message, gpointer context, gpointer user_data)
-{
-  GstP2pSink *self = user_data;
-  P2pCameraSession *session = context;
-  g_autoptr (GError) err = NULL;
-  P2pRateLimit *limit;
-  P2pCommand cmd;
-  guint rate;
-
-  if (!p2p_command_parse (message, &cmd, &err)) {
-    GST_INFO_OBJECT (self, "%s: %s", p2p_camera_session_get_id (session),
-        err->message);
-    if (!g_error_matches (err, P2P_COMMAND_ERROR, P2P_COMMAND_ERROR_MALFORMED))
-      sink_send_reply (session, cmd.id, FALSE, err->message);
-    return;
-  }
-  GST_OBJECT_LOCK (self);
-  rate = self->command_rate;
-  GST_OBJECT_UNLOCK (self);
-  limit = g_object_get_qdata (G_OBJECT (session), command_limit_quark ());
-  if (!limit) {
-    limit = p2p_rate_limit_new (rate, rate);
-    g_object_set_qdata_full (G_OBJECT (session), command_limit_quark (),
-        limit, (GDestroyNotify) p2p_rate_limit_free);
-  }
-  if (rate == 0 || !p2p_rate_limit_take (limit, g_get_monotonic_time ())) {
-    sink_send_reply (session, cmd.id, FALSE, rate == 0 ?
-        "refused: this camera takes no commands" :
-        "rate-limited: too many commands, slow down");
-    return;
-  }
-  g_signal_emit (self, signals[SIGNAL_COMMAND], 0,
-      p2p_camera_session_get_id (session), cmd.id, cmd.name, cmd.payload);
-}
-
-typedef struct
-{
-  GstP2pSink *self;
-  const gchar *viewer_id;
-  GBytes *message;
-  guint sent;
-} Outgoing;
-
-static gboolean
-sink_send_to_viewers (gpointer data)
-{
-  Outgoing *out = data;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, out->self->viewers);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    if (p2p_camera_session_get_state (value) !=
-        P2P_CAMERA_SESSION_STATE_ACTIVE || (out->viewer_id
-            && g_strcmp0 (out->viewer_id,
-                p2p_camera_session_get_id (value)) != 0))
-      continue;
-    if (p2p_camera_session_send_message (value, out->message, NULL))
-      out->sent++;
-  }
-  return G_SOURCE_REMOVE;
-}
-
-static guint
-sink_send_message (GstP2pSink * self, const gchar * viewer_id, GBytes * message)
-{
-  Outgoing out = { self, viewer_id, message, 0 };
-
-  if (self->loop)
-    p2p_loop_invoke_sync (self->loop, sink_send_to_viewers, &out);
-  return out.sent;
-}
-
-static gboolean
-gst_p2p_sink_reply (GstP2pSink * self, const gchar * viewer_id,
-    guint64 request_id, gboolean ok, const gchar * payload)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) msg = NULL;
-
-  g_return_val_if_fail (viewer_id != NULL, FALSE);
-  if (!p2p_command_check (NULL, payload, &err)) {
-    GST_WARNING_OBJECT (self, "reply to %s refused: %s", viewer_id,
-        err->message);
-    return FALSE;
-  }
-  msg = p2p_command_build ("command-reply", request_id, NULL, ok, payload);
-  return sink_send_message (self, viewer_id, msg) > 0;
-}
-
-static guint
-gst_p2p_sink_send_event (GstP2pSink * self, const gchar * viewer_id,
-    const gchar * name, const gchar * payload)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) msg = NULL;
-
-  if (!p2p_command_check (name ? name : "", payload, &err)) {
-    GST_WARNING_OBJECT (self, "event refused: %s", err->message);
-    return 0;
-  }
-  msg = p2p_command_build ("event", 0, name, TRUE, payload);
-  return sink_send_message (self, viewer_id, msg);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Signalling (loop thread)                                               */
-
-static void
-sink_on_incoming (P2pSignaller * sig, const gchar * call,
-    const gchar * session_id, const gchar * address, GstP2pSink * self)
-{
-  P2pCameraSessionConfig config = {
-    self->loop, self->identity, self->uid, self->verifier, self->backoff,
-    self->router, AUTH_TIMEOUT_MS
-  };
-  P2pCameraSession *session;
-  g_autofree gchar *id = NULL;
-  guint max;
-
-  GST_OBJECT_LOCK (self);
-  max = self->max_viewers;
-  GST_OBJECT_UNLOCK (self);
-
-  /* Refused before any ICE work: the call costs the camera nothing. */
-  if (g_hash_table_size (self->viewers) >= max) {
-    GST_INFO_OBJECT (self, "call from %s refused: busy", address);
-    p2p_signaller_end_call (sig, call, P2P_VIEWER_AUTH_REASON_BUSY, NULL);
-    return;
-  }
-
-  id = g_strdup_printf ("viewer-%u", ++self->next_serial);
-  session = p2p_camera_session_new (&config, call, id, address,
-      &viewer_callbacks, self);
-  g_hash_table_insert (self->viewers, g_strdup (call), session);
-  GST_INFO_OBJECT (self, "call %s from %s: %s", call, address, id);
-
-  if (sink_media_known (self, TRUE)) {
-    viewer_start (self, session);
-  } else {
-    GST_INFO_OBJECT (self, "%s waits until the media format is known", id);
-    p2p_camera_session_wait_media (session, MEDIA_WAIT_MS);
-  }
-}
-
-static void
-sink_on_answer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
-    GstP2pSink * self)
-{
-  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
-
-  if (session)
-    p2p_camera_session_set_answer (session, sdp);
-}
-
-static void
-sink_on_candidate (P2pSignaller * sig, const gchar * call,
-    const gchar * candidate, const gchar * mid, GstP2pSink * self)
-{
-  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
-
-  if (session)
-    p2p_camera_session_add_candidate (session, candidate);
-}
-
-static void
-sink_on_call_ended (P2pSignaller * sig, const gchar * call,
-    const gchar * reason, GstP2pSink * self)
-{
-  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
-
-  if (session)
-    p2p_camera_session_close (session, reason && *reason ? reason : "bye",
-        FALSE);
-}
-
-static void
-sink_on_call_error (P2pSignaller * sig, const gchar * call,
-    const GError * error, GstP2pSink * self)
-{
-  P2pCameraSession *session = g_hash_table_lookup (self->viewers, call);
-
-  /* The server forgot the call (the viewer left before our offer, say). */
-  if (session && p2p_camera_session_get_state (session) !=
-      P2P_CAMERA_SESSION_STATE_ACTIVE) {
-    GST_INFO_OBJECT (self, "%s: %s", p2p_camera_session_get_id (session),
-        error->message);
-    p2p_camera_session_close (session, "failed", FALSE);
-  }
-}
-
-static void
-sink_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
-    const GError * error, GstP2pSink * self)
-{
-  GST_DEBUG_OBJECT (self, "signalling %s%s%s",
-      p2p_signalling_state_to_string (state), error ? ": " : "",
-      error ? error->message : "");
-
-  if (state == P2P_SIGNALLING_STATE_READY) {
-    g_autofree gchar *server = p2p_signalling_dup_server_uri (sig);
-
-    self->registered = TRUE;
-    self->warned_unreachable = FALSE;
-    self->warned_wrong_server = FALSE;
-    GST_INFO_OBJECT (self, "registered with %s", server);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("p2p-registered", "uid", G_TYPE_STRING,
-                self->uid, "server", G_TYPE_STRING, server, NULL)));
-    return;
-  }
-
-  if (self->registered) {
-    self->registered = FALSE;
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("p2p-unregistered", "uid", G_TYPE_STRING,
-                self->uid, "reason", G_TYPE_STRING,
-                error ? error->message : p2p_signalling_state_to_string
-                (state), NULL)));
-  }
-
-  if (state == P2P_SIGNALLING_STATE_FAILED) {
-    /* The server refused the login itself: retrying cannot help. */
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-        ("The server refused this camera's login: %s",
-            error ? error->message : "unknown reason"),
-        ("uid %s; check uid and key-file against the server's registry",
-            self->uid));
-  } else if (state == P2P_SIGNALLING_STATE_WAITING && error
-      && !self->warned_unreachable
-      && !g_error_matches (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_WRONG_SERVER)) {
-    /* Once per outage: the client keeps retrying with back-off. (A server
-     * we refused was reachable: sink_on_server_refused() warned.) */
-    self->warned_unreachable = TRUE;
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-        ("Cannot reach the signalling server, retrying: %s", error->message),
-        (NULL));
-  }
-}
-
-/* The server client's own failures are reported by its state; this is
- * the others' (a local-network socket that cannot be opened, an
- * application's signaller): the camera keeps what still works. */
-static void
-sink_on_signaller_error (P2pSignaller * sig, const GError * error,
-    GstP2pSink * self)
-{
-  if (self->signalling && sig == P2P_SIGNALLER (self->signalling))
-    return;
-  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-      ("Signalling failed: %s", error->message), (NULL));
-}
-
-/* An impostor, or a server whose id is not its host name: once per
- * outage, whether or not another server of the list takes the login. */
-static void
-sink_on_server_refused (P2pSignalling * sig, const gchar * uri,
-    const GError * error, GstP2pSink * self)
-{
-  if (self->warned_wrong_server)
-    return;
-  self->warned_wrong_server = TRUE;
-  GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
-      ("Refused to log in to a server with an unexpected id: %s",
-          error->message),
-      ("uid %s; if that server is genuine, set 'server-id' to its id",
-          self->uid));
-}
-
-/* Once a second: viewers' bitrates from their byte counters. */
-static gboolean
-sink_stats_tick (gpointer data)
-{
-  GstP2pSink *self = data;
-  GHashTableIter iter;
-  gpointer value;
-  gint64 now = g_get_monotonic_time ();
-
-  g_hash_table_iter_init (&iter, self->viewers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    p2p_camera_session_tick (value, now);
-  if (self->talkback)
-    gst_p2p_talkback_tick (self->talkback, now);
-  return G_SOURCE_CONTINUE;
-}
-
-typedef struct
-{
-  GstP2pSink *self;
-  GstStructure *result;
-} StatsCall;
-
-static gboolean
-sink_collect_stats (gpointer data)
-{
-  StatsCall *call = data;
-  GstP2pSink *self = call->self;
-  GHashTableIter iter;
-  gpointer value;
-
-  gst_structure_set (call->result, "registered", G_TYPE_BOOLEAN,
-      self->registered, NULL);
-  g_hash_table_iter_init (&iter, self->viewers);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    P2pCameraSession *session = value;
-    P2pTransport *transport = p2p_camera_session_get_transport (session);
-    g_autoptr (P2pTransportStats) st = NULL;
-    GstStructure *vs;
-    GstP2pFanoutStats fs = { 0, 0.0, -1 };
-
-    if (!transport)
-      continue;
-    st = p2p_transport_get_stats (transport);
-    vs = gst_structure_new ("p2p-viewer-stats",
-        "state", G_TYPE_STRING, p2p_camera_session_state_to_string
-        (p2p_camera_session_get_state (session)),
-        "address", G_TYPE_STRING, p2p_camera_session_get_address (session),
-        NULL);
-    gst_p2p_set_path_fields (vs, st);
-    /* The message channel measures RTT; receiver reports stand in until it
-     * has. */
-    gst_p2p_fanout_get_stats (self->fanout, session, &fs);
-    if (st->rtt_ms < 0)
-      gst_structure_set (vs, "rtt-ms", G_TYPE_INT64, fs.rtt_ms, NULL);
-    gst_structure_set (vs,
-        "fraction-lost", G_TYPE_DOUBLE, fs.fraction_lost,
-        "bitrate", G_TYPE_UINT64, p2p_camera_session_get_bitrate (session),
-        "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,
-        "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent,
-        "retransmissions", G_TYPE_UINT64, fs.retransmissions, NULL);
-    gst_structure_set (call->result, p2p_camera_session_get_id (session),
-        GST_TYPE_STRUCTURE, vs, NULL);
-    gst_structure_free (vs);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-static GstStructure *
-gst_p2p_sink_get_stats (GstP2pSink * self)
-{
-  StatsCall call = { self, NULL };
-
-  call.result = gst_structure_new ("p2psink-stats", "viewers", G_TYPE_UINT,
-      sink_count_active (self), "registered", G_TYPE_BOOLEAN, FALSE, NULL);
-  if (self->loop)
-    p2p_loop_invoke_sync (self->loop, sink_collect_stats, &call);
-  return call.result;
-}
-
-/* ---------------------------------------------------------------------- */
 /* State changes                                                          */
-
-static gboolean
-sink_start (gpointer data)
-{
-  GstP2pSink *self = data;
-
-  if (self->servers) {
-    self->signalling = p2p_signalling_new_device (self->loop,
-        (const gchar * const *) self->servers, self->uid, self->identity);
-    if (self->allow_insecure)
-      g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
-    if (self->server_ids)
-      g_object_set (self->signalling, "server-ids", self->server_ids, NULL);
-    g_signal_connect (self->signalling, "state-changed",
-        G_CALLBACK (sink_on_signalling_state), self);
-    g_signal_connect (self->signalling, "server-refused",
-        G_CALLBACK (sink_on_server_refused), self);
-  }
-  self->signaller = gst_p2p_make_signaller (self->user_signaller,
-      self->signalling, self->lan && !self->user_signaller ?
-      P2P_SIGNALLER (p2p_lan_signaller_new_camera (self->loop, self->uid)) :
-      NULL);
-  g_signal_connect (self->signaller, "incoming-call",
-      G_CALLBACK (sink_on_incoming), self);
-  g_signal_connect (self->signaller, "remote-answer",
-      G_CALLBACK (sink_on_answer), self);
-  g_signal_connect (self->signaller, "remote-candidate",
-      G_CALLBACK (sink_on_candidate), self);
-  g_signal_connect (self->signaller, "call-ended",
-      G_CALLBACK (sink_on_call_ended), self);
-  g_signal_connect (self->signaller, "call-error",
-      G_CALLBACK (sink_on_call_error), self);
-  g_signal_connect (self->signaller, "error",
-      G_CALLBACK (sink_on_signaller_error), self);
-
-  self->stats_timer = g_timeout_source_new_seconds (1);
-  g_source_set_callback (self->stats_timer, sink_stats_tick, self, NULL);
-  g_source_attach (self->stats_timer, p2p_loop_get_context (self->loop));
-
-  p2p_signaller_start (self->signaller);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-sink_stop (gpointer data)
-{
-  GstP2pSink *self = data;
-  GList *viewers, *l;
-
-  viewers = g_hash_table_get_values (self->viewers);
-  g_list_foreach (viewers, (GFunc) g_object_ref, NULL);
-  for (l = viewers; l; l = l->next)
-    p2p_camera_session_close (l->data, "shutdown", TRUE);
-  g_list_free_full (viewers, g_object_unref);
-
-  if (self->stats_timer) {
-    g_source_destroy (self->stats_timer);
-    g_clear_pointer (&self->stats_timer, g_source_unref);
-  }
-  if (self->signaller) {
-    p2p_signaller_stop (self->signaller);
-    g_signal_handlers_disconnect_by_data (self->signaller, self);
-    g_clear_object (&self->signaller);
-  }
-  if (self->signalling) {
-    g_signal_handlers_disconnect_by_data (self->signalling, self);
-    g_clear_object (&self->signalling);
-  }
-  if (self->registered) {
-    self->registered = FALSE;
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("p2p-unregistered", "uid", G_TYPE_STRING,
-                self->uid, "reason", G_TYPE_STRING, "stopped", NULL)));
-  }
-  return G_SOURCE_REMOVE;
-}
 
 /* The ids go into the signed login text, one per line: printable, no
  * white space, within the server's own limit. */
@@ -1890,7 +715,7 @@ gst_p2p_sink_change_state (GstElement * element, GstStateChange transition)
           return GST_STATE_CHANGE_FAILURE;
       }
       self->warned_unreachable = FALSE;
-      p2p_loop_invoke_sync (self->loop, sink_start, self);
+      p2p_loop_invoke_sync (self->loop, gst_p2p_sink_start, self);
       break;
     }
     default:
@@ -1902,13 +727,13 @@ gst_p2p_sink_change_state (GstElement * element, GstStateChange transition)
     if (transition == GST_STATE_CHANGE_NULL_TO_READY)
       sink_unprepare (self);
     else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-      p2p_loop_invoke_sync (self->loop, sink_stop, self);
+      p2p_loop_invoke_sync (self->loop, gst_p2p_sink_stop, self);
     return ret;
   }
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      p2p_loop_invoke_sync (self->loop, sink_stop, self);
+      p2p_loop_invoke_sync (self->loop, gst_p2p_sink_stop, self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       sink_unprepare (self);
@@ -2007,7 +832,7 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_take_boxed (value, gst_p2p_sink_get_stats (self));
       return;
     case PROP_VIEWERS:
-      g_value_set_uint (value, sink_count_active (self));
+      g_value_set_uint (value, gst_p2p_sink_count_active (self));
       return;
     default:
       break;

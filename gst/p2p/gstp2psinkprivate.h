@@ -1,0 +1,143 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* What p2psink's files share: the element's instance and the functions one
+ * part offers the others (gstp2psink.c the element, gstp2psinkstreams.c
+ * its request pads and their payloading into rtpbin and the fan-out,
+ * gstp2psinkviewers.c its calls, one P2pCameraSession per viewer). */
+
+#pragma once
+
+#include "gstp2psink.h"
+#include "gstp2pcodecs.h"
+#include "gstp2pfanout.h"
+#include "gstp2ptalkback.h"
+
+#include <gst/sdp/sdp.h>
+#include <json-glib/json-glib.h>
+#include <p2p-core/p2p-auth-backoff.h>
+#include <p2p-core/p2p-camera-session.h>
+#include <p2p-core/p2p-identity.h>
+#include <p2p-core/p2p-loop.h>
+#include <p2p-core/p2p-message-router.h>
+#include <p2p-core/p2p-password-verifier.h>
+#include <p2p-core/p2p-signaller.h>
+#include <p2p-core/p2p-signalling.h>
+
+enum
+{
+  SIGNAL_COMMAND,
+  SIGNAL_REPLY,
+  SIGNAL_SEND_EVENT,
+  N_SIGNALS
+};
+
+extern guint gst_p2p_sink_signals[N_SIGNALS];
+
+typedef GstP2pFanoutStream StreamIndex;
+#define STREAM_VIDEO GST_P2P_FANOUT_VIDEO
+#define STREAM_AUDIO GST_P2P_FANOUT_AUDIO
+#define N_STREAMS GST_P2P_FANOUT_N_STREAMS
+
+typedef struct
+{
+  GstP2pSink *sink;
+  StreamIndex index;
+  GstPad *ghost;
+  GstPad *rtp_src;              /* rtpbin's send_rtp_src_N */
+  GstElement *packet_sink;
+  GstElement *rtcp_sink;
+
+  /* Set once on the streaming thread under the object lock. */
+  GstElement *payloader;
+  GstElement *parser;
+  const GstP2pCodec *codec;
+  GstCaps *rtp_caps;
+} Stream;
+
+struct _GstP2pSink
+{
+  GstBin parent;
+
+  /* Properties, object lock. */
+  gchar *uid;
+  gchar *key_file;
+  gchar *server;
+  gchar *server_id;
+  gchar *password_file;
+  gchar *password;              /* until NULL→READY makes the verifier */
+  guint max_viewers;
+  guint command_rate;
+  gboolean talkback_enabled;
+  gchar *stun_server;
+  gchar *turn_server;
+
+  GstElement *rtpbin;
+  Stream *streams[N_STREAMS];
+
+  /* Set in NULL→READY, cleared in READY→NULL. */
+  P2pLoop *loop;
+  P2pIdentity *identity;
+  P2pPasswordVerifier *verifier;
+  gchar **servers;
+  gchar **server_ids;           /* NULL: each server's URI host */
+  gboolean allow_insecure;
+  /* A configuration property changed after NULL→READY read them. */
+  gboolean config_dirty;
+
+  /* Failed logins per viewer address; kept for the element's lifetime so
+   * that restarting the pipeline does not reset it. */
+  P2pAuthBackoff *backoff;
+
+  /* The application's signaller (property), and whether the camera also
+   * answers on the local network; read in NULL→READY. */
+  P2pSignaller *user_signaller;
+  gboolean lan;
+
+  /* Loop thread only. The signaller calls come through (the
+   * application's, or the server's and the local network's together) and
+   * the server client within it, if any. */
+  P2pSignaller *signaller;
+  P2pSignalling *signalling;
+  gboolean registered;
+  gboolean warned_unreachable;
+  gboolean warned_wrong_server;
+  GHashTable *viewers;          /* call → P2pCameraSession */
+  guint next_serial;
+  GSource *stats_timer;
+
+  /* Admitted viewers (sessions, each holding a reference). */
+  GstP2pFanout *fanout;
+  /* The admitted viewers' messages by type; routes set in init. */
+  P2pMessageRouter *router;
+  /* The talking viewer's audio to the talkback pad. */
+  GstP2pTalkback *talkback;
+};
+
+/* gstp2psinkstreams.c */
+GstPad *gst_p2p_sink_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+void gst_p2p_sink_release_pad (GstElement * element, GstPad * pad);
+void gst_p2p_sink_stream_free (Stream * stream);
+void gst_p2p_sink_request_keyframe (guint count, const gchar * why,
+    gpointer user_data);
+void gst_p2p_sink_send_packet (gpointer target, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data);
+gboolean gst_p2p_sink_media_known (GstP2pSink * self, gboolean all);
+GstSDPMessage *gst_p2p_sink_build_media (GstP2pSink * self);
+
+/* gstp2psinkviewers.c: the loop thread, but for the action signals. */
+gboolean gst_p2p_sink_start (gpointer data);
+gboolean gst_p2p_sink_stop (gpointer data);
+guint gst_p2p_sink_count_active (GstP2pSink * self);
+gboolean gst_p2p_sink_start_pending_viewers (GstP2pSink * self);
+void gst_p2p_sink_on_command (JsonObject * message, gpointer context,
+    gpointer user_data);
+gboolean gst_p2p_sink_reply (GstP2pSink * self, const gchar * viewer_id,
+    guint64 request_id, gboolean ok, const gchar * payload);
+guint gst_p2p_sink_send_event (GstP2pSink * self, const gchar * viewer_id,
+    const gchar * name, const gchar * payload);
+GstStructure *gst_p2p_sink_get_stats (GstP2pSink * self);

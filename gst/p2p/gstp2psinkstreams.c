@@ -1,0 +1,424 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* p2psink's streams: the `video` and `audio` request pads, each through a
+ * parser and payloader chosen by its caps into its rtpbin session, whose
+ * RTP and RTCP go to the fan-out (every admitted viewer, with
+ * retransmission history and keyframe policy, gstp2pfanout.c); and the
+ * media half of the offer that the payloaders' output caps describe. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2psinkprivate.h"
+#include "gstp2pcommon.h"
+#include "gstp2pelements.h"
+#include "gstp2ppacketsink.h"
+#include "gstp2psdp.h"
+
+#include <gst/video/video.h>
+
+#define GST_CAT_DEFAULT gst_p2p_debug
+
+/* Packets kept for retransmission: about 1.5 s of a 3 Mbit/s stream. */
+#define HISTORY_VIDEO 512
+#define HISTORY_AUDIO 64
+
+/* Frees a stream whose pad is gone (or the element). */
+void
+gst_p2p_sink_stream_free (Stream * stream)
+{
+  gst_clear_caps (&stream->rtp_caps);
+  gst_clear_object (&stream->payloader);
+  gst_clear_object (&stream->parser);
+  gst_clear_object (&stream->packet_sink);
+  gst_clear_object (&stream->rtcp_sink);
+  gst_clear_object (&stream->rtp_src);
+  g_free (stream);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Keyframes and the fan-out                                              */
+
+/* The fan-out asks the encoder for a keyframe, through the payloader so
+ * that it also re-sends its parameter sets. Any thread. */
+void
+gst_p2p_sink_request_keyframe (guint count, const gchar * why,
+    gpointer user_data)
+{
+  GstP2pSink *self = user_data;
+  GstElement *pay = NULL;
+  GstPad *srcpad;
+
+  GST_OBJECT_LOCK (self);
+  if (self->streams[STREAM_VIDEO] && self->streams[STREAM_VIDEO]->payloader)
+    pay = gst_object_ref (self->streams[STREAM_VIDEO]->payloader);
+  GST_OBJECT_UNLOCK (self);
+  if (!pay)
+    return;
+
+  GST_DEBUG_OBJECT (self, "requesting a keyframe (%s)", why);
+  srcpad = gst_element_get_static_pad (pay, "src");
+  gst_pad_send_event (srcpad,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+          count));
+  gst_object_unref (srcpad);
+  gst_object_unref (pay);
+}
+
+/* The fan-out's way out to one viewer: encrypt and write, never call
+ * back. */
+void
+gst_p2p_sink_send_packet (gpointer target, gboolean is_rtcp,
+    const guint8 * data, gsize size, gpointer user_data)
+{
+  P2pTransport *transport = p2p_camera_session_get_transport (target);
+
+  if (is_rtcp)
+    p2p_transport_send_rtcp (transport, data, size, NULL);
+  else
+    p2p_transport_send_rtp (transport, data, size, NULL);
+}
+
+static GstPadProbeReturn
+payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Stream *stream = data;
+  GstBuffer *buf = NULL;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    buf = gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0);
+  if (buf)
+    gst_p2p_fanout_input (stream->sink->fanout, stream->index,
+        !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
+  return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: one RTP packet from the payloader (through rtpbin). */
+static void
+stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  Stream *stream = user_data;
+
+  gst_p2p_fanout_push_rtp (stream->sink->fanout, stream->index, data, size);
+}
+
+/* Streaming thread (rtpbin's RTCP thread): sender reports for everyone. */
+static void
+stream_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
+    gpointer user_data)
+{
+  Stream *stream = user_data;
+
+  gst_p2p_fanout_push_rtcp (stream->sink->fanout, data, size);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Request pads                                                           */
+
+static gboolean
+stream_setup_payloader (Stream * stream, GstCaps * caps)
+{
+  GstP2pSink *self = stream->sink;
+  const GstP2pCodec *codec = gst_p2p_codec_find (caps);
+  g_autoptr (GError) err = NULL;
+  GstElement *pay, *parse = NULL;
+  GstPad *paysink, *sinkpad;
+  gchar *name;
+
+  if (stream->payloader) {
+    if (codec == stream->codec)
+      return TRUE;
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("The encoded format changed while streaming"),
+        ("%" GST_PTR_FORMAT " after %s", caps, stream->codec->media_type));
+    return FALSE;
+  }
+  if (!codec) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("no payloader for %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  pay = gst_p2p_codec_make_payloader (codec, &err);
+  if (pay && codec->parser) {
+    parse = gst_p2p_codec_make_parser (codec, &err);
+    if (!parse)
+      gst_clear_object (&pay);
+  }
+  if (!pay) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
+        (NULL));
+    return FALSE;
+  }
+
+  name = g_strdup_printf ("send_rtp_sink_%u", stream->index);
+  gst_bin_add (GST_BIN (self), pay);
+  if (parse)
+    gst_bin_add (GST_BIN (self), parse);
+  if (!gst_element_link_pads (pay, "src", self->rtpbin, name)
+      || (parse && !gst_element_link (parse, pay))) {
+    g_free (name);
+    gst_bin_remove (GST_BIN (self), pay);
+    if (parse)
+      gst_bin_remove (GST_BIN (self), parse);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("could not link %s to rtpbin", codec->payloader));
+    return FALSE;
+  }
+  g_free (name);
+
+  /* Keyframes are flagged on the payloader's input, after the parser. */
+  paysink = gst_element_get_static_pad (pay, "sink");
+  gst_pad_add_probe (paysink,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+      payloader_input_probe, stream, NULL);
+  gst_object_unref (paysink);
+  sinkpad = gst_element_get_static_pad (parse ? parse : pay, "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (pay);
+  if (parse)
+    gst_element_sync_state_with_parent (parse);
+
+  GST_OBJECT_LOCK (self);
+  stream->codec = codec;
+  stream->payloader = gst_object_ref (pay);
+  stream->parser = parse ? gst_object_ref (parse) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "%s stream: %s via %s",
+      stream->index == STREAM_VIDEO ? "video" : "audio", codec->media_type,
+      codec->payloader);
+  return TRUE;
+}
+
+static gboolean
+stream_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  Stream *stream = gst_pad_get_element_private (pad);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    if (!stream_setup_payloader (stream, caps)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static void
+payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstP2pSink *self = stream->sink;
+
+  if (!caps)
+    return;
+  GST_OBJECT_LOCK (self);
+  gst_caps_replace (&stream->rtp_caps, caps);
+  GST_OBJECT_UNLOCK (self);
+  gst_caps_unref (caps);
+
+  /* Calls that arrived before the media was known can get their offer. */
+  if (self->loop)
+    p2p_loop_invoke (self->loop,
+        (GSourceFunc) gst_p2p_sink_start_pending_viewers, gst_object_ref (self),
+        gst_object_unref);
+}
+
+/* A `video` or `audio` pad: its own rtpbin session, whose output goes to
+ * the fan-out; the payloader follows the caps. */
+GstPad *
+gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstP2pSink *self = GST_P2P_SINK (element);
+  StreamIndex index;
+  Stream *stream;
+  GstPad *rtp_src, *rtcp_src, *sinkpad;
+  gchar *pad_name;
+  GObject *session = NULL;
+
+  if (!self->rtpbin) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The 'rtpbin' element (gst-plugins-good) is not installed"), (NULL));
+    return NULL;
+  }
+  index = g_str_equal (templ->name_template, "video") ? STREAM_VIDEO :
+      STREAM_AUDIO;
+  if (self->streams[index]) {
+    GST_WARNING_OBJECT (self, "already have a %s pad", templ->name_template);
+    return NULL;
+  }
+
+  stream = g_new0 (Stream, 1);
+  stream->sink = self;
+  stream->index = index;
+  GST_OBJECT_LOCK (self);
+  self->streams[index] = stream;
+  GST_OBJECT_UNLOCK (self);
+  gst_p2p_fanout_add_stream (self->fanout, index,
+      index == STREAM_VIDEO ? HISTORY_VIDEO : HISTORY_AUDIO);
+
+  pad_name = g_strdup_printf ("rtpsink_%u", index);
+  stream->packet_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtp,
+      stream, TRUE);
+  g_free (pad_name);
+  pad_name = g_strdup_printf ("rtcpsink_%u", index);
+  stream->rtcp_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtcp,
+      stream, FALSE);
+  g_free (pad_name);
+  /* Our own references: the bin drops its ones before releasing pads. */
+  gst_object_ref_sink (stream->packet_sink);
+  gst_object_ref_sink (stream->rtcp_sink);
+  gst_bin_add_many (GST_BIN (self), stream->packet_sink, stream->rtcp_sink,
+      NULL);
+
+  /* rtpbin adds send_rtp_src_N only once send_rtp_sink_N exists. */
+  pad_name = g_strdup_printf ("send_rtp_sink_%u", index);
+  sinkpad = gst_element_request_pad_simple (self->rtpbin, pad_name);
+  g_free (pad_name);
+  pad_name = g_strdup_printf ("send_rtp_src_%u", index);
+  rtp_src = gst_element_get_static_pad (self->rtpbin, pad_name);
+  g_free (pad_name);
+  if (rtp_src) {
+    GstPad *p = gst_element_get_static_pad (stream->packet_sink, "sink");
+
+    gst_pad_link (rtp_src, p);
+    /* The payloader's output caps, known once it negotiated, are what the
+     * offer describes. */
+    g_signal_connect (rtp_src, "notify::caps",
+        G_CALLBACK (payloader_caps_notify), stream);
+    gst_object_unref (p);
+    stream->rtp_src = rtp_src;
+  }
+  gst_clear_object (&sinkpad);
+
+  pad_name = g_strdup_printf ("send_rtcp_src_%u", index);
+  rtcp_src = gst_element_request_pad_simple (self->rtpbin, pad_name);
+  g_free (pad_name);
+  if (rtcp_src) {
+    GstPad *p = gst_element_get_static_pad (stream->rtcp_sink, "sink");
+
+    gst_pad_link (rtcp_src, p);
+    gst_object_unref (p);
+    gst_object_unref (rtcp_src);
+  }
+
+  /* Sender reports every second rather than every five: a new viewer can
+   * synchronise audio and video sooner. */
+  g_signal_emit_by_name (self->rtpbin, "get-internal-session", index, &session);
+  if (session) {
+    g_object_set (session, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
+    g_object_unref (session);
+  }
+
+  gst_element_sync_state_with_parent (stream->packet_sink);
+  gst_element_sync_state_with_parent (stream->rtcp_sink);
+
+  stream->ghost = gst_ghost_pad_new_no_target_from_template
+      (templ->name_template, templ);
+  gst_pad_set_element_private (stream->ghost, stream);
+  gst_pad_set_event_function (stream->ghost, stream_sink_event);
+  gst_pad_set_query_function (stream->ghost, gst_p2p_ghost_sink_query);
+  gst_pad_set_active (stream->ghost, TRUE);
+  gst_element_add_pad (element, stream->ghost);
+  return stream->ghost;
+}
+
+/* The stream leaves the fan-out before its elements go. */
+void
+gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
+{
+  GstP2pSink *self = GST_P2P_SINK (element);
+  Stream *stream = gst_pad_get_element_private (pad);
+  GstElement *pay, *parse;
+
+  if (!stream)
+    return;
+  GST_OBJECT_LOCK (self);
+  pay = g_steal_pointer (&stream->payloader);
+  parse = g_steal_pointer (&stream->parser);
+  self->streams[stream->index] = NULL;
+  GST_OBJECT_UNLOCK (self);
+  gst_p2p_fanout_remove_stream (self->fanout, stream->index);
+
+  if (stream->rtp_src)
+    g_signal_handlers_disconnect_by_data (stream->rtp_src, stream);
+  gst_element_remove_pad (element, pad);
+  if (pay) {
+    gst_element_set_state (pay, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (pay) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), pay);
+    gst_object_unref (pay);
+  }
+  if (parse) {
+    gst_element_set_state (parse, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (parse) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), parse);
+    gst_object_unref (parse);
+  }
+  gst_element_set_state (stream->packet_sink, GST_STATE_NULL);
+  gst_element_set_state (stream->rtcp_sink, GST_STATE_NULL);
+  if (GST_OBJECT_PARENT (stream->packet_sink) == GST_OBJECT (self))
+    gst_bin_remove (GST_BIN (self), stream->packet_sink);
+  if (GST_OBJECT_PARENT (stream->rtcp_sink) == GST_OBJECT (self))
+    gst_bin_remove (GST_BIN (self), stream->rtcp_sink);
+  gst_p2p_sink_stream_free (stream);
+}
+
+/* Whether every requested stream (@all) or at least one knows its RTP
+ * caps. */
+gboolean
+gst_p2p_sink_media_known (GstP2pSink * self, gboolean all)
+{
+  guint i, requested = 0, known = 0;
+
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < N_STREAMS; i++) {
+    if (self->streams[i]) {
+      requested++;
+      known += self->streams[i]->rtp_caps != NULL;
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  return known > 0 && (!all || known == requested);
+}
+
+/* The media half of the offer, from the payloaders' output caps. */
+GstSDPMessage *
+gst_p2p_sink_build_media (GstP2pSink * self)
+{
+  GstSDPMessage *msg;
+  gboolean talkback;
+  guint i;
+
+  gst_sdp_message_new (&msg);
+  for (i = 0; i < N_STREAMS; i++) {
+    g_autoptr (GstCaps) caps = NULL;
+    g_autoptr (GError) err = NULL;
+
+    GST_OBJECT_LOCK (self);
+    if (self->streams[i] && self->streams[i]->rtp_caps)
+      caps = gst_caps_ref (self->streams[i]->rtp_caps);
+    GST_OBJECT_UNLOCK (self);
+    if (caps && !gst_p2p_sdp_add_media (msg, i == STREAM_VIDEO ? "video" :
+            "audio", caps, GST_P2P_DIRECTION_SENDONLY, &err))
+      GST_WARNING_OBJECT (self, "%s", err->message);
+  }
+  GST_OBJECT_LOCK (self);
+  talkback = self->talkback_enabled && self->talkback;
+  GST_OBJECT_UNLOCK (self);
+  if (talkback)
+    gst_p2p_sdp_add_talkback (msg);
+  return msg;
+}
