@@ -82,6 +82,9 @@ struct _GstP2pSrc
   gint64 first_buffer_time;
 };
 
+/* gstp2psrcuri.c */
+void gst_p2p_src_uri_handler_init (gpointer g_iface, gpointer iface_data);
+
 /* gstp2psrcmedia.c: streaming threads and the loop thread. */
 gboolean gst_p2p_src_media_init (GstP2pSrc * self);
 void gst_p2p_src_stream_free (SrcStream * stream);
