@@ -66,6 +66,37 @@ packet_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
   }
 }
 
+/* Stream lock held. */
+static void packet_src_send_events (GstP2pPacketSrc * self);
+
+/* An EOS sent to the element (gst-launch-1.0 -e, an application ending a
+ * recording) ends the stream as a GstBaseSrc does: after the packet being
+ * pushed, with the stream's first events if no packet came yet; packets
+ * arriving later are dropped. */
+static gboolean
+gst_p2p_packet_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstP2pPacketSrc *self = GST_P2P_PACKET_SRC (element);
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (gst_p2p_packet_src_parent_class)->send_event
+        (element, event);
+
+  GST_PAD_STREAM_LOCK (self->srcpad);
+  if (!self->eos) {
+    if (self->need_events) {
+      packet_src_send_events (self);
+      self->need_events = FALSE;
+    }
+    self->eos = TRUE;
+    gst_pad_push_event (self->srcpad, event);
+  } else {
+    gst_event_unref (event);
+  }
+  GST_PAD_STREAM_UNLOCK (self->srcpad);
+  return TRUE;
+}
+
 static GstStateChangeReturn
 gst_p2p_packet_src_change_state (GstElement * element,
     GstStateChange transition)
@@ -111,6 +142,7 @@ gst_p2p_packet_src_class_init (GstP2pPacketSrcClass * klass)
       "Pushes packets received by a p2p transport (internal)",
       "The gst-p2p authors");
   element_class->change_state = gst_p2p_packet_src_change_state;
+  element_class->send_event = gst_p2p_packet_src_send_event;
 }
 
 static void
@@ -144,7 +176,6 @@ gst_p2p_packet_src_new (const gchar * name, const gchar * caps)
   return GST_ELEMENT (self);
 }
 
-/* Stream lock held. */
 static void
 packet_src_send_events (GstP2pPacketSrc * self)
 {

@@ -16,8 +16,17 @@
  * camera end to end without sending it (and has the camera prove it too),
  * and outputs the camera's **encoded** streams on
  * sometimes pads `video_%u` and `audio_%u`, so decoders, parsers and muxers
- * can follow directly. The element signals no-more-pads once every stream
- * the camera offered has a pad.
+ * can follow directly. The pads come from the camera's offer, before its
+ * first packet, video first: a line with one branch (`p2psrc ! decodebin !
+ * videoconvert ! ...`) gets the video of a camera that also sends audio,
+ * and a line with two names them (`src.video_0 ! ...` and
+ * `src.audio_0 ! ...`). Each pad has a stream-id of its own; the element
+ * posts a stream collection and signals no-more-pads once every stream the
+ * camera offered has a pad.
+ *
+ * An EOS sent to the pipeline (`gst-launch-1.0 -e` on Ctrl-C) drains the
+ * jitter buffer and the depayloaders and ends every pad, so muxers
+ * downstream finish their files.
  *
  * The stream goes through rtpbin: a jitter buffer of #GstP2pSrc:latency
  * milliseconds, retransmission requests (NACK, answered with RFC 4588
@@ -60,10 +69,17 @@
  *     password=secret ! decodebin ! videoconvert ! autovideosink
  * ]| Watch a camera.
  * |[
+ * gst-launch-1.0 p2psrc name=src uid=7KQ2-M9XD-4HPA-R3MJ \
+ *     server=wss://p2p.example.com password=secret \
+ *     src.video_0 ! queue ! decodebin ! videoconvert ! autovideosink \
+ *     src.audio_0 ! queue ! decodebin ! audioconvert ! autoaudiosink
+ * ]| Watch and listen to a camera that sends audio too.
+ * |[
  * gst-launch-1.0 -e p2psrc uid=7KQ2-M9XD-4HPA-R3MJ \
  *     server=wss://p2p.example.com password=secret ! h264parse ! \
  *     splitmuxsink location=cam-%05d.mp4 max-size-time=60000000000
- * ]| Record the camera's H.264 without re-encoding, one MP4 file a minute.
+ * ]| Record the camera's H.264 without re-encoding, one MP4 file a minute;
+ * Ctrl-C finishes the last file.
  * |[
  * gst-play-1.0 'p2p://7KQ2-M9XD-4HPA-R3MJ?server=wss://p2p.example.com&password=secret'
  * ]| Play a camera by URI.
@@ -133,6 +149,7 @@ static void gst_p2p_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static GstStateChangeReturn gst_p2p_src_change_state (GstElement * element,
     GstStateChange transition);
+static gboolean gst_p2p_src_send_event (GstElement * element, GstEvent * event);
 static guint64 gst_p2p_src_send_command (GstP2pSrc * self,
     const gchar * name, const gchar * payload);
 static void src_on_camera_message (JsonObject * message, gpointer context,
@@ -441,6 +458,7 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
       "ICE and DTLS-SRTP", "The gst-p2p authors");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_p2p_src_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_p2p_src_send_event);
 }
 
 static void
@@ -592,6 +610,16 @@ gst_p2p_src_release_pad (GstElement * element, GstPad * pad)
     self->talkback = NULL;
   GST_OBJECT_UNLOCK (self);
   gst_element_remove_pad (element, pad);
+}
+
+/* An EOS ends the stream gracefully (gst_p2p_src_drain()). */
+static gboolean
+gst_p2p_src_send_event (GstElement * element, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  gst_p2p_src_drain (GST_P2P_SRC (element), event);
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */

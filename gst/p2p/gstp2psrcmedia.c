@@ -125,11 +125,10 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
 {
   guint session, ssrc, pt, i;
   GstCaps *caps = NULL;
-  GstElement *depay;
+  GstElement *depay, *old;
   GstPad *depay_sink, *depay_src;
-  const gchar *media;
+  g_autofree gchar *media = NULL;
   SrcStream *stream = NULL;
-  gboolean announce = FALSE;
 
   if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc,
           &pt) != 3)
@@ -143,12 +142,26 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
   if (!caps)
     return;
 
-  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
-  depay = gst_p2p_codec_make_depayloader (caps);
+  media = g_strdup (gst_structure_get_string (gst_caps_get_structure (caps,
+              0), "media"));
+  /* The pads were made from the offer (src_expose_streams()); packets of
+   * one kind go to the last pad of that kind. */
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < self->streams->len; i++) {
+    SrcStream *s = g_ptr_array_index (self->streams, i);
+
+    if (g_strcmp0 (s->kind, media) == 0)
+      stream = s;
+  }
+  if (stream && stream->ended)
+    stream = NULL;
+  GST_OBJECT_UNLOCK (self);
+  depay = stream ? gst_p2p_codec_make_depayloader (caps) : NULL;
   if (!depay) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("No depayloader installed for the camera's format"),
-        ("%" GST_PTR_FORMAT, caps));
+    if (stream)
+      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+          ("No depayloader installed for the camera's format"),
+          ("%" GST_PTR_FORMAT, caps));
     gst_caps_unref (caps);
     return;
   }
@@ -160,67 +173,131 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
   gst_element_sync_state_with_parent (depay);
   gst_pad_link (pad, depay_sink);
 
+  old = stream->depay;
+  if (old)
+    /* The camera restarted its stream (new SSRC): keep the pad, swap the
+     * depayloader behind it. */
+    GST_INFO_OBJECT (self, "%s stream restarted (ssrc %08x)", media, ssrc);
+  gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), depay_src);
+  stream->depay = depay;
+  stream->ssrc = ssrc;
+  if (old)
+    gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async,
+        old, NULL);
+  gst_object_unref (depay_sink);
+  gst_object_unref (depay_src);
+}
+
+/* Each pad's stream-start names its own stream: rtpbin sends the one it
+ * got from the session's packet source down every stream alike. */
+static GstPadProbeReturn
+stream_start_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  SrcStream *stream = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstEvent *own;
+  guint group;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_STREAM_START)
+    return GST_PAD_PROBE_OK;
+  own = gst_event_new_stream_start (stream->stream_id);
+  if (gst_event_parse_group_id (event, &group))
+    gst_event_set_group_id (own, group);
+  gst_event_set_stream (own, stream->stream);
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = own;
+  return GST_PAD_PROBE_OK;
+}
+
+static gint
+compare_video_first (gconstpointer a, gconstpointer b)
+{
+  const gchar *ka = *(const gchar * const *) a;
+  const gchar *kb = *(const gchar * const *) b;
+
+  return (g_strcmp0 (ka, "video") != 0) - (g_strcmp0 (kb, "video") != 0);
+}
+
+/* From the offer, before any packet: one pad per offered stream, video
+ * first. A gst-launch line `p2psrc ! decodebin ! videoconvert ! ...`
+ * links the first pad that fits, and the first one added is the video
+ * whatever packet comes first; pads named video_0 and audio_0 let a line
+ * pick each one (`src.audio_0 ! ...`). A stream offered again (the next
+ * call) keeps its pad. */
+static void
+src_expose_streams (GstP2pSrc * self, GPtrArray * kinds)
+{
+  GstStreamCollection *collection = NULL;
+  GPtrArray *added = g_ptr_array_new ();
+  gboolean announce = FALSE;
+  guint i, j, n_video = 0, n_audio = 0;
+
+  g_ptr_array_sort (kinds, compare_video_first);
   GST_OBJECT_LOCK (self);
-  for (i = 0; i < self->streams->len; i++) {
-    SrcStream *s = g_ptr_array_index (self->streams, i);
+  for (i = 0; i < kinds->len; i++) {
+    const gchar *kind = g_ptr_array_index (kinds, i);
+    gboolean audio = g_strcmp0 (kind, "audio") == 0;
+    guint index = audio ? n_audio++ : n_video++;
+    SrcStream *stream = NULL;
 
-    if (g_strcmp0 (s->kind, media) == 0)
-      stream = s;
-  }
-  if (!stream) {
-    guint n = 0;
+    for (j = 0; j < self->streams->len; j++) {
+      SrcStream *s = g_ptr_array_index (self->streams, j);
 
-    for (i = 0; i < self->streams->len; i++)
-      n += g_strcmp0 (((SrcStream *) g_ptr_array_index (self->streams,
-                  i))->kind, media) == 0;
+      if (g_strcmp0 (s->kind, kind) == 0 && s->index == index)
+        stream = s;
+    }
+    if (stream)
+      continue;
     stream = g_new0 (SrcStream, 1);
     stream->src = self;
-    stream->kind = g_strdup (media);
-    stream->index = n;
+    stream->kind = g_strdup (kind);
+    stream->index = index;
     g_ptr_array_add (self->streams, stream);
+    g_ptr_array_add (added, stream);
   }
   GST_OBJECT_UNLOCK (self);
 
-  if (stream->ghost) {
-    /* The camera restarted its stream (new SSRC): keep the pad, swap the
-     * depayloader behind it. */
-    GstElement *old = stream->depay;
-
-    GST_INFO_OBJECT (self, "%s stream restarted (ssrc %08x)", media, ssrc);
-    gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), depay_src);
-    stream->depay = depay;
-    stream->ssrc = ssrc;
-    if (old)
-      gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async,
-          old, NULL);
-  } else {
+  for (i = 0; i < added->len; i++) {
+    SrcStream *stream = g_ptr_array_index (added, i);
+    gboolean audio = g_strcmp0 (stream->kind, "audio") == 0;
+    gchar *name = g_strdup_printf ("%s_%u", audio ? "audio" : "video",
+        stream->index);
     GstPadTemplate *templ = gst_element_class_get_pad_template
-        (GST_ELEMENT_GET_CLASS (self),
-        g_strcmp0 (media, "audio") == 0 ? "audio_%u" : "video_%u");
-    gchar *name = g_strdup_printf ("%s_%u",
-        g_strcmp0 (media, "audio") == 0 ? "audio" : "video", stream->index);
+        (GST_ELEMENT_GET_CLASS (self), audio ? "audio_%u" : "video_%u");
 
-    stream->depay = depay;
-    stream->ssrc = ssrc;
-    stream->ghost = gst_ghost_pad_new_from_template (name, depay_src, templ);
+    stream->ghost = gst_ghost_pad_new_no_target_from_template (name, templ);
+    stream->stream_id = gst_pad_create_stream_id (stream->ghost,
+        GST_ELEMENT (self), name);
+    stream->stream = gst_stream_new (stream->stream_id, NULL, audio ?
+        GST_STREAM_TYPE_AUDIO : GST_STREAM_TYPE_VIDEO, GST_STREAM_FLAG_NONE);
     g_free (name);
     gst_pad_add_probe (stream->ghost, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST, first_buffer_probe, self, NULL);
+    gst_pad_add_probe (stream->ghost, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        stream_start_probe, stream, NULL);
     gst_pad_set_active (stream->ghost, TRUE);
     gst_element_add_pad (GST_ELEMENT (self), stream->ghost);
-
-    GST_OBJECT_LOCK (self);
-    if (!self->no_more_pads && self->streams->len >= self->n_media) {
-      self->no_more_pads = TRUE;
-      announce = TRUE;
-    }
-    GST_OBJECT_UNLOCK (self);
   }
-  gst_object_unref (depay_sink);
-  gst_object_unref (depay_src);
 
-  if (announce)
+  GST_OBJECT_LOCK (self);
+  if (!self->no_more_pads && self->streams->len > 0) {
+    self->no_more_pads = TRUE;
+    announce = TRUE;
+    collection = gst_stream_collection_new (NULL);
+    for (i = 0; i < self->streams->len; i++)
+      gst_stream_collection_add_stream (collection,
+          gst_object_ref (((SrcStream *) g_ptr_array_index (self->streams,
+                      i))->stream));
+  }
+  GST_OBJECT_UNLOCK (self);
+  g_ptr_array_unref (added);
+
+  if (announce) {
     gst_element_no_more_pads (GST_ELEMENT (self));
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_stream_collection (GST_OBJECT (self), collection));
+    gst_object_unref (collection);
+  }
 }
 
 /* Frees one entry of the streams array (its pad and depayloader are the
@@ -229,6 +306,8 @@ void
 gst_p2p_src_stream_free (SrcStream * stream)
 {
   g_free (stream->kind);
+  g_free (stream->stream_id);
+  gst_clear_object (&stream->stream);
   g_free (stream);
 }
 
@@ -323,13 +402,14 @@ gst_p2p_src_media_init (GstP2pSrc * self)
 }
 
 /* Learns the camera's streams from its offer: payload type → caps for
- * rtpbin, RTX mapping, the number of pads to expect. */
+ * rtpbin, RTX mapping, and a pad for each stream. */
 gboolean
 gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
 {
   GstStructure *rtx_map;
   GstElement *rtx;
-  guint i, j, n_media = 0;
+  g_autoptr (GPtrArray) kinds = g_ptr_array_new ();
+  guint i, j;
 
   rtx_map = gst_structure_new_empty ("application/x-rtp-pt-map");
   GST_OBJECT_LOCK (self);
@@ -370,14 +450,14 @@ gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
           gst_structure_set (rtx_map, key, G_TYPE_UINT, (guint) pt, NULL);
         }
       } else if (!counted) {
-        n_media++;
+        g_ptr_array_add (kinds, (gpointer) (g_strcmp0 (kind, "audio") == 0 ?
+                "audio" : "video"));
         counted = TRUE;
       }
       GST_DEBUG_OBJECT (self, "pt %u: %" GST_PTR_FORMAT, (guint) pt, caps);
       g_hash_table_insert (self->pt_caps, GUINT_TO_POINTER ((guint) pt), caps);
     }
   }
-  self->n_media = n_media;
   rtx = self->rtx_receive ? gst_object_ref (self->rtx_receive) : NULL;
   GST_OBJECT_UNLOCK (self);
   /* Outside our lock: the property change notifies up the hierarchy. */
@@ -386,7 +466,10 @@ gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
     gst_object_unref (rtx);
   }
   gst_structure_free (rtx_map);
-  return n_media > 0;
+  if (kinds->len == 0)
+    return FALSE;
+  src_expose_streams (self, kinds);
+  return TRUE;
 }
 
 /* PAUSED→READY: the pads and depayloaders of the last call go, so the
@@ -418,6 +501,50 @@ gst_p2p_src_remove_pads (GstP2pSrc * self)
     }
   }
   g_ptr_array_unref (streams);
+}
+
+/* An EOS sent to the element (gst-launch-1.0 -e on Ctrl-C, an application
+ * finishing a recording) drains it: the packet sources end, rtpbin's
+ * jitter buffers push what they hold, each depayloader what it has
+ * collected, then the EOS, on every pad, so muxers downstream finalize
+ * their files. A pad whose stream has not sent a packet yet gets its EOS
+ * here. */
+void
+gst_p2p_src_drain (GstP2pSrc * self, GstEvent * event)
+{
+  GPtrArray *ghosts, *ids;
+  guint i;
+
+  GST_INFO_OBJECT (self, "end of stream: draining");
+  gst_element_send_event (self->rtp_src, gst_event_ref (event));
+  gst_element_send_event (self->rtcp_appsrc, gst_event_ref (event));
+
+  ghosts = g_ptr_array_new_with_free_func (gst_object_unref);
+  ids = g_ptr_array_new_with_free_func (g_free);
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < self->streams->len; i++) {
+    SrcStream *s = g_ptr_array_index (self->streams, i);
+
+    if (!s->depay && !s->ended) {
+      s->ended = TRUE;
+      g_ptr_array_add (ghosts, gst_object_ref (s->ghost));
+      g_ptr_array_add (ids, g_strdup (s->stream_id));
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  for (i = 0; i < ghosts->len; i++) {
+    GstPad *ghost = g_ptr_array_index (ghosts, i);
+    GstSegment segment;
+
+    gst_pad_push_event (ghost,
+        gst_event_new_stream_start (g_ptr_array_index (ids, i)));
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (ghost, gst_event_new_segment (&segment));
+    gst_pad_push_event (ghost, gst_event_ref (event));
+  }
+  g_ptr_array_unref (ghosts);
+  g_ptr_array_unref (ids);
+  gst_event_unref (event);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -24,8 +24,14 @@ typedef struct
   gchar *kind;                  /* "video" or "audio" */
   guint index;                  /* of the pad name */
   GstPad *ghost;
-  GstElement *depay;
+  GstElement *depay;            /* NULL until the stream's first packet */
   guint32 ssrc;
+  /* This pad's own stream: its id and GstStream replace the stream-start
+   * that rtpbin gives every stream of the session alike. */
+  gchar *stream_id;
+  GstStream *stream;
+  /* Ended by an EOS before its first packet; object lock. */
+  gboolean ended;
 } SrcStream;
 
 struct _GstP2pSrc
@@ -76,7 +82,6 @@ struct _GstP2pSrc
 
   /* Streaming threads and loop thread; object lock. */
   GHashTable *pt_caps;          /* pt → GstCaps */
-  guint n_media;                /* streams offered (without RTX) */
   GPtrArray *streams;           /* SrcStream */
   gboolean no_more_pads;
   gint64 first_buffer_time;
@@ -92,6 +97,7 @@ gboolean gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp);
 gboolean gst_p2p_src_talkback_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
 void gst_p2p_src_remove_pads (GstP2pSrc * self);
+void gst_p2p_src_drain (GstP2pSrc * self, GstEvent * event);
 
 /* gstp2psrcsession.c */
 P2pViewerSession *gst_p2p_src_ref_session (GstP2pSrc * self);

@@ -296,6 +296,202 @@ GST_START_TEST (test_vp8_and_opus)
 
 GST_END_TEST;
 
+/* The camera of the docs: H.264 video and Opus audio. */
+#define AV_CAMERA "p2psink name=s uid=%s key-file=%s server=%s password=pw " \
+  "videotestsrc is-live=true ! " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! s.video " \
+  "audiotestsrc is-live=true ! opusenc ! s.audio"
+
+/* The documented viewer line links the video to decodebin, whichever
+ * stream's packets come first: the audio pad used to be added first and
+ * take decodebin, which then had nothing for videoconvert ("Delayed
+ * linking failed"). */
+GST_START_TEST (test_av_decodebin_gets_video)
+{
+  GstElement *cam, *viewer;
+
+  cam = p2p_test_pipeline (AV_CAMERA, env->uid, env->key_file, env->url);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
+      "decodebin ! videoconvert ! video/x-raw,format=I420 ! "
+      "appsink name=out sync=false", env->uid, env->url);
+  p2p_test_start (viewer);
+  check_caps (viewer, "out", "video/x-raw");
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* Audio and video are two streams with ids of their own, announced in a
+ * stream collection; pads named video_0 and audio_0 pick each. */
+GST_START_TEST (test_stream_ids)
+{
+  GstElement *cam, *viewer, *sink;
+  GstStreamCollection *collection = NULL;
+  GstMessage *msg;
+  GstStream *stream;
+  GstPad *pad;
+  GstEvent *event;
+  const gchar *id;
+  gchar *ids[2];
+  guint i;
+  const gchar *names[] = { "video", "audio" };
+  GstStreamType types[] = { GST_STREAM_TYPE_VIDEO, GST_STREAM_TYPE_AUDIO };
+
+  cam = p2p_test_pipeline (AV_CAMERA, env->uid, env->key_file, env->url);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline ("p2psrc name=src uid=%s server=%s password=pw "
+      "src.video_0 ! appsink name=video sync=false "
+      "src.audio_0 ! appsink name=audio sync=false", env->uid, env->url);
+  p2p_test_start (viewer);
+
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_STREAM_COLLECTION, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no stream collection");
+  gst_message_parse_stream_collection (msg, &collection);
+  fail_unless_equals_int (gst_stream_collection_get_size (collection), 2);
+  gst_message_unref (msg);
+
+  for (i = 0; i < 2; i++) {
+    gst_sample_unref (p2p_test_pull (viewer, names[i]));
+    sink = gst_bin_get_by_name (GST_BIN (viewer), names[i]);
+    pad = gst_element_get_static_pad (sink, "sink");
+    event = gst_pad_get_sticky_event (pad, GST_EVENT_STREAM_START, 0);
+    fail_unless (event != NULL);
+    gst_event_parse_stream_start (event, &id);
+    ids[i] = g_strdup (id);
+    gst_event_parse_stream (event, &stream);
+    fail_unless (stream != NULL, "%s: no GstStream", names[i]);
+    fail_unless_equals_int (gst_stream_get_stream_type (stream), types[i]);
+    fail_unless_equals_string (gst_stream_get_stream_id (stream), id);
+    fail_unless_equals_string (gst_stream_get_stream_id
+        (gst_stream_collection_get_stream (collection, i)), id);
+    gst_object_unref (stream);
+    gst_event_unref (event);
+    gst_object_unref (pad);
+    gst_object_unref (sink);
+  }
+  fail_if (g_strcmp0 (ids[0], ids[1]) == 0, "audio and video share the "
+      "stream-id %s", ids[0]);
+  g_free (ids[0]);
+  g_free (ids[1]);
+  gst_object_unref (collection);
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint frames;
+} Counted;
+
+static GstPadProbeReturn
+count_frames (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Counted *counted = data;
+
+  g_mutex_lock (&counted->lock);
+  counted->frames++;
+  g_cond_broadcast (&counted->cond);
+  g_mutex_unlock (&counted->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs ffprobe on @path: its video codec and number of decodable frames. */
+static void
+probe_file (const gchar * path, gchar ** codec, guint * frames)
+{
+  const gchar *argv[] = { "ffprobe", "-v", "error", "-count_frames",
+    "-select_streams", "v:0", "-show_entries",
+    "stream=codec_name,nb_read_frames", "-of", "default=noprint_wrappers=1",
+    path, NULL
+  };
+  gchar *out = NULL, *err = NULL, **lines, **line;
+  GError *error = NULL;
+  gint status;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
+          NULL, NULL, &out, &err, &status, &error), "ffprobe: %s",
+      error ? error->message : "");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "ffprobe %s: %s",
+      path, err);
+  *codec = NULL;
+  *frames = 0;
+  lines = g_strsplit (out, "\n", -1);
+  for (line = lines; *line; line++) {
+    if (g_str_has_prefix (*line, "codec_name="))
+      *codec = g_strdup (*line + strlen ("codec_name="));
+    else if (g_str_has_prefix (*line, "nb_read_frames="))
+      *frames = g_ascii_strtoull (*line + strlen ("nb_read_frames="), NULL, 10);
+  }
+  g_strfreev (lines);
+  g_free (out);
+  g_free (err);
+}
+
+/* An EOS sent to the pipeline (gst-launch-1.0 -e on Ctrl-C) drains p2psrc
+ * and ends every pad, so the muxer finalizes a playable file. p2psrc used
+ * to refuse the event, and the MP4 had no index. */
+GST_START_TEST (test_eos_finalizes_recording)
+{
+  GstElement *cam, *viewer, *parse;
+  GstMessage *msg;
+  GstPad *pad;
+  Counted counted = { 0 };
+  gchar *path = g_build_filename (env->dir, "recording.mp4", NULL);
+  gchar *codec;
+  guint frames;
+  gint64 deadline;
+
+  g_mutex_init (&counted.lock);
+  g_cond_init (&counted.cond);
+  cam = p2p_test_pipeline (AV_CAMERA, env->uid, env->key_file, env->url);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
+      "h264parse name=parse ! mp4mux ! filesink location=%s", env->uid,
+      env->url, path);
+  parse = gst_bin_get_by_name (GST_BIN (viewer), "parse");
+  pad = gst_element_get_static_pad (parse, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &counted,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (parse);
+  p2p_test_start (viewer);
+
+  deadline =
+      g_get_monotonic_time () + P2P_TEST_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&counted.lock);
+  while (counted.frames < 30 && g_cond_wait_until (&counted.cond,
+          &counted.lock, deadline));
+  frames = counted.frames;
+  g_mutex_unlock (&counted.lock);
+  fail_unless (frames >= 30, "only %u frames recorded", frames);
+
+  fail_unless (gst_element_send_event (viewer, gst_event_new_eos ()),
+      "the pipeline refused the EOS");
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_EOS, NULL, P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no EOS after draining");
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+
+  probe_file (path, &codec, &frames);
+  fail_unless_equals_string (codec, "h264");
+  fail_unless (frames >= 30, "ffprobe decoded %u frames", frames);
+  g_free (codec);
+  g_free (path);
+  g_mutex_clear (&counted.lock);
+  g_cond_clear (&counted.cond);
+}
+
+GST_END_TEST;
+
 /* Every other format the camera takes arrives with its own caps; formats
  * whose encoder is not installed are skipped. */
 GST_START_TEST (test_other_formats)
@@ -1096,6 +1292,9 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_h264_bit_exact);
   tcase_add_test (tc, test_lost_packets_retransmitted);
   tcase_add_test (tc, test_vp8_and_opus);
+  tcase_add_test (tc, test_av_decodebin_gets_video);
+  tcase_add_test (tc, test_stream_ids);
+  tcase_add_test (tc, test_eos_finalizes_recording);
   tcase_add_test (tc, test_other_formats);
   tcase_add_test (tc, test_uridecodebin_plays);
   tcase_add_test (tc, test_device_offline_error);
