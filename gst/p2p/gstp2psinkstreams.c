@@ -255,15 +255,18 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   }
   index = g_str_equal (templ->name_template, "video") ? STREAM_VIDEO :
       STREAM_AUDIO;
-  if (self->streams[index]) {
-    GST_WARNING_OBJECT (self, "already have a %s pad", templ->name_template);
-    return NULL;
-  }
-
   stream = g_new0 (Stream, 1);
   stream->sink = self;
   stream->index = index;
+  /* Checked and taken at once: two threads asking for the same pad must
+   * not both build it. */
   GST_OBJECT_LOCK (self);
+  if (self->streams[index]) {
+    GST_OBJECT_UNLOCK (self);
+    g_free (stream);
+    GST_WARNING_OBJECT (self, "already have a %s pad", templ->name_template);
+    return NULL;
+  }
   self->streams[index] = stream;
   GST_OBJECT_UNLOCK (self);
   gst_p2p_fanout_add_stream (self->fanout, index,
