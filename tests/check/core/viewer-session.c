@@ -493,6 +493,33 @@ test_camera_gone_retry (Fixture * f, gconstpointer data)
   g_assert_true (p2p_viewer_session_is_admitted (f->session));
 }
 
+static gboolean
+close_camera (gpointer data)
+{
+  Fixture *f = data;
+
+  p2p_camera_session_close (f->camera, "shutdown", TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* The camera goes away during a call: the session notices, retries, and
+ * is admitted again on a new call. */
+static void
+test_camera_gone_mid_call (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *retrying = NULL;
+
+  start (f, TRUE);
+  g_free (wait_for (f, "viewer:connected", "viewer:f"));
+  p2p_loop_invoke_sync (f->loop, close_camera, f);
+  retrying = wait_for (f, "viewer:retrying:", "viewer:failed");
+  g_assert_cmpint (event_code (retrying), ==,
+      P2P_VIEWER_SESSION_ERROR_UNREACHABLE);
+  g_free (wait_for (f, "viewer:connected", "viewer:failed"));
+  g_assert_cmpuint (p2p_viewer_session_get_attempts (f->session), ==, 2);
+  g_assert_true (p2p_viewer_session_is_admitted (f->session));
+}
+
 /* Stopped while the call is being set up: the camera is told, nothing more
  * is reported, and the session can start again from scratch. */
 static void
@@ -532,6 +559,7 @@ main (int argc, char **argv)
   ADD ("/p2p/viewer-session/fingerprint-mismatch", test_fingerprint_mismatch);
   ADD ("/p2p/viewer-session/pin-mismatch", test_pin_mismatch);
   ADD ("/p2p/viewer-session/camera-gone-retry", test_camera_gone_retry);
+  ADD ("/p2p/viewer-session/camera-gone-mid-call", test_camera_gone_mid_call);
   ADD ("/p2p/viewer-session/cancel-during-connect", test_cancel_during_connect);
 #undef ADD
   return g_test_run ();
