@@ -665,7 +665,6 @@ gboolean
 p2p_gateway_camera_attach (P2pGatewayCamera * camera, guint stream,
     GstAppSrc * appsrc, GError ** error)
 {
-  GstPad *ask = NULL;
   Output *out;
   Stream *s;
 
@@ -696,20 +695,50 @@ p2p_gateway_camera_attach (P2pGatewayCamera * camera, guint stream,
     gst_app_src_set_caps (appsrc, s->caps);
   }
   g_ptr_array_add (camera->outputs, out);
-  if (out->is_video)
-    ask = gst_object_ref (s->sinkpad);
   g_mutex_unlock (&camera->lock);
 
-  /* Upstream to the jitter buffer's session, which sends the camera a
-   * picture loss indication: the new client starts within a round trip,
-   * not at the next scheduled keyframe. */
-  if (ask) {
-    gst_pad_push_event (ask,
+  if (out->is_video)
+    p2p_gateway_camera_request_keyframe (camera);
+  return TRUE;
+}
+
+/**
+ * p2p_gateway_camera_request_keyframe:
+ * @camera: the camera
+ *
+ * Asks the camera for a keyframe on every video stream (a picture loss
+ * indication from p2psrc's RTP session), so that a client joining a front
+ * end's running pipeline starts within a round trip rather than at the
+ * camera's next scheduled keyframe. p2p_gateway_camera_attach() does it
+ * for a new appsrc. Any thread.
+ *
+ * Since: 0.2
+ */
+void
+p2p_gateway_camera_request_keyframe (P2pGatewayCamera * camera)
+{
+  GPtrArray *pads = g_ptr_array_new_with_free_func (gst_object_unref);
+  guint i;
+
+  g_return_if_fail (P2P_GATEWAY_IS_CAMERA (camera));
+
+  g_mutex_lock (&camera->lock);
+  for (i = 0; camera->session && i < camera->session->streams->len; i++) {
+    Stream *s = g_ptr_array_index (camera->session->streams, i);
+
+    if (s->caps && g_str_has_prefix (gst_structure_get_name
+            (gst_caps_get_structure (s->caps, 0)), "video/"))
+      g_ptr_array_add (pads, gst_object_ref (s->sinkpad));
+  }
+  g_mutex_unlock (&camera->lock);
+
+  /* Upstream through the depayloader to the RTP session, which turns it
+   * into the PLI; outside the lock, as pushing may block. */
+  for (i = 0; i < pads->len; i++)
+    gst_pad_push_event (g_ptr_array_index (pads, i),
         gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
             TRUE, 0));
-    gst_object_unref (ask);
-  }
-  return TRUE;
+  g_ptr_array_unref (pads);
 }
 
 /**

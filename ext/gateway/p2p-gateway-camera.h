@@ -29,7 +29,8 @@ G_BEGIN_DECLS
  * 3. p2p_gateway_camera_attach() an appsrc per stream. The hub pushes into
  *    it once it is PLAYING, with timestamps moved onto the appsrc's running
  *    time, video from a keyframe on (one is asked of the camera on attach),
- *    and new caps when the camera's change. While the camera path is broken
+ *    and new caps when the camera's change. A client joining a pipeline
+ *    that already runs wants p2p_gateway_camera_request_keyframe(). While the camera path is broken
  *    and p2psrc reconnects, nothing is pushed: clients see a pause, not
  *    an end of stream.
  * 4. p2p_gateway_camera_detach() each appsrc before its pipeline stops, then
@@ -89,6 +90,8 @@ gboolean p2p_gateway_camera_attach (P2pGatewayCamera * camera, guint stream,
 
 void p2p_gateway_camera_detach (P2pGatewayCamera * camera,
     GstAppSrc * appsrc);
+
+void p2p_gateway_camera_request_keyframe (P2pGatewayCamera * camera);
 
 void p2p_gateway_camera_add_viewers (P2pGatewayCamera * camera,
     gint delta);

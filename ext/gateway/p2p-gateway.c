@@ -59,6 +59,8 @@ on_play (GstRTSPClient * client, GstRTSPContext * ctx, gpointer data)
     return;
   g_hash_table_insert (counted, ctx->sessmedia, g_object_ref (camera));
   p2p_gateway_camera_add_viewers (camera, 1);
+  /* It joins a shared media that may have been running for a while. */
+  p2p_gateway_camera_request_keyframe (camera);
 }
 
 static gboolean
