@@ -11,6 +11,14 @@ JSON object on the last line of stdout.
   peer.py fanout-camera ROW / fanout-viewers ROW
                          the two halves of the fan-out benchmark; bench/run
                          relays their JSON lines and measures the camera
+  peer.py gateway-clients p2p
+                         `--count` RTSP clients (rtspsrc) of the p2p-gateway
+                         at env["gateway_url"], held until told to quit
+  peer.py gateway-ttff p2p
+                         time to first keyframe, in turn: p2psrc straight
+                         to the camera, through the gateway with its p2p
+                         session running, and through the gateway starting
+                         it on demand
 
 Every loop here is bounded by count and by time; the parent also kills a
 process that overstays.
@@ -31,7 +39,7 @@ from gi.repository import Gst  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clip import ClipFeeder  # noqa: E402
-from rows import ROWS  # noqa: E402
+from rows import ROWS, _first_keyframe_probe  # noqa: E402
 
 
 # Time for packets in flight (socket buffers, jitter buffers) to land.
@@ -250,6 +258,76 @@ def run_fanout_viewers(args, env):
             finish({"event": "done"})
 
 
+def rtsp_viewer(url, on_phase):
+    """rtspsrc (TCP, no jitter buffer: the gateway's own cost is measured,
+    not a client's buffering) -> depayloader -> fakesink."""
+    pipe = Gst.parse_launch(
+        "rtspsrc name=src protocols=tcp latency=0 location=%s ! "
+        "rtph264depay name=depay ! fakesink sync=false async=false" % url)
+    v = {"pipe": pipe, "start": time.monotonic()}
+    _first_keyframe_probe(pipe.get_by_name("depay").get_static_pad("src"),
+                          on_phase, v)
+    pipe.set_state(Gst.State.PLAYING)
+    return v
+
+
+def run_gateway_clients(args, env):
+    deadline = time.monotonic() + args.timeout
+    keyed = []
+    lock = threading.Lock()
+
+    def on_phase(name, t):
+        if name == "keyframe":
+            with lock:
+                keyed.append(t)
+
+    viewers = [rtsp_viewer(env["gateway_url"], on_phase)
+               for _ in range(args.count)]
+    while True:
+        cmd = read_cmd(deadline)
+        if cmd["cmd"] == "wait-receiving":
+            ok = wait_for(lambda: len(keyed) >= args.count,
+                          max(0.0, min(cmd["timeout"],
+                                       deadline - time.monotonic())))
+            emit({"event": "receiving", "ok": ok, "viewers": len(keyed)})
+        elif cmd["cmd"] == "quit":
+            for v in viewers:
+                v["pipe"].set_state(Gst.State.NULL)
+            finish({"event": "done"})
+
+
+def run_gateway_ttff(args, env):
+    helper = ROWS[args.row](env, None, None)
+    url = env["gateway_url"]
+    # The gateway stops its session this long after its last client.
+    idle = env["gateway_linger_s"] + 1.0
+    ms = {"direct": [], "cold": [], "warm": []}
+
+    def first_frame(make):
+        phases = {}
+        v = make(lambda name, t: phases.setdefault(name, t))
+        ok = wait_for(lambda: "keyframe" in phases, args.timeout)
+        v["pipe"].set_state(Gst.State.NULL)
+        return (phases["keyframe"] - v["start"]) * 1000 if ok else None
+
+    # Round 0 is a warm-up (first calls pay one-time costs), not reported.
+    for i in range(args.connects + 1):
+        d = first_frame(helper.viewer)
+        time.sleep(idle)
+        c = first_frame(lambda cb: rtsp_viewer(url, cb))
+        held = {}
+        holder = rtsp_viewer(url, lambda name, t: held.setdefault(name, t))
+        wait_for(lambda: "keyframe" in held, args.timeout)
+        time.sleep(args.gap)
+        w = first_frame(lambda cb: rtsp_viewer(url, cb))
+        holder["pipe"].set_state(Gst.State.NULL)
+        if i > 0:
+            for k, t in (("direct", d), ("cold", c), ("warm", w)):
+                ms[k].append(t)
+        time.sleep(idle)
+    finish(ms)
+
+
 def loud(buf, threshold=3000):
     """Whether an S16 buffer holds a sample louder than `threshold`."""
     data = buf.extract_dup(0, buf.get_size())
@@ -320,7 +398,8 @@ def run_talkback(args, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("mode", choices=["cpu", "ttff", "throughput", "talkback",
-                                     "fanout-camera", "fanout-viewers"])
+                                     "fanout-camera", "fanout-viewers",
+                                     "gateway-clients", "gateway-ttff"])
     ap.add_argument("row", choices=sorted(ROWS))
     ap.add_argument("--clip")
     ap.add_argument("--env", default="{}", help="JSON from bench/run")
@@ -340,7 +419,9 @@ def main():
     {"cpu": run_cpu, "ttff": run_ttff, "throughput": run_throughput,
      "talkback": run_talkback,
      "fanout-camera": run_fanout_camera,
-     "fanout-viewers": run_fanout_viewers}[args.mode](args, env)
+     "fanout-viewers": run_fanout_viewers,
+     "gateway-clients": run_gateway_clients,
+     "gateway-ttff": run_gateway_ttff}[args.mode](args, env)
 
 
 if __name__ == "__main__":
