@@ -55,6 +55,8 @@
  *   `relay`.
  * * `p2p-viewer-left` (`viewer-id`, `reason`): a viewer hung up, was lost
  *   or was refused (`wrong-password`, `busy`, `timeout`, `failed`, `bye`).
+ *   A call refused as `busy` (#GstP2pSink:max-viewers viewers already)
+ *   gets a `viewer-id` of its own and carries the caller's `address`.
  * * `p2p-connection` (`viewer-id`, `state`, `mode`, `local-candidate-type`,
  *   `remote-candidate-type`, `rtt-ms`): a viewer's path changed.
  * * `p2p-talkback` (`viewer-id`, `state`, `reason`): a viewer `started` or

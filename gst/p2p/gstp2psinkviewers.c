@@ -398,14 +398,21 @@ sink_on_incoming (P2pSignaller * sig, const gchar * call,
   max = self->max_viewers;
   GST_OBJECT_UNLOCK (self);
 
-  /* Refused before any ICE work: the call costs the camera nothing. */
+  id = g_strdup_printf ("viewer-%u", ++self->next_serial);
+  /* Refused before any ICE work: the call costs the camera nothing, and
+   * the application learns of it as of any viewer that left. */
   if (g_hash_table_size (self->viewers) >= max) {
     GST_INFO_OBJECT (self, "call from %s refused: busy", address);
     p2p_signaller_end_call (sig, call, P2P_VIEWER_AUTH_REASON_BUSY, NULL);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("p2p-viewer-left", "uid", G_TYPE_STRING,
+                self->uid, "viewer-id", G_TYPE_STRING, id, "reason",
+                G_TYPE_STRING, P2P_VIEWER_AUTH_REASON_BUSY, "address",
+                G_TYPE_STRING, address, NULL)));
     return;
   }
 
-  id = g_strdup_printf ("viewer-%u", ++self->next_serial);
   session = p2p_camera_session_new (&config, call, id, address,
       &viewer_callbacks, self);
   g_hash_table_insert (self->viewers, g_strdup (call), session);

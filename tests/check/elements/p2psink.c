@@ -518,6 +518,7 @@ GST_END_TEST;
 GST_START_TEST (test_busy_beyond_max_viewers)
 {
   GstElement *cam, *first, *second;
+  const GstStructure *s;
   GstMessage *msg;
   GError *err = NULL;
 
@@ -537,6 +538,17 @@ GST_START_TEST (test_busy_beyond_max_viewers)
   fail_unless (strstr (err->message, "maximum number of viewers") != NULL,
       "%s", err->message);
   g_error_free (err);
+  gst_message_unref (msg);
+
+  /* The camera application sees the refusal too. */
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-viewer-left",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no p2p-viewer-left for the refused viewer");
+  s = gst_message_get_structure (msg);
+  fail_unless (g_strcmp0 (gst_structure_get_string (s, "reason"),
+          "busy") == 0, "%" GST_PTR_FORMAT, s);
+  fail_unless (gst_structure_get_string (s, "viewer-id") != NULL);
+  fail_unless (gst_structure_get_string (s, "address") != NULL);
   gst_message_unref (msg);
 
   pull_some (first, 10);
