@@ -6,6 +6,7 @@
 #             build-ci in the source tree: the names the READMEs use)
 #   STATE     where provision.sh and server.sh keep their files
 #             (default: /tmp/p2p-example)
+#   LAN       false keeps the viewers off the local network (the tests)
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "$BUILD" ]; then
@@ -38,3 +39,4 @@ P2P_SERVER_BIN="$BUILD/server/p2p-server"
 [ -f "$STATE/port" ] && SERVER="ws://127.0.0.1:$(cat "$STATE/port")"
 KEY_FILE="$STATE/device.pem"
 PASSWORD=${PASSWORD:-example-password}
+LAN=${LAN:-true}

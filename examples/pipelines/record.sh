@@ -6,6 +6,7 @@ set -e
 
 mkdir -p "$STATE/rec"
 exec gst-launch-1.0 -e \
-    p2psrc uid="$DEVICE_UID" server="$SERVER" password="$PASSWORD" ! \
+    p2psrc uid="$DEVICE_UID" server="$SERVER" password="$PASSWORD" \
+        lan="$LAN" ! \
     h264parse ! splitmuxsink location="$STATE/rec/camera-%05d.mp4" \
         max-size-time=10000000000

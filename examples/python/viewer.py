@@ -6,6 +6,9 @@
 #   viewer.py --uid 7KQ2-M9XD-4HPA-R3MJ --server wss://p2p.example.com \
 #       --password secret
 #
+# With a camera that sends audio too, it shows the video; the audio pad
+# stays unlinked.
+#
 # From a build tree: GST_PLUGIN_PATH=build/gst/p2p viewer.py ...
 
 import argparse
@@ -28,8 +31,10 @@ def main():
     parser.add_argument("--latency", type=int, default=50,
                         help="jitter buffer in milliseconds")
     parser.add_argument("--frames", type=int, default=0,
-                        help="count this many frames without showing them, "
-                        "then print the statistics and exit")
+                        help="count this many video frames without showing "
+                        "them, then print the statistics and exit")
+    parser.add_argument("--no-lan", action="store_true",
+                        help="do not look for the camera on the local network")
     args = parser.parse_args()
 
     Gst.init(None)
@@ -39,6 +44,7 @@ def main():
     src.set_property("uid", args.uid)
     src.set_property("server", args.server)
     src.set_property("latency", args.latency)
+    src.set_property("lan", not args.no_lan)
     if args.password:
         src.set_property("password", args.password)
     if args.fingerprint:
@@ -47,13 +53,12 @@ def main():
     pipeline = Gst.Pipeline.new("viewer")
     pipeline.add(src)
     if args.frames:
+        # The encoded video as it arrives; no decoder needed.
         sink = Gst.ElementFactory.make("fakesink", "sink")
         sink.set_property("num-buffers", args.frames)
         sink.set_property("sync", False)
         pipeline.add(sink)
-        # The encoded stream as it arrives; no decoder needed.
-        src.connect("pad-added",
-                    lambda _, pad: pad.link(sink.get_static_pad("sink")))
+        first = sink.get_static_pad("sink")
     else:
         decode = Gst.ElementFactory.make("decodebin", None)
         convert = Gst.ElementFactory.make("videoconvert", None)
@@ -61,11 +66,18 @@ def main():
         for element in (decode, convert, sink):
             pipeline.add(element)
         convert.link(sink)
-        src.connect("pad-added", lambda _, pad: pad.link(
-            decode.get_static_pad("sink")) if pad.get_name().startswith(
-                "video") else None)
+        first = decode.get_static_pad("sink")
         decode.connect("pad-added", lambda _, pad: pad.link(
             convert.get_static_pad("sink")))
+
+    def on_pad_added(_src, pad):
+        # p2psrc has a pad per stream (video_0, and audio_0 when the camera
+        # sends audio): the first video pad is shown, the others may stay
+        # unlinked.
+        if pad.get_name().startswith("video") and not first.is_linked():
+            pad.link(first)
+
+    src.connect("pad-added", on_pad_added)
 
     loop = GLib.MainLoop()
 
