@@ -87,27 +87,15 @@ gateway_read_line (Gateway * gw)
   return line;
 }
 
-/* Starts p2p-gateway serving the test camera as /cam on loopback (RTSP
- * port @rtsp_port, 0 for any), the admin port from the OS, with @user
- * (USER:PASSWORD) or no authentication; reads the ports it prints. */
+/* Runs p2p-gateway with @argv and reads the ports it prints. */
 static Gateway *
-gateway_start (gint rtsp_port, const gchar * user)
+gateway_spawn (const gchar * const *argv)
 {
   Gateway *gw = g_new0 (Gateway, 1);
-  GSubprocessLauncher *launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
-      CAMERA_NAME, env->uid, env->url);
-  gchar *port = g_strdup_printf ("--rtsp-port=%d", rtsp_port);
-  gchar *user_arg = user ? g_strdup_printf ("--user=%s", user) : NULL;
-  const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
-    "--rtsp-address=127.0.0.1", port, "--admin-address=127.0.0.1",
-    "--admin-port=0", "--linger=1", "--no-lan", user_arg, NULL
-  };
   GError *err = NULL;
   gchar *line;
 
-  gw->process = g_subprocess_launcher_spawnv (launcher, argv, &err);
+  gw->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err);
   fail_unless (gw->process != NULL, "p2p-gateway: %s",
       err ? err->message : "?");
   gw->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
@@ -121,11 +109,56 @@ gateway_start (gint rtsp_port, const gchar * user)
       == 1, "unexpected line '%s'", line);
   g_free (line);
   fail_unless (gw->rtsp_port > 0 && gw->admin_port > 0);
+  return gw;
+}
+
+/* Starts p2p-gateway serving the test camera as /cam on loopback (RTSP
+ * port @rtsp_port, 0 for any), the admin port from the OS, without
+ * authentication, all from the command line. */
+static Gateway *
+gateway_start (gint rtsp_port)
+{
+  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
+      CAMERA_NAME, env->uid, env->url);
+  gchar *port = g_strdup_printf ("--rtsp-port=%d", rtsp_port);
+  const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
+    "--rtsp-address=127.0.0.1", port, "--admin-address=127.0.0.1",
+    "--admin-port=0", "--linger=1", "--no-lan", NULL
+  };
+  Gateway *gw = gateway_spawn (argv);
+
   fail_unless (rtsp_port == 0 || gw->rtsp_port == rtsp_port);
-  g_object_unref (launcher);
   g_free (camera);
   g_free (port);
-  g_free (user_arg);
+  return gw;
+}
+
+/* The same from a configuration file, as the systemd unit runs it, with
+ * RTSP user `nvr` (password `right-pw`) and the camera's password in a
+ * file of its own. */
+static Gateway *
+gateway_start_config (void)
+{
+  gchar *password_file = g_build_filename (env->dir, "cam.password", NULL);
+  gchar *config_file = g_build_filename (env->dir, "gateway.conf", NULL);
+  gchar *config = g_strdup_printf ("[gateway]\n"
+      "rtsp-address = 127.0.0.1\nrtsp-port = 0\n"
+      "admin-address = 127.0.0.1\nadmin-port = 0\n"
+      "linger = 1\nserver = %s\nlan = false\n"
+      "[users]\nnvr = right-pw\n"
+      "[camera " CAMERA_NAME "]\nuid = %s\npassword-file = %s\n",
+      env->url, env->uid, password_file);
+  const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--config", config_file,
+    NULL
+  };
+  Gateway *gw;
+
+  fail_unless (g_file_set_contents (password_file, "pw\n", -1, NULL));
+  fail_unless (g_file_set_contents (config_file, config, -1, NULL));
+  gw = gateway_spawn (argv);
+  g_free (password_file);
+  g_free (config_file);
+  g_free (config);
   return gw;
 }
 
@@ -388,7 +421,7 @@ pull_frames (GstElement * viewer, guint n)
 GST_START_TEST (test_ffprobe)
 {
   GstElement *cam = camera_start (TRUE);
-  Gateway *gw = gateway_start (0, NULL);
+  Gateway *gw = gateway_start (0);
   gchar *url = gateway_url (gw, NULL);
   const gchar *argv[] = { g_getenv ("FFMPEG"), "-nostdin", "-v", "error",
     "-rtsp_transport", "tcp", "-i", url, "-map", "0:v", "-t", "5",
@@ -450,7 +483,7 @@ GST_END_TEST;
 GST_START_TEST (test_one_session)
 {
   GstElement *cam = camera_start (FALSE);
-  Gateway *gw = gateway_start (0, NULL);
+  Gateway *gw = gateway_start (0);
   gchar *url = gateway_url (gw, NULL);
   GSubprocess *ff1 = ffmpeg_watch (url);
   GSubprocess *ff2 = ffmpeg_watch (url);
@@ -481,13 +514,13 @@ GST_START_TEST (test_one_session)
 
 GST_END_TEST;
 
-/* With users configured, only a client giving one's digest login gets
- * the stream, and a refused client does not make the gateway call the
- * camera. */
+/* With users configured (in the configuration file), only a client giving
+ * one's digest login gets the stream, and a refused client does not make
+ * the gateway call the camera. */
 GST_START_TEST (test_digest_auth)
 {
   GstElement *cam = camera_start (FALSE);
-  Gateway *gw = gateway_start (0, "nvr:right-pw");
+  Gateway *gw = gateway_start_config ();
   gchar *anonymous = gateway_url (gw, NULL);
   gchar *wrong = gateway_url (gw, "nvr:wrong-pw");
   gchar *stranger = gateway_url (gw, "other:right-pw");
@@ -528,7 +561,7 @@ GST_END_TEST;
 GST_START_TEST (test_camera_restart)
 {
   GstElement *cam = camera_start (FALSE);
-  Gateway *gw = gateway_start (0, NULL);
+  Gateway *gw = gateway_start (0);
   gchar *url = gateway_url (gw, NULL);
   GSubprocess *ff = ffmpeg_watch (url);
   GstElement *viewer = rtspsrc_start (url);
@@ -570,7 +603,7 @@ GST_END_TEST;
 GST_START_TEST (test_gateway_restart)
 {
   GstElement *cam = camera_start (FALSE);
-  Gateway *gw = gateway_start (0, NULL);
+  Gateway *gw = gateway_start (0);
   gint port = gw->rtsp_port;
   gchar *url = gateway_url (gw, NULL);
   GstElement *viewer = rtspsrc_start (url);
@@ -579,7 +612,7 @@ GST_START_TEST (test_gateway_restart)
   gateway_stop (gw);
   p2p_test_stop (viewer);
 
-  gw = gateway_start (port, NULL);
+  gw = gateway_start (port);
   viewer = rtspsrc_start (url);
   pull_frames (viewer, FPS);
   fail_unless_equals_int (metric (gw,
