@@ -288,12 +288,31 @@ p2p_sdp_parse (const gchar * text, P2pSdpTransport * t, GError ** error)
     if (g_strcmp0 (a->key, "candidate") != 0 || a->value == NULL)
       continue;
     line = g_strconcat ("candidate:", a->value, NULL);
-    if (!p2p_sdp_candidate_is_valid (line)
-        || t->candidates->len >= P2P_SDP_MAX_CANDIDATES) {
+    if (!p2p_sdp_candidate_is_valid (line)) {
       p2p_sdp_transport_clear (t);
-      return (sdp_error (error, "invalid or too many a=candidate lines"), NULL);
+      return (sdp_error (error, "invalid a=candidate line"), NULL);
     }
-    g_ptr_array_add (t->candidates, g_steal_pointer (&line));
+    /* The size limit bounds the lines; those over the count are dropped
+     * but the description stands, so that a peer offering more candidates
+     * than we keep still gets its reflexive and relayed ones in: they are
+     * kept before the host ones it has too many of. */
+    if (t->candidates->len < P2P_SDP_MAX_CANDIDATES)
+      g_ptr_array_add (t->candidates, g_steal_pointer (&line));
+    else if (!g_str_has_suffix (line, " typ host")
+        && strstr (line, " typ host ") == NULL) {
+      guint k;
+
+      /* Replace the last host line with this non-host one. */
+      for (k = t->candidates->len; k > 0; k--) {
+        const gchar *old = g_ptr_array_index (t->candidates, k - 1);
+
+        if (strstr (old, " typ host") != NULL) {
+          g_ptr_array_remove_index (t->candidates, k - 1);
+          g_ptr_array_add (t->candidates, g_steal_pointer (&line));
+          break;
+        }
+      }
+    }
   }
 
   /* Media sections must at least name a media type and formats. */

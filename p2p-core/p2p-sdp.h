@@ -13,6 +13,10 @@ G_BEGIN_DECLS
 /* Limits on untrusted session descriptions. */
 #define P2P_SDP_MAX_SIZE (64 * 1024)
 #define P2P_SDP_MAX_MEDIA 16
+/* Candidate lines kept from a description; further ones are ignored, not
+ * refused (a peer with many interfaces must still connect): the transport
+ * then keeps the host and other candidates it has room for
+ * (p2p-transport.c). Also the most a description we build carries. */
 #define P2P_SDP_MAX_CANDIDATES 64
 
 /*

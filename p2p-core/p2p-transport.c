@@ -48,6 +48,7 @@
 #include "p2p-demux.h"
 #include "p2p-dtls.h"
 #include "p2p-enum-types.h"
+#include "p2p-host-addresses.h"
 #include "p2p-sdp.h"
 #include "p2p-srtp.h"
 
@@ -69,6 +70,19 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 #define MAX_PENDING_MESSAGES (1024 * 1024)
 /* libnice's Ta, the spacing of connectivity checks (see constructed) */
 #define ICE_PACING_MS 10
+/* Remote candidates given to libnice per ICE session: host ones (the
+ * peer's interfaces, in the order it ranked them) and the rest
+ * (server-reflexive, relayed). Beyond them a candidate is dropped, not
+ * refused: a peer with many interfaces still gets its reflexive and relayed
+ * pairs checked. */
+#define MAX_REMOTE_HOST_CANDIDATES 16
+#define MAX_REMOTE_OTHER_CANDIDATES 16
+/* libnice's check-list limit (its default of 100 pruned the lowest-priority
+ * pairs, the reflexive and relayed ones, first). With at most
+ * P2P_HOST_ADDRESSES_MAX_PER_FAMILY addresses per family here (three
+ * candidates each with ICE-TCP) plus reflexive and relayed ones, and the
+ * remote caps above, every pair fits. */
+#define MAX_CONNECTIVITY_CHECKS 1200
 
 typedef struct
 {
@@ -102,8 +116,12 @@ struct _P2pTransport
   guint stun_port;              /* (L) */
   GPtrArray *relays;            /* (L) RelayServer* */
   GPtrArray *local_addresses;   /* (L) gchar* */
+  guint local_count[4];         /* (L) local candidates per NiceCandidateType */
+  guint remote_count[4];        /* (L) remote candidates given to libnice */
+  guint remote_dropped;         /* (L) remote candidates over the caps */
   GError *error;                /* (L) */
   P2pConnectionMode mode;       /* (L) */
+  P2pConnectionTechnique technique;     /* (L) */
   GstSDPMessage *remote_sdp;    /* (L) */
   gchar *local_candidate_type;  /* (L) */
   gchar *remote_candidate_type; /* (L) */
@@ -473,6 +491,11 @@ new_candidate_cb (NiceAgent * agent, NiceCandidate * candidate,
 
   if (candidate->stream_id != self->stream_id)
     return;
+  if ((guint) candidate->type < G_N_ELEMENTS (self->local_count)) {
+    g_mutex_lock (&self->lock);
+    self->local_count[candidate->type]++;
+    g_mutex_unlock (&self->lock);
+  }
   line = nice_agent_generate_local_candidate_sdp (agent, candidate);
   if (line == NULL || !g_str_has_prefix (line, "a=candidate:"))
     return;
@@ -510,9 +533,12 @@ component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
       if (self->ice_connected_at)
         fail (self, P2P_TRANSPORT_ERROR_ICE_FAILED,
             "The path to the peer was lost (ICE consent expired)");
-      else
+      else {
+        g_autofree gchar *paths = p2p_transport_describe_paths (self);
+
         fail (self, P2P_TRANSPORT_ERROR_ICE_FAILED,
-            "ICE failed: no candidate pair reaches the peer");
+            "ICE failed: no candidate pair reaches the peer (%s)", paths);
+      }
       break;
     default:
       break;
@@ -547,6 +573,7 @@ address_string (const NiceAddress * addr)
   return g_strdup_printf ("%s:%u", ip, nice_address_get_port (addr));
 }
 
+/* RFC 1918, IPv6 unique-local (fc00::/7), link-local and loopback. */
 static gboolean
 address_is_private (const NiceAddress * addr)
 {
@@ -555,28 +582,46 @@ address_is_private (const NiceAddress * addr)
 
   nice_address_to_string (addr, ip);
   inet = g_inet_address_new_from_string (ip);
-  return inet && (g_inet_address_get_is_site_local (inet)
+  if (inet == NULL)
+    return FALSE;
+  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
+      && (g_inet_address_to_bytes (inet)[0] & 0xfe) == 0xfc)
+    return TRUE;
+  return g_inet_address_get_is_site_local (inet)
       || g_inet_address_get_is_loopback (inet)
-      || g_inet_address_get_is_link_local (inet));
+      || g_inet_address_get_is_link_local (inet);
 }
 
-static P2pConnectionMode
-pair_mode (NiceCandidate * local, NiceCandidate * remote)
+static P2pConnectionTechnique
+pair_technique (NiceCandidate * local, NiceCandidate * remote)
 {
   if (local->type == NICE_CANDIDATE_TYPE_RELAYED
       || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
-    return P2P_CONNECTION_MODE_RELAY;
+    return P2P_CONNECTION_TECHNIQUE_RELAY;
+  /* By address, not candidate type: a peer on our own network shows up as
+   * peer-reflexive when its check arrives before its trickled host
+   * candidate, and two hosts on public addresses are not a LAN. */
+  if (address_is_private (&local->addr) && address_is_private (&remote->addr))
+    return P2P_CONNECTION_TECHNIQUE_LAN;
   if (local->type == NICE_CANDIDATE_TYPE_HOST
       && remote->type == NICE_CANDIDATE_TYPE_HOST)
-    return P2P_CONNECTION_MODE_LAN;
-  /* A peer on our own network shows up as peer-reflexive when its check
-   * arrives before its trickled host candidate; that is still a LAN path. */
-  if (local->type == NICE_CANDIDATE_TYPE_HOST
-      && remote->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE
-      && address_is_private (&local->addr)
-      && address_is_private (&remote->addr))
-    return P2P_CONNECTION_MODE_LAN;
-  return P2P_CONNECTION_MODE_DIRECT;
+    return P2P_CONNECTION_TECHNIQUE_DIRECT;
+  return P2P_CONNECTION_TECHNIQUE_PUNCHED;
+}
+
+static P2pConnectionMode
+technique_mode (P2pConnectionTechnique technique)
+{
+  switch (technique) {
+    case P2P_CONNECTION_TECHNIQUE_NONE:
+      return P2P_CONNECTION_MODE_NONE;
+    case P2P_CONNECTION_TECHNIQUE_LAN:
+      return P2P_CONNECTION_MODE_LAN;
+    case P2P_CONNECTION_TECHNIQUE_RELAY:
+      return P2P_CONNECTION_MODE_RELAY;
+    default:
+      return P2P_CONNECTION_MODE_DIRECT;
+  }
 }
 
 static void
@@ -584,16 +629,17 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     NiceCandidate * local, NiceCandidate * remote, gpointer user_data)
 {
   P2pTransport *self = user_data;
-  P2pConnectionMode mode;
+  P2pConnectionTechnique technique;
   gboolean changed;
 
   if (stream_id != self->stream_id)
     return;
 
-  mode = pair_mode (local, remote);
+  technique = pair_technique (local, remote);
   g_mutex_lock (&self->lock);
-  changed = self->mode != mode;
-  self->mode = mode;
+  changed = self->technique != technique;
+  self->technique = technique;
+  self->mode = technique_mode (technique);
   g_free (self->local_candidate_type);
   self->local_candidate_type = g_strdup (candidate_type_name (local->type));
   g_free (self->remote_candidate_type);
@@ -729,6 +775,7 @@ static gboolean
 start_gathering (P2pTransport * self, GError ** error)
 {
   gboolean relays_late;
+  GPtrArray *hosts;
   guint i;
 
   if (self->gathering)
@@ -759,15 +806,22 @@ start_gathering (P2pTransport * self, GError ** error)
   relays_late = self->stun_ip && !self->force_relay && self->relays->len > 0;
   if (!relays_late)
     set_relays_locked (self);
-  for (i = 0; i < self->local_addresses->len; i++) {
+  /* Addresses the caller chose are used as they are; otherwise the
+   * machine's, chosen and capped by the rules of p2p-host-addresses.c
+   * rather than libnice's "every address of every interface". */
+  if (self->local_addresses->len == 0)
+    hosts = p2p_host_addresses_get ();
+  else
+    hosts = g_ptr_array_ref (self->local_addresses);
+  for (i = 0; i < hosts->len; i++) {
     NiceAddress addr;
 
     nice_address_init (&addr);
-    if (nice_address_set_from_string (&addr,
-            g_ptr_array_index (self->local_addresses, i)))
+    if (nice_address_set_from_string (&addr, g_ptr_array_index (hosts, i)))
       nice_agent_add_local_address (self->agent, &addr);
   }
   g_mutex_unlock (&self->lock);
+  g_ptr_array_unref (hosts);
 
   if (!nice_agent_gather_candidates (self->agent, self->stream_id)) {
     g_set_error_literal (error, P2P_TRANSPORT_ERROR,
@@ -917,6 +971,29 @@ hold_tcp_candidate (P2pTransport * self, const gchar * candidate)
   }
 }
 
+/* Counts @c against the per-session caps; FALSE when it is over them.
+ * Peer-reflexive candidates are libnice's own and never pass here. */
+static gboolean
+remote_candidate_fits (P2pTransport * self, NiceCandidate * c)
+{
+  gboolean host = c->type == NICE_CANDIDATE_TYPE_HOST, fits;
+  guint used;
+
+  g_mutex_lock (&self->lock);
+  used = host ? self->remote_count[NICE_CANDIDATE_TYPE_HOST] :
+      self->remote_count[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE] +
+      self->remote_count[NICE_CANDIDATE_TYPE_PEER_REFLEXIVE] +
+      self->remote_count[NICE_CANDIDATE_TYPE_RELAYED];
+  fits = used < (host ? MAX_REMOTE_HOST_CANDIDATES :
+      MAX_REMOTE_OTHER_CANDIDATES);
+  if (!fits)
+    self->remote_dropped++;
+  else if ((guint) c->type < G_N_ELEMENTS (self->remote_count))
+    self->remote_count[c->type]++;
+  g_mutex_unlock (&self->lock);
+  return fits;
+}
+
 static gboolean
 add_candidate_now (P2pTransport * self, const gchar * candidate,
     GError ** error)
@@ -941,6 +1018,12 @@ add_candidate_now (P2pTransport * self, const gchar * candidate,
      * candidates wait until UDP had its chance. */
     nice_candidate_free (c);
     hold_tcp_candidate (self, candidate);
+    return TRUE;
+  }
+  if (!remote_candidate_fits (self, c)) {
+    g_debug ("transport %p: remote candidate over the limit, dropped: %s",
+        self, candidate);
+    nice_candidate_free (c);
     return TRUE;
   }
   list = g_slist_append (NULL, c);
@@ -1016,6 +1099,11 @@ set_remote_description (gpointer data)
     }
     g_free (self->remote_ufrag);
     self->remote_ufrag = g_strdup (t.ufrag);
+    /* A new ICE session: libnice forgot the old remote candidates. */
+    g_mutex_lock (&self->lock);
+    memset (self->remote_count, 0, sizeof (self->remote_count));
+    self->remote_dropped = 0;
+    g_mutex_unlock (&self->lock);
   }
 
   if (self->dtls == NULL) {
@@ -1226,7 +1314,8 @@ p2p_transport_constructed (GObject * object)
    * or fourth check, 40-60 ms at 20 ms pacing. RFC 8445 section 14.2 allows
    * down to 5 ms; one stream of ~100-byte checks at 10 ms is 80 kbit/s. */
   g_object_set (self->agent, "controlling-mode", self->controlling,
-      "upnp", FALSE, "stun-pacing-timer", ICE_PACING_MS, NULL);
+      "upnp", FALSE, "stun-pacing-timer", ICE_PACING_MS,
+      "max-connectivity-checks", MAX_CONNECTIVITY_CHECKS, NULL);
   self->stream_id = nice_agent_add_stream (self->agent, 1);
 
   g_signal_connect (self->agent, "new-candidate-full",
@@ -1526,6 +1615,13 @@ p2p_transport_class_init (P2pTransportClass * klass)
    *
    * #P2pConnectionMode of the selected candidate pair; notified on the loop
    * thread when it changes.
+   */
+  /**
+   * P2pTransport:mode:
+   *
+   * Connection mode of the selected pair. Notified when the mode or the
+   * finer technique (p2p_transport_get_technique()) changes: a path that
+   * settles on another pair than the first one selected is reported again.
    */
   properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
       "Connection mode of the selected pair", P2P_TYPE_CONNECTION_MODE,
@@ -2136,6 +2232,56 @@ p2p_transport_get_error (P2pTransport * self)
   return error;
 }
 
+/* Called with @lock held. */
+static gchar *
+describe_paths_locked (P2pTransport * self)
+{
+  GString *s = g_string_new (NULL);
+  const guint *h = self->local_count, *r = self->remote_count;
+
+  g_string_append_printf (s, "%u host, %u server-reflexive, %u relayed "
+      "candidates here; %u host, %u server-reflexive, %u relayed from the "
+      "peer", h[NICE_CANDIDATE_TYPE_HOST],
+      h[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE], h[NICE_CANDIDATE_TYPE_RELAYED],
+      r[NICE_CANDIDATE_TYPE_HOST], r[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE],
+      r[NICE_CANDIDATE_TYPE_RELAYED]);
+  if (self->remote_dropped)
+    g_string_append_printf (s, " (%u more over the limit)",
+        self->remote_dropped);
+  if (self->relays->len > 0 && h[NICE_CANDIDATE_TYPE_RELAYED] == 0)
+    g_string_append (s, "; no relay answered here");
+  else if (self->relays->len == 0)
+    g_string_append (s, "; no relay configured here");
+  else if (r[NICE_CANDIDATE_TYPE_RELAYED] > 0)
+    g_string_append (s, "; the relays answered but no pair through them "
+        "worked");
+  return g_string_free (s, FALSE);
+}
+
+/**
+ * p2p_transport_describe_paths:
+ * @self: a #P2pTransport
+ *
+ * A sentence for people on why a path exists or not: how many host,
+ * server-reflexive and relayed candidates each side had, how many of the
+ * peer's were dropped over the limits, and whether a relay answered here.
+ * A failure message names its real cause with it ("no relay answered"
+ * only when no TURN allocation succeeded here).
+ *
+ * Returns: (transfer full): the description
+ */
+gchar *
+p2p_transport_describe_paths (P2pTransport * self)
+{
+  gchar *text;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), NULL);
+  g_mutex_lock (&self->lock);
+  text = describe_paths_locked (self);
+  g_mutex_unlock (&self->lock);
+  return text;
+}
+
 /**
  * p2p_transport_get_stats:
  * @self: a #P2pTransport
@@ -2154,6 +2300,7 @@ p2p_transport_get_stats (P2pTransport * self)
   g_mutex_lock (&self->lock);
   s->state = self->state;
   s->mode = self->mode;
+  s->technique = self->technique;
   s->local_candidate_type = g_strdup (self->local_candidate_type);
   s->remote_candidate_type = g_strdup (self->remote_candidate_type);
   s->local_address = g_strdup (self->local_address);
@@ -2245,6 +2392,43 @@ p2p_connection_mode_to_string (P2pConnectionMode mode)
 
   if ((guint) mode < G_N_ELEMENTS (names))
     return names[mode];
+  return "unknown";
+}
+
+/**
+ * p2p_transport_get_technique:
+ * @self: a #P2pTransport
+ *
+ * Returns: how the selected pair crosses the networks
+ *     (%P2P_CONNECTION_TECHNIQUE_NONE before one is selected)
+ */
+P2pConnectionTechnique
+p2p_transport_get_technique (P2pTransport * self)
+{
+  P2pConnectionTechnique technique;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), P2P_CONNECTION_TECHNIQUE_NONE);
+  g_mutex_lock (&self->lock);
+  technique = self->technique;
+  g_mutex_unlock (&self->lock);
+  return technique;
+}
+
+/**
+ * p2p_connection_technique_to_string:
+ * @technique: a #P2pConnectionTechnique
+ *
+ * Returns: `none`, `lan`, `direct`, `mapped`, `punched` or `relay`
+ */
+const gchar *
+p2p_connection_technique_to_string (P2pConnectionTechnique technique)
+{
+  static const gchar *const names[] = { "none", "lan", "direct", "mapped",
+    "punched", "relay"
+  };
+
+  if ((guint) technique < G_N_ELEMENTS (names))
+    return names[technique];
   return "unknown";
 }
 

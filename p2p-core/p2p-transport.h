@@ -88,9 +88,10 @@ typedef enum
 /**
  * P2pConnectionMode:
  * @P2P_CONNECTION_MODE_NONE: no pair selected yet
- * @P2P_CONNECTION_MODE_LAN: host candidate to host candidate (same network)
- * @P2P_CONNECTION_MODE_DIRECT: a hole-punched path (server- or
- *     peer-reflexive candidates), no relay
+ * @P2P_CONNECTION_MODE_LAN: both ends on private, link-local or loopback
+ *     addresses (two hosts on public addresses are `direct`)
+ * @P2P_CONNECTION_MODE_DIRECT: no relay: hole-punched (server- or
+ *     peer-reflexive candidates) or between public addresses
  * @P2P_CONNECTION_MODE_RELAY: through a TURN relay
  *
  * How the media reaches the peer, from the selected ICE pair.
@@ -102,6 +103,34 @@ typedef enum
   P2P_CONNECTION_MODE_DIRECT,
   P2P_CONNECTION_MODE_RELAY,
 } P2pConnectionMode;
+
+/**
+ * P2pConnectionTechnique:
+ * @P2P_CONNECTION_TECHNIQUE_NONE: no pair selected yet
+ * @P2P_CONNECTION_TECHNIQUE_LAN: both ends on private, link-local or
+ *     loopback addresses (the same network, or one reached without NAT)
+ * @P2P_CONNECTION_TECHNIQUE_DIRECT: host candidate to host candidate with
+ *     a public address: no NAT on the path
+ * @P2P_CONNECTION_TECHNIQUE_MAPPED: through a port mapping a router made on
+ *     request (UPnP IGD, NAT-PMP, PCP); reserved: not produced until the
+ *     transport asks routers for mappings
+ * @P2P_CONNECTION_TECHNIQUE_PUNCHED: through NAT mappings opened by the
+ *     connectivity checks themselves (server- or peer-reflexive candidates)
+ * @P2P_CONNECTION_TECHNIQUE_RELAY: through a TURN relay
+ *
+ * How the selected pair gets through the networks between the peers; a
+ * finer #P2pConnectionMode (`lan` is `lan`, `relay` is `relay`, the others
+ * are `direct`).
+ */
+typedef enum
+{
+  P2P_CONNECTION_TECHNIQUE_NONE,
+  P2P_CONNECTION_TECHNIQUE_LAN,
+  P2P_CONNECTION_TECHNIQUE_DIRECT,
+  P2P_CONNECTION_TECHNIQUE_MAPPED,
+  P2P_CONNECTION_TECHNIQUE_PUNCHED,
+  P2P_CONNECTION_TECHNIQUE_RELAY,
+} P2pConnectionTechnique;
 
 /**
  * P2pDtlsRole:
@@ -177,6 +206,7 @@ typedef enum
  *     checks failed
  * @dropped_before_keys: media packets dropped because they arrived before
  *     the SRTP keys
+ * @technique: how the selected pair crosses the networks
  *
  * A snapshot of a transport's counters.
  */
@@ -202,6 +232,7 @@ typedef struct
   guint64 dropped_malformed;
   guint64 dropped_srtp;
   guint64 dropped_before_keys;
+  P2pConnectionTechnique technique;
 } P2pTransportStats;
 
 #define P2P_TYPE_TRANSPORT_STATS (p2p_transport_stats_get_type ())
@@ -287,8 +318,15 @@ GError *p2p_transport_get_error (P2pTransport * self);
 
 P2pTransportStats *p2p_transport_get_stats (P2pTransport * self);
 
+gchar *p2p_transport_describe_paths (P2pTransport * self);
+
 const gchar *p2p_transport_state_to_string (P2pTransportState state);
 
 const gchar *p2p_connection_mode_to_string (P2pConnectionMode mode);
+
+P2pConnectionTechnique p2p_transport_get_technique (P2pTransport * self);
+
+const gchar *p2p_connection_technique_to_string (P2pConnectionTechnique
+    technique);
 
 G_END_DECLS

@@ -771,10 +771,16 @@ session_on_call_ended (P2pSignaller * sig, const gchar * call,
    * up, which usually arrives just before our own transport notices: say
    * what it means for the user rather than relaying the code. */
   if (g_strcmp0 (reason, "failed") == 0
-      && self->state == P2P_VIEWER_SESSION_STATE_NEGOTIATING)
+      && self->state == P2P_VIEWER_SESSION_STATE_NEGOTIATING) {
+    /* The cause as this side saw it: which candidates there were, and
+     * whether our relay answered at all. */
+    g_autofree gchar *paths = self->transport ?
+        p2p_transport_describe_paths (self->transport) : NULL;
+
     text = g_strdup_printf ("Could not establish a network path to camera "
-        "%s (no direct path, and no relay answered)", self->uid);
-  else
+        "%s (no pair of candidates worked: %s)", self->uid,
+        paths ? paths : "no transport");
+  } else
     text = g_strdup_printf ("The call to camera %s ended (%s)", self->uid,
         reason ? reason : "no reason given");
   session_fail_transient (self, text, NULL);

@@ -320,7 +320,8 @@ gst_p2p_make_signaller (P2pSignaller * user, P2pSignalling * server,
  *
  * Sets the fields that describe the path, the same way in every message
  * and statistics structure of both elements: `mode` (`none`, `lan`,
- * `direct`, `relay`), `local-candidate-type`, `remote-candidate-type`
+ * `direct`, `relay`), `technique` (`none`, `lan`, `direct`, `mapped`,
+ * `punched`, `relay`), `local-candidate-type`, `remote-candidate-type`
  * (`host`, `srflx`, `prflx`, `relay` or %NULL) and `rtt-ms` (-1 when
  * unknown).
  */
@@ -330,6 +331,8 @@ gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
   gst_structure_set (s,
       "mode", G_TYPE_STRING, p2p_connection_mode_to_string (stats ?
           stats->mode : P2P_CONNECTION_MODE_NONE),
+      "technique", G_TYPE_STRING, p2p_connection_technique_to_string (stats ?
+          stats->technique : P2P_CONNECTION_TECHNIQUE_NONE),
       "local-candidate-type", G_TYPE_STRING,
       stats ? stats->local_candidate_type : NULL,
       "remote-candidate-type", G_TYPE_STRING,

@@ -50,15 +50,22 @@
  * * `p2p-registered` (`server`): logged in to a server, viewers can call.
  * * `p2p-unregistered` (`reason`): no longer logged in; p2psink retries by
  *   itself with back-off.
- * * `p2p-viewer-joined` (`viewer-id`, `address`, `mode`): a viewer proved
- *   its credential and receives media. `mode` is `lan`, `direct` or
- *   `relay`.
+ * * `p2p-viewer-joined` (`viewer-id`, `address`, `mode`, `technique`): a
+ *   viewer proved its credential and receives media. `mode` is `lan`,
+ *   `direct` or `relay`; `technique` is `lan`, `direct`, `mapped`,
+ *   `punched` or `relay` (see `p2p-connection`). Both describe the pair in
+ *   use when the viewer was admitted; if ICE settles on another pair later,
+ *   a `p2p-connection` message for the same `viewer-id` follows.
  * * `p2p-viewer-left` (`viewer-id`, `reason`): a viewer hung up, was lost
  *   or was refused (`wrong-password`, `busy`, `timeout`, `failed`, `bye`).
  *   A call refused as `busy` (#GstP2pSink:max-viewers viewers already)
  *   gets a `viewer-id` of its own and carries the caller's `address`.
- * * `p2p-connection` (`viewer-id`, `state`, `mode`, `local-candidate-type`,
- *   `remote-candidate-type`, `rtt-ms`): a viewer's path changed.
+ * * `p2p-connection` (`viewer-id`, `state`, `mode`, `technique`,
+ *   `local-candidate-type`, `remote-candidate-type`, `rtt-ms`): a viewer's
+ *   path changed. `lan` means both ends on private or link-local addresses;
+ *   `direct` a path with no relay (technique `direct` between public
+ *   addresses, `punched` through NAT mappings, `mapped` through a port
+ *   mapping); `relay` through TURN.
  * * `p2p-talkback` (`viewer-id`, `state`, `reason`): a viewer `started` or
  *   `stopped` talking, or was `refused` (`busy`, `disabled`).
  *

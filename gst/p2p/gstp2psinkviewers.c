@@ -127,17 +127,20 @@ static void
 viewer_joined (P2pCameraSession * session, gpointer user_data)
 {
   GstP2pSink *self = user_data;
-  P2pConnectionMode mode;
+  P2pTransport *transport = p2p_camera_session_get_transport (session);
+  P2pConnectionMode mode = p2p_transport_get_mode (transport);
+  P2pConnectionTechnique technique = p2p_transport_get_technique (transport);
 
   gst_p2p_fanout_add (self->fanout, g_object_ref (session));
-  mode = p2p_transport_get_mode (p2p_camera_session_get_transport (session));
-  GST_INFO_OBJECT (self, "%s joined from %s (%s)",
+  GST_INFO_OBJECT (self, "%s joined from %s (%s, %s)",
       p2p_camera_session_get_id (session),
       p2p_camera_session_get_address (session),
-      p2p_connection_mode_to_string (mode));
+      p2p_connection_mode_to_string (mode),
+      p2p_connection_technique_to_string (technique));
   viewer_post (self, session, "p2p-viewer-joined", "address", G_TYPE_STRING,
       p2p_camera_session_get_address (session), "mode", G_TYPE_STRING,
-      p2p_connection_mode_to_string (mode), NULL);
+      p2p_connection_mode_to_string (mode), "technique", G_TYPE_STRING,
+      p2p_connection_technique_to_string (technique), NULL);
   sink_post_viewer_count (self);
 }
 

@@ -82,6 +82,8 @@ EXPECTED_BEHAVIOUR = {
 }
 
 MODE_RE = r'p2p-connection.*?mode=(?:\(string\))?"?(lan|direct|relay)'
+# The finer report of the product (lan, direct, mapped, punched, relay).
+TECHNIQUE_RE = r'p2p-connection.*?technique=(?:\(string\))?"?([a-z]+)'
 FRAME_RE = r'last-message = chain|NATLAB-FRAME'
 REGISTERED_RE = r'event=login .*uid=|^REGISTERED'
 
@@ -157,6 +159,11 @@ def expected_mode(cam, view):
         if a == 'symmetric' and (b == 'symmetric' or b in apdf):
             return 'relay'
     return 'direct'
+
+
+# The pairs of the four NAT types a hole punch can serve (13 of 16).
+PUNCHABLE_PAIRS = [(c, v) for c, v in MATRIX_PAIRS[:16]
+                   if expected_mode(c, v) == 'direct']
 
 
 class LabError(Exception):
@@ -331,7 +338,15 @@ class Site:
         return self.cgn or self.router
 
 
-def nat_ruleset(kind, wan='wan0', lan='lan0'):
+# What a router does with unsolicited packets from the internet
+# (Site.unsolicited): 'drop' them silently, as home routers do, or 'answer'
+# them as a plain Linux router without a firewall does: the packet to the
+# router itself is accepted (conntrack keeps an UNREPLIED entry for it) and
+# the kernel answers ICMP port unreachable.
+UNSOLICITED = ('drop', 'answer')
+
+
+def nat_ruleset(kind, wan='wan0', lan='lan0', unsolicited='drop'):
     """nftables ruleset for a NAT router of the given RFC 4787 kind."""
     cone = kind in ('full-cone', 'address-restricted')
     masq = 'masquerade fully-random' if kind == 'symmetric' else 'masquerade'
@@ -357,7 +372,8 @@ def nat_ruleset(kind, wan='wan0', lan='lan0'):
           # Unsolicited packets to the router are silently dropped, as home
           # routers do, rather than answered with port-unreachable.
           '    iifname "%s" ct state established,related accept' % wan,
-          '    iifname "%s" drop' % wan,
+          '    iifname "%s" %s' % (wan, 'drop' if unsolicited == 'drop'
+                                  else 'accept'),
           '  }',
           '  chain forward {',
           '    type filter hook forward priority filter; policy accept;',
@@ -410,6 +426,23 @@ def nat_ruleset(kind, wan='wan0', lan='lan0'):
           '  }',
           '}']
     return '\n'.join(r) + '\n'
+
+
+# Extra host interfaces (Lab.add_extra_ifaces): what an NVR box or a
+# developer laptop has besides its LAN port. The container bridges have the
+# same address on every site, as Docker's and libvirt's defaults do; the
+# last two look like ordinary Ethernet ports on networks the peer cannot
+# reach.
+EXTRA_IFACES = [
+    ('docker0', '172.17.0.1/16'),
+    ('br-natlab', '172.18.0.1/16'),
+    ('veth7f3a', '172.19.{site}.{host}/24'),
+    ('virbr0', '192.168.122.1/24'),
+    ('wg0', '10.8.{site}.{host}/24'),
+    ('tun0', '10.9.{site}.{host}/24'),
+    ('eth1', '10.{site}.1.{host}/24'),
+    ('eth2', '10.{site}.2.{host}/24'),
+]
 
 
 class Lab:
@@ -520,7 +553,13 @@ class Lab:
         for a in (TURN_ADDR, STUN_ADDR, SERVER_ADDR, REFL_A, REFL_B):
             self.ip(self.inet, 'addr add %s/32 dev lo' % a)
 
-    def add_site(self, name, kind, hosts=None):
+    def add_site(self, name, kind, hosts=None, unsolicited='drop',
+                 extra_ifaces=0):
+        """A site of NAT `kind`; its routers treat unsolicited packets as
+        `unsolicited` says (UNSOLICITED), and each host has `extra_ifaces`
+        more interfaces (EXTRA_IFACES) besides eth0."""
+        if unsolicited not in UNSOLICITED:
+            raise LabError('unknown router variant %r' % unsolicited)
         if kind not in NAT_KINDS:
             raise LabError('unknown NAT kind %r (one of %s)' %
                            (kind, ', '.join(NAT_KINDS)))
@@ -544,7 +583,8 @@ class Lab:
                       site.cgn, 'wan0', site.public + '/24')
             self.ip(site.cgn, 'route add default via 198.19.%d.1' % i)
             self.sysctl(site.cgn, 'net.ipv4.ip_forward', 1)
-            self.nft(site.cgn, nat_ruleset('port-restricted'))
+            self.nft(site.cgn, nat_ruleset('port-restricted',
+                                           unsolicited=unsolicited))
             site.router = self.add_ns('r-' + name)
             self.veth(site.cgn, 'lan0', '100.64.%d.1/24' % i,
                       site.router, 'wan0', '100.64.%d.2/24' % i)
@@ -559,17 +599,38 @@ class Lab:
         self.ip(site.router, 'link set lan0 type bridge forward_delay 0')
         self.ip(site.router, 'addr add 192.168.%d.1/24 dev lan0' % i)
         self.ip(site.router, 'link set lan0 up')
-        self.nft(site.router, nat_ruleset(router_kind))
+        self.nft(site.router, nat_ruleset(router_kind,
+                                          unsolicited=unsolicited))
         for n in range(hosts):
             h = self.add_ns('h-%s-%d' % (name, n))
             addr = '192.168.%d.%d' % (i, 10 + n)
             self.veth(h, 'eth0', addr + '/24', site.router, 'p%d' % n, None)
             self.ip(site.router, 'link set p%d master lan0' % n)
             self.ip(h, 'route add default via 192.168.%d.1' % i)
+            self.add_extra_ifaces(h, i, n, extra_ifaces)
             site.hosts.append(h)
             site.host_addrs.append(addr)
         self.sites[name] = site
         return site
+
+    def add_extra_ifaces(self, ns, site_index, host, count):
+        """`count` interfaces named and numbered like the container, VM and
+        VPN interfaces of a busy machine (EXTRA_IFACES), each up with an
+        IPv4 address and the IPv6 link-local address the kernel gives it.
+        Each is one end of a veth pair whose other end (`xN`, up, with only
+        its link-local address, like a container's veth on its host) stays
+        in the same namespace: nothing sent there leaves the host, so pairs
+        towards these addresses fail as unreachable ones do. (veth, not
+        dummy: not every kernel has the dummy module.)"""
+        if count > len(EXTRA_IFACES):
+            raise LabError('at most %d extra interfaces' % len(EXTRA_IFACES))
+        for k, (name, addr) in enumerate(EXTRA_IFACES[:count]):
+            run(['ip', 'link', 'add', name, 'netns', ns, 'type', 'veth',
+                 'peer', 'name', 'x%d' % k, 'netns', ns])
+            self.ip(ns, 'addr add %s dev %s' % (
+                addr.format(site=site_index, host=10 + host), name))
+            self.ip(ns, 'link set %s up' % name)
+            self.ip(ns, 'link set x%d up' % k)
 
     # -- isolation ---------------------------------------------------------
 
@@ -1316,6 +1377,16 @@ def product_missing(builddir, need_plugin):
     return missing
 
 
+def product_ready(builddir):
+    """Root and the whole product (server, UID tool, plugin): True, or
+    False after saying what is missing."""
+    require_root()
+    missing = product_missing(builddir, True)
+    for m in missing:
+        log('FAIL: ' + m)
+    return not missing
+
+
 def product_env(lab, builddir, password):
     env = dict(os.environ)
     env.update({
@@ -1390,18 +1461,21 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
     runs once the server is up, before the camera starts."""
     row = {'pair': '%s -> %s' % (cam, view), 'camera': cam, 'viewer': view,
            'expected': expected_mode(cam, view), 'mode': '-',
+           'technique': '-',
            'first frame (ms)': '-', 'result': 'FAIL'}
     with Lab(opts.workdir) as lab:
         try:
+            variant = dict(unsolicited=getattr(opts, 'unsolicited', 'drop'),
+                           extra_ifaces=getattr(opts, 'extra_ifaces', 0))
             if cam == view == 'same-lan':
-                site = lab.add_site('lan', 'same-lan', hosts=2)
+                site = lab.add_site('lan', 'same-lan', hosts=2, **variant)
                 cam_ns, view_ns = site.hosts
                 cam_site = view_site = site
             else:
                 if 'same-lan' in (cam, view):
                     raise LabError('same-lan pairs only with itself')
-                cam_site = lab.add_site('cam', cam)
-                view_site = lab.add_site('view', view)
+                cam_site = lab.add_site('cam', cam, **variant)
+                view_site = lab.add_site('view', view, **variant)
                 cam_ns, view_ns = cam_site.hosts[0], view_site.hosts[0]
             problems = lab.check_isolation()
             if problems:
@@ -1448,6 +1522,9 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
                 camera.find(opts.mode_regex, last=True)
             if found and not fault:
                 row['mode'] = found[1].group(1)
+            found = viewer.find(TECHNIQUE_RE, last=True)
+            if found:
+                row['technique'] = found[1].group(1)
             if rc is None:
                 raise LabError('viewer did not finish within %ss' %
                                opts.timeout)
@@ -1724,9 +1801,10 @@ def median(values):
             (values[n // 2 - 1] + values[n // 2]) / 2)
 
 
-def lan_lab(lab, builddir, opts, sites):
-    """Sites, services and a provisioned device; returns (sites, env)."""
-    built = [lab.add_site(name, kind, hosts=hosts)
+def lan_lab(lab, builddir, opts, sites, **variant):
+    """Sites (built with Lab.add_site's `variant` options), services and a
+    provisioned device; returns (sites, env)."""
+    built = [lab.add_site(name, kind, hosts=hosts, **variant)
              for name, kind, hosts in sites]
     problems = lab.check_isolation()
     if problems:
@@ -1739,10 +1817,14 @@ def lan_lab(lab, builddir, opts, sites):
     return built, env
 
 
-def viewer_runs(lab, ns, env, cmd, runs, opts, what):
+def viewer_runs(lab, ns, env, cmd, runs, opts, what, times=None,
+                modes=None, techniques=None):
     """`runs` viewers one after the other; their first-frame times (ms
-    from the start of the process) and modes."""
-    times, modes = [], []
+    from the start of the process) and modes (appended to the lists given,
+    which keep what was measured when a run fails), and techniques."""
+    times = [] if times is None else times
+    modes = [] if modes is None else modes
+    techniques = [] if techniques is None else techniques
     env = dict(env, NATLAB_VIEWER_FRAMES='5')
     for i in range(runs):
         v = lab.spawn(ns, ['sh', '-c', cmd], '%s-%d' % (what, i), env)
@@ -1754,6 +1836,8 @@ def viewer_runs(lab, ns, env, cmd, runs, opts, what):
         found = v.find(opts.mode_regex, last=True)
         times.append((t - v.t0) * 1000)
         modes.append(found[1].group(1) if found else '-')
+        found = v.find(TECHNIQUE_RE, last=True)
+        techniques.append(found[1].group(1) if found else '-')
     return times, modes
 
 
@@ -1822,11 +1906,7 @@ def cmd_lan(args):
     """Camera and viewer on one LAN: `offline` with the internet link cut,
     `server-up` beside the server path, `unreachable` for a viewer that
     reaches neither the server nor a camera on its LAN."""
-    require_root()
-    missing = product_missing(args.builddir, True)
-    if missing:
-        for m in missing:
-            log('FAIL: ' + m)
+    if not product_ready(args.builddir):
         return 1
     rows = []
     with Lab(args.workdir) as lab:
@@ -1911,7 +1991,8 @@ def cmd_lan(args):
     return 0
 
 
-PAIR_COLUMNS = ['pair', 'expected', 'mode', 'first frame (ms)', 'result']
+PAIR_COLUMNS = ['pair', 'expected', 'mode', 'technique', 'first frame (ms)',
+                'result']
 
 
 def cmd_run_pair(args):
@@ -1968,7 +2049,8 @@ def cmd_matrix(args):
     rows = []
     deadline = time.monotonic() + args.budget
     failures = 0
-    for cam, view in MATRIX_PAIRS:
+    pairs = MATRIX_PAIRS if args.pairs == 'all' else PUNCHABLE_PAIRS
+    for cam, view in pairs:
         why = None
         if time.monotonic() > deadline:
             why = 'matrix time budget used up'
@@ -1986,6 +2068,72 @@ def cmd_matrix(args):
         failures = failures + 1 if rows[-1]['result'] != 'PASS' else 0
     report_pairs(rows, args.table)
     return 0 if all(r['result'] == 'PASS' for r in rows) else 1
+
+
+# ---- Busy hosts (issue 16) ----
+
+# Pairs run with extra interfaces: a hole-punched one and a relayed one
+# (the relayed and reflexive pairs are what libnice's check-list pruning
+# lost on busy hosts).
+INTERFACE_PAIRS = [('port-restricted', 'port-restricted'),
+                   ('symmetric', 'symmetric')]
+
+
+def cmd_interfaces(args):
+    """Camera and viewer hosts with `--extra` more interfaces each (IPv4
+    plus the kernel's IPv6 link-local; EXTRA_IFACES) beside plain
+    hosts: every viewer must connect in the expected mode; the time to
+    first frame is reported against the plain host's, not asserted."""
+    if not product_ready(args.builddir):
+        return 1
+    rows, failed = [], []
+    for cam, view in INTERFACE_PAIRS:
+        for extra in sorted({0, args.extra}):
+            row = {'pair': '%s -> %s' % (cam, view),
+                   'extra interfaces': str(extra), 'runs': str(args.runs),
+                   'expected': expected_mode(cam, view)}
+            rows.append(row)
+            with Lab(args.workdir) as lab:
+                try:
+                    (cs, vs), env = lan_lab(lab, args.builddir, args, [
+                        ('cam', cam, None), ('view', view, None)],
+                        extra_ifaces=extra)
+                    server = start_server(lab, env, args.server_cmd)
+                    lab.spawn(cs.hosts[0], ['sh', '-c', DEFAULT_CAMERA_CMD],
+                              'camera', env)
+                    server.wait_for(args.registered_regex, args.timeout,
+                                    'camera registered at the server')
+                    times, modes, techniques = [], [], []
+                    viewer_runs(lab, vs.hosts[0], env, DEFAULT_VIEWER_CMD,
+                                args.runs, args, 'viewer', times, modes,
+                                techniques)
+                    row.update({
+                        'median first frame (ms)': '%.0f' % median(times),
+                        'min-max (ms)': '%.0f-%.0f' % (min(times),
+                                                       max(times)),
+                        'modes': ','.join(sorted(set(modes))),
+                        'techniques': ','.join(sorted(set(techniques)))})
+                    if set(modes) != {row['expected']}:
+                        raise LabError('modes %s, expected %s' % (
+                            modes, row['expected']))
+                    row['result'] = 'PASS'
+                except LabError as e:
+                    lab.keep_logs = True
+                    row['result'] = 'FAIL'
+                    failed.append('%s, %d extra: %s (logs in %s)' % (
+                        row['pair'], extra, e, lab.workdir))
+    print(format_table(rows, INTERFACE_COLUMNS), flush=True)
+    for f in failed:
+        log('FAIL: ' + f)
+    if args.table:
+        with open(args.table, 'w') as f:
+            f.write(format_table(rows, INTERFACE_COLUMNS) + '\n')
+    return 1 if failed else 0
+
+
+INTERFACE_COLUMNS = ['pair', 'extra interfaces', 'runs', 'expected', 'modes',
+                     'techniques', 'median first frame (ms)', 'min-max (ms)',
+                     'result']
 
 
 # -- interactive -------------------------------------------------------------
@@ -2055,6 +2203,12 @@ def pair_options(p):
     p.add_argument('--standin', action='store_true',
                    help='run holepunch.py instead of the product (lab '
                         'self-test of the hook and of the expected modes)')
+    p.add_argument('--unsolicited', choices=UNSOLICITED, default='drop',
+                   help='router variant: drop unsolicited packets from the '
+                        'internet, or answer them (ICMP port unreachable, '
+                        'conntrack keeps an UNREPLIED entry)')
+    p.add_argument('--extra-ifaces', type=int, default=0,
+                   help='extra interfaces on every host (EXTRA_IFACES)')
 
 
 def main():
@@ -2072,6 +2226,9 @@ def main():
     pair_options(rp)
     mx = sub.add_parser('matrix', help='every pair of the matrix')
     pair_options(mx)
+    mx.add_argument('--pairs', choices=('all', 'punchable'),
+                    default='all', help='every pair, or only the 13 pairs '
+                    'of the four NAT types a hole punch can serve')
     mx.add_argument('--budget', type=float, default=780,
                     help='stop starting pairs after this many seconds')
     mx.add_argument('--max-failures', type=int, default=3,
@@ -2089,6 +2246,13 @@ def main():
     ln.add_argument('--runs', type=int, default=5,
                     help='viewers started one after the other')
     pair_options(ln)
+    ifs = sub.add_parser('interfaces', help='hosts with many interfaces '
+                         '(issue 16)')
+    ifs.add_argument('--extra', type=int, default=8,
+                     help='extra interfaces per host')
+    ifs.add_argument('--runs', type=int, default=5,
+                     help='viewers started one after the other per case')
+    pair_options(ifs)
     sh = sub.add_parser('shell', help='build sites and wait (debugging)')
     sh.add_argument('sites', nargs='+', choices=NAT_KINDS)
     sh.add_argument('--coturn', action='store_true')
@@ -2116,6 +2280,8 @@ def main():
             return cmd_fault(args)
         if args.cmd == 'lan':
             return cmd_lan(args)
+        if args.cmd == 'interfaces':
+            return cmd_interfaces(args)
         if args.cmd == 'clean':
             require_root()
             clean_stale()
