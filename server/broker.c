@@ -1343,23 +1343,28 @@ p2p_broker_tick (P2pBroker * b)
  * @broker: a broker
  *
  * Starts shutting down: every client gets `shutting-down` and is closed,
- * and new connections are turned away the same way.
+ * and new connections are turned away the same way. Calls are forgotten
+ * without an `end`: their media runs between the peers, not through this
+ * server, and an `end` would make both parties hang up a working stream
+ * only because its signalling server restarts.
  */
 void
 p2p_broker_drain (P2pBroker * b)
 {
-  GHashTableIter iter;
-  Call *call;
+  GList *calls, *l;
   Session *s;
 
   b->draining = TRUE;
-  /* Calls first: once a session is closing it takes no more messages. */
-  g_hash_table_iter_init (&iter, b->calls);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & call)) {
-    g_hash_table_iter_steal (&iter);
-    call_end (b, call, "shutdown", NULL);
-    g_free (call);
+  /* Calls first, so that no closing session reports its peer as gone. */
+  calls = g_hash_table_get_values (b->calls);
+  for (l = calls; l; l = l->next) {
+    Call *call = l->data;
+
+    p2p_server_log ("info", "call-end", "call=%s uid=%s reason=shutdown "
+        "notified=no", call->id, call->device->uid);
+    call_forget (b, call);
   }
+  g_list_free (calls);
   for (s = b->sessions; s; s = s->next)
     reject_code (b, s, P2P_PROTOCOL_ERROR_SHUTTING_DOWN,
         "The server is shutting down");

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "broker.h"
@@ -102,6 +103,28 @@ write_port_file (const gchar * path, gint port, GError ** error)
   return g_file_set_contents (path, text, -1, error);
 }
 
+/* Why @address:@port cannot be bound, in words: lws only logs an errno.
+ * Binding a socket of our own the way lws does (address reuse on) gives
+ * the system's reason. */
+static gchar *
+bind_failure (const gchar * address, gint port)
+{
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr (GSocketAddress) where = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!inet)
+    return g_strdup_printf ("%s is not an IP address", address);
+  where = g_inet_socket_address_new (inet, port);
+  socket = g_socket_new (g_inet_address_get_family (inet),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  if (socket && g_socket_bind (socket, where, TRUE, &error) &&
+      g_socket_listen (socket, &error))
+    return g_strdup ("refused by libwebsockets (see its lines above)");
+  return g_strdup (error->message);
+}
+
 static const struct lws_protocols protocols[] = {
   {P2P_PROTOCOL_SUBPROTOCOL, p2p_broker_lws_callback, 0, 4096, 0, NULL, 0},
   {NULL, NULL, 0, 0, 0, NULL, 0}
@@ -122,7 +145,7 @@ main (int argc, char **argv)
   struct lws_protocols protos[G_N_ELEMENTS (protocols)];
   void *foreign_loops[1];
   struct lws_vhost *vhost;
-  gint port;
+  gint port, status = 0;
 
   server.config = p2p_server_config_load (&argc, &argv, &error);
   if (!server.config) {
@@ -158,7 +181,10 @@ main (int argc, char **argv)
   protos[0].per_session_data_size = p2p_broker_session_size ();
   foreign_loops[0] = &server.loop;
   memset (&info, 0, sizeof (info));
-  info.options = LWS_SERVER_OPTION_LIBUV;
+  /* An explicit vhost: lws_create_vhost() reports a failed bind, where
+   * lws 4.1's default vhost fails silently and leaves a context that
+   * crashes when closed. */
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.foreign_loops = foreign_loops;
   info.port = server.config->port;
   info.iface = server.config->listen;
@@ -179,23 +205,33 @@ main (int argc, char **argv)
         "above)\n", server.config->listen, server.config->port);
     return 2;
   }
-  vhost = lws_get_vhost_by_name (server.context, "p2p");
-  port = vhost ? lws_get_vhost_listen_port (vhost) : server.config->port;
-  if (server.config->port_file &&
+  vhost = lws_create_vhost (server.context, &info);
+  port = vhost ? lws_get_vhost_listen_port (vhost) : -1;
+  if (port <= 0) {
+    g_autofree gchar *reason = bind_failure (server.config->listen,
+        server.config->port);
+
+    g_printerr ("p2p-server: cannot listen on %s:%d: %s\n",
+        server.config->listen, server.config->port, reason);
+    p2p_server_log ("error", "bind-failed", "addr=%s port=%d msg=\"%s\"",
+        server.config->listen, server.config->port, reason);
+    status = 2;
+  } else if (server.config->port_file &&
       !write_port_file (server.config->port_file, port, &error)) {
     g_printerr ("p2p-server: %s\n", error->message);
-    return 2;
+    status = 2;
+  } else {
+    p2p_server_log ("info", "listening", "addr=%s port=%d scheme=%s role=%s "
+        "server_id=%s", server.config->listen, port,
+        server.config->tls_cert ? "wss" : "ws",
+        server.config->master && server.config->rendezvous ? "both" :
+        server.config->master ? "master" : "rendezvous",
+        server.config->server_id);
+    printf ("listening on %s:%d\n", server.config->listen, port);
+    fflush (stdout);
+    uv_run (&server.loop, UV_RUN_DEFAULT);
   }
-  p2p_server_log ("info", "listening", "addr=%s port=%d scheme=%s role=%s "
-      "server_id=%s", server.config->listen, port,
-      server.config->tls_cert ? "wss" : "ws",
-      server.config->master && server.config->rendezvous ? "both" :
-      server.config->master ? "master" : "rendezvous",
-      server.config->server_id);
-  printf ("listening on %s:%d\n", server.config->listen, port);
-  fflush (stdout);
 
-  uv_run (&server.loop, UV_RUN_DEFAULT);
   if (!server.stopped)
     stop (&server);
   /* Let the handles closed in stop() finish. */
@@ -209,5 +245,5 @@ main (int argc, char **argv)
 
   p2p_broker_free (server.broker);
   p2p_server_config_free (server.config);
-  return 0;
+  return status;
 }

@@ -690,6 +690,19 @@ start_vp8_camera (void)
   return cam;
 }
 
+/* A viewer of the camera into appsink "out", with its first picture in. */
+static GstElement *
+start_playing_viewer (void)
+{
+  GstElement *viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s "
+      "password=pw ! appsink name=out sync=false max-buffers=10 drop=true",
+      env->uid, env->url);
+
+  p2p_test_start (viewer);
+  gst_sample_unref (p2p_test_pull (viewer, "out"));
+  return viewer;
+}
+
 static void
 wait_connection_state (GstElement * viewer, const gchar * state)
 {
@@ -721,11 +734,7 @@ GST_START_TEST (test_reconnects_after_camera_restart)
   GstSample *sample;
 
   cam = start_vp8_camera ();
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
-      "appsink name=out sync=false max-buffers=10 drop=true", env->uid,
-      env->url);
-  p2p_test_start (viewer);
-  gst_sample_unref (p2p_test_pull (viewer, "out"));
+  viewer = start_playing_viewer ();
 
   p2p_test_stop (cam);
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_WARNING, NULL,
@@ -742,6 +751,50 @@ GST_START_TEST (test_reconnects_after_camera_restart)
     gst_sample_unref (sample);
   gst_object_unref (out);
   gst_sample_unref (p2p_test_pull (viewer, "out"));
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* A graceful stop of the signalling server (SIGTERM, as an upgrade or a
+ * systemd restart sends) leaves the call's media alone: it runs on the
+ * peers' own ICE/DTLS path, which the server never carried. The pictures
+ * right after the stop came over the call set up before it, as no server
+ * was there to set up another. */
+GST_START_TEST (test_keeps_playing_after_server_stop)
+{
+  GstElement *cam, *viewer, *out;
+  GstSample *sample;
+  GstMessage *msg;
+  gchar port[32];
+  guint i;
+
+  cam = start_vp8_camera ();
+  viewer = start_playing_viewer ();
+
+  g_snprintf (port, sizeof (port), "--port=%d",
+      ((HarnessServer *) env->server)->port);
+  fail_unless_equals_int (harness_server_stop (env->server), 0);
+  out = gst_bin_get_by_name (GST_BIN (viewer), "out");
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 0)))
+    gst_sample_unref (sample);
+  gst_object_unref (out);
+  /* Two seconds of pictures at 30/s, more than the ten queued. */
+  for (i = 0; i < 60; i++)
+    gst_sample_unref (p2p_test_pull (viewer, "out"));
+
+  /* The server comes back and the camera logs in again: its new
+   * signalling connection leaves the running call alone too. */
+  harness_server_free (env->server);
+  env->server = harness_server_start (env->registry, port, NULL);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "the camera did not log in again");
+  gst_message_unref (msg);
+  for (i = 0; i < 60; i++)
+    gst_sample_unref (p2p_test_pull (viewer, "out"));
 
   p2p_test_stop (viewer);
   p2p_test_stop (cam);
@@ -1302,6 +1355,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_unknown_uid_error);
   tcase_add_test (tc, test_fingerprint_mismatch_error);
   tcase_add_test (tc, test_reconnects_after_camera_restart);
+  tcase_add_test (tc, test_keeps_playing_after_server_stop);
   tcase_add_test (tc, test_known_camera);
   tcase_add_test (tc, test_rogue_server_swaps_fingerprint);
   tcase_add_test (tc, test_rogue_server_vouches_known);
