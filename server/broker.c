@@ -118,6 +118,7 @@ struct _P2pBroker
   guint retry_after;            /* of the last rate-limit refusal */
   gboolean draining;
   guint ticks;
+  P2pBrokerStats totals;        /* counters and the viewer gauge */
 };
 
 typedef gboolean (*Handler) (P2pBroker * b, Session * s, JsonObject * msg,
@@ -180,6 +181,21 @@ gsize
 p2p_broker_session_size (void)
 {
   return sizeof (Session);
+}
+
+/**
+ * p2p_broker_get_stats:
+ * @broker: a broker
+ * @stats: (out caller-allocates): filled with the current figures
+ */
+void
+p2p_broker_get_stats (P2pBroker * broker, P2pBrokerStats * stats)
+{
+  *stats = broker->totals;
+  stats->connections = broker->n_sessions;
+  stats->devices = g_hash_table_size (broker->devices);
+  stats->calls = g_hash_table_size (broker->calls);
+  stats->draining = broker->draining;
 }
 
 /**
@@ -326,6 +342,7 @@ reject (P2pBroker * b, Session * s, JsonNode * ref, const gchar * call,
   if (code == P2P_PROTOCOL_ERROR_RATE_LIMITED)
     json_object_set_int_member (o, "retry_after", b->retry_after);
   send_object (s, o);
+  b->totals.errors_sent++;
 
   p2p_server_log ("info", "reject", "session=%" G_GUINT64_FORMAT
       " addr=%s uid=%s code=%s msg=\"%s\"", s->serial, s->address,
@@ -510,6 +527,7 @@ registered_device (P2pBroker * b, const gchar * uid, GError ** error)
       g_set_error (error, P2P_PROTOCOL_ERROR,
           P2P_PROTOCOL_ERROR_UNKNOWN_UID, "UID %s is not registered", uid);
     } else {
+      b->totals.registry_errors++;
       p2p_server_log ("error", "registry", "msg=\"%s\"", err->message);
       g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_INTERNAL,
           "Registry unavailable");
@@ -674,6 +692,7 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     send_object (s, o);
   } else {
     s->state = STATE_VIEWER;
+    b->totals.viewers++;
     send_welcome (b, s, id);
     p2p_server_log ("info", "viewer", "session=%" G_GUINT64_FORMAT
         " addr=%s", s->serial, s->address);
@@ -713,6 +732,7 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
     return FALSE;
   identity = p2p_identity_new_from_pem (device->certificate, &err);
   if (!identity) {
+    b->totals.registry_errors++;
     p2p_server_log ("error", "registry", "uid=%s msg=\"bad certificate\"",
         s->uid);
     g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_INTERNAL,
@@ -747,6 +767,7 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
       || !field (msg, "signature", 1, 512, TRUE, &signature, error))
     return FALSE;
   if (!verify_login (b, s, nonce, signature, error)) {
+    b->totals.login_failures++;
     p2p_server_log ("warning", "login-refused", "session=%" G_GUINT64_FORMAT
         " addr=%s uid=%s", s->serial, s->address, s->uid);
     if (!g_error_matches (*error, P2P_PROTOCOL_ERROR,
@@ -766,6 +787,7 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     g_hash_table_remove (b->devices, old->uid);
   }
   s->state = STATE_DEVICE;
+  b->totals.logins++;
   g_hash_table_insert (b->devices, s->uid, s);
   send_welcome (b, s, id);
   p2p_server_log ("info", "login", "session=%" G_GUINT64_FORMAT
@@ -883,6 +905,7 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
           "device"));
   send_object (d, o);
 
+  b->totals.calls_total++;
   p2p_server_log ("info", "call", "call=%s uid=%s viewer=%" G_GUINT64_FORMAT
       " addr=%s", call->id, uid, s->serial, s->address);
   return TRUE;
@@ -1124,6 +1147,8 @@ session_close (P2pBroker * b, Session * s)
 
   while (s->calls)
     call_end (b, s->calls->data, "peer-gone", s);
+  if (s->state == STATE_VIEWER)
+    b->totals.viewers--;
   if (s->state == STATE_DEVICE && g_hash_table_lookup (b->devices, s->uid) == s) {
     g_hash_table_remove (b->devices, s->uid);
     p2p_server_log ("info", "logout", "session=%" G_GUINT64_FORMAT

@@ -21,6 +21,35 @@ G_BEGIN_DECLS
  */
 typedef struct _P2pBroker P2pBroker;
 
+/**
+ * P2pBrokerStats:
+ * @connections: open WebSocket connections
+ * @devices: devices logged in
+ * @viewers: viewer connections welcomed
+ * @calls: calls brokered and not yet ended
+ * @draining: whether the server is shutting down
+ * @logins: device logins accepted since start
+ * @login_failures: device logins refused after a challenge since start
+ * @calls_total: calls brokered since start
+ * @errors_sent: error messages sent since start
+ * @registry_errors: registry failures since start
+ *
+ * What the admin port exports as metrics.
+ */
+typedef struct
+{
+  guint connections;
+  guint devices;
+  guint viewers;
+  guint calls;
+  gboolean draining;
+  guint64 logins;
+  guint64 login_failures;
+  guint64 calls_total;
+  guint64 errors_sent;
+  guint64 registry_errors;
+} P2pBrokerStats;
+
 P2pBroker *p2p_broker_new (const P2pServerConfig * config,
     P2pRegistry * registry);
 
@@ -36,5 +65,7 @@ void p2p_broker_tick (P2pBroker * broker);
 void p2p_broker_drain (P2pBroker * broker);
 
 guint p2p_broker_get_n_sessions (P2pBroker * broker);
+
+void p2p_broker_get_stats (P2pBroker * broker, P2pBrokerStats * stats);
 
 G_END_DECLS

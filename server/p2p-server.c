@@ -17,6 +17,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "admin-http.h"
 #include "broker.h"
 #include "p2p-protocol.h"
 #include "server-config.h"
@@ -130,6 +131,44 @@ static const struct lws_protocols protocols[] = {
   {NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
+static const struct lws_protocols admin_protocols[] = {
+  {"http", p2p_admin_http_lws_callback, 0, 0, 0, NULL, 0},
+  {NULL, NULL, 0, 0, 0, NULL, 0}
+};
+
+/* The admin vhost (/metrics, /health) on admin-address:admin-port, plain
+ * HTTP whatever the signalling uses. Returns its port, -1 if it cannot
+ * bind. */
+static gint
+create_admin_vhost (Server * server, struct lws_protocols *protos)
+{
+  struct lws_context_creation_info info;
+  struct lws_vhost *vhost;
+
+  memcpy (protos, admin_protocols, sizeof (admin_protocols));
+  protos[0].per_session_data_size = p2p_admin_http_session_size ();
+  memset (&info, 0, sizeof (info));
+  info.port = server->config->admin_port;
+  info.iface = server->config->admin_address;
+  info.protocols = protos;
+  info.vhost_name = "admin";
+  info.timeout_secs = server->config->handshake_timeout;
+  vhost = lws_create_vhost (server->context, &info);
+  return vhost ? lws_get_vhost_listen_port (vhost) : -1;
+}
+
+/* The bind failure of @address:@port, reported as the process ends. */
+static void
+report_bind_failure (const gchar * what, const gchar * address, gint port)
+{
+  g_autofree gchar *reason = bind_failure (address, port);
+
+  g_printerr ("p2p-server: cannot listen%s on %s:%d: %s\n", what, address,
+      port, reason);
+  p2p_server_log ("error", "bind-failed", "addr=%s port=%d msg=\"%s\"",
+      address, port, reason);
+}
+
 /**
  * main:
  *
@@ -145,7 +184,9 @@ main (int argc, char **argv)
   struct lws_protocols protos[G_N_ELEMENTS (protocols)];
   void *foreign_loops[1];
   struct lws_vhost *vhost;
-  gint port, status = 0;
+  struct lws_protocols admin_protos[G_N_ELEMENTS (admin_protocols)];
+  gint port, admin_port = -1, status = 0;
+  gboolean admin_failed = FALSE;
 
   server.config = p2p_server_config_load (&argc, &argv, &error);
   if (!server.config) {
@@ -207,14 +248,16 @@ main (int argc, char **argv)
   }
   vhost = lws_create_vhost (server.context, &info);
   port = vhost ? lws_get_vhost_listen_port (vhost) : -1;
+  if (port > 0 && server.config->admin_port >= 0) {
+    admin_port = create_admin_vhost (&server, admin_protos);
+    admin_failed = admin_port <= 0;
+  }
   if (port <= 0) {
-    g_autofree gchar *reason = bind_failure (server.config->listen,
-        server.config->port);
-
-    g_printerr ("p2p-server: cannot listen on %s:%d: %s\n",
-        server.config->listen, server.config->port, reason);
-    p2p_server_log ("error", "bind-failed", "addr=%s port=%d msg=\"%s\"",
-        server.config->listen, server.config->port, reason);
+    report_bind_failure ("", server.config->listen, server.config->port);
+    status = 2;
+  } else if (admin_failed) {
+    report_bind_failure (" (admin)", server.config->admin_address,
+        server.config->admin_port);
     status = 2;
   } else if (server.config->port_file &&
       !write_port_file (server.config->port_file, port, &error)) {
@@ -228,6 +271,8 @@ main (int argc, char **argv)
         server.config->master ? "master" : "rendezvous",
         server.config->server_id);
     printf ("listening on %s:%d\n", server.config->listen, port);
+    if (admin_port > 0)
+      printf ("admin on %s:%d\n", server.config->admin_address, admin_port);
     fflush (stdout);
     uv_run (&server.loop, UV_RUN_DEFAULT);
   }

@@ -50,6 +50,12 @@ static const OptDesc options[] = {
       "Write the bound port number to FILE once listening"},
   {"server-id", OPT_STRING, OFF (server_id), 0, 0, "ID",
       "Id devices sign at login (default: the host name)"},
+  {"admin-address", OPT_STRING, OFF (admin_address), 0, 0, "ADDRESS",
+      "Address of the admin HTTP port (/metrics, /health; default "
+        "127.0.0.1)"},
+  {"admin-port", OPT_INT, OFF (admin_port), -1, 65535, "PORT",
+      "Admin HTTP port; 0 lets the system choose, -1 turns it off "
+        "(default -1)"},
   {"tls-cert", OPT_STRING, OFF (tls_cert), 0, 0, "FILE",
       "PEM certificate chain for wss://"},
   {"tls-key", OPT_STRING, OFF (tls_key), 0, 0, "FILE",
@@ -123,6 +129,8 @@ set_defaults (P2pServerConfig * c)
   c->rendezvous = TRUE;
   c->listen = g_strdup ("0.0.0.0");
   c->port = 8443;
+  c->admin_address = g_strdup ("127.0.0.1");
+  c->admin_port = -1;
   c->server_id = g_strdup (g_get_host_name ());
   c->registry = g_strdup ("/var/lib/p2p/registry.db");
   c->servers = g_new0 (gchar *, 1);
@@ -440,6 +448,7 @@ p2p_server_config_free (P2pServerConfig * config)
   g_free (config->listen);
   g_free (config->port_file);
   g_free (config->server_id);
+  g_free (config->admin_address);
   g_free (config->tls_cert);
   g_free (config->tls_key);
   g_free (config->registry);

@@ -18,6 +18,9 @@ G_BEGIN_DECLS
  * @port: TCP port, 0 for one chosen by the system
  * @port_file: (nullable): file the bound port is written to
  * @server_id: id signed by devices at login
+ * @admin_address: address of the admin HTTP port
+ * @admin_port: admin HTTP port (metrics, health), 0 for one chosen by the
+ *     system, -1 for none
  * @tls_cert: (nullable): PEM certificate chain for wss://
  * @tls_key: (nullable): PEM private key for wss://
  * @allow_insecure: accept plain ws:// when no certificate is configured
@@ -55,6 +58,8 @@ typedef struct
   gint port;
   gchar *port_file;
   gchar *server_id;
+  gchar *admin_address;
+  gint admin_port;
   gchar *tls_cert;
   gchar *tls_key;
   gboolean allow_insecure;

@@ -214,6 +214,7 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   server->port = atoi (line + strlen ("listening on 127.0.0.1:"));
   g_assert_cmpint (server->port, >, 0);
   server->url = g_strdup_printf ("ws://127.0.0.1:%d", server->port);
+  server->out = g_steal_pointer (&out);
   g_free (line);
   return server;
 }
@@ -267,6 +268,7 @@ harness_server_free (HarnessServer * server)
       !g_subprocess_get_if_signaled (server->process))
     g_subprocess_force_exit (server->process);
   g_object_unref (server->process);
+  g_clear_object (&server->out);
   g_free (server->url);
   g_free (server);
 }

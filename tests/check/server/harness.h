@@ -36,6 +36,7 @@ typedef struct
   GSubprocess *process;
   gint port;
   gchar *url;
+  GDataInputStream *out;        /* its stdout after the "listening" line */
 } HarnessServer;
 
 HarnessServer *harness_server_start (const gchar * registry,

@@ -9,6 +9,7 @@
  * test gets a fresh registry, a provisioned device and its own server on a
  * port chosen by the OS. */
 
+#include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <p2p-core/p2p-identity.h>
@@ -1025,6 +1026,67 @@ test_drain_keeps_calls (Fixture * f, gconstpointer data)
   harness_client_free (d);
 }
 
+/* GET http://127.0.0.1:@port@path; returns the body, sets @status. */
+static gchar *
+admin_get (gint port, const gchar * path, guint * status)
+{
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout",
+      HARNESS_WAIT_MS / 1000, NULL);
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%d%s", port,
+      path);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL,
+      &error);
+
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+static const gchar *const admin_args[] = { "--admin-port=0", NULL };
+
+/* The admin port: Prometheus text that counts what happened, a health
+ * check, and nothing else. */
+static void
+test_admin (Fixture * f, gconstpointer data)
+{
+  HarnessClient *d = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *v = viewer (f->server->url);
+  g_autofree gchar *call = call_device (v, d, f->uid, f->key);
+  g_autofree gchar *line = NULL;
+  g_autofree gchar *metrics = NULL;
+  g_autofree gchar *health = NULL;
+  g_autofree gchar *other = NULL;
+  gboolean timed_out;
+  guint status;
+  gint port;
+
+  line = harness_read_line (f->server->out, HARNESS_WAIT_MS, &timed_out);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "admin on 127.0.0.1:"));
+  port = atoi (line + strlen ("admin on 127.0.0.1:"));
+  g_assert_cmpint (port, >, 0);
+
+  metrics = admin_get (port, "/metrics", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (metrics, "# TYPE p2p_server_devices gauge\n"
+          "p2p_server_devices 1\n"));
+  g_assert_nonnull (strstr (metrics, "\np2p_server_viewers 1\n"));
+  g_assert_nonnull (strstr (metrics, "\np2p_server_calls 1\n"));
+  g_assert_nonnull (strstr (metrics, "\np2p_server_logins_total 1\n"));
+  g_assert_nonnull (strstr (metrics, "\np2p_server_connections 2\n"));
+  g_assert_nonnull (strstr (metrics, "\nprocess_resident_memory_bytes "));
+  health = admin_get (port, "/health", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (health, ==, "ok\n");
+  other = admin_get (port, "/registry.db", &status);
+  g_assert_cmpuint (status, ==, 404);
+  harness_client_free (v);
+  harness_client_free (d);
+}
+
 static void
 exited_cb (GObject * source, GAsyncResult * result, gpointer data)
 {
@@ -1160,6 +1222,7 @@ main (int argc, char **argv)
   ADD ("limits/rate-and-busy", test_limits, limit_args);
   ADD ("limits/timeouts", test_timeouts, timeout_args);
   ADD ("master/failover", test_master, no_server);
+  ADD ("process/admin", test_admin, admin_args);
   ADD ("process/drain-keeps-calls", test_drain_keeps_calls, NULL);
   ADD ("process/port-taken", test_port_taken, no_server);
   ADD ("security/turn-bare-hello", test_turn_bare_hello, security_args);
