@@ -2214,6 +2214,54 @@ ws_error_cb (SoupWebsocketConnection * ws, GError * error, gpointer data)
   g_info ("signalling %p: WebSocket error: %s", data, error->message);
 }
 
+/* What went wrong connecting to @uri, in words a user can act on; %NULL
+ * when @error says it already. @msg: the handshake's message, whose
+ * certificate errors tell an unknown CA from a name mismatch. */
+static const gchar *
+explain_connect_error (const gchar * uri, SoupMessage * msg,
+    const GError * error)
+{
+  GTlsCertificateFlags flags = msg ?
+      soup_message_get_tls_peer_certificate_errors (msg) : 0;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    return "connection refused: nothing listens on that port (is "
+        "p2p-server running, on this port?)";
+  if (error->domain == G_RESOLVER_ERROR)
+    return "DNS failure: the server's host name does not resolve";
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+    if (flags & G_TLS_CERTIFICATE_UNKNOWN_CA)
+      return "untrusted certificate: the server's TLS certificate is not "
+          "signed by a trusted authority (for a private CA, set "
+          "tls-ca-file)";
+    if (flags & G_TLS_CERTIFICATE_BAD_IDENTITY)
+      return "certificate mismatch: the server's TLS certificate is for "
+          "another host name";
+    if (flags & (G_TLS_CERTIFICATE_EXPIRED | G_TLS_CERTIFICATE_NOT_ACTIVATED))
+      return "expired certificate: the server's TLS certificate is out of "
+          "its validity period";
+    return "untrusted certificate: the server's TLS certificate was " "refused";
+  }
+  if (error->domain == G_TLS_ERROR)
+    return "TLS handshake failure (does the server speak wss:// on that "
+        "port?)";
+  if (g_str_has_prefix (uri, "ws://") && error->domain == G_IO_ERROR
+      && (error->code == G_IO_ERROR_CONNECTION_CLOSED
+          || error->code == G_IO_ERROR_BROKEN_PIPE
+          || error->code == G_IO_ERROR_PARTIAL_INPUT
+          || error->code == G_IO_ERROR_FAILED))
+    return "the server dropped the connection at once (a wss:// server "
+        "addressed with ws://?)";
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return "timed out";
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+    return "no route to the server";
+  if (error->domain == SOUP_WEBSOCKET_ERROR)
+    return "not a WebSocket endpoint (wrong path?)";
+  return NULL;
+}
+
 static void
 ws_connected_cb (GObject * source, GAsyncResult * result, gpointer data)
 {
@@ -2225,7 +2273,13 @@ ws_connected_cb (GObject * source, GAsyncResult * result, gpointer data)
       &error);
   if (ws == NULL) {
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GError *err = g_error_new (P2P_SIGNALLING_ERROR,
+      const gchar *why = explain_connect_error (self->server_uri,
+          soup_session_get_async_result_message (SOUP_SESSION (source),
+              result), error);
+      GError *err = why ? g_error_new (P2P_SIGNALLING_ERROR,
+          P2P_SIGNALLING_ERROR_UNREACHABLE, "Cannot connect to %s: %s (%s)",
+          self->server_uri, why, error->message) :
+          g_error_new (P2P_SIGNALLING_ERROR,
           P2P_SIGNALLING_ERROR_UNREACHABLE, "Cannot connect to %s: %s",
           self->server_uri, error->message);
 

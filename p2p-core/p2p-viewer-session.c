@@ -47,6 +47,8 @@
 /* A camera streams continuously: this long without a packet means the path
  * is gone, well before ICE consent freshness (30 s) would say so. */
 #define MEDIA_TIMEOUT_MS 5000
+/* How long the local network may still answer once every server failed. */
+#define LAN_GRACE_MS 2000
 
 static const gchar *state_names[] = { "idle", "calling",
   "negotiating", "authorizing", "playing", "waiting", "failed"
@@ -64,6 +66,7 @@ struct _P2pViewerSession
   P2pKnownCameras *known;
   gchar **servers;
   gboolean allow_insecure;
+  GTlsDatabase *tls_database;   /* NULL: the system's */
   gboolean lan;
   P2pSignaller *user_signaller;
   guint timeout_ms;
@@ -81,6 +84,9 @@ struct _P2pViewerSession
   /* What calls go through, and the server client. */
   P2pSignaller *signaller;
   P2pSignalling *signalling;
+  gboolean lan_active;          /* the local network is asked too */
+  /* Why the servers could not be reached, until one is again. */
+  gchar *server_error;
   gchar *call;
   GSource *timeout_source;
   GSource *retry_source;
@@ -137,6 +143,8 @@ p2p_viewer_session_finalize (GObject * object)
   g_free (self->password);
   g_free (self->device_fingerprint);
   g_clear_object (&self->known);
+  g_clear_object (&self->tls_database);
+  g_free (self->server_error);
   g_strfreev (self->servers);
   g_clear_object (&self->user_signaller);
   g_free (self->known_fingerprint);
@@ -179,6 +187,8 @@ p2p_viewer_session_new (const P2pViewerSessionConfig * config,
   self->known = config->known ? g_object_ref (config->known) : NULL;
   self->servers = g_strdupv ((gchar **) config->servers);
   self->allow_insecure = config->allow_insecure;
+  self->tls_database = config->tls_database ?
+      g_object_ref (config->tls_database) : NULL;
   self->lan = config->lan;
   self->user_signaller = config->signaller ?
       g_object_ref (config->signaller) : NULL;
@@ -313,6 +323,23 @@ session_fail_transient (P2pViewerSession * self, const gchar * text,
   g_source_attach (self->retry_source, p2p_loop_get_context (self->loop));
 }
 
+/* The servers cannot be reached: the cause when known (the signalling
+ * client names it: connection refused, TLS, DNS, ...). */
+static gchar *
+session_unreachable_text (P2pViewerSession * self)
+{
+  const gchar *lan = self->lan_active ? "; and no camera with this UID "
+      "answered on the local network" : "";
+  g_autofree gchar *servers = NULL;
+
+  if (self->server_error)
+    return g_strdup_printf ("%s%s", self->server_error, lan);
+  /* Name the part that failed: the user can check a server address. */
+  servers = g_strjoinv (", ", self->servers);
+  return g_strdup_printf ("Could not reach the signalling server (%s) "
+      "within %u ms%s", servers, self->timeout_ms, lan);
+}
+
 static gboolean
 session_timeout_cb (gpointer data)
 {
@@ -322,12 +349,7 @@ session_timeout_cb (gpointer data)
   g_clear_pointer (&self->timeout_source, g_source_unref);
   if (self->signalling && p2p_signalling_get_state (self->signalling) !=
       P2P_SIGNALLING_STATE_READY) {
-    g_autofree gchar *servers = g_strjoinv (", ", self->servers);
-
-    /* Name the part that failed: the user can check a server address. */
-    text = g_strdup_printf ("Could not reach the signalling server (%s)%s "
-        "within %u ms", servers, self->lan ? " and no camera with this UID "
-        "answered on the local network" : "", self->timeout_ms);
+    text = session_unreachable_text (self);
   } else {
     text = g_strdup_printf ("Timed out connecting to camera %s after %u ms",
         self->uid, self->timeout_ms);
@@ -904,6 +926,30 @@ session_on_call_started (P2pSignaller * sig, const gchar * uid,
   g_info ("call %s to %s, waiting for the offer", call, self->uid);
 }
 
+/* The call waits on servers that all failed. Without the local network
+ * nothing else can find the camera: the attempt fails now. With it, the
+ * camera may still answer there, which takes well under a second on a
+ * LAN: the attempt waits that long, not its whole time-out. */
+static void
+session_servers_failed (P2pViewerSession * self)
+{
+  g_autofree gchar *text = NULL;
+
+  if (self->lan_active) {
+    if (self->timeout_source && g_source_get_ready_time (self->timeout_source)
+        - g_get_monotonic_time () <= LAN_GRACE_MS * 1000)
+      return;
+    session_clear_source (&self->timeout_source);
+    self->timeout_source = g_timeout_source_new (LAN_GRACE_MS);
+    g_source_set_callback (self->timeout_source, session_timeout_cb, self,
+        NULL);
+    g_source_attach (self->timeout_source, p2p_loop_get_context (self->loop));
+    return;
+  }
+  text = session_unreachable_text (self);
+  session_fail_transient (self, text, "signalling");
+}
+
 static void
 session_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
     const GError * error, P2pViewerSession * self)
@@ -911,6 +957,17 @@ session_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
   g_debug ("%s: signalling %s%s%s", self->uid,
       p2p_signalling_state_to_string (state), error ? ": " : "",
       error ? error->message : "");
+  if (state == P2P_SIGNALLING_STATE_READY)
+    g_clear_pointer (&self->server_error, g_free);
+  /* Every server of the list failed (the client waits before its next
+   * pass): say why now rather than at the end of the time-out. */
+  if (state == P2P_SIGNALLING_STATE_WAITING && error) {
+    g_free (self->server_error);
+    self->server_error = g_strdup (error->message);
+    if (self->state == P2P_VIEWER_SESSION_STATE_CALLING && !self->call)
+      session_servers_failed (self);
+    return;
+  }
   /* Unreachable servers surface as the pending call's error (it waits for
    * a login within the time-out); only a refusal that no retry can fix is
    * handled here. Media already flowing does not depend on the server. */
@@ -943,6 +1000,8 @@ session_build_signaller (P2pViewerSession * self)
         (const gchar * const *) self->servers);
     if (self->allow_insecure)
       g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
+    if (self->tls_database)
+      g_object_set (self->signalling, "tls-database", self->tls_database, NULL);
     g_signal_connect (self->signalling, "state-changed",
         G_CALLBACK (session_on_signalling_state), self);
   }
@@ -952,6 +1011,7 @@ session_build_signaller (P2pViewerSession * self)
     g_info ("%s: not looking on the local network: nothing would check the "
         "camera's certificate there (no device-fingerprint, remembered "
         "certificate or password)", self->uid);
+  self->lan_active = lan != NULL;
   if (self->user_signaller) {
     self->signaller = g_object_ref (self->user_signaller);
     g_clear_object (&lan);

@@ -110,6 +110,8 @@ G_DECLARE_FINAL_TYPE (P2pViewerSession, p2p_viewer_session, P2P,
  * @timeout_ms: how long one attempt may take
  * @reconnect: whether to retry transient faults (else they are final)
  * @router: (nullable): routes the camera's messages once admitted
+ * @tls_database: (nullable): the certificate authorities `wss://` servers
+ *     are verified with, %NULL for the system's
  *
  * What a viewer session needs from its viewer; copied (referenced) by
  * p2p_viewer_session_new().
@@ -130,6 +132,7 @@ G_DECLARE_FINAL_TYPE (P2pViewerSession, p2p_viewer_session, P2P,
        guint timeout_ms;
        gboolean reconnect;
        P2pMessageRouter *router;
+       GTlsDatabase *tls_database;
      } P2pViewerSessionConfig;
 
 /**

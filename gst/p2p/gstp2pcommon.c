@@ -52,6 +52,56 @@ gst_p2p_check_uid (GstElement * element, const gchar * uid)
   return TRUE;
 }
 
+/**
+ * gst_p2p_tls_ca_file_param_spec:
+ *
+ * Returns: (transfer floating): the `tls-ca-file` property both elements
+ *     have
+ */
+GParamSpec *
+gst_p2p_tls_ca_file_param_spec (void)
+{
+  return g_param_spec_string ("tls-ca-file", "TLS CA file",
+      "PEM certificates of the CAs trusted for wss:// servers instead of "
+      "the system's (NULL: the system's)", NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+}
+
+/**
+ * gst_p2p_load_tls_ca_file:
+ * @element: element to post the error from
+ * @path: (nullable): the `tls-ca-file` property: PEM certificates of the
+ *     authorities that sign the `wss://` servers' certificates
+ *
+ * Returns: (transfer full) (nullable): the database to verify the servers
+ *     with, or %NULL for the system's (when @path is %NULL or empty) or
+ *     with an ERROR posted (when the file cannot be used)
+ */
+GTlsDatabase *
+gst_p2p_load_tls_ca_file (GstElement * element, const gchar * path)
+{
+  g_autoptr (GError) err = NULL;
+  g_autolist (GTlsCertificate) certs = NULL;
+  GTlsDatabase *database;
+
+  if (path == NULL || *path == '\0')
+    return NULL;
+  /* g_tls_file_database_new() takes an empty or foreign file silently and
+   * then trusts nothing: say so here rather than at every handshake. */
+  certs = g_tls_certificate_list_new_from_file (path, &err);
+  if (certs == NULL) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("Cannot use tls-ca-file '%s': %s", path, err ? err->message :
+            "no PEM certificate in it"), (NULL));
+    return NULL;
+  }
+  database = g_tls_file_database_new (path, &err);
+  if (database == NULL)
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("Cannot use tls-ca-file '%s': %s", path, err->message), (NULL));
+  return database;
+}
+
 static gboolean
 host_is_loopback (const gchar * host)
 {

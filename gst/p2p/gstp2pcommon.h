@@ -20,6 +20,11 @@ G_BEGIN_DECLS
 
 gboolean gst_p2p_check_uid (GstElement * element, const gchar * uid);
 
+GParamSpec *gst_p2p_tls_ca_file_param_spec (void);
+
+GTlsDatabase *gst_p2p_load_tls_ca_file (GstElement * element,
+    const gchar * path);
+
 gchar **gst_p2p_parse_servers (GstElement * element, const gchar * list,
     gboolean * allow_insecure);
 

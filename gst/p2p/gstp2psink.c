@@ -129,6 +129,7 @@ enum
   PROP_KEY_FILE,
   PROP_SERVER,
   PROP_SERVER_ID,
+  PROP_TLS_CA_FILE,
   PROP_PASSWORD,
   PROP_PASSWORD_FILE,
   PROP_MAX_VIEWERS,
@@ -240,6 +241,17 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
           "(default: each server URI's host)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSink:tls-ca-file:
+   *
+   * The certificate authorities (PEM) the camera trusts, instead of the
+   * system's, for the certificates of its `wss://` servers: for servers
+   * whose certificates a private CA signed. Viewers need the same file
+   * (#GstP2pSrc:tls-ca-file). Default: %NULL (the system's authorities).
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CA_FILE,
+      gst_p2p_tls_ca_file_param_spec ());
 
   /**
    * GstP2pSink:password:
@@ -521,6 +533,7 @@ gst_p2p_sink_finalize (GObject * object)
   g_clear_object (&self->user_signaller);
   g_free (self->uid);
   g_free (self->key_file);
+  g_free (self->tls_ca_file);
   g_free (self->server);
   g_free (self->server_id);
   g_free (self->password_file);
@@ -578,7 +591,7 @@ sink_prepare (GstP2pSink * self)
   g_autoptr (GError) err = NULL;
   g_autofree gchar *uid = NULL, *key_file = NULL, *server = NULL;
   g_autofree gchar *server_id = NULL, *password_file = NULL;
-  g_autofree gchar *stun = NULL, *turn = NULL;
+  g_autofree gchar *stun = NULL, *turn = NULL, *ca_file = NULL;
   P2pPasswordVerifier *verifier = NULL;
   gboolean has_signaller, lan;
   gchar *password;
@@ -588,6 +601,7 @@ sink_prepare (GstP2pSink * self)
   key_file = g_strdup (self->key_file);
   server = g_strdup (self->server);
   server_id = g_strdup (self->server_id);
+  ca_file = g_strdup (self->tls_ca_file);
   password_file = g_strdup (self->password_file);
   stun = g_strdup (self->stun_server);
   turn = g_strdup (self->turn_server);
@@ -632,6 +646,11 @@ sink_prepare (GstP2pSink * self)
             err ? err->message : "it holds no private key"), (NULL));
     g_clear_object (&self->identity);
     goto fail;
+  }
+  if (ca_file && *ca_file) {
+    self->tls_database = gst_p2p_load_tls_ca_file (GST_ELEMENT (self), ca_file);
+    if (!self->tls_database)
+      goto fail;
   }
   /* The server is optional when calls can come another way. */
   if (server && *server) {
@@ -685,6 +704,7 @@ sink_prepare (GstP2pSink * self)
 fail:
   p2p_password_verifier_free (verifier);
   g_clear_object (&self->identity);
+  g_clear_object (&self->tls_database);
   g_clear_pointer (&self->servers, g_strfreev);
   g_clear_pointer (&self->server_ids, g_strfreev);
   return FALSE;
@@ -695,6 +715,7 @@ sink_unprepare (GstP2pSink * self)
 {
   g_clear_object (&self->loop);
   g_clear_object (&self->identity);
+  g_clear_object (&self->tls_database);
   g_clear_pointer (&self->servers, g_strfreev);
   g_clear_pointer (&self->server_ids, g_strfreev);
   g_clear_pointer (&self->verifier, p2p_password_verifier_free);
@@ -780,6 +801,10 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
       g_free (self->server_id);
       self->server_id = g_value_dup_string (value);
       break;
+    case PROP_TLS_CA_FILE:
+      g_free (self->tls_ca_file);
+      self->tls_ca_file = g_value_dup_string (value);
+      break;
     case PROP_PASSWORD:{
       const gchar *pw = g_value_get_string (value);
 
@@ -860,6 +885,9 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_SERVER_ID:
       g_value_set_string (value, self->server_id);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
       break;
     case PROP_PASSWORD_FILE:
       g_value_set_string (value, self->password_file);

@@ -67,6 +67,7 @@ struct _GstP2pSink
   gchar *key_file;
   gchar *server;
   gchar *server_id;
+  gchar *tls_ca_file;
   gchar *password_file;
   gchar *password;              /* until NULL→READY makes the verifier */
   guint max_viewers;
@@ -85,6 +86,7 @@ struct _GstP2pSink
   gchar **servers;
   gchar **server_ids;           /* NULL: each server's URI host */
   gboolean allow_insecure;
+  GTlsDatabase *tls_database;   /* tls-ca-file's; NULL: the system's */
   /* A configuration property changed after NULL→READY read them. */
   gboolean config_dirty;
 

@@ -654,6 +654,8 @@ gst_p2p_sink_start (gpointer data)
       g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
     if (self->server_ids)
       g_object_set (self->signalling, "server-ids", self->server_ids, NULL);
+    if (self->tls_database)
+      g_object_set (self->signalling, "tls-database", self->tls_database, NULL);
     g_signal_connect (self->signalling, "state-changed",
         G_CALLBACK (sink_on_signalling_state), self);
     g_signal_connect (self->signalling, "server-refused",

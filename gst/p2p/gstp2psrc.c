@@ -119,6 +119,7 @@ enum
   PROP_PASSWORD,
   PROP_DEVICE_FINGERPRINT,
   PROP_KNOWN_CAMERAS_FILE,
+  PROP_TLS_CA_FILE,
   PROP_LATENCY,
   PROP_RECONNECT,
   PROP_TIMEOUT,
@@ -269,6 +270,17 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
           "use); NULL: per-user default, empty: off", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstP2pSrc:tls-ca-file:
+   *
+   * A PEM file of certificate authorities: the viewer verifies its
+   * `wss://` servers with these instead of the system's, as it must for a
+   * server whose certificate a private CA signed (an untrusted certificate
+   * is reported as such). Default: %NULL (the system's authorities).
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CA_FILE,
+      gst_p2p_tls_ca_file_param_spec ());
 
   /**
    * GstP2pSrc:latency:
@@ -497,6 +509,7 @@ gst_p2p_src_finalize (GObject * object)
   g_free (self->device_fingerprint);
   g_free (self->stun_server);
   g_free (self->known_cameras_file);
+  g_free (self->tls_ca_file);
   g_free (self->turn_server);
   g_hash_table_unref (self->pt_caps);
   g_ptr_array_unref (self->streams);
@@ -629,12 +642,13 @@ static gboolean
 src_prepare (GstP2pSrc * self)
 {
   g_autofree gchar *uid = NULL, *server = NULL, *stun = NULL, *turn = NULL;
-  g_autofree gchar *pin = NULL, *known = NULL;
+  g_autofree gchar *pin = NULL, *known = NULL, *ca_file = NULL;
   gboolean has_signaller;
   guint latency;
 
   GST_OBJECT_LOCK (self);
   known = g_strdup (self->known_cameras_file);
+  ca_file = g_strdup (self->tls_ca_file);
   uid = g_strdup (self->uid);
   server = g_strdup (self->server);
   stun = g_strdup (self->stun_server);
@@ -658,6 +672,12 @@ src_prepare (GstP2pSrc * self)
         ("Invalid device-fingerprint '%s': expected 'sha-256 AB:CD:...'",
             pin), (NULL));
     return FALSE;
+  }
+  g_clear_object (&self->tls_database);
+  if (ca_file && *ca_file) {
+    self->tls_database = gst_p2p_load_tls_ca_file (GST_ELEMENT (self), ca_file);
+    if (!self->tls_database)
+      return FALSE;
   }
   /* The server is optional when calls can go another way. */
   if (server && *server) {
@@ -690,6 +710,7 @@ src_unprepare (GstP2pSrc * self)
 {
   g_clear_object (&self->loop);
   g_clear_object (&self->known);
+  g_clear_object (&self->tls_database);
   g_clear_pointer (&self->servers, g_strfreev);
 }
 
@@ -789,6 +810,10 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
       g_free (self->known_cameras_file);
       self->known_cameras_file = g_value_dup_string (value);
       break;
+    case PROP_TLS_CA_FILE:
+      g_free (self->tls_ca_file);
+      self->tls_ca_file = g_value_dup_string (value);
+      break;
     case PROP_SIGNALLER:
       g_clear_object (&self->user_signaller);
       self->user_signaller = g_value_dup_object (value);
@@ -848,6 +873,9 @@ gst_p2p_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_KNOWN_CAMERAS_FILE:
       g_value_set_string (value, self->known_cameras_file);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
       break;
     case PROP_SIGNALLER:
       g_value_set_object (value, self->user_signaller);

@@ -44,6 +44,7 @@ struct _GstP2pSrc
   gchar *password;
   gchar *device_fingerprint;
   gchar *known_cameras_file;    /* NULL: the per-user file; "": none */
+  gchar *tls_ca_file;
   guint latency;
   gboolean reconnect;
   guint timeout;
@@ -68,6 +69,7 @@ struct _GstP2pSrc
   P2pLoop *loop;
   gchar **servers;
   gboolean allow_insecure;
+  GTlsDatabase *tls_database;   /* tls-ca-file's; NULL: the system's */
   P2pSignaller *user_signaller; /* the 'signaller' property */
   gboolean lan;
   P2pKnownCameras *known;       /* NULL when trust on first use is off */

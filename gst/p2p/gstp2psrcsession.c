@@ -229,6 +229,7 @@ gst_p2p_src_start (gpointer data)
   config.known = self->known;
   config.servers = (const gchar * const *) self->servers;
   config.allow_insecure = self->allow_insecure;
+  config.tls_database = self->tls_database;
   config.router = self->router;
   session = p2p_viewer_session_new (&config, &session_callbacks, self);
   if (password)

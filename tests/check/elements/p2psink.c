@@ -74,6 +74,15 @@ GST_START_TEST (test_missing_key_file)
 
 GST_END_TEST;
 
+GST_START_TEST (test_unusable_tls_ca_file)
+{
+  expect_ready_error ("Cannot use tls-ca-file", "uid", "7KQ2-M9XD-4HPA-R3MJ",
+      "key-file", env->key_file, "server", "wss://example.com",
+      "tls-ca-file", "/nonexistent/ca.pem", NULL);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_unreadable_key_file)
 {
   expect_ready_error ("/nonexistent/device.pem", "uid",
@@ -677,6 +686,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_missing_uid);
   tcase_add_test (tc, test_bad_uid);
   tcase_add_test (tc, test_missing_key_file);
+  tcase_add_test (tc, test_unusable_tls_ca_file);
   tcase_add_test (tc, test_unreadable_key_file);
   tcase_add_test (tc, test_bad_server_uri);
   tcase_add_test (tc, test_bad_password_file);

@@ -55,6 +55,9 @@ GST_START_TEST (test_property_validation)
       "server", "wss://p2p.example.com", "device-fingerprint", "md5 00", NULL);
   expect_ready_error ("TURN server", "uid", "7KQ2-M9XD-4HPA-R3MJ",
       "server", "wss://p2p.example.com", "turn-server", "turn://host", NULL);
+  expect_ready_error ("Cannot use tls-ca-file", "uid", "7KQ2-M9XD-4HPA-R3MJ",
+      "server", "wss://p2p.example.com", "tls-ca-file", "/nonexistent/ca.pem",
+      NULL);
 }
 
 GST_END_TEST;
@@ -613,6 +616,145 @@ GST_START_TEST (test_server_unreachable_error)
   g_error_free (err);
   gst_message_unref (msg);
   p2p_test_stop (viewer);
+}
+
+GST_END_TEST;
+
+/* Runs a command line (argv, NULL-terminated); fails the test if it
+ * fails. */
+static void
+run_command (const gchar * first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree gchar *err = NULL;
+  GError *error = NULL;
+  const gchar *arg;
+  gint status;
+  va_list args;
+
+  va_start (args, first);
+  for (arg = first; arg; arg = va_arg (args, const gchar *))
+      g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  fail_unless (g_spawn_sync (env->dir, (gchar **) argv->pdata, NULL,
+          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+          &err, &status, &error), "%s: %s", first, error ? error->message : "");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", first, err);
+}
+
+/* A private CA (openssl) in the test's directory: ca.pem, and server.pem
+ * and server.key for 127.0.0.1 signed by it. */
+static void
+make_private_ca (void)
+{
+  g_autofree gchar *ext = g_build_filename (env->dir, "server.ext", NULL);
+
+  fail_unless (g_file_set_contents (ext, "subjectAltName=IP:127.0.0.1\n", -1,
+          NULL));
+  run_command ("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+      "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out",
+      "ca.pem", "-days", "2", "-subj", "/CN=gst-p2p test CA", NULL);
+  run_command ("openssl", "req", "-newkey", "ec", "-pkeyopt",
+      "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out",
+      "server.csr", "-subj", "/CN=127.0.0.1", NULL);
+  run_command ("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem",
+      "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days",
+      "2", "-extfile", "server.ext", NULL);
+}
+
+/* A viewer that cannot reach its server says why at once (well within a
+ * time-out it would otherwise wait out) and names the cause. */
+static void
+expect_unreachable (const gchar * server, const gchar * ca_file,
+    const gchar * cause)
+{
+  GstElement *viewer;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s tls-ca-file=\"%s\" "
+      "reconnect=false timeout=600000 ! fakesink", env->uid, server,
+      ca_file ? ca_file : "");
+  p2p_test_start (viewer);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "%s: no error, the viewer waits out its time-out",
+      server);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, cause) != NULL, "%s: '%s' does not say "
+      "'%s'", server, err->message, cause);
+  fail_unless (strstr (err->message, server) != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+}
+
+GST_START_TEST (test_server_unreachable_cause)
+{
+  HarnessServer *tls;
+  g_autofree gchar *other_ca = g_build_filename (env->dir, "other.pem", NULL);
+  g_autofree gchar *url = NULL, *plain_as_tls = NULL, *tls_as_plain = NULL;
+  g_autofree gchar *cert = NULL, *key = NULL;
+
+  expect_unreachable ("ws://127.0.0.1:1", NULL, "connection refused");
+
+  make_private_ca ();
+  cert = g_strdup_printf ("--tls-cert=%s/server.pem", env->dir);
+  key = g_strdup_printf ("--tls-key=%s/server.key", env->dir);
+  tls = harness_server_start (env->registry, cert, key, NULL);
+  url = g_strdup_printf ("wss://127.0.0.1:%d", tls->port);
+  tls_as_plain = g_strdup_printf ("ws://127.0.0.1:%d", tls->port);
+  plain_as_tls = g_strdup_printf ("wss://127.0.0.1:%d",
+      ((HarnessServer *) env->server)->port);
+
+  /* The private CA's server is not trusted by the system's authorities,
+   * nor by another CA file; with its CA it is. */
+  expect_unreachable (url, NULL, "untrusted certificate");
+  run_command ("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+      "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other.key", "-out",
+      "other.pem", "-days", "2", "-subj", "/CN=another CA", NULL);
+  expect_unreachable (url, other_ca, "untrusted certificate");
+  expect_unreachable (plain_as_tls, NULL, "TLS handshake failure");
+  expect_unreachable (tls_as_plain, NULL, "dropped the connection");
+
+  harness_server_stop (tls);
+  harness_server_free (tls);
+}
+
+GST_END_TEST;
+
+/* tls-ca-file on both elements: camera and viewer meet through a server
+ * whose certificate a private CA signed. */
+GST_START_TEST (test_tls_ca_file)
+{
+  HarnessServer *tls;
+  GstElement *cam, *viewer;
+  g_autofree gchar *ca = g_build_filename (env->dir, "ca.pem", NULL);
+  g_autofree gchar *url = NULL, *cert = NULL, *key = NULL;
+
+  make_private_ca ();
+  cert = g_strdup_printf ("--tls-cert=%s/server.pem", env->dir);
+  key = g_strdup_printf ("--tls-key=%s/server.key", env->dir);
+  tls = harness_server_start (env->registry, cert, key, NULL);
+  url = g_strdup_printf ("wss://127.0.0.1:%d", tls->port);
+
+  cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! "
+      "p2psink uid=%s key-file=%s server=%s tls-ca-file=%s password=pw",
+      env->uid, env->key_file, url, ca);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s tls-ca-file=%s "
+      "password=pw ! video/x-h264 ! appsink name=out sync=false", env->uid,
+      url, ca);
+  p2p_test_start (viewer);
+  gst_sample_unref (p2p_test_pull (viewer, "out"));
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+
+  harness_server_stop (tls);
+  harness_server_free (tls);
 }
 
 GST_END_TEST;
@@ -1352,6 +1494,8 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_uridecodebin_plays);
   tcase_add_test (tc, test_device_offline_error);
   tcase_add_test (tc, test_server_unreachable_error);
+  tcase_add_test (tc, test_server_unreachable_cause);
+  tcase_add_test (tc, test_tls_ca_file);
   tcase_add_test (tc, test_unknown_uid_error);
   tcase_add_test (tc, test_fingerprint_mismatch_error);
   tcase_add_test (tc, test_reconnects_after_camera_restart);
