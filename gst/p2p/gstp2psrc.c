@@ -38,7 +38,11 @@
  * #GstP2pSrc:reconnect is %FALSE). It posts an ERROR only for faults that
  * retrying cannot fix: an unknown or revoked UID, a wrong password, a
  * certificate that does not match the camera's, or, with reconnect off, no
- * connection within #GstP2pSrc:timeout.
+ * connection within #GstP2pSrc:timeout. Servers that cannot be reached
+ * are reported as soon as each of them failed (within 2 s more when the
+ * local network is asked too), naming the cause: connection refused, DNS
+ * failure, TLS handshake failure, an untrusted certificate (see
+ * #GstP2pSrc:tls-ca-file) or one for another host name.
  *
  * The element also handles `p2p://UID?server=URI&password=PASSWORD` URIs
  * (optional `fingerprint=`, `latency=`), so playbin, uridecodebin and
