@@ -1364,6 +1364,31 @@ p2p_broker_tick (P2pBroker * b)
 }
 
 /**
+ * p2p_broker_revoke:
+ * @broker: a broker
+ * @uid: a UID the registry now lists as revoked
+ *
+ * Disconnects @uid if it is logged in here: its calls end (`revoked`), it
+ * gets `error{code:"revoked"}` and a close (1008). Its next login is
+ * refused by the registry. Nothing happens for a UID not logged in here.
+ */
+void
+p2p_broker_revoke (P2pBroker * b, const gchar * uid)
+{
+  Session *s = g_hash_table_lookup (b->devices, uid);
+
+  if (!s || s->closing)
+    return;
+  p2p_server_log ("info", "revoked", "session=%" G_GUINT64_FORMAT
+      " addr=%s uid=%s", s->serial, s->address, s->uid);
+  while (s->calls)
+    call_end (b, s->calls->data, "revoked", s);
+  g_hash_table_remove (b->devices, s->uid);
+  reject_code (b, s, P2P_PROTOCOL_ERROR_REVOKED, "This UID was revoked");
+  close_session (s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "revoked");
+}
+
+/**
  * p2p_broker_drain:
  * @broker: a broker
  *

@@ -64,6 +64,8 @@ void p2p_broker_tick (P2pBroker * broker);
 
 void p2p_broker_drain (P2pBroker * broker);
 
+void p2p_broker_revoke (P2pBroker * broker, const gchar * uid);
+
 guint p2p_broker_get_n_sessions (P2pBroker * broker);
 
 void p2p_broker_get_stats (P2pBroker * broker, P2pBrokerStats * stats);

@@ -26,12 +26,15 @@
 typedef struct
 {
   P2pServerConfig *config;
+  P2pRegistry *registry;
   P2pBroker *broker;
   struct lws_context *context;
   uv_loop_t loop;
   uv_signal_t sigterm;
   uv_signal_t sigint;
   uv_timer_t tick;
+  uv_poll_t *registry_poll;     /* on the registry's watch fd, if any */
+  gint registry_fd;
   gint64 drain_deadline_us;     /* 0 while serving */
   gboolean stopped;
 } Server;
@@ -47,11 +50,73 @@ on_lws_log (int level, const char *line)
 }
 
 static void
+unwatch_registry (Server * server)
+{
+  if (!server->registry_poll)
+    return;
+  uv_poll_stop (server->registry_poll);
+  uv_close ((uv_handle_t *) server->registry_poll, (uv_close_cb) g_free);
+  server->registry_poll = NULL;
+  server->registry_fd = -1;
+}
+
+static void on_registry_readable (uv_poll_t * handle, int status, int events);
+
+/* Follows the registry's watch descriptor, which a reconnection to
+ * PostgreSQL replaces. */
+static void
+watch_registry (Server * server)
+{
+  gint fd = p2p_registry_get_watch_fd (server->registry);
+
+  if (fd == server->registry_fd)
+    return;
+  unwatch_registry (server);
+  if (fd < 0)
+    return;
+  server->registry_poll = g_new0 (uv_poll_t, 1);
+  server->registry_poll->data = server;
+  if (uv_poll_init (&server->loop, server->registry_poll, fd) != 0) {
+    g_clear_pointer (&server->registry_poll, g_free);
+    return;
+  }
+  uv_poll_start (server->registry_poll, UV_READABLE, on_registry_readable);
+  server->registry_fd = fd;
+}
+
+/* Disconnects the devices revoked since the last look: once a second, and
+ * at once when PostgreSQL announces one. */
+static void
+check_revoked (Server * server)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) uids = p2p_registry_take_revoked (server->registry,
+      &error);
+  guint i;
+
+  if (!uids) {
+    g_autofree gchar *text = g_strescape (error->message, NULL);
+
+    p2p_server_log ("error", "registry", "msg=\"%s\"", text);
+  }
+  for (i = 0; uids && i < uids->len; i++)
+    p2p_broker_revoke (server->broker, g_ptr_array_index (uids, i));
+  watch_registry (server);
+}
+
+static void
+on_registry_readable (uv_poll_t * handle, int status, int events)
+{
+  check_revoked (handle->data);
+}
+
+static void
 stop (Server * server)
 {
   if (server->stopped)
     return;
   server->stopped = TRUE;
+  unwatch_registry (server);
   uv_signal_stop (&server->sigterm);
   uv_signal_stop (&server->sigint);
   uv_timer_stop (&server->tick);
@@ -70,6 +135,8 @@ on_tick (uv_timer_t * timer)
   Server *server = timer->data;
 
   p2p_broker_tick (server->broker);
+  if (!server->drain_deadline_us)
+    check_revoked (server);
   if (server->drain_deadline_us &&
       (p2p_broker_get_n_sessions (server->broker) == 0 ||
           g_get_monotonic_time () > server->drain_deadline_us)) {
@@ -198,11 +265,13 @@ main (int argc, char **argv)
 
   /* Fail at start, not at the first login, when the registry is wrong. */
   registry = p2p_registry_open (server.config->registry, FALSE, TRUE, &error);
-  if (!registry) {
+  if (!registry || !p2p_registry_check_version (registry, &error)) {
     g_printerr ("p2p-server: %s\n", error->message);
     p2p_server_config_free (server.config);
     return 2;
   }
+  server.registry = registry;
+  server.registry_fd = -1;
   server.broker = p2p_broker_new (server.config, registry);
 
   /* A peer closing mid-write must not kill the process. */
@@ -215,6 +284,7 @@ main (int argc, char **argv)
   uv_signal_start (&server.sigterm, on_signal, SIGTERM);
   uv_signal_start (&server.sigint, on_signal, SIGINT);
   uv_timer_start (&server.tick, on_tick, 1000, 1000);
+  watch_registry (&server);
 
   lws_set_log_level (LLL_ERR | LLL_WARN, on_lws_log);
 
@@ -265,11 +335,11 @@ main (int argc, char **argv)
     status = 2;
   } else {
     p2p_server_log ("info", "listening", "addr=%s port=%d scheme=%s role=%s "
-        "server_id=%s", server.config->listen, port,
+        "server_id=%s registry=%s", server.config->listen, port,
         server.config->tls_cert ? "wss" : "ws",
         server.config->master && server.config->rendezvous ? "both" :
         server.config->master ? "master" : "rendezvous",
-        server.config->server_id);
+        server.config->server_id, p2p_registry_get_backend (registry));
     printf ("listening on %s:%d\n", server.config->listen, port);
     if (admin_port > 0)
       printf ("admin on %s:%d\n", server.config->admin_address, admin_port);

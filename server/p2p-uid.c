@@ -39,7 +39,8 @@ static gint opt_iterations = P2P_PASSWORD_VERIFIER_ITERATIONS;
 
 static GOptionEntry entries[] = {
   {"registry", 'r', 0, G_OPTION_ARG_FILENAME, &opt_registry,
-      "Registry file (default: $P2P_REGISTRY or " DEFAULT_REGISTRY ")", "FILE"},
+      "Registry: a SQLite file or a postgresql:// connection URI (default: "
+        "$P2P_REGISTRY or " DEFAULT_REGISTRY ")", "FILE|URI"},
   {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
       "add: where to write the device key file (private key + certificate,"
         " mode 0600; never overwritten); passwd: where to write the"
@@ -64,12 +65,15 @@ static GOptionEntry entries[] = {
 
 static const gchar summary[] =
     "Commands:\n"
-    "  init              create an empty registry\n"
+    "  init              create an empty registry (PostgreSQL: the tables,\n"
+    "                    in a database that exists)\n"
+    "  migrate           bring an older registry's schema up to date\n"
     "  add -o FILE       create a UID and device key, register it, write FILE\n"
     "  import -c FILE    register an existing device certificate\n"
     "  list              list registered devices\n"
     "  show UID          show one device\n"
-    "  revoke UID        revoke a device (effective at its next login)\n"
+    "  revoke UID        revoke a device; servers disconnect it within a\n"
+    "                    second\n"
     "  passwd -o FILE    read a viewer password (prompt, or one line of\n"
     "                    standard input) and write its verifier to FILE,\n"
     "                    for p2psink's password-file\n"
@@ -84,12 +88,25 @@ open_registry (gboolean create, GError ** error)
     path = g_getenv ("P2P_REGISTRY");
   if (!path)
     path = DEFAULT_REGISTRY;
-  if (!create && !g_file_test (path, G_FILE_TEST_EXISTS)) {
+  if (!create && !p2p_registry_is_postgres (path)
+      && !g_file_test (path, G_FILE_TEST_EXISTS)) {
     g_set_error (error, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_OPEN,
         "Registry %s does not exist (create it with 'p2p-uid init')", path);
     return NULL;
   }
   return p2p_registry_open (path, create, FALSE, error);
+}
+
+/* Opens the registry for a command that reads or writes devices: its
+ * schema must be the one this build knows. */
+static P2pRegistry *
+open_current_registry (GError ** error)
+{
+  P2pRegistry *registry = open_registry (FALSE, error);
+
+  if (registry && !p2p_registry_check_version (registry, error))
+    g_clear_pointer (&registry, p2p_registry_close);
+  return registry;
 }
 
 static gchar *
@@ -166,7 +183,7 @@ cmd_add (GError ** error)
         "Key file %s exists; refusing to overwrite it", opt_output);
     return FALSE;
   }
-  registry = open_registry (FALSE, error);
+  registry = open_current_registry (error);
   if (!registry)
     return FALSE;
 
@@ -239,7 +256,7 @@ cmd_import (GError ** error)
   uid = normalize_arg (name, error);
   if (!uid)
     return FALSE;
-  registry = open_registry (FALSE, error);
+  registry = open_current_registry (error);
   if (!registry)
     return FALSE;
 
@@ -280,7 +297,7 @@ cmd_show (const gchar * arg, GError ** error)
   uid = normalize_arg (arg, error);
   if (!uid)
     return FALSE;
-  registry = open_registry (FALSE, error);
+  registry = open_current_registry (error);
   if (!registry)
     return FALSE;
   device = p2p_registry_lookup (registry, uid, error);
@@ -301,7 +318,7 @@ cmd_show (const gchar * arg, GError ** error)
 static gboolean
 cmd_list (GError ** error)
 {
-  g_autoptr (P2pRegistry) registry = open_registry (FALSE, error);
+  g_autoptr (P2pRegistry) registry = open_current_registry (error);
   g_autoptr (GPtrArray) devices = NULL;
   guint i;
 
@@ -333,7 +350,7 @@ cmd_revoke (const gchar * arg, GError ** error)
   uid = normalize_arg (arg, error);
   if (!uid)
     return FALSE;
-  registry = open_registry (FALSE, error);
+  registry = open_current_registry (error);
   if (!registry)
     return FALSE;
   if (!p2p_registry_revoke (registry, uid, error))
@@ -478,6 +495,11 @@ main (int argc, char **argv)
     P2pRegistry *registry = open_registry (TRUE, &error);
 
     ok = registry != NULL;
+    p2p_registry_close (registry);
+  } else if (g_str_equal (command, "migrate")) {
+    P2pRegistry *registry = open_registry (FALSE, &error);
+
+    ok = registry && p2p_registry_migrate (registry, &error);
     p2p_registry_close (registry);
   } else if (g_str_equal (command, "add"))
     ok = cmd_add (&error);

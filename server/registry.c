@@ -4,30 +4,19 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* The device registry: one SQLite table of UIDs and their public
- * certificates. p2p-uid writes it; p2p-server only reads it, once per login
- * or lookup, so a revocation takes effect at the device's next login without
- * restarting the server. */
+/* The device registry behind one interface: a SQLite file (one server,
+ * the default) or a PostgreSQL database (a fleet of servers sharing it),
+ * chosen by the location's form. This file holds what both share: the
+ * choice, the schema-version check and the revocation poll. */
 
-#include "registry.h"
-
-#include <sqlite3.h>
+#include "registry-backend.h"
 
 G_DEFINE_QUARK (p2p_registry_error, p2p_registry_error);
 
-struct _P2pRegistry
-{
-  sqlite3 *db;
-};
-
-#define SCHEMA \
-  "CREATE TABLE IF NOT EXISTS devices (" \
-  " uid TEXT PRIMARY KEY NOT NULL," \
-  " fingerprint TEXT NOT NULL," \
-  " certificate TEXT NOT NULL," \
-  " label TEXT," \
-  " created INTEGER NOT NULL," \
-  " revoked INTEGER NOT NULL DEFAULT 0)"
+/* How far back each revocation poll reaches before the previous one:
+ * clocks of the provisioning host and the server may differ a little, and
+ * a UID reported twice costs a hash lookup. */
+#define REVOKED_OVERLAP_S 10
 
 /**
  * p2p_device_free:
@@ -47,70 +36,67 @@ p2p_device_free (P2pDevice * device)
   g_free (device);
 }
 
-static void
-set_sqlite_error (GError ** error, P2pRegistry * registry, gint code,
-    const gchar * what)
+/**
+ * p2p_registry_is_postgres:
+ * @location: a registry location
+ *
+ * Returns: whether @location names a PostgreSQL database (a
+ *     `postgresql://` or `postgres://` connection URI) rather than a file
+ */
+gboolean
+p2p_registry_is_postgres (const gchar * location)
 {
-  g_set_error (error, P2P_REGISTRY_ERROR, code, "%s: %s", what,
-      sqlite3_errmsg (registry->db));
+  return g_str_has_prefix (location, "postgresql://")
+      || g_str_has_prefix (location, "postgres://");
 }
 
 /**
  * p2p_registry_open:
- * @path: the registry file
- * @create: create the file and its table when missing
+ * @location: a SQLite file, or a PostgreSQL connection URI
+ *     (`postgresql://user@host/db`, `postgresql:///db?host=/run/postgresql`)
+ * @create: create what is missing (the file; the tables, in either
+ *     backend) and bring the schema to the current version
  * @read_only: open for reading only (the server)
  * @error: return location for a #P2P_REGISTRY_ERROR
  *
- * Opens a registry. Without @create a missing file is an error rather than
- * silently becoming an empty registry, so a mistyped path is noticed.
+ * Opens a registry. Without @create a missing file or an empty database
+ * is an error rather than silently becoming an empty registry, so a
+ * mistyped location is noticed. Whether the schema is current is checked
+ * by p2p_registry_check_version().
  *
  * Returns: (transfer full) (nullable): the registry or %NULL with @error set
  */
 P2pRegistry *
-p2p_registry_open (const gchar * path, gboolean create, gboolean read_only,
-    GError ** error)
+p2p_registry_open (const gchar * location, gboolean create,
+    gboolean read_only, GError ** error)
 {
-  P2pRegistry *registry = g_new0 (P2pRegistry, 1);
-  gint flags;
-  sqlite3_stmt *stmt = NULL;
+  P2pRegistry *registry;
+  GError *err = NULL;
+  gint version;
 
-  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (location != NULL, NULL);
 
-  if (read_only)
-    flags = SQLITE_OPEN_READONLY;
+  if (p2p_registry_is_postgres (location))
+    registry = p2p_registry_postgres_open (location, create, read_only, error);
   else
-    flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-
-  if (sqlite3_open_v2 (path, &registry->db, flags, NULL) != SQLITE_OK) {
+    registry = p2p_registry_sqlite_open (location, create, read_only, error);
+  if (!registry)
+    return NULL;
+  registry->revoked_since = g_get_real_time () / G_USEC_PER_SEC;
+  if (create && !read_only && !p2p_registry_migrate (registry, error)) {
+    p2p_registry_close (registry);
+    return NULL;
+  }
+  version = registry->backend->get_version (registry, &err);
+  if (version <= 0) {
     g_set_error (error, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_OPEN,
-        "Cannot open registry %s: %s", path,
-        registry->db ? sqlite3_errmsg (registry->db) : "out of memory");
+        "%s is not a device registry%s%s; create one with 'p2p-uid init'",
+        p2p_registry_is_postgres (location) ? "The database" : location,
+        err ? ": " : "", err ? err->message : "");
+    g_clear_error (&err);
     p2p_registry_close (registry);
     return NULL;
   }
-  /* p2p-uid and the server may touch the file at the same moment. */
-  sqlite3_busy_timeout (registry->db, 2000);
-
-  if (create && !read_only &&
-      sqlite3_exec (registry->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_OPEN,
-        "Cannot create the registry table");
-    p2p_registry_close (registry);
-    return NULL;
-  }
-
-  /* Opening succeeds on any file; prove it is a registry. */
-  if (sqlite3_prepare_v2 (registry->db,
-          "SELECT uid, fingerprint, certificate, label, created, revoked "
-          "FROM devices LIMIT 0", -1, &stmt, NULL) != SQLITE_OK) {
-    g_set_error (error, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_OPEN,
-        "%s is not a device registry (%s); create one with 'p2p-uid init'",
-        path, sqlite3_errmsg (registry->db));
-    p2p_registry_close (registry);
-    return NULL;
-  }
-  sqlite3_finalize (stmt);
   return registry;
 }
 
@@ -123,10 +109,69 @@ p2p_registry_open (const gchar * path, gboolean create, gboolean read_only,
 void
 p2p_registry_close (P2pRegistry * registry)
 {
-  if (!registry)
-    return;
-  sqlite3_close (registry->db);
-  g_free (registry);
+  if (registry)
+    registry->backend->close (registry);
+}
+
+/**
+ * p2p_registry_get_backend:
+ * @registry: a registry
+ *
+ * Returns: `sqlite` or `postgresql`
+ */
+const gchar *
+p2p_registry_get_backend (P2pRegistry * registry)
+{
+  return registry->backend->name;
+}
+
+/**
+ * p2p_registry_check_version:
+ * @registry: a registry
+ * @error: return location for a #P2P_REGISTRY_ERROR
+ *
+ * Checks that the schema is the one this build reads and writes
+ * (#P2P_REGISTRY_SCHEMA_VERSION); an older one needs `p2p-uid migrate`,
+ * a newer one a newer build (%P2P_REGISTRY_ERROR_VERSION).
+ *
+ * Returns: %TRUE when it is
+ */
+gboolean
+p2p_registry_check_version (P2pRegistry * registry, GError ** error)
+{
+  gint version = registry->backend->get_version (registry, error);
+
+  if (version < 0)
+    return FALSE;
+  if (version < P2P_REGISTRY_SCHEMA_VERSION) {
+    g_set_error (error, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_VERSION,
+        "The registry's schema is version %d, this build needs %d: run "
+        "'p2p-uid migrate'", version, P2P_REGISTRY_SCHEMA_VERSION);
+    return FALSE;
+  }
+  if (version > P2P_REGISTRY_SCHEMA_VERSION) {
+    g_set_error (error, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_VERSION,
+        "The registry's schema is version %d, newer than this build's %d: "
+        "upgrade p2p-server and p2p-uid", version, P2P_REGISTRY_SCHEMA_VERSION);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * p2p_registry_migrate:
+ * @registry: a registry opened for writing
+ * @error: return location for a #P2P_REGISTRY_ERROR
+ *
+ * Brings the schema to #P2P_REGISTRY_SCHEMA_VERSION, each step once, all
+ * in one transaction (concurrent migrations wait for each other).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+p2p_registry_migrate (P2pRegistry * registry, GError ** error)
+{
+  return registry->backend->migrate (registry, error);
 }
 
 /**
@@ -144,59 +189,8 @@ gboolean
 p2p_registry_add (P2pRegistry * registry, const P2pDevice * device,
     GError ** error)
 {
-  sqlite3_stmt *stmt = NULL;
-  gint rc;
-
   g_return_val_if_fail (registry != NULL && device != NULL, FALSE);
-
-  if (sqlite3_prepare_v2 (registry->db,
-          "INSERT INTO devices (uid, fingerprint, certificate, label, created)"
-          " VALUES (?, ?, ?, ?, ?)", -1, &stmt, NULL) != SQLITE_OK) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED, "Insert");
-    return FALSE;
-  }
-  sqlite3_bind_text (stmt, 1, device->uid, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, device->fingerprint, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, device->certificate, -1, SQLITE_STATIC);
-  if (device->label)
-    sqlite3_bind_text (stmt, 4, device->label, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 5, device->created);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-
-  if (rc == SQLITE_CONSTRAINT) {
-    g_set_error (error, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_EXISTS,
-        "UID %s is already registered", device->uid);
-    return FALSE;
-  }
-  if (rc != SQLITE_DONE) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED,
-        "Cannot register the device");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gchar *
-column_dup (sqlite3_stmt * stmt, gint column)
-{
-  const guchar *text = sqlite3_column_text (stmt, column);
-
-  return text ? g_strdup ((const gchar *) text) : NULL;
-}
-
-static P2pDevice *
-device_from_row (sqlite3_stmt * stmt)
-{
-  P2pDevice *device = g_new0 (P2pDevice, 1);
-
-  device->uid = column_dup (stmt, 0);
-  device->fingerprint = column_dup (stmt, 1);
-  device->certificate = column_dup (stmt, 2);
-  device->label = column_dup (stmt, 3);
-  device->created = sqlite3_column_int64 (stmt, 4);
-  device->revoked = sqlite3_column_int64 (stmt, 5);
-  return device;
+  return registry->backend->add (registry, device, error);
 }
 
 /**
@@ -213,29 +207,8 @@ device_from_row (sqlite3_stmt * stmt)
 P2pDevice *
 p2p_registry_lookup (P2pRegistry * registry, const gchar * uid, GError ** error)
 {
-  sqlite3_stmt *stmt = NULL;
-  P2pDevice *device = NULL;
-  gint rc;
-
   g_return_val_if_fail (registry != NULL && uid != NULL, NULL);
-
-  if (sqlite3_prepare_v2 (registry->db,
-          "SELECT uid, fingerprint, certificate, label, created, revoked "
-          "FROM devices WHERE uid = ?", -1, &stmt, NULL) != SQLITE_OK) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED, "Lookup");
-    return NULL;
-  }
-  sqlite3_bind_text (stmt, 1, uid, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    device = device_from_row (stmt);
-  else if (rc == SQLITE_DONE)
-    g_set_error (error, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_NOT_FOUND,
-        "UID %s is not registered", uid);
-  else
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED, "Lookup");
-  sqlite3_finalize (stmt);
-  return device;
+  return registry->backend->lookup (registry, uid, error);
 }
 
 /**
@@ -250,28 +223,8 @@ p2p_registry_lookup (P2pRegistry * registry, const gchar * uid, GError ** error)
 GPtrArray *
 p2p_registry_list (P2pRegistry * registry, GError ** error)
 {
-  sqlite3_stmt *stmt = NULL;
-  GPtrArray *devices;
-  gint rc;
-
   g_return_val_if_fail (registry != NULL, NULL);
-
-  if (sqlite3_prepare_v2 (registry->db,
-          "SELECT uid, fingerprint, certificate, label, created, revoked "
-          "FROM devices ORDER BY uid", -1, &stmt, NULL) != SQLITE_OK) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED, "List");
-    return NULL;
-  }
-  devices = g_ptr_array_new_with_free_func ((GDestroyNotify) p2p_device_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (devices, device_from_row (stmt));
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED, "List");
-    g_ptr_array_unref (devices);
-    return NULL;
-  }
-  return devices;
+  return registry->backend->list (registry, error);
 }
 
 /**
@@ -281,39 +234,52 @@ p2p_registry_list (P2pRegistry * registry, GError ** error)
  * @error: return location for a #P2P_REGISTRY_ERROR
  *
  * Marks @uid revoked. The row stays, so the UID can never be registered again
- * with another key by mistake. Revoking twice keeps the first time.
+ * with another key by mistake. Revoking twice keeps the first time. Servers
+ * disconnect the device (p2p_registry_take_revoked()).
  *
  * Returns: %TRUE on success
  */
 gboolean
 p2p_registry_revoke (P2pRegistry * registry, const gchar * uid, GError ** error)
 {
-  sqlite3_stmt *stmt = NULL;
-  gint rc;
-
   g_return_val_if_fail (registry != NULL && uid != NULL, FALSE);
+  return registry->backend->revoke (registry, uid,
+      g_get_real_time () / G_USEC_PER_SEC, error);
+}
 
-  if (sqlite3_prepare_v2 (registry->db,
-          "UPDATE devices SET revoked = ? WHERE uid = ? AND revoked = 0",
-          -1, &stmt, NULL) != SQLITE_OK) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED, "Revoke");
-    return FALSE;
-  }
-  sqlite3_bind_int64 (stmt, 1, g_get_real_time () / G_USEC_PER_SEC);
-  sqlite3_bind_text (stmt, 2, uid, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE) {
-    set_sqlite_error (error, registry, P2P_REGISTRY_ERROR_FAILED, "Revoke");
-    return FALSE;
-  }
-  if (sqlite3_changes (registry->db) == 0) {
-    P2pDevice *device = p2p_registry_lookup (registry, uid, error);
+/**
+ * p2p_registry_take_revoked:
+ * @registry: a registry
+ * @error: return location for a #P2P_REGISTRY_ERROR
+ *
+ * Reads the UIDs revoked since the previous call (or since the registry
+ * was opened); a UID may come more than once. The server calls it once a
+ * second, and at once when p2p_registry_get_watch_fd() is readable.
+ *
+ * Returns: (transfer full) (element-type utf8) (nullable): the UIDs
+ */
+GPtrArray *
+p2p_registry_take_revoked (P2pRegistry * registry, GError ** error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GPtrArray *uids = registry->backend->revoked_since (registry,
+      registry->revoked_since - REVOKED_OVERLAP_S, error);
 
-    /* Already revoked is success; unknown is not. */
-    if (!device)
-      return FALSE;
-    p2p_device_free (device);
-  }
-  return TRUE;
+  if (uids)
+    registry->revoked_since = now;
+  return uids;
+}
+
+/**
+ * p2p_registry_get_watch_fd:
+ * @registry: a registry
+ *
+ * Returns: a descriptor that becomes readable when a revocation is
+ *     announced (PostgreSQL's LISTEN), or -1; it may change after the
+ *     connection is re-established
+ */
+gint
+p2p_registry_get_watch_fd (P2pRegistry * registry)
+{
+  return registry->backend->get_watch_fd (registry);
 }

@@ -24,7 +24,9 @@ GQuark p2p_registry_error_quark (void);
  *     a registry
  * @P2P_REGISTRY_ERROR_EXISTS: the UID is already registered
  * @P2P_REGISTRY_ERROR_NOT_FOUND: the UID is not registered
- * @P2P_REGISTRY_ERROR_FAILED: SQLite reported another failure
+ * @P2P_REGISTRY_ERROR_FAILED: the database reported another failure
+ * @P2P_REGISTRY_ERROR_VERSION: the schema is older or newer than this
+ *     build's
  *
  * Stable error codes of #P2P_REGISTRY_ERROR.
  */
@@ -34,7 +36,16 @@ typedef enum
   P2P_REGISTRY_ERROR_EXISTS,
   P2P_REGISTRY_ERROR_NOT_FOUND,
   P2P_REGISTRY_ERROR_FAILED,
+  P2P_REGISTRY_ERROR_VERSION,
 } P2pRegistryError;
+
+/**
+ * P2P_REGISTRY_SCHEMA_VERSION:
+ *
+ * The registry schema this build reads and writes; `p2p-uid migrate`
+ * brings an older registry to it.
+ */
+#define P2P_REGISTRY_SCHEMA_VERSION 2
 
 /**
  * P2pDevice:
@@ -63,15 +74,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pDevice, p2p_device_free)
 /**
  * P2pRegistry:
  *
- * An open SQLite device registry.
+ * An open device registry: a SQLite file or a PostgreSQL database.
  */
 typedef struct _P2pRegistry P2pRegistry;
 
-P2pRegistry *p2p_registry_open (const gchar * path, gboolean create,
+gboolean p2p_registry_is_postgres (const gchar * location);
+
+P2pRegistry *p2p_registry_open (const gchar * location, gboolean create,
     gboolean read_only, GError ** error);
 
 void p2p_registry_close (P2pRegistry * registry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pRegistry, p2p_registry_close)
+
+const gchar *p2p_registry_get_backend (P2pRegistry * registry);
+
+gboolean p2p_registry_check_version (P2pRegistry * registry, GError ** error);
+
+gboolean p2p_registry_migrate (P2pRegistry * registry, GError ** error);
 
 gboolean p2p_registry_add (P2pRegistry * registry, const P2pDevice * device,
     GError ** error);
@@ -83,5 +102,9 @@ GPtrArray *p2p_registry_list (P2pRegistry * registry, GError ** error);
 
 gboolean p2p_registry_revoke (P2pRegistry * registry, const gchar * uid,
     GError ** error);
+
+GPtrArray *p2p_registry_take_revoked (P2pRegistry * registry, GError ** error);
+
+gint p2p_registry_get_watch_fd (P2pRegistry * registry);
 
 G_END_DECLS

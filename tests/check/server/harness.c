@@ -235,6 +235,29 @@ flag_set (gpointer data)
 }
 
 /**
+ * harness_wait_exit:
+ * @process: a process
+ * @timeout_ms: longest wait
+ *
+ * Waits for @process to end, and kills it when it has not by then.
+ *
+ * Returns: whether it ended by itself in time
+ */
+gboolean
+harness_wait_exit (GSubprocess * process, guint timeout_ms)
+{
+  gboolean done = FALSE;
+
+  g_subprocess_wait_async (process, NULL, wait_cb, &done);
+  if (harness_wait (flag_set, &done, timeout_ms))
+    return TRUE;
+  g_subprocess_force_exit (process);
+  /* Reap it, so the wait above finishes before @done goes away. */
+  harness_wait (flag_set, &done, timeout_ms);
+  return FALSE;
+}
+
+/**
  * harness_server_stop:
  * @server: a running server
  *

@@ -44,6 +44,8 @@ HarnessServer *harness_server_start (const gchar * registry,
 
 gint harness_server_stop (HarnessServer * server);
 
+gboolean harness_wait_exit (GSubprocess * process, guint timeout_ms);
+
 void harness_server_free (HarnessServer * server);
 
 typedef struct

@@ -15,6 +15,7 @@
 #include <p2p-core/p2p-identity.h>
 
 #include "harness.h"
+#include "postgres.h"
 
 typedef struct
 {
@@ -71,7 +72,7 @@ setup (Fixture * f, gconstpointer data)
 
   f->dir = g_dir_make_tmp ("p2p-server-test-XXXXXX", &error);
   g_assert_no_error (error);
-  f->registry = g_build_filename (f->dir, "registry.db", NULL);
+  f->registry = harness_registry_new (f->dir);
   f->uid = harness_add_device (f->dir, f->registry, "cam");
   f->key = g_build_filename (f->dir, "cam.pem", NULL);
   if (args != no_server)
@@ -502,6 +503,10 @@ test_revoke (Fixture * f, gconstpointer data)
 
   g_assert_cmpint (harness_run_uid (NULL, f->registry, "revoke", f->uid,
           NULL), ==, 0);
+  /* The device logged in is thrown out, not only refused next time. */
+  harness_client_expect_error (d, "revoked");
+  harness_client_expect_closed (d);
+  g_assert_cmpuint (d->close_code, ==, 1008);
   harness_client_sendf (v, "{\"type\":\"connect\",\"uid\":\"%s\"}", f->uid);
   harness_client_expect_error (v, "revoked");
   harness_client_free (d);
@@ -1087,17 +1092,42 @@ test_admin (Fixture * f, gconstpointer data)
   harness_client_free (d);
 }
 
+/* Two servers on one registry, the device logged in on both and in a
+ * call on the first: a revocation reaches both (PostgreSQL: NOTIFY;
+ * SQLite: each server's once-a-second look), the call ends for the
+ * viewer. */
 static void
-exited_cb (GObject * source, GAsyncResult * result, gpointer data)
+test_revoke_everywhere (Fixture * f, gconstpointer data)
 {
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *(gboolean *) data = TRUE;
-}
+  HarnessServer *other = harness_server_start (f->registry, NULL, NULL);
+  HarnessClient *d1 = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *d2 = harness_device_login (other->url, f->uid, f->key,
+      NULL);
+  HarnessClient *v = viewer (f->server->url);
+  g_autofree gchar *call = call_device (v, d1, f->uid, f->key);
+  g_autoptr (JsonObject) end = NULL;
+  gint64 start;
 
-static gboolean
-is_set (gpointer data)
-{
-  return *(gboolean *) data;
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (harness_run_uid (NULL, f->registry, "revoke", f->uid,
+          NULL), ==, 0);
+  harness_client_expect_error (d1, "revoked");
+  harness_client_expect_error (d2, "revoked");
+  g_test_message ("revocation reached both servers %" G_GINT64_FORMAT
+      " ms after p2p-uid started (%s)", (g_get_monotonic_time () - start) /
+      1000, harness_registry_backend ());
+  harness_client_expect_closed (d1);
+  harness_client_expect_closed (d2);
+  end = harness_client_expect (v, "end");
+  g_assert_cmpstr (json_object_get_string_member (end, "call"), ==, call);
+  g_assert_cmpstr (json_object_get_string_member (end, "reason"), ==,
+      "revoked");
+  harness_client_free (d1);
+  harness_client_free (d2);
+  harness_client_free (v);
+  g_assert_cmpint (harness_server_stop (other), ==, 0);
+  harness_server_free (other);
 }
 
 /* A port someone else holds: the server says why and exits 2 rather than
@@ -1114,7 +1144,6 @@ test_port_taken (Fixture * f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree gchar *port = NULL;
   gchar out[4096] = { 0 }, err[4096] = { 0 };
-  gboolean exited = FALSE;
 
   holder = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
       G_SOCKET_PROTOCOL_TCP, &error);
@@ -1131,10 +1160,7 @@ test_port_taken (Fixture * f, gconstpointer data)
       "--listen=127.0.0.1", port, "--allow-insecure", "--registry",
       f->registry, NULL);
   g_assert_no_error (error);
-  g_subprocess_wait_async (server, NULL, exited_cb, &exited);
-  if (!harness_wait (is_set, &exited, HARNESS_WAIT_MS))
-    g_subprocess_force_exit (server);
-  g_assert_true (exited);
+  g_assert_true (harness_wait_exit (server, HARNESS_WAIT_MS));
   g_assert_true (g_subprocess_get_if_exited (server));
   g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 2);
   g_input_stream_read_all (g_subprocess_get_stdout_pipe (server), out,
@@ -1207,6 +1233,8 @@ test_trailing_object_frames (Fixture * f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  gint status;
+
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, fn, args) \
@@ -1216,6 +1244,7 @@ main (int argc, char **argv)
   ADD ("login/nonce", test_nonce, NULL);
   ADD ("login/reboot", test_reboot, NULL);
   ADD ("login/revoke", test_revoke, NULL);
+  ADD ("login/revoke-everywhere", test_revoke_everywhere, NULL);
   ADD ("call/exchange", test_call, NULL);
   ADD ("call/offline", test_offline, NULL);
   ADD ("input/malformed", test_malformed, NULL);
@@ -1234,5 +1263,7 @@ main (int argc, char **argv)
       no_server);
 #undef ADD
 
-  return g_test_run ();
+  status = g_test_run ();
+  harness_registry_cleanup ();
+  return status;
 }

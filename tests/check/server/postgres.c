@@ -1,0 +1,239 @@
+/* p2p-server tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Registries for the server tests, in the backend the test run asks for
+ * ($P2P_TEST_REGISTRY: sqlite, the default, or postgresql). For
+ * PostgreSQL a throw-away cluster is made once per test process: initdb
+ * into a temporary directory, postgres listening on a Unix socket in it
+ * and on no TCP port, every test its own database. Run as root (CI), the
+ * cluster belongs to the system user postgres, as initdb refuses root.
+ * Missing PostgreSQL binaries fail the test: a skipped backend would look
+ * like a tested one. */
+
+#include "postgres.h"
+#include "harness.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <libpq-fe.h>
+
+/* initdb and the first start on a busy machine. */
+#define PG_WAIT_MS (HARNESS_WAIT_MS * 12)
+#define PG_BINDIR_DEFAULT "/usr/lib/postgresql/15/bin"
+
+typedef struct
+{
+  gchar *dir;
+  GSubprocess *postgres;
+  GDataInputStream *log;
+  guint n_databases;
+} Cluster;
+
+static Cluster *cluster;
+
+/**
+ * harness_registry_backend:
+ *
+ * Returns: `sqlite` or `postgresql`, from $P2P_TEST_REGISTRY
+ */
+const gchar *
+harness_registry_backend (void)
+{
+  const gchar *backend = g_getenv ("P2P_TEST_REGISTRY");
+
+  if (!backend || !*backend)
+    return "sqlite";
+  if (g_strcmp0 (backend, "sqlite") != 0
+      && g_strcmp0 (backend, "postgresql") != 0)
+    g_error ("P2P_TEST_REGISTRY=%s: not sqlite or postgresql", backend);
+  return backend;
+}
+
+/* As root, the cluster's processes run as the user postgres. */
+static void
+child_setup (gpointer data)
+{
+  struct passwd *pw = data;
+
+  if (pw && (setgroups (0, NULL) != 0 || setgid (pw->pw_gid) != 0
+          || setuid (pw->pw_uid) != 0))
+    _exit (126);
+  /* After setuid(), which clears it. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocessLauncher *
+launcher_new (GSubprocessFlags flags, struct passwd *pw)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, pw, NULL);
+  /* libpq and postgres read these; the test's own must not leak in. */
+  g_subprocess_launcher_unsetenv (launcher, "PGHOST");
+  g_subprocess_launcher_unsetenv (launcher, "PGPORT");
+  g_subprocess_launcher_unsetenv (launcher, "PGDATA");
+  return launcher;
+}
+
+static gchar *
+pg_program (const gchar * name)
+{
+  const gchar *bindir = g_getenv ("P2P_PG_BINDIR");
+  gchar *path = g_build_filename (bindir ? bindir : PG_BINDIR_DEFAULT, name,
+      NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    g_error ("PostgreSQL's %s is missing (install the Debian package "
+        "postgresql, or set P2P_PG_BINDIR): the postgresql registry tests "
+        "cannot run", path);
+  return path;
+}
+
+static void
+cluster_start (void)
+{
+  g_autofree gchar *initdb = pg_program ("initdb");
+  g_autofree gchar *postgres = pg_program ("postgres");
+  g_autofree gchar *data = NULL;
+  g_autofree gchar *socket_dir_arg = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) init = NULL;
+  g_autoptr (GError) error = NULL;
+  struct passwd *pw = NULL;
+
+  cluster = g_new0 (Cluster, 1);
+  cluster->dir = g_dir_make_tmp ("p2p-pg-XXXXXX", &error);
+  g_assert_no_error (error);
+  if (geteuid () == 0) {
+    pw = getpwnam ("postgres");
+    if (!pw)
+      g_error ("running as root, the PostgreSQL tests need the system user "
+          "postgres (Debian package postgresql)");
+    g_assert_cmpint (chown (cluster->dir, pw->pw_uid, pw->pw_gid), ==, 0);
+  }
+  data = g_build_filename (cluster->dir, "data", NULL);
+
+  launcher = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_MERGE, pw);
+  init = g_subprocess_launcher_spawn (launcher, &error, initdb, "-D", data,
+      "-U", "p2p", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync",
+      NULL);
+  g_assert_no_error (error);
+  g_assert_true (harness_wait_exit (init, PG_WAIT_MS));
+  g_assert_true (g_subprocess_get_if_exited (init));
+  g_assert_cmpint (g_subprocess_get_exit_status (init), ==, 0);
+
+  /* No TCP at all: the socket in the cluster's own directory. */
+  g_clear_object (&launcher);
+  launcher = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE, pw);
+  socket_dir_arg = g_strdup_printf ("unix_socket_directories=%s", cluster->dir);
+  cluster->postgres = g_subprocess_launcher_spawn (launcher, &error, postgres,
+      "-D", data, "-c", "listen_addresses=", "-c", socket_dir_arg, "-c",
+      "fsync=off", "-c", "synchronous_commit=off", "-c",
+      "full_page_writes=off", "-c", "max_connections=300", NULL);
+  g_assert_no_error (error);
+  cluster->log = g_data_input_stream_new (g_subprocess_get_stderr_pipe
+      (cluster->postgres));
+  for (;;) {
+    gboolean timed_out;
+    g_autofree gchar *line = harness_read_line (cluster->log, PG_WAIT_MS,
+        &timed_out);
+
+    if (!line)
+      g_error ("postgres did not start (%s)", timed_out ? "time-out" :
+          "it exited");
+    if (strstr (line, "ready to accept connections"))
+      break;
+  }
+}
+
+/**
+ * harness_registry_new:
+ * @dir: the test's temporary directory
+ *
+ * Makes an empty registry location for one test: `@dir/registry.db`, or a
+ * new database in this process's PostgreSQL cluster (started on first
+ * use). `p2p-uid init` creates its tables.
+ *
+ * Returns: (transfer full): a registry file name or connection URI
+ */
+gchar *
+harness_registry_new (const gchar * dir)
+{
+  g_autofree gchar *admin = NULL;
+  g_autofree gchar *create = NULL;
+  PGconn *conn;
+  PGresult *res;
+  gchar *uri;
+
+  if (g_strcmp0 (harness_registry_backend (), "sqlite") == 0)
+    return g_build_filename (dir, "registry.db", NULL);
+  if (!cluster)
+    cluster_start ();
+  cluster->n_databases++;
+  admin = g_strdup_printf ("postgresql:///postgres?host=%s&user=p2p",
+      cluster->dir);
+  conn = PQconnectdb (admin);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  create = g_strdup_printf ("CREATE DATABASE registry%u", cluster->n_databases);
+  res = PQexec (conn, create);
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_COMMAND_OK);
+  PQclear (res);
+  PQfinish (conn);
+  uri = g_strdup_printf ("postgresql:///registry%u?host=%s&user=p2p",
+      cluster->n_databases, cluster->dir);
+  return uri;
+}
+
+static void
+remove_tree (const gchar * path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) children = g_file_enumerate_children (file,
+      G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+      G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  GFileInfo *info;
+
+  while (children && (info = g_file_enumerator_next_file (children, NULL,
+              NULL))) {
+    g_autofree gchar *child = g_build_filename (path,
+        g_file_info_get_name (info), NULL);
+
+    if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+      remove_tree (child);
+    else
+      g_unlink (child);
+    g_object_unref (info);
+  }
+  g_rmdir (path);
+}
+
+/**
+ * harness_registry_cleanup:
+ *
+ * Stops this process's PostgreSQL cluster, if one was started, and
+ * removes its directory.
+ */
+void
+harness_registry_cleanup (void)
+{
+  if (!cluster)
+    return;
+  /* SIGINT: PostgreSQL's fast shutdown. */
+  g_subprocess_send_signal (cluster->postgres, SIGINT);
+  harness_wait_exit (cluster->postgres, PG_WAIT_MS);
+  g_object_unref (cluster->log);
+  g_object_unref (cluster->postgres);
+  remove_tree (cluster->dir);
+  g_free (cluster->dir);
+  g_clear_pointer (&cluster, g_free);
+}

@@ -1,0 +1,19 @@
+/* p2p-server tests
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+const gchar *harness_registry_backend (void);
+
+gchar *harness_registry_new (const gchar * dir);
+
+void harness_registry_cleanup (void);
+
+G_END_DECLS
