@@ -501,6 +501,7 @@ start_server (const gchar * server, const gchar * dir, guint n, gint * port)
     "--registry", registry, "--port-file", port_file,
     "--address-rate=1000000", "--address-burst=1000000",
     "--uid-connect-rate=1000000", "--uid-connect-burst=1000000",
+    "--device-login-rate=1000000", "--device-login-burst=1000000",
     "--max-calls=1000", "--handshake-timeout=120",
     "--ping-interval=600", "--idle-timeout=1200", NULL
   };

@@ -76,6 +76,8 @@ static const BrokerMetric broker_metrics[] = {
   {"p2p_server_logins_total", TRUE, STAT (logins), "Device logins accepted"},
   {"p2p_server_login_failures_total", TRUE, STAT (login_failures),
       "Device logins refused after a challenge"},
+  {"p2p_server_logins_deferred_total", TRUE, STAT (logins_deferred),
+      "Device hellos told to retry later by the admission rate"},
   {"p2p_server_calls_total", TRUE, STAT (calls_total), "Calls brokered"},
   {"p2p_server_errors_total", TRUE, STAT (errors_sent),
       "Error messages sent to clients"},

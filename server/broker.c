@@ -13,6 +13,7 @@
 
 #include "broker.h"
 
+#include <math.h>
 #include <string.h>
 #include <gio/gio.h>
 #include <openssl/crypto.h>
@@ -114,6 +115,8 @@ struct _P2pBroker
   P2pRateLimit *by_address;
   P2pRateLimit *login_failures; /* by address key */
   P2pRateLimit *uid_connects;   /* by UID and address key */
+  P2pRateLimit *admission;      /* device logins, one bucket */
+  gdouble admission_horizon;    /* monotonic s of the last slot handed out */
   guint8 nonce_key[32];
   guint retry_after;            /* of the last rate-limit refusal */
   gboolean draining;
@@ -148,6 +151,8 @@ p2p_broker_new (const P2pServerConfig * config, P2pRegistry * registry)
       config->login_failure_burst);
   b->uid_connects = p2p_rate_limit_new (config->uid_connect_rate,
       config->uid_connect_burst);
+  b->admission = p2p_rate_limit_new (config->device_login_rate,
+      config->device_login_burst);
   if (RAND_bytes (b->nonce_key, sizeof (b->nonce_key)) != 1)
     g_error ("OpenSSL's random generator failed");
   return b;
@@ -168,6 +173,7 @@ p2p_broker_free (P2pBroker * broker)
   p2p_rate_limit_free (broker->by_address);
   p2p_rate_limit_free (broker->login_failures);
   p2p_rate_limit_free (broker->uid_connects);
+  p2p_rate_limit_free (broker->admission);
   OPENSSL_cleanse (broker->nonce_key, sizeof (broker->nonce_key));
   g_free (broker);
 }
@@ -515,6 +521,28 @@ rate_take (P2pBroker * b, P2pRateLimit * limit, const gchar * key,
   return FALSE;
 }
 
+/* The server-wide admission of device logins: after a restart every
+ * device of the server comes back at once. Past the burst, each refused
+ * device gets its own slot, 1/rate after the previous one, as its
+ * retry_after: they return spread over the time the server needs for them
+ * all, rather than together again at the next second. */
+static gboolean
+admit_device (P2pBroker * b, GError ** error)
+{
+  gint64 now_us = g_get_monotonic_time ();
+  gdouble now = now_us / 1e6;
+
+  if (p2p_rate_limit_take (b->admission, "device", now_us, NULL))
+    return TRUE;
+  b->admission_horizon = MAX (b->admission_horizon, now) +
+      1.0 / b->config->device_login_rate;
+  b->retry_after = (guint) CLAMP (ceil (b->admission_horizon - now), 1, 3600);
+  b->totals.logins_deferred++;
+  g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_RATE_LIMITED,
+      "Too many devices logging in; retry in %u s", b->retry_after);
+  return FALSE;
+}
+
 /* Reads a device that may log in or be called: registered, not revoked. */
 static P2pDevice *
 registered_device (P2pBroker * b, const gchar * uid, GError ** error)
@@ -682,6 +710,8 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
           b->retry_after);
       return FALSE;
     }
+    if (!admit_device (b, error))
+      return FALSE;
     nonce_make (b, s->nonce);
     s->nonce_valid = TRUE;
     s->state = STATE_CHALLENGED;

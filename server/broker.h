@@ -30,6 +30,8 @@ typedef struct _P2pBroker P2pBroker;
  * @draining: whether the server is shutting down
  * @logins: device logins accepted since start
  * @login_failures: device logins refused after a challenge since start
+ * @logins_deferred: device hellos told to come back later by the
+ *     admission rate since start
  * @calls_total: calls brokered since start
  * @errors_sent: error messages sent since start
  * @registry_errors: registry failures since start
@@ -45,6 +47,7 @@ typedef struct
   gboolean draining;
   guint64 logins;
   guint64 login_failures;
+  guint64 logins_deferred;
   guint64 calls_total;
   guint64 errors_sent;
   guint64 registry_errors;

@@ -109,6 +109,11 @@ static const OptDesc options[] = {
       "Failed device logins per second per source address (default 0.1)"},
   {"login-failure-burst", OPT_DOUBLE, OFF (login_failure_burst), 0, 0, "N",
       "Burst of login-failure-rate (default 5)"},
+  {"device-login-rate", OPT_DOUBLE, OFF (device_login_rate), 0, 0,
+        "PER_SECOND",
+      "Device logins admitted per second by the whole server (default 500)"},
+  {"device-login-burst", OPT_DOUBLE, OFF (device_login_burst), 0, 0, "N",
+      "Burst of device-login-rate (default 1000)"},
   {"uid-connect-rate", OPT_DOUBLE, OFF (uid_connect_rate), 0, 0, "PER_SECOND",
       "Connects per second to one UID from one source address (default 5)"},
   {"uid-connect-burst", OPT_DOUBLE, OFF (uid_connect_burst), 0, 0, "N",
@@ -151,6 +156,8 @@ set_defaults (P2pServerConfig * c)
   c->address_burst = 40;
   c->login_failure_rate = 0.1;
   c->login_failure_burst = 5;
+  c->device_login_rate = 500;
+  c->device_login_burst = 1000;
   c->uid_connect_rate = 5;
   c->uid_connect_burst = 10;
 }

@@ -44,6 +44,8 @@ G_BEGIN_DECLS
  * @address_burst: burst of @address_rate
  * @login_failure_rate: failed device logins per second per source address
  * @login_failure_burst: burst of @login_failure_rate
+ * @device_login_rate: device logins admitted per second, whole server
+ * @device_login_burst: burst of @device_login_rate
  * @uid_connect_rate: connects per second to one UID from one address
  * @uid_connect_burst: burst of @uid_connect_rate
  *
@@ -83,6 +85,8 @@ typedef struct
   gdouble address_burst;
   gdouble login_failure_rate;
   gdouble login_failure_burst;
+  gdouble device_login_rate;
+  gdouble device_login_burst;
   gdouble uid_connect_rate;
   gdouble uid_connect_burst;
 } P2pServerConfig;

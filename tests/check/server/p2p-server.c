@@ -716,6 +716,52 @@ test_master (Fixture * f, gconstpointer data)
   harness_server_free (m);
 }
 
+static const gchar *const admission_args[] = {
+  "--device-login-rate=0.1", "--device-login-burst=2", NULL
+};
+
+/* A hello refused by the admission rate; returns its retry_after. */
+static gint64
+deferred_hello (const gchar * url, const gchar * uid)
+{
+  HarnessClient *c = harness_client_connect (url);
+  g_autoptr (JsonObject) error = NULL;
+  gint64 retry_after;
+
+  harness_client_sendf (c, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"device\",\"uid\":\"%s\"}", uid);
+  error = harness_client_expect (c, "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "code"), ==,
+      "rate-limited");
+  retry_after = json_object_get_int_member (error, "retry_after");
+  harness_client_free (c);
+  return retry_after;
+}
+
+/* The server-wide device admission: past its burst, devices are told to
+ * come back later, each a slot (1/rate) after the one before, so that a
+ * login storm after a restart returns spread out. Viewers are not held. */
+static void
+test_admission (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *uid2 = harness_add_device (f->dir, f->registry, "cam2");
+  g_autofree gchar *key2 = g_build_filename (f->dir, "cam2.pem", NULL);
+  HarnessClient *d1 = harness_device_login (f->server->url, f->uid, f->key,
+      NULL);
+  HarnessClient *d2 = harness_device_login (f->server->url, uid2, key2, NULL);
+  HarnessClient *v;
+  gint64 first, second;
+
+  first = deferred_hello (f->server->url, f->uid);
+  second = deferred_hello (f->server->url, uid2);
+  g_assert_cmpint (first, >=, 9);
+  g_assert_cmpint (second, >=, first + 9);
+  v = viewer (f->server->url);
+  harness_client_free (v);
+  harness_client_free (d2);
+  harness_client_free (d1);
+}
+
 /* ---- attacks (issue 9); meson suite "security" ---- */
 
 static const gchar *const security_args[] = {
@@ -1250,6 +1296,7 @@ main (int argc, char **argv)
   ADD ("input/malformed", test_malformed, NULL);
   ADD ("limits/rate-and-busy", test_limits, limit_args);
   ADD ("limits/timeouts", test_timeouts, timeout_args);
+  ADD ("limits/admission", test_admission, admission_args);
   ADD ("master/failover", test_master, no_server);
   ADD ("process/admin", test_admin, admin_args);
   ADD ("process/drain-keeps-calls", test_drain_keeps_calls, NULL);
