@@ -49,6 +49,7 @@
 #include "p2p-dtls.h"
 #include "p2p-enum-types.h"
 #include "p2p-host-addresses.h"
+#include "p2p-nat-opener.h"
 #include "p2p-sdp.h"
 #include "p2p-srtp.h"
 
@@ -66,6 +67,10 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
  * enough for a hole punch through two NATs, well below libnice's failure
  * time-out. */
 #define ICE_TCP_GRACE_MS 1500
+/* How long the answering side keeps its checks away from the offerer's
+ * server-reflexive candidates (see hold_srflx_candidate()): the time for
+ * our answer to reach the offerer and its first checks to come back. */
+#define SRFLX_HOLD_MS 500
 /* Unacknowledged message bytes before send_message() says WOULD_BLOCK. */
 #define MAX_PENDING_MESSAGES (1024 * 1024)
 /* libnice's Ta, the spacing of connectivity checks (see constructed) */
@@ -151,6 +156,12 @@ struct _P2pTransport
   GSource *tcp_timer;
   GSource *relay_idle;
   gboolean tcp_released;
+  GPtrArray *held_srflx;        /* remote candidate lines */
+  GPtrArray *opener_targets;    /* "ip port" of remote reflexive candidates */
+  GSource *srflx_timer;
+  gboolean srflx_released;
+  P2pNatOpenerProbe *nat_probe;
+  gint nat_depth;               /* NAT routers in front of us, -1 unknown */
   gint64 ice_connected_at;
   P2pDtls *dtls;
   P2pChannel *channel;
@@ -512,6 +523,8 @@ gathering_done_cb (NiceAgent * agent, guint stream_id, gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, "");
 }
 
+static gboolean release_srflx_candidates (gpointer data);
+
 static void
 component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
     guint state, gpointer user_data)
@@ -526,6 +539,8 @@ component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
     case NICE_COMPONENT_STATE_READY:
       if (self->ice_connected_at == 0)
         self->ice_connected_at = g_get_monotonic_time ();
+      if (!self->srflx_released && self->held_srflx->len > 0)
+        release_srflx_candidates (self);
       if (self->dtls && self->dtls_client)
         p2p_dtls_start (self->dtls);
       break;
@@ -771,6 +786,8 @@ set_relays_late (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void open_mappings (P2pTransport * self);
+
 static gboolean
 start_gathering (P2pTransport * self, GError ** error)
 {
@@ -830,6 +847,7 @@ start_gathering (P2pTransport * self, GError ** error)
     return FALSE;
   }
   self->gathering = TRUE;
+  open_mappings (self);
   if (relays_late) {
     self->relay_idle = g_idle_source_new ();
     g_source_set_priority (self->relay_idle, G_PRIORITY_LOW);
@@ -995,6 +1013,127 @@ remote_candidate_fits (P2pTransport * self, NiceCandidate * c)
 }
 
 static gboolean
+release_srflx_candidates (gpointer data)
+{
+  P2pTransport *self = data;
+  guint i;
+
+  if (self->srflx_timer) {
+    g_source_destroy (self->srflx_timer);
+    g_clear_pointer (&self->srflx_timer, g_source_unref);
+  }
+  self->srflx_released = TRUE;
+  if (self->stream_id == 0)
+    return G_SOURCE_REMOVE;
+  for (i = 0; i < self->held_srflx->len; i++)
+    add_candidate_now (self, g_ptr_array_index (self->held_srflx, i), NULL);
+  g_ptr_array_set_size (self->held_srflx, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* The answering side's defence against routers that answer unsolicited
+ * packets (p2p-nat-opener.c): its checks would reach the offerer's router
+ * before the offerer has sent anything to us (the offerer learns our
+ * candidates only from our answer), leave an entry there that remaps the
+ * offerer's own packets to us, and turn a punchable pair into a relayed
+ * one. So the offerer's server-reflexive candidates wait, while a packet
+ * that ends before the offerer's router opens our mapping towards each of
+ * them: the offerer's checks then come through, and libnice answers them
+ * with triggered checks on the same tuples. They wait until the first pair
+ * works (the offerer has our answer and checks, reflexive pairs before
+ * relayed ones, so its router is open towards us: behind a symmetric NAT,
+ * whose mapping for the offerer the offerer cannot know, our own checks
+ * are then what makes the path) or SRFLX_HOLD_MS at most. */
+static void
+hold_srflx_candidate (P2pTransport * self, const gchar * candidate,
+    NiceCandidate * c)
+{
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+
+  if (self->held_srflx->len >= MAX_QUEUED_CANDIDATES)
+    return;
+  g_ptr_array_add (self->held_srflx, g_strdup (candidate));
+  nice_address_to_string (&c->addr, ip);
+  g_ptr_array_add (self->opener_targets, g_strdup_printf ("%s %u", ip,
+          nice_address_get_port (&c->addr)));
+  if (self->srflx_timer == NULL) {
+    self->srflx_timer = g_timeout_source_new (SRFLX_HOLD_MS);
+    g_source_set_callback (self->srflx_timer, release_srflx_candidates, self,
+        NULL);
+    g_source_set_static_name (self->srflx_timer, "p2p-ice-srflx-hold");
+    g_source_attach (self->srflx_timer, self->context);
+  }
+  open_mappings (self);
+}
+
+/* One hop past our last NAT router; two, the common case, until the probe
+ * has counted them (or when none answered it). */
+static guint
+opener_ttl (P2pTransport * self)
+{
+  return MAX (self->nat_depth + 1, 2);
+}
+
+static void
+nat_probe_done (guint depth, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+  guint guessed = opener_ttl (self);
+
+  self->nat_probe = NULL;
+  self->nat_depth = depth;
+  g_debug ("transport %p: %u NAT router(s) in front of us", self, depth);
+  /* The openers already sent with the guess did not get through every
+   * NAT router of ours: again, further. */
+  if (opener_ttl (self) != guessed)
+    open_mappings (self);
+  g_ptr_array_set_size (self->opener_targets, 0);
+}
+
+/* Loop thread: sends the openers for the targets collected so far from
+ * every local IPv4 UDP host candidate, once gathering has made the
+ * sockets: at once with the usual TTL (the offerer's checks may be on
+ * their way), and again if the probe finds more NAT routers. */
+static void
+open_mappings (P2pTransport * self)
+{
+  GSList *list, *l;
+  guint i;
+
+  if (!self->gathering || self->stream_id == 0
+      || self->opener_targets->len == 0)
+    return;
+  list = nice_agent_get_local_candidates (self->agent, self->stream_id,
+      COMPONENT_ID);
+  for (l = list; l; l = l->next) {
+    NiceCandidate *lc = l->data;
+    gchar base[NICE_ADDRESS_STRING_LEN];
+
+    if (lc->type != NICE_CANDIDATE_TYPE_HOST
+        || lc->transport != NICE_CANDIDATE_TRANSPORT_UDP
+        || nice_address_ip_version (&lc->base_addr) != 4)
+      continue;
+    nice_address_to_string (&lc->base_addr, base);
+    for (i = 0; i < self->opener_targets->len; i++) {
+      g_auto (GStrv) target = g_strsplit (g_ptr_array_index
+          (self->opener_targets, i), " ", 2);
+      guint port = (guint) g_ascii_strtoull (target[1], NULL, 10);
+
+      if (self->nat_depth < 0 && self->nat_probe == NULL)
+        self->nat_probe = p2p_nat_opener_probe (self->context, base,
+            target[0], port, nat_probe_done, self);
+      if (!p2p_nat_opener_send (base, nice_address_get_port
+              (&lc->base_addr), target[0], port, opener_ttl (self)))
+        g_debug ("transport %p: no opener from %s", self, base);
+    }
+  }
+  g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+  /* Kept for a second round while the probe runs. */
+  if (self->nat_probe == NULL)
+    g_ptr_array_set_size (self->opener_targets, 0);
+}
+
+static gboolean
 add_candidate_now (P2pTransport * self, const gchar * candidate,
     GError ** error)
 {
@@ -1018,6 +1157,14 @@ add_candidate_now (P2pTransport * self, const gchar * candidate,
      * candidates wait until UDP had its chance. */
     nice_candidate_free (c);
     hold_tcp_candidate (self, candidate);
+    return TRUE;
+  }
+  if (!self->controlling && !self->srflx_released
+      && c->type == NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE
+      && c->transport == NICE_CANDIDATE_TRANSPORT_UDP
+      && nice_address_ip_version (&c->addr) == 4) {
+    hold_srflx_candidate (self, candidate, c);
+    nice_candidate_free (c);
     return TRUE;
   }
   if (!remote_candidate_fits (self, c)) {
@@ -1100,6 +1247,8 @@ set_remote_description (gpointer data)
     g_free (self->remote_ufrag);
     self->remote_ufrag = g_strdup (t.ufrag);
     /* A new ICE session: libnice forgot the old remote candidates. */
+    g_ptr_array_set_size (self->held_srflx, 0);
+    self->srflx_released = FALSE;
     g_mutex_lock (&self->lock);
     memset (self->remote_count, 0, sizeof (self->remote_count));
     self->remote_dropped = 0;
@@ -1281,6 +1430,9 @@ p2p_transport_init (P2pTransport * self)
   self->local_addresses = g_ptr_array_new_with_free_func (g_free);
   self->queued_candidates = g_ptr_array_new_with_free_func (g_free);
   self->held_tcp_candidates = g_ptr_array_new_with_free_func (g_free);
+  self->held_srflx = g_ptr_array_new_with_free_func (g_free);
+  self->opener_targets = g_ptr_array_new_with_free_func (g_free);
+  self->nat_depth = -1;
   self->rtt_ms = -1;
   self->handshake_us = -1;
   self->state = P2P_TRANSPORT_STATE_NEW;
@@ -1356,6 +1508,11 @@ dispose_on_loop (gpointer data)
     g_source_destroy (self->relay_idle);
     g_clear_pointer (&self->relay_idle, g_source_unref);
   }
+  if (self->srflx_timer) {
+    g_source_destroy (self->srflx_timer);
+    g_clear_pointer (&self->srflx_timer, g_source_unref);
+  }
+  g_clear_pointer (&self->nat_probe, p2p_nat_opener_probe_cancel);
   if (self->media_notify)
     self->media_notify (self->media_data);
   self->media_notify = NULL;
@@ -1371,7 +1528,7 @@ p2p_transport_dispose (GObject * object)
   /* Timers and the receive callback live on the loop thread; tear them
    * down there so none can fire on a half-destroyed object. */
   if (self->loop && (self->agent || self->dtls || self->channel
-          || self->tcp_timer))
+          || self->tcp_timer || self->srflx_timer || self->nat_probe))
     p2p_loop_invoke_sync (self->loop, dispose_on_loop, self);
 
   G_OBJECT_CLASS (p2p_transport_parent_class)->dispose (object);
@@ -1393,6 +1550,8 @@ p2p_transport_finalize (GObject * object)
   g_ptr_array_unref (self->local_addresses);
   g_ptr_array_unref (self->queued_candidates);
   g_ptr_array_unref (self->held_tcp_candidates);
+  g_ptr_array_unref (self->held_srflx);
+  g_ptr_array_unref (self->opener_targets);
   g_clear_error (&self->error);
   if (self->remote_sdp)
     gst_sdp_message_free (self->remote_sdp);

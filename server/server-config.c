@@ -80,7 +80,8 @@ static const OptDesc options[] = {
   {"max-message", OPT_INT, OFF (max_message), 1024, 1 << 24, "BYTES",
       "Largest accepted message (default 65536)"},
   {"max-calls", OPT_INT, OFF (max_calls), 1, 10000, "N",
-      "Concurrent calls per device (default 4)"},
+      "Concurrent calls per device (default 64, p2psink's largest "
+        "max-viewers)"},
   {"handshake-timeout", OPT_INT, OFF (handshake_timeout), 1, 3600, "SECONDS",
       "Time from connection to welcome (default 10)"},
   {"ping-interval", OPT_INT, OFF (ping_interval), 1, 3600, "SECONDS",
@@ -143,7 +144,10 @@ set_defaults (P2pServerConfig * c)
   c->stun_urls = g_new0 (gchar *, 1);
   c->turn_ttl = 21600;
   c->max_message = 65536;
-  c->max_calls = 4;
+  /* The camera refuses viewers over its own max-viewers with "busy"; the
+   * server's cap only bounds what one device may hold, and must not cut
+   * below any max-viewers p2psink accepts (1 … 64). */
+  c->max_calls = 64;
   c->handshake_timeout = 10;
   c->ping_interval = 30;
   c->idle_timeout = 90;

@@ -31,7 +31,8 @@ G_BEGIN_DECLS
  * @stun_urls: (array zero-terminated=1): stun: URLs
  * @turn_ttl: TURN credential lifetime, seconds
  * @max_message: largest accepted message, bytes
- * @max_calls: concurrent calls per device
+ * @max_calls: concurrent calls per device (default 64, so that every
+ *     p2psink max-viewers is served)
  * @handshake_timeout: seconds from accept to welcome
  * @ping_interval: seconds of silence before the server pings
  * @idle_timeout: seconds of silence before the server closes

@@ -938,6 +938,9 @@ class Lab:
                 'no-dtls',
                 'no-cli',
                 'no-multicast-peers',
+                # The quotas deployment.md documents (per call and party).
+                'total-quota=2000',
+                'user-quota=8',
                 # The lab's public internet is 198.18.0.0/15, which the
                 # deployed rules refuse (benchmarking range): allowed back
                 # for the lab only (coturn checks allowed-peer-ip first).
@@ -1124,6 +1127,15 @@ def format_table(rows, columns):
         out.append('| ' + ' | '.join(str(r.get(c, '')).ljust(w)
                                      for c, w in zip(columns, widths)) + ' |')
     return '\n'.join(out)
+
+
+def print_table(rows, columns, path=None):
+    """Prints the rows as a Markdown table, and writes it to `path`."""
+    table = format_table(rows, columns)
+    print(table, flush=True)
+    if path:
+        with open(path, 'w') as f:
+            f.write(table + '\n')
 
 
 PROBE_COLUMNS = ['site', 'local', 'external', 'mapping', 'filtering',
@@ -1981,13 +1993,10 @@ def cmd_lan(args):
             return 1
         except LabError:
             lab.keep_logs = True
-            print(format_table(rows, LAN_COLUMNS), flush=True)
+            print_table(rows, LAN_COLUMNS)
             log('logs kept in ' + lab.workdir)
             raise
-    print(format_table(rows, LAN_COLUMNS), flush=True)
-    if args.table:
-        with open(args.table, 'w') as f:
-            f.write(format_table(rows, LAN_COLUMNS) + '\n')
+    print_table(rows, LAN_COLUMNS, args.table)
     return 0
 
 
@@ -2122,18 +2131,86 @@ def cmd_interfaces(args):
                     row['result'] = 'FAIL'
                     failed.append('%s, %d extra: %s (logs in %s)' % (
                         row['pair'], extra, e, lab.workdir))
-    print(format_table(rows, INTERFACE_COLUMNS), flush=True)
+    print_table(rows, INTERFACE_COLUMNS, args.table)
     for f in failed:
         log('FAIL: ' + f)
-    if args.table:
-        with open(args.table, 'w') as f:
-            f.write(format_table(rows, INTERFACE_COLUMNS) + '\n')
     return 1 if failed else 0
 
 
 INTERFACE_COLUMNS = ['pair', 'extra interfaces', 'runs', 'expected', 'modes',
                      'techniques', 'median first frame (ms)', 'min-max (ms)',
                      'result']
+
+
+# ---- Relay headroom (issue 16) ----
+
+def cmd_relay_viewers(args):
+    """`--viewers` viewers, each behind a symmetric NAT of its own, watch
+    one camera behind another symmetric NAT (every path relayed) at the
+    same time, with the coturn quotas deployment.md documents: every viewer
+    gets frames, all at once, and coturn refuses no allocation. (Own NATs:
+    p2p-server lets one source address hold one unanswered call per camera,
+    so viewers behind one NAT calling at the same instant wait for each
+    other.)"""
+    if not product_ready(args.builddir):
+        return 1
+    n = args.viewers
+    camera_cmd = DEFAULT_CAMERA_CMD.replace(
+        'p2psink ', 'p2psink max-viewers=%d ' % n, 1)
+    rows = []
+    with Lab(args.workdir) as lab:
+        try:
+            sites, env = lan_lab(lab, args.builddir, args, [
+                ('cam', 'symmetric', None)] + [
+                ('view%d' % i, 'symmetric', None) for i in range(n)])
+            cs, viewer_hosts = sites[0], [v.hosts[0] for v in sites[1:]]
+            coturn = next(p for p in lab.procs if p.name == 'coturn')
+            server = start_server(lab, env, args.server_cmd)
+            lab.spawn(cs.hosts[0], ['sh', '-c', camera_cmd], 'camera', env)
+            server.wait_for(args.registered_regex, args.timeout,
+                            'camera registered at the server')
+            venv = dict(env, NATLAB_VIEWER_FRAMES='1000000')
+            viewers = [lab.spawn(h, ['sh', '-c', DEFAULT_VIEWER_CMD],
+                                 'viewer-%d' % i, venv)
+                       for i, h in enumerate(viewer_hosts)]
+            firsts = []
+            for v in viewers:
+                t, _ = v.wait_for(args.frame_regex, args.timeout,
+                                  'first frame')
+                firsts.append(t)
+            # All served at once: each still gets frames a second after
+            # the last one started.
+            settled = max(firsts) + 1
+            for v, t0 in zip(viewers, firsts):
+                v.wait_for(args.frame_regex, 10, 'frames with %d viewers' % n,
+                           after=settled)
+                found = v.find(args.mode_regex, last=True)
+                tech = v.find(TECHNIQUE_RE, last=True)
+                rows.append({'viewer': v.name,
+                             'mode': found[1].group(1) if found else '-',
+                             'technique': tech[1].group(1) if tech else '-',
+                             'first frame (ms)': '%.0f' % (
+                                 (t0 - v.t0) * 1000)})
+            for v in viewers:
+                v.stop()
+            refused = coturn.find(r'486|[Qq]uota')
+            if refused:
+                raise LabError('coturn refused an allocation: ' +
+                               refused[1].string.strip())
+            wrong = [r['viewer'] for r in rows if r['mode'] != 'relay']
+            if wrong:
+                raise LabError('not relayed: %s' % ', '.join(wrong))
+        except LabError:
+            lab.keep_logs = True
+            print_table(rows, RELAY_COLUMNS)
+            log('logs kept in ' + lab.workdir)
+            raise
+    print_table(rows, RELAY_COLUMNS, args.table)
+    log('PASS: %d relayed viewers served at once' % n)
+    return 0
+
+
+RELAY_COLUMNS = ['viewer', 'mode', 'technique', 'first frame (ms)']
 
 
 # -- interactive -------------------------------------------------------------
@@ -2253,6 +2330,10 @@ def main():
     ifs.add_argument('--runs', type=int, default=5,
                      help='viewers started one after the other per case')
     pair_options(ifs)
+    rv = sub.add_parser('relay-viewers', help='relayed viewers of one '
+                        'camera at once (issue 16)')
+    rv.add_argument('--viewers', type=int, default=8)
+    pair_options(rv)
     sh = sub.add_parser('shell', help='build sites and wait (debugging)')
     sh.add_argument('sites', nargs='+', choices=NAT_KINDS)
     sh.add_argument('--coturn', action='store_true')
@@ -2282,6 +2363,8 @@ def main():
             return cmd_lan(args)
         if args.cmd == 'interfaces':
             return cmd_interfaces(args)
+        if args.cmd == 'relay-viewers':
+            return cmd_relay_viewers(args)
         if args.cmd == 'clean':
             require_root()
             clean_stale()
