@@ -19,7 +19,13 @@
  * full client library costs tens of kilobytes per connection and would
  * measure itself. Source addresses are spread over 127.0.0.x so the
  * ephemeral ports of one address do not run out. Every phase is bounded in
- * count and in time. The result is one JSON line on stdout. */
+ * count and in time. The result is one JSON line on stdout.
+ *
+ * With --restart the server is then killed (SIGKILL) and started again on
+ * the same port with its device admission rate on, and every device comes
+ * back as p2psink's signalling does (jittered exponential back-off, never
+ * before the server's retry_after): restart_back_s is the time from the
+ * kill until all are logged in again. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +55,7 @@ typedef enum
   C_AUTH_SENT,
   C_READY,
   C_CALLING,
+  C_WAITING,                    /* --restart: to reconnect at retry_at_us */
   C_DEAD,
 } ConnState;
 
@@ -60,6 +67,8 @@ typedef struct
   guint device;                 /* index of the UID (device) */
   GByteArray *in;               /* partial input only */
   gint64 call_start_us;
+  gint64 retry_at_us;
+  guint rounds;                 /* failed attempts since the last login */
 } Conn;
 
 typedef struct
@@ -76,6 +85,9 @@ typedef struct
   guint calls_wanted;
   guint calls_done;
   guint calls_failed;
+  gboolean reconnect;           /* devices come back as p2psink does */
+  guint deferred;               /* rate-limited hellos */
+  guint max_rounds;
   guint8 scratch[65536];
 } Load;
 
@@ -170,12 +182,46 @@ has_type (const gchar * text, gsize len, const gchar * type)
 
 /* ---- protocol steps ---- */
 
+/* p2p-core's back-off (p2p-signalling.c): 500 ms doubling to 30 s, a
+ * random point in its upper half, and never before the server's
+ * retry_after. */
+static void
+schedule_retry (Load * load, Conn * c, const gchar * text, gsize len)
+{
+  const gchar *retry = text ? g_strstr_len (text, len, "\"retry_after\":") :
+      NULL;
+  gdouble delay = 500;
+  guint i;
+
+  for (i = 0; i < c->rounds && delay < 30000; i++)
+    delay *= 2;
+  delay = g_random_double_range (MIN (delay, 30000) / 2, MIN (delay, 30000));
+  if (retry) {
+    delay = MAX (delay, g_ascii_strtod (retry + strlen ("\"retry_after\":"),
+            NULL) * 1000);
+    load->deferred++;
+  }
+  c->rounds++;
+  load->max_rounds = MAX (load->max_rounds, c->rounds);
+  c->retry_at_us = now_us () + (gint64) (delay * 1000);
+  c->state = C_WAITING;
+}
+
 static void
 conn_fail (Load * load, Conn * c, const gchar * why, const gchar * text,
     gsize len)
 {
-  if (c->state == C_DEAD)
+  if (c->state == C_DEAD || c->state == C_WAITING)
     return;
+  if (load->reconnect && !c->viewer) {
+    if (c->state == C_READY)
+      load->n_ready--;
+    epoll_ctl (load->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close (c->fd);
+    g_clear_pointer (&c->in, g_byte_array_unref);
+    schedule_retry (load, c, text, len);
+    return;
+  }
   if (load->n_dead < 5)
     g_printerr ("server-load: connection failed (%s): %.*s\n", why,
         (int) MIN (len, 200), text ? text : "");
@@ -243,6 +289,7 @@ on_message (Load * load, Conn * c, const gchar * text, gsize len)
         break;
       }
       c->state = C_READY;
+      c->rounds = 0;
       load->n_ready++;
       break;
     case C_CALLING:
@@ -412,6 +459,34 @@ run_until (Load * load, gboolean (*done) (Load *), gint64 deadline_us)
   }
 }
 
+/* --restart: runs until every device is back or @deadline_us, opening
+ * the connections whose back-off is over. */
+static void
+run_reconnecting (Load * load, guint target, gint64 deadline_us)
+{
+  struct epoll_event events[256];
+
+  while (load->n_ready < target && now_us () < deadline_us) {
+    gint n = epoll_wait (load->epfd, events, G_N_ELEMENTS (events), 20);
+    gint64 now = now_us ();
+
+    for (gint i = 0; i < n; i++)
+      on_readable (load, events[i].data.ptr);
+    for (guint i = 0; i < load->n_devices; i++) {
+      Conn *c = &load->conns[i];
+
+      if (c->state != C_WAITING || c->retry_at_us > now)
+        continue;
+      if (!conn_open (load, c, i)) {
+        /* Refused while the server is down: the next round. */
+        epoll_ctl (load->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        close (c->fd);
+        schedule_retry (load, c, NULL, 0);
+      }
+    }
+  }
+}
+
 static guint target_ready;
 
 static gboolean
@@ -490,27 +565,47 @@ provision (const gchar * uid_tool, const gchar * dir, guint n, gchar *** uids,
   return TRUE;
 }
 
+/* Starts p2p-server on *@port (0: one the system chooses, stored back).
+ * Its per-address limits are lifted (every client is 127.0.0.x), and the
+ * device admission too unless @admission_rate says what it is (0: the
+ * server's default). */
 static GPid
-start_server (const gchar * server, const gchar * dir, guint n, gint * port)
+start_server (const gchar * server, const gchar * dir, gint * port,
+    gboolean admission, gdouble admission_rate)
 {
   g_autofree gchar *registry = g_build_filename (dir, "registry.db", NULL);
   g_autofree gchar *port_file = g_build_filename (dir, "port", NULL);
+  g_autofree gchar *port_arg = g_strdup_printf ("--port=%d", *port);
+  g_autofree gchar *rate_arg = NULL;
   g_autofree gchar *text = NULL;
-  const gchar *argv[] = {
-    server, "--listen=127.0.0.1", "--port=0", "--allow-insecure",
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  const gchar *fixed[] = {
+    server, "--listen=127.0.0.1", port_arg, "--allow-insecure",
     "--registry", registry, "--port-file", port_file,
     "--address-rate=1000000", "--address-burst=1000000",
     "--uid-connect-rate=1000000", "--uid-connect-burst=1000000",
-    "--device-login-rate=1000000", "--device-login-burst=1000000",
     "--max-calls=1000", "--handshake-timeout=120",
-    "--ping-interval=600", "--idle-timeout=1200", NULL
+    "--ping-interval=600", "--idle-timeout=1200",
   };
   gchar *envp[] = { (gchar *) "P2P_SERVER_QUIET=1", NULL };
   GPid pid;
   gint64 deadline = now_us () + 10 * G_USEC_PER_SEC;
+  guint i;
 
-  if (!g_spawn_async (NULL, (gchar **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD |
-          G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, NULL))
+  for (i = 0; i < G_N_ELEMENTS (fixed); i++)
+    g_ptr_array_add (argv, (gpointer) fixed[i]);
+  if (!admission) {
+    g_ptr_array_add (argv, (gpointer) "--device-login-rate=1000000");
+    g_ptr_array_add (argv, (gpointer) "--device-login-burst=1000000");
+  } else if (admission_rate > 0) {
+    rate_arg = g_strdup_printf ("--device-login-rate=%g", admission_rate);
+    g_ptr_array_add (argv, rate_arg);
+  }
+  g_ptr_array_add (argv, NULL);
+  g_unlink (port_file);
+  if (!g_spawn_async (NULL, (gchar **) argv->pdata, envp,
+          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+          &pid, NULL))
     return 0;
   /* The port file is renamed into place: it is complete once it exists. */
   while (!g_file_get_contents (port_file, &text, NULL, NULL)) {
@@ -553,7 +648,8 @@ main (int argc, char **argv)
   g_autofree gchar *server = NULL;
   g_autofree gchar *uid_tool = NULL;
   gint devices = 100000, viewers = 64, calls = 20000, time_limit = 600;
-  gboolean quick = FALSE;
+  gboolean quick = FALSE, restart = FALSE;
+  gdouble login_rate = 0;
   GOptionEntry entries[] = {
     {"server", 0, 0, G_OPTION_ARG_FILENAME, &server, "p2p-server", "PATH"},
     {"uid-tool", 0, 0, G_OPTION_ARG_FILENAME, &uid_tool, "p2p-uid", "PATH"},
@@ -567,6 +663,11 @@ main (int argc, char **argv)
           "(default 600)", "S"},
     {"quick", 0, 0, G_OPTION_ARG_NONE, &quick, "1000 devices, 2000 calls",
         NULL},
+    {"restart", 0, 0, G_OPTION_ARG_NONE, &restart, "Then kill the server, "
+          "start it again and time the devices' return", NULL},
+    {"device-login-rate", 0, 0, G_OPTION_ARG_DOUBLE, &login_rate,
+        "--restart: the restarted server's admission rate (default: its "
+          "own)", "PER_SECOND"},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- p2p-server load");
@@ -574,7 +675,8 @@ main (int argc, char **argv)
   g_autofree gchar *dir = NULL;
   struct rlimit rl;
   Load load = { 0 };
-  gint64 rss0, rss1, t0, t_login, t_calls;
+  gint64 rss0, rss1, t0, t_login, t_calls, t_back = 0, t_restart_up = 0;
+  guint back = 0;
   gint port = 0;
   GPid pid;
   guint i, total, logged_in;
@@ -621,7 +723,7 @@ main (int argc, char **argv)
   g_printerr ("server-load: provisioned %d devices in %.1f s\n", devices,
       (now_us () - t0) / 1e6);
   load.n_devices = devices;
-  pid = start_server (server, dir, devices, &port);
+  pid = start_server (server, dir, &port, FALSE, 0);
   if (!pid) {
     g_printerr ("server-load: server did not start\n");
     return 1;
@@ -672,6 +774,40 @@ main (int argc, char **argv)
   }
   g_array_sort (load.latencies_us, compare_i64);
 
+  /* Phase 3: the server dies (SIGKILL) and comes back on the same port,
+   * with its device admission on; the devices return as p2psink does. */
+  if (restart) {
+    gint64 t_kill;
+
+    load.reconnect = TRUE;
+    kill (pid, SIGKILL);
+    waitpid (pid, &status, 0);
+    t_kill = now_us ();
+    /* On loopback every client sees the reset at once. */
+    for (i = 0; i < total; i++) {
+      Conn *c = &load.conns[i];
+
+      if (c->state == C_DEAD)
+        continue;
+      load.reconnect = !c->viewer;
+      conn_fail (&load, c, "server killed", NULL, 0);
+    }
+    load.reconnect = TRUE;
+    load.n_ready = 0;
+    pid = start_server (server, dir, &port, TRUE, login_rate);
+    if (!pid) {
+      g_printerr ("server-load: server did not restart\n");
+      return 1;
+    }
+    t_restart_up = now_us () - t_kill;
+    run_reconnecting (&load, logged_in, t_kill + time_limit * G_USEC_PER_SEC);
+    t_back = now_us () - t_kill;
+    back = load.n_ready;
+    g_printerr ("server-load: %u of %u devices back %.1f s after the kill "
+        "(%u deferred hellos, at most %u attempts)\n", back, logged_in,
+        t_back / 1e6, load.deferred, load.max_rounds + 1);
+  }
+
   kill (pid, SIGTERM);
   waitpid (pid, &status, 0);
 
@@ -682,6 +818,8 @@ main (int argc, char **argv)
       "\"bytes_per_device\": %.0f, \"viewers\": %d, \"calls\": %u, "
       "\"call_failures\": %u, \"connects_per_s\": %.0f, "
       "\"connect_p50_ms\": %.2f, \"connect_p99_ms\": %.2f, "
+      "\"restart_server_up_s\": %.2f, \"restart_back\": %u, "
+      "\"restart_back_s\": %.2f, \"restart_deferred\": %u, "
       "\"server_exit\": %d}\n",
       devices, logged_in, devices - logged_in, t_login / 1e6,
       logged_in / MAX (t_login / 1e6, 1e-6),
@@ -691,6 +829,7 @@ main (int argc, char **argv)
       load.calls_done / MAX (t_calls / 1e6, 1e-6),
       percentile (load.latencies_us, 0.50) / 1000.0,
       percentile (load.latencies_us, 0.99) / 1000.0,
+      t_restart_up / 1e6, back, t_back / 1e6, load.deferred,
       WIFEXITED (status) ? WEXITSTATUS (status) : -1);
 
   {
