@@ -65,6 +65,10 @@ NETNS_ETC = '/etc/netns'
 NAT_KINDS = ('full-cone', 'address-restricted', 'port-restricted',
              'symmetric', 'double-nat', 'udp-blocked', 'same-lan')
 
+# Sites without NAT (not part of the matrix): the host has a public
+# address of its own behind a plain router.
+SITE_KINDS = NAT_KINDS + ('public',)
+
 EIM = 'endpoint-independent'
 ADF = 'address-dependent'
 APD = 'address-and-port-dependent'
@@ -84,6 +88,8 @@ EXPECTED_BEHAVIOUR = {
 MODE_RE = r'p2p-connection.*?mode=(?:\(string\))?"?(lan|direct|relay)'
 # The finer report of the product (lan, direct, mapped, punched, relay).
 TECHNIQUE_RE = r'p2p-connection.*?technique=(?:\(string\))?"?([a-z]+)'
+CAMERA_TECHNIQUE_RE = (r'p2p-(?:viewer-joined|connection).*?technique='
+                       r'(?:\(string\))?"?([a-z]+)')
 FRAME_RE = r'last-message = chain|NATLAB-FRAME'
 REGISTERED_RE = r'event=login .*uid=|^REGISTERED'
 
@@ -108,8 +114,10 @@ DEFAULT_PROVISION_CMD = (
     ' out=$("$uid" -r "$reg" add -o "$NATLAB_WORKDIR/device.pem") &&'
     ' echo "NATLAB_UID=${out%% *}" &&'
     ' echo "NATLAB_KEY_FILE=$NATLAB_WORKDIR/device.pem"')
+# -m: the camera's p2p-viewer-joined and p2p-connection messages are read
+# too (technique reports, issue 16).
 DEFAULT_CAMERA_CMD = (
-    'exec stdbuf -oL gst-launch-1.0 -e videotestsrc is-live=true'
+    'exec stdbuf -oL gst-launch-1.0 -m -e videotestsrc is-live=true'
     ' ! video/x-raw,width=640,height=360,framerate=30/1'
     ' ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30'
     ' ! p2psink uid="$NATLAB_UID" key-file="$NATLAB_KEY_FILE"'
@@ -346,6 +354,16 @@ class Site:
 UNSOLICITED = ('drop', 'answer')
 
 
+# Impairments (loss, cuts) live in their own table so that they can be
+# replaced at run time without touching the NAT.
+IMPAIR_RULESET = [
+    'table ip impair {',
+    '  chain forward {',
+    '    type filter hook forward priority -150; policy accept;',
+    '  }',
+    '}']
+
+
 def nat_ruleset(kind, wan='wan0', lan='lan0', unsolicited='drop'):
     """nftables ruleset for a NAT router of the given RFC 4787 kind."""
     cone = kind in ('full-cone', 'address-restricted')
@@ -417,14 +435,7 @@ def nat_ruleset(kind, wan='wan0', lan='lan0', unsolicited='drop'):
             r += ['    oifname "%s" update @perm { udp sport . ip daddr }'
                   % wan]
         r += ['  }']
-    r += ['}',
-          # Impairments (loss, cuts) live in their own table so that they
-          # can be replaced at run time without touching the NAT.
-          'table ip impair {',
-          '  chain forward {',
-          '    type filter hook forward priority -150; policy accept;',
-          '  }',
-          '}']
+    r += ['}'] + IMPAIR_RULESET
     return '\n'.join(r) + '\n'
 
 
@@ -560,9 +571,9 @@ class Lab:
         more interfaces (EXTRA_IFACES) besides eth0."""
         if unsolicited not in UNSOLICITED:
             raise LabError('unknown router variant %r' % unsolicited)
-        if kind not in NAT_KINDS:
+        if kind not in SITE_KINDS:
             raise LabError('unknown NAT kind %r (one of %s)' %
-                           (kind, ', '.join(NAT_KINDS)))
+                           (kind, ', '.join(SITE_KINDS)))
         if name in self.sites:
             raise LabError('site %s exists' % name)
         i = self.next_index
@@ -595,18 +606,28 @@ class Lab:
                       site.router, 'wan0', site.public + '/24')
             self.ip(site.router, 'route add default via 198.19.%d.1' % i)
         self.sysctl(site.router, 'net.ipv4.ip_forward', 1)
+        # A public site's LAN is a public /24 of its own (198.18.100+N.0,
+        # routed to its router by the internet namespace); the router only
+        # forwards, no NAT, no filter.
+        lan = '198.18.%d' % (100 + i) if kind == 'public' else \
+            '192.168.%d' % i
         self.ip(site.router, 'link add lan0 type bridge')
         self.ip(site.router, 'link set lan0 type bridge forward_delay 0')
-        self.ip(site.router, 'addr add 192.168.%d.1/24 dev lan0' % i)
+        self.ip(site.router, 'addr add %s.1/24 dev lan0' % lan)
         self.ip(site.router, 'link set lan0 up')
-        self.nft(site.router, nat_ruleset(router_kind,
-                                          unsolicited=unsolicited))
+        if kind == 'public':
+            self.ip(self.inet, 'route add %s.0/24 via %s' % (lan,
+                                                             site.public))
+            self.nft(site.router, '\n'.join(IMPAIR_RULESET) + '\n')
+        else:
+            self.nft(site.router, nat_ruleset(router_kind,
+                                              unsolicited=unsolicited))
         for n in range(hosts):
             h = self.add_ns('h-%s-%d' % (name, n))
-            addr = '192.168.%d.%d' % (i, 10 + n)
+            addr = '%s.%d' % (lan, 10 + n)
             self.veth(h, 'eth0', addr + '/24', site.router, 'p%d' % n, None)
             self.ip(site.router, 'link set p%d master lan0' % n)
-            self.ip(h, 'route add default via 192.168.%d.1' % i)
+            self.ip(h, 'route add default via %s.1' % lan)
             self.add_extra_ifaces(h, i, n, extra_ifaces)
             site.hosts.append(h)
             site.host_addrs.append(addr)
@@ -1547,6 +1568,16 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             if row['mode'] != row['expected'] and not opts.any_mode:
                 raise LabError('mode %s, expected %s' % (row['mode'],
                                                          row['expected']))
+            # Two hosts on public addresses talk host to host: not a LAN,
+            # not a hole punch (issue 16), as both ends must say (the
+            # camera in p2p-viewer-joined or a later p2p-connection).
+            if cam == view == 'public' and not opts.any_mode:
+                said = camera.find(CAMERA_TECHNIQUE_RE, last=True)
+                said = said[1].group(1) if said else '-'
+                if (row['technique'], said) != ('direct', 'direct'):
+                    raise LabError('technique %s (viewer), %s (camera) '
+                                   'between public hosts, expected direct'
+                                   % (row['technique'], said))
             row['result'] = 'PASS'
         except NotAvailable as e:
             row['result'] = 'NOT YET AVAILABLE'
@@ -2298,8 +2329,8 @@ def main():
     rp = sub.add_parser('run-pair', help='camera and viewer across two NATs',
                         usage='%(prog)s CAMERA_NAT VIEWER_NAT [options] '
                               '[-- CAMERA_CMD VIEWER_CMD]')
-    rp.add_argument('camera_nat', choices=NAT_KINDS)
-    rp.add_argument('viewer_nat', choices=NAT_KINDS)
+    rp.add_argument('camera_nat', choices=SITE_KINDS)
+    rp.add_argument('viewer_nat', choices=SITE_KINDS)
     pair_options(rp)
     mx = sub.add_parser('matrix', help='every pair of the matrix')
     pair_options(mx)
