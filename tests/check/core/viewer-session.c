@@ -493,6 +493,22 @@ test_camera_gone_retry (Fixture * f, gconstpointer data)
   g_assert_true (p2p_viewer_session_is_admitted (f->session));
 }
 
+/* With reconnecting off, the first transient fault is final. */
+static void
+test_no_reconnect (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *failed = NULL;
+
+  p2p_viewer_session_set_reconnect (f->session, FALSE);
+  start (f, FALSE);
+  failed = wait_for (f, "viewer:failed:", "viewer:retrying");
+  g_assert_cmpint (event_code (failed), ==,
+      P2P_VIEWER_SESSION_ERROR_UNREACHABLE);
+  g_assert_cmpint (p2p_viewer_session_get_state (f->session), ==,
+      P2P_VIEWER_SESSION_STATE_FAILED);
+  g_assert_cmpuint (p2p_viewer_session_get_attempts (f->session), ==, 1);
+}
+
 static gboolean
 close_camera (gpointer data)
 {
@@ -559,6 +575,7 @@ main (int argc, char **argv)
   ADD ("/p2p/viewer-session/fingerprint-mismatch", test_fingerprint_mismatch);
   ADD ("/p2p/viewer-session/pin-mismatch", test_pin_mismatch);
   ADD ("/p2p/viewer-session/camera-gone-retry", test_camera_gone_retry);
+  ADD ("/p2p/viewer-session/no-reconnect", test_no_reconnect);
   ADD ("/p2p/viewer-session/camera-gone-mid-call", test_camera_gone_mid_call);
   ADD ("/p2p/viewer-session/cancel-during-connect", test_cancel_during_connect);
 #undef ADD
