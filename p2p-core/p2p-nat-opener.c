@@ -312,40 +312,31 @@ p2p_nat_opener_probe_cancel (P2pNatOpenerProbe * probe)
 }
 
 /**
- * p2p_nat_opener_send:
+ * p2p_nat_opener_find_socket:
  * @local_ip: the IPv4 address of libnice's socket (a host candidate's base)
  * @local_port: its port
- * @remote_ip: where the peer's checks will come from (its reflexive
- *     address)
- * @remote_port: that address's port
- * @ttl: hops the packet may take
  *
- * Sends one STUN Binding indication from libnice's own socket for
- * @local_ip:@local_port to the peer's address with @ttl, opening our NAT
- * mapping towards it.
+ * Finds the UDP socket of this process bound to @local_ip:@local_port
+ * (libnice's, which it does not hand out) among the first
+ * %MAX_FD_SEARCHED descriptors.
  *
- * Returns: whether it was sent (%FALSE when the socket is not found, the
- *     address is not IPv4 or the platform cannot set a packet's TTL)
+ * Returns: its descriptor, or -1 (not found, not IPv4, not Linux)
  */
-gboolean
-p2p_nat_opener_send (const gchar * local_ip, guint local_port,
-    const gchar * remote_ip, guint remote_port, guint ttl)
+gint
+p2p_nat_opener_find_socket (const gchar * local_ip, guint local_port)
 {
 #ifdef __linux__
-  struct sockaddr_in local, remote;
-  guint8 indication[20] = { 0x00, 0x11, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+  struct sockaddr_in local;
   gint fd;
 
-  if (!ipv4_sockaddr (local_ip, local_port, &local)
-      || !ipv4_sockaddr (remote_ip, remote_port, &remote))
-    return FALSE;
+  if (!ipv4_sockaddr (local_ip, local_port, &local))
+    return -1;
   for (fd = 0; fd < MAX_FD_SEARCHED; fd++) {
     struct sockaddr_in bound;
     socklen_t len = sizeof (bound);
     gint type = 0;
     socklen_t tlen = sizeof (type);
     struct stat st;
-    guint i;
 
     if (fstat (fd, &st) != 0 || !S_ISSOCK (st.st_mode)
         || getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0
@@ -354,10 +345,41 @@ p2p_nat_opener_send (const gchar * local_ip, guint local_port,
         || bound.sin_family != AF_INET || bound.sin_port != local.sin_port
         || bound.sin_addr.s_addr != local.sin_addr.s_addr)
       continue;
-    for (i = 8; i < sizeof (indication); i++)
-      indication[i] = g_random_int_range (0, 256);
-    return send_with_ttl (fd, &remote, indication, sizeof (indication), ttl);
+    return fd;
   }
 #endif
+  return -1;
+}
+
+/**
+ * p2p_nat_opener_send:
+ * @fd: a socket from p2p_nat_opener_find_socket()
+ * @remote_ip: where the peer's checks will come from (its reflexive
+ *     address)
+ * @remote_port: that address's port
+ * @ttl: hops the packet may take
+ *
+ * Sends one STUN Binding indication from @fd to the peer's address with
+ * @ttl, opening our NAT mapping towards it.
+ *
+ * Returns: whether it was sent (%FALSE when the address is not IPv4 or the
+ *     platform cannot set a packet's TTL)
+ */
+gboolean
+p2p_nat_opener_send (gint fd, const gchar * remote_ip, guint remote_port,
+    guint ttl)
+{
+#ifdef __linux__
+  struct sockaddr_in remote;
+  guint8 indication[20] = { 0x00, 0x11, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+  guint i;
+
+  if (fd < 0 || !ipv4_sockaddr (remote_ip, remote_port, &remote))
+    return FALSE;
+  for (i = 8; i < sizeof (indication); i++)
+    indication[i] = g_random_int_range (0, 256);
+  return send_with_ttl (fd, &remote, indication, sizeof (indication), ttl);
+#else
   return FALSE;
+#endif
 }

@@ -30,7 +30,10 @@ G_GNUC_INTERNAL
 void p2p_nat_opener_probe_cancel (P2pNatOpenerProbe * probe);
 
 G_GNUC_INTERNAL
-gboolean p2p_nat_opener_send (const gchar * local_ip, guint local_port,
-    const gchar * remote_ip, guint remote_port, guint ttl);
+gint p2p_nat_opener_find_socket (const gchar * local_ip, guint local_port);
+
+G_GNUC_INTERNAL
+gboolean p2p_nat_opener_send (gint fd, const gchar * remote_ip,
+    guint remote_port, guint ttl);
 
 G_END_DECLS

@@ -1108,12 +1108,15 @@ open_mappings (P2pTransport * self)
   for (l = list; l; l = l->next) {
     NiceCandidate *lc = l->data;
     gchar base[NICE_ADDRESS_STRING_LEN];
+    gint fd;
 
     if (lc->type != NICE_CANDIDATE_TYPE_HOST
         || lc->transport != NICE_CANDIDATE_TRANSPORT_UDP
         || nice_address_ip_version (&lc->base_addr) != 4)
       continue;
     nice_address_to_string (&lc->base_addr, base);
+    fd = p2p_nat_opener_find_socket (base, nice_address_get_port
+        (&lc->base_addr));
     for (i = 0; i < self->opener_targets->len; i++) {
       g_auto (GStrv) target = g_strsplit (g_ptr_array_index
           (self->opener_targets, i), " ", 2);
@@ -1122,8 +1125,7 @@ open_mappings (P2pTransport * self)
       if (self->nat_depth < 0 && self->nat_probe == NULL)
         self->nat_probe = p2p_nat_opener_probe (self->context, base,
             target[0], port, nat_probe_done, self);
-      if (!p2p_nat_opener_send (base, nice_address_get_port
-              (&lc->base_addr), target[0], port, opener_ttl (self)))
+      if (!p2p_nat_opener_send (fd, target[0], port, opener_ttl (self)))
         g_debug ("transport %p: no opener from %s", self, base);
     }
   }

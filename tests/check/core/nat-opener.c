@@ -43,9 +43,11 @@ test_send (void)
   guint8 buf[64];
   gssize n;
 
+  gint fd = p2p_nat_opener_find_socket ("127.0.0.1", from_port);
+
+  g_assert_cmpint (fd, ==, g_socket_get_fd (from));
   g_socket_set_timeout (to, 10);
-  g_assert_true (p2p_nat_opener_send ("127.0.0.1", from_port, "127.0.0.1",
-          to_port, 2));
+  g_assert_true (p2p_nat_opener_send (fd, "127.0.0.1", to_port, 2));
   n = g_socket_receive_from (to, &sender, (gchar *) buf, sizeof (buf), NULL,
       NULL);
   g_assert_cmpint (n, ==, 20);
@@ -53,10 +55,9 @@ test_send (void)
   g_assert_cmpuint (buf[1], ==, 0x11);
   g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
           (sender)), ==, from_port);
-  g_assert_false (p2p_nat_opener_send ("127.0.0.2", from_port, "127.0.0.1",
-          to_port, 2));
-  g_assert_false (p2p_nat_opener_send ("::1", from_port, "127.0.0.1",
-          to_port, 2));
+  g_assert_cmpint (p2p_nat_opener_find_socket ("127.0.0.2", from_port), ==, -1);
+  g_assert_cmpint (p2p_nat_opener_find_socket ("::1", from_port), ==, -1);
+  g_assert_false (p2p_nat_opener_send (fd, "::1", to_port, 2));
 }
 
 static void
