@@ -33,6 +33,8 @@ typedef struct
   P2pGatewayCamera *camera;     /* not a reference: the camera stops it */
   guint serial;
   GstElement *pipeline;
+  GstElement *src;              /* the p2psrc */
+  GstElement *talk;             /* appsrc into its talkback pad, once used */
   GPtrArray *streams;           /* Stream */
   gboolean complete;            /* p2psrc said no-more-pads */
 } Session;
@@ -364,6 +366,14 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
         }
         g_mutex_unlock (&self->lock);
         g_message ("camera %s: %s", self->name, state ? state : "?");
+      } else if (s && gst_structure_has_name (s, "p2p-talkback")) {
+        const gchar *reason = gst_structure_get_string (s, "reason");
+
+        if (!reason || !*reason)
+          reason = NULL;
+        g_message ("camera %s: talk-back %s%s%s", self->name,
+            gst_structure_get_string (s, "state"), reason ? ": " : "",
+            reason ? reason : "");
       }
       break;
     case GST_MESSAGE_WARNING:{
@@ -397,6 +407,30 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
   return GST_BUS_DROP;
 }
 
+/* The talk-back input, linked before the call: p2psrc answers the
+ * camera's offer with a talk-back stream only when its talkback pad
+ * exists. Idle until a front end's client talks. */
+static void
+session_add_talk (Session * session)
+{
+  GstElement *appsrc = gst_element_factory_make ("appsrc", "talk");
+  GstPad *srcpad, *sinkpad;
+
+  g_object_set (appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
+      "do-timestamp", TRUE, "max-bytes", (guint64) 64 * 1024,
+      "leaky-type", 2 /* downstream */ , NULL);
+  gst_bin_add (GST_BIN (session->pipeline), appsrc);
+  srcpad = gst_element_get_static_pad (appsrc, "src");
+  sinkpad = gst_element_request_pad_simple (session->src, "talkback");
+  if (sinkpad && gst_pad_link (srcpad, sinkpad) == GST_PAD_LINK_OK)
+    session->talk = gst_object_ref (appsrc);
+  else
+    g_warning ("camera %s: no talk-back input", session->camera->name);
+  gst_object_unref (srcpad);
+  if (sinkpad)
+    gst_object_unref (sinkpad);
+}
+
 /* Makes a session; called with the lock held, started by the caller
  * after unlocking. */
 static Session *
@@ -420,9 +454,11 @@ session_new (P2pGatewayCamera * self, GstElement * src)
     g_object_set (src, "device-fingerprint", self->fingerprint, NULL);
   if (self->known_cameras_file)
     g_object_set (src, "known-cameras-file", self->known_cameras_file, NULL);
+  session->src = src;
   g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), session);
   g_signal_connect (src, "no-more-pads", G_CALLBACK (on_no_more_pads), session);
   gst_bin_add (GST_BIN (session->pipeline), src);
+  session_add_talk (session);
   /* The system clock, as front ends use by default: timestamps move
    * between the pipelines by running time, which needs comparable clocks
    * only, but the same one keeps it exact. */
@@ -448,6 +484,7 @@ static void
 session_stop (Session * session)
 {
   gst_element_set_state (session->pipeline, GST_STATE_NULL);
+  gst_clear_object (&session->talk);
   gst_object_unref (session->pipeline);
   g_ptr_array_unref (session->streams);
   g_free (session);
@@ -767,6 +804,52 @@ p2p_gateway_camera_detach (P2pGatewayCamera * camera, GstAppSrc * appsrc)
     }
   }
   g_mutex_unlock (&camera->lock);
+}
+
+/**
+ * p2p_gateway_camera_talk:
+ * @camera: the camera, acquired by the caller
+ * @sample: encoded audio for the camera's speaker (Opus, PCMU or PCMA, as
+ *     p2psrc's `talkback` pad takes), with its caps
+ *
+ * Sends @sample to the camera over the p2p session (p2psrc's talk-back).
+ * The camera gives the floor to one talker at a time and frees it after a
+ * second of silence, so a front end only pushes while its client talks.
+ * Timestamps are the arrival's. Any thread.
+ *
+ * Returns: %FALSE when no session runs (the audio is dropped)
+ *
+ * Since: 0.2
+ */
+gboolean
+p2p_gateway_camera_talk (P2pGatewayCamera * camera, GstSample * sample)
+{
+  GstCaps *caps = gst_sample_get_caps (sample);
+  GstElement *appsrc = NULL;
+  GstBuffer *buffer;
+
+  g_return_val_if_fail (P2P_GATEWAY_IS_CAMERA (camera), FALSE);
+  g_return_val_if_fail (GST_IS_SAMPLE (sample), FALSE);
+
+  g_mutex_lock (&camera->lock);
+  if (camera->session && camera->session->talk)
+    appsrc = gst_object_ref (camera->session->talk);
+  g_mutex_unlock (&camera->lock);
+  if (!appsrc)
+    return FALSE;
+
+  if (caps) {
+    GstCaps *current = gst_app_src_get_caps (GST_APP_SRC (appsrc));
+
+    if (!current || !gst_caps_is_equal (current, caps))
+      gst_app_src_set_caps (GST_APP_SRC (appsrc), caps);
+    gst_clear_caps (&current);
+  }
+  buffer = gst_buffer_copy (gst_sample_get_buffer (sample));
+  GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer (GST_APP_SRC (appsrc), buffer);
+  gst_object_unref (appsrc);
+  return TRUE;
 }
 
 /**

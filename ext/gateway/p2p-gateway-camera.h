@@ -91,6 +91,9 @@ gboolean p2p_gateway_camera_attach (P2pGatewayCamera * camera, guint stream,
 void p2p_gateway_camera_detach (P2pGatewayCamera * camera,
     GstAppSrc * appsrc);
 
+gboolean p2p_gateway_camera_talk (P2pGatewayCamera * camera,
+    GstSample * sample);
+
 void p2p_gateway_camera_request_keyframe (P2pGatewayCamera * camera);
 
 void p2p_gateway_camera_add_viewers (P2pGatewayCamera * camera,

@@ -10,21 +10,27 @@
 
 #include "p2p-gateway-media-factory.h"
 
+#include <gst/app/gstappsink.h>
 #include <gstp2pcodecs.h>
 
 /* First payload type of streams whose codec has a dynamic one. */
 #define DYNAMIC_PT 96
 
+/* The back channel a client may send on: G.711 µ-law, which ONVIF
+ * requires of every back channel and the camera's talk-back takes. */
+#define BACKCHANNEL_CAPS "application/x-rtp, media=audio, payload=0, " \
+  "clock-rate=8000, encoding-name=PCMU"
+
 struct _P2pGatewayMediaFactory
 {
-  GstRTSPMediaFactory parent;
+  GstRTSPOnvifMediaFactory parent;
 
   P2pGatewayCamera *camera;
   guint timeout_ms;
 };
 
 G_DEFINE_TYPE (P2pGatewayMediaFactory, p2p_gateway_media_factory,
-    GST_TYPE_RTSP_MEDIA_FACTORY);
+    GST_TYPE_RTSP_ONVIF_MEDIA_FACTORY);
 
 /* What one media holds of the camera: an acquisition and the appsrcs
  * attached to its hub. Finished when the media is unprepared, or at the
@@ -109,6 +115,56 @@ add_stream (GstBin * bin, MediaClient * client, guint index, guint n,
   return TRUE;
 }
 
+static GstFlowReturn
+on_talk_sample (GstAppSink * appsink, gpointer data)
+{
+  MediaClient *client = data;
+  GstSample *sample = gst_app_sink_pull_sample (appsink);
+
+  if (!sample)
+    return GST_FLOW_EOS;
+  if (!client->finished)
+    p2p_gateway_camera_talk (client->camera, sample);
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+/* The ONVIF back channel as GstRTSPOnvifMedia looks for it: a bin named
+ * `onvif-backchannel` whose `sink` ghost pad leads to an element named
+ * `depay_backchannel`, whose sink caps are what the SDP offers the client
+ * (a capsfilter stating them exactly, in front of the depayloader); its
+ * audio goes to the camera. */
+static GstElement *
+make_backchannel (MediaClient * client)
+{
+  GstAppSinkCallbacks callbacks = { NULL, NULL, on_talk_sample };
+  GstElement *bin, *filter, *depay, *sink;
+  GstCaps *caps;
+  GstPad *pad;
+
+  depay = gst_element_factory_make ("rtppcmudepay", NULL);
+  if (!depay) {
+    g_warning ("talk-back needs rtppcmudepay (gst-plugins-good)");
+    return NULL;
+  }
+  bin = gst_bin_new ("onvif-backchannel");
+  filter = gst_element_factory_make ("capsfilter", "depay_backchannel");
+  caps = gst_caps_from_string (BACKCHANNEL_CAPS);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  sink = gst_element_factory_make ("appsink", NULL);
+  /* Not prerolling: the media must prepare before the client sends. */
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "max-buffers", 50,
+      "drop", TRUE, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, client, NULL);
+  gst_bin_add_many (GST_BIN (bin), filter, depay, sink, NULL);
+  gst_element_link_many (filter, depay, sink, NULL);
+  pad = gst_element_get_static_pad (filter, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  gst_object_unref (pad);
+  return bin;
+}
+
 static GstElement *
 p2p_gateway_media_factory_create_element (GstRTSPMediaFactory * factory,
     const GstRTSPUrl * url)
@@ -154,6 +210,16 @@ p2p_gateway_media_factory_create_element (GstRTSPMediaFactory * factory,
     gst_object_unref (gst_object_ref_sink (bin));
     return NULL;
   }
+  if (gst_rtsp_onvif_media_factory_requires_backchannel (factory,
+          gst_rtsp_context_get_current ())) {
+    GstElement *backchannel = make_backchannel (client);
+
+    if (!backchannel) {
+      gst_object_unref (gst_object_ref_sink (bin));
+      return NULL;
+    }
+    gst_bin_add (GST_BIN (bin), backchannel);
+  }
   return bin;
 }
 
@@ -192,6 +258,15 @@ p2p_gateway_media_factory_configure (GstRTSPMediaFactory * factory,
   gst_object_unref (element);
 }
 
+/* Every camera may take talk-back; one that refuses says so to the
+ * gateway (logged), not to the RTSP client. */
+static gboolean
+p2p_gateway_media_factory_has_backchannel_support (GstRTSPOnvifMediaFactory *
+    factory)
+{
+  return TRUE;
+}
+
 static void
 p2p_gateway_media_factory_finalize (GObject * object)
 {
@@ -212,8 +287,12 @@ p2p_gateway_media_factory_class_init (P2pGatewayMediaFactoryClass * klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstRTSPMediaFactoryClass *factory_class =
       GST_RTSP_MEDIA_FACTORY_CLASS (klass);
+  GstRTSPOnvifMediaFactoryClass *onvif_class =
+      GST_RTSP_ONVIF_MEDIA_FACTORY_CLASS (klass);
 
   gobject_class->finalize = p2p_gateway_media_factory_finalize;
+  onvif_class->has_backchannel_support =
+      p2p_gateway_media_factory_has_backchannel_support;
   factory_class->create_element = p2p_gateway_media_factory_create_element;
   factory_class->configure = p2p_gateway_media_factory_configure;
 }
@@ -239,6 +318,8 @@ p2p_gateway_media_factory_new (P2pGatewayCamera * camera, guint timeout_ms)
   self = g_object_new (P2P_GATEWAY_TYPE_MEDIA_FACTORY, NULL);
   self->camera = g_object_ref (camera);
   self->timeout_ms = timeout_ms;
+  gst_rtsp_media_factory_set_media_gtype (GST_RTSP_MEDIA_FACTORY (self),
+      GST_TYPE_RTSP_ONVIF_MEDIA);
   gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (self), TRUE);
   gst_rtsp_media_factory_set_stop_on_disconnect (GST_RTSP_MEDIA_FACTORY
       (self), TRUE);

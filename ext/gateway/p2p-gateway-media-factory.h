@@ -21,11 +21,17 @@ G_BEGIN_DECLS
  * hub, and released (starting the camera's linger time) when the media is
  * unprepared after its last client.
  *
+ * Talk-back: a client asking for the ONVIF audio back channel (`Require:
+ * www.onvif.org/ver20/backchannel`, as rtspsrc `backchannel=onvif` does)
+ * gets a media of its own with a G.711 µ-law (PCMU) back channel, whose
+ * audio goes to the camera's speaker through the p2p session. Serve it
+ * from a #GstRTSPOnvifServer.
+ *
  * Since: 0.2
  */
 #define P2P_GATEWAY_TYPE_MEDIA_FACTORY (p2p_gateway_media_factory_get_type ())
 G_DECLARE_FINAL_TYPE (P2pGatewayMediaFactory, p2p_gateway_media_factory,
-    P2P_GATEWAY, MEDIA_FACTORY, GstRTSPMediaFactory)
+    P2P_GATEWAY, MEDIA_FACTORY, GstRTSPOnvifMediaFactory)
 
 GstRTSPMediaFactory *p2p_gateway_media_factory_new (P2pGatewayCamera *
     camera, guint timeout_ms);

@@ -136,7 +136,8 @@ make_auth (P2pGatewayConfig * config)
 static GstRTSPServer *
 serve_rtsp (P2pGatewayConfig * config, GError ** error)
 {
-  GstRTSPServer *server = gst_rtsp_server_new ();
+  /* ONVIF: clients may ask for the audio back channel (talk-back). */
+  GstRTSPServer *server = gst_rtsp_onvif_server_new ();
   GstRTSPMountPoints *mounts = gst_rtsp_server_get_mount_points (server);
   GstRTSPThreadPool *pool = gst_rtsp_server_get_thread_pool (server);
   gboolean auth = g_hash_table_size (config->users) > 0;

@@ -16,6 +16,7 @@
 #include <libsoup/soup.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define CAMERA_NAME "cam"
 #define FPS 15
@@ -87,17 +88,28 @@ gateway_read_line (Gateway * gw)
   return line;
 }
 
+/* A gateway outlives a crashed or timed-out test otherwise. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /* Runs p2p-gateway with @argv and reads the ports it prints. */
 static Gateway *
 gateway_spawn (const gchar * const *argv)
 {
   Gateway *gw = g_new0 (Gateway, 1);
+  GSubprocessLauncher *launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   GError *err = NULL;
   gchar *line;
 
-  gw->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  gw->process = g_subprocess_launcher_spawnv (launcher, argv, &err);
   fail_unless (gw->process != NULL, "p2p-gateway: %s",
       err ? err->message : "?");
+  g_object_unref (launcher);
   gw->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
       (gw->process));
   line = gateway_read_line (gw);
@@ -627,6 +639,120 @@ GST_START_TEST (test_gateway_restart)
 
 GST_END_TEST;
 
+static gboolean
+on_select_stream (GstElement * src, guint idx, GstCaps * caps, gpointer data)
+{
+  /* The back channel is the stream the client sends on. */
+  if (gst_structure_has_field (gst_caps_get_structure (caps, 0), "a-sendonly"))
+    g_atomic_int_set ((gint *) data, idx);
+  return TRUE;
+}
+
+/* The loudest value in @sample, S16 audio; takes the sample. */
+static gint
+loudest (GstSample * sample)
+{
+  GstMapInfo map;
+  gint peak = 0;
+  gsize i;
+
+  gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+  for (i = 0; i + 1 < map.size; i += 2)
+    peak = MAX (peak, ABS ((gint16) GST_READ_UINT16_LE (map.data + i)));
+  gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+  gst_sample_unref (sample);
+  return peak;
+}
+
+/* An ONVIF client (rtspsrc with backchannel=onvif) talks back: its G.711
+ * audio reaches the camera's talkback pad through the gateway's p2p
+ * session. */
+GST_START_TEST (test_talkback)
+{
+  GstElement *cam = p2p_test_pipeline (VIDEO " ! p2psink name=cam uid=%s "
+      "key-file=%s server=%s password=pw cam.talkback ! decodebin ! "
+      "audioconvert ! audio/x-raw,format=S16LE,channels=1 ! "
+      "appsink name=heard sync=false max-buffers=500",
+      env->uid, env->key_file, env->url);
+  Gateway *gw;
+  gchar *url;
+  GstElement *viewer, *mouth, *src, *heard;
+  gint backchannel = -1, peak = 0;
+  gboolean started = FALSE;
+  gint64 deadline;
+  GstBus *bus;
+
+  p2p_test_start (cam);
+  fail_unless (p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+          "p2p-registered", P2P_TEST_WAIT_MS) != NULL);
+  gw = gateway_start (0);
+  url = gateway_url (gw, NULL);
+  viewer = p2p_test_pipeline ("rtspsrc name=src location=%s protocols=tcp "
+      "latency=100 backchannel=onvif ! rtph264depay ! "
+      "appsink name=out sync=false max-buffers=1 drop=true", url);
+  src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  g_signal_connect (src, "select-stream", G_CALLBACK (on_select_stream),
+      &backchannel);
+  p2p_test_start (viewer);
+  pull_frames (viewer, 2);
+  fail_unless (g_atomic_int_get (&backchannel) >= 0,
+      "the gateway offered no back channel");
+
+  /* A 1 kHz tone, 20 ms a packet, pushed on the back channel while the
+   * camera's side is watched: the camera must say a talker started, and
+   * play the tone, not silence. It gives the floor back after a second
+   * of silence, so the tone goes on meanwhile. */
+  mouth = p2p_test_pipeline ("audiotestsrc is-live=true freq=1000 "
+      "volume=0.5 samplesperbuffer=160 ! audio/x-raw,rate=8000,channels=1 ! "
+      "mulawenc ! rtppcmupay ! appsink name=mouth sync=false");
+  p2p_test_start (mouth);
+  bus = gst_element_get_bus (cam);
+  heard = gst_bin_get_by_name (GST_BIN (cam), "heard");
+  deadline = g_get_monotonic_time () + 2 * P2P_TEST_WAIT_MS * 1000;
+  while (!(started && peak > 4000) && g_get_monotonic_time () < deadline) {
+    GstSample *pulled = p2p_test_pull (mouth, "mouth");
+    /* A sample and buffer of their own, given away: rtspsrc's
+     * push-backchannel-buffer takes the sample. */
+    GstBuffer *buffer = gst_buffer_copy_deep (gst_sample_get_buffer (pulled));
+    GstSample *sample = gst_sample_new (buffer, gst_sample_get_caps (pulled),
+        NULL, NULL);
+    GstFlowReturn ret;
+    GstMessage *msg;
+
+    gst_buffer_unref (buffer);
+    gst_sample_unref (pulled);
+    g_signal_emit_by_name (src, "push-backchannel-buffer",
+        (guint) g_atomic_int_get (&backchannel), sample, &ret);
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      const GstStructure *s = gst_message_get_structure (msg);
+
+      if (gst_structure_has_name (s, "p2p-talkback")
+          && g_strcmp0 (gst_structure_get_string (s, "state"), "started") == 0)
+        started = TRUE;
+      gst_message_unref (msg);
+    }
+    while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (heard), 0))) {
+      gint loud = loudest (sample);
+
+      peak = MAX (peak, loud);
+    }
+  }
+  fail_unless (started, "the camera heard no talker");
+  fail_unless (peak > 4000, "the camera heard only silence (peak %d)", peak);
+  gst_object_unref (heard);
+  gst_object_unref (bus);
+  check_no_error (cam);
+
+  p2p_test_stop (mouth);
+  gst_object_unref (src);
+  p2p_test_stop (viewer);
+  g_free (url);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 gateway_suite (void)
 {
@@ -640,6 +766,7 @@ gateway_suite (void)
   tcase_add_test (tc, test_digest_auth);
   tcase_add_test (tc, test_camera_restart);
   tcase_add_test (tc, test_gateway_restart);
+  tcase_add_test (tc, test_talkback);
   suite_add_tcase (s, tc);
   return s;
 }
