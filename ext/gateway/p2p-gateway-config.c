@@ -24,7 +24,8 @@
  * p2p_gateway_config_new:
  *
  * Returns: (transfer full): the defaults: RTSP on all addresses, port
- *     8554; admin HTTP on 127.0.0.1:8555; 10 s linger; no camera, no user
+ *     8554; admin HTTP on 127.0.0.1:8555; no browser (WHEP) port; 10 s
+ *     linger; no camera, no user
  *
  * Since: 0.2
  */
@@ -37,6 +38,10 @@ p2p_gateway_config_new (void)
   config->rtsp_port = DEFAULT_RTSP_PORT;
   config->admin_address = g_strdup ("127.0.0.1");
   config->admin_port = DEFAULT_ADMIN_PORT;
+  config->http_address = g_strdup ("0.0.0.0");
+  config->http_port = -1;
+  config->whep_sessions = 16;
+  config->whep_camera_sessions = 4;
   config->linger_ms = DEFAULT_LINGER_MS;
   config->timeout_ms = DEFAULT_TIMEOUT_MS;
   config->lan = TRUE;
@@ -179,11 +184,19 @@ load_gateway (P2pGatewayConfig * config, GKeyFile * file, GError ** error)
 
   replace_string (&config->rtsp_address, file, g, "rtsp-address");
   replace_string (&config->admin_address, file, g, "admin-address");
+  replace_string (&config->http_address, file, g, "http-address");
+  replace_string (&config->ice_address, file, g, "ice-address");
   replace_string (&config->server, file, g, "server");
   replace_string (&config->known_cameras_file, file, g, "known-cameras-file");
   if (!get_optional_int (file, g, "rtsp-port", 0, 65535, &rtsp_port, error)
       || !get_optional_int (file, g, "admin-port", -1, 65535, &admin_port,
           error)
+      || !get_optional_int (file, g, "http-port", -1, 65535,
+          &config->http_port, error)
+      || !get_optional_int (file, g, "whep-sessions", 1, 1024,
+          &config->whep_sessions, error)
+      || !get_optional_int (file, g, "whep-camera-sessions", 1, 1024,
+          &config->whep_camera_sessions, error)
       || !get_optional_int (file, g, "linger", 0, 86400, &linger, error)
       || !get_optional_int (file, g, "timeout", 1, 600, &timeout, error)
       || !get_optional_boolean (file, g, "lan", &config->lan, error))
@@ -248,7 +261,9 @@ out:
  * @error: return location for a #P2P_GATEWAY_CONFIG_ERROR
  *
  * Reads the `[gateway]` group (`rtsp-address`, `rtsp-port`,
- * `admin-address`, `admin-port`, `linger` and `timeout` in seconds,
+ * `admin-address`, `admin-port`, `http-address`, `http-port`,
+ * `ice-address`, `whep-sessions`, `whep-camera-sessions`, `linger` and
+ * `timeout` in seconds,
  * `server`, `known-cameras-file`, `lan`), the `[users]` group (`NAME =
  * PASSWORD`, RTSP digest users), then one `[camera NAME]` group per camera
  * (`uid`, `server`, `password` or `password-file`, `device-fingerprint`,
@@ -406,6 +421,8 @@ p2p_gateway_config_free (P2pGatewayConfig * config)
 {
   g_free (config->rtsp_address);
   g_free (config->admin_address);
+  g_free (config->http_address);
+  g_free (config->ice_address);
   g_free (config->server);
   g_free (config->known_cameras_file);
   g_hash_table_unref (config->users);

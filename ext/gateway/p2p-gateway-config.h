@@ -16,6 +16,12 @@ G_BEGIN_DECLS
  * @rtsp_port: its port, 0 for one from the OS
  * @admin_address: address of the admin HTTP server (metrics, health)
  * @admin_port: its port, 0 for one from the OS, -1 for none
+ * @http_address: address of the browser front end (WHEP, player pages)
+ * @http_port: its port, 0 for one from the OS, -1 (the default) for none
+ * @ice_address: (nullable): the one address WHEP's ICE gathers on, %NULL
+ *     for all
+ * @whep_sessions: WHEP sessions at once, all cameras
+ * @whep_camera_sessions: WHEP sessions at once on one camera
  * @linger_ms: how long a camera's session outlives its last client
  * @timeout_ms: how long a new client waits for the camera's streams
  * @server: default signalling server of the cameras
@@ -38,6 +44,11 @@ typedef struct
   guint rtsp_port;
   gchar *admin_address;
   gint admin_port;
+  gchar *http_address;
+  gint http_port;
+  gchar *ice_address;
+  gint whep_sessions;
+  gint whep_camera_sessions;
   guint linger_ms;
   guint timeout_ms;
   gchar *server;

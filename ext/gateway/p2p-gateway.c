@@ -16,6 +16,7 @@
 #include "p2p-gateway-config.h"
 #include "p2p-gateway-media-factory.h"
 #include "p2p-gateway-metrics.h"
+#include "p2p-gateway-whep.h"
 
 #include <glib-unix.h>
 #include <stdlib.h>
@@ -190,8 +191,9 @@ int
 main (int argc, char **argv)
 {
   gchar *config_path = NULL, *rtsp_address = NULL, *admin_address = NULL;
+  gchar *http_address = NULL, *ice_address = NULL;
   gchar **camera_specs = NULL, **user_specs = NULL;
-  gint rtsp_port = -1, admin_port = -2, linger = -1;
+  gint rtsp_port = -1, admin_port = -2, http_port = -2, linger = -1;
   gboolean no_lan = FALSE;
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -211,6 +213,15 @@ main (int argc, char **argv)
     {"admin-port", 0, 0, G_OPTION_ARG_INT, &admin_port,
           "Metrics and health port, 0 for any, -1 for none (default 8555)",
         "PORT"},
+    {"http-address", 0, 0, G_OPTION_ARG_STRING, &http_address,
+          "Address to serve WHEP and the player on (default 0.0.0.0)",
+        "ADDRESS"},
+    {"ice-address", 0, 0, G_OPTION_ARG_STRING, &ice_address,
+          "The one local address WHEP's ICE uses (default all)",
+        "ADDRESS"},
+    {"http-port", 0, 0, G_OPTION_ARG_INT, &http_port,
+        "Browser (WHEP and player page) port, 0 for any, -1 for none "
+          "(default none)", "PORT"},
     {"linger", 0, 0, G_OPTION_ARG_INT, &linger,
         "Seconds a camera's session is kept after its last client "
           "(default 10)", "SECONDS"},
@@ -223,10 +234,10 @@ main (int argc, char **argv)
   P2pGatewayConfig *config = NULL;
   GKeyFile *file = g_key_file_new ();
   GstRTSPServer *rtsp = NULL;
-  SoupServer *admin = NULL;
+  SoupServer *admin = NULL, *http = NULL;
   GMainLoop *loop = NULL;
   GError *err = NULL;
-  guint admin_bound = 0, i;
+  guint admin_bound = 0, http_bound = 0, i;
   int status = EXIT_FAILURE;
 
   g_option_context_add_main_entries (options, entries, NULL);
@@ -248,6 +259,12 @@ main (int argc, char **argv)
     g_key_file_set_string (file, "gateway", "admin-address", admin_address);
   if (admin_port >= -1)
     g_key_file_set_integer (file, "gateway", "admin-port", admin_port);
+  if (http_address)
+    g_key_file_set_string (file, "gateway", "http-address", http_address);
+  if (ice_address)
+    g_key_file_set_string (file, "gateway", "ice-address", ice_address);
+  if (http_port >= -1)
+    g_key_file_set_integer (file, "gateway", "http-port", http_port);
   if (linger >= 0)
     g_key_file_set_integer (file, "gateway", "linger", linger);
   if (no_lan) {
@@ -281,11 +298,16 @@ main (int argc, char **argv)
   if (config->admin_port >= 0
       && !(admin = p2p_gateway_metrics_serve (config, &admin_bound, &err)))
     goto out;
+  if (config->http_port >= 0
+      && !(http = p2p_gateway_whep_serve (config, &http_bound, &err)))
+    goto out;
   /* Lines a supervisor (or a test) reads to find the ports. */
   g_print ("p2p-gateway: rtsp port %d\n", gst_rtsp_server_get_bound_port
       (rtsp));
   if (admin)
     g_print ("p2p-gateway: admin port %u\n", admin_bound);
+  if (http)
+    g_print ("p2p-gateway: http port %u\n", http_bound);
   for (i = 0; i < config->cameras->len; i++)
     g_print ("p2p-gateway: camera /%s\n", p2p_gateway_camera_get_name
         (g_ptr_array_index (config->cameras, i)));
@@ -299,6 +321,7 @@ out:
     g_printerr ("p2p-gateway: %s\n", err->message);
     g_error_free (err);
   }
+  g_clear_object (&http);
   g_clear_object (&admin);
   g_clear_object (&rtsp);
   if (config)
@@ -310,6 +333,8 @@ out:
   g_free (config_path);
   g_free (rtsp_address);
   g_free (admin_address);
+  g_free (http_address);
+  g_free (ice_address);
   g_strfreev (camera_specs);
   g_strfreev (user_specs);
   return status;

@@ -10,6 +10,7 @@
 
 #include "../elements/p2ptest.h"
 #include "../server/harness.h"
+#include "whep-client.h"
 
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
@@ -753,6 +754,80 @@ GST_START_TEST (test_talkback)
 
 GST_END_TEST;
 
+/* A WHEP viewer (GStreamer's webrtcbin, as a browser would) and an RTSP
+ * client at once: both play, through the camera's one p2p session. */
+GST_START_TEST (test_whep_beside_rtsp)
+{
+  GstElement *cam = camera_start (TRUE);
+  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
+      CAMERA_NAME, env->uid, env->url);
+  const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
+    "--rtsp-address=127.0.0.1", "--rtsp-port=0", "--admin-address=127.0.0.1",
+    "--admin-port=0", "--http-address=127.0.0.1", "--http-port=0",
+    "--ice-address=127.0.0.1", "--linger=1", "--no-lan", NULL
+  };
+  Gateway *gw = gateway_spawn (argv);
+  gchar *line = gateway_read_line (gw);
+  gint http_port = 0;
+  gint64 end = g_get_monotonic_time () + 4 * P2P_TEST_WAIT_MS * 1000;
+  WhepClient c = { 0, };
+  SoupSession *http = soup_session_new ();
+  SoupMessage *msg;
+  GBytes *body, *answer;
+  gchar *uri, *offer, *text, *location, *rtsp;
+  GstElement *viewer;
+
+  fail_unless (sscanf (line, "p2p-gateway: http port %d", &http_port) == 1,
+      "unexpected line '%s'", line);
+  whep_client_start (&c, "H264", TRUE);
+  offer = whep_client_offer (&c, end);
+  uri = g_strdup_printf ("http://127.0.0.1:%d/whep/" CAMERA_NAME, http_port);
+  msg = soup_message_new ("POST", uri);
+  body = g_bytes_new_take (offer, strlen (offer));
+  soup_message_set_request_body_from_bytes (msg, "application/sdp", body);
+  answer = soup_session_send_and_read (http, msg, NULL, NULL);
+  fail_unless_equals_int (soup_message_get_status (msg), SOUP_STATUS_CREATED);
+  location = g_strdup (soup_message_headers_get_one
+      (soup_message_get_response_headers (msg), "Location"));
+  text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  whep_client_answer (&c, text);
+
+  rtsp = gateway_url (gw, NULL);
+  viewer = rtspsrc_start (rtsp);
+  pull_frames (viewer, FPS);
+  while (whep_client_frames (&c) < FPS) {
+    fail_unless (g_get_monotonic_time () < end, "WHEP: %d frames",
+        whep_client_frames (&c));
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (10000);
+  }
+  fail_unless_equals_int (camera_viewers (cam), 1);
+
+  g_object_unref (msg);
+  g_free (uri);
+  uri = g_strdup_printf ("http://127.0.0.1:%d%s", http_port, location);
+  msg = soup_message_new ("DELETE", uri);
+  g_bytes_unref (soup_session_send_and_read (http, msg, NULL, NULL));
+  fail_unless_equals_int (soup_message_get_status (msg), SOUP_STATUS_OK);
+
+  p2p_test_stop (viewer);
+  whep_client_stop (&c);
+  g_object_unref (msg);
+  g_object_unref (http);
+  g_bytes_unref (answer);
+  g_bytes_unref (body);
+  g_free (location);
+  g_free (text);
+  g_free (uri);
+  g_free (rtsp);
+  g_free (line);
+  g_free (camera);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 gateway_suite (void)
 {
@@ -767,6 +842,7 @@ gateway_suite (void)
   tcase_add_test (tc, test_camera_restart);
   tcase_add_test (tc, test_gateway_restart);
   tcase_add_test (tc, test_talkback);
+  tcase_add_test (tc, test_whep_beside_rtsp);
   suite_add_tcase (s, tc);
   return s;
 }

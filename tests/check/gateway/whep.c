@@ -7,11 +7,8 @@
 
 #include <string.h>
 
-#include <nice/agent.h>
-#define GST_USE_UNSTABLE_API
-#include <gst/webrtc/webrtc.h>
-
 #include "p2p-whep-endpoint.h"
+#include "whep-client.h"
 #include "whep-test-camera.h"
 
 /* Waits scale with P2P_TEST_TIME_SCALE (ASan, valgrind). */
@@ -138,183 +135,16 @@ request (Fixture * f, const gchar * method, const gchar * path,
   return status;
 }
 
-/* A WHEP client made of GStreamer's webrtcbin, on loopback only. */
-typedef struct
-{
-  GstElement *pipeline;
-  GstElement *webrtc;
-  gint frames;
-} Client;
-
-static GstPadProbeReturn
-count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Client *c = user_data;
-
-  g_atomic_int_inc (&c->frames);
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-on_decoded_pad (GstElement * decodebin, GstPad * pad, gpointer user_data)
-{
-  GstElement *pipeline = user_data;
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add (GST_BIN (pipeline), sink);
-  gst_element_sync_state_with_parent (sink);
-  gst_pad_link (pad, sinkpad);
-  if (caps && g_str_has_prefix (gst_structure_get_name
-          (gst_caps_get_structure (caps, 0)), "video/x-raw"))
-    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_frame,
-        g_object_get_data (G_OBJECT (pipeline), "client"), NULL);
-  gst_clear_caps (&caps);
-  gst_object_unref (sinkpad);
-}
-
-static void
-on_incoming (GstElement * webrtc, GstPad * pad, gpointer user_data)
-{
-  GstElement *pipeline = user_data;
-  GstElement *decode;
-  GstPad *sinkpad;
-
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  decode = gst_element_factory_make ("decodebin", NULL);
-  g_signal_connect (decode, "pad-added", G_CALLBACK (on_decoded_pad), pipeline);
-  gst_bin_add (GST_BIN (pipeline), decode);
-  gst_element_sync_state_with_parent (decode);
-  sinkpad = gst_element_get_static_pad (decode, "sink");
-  gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
-}
-
-static GstStructure *
-wait_promise (GstPromise * promise)
-{
-  g_assert_cmpint (gst_promise_wait (promise), ==, GST_PROMISE_RESULT_REPLIED);
-  return (GstStructure *) gst_promise_get_reply (promise);
-}
-
-static void
-client_start (Client * c, const gchar * encoding, gboolean audio)
-{
-  GstObject *ice;
-  NiceAgent *agent;
-  NiceAddress addr;
-  GstCaps *caps;
-  GstWebRTCRTPTransceiver *trans = NULL;
-
-  c->pipeline = gst_pipeline_new ("client");
-  c->webrtc = gst_element_factory_make ("webrtcbin", NULL);
-  g_object_set_data (G_OBJECT (c->pipeline), "client", c);
-  g_object_set (c->webrtc, "bundle-policy",
-      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
-  g_object_get (c->webrtc, "ice-agent", &ice, NULL);
-  g_object_get (ice, "agent", &agent, NULL);
-  nice_address_init (&addr);
-  g_assert_true (nice_address_set_from_string (&addr, "127.0.0.1"));
-  g_assert_true (nice_agent_add_local_address (agent, &addr));
-  g_object_set (agent, "upnp", FALSE, NULL);
-  g_object_unref (agent);
-  gst_object_unref (ice);
-  gst_bin_add (GST_BIN (c->pipeline), c->webrtc);
-  g_signal_connect (c->webrtc, "pad-added", G_CALLBACK (on_incoming),
-      c->pipeline);
-  g_assert_cmpint (gst_element_set_state (c->pipeline, GST_STATE_PLAYING),
-      !=, GST_STATE_CHANGE_FAILURE);
-
-  caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-      "video", "encoding-name", G_TYPE_STRING, encoding, "clock-rate",
-      G_TYPE_INT, 90000, "payload", G_TYPE_INT, 96, NULL);
-  if (g_str_equal (encoding, "H264"))
-    gst_caps_set_simple (caps, "packetization-mode", G_TYPE_STRING, "1",
-        "profile-level-id", G_TYPE_STRING, "42e01f", NULL);
-  g_signal_emit_by_name (c->webrtc, "add-transceiver",
-      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
-  gst_caps_unref (caps);
-  gst_object_unref (trans);
-  if (audio) {
-    caps = gst_caps_from_string ("application/x-rtp,media=audio,"
-        "encoding-name=OPUS,clock-rate=48000,payload=111");
-    g_signal_emit_by_name (c->webrtc, "add-transceiver",
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
-    gst_caps_unref (caps);
-    gst_object_unref (trans);
-  }
-}
-
-/* The client's offer, with all its candidates. */
-static gchar *
-client_offer (Client * c)
-{
-  GstPromise *promise = gst_promise_new ();
-  GstWebRTCSessionDescription *offer = NULL;
-  GstWebRTCICEGatheringState state;
-  gint64 end = deadline (30);
-  gchar *text;
-
-  g_signal_emit_by_name (c->webrtc, "create-offer", NULL, promise);
-  gst_structure_get (wait_promise (promise), "offer",
-      GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
-  gst_promise_unref (promise);
-  g_assert_nonnull (offer);
-  promise = gst_promise_new ();
-  g_signal_emit_by_name (c->webrtc, "set-local-description", offer, promise);
-  wait_promise (promise);
-  gst_promise_unref (promise);
-  gst_webrtc_session_description_free (offer);
-
-  do {
-    g_assert_cmpint (g_get_monotonic_time (), <, end);
-    g_main_context_iteration (NULL, FALSE);
-    g_usleep (10000);
-    g_object_get (c->webrtc, "ice-gathering-state", &state, NULL);
-  } while (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE);
-  g_object_get (c->webrtc, "local-description", &offer, NULL);
-  text = gst_sdp_message_as_text (offer->sdp);
-  gst_webrtc_session_description_free (offer);
-  return text;
-}
-
-static void
-client_answer (Client * c, const gchar * text)
-{
-  GstSDPMessage *sdp;
-  GstWebRTCSessionDescription *answer;
-  GstPromise *promise = gst_promise_new ();
-  const GstStructure *reply;
-
-  g_assert_cmpint (gst_sdp_message_new_from_text (text, &sdp), ==, GST_SDP_OK);
-  answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
-  g_signal_emit_by_name (c->webrtc, "set-remote-description", answer, promise);
-  reply = wait_promise (promise);
-  g_assert_true (!reply || !gst_structure_has_field (reply, "error"));
-  gst_promise_unref (promise);
-  gst_webrtc_session_description_free (answer);
-}
-
-static void
-client_stop (Client * c)
-{
-  gst_element_set_state (c->pipeline, GST_STATE_NULL);
-  gst_object_unref (c->pipeline);
-}
-
 static void
 play (Fixture * f, const gchar * camera, const gchar * encoding, gboolean audio)
 {
-  Client c = { 0, };
+  WhepClient c = { 0, };
   SoupMessageHeaders *headers;
   gchar *offer, *answer, *path, *location;
   gint64 end;
 
-  client_start (&c, encoding, audio);
-  offer = client_offer (&c);
+  whep_client_start (&c, encoding, audio);
+  offer = whep_client_offer (&c, deadline (30));
   path = g_strconcat ("/whep/", camera, NULL);
   g_assert_cmpuint (request (f, "POST", path, "application/sdp", offer,
           strlen (offer), &headers, &answer), ==, SOUP_STATUS_CREATED);
@@ -326,12 +156,12 @@ play (Fixture * f, const gchar * camera, const gchar * encoding, gboolean audio)
   /* Only loopback candidates were offered by the gateway. */
   g_assert_nonnull (strstr (answer, "a=candidate:"));
   g_assert_nonnull (strstr (answer, " 127.0.0.1 "));
-  client_answer (&c, answer);
+  whep_client_answer (&c, answer);
   g_assert_cmpuint (p2p_whep_endpoint_get_n_sessions (f->endpoint, camera),
       ==, 1);
 
   end = deadline (60);
-  while (g_atomic_int_get (&c.frames) < 10) {
+  while (whep_client_frames (&c) < 10) {
     g_assert_cmpint (g_get_monotonic_time (), <, end);
     g_main_context_iteration (NULL, FALSE);
     g_usleep (10000);
@@ -344,7 +174,7 @@ play (Fixture * f, const gchar * camera, const gchar * encoding, gboolean audio)
   /* The session is gone: a second DELETE finds nothing. */
   g_assert_cmpuint (request (f, "DELETE", location, NULL, NULL, 0, NULL,
           NULL), ==, SOUP_STATUS_NOT_FOUND);
-  client_stop (&c);
+  whep_client_stop (&c);
   soup_message_headers_unref (headers);
   g_free (location);
   g_free (path);
@@ -368,12 +198,12 @@ test_play_h264 (Fixture * f, gconstpointer data)
 static gchar *
 canned_offer (void)
 {
-  Client c = { 0, };
+  WhepClient c = { 0, };
   gchar *offer;
 
-  client_start (&c, "VP8", FALSE);
-  offer = client_offer (&c);
-  client_stop (&c);
+  whep_client_start (&c, "VP8", FALSE);
+  offer = whep_client_offer (&c, deadline (30));
+  whep_client_stop (&c);
   return offer;
 }
 
