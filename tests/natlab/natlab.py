@@ -2224,7 +2224,7 @@ def cmd_relay_viewers(args):
                                  (t0 - v.t0) * 1000)})
             for v in viewers:
                 v.stop()
-            refused = coturn.find(r'486|[Qq]uota')
+            refused = coturn.find(r'error 486|[Qq]uota [Rr]eached')
             if refused:
                 raise LabError('coturn refused an allocation: ' +
                                refused[1].string.strip())
