@@ -219,12 +219,13 @@ gateway_url (Gateway * gw, const gchar * login)
 
 /* ---- metrics ---- */
 
+/* GET @path on @gw's admin port: the body of a 200 answer. */
 static gchar *
-metrics_get (Gateway * gw)
+admin_get (Gateway * gw, const gchar * path)
 {
   SoupSession *session = soup_session_new ();
-  gchar *url = g_strdup_printf ("http://127.0.0.1:%d/metrics",
-      gw->admin_port);
+  gchar *url = g_strdup_printf ("http://127.0.0.1:%d%s", gw->admin_port,
+      path);
   SoupMessage *msg = soup_message_new ("GET", url);
   GError *err = NULL;
   GBytes *body = soup_session_send_and_read (session, msg, NULL, &err);
@@ -244,7 +245,7 @@ metrics_get (Gateway * gw)
 static gint64
 metric (Gateway * gw, const gchar * name)
 {
-  gchar *text = metrics_get (gw);
+  gchar *text = admin_get (gw, "/metrics");
   gchar **lines = g_strsplit (text, "\n", -1);
   gint64 value = -1;
   guint i;
@@ -501,8 +502,13 @@ GST_START_TEST (test_one_session)
   GSubprocess *ff1 = ffmpeg_watch (url);
   GSubprocess *ff2 = ffmpeg_watch (url);
   GstElement *viewer = rtspsrc_start (url);
+  gchar *health;
 
   pull_frames (viewer, 2 * FPS);
+  health = admin_get (gw, "/health");
+  fail_unless_equals_string (health, "ok\n");
+  g_free (health);
+  fail_unless_equals_int (metric (gw, "p2p_gateway_cameras"), 1);
   wait_metric (gw, CAMERA_METRIC ("p2p_gateway_camera_clients"), 3);
   fail_unless_equals_int (camera_viewers (cam), 1);
   fail_unless_equals_int (metric (gw, "p2p_gateway_sessions"), 1);
