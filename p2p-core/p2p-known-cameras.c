@@ -46,6 +46,7 @@
 #endif
 
 #include "p2p-known-cameras.h"
+#include "p2p-protocol-uid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +57,6 @@
 
 G_DEFINE_QUARK (p2p_known_cameras_error, p2p_known_cameras_error);
 
-#define MAX_UID 64
 #define MAX_HASH_NAME 16
 #define MIN_DIGEST 16
 #define MAX_DIGEST 64
@@ -130,19 +130,18 @@ p2p_known_cameras_class_init (P2pKnownCamerasClass * klass)
   G_OBJECT_CLASS (klass)->finalize = p2p_known_cameras_finalize;
 }
 
-/* Upper case; letters, digits and '-' only, as p2psrc accepts them. */
+/* The UID's form as the protocol reads it (p2p_uid_normalize_form()):
+ * upper case, look-alike letters replaced, the same key p2psrc looks up;
+ * the check symbols are the registry's business. */
 static gchar *
 normalise_uid (const gchar * uid, gsize len)
 {
-  gsize i;
+  g_autofree gchar *text = NULL;
 
-  if (len == 0 || len > MAX_UID)
+  if (len != P2P_UID_LENGTH)
     return NULL;
-  for (i = 0; i < len; i++) {
-    if (!g_ascii_isalnum (uid[i]) && uid[i] != '-')
-      return NULL;
-  }
-  return g_ascii_strup (uid, len);
+  text = g_strndup (uid, len);
+  return p2p_uid_normalize_form (text, NULL);
 }
 
 /* `hash-name HH:HH:…` with a lower-case name and upper-case digits, the
@@ -448,7 +447,7 @@ p2p_known_cameras_get_size (P2pKnownCameras * self)
 /**
  * p2p_known_cameras_lookup:
  * @self: a #P2pKnownCameras
- * @uid: a camera UID (any letter case)
+ * @uid: a camera UID, as typed (any letter case, O, I and L for 0, 1, 1)
  *
  * Looks @uid up in what was last loaded or written.
  *

@@ -40,7 +40,8 @@ fake_fingerprint (guint n)
 static gchar *
 fake_uid (guint n)
 {
-  return g_strdup_printf ("T%03X-0000-0000-0000", n);
+  /* Hexadecimal digits are UID symbols too. */
+  return g_strdup_printf ("T%03X-%04X-0000-0000", n & 0xfff, n >> 12);
 }
 
 static void
@@ -121,6 +122,20 @@ test_round_trip (Fixture * f, gconstpointer data)
   found = p2p_known_cameras_lookup (other, UID_A);
   g_assert_cmpstr (found, ==, fp1);
   g_assert_null (p2p_known_cameras_get_problems (other)[0]);
+  g_clear_pointer (&found, g_free);
+  /* The UID as the protocol reads it: look-alike letters are the digits
+   * they stand for, as p2psrc reads its uid property. */
+  g_assert_true (p2p_known_cameras_remember (other, "T001-0000-0000-0000",
+          fp2, &error));
+  g_assert_no_error (error);
+  found = p2p_known_cameras_lookup (other, "tOOl-OOOO-0000-OOOO");
+  g_assert_cmpstr (found, ==, fp2);
+  g_clear_pointer (&found, g_free);
+  g_assert_true (p2p_known_cameras_forget (other, "TOOI-0000-0000-0000",
+          &error));
+  g_assert_no_error (error);
+  g_assert_null (p2p_known_cameras_lookup (other, "7KQ2-M9XD-4HPA-R3W"));
+  g_assert_null (p2p_known_cameras_lookup (other, "7KQ2M9XD4HPAR3WV"));
 
   g_assert_true (p2p_known_cameras_remember (other, UID_A, fp2, &error));
   g_assert_no_error (error);
