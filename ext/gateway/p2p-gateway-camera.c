@@ -623,8 +623,10 @@ p2p_gateway_camera_release (P2pGatewayCamera * camera)
  * @error: return location for a #P2P_GATEWAY_CAMERA_ERROR
  *
  * Waits until the session knows every stream of the camera and its caps,
- * or, after @timeout_ms, settles for the streams it has. Blocks: never
- * call it on the camera's #GMainContext.
+ * or, after @timeout_ms, settles for the streams it has. A session that
+ * fails (p2psrc's ERROR: wrong password, certificate mismatch) ends the
+ * wait at once with its error. Blocks: never call it on the camera's
+ * #GMainContext.
  *
  * Returns: (transfer container) (element-type GstCaps): the caps of each
  *     stream, by stream number; %NULL with @error set when there is none
@@ -665,7 +667,9 @@ p2p_gateway_camera_wait_streams (P2pGatewayCamera * camera,
         break;
       g_clear_pointer (&result, g_ptr_array_unref);
     }
-    if (!session && camera->error && !camera->restart) {
+    /* A failed session is retried in the background; its waiters are
+     * told now rather than at their time-out. */
+    if (!session && camera->error) {
       g_propagate_error (error, g_error_copy (camera->error));
       break;
     }

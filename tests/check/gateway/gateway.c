@@ -129,10 +129,10 @@ gateway_spawn (const gchar * const *argv)
  * port @rtsp_port, 0 for any), the admin port from the OS, without
  * authentication, all from the command line. */
 static Gateway *
-gateway_start (gint rtsp_port)
+gateway_start_password (gint rtsp_port, const gchar * password)
 {
-  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
-      CAMERA_NAME, env->uid, env->url);
+  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=%s",
+      CAMERA_NAME, env->uid, env->url, password);
   gchar *port = g_strdup_printf ("--rtsp-port=%d", rtsp_port);
   const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
     "--rtsp-address=127.0.0.1", port, "--admin-address=127.0.0.1",
@@ -144,6 +144,12 @@ gateway_start (gint rtsp_port)
   g_free (camera);
   g_free (port);
   return gw;
+}
+
+static Gateway *
+gateway_start (gint rtsp_port)
+{
+  return gateway_start_password (rtsp_port, "pw");
 }
 
 /* The same from a configuration file, as the systemd unit runs it, with
@@ -646,6 +652,32 @@ GST_START_TEST (test_gateway_restart)
 
 GST_END_TEST;
 
+/* A camera the gateway cannot log in to (a wrong camera password in its
+ * configuration): the RTSP client gets an error answer (gst-rtsp-server
+ * says 400 when a media cannot be made), not a hang, and the gateway
+ * keeps no session. */
+GST_START_TEST (test_camera_refuses)
+{
+  GstElement *cam = camera_start (FALSE);
+  Gateway *gw = gateway_start_password (0, "not-the-password");
+  gchar *url = gateway_url (gw, NULL);
+  gchar *out;
+  gint status;
+
+  out = ffprobe (url, &status);
+  fail_if (status == 0, "ffprobe read a camera the gateway cannot log in to");
+  fail_unless (strstr (out, "400") != NULL, "%s", out);
+  g_free (out);
+  fail_unless_equals_int (camera_viewers (cam), 0);
+  wait_metric (gw, "p2p_gateway_sessions", 0);
+
+  g_free (url);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static gboolean
 on_select_stream (GstElement * src, guint idx, GstCaps * caps, gpointer data)
 {
@@ -848,6 +880,7 @@ gateway_suite (void)
   tcase_add_test (tc, test_camera_restart);
   tcase_add_test (tc, test_gateway_restart);
   tcase_add_test (tc, test_talkback);
+  tcase_add_test (tc, test_camera_refuses);
   tcase_add_test (tc, test_whep_beside_rtsp);
   suite_add_tcase (s, tc);
   return s;
