@@ -119,6 +119,10 @@ stop (Server * server)
   unwatch_registry (server);
   uv_signal_stop (&server->sigterm);
   uv_signal_stop (&server->sigint);
+  /* libuv gave SIGTERM its default action back: a second one (a service
+   * manager's, an impatient operator's) would kill the process that is
+   * about to exit cleanly. */
+  signal (SIGTERM, SIG_IGN);
   uv_timer_stop (&server->tick);
   uv_close ((uv_handle_t *) & server->sigterm, NULL);
   uv_close ((uv_handle_t *) & server->sigint, NULL);
