@@ -16,10 +16,12 @@
  * calls that start later through the others are ended at once (reason
  * `"superseded"`), and #P2pSignaller::call-failed comes only when every one
  * failed, with all their reasons in one message. A child that answers that
- * the camera is offline is asked again, after a short wait that doubles,
- * while another child still looks: the camera may log in to the server a
- * moment after the viewer asked, and the local network would otherwise
- * keep the viewer waiting for its whole time-out.
+ * the camera is offline, or busy (the server takes one unanswered call
+ * per camera and source address, so viewers behind one NAT calling at once
+ * are refused but one), is asked again after a short jittered wait that
+ * doubles, while another child still looks: the camera may log in to the
+ * server, or the other call be answered, a moment later, and the local
+ * network would otherwise keep the viewer waiting for its whole time-out.
  *
  * Signals are forwarded from the threads the children emit them on, with
  * no lock held. A child's #P2pSignaller::error is forwarded as is: the
@@ -34,8 +36,10 @@
 
 #include <string.h>
 
-/* Waits before a child that said "offline" is asked again, in
- * milliseconds: doubled after each answer, up to the maximum. */
+/* Waits before a child that said "offline" or "busy" is asked again, in
+ * milliseconds: doubled after each answer, up to the maximum, and each
+ * drawn between half and the whole of it, so that viewers refused
+ * together do not ask again together. */
 #define OFFLINE_RETRY_MIN_MS 250
 #define OFFLINE_RETRY_MAX_MS 2000
 
@@ -180,10 +184,10 @@ retry_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* With the lock: whether @child's failure is only "offline for now" while
- * another child still looks, and time is left to ask @child again, which
- * is then scheduled on the thread's context (the loop the child emits
- * on). One child at a time is asked again. */
+/* With the lock: whether @child's failure is only "offline or busy for
+ * now" while another child still looks, and time is left to ask @child
+ * again, which is then scheduled on the thread's context (the loop the
+ * child emits on). One child at a time is asked again. */
 static gboolean
 pending_retry_later (P2pCombinedSignaller * self, Pending * pending,
     P2pSignaller * child, const GError * error)
@@ -191,15 +195,17 @@ pending_retry_later (P2pCombinedSignaller * self, Pending * pending,
   gint64 left_ms = (pending->deadline - g_get_monotonic_time ()) / 1000;
   Retry *retry;
 
-  if (!g_error_matches (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_DEVICE_OFFLINE) || pending->waiting < 2
-      || pending->retry || left_ms <= pending->retry_ms)
+  if (error->domain != P2P_SIGNALLING_ERROR
+      || (error->code != P2P_SIGNALLING_ERROR_DEVICE_OFFLINE
+          && error->code != P2P_SIGNALLING_ERROR_REFUSED)
+      || pending->waiting < 2 || pending->retry || left_ms <= pending->retry_ms)
     return FALSE;
   retry = g_new0 (Retry, 1);
   retry->self = g_object_ref (self);
   retry->child = g_object_ref (child);
   retry->uid = g_strdup (pending->uid);
-  pending->retry = g_timeout_source_new (pending->retry_ms);
+  pending->retry = g_timeout_source_new (g_random_int_range (pending->retry_ms
+          / 2, pending->retry_ms + 1));
   g_source_set_callback (pending->retry, retry_cb, retry, retry_free);
   g_source_attach (pending->retry, g_main_context_get_thread_default ());
   pending->retry_ms = MIN (pending->retry_ms * 2, OFFLINE_RETRY_MAX_MS);

@@ -44,6 +44,14 @@
  * server much. */
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 30000
+/* The server refuses a call as busy while another call to the camera from
+ * the same address is unanswered (viewers behind one NAT calling at once),
+ * which lasts about a second: such a refusal is retried after a wait drawn
+ * in this range, so that the refused viewers spread out, without growing
+ * the pause above, this many times in a row. */
+#define BUSY_RETRY_MIN_MS 250
+#define BUSY_RETRY_MAX_MS 1000
+#define BUSY_RETRIES_MAX 10
 /* A camera streams continuously: this long without a packet means the path
  * is gone, well before ICE consent freshness (30 s) would say so. */
 #define MEDIA_TIMEOUT_MS 5000
@@ -94,6 +102,7 @@ struct _P2pViewerSession
   guint64 watchdog_packets;
   gint64 watchdog_time;
   guint retry_ms;
+  guint busy_refusals;          /* in a row, for BUSY_RETRIES_MAX */
   guint attempts;
   gint64 start_time;
   gint64 connected_time;
@@ -323,6 +332,25 @@ session_fail_transient (P2pViewerSession * self, const gchar * text,
   g_source_attach (self->retry_source, p2p_loop_get_context (self->loop));
 }
 
+/* The server refused the call as busy: asked again soon at a jittered
+ * time (BUSY_RETRY_MIN_MS), a bounded number of times, then with the
+ * growing pause like any fault (the camera's call slots may be full). */
+static void
+session_fail_busy (P2pViewerSession * self, const gchar * debug)
+{
+  guint retry_ms = self->retry_ms;
+
+  if (self->busy_refusals >= BUSY_RETRIES_MAX) {
+    session_fail_transient (self, "The camera is busy", debug);
+    return;
+  }
+  self->busy_refusals++;
+  self->retry_ms = g_random_int_range (BUSY_RETRY_MIN_MS,
+      BUSY_RETRY_MAX_MS + 1);
+  session_fail_transient (self, "The camera is busy", debug);
+  self->retry_ms = retry_ms;
+}
+
 /* The servers cannot be reached: the cause when known (the signalling
  * client names it: connection refused, TLS, DNS, ...). */
 static gchar *
@@ -510,6 +538,7 @@ session_authorized (P2pViewerSession * self)
   g_atomic_int_set (&self->authorized, TRUE);
   self->connected_time = g_get_monotonic_time ();
   self->retry_ms = RETRY_MIN_MS;
+  self->busy_refusals = 0;
   session_clear_source (&self->timeout_source);
   g_info ("camera %s: media authorized after %" G_GINT64_FORMAT " ms",
       self->uid, (self->connected_time - self->start_time) / 1000);
@@ -846,7 +875,7 @@ session_on_call_failed (P2pSignaller * sig, const gchar * uid,
         session_fail_transient (self, "The camera is offline", err->message);
         break;
       case P2P_SIGNALLING_ERROR_REFUSED:
-        session_fail_transient (self, "The camera is busy", err->message);
+        session_fail_busy (self, err->message);
         break;
       case P2P_SIGNALLING_ERROR_TIMEOUT:
       case P2P_SIGNALLING_ERROR_UNREACHABLE:
@@ -1085,6 +1114,7 @@ p2p_viewer_session_start (P2pViewerSession * self)
   g_return_if_fail (P2P_IS_VIEWER_SESSION (self));
   g_return_if_fail (self->state == P2P_VIEWER_SESSION_STATE_IDLE);
   self->retry_ms = RETRY_MIN_MS;
+  self->busy_refusals = 0;
   self->attempts = 0;
   self->start_time = 0;
   self->connected_time = 0;

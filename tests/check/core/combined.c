@@ -176,6 +176,152 @@ test_offline_asked_again (Fixture * f, gconstpointer data)
   signaller_recorder_free (on_direct);
 }
 
+/* ---- A server that refuses the first call as busy ---- */
+
+/* Answers like the server when another call from the same address is
+ * still unanswered: the first call fails with "busy", the next starts. */
+#define TEST_TYPE_BUSY_SIGNALLER (test_busy_signaller_get_type ())
+G_DECLARE_FINAL_TYPE (TestBusySignaller, test_busy_signaller, TEST,
+    BUSY_SIGNALLER, GObject);
+
+struct _TestBusySignaller
+{
+  GObject parent;
+  P2pLoop *loop;
+  gint calls;
+};
+
+static void test_busy_signaller_signaller_init (P2pSignallerInterface * iface);
+
+G_DEFINE_TYPE_WITH_CODE (TestBusySignaller, test_busy_signaller,
+    G_TYPE_OBJECT, G_IMPLEMENT_INTERFACE (P2P_TYPE_SIGNALLER,
+        test_busy_signaller_signaller_init));
+
+typedef struct
+{
+  TestBusySignaller *self;
+  gchar *uid;
+  gboolean busy;
+} BusyAnswer;
+
+static void
+busy_answer_free (gpointer data)
+{
+  BusyAnswer *answer = data;
+
+  g_object_unref (answer->self);
+  g_free (answer->uid);
+  g_free (answer);
+}
+
+/* On the loop thread, as p2p-core's own signallers emit. */
+static gboolean
+busy_answer_cb (gpointer data)
+{
+  BusyAnswer *answer = data;
+  g_autoptr (GError) error = NULL;
+
+  if (answer->busy) {
+    error = g_error_new_literal (P2P_SIGNALLING_ERROR,
+        P2P_SIGNALLING_ERROR_REFUSED,
+        "A call from this address is still unanswered");
+    g_signal_emit_by_name (answer->self, "call-failed", answer->uid, error);
+  } else {
+    g_signal_emit_by_name (answer->self, "call-started", answer->uid,
+        "busy-2", NULL);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+busy_start (P2pSignaller * signaller)
+{
+}
+
+static void
+busy_stop (P2pSignaller * signaller)
+{
+}
+
+static gboolean
+busy_call (P2pSignaller * signaller, const gchar * uid, guint timeout_ms,
+    GError ** error)
+{
+  TestBusySignaller *self = TEST_BUSY_SIGNALLER (signaller);
+  BusyAnswer *answer = g_new0 (BusyAnswer, 1);
+
+  answer->self = g_object_ref (self);
+  answer->uid = g_strdup (uid);
+  answer->busy = g_atomic_int_add (&self->calls, 1) == 0;
+  p2p_loop_invoke (self->loop, busy_answer_cb, answer, busy_answer_free);
+  return TRUE;
+}
+
+static gboolean
+busy_end_call (P2pSignaller * signaller, const gchar * call,
+    const gchar * reason, GError ** error)
+{
+  return TRUE;
+}
+
+static void
+test_busy_signaller_signaller_init (P2pSignallerInterface * iface)
+{
+  iface->start = busy_start;
+  iface->stop = busy_stop;
+  iface->call = busy_call;
+  iface->end_call = busy_end_call;
+}
+
+static void
+test_busy_signaller_finalize (GObject * object)
+{
+  g_object_unref (TEST_BUSY_SIGNALLER (object)->loop);
+  G_OBJECT_CLASS (test_busy_signaller_parent_class)->finalize (object);
+}
+
+static void
+test_busy_signaller_class_init (TestBusySignallerClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_busy_signaller_finalize;
+}
+
+static void
+test_busy_signaller_init (TestBusySignaller * self)
+{
+}
+
+/* Viewers behind one NAT call one camera at once: the server refuses all
+ * but one as busy. The refused call is asked again soon while the local
+ * network still looks, not after the local network's whole time-out. */
+static void
+test_busy_asked_again (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TestBusySignaller) busy =
+      g_object_new (TEST_TYPE_BUSY_SIGNALLER, NULL);
+  g_autoptr (P2pCombinedSignaller) viewer = NULL;
+  g_autofree gchar *started = NULL;
+  P2pSignaller *viewers[2];
+  SignallerRecorder *on_viewer;
+
+  busy->loop = g_object_ref (f->loop);
+  p2p_signaller_stop (P2P_SIGNALLER (f->lan_camera));
+  viewers[0] = P2P_SIGNALLER (busy);
+  viewers[1] = P2P_SIGNALLER (f->lan_viewer);
+  viewer = p2p_combined_signaller_new (viewers, 2);
+  on_viewer = signaller_recorder_new (P2P_SIGNALLER (viewer));
+  p2p_signaller_start (P2P_SIGNALLER (viewer));
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 30000,
+          &error));
+  /* Within signaller_recorder_pop()'s 5 s, not the call's 30 s. */
+  started = signaller_recorder_pop (on_viewer);
+  g_assert_cmpstr (started, ==, "call-started " UID " busy-2 -");
+  g_assert_cmpint (g_atomic_int_get (&busy->calls), ==, 2);
+  p2p_signaller_stop (P2P_SIGNALLER (viewer));
+  signaller_recorder_free (on_viewer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -187,5 +333,7 @@ main (int argc, char **argv)
       fixture_setup, test_all_fail, fixture_teardown);
   g_test_add ("/p2p/signaller/combined/offline-asked-again", Fixture, NULL,
       fixture_setup, test_offline_asked_again, fixture_teardown);
+  g_test_add ("/p2p/signaller/combined/busy-asked-again", Fixture, NULL,
+      fixture_setup, test_busy_asked_again, fixture_teardown);
   return g_test_run ();
 }
