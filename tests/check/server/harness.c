@@ -162,6 +162,16 @@ harness_read_line (GDataInputStream * in, guint timeout_ms,
   return read.line;
 }
 
+/* $P2P_TEST_TIME_SCALE (the `asan` test setup sets it), 1 to 10. */
+static guint
+start_time_scale (void)
+{
+  const gchar *env = g_getenv ("P2P_TEST_TIME_SCALE");
+  gint64 scale = env ? g_ascii_strtoll (env, NULL, 10) : 1;
+
+  return CLAMP (scale, 1, 10);
+}
+
 /**
  * harness_server_start:
  * @registry: registry file
@@ -207,7 +217,11 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
       (server->process));
-  line = harness_read_line (out, HARNESS_WAIT_MS, &timed_out);
+  /* Sanitized builds start slower (a wss:// server under ASan takes ~8 s
+   * to set up OpenSSL): the wait stretches with $P2P_TEST_TIME_SCALE, as
+   * the element tests' waits do. */
+  line = harness_read_line (out, HARNESS_WAIT_MS * start_time_scale (),
+      &timed_out);
   g_assert_false (timed_out);
   g_assert_nonnull (line);
   g_assert_true (g_str_has_prefix (line, "listening on 127.0.0.1:"));
