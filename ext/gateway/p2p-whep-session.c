@@ -662,12 +662,15 @@ configure_transceiver (P2pWhepSession * self, WhepBranch * b)
     return NULL;
   }
   /* The profile stays out of the preferences, as out of the payloader's
-   * caps (drop_profile()): the answer takes the one the offer names. */
+   * caps (drop_profile()): the answer takes the one the offer names. Both
+   * its forms: webrtcbin names profile-level-id 42001f (Chromium's first
+   * H.264) "profile=baseline" too, which a constrained-baseline camera's
+   * payloader would not negotiate with. */
   for (i = 0; i < gst_caps_get_size (prefs); i++) {
     GstStructure *st = gst_caps_get_structure (prefs, i);
 
     gst_structure_set_name (st, "application/x-rtp");
-    gst_structure_remove_field (st, "profile-level-id");
+    gst_structure_remove_fields (st, "profile-level-id", "profile", NULL);
   }
   g_object_set (found, "direction",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
