@@ -499,6 +499,18 @@ promise_to_step (P2pWhepSession * self, StepFunc step)
   return gst_promise_new_with_change_func (promise_done, s, step_free);
 }
 
+/* Emits webrtcbin's action @signal (@arg, a promise) and runs @step once
+ * webrtcbin replies. */
+static void
+emit_then (P2pWhepSession * self, const gchar * signal, gpointer arg,
+    StepFunc step)
+{
+  GstPromise *promise = promise_to_step (self, step);
+
+  g_signal_emit_by_name (self->webrtc, signal, arg, promise);
+  gst_promise_unref (promise);
+}
+
 static void
 fail (P2pWhepSession * self, gint code, const gchar * format, ...)
 G_GNUC_PRINTF (3, 4);
@@ -627,8 +639,7 @@ on_answer_created (P2pWhepSession * self, GstPromise * promise)
     fail (self, P2P_WHEP_ERROR_NEGOTIATION, "webrtcbin gave no answer");
     return;
   }
-  g_signal_emit_by_name (self->webrtc, "set-local-description", answer,
-      promise_to_step (self, on_local_set));
+  emit_then (self, "set-local-description", answer, on_local_set);
   gst_webrtc_session_description_free (answer);
 }
 
@@ -804,8 +815,7 @@ on_transceivers_made (P2pWhepSession * self, GstPromise * promise)
       return;
     }
   }
-  g_signal_emit_by_name (self->webrtc, "create-answer", NULL,
-      promise_to_step (self, on_answer_created));
+  emit_then (self, "create-answer", NULL, on_answer_created);
 }
 
 static void
@@ -813,8 +823,7 @@ on_remote_set (P2pWhepSession * self, GstPromise * promise)
 {
   if (promise_failed (self, promise, "apply the offer"))
     return;
-  g_signal_emit_by_name (self->webrtc, "create-answer", NULL,
-      promise_to_step (self, on_transceivers_made));
+  emit_then (self, "create-answer", NULL, on_transceivers_made);
 }
 
 static void
@@ -958,8 +967,7 @@ p2p_whep_session_answer_async (P2pWhepSession * session, guint timeout_ms,
 
   gst_sdp_message_copy (session->offer, &copy);
   offer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
-  g_signal_emit_by_name (session->webrtc, "set-remote-description", offer,
-      promise_to_step (session, on_remote_set));
+  emit_then (session, "set-remote-description", offer, on_remote_set);
   gst_webrtc_session_description_free (offer);
 }
 

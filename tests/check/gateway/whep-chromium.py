@@ -246,6 +246,10 @@ def main():
             server.kill()
             server.wait()
         shutil.rmtree(profile, ignore_errors=True)
+    # A clean exit: no crash, and no leak under the asan setup.
+    if server.returncode != 0:
+        print('# whep-serve exited with status %d' % server.returncode)
+        failed += 1
     print('1..%d' % len(CAMERAS))
     return 1 if failed else 0
 
