@@ -866,6 +866,97 @@ GST_START_TEST (test_whep_beside_rtsp)
 
 GST_END_TEST;
 
+typedef struct
+{
+  const gchar *user;
+  const gchar *password;
+  guint tries;
+} Login;
+
+static gboolean
+on_authenticate (SoupMessage * msg, SoupAuth * auth, gboolean retrying,
+    gpointer data)
+{
+  Login *login = data;
+
+  /* One try: a refused login is not offered again. */
+  if (!login->user || login->tries++ > 0)
+    return FALSE;
+  soup_auth_authenticate (auth, login->user, login->password);
+  return TRUE;
+}
+
+/* The status of @method @path on the gateway's browser port, as @user. */
+static guint
+http_status (gint port, const gchar * method, const gchar * path,
+    const gchar * user, const gchar * password)
+{
+  gchar *uri = g_strdup_printf ("http://127.0.0.1:%d%s", port, path);
+  SoupSession *http = soup_session_new ();
+  SoupMessage *msg = soup_message_new (method, uri);
+  Login login = { user, password, 0 };
+  GBytes *body = g_bytes_new_static ("v=0\r\n", 5);
+  guint status;
+
+  if (g_str_equal (method, "POST"))
+    soup_message_set_request_body_from_bytes (msg, "application/sdp", body);
+  g_signal_connect (msg, "authenticate", G_CALLBACK (on_authenticate), &login);
+  g_bytes_unref (soup_session_send_and_read (http, msg, NULL, NULL));
+  status = soup_message_get_status (msg);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  g_object_unref (http);
+  g_free (uri);
+  return status;
+}
+
+/* With RTSP logins, the browser port asks for the same ones: the page, a
+ * WHEP offer and a DELETE from anyone else are refused before they reach
+ * the camera. */
+GST_START_TEST (test_whep_digest_auth)
+{
+  GstElement *cam = camera_start (FALSE);
+  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
+      CAMERA_NAME, env->uid, env->url);
+  const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
+    "--user", "nvr:right-pw", "--rtsp-address=127.0.0.1", "--rtsp-port=0",
+    "--admin-address=127.0.0.1", "--admin-port=0",
+    "--http-address=127.0.0.1", "--http-port=0", "--ice-address=127.0.0.1",
+    "--no-lan", NULL
+  };
+  Gateway *gw = gateway_spawn (argv);
+  gchar *line = gateway_read_line (gw);
+  gint port = 0;
+
+  fail_unless (sscanf (line, "p2p-gateway: http port %d", &port) == 1,
+      "unexpected line '%s'", line);
+  fail_unless_equals_int (http_status (port, "GET", "/view/" CAMERA_NAME,
+          NULL, NULL), SOUP_STATUS_UNAUTHORIZED);
+  fail_unless_equals_int (http_status (port, "GET", "/view/" CAMERA_NAME,
+          "nvr", "wrong-pw"), SOUP_STATUS_UNAUTHORIZED);
+  fail_unless_equals_int (http_status (port, "POST", "/whep/" CAMERA_NAME,
+          NULL, NULL), SOUP_STATUS_UNAUTHORIZED);
+  fail_unless_equals_int (http_status (port, "POST", "/whep/" CAMERA_NAME,
+          "other", "right-pw"), SOUP_STATUS_UNAUTHORIZED);
+  fail_unless_equals_int (http_status (port, "DELETE",
+          "/whep/" CAMERA_NAME "/0123456789abcdef", NULL, NULL),
+      SOUP_STATUS_UNAUTHORIZED);
+  fail_unless_equals_int (metric (gw,
+          CAMERA_METRIC ("p2p_gateway_camera_sessions_total")), 0);
+  fail_unless_equals_int (http_status (port, "GET", "/view/" CAMERA_NAME,
+          "nvr", "right-pw"), SOUP_STATUS_OK);
+  /* Let in, a bad offer is refused as such. */
+  fail_unless_equals_int (http_status (port, "POST", "/whep/" CAMERA_NAME,
+          "nvr", "right-pw"), SOUP_STATUS_BAD_REQUEST);
+
+  g_free (line);
+  g_free (camera);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 gateway_suite (void)
 {
@@ -882,6 +973,7 @@ gateway_suite (void)
   tcase_add_test (tc, test_talkback);
   tcase_add_test (tc, test_camera_refuses);
   tcase_add_test (tc, test_whep_beside_rtsp);
+  tcase_add_test (tc, test_whep_digest_auth);
   suite_add_tcase (s, tc);
   return s;
 }
