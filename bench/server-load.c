@@ -22,7 +22,8 @@
  * count and in time. The result is one JSON line on stdout.
  *
  * With --restart the server is then killed (SIGKILL) and started again on
- * the same port with its device admission rate on, and every device comes
+ * the same port (with --device-login-rate, with that admission rate), and
+ * every device comes
  * back as p2psink's signalling does (jittered exponential back-off, never
  * before the server's retry_after): restart_back_s is the time from the
  * kill until all are logged in again. */
@@ -775,7 +776,7 @@ main (int argc, char **argv)
   g_array_sort (load.latencies_us, compare_i64);
 
   /* Phase 3: the server dies (SIGKILL) and comes back on the same port,
-   * with its device admission on; the devices return as p2psink does. */
+   * with its own device admission; the devices return as p2psink does. */
   if (restart) {
     gint64 t_kill;
 

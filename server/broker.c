@@ -521,8 +521,8 @@ rate_take (P2pBroker * b, P2pRateLimit * limit, const gchar * key,
   return FALSE;
 }
 
-/* The server-wide admission of device logins: after a restart every
- * device of the server comes back at once. Past the burst, each refused
+/* The server-wide admission of device logins (off unless configured):
+ * after a restart every device of the server comes back at once. Past the burst, each refused
  * device gets its own slot, 1/rate after the previous one, as its
  * retry_after: they return spread over the time the server needs for them
  * all, rather than together again at the next second. */
@@ -532,7 +532,8 @@ admit_device (P2pBroker * b, GError ** error)
   gint64 now_us = g_get_monotonic_time ();
   gdouble now = now_us / 1e6;
 
-  if (p2p_rate_limit_take (b->admission, "device", now_us, NULL))
+  if (b->config->device_login_rate == 0 ||
+      p2p_rate_limit_take (b->admission, "device", now_us, NULL))
     return TRUE;
   b->admission_horizon = MAX (b->admission_horizon, now) +
       1.0 / b->config->device_login_rate;

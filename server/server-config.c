@@ -110,9 +110,10 @@ static const OptDesc options[] = {
       "Failed device logins per second per source address (default 0.1)"},
   {"login-failure-burst", OPT_DOUBLE, OFF (login_failure_burst), 0, 0, "N",
       "Burst of login-failure-rate (default 5)"},
-  {"device-login-rate", OPT_DOUBLE, OFF (device_login_rate), 0, 0,
+  {"device-login-rate", OPT_DOUBLE, OFF (device_login_rate), -1, 0,
         "PER_SECOND",
-      "Device logins admitted per second by the whole server (default 500)"},
+      "Device logins admitted per second by the whole server; 0: no limit "
+        "(default 0)"},
   {"device-login-burst", OPT_DOUBLE, OFF (device_login_burst), 0, 0, "N",
       "Burst of device-login-rate (default 1000)"},
   {"uid-connect-rate", OPT_DOUBLE, OFF (uid_connect_rate), 0, 0, "PER_SECOND",
@@ -160,7 +161,7 @@ set_defaults (P2pServerConfig * c)
   c->address_burst = 40;
   c->login_failure_rate = 0.1;
   c->login_failure_burst = 5;
-  c->device_login_rate = 500;
+  c->device_login_rate = 0;
   c->device_login_burst = 1000;
   c->uid_connect_rate = 5;
   c->uid_connect_burst = 10;
@@ -204,7 +205,8 @@ apply (P2pServerConfig * c, const OptDesc * o, const gchar * value,
     case OPT_DOUBLE:{
       gdouble v = g_ascii_strtod (value, &end);
 
-      if (!*value || *end || !(v > 0)) {
+      /* A negative min marks the rates where 0 means "no limit". */
+      if (!*value || *end || !(v > 0 || (v == 0 && o->min < 0))) {
         g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
             "%s: '%s' is not a positive number", o->name, value);
         return FALSE;

@@ -45,7 +45,8 @@ G_BEGIN_DECLS
  * @address_burst: burst of @address_rate
  * @login_failure_rate: failed device logins per second per source address
  * @login_failure_burst: burst of @login_failure_rate
- * @device_login_rate: device logins admitted per second, whole server
+ * @device_login_rate: device logins admitted per second, whole server; 0
+ *     for no limit
  * @device_login_burst: burst of @device_login_rate
  * @uid_connect_rate: connects per second to one UID from one address
  * @uid_connect_burst: burst of @uid_connect_rate
