@@ -50,6 +50,7 @@
 #include "p2p-enum-types.h"
 #include "p2p-host-addresses.h"
 #include "p2p-nat-opener.h"
+#include "p2p-port-mapping.h"
 #include "p2p-sdp.h"
 #include "p2p-srtp.h"
 
@@ -88,6 +89,13 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
  * candidates each with ICE-TCP) plus reflexive and relayed ones, and the
  * remote caps above, every pair fits. */
 #define MAX_CONNECTIVITY_CHECKS 1200
+/* The foundation of the candidate a gateway's port mapping gives: the
+ * peer recognises it and reports the path as `mapped`. */
+#define MAPPED_FOUNDATION "mapped"
+/* How long "gathering done" waits for the gateway's answer to a port
+ * mapping request, which a LAN gateway gives in milliseconds: after it the
+ * peer is told anyway (a later mapped candidate still joins the checks). */
+#define MAPPING_GRACE_MS 1000
 
 typedef struct
 {
@@ -162,6 +170,12 @@ struct _P2pTransport
   gboolean srflx_released;
   P2pNatOpenerProbe *nat_probe;
   gint nat_depth;               /* NAT routers in front of us, -1 unknown */
+  gboolean port_mapping;        /* (L) ask the gateway, port-mapping */
+  P2pPortMapping *mapping;      /* the request for our first host socket */
+  guint mapping_port;           /* the host socket's port it is for */
+  guint mapped_port;            /* the same once granted, or 0 */
+  gboolean gathering_done_held; /* until the gateway answers */
+  GSource *mapping_timer;
   gint64 ice_connected_at;
   P2pDtls *dtls;
   P2pChannel *channel;
@@ -199,6 +213,7 @@ enum
   PROP_FORCE_RELAY,
   PROP_ICE_TCP,
   PROP_EXPECTED_FINGERPRINT,
+  PROP_PORT_MAPPING,
   PROP_STATE,
   PROP_MODE,
   N_PROPS
@@ -493,6 +508,8 @@ receive_cb (NiceAgent * agent, guint stream_id, guint component_id,
     self->media_func (self, rtcp, data, len, self->media_data);
 }
 
+static void maybe_map_port (P2pTransport * self, NiceCandidate * candidate);
+
 static void
 new_candidate_cb (NiceAgent * agent, NiceCandidate * candidate,
     gpointer user_data)
@@ -511,6 +528,30 @@ new_candidate_cb (NiceAgent * agent, NiceCandidate * candidate,
   if (line == NULL || !g_str_has_prefix (line, "a=candidate:"))
     return;
   g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line + 2);
+  maybe_map_port (self, candidate);
+}
+
+static void
+release_gathering_done (P2pTransport * self)
+{
+  if (self->mapping_timer) {
+    g_source_destroy (self->mapping_timer);
+    g_clear_pointer (&self->mapping_timer, g_source_unref);
+  }
+  if (!self->gathering_done_held)
+    return;
+  self->gathering_done_held = FALSE;
+  g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, "");
+}
+
+static gboolean
+mapping_grace_cb (gpointer data)
+{
+  P2pTransport *self = data;
+
+  g_clear_pointer (&self->mapping_timer, g_source_unref);
+  release_gathering_done (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -520,7 +561,91 @@ gathering_done_cb (NiceAgent * agent, guint stream_id, gpointer user_data)
 
   if (stream_id != self->stream_id)
     return;
+  if (self->mapping && self->mapped_port == 0) {
+    self->gathering_done_held = TRUE;
+    self->mapping_timer = g_timeout_source_new (MAPPING_GRACE_MS);
+    g_source_set_callback (self->mapping_timer, mapping_grace_cb, self, NULL);
+    g_source_attach (self->mapping_timer, self->context);
+    return;
+  }
   g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, "");
+}
+
+/* The gateway forwards @external_ip:@external_port to our host socket:
+ * one more candidate, server-reflexive in kind (an address on the far
+ * side of our NAT), named by its foundation so the peer can report the
+ * path as `mapped`. */
+static void
+port_mapped_cb (const gchar * external_ip, guint external_port,
+    gpointer user_data)
+{
+  P2pTransport *self = user_data;
+  g_autofree gchar *line = NULL;
+  gchar base[NICE_ADDRESS_STRING_LEN];
+  NiceCandidate *host = NULL;
+  GSList *locals, *l;
+
+  if (self->agent == NULL || self->stream_id == 0)
+    return;
+  locals = nice_agent_get_local_candidates (self->agent, self->stream_id,
+      COMPONENT_ID);
+  for (l = locals; l; l = l->next) {
+    NiceCandidate *c = l->data;
+
+    if (c->type == NICE_CANDIDATE_TYPE_HOST
+        && c->transport == NICE_CANDIDATE_TRANSPORT_UDP
+        && nice_address_get_port (&c->addr) == self->mapping_port)
+      host = c;
+  }
+  if (host) {
+    nice_address_to_string (&host->addr, base);
+    self->mapped_port = self->mapping_port;
+    /* Just below a host candidate's priority (type preference 126):
+     * checked early, as it needs no hole punched. */
+    line = g_strdup_printf ("candidate:" MAPPED_FOUNDATION " %u udp %u %s %u "
+        "typ srflx raddr %s rport %u", COMPONENT_ID,
+        (120u << 24) | (65535u << 8) | (256 - COMPONENT_ID), external_ip,
+        external_port, base, self->mapping_port);
+    g_info ("port mapping: %s:%u forwards to %s:%u", external_ip,
+        external_port, base, self->mapping_port);
+    g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
+  }
+  g_slist_free_full (locals, (GDestroyNotify) nice_candidate_free);
+  release_gathering_done (self);
+}
+
+/* The first UDP host candidate on a private IPv4 address (behind a NAT,
+ * whose gateway may map a port to it) gets a port mapping request; the
+ * candidate itself went out already, and the mapping comes when the
+ * gateway answers. */
+static void
+maybe_map_port (P2pTransport * self, NiceCandidate * candidate)
+{
+  g_autofree gchar *gateway = NULL;
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+  g_autoptr (GInetAddress) inet = NULL;
+  gboolean enabled;
+
+  g_mutex_lock (&self->lock);
+  enabled = self->port_mapping && !self->force_relay;
+  g_mutex_unlock (&self->lock);
+  if (!enabled || self->mapping || self->mapping_port
+      || candidate->type != NICE_CANDIDATE_TYPE_HOST
+      || candidate->transport != NICE_CANDIDATE_TRANSPORT_UDP
+      || candidate->component_id != COMPONENT_ID
+      || nice_address_ip_version (&candidate->addr) != 4)
+    return;
+  nice_address_to_string (&candidate->addr, ip);
+  inet = g_inet_address_new_from_string (ip);
+  if (inet == NULL || !g_inet_address_get_is_site_local (inet))
+    return;
+  gateway = p2p_port_mapping_default_gateway ();
+  if (gateway == NULL)
+    return;
+  self->mapping_port = nice_address_get_port (&candidate->addr);
+  self->mapping = p2p_port_mapping_new (self->context, ip,
+      self->mapping_port, gateway, P2P_PORT_MAPPING_GATEWAY_PORT,
+      port_mapped_cb, self);
 }
 
 static gboolean release_srflx_candidates (gpointer data);
@@ -608,7 +733,8 @@ address_is_private (const NiceAddress * addr)
 }
 
 static P2pConnectionTechnique
-pair_technique (NiceCandidate * local, NiceCandidate * remote)
+pair_technique (P2pTransport * self, NiceCandidate * local,
+    NiceCandidate * remote)
 {
   if (local->type == NICE_CANDIDATE_TYPE_RELAYED
       || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
@@ -621,6 +747,13 @@ pair_technique (NiceCandidate * local, NiceCandidate * remote)
   if (local->type == NICE_CANDIDATE_TYPE_HOST
       && remote->type == NICE_CANDIDATE_TYPE_HOST)
     return P2P_CONNECTION_TECHNIQUE_DIRECT;
+  /* Through a gateway's port mapping: the peer's (it names its mapped
+   * candidate by foundation) or ours (the socket our gateway forwards to;
+   * checks from it leave through the mapping too). */
+  if (g_str_has_prefix (remote->foundation, MAPPED_FOUNDATION)
+      || (self->mapped_port && local->type == NICE_CANDIDATE_TYPE_HOST
+          && nice_address_get_port (&local->addr) == self->mapped_port))
+    return P2P_CONNECTION_TECHNIQUE_MAPPED;
   return P2P_CONNECTION_TECHNIQUE_PUNCHED;
 }
 
@@ -650,7 +783,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
   if (stream_id != self->stream_id)
     return;
 
-  technique = pair_technique (local, remote);
+  technique = pair_technique (self, local, remote);
   g_mutex_lock (&self->lock);
   changed = self->technique != technique;
   self->technique = technique;
@@ -1515,6 +1648,11 @@ dispose_on_loop (gpointer data)
     g_clear_pointer (&self->srflx_timer, g_source_unref);
   }
   g_clear_pointer (&self->nat_probe, p2p_nat_opener_probe_cancel);
+  g_clear_pointer (&self->mapping, p2p_port_mapping_free);
+  if (self->mapping_timer) {
+    g_source_destroy (self->mapping_timer);
+    g_clear_pointer (&self->mapping_timer, g_source_unref);
+  }
   if (self->media_notify)
     self->media_notify (self->media_data);
   self->media_notify = NULL;
@@ -1613,6 +1751,11 @@ p2p_transport_set_property (GObject * object, guint prop_id,
     case PROP_EXPECTED_FINGERPRINT:
       p2p_transport_set_expected_fingerprint (self, g_value_get_string (value));
       break;
+    case PROP_PORT_MAPPING:
+      g_mutex_lock (&self->lock);
+      self->port_mapping = g_value_get_boolean (value);
+      g_mutex_unlock (&self->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1650,6 +1793,9 @@ p2p_transport_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_EXPECTED_FINGERPRINT:
       g_value_set_string (value, self->expected_fingerprint);
+      break;
+    case PROP_PORT_MAPPING:
+      g_value_set_boolean (value, self->port_mapping);
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
@@ -1748,6 +1894,21 @@ p2p_transport_class_init (P2pTransportClass * klass)
   properties[PROP_ICE_TCP] = g_param_spec_boolean ("ice-tcp", "ICE-TCP",
       "Gather ICE-TCP candidates", TRUE,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:port-mapping:
+   *
+   * Ask the host's gateway (its IPv4 default route) for a port mapping to
+   * the ICE socket, with PCP and else NAT-PMP, and offer the mapped address
+   * as one more candidate: a peer then reaches us directly even through a
+   * symmetric NAT. Asynchronous: no candidate waits for the gateway, and
+   * "gathering done" waits at most a second for it. The mapping is renewed
+   * while the transport lives and deleted when it closes. Set before the
+   * first description. Default: %FALSE (the elements turn it on).
+   */
+  properties[PROP_PORT_MAPPING] = g_param_spec_boolean ("port-mapping",
+      "Port mapping", "Ask the gateway for a port mapping (PCP, NAT-PMP)",
+      FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * P2pTransport:expected-fingerprint:

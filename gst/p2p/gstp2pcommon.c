@@ -242,6 +242,22 @@ split_ice_uri (const gchar * text, const gchar * kind, gchar ** uri_out,
 }
 
 /**
+ * gst_p2p_port_mapping_allowed:
+ * @property: the element's `port-mapping` property
+ *
+ * The test suites set `P2P_NO_PORT_MAPPING` in the environment: their
+ * pipelines then send nothing to the machine's real gateway (the NAT lab,
+ * which runs its own, leaves it unset).
+ *
+ * Returns: whether calls ask the gateway for a port mapping
+ */
+gboolean
+gst_p2p_port_mapping_allowed (gboolean property)
+{
+  return property && g_getenv ("P2P_NO_PORT_MAPPING") == NULL;
+}
+
+/**
  * gst_p2p_check_ice_overrides:
  * @element: element to post the error from
  * @stun_server: (nullable): `stun-server` property

@@ -28,6 +28,8 @@ GTlsDatabase *gst_p2p_load_tls_ca_file (GstElement * element,
 gchar **gst_p2p_parse_servers (GstElement * element, const gchar * list,
     gboolean * allow_insecure);
 
+gboolean gst_p2p_port_mapping_allowed (gboolean property);
+
 gboolean gst_p2p_check_ice_overrides (GstElement * element,
     const gchar * stun_server, const gchar * turn_server);
 

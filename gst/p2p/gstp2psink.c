@@ -140,6 +140,7 @@ enum
   PROP_COMMAND_RATE,
   PROP_SIGNALLER,
   PROP_LAN,
+  PROP_PORT_MAPPING,
   PROP_TALKBACK,
 };
 
@@ -398,6 +399,22 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstP2pSink:port-mapping:
+   *
+   * Ask the host's gateway for a port mapping to each call's ICE socket
+   * (PCP, else NAT-PMP) and offer the mapped address as one more
+   * candidate, so that a peer reaches this host directly even through a
+   * symmetric NAT. Asynchronous: no candidate waits for it. The mapping
+   * forwards to the ICE socket only, is renewed during the call and
+   * deleted after it (docs/security.md). Default: %TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_PORT_MAPPING,
+      g_param_spec_boolean ("port-mapping", "Port mapping",
+          "Ask the gateway for a port mapping (PCP, NAT-PMP)", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstP2pSink:talkback:
    *
    * Whether viewers may talk back. The `talkback` pad appears with the
@@ -497,6 +514,7 @@ gst_p2p_sink_init (GstP2pSink * self)
   self->max_viewers = DEFAULT_MAX_VIEWERS;
   self->command_rate = DEFAULT_COMMAND_RATE;
   self->lan = TRUE;
+  self->port_mapping = TRUE;
   self->talkback_enabled = TRUE;
   self->router = p2p_message_router_new ();
   p2p_message_router_add (self->router, "command", gst_p2p_sink_on_command,
@@ -832,6 +850,9 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
     case PROP_LAN:
       self->lan = g_value_get_boolean (value);
       break;
+    case PROP_PORT_MAPPING:
+      self->port_mapping = g_value_get_boolean (value);
+      break;
     case PROP_TALKBACK:
       self->talkback_enabled = g_value_get_boolean (value);
       if (self->talkback)
@@ -903,6 +924,9 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_LAN:
       g_value_set_boolean (value, self->lan);
+      break;
+    case PROP_PORT_MAPPING:
+      g_value_set_boolean (value, self->port_mapping);
       break;
     case PROP_TALKBACK:
       g_value_set_boolean (value, self->talkback_enabled);

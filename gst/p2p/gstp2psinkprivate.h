@@ -98,6 +98,7 @@ struct _GstP2pSink
    * answers on the local network; read in NULL→READY. */
   P2pSignaller *user_signaller;
   gboolean lan;
+  gboolean port_mapping;        /* port-mapping, under the object lock */
 
   /* Loop thread only. The signaller calls come through (the
    * application's, or the server's and the local network's together) and

@@ -132,6 +132,7 @@ enum
   PROP_STATS,
   PROP_SIGNALLER,
   PROP_LAN,
+  PROP_PORT_MAPPING,
 };
 
 enum
@@ -402,6 +403,22 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstP2pSrc:port-mapping:
+   *
+   * Ask the host's gateway for a port mapping to each call's ICE socket
+   * (PCP, else NAT-PMP) and offer the mapped address as one more
+   * candidate, so that a peer reaches this host directly even through a
+   * symmetric NAT. Asynchronous: no candidate waits for it. The mapping
+   * forwards to the ICE socket only, is renewed during the call and
+   * deleted after it (docs/security.md). Default: %TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_PORT_MAPPING,
+      g_param_spec_boolean ("port-mapping", "Port mapping",
+          "Ask the gateway for a port mapping (PCP, NAT-PMP)", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "Connection statistics",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
@@ -484,6 +501,7 @@ gst_p2p_src_init (GstP2pSrc * self)
   self->reconnect = DEFAULT_RECONNECT;
   self->timeout = DEFAULT_TIMEOUT;
   self->lan = TRUE;
+  self->port_mapping = TRUE;
   self->pt_caps = g_hash_table_new_full (NULL, NULL, NULL,
       (GDestroyNotify) gst_caps_unref);
   self->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -825,6 +843,9 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
     case PROP_LAN:
       self->lan = g_value_get_boolean (value);
       break;
+    case PROP_PORT_MAPPING:
+      self->port_mapping = g_value_get_boolean (value);
+      break;
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
@@ -886,6 +907,9 @@ gst_p2p_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_LAN:
       g_value_set_boolean (value, self->lan);
+      break;
+    case PROP_PORT_MAPPING:
+      g_value_set_boolean (value, self->port_mapping);
       break;
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);

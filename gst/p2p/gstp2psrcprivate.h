@@ -72,6 +72,7 @@ struct _GstP2pSrc
   GTlsDatabase *tls_database;   /* tls-ca-file's; NULL: the system's */
   P2pSignaller *user_signaller; /* the 'signaller' property */
   gboolean lan;
+  gboolean port_mapping;        /* port-mapping, under the object lock */
   P2pKnownCameras *known;       /* NULL when trust on first use is off */
   /* A configuration property changed after NULL→READY read them. */
   gboolean config_dirty;

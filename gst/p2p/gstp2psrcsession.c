@@ -64,11 +64,15 @@ src_session_configure (P2pViewerSession * session, P2pTransport * transport,
 {
   GstP2pSrc *self = user_data;
   g_autofree gchar *stun = NULL, *turn = NULL;
+  gboolean port_mapping;
 
   GST_OBJECT_LOCK (self);
   stun = g_strdup (self->stun_server);
   turn = g_strdup (self->turn_server);
+  port_mapping = self->port_mapping;
   GST_OBJECT_UNLOCK (self);
+  g_object_set (transport, "port-mapping", gst_p2p_port_mapping_allowed
+      (port_mapping), NULL);
   gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, signaller, call,
       stun, turn);
 }
