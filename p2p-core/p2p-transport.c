@@ -55,6 +55,7 @@
 #include "p2p-srtp.h"
 
 #include <string.h>
+#include <sys/socket.h>
 #include <agent.h>
 
 /* Written with underscores: gst-indent would space out dashes, and the
@@ -63,6 +64,11 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 
 #define DEFAULT_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 #define COMPONENT_ID 1
+/* Socket buffers asked for on the selected pair's socket: the kernel's
+ * 208 KiB default overflows within a few milliseconds at a few hundred
+ * Mbit/s whenever the receiving thread is descheduled. The kernel caps the
+ * request at net.core.rmem_max / wmem_max. */
+#define MEDIA_SOCKET_BUFFER (4 * 1024 * 1024)
 #define MAX_QUEUED_CANDIDATES 64
 /* How long UDP pairs get before remote ICE-TCP candidates join the checks:
  * enough for a hole punch through two NATs, well below libnice's failure
@@ -143,6 +149,8 @@ struct _P2pTransport
   P2pSrtpProfile srtp_profile;  /* (L) */
   gint64 rtt_ms;                /* (L) */
   gint64 handshake_us;          /* (L) */
+  gint receive_buffer;          /* (L) */
+  gint send_buffer;             /* (L) */
 
   /* Written under @lock, read lock-free on the send path. */
   gint state;
@@ -772,19 +780,54 @@ technique_mode (P2pConnectionTechnique technique)
   }
 }
 
+/* Asks for MEDIA_SOCKET_BUFFER on the selected pair's socket and returns
+ * what the kernel granted (as getsockopt reports it, i.e. Linux's doubled
+ * figure), or -1 when libnice has no plain socket for the pair (a TURN
+ * relay: the relay's base socket keeps its default). The media stream is
+ * the only user of the selected socket, so enlarging it affects no one
+ * else. */
+static void
+enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
+{
+  GSocket *socket;
+
+  *receive = *send = -1;
+  socket = nice_agent_get_selected_socket (self->agent, self->stream_id,
+      COMPONENT_ID);
+  if (socket == NULL)
+    return;
+  if (g_socket_get_socket_type (socket) == G_SOCKET_TYPE_DATAGRAM) {
+    /* Failures only leave the default in place; what was granted is read
+     * back either way. */
+    g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, MEDIA_SOCKET_BUFFER,
+        NULL);
+    g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, MEDIA_SOCKET_BUFFER,
+        NULL);
+    if (!g_socket_get_option (socket, SOL_SOCKET, SO_RCVBUF, receive, NULL))
+      *receive = -1;
+    if (!g_socket_get_option (socket, SOL_SOCKET, SO_SNDBUF, send, NULL))
+      *send = -1;
+  }
+  g_object_unref (socket);
+}
+
 static void
 selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     NiceCandidate * local, NiceCandidate * remote, gpointer user_data)
 {
   P2pTransport *self = user_data;
   P2pConnectionTechnique technique;
+  gint receive_buffer, send_buffer;
   gboolean changed;
 
   if (stream_id != self->stream_id)
     return;
 
   technique = pair_technique (self, local, remote);
+  enlarge_socket_buffers (self, &receive_buffer, &send_buffer);
   g_mutex_lock (&self->lock);
+  self->receive_buffer = receive_buffer;
+  self->send_buffer = send_buffer;
   changed = self->technique != technique;
   self->technique = technique;
   self->mode = technique_mode (technique);
@@ -1570,6 +1613,7 @@ p2p_transport_init (P2pTransport * self)
   self->nat_depth = -1;
   self->rtt_ms = -1;
   self->handshake_us = -1;
+  self->receive_buffer = self->send_buffer = -1;
   self->state = P2P_TRANSPORT_STATE_NEW;
 }
 
@@ -2630,6 +2674,8 @@ p2p_transport_get_stats (P2pTransport * self)
   s->srtp_profile = self->srtp_profile;
   s->rtt_ms = self->rtt_ms;
   s->handshake_us = self->handshake_us;
+  s->receive_buffer = self->receive_buffer;
+  s->send_buffer = self->send_buffer;
   g_mutex_unlock (&self->lock);
 
   s->rtp_packets_sent = READ (rtp_packets_sent);

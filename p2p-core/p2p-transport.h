@@ -207,6 +207,10 @@ typedef enum
  * @dropped_before_keys: media packets dropped because they arrived before
  *     the SRTP keys
  * @technique: how the selected pair crosses the networks
+ * @receive_buffer: receive buffer of the selected pair's socket in bytes,
+ *     as the kernel reports it (Linux: twice the usable size), or -1 when
+ *     unknown (no pair yet, or a TURN relay)
+ * @send_buffer: the same for the send buffer
  *
  * A snapshot of a transport's counters.
  */
@@ -233,6 +237,8 @@ typedef struct
   guint64 dropped_srtp;
   guint64 dropped_before_keys;
   P2pConnectionTechnique technique;
+  gint receive_buffer;
+  gint send_buffer;
 } P2pTransportStats;
 
 #define P2P_TYPE_TRANSPORT_STATS (p2p_transport_stats_get_type ())

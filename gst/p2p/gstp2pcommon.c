@@ -388,8 +388,9 @@ gst_p2p_make_signaller (P2pSignaller * user, P2pSignalling * server,
  * and statistics structure of both elements: `mode` (`none`, `lan`,
  * `direct`, `relay`), `technique` (`none`, `lan`, `direct`, `mapped`,
  * `punched`, `relay`), `local-candidate-type`, `remote-candidate-type`
- * (`host`, `srflx`, `prflx`, `relay` or %NULL) and `rtt-ms` (-1 when
- * unknown).
+ * (`host`, `srflx`, `prflx`, `relay` or %NULL), `rtt-ms` (-1 when
+ * unknown) and `receive-buffer` / `send-buffer` (int, bytes the kernel
+ * granted the selected pair's socket as it reports them, -1 unknown).
  */
 void
 gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
@@ -403,7 +404,9 @@ gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
       stats ? stats->local_candidate_type : NULL,
       "remote-candidate-type", G_TYPE_STRING,
       stats ? stats->remote_candidate_type : NULL,
-      "rtt-ms", G_TYPE_INT64, stats ? stats->rtt_ms : (gint64) - 1, NULL);
+      "rtt-ms", G_TYPE_INT64, stats ? stats->rtt_ms : (gint64) - 1,
+      "receive-buffer", G_TYPE_INT, stats ? stats->receive_buffer : -1,
+      "send-buffer", G_TYPE_INT, stats ? stats->send_buffer : -1, NULL);
 }
 
 /**
