@@ -877,6 +877,43 @@ p2p_gateway_camera_add_viewers (P2pGatewayCamera * camera, gint delta)
 }
 
 /**
+ * p2p_gateway_camera_stop:
+ * @camera: the camera
+ *
+ * Stops the camera's p2p session now, whatever its clients, and cancels
+ * pending linger and restart timers: for a gateway shutting down, so that
+ * the camera sees the call end rather than time out. A later
+ * p2p_gateway_camera_acquire() starts a new session. Attached appsrcs
+ * stay attached and get nothing more. Any thread.
+ *
+ * Since: 0.2
+ */
+void
+p2p_gateway_camera_stop (P2pGatewayCamera * camera)
+{
+  Session *session;
+
+  g_return_if_fail (P2P_GATEWAY_IS_CAMERA (camera));
+
+  g_mutex_lock (&camera->lock);
+  session = camera->session;
+  camera->session = NULL;
+  camera->connected = FALSE;
+  if (camera->linger) {
+    g_source_destroy (camera->linger);
+    g_clear_pointer (&camera->linger, g_source_unref);
+  }
+  if (camera->restart) {
+    g_source_destroy (camera->restart);
+    g_clear_pointer (&camera->restart, g_source_unref);
+  }
+  g_cond_broadcast (&camera->cond);
+  g_mutex_unlock (&camera->lock);
+  if (session)
+    session_stop (session);
+}
+
+/**
  * p2p_gateway_camera_get_name:
  * @camera: the camera
  *
@@ -954,23 +991,7 @@ p2p_gateway_camera_constructed (GObject * object)
 static void
 p2p_gateway_camera_dispose (GObject * object)
 {
-  P2pGatewayCamera *self = P2P_GATEWAY_CAMERA (object);
-  Session *session;
-
-  g_mutex_lock (&self->lock);
-  session = self->session;
-  self->session = NULL;
-  if (self->linger) {
-    g_source_destroy (self->linger);
-    g_clear_pointer (&self->linger, g_source_unref);
-  }
-  if (self->restart) {
-    g_source_destroy (self->restart);
-    g_clear_pointer (&self->restart, g_source_unref);
-  }
-  g_mutex_unlock (&self->lock);
-  if (session)
-    session_stop (session);
+  p2p_gateway_camera_stop (P2P_GATEWAY_CAMERA (object));
   G_OBJECT_CLASS (p2p_gateway_camera_parent_class)->dispose (object);
 }
 

@@ -99,6 +99,8 @@ void p2p_gateway_camera_request_keyframe (P2pGatewayCamera * camera);
 void p2p_gateway_camera_add_viewers (P2pGatewayCamera * camera,
     gint delta);
 
+void p2p_gateway_camera_stop (P2pGatewayCamera * camera);
+
 const gchar *p2p_gateway_camera_get_name (P2pGatewayCamera * camera);
 
 GstStructure *p2p_gateway_camera_get_stats (P2pGatewayCamera * camera);

@@ -315,6 +315,10 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_main_loop_run (loop);
   status = EXIT_SUCCESS;
+  /* The RTSP server's clients may keep references to the cameras: their
+   * calls end here, not when the last reference goes. */
+  for (i = 0; i < config->cameras->len; i++)
+    p2p_gateway_camera_stop (g_ptr_array_index (config->cameras, i));
 
 out:
   if (err) {
