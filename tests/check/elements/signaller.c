@@ -16,18 +16,28 @@
   "videotestsrc is-live=true pattern=ball ! " \
   "video/x-raw,width=160,height=120,framerate=30/1 ! " \
   "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 " \
-  "aud=false ! p2psink name=cam uid=" UID " key-file=%s password=secret"
+  "aud=false ! p2psink name=cam uid=" UID " key-file=%s password-file=%s"
 
+/* The connection time-out stretches with the sanitizers, as the waits
+ * do. */
 #define VIEWER \
-  "p2psrc name=src uid=" UID " password=%s timeout=5000 " \
+  "p2psrc name=src uid=" UID " password=%s timeout=%d " \
   "known-cameras-file=\"\" %s ! " \
   "video/x-h264,stream-format=byte-stream,alignment=au ! " \
   "appsink name=out sync=false max-buffers=300"
+
+/* The camera's password "secret" as a verifier of few PBKDF2 iterations:
+ * the viewer derives its keys with the camera's count, and 100000
+ * iterations (the default) took the viewer longer than the camera's 10 s
+ * login time-out under the `asan` setup, whose slow unwinder runs on
+ * every allocation, and OpenSSL 3 allocates in every iteration. */
+#define VERIFIER_ITERATIONS 1000
 
 typedef struct
 {
   gchar *dir;
   gchar *key_file;
+  gchar *password_file;
   P2pIdentity *identity;
 } Camera;
 
@@ -36,7 +46,8 @@ static Camera *
 camera_new (void)
 {
   Camera *c = g_new0 (Camera, 1);
-  g_autofree gchar *cert = NULL, *key = NULL, *pem = NULL;
+  g_autofree gchar *cert = NULL, *key = NULL, *pem = NULL, *text = NULL;
+  P2pPasswordVerifier *verifier;
   GError *err = NULL;
 
   c->dir = g_dir_make_tmp ("p2p-signaller-XXXXXX", &err);
@@ -48,6 +59,12 @@ camera_new (void)
   pem = g_strconcat (key, cert, NULL);
   c->key_file = g_build_filename (c->dir, "camera.pem", NULL);
   fail_unless (g_file_set_contents (c->key_file, pem, -1, &err));
+  verifier = p2p_password_verifier_new ("secret", VERIFIER_ITERATIONS, &err);
+  fail_unless (verifier != NULL);
+  text = p2p_password_verifier_to_string (verifier);
+  p2p_password_verifier_free (verifier);
+  c->password_file = g_build_filename (c->dir, "password", NULL);
+  fail_unless (g_file_set_contents (c->password_file, text, -1, &err));
   return c;
 }
 
@@ -55,8 +72,10 @@ static void
 camera_free (Camera * c)
 {
   g_unlink (c->key_file);
+  g_unlink (c->password_file);
   g_rmdir (c->dir);
   g_free (c->key_file);
+  g_free (c->password_file);
   g_free (c->dir);
   g_object_unref (c->identity);
   g_free (c);
@@ -77,8 +96,10 @@ static void
 play_to_first_frame (Camera * c, gpointer device, gpointer viewer,
     const gchar * what)
 {
-  GstElement *cam = p2p_test_pipeline (CAMERA, c->key_file);
-  GstElement *view = p2p_test_pipeline (VIEWER, "secret", "");
+  GstElement *cam = p2p_test_pipeline (CAMERA, c->key_file,
+      c->password_file);
+  GstElement *view = p2p_test_pipeline (VIEWER, "secret",
+      5000 * p2p_test_time_scale (), "");
   GstSample *sample;
 
   set_signaller (cam, "cam", device);
@@ -149,11 +170,12 @@ GST_START_TEST (test_rogue_camera_refused)
   GstSample *sample;
 
   p2p_direct_signaller_new_pair (NULL, UID, NULL, &device, &viewer);
-  cam = p2p_test_pipeline (CAMERA, rogue->key_file);
+  cam = p2p_test_pipeline (CAMERA, rogue->key_file, rogue->password_file);
   set_signaller (cam, "cam", device);
   pin = g_strdup_printf ("device-fingerprint=\"%s\"",
       p2p_identity_get_fingerprint (real->identity));
-  view = p2p_test_pipeline (VIEWER, "secret", pin);
+  view = p2p_test_pipeline (VIEWER, "secret",
+      5000 * p2p_test_time_scale (), pin);
   set_signaller (view, "src", viewer);
 
   p2p_test_start (cam);
