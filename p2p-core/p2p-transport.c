@@ -756,11 +756,12 @@ pair_technique (P2pTransport * self, NiceCandidate * local,
       && remote->type == NICE_CANDIDATE_TYPE_HOST)
     return P2P_CONNECTION_TECHNIQUE_DIRECT;
   /* Through a gateway's port mapping: the peer's (it names its mapped
-   * candidate by foundation) or ours (the socket our gateway forwards to;
-   * checks from it leave through the mapping too). */
+   * candidate by foundation) or ours (the socket our gateway forwards to,
+   * whether libnice names it host or, when our router gave our own checks
+   * another port, peer-reflexive). */
   if (g_str_has_prefix (remote->foundation, MAPPED_FOUNDATION)
-      || (self->mapped_port && local->type == NICE_CANDIDATE_TYPE_HOST
-          && nice_address_get_port (&local->addr) == self->mapped_port))
+      || (self->mapped_port && local->type != NICE_CANDIDATE_TYPE_RELAYED
+          && nice_address_get_port (&local->base_addr) == self->mapped_port))
     return P2P_CONNECTION_TECHNIQUE_MAPPED;
   return P2P_CONNECTION_TECHNIQUE_PUNCHED;
 }

@@ -354,6 +354,48 @@ class Site:
 UNSOLICITED = ('drop', 'answer')
 
 
+# A router that grants port mappings runs Debian's miniupnpd (UPnP IGD,
+# NAT-PMP, PCP) on its LAN; it adds its forwarding rules to chains of an
+# inet table of ours, entered ahead of the NAT kind's own rules.
+# miniupnpd refuses to map on a reserved WAN address, so such a site's WAN
+# is in MAPPING_WAN (a range routed nowhere but inside the lab).
+MAPPING_WAN = '11.0.%d'
+MAPPING_RULESET = '''table inet upnp {
+  chain miniupnpd {
+  }
+  chain prerouting_miniupnpd {
+  }
+  chain postrouting_miniupnpd {
+  }
+  chain prerouting {
+    type nat hook prerouting priority dstnat - 1; policy accept;
+    iifname "wan0" jump prerouting_miniupnpd
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat - 1; policy accept;
+    oifname "wan0" jump postrouting_miniupnpd
+  }
+  chain forward {
+    type filter hook forward priority filter - 1; policy accept;
+    iifname "wan0" jump miniupnpd
+  }
+}
+'''
+MINIUPNPD_CONF = '''ext_ifname=wan0
+listening_ip=lan0
+port=0
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+upnp_table_name=upnp
+upnp_nat_table_name=upnp
+lease_file=%(lease)s
+allow 1024-65535 192.168.0.0/16 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+'''
+
+
 # Impairments (loss, cuts) live in their own table so that they can be
 # replaced at run time without touching the NAT.
 IMPAIR_RULESET = [
@@ -565,10 +607,11 @@ class Lab:
             self.ip(self.inet, 'addr add %s/32 dev lo' % a)
 
     def add_site(self, name, kind, hosts=None, unsolicited='drop',
-                 extra_ifaces=0):
+                 extra_ifaces=0, port_mapping=False):
         """A site of NAT `kind`; its routers treat unsolicited packets as
         `unsolicited` says (UNSOLICITED), and each host has `extra_ifaces`
-        more interfaces (EXTRA_IFACES) besides eth0."""
+        more interfaces (EXTRA_IFACES) besides eth0.  With `port_mapping`
+        the router grants port mappings (miniupnpd, MAPPING_RULESET)."""
         if unsolicited not in UNSOLICITED:
             raise LabError('unknown router variant %r' % unsolicited)
         if kind not in SITE_KINDS:
@@ -584,6 +627,11 @@ class Lab:
             hosts = 2 if kind == 'same-lan' else 1
         site = Site(name, kind, i)
         wan_inet = '198.19.%d.1/24' % i
+        if port_mapping:
+            if kind in ('double-nat', 'public', 'udp-blocked'):
+                raise LabError('port mapping on a %s site' % kind)
+            site.public = (MAPPING_WAN % i) + '.2'
+            wan_inet = (MAPPING_WAN % i) + '.1/24'
         router_kind = 'port-restricted' if kind in (
             'double-nat', 'same-lan') else kind
         if kind == 'double-nat':
@@ -604,7 +652,8 @@ class Lab:
             site.router = self.add_ns('r-' + name)
             self.veth(self.inet, site.inet_if, wan_inet,
                       site.router, 'wan0', site.public + '/24')
-            self.ip(site.router, 'route add default via 198.19.%d.1' % i)
+            self.ip(site.router, 'route add default via %s' %
+                    wan_inet.split('/')[0])
         self.sysctl(site.router, 'net.ipv4.ip_forward', 1)
         # A public site's LAN is a public /24 of its own (198.18.100+N.0,
         # routed to its router by the internet namespace); the router only
@@ -622,6 +671,12 @@ class Lab:
         else:
             self.nft(site.router, nat_ruleset(router_kind,
                                               unsolicited=unsolicited))
+        if port_mapping:
+            self.nft(site.router, MAPPING_RULESET)
+            conf = os.path.join(self.workdir, 'miniupnpd-%s.conf' % name)
+            with open(conf, 'w') as f:
+                f.write(MINIUPNPD_CONF % {'lease': os.path.join(
+                    self.workdir, 'miniupnpd-%s.leases' % name)})
         for n in range(hosts):
             h = self.add_ns('h-%s-%d' % (name, n))
             addr = '%s.%d' % (lan, 10 + n)
@@ -631,6 +686,13 @@ class Lab:
             self.add_extra_ifaces(h, i, n, extra_ifaces)
             site.hosts.append(h)
             site.host_addrs.append(addr)
+        if port_mapping:
+            miniupnpd = shutil.which('miniupnpd') or '/usr/sbin/miniupnpd'
+            if not os.path.exists(miniupnpd):
+                raise LabError('miniupnpd not found: install the Debian '
+                               'package miniupnpd')
+            self.spawn(site.router, [miniupnpd, '-f', conf, '-d'],
+                       'miniupnpd-' + name)
         self.sites[name] = site
         return site
 
@@ -966,6 +1028,8 @@ class Lab:
                 # deployed rules refuse (benchmarking range): allowed back
                 # for the lab only (coturn checks allowed-peer-ip first).
                 'allowed-peer-ip=198.18.0.0-198.19.255.255',
+                # Sites whose router maps ports (MAPPING_WAN).
+                'allowed-peer-ip=11.0.0.0-11.0.255.255',
                 'userdb=%s' % os.path.join(self.workdir, 'turndb'),
                 'pidfile=%s' % os.path.join(self.workdir, 'turnserver.pid'),
                 'log-file=stdout',
@@ -1500,6 +1564,11 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
         try:
             variant = dict(unsolicited=getattr(opts, 'unsolicited', 'drop'),
                            extra_ifaces=getattr(opts, 'extra_ifaces', 0))
+            mapping = getattr(opts, 'port_mapping', 'none')
+            # One router that maps a port lets the other side's checks in,
+            # whatever NAT that side has (issue 16).
+            if mapping != 'none' and 'udp-blocked' not in (cam, view):
+                row['expected'] = 'direct'
             if cam == view == 'same-lan':
                 site = lab.add_site('lan', 'same-lan', hosts=2, **variant)
                 cam_ns, view_ns = site.hosts
@@ -1507,8 +1576,10 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             else:
                 if 'same-lan' in (cam, view):
                     raise LabError('same-lan pairs only with itself')
-                cam_site = lab.add_site('cam', cam, **variant)
-                view_site = lab.add_site('view', view, **variant)
+                cam_site = lab.add_site('cam', cam, port_mapping=mapping in (
+                    'camera', 'both'), **variant)
+                view_site = lab.add_site('view', view, port_mapping=mapping
+                                         in ('viewer', 'both'), **variant)
                 cam_ns, view_ns = cam_site.hosts[0], view_site.hosts[0]
             problems = lab.check_isolation()
             if problems:
@@ -2317,6 +2388,10 @@ def pair_options(p):
                         'conntrack keeps an UNREPLIED entry)')
     p.add_argument('--extra-ifaces', type=int, default=0,
                    help='extra interfaces on every host (EXTRA_IFACES)')
+    p.add_argument('--port-mapping', default='none',
+                   choices=('none', 'camera', 'viewer', 'both'),
+                   help='whose router grants port mappings (miniupnpd: '
+                        'UPnP IGD, NAT-PMP, PCP)')
 
 
 def main():
