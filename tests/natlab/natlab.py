@@ -691,7 +691,12 @@ class Lab:
             if not os.path.exists(miniupnpd):
                 raise LabError('miniupnpd not found: install the Debian '
                                'package miniupnpd')
-            self.spawn(site.router, [miniupnpd, '-f', conf, '-d'],
+            # A pid file of its own: miniupnpd refuses to start while the
+            # default one names a running instance (another site, another
+            # lab running beside this one).
+            self.spawn(site.router, [miniupnpd, '-f', conf, '-d', '-P',
+                                     os.path.join(self.workdir,
+                                                  'miniupnpd-%s.pid' % name)],
                        'miniupnpd-' + name)
         self.sites[name] = site
         return site
