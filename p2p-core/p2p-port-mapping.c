@@ -19,6 +19,17 @@
  *
  * Both protocols use a few fixed-layout UDP messages to the gateway's
  * port 5351, so they are spoken here directly.
+ *
+ * Many home routers speak only UPnP IGD. It is tried when PCP has gone
+ * unanswered for its first UPNP_AFTER_TRIES requests (750 ms; a LAN
+ * gateway that speaks PCP or NAT-PMP answers in milliseconds), not in
+ * parallel: its discovery is SSDP multicast on the LAN and a few HTTP
+ * requests, which a gateway that grants PCP should not cost. UPnP is
+ * spoken with miniupnpc, whose calls block, so each step runs in a
+ * GTask thread and reports back on the caller's context. One discovery
+ * (one M-SEARCH burst, UPNP_DISCOVER_MS) per mapping, sent only on the
+ * default route's interface; the mapping is renewed at half its lease
+ * and deleted when freed, like the others.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -27,6 +38,9 @@
 
 #include "p2p-port-mapping.h"
 
+#include <miniupnpc/miniupnpc.h>
+#include <miniupnpc/upnpcommands.h>
+#include <miniupnpc/upnperrors.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +53,13 @@
 /* The lifetime asked for, in seconds; renewed at half of what is granted. */
 #define REQUESTED_LIFETIME 3600
 #define MIN_RENEW_S 1
+
+/* UPnP IGD: tried after this many unanswered PCP requests; its SSDP
+ * search waits this long for answers, with this multicast TTL. */
+#define UPNP_AFTER_TRIES 2
+#define UPNP_DISCOVER_MS 1000
+#define UPNP_TTL 2
+#define UPNP_DESCRIPTION "gst-p2p"
 
 #define PCP_VERSION 2
 #define PCP_OPCODE_MAP 1
@@ -60,6 +81,23 @@ typedef enum
   STEP_DONE,
 } Step;
 
+/* One UPnP IGD step, run in a thread: discovery and mapping (no
+ * control_url yet), renewal (external_port set) or deletion (lifetime
+ * 0). Owned by its task; owner is cleared when the mapping is freed
+ * first. */
+typedef struct
+{
+  P2pPortMapping *owner;
+  gchar *iface;
+  gchar *control_url;
+  gchar *service_type;
+  gchar internal_ip[16];
+  guint internal_port;
+  guint external_port;
+  gchar external_ip[40];
+  guint lifetime;
+} UpnpJob;
+
 struct _P2pPortMapping
 {
   GMainContext *context;
@@ -68,6 +106,7 @@ struct _P2pPortMapping
   GSource *receive_source;
   GSource *timer;
   guint8 internal_ip[4];
+  gchar internal_text[16];
   guint internal_port;
   guint8 nonce[12];
   Step step;
@@ -76,6 +115,12 @@ struct _P2pPortMapping
   guint lifetime;               /* what is asked: REQUESTED_LIFETIME or 0 */
   gboolean mapped;              /* the gateway granted it once */
   gboolean natpmp;              /* granted through NAT-PMP, renewed so */
+  gboolean reported;            /* callback called */
+  gchar *iface;                 /* the default route's, for SSDP */
+  GCancellable *upnp_cancel;
+  UpnpJob *upnp_job;            /* the step in flight, owned by its task */
+  UpnpJob *upnp;                /* the granted UPnP mapping */
+  GSource *upnp_timer;
   guint8 external_ip[4];
   guint external_port;
   P2pPortMappingMapped callback;
@@ -83,6 +128,7 @@ struct _P2pPortMapping
 };
 
 static void mapping_send (P2pPortMapping * self);
+static gchar *default_route (gchar ** gateway);
 
 static void
 put16 (guint8 * p, guint v)
@@ -194,7 +240,7 @@ static void
 mapping_granted (P2pPortMapping * self, const guint8 * ip, guint port,
     guint32 lifetime, gboolean natpmp)
 {
-  gboolean first = !self->mapped;
+  gboolean first = !self->reported;
   gchar text[16];
 
   memcpy (self->external_ip, ip, 4);
@@ -206,6 +252,7 @@ mapping_granted (P2pPortMapping * self, const guint8 * ip, guint port,
   g_snprintf (text, sizeof text, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
   g_debug ("port mapping: %s:%u for %u s (%s)", text, port, lifetime,
       natpmp ? "NAT-PMP" : "PCP");
+  self->reported = TRUE;
   if (first && self->callback)
     self->callback (text, port, self->user_data);
 }
@@ -298,6 +345,227 @@ receive_cb (GSocket * socket, GIOCondition condition, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+upnp_job_free (gpointer data)
+{
+  UpnpJob *job = data;
+
+  g_free (job->iface);
+  g_free (job->control_url);
+  g_free (job->service_type);
+  g_free (job);
+}
+
+static UpnpJob *
+upnp_job_copy (const UpnpJob * job, guint lifetime)
+{
+  UpnpJob *copy = g_memdup2 (job, sizeof *job);
+
+  copy->owner = NULL;
+  copy->iface = g_strdup (job->iface);
+  copy->control_url = g_strdup (job->control_url);
+  copy->service_type = g_strdup (job->service_type);
+  copy->lifetime = lifetime;
+  return copy;
+}
+
+/* Finds the gateway's IGD on the default route's interface: one SSDP
+ * search, then its description over HTTP. */
+static gboolean
+upnp_discover (UpnpJob * job, GError ** error)
+{
+  struct UPNPDev *devices;
+  struct UPNPUrls urls;
+  struct IGDdatas data;
+  char lan[64];
+  int err = 0, found;
+
+  devices = upnpDiscover (UPNP_DISCOVER_MS, job->iface, NULL,
+      UPNP_LOCAL_PORT_ANY, 0, UPNP_TTL, &err);
+  if (devices == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no UPnP device answered (%d)", err);
+    return FALSE;
+  }
+  memset (&urls, 0, sizeof urls);
+  found = UPNP_GetValidIGD (devices, &urls, &data, lan, sizeof lan);
+  freeUPNPDevlist (devices);
+  if (found == 1) {
+    job->control_url = g_strdup (urls.controlURL);
+    job->service_type = g_strdup (data.first.servicetype);
+  }
+  if (found != 0)
+    FreeUPNPUrls (&urls);
+  if (found != 1) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no connected UPnP IGD (%d)", found);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Asks for the internal port as the external one, then (IGDv2) for any. */
+static gboolean
+upnp_add (UpnpJob * job, GError ** error)
+{
+  gchar ext[8], in[8], lease[16], reserved[8] = "";
+  int r;
+
+  g_snprintf (ext, sizeof ext, "%u",
+      job->external_port ? job->external_port : job->internal_port);
+  g_snprintf (in, sizeof in, "%u", job->internal_port);
+  g_snprintf (lease, sizeof lease, "%u", job->lifetime);
+  r = UPNP_AddPortMapping (job->control_url, job->service_type, ext, in,
+      job->internal_ip, UPNP_DESCRIPTION, "UDP", NULL, lease);
+  if (r == UPNPCOMMAND_SUCCESS) {
+    job->external_port = atoi (ext);
+  } else if (job->external_port == 0) {
+    r = UPNP_AddAnyPortMapping (job->control_url, job->service_type, ext,
+        in, job->internal_ip, UPNP_DESCRIPTION, "UDP", NULL, lease, reserved);
+    if (r == UPNPCOMMAND_SUCCESS)
+      job->external_port = atoi (reserved);
+  }
+  if (r != UPNPCOMMAND_SUCCESS || job->external_port == 0
+      || job->external_port > G_MAXUINT16) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "the IGD refused the mapping: %s", strupnperror (r));
+    return FALSE;
+  }
+  r = UPNP_GetExternalIPAddress (job->control_url, job->service_type,
+      job->external_ip);
+  if (r != UPNPCOMMAND_SUCCESS || job->external_ip[0] == '\0') {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "the IGD gave no external address: %s", strupnperror (r));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+upnp_delete (UpnpJob * job)
+{
+  gchar ext[8];
+
+  g_snprintf (ext, sizeof ext, "%u", job->external_port);
+  UPNP_DeletePortMapping (job->control_url, job->service_type, ext, "UDP",
+      NULL);
+}
+
+static void
+upnp_thread (GTask * task, gpointer source, gpointer data,
+    GCancellable * cancellable)
+{
+  UpnpJob *job = data;
+  GError *error = NULL;
+
+  if (job->lifetime == 0) {
+    upnp_delete (job);
+    g_task_return_boolean (task, TRUE);
+    return;
+  }
+  if ((job->control_url == NULL && !upnp_discover (job, &error))
+      || g_task_return_error_if_cancelled (task)
+      || !upnp_add (job, &error)) {
+    if (error)
+      g_task_return_error (task, error);
+    return;
+  }
+  /* Freed meanwhile: nobody will delete it but us. */
+  if (g_cancellable_is_cancelled (cancellable)) {
+    upnp_delete (job);
+    g_task_return_error_if_cancelled (task);
+    return;
+  }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void upnp_done (GObject * source, GAsyncResult * result, gpointer data);
+
+static void
+upnp_run (GMainContext * context, UpnpJob * job, GCancellable * cancellable)
+{
+  GTask *task;
+
+  g_main_context_push_thread_default (context);
+  task = g_task_new (NULL, cancellable, job->lifetime ? upnp_done : NULL, NULL);
+  g_main_context_pop_thread_default (context);
+  g_task_set_task_data (task, job, upnp_job_free);
+  g_task_run_in_thread (task, upnp_thread);
+  g_object_unref (task);
+}
+
+static gboolean
+upnp_renew_cb (gpointer data)
+{
+  P2pPortMapping *self = data;
+
+  g_clear_pointer (&self->upnp_timer, g_source_unref);
+  self->upnp_job = upnp_job_copy (self->upnp, REQUESTED_LIFETIME);
+  self->upnp_job->owner = self;
+  upnp_run (self->context, self->upnp_job, self->upnp_cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+upnp_done (GObject * source, GAsyncResult * result, gpointer data)
+{
+  UpnpJob *job = g_task_get_task_data (G_TASK (result));
+  P2pPortMapping *self = job->owner;
+  g_autoptr (GError) error = NULL;
+  guint8 ip[4];
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
+    if (self) {
+      g_debug ("port mapping: UPnP IGD: %s", error->message);
+      self->upnp_job = NULL;
+    }
+    return;
+  }
+  if (self == NULL) {
+    /* Granted after the mapping was freed. */
+    upnp_run (g_main_context_get_thread_default (),
+        upnp_job_copy (job, 0), NULL);
+    return;
+  }
+  self->upnp_job = NULL;
+  g_clear_pointer (&self->upnp, upnp_job_free);
+  self->upnp = upnp_job_copy (job, REQUESTED_LIFETIME);
+  self->upnp_timer = g_timeout_source_new_seconds (MAX (REQUESTED_LIFETIME
+          / 2, MIN_RENEW_S));
+  g_source_set_callback (self->upnp_timer, upnp_renew_cb, self, NULL);
+  g_source_attach (self->upnp_timer, self->context);
+  g_debug ("port mapping: %s:%u for %u s (UPnP IGD)", job->external_ip,
+      job->external_port, REQUESTED_LIFETIME);
+  /* Only IPv4 external addresses make a candidate of ours. */
+  if (!self->reported && sscanf (job->external_ip, "%hhu.%hhu.%hhu.%hhu",
+          &ip[0], &ip[1], &ip[2], &ip[3]) == 4) {
+    self->reported = TRUE;
+    if (self->callback)
+      self->callback (job->external_ip, job->external_port, self->user_data);
+  }
+}
+
+/* PCP has had no answer: look for an IGD, once per mapping. */
+static void
+upnp_start (P2pPortMapping * self)
+{
+  UpnpJob *job;
+
+  if (self->upnp_cancel || self->iface == NULL)
+    return;
+  g_debug ("port mapping: no PCP answer yet, trying UPnP IGD on %s",
+      self->iface);
+  job = g_new0 (UpnpJob, 1);
+  job->owner = self;
+  job->iface = g_strdup (self->iface);
+  g_strlcpy (job->internal_ip, self->internal_text, sizeof job->internal_ip);
+  job->internal_port = self->internal_port;
+  job->lifetime = REQUESTED_LIFETIME;
+  self->upnp_cancel = g_cancellable_new ();
+  self->upnp_job = job;
+  upnp_run (self->context, job, self->upnp_cancel);
+}
+
 static gboolean
 retransmit_cb (gpointer data)
 {
@@ -309,6 +577,9 @@ retransmit_cb (gpointer data)
     self->step = STEP_DONE;
     return G_SOURCE_REMOVE;
   }
+  if (self->tries == UPNP_AFTER_TRIES && self->step == STEP_PCP_MAP
+      && !self->mapped)
+    upnp_start (self);
   self->timeout_ms *= 2;
   mapping_send (self);
   return G_SOURCE_REMOVE;
@@ -365,6 +636,8 @@ p2p_port_mapping_new (GMainContext * context, const gchar * internal_ip,
   self = g_new0 (P2pPortMapping, 1);
   self->context = g_main_context_ref (context);
   memcpy (self->internal_ip, g_inet_address_to_bytes (local), 4);
+  g_strlcpy (self->internal_text, internal_ip, sizeof self->internal_text);
+  self->iface = default_route (NULL);
   self->internal_port = internal_port;
   self->gateway = g_inet_socket_address_new (gw, gateway_port);
   self->lifetime = REQUESTED_LIFETIME;
@@ -413,6 +686,19 @@ p2p_port_mapping_free (P2pPortMapping * self)
     mapping_send (self);
   }
   mapping_clear_timer (self);
+  if (self->upnp_cancel)
+    g_cancellable_cancel (self->upnp_cancel);
+  if (self->upnp_job)
+    self->upnp_job->owner = NULL;
+  if (self->upnp)
+    upnp_run (self->context, upnp_job_copy (self->upnp, 0), NULL);
+  g_clear_pointer (&self->upnp, upnp_job_free);
+  if (self->upnp_timer) {
+    g_source_destroy (self->upnp_timer);
+    g_source_unref (self->upnp_timer);
+  }
+  g_clear_object (&self->upnp_cancel);
+  g_free (self->iface);
   if (self->receive_source) {
     g_source_destroy (self->receive_source);
     g_source_unref (self->receive_source);
@@ -423,14 +709,10 @@ p2p_port_mapping_free (P2pPortMapping * self)
   g_free (self);
 }
 
-/*
- * p2p_port_mapping_default_gateway:
- *
- * Returns: (transfer full) (nullable): the IPv4 default route's gateway
- *     (Linux: /proc/net/route), or %NULL when there is none
- */
-gchar *
-p2p_port_mapping_default_gateway (void)
+/* The IPv4 default route (Linux: /proc/net/route): its interface's name,
+ * and its gateway in @gateway. */
+static gchar *
+default_route (gchar ** gateway)
 {
   g_autofree gchar *contents = NULL;
   g_auto (GStrv) lines = NULL;
@@ -448,8 +730,25 @@ p2p_port_mapping_default_gateway (void)
         && dest == 0 && gw != 0 && (flags & 0x2)) {
       guint8 *b = (guint8 *) & gw;
 
-      return g_strdup_printf ("%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+      if (gateway)
+        *gateway = g_strdup_printf ("%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+      return g_strdup (iface);
     }
   }
   return NULL;
+}
+
+/*
+ * p2p_port_mapping_default_gateway:
+ *
+ * Returns: (transfer full) (nullable): the IPv4 default route's gateway
+ *     (Linux: /proc/net/route), or %NULL when there is none
+ */
+gchar *
+p2p_port_mapping_default_gateway (void)
+{
+  gchar *gateway = NULL;
+
+  g_free (default_route (&gateway));
+  return gateway;
 }

@@ -358,7 +358,9 @@ UNSOLICITED = ('drop', 'answer')
 # NAT-PMP, PCP) on its LAN; it adds its forwarding rules to chains of an
 # inet table of ours, entered ahead of the NAT kind's own rules.
 # miniupnpd refuses to map on a reserved WAN address, so such a site's WAN
-# is in MAPPING_WAN (a range routed nowhere but inside the lab).
+# is in MAPPING_WAN (a range routed nowhere but inside the lab).  A router
+# made with port_mapping='upnp' speaks UPnP IGD only (enable_natpmp=no
+# closes port 5351: no NAT-PMP, no PCP), as many home routers do.
 MAPPING_WAN = '11.0.%d'
 MAPPING_RULESET = '''table inet upnp {
   chain miniupnpd {
@@ -384,7 +386,7 @@ MAPPING_RULESET = '''table inet upnp {
 MINIUPNPD_CONF = '''ext_ifname=wan0
 listening_ip=lan0
 port=0
-enable_natpmp=yes
+enable_natpmp=%(natpmp)s
 enable_upnp=yes
 secure_mode=yes
 system_uptime=yes
@@ -611,7 +613,8 @@ class Lab:
         """A site of NAT `kind`; its routers treat unsolicited packets as
         `unsolicited` says (UNSOLICITED), and each host has `extra_ifaces`
         more interfaces (EXTRA_IFACES) besides eth0.  With `port_mapping`
-        the router grants port mappings (miniupnpd, MAPPING_RULESET)."""
+        the router grants port mappings (miniupnpd, MAPPING_RULESET), with
+        'upnp' through UPnP IGD only."""
         if unsolicited not in UNSOLICITED:
             raise LabError('unknown router variant %r' % unsolicited)
         if kind not in SITE_KINDS:
@@ -676,7 +679,8 @@ class Lab:
             conf = os.path.join(self.workdir, 'miniupnpd-%s.conf' % name)
             with open(conf, 'w') as f:
                 f.write(MINIUPNPD_CONF % {'lease': os.path.join(
-                    self.workdir, 'miniupnpd-%s.leases' % name)})
+                    self.workdir, 'miniupnpd-%s.leases' % name),
+                    'natpmp': 'no' if port_mapping == 'upnp' else 'yes'})
         for n in range(hosts):
             h = self.add_ns('h-%s-%d' % (name, n))
             addr = '%s.%d' % (lan, 10 + n)
@@ -1570,6 +1574,8 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             variant = dict(unsolicited=getattr(opts, 'unsolicited', 'drop'),
                            extra_ifaces=getattr(opts, 'extra_ifaces', 0))
             mapping = getattr(opts, 'port_mapping', 'none')
+            protocols = getattr(opts, 'mapping_protocols', 'all')
+            granting = 'upnp' if protocols == 'upnp' else True
             # One router that maps a port lets the other side's checks in,
             # whatever NAT that side has (issue 16).
             if mapping != 'none' and 'udp-blocked' not in (cam, view):
@@ -1582,9 +1588,10 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
                 if 'same-lan' in (cam, view):
                     raise LabError('same-lan pairs only with itself')
                 cam_site = lab.add_site('cam', cam, port_mapping=mapping in (
-                    'camera', 'both'), **variant)
+                    'camera', 'both') and granting, **variant)
                 view_site = lab.add_site('view', view, port_mapping=mapping
-                                         in ('viewer', 'both'), **variant)
+                                         in ('viewer', 'both') and granting,
+                                         **variant)
                 cam_ns, view_ns = cam_site.hosts[0], view_site.hosts[0]
             problems = lab.check_isolation()
             if problems:
@@ -1654,6 +1661,12 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
                     raise LabError('technique %s (viewer), %s (camera) '
                                    'between public hosts, expected direct'
                                    % (row['technique'], said))
+            # UPnP IGD only: the pair goes through the mapping or through
+            # nothing (symmetric NATs), and says so.
+            if (mapping != 'none' and protocols == 'upnp'
+                    and row['technique'] != 'mapped' and not opts.any_mode):
+                raise LabError('technique %s with a UPnP IGD router, '
+                               'expected mapped' % row['technique'])
             row['result'] = 'PASS'
         except NotAvailable as e:
             row['result'] = 'NOT YET AVAILABLE'
@@ -2397,6 +2410,10 @@ def pair_options(p):
                    choices=('none', 'camera', 'viewer', 'both'),
                    help='whose router grants port mappings (miniupnpd: '
                         'UPnP IGD, NAT-PMP, PCP)')
+    p.add_argument('--mapping-protocols', default='all',
+                   choices=('all', 'upnp'),
+                   help='what the mapping router speaks: all three, or '
+                        'UPnP IGD only (the viewer must report mapped)')
 
 
 def main():
