@@ -1946,13 +1946,17 @@ p2p_transport_class_init (P2pTransportClass * klass)
    * Ask the host's gateway (its IPv4 default route) for a port mapping to
    * the ICE socket, with PCP and else NAT-PMP, and offer the mapped address
    * as one more candidate: a peer then reaches us directly even through a
-   * symmetric NAT. Asynchronous: no candidate waits for the gateway, and
-   * "gathering done" waits at most a second for it. The mapping is renewed
+   * symmetric NAT. A gateway silent on PCP for 750 ms is looked for with
+   * UPnP IGD (one SSDP search on the default route's interface only).
+   * Asynchronous: no candidate waits for the gateway, and "gathering
+   * done" waits at most a second for it (a UPnP mapping, about 2 s, comes
+   * after it as a trickled candidate). The mapping is renewed
    * while the transport lives and deleted when it closes. Set before the
    * first description. Default: %FALSE (the elements turn it on).
    */
   properties[PROP_PORT_MAPPING] = g_param_spec_boolean ("port-mapping",
-      "Port mapping", "Ask the gateway for a port mapping (PCP, NAT-PMP)",
+      "Port mapping",
+      "Ask the gateway for a port mapping (PCP, NAT-PMP, UPnP IGD)",
       FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**

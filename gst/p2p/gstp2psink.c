@@ -402,7 +402,7 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * GstP2pSink:port-mapping:
    *
    * Ask the host's gateway for a port mapping to each call's ICE socket
-   * (PCP, else NAT-PMP) and offer the mapped address as one more
+   * (PCP, else NAT-PMP, else UPnP IGD) and offer the mapped address as one more
    * candidate, so that a peer reaches this host directly even through a
    * symmetric NAT. Asynchronous: no candidate waits for it. The mapping
    * forwards to the ICE socket only, is renewed during the call and
@@ -410,7 +410,8 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_PORT_MAPPING,
       g_param_spec_boolean ("port-mapping", "Port mapping",
-          "Ask the gateway for a port mapping (PCP, NAT-PMP)", TRUE,
+          "Ask the gateway for a port mapping (PCP, NAT-PMP, UPnP IGD)",
+          TRUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
