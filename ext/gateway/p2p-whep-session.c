@@ -690,26 +690,33 @@ configure_transceiver (P2pWhepSession * self, WhepBranch * b)
   return found;
 }
 
-/* The payloader names the camera's H.264 profile in its caps; the answer
- * names the one the offer chose. webrtcbin would find the two at odds
- * (and answer without sending, when the caps arrive before the answer):
- * the profile is left out of what it is given. A browser decodes the
- * camera's profile all the same. */
+/* The payloader names the camera's H.264 profile in its caps, in two
+ * forms: profile-level-id, and "profile" (which rtph264pay passes on from
+ * the stream's caps). The answer names the profile of the payload type the
+ * offer chose. webrtcbin 1.22 intersects the offer's caps with the caps on
+ * its sink pad while it answers: a "profile" at odds with the offer's
+ * (Chromium's 42001f is "baseline", an encoder's stream
+ * "constrained-baseline" or "high") leaves nothing, and webrtcbin answers
+ * the media section inactive, with the offer's first codec, and never
+ * sends. Both forms are left out of what webrtcbin is given; a browser
+ * decodes the camera's profile all the same. */
 static GstPadProbeReturn
 drop_profile (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstStructure *s;
   GstCaps *caps;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
   gst_event_parse_caps (event, &caps);
-  if (!gst_structure_has_field (gst_caps_get_structure (caps, 0),
-          "profile-level-id"))
+  s = gst_caps_get_structure (caps, 0);
+  if (!gst_structure_has_field (s, "profile-level-id")
+      && !gst_structure_has_field (s, "profile"))
     return GST_PAD_PROBE_OK;
   caps = gst_caps_copy (caps);
-  gst_structure_remove_field (gst_caps_get_structure (caps, 0),
-      "profile-level-id");
+  gst_structure_remove_fields (gst_caps_get_structure (caps, 0),
+      "profile-level-id", "profile", NULL);
   GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (caps);
   gst_caps_unref (caps);
   gst_event_unref (event);

@@ -26,10 +26,14 @@ import time
 
 SKIP = 77
 SCALE = int(os.environ.get('P2P_TEST_TIME_SCALE', '1'))
-# H.264 is left out: Chromium 156 gets no packet of it (webrtcbin 1.22
-# refuses rtph264pay's caps against the answer to Chromium's offer, see
-# docs/gateway.md); GStreamer's webrtcbin plays it (test 'whep').
-CAMERAS = [('vp8', 'VP8 + Opus')]
+# (path name, what it sends, the codec Chromium must decode)
+CAMERAS = [('vp8', 'VP8 + Opus', 'video/VP8'),
+           ('h264', 'H.264 constrained baseline', 'video/H264'),
+           ('h264-opus', 'H.264 high + Opus', 'video/H264')]
+# WHEP_CHROMIUM_ONLY=NAME[,NAME]: only these cameras (when debugging one).
+if os.environ.get('WHEP_CHROMIUM_ONLY'):
+    CAMERAS = [c for c in CAMERAS
+               if c[0] in os.environ['WHEP_CHROMIUM_ONLY'].split(',')]
 
 
 def log(*args):
@@ -149,6 +153,16 @@ CHECK = '''
   const t0 = v.currentTime;
   await sleep(1500);
   const t1 = v.currentTime;
+  const stats = await pc.getStats();
+  let rtp = {}, codec = {};
+  stats.forEach(s => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video')
+      rtp = s;
+  });
+  stats.forEach(s => {
+    if (s.id === rtp.codecId)
+      codec = s;
+  });
   const c = document.createElement('canvas');
   c.width = v.videoWidth;
   c.height = v.videoHeight;
@@ -162,6 +176,8 @@ CHECK = '''
     max = Math.max(max, y);
   }
   return { t0, t1, width: v.videoWidth, height: v.videoHeight, min, max,
+           codec: codec.mimeType, fmtp: codec.sdpFmtpLine,
+           packets: rtp.packetsReceived, frames: rtp.framesDecoded,
            status: document.getElementById('status').textContent };
 })()
 '''
@@ -219,7 +235,7 @@ def main():
     chrome = Chromium(profile)
     failed = 0
     try:
-        for name, what in CAMERAS:
+        for name, what, mime in CAMERAS:
             try:
                 seen, path = play(chrome, port, name, outdir)
             except (AssertionError, TimeoutError, RuntimeError) as e:
@@ -230,12 +246,14 @@ def main():
             log(name, seen)
             log('screenshot:', path)
             ok = (seen['t1'] > seen['t0'] and seen['width'] == 320
-                  and seen['max'] - seen['min'] > 32)
-            print('%s - %s (%s) plays in Chromium: currentTime %.2f -> %.2f, '
-                  '%dx%d, luma %d..%d' % (
-                      'ok' if ok else 'not ok', name, what, seen['t0'],
-                      seen['t1'], seen['width'], seen['height'], seen['min'],
-                      seen['max']), flush=True)
+                  and seen['max'] - seen['min'] > 32
+                  and seen.get('codec') == mime and seen.get('frames'))
+            print('%s - %s (%s) plays in Chromium: %s, currentTime %.2f -> '
+                  '%.2f, %dx%d, luma %d..%d, %s packets, %s frames decoded' % (
+                      'ok' if ok else 'not ok', name, what, seen.get('codec'),
+                      seen['t0'], seen['t1'], seen['width'], seen['height'],
+                      seen['min'], seen['max'], seen.get('packets'),
+                      seen.get('frames')), flush=True)
             failed += 0 if ok else 1
     finally:
         chrome.close()

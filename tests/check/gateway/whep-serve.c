@@ -7,7 +7,9 @@
  * Serves on 127.0.0.1, a port of the system's choosing, with ICE on
  * 127.0.0.1 only; prints "whep-serve: port N" once listening, and runs
  * until its standard input closes (its parent is gone) or SIGTERM:
- *   /view/vp8   VP8 video and Opus audio
+ *   /view/vp8        VP8 video and Opus audio
+ *   /view/h264       H.264 (constrained baseline) video only
+ *   /view/h264-opus  H.264 (high) video and Opus audio
  */
 
 #include <glib-unix.h>
@@ -54,6 +56,14 @@ main (int argc, char **argv)
       NULL);
   p2p_whep_endpoint_add_camera (endpoint, "vp8", &whep_test_camera_funcs,
       whep_test_camera_new ("vp8enc deadline=1 keyframe-max-dist=15", TRUE),
+      whep_test_camera_free);
+  p2p_whep_endpoint_add_camera (endpoint, "h264", &whep_test_camera_funcs,
+      whep_test_camera_new ("x264enc tune=zerolatency speed-preset=ultrafast "
+          "key-int-max=15 ! video/x-h264,profile=constrained-baseline", FALSE),
+      whep_test_camera_free);
+  p2p_whep_endpoint_add_camera (endpoint, "h264-opus", &whep_test_camera_funcs,
+      whep_test_camera_new ("x264enc tune=zerolatency speed-preset=ultrafast "
+          "key-int-max=15 ! video/x-h264,profile=high", TRUE),
       whep_test_camera_free);
   p2p_whep_endpoint_add_handlers (endpoint, server);
 
