@@ -89,6 +89,7 @@ typedef struct
 {
   P2pPortMapping *owner;
   gchar *iface;
+  gchar *location;
   gchar *control_url;
   gchar *service_type;
   gchar internal_ip[16];
@@ -117,6 +118,8 @@ struct _P2pPortMapping
   gboolean natpmp;              /* granted through NAT-PMP, renewed so */
   gboolean reported;            /* callback called */
   gchar *iface;                 /* the default route's, for SSDP */
+  gboolean upnp_off;
+  gchar *upnp_location;         /* the IGD's description, found if NULL */
   GCancellable *upnp_cancel;
   UpnpJob *upnp_job;            /* the step in flight, owned by its task */
   UpnpJob *upnp;                /* the granted UPnP mapping */
@@ -351,6 +354,7 @@ upnp_job_free (gpointer data)
   UpnpJob *job = data;
 
   g_free (job->iface);
+  g_free (job->location);
   g_free (job->control_url);
   g_free (job->service_type);
   g_free (job);
@@ -363,6 +367,7 @@ upnp_job_copy (const UpnpJob * job, guint lifetime)
 
   copy->owner = NULL;
   copy->iface = g_strdup (job->iface);
+  copy->location = g_strdup (job->location);
   copy->control_url = g_strdup (job->control_url);
   copy->service_type = g_strdup (job->service_type);
   copy->lifetime = lifetime;
@@ -380,6 +385,18 @@ upnp_discover (UpnpJob * job, GError ** error)
   char lan[64];
   int err = 0, found;
 
+  if (job->location) {
+    memset (&urls, 0, sizeof urls);
+    if (!UPNP_GetIGDFromUrl (job->location, &urls, &data, lan, sizeof lan)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+          "no IGD at %s", job->location);
+      return FALSE;
+    }
+    job->control_url = g_strdup (urls.controlURL);
+    job->service_type = g_strdup (data.first.servicetype);
+    FreeUPNPUrls (&urls);
+    return TRUE;
+  }
   devices = upnpDiscover (UPNP_DISCOVER_MS, job->iface, NULL,
       UPNP_LOCAL_PORT_ANY, 0, UPNP_TTL, &err);
   if (devices == NULL) {
@@ -551,13 +568,15 @@ upnp_start (P2pPortMapping * self)
 {
   UpnpJob *job;
 
-  if (self->upnp_cancel || self->iface == NULL)
+  if (self->upnp_cancel || self->upnp_off
+      || (self->iface == NULL && self->upnp_location == NULL))
     return;
   g_debug ("port mapping: no PCP answer yet, trying UPnP IGD on %s",
       self->iface);
   job = g_new0 (UpnpJob, 1);
   job->owner = self;
   job->iface = g_strdup (self->iface);
+  job->location = g_strdup (self->upnp_location);
   g_strlcpy (job->internal_ip, self->internal_text, sizeof job->internal_ip);
   job->internal_port = self->internal_port;
   job->lifetime = REQUESTED_LIFETIME;
@@ -669,6 +688,25 @@ p2p_port_mapping_new (GMainContext * context, const gchar * internal_ip,
 }
 
 /*
+ * p2p_port_mapping_set_upnp_location:
+ * @mapping: a mapping, just made
+ * @location: (nullable): the URL of the IGD's root description, or %NULL
+ *
+ * Where UPnP IGD is asked, instead of an SSDP search: the tests' fake IGD
+ * on loopback; %NULL turns UPnP off (the tests of the other protocols,
+ * whose slow answers under a sanitizer must not start a search on the
+ * LAN). Call on @mapping's context before it returns to its loop.
+ */
+void
+p2p_port_mapping_set_upnp_location (P2pPortMapping * self,
+    const gchar * location)
+{
+  g_free (self->upnp_location);
+  self->upnp_location = g_strdup (location);
+  self->upnp_off = location == NULL;
+}
+
+/*
  * p2p_port_mapping_free:
  * @mapping: (transfer full): a mapping
  *
@@ -699,6 +737,7 @@ p2p_port_mapping_free (P2pPortMapping * self)
   }
   g_clear_object (&self->upnp_cancel);
   g_free (self->iface);
+  g_free (self->upnp_location);
   if (self->receive_source) {
     g_source_destroy (self->receive_source);
     g_source_unref (self->receive_source);

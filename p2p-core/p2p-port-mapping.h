@@ -33,6 +33,10 @@ P2pPortMapping *p2p_port_mapping_new (GMainContext * context,
     guint gateway_port, P2pPortMappingMapped mapped, gpointer user_data);
 
 G_GNUC_INTERNAL
+void p2p_port_mapping_set_upnp_location (P2pPortMapping * mapping,
+    const gchar * location);
+
+G_GNUC_INTERNAL
 void p2p_port_mapping_free (P2pPortMapping * mapping);
 
 G_GNUC_INTERNAL

@@ -1,5 +1,5 @@
-/* p2p-core tests: port mapping through PCP and NAT-PMP, against a fake
- * gateway on loopback (miniupnpd itself is in the NAT lab).
+/* p2p-core tests: port mapping through PCP, NAT-PMP and UPnP IGD, against
+ * a fake gateway on loopback (miniupnpd itself is in the NAT lab).
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -23,6 +23,10 @@ typedef struct
   GSocketAddress *client;       /* where the last request came from */
   P2pPortMapping *mapping;
   GAsyncQueue *mapped;          /* "ip:port" per report */
+  GSocket *igd;                 /* the fake UPnP IGD's HTTP socket */
+  GThread *igd_thread;
+  GAsyncQueue *actions;         /* its SOAP actions, as received */
+  gchar *igd_location;          /* NULL: UPnP off */
 } Fixture;
 
 static void
@@ -40,6 +44,8 @@ create_cb (gpointer data)
 
   f->mapping = p2p_port_mapping_new (p2p_loop_get_context (f->loop),
       "127.0.0.1", INTERNAL_PORT, "127.0.0.1", f->gateway_port, on_mapped, f);
+  if (f->mapping)
+    p2p_port_mapping_set_upnp_location (f->mapping, f->igd_location);
   return G_SOURCE_REMOVE;
 }
 
@@ -52,23 +58,138 @@ free_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-setup (Fixture * f, gconstpointer data)
+#define IGD_SERVICE "urn:schemas-upnp-org:service:WANIPConnection:1"
+#define IGD_DESCRIPTION "<?xml version=\"1.0\"?>" \
+  "<root xmlns=\"urn:schemas-upnp-org:device-1-0\"><device>" \
+  "<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1" \
+  "</deviceType><deviceList><device><deviceType>" \
+  "urn:schemas-upnp-org:device:WANDevice:1</deviceType><deviceList>" \
+  "<device><deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1" \
+  "</deviceType><serviceList><service><serviceType>" IGD_SERVICE \
+  "</serviceType><serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId>" \
+  "<controlURL>/ctl</controlURL><eventSubURL>/evt</eventSubURL>" \
+  "<SCPDURL>/scpd.xml</SCPDURL></service></serviceList></device>" \
+  "</deviceList></device></deviceList></device></root>"
+#define IGD_ACTIONS 4
+
+/* One HTTP request of at most a few kB: headers and Content-Length body. */
+static gchar *
+igd_read_request (GSocket * client)
+{
+  GString *request = g_string_new (NULL);
+  gchar buf[2048];
+  gssize n;
+
+  while (request->len < 16384
+      && (n = g_socket_receive (client, buf, sizeof buf, NULL, NULL)) > 0) {
+    const gchar *end, *length;
+
+    g_string_append_len (request, buf, n);
+    end = strstr (request->str, "\r\n\r\n");
+    if (end == NULL)
+      continue;
+    length = g_strstr_len (request->str, end - request->str, "Content-Length:");
+    if (length == NULL || (gsize) (end + 4 - request->str) +
+        g_ascii_strtoull (length + 15, NULL, 10) <= request->len)
+      break;
+  }
+  return g_string_free (request, FALSE);
+}
+
+/* The fake IGD: its description, AddPortMapping granted as asked,
+ * 198.51.100.7 as its external address, DeletePortMapping accepted; the
+ * SOAP actions go to f->actions. Serves a bounded number of connections,
+ * each within the socket's timeout. */
+static gpointer
+igd_serve (gpointer data)
+{
+  Fixture *f = data;
+  static const gchar *const actions[IGD_ACTIONS] = { "AddPortMapping",
+    "GetExternalIPAddress", "DeletePortMapping", "GetStatusInfo"
+  };
+  guint served;
+
+  for (served = 0; served < 16; served++) {
+    g_autoptr (GSocket) client = g_socket_accept (f->igd, NULL, NULL);
+    g_autofree gchar *request = NULL;
+    g_autofree gchar *body = NULL;
+    g_autofree gchar *answer = NULL;
+    const gchar *action = NULL;
+    guint i;
+
+    if (client == NULL)
+      break;
+    g_socket_set_timeout (client, 20);
+    request = igd_read_request (client);
+    for (i = 0; i < IGD_ACTIONS; i++) {
+      g_autofree gchar *tag = g_strdup_printf ("#%s\"", actions[i]);
+
+      if (strstr (request, tag))
+        action = actions[i];
+    }
+    if (action == NULL) {
+      body = g_strdup (IGD_DESCRIPTION);
+    } else {
+      body = g_strdup_printf ("<?xml version=\"1.0\"?><s:Envelope "
+          "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>"
+          "<u:%sResponse xmlns:u=\"" IGD_SERVICE "\">%s</u:%sResponse>"
+          "</s:Body></s:Envelope>", action,
+          g_str_equal (action, "GetExternalIPAddress") ?
+          "<NewExternalIPAddress>198.51.100.7</NewExternalIPAddress>" :
+          g_str_equal (action, "GetStatusInfo") ?
+          "<NewConnectionStatus>Connected</NewConnectionStatus>" : "", action);
+      g_async_queue_push (f->actions, g_strdup (action));
+    }
+    answer = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+        "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+        strlen (body), body);
+    g_socket_send (client, answer, strlen (answer), NULL, NULL);
+    g_socket_close (client, NULL);
+    if (g_strcmp0 (action, "DeletePortMapping") == 0)
+      break;
+  }
+  return NULL;
+}
+
+/* A socket on 127.0.0.1, port chosen by the system and put in *port,
+ * with a generous timeout: the requests come within a few seconds, even
+ * under ASan. */
+static GSocket *
+loopback_socket (GSocketType type, GSocketProtocol protocol, guint * port)
 {
   g_autoptr (GInetAddress) lo =
       g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
   g_autoptr (GSocketAddress) bound = NULL;
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, type, protocol, NULL);
 
-  f->gateway = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-      G_SOCKET_PROTOCOL_UDP, NULL);
-  g_assert_true (g_socket_bind (f->gateway, any, FALSE, NULL));
-  bound = g_socket_get_local_address (f->gateway, NULL);
-  f->gateway_port =
-      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  /* Generous: the requests come within a few seconds, even under ASan. */
-  g_socket_set_timeout (f->gateway, 20);
+  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_set_timeout (socket, 20);
+  return socket;
+}
+
+static void
+igd_start (Fixture * f)
+{
+  guint port;
+
+  f->igd = loopback_socket (G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &port);
+  g_assert_true (g_socket_listen (f->igd, NULL));
+  f->igd_location = g_strdup_printf ("http://127.0.0.1:%u/rootDesc.xml", port);
+  f->actions = g_async_queue_new_full (g_free);
+  f->igd_thread = g_thread_new ("fake-igd", igd_serve, f);
+}
+
+static void
+setup (Fixture * f, gconstpointer data)
+{
+  f->gateway = loopback_socket (G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+      &f->gateway_port);
   f->mapped = g_async_queue_new_full (g_free);
+  if (data)
+    igd_start (f);
   f->loop = p2p_loop_new ("test-port-mapping");
   p2p_loop_invoke_sync (f->loop, create_cb, f);
   g_assert_nonnull (f->mapping);
@@ -82,6 +203,24 @@ teardown (Fixture * f, gconstpointer data)
   g_object_unref (f->gateway);
   g_clear_object (&f->client);
   g_async_queue_unref (f->mapped);
+  if (f->igd_thread) {
+    g_thread_join (f->igd_thread);
+    g_object_unref (f->igd);
+    g_async_queue_unref (f->actions);
+    g_free (f->igd_location);
+  }
+}
+
+/* The next SOAP action the fake IGD received, skipping queries. */
+static gchar *
+igd_next_action (Fixture * f)
+{
+  gchar *action;
+
+  while ((action = g_async_queue_timeout_pop (f->actions, 20 * G_USEC_PER_SEC))
+      && (g_str_has_prefix (action, "Get")))
+    g_free (action);
+  return action;
 }
 
 /* The next request the gateway receives; its size in *len. */
@@ -247,6 +386,30 @@ test_refused (Fixture * f, gconstpointer data)
   g_assert_null (g_async_queue_try_pop (f->mapped));
 }
 
+/* A gateway silent on PCP with a UPnP IGD: the mapping is asked there
+ * after the first unanswered PCP requests, reported with the IGD's
+ * external address, and deleted there when freed. */
+static void
+test_upnp (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *mapped = NULL;
+  g_autofree gchar *added = NULL;
+  g_autofree gchar *deleted = NULL;
+  gssize len;
+  guint8 *buf = gateway_receive (f, &len);
+
+  assert_pcp_map (buf, len, 3600);
+  mapped = g_async_queue_timeout_pop (f->mapped, 20 * G_USEC_PER_SEC);
+  g_assert_cmpstr (mapped, ==, "198.51.100.7:4242");
+  added = igd_next_action (f);
+  g_assert_cmpstr (added, ==, "AddPortMapping");
+
+  p2p_loop_invoke_sync (f->loop, free_cb, f);
+  deleted = igd_next_action (f);
+  g_assert_cmpstr (deleted, ==, "DeletePortMapping");
+  g_assert_null (g_async_queue_try_pop (f->mapped));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -257,5 +420,7 @@ main (int argc, char **argv)
       teardown);
   g_test_add ("/p2p/port-mapping/refused", Fixture, NULL, setup,
       test_refused, teardown);
+  g_test_add ("/p2p/port-mapping/upnp", Fixture, "upnp", setup, test_upnp,
+      teardown);
   return g_test_run ();
 }
