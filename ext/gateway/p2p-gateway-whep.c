@@ -60,12 +60,19 @@ camera_detach (gpointer camera, GstAppSrc * appsrc)
   p2p_gateway_camera_detach (camera, appsrc);
 }
 
+static void
+camera_request_keyframe (gpointer camera)
+{
+  p2p_gateway_camera_request_keyframe (camera);
+}
+
 static const P2pWhepCameraFuncs gateway_camera_funcs = {
   camera_acquire,
   camera_release,
   camera_wait_streams,
   camera_attach,
   camera_detach,
+  camera_request_keyframe,
 };
 
 static gchar *

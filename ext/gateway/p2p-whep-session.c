@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include <gst/video/video.h>
 #include <nice/agent.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -723,6 +724,23 @@ drop_profile (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* A viewer's picture loss indication (RTCP PLI or FIR): webrtcbin's RTP
+ * session sends a force-key-unit event upstream, through the payloader
+ * and parser, to the appsrc; the camera is asked for a keyframe, as the
+ * gateway never encodes. The event stops here. */
+static GstPadProbeReturn
+forward_keyframe_request (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  P2pWhepSession *self = user_data;
+
+  if (!gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    return GST_PAD_PROBE_OK;
+  GST_DEBUG ("session %s: the viewer asks for a keyframe", self->id);
+  self->funcs->request_keyframe (self->camera);
+  return GST_PAD_PROBE_HANDLED;
+}
+
 /* appsrc [! parser] ! payloader ! webrtcbin.sink_<mline> */
 static gboolean
 add_branch (P2pWhepSession * self, WhepBranch * b, GError ** error)
@@ -760,6 +778,13 @@ add_branch (P2pWhepSession * self, WhepBranch * b, GError ** error)
    * with every keyframe, payloads a browser takes). */
   g_object_set (pay, "pt", (guint) b->pt, NULL);
 
+  if (self->funcs->request_keyframe && g_str_equal (b->codec->media, "video")) {
+    srcpad = gst_element_get_static_pad (src, "src");
+    /* The session outlives its pipeline's streaming threads. */
+    gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        forward_keyframe_request, self, NULL);
+    gst_object_unref (srcpad);
+  }
   gst_bin_add_many (GST_BIN (self->pipeline), src, pay, NULL);
   last = src;
   if (parse) {

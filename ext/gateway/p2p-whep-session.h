@@ -60,6 +60,8 @@ GQuark p2p_whep_error_quark (void);
  * @attach: from now on push stream @stream into @appsrc, with timestamps
  *     on the appsrc's running time and video from a keyframe on
  * @detach: stop pushing into @appsrc (called before its pipeline stops)
+ * @request_keyframe: (nullable): the viewer lost the picture (its RTCP PLI
+ *     or FIR): ask the camera for a keyframe soon. Any thread. Since: 0.3
  *
  * How the endpoint reaches the media of one camera. They are the calls of
  * the gateway's per-camera object (one p2p session shared by every
@@ -77,6 +79,7 @@ typedef struct
   gboolean (*attach) (gpointer camera, guint stream, GstAppSrc * appsrc,
       GError ** error);
   void (*detach) (gpointer camera, GstAppSrc * appsrc);
+  void (*request_keyframe) (gpointer camera);
 } P2pWhepCameraFuncs;
 
 /**

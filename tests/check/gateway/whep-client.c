@@ -7,6 +7,7 @@
 #include "whep-client.h"
 
 #include <nice/agent.h>
+#include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
@@ -168,6 +169,31 @@ whep_client_stop (WhepClient * c)
 {
   gst_element_set_state (c->pipeline, GST_STATE_NULL);
   gst_object_unref (c->pipeline);
+}
+
+/* Asks the gateway for a keyframe as a browser does when it lost the
+ * picture: an upstream force-key-unit into the video's source pad, which
+ * webrtcbin's RTP session turns into an RTCP PLI. */
+void
+whep_client_request_keyframe (WhepClient * c)
+{
+  GstIterator *it = gst_element_iterate_src_pads (c->webrtc);
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstPad *pad = g_value_get_object (&item);
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+
+    if (caps && g_strcmp0 (gst_structure_get_string
+            (gst_caps_get_structure (caps, 0), "media"), "video") == 0)
+      gst_pad_send_event (pad,
+          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+              TRUE, 0));
+    gst_clear_caps (&caps);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
 }
 
 /* Video frames decoded so far. */

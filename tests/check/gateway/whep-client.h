@@ -28,6 +28,8 @@ void whep_client_answer (WhepClient * c, const gchar * text);
 
 gint whep_client_frames (WhepClient * c);
 
+void whep_client_request_keyframe (WhepClient * c);
+
 void whep_client_stop (WhepClient * c);
 
 G_END_DECLS

@@ -24,6 +24,7 @@ struct _WhepTestCamera
   GstCaps *caps[2];             /* video, audio; NULL until known */
   guint n_streams;
   GList *attached[2];           /* Client * per stream */
+  guint keyframe_requests;
 };
 
 static GstFlowReturn
@@ -181,12 +182,23 @@ test_camera_detach (gpointer camera, GstAppSrc * appsrc)
   g_mutex_unlock (&self->lock);
 }
 
+static void
+test_camera_request_keyframe (gpointer camera)
+{
+  WhepTestCamera *self = camera;
+
+  g_mutex_lock (&self->lock);
+  self->keyframe_requests++;
+  g_mutex_unlock (&self->lock);
+}
+
 const P2pWhepCameraFuncs whep_test_camera_funcs = {
   test_camera_acquire,
   test_camera_release,
   test_camera_wait_streams,
   test_camera_attach,
   test_camera_detach,
+  test_camera_request_keyframe,
 };
 
 /* @video_encoder: a gst-launch fragment ending in encoded video, such as
@@ -208,15 +220,28 @@ whep_test_camera_new (const gchar * video_encoder, gboolean audio)
   return self;
 }
 
-guint
-whep_test_camera_get_clients (WhepTestCamera * camera)
+static guint
+get_locked (WhepTestCamera * camera, const guint * counter)
 {
   guint n;
 
   g_mutex_lock (&camera->lock);
-  n = camera->clients;
+  n = *counter;
   g_mutex_unlock (&camera->lock);
   return n;
+}
+
+guint
+whep_test_camera_get_clients (WhepTestCamera * camera)
+{
+  return get_locked (camera, &camera->clients);
+}
+
+/* How many times a viewer asked for a keyframe. */
+guint
+whep_test_camera_get_keyframe_requests (WhepTestCamera * camera)
+{
+  return get_locked (camera, &camera->keyframe_requests);
 }
 
 void

@@ -24,4 +24,6 @@ void whep_test_camera_free (gpointer camera);
 
 guint whep_test_camera_get_clients (WhepTestCamera * camera);
 
+guint whep_test_camera_get_keyframe_requests (WhepTestCamera * camera);
+
 G_END_DECLS

@@ -138,8 +138,10 @@ request (Fixture * f, const gchar * method, const gchar * path,
 static void
 play (Fixture * f, const gchar * camera, const gchar * encoding, gboolean audio)
 {
+  WhepTestCamera *cam = g_str_equal (camera, "vp8") ? f->vp8 : f->h264;
   WhepClient c = { 0, };
   SoupMessageHeaders *headers;
+  guint requests;
   gchar *offer, *answer, *path, *location;
   gint64 end;
 
@@ -165,6 +167,17 @@ play (Fixture * f, const gchar * camera, const gchar * encoding, gboolean audio)
     g_assert_cmpint (g_get_monotonic_time (), <, end);
     g_main_context_iteration (NULL, FALSE);
     g_usleep (10000);
+  }
+
+  /* The viewer's picture loss indication reaches the camera. RTP sessions
+   * space their PLIs out: asked again until one arrives. */
+  requests = whep_test_camera_get_keyframe_requests (cam);
+  end = deadline (60);
+  while (whep_test_camera_get_keyframe_requests (cam) == requests) {
+    g_assert_cmpint (g_get_monotonic_time (), <, end);
+    whep_client_request_keyframe (&c);
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (100000);
   }
 
   g_assert_cmpuint (request (f, "DELETE", location, NULL, NULL, 0, NULL,
