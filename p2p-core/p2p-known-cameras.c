@@ -64,9 +64,13 @@ G_DEFINE_QUARK (p2p_known_cameras_error, p2p_known_cameras_error);
  * entries' bound this keeps a rewritten file well under the read limit. */
 #define MAX_KEPT_TEXT (64 * 1024)
 /* How long a change waits for another writer's lock. Writers hold it for
- * one read and one write of a small file. */
-#define LOCK_WAIT_US (2 * G_USEC_PER_SEC)
-#define LOCK_RETRY_US (5 * 1000)
+ * one read and one write of a small file, but polling is not fair: other
+ * writers changing many entries in a row can take the lock again between
+ * our tries, each time (2 of 3 writers under valgrind on a busy machine
+ * gave up after 2 s). The bound is there for a writer that hangs holding
+ * the lock; a short retry keeps our turn likely. */
+#define LOCK_WAIT_US (10 * G_USEC_PER_SEC)
+#define LOCK_RETRY_US (1 * 1000)
 
 #define HEADER \
   "# gst-p2p known cameras: UID and certificate fingerprint, one per line.\n" \
