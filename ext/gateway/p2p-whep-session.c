@@ -313,18 +313,25 @@ fmtp_for_pt (const GstSDPMedia * media, gint pt)
 }
 
 /* The payload type of @media that carries @codec best, or -1. For H.264
- * the non-interleaved mode comes first, then the camera's profile: a
- * browser decodes any profile it offers, the others often too, but the
- * answer has to name one it offered. */
+ * the non-interleaved mode comes first, then the camera's profile (and for
+ * constrained baseline, its constraint_set1 flag: Chromium offers baseline
+ * 42001f before constrained baseline 42e01f): a browser decodes any
+ * profile it offers, the others often too, but the answer has to name one
+ * it offered. */
 static gint
 choose_pt (const GstSDPMedia * media, const WhepCodec * codec,
     const GstCaps * caps)
 {
   gint best = -1, best_score = -1;
   guint i, idc = 0;
+  gboolean constrained = FALSE;
 
-  if (g_str_equal (codec->encoding, "H264"))
+  if (g_str_equal (codec->encoding, "H264")) {
     idc = h264_profile_idc (caps);
+    constrained = g_strcmp0 (gst_structure_get_string
+        (gst_caps_get_structure (caps, 0), "profile"),
+        "constrained-baseline") == 0;
+  }
 
   for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
     const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
@@ -346,9 +353,13 @@ choose_pt (const GstSDPMedia * media, const WhepCodec * codec,
       const gchar *fmtp = fmtp_for_pt (media, pt);
       const gchar *pli = strstr (fmtp, "profile-level-id=");
 
+      guint64 id = pli ? g_ascii_strtoull (pli + 17, NULL, 16) : 0;
+
       if (strstr (fmtp, "packetization-mode=1"))
+        score += 4;
+      if (idc && id >> 16 == idc)
         score += 2;
-      if (pli && idc && g_ascii_strtoull (pli + 17, NULL, 16) >> 16 == idc)
+      if (constrained && (id >> 8 & 0x40))
         score += 1;
     } else if (g_str_equal (codec->encoding, "VP9")) {
       if (!strstr (fmtp_for_pt (media, pt), "profile-id=")

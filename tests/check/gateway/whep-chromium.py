@@ -26,10 +26,13 @@ import time
 
 SKIP = 77
 SCALE = int(os.environ.get('P2P_TEST_TIME_SCALE', '1'))
-# (path name, what it sends, the codec Chromium must decode)
-CAMERAS = [('vp8', 'VP8 + Opus', 'video/VP8'),
-           ('h264', 'H.264 constrained baseline', 'video/H264'),
-           ('h264-opus', 'H.264 high + Opus', 'video/H264')]
+# (path name, what it sends, the codec Chromium must decode, a piece of the
+# answer's fmtp for it: constrained baseline under its own profile)
+CAMERAS = [('vp8', 'VP8 + Opus', 'video/VP8', ''),
+           ('h264', 'H.264 constrained baseline', 'video/H264',
+            'profile-level-id=42e0'),
+           ('h264-opus', 'H.264 high + Opus', 'video/H264',
+            'packetization-mode=1')]
 # WHEP_CHROMIUM_ONLY=NAME[,NAME]: only these cameras (when debugging one).
 if os.environ.get('WHEP_CHROMIUM_ONLY'):
     CAMERAS = [c for c in CAMERAS
@@ -235,7 +238,7 @@ def main():
     chrome = Chromium(profile)
     failed = 0
     try:
-        for name, what, mime in CAMERAS:
+        for name, what, mime, fmtp in CAMERAS:
             try:
                 seen, path = play(chrome, port, name, outdir)
             except (AssertionError, TimeoutError, RuntimeError) as e:
@@ -247,13 +250,15 @@ def main():
             log('screenshot:', path)
             ok = (seen['t1'] > seen['t0'] and seen['width'] == 320
                   and seen['max'] - seen['min'] > 32
-                  and seen.get('codec') == mime and seen.get('frames'))
-            print('%s - %s (%s) plays in Chromium: %s, currentTime %.2f -> '
-                  '%.2f, %dx%d, luma %d..%d, %s packets, %s frames decoded' % (
-                      'ok' if ok else 'not ok', name, what, seen.get('codec'),
-                      seen['t0'], seen['t1'], seen['width'], seen['height'],
-                      seen['min'], seen['max'], seen.get('packets'),
-                      seen.get('frames')), flush=True)
+                  and seen.get('codec') == mime and seen.get('frames')
+                  and fmtp in (seen.get('fmtp') or ''))
+            print('%s - %s (%s) plays in Chromium: %s %s, currentTime %.2f '
+                  '-> %.2f, %dx%d, luma %d..%d, %s packets, %s frames decoded'
+                  % ('ok' if ok else 'not ok', name, what, seen.get('codec'),
+                     seen.get('fmtp') or '',
+                     seen['t0'], seen['t1'], seen['width'], seen['height'],
+                     seen['min'], seen['max'], seen.get('packets'),
+                     seen.get('frames')), flush=True)
             failed += 0 if ok else 1
     finally:
         chrome.close()
