@@ -178,7 +178,8 @@ class RtpRow(Row):
 
 def _restrict_ice_to_loopback(webrtc):
     """Gathers only 127.0.0.1 host candidates over UDP: no STUN server, no
-    other interfaces, no ICE-TCP."""
+    other interfaces, no ICE-TCP, and no UPnP (libnice's is on by default
+    and searches for a gateway with SSDP multicast on every interface)."""
     gi.require_version("Nice", "0.1")
     from gi.repository import Nice
     ice = webrtc.get_property("ice-agent")
@@ -186,9 +187,11 @@ def _restrict_ice_to_loopback(webrtc):
     for prop in ("ice-tcp",):
         if ice.find_property(prop):
             ice.set_property(prop, False)
+    agent = ice.get_property("agent")
+    agent.set_property("upnp", False)
     addr = Nice.Address.new()
     addr.set_from_string("127.0.0.1")
-    ice.get_property("agent").add_local_address(addr)
+    agent.add_local_address(addr)
 
 
 class WebrtcRow(Row):
