@@ -11,6 +11,7 @@
 #define __P2P_CORE_H_INSIDE__
 
 #include <p2p-core/p2p-auth-backoff.h>
+#include <p2p-core/p2p-bandwidth-estimator.h>
 #include <p2p-core/p2p-camera-session.h>
 #include <p2p-core/p2p-combined-signaller.h>
 #include <p2p-core/p2p-command.h>
