@@ -20,6 +20,16 @@ void p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
 
 /* Sends @data to the peer as it is, bypassing SRTP and DTLS: the garbage
  * tests use it to feed the peer's demultiplexer through the real path. */
+/* Makes the next UDP GSO send of the batched path fail with EIO, as a
+ * device without checksum offload does: the transport must fall back to
+ * libnice for that batch and every later one. */
+G_GNUC_INTERNAL
+void p2p_transport_fail_next_batch (P2pTransport * self);
+
+/* Whether media leaves through the batched path now. */
+G_GNUC_INTERNAL
+gboolean p2p_transport_is_batching (P2pTransport * self);
+
 G_GNUC_INTERNAL
 gboolean p2p_transport_send_raw (P2pTransport * self, const guint8 * data,
     gsize size);

@@ -33,9 +33,13 @@
  * and the media callback are emitted on the loop thread, never with a lock
  * of the transport held, so a handler may call back into the transport.
  *
- * p2p_transport_send_rtp() and p2p_transport_send_rtcp() are the hot path:
- * they encrypt on the caller's thread into a stack buffer and hand the
- * datagram to libnice, without allocating and without a main-loop hop.
+ * p2p_transport_send_rtp(), p2p_transport_send_rtp_list() and
+ * p2p_transport_send_rtcp() are the hot path: they encrypt on the caller's
+ * thread and hand the datagrams to the network without a main-loop hop.
+ * Once ICE has settled on a UDP pair without a relay, they go out in
+ * batches with UDP GSO on the selected pair's socket (p2p-batch-sender.c);
+ * before that, on TURN and TCP pairs, and where the kernel refuses GSO,
+ * through libnice.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -44,6 +48,7 @@
 
 #include "p2p-transport-private.h"
 #include "p2p-protocol-ice-uri.h"
+#include "p2p-batch-sender.h"
 #include "p2p-channel.h"
 #include "p2p-demux.h"
 #include "p2p-dtls.h"
@@ -56,6 +61,7 @@
 
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <agent.h>
 
 /* Written with underscores: gst-indent would space out dashes, and the
@@ -155,6 +161,9 @@ struct _P2pTransport
   /* Written under @lock, read lock-free on the send path. */
   gint state;
   P2pSrtp *srtp;                /* set once, freed in finalize */
+  /* The batched send path; thread-safe, pointed at a pair on the loop
+   * thread (update_batch_path()). */
+  P2pBatchSender *batch;
 
   /* Loop thread only. */
   NiceAgent *agent;
@@ -318,6 +327,7 @@ teardown_idle (gpointer data)
   /* Freed here rather than in the callback that failed, which may still be
    * running inside the channel or DTLS code. */
   g_clear_pointer (&self->channel, p2p_channel_free);
+  p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
   if (self->agent && self->stream_id) {
     nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
         self->context, NULL, NULL);
@@ -657,6 +667,7 @@ maybe_map_port (P2pTransport * self, NiceCandidate * candidate)
 }
 
 static gboolean release_srflx_candidates (gpointer data);
+static void update_batch_path (P2pTransport * self);
 
 static void
 component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
@@ -667,6 +678,7 @@ component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
   if (stream_id != self->stream_id)
     return;
 
+  update_batch_path (self);
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY:
@@ -812,6 +824,41 @@ enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
   g_object_unref (socket);
 }
 
+/* Points the batched send path at the selected pair once ICE has settled
+ * (READY: checks done, the pair nominated) on a UDP pair without a relay,
+ * and takes it away otherwise: while checking or after a restart (the pair
+ * may still change), on TURN (libnice frames and authenticates for the
+ * relay) and on TCP. libnice keeps its own sending for everything but the
+ * media: checks, DTLS, the message channel. Loop thread. */
+static void
+update_batch_path (P2pTransport * self)
+{
+  NiceCandidate *local = NULL, *remote = NULL;
+  GSocket *socket = NULL;
+  struct sockaddr_storage peer;
+
+  if (!self->torn_down && self->stream_id
+      && nice_agent_get_component_state (self->agent, self->stream_id,
+          COMPONENT_ID) == NICE_COMPONENT_STATE_READY
+      && nice_agent_get_selected_pair (self->agent, self->stream_id,
+          COMPONENT_ID, &local, &remote)
+      && local->transport == NICE_CANDIDATE_TRANSPORT_UDP
+      && local->type != NICE_CANDIDATE_TYPE_RELAYED
+      && remote->type != NICE_CANDIDATE_TYPE_RELAYED)
+    socket = nice_agent_get_selected_socket (self->agent, self->stream_id,
+        COMPONENT_ID);
+  if (socket && g_socket_get_socket_type (socket) == G_SOCKET_TYPE_DATAGRAM) {
+    memset (&peer, 0, sizeof (peer));
+    nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &peer);
+    p2p_batch_sender_set_path (self->batch, g_socket_get_fd (socket),
+        (struct sockaddr *) &peer, peer.ss_family == AF_INET6 ?
+        sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in));
+  } else {
+    p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
+  }
+  g_clear_object (&socket);
+}
+
 static void
 selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     NiceCandidate * local, NiceCandidate * remote, gpointer user_data)
@@ -826,6 +873,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
 
   technique = pair_technique (self, local, remote);
   enlarge_socket_buffers (self, &receive_buffer, &send_buffer);
+  update_batch_path (self);
   g_mutex_lock (&self->lock);
   self->receive_buffer = receive_buffer;
   self->send_buffer = send_buffer;
@@ -1541,6 +1589,7 @@ restart_ice (gpointer data)
   }
   self->restarting = TRUE;
   self->remote_gathering_done = FALSE;
+  update_batch_path (self);
   op->ok = TRUE;
   return G_SOURCE_REMOVE;
 }
@@ -1616,6 +1665,7 @@ p2p_transport_init (P2pTransport * self)
   self->handshake_us = -1;
   self->receive_buffer = self->send_buffer = -1;
   self->state = P2P_TRANSPORT_STATE_NEW;
+  self->batch = p2p_batch_sender_new ();
 }
 
 static void
@@ -1725,6 +1775,7 @@ p2p_transport_finalize (GObject * object)
   P2pTransport *self = P2P_TRANSPORT (object);
 
   p2p_srtp_free (self->srtp);
+  p2p_batch_sender_free (self->batch);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->loop);
@@ -2346,21 +2397,10 @@ p2p_transport_restart_ice (P2pTransport * self, GError ** error)
   return op.ok;
 }
 
+/* Checks what the caller asks to send. */
 static gboolean
-send_media (P2pTransport * self, gboolean rtcp, const guint8 * data,
-    gsize size, GError ** error)
+check_packet (gboolean rtcp, const guint8 * data, gsize size, GError ** error)
 {
-  guint8 buf[P2P_TRANSPORT_MAX_PACKET + P2P_SRTP_MAX_TRAILER];
-  P2pSrtp *srtp = g_atomic_pointer_get (&self->srtp);
-  gsize len = size;
-  gint sent;
-
-  if (srtp == NULL || g_atomic_int_get (&self->state) !=
-      P2P_TRANSPORT_STATE_CONNECTED) {
-    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
-        P2P_TRANSPORT_ERROR_INVALID_STATE, "The transport is not connected");
-    return FALSE;
-  }
   if (size > P2P_TRANSPORT_MAX_PACKET) {
     g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_TOO_LARGE,
         "Packet of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d", size,
@@ -2374,6 +2414,69 @@ send_media (P2pTransport * self, gboolean rtcp, const guint8 * data,
         "Not an RTP packet");
     return FALSE;
   }
+  return TRUE;
+}
+
+static P2pSrtp *
+check_connected (P2pTransport * self, GError ** error)
+{
+  P2pSrtp *srtp = g_atomic_pointer_get (&self->srtp);
+
+  if (srtp == NULL || g_atomic_int_get (&self->state) !=
+      P2P_TRANSPORT_STATE_CONNECTED) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_INVALID_STATE, "The transport is not connected");
+    return NULL;
+  }
+  return srtp;
+}
+
+/* Hands @n (at most P2P_BATCH_SENDER_MAX) encrypted datagrams to the
+ * network: the batched path when it is up, libnice for the rest. Returns
+ * how many were taken; a full socket buffer drops the others, as UDP
+ * would, and RTX repairs. */
+static guint
+send_datagrams (P2pTransport * self, guint8 * const *datagrams,
+    const gsize * sizes, guint n)
+{
+  NiceOutputMessage messages[P2P_BATCH_SENDER_MAX];
+  GOutputVector vectors[P2P_BATCH_SENDER_MAX];
+  guint sent = 0, i;
+  gint r;
+
+  if (p2p_batch_sender_send (self->batch, datagrams, sizes, n, &sent) !=
+      P2P_BATCH_INACTIVE || sent == n)
+    return sent;
+  for (i = sent; i < n; i++) {
+    vectors[i].buffer = datagrams[i];
+    vectors[i].size = sizes[i];
+    messages[i].buffers = &vectors[i];
+    messages[i].n_buffers = 1;
+  }
+  r = nice_agent_send_messages_nonblocking (self->agent, self->stream_id,
+      COMPONENT_ID, messages + sent, n - sent, NULL, NULL);
+  return sent + MAX (r, 0);
+}
+
+static void
+set_would_block (GError ** error)
+{
+  g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+      P2P_TRANSPORT_ERROR_WOULD_BLOCK, "The network did not take the packet");
+}
+
+static gboolean
+send_media (P2pTransport * self, gboolean rtcp, const guint8 * data,
+    gsize size, GError ** error)
+{
+  guint8 buf[P2P_TRANSPORT_MAX_PACKET + P2P_SRTP_MAX_TRAILER];
+  guint8 *datagram = buf;
+  P2pSrtp *srtp;
+  gsize len = size;
+
+  if (!(srtp = check_connected (self, error))
+      || !check_packet (rtcp, data, size, error))
+    return FALSE;
 
   /* The caller's packet may be shared (fan-out to many viewers): encrypt a
    * copy on the stack, the only copy on this path. */
@@ -2383,12 +2486,8 @@ send_media (P2pTransport * self, gboolean rtcp, const guint8 * data,
         P2P_TRANSPORT_ERROR_SRTP, "SRTP protection failed");
     return FALSE;
   }
-  sent = nice_agent_send (self->agent, self->stream_id, COMPONENT_ID, len,
-      (const gchar *) buf);
-  if (sent < 0) {
-    /* A full socket buffer drops this packet, as UDP would; RTX repairs. */
-    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
-        P2P_TRANSPORT_ERROR_WOULD_BLOCK, "The network did not take the packet");
+  if (send_datagrams (self, &datagram, &len, 1) == 0) {
+    set_would_block (error);
     return FALSE;
   }
   if (rtcp) {
@@ -2399,6 +2498,17 @@ send_media (P2pTransport * self, gboolean rtcp, const guint8 * data,
   }
   return TRUE;
 }
+
+/* Where p2p_transport_send_rtp_list() encrypts a batch: one per sending
+ * thread, for the thread's life (too large for a streaming thread's stack
+ * under a sanitizer). */
+typedef struct
+{
+  guint8 slot[P2P_BATCH_SENDER_MAX][P2P_TRANSPORT_MAX_PACKET +
+      P2P_SRTP_MAX_TRAILER];
+} BatchScratch;
+
+static GPrivate batch_scratch = G_PRIVATE_INIT (g_free);
 
 /**
  * p2p_transport_send_rtp:
@@ -2419,6 +2529,76 @@ p2p_transport_send_rtp (P2pTransport * self, const guint8 * data, gsize size,
   g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (data != NULL, FALSE);
   return send_media (self, FALSE, data, size, error);
+}
+
+/**
+ * p2p_transport_send_rtp_list:
+ * @self: a connected #P2pTransport
+ * @packets: (array length=n_packets): RTP packets, in sending order
+ * @sizes: (array length=n_packets): their sizes, each at most
+ *     %P2P_TRANSPORT_MAX_PACKET
+ * @n_packets: the number of packets
+ * @error: return location for a #GError
+ *
+ * Encrypts and sends RTP packets as p2p_transport_send_rtp() does, as few
+ * system calls as possible: on a direct UDP path, each run of equal-sized
+ * packets (a payloader's packets of one frame) leaves in one UDP GSO
+ * send. Nothing is sent when a packet is not RTP or too large. Callable
+ * from any thread; does not wait for the loop.
+ *
+ * Returns: %TRUE when every packet was handed to the network
+ */
+gboolean
+p2p_transport_send_rtp_list (P2pTransport * self,
+    const guint8 * const *packets, const gsize * sizes, guint n_packets,
+    GError ** error)
+{
+  guint8 *datagrams[P2P_BATCH_SENDER_MAX];
+  gsize lens[P2P_BATCH_SENDER_MAX];
+  BatchScratch *scratch;
+  P2pSrtp *srtp;
+  gboolean all = TRUE;
+  guint first, i;
+
+  g_return_val_if_fail (P2P_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (n_packets == 0 || (packets && sizes), FALSE);
+
+  if (!(srtp = check_connected (self, error)))
+    return FALSE;
+  for (i = 0; i < n_packets; i++) {
+    if (!check_packet (FALSE, packets[i], sizes[i], error))
+      return FALSE;
+  }
+  scratch = g_private_get (&batch_scratch);
+  if (scratch == NULL) {
+    scratch = g_new (BatchScratch, 1);
+    g_private_set (&batch_scratch, scratch);
+  }
+
+  for (first = 0; first < n_packets; first += P2P_BATCH_SENDER_MAX) {
+    guint n = MIN (n_packets - first, P2P_BATCH_SENDER_MAX), sent;
+    gsize bytes = 0;
+
+    for (i = 0; i < n; i++) {
+      datagrams[i] = scratch->slot[i];
+      lens[i] = sizes[first + i];
+      memcpy (datagrams[i], packets[first + i], lens[i]);
+      if (!p2p_srtp_protect (srtp, FALSE, datagrams[i], &lens[i])) {
+        g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+            P2P_TRANSPORT_ERROR_SRTP, "SRTP protection failed");
+        return FALSE;
+      }
+    }
+    sent = send_datagrams (self, datagrams, lens, n);
+    for (i = 0; i < sent; i++)
+      bytes += sizes[first + i];
+    COUNT (rtp_packets_sent, sent);
+    COUNT (rtp_bytes_sent, bytes);
+    all &= sent == n;
+  }
+  if (!all)
+    set_would_block (error);
+  return all;
 }
 
 /**
@@ -2694,6 +2874,7 @@ p2p_transport_get_stats (P2pTransport * self)
   s->dropped_malformed = READ (dropped_malformed);
   s->dropped_srtp = READ (dropped_srtp);
   s->dropped_before_keys = READ (dropped_before_keys);
+  s->batched_packets_sent = p2p_batch_sender_get_sent (self->batch);
   return s;
 }
 
@@ -2814,6 +2995,18 @@ p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
     g_rand_free (self->loss_rand);
   self->loss_rand = g_rand_new_with_seed (seed);
   self->loss_percent = percent;
+}
+
+void
+p2p_transport_fail_next_batch (P2pTransport * self)
+{
+  p2p_batch_sender_fail_next (self->batch);
+}
+
+gboolean
+p2p_transport_is_batching (P2pTransport * self)
+{
+  return p2p_batch_sender_is_active (self->batch);
 }
 
 gboolean

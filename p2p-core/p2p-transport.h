@@ -211,6 +211,9 @@ typedef enum
  *     as the kernel reports it (Linux: twice the usable size), or -1 when
  *     unknown (no pair yet, or a TURN relay)
  * @send_buffer: the same for the send buffer
+ * @batched_packets_sent: RTP and RTCP packets (of @rtp_packets_sent and
+ *     @rtcp_packets_sent) that left in UDP GSO batches on the selected
+ *     pair's socket rather than one by one through libnice
  *
  * A snapshot of a transport's counters.
  */
@@ -239,6 +242,7 @@ typedef struct
   P2pConnectionTechnique technique;
   gint receive_buffer;
   gint send_buffer;
+  guint64 batched_packets_sent;
 } P2pTransportStats;
 
 #define P2P_TYPE_TRANSPORT_STATS (p2p_transport_stats_get_type ())
@@ -297,6 +301,10 @@ gboolean p2p_transport_restart_ice (P2pTransport * self, GError ** error);
 
 gboolean p2p_transport_send_rtp (P2pTransport * self, const guint8 * data,
     gsize size, GError ** error);
+
+gboolean p2p_transport_send_rtp_list (P2pTransport * self,
+    const guint8 * const *packets, const gsize * sizes, guint n_packets,
+    GError ** error);
 
 gboolean p2p_transport_send_rtcp (P2pTransport * self, const guint8 * data,
     gsize size, GError ** error);

@@ -246,6 +246,9 @@ test_relay (gconstpointer data)
   P2pTransportStats *stats;
   gint64 deadline;
   guint8 rtp[200] = { 0x80, 96 };
+  guint8 packets[40][200];
+  const guint8 *list[40];
+  gsize sizes[40];
   guint i;
 
   turn_setup (&turn);
@@ -284,11 +287,25 @@ test_relay (gconstpointer data)
     rtp[3] = i;
     g_assert_true (p2p_transport_send_rtp (a.t, rtp, sizeof (rtp), NULL));
   }
+  /* A packet list, as a payloader makes: TURN frames every datagram, so
+   * none of them may take the batched (UDP GSO) path. */
+  for (i = 0; i < G_N_ELEMENTS (list); i++) {
+    memcpy (packets[i], rtp, sizeof (rtp));
+    packets[i][3] = 50 + i;
+    list[i] = packets[i];
+    sizes[i] = sizeof (rtp);
+  }
+  g_assert_true (p2p_transport_send_rtp_list (a.t, list, sizes,
+          G_N_ELEMENTS (list), NULL));
   deadline = g_get_monotonic_time () + TIMEOUT_MS * 1000;
-  while (g_atomic_int_get (&b.rtp) < 50) {
+  while (g_atomic_int_get (&b.rtp) < 50 + (gint) G_N_ELEMENTS (list)) {
     g_assert_cmpint (g_get_monotonic_time (), <, deadline);
     g_usleep (1000);
   }
+  stats = p2p_transport_get_stats (a.t);
+  g_assert_cmpuint (stats->batched_packets_sent, ==, 0);
+  g_assert_cmpuint (stats->rtp_packets_sent, ==, 50 + G_N_ELEMENTS (list));
+  p2p_transport_stats_free (stats);
 
   side_clear (&a);
   side_clear (&b);
