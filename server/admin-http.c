@@ -71,6 +71,8 @@ static const BrokerMetric broker_metrics[] = {
   {"p2p_server_devices", FALSE, STAT (devices), "Devices logged in"},
   {"p2p_server_viewers", FALSE, STAT (viewers), "Viewer connections welcomed"},
   {"p2p_server_calls", FALSE, STAT (calls), "Calls brokered and not ended"},
+  {"p2p_server_registry_queue", FALSE, STAT (registry_queue),
+      "Registry lookups queued or running"},
   {"p2p_server_draining", FALSE, STAT (draining),
       "1 once SIGTERM was received"},
   {"p2p_server_logins_total", TRUE, STAT (logins), "Device logins accepted"},
@@ -83,6 +85,8 @@ static const BrokerMetric broker_metrics[] = {
       "Error messages sent to clients"},
   {"p2p_server_registry_errors_total", TRUE, STAT (registry_errors),
       "Registry failures (unreachable, unusable rows)"},
+  {"p2p_server_registry_busy_total", TRUE, STAT (registry_busy),
+      "Requests told to retry because the registry queue was full"},
 };
 
 /**

@@ -21,6 +21,7 @@
 #include <p2p-core/p2p-identity.h>
 
 #include "rate-limit.h"
+#include "registry-queue.h"
 #include "server-list.h"
 #include "server-log.h"
 #include "signalling-message.h"
@@ -28,6 +29,8 @@
 #include "p2p-protocol-uid.h"
 
 #define MAX_VIEWER_CALLS 8
+/* Requests of one connection waiting for the registry at once. */
+#define MAX_SESSION_LOOKUPS 4
 #define MAX_QUEUED (256 * 1024)
 #define NONCE_BYTES 32
 #define NONCE_MAC_BYTES 8
@@ -49,6 +52,7 @@ typedef enum
 {
   STATE_NEW,
   STATE_CHALLENGED,
+  STATE_VERIFYING,              /* auth sent, the registry being read */
   STATE_DEVICE,
   STATE_VIEWER,
 } SessionState;
@@ -91,6 +95,8 @@ struct _Session
   GByteArray *rx;               /* only while a fragmented message arrives */
   GSList *calls;
   guint n_calls;
+  GSList *lookups;              /* Lookup: registry reads under way */
+  gchar *fingerprint;           /* a logged-in device's, from its login */
 };
 
 struct _Call
@@ -102,10 +108,30 @@ struct _Call
   gboolean answered;
 };
 
+typedef enum
+{
+  LOOKUP_LOGIN,
+  LOOKUP_CONNECT,
+  LOOKUP_SERVERS,
+} LookupKind;
+
+/* A request waiting for the registry, and what it needs to go on. */
+typedef struct
+{
+  P2pBroker *b;
+  Session *s;
+  P2pRegistryRequest *request;
+  LookupKind kind;
+  JsonNode *id;
+  gchar *nonce;                 /* login: as the device sent it */
+  GBytes *signature;            /* login */
+  gchar uid[P2P_UID_LENGTH + 1];
+} Lookup;
+
 struct _P2pBroker
 {
   const P2pServerConfig *config;
-  P2pRegistry *registry;
+  P2pRegistryQueue *registry;
   Session *sessions;
   guint n_sessions;
   guint64 next_serial;
@@ -130,12 +156,12 @@ typedef gboolean (*Handler) (P2pBroker * b, Session * s, JsonObject * msg,
 /**
  * p2p_broker_new:
  * @config: the configuration, kept by reference
- * @registry: the registry, kept by reference
+ * @registry: the registry queue device lookups go to, kept by reference
  *
  * Returns: (transfer full): a broker with no sessions
  */
 P2pBroker *
-p2p_broker_new (const P2pServerConfig * config, P2pRegistry * registry)
+p2p_broker_new (const P2pServerConfig * config, P2pRegistryQueue * registry)
 {
   P2pBroker *b = g_new0 (P2pBroker, 1);
 
@@ -201,6 +227,7 @@ p2p_broker_get_stats (P2pBroker * broker, P2pBrokerStats * stats)
   stats->connections = broker->n_sessions;
   stats->devices = g_hash_table_size (broker->devices);
   stats->calls = g_hash_table_size (broker->calls);
+  stats->registry_queue = p2p_registry_queue_get_length (broker->registry);
   stats->draining = broker->draining;
 }
 
@@ -544,32 +571,94 @@ admit_device (P2pBroker * b, GError ** error)
   return FALSE;
 }
 
-/* Reads a device that may log in or be called: registered, not revoked. */
-static P2pDevice *
-registered_device (P2pBroker * b, const gchar * uid, GError ** error)
+/* Whether a registry answer is a device that may log in or be called:
+ * registered, not revoked. */
+static gboolean
+device_usable (P2pBroker * b, const gchar * uid, const P2pDevice * device,
+    const GError * lookup_error, GError ** error)
 {
-  g_autoptr (GError) err = NULL;
-  P2pDevice *device = p2p_registry_lookup (b->registry, uid, &err);
-
   if (!device) {
-    if (g_error_matches (err, P2P_REGISTRY_ERROR, P2P_REGISTRY_ERROR_NOT_FOUND)) {
+    if (g_error_matches (lookup_error, P2P_REGISTRY_ERROR,
+            P2P_REGISTRY_ERROR_NOT_FOUND)) {
       g_set_error (error, P2P_PROTOCOL_ERROR,
           P2P_PROTOCOL_ERROR_UNKNOWN_UID, "UID %s is not registered", uid);
     } else {
+      g_autofree gchar *text = g_strescape (lookup_error->message, NULL);
+
       b->totals.registry_errors++;
-      p2p_server_log ("error", "registry", "msg=\"%s\"", err->message);
+      p2p_server_log ("error", "registry", "msg=\"%s\"", text);
       g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_INTERNAL,
           "Registry unavailable");
     }
-    return NULL;
+    return FALSE;
   }
   if (device->revoked) {
     g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_REVOKED,
         "UID %s is revoked", uid);
-    p2p_device_free (device);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+lookup_free (Lookup * l)
+{
+  if (l->id)
+    json_node_unref (l->id);
+  g_free (l->nonce);
+  if (l->signature)
+    g_bytes_unref (l->signature);
+  g_free (l);
+}
+
+static void lookup_done (P2pDevice * device, const GError * lookup_error,
+    gpointer data);
+
+/* Asks the registry about @uid for @s and returns; lookup_done() goes on
+ * with @kind once it answers. A full queue is a refusal with retry_after,
+ * as a busy database should slow clients down, not pile them up. */
+static Lookup *
+lookup_start (P2pBroker * b, Session * s, LookupKind kind, const gchar * uid,
+    JsonNode * id, GError ** error)
+{
+  Lookup *l;
+
+  if (g_slist_length (s->lookups) >= MAX_SESSION_LOOKUPS) {
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BUSY,
+        "%d requests of this connection are waiting for the registry",
+        MAX_SESSION_LOOKUPS);
     return NULL;
   }
-  return device;
+  l = g_new0 (Lookup, 1);
+  l->b = b;
+  l->s = s;
+  l->kind = kind;
+  l->id = id ? json_node_copy (id) : NULL;
+  g_strlcpy (l->uid, uid, sizeof (l->uid));
+  l->request = p2p_registry_queue_lookup (b->registry, uid, lookup_done, l);
+  if (!l->request) {
+    lookup_free (l);
+    b->totals.registry_busy++;
+    b->retry_after = 1;
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_RATE_LIMITED,
+        "The registry is busy; retry in %u s", b->retry_after);
+    return NULL;
+  }
+  s->lookups = g_slist_prepend (s->lookups, l);
+  return l;
+}
+
+/* A closing session's requests are dropped, answered or not. */
+static void
+lookups_cancel (Session * s)
+{
+  while (s->lookups) {
+    Lookup *l = s->lookups->data;
+
+    s->lookups = g_slist_delete_link (s->lookups, s->lookups);
+    p2p_registry_request_cancel (l->request);
+    lookup_free (l);
+  }
 }
 
 /* Arrays are returned rather than wrapped in a node, for
@@ -731,16 +820,11 @@ on_hello (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
   return TRUE;
 }
 
+/* Whether @nonce is the one this connection was challenged with, once. */
 static gboolean
-verify_login (P2pBroker * b, Session * s, const gchar * nonce,
-    const gchar * signature, GError ** error)
+check_nonce (P2pBroker * b, Session * s, const gchar * nonce, GError ** error)
 {
   g_autoptr (GBytes) nonce_bytes = decode_base64 (nonce, NONCE_BYTES);
-  g_autoptr (GBytes) sig = NULL;
-  g_autoptr (GBytes) input = NULL;
-  g_autoptr (P2pDevice) device = NULL;
-  g_autoptr (P2pIdentity) identity = NULL;
-  g_autoptr (GError) err = NULL;
   gboolean current;
 
   /* One attempt per nonce, whatever the outcome. */
@@ -757,10 +841,18 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
           P2P_PROTOCOL_ERROR_BAD_NONCE, "Not a nonce of this server");
     return FALSE;
   }
+  return TRUE;
+}
 
-  device = registered_device (b, s->uid, error);
-  if (!device)
-    return FALSE;
+/* Checks the login's signature against the registered certificate. */
+static gboolean
+verify_login (P2pBroker * b, Session * s, const P2pDevice * device,
+    const gchar * nonce, GBytes * sig, GError ** error)
+{
+  g_autoptr (GBytes) input = NULL;
+  g_autoptr (P2pIdentity) identity = NULL;
+  g_autoptr (GError) err = NULL;
+
   identity = p2p_identity_new_from_pem (device->certificate, &err);
   if (!identity) {
     b->totals.registry_errors++;
@@ -770,7 +862,6 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
         "Registered certificate unusable");
     return FALSE;
   }
-  sig = decode_base64 (signature, 0);
   input = p2p_protocol_login_text (b->config->server_id, s->uid, nonce);
   if (!sig || !p2p_identity_verify (identity, input, sig, NULL)) {
     g_set_error (error, P2P_PROTOCOL_ERROR,
@@ -781,12 +872,24 @@ verify_login (P2pBroker * b, Session * s, const gchar * nonce,
   return TRUE;
 }
 
+/* A refused login costs its source address (unless the fault was ours). */
+static void
+login_failed (P2pBroker * b, Session * s, const GError * error)
+{
+  b->totals.login_failures++;
+  p2p_server_log ("warning", "login-refused", "session=%" G_GUINT64_FORMAT
+      " addr=%s uid=%s", s->serial, s->address, s->uid);
+  if (!g_error_matches (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_INTERNAL))
+    p2p_rate_limit_take (b->login_failures, s->address_key,
+        g_get_monotonic_time (), NULL);
+}
+
 static gboolean
 on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     GError ** error)
 {
   const gchar *nonce, *signature;
-  Session *old;
+  Lookup *l;
 
   if (s->state != STATE_CHALLENGED) {
     g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_STATE,
@@ -797,17 +900,30 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
           P2P_PROTOCOL_NONCE_LENGTH, TRUE, &nonce, error)
       || !field (msg, "signature", 1, 512, TRUE, &signature, error))
     return FALSE;
-  if (!verify_login (b, s, nonce, signature, error)) {
-    b->totals.login_failures++;
-    p2p_server_log ("warning", "login-refused", "session=%" G_GUINT64_FORMAT
-        " addr=%s uid=%s", s->serial, s->address, s->uid);
-    if (!g_error_matches (*error, P2P_PROTOCOL_ERROR,
-            P2P_PROTOCOL_ERROR_INTERNAL))
-      p2p_rate_limit_take (b->login_failures, s->address_key,
-          g_get_monotonic_time (), NULL);
+  if (!check_nonce (b, s, nonce, error)) {
+    login_failed (b, s, *error);
     return FALSE;
   }
+  s->state = STATE_VERIFYING;
+  l = lookup_start (b, s, LOOKUP_LOGIN, s->uid, id, error);
+  if (!l)
+    return FALSE;
+  l->nonce = g_strdup (nonce);
+  l->signature = decode_base64 (signature, 0);
+  return TRUE;
+}
 
+/* The rest of auth, once the registry answered. */
+static gboolean
+finish_login (P2pBroker * b, Session * s, Lookup * l, P2pDevice * device,
+    GError ** error)
+{
+  Session *old;
+
+  if (!verify_login (b, s, device, l->nonce, l->signature, error)) {
+    login_failed (b, s, *error);
+    return FALSE;
+  }
   old = g_hash_table_lookup (b->devices, s->uid);
   if (old) {
     /* Reboot case: the newest proven login wins. */
@@ -818,9 +934,12 @@ on_auth (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     g_hash_table_remove (b->devices, old->uid);
   }
   s->state = STATE_DEVICE;
+  /* What connect hands viewers without asking the registry again: a
+   * revocation ends this session (p2p_broker_revoke()). */
+  s->fingerprint = g_strdup (device->fingerprint);
   b->totals.logins++;
   g_hash_table_insert (b->devices, s->uid, s);
-  send_welcome (b, s, id);
+  send_welcome (b, s, l->id);
   p2p_server_log ("info", "login", "session=%" G_GUINT64_FORMAT
       " addr=%s uid=%s replaced=%s", s->serial, s->address, s->uid,
       old ? "yes" : "no");
@@ -870,41 +989,15 @@ call_allowed (P2pBroker * b, Session * s, Session * d, GError ** error)
   return TRUE;
 }
 
+/* Brokers a call from viewer @s to the logged-in device @d. */
 static gboolean
-on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
+place_call (P2pBroker * b, Session * s, Session * d, JsonNode * id,
     GError ** error)
 {
-  gchar uid[P2P_UID_LENGTH + 1];
-  g_autoptr (P2pDevice) device = NULL;
   g_autofree gchar *viewer = NULL;
-  g_autofree gchar *connect_key = NULL;
-  Session *d;
   Call *call;
   JsonObject *o;
 
-  if (s->state != STATE_VIEWER) {
-    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_STATE,
-        "connect needs a viewer session");
-    return FALSE;
-  }
-  if (!uid_field (msg, uid, error))
-    return FALSE;
-  /* Per UID and address: a per-UID budget would be one strangers drain. */
-  connect_key = g_strdup_printf ("%s %s", uid, s->address_key);
-  if (!rate_take (b, b->by_address, s->address_key,
-          "requests from this address", error) ||
-      !rate_take (b, b->uid_connects, connect_key,
-          "connects to this UID from this address", error))
-    return FALSE;
-  device = registered_device (b, uid, error);
-  if (!device)
-    return FALSE;
-  d = g_hash_table_lookup (b->devices, uid);
-  if (!d || d->closing) {
-    g_set_error (error, P2P_PROTOCOL_ERROR,
-        P2P_PROTOCOL_ERROR_DEVICE_OFFLINE, "Device %s is offline", uid);
-    return FALSE;
-  }
   if (!call_allowed (b, s, d, error))
     return FALSE;
 
@@ -921,8 +1014,8 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
 
   o = message_new ("connected", id);
   json_object_set_string_member (o, "call", call->id);
-  json_object_set_string_member (o, "uid", uid);
-  json_object_set_string_member (o, "device_fingerprint", device->fingerprint);
+  json_object_set_string_member (o, "uid", d->uid);
+  json_object_set_string_member (o, "device_fingerprint", d->fingerprint);
   json_object_set_array_member (o, "ice_servers", turn_servers_array (b, call,
           "viewer"));
   send_object (s, o);
@@ -938,8 +1031,62 @@ on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
 
   b->totals.calls_total++;
   p2p_server_log ("info", "call", "call=%s uid=%s viewer=%" G_GUINT64_FORMAT
-      " addr=%s", call->id, uid, s->serial, s->address);
+      " addr=%s", call->id, d->uid, s->serial, s->address);
   return TRUE;
+}
+
+static Session *
+online_device (P2pBroker * b, const gchar * uid)
+{
+  Session *d = g_hash_table_lookup (b->devices, uid);
+
+  return d && !d->closing ? d : NULL;
+}
+
+/* A device logged in here was read from the registry at its login and is
+ * thrown out when revoked, so a call to it needs no registry read; only
+ * the reason a device is not here (unknown, revoked, offline) does. */
+static gboolean
+on_connect (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
+    GError ** error)
+{
+  gchar uid[P2P_UID_LENGTH + 1];
+  g_autofree gchar *connect_key = NULL;
+  Session *d;
+
+  if (s->state != STATE_VIEWER) {
+    g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_BAD_STATE,
+        "connect needs a viewer session");
+    return FALSE;
+  }
+  if (!uid_field (msg, uid, error))
+    return FALSE;
+  /* Per UID and address: a per-UID budget would be one strangers drain. */
+  connect_key = g_strdup_printf ("%s %s", uid, s->address_key);
+  if (!rate_take (b, b->by_address, s->address_key,
+          "requests from this address", error) ||
+      !rate_take (b, b->uid_connects, connect_key,
+          "connects to this UID from this address", error))
+    return FALSE;
+  d = online_device (b, uid);
+  if (d)
+    return place_call (b, s, d, id, error);
+  return lookup_start (b, s, LOOKUP_CONNECT, uid, id, error) != NULL;
+}
+
+/* The rest of connect to a device that was not logged in here. */
+static gboolean
+finish_connect (P2pBroker * b, Session * s, Lookup * l, GError ** error)
+{
+  /* It may have logged in while the registry was read. */
+  Session *d = online_device (b, l->uid);
+
+  if (!d) {
+    g_set_error (error, P2P_PROTOCOL_ERROR,
+        P2P_PROTOCOL_ERROR_DEVICE_OFFLINE, "Device %s is offline", l->uid);
+    return FALSE;
+  }
+  return place_call (b, s, d, l->id, error);
 }
 
 /* offer, answer, candidate and end: checked, copied field by field (so
@@ -1018,9 +1165,6 @@ on_lookup (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
     GError ** error)
 {
   gchar uid[P2P_UID_LENGTH + 1];
-  g_autoptr (P2pDevice) device = NULL;
-  g_auto (GStrv) servers = NULL;
-  JsonObject *o;
 
   if (!b->config->master) {
     g_set_error (error, P2P_PROTOCOL_ERROR, P2P_PROTOCOL_ERROR_WRONG_ROLE,
@@ -1031,16 +1175,51 @@ on_lookup (P2pBroker * b, Session * s, JsonObject * msg, JsonNode * id,
       !rate_take (b, b->by_address, s->address_key,
           "requests from this address", error))
     return FALSE;
-  device = registered_device (b, uid, error);
-  if (!device)
-    return FALSE;
-  servers = p2p_server_list_for_uid ((const gchar * const *)
-      b->config->servers, uid);
-  o = message_new ("servers", id);
-  json_object_set_string_member (o, "uid", uid);
+  return lookup_start (b, s, LOOKUP_SERVERS, uid, id, error) != NULL;
+}
+
+/* The rest of lookup: the device's servers, in rendezvous order. */
+static gboolean
+finish_servers (P2pBroker * b, Session * s, Lookup * l, GError ** error)
+{
+  g_auto (GStrv) servers = p2p_server_list_for_uid ((const gchar * const *)
+      b->config->servers, l->uid);
+  JsonObject *o = message_new ("servers", l->id);
+
+  json_object_set_string_member (o, "uid", l->uid);
   json_object_set_array_member (o, "servers", strv_array (servers));
   send_object (s, o);
   return TRUE;
+}
+
+/* Goes on with a request once the registry answered it. */
+static void
+lookup_done (P2pDevice * device, const GError * lookup_error, gpointer data)
+{
+  g_autoptr (P2pDevice) owned = device;
+  g_autoptr (GError) error = NULL;
+  Lookup *l = data;
+  P2pBroker *b = l->b;
+  Session *s = l->s;
+  gboolean ok;
+
+  s->lookups = g_slist_remove (s->lookups, l);
+  if (s->closing) {
+    lookup_free (l);
+    return;
+  }
+  ok = device_usable (b, l->uid, device, lookup_error, &error);
+  if (!ok && l->kind == LOOKUP_LOGIN)
+    login_failed (b, s, error);
+  else if (ok && l->kind == LOOKUP_LOGIN)
+    ok = finish_login (b, s, l, device, &error);
+  else if (ok && l->kind == LOOKUP_CONNECT)
+    ok = finish_connect (b, s, l, &error);
+  else if (ok)
+    ok = finish_servers (b, s, l, &error);
+  if (!ok)
+    reject (b, s, l->id, NULL, error);
+  lookup_free (l);
 }
 
 static gboolean
@@ -1178,6 +1357,8 @@ session_close (P2pBroker * b, Session * s)
 
   while (s->calls)
     call_end (b, s->calls->data, "peer-gone", s);
+  lookups_cancel (s);
+  g_clear_pointer (&s->fingerprint, g_free);
   if (s->state == STATE_VIEWER)
     b->totals.viewers--;
   if (s->state == STATE_DEVICE && g_hash_table_lookup (b->devices, s->uid) == s) {

@@ -8,7 +8,7 @@
 
 #include <libwebsockets.h>
 
-#include "registry.h"
+#include "registry-queue.h"
 #include "server-config.h"
 
 G_BEGIN_DECLS
@@ -27,6 +27,7 @@ typedef struct _P2pBroker P2pBroker;
  * @devices: devices logged in
  * @viewers: viewer connections welcomed
  * @calls: calls brokered and not yet ended
+ * @registry_queue: registry lookups queued or running
  * @draining: whether the server is shutting down
  * @logins: device logins accepted since start
  * @login_failures: device logins refused after a challenge since start
@@ -35,6 +36,8 @@ typedef struct _P2pBroker P2pBroker;
  * @calls_total: calls brokered since start
  * @errors_sent: error messages sent since start
  * @registry_errors: registry failures since start
+ * @registry_busy: requests refused since start because too many lookups
+ *     were waiting for the registry
  *
  * What the admin port exports as metrics.
  */
@@ -44,6 +47,7 @@ typedef struct
   guint devices;
   guint viewers;
   guint calls;
+  guint registry_queue;
   gboolean draining;
   guint64 logins;
   guint64 login_failures;
@@ -51,10 +55,11 @@ typedef struct
   guint64 calls_total;
   guint64 errors_sent;
   guint64 registry_errors;
+  guint64 registry_busy;
 } P2pBrokerStats;
 
 P2pBroker *p2p_broker_new (const P2pServerConfig * config,
-    P2pRegistry * registry);
+    P2pRegistryQueue * registry);
 
 void p2p_broker_free (P2pBroker * broker);
 

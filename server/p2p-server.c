@@ -7,7 +7,8 @@
 /* p2p-server: process set-up around the broker. libwebsockets runs on a
  * libuv loop we own (a "foreign" loop), so the signal handlers and the
  * one-second tick live on the same thread as every connection and need no
- * locking. */
+ * locking. Only the registry is read on threads of its own
+ * (registry-queue.c), whose answers come back through an async handle. */
 
 #include <errno.h>
 #include <signal.h>
@@ -23,18 +24,23 @@
 #include "server-config.h"
 #include "server-log.h"
 
+/* Registry lookups waiting at most, all connections together: past that,
+ * clients are told to retry (a database this far behind is not catching
+ * up with more work). */
+#define MAX_QUEUED_LOOKUPS 10000
+
 typedef struct
 {
   P2pServerConfig *config;
-  P2pRegistry *registry;
+  P2pRegistryQueue *registry;
+  const gchar *backend;         /* sqlite or postgresql */
   P2pBroker *broker;
   struct lws_context *context;
   uv_loop_t loop;
   uv_signal_t sigterm;
   uv_signal_t sigint;
   uv_timer_t tick;
-  uv_poll_t *registry_poll;     /* on the registry's watch fd, if any */
-  gint registry_fd;
+  uv_async_t registry_async;    /* answers from the registry threads */
   gint64 drain_deadline_us;     /* 0 while serving */
   gboolean stopped;
 } Server;
@@ -49,65 +55,62 @@ on_lws_log (int level, const char *line)
       "msg=\"%s\"", text);
 }
 
+/* A registry thread has answers: take them on the loop's thread. */
 static void
-unwatch_registry (Server * server)
+on_registry_answers (uv_async_t * handle)
 {
-  if (!server->registry_poll)
-    return;
-  uv_poll_stop (server->registry_poll);
-  uv_close ((uv_handle_t *) server->registry_poll, (uv_close_cb) g_free);
-  server->registry_poll = NULL;
-  server->registry_fd = -1;
+  Server *server = handle->data;
+
+  p2p_registry_queue_dispatch (server->registry);
 }
 
-static void on_registry_readable (uv_poll_t * handle, int status, int events);
-
-/* Follows the registry's watch descriptor, which a reconnection to
- * PostgreSQL replaces. */
 static void
-watch_registry (Server * server)
+wake_loop (gpointer data)
 {
-  gint fd = p2p_registry_get_watch_fd (server->registry);
+  Server *server = data;
 
-  if (fd == server->registry_fd)
-    return;
-  unwatch_registry (server);
-  if (fd < 0)
-    return;
-  server->registry_poll = g_new0 (uv_poll_t, 1);
-  server->registry_poll->data = server;
-  if (uv_poll_init (&server->loop, server->registry_poll, fd) != 0) {
-    g_clear_pointer (&server->registry_poll, g_free);
-    return;
+  uv_async_send (&server->registry_async);
+}
+
+static void
+on_revoked (const gchar * uid, gpointer data)
+{
+  Server *server = data;
+
+  p2p_broker_revoke (server->broker, uid);
+}
+
+/* The registries: @watcher (the primary, for revocations) and one per
+ * lookup thread, of registry-read if set. Opened here, so that a wrong
+ * location ends the process at start, not at the first login. */
+static gboolean
+open_registries (Server * server, GError ** error)
+{
+  const P2pServerConfig *c = server->config;
+  g_autoptr (P2pRegistry) watcher = NULL;
+  g_autoptr (GPtrArray) readers = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) p2p_registry_close);
+  gint i;
+
+  watcher = p2p_registry_open (c->registry, FALSE, TRUE, error);
+  if (!watcher || !p2p_registry_check_version (watcher, error))
+    return FALSE;
+  for (i = 0; i < c->registry_connections; i++) {
+    P2pRegistry *reader = p2p_registry_open (c->registry_read ?
+        c->registry_read : c->registry, FALSE, TRUE, error);
+
+    if (!reader)
+      return FALSE;
+    g_ptr_array_add (readers, reader);
+    if (!p2p_registry_check_version (reader, error))
+      return FALSE;
   }
-  uv_poll_start (server->registry_poll, UV_READABLE, on_registry_readable);
-  server->registry_fd = fd;
-}
-
-/* Disconnects the devices revoked since the last look: once a second, and
- * at once when PostgreSQL announces one. */
-static void
-check_revoked (Server * server)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) uids = p2p_registry_take_revoked (server->registry,
-      &error);
-  guint i;
-
-  if (!uids) {
-    g_autofree gchar *text = g_strescape (error->message, NULL);
-
-    p2p_server_log ("error", "registry", "msg=\"%s\"", text);
-  }
-  for (i = 0; uids && i < uids->len; i++)
-    p2p_broker_revoke (server->broker, g_ptr_array_index (uids, i));
-  watch_registry (server);
-}
-
-static void
-on_registry_readable (uv_poll_t * handle, int status, int events)
-{
-  check_revoked (handle->data);
+  server->backend = p2p_registry_get_backend (watcher);
+  g_ptr_array_set_free_func (readers, NULL);
+  server->registry = p2p_registry_queue_new (g_steal_pointer (&readers),
+      g_steal_pointer (&watcher), MAX_QUEUED_LOOKUPS, wake_loop, on_revoked,
+      server);
+  return TRUE;
 }
 
 static void
@@ -116,7 +119,6 @@ stop (Server * server)
   if (server->stopped)
     return;
   server->stopped = TRUE;
-  unwatch_registry (server);
   uv_signal_stop (&server->sigterm);
   uv_signal_stop (&server->sigint);
   /* libuv gave SIGTERM its default action back: a second one (a service
@@ -139,8 +141,6 @@ on_tick (uv_timer_t * timer)
   Server *server = timer->data;
 
   p2p_broker_tick (server->broker);
-  if (!server->drain_deadline_us)
-    check_revoked (server);
   if (server->drain_deadline_us &&
       (p2p_broker_get_n_sessions (server->broker) == 0 ||
           g_get_monotonic_time () > server->drain_deadline_us)) {
@@ -250,7 +250,6 @@ main (int argc, char **argv)
 {
   Server server = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (P2pRegistry) registry = NULL;
   struct lws_context_creation_info info;
   struct lws_protocols protos[G_N_ELEMENTS (protocols)];
   void *foreign_loops[1];
@@ -267,20 +266,24 @@ main (int argc, char **argv)
   if (g_getenv ("P2P_SERVER_QUIET"))
     p2p_server_log_set_quiet (TRUE);
 
-  /* Fail at start, not at the first login, when the registry is wrong. */
-  registry = p2p_registry_open (server.config->registry, FALSE, TRUE, &error);
-  if (!registry || !p2p_registry_check_version (registry, &error)) {
+  /* The async handle first: the registry threads may wake it at once. */
+  uv_loop_init (&server.loop);
+  uv_async_init (&server.loop, &server.registry_async, on_registry_answers);
+  server.registry_async.data = &server;
+  /* It must not keep the loop running once everything else stopped. */
+  uv_unref ((uv_handle_t *) & server.registry_async);
+  if (!open_registries (&server, &error)) {
     g_printerr ("p2p-server: %s\n", error->message);
+    uv_close ((uv_handle_t *) & server.registry_async, NULL);
+    uv_run (&server.loop, UV_RUN_DEFAULT);
+    uv_loop_close (&server.loop);
     p2p_server_config_free (server.config);
     return 2;
   }
-  server.registry = registry;
-  server.registry_fd = -1;
-  server.broker = p2p_broker_new (server.config, registry);
+  server.broker = p2p_broker_new (server.config, server.registry);
 
   /* A peer closing mid-write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);
-  uv_loop_init (&server.loop);
   uv_signal_init (&server.loop, &server.sigterm);
   uv_signal_init (&server.loop, &server.sigint);
   uv_timer_init (&server.loop, &server.tick);
@@ -288,7 +291,6 @@ main (int argc, char **argv)
   uv_signal_start (&server.sigterm, on_signal, SIGTERM);
   uv_signal_start (&server.sigint, on_signal, SIGINT);
   uv_timer_start (&server.tick, on_tick, 1000, 1000);
-  watch_registry (&server);
 
   lws_set_log_level (LLL_ERR | LLL_WARN, on_lws_log);
 
@@ -343,7 +345,7 @@ main (int argc, char **argv)
         server.config->tls_cert ? "wss" : "ws",
         server.config->master && server.config->rendezvous ? "both" :
         server.config->master ? "master" : "rendezvous",
-        server.config->server_id, p2p_registry_get_backend (registry));
+        server.config->server_id, server.backend);
     printf ("listening on %s:%d\n", server.config->listen, port);
     if (admin_port > 0)
       printf ("admin on %s:%d\n", server.config->admin_address, admin_port);
@@ -359,6 +361,11 @@ main (int argc, char **argv)
    * after its handles have closed. */
   if (server.context)
     lws_context_destroy (server.context);
+  /* Every session is gone: no request is referenced any more. This waits
+   * for a query still running. */
+  p2p_registry_queue_free (server.registry);
+  uv_close ((uv_handle_t *) & server.registry_async, NULL);
+  uv_run (&server.loop, UV_RUN_DEFAULT);
   if (uv_loop_close (&server.loop) != 0)
     p2p_server_log ("warning", "exit", "msg=\"event loop not empty\"");
 

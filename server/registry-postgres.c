@@ -8,9 +8,11 @@
  * one registry. Same rows as the SQLite one; the schema version lives in
  * table p2p_schema. A trigger announces every revocation on channel
  * p2p_revoked (NOTIFY); each server LISTENs on the connection it reads
- * with, so a revoked device is disconnected wherever it is logged in, at
- * once. The connection is re-established when it breaks (the next query
- * retries once), and LISTEN with it. */
+ * revocations with (from the first such read on: a server's lookups may go
+ * to a read replica, where LISTEN is refused), so a revoked device is
+ * disconnected wherever it is logged in, at once. The connection is
+ * re-established when it breaks (the next query retries once), and LISTEN
+ * with it. */
 
 #include "registry-backend.h"
 
@@ -22,6 +24,7 @@ typedef struct
   P2pRegistry parent;
   PGconn *conn;
   gboolean read_only;
+  gboolean listening;           /* LISTEN p2p_revoked, on every reconnection */
   GPtrArray *announced;         /* UIDs from NOTIFY not yet taken */
 } PgRegistry;
 
@@ -90,7 +93,8 @@ exec_simple (PgRegistry * self, const gchar * sql, GError ** error)
   return ok;
 }
 
-/* What every new connection needs: the server reads only and listens. */
+/* What every new connection needs: the server reads only, and the
+ * connection it reads revocations with listens. */
 static gboolean
 session_setup (PgRegistry * self, GError ** error)
 {
@@ -98,7 +102,7 @@ session_setup (PgRegistry * self, GError ** error)
   if (!self->read_only)
     return TRUE;
   return exec_simple (self, "SET default_transaction_read_only = on", error)
-      && exec_simple (self, "LISTEN p2p_revoked", error);
+      && (!self->listening || exec_simple (self, "LISTEN p2p_revoked", error));
 }
 
 static gboolean
@@ -322,6 +326,12 @@ pg_revoked_since (P2pRegistry * registry, gint64 since, GError ** error)
   GPtrArray *uids;
   gint i;
 
+  if (self->read_only && !self->listening) {
+    if (!ensure_connected (self, error)
+        || !exec_simple (self, "LISTEN p2p_revoked", error))
+      return NULL;
+    self->listening = TRUE;
+  }
   /* Read what arrived on the socket, which is why the server woke up. */
   if (PQconsumeInput (self->conn))
     collect_notifies (self);
@@ -342,7 +352,7 @@ pg_get_watch_fd (P2pRegistry * registry)
 {
   PgRegistry *self = PG (registry);
 
-  return self->read_only && PQstatus (self->conn) == CONNECTION_OK ?
+  return self->listening && PQstatus (self->conn) == CONNECTION_OK ?
       PQsocket (self->conn) : -1;
 }
 

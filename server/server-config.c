@@ -62,8 +62,14 @@ static const OptDesc options[] = {
       "PEM private key for wss://"},
   {"allow-insecure", OPT_BOOL, OFF (allow_insecure), 0, 0, NULL,
       "Serve plain ws:// when no certificate is set (loopback demos, tests)"},
-  {"registry", OPT_STRING, OFF (registry), 0, 0, "FILE",
-      "SQLite device registry (default /var/lib/p2p/registry.db)"},
+  {"registry", OPT_STRING, OFF (registry), 0, 0, "LOCATION",
+      "Device registry: a SQLite file or a postgresql:// URI (default "
+        "/var/lib/p2p/registry.db)"},
+  {"registry-read", OPT_STRING, OFF (registry_read), 0, 0, "LOCATION",
+      "Where device lookups go, e.g. a PostgreSQL read replica (default: "
+        "registry)"},
+  {"registry-connections", OPT_INT, OFF (registry_connections), 1, 64, "N",
+      "Registry connections (threads) for device lookups (default 4)"},
   {"servers", OPT_LIST, OFF (servers), 0, 0, "URL",
       "Rendezvous server URL; repeat for each (key file: ;-separated list)"},
   {"turn-secret", OPT_STRING, OFF (turn_secret), 0, 0, "SECRET",
@@ -140,6 +146,7 @@ set_defaults (P2pServerConfig * c)
   c->admin_port = -1;
   c->server_id = g_strdup (g_get_host_name ());
   c->registry = g_strdup ("/var/lib/p2p/registry.db");
+  c->registry_connections = 4;
   c->servers = g_new0 (gchar *, 1);
   c->turn_urls = g_new0 (gchar *, 1);
   c->stun_urls = g_new0 (gchar *, 1);
@@ -465,6 +472,7 @@ p2p_server_config_free (P2pServerConfig * config)
   g_free (config->tls_cert);
   g_free (config->tls_key);
   g_free (config->registry);
+  g_free (config->registry_read);
   g_strfreev (config->servers);
   g_free (config->turn_secret);
   g_strfreev (config->turn_urls);

@@ -24,7 +24,11 @@ G_BEGIN_DECLS
  * @tls_cert: (nullable): PEM certificate chain for wss://
  * @tls_key: (nullable): PEM private key for wss://
  * @allow_insecure: accept plain ws:// when no certificate is configured
- * @registry: SQLite registry file
+ * @registry: registry location (SQLite file or PostgreSQL URI); revocations
+ *     are read here
+ * @registry_read: (nullable): where device lookups go instead (a read
+ *     replica)
+ * @registry_connections: connections (one thread each) for lookups
  * @servers: (array zero-terminated=1): rendezvous server URLs
  * @turn_secret: (nullable): coturn static-auth-secret
  * @turn_urls: (array zero-terminated=1): turn:/turns: URLs
@@ -68,6 +72,8 @@ typedef struct
   gchar *tls_key;
   gboolean allow_insecure;
   gchar *registry;
+  gchar *registry_read;
+  gint registry_connections;
   gchar **servers;
   gchar *turn_secret;
   gchar **turn_urls;

@@ -1178,6 +1178,68 @@ test_revoke_everywhere (Fixture * f, gconstpointer data)
   harness_server_free (other);
 }
 
+/* A registry read that hangs holds up only the request it serves. The
+ * test puts a view in place of the devices table whose filter, on one
+ * UID, waits for an advisory lock the test holds: the login of that
+ * device hangs in the database; meanwhile another device logs in, a
+ * viewer's call to it is brokered and pings are answered (all stalled
+ * behind the first login while the server read the registry on its event
+ * loop); the first login completes once the lock is let go. */
+static void
+test_slow_registry (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *uid2 = NULL;
+  g_autofree gchar *key2 = NULL;
+  g_autofree gchar *gate = NULL;
+  g_autofree gchar *sig = NULL;
+  g_autofree gchar *call = NULL;
+  g_autoptr (JsonObject) challenge = NULL;
+  g_autoptr (JsonObject) welcome = NULL;
+  HarnessClient *d, *d2, *v;
+  gpointer sql;
+
+  if (g_strcmp0 (harness_registry_backend (), "postgresql") != 0) {
+    g_test_skip ("PostgreSQL only: the test holds a lock in the database");
+    return;
+  }
+  uid2 = harness_add_device (f->dir, f->registry, "cam2");
+  key2 = g_build_filename (f->dir, "cam2.pem", NULL);
+  sql = harness_sql_connect (f->registry);
+  gate = g_strdup_printf ("ALTER TABLE devices RENAME TO devices_stored;"
+      "CREATE FUNCTION test_gate (u text) RETURNS boolean AS $$ BEGIN"
+      " IF u = '%s' THEN PERFORM pg_advisory_lock_shared (4242);"
+      " PERFORM pg_advisory_unlock_shared (4242); END IF; RETURN true; END"
+      " $$ LANGUAGE plpgsql COST 10000;"
+      "CREATE VIEW devices AS SELECT * FROM devices_stored"
+      " WHERE test_gate (uid);" "SELECT pg_advisory_lock (4242)", f->uid);
+  harness_sql_exec (sql, gate);
+
+  d = harness_client_connect (f->server->url);
+  harness_client_sendf (d, "{\"type\":\"hello\",\"version\":1,"
+      "\"role\":\"device\",\"uid\":\"%s\"}", f->uid);
+  challenge = harness_client_expect (d, "challenge");
+  sig = harness_sign (f->key, HARNESS_SERVER_ID, f->uid,
+      json_object_get_string_member (challenge, "nonce"));
+  harness_client_sendf (d, "{\"type\":\"auth\",\"nonce\":\"%s\","
+      "\"signature\":\"%s\",\"id\":7}",
+      json_object_get_string_member (challenge, "nonce"), sig);
+
+  d2 = harness_device_login (f->server->url, uid2, key2, NULL);
+  v = viewer (f->server->url);
+  call = call_device (v, d2, uid2, key2);
+  expect_pong (v);
+  expect_pong (d2);
+  g_assert_true (g_queue_is_empty (&d->messages));
+
+  harness_sql_exec (sql, "SELECT pg_advisory_unlock (4242)");
+  welcome = harness_client_expect (d, "welcome");
+  g_assert_cmpint (json_object_get_int_member (welcome, "id"), ==, 7);
+  harness_sql_close (sql);
+  harness_client_free (d);
+  harness_client_free (d2);
+  harness_client_free (v);
+}
+
 /* A port someone else holds: the server says why and exits 2 rather than
  * announcing "listening" and serving nothing. */
 static void
@@ -1293,6 +1355,7 @@ main (int argc, char **argv)
   ADD ("login/reboot", test_reboot, NULL);
   ADD ("login/revoke", test_revoke, NULL);
   ADD ("login/revoke-everywhere", test_revoke_everywhere, NULL);
+  ADD ("login/slow-registry", test_slow_registry, NULL);
   ADD ("call/exchange", test_call, NULL);
   ADD ("call/offline", test_offline, NULL);
   ADD ("input/malformed", test_malformed, NULL);

@@ -237,3 +237,49 @@ harness_registry_cleanup (void)
   g_free (cluster->dir);
   g_clear_pointer (&cluster, g_free);
 }
+
+/**
+ * harness_sql_connect:
+ * @registry: a PostgreSQL registry from harness_registry_new()
+ *
+ * Opens a connection of the test's own to the registry's database, as its
+ * owner: for what a test does behind the server's back (hold a lock).
+ *
+ * Returns: (transfer full): the connection, for harness_sql_exec()
+ */
+gpointer
+harness_sql_connect (const gchar * registry)
+{
+  PGconn *conn = PQconnectdb (registry);
+
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  return conn;
+}
+
+/**
+ * harness_sql_exec:
+ * @conn: from harness_sql_connect()
+ * @sql: statements
+ *
+ * Runs @sql and asserts that it succeeded.
+ */
+void
+harness_sql_exec (gpointer conn, const gchar * sql)
+{
+  PGresult *res = PQexec (conn, sql);
+
+  if (PQresultStatus (res) != PGRES_COMMAND_OK
+      && PQresultStatus (res) != PGRES_TUPLES_OK)
+    g_error ("%s: %s", sql, PQresultErrorMessage (res));
+  PQclear (res);
+}
+
+/**
+ * harness_sql_close:
+ * @conn: (transfer full): from harness_sql_connect()
+ */
+void
+harness_sql_close (gpointer conn)
+{
+  PQfinish (conn);
+}

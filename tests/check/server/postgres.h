@@ -16,4 +16,10 @@ gchar *harness_registry_new (const gchar * dir);
 
 void harness_registry_cleanup (void);
 
+gpointer harness_sql_connect (const gchar * registry);
+
+void harness_sql_exec (gpointer conn, const gchar * sql);
+
+void harness_sql_close (gpointer conn);
+
 G_END_DECLS
