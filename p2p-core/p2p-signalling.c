@@ -1344,25 +1344,51 @@ drop_connection (P2pSignalling * self)
     g_debug ("signalling %p: calls of the lost connection forgotten", self);
 }
 
+/**
+ * p2p_signalling_next_delay:
+ * @min_ms: reconnect-min-delay
+ * @max_ms: reconnect-max-delay
+ * @rounds: passes over the server list that failed in a row
+ * @retry_after_s: the server's `retry_after`, or 0
+ *
+ * The wait before the next pass, in ms. A server that said when to come
+ * back is up and has given this client its turn (its admission slot):
+ * that time, plus up to a second of jitter so that the clients given the
+ * same second do not all come in its first millisecond, whatever our own
+ * back-off had reached. Else exponential back-off from @min_ms, doubled
+ * per round up to @max_ms, with jitter in [delay/2, delay] so that the
+ * devices that lost the same server do not return in lock-step.
+ *
+ * Returns: the delay in ms
+ */
+guint
+p2p_signalling_next_delay (guint min_ms, guint max_ms, guint rounds,
+    gint64 retry_after_s)
+{
+  gdouble delay = min_ms;
+  guint i;
+
+  if (retry_after_s > 0)
+    return (guint) MIN (retry_after_s, 3600) * 1000 +
+        g_random_int_range (0, 1000);
+  max_ms = MAX (max_ms, min_ms);
+  for (i = 0; i < rounds && delay < max_ms; i++)
+    delay *= 2;
+  delay = MIN (delay, (gdouble) max_ms);
+  return (guint) g_random_double_range (delay / 2.0, delay + 1.0);
+}
+
 static guint
-backoff_delay (P2pSignalling * self)
+backoff_delay (P2pSignalling * self, gint64 retry_after_s)
 {
   guint min_delay, max_delay;
-  gdouble delay;
-  guint i;
 
   g_mutex_lock (&self->lock);
   min_delay = self->reconnect_min_delay;
-  max_delay = MAX (self->reconnect_max_delay, min_delay);
+  max_delay = self->reconnect_max_delay;
   g_mutex_unlock (&self->lock);
-
-  delay = min_delay;
-  for (i = 0; i < self->rounds && delay < max_delay; i++)
-    delay *= 2;
-  delay = MIN (delay, (gdouble) max_delay);
-  /* Jitter in [delay/2, delay] keeps devices that lost the same server from
-   * coming back in lock-step. */
-  return (guint) g_random_double_range (delay / 2.0, delay + 1.0);
+  return p2p_signalling_next_delay (min_delay, max_delay, self->rounds,
+      retry_after_s);
 }
 
 static gboolean
@@ -1429,7 +1455,7 @@ server_failed (P2pSignalling * self, const GError * error, gint64 retry_after_s)
      * and then drops us at once must not make us hammer it. */
     if (g_get_monotonic_time () - self->ready_since > STABLE_CONNECTION)
       self->rounds = 0;
-    delay = backoff_delay (self);
+    delay = backoff_delay (self, 0);
     self->rounds++;
     wait_and_retry (self, delay, error);
     return;
@@ -1445,10 +1471,13 @@ server_failed (P2pSignalling * self, const GError * error, gint64 retry_after_s)
   }
   g_ptr_array_unref (list);
 
-  delay = backoff_delay (self);
-  self->rounds++;
+  /* A server that answered with retry_after did not fail: our own
+   * escalation starts over, and its time is the one kept. */
   if (retry_after_s > 0)
-    delay = MAX (delay, (guint) MIN (retry_after_s, 3600) * 1000);
+    self->rounds = 0;
+  delay = backoff_delay (self, retry_after_s);
+  if (retry_after_s == 0)
+    self->rounds++;
   wait_and_retry (self, delay, error);
 }
 
@@ -3057,8 +3086,9 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
    * Milliseconds: the first back-off delay after every server failed, and
    * the delay after an established connection is lost. Doubled after each
    * failed pass over the list, up to #P2pSignalling:reconnect-max-delay;
-   * each delay is picked at random between half and all of its value.
-   * Default: 500.
+   * each delay is picked at random between half and all of its value. A
+   * server's `retry_after` replaces this delay (plus up to a second of
+   * jitter) and starts the doubling over. Default: 500.
    */
   g_object_class_install_property (gobject_class, PROP_RECONNECT_MIN_DELAY,
       g_param_spec_uint ("reconnect-min-delay", "Reconnect minimum delay",

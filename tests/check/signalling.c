@@ -23,6 +23,7 @@
 #include <libsoup/soup.h>
 
 #include <p2p-core/p2p-core.h>
+#include <p2p-core/p2p-signalling-private.h>
 
 #include "server/harness.h"
 
@@ -1000,6 +1001,34 @@ test_backoff (Fixture * f, gconstpointer data)
   g_free (dead);
 }
 
+/* The delay before the next pass: a server's retry_after is kept as it is
+ * (plus under a second of jitter) however far the back-off had grown,
+ * which at 1b655ee only raised it; without one, the jittered doubling. */
+static void
+test_backoff_retry_after (void)
+{
+  guint i;
+
+  for (i = 0; i < 200; i++) {
+    guint d = p2p_signalling_next_delay (500, 60000, 20, 2);
+
+    g_assert_cmpuint (d, >=, 2000);
+    g_assert_cmpuint (d, <, 3000);
+    d = p2p_signalling_next_delay (500, 60000, 0, 7200);
+    g_assert_cmpuint (d, >=, 3600 * 1000);
+    g_assert_cmpuint (d, <, 3601 * 1000);
+    d = p2p_signalling_next_delay (500, 60000, 0, 0);
+    g_assert_cmpuint (d, >=, 250);
+    g_assert_cmpuint (d, <=, 501);
+    d = p2p_signalling_next_delay (500, 60000, 3, 0);
+    g_assert_cmpuint (d, >=, 2000);
+    g_assert_cmpuint (d, <=, 4001);
+    d = p2p_signalling_next_delay (500, 60000, 20, 0);
+    g_assert_cmpuint (d, >=, 30000);
+    g_assert_cmpuint (d, <=, 60001);
+  }
+}
+
 static void
 test_insecure_refused (Fixture * f, gconstpointer data)
 {
@@ -1825,6 +1854,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/reconnect", test_reconnect);
   ADD ("/p2p/signalling/failover", test_failover);
   ADD ("/p2p/signalling/backoff", test_backoff);
+  g_test_add_func ("/p2p/signalling/retry-after", test_backoff_retry_after);
   ADD ("/p2p/signalling/dead-connection", test_dead_connection);
   ADD ("/p2p/signalling/insecure-refused", test_insecure_refused);
   ADD ("/p2p/signalling/server/call", test_real_call);
