@@ -30,6 +30,8 @@
  * spacing: it sees nothing until a keyframe arrives. */
 #define KEYFRAME_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
 #define SLOT_SIZE P2P_TRANSPORT_MAX_PACKET
+/* Packets of a list handled (and sent to each viewer) at once. */
+#define LIST_CHUNK 64
 
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
@@ -66,6 +68,7 @@ typedef struct
 struct _GstP2pFanout
 {
   GstP2pFanoutSendFunc send;
+  GstP2pFanoutSendListFunc send_list;
   GstP2pFanoutKeyframeFunc keyframe;
   gpointer user_data;
     gint64 (*now) (void);
@@ -125,6 +128,19 @@ gst_p2p_fanout_free (GstP2pFanout * fanout)
   g_ptr_array_unref (fanout->members);
   g_mutex_clear (&fanout->lock);
   g_free (fanout);
+}
+
+/**
+ * gst_p2p_fanout_set_send_list:
+ * @fanout: a fan-out not yet sending
+ * @send_list: hands a list of RTP packets to one viewer at once; without
+ *     it, lists go out packet by packet through the send function
+ */
+void
+gst_p2p_fanout_set_send_list (GstP2pFanout * fanout,
+    GstP2pFanoutSendListFunc send_list)
+{
+  fanout->send_list = send_list;
 }
 
 /**
@@ -244,6 +260,98 @@ gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   g_mutex_unlock (&fanout->lock);
 }
 
+/* Sends @n packets (at most LIST_CHUNK, all valid) of @stream to every
+ * viewer that has its keyframe and keeps them for retransmission. */
+static void
+fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
+    const guint8 * const *data, const gsize * sizes, guint n)
+{
+  Stream *s = &fanout->streams[stream];
+  gboolean unit_start, want_key = FALSE, owed;
+  guint i, j;
+
+  g_mutex_lock (&fanout->lock);
+  if (!s->present) {
+    g_mutex_unlock (&fanout->lock);
+    return;
+  }
+  /* Only the first packet can start a unit: the payloader pushes all the
+   * packets of an input buffer before the next one enters. */
+  unit_start = s->sent_unit != s->unit;
+  s->sent_unit = s->unit;
+  for (i = 0; i < n; i++) {
+    guint16 seq = GST_READ_UINT16_BE (data[i] + 2);
+    HistorySlot *slot = &s->ring[seq % s->ring_size];
+
+    s->ssrc = GST_READ_UINT32_BE (data[i] + 8);
+    slot->seq = seq;
+    slot->size = sizes[i];
+    memcpy (slot->data, data[i], sizes[i]);
+  }
+
+  for (i = 0; i < fanout->members->len; i++) {
+    Member *m = g_ptr_array_index (fanout->members, i);
+
+    if (m->waiting_key[stream]) {
+      if (!(unit_start && s->unit_is_key)) {
+        want_key = TRUE;
+        continue;
+      }
+      m->waiting_key[stream] = FALSE;
+    }
+    if (fanout->send_list) {
+      fanout->send_list (m->target, data, sizes, n, fanout->user_data);
+    } else {
+      for (j = 0; j < n; j++)
+        fanout->send (m->target, FALSE, data[j], sizes[j], fanout->user_data);
+    }
+  }
+  owed = fanout->keyframe_owed;
+  g_mutex_unlock (&fanout->lock);
+
+  /* A viewer still waits: a request held back by the rate limit goes out
+   * as soon as the limit allows. */
+  if (want_key && stream == GST_P2P_FANOUT_VIDEO)
+    fanout_request_keyframe (fanout, TRUE, "viewer waiting");
+  else if (owed && stream == GST_P2P_FANOUT_VIDEO)
+    fanout_request_keyframe (fanout, FALSE, "PLI held back");
+}
+
+/**
+ * gst_p2p_fanout_push_rtp_list:
+ * @fanout: a fan-out
+ * @stream: which
+ * @data: (array length=n): RTP packets from the payloader, in order
+ * @sizes: (array length=n): their sizes
+ * @n: how many
+ *
+ * Streaming thread: as gst_p2p_fanout_push_rtp() for each packet, but each
+ * viewer gets them together (through the send-list function, when set),
+ * to send in one batch.
+ */
+void
+gst_p2p_fanout_push_rtp_list (GstP2pFanout * fanout,
+    GstP2pFanoutStream stream, const guint8 * const *data,
+    const gsize * sizes, guint n)
+{
+  const guint8 *chunk[LIST_CHUNK];
+  gsize chunk_sizes[LIST_CHUNK];
+  guint i, k = 0;
+
+  for (i = 0; i < n; i++) {
+    if (sizes[i] < 12 || sizes[i] > SLOT_SIZE)
+      continue;
+    chunk[k] = data[i];
+    chunk_sizes[k++] = sizes[i];
+    if (k == LIST_CHUNK) {
+      fanout_push_chunk (fanout, stream, chunk, chunk_sizes, k);
+      k = 0;
+    }
+  }
+  if (k > 0)
+    fanout_push_chunk (fanout, stream, chunk, chunk_sizes, k);
+}
+
 /**
  * gst_p2p_fanout_push_rtp:
  * @fanout: a fan-out
@@ -258,49 +366,7 @@ void
 gst_p2p_fanout_push_rtp (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     const guint8 * data, gsize size)
 {
-  Stream *s = &fanout->streams[stream];
-  gboolean unit_start, want_key = FALSE, owed;
-  HistorySlot *slot;
-  guint16 seq;
-  guint i;
-
-  if (size < 12 || size > SLOT_SIZE)
-    return;
-  seq = GST_READ_UINT16_BE (data + 2);
-  g_mutex_lock (&fanout->lock);
-  if (!s->present) {
-    g_mutex_unlock (&fanout->lock);
-    return;
-  }
-  unit_start = s->sent_unit != s->unit;
-  s->sent_unit = s->unit;
-  s->ssrc = GST_READ_UINT32_BE (data + 8);
-  slot = &s->ring[seq % s->ring_size];
-  slot->seq = seq;
-  slot->size = size;
-  memcpy (slot->data, data, size);
-
-  for (i = 0; i < fanout->members->len; i++) {
-    Member *m = g_ptr_array_index (fanout->members, i);
-
-    if (m->waiting_key[stream]) {
-      if (!(unit_start && s->unit_is_key)) {
-        want_key = TRUE;
-        continue;
-      }
-      m->waiting_key[stream] = FALSE;
-    }
-    fanout->send (m->target, FALSE, data, size, fanout->user_data);
-  }
-  owed = fanout->keyframe_owed;
-  g_mutex_unlock (&fanout->lock);
-
-  /* A viewer still waits: a request held back by the rate limit goes out
-   * as soon as the limit allows. */
-  if (want_key && stream == GST_P2P_FANOUT_VIDEO)
-    fanout_request_keyframe (fanout, TRUE, "viewer waiting");
-  else if (owed && stream == GST_P2P_FANOUT_VIDEO)
-    fanout_request_keyframe (fanout, FALSE, "PLI held back");
+  gst_p2p_fanout_push_rtp_list (fanout, stream, &data, &size, 1);
 }
 
 /**

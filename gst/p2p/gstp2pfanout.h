@@ -41,6 +41,21 @@ typedef void (*GstP2pFanoutSendFunc) (gpointer target, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data);
 
 /**
+ * GstP2pFanoutSendListFunc:
+ * @target: the viewer's target, as given to gst_p2p_fanout_add()
+ * @data: (array length=n): RTP packets, in order
+ * @sizes: (array length=n): their sizes
+ * @n: how many
+ * @user_data: as given to gst_p2p_fanout_new()
+ *
+ * Hands the packets of one buffer list to one viewer, for it to send in
+ * one batch. Called with the fan-out's lock held, as #GstP2pFanoutSendFunc.
+ */
+typedef void (*GstP2pFanoutSendListFunc) (gpointer target,
+    const guint8 * const *data, const gsize * sizes, guint n,
+    gpointer user_data);
+
+/**
  * GstP2pFanoutKeyframeFunc:
  * @count: the request's sequence number, for force-key-unit's count
  * @why: what asked, for the log
@@ -71,6 +86,9 @@ GstP2pFanout *gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
 
 void gst_p2p_fanout_free (GstP2pFanout * fanout);
 
+void gst_p2p_fanout_set_send_list (GstP2pFanout * fanout,
+    GstP2pFanoutSendListFunc send_list);
+
 void gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void));
 
 void gst_p2p_fanout_add_stream (GstP2pFanout * fanout,
@@ -84,6 +102,10 @@ void gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
 
 void gst_p2p_fanout_push_rtp (GstP2pFanout * fanout,
     GstP2pFanoutStream stream, const guint8 * data, gsize size);
+
+void gst_p2p_fanout_push_rtp_list (GstP2pFanout * fanout,
+    GstP2pFanoutStream stream, const guint8 * const *data,
+    const gsize * sizes, guint n);
 
 void gst_p2p_fanout_push_rtcp (GstP2pFanout * fanout, const guint8 * data,
     gsize size);

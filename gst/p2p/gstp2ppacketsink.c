@@ -24,6 +24,7 @@ struct _GstP2pPacketSink
   GstBaseSink parent;
 
   GstP2pPacketFunc func;
+  GstP2pPacketListFunc list_func;
   gpointer user_data;
 };
 
@@ -53,14 +54,46 @@ gst_p2p_packet_sink_render (GstBaseSink * sink, GstBuffer * buffer)
   return GST_FLOW_OK;
 }
 
+/* Hands @n buffers of a list, mapped, to the list function at once. */
+static void
+packet_sink_push_list (GstP2pPacketSink * self, GstBufferList * list,
+    guint first, guint n)
+{
+  GstMapInfo maps[GST_P2P_PACKET_SINK_LIST_MAX];
+  GstBuffer *buffers[GST_P2P_PACKET_SINK_LIST_MAX];
+  const guint8 *data[GST_P2P_PACKET_SINK_LIST_MAX];
+  gsize sizes[GST_P2P_PACKET_SINK_LIST_MAX];
+  guint i, mapped = 0;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *buffer = gst_buffer_list_get (list, first + i);
+
+    if (!gst_buffer_map (buffer, &maps[mapped], GST_MAP_READ))
+      continue;
+    buffers[mapped] = buffer;
+    data[mapped] = maps[mapped].data;
+    sizes[mapped] = maps[mapped].size;
+    mapped++;
+  }
+  if (mapped > 0)
+    self->list_func (data, sizes, mapped, self->user_data);
+  for (i = 0; i < mapped; i++)
+    gst_buffer_unmap (buffers[i], &maps[i]);
+}
+
 static GstFlowReturn
 gst_p2p_packet_sink_render_list (GstBaseSink * sink, GstBufferList * list)
 {
+  GstP2pPacketSink *self = GST_P2P_PACKET_SINK (sink);
   guint i, n = gst_buffer_list_length (list);
 
-  for (i = 0; i < n; i++)
-    packet_sink_push (GST_P2P_PACKET_SINK (sink),
-        gst_buffer_list_get (list, i));
+  for (i = 0; i < n; i += self->list_func ? GST_P2P_PACKET_SINK_LIST_MAX : 1) {
+    if (self->list_func)
+      packet_sink_push_list (self, list, i,
+          MIN (n - i, GST_P2P_PACKET_SINK_LIST_MAX));
+    else
+      packet_sink_push (self, gst_buffer_list_get (list, i));
+  }
   return GST_FLOW_OK;
 }
 
@@ -107,4 +140,17 @@ gst_p2p_packet_sink_new (const gchar * name, GstP2pPacketFunc func,
   self->func = func;
   self->user_data = user_data;
   return GST_ELEMENT (self);
+}
+
+/**
+ * gst_p2p_packet_sink_set_list_func:
+ * @sink: a sink from gst_p2p_packet_sink_new(), not yet streaming
+ * @func: called for the packets of each buffer list (single buffers still
+ *     go to the packet function)
+ */
+void
+gst_p2p_packet_sink_set_list_func (GstP2pPacketSink * sink,
+    GstP2pPacketListFunc func)
+{
+  sink->list_func = func;
 }

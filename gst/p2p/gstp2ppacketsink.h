@@ -22,11 +22,35 @@ G_BEGIN_DECLS
 typedef void (*GstP2pPacketFunc) (const guint8 * data, gsize size,
     GstBuffer * buffer, gpointer user_data);
 
+/**
+ * GST_P2P_PACKET_SINK_LIST_MAX:
+ *
+ * Most packets a #GstP2pPacketListFunc gets at once.
+ */
+#define GST_P2P_PACKET_SINK_LIST_MAX 64
+
+/**
+ * GstP2pPacketListFunc:
+ * @data: (array length=n): the packets of a buffer list, in order
+ * @sizes: (array length=n): their sizes in bytes
+ * @n: how many, at most %GST_P2P_PACKET_SINK_LIST_MAX
+ * @user_data: data given to gst_p2p_packet_sink_new()
+ *
+ * Called on the streaming thread for a buffer list's packets (longer lists
+ * in pieces), instead of the #GstP2pPacketFunc for each: a payloader's
+ * packets of one frame stay together down to the network.
+ */
+typedef void (*GstP2pPacketListFunc) (const guint8 * const *data,
+    const gsize * sizes, guint n, gpointer user_data);
+
 #define GST_TYPE_P2P_PACKET_SINK (gst_p2p_packet_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstP2pPacketSink, gst_p2p_packet_sink, GST,
     P2P_PACKET_SINK, GstBaseSink)
 
 GstElement *gst_p2p_packet_sink_new (const gchar * name,
     GstP2pPacketFunc func, gpointer user_data, gboolean sync);
+
+void gst_p2p_packet_sink_set_list_func (GstP2pPacketSink * sink,
+    GstP2pPacketListFunc func);
 
 G_END_DECLS

@@ -335,7 +335,9 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * `fraction-lost`
    * (double, 0–1, from the viewer's receiver reports), `bitrate` (uint64,
    * bits per second over the last second), `packets-sent`, `bytes-sent`,
-   * `retransmissions`. Read-only.
+   * `packets-batched` (of the packets sent, RTCP included, those that left
+   * in UDP GSO batches rather than one by one), `retransmissions`.
+   * Read-only.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -525,6 +527,7 @@ gst_p2p_sink_init (GstP2pSink * self)
   self->fanout =
       gst_p2p_fanout_new (gst_p2p_sink_send_packet,
       gst_p2p_sink_request_keyframe, self);
+  gst_p2p_fanout_set_send_list (self->fanout, gst_p2p_sink_send_packets);
   self->backoff =
       p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
       BACKOFF_MAX_ADDRESSES);

@@ -129,6 +129,8 @@ void gst_p2p_sink_request_keyframe (guint count, const gchar * why,
     gpointer user_data);
 void gst_p2p_sink_send_packet (gpointer target, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data);
+void gst_p2p_sink_send_packets (gpointer target, const guint8 * const *data,
+    const gsize * sizes, guint n, gpointer user_data);
 gboolean gst_p2p_sink_media_known (GstP2pSink * self, gboolean all);
 GstSDPMessage *gst_p2p_sink_build_media (GstP2pSink * self);
 

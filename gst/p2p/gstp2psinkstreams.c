@@ -70,6 +70,16 @@ gst_p2p_sink_request_keyframe (guint count, const gchar * why,
   gst_object_unref (pay);
 }
 
+/* The fan-out's way out to one viewer for a packet list: encrypted and
+ * written in one batch. */
+void
+gst_p2p_sink_send_packets (gpointer target, const guint8 * const *data,
+    const gsize * sizes, guint n, gpointer user_data)
+{
+  p2p_transport_send_rtp_list (p2p_camera_session_get_transport (target),
+      data, sizes, n, NULL);
+}
+
 /* The fan-out's way out to one viewer: encrypt and write, never call
  * back. */
 void
@@ -108,6 +118,17 @@ stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
   Stream *stream = user_data;
 
   gst_p2p_fanout_push_rtp (stream->sink->fanout, stream->index, data, size);
+}
+
+/* Streaming thread: the packets of a buffer list (a payloaded frame). */
+static void
+stream_on_rtp_list (const guint8 * const *data, const gsize * sizes, guint n,
+    gpointer user_data)
+{
+  Stream *stream = user_data;
+
+  gst_p2p_fanout_push_rtp_list (stream->sink->fanout, stream->index, data,
+      sizes, n);
 }
 
 /* Streaming thread (rtpbin's RTCP thread): sender reports for everyone. */
@@ -275,6 +296,8 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   pad_name = g_strdup_printf ("rtpsink_%u", index);
   stream->packet_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtp,
       stream, TRUE);
+  gst_p2p_packet_sink_set_list_func (GST_P2P_PACKET_SINK (stream->packet_sink),
+      stream_on_rtp_list);
   g_free (pad_name);
   pad_name = g_strdup_printf ("rtcpsink_%u", index);
   stream->rtcp_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtcp,

@@ -620,6 +620,7 @@ sink_collect_stats (gpointer data)
         "bitrate", G_TYPE_UINT64, p2p_camera_session_get_bitrate (session),
         "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,
         "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent,
+        "packets-batched", G_TYPE_UINT64, st->batched_packets_sent,
         "retransmissions", G_TYPE_UINT64, fs.retransmissions, NULL);
     gst_structure_set (call->result, p2p_camera_session_get_id (session),
         GST_TYPE_STRUCTURE, vs, NULL);

@@ -27,6 +27,7 @@ typedef struct
   GPtrArray *sent;
   guint keyframes;
   guint last_count;
+  GArray *lists;                /* guint: lengths of the lists sent */
 } Fixture;
 
 static gint64 fake_now;
@@ -57,6 +58,20 @@ on_send (gpointer target, gboolean is_rtcp, const guint8 * data, gsize size,
   g_ptr_array_add (f->sent, sent);
 }
 
+/* The send-list function: records each packet as on_send() does, and
+ * the list's length. */
+static void
+on_send_list (gpointer target, const guint8 * const *data,
+    const gsize * sizes, guint n, gpointer user_data)
+{
+  Fixture *f = user_data;
+  guint i;
+
+  g_array_append_val (f->lists, n);
+  for (i = 0; i < n; i++)
+    on_send (target, FALSE, data[i], sizes[i], user_data);
+}
+
 static void
 on_keyframe (guint count, const gchar * why, gpointer user_data)
 {
@@ -71,6 +86,7 @@ setup (Fixture * f, gconstpointer data)
 {
   fake_now = 1000 * G_USEC_PER_SEC;
   f->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) sent_free);
+  f->lists = g_array_new (FALSE, FALSE, sizeof (guint));
   f->fanout = gst_p2p_fanout_new (on_send, on_keyframe, f);
   gst_p2p_fanout_set_clock (f->fanout, fake_clock);
   gst_p2p_fanout_add_stream (f->fanout, GST_P2P_FANOUT_VIDEO, 64);
@@ -81,6 +97,7 @@ teardown (Fixture * f, gconstpointer data)
 {
   gst_p2p_fanout_free (f->fanout);
   g_ptr_array_unref (f->sent);
+  g_array_unref (f->lists);
 }
 
 /* One frame of @n packets starting at @seq, as the payloader pushes it. */
@@ -99,6 +116,35 @@ push_frame (Fixture * f, gboolean key, guint16 seq, guint n)
     gst_p2p_fanout_push_rtp (f->fanout, GST_P2P_FANOUT_VIDEO, pkt,
         sizeof (pkt));
   }
+}
+
+/* The same as one buffer list, as rtpbin passes a payloader's list on;
+ * packets of @bad_size (if not 0) in the middle are not RTP to keep. */
+static void
+push_frame_list (Fixture * f, gboolean key, guint16 seq, guint n,
+    gsize bad_size)
+{
+  g_autofree guint8 *pkts = g_malloc0 (n * 100);
+  const guint8 **data = g_new (const guint8 *, n);
+  gsize *sizes = g_new (gsize, n);
+  guint i;
+
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, key);
+  for (i = 0; i < n; i++) {
+    guint8 *pkt = pkts + i * 100;
+
+    pkt[0] = 0x80;
+    pkt[1] = 96;
+    GST_WRITE_UINT16_BE (pkt + 2, seq + i);
+    GST_WRITE_UINT32_BE (pkt + 8, SSRC);
+    memset (pkt + 12, seq + i, 100 - 12);
+    data[i] = pkt;
+    sizes[i] = bad_size && i == n / 2 ? bad_size : 100;
+  }
+  gst_p2p_fanout_push_rtp_list (f->fanout, GST_P2P_FANOUT_VIDEO, data, sizes,
+      n);
+  g_free (data);
+  g_free (sizes);
 }
 
 static guint
@@ -296,6 +342,41 @@ test_nack_from_stranger (Fixture * f, gconstpointer data)
   g_assert_cmpuint (f->sent->len, ==, 0);
 }
 
+/* Lists keep the per-packet rules (a joining viewer starts at a keyframe,
+ * every packet is kept for NACKs) and reach each viewer as lists of at
+ * most 64, without the packets that are not RTP. */
+static void
+test_lists (Fixture * f, gconstpointer data)
+{
+  gint a, b;
+  guint i;
+
+  gst_p2p_fanout_set_send_list (f->fanout, on_send_list);
+  gst_p2p_fanout_add (f->fanout, &a);
+  push_frame_list (f, TRUE, 1000, 10, 0);
+  gst_p2p_fanout_add (f->fanout, &b);
+  push_frame_list (f, FALSE, 1010, 10, 0);
+  g_assert_cmpuint (count_sent (f, &a), ==, 20);
+  g_assert_cmpuint (count_sent (f, &b), ==, 0);
+  push_frame_list (f, TRUE, 1020, 70, 8);
+  g_assert_cmpuint (count_sent (f, &a), ==, 89);
+  g_assert_cmpuint (count_sent (f, &b), ==, 69);
+  /* a: 10, 10, then 69 in 64 + 5; b: 64 + 5. */
+  g_assert_cmpuint (f->lists->len, ==, 6);
+  for (i = 0; i < f->lists->len; i++)
+    g_assert_cmpuint (g_array_index (f->lists, guint, i), <=, 64);
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    const guint8 *p = g_bytes_get_data (sent->packet, NULL);
+
+    g_assert_cmpuint (g_bytes_get_size (sent->packet), ==, 100);
+    g_assert_cmpuint (p[20], ==, (guint8) GST_READ_UINT16_BE (p + 2));
+  }
+  g_ptr_array_set_size (f->sent, 0);
+  g_assert_true (send_nack (f, &b, 1080));
+  g_assert_cmpuint (f->sent->len, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -311,6 +392,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/feedback-after-stream-removed",
       test_feedback_after_stream_removed);
   ADD ("/p2p/fanout/nack-from-stranger", test_nack_from_stranger);
+  ADD ("/p2p/fanout/lists", test_lists);
 #undef ADD
   return g_test_run ();
 }
