@@ -13,9 +13,13 @@
  * (#P2pLanSignaller) and the rendezvous server (#P2pSignalling). A camera
  * takes calls from each of them. A viewer's p2p_signaller_call() calls
  * through each at once: the first #P2pSignaller::call-started is the call,
- * calls that start later through the others are ended at once (reason
- * `"superseded"`), and #P2pSignaller::call-failed comes only when every one
- * failed, with all their reasons in one message. A child that answers that
+ * and the calls still being set up through the others are cancelled
+ * (p2p_signaller_cancel_call(): the camera sees them end, reason
+ * `"cancelled"`, if they reached it). A child that cannot cancel may still
+ * start its call: that one is ended at once (reason `"superseded"`) and
+ * never reaches the caller, which stays on the first call.
+ * #P2pSignaller::call-failed comes only when every one failed, with all
+ * their reasons in one message. A child that answers that
  * the camera is offline, or busy (the server takes one unanswered call
  * per camera and source address, so viewers behind one NAT calling at once
  * are refused but one), is asked again after a short jittered wait that
@@ -53,6 +57,10 @@ typedef struct
   gint64 deadline;              /* monotonic time the call gives up */
   GSource *retry;               /* asks an offline child again, or NULL */
   guint retry_ms;               /* the next wait before asking again */
+  guint serial;                 /* tells this call from a later one */
+  /* Per child (same index): whether its call is out, neither started nor
+   * failed, and so to be cancelled when another child's starts. */
+  gboolean *outstanding;
 } Pending;
 
 /* What a retry source asks, and whom. */
@@ -72,6 +80,7 @@ struct _P2pCombinedSignaller
   GMutex lock;
   GHashTable *calls;            /* call id -> child (not a reference) */
   GList *pending;               /* Pending */
+  guint next_serial;
 };
 
 static void p2p_combined_signaller_signaller_init (P2pSignallerInterface *
@@ -89,8 +98,49 @@ pending_free (Pending * pending)
     g_source_unref (pending->retry);
   }
   g_free (pending->uid);
+  g_free (pending->outstanding);
   g_string_free (pending->reasons, TRUE);
   g_free (pending);
+}
+
+static guint
+child_index (P2pCombinedSignaller * self, P2pSignaller * child)
+{
+  guint i;
+
+  for (i = 0; i < self->children->len; i++) {
+    if (g_ptr_array_index (self->children, i) == child)
+      return i;
+  }
+  g_return_val_if_reached (0);
+}
+
+/* With the lock: takes @pending out and returns the children whose calls
+ * are still out, to be cancelled once the lock is dropped. */
+static GPtrArray *
+pending_take (P2pCombinedSignaller * self, Pending * pending)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  guint i;
+
+  for (i = 0; i < self->children->len; i++) {
+    if (pending->outstanding[i])
+      g_ptr_array_add (out, g_object_ref (g_ptr_array_index (self->children,
+                  i)));
+  }
+  self->pending = g_list_remove (self->pending, pending);
+  pending_free (pending);
+  return out;
+}
+
+static void
+cancel_all (GPtrArray * children, const gchar * uid)
+{
+  guint i;
+
+  for (i = 0; i < children->len; i++)
+    p2p_signaller_cancel_call (g_ptr_array_index (children, i), uid);
+  g_ptr_array_unref (children);
 }
 
 static Pending *
@@ -122,9 +172,11 @@ is_telling (const GError * error)
  * last child to answer, with @self->lock held. */
 static GError *
 pending_fail (P2pCombinedSignaller * self, Pending * pending,
-    const GError * error)
+    P2pSignaller * child, const GError * error)
 {
   GError *all;
+
+  pending->outstanding[child_index (self, child)] = FALSE;
 
   if (pending->reasons->len)
     g_string_append (pending->reasons, "; ");
@@ -173,6 +225,8 @@ retry_cb (gpointer data)
       && g_ptr_array_find (self->children, retry->child, NULL)) {
     g_clear_pointer (&pending->retry, g_source_unref);
     left_ms = (pending->deadline - g_get_monotonic_time ()) / 1000;
+    /* Out from now: a start through another child cancels it. */
+    pending->outstanding[child_index (self, retry->child)] = TRUE;
   } else {
     pending = NULL;
   }
@@ -200,6 +254,7 @@ pending_retry_later (P2pCombinedSignaller * self, Pending * pending,
           && error->code != P2P_SIGNALLING_ERROR_REFUSED)
       || pending->waiting < 2 || pending->retry || left_ms <= pending->retry_ms)
     return FALSE;
+  pending->outstanding[child_index (self, child)] = FALSE;
   retry = g_new0 (Retry, 1);
   retry->self = g_object_ref (self);
   retry->child = g_object_ref (child);
@@ -217,21 +272,26 @@ on_call_started (P2pSignaller * child, const gchar * uid, const gchar * call,
     const gchar * fingerprint, P2pCombinedSignaller * self)
 {
   Pending *pending;
+  GPtrArray *losers = NULL;
 
   g_mutex_lock (&self->lock);
   pending = find_pending (self, uid);
   if (pending) {
-    self->pending = g_list_remove (self->pending, pending);
-    pending_free (pending);
+    pending->outstanding[child_index (self, child)] = FALSE;
+    losers = pending_take (self, pending);
     g_hash_table_insert (self->calls, g_strdup (call), child);
   }
   g_mutex_unlock (&self->lock);
 
   if (pending == NULL) {
-    /* Another child was first: this camera is reached already. */
+    /* Another child was first, or the call was cancelled, and this child
+     * could not cancel its own in time: the camera is told at once. */
     p2p_signaller_end_call (child, call, "superseded", NULL);
     return;
   }
+  /* The others stop looking before the caller hears of the call, so that
+   * no camera waits on a call nobody will answer. */
+  cancel_all (losers, uid);
   g_signal_emit_by_name (self, "call-started", uid, call, fingerprint);
 }
 
@@ -245,7 +305,7 @@ on_call_failed (P2pSignaller * child, const gchar * uid,
   g_mutex_lock (&self->lock);
   pending = find_pending (self, uid);
   if (pending && !pending_retry_later (self, pending, child, error))
-    all = pending_fail (self, pending, error);
+    all = pending_fail (self, pending, child, error);
   g_mutex_unlock (&self->lock);
   if (all) {
     g_signal_emit_by_name (self, "call-failed", uid, all);
@@ -364,6 +424,7 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (signaller);
   Pending *pending;
   GError *all = NULL;
+  guint serial;
   guint i;
 
   pending = g_new0 (Pending, 1);
@@ -374,7 +435,10 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   pending->deadline =
       g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
   pending->retry_ms = OFFLINE_RETRY_MIN_MS;
+  pending->outstanding = g_new0 (gboolean, self->children->len);
   g_mutex_lock (&self->lock);
+  pending->serial = ++self->next_serial;
+  serial = pending->serial;
   if (find_pending (self, uid)) {
     g_mutex_unlock (&self->lock);
     pending_free (pending);
@@ -387,16 +451,28 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   g_mutex_unlock (&self->lock);
 
   for (i = 0; i < self->children->len; i++) {
+    P2pSignaller *child = g_ptr_array_index (self->children, i);
     g_autoptr (GError) child_error = NULL;
+    gboolean called, gone;
 
-    if (p2p_signaller_call (g_ptr_array_index (self->children, i), uid,
-            timeout_ms, &child_error))
+    /* Out before it is asked: it may start on its thread at once. */
+    g_mutex_lock (&self->lock);
+    pending = find_pending (self, uid);
+    gone = pending == NULL || pending->serial != serial;
+    if (!gone)
+      pending->outstanding[i] = TRUE;
+    g_mutex_unlock (&self->lock);
+    /* An earlier child's call started or all failed, or the call was
+     * cancelled, meanwhile: the rest are not asked. */
+    if (gone)
+      break;
+    called = p2p_signaller_call (child, uid, timeout_ms, &child_error);
+    if (called)
       continue;
     g_mutex_lock (&self->lock);
-    /* Gone if an earlier child's call already started or failed. */
     pending = find_pending (self, uid);
-    if (pending)
-      all = pending_fail (self, pending, child_error);
+    if (pending && pending->serial == serial)
+      all = pending_fail (self, pending, child, child_error);
     g_mutex_unlock (&self->lock);
   }
   if (all) {
@@ -405,6 +481,22 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
     return FALSE;
   }
   return TRUE;
+}
+
+static void
+signaller_cancel_call (P2pSignaller * signaller, const gchar * uid)
+{
+  P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (signaller);
+  GPtrArray *out = NULL;
+  Pending *pending;
+
+  g_mutex_lock (&self->lock);
+  pending = find_pending (self, uid);
+  if (pending)
+    out = pending_take (self, pending);
+  g_mutex_unlock (&self->lock);
+  if (out)
+    cancel_all (out, uid);
 }
 
 static P2pSignaller *
@@ -501,6 +593,7 @@ p2p_combined_signaller_signaller_init (P2pSignallerInterface * iface)
   iface->send_candidate = signaller_send_candidate;
   iface->end_call = signaller_end_call;
   iface->get_ice_servers = signaller_get_ice_servers;
+  iface->cancel_call = signaller_cancel_call;
 }
 
 /* ---- GObject ---- */

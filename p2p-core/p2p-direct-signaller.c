@@ -45,6 +45,9 @@ typedef struct
   gboolean started[2];
   /* Live call ids (a set). */
   GHashTable *calls;
+  /* Call id -> normalised UID, of the calls whose call-started is not
+   * delivered yet: those p2p_signaller_cancel_call() can still take back. */
+  GHashTable *starting;
   guint next_call;
 } Link;
 
@@ -70,6 +73,7 @@ link_clear (Link * link)
   g_free (link->uid);
   g_free (link->fingerprint);
   g_hash_table_unref (link->calls);
+  g_hash_table_unref (link->starting);
 }
 
 static Link *
@@ -132,6 +136,8 @@ deliver_in_loop (gpointer data)
       && (msg->call == NULL || msg->kind == MSG_CALL_ENDED
           || g_hash_table_contains (link->calls, msg->call)))
     to = g_object_ref (link->ends[msg->to]);
+  if (msg->kind == MSG_CALL_STARTED)
+    g_hash_table_remove (link->starting, msg->call);
   g_mutex_unlock (&link->lock);
   if (to == NULL)
     return G_SOURCE_REMOVE;
@@ -214,6 +220,7 @@ signaller_stop (P2pSignaller * signaller)
       post (link, !self->end, MSG_CALL_ENDED, call, "peer-gone", NULL, NULL);
       g_hash_table_iter_remove (&iter);
     }
+    g_hash_table_remove_all (link->starting);
   }
   g_mutex_unlock (&link->lock);
   p2p_loop_invoke_sync (link->loop, noop, NULL);
@@ -254,6 +261,8 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   } else {
     call = g_strdup_printf ("direct-%u", ++link->next_call);
     g_hash_table_add (link->calls, g_strdup (call));
+    g_hash_table_insert (link->starting, g_strdup (call),
+        g_steal_pointer (&norm));
     /* The viewer learns the call before the camera's offer can arrive. */
     post (link, END_VIEWER, MSG_CALL_STARTED, call, uid, link->fingerprint,
         NULL);
@@ -261,6 +270,31 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   }
   g_mutex_unlock (&link->lock);
   return TRUE;
+}
+
+/* Takes back the calls to @uid the viewer end has not heard of: the camera
+ * end hears them end, as from a viewer that gave up. */
+static void
+signaller_cancel_call (P2pSignaller * signaller, const gchar * uid)
+{
+  P2pDirectSignaller *self = P2P_DIRECT_SIGNALLER (signaller);
+  Link *link = self->link;
+  g_autofree gchar *norm = p2p_signaller_normalise_uid (uid);
+  GHashTableIter iter;
+  gpointer call, call_uid;
+
+  if (self->end != END_VIEWER || norm == NULL)
+    return;
+  g_mutex_lock (&link->lock);
+  g_hash_table_iter_init (&iter, link->starting);
+  while (g_hash_table_iter_next (&iter, &call, &call_uid)) {
+    if (strcmp (call_uid, norm) != 0)
+      continue;
+    g_hash_table_remove (link->calls, call);
+    post (link, END_DEVICE, MSG_CALL_ENDED, call, "cancelled", NULL, NULL);
+    g_hash_table_iter_remove (&iter);
+  }
+  g_mutex_unlock (&link->lock);
 }
 
 static gboolean
@@ -351,6 +385,7 @@ p2p_direct_signaller_signaller_init (P2pSignallerInterface * iface)
   iface->send_answer = signaller_send_answer;
   iface->send_candidate = signaller_send_candidate;
   iface->end_call = signaller_end_call;
+  iface->cancel_call = signaller_cancel_call;
 }
 
 static void
@@ -412,6 +447,8 @@ p2p_direct_signaller_new_pair (P2pLoop * loop, const gchar * uid,
   link->uid = norm;
   link->fingerprint = g_strdup (device_fingerprint);
   link->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  link->starting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
 
   *device = g_object_new (P2P_TYPE_DIRECT_SIGNALLER, NULL);
   (*device)->link = link;

@@ -1037,15 +1037,15 @@ signaller_start (P2pSignaller * signaller)
       g_object_unref);
 }
 
-/* Tells the peer, best effort and without waiting, then closes. */
+/* Tells the peer @reason, best effort and without waiting, then closes. */
 static void
-call_shut_down (LanCall * call)
+call_shut_down (LanCall * call, const gchar * reason)
 {
   P2pLanMessage bye = { P2P_LAN_MESSAGE_END };
   GSocket *socket = g_socket_connection_get_socket (call->conn);
   g_autoptr (GBytes) frame = NULL;
 
-  bye.text = (gchar *) "shutdown";
+  bye.text = (gchar *) reason;
   frame = p2p_lan_message_to_frame (&bye);
   if (!call->writing) {
     g_socket_set_blocking (socket, FALSE);
@@ -1071,7 +1071,7 @@ stop_in_loop (gpointer data)
   g_list_foreach (calls, (GFunc) call_ref, NULL);
   g_mutex_unlock (&self->lock);
   for (l = calls; l; l = l->next)
-    call_shut_down (l->data);
+    call_shut_down (l->data, "shutdown");
   g_list_free_full (calls, (GDestroyNotify) call_unref);
 
   clear_source (&self->udp4_source);
@@ -1137,6 +1137,63 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   start->timeout_ms = timeout_ms;
   p2p_loop_invoke (self->loop, call_start_in_loop, start, call_start_free);
   return TRUE;
+}
+
+typedef struct
+{
+  P2pLanSignaller *self;
+  gchar *norm;
+} Cancel;
+
+static void
+cancel_free (gpointer data)
+{
+  Cancel *cancel = data;
+
+  g_object_unref (cancel->self);
+  g_free (cancel->norm);
+  g_free (cancel);
+}
+
+static gboolean
+cancel_in_loop (gpointer data)
+{
+  Cancel *cancel = data;
+  P2pLanSignaller *self = cancel->self;
+  GList *l = self->requests;
+
+  while (l) {
+    Request *request = l->data;
+
+    l = l->next;
+    if (strcmp (request->norm, cancel->norm) != 0)
+      continue;
+    /* Once the proof is out, the camera may have taken the call: it hears
+     * the end rather than only the connection drop. */
+    if (request->call && request->call->state == CALL_AWAIT_ACCEPT)
+      call_shut_down (request->call, "cancelled");
+    request_finish (request);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Queued after the call's own start on the loop, so that a cancel right
+ * after p2p_signaller_call() finds the request. */
+static void
+signaller_cancel_call (P2pSignaller * signaller, const gchar * uid)
+{
+  P2pLanSignaller *self = P2P_LAN_SIGNALLER (signaller);
+  gchar *norm = p2p_signaller_normalise_uid (uid);
+  Cancel *cancel;
+
+  if (norm == NULL || is_camera (self)) {
+    g_free (norm);
+    return;
+  }
+  cancel = g_new0 (Cancel, 1);
+  cancel->self = g_object_ref (self);
+  cancel->norm = norm;
+  p2p_loop_invoke (self->loop, cancel_in_loop, cancel, cancel_free);
 }
 
 typedef struct
@@ -1269,6 +1326,7 @@ p2p_lan_signaller_signaller_init (P2pSignallerInterface * iface)
   iface->send_answer = signaller_send_answer;
   iface->send_candidate = signaller_send_candidate;
   iface->end_call = signaller_end_call;
+  iface->cancel_call = signaller_cancel_call;
 }
 
 /* ---- GObject ---- */

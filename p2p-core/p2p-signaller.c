@@ -239,6 +239,37 @@ p2p_signaller_call (P2pSignaller * self, const gchar * uid,
   return iface->call (self, uid, timeout_ms, error);
 }
 
+/**
+ * p2p_signaller_cancel_call:
+ * @self: a viewer's #P2pSignaller
+ * @uid: the UID given to p2p_signaller_call()
+ *
+ * Gives up the call to @uid asked for with p2p_signaller_call() that has
+ * not started yet: neither #P2pSignaller::call-started nor
+ * #P2pSignaller::call-failed follows for it, and a camera that already
+ * took the call sees it end (reason `"cancelled"`) rather than waiting
+ * for an answer, its ICE agent freed. A call that started is ended with
+ * p2p_signaller_end_call() instead; a @uid with no call being set up is
+ * ignored.
+ *
+ * A signaller that cannot cancel lets the call run on: its
+ * #P2pSignaller::call-started may still come, and the caller then ends
+ * that call. #P2pCombinedSignaller cancels the calls that lost the race
+ * this way.
+ */
+void
+p2p_signaller_cancel_call (P2pSignaller * self, const gchar * uid)
+{
+  P2pSignallerInterface *iface;
+
+  g_return_if_fail (P2P_IS_SIGNALLER (self));
+  g_return_if_fail (uid != NULL);
+
+  iface = P2P_SIGNALLER_GET_IFACE (self);
+  if (iface->cancel_call)
+    iface->cancel_call (self, uid);
+}
+
 gboolean
 p2p_signaller_is_printable (const gchar * s)
 {

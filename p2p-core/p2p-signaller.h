@@ -30,6 +30,9 @@ G_DECLARE_INTERFACE (P2pSignaller, p2p_signaller, P2P, SIGNALLER, GObject)
  * @end_call: ends (or declines) a call and forgets it
  * @get_ice_servers: (nullable): the STUN and TURN servers to use for a
  *     call; %NULL when the signaller has none to give
+ * @cancel_call: (nullable): viewer: gives up a call asked for with @call
+ *     that has not started yet; a signaller without it lets the call run
+ *     on and its late #P2pSignaller::call-started is ended by the caller
  *
  * How a camera (p2psink) or a viewer (p2psrc) exchanges offers, answers,
  * candidates and call ends with its peer, without knowing over what: the
@@ -65,9 +68,10 @@ struct _P2pSignallerInterface
   gboolean (*end_call) (P2pSignaller * self, const gchar * call,
       const gchar * reason, GError ** error);
   GPtrArray *(*get_ice_servers) (P2pSignaller * self, const gchar * call);
+  void (*cancel_call) (P2pSignaller * self, const gchar * uid);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 void p2p_signaller_start (P2pSignaller * self);
@@ -76,6 +80,8 @@ void p2p_signaller_stop (P2pSignaller * self);
 
 gboolean p2p_signaller_call (P2pSignaller * self, const gchar * uid,
     guint timeout_ms, GError ** error);
+
+void p2p_signaller_cancel_call (P2pSignaller * self, const gchar * uid);
 
 gboolean p2p_signaller_send_offer (P2pSignaller * self, const gchar * call,
     const gchar * sdp, GError ** error);

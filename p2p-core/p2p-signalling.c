@@ -126,7 +126,14 @@ struct _P2pSignalling
   guint rounds;                 /* failed passes over the whole list */
   gint64 next_id;
   GList *connects;              /* ConnectRequest, oldest first */
+  GList *signaller_calls;       /* SignallerCall, p2p_signaller_call()'s */
+  /* Ids of connect requests this connection sent and then gave up on
+   * (time-out, cancel), newest last, at most MAX_ABANDONED: a `connected`
+   * that still comes for one is ended. */
+  GArray *abandoned;
 };
+
+#define MAX_ABANDONED 16
 
 struct _ConnectRequest
 {
@@ -940,6 +947,11 @@ connect_request_complete (P2pSignalling * self, ConnectRequest * req,
 {
   GTask *task = g_steal_pointer (&req->task);
 
+  if (call == NULL && req->id != 0) {
+    if (self->abandoned->len == MAX_ABANDONED)
+      g_array_remove_index (self->abandoned, 0);
+    g_array_append_val (self->abandoned, req->id);
+  }
   self->connects = g_list_remove (self->connects, req);
   if (req->timeout) {
     g_source_destroy (req->timeout);
@@ -1330,6 +1342,8 @@ drop_connection (P2pSignalling * self)
     g_clear_object (&self->ws);
   }
   self->logged_in = FALSE;
+  /* The server ended the calls of the lost connection itself. */
+  g_array_set_size (self->abandoned, 0);
   /* Requests the lost connection carried are asked again on the next one
    * (the server forgot them with it), within their own time-outs. */
   for (l = self->connects; l; l = l->next)
@@ -1779,6 +1793,21 @@ bad:
   g_error_free (error);
 }
 
+/* Whether @id is of a request given up on, which it then no longer is. */
+static gboolean
+take_abandoned (P2pSignalling * self, gint64 id)
+{
+  guint i;
+
+  for (i = 0; i < self->abandoned->len; i++) {
+    if (g_array_index (self->abandoned, gint64, i) == id) {
+      g_array_remove_index (self->abandoned, i);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 static void
 handle_connected (P2pSignalling * self, JsonObject * msg, gint64 id)
 {
@@ -1788,7 +1817,21 @@ handle_connected (P2pSignalling * self, JsonObject * msg, gint64 id)
   GError *error = NULL;
 
   if (req == NULL) {
-    g_info ("signalling %p: 'connected' for no pending request", self);
+    /* Given up on (time-out, p2p_signaller_cancel_call()) after it was
+     * sent: the server told the device already, which would wait for an
+     * answer. Ending the call lets it free its side now. */
+    if (take_abandoned (self, id)
+        && get_string (msg, "call", TRUE, P2P_PROTOCOL_CALL_ID_LENGTH,
+            P2P_PROTOCOL_CALL_ID_LENGTH, &call, NULL) && is_call_id (call)) {
+      JsonBuilder *builder = builder_begin ("end");
+      g_autofree gchar *text = NULL;
+
+      g_info ("signalling %p: ending call %s, given up on", self, call);
+      builder_add_string (builder, "call", call);
+      builder_add_string (builder, "reason", "cancelled");
+      text = builder_to_text (builder);
+      send_text (self, text);
+    }
     return;
   }
   if (!get_string (msg, "call", TRUE, P2P_PROTOCOL_CALL_ID_LENGTH,
@@ -2615,40 +2658,60 @@ p2p_signalling_get_call_ice_servers (P2pSignalling * self, const gchar * call)
 
 /* ---- P2pSignaller ---- */
 
+/* One p2p_signaller_call(), from the call until its outcome (a
+ * reference-counted box); the cancellable only tells its connect request
+ * from others: it is never cancelled, so that a call id the server gave
+ * cannot be dropped unseen. */
 typedef struct
 {
   P2pSignalling *self;
   gchar *uid;
+  gchar *norm;
   guint timeout_ms;
+  GCancellable *cancellable;
+  gboolean cancelled;           /* loop thread */
 } SignallerCall;
 
 static void
-signaller_call_free (gpointer data)
+signaller_call_clear (gpointer data)
 {
   SignallerCall *request = data;
 
   g_object_unref (request->self);
   g_free (request->uid);
-  g_free (request);
+  g_free (request->norm);
+  g_object_unref (request->cancellable);
+}
+
+static void
+signaller_call_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, signaller_call_clear);
 }
 
 static void
 signaller_call_done (GObject * source, GAsyncResult * result, gpointer data)
 {
   P2pSignalling *self = P2P_SIGNALLING (source);
-  gchar *uid = data;
+  SignallerCall *request = data;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *fingerprint = NULL;
   g_autofree gchar *call = NULL;
 
+  self->signaller_calls = g_list_remove (self->signaller_calls, request);
   call = p2p_signalling_connect_finish (self, result, &fingerprint, &error);
-  if (call)
-    g_signal_emit_by_name (self, "call-started", uid, call, fingerprint);
-  else if (!g_error_matches (error, P2P_SIGNALLING_ERROR,
-          P2P_SIGNALLING_ERROR_STOPPED))
-    /* A stopped signaller stays silent (p2p_signaller_stop()). */
-    g_signal_emit_by_name (self, "call-failed", uid, error);
-  g_free (uid);
+  if (call && request->cancelled)
+    /* Started before the cancel could stop it: the device is told. */
+    p2p_signalling_end_call (self, call, "cancelled", NULL);
+  else if (call)
+    g_signal_emit_by_name (self, "call-started", request->uid, call,
+        fingerprint);
+  else if (!request->cancelled && !g_error_matches (error,
+          P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_STOPPED))
+    /* A stopped signaller and a cancelled call stay silent
+     * (p2p_signaller_stop(), p2p_signaller_cancel_call()). */
+    g_signal_emit_by_name (self, "call-failed", request->uid, error);
+  signaller_call_unref (request);
 }
 
 /* Run on the loop thread so that the result is delivered there too. */
@@ -2656,10 +2719,86 @@ static gboolean
 signaller_call_in_loop (gpointer data)
 {
   SignallerCall *request = data;
+  P2pSignalling *self = request->self;
 
-  p2p_signalling_connect_async (request->self, request->uid,
-      request->timeout_ms, NULL, signaller_call_done, g_strdup (request->uid));
+  self->signaller_calls = g_list_prepend (self->signaller_calls, request);
+  p2p_signalling_connect_async (self, request->uid, request->timeout_ms,
+      request->cancellable, signaller_call_done,
+      g_atomic_rc_box_acquire (request));
   return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  P2pSignalling *self;
+  gchar *norm;
+} SignallerCancel;
+
+static void
+signaller_cancel_free (gpointer data)
+{
+  SignallerCancel *cancel = data;
+
+  g_object_unref (cancel->self);
+  g_free (cancel->norm);
+  g_free (cancel);
+}
+
+/* Completes the connect requests of the calls to the UID here, on the loop
+ * thread, so that no 'connected' can slip in between: one that comes later
+ * is ended (handle_connected()). */
+static gboolean
+signaller_cancel_in_loop (gpointer data)
+{
+  SignallerCancel *cancel = data;
+  P2pSignalling *self = cancel->self;
+  GList *l, *c;
+
+  for (l = self->signaller_calls; l; l = l->next) {
+    SignallerCall *request = l->data;
+
+    if (g_strcmp0 (request->norm, cancel->norm) == 0)
+      request->cancelled = TRUE;
+  }
+  /* Completing a request may call signaller_call_done() at once, which
+   * takes its entry out of signaller_calls (the inner walk stops there)
+   * and emits nothing for a cancelled call. */
+  c = self->connects;
+  while (c) {
+    ConnectRequest *req = c->data;
+    GCancellable *tag = g_task_get_cancellable (req->task);
+
+    c = c->next;
+    for (l = self->signaller_calls; l && tag; l = l->next) {
+      SignallerCall *request = l->data;
+
+      if (request->cancelled && request->cancellable == tag) {
+        connect_request_complete (self, req, NULL, NULL,
+            g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                "Call cancelled"));
+        break;
+      }
+    }
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+signaller_cancel_call (P2pSignaller * signaller, const gchar * uid)
+{
+  P2pSignalling *self = P2P_SIGNALLING (signaller);
+  SignallerCancel *cancel;
+  gchar *norm = p2p_signaller_normalise_uid (uid);
+
+  if (norm == NULL || self->role != P2P_SIGNALLING_ROLE_VIEWER) {
+    g_free (norm);
+    return;
+  }
+  cancel = g_new0 (SignallerCancel, 1);
+  cancel->self = g_object_ref (self);
+  cancel->norm = norm;
+  p2p_loop_invoke (self->loop, signaller_cancel_in_loop, cancel,
+      signaller_cancel_free);
 }
 
 static gboolean
@@ -2685,12 +2824,14 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
     return FALSE;
   }
 
-  request = g_new0 (SignallerCall, 1);
+  request = g_atomic_rc_box_new0 (SignallerCall);
   request->self = g_object_ref (self);
   request->uid = g_strdup (uid);
+  request->norm = p2p_signaller_normalise_uid (uid);
   request->timeout_ms = timeout_ms;
+  request->cancellable = g_cancellable_new ();
   p2p_loop_invoke (self->loop, signaller_call_in_loop, request,
-      signaller_call_free);
+      signaller_call_unref);
   return TRUE;
 }
 
@@ -2760,6 +2901,7 @@ p2p_signalling_signaller_init (P2pSignallerInterface * iface)
   iface->start = signaller_start;
   iface->stop = signaller_stop;
   iface->call = signaller_call;
+  iface->cancel_call = signaller_cancel_call;
   iface->send_offer = signaller_send_offer;
   iface->send_answer = signaller_send_answer;
   iface->send_candidate = signaller_send_candidate;
@@ -2948,6 +3090,7 @@ p2p_signalling_finalize (GObject * object)
   g_free (self->server_uri);
   g_ptr_array_unref (self->ice_servers);
   g_hash_table_unref (self->calls);
+  g_array_unref (self->abandoned);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (p2p_signalling_parent_class)->finalize (object);
@@ -3184,6 +3327,7 @@ p2p_signalling_init (P2pSignalling * self)
       p2p_ice_server_free);
   self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) g_ptr_array_unref);
+  self->abandoned = g_array_new (FALSE, FALSE, sizeof (gint64));
 }
 
 /**

@@ -276,6 +276,10 @@ session_drop_call (P2pViewerSession * self, const gchar * reason)
   }
   if (self->call && self->signaller)
     p2p_signaller_end_call (self->signaller, self->call, reason, NULL);
+  else if (self->signaller && self->state == P2P_VIEWER_SESSION_STATE_CALLING)
+    /* Given up before it started (time-out): the camera is not left
+     * holding it, and the next attempt is not refused as a duplicate. */
+    p2p_signaller_cancel_call (self->signaller, self->uid);
   g_clear_pointer (&self->call, g_free);
 }
 
@@ -1016,7 +1020,10 @@ session_on_signalling_state (P2pSignalling * sig, P2pSignallingState state,
 /* Once per start, after the known-cameras lookup: the local network
  * vouches for no certificate, so it is asked only when something else
  * will check the camera's (a pin, a remembered certificate, or the
- * password login). */
+ * password login). The paths chosen here serve every attempt until the
+ * session stops (docs/protocol.md §10): a retry races the same paths
+ * again rather than choosing anew, so the choice cannot flap between
+ * attempts (say, with a certificate remembered during the first). */
 static void
 session_build_signaller (P2pViewerSession * self)
 {

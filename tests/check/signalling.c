@@ -872,6 +872,61 @@ test_viewer_cancel (Fixture * f, gconstpointer data)
   g_object_unref (cancellable);
 }
 
+static void
+on_call_started (P2pSignaller * sig, const gchar * uid, const gchar * call,
+    const gchar * fingerprint, Events * ev)
+{
+  events_add (ev, g_strdup_printf ("call-started:%s", call));
+}
+
+static void
+on_call_failed (P2pSignaller * sig, const gchar * uid, const GError * error,
+    Events * ev)
+{
+  events_add (ev, g_strdup_printf ("call-failed:%d", error->code));
+}
+
+static gboolean
+nothing (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* p2p_signaller_cancel_call() once the connect is out: no outcome is
+ * emitted, and the server's late `connected` is answered with an end, so
+ * that the device, which the server told of the call, does not hold it
+ * open waiting for an answer. */
+static void
+test_viewer_cancel_late (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  GError *error = NULL;
+  JsonObject *end;
+  gint64 id;
+
+  make_viewer (f, servers);
+  g_signal_connect (f->sig, "call-started", G_CALLBACK (on_call_started),
+      &f->ev);
+  g_signal_connect (f->sig, "call-failed", G_CALLBACK (on_call_failed), &f->ev);
+  p2p_signalling_start (f->sig);
+  script_viewer_login (f);
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (f->sig), TEST_UID,
+          WAIT_MS, &error));
+  id = script_expect_connect (f);
+  p2p_signaller_cancel_call (P2P_SIGNALLER (f->sig), TEST_UID);
+  /* The cancel runs on the loop thread before the answer is read. */
+  p2p_loop_invoke_sync (f->loop, nothing, NULL);
+  script_send_printf (f->script, "{\"type\":\"connected\",\"id\":%"
+      G_GINT64_FORMAT ",\"call\":\"" CALL_ID "\",\"uid\":\"" TEST_UID
+      "\",\"device_fingerprint\":\"" FINGERPRINT "\"}", id);
+  end = script_expect (f->script, "end");
+  g_assert_cmpstr (json_object_get_string_member (end, "call"), ==, CALL_ID);
+  g_assert_cmpstr (json_object_get_string_member (end, "reason"), ==,
+      "cancelled");
+  json_object_unref (end);
+  g_assert_null (events_wait (&f->ev, "call-", 300));
+}
+
 /* Garbage from the server is dropped; the client keeps working. */
 static void
 test_untrusted_input (Fixture * f, gconstpointer data)
@@ -1846,6 +1901,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/device/learned-servers", test_learned_servers);
   ADD ("/p2p/signalling/viewer/connect", test_viewer_connect);
   ADD ("/p2p/signalling/viewer/cancel", test_viewer_cancel);
+  ADD ("/p2p/signalling/viewer/cancel-late", test_viewer_cancel_late);
   ADD ("/p2p/signalling/viewer/lookup", test_viewer_lookup);
   ADD ("/p2p/signalling/viewer/connect-resent", test_viewer_connect_resent);
   ADD ("/p2p/signalling/viewer/connect-sync", test_viewer_connect_sync);

@@ -23,6 +23,7 @@ typedef struct
   P2pLanSignaller *lan_camera, *lan_viewer;
   P2pCombinedSignaller *camera, *viewer;
   SignallerRecorder *on_camera, *on_viewer;
+  guint port;                   /* the LAN camera's discovery port */
 } Fixture;
 
 /* The viewer's LAN end queries @port on loopback only. */
@@ -49,6 +50,7 @@ fixture_setup (Fixture * f, gconstpointer data)
       "uid", UID, "discovery-port", 0, "interfaces", FALSE, NULL);
   p2p_signaller_start (P2P_SIGNALLER (f->lan_camera));
   port = p2p_lan_signaller_get_bound_port (f->lan_camera);
+  f->port = port;
   f->lan_viewer = lan_viewer (f->loop, port);
 
   cameras[0] = P2P_SIGNALLER (f->direct_camera);
@@ -78,14 +80,54 @@ fixture_teardown (Fixture * f, gconstpointer data)
   g_object_unref (f->loop);
 }
 
+/* Whether @reason is how a call that lost the race ends at the camera:
+ * cancelled while being set up, ended once started, or dropped with the
+ * connection when the end could not be sent before it closed. */
+static gboolean
+is_loser_reason (const gchar * reason)
+{
+  return g_strcmp0 (reason, "cancelled") == 0
+      || g_strcmp0 (reason, "superseded") == 0
+      || g_strcmp0 (reason, "peer-gone") == 0;
+}
+
+/* Reads the camera's lines for a while: it heard the kept call, and every
+ * other call it heard of ended. */
+static void
+assert_only_call_left (Fixture * f, const gchar * kept)
+{
+  g_autoptr (GHashTable) open = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+  gboolean heard_kept = FALSE;
+  gchar *line;
+
+  while ((line = signaller_recorder_try_pop (f->on_camera, 500))) {
+    g_auto (GStrv) words = g_strsplit (line, " ", -1);
+
+    if (strcmp (words[0], "incoming-call") == 0) {
+      if (strcmp (words[1], kept) == 0)
+        heard_kept = TRUE;
+      else
+        g_hash_table_add (open, g_strdup (words[1]));
+    } else if (strcmp (words[0], "call-ended") == 0) {
+      g_assert_cmpstr (words[1], !=, kept);
+      g_assert_true (is_loser_reason (words[2]));
+      g_assert_true (g_hash_table_remove (open, words[1]));
+    }
+    g_free (line);
+  }
+  g_assert_true (heard_kept);
+  g_assert_cmpuint (g_hash_table_size (open), ==, 0);
+}
+
 /* Both ways reach the camera: the viewer gets one call, the other is
- * ended at once, and the camera hears of its end. */
+ * cancelled (or ended, if it started), and the camera hears of its end if
+ * it heard of it at all. */
 static void
 test_first_wins (Fixture * f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *started = NULL, *first = NULL, *second = NULL;
-  g_autofree gchar *ended = NULL, *offer = NULL;
+  g_autofree gchar *started = NULL, *offer = NULL;
   g_auto (GStrv) words = NULL;
 
   p2p_signaller_start (P2P_SIGNALLER (f->camera));
@@ -94,16 +136,7 @@ test_first_wins (Fixture * f, gconstpointer data)
   started = signaller_recorder_pop (f->on_viewer);
   words = g_strsplit (started, " ", -1);
   g_assert_cmpstr (words[0], ==, "call-started");
-
-  /* The camera heard both calls; the one the viewer did not keep ends. */
-  first = signaller_recorder_pop (f->on_camera);
-  second = signaller_recorder_pop (f->on_camera);
-  g_assert_true (g_str_has_prefix (first, "incoming-call "));
-  g_assert_true (g_str_has_prefix (second, "incoming-call "));
-  ended = signaller_recorder_pop (f->on_camera);
-  g_assert_true (g_str_has_prefix (ended, "call-ended "));
-  g_assert_true (g_str_has_suffix (ended, " superseded"));
-  g_assert_false (strstr (ended, words[2]));
+  assert_only_call_left (f, words[2]);
 
   /* The kept call works end to end, through the child it came from. */
   g_assert_true (p2p_signaller_send_offer (P2P_SIGNALLER (f->camera),
@@ -176,119 +209,159 @@ test_offline_asked_again (Fixture * f, gconstpointer data)
   signaller_recorder_free (on_direct);
 }
 
-/* ---- A server that refuses the first call as busy ---- */
+/* ---- A server that answers when the test says ---- */
 
-/* Answers like the server when another call from the same address is
- * still unanswered: the first call fails with "busy", the next starts. */
-#define TEST_TYPE_BUSY_SIGNALLER (test_busy_signaller_get_type ())
-G_DECLARE_FINAL_TYPE (TestBusySignaller, test_busy_signaller, TEST,
-    BUSY_SIGNALLER, GObject);
+/* Logs what it is asked ("call UID", "cancel UID", "end CALL REASON") and
+ * emits nothing by itself: the test emits its call-started. */
+#define TEST_TYPE_MANUAL_SIGNALLER (test_manual_signaller_get_type ())
+G_DECLARE_FINAL_TYPE (TestManualSignaller, test_manual_signaller, TEST,
+    MANUAL_SIGNALLER, GObject);
 
-struct _TestBusySignaller
+struct _TestManualSignaller
 {
   GObject parent;
   P2pLoop *loop;
-  gint calls;
+  GAsyncQueue *log;
 };
 
-static void test_busy_signaller_signaller_init (P2pSignallerInterface * iface);
+static void test_manual_signaller_signaller_init (P2pSignallerInterface *
+    iface);
 
-G_DEFINE_TYPE_WITH_CODE (TestBusySignaller, test_busy_signaller,
+G_DEFINE_TYPE_WITH_CODE (TestManualSignaller, test_manual_signaller,
     G_TYPE_OBJECT, G_IMPLEMENT_INTERFACE (P2P_TYPE_SIGNALLER,
-        test_busy_signaller_signaller_init));
+        test_manual_signaller_signaller_init));
+
+static void
+manual_start (P2pSignaller * signaller)
+{
+}
+
+static void
+manual_stop (P2pSignaller * signaller)
+{
+}
+
+static gboolean
+manual_call (P2pSignaller * signaller, const gchar * uid, guint timeout_ms,
+    GError ** error)
+{
+  g_async_queue_push (TEST_MANUAL_SIGNALLER (signaller)->log,
+      g_strdup_printf ("call %s", uid));
+  return TRUE;
+}
+
+static void
+manual_cancel_call (P2pSignaller * signaller, const gchar * uid)
+{
+  g_async_queue_push (TEST_MANUAL_SIGNALLER (signaller)->log,
+      g_strdup_printf ("cancel %s", uid));
+}
+
+static gboolean
+manual_end_call (P2pSignaller * signaller, const gchar * call,
+    const gchar * reason, GError ** error)
+{
+  g_async_queue_push (TEST_MANUAL_SIGNALLER (signaller)->log,
+      g_strdup_printf ("end %s %s", call, reason));
+  return TRUE;
+}
+
+static void
+test_manual_signaller_signaller_init (P2pSignallerInterface * iface)
+{
+  iface->start = manual_start;
+  iface->stop = manual_stop;
+  iface->call = manual_call;
+  iface->cancel_call = manual_cancel_call;
+  iface->end_call = manual_end_call;
+}
+
+static void
+test_manual_signaller_finalize (GObject * object)
+{
+  g_clear_object (&TEST_MANUAL_SIGNALLER (object)->loop);
+  g_async_queue_unref (TEST_MANUAL_SIGNALLER (object)->log);
+  G_OBJECT_CLASS (test_manual_signaller_parent_class)->finalize (object);
+}
+
+static void
+test_manual_signaller_class_init (TestManualSignallerClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_manual_signaller_finalize;
+}
+
+static void
+test_manual_signaller_init (TestManualSignaller * self)
+{
+  self->log = g_async_queue_new_full (g_free);
+}
 
 typedef struct
 {
-  TestBusySignaller *self;
-  gchar *uid;
-  gboolean busy;
-} BusyAnswer;
+  TestManualSignaller *self;
+  gchar *call;                  /* NULL: the call fails as busy */
+} Outcome;
 
 static void
-busy_answer_free (gpointer data)
+outcome_free (gpointer data)
 {
-  BusyAnswer *answer = data;
+  Outcome *outcome = data;
 
-  g_object_unref (answer->self);
-  g_free (answer->uid);
-  g_free (answer);
+  g_object_unref (outcome->self);
+  g_free (outcome->call);
+  g_free (outcome);
 }
 
-/* On the loop thread, as p2p-core's own signallers emit. */
+/* On the loop thread, as p2p-core's own signallers emit: the combined
+ * signaller schedules its retries there. */
 static gboolean
-busy_answer_cb (gpointer data)
+outcome_cb (gpointer data)
 {
-  BusyAnswer *answer = data;
+  Outcome *outcome = data;
   g_autoptr (GError) error = NULL;
 
-  if (answer->busy) {
+  if (outcome->call) {
+    g_signal_emit_by_name (outcome->self, "call-started", UID, outcome->call,
+        NULL);
+  } else {
     error = g_error_new_literal (P2P_SIGNALLING_ERROR,
         P2P_SIGNALLING_ERROR_REFUSED,
         "A call from this address is still unanswered");
-    g_signal_emit_by_name (answer->self, "call-failed", answer->uid, error);
-  } else {
-    g_signal_emit_by_name (answer->self, "call-started", answer->uid,
-        "busy-2", NULL);
+    g_signal_emit_by_name (outcome->self, "call-failed", UID, error);
   }
   return G_SOURCE_REMOVE;
 }
 
+/* Starts @manual's call to UID as @call, or fails it as busy (@call
+ * NULL), from the loop thread. */
 static void
-busy_start (P2pSignaller * signaller)
+manual_answer (TestManualSignaller * manual, const gchar * call)
 {
+  Outcome *outcome = g_new0 (Outcome, 1);
+
+  outcome->self = g_object_ref (manual);
+  outcome->call = g_strdup (call);
+  p2p_loop_invoke (manual->loop, outcome_cb, outcome, outcome_free);
 }
 
-static void
-busy_stop (P2pSignaller * signaller)
+static TestManualSignaller *
+manual_new (Fixture * f)
 {
+  TestManualSignaller *manual = g_object_new (TEST_TYPE_MANUAL_SIGNALLER,
+      NULL);
+
+  manual->loop = g_object_ref (f->loop);
+  return manual;
 }
 
-static gboolean
-busy_call (P2pSignaller * signaller, const gchar * uid, guint timeout_ms,
-    GError ** error)
+/* The next thing @manual was asked, within 5 s. */
+static gchar *
+manual_pop (TestManualSignaller * manual)
 {
-  TestBusySignaller *self = TEST_BUSY_SIGNALLER (signaller);
-  BusyAnswer *answer = g_new0 (BusyAnswer, 1);
+  gchar *line = g_async_queue_timeout_pop (manual->log, 5 * G_USEC_PER_SEC);
 
-  answer->self = g_object_ref (self);
-  answer->uid = g_strdup (uid);
-  answer->busy = g_atomic_int_add (&self->calls, 1) == 0;
-  p2p_loop_invoke (self->loop, busy_answer_cb, answer, busy_answer_free);
-  return TRUE;
-}
-
-static gboolean
-busy_end_call (P2pSignaller * signaller, const gchar * call,
-    const gchar * reason, GError ** error)
-{
-  return TRUE;
-}
-
-static void
-test_busy_signaller_signaller_init (P2pSignallerInterface * iface)
-{
-  iface->start = busy_start;
-  iface->stop = busy_stop;
-  iface->call = busy_call;
-  iface->end_call = busy_end_call;
-}
-
-static void
-test_busy_signaller_finalize (GObject * object)
-{
-  g_object_unref (TEST_BUSY_SIGNALLER (object)->loop);
-  G_OBJECT_CLASS (test_busy_signaller_parent_class)->finalize (object);
-}
-
-static void
-test_busy_signaller_class_init (TestBusySignallerClass * klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = test_busy_signaller_finalize;
-}
-
-static void
-test_busy_signaller_init (TestBusySignaller * self)
-{
+  g_assert_nonnull (line);
+  return line;
 }
 
 /* Viewers behind one NAT call one camera at once: the server refuses all
@@ -298,14 +371,12 @@ static void
 test_busy_asked_again (Fixture * f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TestBusySignaller) busy =
-      g_object_new (TEST_TYPE_BUSY_SIGNALLER, NULL);
+  g_autoptr (TestManualSignaller) busy = manual_new (f);
   g_autoptr (P2pCombinedSignaller) viewer = NULL;
-  g_autofree gchar *started = NULL;
+  g_autofree gchar *started = NULL, *first = NULL, *second = NULL;
   P2pSignaller *viewers[2];
   SignallerRecorder *on_viewer;
 
-  busy->loop = g_object_ref (f->loop);
   p2p_signaller_stop (P2P_SIGNALLER (f->lan_camera));
   viewers[0] = P2P_SIGNALLER (busy);
   viewers[1] = P2P_SIGNALLER (f->lan_viewer);
@@ -314,10 +385,161 @@ test_busy_asked_again (Fixture * f, gconstpointer data)
   p2p_signaller_start (P2P_SIGNALLER (viewer));
   g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 30000,
           &error));
-  /* Within signaller_recorder_pop()'s 5 s, not the call's 30 s. */
+  first = manual_pop (busy);
+  g_assert_cmpstr (first, ==, "call " UID);
+  manual_answer (busy, NULL);
+  /* Asked again within manual_pop()'s 5 s, not the call's 30 s. */
+  second = manual_pop (busy);
+  g_assert_cmpstr (second, ==, "call " UID);
+  manual_answer (busy, "busy-2");
   started = signaller_recorder_pop (on_viewer);
   g_assert_cmpstr (started, ==, "call-started " UID " busy-2 -");
-  g_assert_cmpint (g_atomic_int_get (&busy->calls), ==, 2);
+  p2p_signaller_stop (P2P_SIGNALLER (viewer));
+  signaller_recorder_free (on_viewer);
+}
+
+/* A viewer over @manual (as the server) and a LAN end of its own (the
+ * fixture's belongs to its viewer, which would end calls it did not ask
+ * for). */
+static P2pCombinedSignaller *
+manual_and_lan (Fixture * f, TestManualSignaller * manual)
+{
+  g_autoptr (P2pLanSignaller) lan = lan_viewer (f->loop, f->port);
+  P2pSignaller *viewers[2];
+
+  viewers[0] = P2P_SIGNALLER (manual);
+  viewers[1] = P2P_SIGNALLER (lan);
+  return p2p_combined_signaller_new (viewers, 2);
+}
+
+/* The server's call starts at the moment the camera takes the LAN call. */
+static void
+server_wins_now (P2pSignaller * camera, const gchar * call,
+    const gchar * viewer, const gchar * address, TestManualSignaller * manual)
+{
+  if (g_str_has_prefix (call, "lan-"))
+    g_signal_emit_by_name (manual, "call-started", UID, "server-1", NULL);
+}
+
+/* The LAN call reached the camera (it took the call and will offer) when
+ * the server's call started: the viewer stays on the server's call, and
+ * the camera hears the LAN call end, so that it frees what it set up for
+ * it. */
+static void
+test_late_lan_answer (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TestManualSignaller) manual = manual_new (f);
+  g_autoptr (P2pCombinedSignaller) viewer = manual_and_lan (f, manual);
+  SignallerRecorder *on_viewer = signaller_recorder_new (P2P_SIGNALLER
+      (viewer));
+  g_autofree gchar *started = NULL, *asked = NULL, *incoming = NULL;
+  g_autofree gchar *ended = NULL, *expected = NULL;
+  gchar *line;
+
+  p2p_signaller_stop (P2P_SIGNALLER (f->direct_camera));
+  g_signal_connect (f->camera, "incoming-call", G_CALLBACK (server_wins_now),
+      manual);
+  p2p_signaller_start (P2P_SIGNALLER (f->camera));
+  p2p_signaller_start (P2P_SIGNALLER (viewer));
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 5000,
+          &error));
+  asked = manual_pop (manual);
+  g_assert_cmpstr (asked, ==, "call " UID);
+
+  started = signaller_recorder_pop (on_viewer);
+  g_assert_cmpstr (started, ==, "call-started " UID " server-1 -");
+  incoming = signaller_recorder_pop (f->on_camera);
+  g_assert_true (g_str_has_prefix (incoming, "incoming-call lan-"));
+  /* The LAN call ends at the camera, whether the viewer's LAN end was
+   * cancelled during its handshake or its call started and was ended. */
+  ended = signaller_recorder_pop (f->on_camera);
+  expected = g_strdup_printf ("call-ended %s ", incoming + strlen
+      ("incoming-call "));
+  g_assert_true (g_str_has_prefix (ended, expected));
+  g_assert_true (is_loser_reason (ended + strlen (expected)));
+  g_assert_false (p2p_signaller_send_offer (P2P_SIGNALLER (f->camera),
+          incoming + strlen ("incoming-call "), "v=0 offer", &error));
+  g_assert_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_UNKNOWN_CALL);
+
+  /* Exactly one call survives: nothing more reaches the viewer. */
+  line = signaller_recorder_try_pop (on_viewer, 500);
+  g_assert_null (line);
+  g_signal_handlers_disconnect_by_data (f->camera, manual);
+  p2p_signaller_stop (P2P_SIGNALLER (viewer));
+  signaller_recorder_free (on_viewer);
+}
+
+/* The LAN call starts first: the server's call is cancelled. A server
+ * that started it all the same (its answer crossed the cancel) sees it
+ * ended at once, and the viewer does not switch to it. */
+static void
+test_late_server_answer (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TestManualSignaller) manual = manual_new (f);
+  g_autoptr (P2pCombinedSignaller) viewer = manual_and_lan (f, manual);
+  SignallerRecorder *on_viewer = signaller_recorder_new (P2P_SIGNALLER
+      (viewer));
+  g_autofree gchar *started = NULL, *asked = NULL, *cancelled = NULL;
+  g_autofree gchar *ended = NULL, *incoming = NULL;
+  gchar *line;
+
+  p2p_signaller_start (P2P_SIGNALLER (f->camera));
+  p2p_signaller_start (P2P_SIGNALLER (viewer));
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 5000,
+          &error));
+  started = signaller_recorder_pop (on_viewer);
+  g_assert_true (g_str_has_prefix (started, "call-started " UID " lan-"));
+  asked = manual_pop (manual);
+  g_assert_cmpstr (asked, ==, "call " UID);
+  cancelled = manual_pop (manual);
+  g_assert_cmpstr (cancelled, ==, "cancel " UID);
+
+  g_signal_emit_by_name (manual, "call-started", UID, "server-1", NULL);
+  ended = manual_pop (manual);
+  g_assert_cmpstr (ended, ==, "end server-1 superseded");
+  line = signaller_recorder_try_pop (on_viewer, 300);
+  g_assert_null (line);
+
+  /* The camera has the LAN call only, still open. */
+  incoming = signaller_recorder_pop (f->on_camera);
+  g_assert_true (g_str_has_prefix (incoming, "incoming-call lan-"));
+  line = signaller_recorder_try_pop (f->on_camera, 300);
+  g_assert_cmpstr (line, ==, NULL);
+  p2p_signaller_stop (P2P_SIGNALLER (viewer));
+  signaller_recorder_free (on_viewer);
+}
+
+/* The caller gives up: every child's call is cancelled, nothing follows
+ * (not even the LAN end's time-out), and the UID may be called again. */
+static void
+test_cancel (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TestManualSignaller) manual = manual_new (f);
+  g_autoptr (P2pCombinedSignaller) viewer = manual_and_lan (f, manual);
+  SignallerRecorder *on_viewer = signaller_recorder_new (P2P_SIGNALLER
+      (viewer));
+  g_autofree gchar *asked = NULL, *cancelled = NULL, *again = NULL;
+  gchar *line;
+
+  p2p_signaller_stop (P2P_SIGNALLER (f->lan_camera));
+  p2p_signaller_start (P2P_SIGNALLER (viewer));
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 200, &error));
+  p2p_signaller_cancel_call (P2P_SIGNALLER (viewer), UID);
+  asked = manual_pop (manual);
+  g_assert_cmpstr (asked, ==, "call " UID);
+  cancelled = manual_pop (manual);
+  g_assert_cmpstr (cancelled, ==, "cancel " UID);
+  /* Well past the LAN end's 200 ms. */
+  line = signaller_recorder_try_pop (on_viewer, 1000);
+  g_assert_null (line);
+
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 200, &error));
+  again = manual_pop (manual);
+  g_assert_cmpstr (again, ==, "call " UID);
   p2p_signaller_stop (P2P_SIGNALLER (viewer));
   signaller_recorder_free (on_viewer);
 }
@@ -335,5 +557,11 @@ main (int argc, char **argv)
       fixture_setup, test_offline_asked_again, fixture_teardown);
   g_test_add ("/p2p/signaller/combined/busy-asked-again", Fixture, NULL,
       fixture_setup, test_busy_asked_again, fixture_teardown);
+  g_test_add ("/p2p/signaller/combined/late-lan-answer", Fixture, NULL,
+      fixture_setup, test_late_lan_answer, fixture_teardown);
+  g_test_add ("/p2p/signaller/combined/late-server-answer", Fixture, NULL,
+      fixture_setup, test_late_server_answer, fixture_teardown);
+  g_test_add ("/p2p/signaller/combined/cancel", Fixture, NULL,
+      fixture_setup, test_cancel, fixture_teardown);
   return g_test_run ();
 }
