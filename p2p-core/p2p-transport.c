@@ -56,6 +56,7 @@
 #include "p2p-host-addresses.h"
 #include "p2p-nat-opener.h"
 #include "p2p-port-mapping.h"
+#include "p2p-punch.h"
 #include "p2p-sdp.h"
 #include "p2p-srtp.h"
 
@@ -147,6 +148,8 @@ struct _P2pTransport
   GError *error;                /* (L) */
   P2pConnectionMode mode;       /* (L) */
   P2pConnectionTechnique technique;     /* (L) */
+  P2pConnectionTechnique ice_technique; /* (L) ICE's pair, under a punch */
+  gboolean punched;             /* (L) traffic on the punched path */
   GstSDPMessage *remote_sdp;    /* (L) */
   gchar *local_candidate_type;  /* (L) */
   gchar *remote_candidate_type; /* (L) */
@@ -193,6 +196,7 @@ struct _P2pTransport
   guint mapped_port;            /* the same once granted, or 0 */
   gboolean gathering_done_held; /* until the gateway answers */
   GSource *mapping_timer;
+  P2pPunch *punch;              /* set before DTLS connects */
   gint64 ice_connected_at;
   P2pDtls *dtls;
   P2pChannel *channel;
@@ -357,6 +361,8 @@ dtls_send_cb (const guint8 * data, gsize size, gpointer user_data)
 {
   P2pTransport *self = user_data;
 
+  if (p2p_punch_send (self->punch, data, size) >= 0)
+    return;
   if (self->stream_id)
     nice_agent_send (self->agent, self->stream_id, COMPONENT_ID, size,
         (const gchar *) data);
@@ -405,6 +411,8 @@ static const P2pChannelCallbacks channel_callbacks = {
   channel_failed_cb,
 };
 
+static void maybe_punch (P2pTransport * self);
+
 static void
 dtls_connected_cb (gpointer user_data)
 {
@@ -437,6 +445,7 @@ dtls_connected_cb (gpointer user_data)
   g_atomic_pointer_set (&self->srtp, srtp);
 
   set_state (self, P2P_TRANSPORT_STATE_CONNECTED, NULL);
+  maybe_punch (self);
 }
 
 static void
@@ -444,6 +453,11 @@ dtls_data_cb (const guint8 * data, gsize size, gpointer user_data)
 {
   P2pTransport *self = user_data;
 
+  if (size > 0 && data[0] == P2P_PUNCH_CHUNK) {
+    if (self->punch)
+      p2p_punch_control (self->punch, data, size);
+    return;
+  }
   if (self->channel)
     p2p_channel_receive (self->channel, data, size);
 }
@@ -470,13 +484,10 @@ static const P2pDtlsCallbacks dtls_callbacks = {
 /* ------------------------------------------------------------------------ */
 /* libnice callbacks (loop thread) */
 
+/* A datagram from the peer, on ICE's path or the punched one. */
 static void
-receive_cb (NiceAgent * agent, guint stream_id, guint component_id,
-    guint size, gchar * buf, gpointer user_data)
+receive_datagram (P2pTransport * self, guint8 * data, gsize len)
 {
-  P2pTransport *self = user_data;
-  guint8 *data = (guint8 *) buf;
-  gsize len = size;
   P2pPacketKind kind;
   P2pSrtp *srtp;
   gboolean rtcp;
@@ -524,6 +535,13 @@ receive_cb (NiceAgent * agent, guint stream_id, guint component_id,
   }
   if (self->media_func)
     self->media_func (self, rtcp, data, len, self->media_data);
+}
+
+static void
+receive_cb (NiceAgent * agent, guint stream_id, guint component_id,
+    guint size, gchar * buf, gpointer user_data)
+{
+  receive_datagram (user_data, (guint8 *) buf, size);
 }
 
 static void maybe_map_port (P2pTransport * self, NiceCandidate * candidate);
@@ -793,6 +811,122 @@ technique_mode (P2pConnectionTechnique technique)
   }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Birthday-paradox punching beside ICE (p2p-punch.c, loop thread) */
+
+static void
+punch_send_control (const guint8 * data, gsize size, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  if (self->dtls)
+    p2p_dtls_send (self->dtls, data, size);
+}
+
+static void
+punch_path_ready (const gchar * local, const gchar * remote, gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->punched = TRUE;
+  self->technique = P2P_CONNECTION_TECHNIQUE_PUNCHED;
+  self->mode = P2P_CONNECTION_MODE_DIRECT;
+  g_free (self->local_candidate_type);
+  self->local_candidate_type = g_strdup ("host");
+  g_free (self->remote_candidate_type);
+  self->remote_candidate_type = g_strdup ("prflx");
+  g_free (self->local_address);
+  self->local_address = g_strdup (local);
+  g_free (self->remote_address);
+  self->remote_address = g_strdup (remote);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+}
+
+static void
+punch_path_lost (gpointer user_data)
+{
+  P2pTransport *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->punched = FALSE;
+  self->technique = self->ice_technique;
+  self->mode = technique_mode (self->technique);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+}
+
+static void
+punch_receive (guint8 * data, gsize size, gpointer user_data)
+{
+  receive_datagram (user_data, data, size);
+}
+
+static const P2pPunchCallbacks punch_callbacks = {
+  punch_send_control,
+  punch_path_ready,
+  punch_path_lost,
+  punch_receive,
+};
+
+/* The STUN server and the first TURN-over-UDP server: two addresses that
+ * answer Binding requests, which tell an endpoint-independent mapping
+ * from one that is not. */
+static void
+classify_nat (P2pTransport * self)
+{
+  const RelayServer *turn = NULL;
+  guint i;
+
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < self->relays->len && turn == NULL; i++) {
+    RelayServer *r = g_ptr_array_index (self->relays, i);
+
+    if (r->type == NICE_RELAY_TYPE_TURN_UDP && r->ip)
+      turn = r;
+  }
+  if (self->stun_ip && turn && !self->force_relay)
+    p2p_punch_classify (self->punch, self->stun_ip, self->stun_port,
+        turn->ip, turn->port);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Loop thread: DTLS is up and ICE's pair is relayed (the ordinary pairs
+ * failed, or have not worked yet): a punch may still find a direct path.
+ * The peer's candidate addresses bound where it may aim. */
+static void
+maybe_punch (P2pTransport * self)
+{
+  g_autoptr (GPtrArray) ips = NULL;
+  GSList *list, *l;
+  gboolean relayed;
+
+  if (self->punch == NULL || self->channel == NULL || self->stream_id == 0)
+    return;
+  g_mutex_lock (&self->lock);
+  relayed = self->ice_technique == P2P_CONNECTION_TECHNIQUE_RELAY;
+  g_mutex_unlock (&self->lock);
+  if (!relayed)
+    return;
+  classify_nat (self);
+  ips = g_ptr_array_new_with_free_func (g_free);
+  list = nice_agent_get_remote_candidates (self->agent, self->stream_id,
+      COMPONENT_ID);
+  for (l = list; l; l = l->next) {
+    NiceCandidate *c = l->data;
+    gchar ip[NICE_ADDRESS_STRING_LEN];
+
+    if (c->type == NICE_CANDIDATE_TYPE_RELAYED
+        || nice_address_ip_version (&c->addr) != 4)
+      continue;
+    nice_address_to_string (&c->addr, ip);
+    g_ptr_array_add (ips, g_strdup (ip));
+  }
+  g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+  p2p_punch_start (self->punch, ips);
+}
+
 /* Asks for MEDIA_SOCKET_BUFFER on the selected pair's socket and returns
  * what the kernel granted (as getsockopt reports it, i.e. Linux's doubled
  * figure), or -1 when libnice has no plain socket for the pair (a TURN
@@ -875,6 +1009,13 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
   enlarge_socket_buffers (self, &receive_buffer, &send_buffer);
   update_batch_path (self);
   g_mutex_lock (&self->lock);
+  self->ice_technique = technique;
+  /* ICE's pair is the fallback while the punched path carries the
+   * traffic. */
+  if (self->punched) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
   self->receive_buffer = receive_buffer;
   self->send_buffer = send_buffer;
   changed = self->technique != technique;
@@ -892,6 +1033,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
 
   if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+  maybe_punch (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1073,6 +1215,10 @@ start_gathering (P2pTransport * self, GError ** error)
   }
   self->gathering = TRUE;
   open_mappings (self);
+  /* Classified now, so that a punch can start as soon as DTLS is up. */
+  if (self->punch == NULL)
+    self->punch = p2p_punch_new (self->context, &punch_callbacks, self);
+  classify_nat (self);
   if (relays_late) {
     self->relay_idle = g_idle_source_new ();
     g_source_set_priority (self->relay_idle, G_PRIORITY_LOW);
@@ -1744,6 +1890,10 @@ dispose_on_loop (gpointer data)
   }
   g_clear_pointer (&self->nat_probe, p2p_nat_opener_probe_cancel);
   g_clear_pointer (&self->mapping, p2p_port_mapping_free);
+  /* Its sockets stay open until finalize, for a sender on another
+   * thread. */
+  if (self->punch)
+    p2p_punch_stop (self->punch);
   if (self->mapping_timer) {
     g_source_destroy (self->mapping_timer);
     g_clear_pointer (&self->mapping_timer, g_source_unref);
@@ -1776,6 +1926,7 @@ p2p_transport_finalize (GObject * object)
 
   p2p_srtp_free (self->srtp);
   p2p_batch_sender_free (self->batch);
+  p2p_punch_free (self->punch);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->loop);
@@ -2442,8 +2593,18 @@ send_datagrams (P2pTransport * self, guint8 * const *datagrams,
   NiceOutputMessage messages[P2P_BATCH_SENDER_MAX];
   GOutputVector vectors[P2P_BATCH_SENDER_MAX];
   guint sent = 0, i;
-  gint r;
+  gint r = 0;
 
+  /* While a punched path carries the traffic (p2p-punch.c), ICE's pair is
+   * only the fallback; a path lost in mid-batch drops the rest, as a full
+   * socket buffer would. */
+  for (i = 0; i < n && r >= 0; i++) {
+    r = p2p_punch_send (self->punch, datagrams[i], sizes[i]);
+    sent += MAX (r, 0);
+  }
+  if (r >= 0 || i > 1)
+    return sent;
+  sent = 0;
   if (p2p_batch_sender_send (self->batch, datagrams, sizes, n, &sent) !=
       P2P_BATCH_INACTIVE || sent == n)
     return sent;

@@ -153,9 +153,11 @@ MATRIX_PAIRS = [(c, v) for c in NAT_KINDS[:4] for v in NAT_KINDS[:4]] + [
 ]
 
 
-def expected_mode(cam, view):
-    """Mode ICE must end up in for a camera behind `cam` and a viewer behind
-    `view` (see docs/natlab.md for the reasoning)."""
+def expected_mode(cam, view, birthday=True):
+    """Mode a camera behind `cam` and a viewer behind `view` must end up in
+    (see docs/natlab.md for the reasoning).  `birthday`: the peers punch a
+    symmetric NAT against an endpoint-independent one by birthday-paradox
+    probing, as the product does (issue 16) and the stand-in does not."""
     if cam == view == 'same-lan':
         return 'lan'
     if 'udp-blocked' in (cam, view):
@@ -164,14 +166,23 @@ def expected_mode(cam, view):
     # NAT of two such routers behaves as one.
     apdf = ('port-restricted', 'double-nat', 'same-lan')
     for a, b in ((cam, view), (view, cam)):
-        if a == 'symmetric' and (b == 'symmetric' or b in apdf):
+        if a == 'symmetric' and b == 'symmetric':
             return 'relay'
+        if a == 'symmetric' and b in apdf:
+            return 'direct' if birthday else 'relay'
     return 'direct'
 
 
-# The pairs of the four NAT types a hole punch can serve (13 of 16).
+def needs_birthday(cam, view):
+    """True for the pairs only birthday-paradox probing makes direct."""
+    return (expected_mode(cam, view) == 'direct' and
+            expected_mode(cam, view, birthday=False) == 'relay')
+
+
+# The pairs of the four NAT types an ordinary hole punch can serve (13 of
+# 16).
 PUNCHABLE_PAIRS = [(c, v) for c, v in MATRIX_PAIRS[:16]
-                   if expected_mode(c, v) == 'direct']
+                   if expected_mode(c, v, birthday=False) == 'direct']
 
 
 class LabError(Exception):
@@ -1565,8 +1576,9 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
     a function called with a PairContext once media flows, the viewer runs
     until the fault function returns and then is stopped.  `prepare(lab)`
     runs once the server is up, before the camera starts."""
+    birthday = not getattr(opts, 'standin', False)
     row = {'pair': '%s -> %s' % (cam, view), 'camera': cam, 'viewer': view,
-           'expected': expected_mode(cam, view), 'mode': '-',
+           'expected': expected_mode(cam, view, birthday), 'mode': '-',
            'technique': '-',
            'first frame (ms)': '-', 'result': 'FAIL'}
     with Lab(opts.workdir) as lab:
@@ -1603,6 +1615,11 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             if fault:
                 # The viewer must outlive the fault; it is stopped after.
                 env['NATLAB_VIEWER_FRAMES'] = '1000000'
+            elif (birthday and needs_birthday(cam, view)
+                  and 'NATLAB_VIEWER_FRAMES' not in env):
+                # The punched path replaces the relay after the first
+                # frames: the viewer runs long enough to report it.
+                env['NATLAB_VIEWER_FRAMES'] = str(BIRTHDAY_FRAMES)
             provision(lab, env, opts)
             server = start_server(lab, env, opts.server_cmd)
             if prepare:
@@ -2167,7 +2184,8 @@ def cmd_matrix(args):
         product_missing(args.builddir, need_plugin=not custom)
     if missing:
         # Fail, never skip: the matrix is the product's acceptance test.
-        rows = [{'pair': '%s -> %s' % p, 'expected': expected_mode(*p),
+        rows = [{'pair': '%s -> %s' % p,
+                 'expected': expected_mode(*p, birthday=not args.standin),
                  'mode': '-', 'first frame (ms)': '-',
                  'result': 'NOT YET AVAILABLE'} for p in MATRIX_PAIRS]
         print(format_table(rows, PAIR_COLUMNS), flush=True)
@@ -2187,7 +2205,9 @@ def cmd_matrix(args):
             why = 'not run: %d pairs failed in a row' % failures
         if why:
             rows.append({'pair': '%s -> %s' % (cam, view),
-                         'expected': expected_mode(cam, view), 'mode': '-',
+                         'expected': expected_mode(cam, view,
+                                                   not args.standin),
+                         'mode': '-',
                          'first frame (ms)': '-', 'result': 'FAIL',
                          'why': why})
             continue
@@ -2260,6 +2280,93 @@ def cmd_interfaces(args):
 INTERFACE_COLUMNS = ['pair', 'extra interfaces', 'runs', 'expected', 'modes',
                      'techniques', 'median first frame (ms)', 'min-max (ms)',
                      'result']
+
+
+# ---- Birthday-paradox punching (issue 16) ----
+
+# A symmetric NAT against an endpoint-independent, port-restricted one,
+# either way round: no ordinary hole punch, no port mapping.
+BIRTHDAY_PAIRS = [('symmetric', 'port-restricted'),
+                  ('port-restricted', 'symmetric')]
+# Frames a viewer waits for (30 a second): the punched path replaces the
+# relay after the first ones, and the viewer must live to report it.
+BIRTHDAY_FRAMES = 120
+PUNCHED_RE = r'p2p-connection.*?technique=(?:\(string\))?"?punched'
+
+
+def cmd_birthday(args):
+    """`--runs` viewers one after the other for each pair of BIRTHDAY_PAIRS
+    (one camera per pair): every viewer must get a frame and end `punched`
+    or, the fallback, `relay`; at least `--min-direct` of all must end
+    `punched`.  The time to first frame and to the punched path (from the
+    viewer's start) are reported, not asserted."""
+    if not product_ready(args.builddir):
+        return 1
+    rows, failed, direct, attempts = [], [], 0, 0
+    for cam, view in BIRTHDAY_PAIRS:
+        row = {'pair': '%s -> %s' % (cam, view), 'runs': str(args.runs),
+               'punched': '-', 'relay': '-'}
+        rows.append(row)
+        with Lab(args.workdir) as lab:
+            try:
+                (cs, vs), env = lan_lab(lab, args.builddir, args, [
+                    ('cam', cam, None), ('view', view, None)],
+                    unsolicited=args.unsolicited)
+                server = start_server(lab, env, args.server_cmd)
+                lab.spawn(cs.hosts[0], ['sh', '-c', DEFAULT_CAMERA_CMD],
+                          'camera', env)
+                server.wait_for(args.registered_regex, args.timeout,
+                                'camera registered at the server')
+                env = dict(env, NATLAB_VIEWER_FRAMES=str(BIRTHDAY_FRAMES))
+                frames, punched_at, techniques = [], [], []
+                for i in range(args.runs):
+                    v = lab.spawn(vs.hosts[0], ['sh', '-c',
+                                                DEFAULT_VIEWER_CMD],
+                                  'viewer-%d' % i, env)
+                    t, _ = v.wait_for(args.frame_regex, args.timeout,
+                                      'first frame (run %d)' % i)
+                    rc = v.wait(args.timeout)
+                    if rc != 0:
+                        raise LabError('viewer %d exited %s:\n%s' % (
+                            i, rc, v.tail()))
+                    frames.append((t - v.t0) * 1000)
+                    found = v.find(TECHNIQUE_RE, last=True)
+                    techniques.append(found[1].group(1) if found else '-')
+                    found = v.find(PUNCHED_RE)
+                    if found and techniques[-1] == 'punched':
+                        punched_at.append((found[0] - v.t0) * 1000)
+                n = techniques.count('punched')
+                direct += n
+                attempts += args.runs
+                row.update({
+                    'punched': str(n), 'relay': str(techniques.count('relay')),
+                    'first frame (ms)': '%.0f (%.0f-%.0f)' % (
+                        median(frames), min(frames), max(frames)),
+                    'punched after (ms)': '%.0f (%.0f-%.0f)' % (
+                        median(punched_at), min(punched_at),
+                        max(punched_at)) if punched_at else '-'})
+                other = set(techniques) - {'punched', 'relay'}
+                if other:
+                    raise LabError('techniques %s, expected punched or '
+                                   'relay' % techniques)
+                row['result'] = 'PASS'
+            except LabError as e:
+                lab.keep_logs = True
+                row['result'] = 'FAIL'
+                failed.append('%s: %s (logs in %s)' % (row['pair'], e,
+                                                       lab.workdir))
+    print_table(rows, BIRTHDAY_COLUMNS, args.table)
+    log('direct (punched): %d of %d attempts' % (direct, attempts))
+    if not failed and direct < args.min_direct:
+        failed.append('%d of %d attempts direct, expected at least %d' % (
+            direct, attempts, args.min_direct))
+    for f in failed:
+        log('FAIL: ' + f)
+    return 1 if failed else 0
+
+
+BIRTHDAY_COLUMNS = ['pair', 'runs', 'punched', 'relay',
+                    'first frame (ms)', 'punched after (ms)', 'result']
 
 
 # ---- Relay headroom (issue 16) ----
@@ -2458,6 +2565,13 @@ def main():
     ifs.add_argument('--runs', type=int, default=5,
                      help='viewers started one after the other per case')
     pair_options(ifs)
+    bd = sub.add_parser('birthday', help='birthday-paradox punching, '
+                        'symmetric against port-restricted (issue 16)')
+    bd.add_argument('--runs', type=int, default=10,
+                    help='viewers started one after the other per pair')
+    bd.add_argument('--min-direct', type=int, default=19,
+                    help='attempts (of all pairs) that must end punched')
+    pair_options(bd)
     rv = sub.add_parser('relay-viewers', help='relayed viewers of one '
                         'camera at once (issue 16)')
     rv.add_argument('--viewers', type=int, default=8)
@@ -2491,6 +2605,8 @@ def main():
             return cmd_lan(args)
         if args.cmd == 'interfaces':
             return cmd_interfaces(args)
+        if args.cmd == 'birthday':
+            return cmd_birthday(args)
         if args.cmd == 'relay-viewers':
             return cmd_relay_viewers(args)
         if args.cmd == 'clean':
