@@ -31,6 +31,14 @@ G_BEGIN_DECLS
 #define GST_P2P_PT_VIDEO 96
 #define GST_P2P_PT_VIDEO_RTX 97
 
+/* The RTP header extension id of the transport-wide sequence number
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01), in every stream
+ * the device sends: the payloaders make room for it, the fan-out writes
+ * each viewer's own. */
+#define GST_P2P_TWCC_EXT_ID 1
+#define GST_P2P_TWCC_URI \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
 /* Payload size, in bytes, the payloaders produce: leaves room under
  * P2P_TRANSPORT_MAX_PACKET for the SRTP tag, the 2-byte RTX header and a
  * TURN channel header on any common path MTU. */

@@ -8,7 +8,9 @@
  * each starting at a keyframe; keyframe requests to the encoder, shared
  * between viewers and rate-limited; NACKs answered by RFC 4588
  * retransmission to the asking viewer alone, from a history of sent
- * packets. It knows no pads and no sockets (packets leave through a send
+ * packets; each viewer's own transport-wide sequence numbers, written
+ * into its copy of each packet, and the bandwidth its path sustains,
+ * estimated from its feedback. It knows no pads and no sockets (packets leave through a send
  * function), so it is tested without a pipeline (tests/check/elements/
  * fanout.c). */
 
@@ -22,6 +24,7 @@
 
 #include <string.h>
 #include <gst/gst.h>
+#include <p2p-core/p2p-bandwidth-estimator.h>
 #include <p2p-core/p2p-transport.h>
 
 /* Minimum spacing of keyframe requests to the encoder, in microseconds:
@@ -32,6 +35,13 @@
 #define SLOT_SIZE P2P_TRANSPORT_MAX_PACKET
 /* Packets of a list handled (and sent to each viewer) at once. */
 #define LIST_CHUNK 64
+/* A viewer's first bandwidth estimate, and its bounds, in bits per
+ * second: a guess in the range of a camera's main stream, which the
+ * estimator's fast start corrects within seconds; no cap worth the name
+ * above, for a camera sends no more than it encodes. */
+#define ESTIMATE_START_BPS 2000000
+#define ESTIMATE_MIN_BPS 50000
+#define ESTIMATE_MAX_BPS 100000000
 
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
@@ -62,8 +72,19 @@ typedef struct
   gpointer target;
   gboolean waiting_key[GST_P2P_FANOUT_N_STREAMS];
   guint16 rtx_seq;
+  /* Its transport-wide sequence, and what its feedback says of its
+   * path. */
+  guint16 twcc_seq;
+  P2pBandwidthEstimator *estimator;
   GstP2pFanoutStats stats;
 } Member;
+
+static void
+member_free (Member * m)
+{
+  p2p_bandwidth_estimator_free (m->estimator);
+  g_free (m);
+}
 
 struct _GstP2pFanout
 {
@@ -78,6 +99,8 @@ struct _GstP2pFanout
    * leaving viewer's target valid without a reference per packet. */
   GMutex lock;
   Stream streams[GST_P2P_FANOUT_N_STREAMS];
+  /* One viewer's copies of a chunk, its sequence numbers written in. */
+    guint8 (*scratch)[SLOT_SIZE + 2];
   GPtrArray *members;
   gint64 last_keyframe_request;
   guint keyframe_count;
@@ -109,7 +132,9 @@ gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
   fanout->keyframe = keyframe;
   fanout->user_data = user_data;
   fanout->now = g_get_monotonic_time;
-  fanout->members = g_ptr_array_new_with_free_func (g_free);
+  fanout->members = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      member_free);
+  fanout->scratch = g_malloc (LIST_CHUNK * sizeof (*fanout->scratch));
   g_mutex_init (&fanout->lock);
   return fanout;
 }
@@ -126,6 +151,7 @@ gst_p2p_fanout_free (GstP2pFanout * fanout)
   for (i = 0; i < GST_P2P_FANOUT_N_STREAMS; i++)
     g_free (fanout->streams[i].ring);
   g_ptr_array_unref (fanout->members);
+  g_free (fanout->scratch);
   g_mutex_clear (&fanout->lock);
   g_free (fanout);
 }
@@ -260,6 +286,67 @@ gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   g_mutex_unlock (&fanout->lock);
 }
 
+/* Where the transport-wide sequence number is in an RTP packet: the offset
+ * of its two bytes in the one-byte header extension (RFC 8285), or 0 when
+ * the packet has none. */
+static gsize
+twcc_offset (const guint8 * data, gsize size)
+{
+  gsize hdr = 12 + 4 * (data[0] & 0x0f), end, pos;
+
+  if (!(data[0] & 0x10) || size < hdr + 4
+      || GST_READ_UINT16_BE (data + hdr) != 0xbede)
+    return 0;
+  end = hdr + 4 + 4 * GST_READ_UINT16_BE (data + hdr + 2);
+  if (end > size)
+    return 0;
+  for (pos = hdr + 4; pos < end;) {
+    guint id = data[pos] >> 4, len = (data[pos] & 0x0f) + 1;
+
+    if (data[pos] == 0) {
+      pos++;                    /* padding */
+      continue;
+    }
+    if (id == 15)
+      break;
+    if (id == GST_P2P_TWCC_EXT_ID && len == 2 && pos + 3 <= end)
+      return pos + 1;
+    pos += 1 + len;
+  }
+  return 0;
+}
+
+/* @n packets (at most LIST_CHUNK, each at most SLOT_SIZE + 2 bytes) to one
+ * viewer, its own transport-wide sequence numbers written in where the
+ * packets have room for one (@twcc: the offsets, 0: none) and remembered
+ * for its feedback. Before encryption: SRTP authenticates the header.
+ * With the lock. */
+static void
+member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
+    const gsize * sizes, const gsize * twcc, guint n, gint64 now)
+{
+  const guint8 *out[LIST_CHUNK];
+  guint j;
+
+  for (j = 0; j < n; j++) {
+    out[j] = data[j];
+    if (twcc[j]) {
+      memcpy (fanout->scratch[j], data[j], sizes[j]);
+      GST_WRITE_UINT16_BE (fanout->scratch[j] + twcc[j], m->twcc_seq);
+      p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, sizes[j],
+          now);
+      m->twcc_seq++;
+      out[j] = fanout->scratch[j];
+    }
+  }
+  if (fanout->send_list) {
+    fanout->send_list (m->target, out, sizes, n, fanout->user_data);
+  } else {
+    for (j = 0; j < n; j++)
+      fanout->send (m->target, FALSE, out[j], sizes[j], fanout->user_data);
+  }
+}
+
 /* Sends @n packets (at most LIST_CHUNK, all valid) of @stream to every
  * viewer that has its keyframe and keeps them for retransmission. */
 static void
@@ -268,8 +355,12 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
 {
   Stream *s = &fanout->streams[stream];
   gboolean unit_start, want_key = FALSE, owed;
-  guint i, j;
+  gsize twcc[LIST_CHUNK];
+  gint64 now = fanout->now ();
+  guint i;
 
+  for (i = 0; i < n; i++)
+    twcc[i] = twcc_offset (data[i], sizes[i]);
   g_mutex_lock (&fanout->lock);
   if (!s->present) {
     g_mutex_unlock (&fanout->lock);
@@ -299,12 +390,7 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
       }
       m->waiting_key[stream] = FALSE;
     }
-    if (fanout->send_list) {
-      fanout->send_list (m->target, data, sizes, n, fanout->user_data);
-    } else {
-      for (j = 0; j < n; j++)
-        fanout->send (m->target, FALSE, data[j], sizes[j], fanout->user_data);
-    }
+    member_send (fanout, m, data, sizes, twcc, n, now);
   }
   owed = fanout->keyframe_owed;
   g_mutex_unlock (&fanout->lock);
@@ -429,6 +515,8 @@ gst_p2p_fanout_add (GstP2pFanout * fanout, gpointer target)
     m->waiting_key[i] = TRUE;
   m->rtx_seq = g_random_int ();
   m->stats.rtt_ms = -1;
+  m->estimator = p2p_bandwidth_estimator_new (ESTIMATE_START_BPS,
+      ESTIMATE_MIN_BPS, ESTIMATE_MAX_BPS);
   g_mutex_lock (&fanout->lock);
   g_ptr_array_add (fanout->members, m);
   g_mutex_unlock (&fanout->lock);
@@ -494,6 +582,8 @@ feedback_report (guint32 ssrc, guint8 fraction_lost, guint32 lsr,
   if (m && fanout->streams[GST_P2P_FANOUT_VIDEO].present
       && ssrc == fanout->streams[GST_P2P_FANOUT_VIDEO].ssrc) {
     m->stats.fraction_lost = fraction_lost / 256.0;
+    p2p_bandwidth_estimator_on_loss_report (m->estimator,
+        m->stats.fraction_lost, fanout->now ());
     if (lsr != 0) {
       /* RFC 3550 §6.4.1: now − LSR − DLSR, in 1/65536 s, against the NTP
        * clock rtpbin stamps its sender reports with. */
@@ -528,8 +618,9 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   GstP2pFanout *fanout = fb->fanout;
   Stream *s = &fanout->streams[GST_P2P_FANOUT_VIDEO];
   guint8 pkt[SLOT_SIZE + 2];
+  const guint8 *rtx = pkt;
   HistorySlot *slot;
-  gsize size, hdr;
+  gsize size, hdr, twcc;
   Member *m;
 
   g_mutex_lock (&fanout->lock);
@@ -562,8 +653,26 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   GST_LOG ("retransmitting #%u as RTX #%u", seq, m->rtx_seq);
   m->rtx_seq++;
   m->stats.retransmissions++;
-  fanout->send (m->target, FALSE, pkt, size + 2, fanout->user_data);
+  size += 2;
+  twcc = twcc_offset (pkt, size);
+  member_send (fanout, m, &rtx, &size, &twcc, 1, fanout->now ());
 done:
+  g_mutex_unlock (&fanout->lock);
+}
+
+static void
+feedback_transport_cc (const P2pPacketArrival * arrivals, guint n_arrivals,
+    gpointer user_data)
+{
+  Feedback *fb = user_data;
+  GstP2pFanout *fanout = fb->fanout;
+  Member *m;
+
+  g_mutex_lock (&fanout->lock);
+  m = fanout_find (fanout, fb->target, NULL);
+  if (m)
+    p2p_bandwidth_estimator_on_feedback (m->estimator, arrivals, n_arrivals,
+        fanout->now ());
   g_mutex_unlock (&fanout->lock);
 }
 
@@ -574,7 +683,8 @@ done:
  * @data: (array length=size): RTCP from that viewer
  * @size: its size
  *
- * Acts on a viewer's receiver reports, PLI/FIR and NACKs. Handled per
+ * Acts on a viewer's receiver reports, PLI/FIR, NACKs and transport-wide
+ * feedback. Handled per
  * viewer rather than in a shared rtpsession: each viewer's feedback
  * concerns that viewer only. Any thread.
  *
@@ -585,7 +695,8 @@ gst_p2p_fanout_feedback (GstP2pFanout * fanout, gpointer target,
     const guint8 * data, gsize size)
 {
   static const GstP2pFeedbackHandlers handlers = {
-    feedback_report, feedback_picture_loss, feedback_nack
+    feedback_report, feedback_picture_loss, feedback_nack,
+    feedback_transport_cc
   };
   Feedback fb = { fanout, target };
 
@@ -608,8 +719,38 @@ gst_p2p_fanout_get_stats (GstP2pFanout * fanout, gpointer target,
 
   g_mutex_lock (&fanout->lock);
   m = fanout_find (fanout, target, NULL);
-  if (m)
+  if (m) {
     *stats = m->stats;
+    stats->estimated_bitrate =
+        p2p_bandwidth_estimator_get_target (m->estimator);
+    stats->received_bitrate = p2p_bandwidth_estimator_get_acked (m->estimator);
+  }
   g_mutex_unlock (&fanout->lock);
   return m != NULL;
+}
+
+/**
+ * gst_p2p_fanout_get_estimate:
+ * @fanout: a fan-out
+ * @target: a viewer
+ *
+ * What the viewer's path sustains (#P2pBandwidthEstimator), from its
+ * transport-wide feedback, or from its receiver reports when it sends
+ * none: what to fit the viewer's stream to (a layer, the encoder's
+ * bitrate, the pacing rate). Any thread.
+ *
+ * Returns: bits per second, 0 when @target is not a member
+ */
+guint64
+gst_p2p_fanout_get_estimate (GstP2pFanout * fanout, gpointer target)
+{
+  Member *m;
+  guint64 bps = 0;
+
+  g_mutex_lock (&fanout->lock);
+  m = fanout_find (fanout, target, NULL);
+  if (m)
+    bps = p2p_bandwidth_estimator_get_target (m->estimator);
+  g_mutex_unlock (&fanout->lock);
+  return bps;
 }

@@ -71,6 +71,11 @@ typedef void (*GstP2pFanoutKeyframeFunc) (guint count, const gchar * why,
  * @retransmissions: RTX packets sent to this viewer
  * @fraction_lost: from its last receiver report on video, 0–1
  * @rtt_ms: round-trip time from its receiver reports, -1 when unknown
+ * @estimated_bitrate: what its path sustains, in bits per second, from its
+ *     transport-wide feedback or else its receiver reports
+ *     (#P2pBandwidthEstimator)
+ * @received_bitrate: what it last received, in bits per second, from its
+ *     transport-wide feedback; 0 until known
  *
  * What the fan-out knows of one viewer.
  */
@@ -79,6 +84,8 @@ typedef struct
   guint64 retransmissions;
   gdouble fraction_lost;
   gint64 rtt_ms;
+  guint64 estimated_bitrate;
+  guint64 received_bitrate;
 } GstP2pFanoutStats;
 
 GstP2pFanout *gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
@@ -121,5 +128,7 @@ gboolean gst_p2p_fanout_feedback (GstP2pFanout * fanout, gpointer target,
 
 gboolean gst_p2p_fanout_get_stats (GstP2pFanout * fanout, gpointer target,
     GstP2pFanoutStats * stats);
+
+guint64 gst_p2p_fanout_get_estimate (GstP2pFanout * fanout, gpointer target);
 
 G_END_DECLS

@@ -19,6 +19,77 @@
 /* Most sequence numbers one NACK packet may ask for: more is not a lost
  * burst the history could serve, only work for the camera. */
 #define MAX_NACKS 256
+/* Most packets one transport-wide feedback packet may report on: a
+ * receiver reports every frame or so, a few hundred packets at most; a
+ * run-length chunk of two bytes could claim 8191. */
+#define MAX_TRANSPORT_CC 1024
+/* Units of the transport-wide feedback's reference time and deltas, in
+ * microseconds. */
+#define TRANSPORT_CC_REFERENCE_US 64000
+#define TRANSPORT_CC_DELTA_US 250
+
+/* Reads one transport-wide feedback FCI: the status of @count packets
+ * from @base in chunks, then a receive delta for each packet received.
+ * FALSE when it does not hold what it claims. */
+static gboolean
+parse_transport_cc (const guint8 * fci, gsize len,
+    const GstP2pFeedbackHandlers * handlers, gpointer user_data)
+{
+  g_autofree P2pPacketArrival *arrivals = NULL;
+  g_autofree guint8 *symbols = NULL;
+  guint16 base;
+  guint count, n = 0, i;
+  gsize pos = 8;
+  gint64 t;
+
+  if (len < 8)
+    return FALSE;
+  base = GST_READ_UINT16_BE (fci);
+  count = MIN (GST_READ_UINT16_BE (fci + 2), MAX_TRANSPORT_CC);
+  t = (gint64) GST_READ_UINT24_BE (fci + 4) * TRANSPORT_CC_REFERENCE_US;
+  symbols = g_new (guint8, count);
+  while (n < count) {
+    guint16 chunk;
+    gint b;
+
+    if (pos + 2 > len)
+      return FALSE;
+    chunk = GST_READ_UINT16_BE (fci + pos);
+    pos += 2;
+    if (!(chunk & 0x8000)) {
+      /* Run length: one symbol, 13 bits of count. */
+      for (i = 0; i < (chunk & 0x1fffu) && n < count; i++)
+        symbols[n++] = (chunk >> 13) & 3;
+    } else if (!(chunk & 0x4000)) {
+      /* Status vector of 14 one-bit symbols. */
+      for (b = 13; b >= 0 && n < count; b--)
+        symbols[n++] = (chunk >> b) & 1;
+    } else {
+      /* Status vector of 7 two-bit symbols. */
+      for (b = 6; b >= 0 && n < count; b--)
+        symbols[n++] = (chunk >> (2 * b)) & 3;
+    }
+  }
+  arrivals = g_new (P2pPacketArrival, count);
+  for (i = 0; i < count; i++) {
+    arrivals[i].seq = base + i;
+    if (symbols[i] == 0) {
+      arrivals[i].arrival_us = P2P_BANDWIDTH_ESTIMATOR_LOST;
+      continue;
+    } else if (symbols[i] == 1 && pos + 1 <= len) {
+      t += fci[pos] * TRANSPORT_CC_DELTA_US;
+      pos += 1;
+    } else if (symbols[i] == 2 && pos + 2 <= len) {
+      t += (gint16) GST_READ_UINT16_BE (fci + pos) * TRANSPORT_CC_DELTA_US;
+      pos += 2;
+    } else {
+      return FALSE;
+    }
+    arrivals[i].arrival_us = t;
+  }
+  handlers->transport_cc (arrivals, count, user_data);
+  return TRUE;
+}
 
 /**
  * gst_p2p_feedback_parse:
@@ -89,6 +160,13 @@ gst_p2p_feedback_parse (const guint8 * data, gsize size,
           }
         }
       }
+    } else if (type == GST_RTCP_TYPE_RTPFB && handlers->transport_cc
+        && gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_RTPFB_TYPE_TWCC) {
+      guint8 *fci = gst_rtcp_packet_fb_get_fci (&packet);
+
+      if (fci)
+        parse_transport_cc (fci, 4 * gst_rtcp_packet_fb_get_fci_length
+            (&packet), handlers, user_data);
     }
   }
   gst_rtcp_buffer_unmap (&rtcp);

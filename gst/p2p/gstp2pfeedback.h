@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include <p2p-core/p2p-bandwidth-estimator.h>
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,9 @@ G_BEGIN_DECLS
  *     1/256, @lsr and @dlsr in the report's NTP units
  * @picture_loss: a PLI (RFC 4585) or FIR (RFC 5104)
  * @nack: one sequence number of a generic NACK (RFC 4585 §6.2.1)
+ * @transport_cc: one transport-wide feedback packet
+ *     (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1), each
+ *     packet it reports in sequence order
  *
  * What p2psink wants from a viewer's RTCP; any handler may be %NULL.
  */
@@ -25,6 +29,8 @@ typedef struct
       guint32 dlsr, gpointer user_data);
   void (*picture_loss) (gboolean fir, gpointer user_data);
   void (*nack) (guint32 media_ssrc, guint16 seq, gpointer user_data);
+  void (*transport_cc) (const P2pPacketArrival * arrivals, guint n_arrivals,
+      gpointer user_data);
 } GstP2pFeedbackHandlers;
 
 gboolean gst_p2p_feedback_parse (const guint8 * data, gsize size,

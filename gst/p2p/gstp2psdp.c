@@ -57,6 +57,33 @@ gst_p2p_sdp_media_get_direction (const GstSDPMedia * media)
 }
 
 /**
+ * gst_p2p_sdp_media_get_twcc_id:
+ * @media: a media section
+ *
+ * Returns: the id its `a=extmap` gives the transport-wide sequence number
+ *     (RFC 8285 one-byte form, 1–14), 0 when it announces none
+ */
+guint
+gst_p2p_sdp_media_get_twcc_id (const GstSDPMedia * media)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    g_auto (GStrv) parts = NULL;
+    guint64 id;
+
+    if (g_strcmp0 (a->key, "extmap") != 0 || !a->value)
+      continue;
+    parts = g_strsplit (a->value, " ", 3);
+    if (parts[0] && parts[1] && g_strcmp0 (parts[1], GST_P2P_TWCC_URI) == 0
+        && g_ascii_string_to_unsigned (parts[0], 10, 1, 14, &id, NULL))
+      return id;
+  }
+  return 0;
+}
+
+/**
  * gst_p2p_sdp_add_media:
  * @msg: the media half of an offer
  * @mid: the section's `a=mid` (`video`, `audio`)

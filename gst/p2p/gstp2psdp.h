@@ -33,6 +33,8 @@ const gchar *gst_p2p_direction_to_string (GstP2pDirection direction);
 
 GstP2pDirection gst_p2p_sdp_media_get_direction (const GstSDPMedia * media);
 
+guint gst_p2p_sdp_media_get_twcc_id (const GstSDPMedia * media);
+
 gboolean gst_p2p_sdp_add_media (GstSDPMessage * msg, const gchar * mid,
     const GstCaps * rtp_caps, GstP2pDirection direction, GError ** error);
 

@@ -68,6 +68,13 @@
  *   mapping); `relay` through TURN.
  * * `p2p-talkback` (`viewer-id`, `state`, `reason`): a viewer `started` or
  *   `stopped` talking, or was `refused` (`busy`, `disabled`).
+ * * `p2p-viewer-bandwidth` (`viewer-id`, `estimated-bitrate`): what a
+ *   viewer's path sustains, in bits per second, estimated from its
+ *   transport-wide feedback (or its receiver reports), when it moved by
+ *   more than a quarter since the last message for that viewer (checked
+ *   once a second; the first once the viewer joined). Smaller moves are
+ *   the estimator probing around the path's capacity. docs/performance.md,
+ *   "Adaptive quality", explains the estimator.
  *
  * ## Talk-back, commands and events
  *
@@ -336,8 +343,11 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * (double, 0–1, from the viewer's receiver reports), `bitrate` (uint64,
    * bits per second over the last second), `packets-sent`, `bytes-sent`,
    * `packets-batched` (of the packets sent, RTCP included, those that left
-   * in UDP GSO batches rather than one by one), `retransmissions`.
-   * Read-only.
+   * in UDP GSO batches rather than one by one), `retransmissions`,
+   * `estimated-bitrate` (uint64, bits per second the viewer's path
+   * sustains, as in `p2p-viewer-bandwidth`), `received-bitrate` (uint64,
+   * bits per second the viewer last received, from its transport-wide
+   * feedback; 0 until known). Read-only.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",

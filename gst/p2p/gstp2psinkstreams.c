@@ -20,6 +20,7 @@
 #include "gstp2ppacketsink.h"
 #include "gstp2psdp.h"
 
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 
 #define GST_CAT_DEFAULT gst_p2p_debug
@@ -151,6 +152,7 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   const GstP2pCodec *codec = gst_p2p_codec_find (caps);
   g_autoptr (GError) err = NULL;
   GstElement *pay, *parse = NULL;
+  GstRTPHeaderExtension *twcc;
   GstPad *paysink, *sinkpad;
   gchar *name;
 
@@ -177,6 +179,16 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
         (NULL));
     return FALSE;
+  }
+
+  /* Room for each viewer's transport-wide sequence number, which the
+   * fan-out writes; the payloader's caps, and so the offer, announce the
+   * extension, and viewers send feedback on it. */
+  twcc = gst_rtp_header_extension_create_from_uri (GST_P2P_TWCC_URI);
+  if (twcc) {
+    gst_rtp_header_extension_set_id (twcc, GST_P2P_TWCC_EXT_ID);
+    g_signal_emit_by_name (pay, "add-extension", twcc);
+    gst_object_unref (twcc);
   }
 
   name = g_strdup_printf ("send_rtp_sink_%u", stream->index);

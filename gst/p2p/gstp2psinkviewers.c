@@ -31,6 +31,12 @@
 /* How long a call waits for every stream's format before it is offered
  * what is known. */
 #define MEDIA_WAIT_MS 3000
+/* A viewer's bandwidth estimate is posted again once it moved by more
+ * than this fraction: more than the estimator's own sawtooth around a
+ * path's capacity (it backs off to 0.85 of the receive rate, then
+ * climbs), so that a message marks a real change (a path that narrowed or
+ * widened), not the controller at work. */
+#define BANDWIDTH_CHANGE 0.25
 
 /* ---------------------------------------------------------------------- */
 /* Viewers: one P2pCameraSession each (loop thread)                       */
@@ -560,7 +566,38 @@ sink_on_server_refused (P2pSignalling * sig, const gchar * uri,
           self->uid));
 }
 
-/* Once a second: viewers' bitrates from their byte counters. */
+static GQuark
+bandwidth_posted_quark (void)
+{
+  return g_quark_from_static_string ("p2psink-bandwidth-posted");
+}
+
+/* Loop thread: `p2p-viewer-bandwidth` when a viewer's estimate moved by
+ * more than BANDWIDTH_CHANGE since the last one posted (or none was). */
+static void
+viewer_check_bandwidth (GstP2pSink * self, P2pCameraSession * session)
+{
+  guint64 bps = gst_p2p_fanout_get_estimate (self->fanout, session);
+  guint64 *posted = g_object_get_qdata (G_OBJECT (session),
+      bandwidth_posted_quark ());
+
+  if (bps == 0 || (posted && bps <= *posted * (1 + BANDWIDTH_CHANGE)
+          && bps >= *posted * (1 - BANDWIDTH_CHANGE)))
+    return;
+  if (!posted) {
+    posted = g_new (guint64, 1);
+    g_object_set_qdata_full (G_OBJECT (session), bandwidth_posted_quark (),
+        posted, g_free);
+  }
+  GST_INFO_OBJECT (self, "%s: estimated %" G_GUINT64_FORMAT " bit/s",
+      p2p_camera_session_get_id (session), bps);
+  *posted = bps;
+  viewer_post (self, session, "p2p-viewer-bandwidth", "estimated-bitrate",
+      G_TYPE_UINT64, bps, NULL);
+}
+
+/* Once a second: viewers' bitrates from their byte counters, and their
+ * bandwidth estimates. */
 static gboolean
 sink_stats_tick (gpointer data)
 {
@@ -570,8 +607,10 @@ sink_stats_tick (gpointer data)
   gint64 now = g_get_monotonic_time ();
 
   g_hash_table_iter_init (&iter, self->viewers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
     p2p_camera_session_tick (value, now);
+    viewer_check_bandwidth (self, value);
+  }
   if (self->talkback)
     gst_p2p_talkback_tick (self->talkback, now);
   return G_SOURCE_CONTINUE;
@@ -599,7 +638,7 @@ sink_collect_stats (gpointer data)
     P2pTransport *transport = p2p_camera_session_get_transport (session);
     g_autoptr (P2pTransportStats) st = NULL;
     GstStructure *vs;
-    GstP2pFanoutStats fs = { 0, 0.0, -1 };
+    GstP2pFanoutStats fs = { 0, 0.0, -1, 0, 0 };
 
     if (!transport)
       continue;
@@ -621,7 +660,9 @@ sink_collect_stats (gpointer data)
         "packets-sent", G_TYPE_UINT64, st->rtp_packets_sent,
         "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent,
         "packets-batched", G_TYPE_UINT64, st->batched_packets_sent,
-        "retransmissions", G_TYPE_UINT64, fs.retransmissions, NULL);
+        "retransmissions", G_TYPE_UINT64, fs.retransmissions,
+        "estimated-bitrate", G_TYPE_UINT64, fs.estimated_bitrate,
+        "received-bitrate", G_TYPE_UINT64, fs.received_bitrate, NULL);
     gst_structure_set (call->result, p2p_camera_session_get_id (session),
         GST_TYPE_STRUCTURE, vs, NULL);
     gst_structure_free (vs);

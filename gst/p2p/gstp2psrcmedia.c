@@ -418,6 +418,7 @@ gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
     const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
     const gchar *kind = gst_sdp_media_get_media (m);
     gboolean counted = FALSE;
+    guint twcc;
 
     /* The offer is untrusted: only audio and video, only dynamic or
      * static RTP payload types. */
@@ -438,6 +439,17 @@ gst_p2p_src_learn_media (GstP2pSrc * self, const GstSDPMessage * sdp)
         continue;
       s = gst_caps_get_structure (caps, 0);
       gst_structure_set_name (s, "application/x-rtp");
+      /* The camera numbers its packets transport-wide: rtpbin then sends
+       * transport-wide feedback, from which the camera estimates this
+       * viewer's bandwidth. The one extension taken from the untrusted
+       * offer. */
+      twcc = gst_p2p_sdp_media_get_twcc_id (m);
+      if (twcc) {
+        gchar key[12];
+
+        g_snprintf (key, sizeof (key), "extmap-%u", twcc);
+        gst_structure_set (s, key, G_TYPE_STRING, GST_P2P_TWCC_URI, NULL);
+      }
       enc = gst_structure_get_string (s, "encoding-name");
       if (enc && g_ascii_strcasecmp (enc, "rtx") == 0) {
         const gchar *apt = gst_structure_get_string (s, "apt");

@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
 typedef struct
 {
   guint nacks;
+  guint arrivals;
 } Count;
 
 static void
@@ -41,11 +42,18 @@ on_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   ((Count *) user_data)->nacks++;
 }
 
+static void
+on_transport_cc (const P2pPacketArrival * arrivals, guint n_arrivals,
+    gpointer user_data)
+{
+  ((Count *) user_data)->arrivals += n_arrivals;
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   static const GstP2pFeedbackHandlers handlers = {
-    on_report, on_picture_loss, on_nack
+    on_report, on_picture_loss, on_nack, on_transport_cc
   };
   GBytes *bytes = g_bytes_new (data, size);
   gchar *text = g_strndup ((const gchar *) data, size);
@@ -88,6 +96,8 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 
   gst_p2p_feedback_parse (data, size, &handlers, &count);
   g_assert_cmpuint (count.nacks, <=, 256);
+  /* Bounded however many packets a feedback packet claims. */
+  g_assert_cmpuint (count.arrivals, <=, 1024 * (size / 4));
 
   g_free (text);
   g_bytes_unref (bytes);

@@ -377,6 +377,133 @@ test_lists (Fixture * f, gconstpointer data)
   g_assert_cmpuint (f->sent->len, ==, 1);
 }
 
+/* One packet with a transport-wide sequence number slot, as a payloader
+ * with the extension makes it: the payloader's own number (0xdead) is
+ * never what a viewer gets. */
+static void
+push_twcc_packet (Fixture * f, guint16 seq, gsize size)
+{
+  guint8 pkt[1200] = { 0x90, 96 };
+
+  g_assert_cmpuint (size, <=, sizeof (pkt));
+  GST_WRITE_UINT16_BE (pkt + 2, seq);
+  GST_WRITE_UINT32_BE (pkt + 8, SSRC);
+  GST_WRITE_UINT16_BE (pkt + 12, 0xbede);
+  GST_WRITE_UINT16_BE (pkt + 14, 1);
+  pkt[16] = (GST_P2P_TWCC_EXT_ID << 4) | 1;
+  GST_WRITE_UINT16_BE (pkt + 17, 0xdead);
+  gst_p2p_fanout_push_rtp (f->fanout, GST_P2P_FANOUT_VIDEO, pkt, size);
+}
+
+/* Transport-wide feedback: @n packets from @base, each received
+ * @delta_ms after the previous one, or (@delta_ms 0) none received. */
+static gboolean
+send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
+    guint delta_ms)
+{
+  GstBuffer *buf = gst_rtcp_buffer_new (1400);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  guint8 *fci;
+  GstMapInfo map;
+  guint i, len = 8 + 2 + (delta_ms ? n : 0);
+  gboolean ok;
+
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RTPFB,
+          &packet));
+  gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_TWCC);
+  gst_rtcp_packet_fb_set_sender_ssrc (&packet, 0x55);
+  gst_rtcp_packet_fb_set_media_ssrc (&packet, SSRC);
+  g_assert_true (gst_rtcp_packet_fb_set_fci_length (&packet, (len + 3) / 4));
+  fci = gst_rtcp_packet_fb_get_fci (&packet);
+  memset (fci, 0, 4 * ((len + 3) / 4));
+  GST_WRITE_UINT16_BE (fci, base);
+  GST_WRITE_UINT16_BE (fci + 2, n);
+  GST_WRITE_UINT24_BE (fci + 4, 100);
+  /* One run-length chunk: all small deltas (1), or all lost (0). */
+  GST_WRITE_UINT16_BE (fci + 8, ((delta_ms ? 1 : 0) << 13) | n);
+  for (i = 0; delta_ms && i < n; i++)
+    fci[10 + i] = delta_ms * 4;
+  gst_rtcp_buffer_unmap (&rtcp);
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  ok = gst_p2p_fanout_feedback (f->fanout, target, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  return ok;
+}
+
+static guint16
+twcc_of (Sent * sent)
+{
+  return GST_READ_UINT16_BE ((const guint8 *) g_bytes_get_data (sent->packet,
+          NULL) + 17);
+}
+
+/* Each viewer has its own transport-wide sequence, with no gap, from the
+ * first packet it gets: its feedback speaks of what it was sent, not of
+ * what others were. Retransmissions count in it too. */
+static void
+test_transport_wide_sequence_per_viewer (Fixture * f, gconstpointer data)
+{
+  gint a, b;
+  guint16 next_a = 0, next_b = 0;
+  guint i;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
+  for (i = 0; i < 5; i++)
+    push_twcc_packet (f, 1000 + i, 200);
+  gst_p2p_fanout_add (f->fanout, &b);
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
+  for (i = 5; i < 10; i++)
+    push_twcc_packet (f, 1000 + i, 200);
+  g_assert_true (send_nack (f, &b, 1007));
+
+  g_assert_cmpuint (f->sent->len, ==, 16);
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+
+    if (sent->target == &a)
+      g_assert_cmpuint (twcc_of (sent), ==, next_a++);
+    else
+      g_assert_cmpuint (twcc_of (sent), ==, next_b++);
+  }
+  g_assert_cmpuint (next_a, ==, 10);
+  g_assert_cmpuint (next_b, ==, 6);
+}
+
+/* A viewer's transport-wide feedback moves its estimate alone: one that
+ * receives everything is measured, one that loses everything is cut. */
+static void
+test_transport_cc_estimate (Fixture * f, gconstpointer data)
+{
+  GstP2pFanoutStats st_a, st_b;
+  gint a, b;
+  guint i;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
+  for (i = 0; i < 100; i++) {
+    push_twcc_packet (f, i, 1000);
+    fake_now += 10 * G_TIME_SPAN_MILLISECOND;
+  }
+  g_assert_true (send_transport_cc (f, &a, 0, 100, 10));
+  g_assert_true (send_transport_cc (f, &b, 0, 100, 0));
+
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st_a));
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &b, &st_b));
+  /* 1000 bytes every 10 ms. */
+  g_assert_cmpuint (st_a.received_bitrate, >, 700000);
+  g_assert_cmpuint (st_a.received_bitrate, <, 900000);
+  g_assert_cmpuint (st_b.received_bitrate, ==, 0);
+  g_assert_cmpuint (st_b.estimated_bitrate, <, st_a.estimated_bitrate);
+  g_assert_cmpuint (gst_p2p_fanout_get_estimate (f->fanout, &b), ==,
+      st_b.estimated_bitrate);
+  g_assert_cmpuint (gst_p2p_fanout_get_estimate (f->fanout, &f), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -393,6 +520,9 @@ main (int argc, char **argv)
       test_feedback_after_stream_removed);
   ADD ("/p2p/fanout/nack-from-stranger", test_nack_from_stranger);
   ADD ("/p2p/fanout/lists", test_lists);
+  ADD ("/p2p/fanout/transport-wide-sequence-per-viewer",
+      test_transport_wide_sequence_per_viewer);
+  ADD ("/p2p/fanout/transport-cc-estimate", test_transport_cc_estimate);
 #undef ADD
   return g_test_run ();
 }

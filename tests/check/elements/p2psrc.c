@@ -270,6 +270,52 @@ GST_START_TEST (test_lost_packets_retransmitted)
 
 GST_END_TEST;
 
+/* The viewer's rtpbin sends transport-wide feedback on the sequence
+ * numbers the camera's fan-out writes for it: the camera learns what the
+ * viewer received (only that feedback tells it) and posts its estimate. */
+GST_START_TEST (test_bandwidth_estimate)
+{
+  GstElement *cam, *viewer;
+  GstMessage *msg;
+  const GstStructure *s;
+  guint64 estimate = 0;
+  guint i;
+
+  cam = p2p_test_pipeline ("videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 "
+      "aud=false bitrate=1000 ! video/x-h264,stream-format=byte-stream ! "
+      "p2psink name=cam uid=%s key-file=%s server=%s password=pw",
+      env->uid, env->key_file, env->url);
+  p2p_test_start (cam);
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+      "latency=1000 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "appsink name=out sync=false max-buffers=1000", env->uid, env->url);
+  p2p_test_start (viewer);
+
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+      "p2p-viewer-bandwidth", P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no p2p-viewer-bandwidth message");
+  s = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (s, "viewer-id"),
+      "viewer-1");
+  fail_unless (gst_structure_get_uint64 (s, "estimated-bitrate", &estimate));
+  fail_unless (estimate > 0);
+  gst_message_unref (msg);
+
+  /* Feedback comes about once a frame; a few seconds of frames at most. */
+  for (i = 0; i < 600 && camera_viewer_stat (cam, "received-bitrate") == 0; i++)
+    gst_sample_unref (p2p_test_pull (viewer, "out"));
+  fail_unless (camera_viewer_stat (cam, "received-bitrate") > 0,
+      "no transport-wide feedback reached the camera");
+  fail_unless (camera_viewer_stat (cam, "estimated-bitrate") > 0);
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static void
 check_caps (GstElement * pipeline, const gchar * sink, const gchar * name)
 {
@@ -1500,6 +1546,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_uri_handler);
   tcase_add_test (tc, test_h264_bit_exact);
   tcase_add_test (tc, test_lost_packets_retransmitted);
+  tcase_add_test (tc, test_bandwidth_estimate);
   tcase_add_test (tc, test_vp8_and_opus);
   tcase_add_test (tc, test_av_decodebin_gets_video);
   tcase_add_test (tc, test_stream_ids);

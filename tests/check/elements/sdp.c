@@ -113,12 +113,44 @@ test_answer_unknown_section (void)
   gst_sdp_message_free (offer);
 }
 
+/* The transport-wide sequence number's id, from a payloader's caps through
+ * the offer; an id outside the one-byte form, or another extension, is
+ * none. */
+static void
+test_twcc_id (void)
+{
+  static const gchar *refused[] = {
+    "0 " GST_P2P_TWCC_URI, "15 " GST_P2P_TWCC_URI, "x " GST_P2P_TWCC_URI,
+    "3 urn:ietf:params:rtp-hdrext:toffset", "3", "",
+  };
+  g_autoptr (GstCaps) caps = gst_caps_from_string (H264_CAPS
+      ", extmap-3=(string)\"" GST_P2P_TWCC_URI "\"");
+  GstSDPMessage *msg;
+  GstSDPMedia *media;
+  guint i;
+
+  gst_sdp_message_new (&msg);
+  g_assert_true (gst_p2p_sdp_add_media (msg, "video", caps,
+          GST_P2P_DIRECTION_SENDONLY, NULL));
+  g_assert_cmpuint (gst_p2p_sdp_media_get_twcc_id (gst_sdp_message_get_media
+          (msg, 0)), ==, 3);
+  gst_sdp_message_free (msg);
+
+  for (i = 0; i < G_N_ELEMENTS (refused); i++) {
+    gst_sdp_media_new (&media);
+    gst_sdp_media_add_attribute (media, "extmap", refused[i]);
+    g_assert_cmpuint (gst_p2p_sdp_media_get_twcc_id (media), ==, 0);
+    gst_sdp_media_free (media);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/p2p/sdp/offer", test_offer);
+  g_test_add_func ("/p2p/sdp/twcc-id", test_twcc_id);
   g_test_add_func ("/p2p/sdp/answer/directions", test_answer_directions);
   g_test_add_func ("/p2p/sdp/answer/unknown-section",
       test_answer_unknown_section);
