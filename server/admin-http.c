@@ -11,6 +11,7 @@
  * to a private address: it tells anyone who asks how busy the server is. */
 
 #include "admin-http.h"
+#include "fd-limit.h"
 
 #include <string.h>
 #include <sys/resource.h>
@@ -110,6 +111,9 @@ p2p_admin_http_metrics_text (P2pBroker * broker)
     metric (out, m->name, m->counter ? "counter" : "gauge", m->help,
         m->counter ? *(guint64 *) field : *(guint *) field);
   }
+  metric (out, "p2p_server_connections_refused_total", "counter",
+      "Connections closed at once, near the descriptor limit",
+      p2p_fd_limit_get_refused ());
   process_metrics (out);
   return g_string_free (out, FALSE);
 }
@@ -173,6 +177,8 @@ p2p_admin_http_lws_callback (struct lws *wsi, enum lws_callback_reasons reason,
   guint status;
 
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+      return p2p_fd_limit_refuse ((gint) (gintptr) in) ? -1 : 0;
     case LWS_CALLBACK_HTTP:
       g_clear_pointer (&as->body, g_free);
       if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) <= 0) {

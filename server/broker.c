@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 #include <p2p-core/p2p-identity.h>
 
+#include "fd-limit.h"
 #include "rate-limit.h"
 #include "registry-queue.h"
 #include "server-list.h"
@@ -1503,6 +1504,8 @@ p2p_broker_lws_callback (struct lws *wsi, enum lws_callback_reasons reason,
   Session *s = user;
 
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+      return p2p_fd_limit_refuse ((gint) (gintptr) in) ? -1 : 0;
     case LWS_CALLBACK_ESTABLISHED:
       session_open (b, s, wsi);
       return 0;

@@ -20,9 +20,14 @@
 
 #include "admin-http.h"
 #include "broker.h"
+#include "fd-limit.h"
 #include "p2p-protocol.h"
 #include "server-config.h"
 #include "server-log.h"
+
+/* Descriptors kept free of client connections: for the registry's
+ * reconnections, SQLite's journal, the admin port's own answer. */
+#define FD_RESERVE 32
 
 /* Registry lookups waiting at most, all connections together: past that,
  * clients are told to retry (a database this far behind is not catching
@@ -281,6 +286,7 @@ main (int argc, char **argv)
     return 2;
   }
   server.broker = p2p_broker_new (server.config, server.registry);
+  p2p_fd_limit_init (FD_RESERVE);
 
   /* A peer closing mid-write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);

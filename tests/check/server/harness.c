@@ -13,6 +13,8 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <p2p-core/p2p-identity.h>
@@ -172,20 +174,20 @@ start_time_scale (void)
   return CLAMP (scale, 1, 10);
 }
 
-/**
- * harness_server_start:
- * @registry: registry file
- * @first_arg: (nullable): first extra argument
- * @...: more, %NULL-terminated
- *
- * Starts p2p-server ($P2P_SERVER) on 127.0.0.1, port 0, plain ws://, with
- * server id #HARNESS_SERVER_ID (a later `--server-id=` in the arguments
- * wins), and waits for its "listening on" line to learn the port.
- *
- * Returns: (transfer full): the running server
- */
-HarnessServer *
-harness_server_start (const gchar * registry, const gchar * first_arg, ...)
+/* The server's descriptor limit, as a test asks (0: inherited). */
+static void
+limited_child_setup (gpointer data)
+{
+  struct rlimit limit = { GPOINTER_TO_UINT (data), GPOINTER_TO_UINT (data) };
+
+  if (limit.rlim_cur > 0 && setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    _exit (126);
+  die_with_parent (NULL);
+}
+
+static HarnessServer *
+server_startv (const HarnessServerOptions * options, const gchar * registry,
+    const gchar * first_arg, va_list ap)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
@@ -195,7 +197,6 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   gboolean timed_out;
   gchar *line;
   const gchar *arg;
-  va_list ap;
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("P2P_SERVER"));
   g_ptr_array_add (argv, (gpointer) "--listen=127.0.0.1");
@@ -204,14 +205,15 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   g_ptr_array_add (argv, (gpointer) "--server-id=" HARNESS_SERVER_ID);
   g_ptr_array_add (argv, (gpointer) "--registry");
   g_ptr_array_add (argv, (gpointer) registry);
-  va_start (ap, first_arg);
   for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
       g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, limited_child_setup,
+      GUINT_TO_POINTER (options ? options->max_fds : 0), NULL);
+  if (options && options->stderr_path)
+    g_subprocess_launcher_set_stderr_file_path (launcher, options->stderr_path);
   server->process = g_subprocess_launcher_spawnv (launcher,
       (const gchar * const *) argv->pdata, &error);
   g_assert_no_error (error);
@@ -230,6 +232,54 @@ harness_server_start (const gchar * registry, const gchar * first_arg, ...)
   server->url = g_strdup_printf ("ws://127.0.0.1:%d", server->port);
   server->out = g_steal_pointer (&out);
   g_free (line);
+  return server;
+}
+
+/**
+ * harness_server_start:
+ * @registry: registry file
+ * @first_arg: (nullable): first extra argument
+ * @...: more, %NULL-terminated
+ *
+ * Starts p2p-server ($P2P_SERVER) on 127.0.0.1, port 0, plain ws://, with
+ * server id #HARNESS_SERVER_ID (a later `--server-id=` in the arguments
+ * wins), and waits for its "listening on" line to learn the port.
+ *
+ * Returns: (transfer full): the running server
+ */
+HarnessServer *
+harness_server_start (const gchar * registry, const gchar * first_arg, ...)
+{
+  HarnessServer *server;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  server = server_startv (NULL, registry, first_arg, ap);
+  va_end (ap);
+  return server;
+}
+
+/**
+ * harness_server_start_with:
+ * @options: how the process is set up
+ * @registry: registry file
+ * @first_arg: (nullable): first extra argument
+ * @...: more, %NULL-terminated
+ *
+ * harness_server_start() with a descriptor limit or its stderr in a file.
+ *
+ * Returns: (transfer full): the running server
+ */
+HarnessServer *
+harness_server_start_with (const HarnessServerOptions * options,
+    const gchar * registry, const gchar * first_arg, ...)
+{
+  HarnessServer *server;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  server = server_startv (options, registry, first_arg, ap);
+  va_end (ap);
   return server;
 }
 

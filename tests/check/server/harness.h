@@ -42,6 +42,17 @@ typedef struct
 HarnessServer *harness_server_start (const gchar * registry,
     const gchar * first_arg, ...) G_GNUC_NULL_TERMINATED;
 
+/* How harness_server_start_with() sets the process up. */
+typedef struct
+{
+  guint max_fds;                /* RLIMIT_NOFILE, 0: the test's own */
+  const gchar *stderr_path;     /* its stderr goes there, else the test's */
+} HarnessServerOptions;
+
+HarnessServer *harness_server_start_with (const HarnessServerOptions *
+    options, const gchar * registry, const gchar * first_arg, ...)
+    G_GNUC_NULL_TERMINATED;
+
 gint harness_server_stop (HarnessServer * server);
 
 gboolean harness_wait_exit (GSubprocess * process, guint timeout_ms);

@@ -1282,6 +1282,53 @@ test_port_taken (Fixture * f, gconstpointer data)
   g_assert_nonnull (strstr (err, "Address already in use"));
 }
 
+/* Near its descriptor limit (RLIMIT_NOFILE 80 here) the server refuses
+ * new connections at once and goes on serving those it has, and takes new
+ * ones again once descriptors are free. At 1b655ee accept() failed with
+ * EMFILE, the connection stayed queued and the loop spun on the readable
+ * listening socket, logging "accept: errno 24" on every turn. */
+static void
+test_fd_limit (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *log_path = g_build_filename (f->dir, "server.log", NULL);
+  HarnessServerOptions options = { 80, log_path };
+  g_autoptr (GPtrArray) flood = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GSocketClient) tcp = g_socket_client_new ();
+  g_autofree gchar *log = NULL;
+  g_autofree gchar *call = NULL;
+  HarnessClient *d, *v, *late = NULL;
+  guint i;
+
+  f->server = harness_server_start_with (&options, f->registry, NULL, NULL);
+  d = harness_device_login (f->server->url, f->uid, f->key, NULL);
+  v = viewer (f->server->url);
+  for (i = 0; i < 100; i++) {
+    g_autoptr (GError) error = NULL;
+    GSocketConnection *conn = g_socket_client_connect_to_host (tcp,
+        "127.0.0.1", f->server->port, NULL, &error);
+
+    g_assert_no_error (error);
+    g_ptr_array_add (flood, conn);
+  }
+  /* Refused at once, not left waiting in the queue. */
+  g_assert_null (harness_client_try_connect (f->server->url));
+  call = call_device (v, d, f->uid, f->key);
+  expect_pong (d);
+  expect_pong (v);
+
+  g_ptr_array_set_size (flood, 0);
+  for (i = 0; i < 100 && !late; i++)
+    late = harness_client_try_connect (f->server->url);
+  g_assert_nonnull (late);
+  harness_client_free (late);
+  harness_client_free (d);
+  harness_client_free (v);
+
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "event=fd-limit"));
+  g_assert_null (strstr (log, "errno 24"));
+}
+
 static gint64
 server_rss_kib (HarnessServer * server)
 {
@@ -1366,6 +1413,7 @@ main (int argc, char **argv)
   ADD ("process/admin", test_admin, admin_args);
   ADD ("process/drain-keeps-calls", test_drain_keeps_calls, NULL);
   ADD ("process/port-taken", test_port_taken, no_server);
+  ADD ("process/fd-limit", test_fd_limit, no_server);
   ADD ("security/turn-bare-hello", test_turn_bare_hello, security_args);
   ADD ("security/hello-flood", test_hello_flood, security_args);
   ADD ("security/slot-holding", test_slot_holding, security_args);
