@@ -91,6 +91,10 @@ TECHNIQUE_RE = r'p2p-connection.*?technique=(?:\(string\))?"?([a-z]+)'
 CAMERA_TECHNIQUE_RE = (r'p2p-(?:viewer-joined|connection).*?technique='
                        r'(?:\(string\))?"?([a-z]+)')
 FRAME_RE = r'last-message = chain|NATLAB-FRAME'
+# p2p-core's debug lines (G_MESSAGES_DEBUG=p2p-core) of a candidate going
+# out: the end-of-candidates and a port-mapped one.
+END_OF_CANDIDATES_RE = r'> \{"type":"candidate",.*"candidate":""'
+MAPPED_CANDIDATE_RE = r'> \{"type":"candidate",.*"candidate":"candidate:mapped '
 REGISTERED_RE = r'event=login .*uid=|^REGISTERED'
 
 # Commands used by the matrix until the product documents its own.  They
@@ -350,6 +354,8 @@ class Site:
         self.host_addrs = []
         self.public = '198.19.%d.2' % index
         self.inet_if = 's%d' % index
+        # The router's miniupnpd command while its start is deferred.
+        self.mapping_cmd = None
 
     @property
     def edge(self):
@@ -620,12 +626,13 @@ class Lab:
             self.ip(self.inet, 'addr add %s/32 dev lo' % a)
 
     def add_site(self, name, kind, hosts=None, unsolicited='drop',
-                 extra_ifaces=0, port_mapping=False):
+                 extra_ifaces=0, port_mapping=False, mapping_later=False):
         """A site of NAT `kind`; its routers treat unsolicited packets as
         `unsolicited` says (UNSOLICITED), and each host has `extra_ifaces`
         more interfaces (EXTRA_IFACES) besides eth0.  With `port_mapping`
         the router grants port mappings (miniupnpd, MAPPING_RULESET), with
-        'upnp' through UPnP IGD only."""
+        'upnp' through UPnP IGD only; with `mapping_later` too, its
+        miniupnpd only starts with start_mapping()."""
         if unsolicited not in UNSOLICITED:
             raise LabError('unknown router variant %r' % unsolicited)
         if kind not in SITE_KINDS:
@@ -709,12 +716,20 @@ class Lab:
             # A pid file of its own: miniupnpd refuses to start while the
             # default one names a running instance (another site, another
             # lab running beside this one).
-            self.spawn(site.router, [miniupnpd, '-f', conf, '-d', '-P',
-                                     os.path.join(self.workdir,
-                                                  'miniupnpd-%s.pid' % name)],
-                       'miniupnpd-' + name)
+            site.mapping_cmd = [miniupnpd, '-f', conf, '-d', '-P',
+                                os.path.join(self.workdir,
+                                             'miniupnpd-%s.pid' % name)]
+            if not mapping_later:
+                self.start_mapping(site)
         self.sites[name] = site
         return site
+
+    def start_mapping(self, site):
+        """Starts the miniupnpd of a site made with port_mapping (once)."""
+        if site.mapping_cmd:
+            self.spawn(site.router, site.mapping_cmd,
+                       'miniupnpd-' + site.name)
+            site.mapping_cmd = None
 
     def add_extra_ifaces(self, ns, site_index, host, count):
         """`count` interfaces named and numbered like the container, VM and
@@ -1588,6 +1603,12 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             mapping = getattr(opts, 'port_mapping', 'none')
             protocols = getattr(opts, 'mapping_protocols', 'all')
             granting = 'upnp' if protocols == 'upnp' else True
+            late = getattr(opts, 'late_candidate', False) and \
+                mapping in ('camera', 'viewer')
+            # A PCP or NAT-PMP gateway answers in milliseconds: for a
+            # mapped candidate later than end-of-candidates, its daemon
+            # starts after that (UPnP's search is later anyway).
+            later = late and protocols != 'upnp'
             # One router that maps a port lets the other side's checks in,
             # whatever NAT that side has (issue 16).
             if mapping != 'none' and 'udp-blocked' not in (cam, view):
@@ -1600,10 +1621,11 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
                 if 'same-lan' in (cam, view):
                     raise LabError('same-lan pairs only with itself')
                 cam_site = lab.add_site('cam', cam, port_mapping=mapping in (
-                    'camera', 'both') and granting, **variant)
+                    'camera', 'both') and granting, mapping_later=later,
+                    **variant)
                 view_site = lab.add_site('view', view, port_mapping=mapping
                                          in ('viewer', 'both') and granting,
-                                         **variant)
+                                         mapping_later=later, **variant)
                 cam_ns, view_ns = cam_site.hosts[0], view_site.hosts[0]
             problems = lab.check_isolation()
             if problems:
@@ -1612,6 +1634,11 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             lab.start_stun()
             lab.setup_tls()
             env = product_env(lab, builddir, opts.password)
+            if late:
+                # The signalling lines, to see the order of the mapping
+                # party's candidates.
+                env['G_MESSAGES_DEBUG'] = 'p2p-core'
+                env.setdefault('NATLAB_VIEWER_FRAMES', str(BIRTHDAY_FRAMES))
             if fault:
                 # The viewer must outlive the fault; it is stopped after.
                 env['NATLAB_VIEWER_FRAMES'] = '1000000'
@@ -1634,6 +1661,12 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
                                 'camera ready')
             viewer = lab.spawn(view_ns, ['sh', '-c', viewer_cmd], 'viewer',
                                env)
+            if late:
+                party, site = (camera, cam_site) if mapping == 'camera' \
+                    else (viewer, view_site)
+                eoc, _ = party.wait_for(END_OF_CANDIDATES_RE, opts.timeout,
+                                        'end-of-candidates')
+                lab.start_mapping(site)
             t, _ = viewer.wait_for(opts.frame_regex, opts.timeout,
                                    'first frame')
             row['first frame (ms)'] = '%.0f' % ((t - viewer.t0) * 1000)
@@ -1678,6 +1711,17 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
                     raise LabError('technique %s (viewer), %s (camera) '
                                    'between public hosts, expected direct'
                                    % (row['technique'], said))
+            # A mapped candidate after end-of-candidates still reaches the
+            # peer and carries the call (issue 16).
+            if late:
+                sent = party.wait_for(MAPPED_CANDIDATE_RE, 1, 'the mapped '
+                                      'candidate sent', after=eoc)
+                if row['technique'] != 'mapped' and not opts.any_mode:
+                    raise LabError('technique %s with a mapped candidate '
+                                   'after end-of-candidates (%.0f ms after '
+                                   'it), expected mapped' % (
+                                       row['technique'],
+                                       (sent[0] - eoc) * 1000))
             # UPnP IGD only: the pair goes through the mapping or through
             # nothing (symmetric NATs), and says so.
             if (mapping != 'none' and protocols == 'upnp'
@@ -2517,6 +2561,11 @@ def pair_options(p):
                    choices=('none', 'camera', 'viewer', 'both'),
                    help='whose router grants port mappings (miniupnpd: '
                         'UPnP IGD, NAT-PMP, PCP)')
+    p.add_argument('--late-candidate', action='store_true',
+                   help='with --port-mapping camera or viewer: the mapped '
+                        'candidate must go out after end-of-candidates (a '
+                        'PCP/NAT-PMP router starts mapping only then) and '
+                        'the pair must still end mapped')
     p.add_argument('--mapping-protocols', default='all',
                    choices=('all', 'upnp'),
                    help='what the mapping router speaks: all three, or '
