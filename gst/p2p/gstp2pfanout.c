@@ -8,11 +8,14 @@
  * each starting at a keyframe; keyframe requests to the encoder, shared
  * between viewers and rate-limited; NACKs answered by RFC 4588
  * retransmission to the asking viewer alone, from a history of sent
- * packets; each viewer's own transport-wide sequence numbers, written
- * into its copy of each packet, and the bandwidth its path sustains,
- * estimated from its feedback. It knows no pads and no sockets (packets leave through a send
- * function), so it is tested without a pipeline (tests/check/elements/
- * fanout.c). */
+ * packets. With several video layers (the same scene at different rates),
+ * each viewer gets one layer at a time, chosen from its bandwidth estimate
+ * or pinned, and moves at a keyframe of the new layer without a gap in
+ * its sequence numbers. It knows no pads and no sockets (packets leave
+ * through a send function), so it is tested without a pipeline
+ * (tests/check/elements/fanout.c). Each viewer's copy carries its own
+ * transport-wide sequence numbers, and its feedback feeds an estimate of
+ * the bandwidth its path sustains. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -24,6 +27,7 @@
 
 #include <string.h>
 #include <gst/gst.h>
+#include <gst/rtp/gstrtcpbuffer.h>
 #include <p2p-core/p2p-bandwidth-estimator.h>
 #include <p2p-core/p2p-transport.h>
 
@@ -43,6 +47,35 @@
 #define ESTIMATE_MIN_BPS 50000
 #define ESTIMATE_MAX_BPS 100000000
 
+/* Layer switching. A viewer moves up only when its estimate exceeds the
+ * better layer's measured rate by UP_HEADROOM, and has done so for
+ * UP_HOLD_US: an estimate wanders by some 10 % in steady state, a switch
+ * costs a keyframe, and a viewer that moved up too early comes straight
+ * back down (flapping). It moves down once its layer's rate has exceeded
+ * the estimate for DOWN_HOLD_US: long enough to ride out one low
+ * estimate, short next to the seconds a congested queue takes to freeze
+ * the picture. A pinned viewer moves at once. */
+#define UP_HEADROOM 1.25
+#define UP_HOLD_US (3 * G_USEC_PER_SEC)
+#define DOWN_HOLD_US (500 * G_TIME_SPAN_MILLISECOND)
+/* Each layer's rate is measured over windows this long, half the weight
+ * on the last one, so that one keyframe does not make a layer look
+ * twice as expensive. */
+#define RATE_WINDOW_US G_USEC_PER_SEC
+/* The keyframe a switch asks of the new layer is to come at least this
+ * far (in 90 kHz RTP ticks, the clock of every video format) after the
+ * frame the viewer last got from its old layer: encoders of different
+ * layers do not deliver the same frame at the same moment, and the
+ * viewer must not see a frame twice or go back in time. */
+#define SWITCH_LEAD_TICKS (90000 / 10)
+/* From that frame on, the old layer's packets are held back (they stay in
+ * its history) until the new layer's keyframe comes, so that the viewer
+ * gets each moment from one layer only; if the keyframe is this much
+ * later, the held packets go out after all and the keyframe is asked for
+ * again. */
+#define HOLD_MAX_TICKS (90000 / 5)
+#define NO_LAYER GST_P2P_FANOUT_N_STREAMS
+
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
 
@@ -59,24 +92,75 @@ typedef struct
   HistorySlot *ring;
   guint ring_size;
   guint32 ssrc;
-  guint32 rtx_ssrc;
+  gboolean has_packets;
+  guint16 last_seq;
   /* Streaming thread only: counts input buffers, so the packets that
    * start one are told apart without parsing the payload. */
   guint unit;
   guint sent_unit;
   gboolean unit_is_key;
+
+  /* Keyframe requests to this stream's encoder (video layers). */
+  gint64 last_keyframe_request;
+  guint keyframe_count;
+  /* A request whose keyframe has not reached the payloader yet. */
+  gboolean keyframe_pending;
+  /* A PLI or FIR held back by the rate limit and not yet served by a
+   * keyframe: the viewer that sent it decodes nothing until one comes, and
+   * does not ask twice for the same loss. */
+  gboolean keyframe_owed;
+
+  /* The rate it is sent at, bits per second (RATE_WINDOW_US). */
+  gint64 window_start;
+  guint64 window_bytes;
+  guint64 bitrate;
 } Stream;
 
 typedef struct
 {
   gpointer target;
-  gboolean waiting_key[GST_P2P_FANOUT_N_STREAMS];
+  gboolean waiting_key[GST_P2P_FANOUT_N_STREAMS];       /* audio */
   guint16 rtx_seq;
   /* Its transport-wide sequence, and what its feedback says of its
    * path. */
   guint16 twcc_seq;
   P2pBandwidthEstimator *estimator;
   GstP2pFanoutStats stats;
+
+  /* Video: the layer it gets (NO_LAYER until its first keyframe) and the
+   * one it moves to (NO_LAYER: none), whose keyframe was asked for from
+   * timestamp hold_from on (-1: any). Once the old layer reaches
+   * hold_from, its packets are held (holding, from hold_seq) until the
+   * keyframe begins (switch_started); the new layer's packets then wait
+   * in its history until the old layer reaches the keyframe's timestamp,
+   * and all go out. */
+  GstP2pFanoutStream layer;
+  GstP2pFanoutStream target_layer;
+  gint64 hold_from;
+  gboolean holding;
+  guint16 hold_seq;
+  guint32 hold_ts;
+  gboolean switch_started;
+  guint16 switch_seq;
+  guint32 switch_ts;
+  /* What it was sent: sequence numbers are the layer's plus seq_offset,
+   * so that they run on without a gap across switches. */
+  guint16 seq_offset;
+  gboolean sent_video;
+  guint16 last_out_seq;
+  guint32 last_ts;
+  /* The layer before the last switch, for NACKs of what it sent. */
+  gboolean has_prev;
+  GstP2pFanoutStream prev_layer;
+  guint16 prev_offset;
+  guint16 switch_out_seq;
+
+  /* Adaptation: pinned layer (-1: none), bandwidth estimate (bits per
+   * second, 0: unknown) and since when it asks to move up or down. */
+  gint pinned;
+  guint64 estimate;
+  gint64 up_since;
+  gint64 down_since;
 } Member;
 
 static void
@@ -86,11 +170,22 @@ member_free (Member * m)
   g_free (m);
 }
 
+/* Video packets for one viewer, sent together through the send-list
+ * function once a chunk is through (or the batch is full); renumbered ones
+ * are copies in the fan-out's scratch. */
+typedef struct
+{
+  const guint8 *data[LIST_CHUNK];
+  gsize sizes[LIST_CHUNK];
+  guint n;
+} Batch;
+
 struct _GstP2pFanout
 {
   GstP2pFanoutSendFunc send;
   GstP2pFanoutSendListFunc send_list;
   GstP2pFanoutKeyframeFunc keyframe;
+  GstP2pFanoutLayerFunc layer_changed;
   gpointer user_data;
     gint64 (*now) (void);
 
@@ -99,17 +194,17 @@ struct _GstP2pFanout
    * leaving viewer's target valid without a reference per packet. */
   GMutex lock;
   Stream streams[GST_P2P_FANOUT_N_STREAMS];
+  GPtrArray *members;
+  /* One RTX stream for video, whatever the layer. */
+  guint32 rtx_ssrc;
+  /* The packet a viewer is being sent (cursor_seq of cursor_stream;
+   * NO_LAYER: none): the stream's later packets, in its history already,
+   * are not its to flush yet. */
+  GstP2pFanoutStream cursor_stream;
+  guint16 cursor_seq;
+  Batch batch;
   /* One viewer's copies of a chunk, its sequence numbers written in. */
     guint8 (*scratch)[SLOT_SIZE + 2];
-  GPtrArray *members;
-  gint64 last_keyframe_request;
-  guint keyframe_count;
-  /* A request whose keyframe has not reached the payloader yet. */
-  gboolean keyframe_pending;
-  /* A PLI or FIR held back by the rate limit and not yet served by a
-   * keyframe: the viewer that sent it decodes nothing until one comes, and
-   * does not ask twice for the same loss. */
-  gboolean keyframe_owed;
 };
 
 /**
@@ -134,6 +229,8 @@ gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
   fanout->now = g_get_monotonic_time;
   fanout->members = g_ptr_array_new_with_free_func ((GDestroyNotify)
       member_free);
+  fanout->rtx_ssrc = g_random_int ();
+  fanout->cursor_stream = NO_LAYER;
   fanout->scratch = g_malloc (LIST_CHUNK * sizeof (*fanout->scratch));
   g_mutex_init (&fanout->lock);
   return fanout;
@@ -181,6 +278,57 @@ gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void))
 }
 
 /**
+ * gst_p2p_fanout_set_layer_func:
+ * @fanout: a fan-out
+ * @func: (nullable): told of each viewer's completed layer switch
+ *
+ * Set before any viewer joins; called with the user data of
+ * gst_p2p_fanout_new().
+ */
+void
+gst_p2p_fanout_set_layer_func (GstP2pFanout * fanout,
+    GstP2pFanoutLayerFunc func)
+{
+  fanout->layer_changed = func;
+}
+
+/**
+ * gst_p2p_fanout_layer_stream:
+ * @layer: a video layer, 0 to %GST_P2P_FANOUT_MAX_LAYERS - 1
+ *
+ * Returns: the stream (and rtpbin session) of @layer
+ */
+GstP2pFanoutStream
+gst_p2p_fanout_layer_stream (guint layer)
+{
+  g_return_val_if_fail (layer < GST_P2P_FANOUT_MAX_LAYERS,
+      GST_P2P_FANOUT_VIDEO);
+  return layer == 0 ? GST_P2P_FANOUT_VIDEO : GST_P2P_FANOUT_VIDEO_1 + layer - 1;
+}
+
+/**
+ * gst_p2p_fanout_stream_layer:
+ * @stream: a stream
+ *
+ * Returns: the video layer @stream carries, -1 for audio
+ */
+gint
+gst_p2p_fanout_stream_layer (GstP2pFanoutStream stream)
+{
+  if (stream == GST_P2P_FANOUT_VIDEO)
+    return 0;
+  if (stream >= GST_P2P_FANOUT_VIDEO_1 && stream < GST_P2P_FANOUT_N_STREAMS)
+    return stream - GST_P2P_FANOUT_VIDEO_1 + 1;
+  return -1;
+}
+
+static gboolean
+is_video (GstP2pFanoutStream stream)
+{
+  return stream != GST_P2P_FANOUT_AUDIO;
+}
+
+/**
  * gst_p2p_fanout_add_stream:
  * @fanout: a fan-out
  * @stream: which
@@ -201,8 +349,22 @@ gst_p2p_fanout_add_stream (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   s->present = TRUE;
   s->ring_size = history;
   s->ring = g_new0 (HistorySlot, history);
-  s->rtx_ssrc = g_random_int ();
   g_mutex_unlock (&fanout->lock);
+}
+
+/* The best layer there is, where a viewer starts. With the lock. */
+static GstP2pFanoutStream
+fanout_first_layer (GstP2pFanout * fanout)
+{
+  guint l;
+
+  for (l = 0; l < GST_P2P_FANOUT_MAX_LAYERS; l++) {
+    GstP2pFanoutStream st = gst_p2p_fanout_layer_stream (l);
+
+    if (fanout->streams[st].present)
+      return st;
+  }
+  return GST_P2P_FANOUT_VIDEO;
 }
 
 /**
@@ -217,49 +379,86 @@ void
 gst_p2p_fanout_remove_stream (GstP2pFanout * fanout, GstP2pFanoutStream stream)
 {
   Stream *s = &fanout->streams[stream];
+  guint i;
 
   g_return_if_fail (stream < GST_P2P_FANOUT_N_STREAMS);
   g_mutex_lock (&fanout->lock);
   g_clear_pointer (&s->ring, g_free);
   memset (s, 0, sizeof (*s));
+  for (i = 0; i < fanout->members->len; i++) {
+    Member *m = g_ptr_array_index (fanout->members, i);
+
+    /* Viewers of a layer that went wait for a keyframe of another. */
+    if (m->layer == stream || m->target_layer == stream) {
+      if (m->layer == stream)
+        m->layer = NO_LAYER;
+      m->target_layer = fanout_first_layer (fanout);
+      m->switch_started = m->holding = FALSE;
+      m->hold_from = -1;
+    }
+  }
   g_mutex_unlock (&fanout->lock);
 }
 
-/* Asks for a keyframe. A PLI or FIR (@join FALSE) goes out at most once
- * per KEYFRAME_INTERVAL_US; a joining viewer's request (@join TRUE) only
- * waits for an earlier request whose keyframe is still on its way (that
- * keyframe serves it too), and at most KEYFRAME_INTERVAL_US in case the
- * encoder ignored it. A PLI or FIR held back is owed: it goes out with
- * the next packet the limit allows, unless a keyframe serves it first.
- * Returns FALSE when the request was held back. Called without the
- * lock. */
+/* Asks @stream's encoder for a keyframe. A PLI or FIR (@join FALSE) goes
+ * out at most once per KEYFRAME_INTERVAL_US; a joining or switching
+ * viewer's request (@join TRUE) only waits for an earlier request whose
+ * keyframe is still on its way (that keyframe serves it too), and at most
+ * KEYFRAME_INTERVAL_US in case the encoder ignored it. A PLI or FIR held
+ * back is owed: it goes out with the next packet the limit allows, unless
+ * a keyframe serves it first. Returns FALSE when the request was held
+ * back. Called without the lock. */
 static gboolean
-fanout_request_keyframe (GstP2pFanout * fanout, gboolean join,
-    const gchar * why)
+fanout_request_keyframe (GstP2pFanout * fanout, GstP2pFanoutStream stream,
+    gboolean join, gint64 not_before, const gchar * why)
 {
+  Stream *s = &fanout->streams[stream];
   gint64 now = fanout->now ();
   guint count;
 
   g_mutex_lock (&fanout->lock);
-  if (!fanout->streams[GST_P2P_FANOUT_VIDEO].present
-      || (fanout->last_keyframe_request != 0
-          && now - fanout->last_keyframe_request < KEYFRAME_INTERVAL_US
-          && (!join || fanout->keyframe_pending))) {
-    if (!join && fanout->streams[GST_P2P_FANOUT_VIDEO].present)
-      fanout->keyframe_owed = TRUE;
+  if (!s->present || (s->last_keyframe_request != 0
+          && now - s->last_keyframe_request < KEYFRAME_INTERVAL_US
+          && (!join || s->keyframe_pending))) {
+    if (!join && s->present)
+      s->keyframe_owed = TRUE;
     g_mutex_unlock (&fanout->lock);
-    GST_LOG ("keyframe request held back (%s)", why);
+    GST_LOG ("keyframe request on %u held back (%s)", stream, why);
     return FALSE;
   }
-  fanout->last_keyframe_request = now;
-  fanout->keyframe_pending = TRUE;
-  fanout->keyframe_owed = FALSE;
-  count = ++fanout->keyframe_count;
+  s->last_keyframe_request = now;
+  s->keyframe_pending = TRUE;
+  s->keyframe_owed = FALSE;
+  count = ++s->keyframe_count;
   g_mutex_unlock (&fanout->lock);
 
-  GST_DEBUG ("requesting a keyframe (%s)", why);
-  fanout->keyframe (count, why, fanout->user_data);
+  GST_DEBUG ("requesting a keyframe on %u (%s)", stream, why);
+  fanout->keyframe (stream, count, not_before, why, fanout->user_data);
   return TRUE;
+}
+
+/* Keyframe requests gathered under the lock, made after it. */
+typedef struct
+{
+  gboolean wanted[GST_P2P_FANOUT_N_STREAMS];
+  gint64 not_before[GST_P2P_FANOUT_N_STREAMS];
+} KeyframeAsks;
+
+static void
+asks_add (KeyframeAsks * asks, GstP2pFanoutStream stream, gint64 not_before)
+{
+  asks->wanted[stream] = TRUE;
+  asks->not_before[stream] = not_before;
+}
+
+static void
+asks_send (GstP2pFanout * fanout, const KeyframeAsks * asks, const gchar * why)
+{
+  guint i;
+
+  for (i = 0; i < GST_P2P_FANOUT_N_STREAMS; i++)
+    if (asks->wanted[i])
+      fanout_request_keyframe (fanout, i, TRUE, asks->not_before[i], why);
 }
 
 /**
@@ -280,10 +479,21 @@ gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
 
   g_mutex_lock (&fanout->lock);
   s->unit++;
-  s->unit_is_key = stream != GST_P2P_FANOUT_VIDEO || is_key;
-  if (stream == GST_P2P_FANOUT_VIDEO && is_key)
-    fanout->keyframe_pending = fanout->keyframe_owed = FALSE;
+  s->unit_is_key = !is_video (stream) || is_key;
+  if (is_video (stream) && is_key)
+    s->keyframe_pending = s->keyframe_owed = FALSE;
   g_mutex_unlock (&fanout->lock);
+}
+
+/* The SSRC viewers see on video: layer 0's, so that a viewer moving
+ * between layers stays one stream for its jitter buffer and depayloader;
+ * a layer's own until layer 0 sent anything. With the lock. */
+static guint32
+video_ssrc (GstP2pFanout * fanout, const Stream * s)
+{
+  const Stream *v = &fanout->streams[GST_P2P_FANOUT_VIDEO];
+
+  return v->present && v->has_packets ? v->ssrc : s->ssrc;
 }
 
 /* Where the transport-wide sequence number is in an RTP packet: the offset
@@ -347,17 +557,322 @@ member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
   }
 }
 
+/* With the lock: sends @m what its batch holds. */
+static void
+batch_flush (GstP2pFanout * fanout, Member * m)
+{
+  Batch *b = &fanout->batch;
+  guint i;
+
+  if (b->n == 0)
+    return;
+  if (fanout->send_list) {
+    fanout->send_list (m->target, b->data, b->sizes, b->n, fanout->user_data);
+  } else {
+    for (i = 0; i < b->n; i++)
+      fanout->send (m->target, FALSE, b->data[i], b->sizes[i],
+          fanout->user_data);
+  }
+  b->n = 0;
+}
+
+/* With the lock: the packets of @stream from @from on that its viewers
+ * have been handled: up to the one being handled now, if of @stream. */
+static guint16
+stream_handled (GstP2pFanout * fanout, GstP2pFanoutStream stream, guint16 from)
+{
+  guint16 end = stream == fanout->cursor_stream ? fanout->cursor_seq :
+      fanout->streams[stream].last_seq + 1;
+
+  return end - from;
+}
+
+/* With the lock: one video packet of its layer @s to @m, renumbered, into
+ * its batch. */
+static void
+member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
+    const guint8 * data, gsize size)
+{
+  Batch *b = &fanout->batch;
+  guint32 ssrc = video_ssrc (fanout, s);
+  guint16 seq = GST_READ_UINT16_BE (data + 2) + m->seq_offset;
+
+  gsize twcc = twcc_offset (data, size);
+
+  if (b->n == LIST_CHUNK)
+    batch_flush (fanout, m);
+  if (m->seq_offset == 0 && ssrc == GST_READ_UINT32_BE (data + 8) && !twcc) {
+    b->data[b->n] = data;
+  } else {
+    guint8 *pkt = fanout->scratch[b->n];
+
+    memcpy (pkt, data, size);
+    GST_WRITE_UINT16_BE (pkt + 2, seq);
+    GST_WRITE_UINT32_BE (pkt + 8, ssrc);
+    if (twcc) {
+      GST_WRITE_UINT16_BE (pkt + twcc, m->twcc_seq);
+      p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, size,
+          fanout->now ());
+      m->twcc_seq++;
+    }
+    b->data[b->n] = pkt;
+  }
+  b->sizes[b->n++] = size;
+  m->sent_video = TRUE;
+  m->last_out_seq = seq;
+  m->last_ts = GST_READ_UINT32_BE (data + 4);
+}
+
+/* With the lock: @m moves to its target layer, whose packets since the
+ * keyframe wait in the layer's history; they go out numbered after the
+ * last one it got. */
+static void
+member_finish_switch (GstP2pFanout * fanout, Member * m)
+{
+  Stream *t = &fanout->streams[m->target_layer];
+  guint16 n = stream_handled (fanout, m->target_layer, m->switch_seq);
+  guint16 offset = 0, i;
+
+  if (m->sent_video)
+    offset = m->last_out_seq + 1 - m->switch_seq;
+  if (m->layer != NO_LAYER) {
+    m->has_prev = TRUE;
+    m->prev_layer = m->layer;
+    m->prev_offset = m->seq_offset;
+    m->switch_out_seq = m->switch_seq + offset;
+  }
+  GST_DEBUG ("viewer %p: layer %d -> %d", m->target,
+      m->layer == NO_LAYER ? -1 : gst_p2p_fanout_stream_layer (m->layer),
+      gst_p2p_fanout_stream_layer (m->target_layer));
+  m->layer = m->target_layer;
+  m->seq_offset = offset;
+  m->target_layer = NO_LAYER;
+  m->switch_started = m->holding = FALSE;
+  m->hold_from = -1;
+  for (i = 0; i < n && i < t->ring_size; i++) {
+    guint16 seq = m->switch_seq + i;
+    HistorySlot *slot = &t->ring[seq % t->ring_size];
+
+    if (slot->size != 0 && slot->seq == seq)
+      member_send_video (fanout, m, t, slot->data, slot->size);
+  }
+  if (fanout->layer_changed)
+    fanout->layer_changed (m->target, gst_p2p_fanout_stream_layer (m->layer),
+        fanout->user_data);
+}
+
+/* With the lock: sends what @m's layer held back for it, from the hold
+ * up to the layer's last packet, but only frames before timestamp @before
+ * (-1: all). Returns whether it stopped at a frame from @before on. */
+static gboolean
+member_release (GstP2pFanout * fanout, Member * m, gint64 before)
+{
+  Stream *s;
+  guint16 n, i;
+
+  if (!m->holding)
+    return FALSE;
+  m->holding = FALSE;
+  s = &fanout->streams[m->layer];
+  n = stream_handled (fanout, m->layer, m->hold_seq);
+  for (i = 0; i < n && i < s->ring_size; i++) {
+    guint16 seq = m->hold_seq + i;
+    HistorySlot *slot = &s->ring[seq % s->ring_size];
+
+    if (slot->size == 0 || slot->seq != seq)
+      continue;
+    if (before >= 0 && (gint32) (GST_READ_UINT32_BE (slot->data + 4) -
+            (guint32) before) >= 0)
+      return TRUE;
+    member_send_video (fanout, m, s, slot->data, slot->size);
+  }
+  return FALSE;
+}
+
+/* With the lock: @m starts moving to @to; the keyframe to ask for goes
+ * into @asks. */
+static void
+member_switch (GstP2pFanout * fanout, Member * m, GstP2pFanoutStream to,
+    KeyframeAsks * asks)
+{
+  member_release (fanout, m, -1);
+  m->switch_started = FALSE;
+  m->up_since = m->down_since = 0;
+  m->hold_from = -1;
+  if (to == m->layer) {
+    m->target_layer = NO_LAYER;
+    return;
+  }
+  m->target_layer = to;
+  if (m->sent_video)
+    m->hold_from = (guint32) (m->last_ts + SWITCH_LEAD_TICKS);
+  asks_add (asks, to, m->hold_from);
+}
+
+/* With the lock: the best layer @estimate sustains, the one above
+ * @current only with UP_HEADROOM to spare; the lowest when none does. */
+static GstP2pFanoutStream
+fanout_choose_layer (GstP2pFanout * fanout, guint64 estimate,
+    GstP2pFanoutStream current)
+{
+  gint cur = gst_p2p_fanout_stream_layer (current);
+  GstP2pFanoutStream lowest = NO_LAYER;
+  guint l;
+
+  for (l = 0; l < GST_P2P_FANOUT_MAX_LAYERS; l++) {
+    GstP2pFanoutStream st = gst_p2p_fanout_layer_stream (l);
+    const Stream *s = &fanout->streams[st];
+    gdouble need;
+
+    if (!s->present || s->bitrate == 0)
+      continue;
+    need = (gint) l < cur ? s->bitrate * UP_HEADROOM : s->bitrate;
+    if (estimate >= need)
+      return st;
+    lowest = st;
+  }
+  return lowest != NO_LAYER ? lowest : current;
+}
+
+/* With the lock: moves @m to the layer its pin or estimate asks for, with
+ * the hysteresis of UP_HOLD_US and DOWN_HOLD_US. */
+static void
+member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
+    KeyframeAsks * asks)
+{
+  GstP2pFanoutStream current = m->target_layer != NO_LAYER ?
+      m->target_layer : m->layer;
+  GstP2pFanoutStream want;
+
+  if (current == NO_LAYER)
+    return;
+  if (m->pinned >= 0) {
+    want = gst_p2p_fanout_layer_stream (m->pinned);
+    if (want != current && fanout->streams[want].present)
+      member_switch (fanout, m, want, asks);
+    return;
+  }
+  if (m->estimate == 0)
+    return;
+  want = fanout_choose_layer (fanout, m->estimate, current);
+  if (want == current) {
+    m->up_since = m->down_since = 0;
+    return;
+  }
+  if (gst_p2p_fanout_stream_layer (want) <
+      gst_p2p_fanout_stream_layer (current)) {
+    m->down_since = 0;
+    if (m->up_since == 0)
+      m->up_since = now;
+    if (now - m->up_since < UP_HOLD_US)
+      return;
+  } else {
+    m->up_since = 0;
+    if (m->down_since == 0)
+      m->down_since = now;
+    if (now - m->down_since < DOWN_HOLD_US)
+      return;
+  }
+  member_switch (fanout, m, want, asks);
+}
+
+/* With the lock: the layer's rate, from the bytes it sent. */
+static void
+stream_count (Stream * s, gsize size, gint64 now)
+{
+  gint64 elapsed;
+  guint64 rate;
+
+  if (s->window_start == 0)
+    s->window_start = now;
+  s->window_bytes += size;
+  elapsed = now - s->window_start;
+  if (elapsed < RATE_WINDOW_US)
+    return;
+  rate = gst_util_uint64_scale (s->window_bytes, 8 * G_USEC_PER_SEC, elapsed);
+  s->bitrate = s->bitrate == 0 ? rate : (s->bitrate + rate) / 2;
+  s->window_start = now;
+  s->window_bytes = 0;
+}
+
+/* With the lock: one packet of video layer @stream for @m, which gets it,
+ * or waits for its keyframe, or is moving off it. A flush of a layer's
+ * history never includes the packet in hand, which goes its own way
+ * after. */
+static void
+member_push_video (GstP2pFanout * fanout, Member * m,
+    GstP2pFanoutStream stream, gboolean unit_start, gint64 now,
+    const guint8 * data, gsize size, KeyframeAsks * asks)
+{
+  Stream *s = &fanout->streams[stream];
+  guint16 seq = GST_READ_UINT16_BE (data + 2);
+  guint32 ts = GST_READ_UINT32_BE (data + 4);
+
+  fanout->cursor_stream = stream;
+  fanout->cursor_seq = seq;
+  if (unit_start)
+    member_adapt (fanout, m, now, asks);
+  /* The new layer's keyframe begins, after what the viewer has seen (or
+   * it has seen nothing yet): the old layer's held frames before it go
+   * out, and if the old layer is there already, the new one takes over
+   * from this packet. */
+  if (m->target_layer == stream && !m->switch_started) {
+    if (unit_start && s->unit_is_key && (!m->sent_video
+            || (gint32) (ts - m->last_ts) > 0)) {
+      m->switch_started = TRUE;
+      m->switch_seq = seq;
+      m->switch_ts = ts;
+      if (m->layer == NO_LAYER || member_release (fanout, m, ts))
+        member_finish_switch (fanout, m);
+    } else {
+      asks_add (asks, stream, m->hold_from);
+    }
+  }
+  if (m->layer == stream) {
+    if (m->switch_started) {
+      /* The old layer reached the new one's keyframe. */
+      if (unit_start && (gint32) (ts - m->switch_ts) >= 0)
+        member_finish_switch (fanout, m);
+      else
+        member_send_video (fanout, m, s, data, size);
+    } else if (m->holding) {
+      /* The keyframe is late: the viewer must not freeze. */
+      if ((gint32) (ts - m->hold_ts) > HOLD_MAX_TICKS
+          || (guint16) (seq - m->hold_seq) >= s->ring_size / 2) {
+        member_release (fanout, m, -1);
+        member_send_video (fanout, m, s, data, size);
+        m->hold_from = (guint32) (m->last_ts + SWITCH_LEAD_TICKS);
+        asks_add (asks, m->target_layer, m->hold_from);
+      }
+    } else if (unit_start && m->target_layer != NO_LAYER
+        && m->hold_from >= 0 && (gint32) (ts - (guint32) m->hold_from) >= 0) {
+      m->holding = TRUE;
+      m->hold_seq = seq;
+      m->hold_ts = ts;
+    } else {
+      member_send_video (fanout, m, s, data, size);
+    }
+  } else if (m->switch_started && m->target_layer == stream
+      && (guint16) (seq - m->switch_seq) >= s->ring_size / 2) {
+    /* The old layer stalled. */
+    member_finish_switch (fanout, m);
+    member_send_video (fanout, m, s, data, size);
+  }
+}
+
 /* Sends @n packets (at most LIST_CHUNK, all valid) of @stream to every
- * viewer that has its keyframe and keeps them for retransmission. */
+ * viewer that has its keyframe (video: every viewer on that layer) and
+ * keeps them for retransmission. */
 static void
 fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     const guint8 * const *data, const gsize * sizes, guint n)
 {
   Stream *s = &fanout->streams[stream];
-  gboolean unit_start, want_key = FALSE, owed;
+  KeyframeAsks asks = { {0} };
+  gboolean unit_start, owed;
   gsize twcc[LIST_CHUNK];
   gint64 now = fanout->now ();
-  guint i;
+  guint i, j;
 
   for (i = 0; i < n; i++)
     twcc[i] = twcc_offset (data[i], sizes[i]);
@@ -375,32 +890,44 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     HistorySlot *slot = &s->ring[seq % s->ring_size];
 
     s->ssrc = GST_READ_UINT32_BE (data[i] + 8);
+    s->has_packets = TRUE;
+    s->last_seq = seq;
     slot->seq = seq;
     slot->size = sizes[i];
     memcpy (slot->data, data[i], sizes[i]);
+    if (is_video (stream))
+      stream_count (s, sizes[i], now);
   }
 
   for (i = 0; i < fanout->members->len; i++) {
     Member *m = g_ptr_array_index (fanout->members, i);
 
+    if (is_video (stream)) {
+      for (j = 0; j < n; j++)
+        member_push_video (fanout, m, stream, unit_start && j == 0, now,
+            data[j], sizes[j], &asks);
+      fanout->cursor_stream = NO_LAYER;
+      batch_flush (fanout, m);
+      continue;
+    }
+    /* Audio: every unit is a key unit. */
     if (m->waiting_key[stream]) {
-      if (!(unit_start && s->unit_is_key)) {
-        want_key = TRUE;
+      if (!unit_start)
         continue;
-      }
       m->waiting_key[stream] = FALSE;
     }
     member_send (fanout, m, data, sizes, twcc, n, now);
   }
-  owed = fanout->keyframe_owed;
+  owed = s->keyframe_owed;
   g_mutex_unlock (&fanout->lock);
 
   /* A viewer still waits: a request held back by the rate limit goes out
    * as soon as the limit allows. */
-  if (want_key && stream == GST_P2P_FANOUT_VIDEO)
-    fanout_request_keyframe (fanout, TRUE, "viewer waiting");
-  else if (owed && stream == GST_P2P_FANOUT_VIDEO)
-    fanout_request_keyframe (fanout, FALSE, "PLI held back");
+  if (is_video (stream)) {
+    if (owed && !asks.wanted[stream])
+      fanout_request_keyframe (fanout, stream, FALSE, -1, "PLI held back");
+    asks_send (fanout, &asks, "viewer waiting");
+  }
 }
 
 /**
@@ -446,7 +973,8 @@ gst_p2p_fanout_push_rtp_list (GstP2pFanout * fanout,
  * @size: its size
  *
  * Streaming thread: sends the packet to every viewer that has its
- * keyframe, and keeps it for retransmission.
+ * keyframe (video: every viewer on that layer), and keeps it for
+ * retransmission.
  */
 void
 gst_p2p_fanout_push_rtp (GstP2pFanout * fanout, GstP2pFanoutStream stream,
@@ -455,25 +983,61 @@ gst_p2p_fanout_push_rtp (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   gst_p2p_fanout_push_rtp_list (fanout, stream, &data, &size, 1);
 }
 
+/* With the lock: @data, an RTCP compound packet, with @from replaced by
+ * @to wherever a packet names its sender, into @out. */
+static void
+rtcp_rewrite_ssrc (const guint8 * data, gsize size, guint32 from, guint32 to,
+    guint8 * out)
+{
+  gsize off = 0;
+
+  memcpy (out, data, size);
+  while (off + 8 <= size) {
+    if (GST_READ_UINT32_BE (out + off + 4) == from)
+      GST_WRITE_UINT32_BE (out + off + 4, to);
+    off += 4 * (GST_READ_UINT16_BE (out + off + 2) + 1);
+  }
+}
+
 /**
  * gst_p2p_fanout_push_rtcp:
  * @fanout: a fan-out
  * @data: (array length=size): an RTCP packet (sender reports)
  * @size: its size
  *
- * Sends the packet to every viewer.
+ * Sends the packet to every viewer; a video layer's sender report only to
+ * the viewers of that layer, under the SSRC they see.
  */
 void
 gst_p2p_fanout_push_rtcp (GstP2pFanout * fanout, const guint8 * data,
     gsize size)
 {
+  GstP2pFanoutStream layer = NO_LAYER;
+  guint32 ssrc = 0, out = 0;
   guint i;
 
+  if (size >= 8 && data[1] == GST_RTCP_TYPE_SR)
+    ssrc = GST_READ_UINT32_BE (data + 4);
   g_mutex_lock (&fanout->lock);
+  for (i = 0; ssrc != 0 && i < GST_P2P_FANOUT_N_STREAMS; i++) {
+    Stream *s = &fanout->streams[i];
+
+    if (is_video (i) && s->present && s->has_packets && s->ssrc == ssrc) {
+      layer = i;
+      out = video_ssrc (fanout, s);
+    }
+  }
   for (i = 0; i < fanout->members->len; i++) {
     Member *m = g_ptr_array_index (fanout->members, i);
 
-    fanout->send (m->target, TRUE, data, size, fanout->user_data);
+    if (layer == NO_LAYER || (m->layer == layer && out == ssrc)) {
+      fanout->send (m->target, TRUE, data, size, fanout->user_data);
+    } else if (m->layer == layer && size <= SLOT_SIZE) {
+      guint8 pkt[SLOT_SIZE];
+
+      rtcp_rewrite_ssrc (data, size, ssrc, out, pkt);
+      fanout->send (m->target, TRUE, pkt, size, fanout->user_data);
+    }
   }
   g_mutex_unlock (&fanout->lock);
 }
@@ -502,12 +1066,14 @@ fanout_find (GstP2pFanout * fanout, gpointer target, guint * index)
  * @target: the viewer, as the send function knows it
  *
  * Admits a viewer: it gets every stream from its next keyframe on, which is
- * requested now.
+ * requested now; video from the best layer, until its estimate says
+ * otherwise.
  */
 void
 gst_p2p_fanout_add (GstP2pFanout * fanout, gpointer target)
 {
   Member *m = g_new0 (Member, 1);
+  GstP2pFanoutStream first;
   guint i;
 
   m->target = target;
@@ -515,12 +1081,16 @@ gst_p2p_fanout_add (GstP2pFanout * fanout, gpointer target)
     m->waiting_key[i] = TRUE;
   m->rtx_seq = g_random_int ();
   m->stats.rtt_ms = -1;
+  m->layer = NO_LAYER;
+  m->hold_from = -1;
+  m->pinned = -1;
   m->estimator = p2p_bandwidth_estimator_new (ESTIMATE_START_BPS,
       ESTIMATE_MIN_BPS, ESTIMATE_MAX_BPS);
   g_mutex_lock (&fanout->lock);
+  first = m->target_layer = fanout_first_layer (fanout);
   g_ptr_array_add (fanout->members, m);
   g_mutex_unlock (&fanout->lock);
-  fanout_request_keyframe (fanout, TRUE, "viewer joined");
+  fanout_request_keyframe (fanout, first, TRUE, -1, "viewer joined");
 }
 
 /**
@@ -579,8 +1149,8 @@ feedback_report (guint32 ssrc, guint8 fraction_lost, guint32 lsr,
 
   g_mutex_lock (&fanout->lock);
   m = fanout_find (fanout, fb->target, NULL);
-  if (m && fanout->streams[GST_P2P_FANOUT_VIDEO].present
-      && ssrc == fanout->streams[GST_P2P_FANOUT_VIDEO].ssrc) {
+  if (m && m->layer != NO_LAYER
+      && ssrc == video_ssrc (fanout, &fanout->streams[m->layer])) {
     m->stats.fraction_lost = fraction_lost / 256.0;
     p2p_bandwidth_estimator_on_loss_report (m->estimator,
         m->stats.fraction_lost, fanout->now ());
@@ -600,35 +1170,56 @@ feedback_report (guint32 ssrc, guint8 fraction_lost, guint32 lsr,
   g_mutex_unlock (&fanout->lock);
 }
 
+/* A keyframe of the layer the viewer gets, or of the one it waits for. */
 static void
 feedback_picture_loss (gboolean fir, gpointer user_data)
 {
   Feedback *fb = user_data;
+  GstP2pFanout *fanout = fb->fanout;
+  GstP2pFanoutStream stream = NO_LAYER;
+  Member *m;
 
-  fanout_request_keyframe (fb->fanout, FALSE, fir ? "FIR" : "PLI");
+  g_mutex_lock (&fanout->lock);
+  m = fanout_find (fanout, fb->target, NULL);
+  if (m)
+    stream = m->layer != NO_LAYER ? m->layer : m->target_layer;
+  g_mutex_unlock (&fanout->lock);
+  if (stream != NO_LAYER)
+    fanout_request_keyframe (fanout, stream, FALSE, -1, fir ? "FIR" : "PLI");
 }
 
 /* RFC 4588 retransmission of @seq to the asking viewer alone. The RTX
  * stream has its own SSRC and sequence numbers, so SRTP never sees an index
- * twice and the viewer's rtprtxreceive restores the original. */
+ * twice and the viewer's rtprtxreceive restores the original. @seq is the
+ * viewer's numbering: the packet comes from the layer it had then. */
 static void
 feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
 {
   Feedback *fb = user_data;
   GstP2pFanout *fanout = fb->fanout;
-  Stream *s = &fanout->streams[GST_P2P_FANOUT_VIDEO];
   guint8 pkt[SLOT_SIZE + 2];
   const guint8 *rtx = pkt;
   HistorySlot *slot;
   gsize size, hdr, twcc;
+  guint16 layer_seq;
+  Stream *s;
   Member *m;
 
   g_mutex_lock (&fanout->lock);
   m = fanout_find (fanout, fb->target, NULL);
-  if (!m || !s->present || media_ssrc != s->ssrc)
+  if (!m || m->layer == NO_LAYER)
     goto done;
-  slot = &s->ring[seq % s->ring_size];
-  if (slot->size == 0 || slot->seq != seq) {
+  if (m->has_prev && (gint16) (seq - m->switch_out_seq) < 0) {
+    s = &fanout->streams[m->prev_layer];
+    layer_seq = seq - m->prev_offset;
+  } else {
+    s = &fanout->streams[m->layer];
+    layer_seq = seq - m->seq_offset;
+  }
+  if (!s->present || media_ssrc != video_ssrc (fanout, s))
+    goto done;
+  slot = &s->ring[layer_seq % s->ring_size];
+  if (slot->size == 0 || slot->seq != layer_seq) {
     GST_LOG ("NACK for #%u: no longer in the history", seq);
     goto done;
   }
@@ -649,7 +1240,7 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   memcpy (pkt + hdr + 2, slot->data + hdr, size - hdr);
   pkt[1] = (pkt[1] & 0x80) | GST_P2P_PT_VIDEO_RTX;
   GST_WRITE_UINT16_BE (pkt + 2, m->rtx_seq);
-  GST_WRITE_UINT32_BE (pkt + 8, s->rtx_ssrc);
+  GST_WRITE_UINT32_BE (pkt + 8, fanout->rtx_ssrc);
   GST_LOG ("retransmitting #%u as RTX #%u", seq, m->rtx_seq);
   m->rtx_seq++;
   m->stats.retransmissions++;
@@ -721,12 +1312,100 @@ gst_p2p_fanout_get_stats (GstP2pFanout * fanout, gpointer target,
   m = fanout_find (fanout, target, NULL);
   if (m) {
     *stats = m->stats;
+    stats->layer = m->layer == NO_LAYER ? -1 :
+        gst_p2p_fanout_stream_layer (m->layer);
+    stats->pinned = m->pinned;
     stats->estimated_bitrate =
         p2p_bandwidth_estimator_get_target (m->estimator);
     stats->received_bitrate = p2p_bandwidth_estimator_get_acked (m->estimator);
   }
   g_mutex_unlock (&fanout->lock);
   return m != NULL;
+}
+
+/**
+ * gst_p2p_fanout_set_estimate:
+ * @fanout: a fan-out
+ * @target: a viewer
+ * @bitrate: the bits per second its path sustains, 0 when unknown
+ *
+ * Gives a viewer's bandwidth estimate: an adaptive viewer (not pinned)
+ * moves to the best video layer that fits, with hysteresis, at a keyframe
+ * of that layer (requested now). Any thread.
+ *
+ * Returns: whether @target is a member
+ */
+gboolean
+gst_p2p_fanout_set_estimate (GstP2pFanout * fanout, gpointer target,
+    guint64 bitrate)
+{
+  KeyframeAsks asks = { {0}
+  };
+  Member *m;
+
+  g_mutex_lock (&fanout->lock);
+  m = fanout_find (fanout, target, NULL);
+  if (m) {
+    m->estimate = bitrate;
+    member_adapt (fanout, m, fanout->now (), &asks);
+  }
+  g_mutex_unlock (&fanout->lock);
+  asks_send (fanout, &asks, "layer switch");
+  return m != NULL;
+}
+
+/**
+ * gst_p2p_fanout_pin_layer:
+ * @fanout: a fan-out
+ * @target: a viewer
+ * @layer: the video layer it is to get from its next keyframe on, or -1
+ *     to let its estimate choose again
+ *
+ * Any thread.
+ *
+ * Returns: %FALSE when @target is not a member or @layer is not sent
+ */
+gboolean
+gst_p2p_fanout_pin_layer (GstP2pFanout * fanout, gpointer target, gint layer)
+{
+  KeyframeAsks asks = { {0}
+  };
+  gboolean ok = FALSE;
+  Member *m;
+
+  if (layer < -1 || layer >= GST_P2P_FANOUT_MAX_LAYERS)
+    return FALSE;
+  g_mutex_lock (&fanout->lock);
+  m = fanout_find (fanout, target, NULL);
+  if (m && (layer < 0
+          || fanout->streams[gst_p2p_fanout_layer_stream (layer)].present)) {
+    m->pinned = layer;
+    m->up_since = m->down_since = 0;
+    member_adapt (fanout, m, fanout->now (), &asks);
+    ok = TRUE;
+  }
+  g_mutex_unlock (&fanout->lock);
+  asks_send (fanout, &asks, "layer pinned");
+  return ok;
+}
+
+/**
+ * gst_p2p_fanout_get_layer_bitrate:
+ * @fanout: a fan-out
+ * @layer: a video layer
+ *
+ * Returns: the rate @layer is sent at, bits per second, 0 while unknown
+ */
+guint64
+gst_p2p_fanout_get_layer_bitrate (GstP2pFanout * fanout, guint layer)
+{
+  guint64 rate;
+
+  g_return_val_if_fail (layer < GST_P2P_FANOUT_MAX_LAYERS, 0);
+  g_mutex_lock (&fanout->lock);
+  rate = fanout->streams[gst_p2p_fanout_layer_stream (layer)].bitrate;
+  g_mutex_unlock (&fanout->lock);
+  return rate;
 }
 
 /**

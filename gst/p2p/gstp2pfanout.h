@@ -12,17 +12,33 @@ G_BEGIN_DECLS
 
 /**
  * GstP2pFanoutStream:
- * @GST_P2P_FANOUT_VIDEO: the video stream
+ * @GST_P2P_FANOUT_VIDEO: the video stream, or its layer 0 (the best)
  * @GST_P2P_FANOUT_AUDIO: the audio stream
+ * @GST_P2P_FANOUT_VIDEO_1: video layer 1
+ * @GST_P2P_FANOUT_VIDEO_2: video layer 2
+ * @GST_P2P_FANOUT_VIDEO_3: video layer 3
  *
- * The streams a camera sends; also the index of each in rtpbin.
+ * The streams a camera sends; also the index of each in rtpbin. The video
+ * layers carry the same scene at different rates, with the same codec and
+ * the same RTP timestamps; each viewer receives one of them at a time
+ * (gst_p2p_fanout_set_estimate(), gst_p2p_fanout_pin_layer()).
  */
 typedef enum
 {
   GST_P2P_FANOUT_VIDEO,
   GST_P2P_FANOUT_AUDIO,
+  GST_P2P_FANOUT_VIDEO_1,
+  GST_P2P_FANOUT_VIDEO_2,
+  GST_P2P_FANOUT_VIDEO_3,
   GST_P2P_FANOUT_N_STREAMS
 } GstP2pFanoutStream;
+
+/**
+ * GST_P2P_FANOUT_MAX_LAYERS:
+ *
+ * Most video layers a camera sends.
+ */
+#define GST_P2P_FANOUT_MAX_LAYERS 4
 
 typedef struct _GstP2pFanout GstP2pFanout;
 
@@ -57,13 +73,30 @@ typedef void (*GstP2pFanoutSendListFunc) (gpointer target,
 
 /**
  * GstP2pFanoutKeyframeFunc:
+ * @stream: the video layer whose encoder is asked
  * @count: the request's sequence number, for force-key-unit's count
+ * @not_before: -1 for the next frame, else the RTP timestamp the keyframe
+ *     should not come before (a layer switch: the viewer has seen the frames
+ *     up to about there on its old layer)
  * @why: what asked, for the log
  * @user_data: as given to gst_p2p_fanout_new()
  *
- * Asks the video encoder for a keyframe. Called without the lock held.
+ * Asks a video encoder for a keyframe. Called without the lock held.
  */
-typedef void (*GstP2pFanoutKeyframeFunc) (guint count, const gchar * why,
+typedef void (*GstP2pFanoutKeyframeFunc) (GstP2pFanoutStream stream,
+    guint count, gint64 not_before, const gchar * why, gpointer user_data);
+
+/**
+ * GstP2pFanoutLayerFunc:
+ * @target: the viewer
+ * @layer: the video layer it receives from now on
+ * @user_data: as given to gst_p2p_fanout_new()
+ *
+ * A viewer's switch to another layer took effect (at a keyframe of that
+ * layer). Called with the fan-out's lock held: it must not call back into
+ * the fan-out.
+ */
+typedef void (*GstP2pFanoutLayerFunc) (gpointer target, guint layer,
     gpointer user_data);
 
 /**
@@ -76,6 +109,8 @@ typedef void (*GstP2pFanoutKeyframeFunc) (guint count, const gchar * why,
  *     (#P2pBandwidthEstimator)
  * @received_bitrate: what it last received, in bits per second, from its
  *     transport-wide feedback; 0 until known
+ * @layer: the video layer it receives, -1 before its first keyframe
+ * @pinned: the layer it is pinned to, -1 when adaptive
  *
  * What the fan-out knows of one viewer.
  */
@@ -86,6 +121,8 @@ typedef struct
   gint64 rtt_ms;
   guint64 estimated_bitrate;
   guint64 received_bitrate;
+  gint layer;
+  gint pinned;
 } GstP2pFanoutStats;
 
 GstP2pFanout *gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
@@ -97,6 +134,13 @@ void gst_p2p_fanout_set_send_list (GstP2pFanout * fanout,
     GstP2pFanoutSendListFunc send_list);
 
 void gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void));
+
+void gst_p2p_fanout_set_layer_func (GstP2pFanout * fanout,
+    GstP2pFanoutLayerFunc func);
+
+GstP2pFanoutStream gst_p2p_fanout_layer_stream (guint layer);
+
+gint gst_p2p_fanout_stream_layer (GstP2pFanoutStream stream);
 
 void gst_p2p_fanout_add_stream (GstP2pFanout * fanout,
     GstP2pFanoutStream stream, guint history);
@@ -120,6 +164,14 @@ void gst_p2p_fanout_push_rtcp (GstP2pFanout * fanout, const guint8 * data,
 void gst_p2p_fanout_add (GstP2pFanout * fanout, gpointer target);
 
 gboolean gst_p2p_fanout_remove (GstP2pFanout * fanout, gpointer target);
+
+gboolean gst_p2p_fanout_set_estimate (GstP2pFanout * fanout, gpointer target,
+    guint64 bitrate);
+
+gboolean gst_p2p_fanout_pin_layer (GstP2pFanout * fanout, gpointer target,
+    gint layer);
+
+guint64 gst_p2p_fanout_get_layer_bitrate (GstP2pFanout * fanout, guint layer);
 
 guint gst_p2p_fanout_get_n_targets (GstP2pFanout * fanout);
 

@@ -35,6 +35,28 @@
  * spacing allows, unless a keyframe came meanwhile); NACKs are answered by RFC 4588 retransmission to the
  * asking viewer alone, from a short history of recently sent packets.
  *
+ * ## Layers
+ *
+ * A camera that encodes the scene more than once (a main and a sub stream,
+ * from encoders of its own or from its hardware) links each encoding to a
+ * `video_%u` pad: `video_0` (or `video`) the best, `video_1` the next, up
+ * to `video_3`. Every viewer gets one layer at a time: the best one its
+ * bandwidth estimate sustains, video_0 until there is an estimate. It
+ * moves down once its layer's rate has exceeded the estimate for 0.5 s,
+ * and up once the estimate has exceeded the better layer's rate by 25 %
+ * for 3 s, so that it does not flap; #GstP2pSink::set-layer pins a viewer
+ * to a layer, and a viewer may ask for one itself (#GstP2pSrc:layer). A
+ * move takes effect at a keyframe of the new layer, asked of its encoder
+ * for a frame after the last one the viewer got, and the new layer's
+ * packets continue the viewer's sequence numbers under the same SSRC: the
+ * viewer's p2psrc sees one stream, whose caps may change at that keyframe
+ * (another resolution or profile, with the parameter sets in band). The
+ * layers must therefore share a codec and their timestamps (encoders fed
+ * from one source, in one pipeline): every video payloader gets the same
+ * `timestamp-offset`. The offer has one video section, from the best
+ * layer's caps. A `p2p-layer` message (`viewer-id`, `layer`) tells of
+ * each move; a viewer's stats carry its `layer`.
+ *
  * The offer a viewer gets describes the payloaders' output, so a call that
  * arrives before every requested pad has negotiated waits for it, at most
  * 3 seconds; after that the viewer gets the streams that are known.
@@ -102,6 +124,15 @@
  *     videotestsrc is-live=true ! x264enc tune=zerolatency ! s.video \
  *     s.talkback ! decodebin ! audioconvert ! autoaudiosink
  * ]| A doorbell: plays what the talking viewer says.
+ * |[
+ * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3MJ \
+ *     key-file=device.pem server=ws://127.0.0.1:8443 password=secret \
+ *     videotestsrc is-live=true ! video/x-raw,width=1280,height=720 ! tee name=t \
+ *     t. ! queue ! x264enc tune=zerolatency bitrate=4000 key-int-max=60 ! s.video_0 \
+ *     t. ! queue ! videoscale ! video/x-raw,width=640,height=360 ! \
+ *         x264enc tune=zerolatency bitrate=500 key-int-max=60 ! s.video_1
+ * ]| Two layers, main and sub: each viewer gets the one its bandwidth
+ * sustains.
  *
  * Since: 0.1
  */
@@ -167,6 +198,12 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (p2psink, "p2psink", GST_RANK_NONE,
     GST_TYPE_P2P_SINK, p2p_element_init (plugin));
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_P2P_VIDEO_CAPS));
+
+static GstStaticPadTemplate layer_template =
+GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS (GST_P2P_VIDEO_CAPS));
@@ -347,7 +384,8 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * `estimated-bitrate` (uint64, bits per second the viewer's path
    * sustains, as in `p2p-viewer-bandwidth`), `received-bitrate` (uint64,
    * bits per second the viewer last received, from its transport-wide
-   * feedback; 0 until known). Read-only.
+   * feedback; 0 until known), `layer` (int, the video layer it gets, -1
+   * before its first keyframe). Read-only.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -506,7 +544,28 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
       NULL, NULL, NULL, G_TYPE_UINT, 3, G_TYPE_STRING, G_TYPE_STRING,
       G_TYPE_STRING);
 
+  /**
+   * GstP2pSink::set-layer:
+   * @sink: the element
+   * @viewer_id: an admitted viewer (`viewer-N`, as in bus messages)
+   * @layer: the video layer it is to get (0 the best, as in `video_0`), or
+   *     -1 to let its bandwidth estimate choose
+   *
+   * Action signal: pins a viewer to a layer, from its next keyframe of that
+   * layer on (asked for now). Overrides what the viewer asked for itself.
+   *
+   * Returns: %FALSE when the viewer is not admitted or there is no such
+   *     layer
+   *
+   * Since: 0.3
+   */
+  gst_p2p_sink_signals[SIGNAL_SET_LAYER] =
+      g_signal_new_class_handler ("set-layer", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (gst_p2p_sink_set_layer),
+      NULL, NULL, NULL, G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_INT);
+
   gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &layer_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_add_static_pad_template (element_class, &talkback_template);
 
@@ -532,12 +591,17 @@ gst_p2p_sink_init (GstP2pSink * self)
   self->router = p2p_message_router_new ();
   p2p_message_router_add (self->router, "command", gst_p2p_sink_on_command,
       self);
+  p2p_message_router_add (self->router, "layer",
+      gst_p2p_sink_on_layer_request, self);
   self->viewers =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->fanout =
       gst_p2p_fanout_new (gst_p2p_sink_send_packet,
       gst_p2p_sink_request_keyframe, self);
   gst_p2p_fanout_set_send_list (self->fanout, gst_p2p_sink_send_packets);
+  gst_p2p_fanout_set_layer_func (self->fanout, gst_p2p_sink_layer_changed);
+  /* rtpbasepayload takes G_MAXUINT32 for "random". */
+  self->video_ts_offset = g_random_int_range (0, G_MAXINT32);
   self->backoff =
       p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
       BACKOFF_MAX_ADDRESSES);

@@ -7,7 +7,8 @@
 /* What p2psink's files share: the element's instance and the functions one
  * part offers the others (gstp2psink.c the element, gstp2psinkstreams.c
  * its request pads and their payloading into rtpbin and the fan-out,
- * gstp2psinkviewers.c its calls, one P2pCameraSession per viewer). */
+ * gstp2psinkviewers.c its calls, one P2pCameraSession per viewer,
+ * gstp2psinklayers.c which video layer each viewer gets). */
 
 #pragma once
 
@@ -32,6 +33,7 @@ enum
   SIGNAL_COMMAND,
   SIGNAL_REPLY,
   SIGNAL_SEND_EVENT,
+  SIGNAL_SET_LAYER,
   N_SIGNALS
 };
 
@@ -78,6 +80,9 @@ struct _GstP2pSink
 
   GstElement *rtpbin;
   Stream *streams[N_STREAMS];
+  /* Every video layer's payloader starts its RTP timestamps here, so that
+   * the same frame has the same timestamp in every layer. */
+  guint32 video_ts_offset;
 
   /* Set in NULL→READY, cleared in READY→NULL. */
   P2pLoop *loop;
@@ -125,8 +130,8 @@ GstPad *gst_p2p_sink_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 void gst_p2p_sink_release_pad (GstElement * element, GstPad * pad);
 void gst_p2p_sink_stream_free (Stream * stream);
-void gst_p2p_sink_request_keyframe (guint count, const gchar * why,
-    gpointer user_data);
+void gst_p2p_sink_request_keyframe (StreamIndex index, guint count,
+    gint64 not_before, const gchar * why, gpointer user_data);
 void gst_p2p_sink_send_packet (gpointer target, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data);
 void gst_p2p_sink_send_packets (gpointer target, const guint8 * const *data,
@@ -146,3 +151,11 @@ gboolean gst_p2p_sink_reply (GstP2pSink * self, const gchar * viewer_id,
 guint gst_p2p_sink_send_event (GstP2pSink * self, const gchar * viewer_id,
     const gchar * name, const gchar * payload);
 GstStructure *gst_p2p_sink_get_stats (GstP2pSink * self);
+
+/* gstp2psinklayers.c */
+void gst_p2p_sink_layer_changed (gpointer target, guint layer,
+    gpointer user_data);
+gboolean gst_p2p_sink_set_layer (GstP2pSink * self, const gchar * viewer_id,
+    gint layer);
+void gst_p2p_sink_on_layer_request (JsonObject * message, gpointer context,
+    gpointer user_data);

@@ -4,11 +4,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* p2psink's streams: the `video` and `audio` request pads, each through a
- * parser and payloader chosen by its caps into its rtpbin session, whose
- * RTP and RTCP go to the fan-out (every admitted viewer, with
- * retransmission history and keyframe policy, gstp2pfanout.c); and the
- * media half of the offer that the payloaders' output caps describe. */
+/* p2psink's streams: the `video` (or `video_%u`, one per layer) and
+ * `audio` request pads, each through a parser and payloader chosen by its
+ * caps into its rtpbin session, whose RTP and RTCP go to the fan-out
+ * (every admitted viewer, with retransmission history, keyframe policy and
+ * layer choice, gstp2pfanout.c); and the media half of the offer that the
+ * payloaders' output caps describe. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -29,6 +30,12 @@
 #define HISTORY_VIDEO 512
 #define HISTORY_AUDIO 64
 
+/* A stream's rtpbin session: video (layer 0) and audio are 0 and 1, the
+ * other video layers come after talk-back's session. */
+#define STREAM_SESSION(index) \
+  ((index) < GST_P2P_TALKBACK_SESSION ? (index) : (index) + 1)
+G_STATIC_ASSERT (GST_P2P_FANOUT_VIDEO_1 == GST_P2P_TALKBACK_SESSION);
+
 /* Frees a stream whose pad is gone (or the element). */
 void
 gst_p2p_sink_stream_free (Stream * stream)
@@ -45,28 +52,35 @@ gst_p2p_sink_stream_free (Stream * stream)
 /* ---------------------------------------------------------------------- */
 /* Keyframes and the fan-out                                              */
 
-/* The fan-out asks the encoder for a keyframe, through the payloader so
- * that it also re-sends its parameter sets. Any thread. */
+/* The fan-out asks a layer's encoder for a keyframe, through the
+ * payloader so that it also re-sends its parameter sets; @not_before, an
+ * RTP timestamp, becomes the running time the encoder is to key from
+ * (every video payloader counts from video_ts_offset at 90 kHz). Any
+ * thread. */
 void
-gst_p2p_sink_request_keyframe (guint count, const gchar * why,
-    gpointer user_data)
+gst_p2p_sink_request_keyframe (StreamIndex index, guint count,
+    gint64 not_before, const gchar * why, gpointer user_data)
 {
   GstP2pSink *self = user_data;
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
   GstElement *pay = NULL;
   GstPad *srcpad;
 
   GST_OBJECT_LOCK (self);
-  if (self->streams[STREAM_VIDEO] && self->streams[STREAM_VIDEO]->payloader)
-    pay = gst_object_ref (self->streams[STREAM_VIDEO]->payloader);
+  if (self->streams[index] && self->streams[index]->payloader)
+    pay = gst_object_ref (self->streams[index]->payloader);
+  if (not_before >= 0)
+    running_time = gst_util_uint64_scale ((guint32) (not_before -
+            self->video_ts_offset), GST_SECOND, 90000);
   GST_OBJECT_UNLOCK (self);
   if (!pay)
     return;
 
-  GST_DEBUG_OBJECT (self, "requesting a keyframe (%s)", why);
+  GST_DEBUG_OBJECT (self, "requesting a keyframe on stream %u at %"
+      GST_TIME_FORMAT " (%s)", index, GST_TIME_ARGS (running_time), why);
   srcpad = gst_element_get_static_pad (pay, "src");
   gst_pad_send_event (srcpad,
-      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-          count));
+      gst_video_event_new_upstream_force_key_unit (running_time, TRUE, count));
   gst_object_unref (srcpad);
   gst_object_unref (pay);
 }
@@ -145,11 +159,29 @@ stream_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
 /* ---------------------------------------------------------------------- */
 /* Request pads                                                           */
 
+/* The codec of another video layer than @stream's, if one is known. */
+static const GstP2pCodec *
+stream_other_layer_codec (Stream * stream)
+{
+  GstP2pSink *self = stream->sink;
+  const GstP2pCodec *codec = NULL;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < N_STREAMS; i++)
+    if (i != STREAM_AUDIO && i != stream->index && self->streams[i]
+        && self->streams[i]->codec)
+      codec = self->streams[i]->codec;
+  GST_OBJECT_UNLOCK (self);
+  return codec;
+}
+
 static gboolean
 stream_setup_payloader (Stream * stream, GstCaps * caps)
 {
   GstP2pSink *self = stream->sink;
   const GstP2pCodec *codec = gst_p2p_codec_find (caps);
+  const GstP2pCodec *other;
   g_autoptr (GError) err = NULL;
   GstElement *pay, *parse = NULL;
   GstRTPHeaderExtension *twcc;
@@ -167,6 +199,16 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   if (!codec) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("no payloader for %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  /* A viewer's decoder follows one stream across layers: one codec. */
+  other = stream->index != STREAM_AUDIO ? stream_other_layer_codec (stream) :
+      NULL;
+  if (other && other != codec) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Every video layer must have the same format"),
+        ("%s on %s after %s", codec->media_type, GST_PAD_NAME (stream->ghost),
+            other->media_type));
     return FALSE;
   }
   pay = gst_p2p_codec_make_payloader (codec, &err);
@@ -191,7 +233,7 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
     gst_object_unref (twcc);
   }
 
-  name = g_strdup_printf ("send_rtp_sink_%u", stream->index);
+  name = g_strdup_printf ("send_rtp_sink_%u", STREAM_SESSION (stream->index));
   gst_bin_add (GST_BIN (self), pay);
   if (parse)
     gst_bin_add (GST_BIN (self), parse);
@@ -206,6 +248,8 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
     return FALSE;
   }
   g_free (name);
+  if (stream->index != STREAM_AUDIO)
+    g_object_set (pay, "timestamp-offset", self->video_ts_offset, NULL);
 
   /* Keyframes are flagged on the payloader's input, after the parser. */
   paysink = gst_element_get_static_pad (pay, "sink");
@@ -225,9 +269,8 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   stream->payloader = gst_object_ref (pay);
   stream->parser = parse ? gst_object_ref (parse) : NULL;
   GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "%s stream: %s via %s",
-      stream->index == STREAM_VIDEO ? "video" : "audio", codec->media_type,
-      codec->payloader);
+  GST_INFO_OBJECT (self, "%s: %s via %s", GST_PAD_NAME (stream->ghost),
+      codec->media_type, codec->payloader);
   return TRUE;
 }
 
@@ -268,8 +311,35 @@ payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
         gst_object_unref);
 }
 
-/* A `video` or `audio` pad: its own rtpbin session, whose output goes to
- * the fan-out; the payloader follows the caps. */
+/* Which stream a pad name asks for: `video` is layer 0, `video_N` layer
+ * N (the first free layer when the name is not given); N_STREAMS when
+ * none fits. With the object lock. */
+static StreamIndex
+sink_stream_for_name (GstP2pSink * self, GstPadTemplate * templ,
+    const gchar * name)
+{
+  guint64 layer;
+  guint l;
+
+  if (g_str_equal (templ->name_template, "audio"))
+    return STREAM_AUDIO;
+  if (g_str_equal (templ->name_template, "video"))
+    return STREAM_VIDEO;
+  if (name) {
+    if (!g_str_has_prefix (name, "video_")
+        || !g_ascii_string_to_unsigned (name + 6, 10, 0,
+            GST_P2P_FANOUT_MAX_LAYERS - 1, &layer, NULL))
+      return N_STREAMS;
+    return gst_p2p_fanout_layer_stream (layer);
+  }
+  for (l = 0; l < GST_P2P_FANOUT_MAX_LAYERS; l++)
+    if (!self->streams[gst_p2p_fanout_layer_stream (l)])
+      return gst_p2p_fanout_layer_stream (l);
+  return N_STREAMS;
+}
+
+/* A `video`, `video_%u` or `audio` pad: its own rtpbin session, whose
+ * output goes to the fan-out; the payloader follows the caps. */
 GstPad *
 gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
@@ -286,24 +356,25 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
         ("The 'rtpbin' element (gst-plugins-good) is not installed"), (NULL));
     return NULL;
   }
-  index = g_str_equal (templ->name_template, "video") ? STREAM_VIDEO :
-      STREAM_AUDIO;
   stream = g_new0 (Stream, 1);
   stream->sink = self;
-  stream->index = index;
   /* Checked and taken at once: two threads asking for the same pad must
    * not both build it. */
   GST_OBJECT_LOCK (self);
-  if (self->streams[index]) {
+  index = sink_stream_for_name (self, templ, name);
+  if (index == N_STREAMS || self->streams[index]) {
     GST_OBJECT_UNLOCK (self);
     g_free (stream);
-    GST_WARNING_OBJECT (self, "already have a %s pad", templ->name_template);
+    GST_WARNING_OBJECT (self, "cannot make a pad %s: %s", name ? name :
+        templ->name_template, index == N_STREAMS ? "no such layer" :
+        "that stream has one already");
     return NULL;
   }
+  stream->index = index;
   self->streams[index] = stream;
   GST_OBJECT_UNLOCK (self);
   gst_p2p_fanout_add_stream (self->fanout, index,
-      index == STREAM_VIDEO ? HISTORY_VIDEO : HISTORY_AUDIO);
+      index == STREAM_AUDIO ? HISTORY_AUDIO : HISTORY_VIDEO);
 
   pad_name = g_strdup_printf ("rtpsink_%u", index);
   stream->packet_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtp,
@@ -322,10 +393,10 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
       NULL);
 
   /* rtpbin adds send_rtp_src_N only once send_rtp_sink_N exists. */
-  pad_name = g_strdup_printf ("send_rtp_sink_%u", index);
+  pad_name = g_strdup_printf ("send_rtp_sink_%u", STREAM_SESSION (index));
   sinkpad = gst_element_request_pad_simple (self->rtpbin, pad_name);
   g_free (pad_name);
-  pad_name = g_strdup_printf ("send_rtp_src_%u", index);
+  pad_name = g_strdup_printf ("send_rtp_src_%u", STREAM_SESSION (index));
   rtp_src = gst_element_get_static_pad (self->rtpbin, pad_name);
   g_free (pad_name);
   if (rtp_src) {
@@ -341,7 +412,7 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   }
   gst_clear_object (&sinkpad);
 
-  pad_name = g_strdup_printf ("send_rtcp_src_%u", index);
+  pad_name = g_strdup_printf ("send_rtcp_src_%u", STREAM_SESSION (index));
   rtcp_src = gst_element_request_pad_simple (self->rtpbin, pad_name);
   g_free (pad_name);
   if (rtcp_src) {
@@ -354,7 +425,8 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
 
   /* Sender reports every second rather than every five: a new viewer can
    * synchronise audio and video sooner. */
-  g_signal_emit_by_name (self->rtpbin, "get-internal-session", index, &session);
+  g_signal_emit_by_name (self->rtpbin, "get-internal-session",
+      STREAM_SESSION (index), &session);
   if (session) {
     g_object_set (session, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
     g_object_unref (session);
@@ -363,8 +435,15 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   gst_element_sync_state_with_parent (stream->packet_sink);
   gst_element_sync_state_with_parent (stream->rtcp_sink);
 
-  stream->ghost = gst_ghost_pad_new_no_target_from_template
-      (templ->name_template, templ);
+  if (g_str_equal (templ->name_template, "video_%u")) {
+    pad_name = g_strdup_printf ("video_%d",
+        gst_p2p_fanout_stream_layer (index));
+    stream->ghost = gst_ghost_pad_new_no_target_from_template (pad_name, templ);
+    g_free (pad_name);
+  } else {
+    stream->ghost = gst_ghost_pad_new_no_target_from_template
+        (templ->name_template, templ);
+  }
   gst_pad_set_element_private (stream->ghost, stream);
   gst_pad_set_event_function (stream->ghost, stream_sink_event);
   gst_pad_set_query_function (stream->ghost, gst_p2p_ghost_sink_query);
@@ -432,25 +511,37 @@ gst_p2p_sink_media_known (GstP2pSink * self, gboolean all)
   return known > 0 && (!all || known == requested);
 }
 
-/* The media half of the offer, from the payloaders' output caps. */
+/* The media half of the offer, from the payloaders' output caps. The
+ * video layers share one m-line (the best known layer's caps): a viewer
+ * gets one layer at a time, under one SSRC and one numbering
+ * (gstp2pfanout.c), and the parameter sets that differ come in band
+ * before each keyframe. */
 GstSDPMessage *
 gst_p2p_sink_build_media (GstP2pSink * self)
 {
+  StreamIndex order[] = { STREAM_VIDEO, GST_P2P_FANOUT_VIDEO_1,
+    GST_P2P_FANOUT_VIDEO_2, GST_P2P_FANOUT_VIDEO_3, STREAM_AUDIO
+  };
   GstSDPMessage *msg;
-  gboolean talkback;
+  gboolean talkback, video = FALSE;
   guint i;
 
+  G_STATIC_ASSERT (G_N_ELEMENTS (order) == N_STREAMS);
   gst_sdp_message_new (&msg);
   for (i = 0; i < N_STREAMS; i++) {
     g_autoptr (GstCaps) caps = NULL;
     g_autoptr (GError) err = NULL;
+    gboolean is_audio = order[i] == STREAM_AUDIO;
 
     GST_OBJECT_LOCK (self);
-    if (self->streams[i] && self->streams[i]->rtp_caps)
-      caps = gst_caps_ref (self->streams[i]->rtp_caps);
+    if (self->streams[order[i]] && self->streams[order[i]]->rtp_caps)
+      caps = gst_caps_ref (self->streams[order[i]]->rtp_caps);
     GST_OBJECT_UNLOCK (self);
-    if (caps && !gst_p2p_sdp_add_media (msg, i == STREAM_VIDEO ? "video" :
-            "audio", caps, GST_P2P_DIRECTION_SENDONLY, &err))
+    if (!caps || (!is_audio && video))
+      continue;
+    video |= !is_audio;
+    if (!gst_p2p_sdp_add_media (msg, is_audio ? "audio" : "video", caps,
+            GST_P2P_DIRECTION_SENDONLY, &err))
       GST_WARNING_OBJECT (self, "%s", err->message);
   }
   GST_OBJECT_LOCK (self);

@@ -638,7 +638,7 @@ sink_collect_stats (gpointer data)
     P2pTransport *transport = p2p_camera_session_get_transport (session);
     g_autoptr (P2pTransportStats) st = NULL;
     GstStructure *vs;
-    GstP2pFanoutStats fs = { 0, 0.0, -1, 0, 0 };
+    GstP2pFanoutStats fs = { 0, 0.0, -1, 0, 0, -1, -1 };
 
     if (!transport)
       continue;
@@ -662,7 +662,8 @@ sink_collect_stats (gpointer data)
         "packets-batched", G_TYPE_UINT64, st->batched_packets_sent,
         "retransmissions", G_TYPE_UINT64, fs.retransmissions,
         "estimated-bitrate", G_TYPE_UINT64, fs.estimated_bitrate,
-        "received-bitrate", G_TYPE_UINT64, fs.received_bitrate, NULL);
+        "received-bitrate", G_TYPE_UINT64, fs.received_bitrate,
+        "layer", G_TYPE_INT, fs.layer, NULL);
     gst_structure_set (call->result, p2p_camera_session_get_id (session),
         GST_TYPE_STRUCTURE, vs, NULL);
     gst_structure_free (vs);

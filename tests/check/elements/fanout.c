@@ -1,5 +1,6 @@
 /* The camera's fan-out without a pipeline: keyframes for joining viewers,
- * the keyframe rate limit, retransmission to the asking viewer alone.
+ * the keyframe rate limit, retransmission to the asking viewer alone,
+ * video layers (a viewer's move at a keyframe, its hysteresis).
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -13,6 +14,8 @@
 #include "gstp2pcodecs.h"
 
 #define SSRC 0x11223344
+#define SSRC_SUB 0x55667788
+#define SUB GST_P2P_FANOUT_VIDEO_1
 
 typedef struct
 {
@@ -28,6 +31,12 @@ typedef struct
   guint keyframes;
   guint last_count;
   GArray *lists;                /* guint: lengths of the lists sent */
+  GstP2pFanoutStream last_stream;
+  gint64 last_not_before;
+  gboolean key_wanted[GST_P2P_FANOUT_N_STREAMS];
+  gint64 key_from[GST_P2P_FANOUT_N_STREAMS];
+  /* Layer moves: the viewer, then the layer. */
+  GPtrArray *moves;
 } Fixture;
 
 static gint64 fake_now;
@@ -73,12 +82,26 @@ on_send_list (gpointer target, const guint8 * const *data,
 }
 
 static void
-on_keyframe (guint count, const gchar * why, gpointer user_data)
+on_keyframe (GstP2pFanoutStream stream, guint count, gint64 not_before,
+    const gchar * why, gpointer user_data)
 {
   Fixture *f = user_data;
 
   f->keyframes++;
   f->last_count = count;
+  f->last_stream = stream;
+  f->last_not_before = not_before;
+  f->key_wanted[stream] = TRUE;
+  f->key_from[stream] = not_before;
+}
+
+static void
+on_layer (gpointer target, guint layer, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->moves, target);
+  g_ptr_array_add (f->moves, GUINT_TO_POINTER (layer));
 }
 
 static void
@@ -87,8 +110,10 @@ setup (Fixture * f, gconstpointer data)
   fake_now = 1000 * G_USEC_PER_SEC;
   f->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) sent_free);
   f->lists = g_array_new (FALSE, FALSE, sizeof (guint));
+  f->moves = g_ptr_array_new ();
   f->fanout = gst_p2p_fanout_new (on_send, on_keyframe, f);
   gst_p2p_fanout_set_clock (f->fanout, fake_clock);
+  gst_p2p_fanout_set_layer_func (f->fanout, on_layer);
   gst_p2p_fanout_add_stream (f->fanout, GST_P2P_FANOUT_VIDEO, 64);
 }
 
@@ -98,6 +123,7 @@ teardown (Fixture * f, gconstpointer data)
   gst_p2p_fanout_free (f->fanout);
   g_ptr_array_unref (f->sent);
   g_array_unref (f->lists);
+  g_ptr_array_unref (f->moves);
 }
 
 /* One frame of @n packets starting at @seq, as the payloader pushes it. */
@@ -504,6 +530,270 @@ test_transport_cc_estimate (Fixture * f, gconstpointer data)
   g_assert_cmpuint (gst_p2p_fanout_get_estimate (f->fanout, &f), ==, 0);
 }
 
+/* Layers: main (GST_P2P_FANOUT_VIDEO) and sub (SUB). */
+static void
+setup_layers (Fixture * f, gconstpointer data)
+{
+  setup (f, data);
+  gst_p2p_fanout_add_stream (f->fanout, SUB, 64);
+}
+
+/* One frame of @n packets of @size bytes on a layer; the payload names
+ * the layer and the layer's sequence number. */
+static void
+push_layer (Fixture * f, GstP2pFanoutStream stream, gboolean key,
+    guint16 seq, guint32 ts, guint n, gsize size)
+{
+  guint i;
+
+  gst_p2p_fanout_input (f->fanout, stream, key);
+  for (i = 0; i < n; i++) {
+    guint8 pkt[1200] = { 0x80, 96 };
+
+    g_assert_cmpuint (size, <=, sizeof (pkt));
+    if (i == n - 1)
+      pkt[1] |= 0x80;
+    GST_WRITE_UINT16_BE (pkt + 2, seq + i);
+    GST_WRITE_UINT32_BE (pkt + 4, ts);
+    GST_WRITE_UINT32_BE (pkt + 8, stream == SUB ? SSRC_SUB : SSRC);
+    pkt[12] = stream;
+    GST_WRITE_UINT16_BE (pkt + 13, seq + i);
+    gst_p2p_fanout_push_rtp (f->fanout, stream, pkt, size);
+  }
+}
+
+/* What @target got on video, in order: its sequence numbers run on
+ * without a gap under one SSRC. Returns the number of packets. */
+static guint
+check_continuous (Fixture * f, gpointer target)
+{
+  guint i, n = 0;
+  guint16 next = 0;
+
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    const guint8 *pkt = g_bytes_get_data (sent->packet, NULL);
+
+    if (sent->target != target || sent->is_rtcp)
+      continue;
+    g_assert_cmpuint (GST_READ_UINT32_BE (pkt + 8), ==, SSRC);
+    if (n > 0)
+      g_assert_cmpuint (GST_READ_UINT16_BE (pkt + 2), ==, next);
+    next = GST_READ_UINT16_BE (pkt + 2) + 1;
+    n++;
+  }
+  return n;
+}
+
+/* The layer (payload byte) of the last packet @target got. */
+static guint
+last_layer (Fixture * f, gpointer target)
+{
+  guint i;
+
+  for (i = f->sent->len; i > 0; i--) {
+    Sent *sent = g_ptr_array_index (f->sent, i - 1);
+
+    if (sent->target == target && !sent->is_rtcp)
+      return ((const guint8 *) g_bytes_get_data (sent->packet, NULL))[12];
+  }
+  return G_MAXUINT;
+}
+
+/* Pinned to the sub layer, a viewer moves at the sub layer's keyframe, asked
+ * for after the last frame it saw, once the main layer reached that
+ * keyframe's time; its numbering runs on; the other viewer sees nothing of
+ * it. */
+static void
+test_layer_pin_switch (Fixture * f, gconstpointer data)
+{
+  gint a, b;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  g_assert_cmpint (f->last_stream, ==, GST_P2P_FANOUT_VIDEO);
+  push_layer (f, GST_P2P_FANOUT_VIDEO, TRUE, 100, 9000, 3, 100);
+  push_layer (f, SUB, TRUE, 500, 9000, 1, 100);
+  g_assert_cmpuint (count_sent (f, &a), ==, 3);
+  g_assert_false (gst_p2p_fanout_pin_layer (f->fanout, &a, 2));
+  g_assert_true (gst_p2p_fanout_pin_layer (f->fanout, &a, 1));
+  g_assert_cmpint (f->last_stream, ==, SUB);
+  g_assert_cmpint (f->last_not_before, ==, 9000 + 9000);
+
+  /* No sub keyframe yet: a stays on main. */
+  push_layer (f, SUB, FALSE, 501, 12000, 1, 100);
+  push_layer (f, GST_P2P_FANOUT_VIDEO, FALSE, 103, 12000, 3, 100);
+  g_assert_cmpuint (count_sent (f, &a), ==, 6);
+  /* The sub keyframe, ahead of main: it waits for main to get there. */
+  push_layer (f, SUB, TRUE, 502, 18000, 2, 100);
+  g_assert_cmpuint (count_sent (f, &a), ==, 6);
+  push_layer (f, GST_P2P_FANOUT_VIDEO, FALSE, 106, 15000, 3, 100);
+  g_assert_cmpuint (count_sent (f, &a), ==, 9);
+  /* Only the joins so far. */
+  g_assert_cmpuint (f->moves->len, ==, 4);
+  push_layer (f, GST_P2P_FANOUT_VIDEO, FALSE, 109, 18000, 3, 100);
+  g_assert_cmpuint (count_sent (f, &a), ==, 11);
+  g_assert_cmpuint (last_layer (f, &a), ==, SUB);
+  push_layer (f, SUB, FALSE, 504, 21000, 1, 100);
+  push_layer (f, GST_P2P_FANOUT_VIDEO, FALSE, 112, 21000, 3, 100);
+  g_assert_cmpuint (check_continuous (f, &a), ==, 12);
+  g_assert_cmpuint (last_layer (f, &a), ==, SUB);
+  g_assert_cmpuint (f->moves->len, ==, 6);
+  g_assert_true (g_ptr_array_index (f->moves, 4) == &a);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_ptr_array_index (f->moves, 5)), ==, 1);
+  {
+    GstP2pFanoutStats st;
+
+    g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+    g_assert_cmpint (st.layer, ==, 1);
+    g_assert_cmpint (st.pinned, ==, 1);
+  }
+
+  /* b: every main packet, as the payloader made it. */
+  g_assert_cmpuint (check_continuous (f, &b), ==, 15);
+  g_assert_cmpuint (last_layer (f, &b), ==, GST_P2P_FANOUT_VIDEO);
+
+  /* NACKs in a's numbering: before the move from main, after from sub. */
+  g_ptr_array_set_size (f->sent, 0);
+  /* a got main 100..108, then sub 502.. as 109.. */
+  g_assert_true (send_nack (f, &a, 105));
+  g_assert_true (send_nack (f, &a, 110));
+  g_assert_cmpuint (f->sent->len, ==, 2);
+  {
+    const guint8 *rtx = g_bytes_get_data (((Sent *) g_ptr_array_index (f->sent,
+                0))->packet, NULL);
+
+    g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 12), ==, 105);
+    g_assert_cmpuint (rtx[14], ==, GST_P2P_FANOUT_VIDEO);
+    g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 15), ==, 105);
+    rtx = g_bytes_get_data (((Sent *) g_ptr_array_index (f->sent,
+                1))->packet, NULL);
+    g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 12), ==, 110);
+    g_assert_cmpuint (rtx[14], ==, SUB);
+    g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 15), ==, 503);
+  }
+}
+
+/* A sender report of a layer goes to that layer's viewers only, under the
+ * SSRC they see. */
+static void
+test_layer_sender_reports (Fixture * f, gconstpointer data)
+{
+  guint8 sr[28 + 12] = { 0x80, 200, 0, 6 };
+  gint a, b;
+  const guint8 *got;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  g_assert_true (gst_p2p_fanout_pin_layer (f->fanout, &a, 1));
+  push_layer (f, GST_P2P_FANOUT_VIDEO, TRUE, 100, 9000, 1, 100);
+  push_layer (f, SUB, TRUE, 500, 9000, 1, 100);
+  g_assert_cmpuint (last_layer (f, &a), ==, SUB);
+  /* SR, then an SDES chunk naming the same source. */
+  GST_WRITE_UINT32_BE (sr + 4, SSRC_SUB);
+  sr[28] = 0x81;
+  sr[29] = 202;
+  sr[31] = 2;
+  GST_WRITE_UINT32_BE (sr + 32, SSRC_SUB);
+  g_ptr_array_set_size (f->sent, 0);
+  gst_p2p_fanout_push_rtcp (f->fanout, sr, sizeof (sr));
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  g_assert_true (((Sent *) g_ptr_array_index (f->sent, 0))->target == &a);
+  got = g_bytes_get_data (((Sent *) g_ptr_array_index (f->sent, 0))->packet,
+      NULL);
+  g_assert_cmpuint (GST_READ_UINT32_BE (got + 4), ==, SSRC);
+  g_assert_cmpuint (GST_READ_UINT32_BE (got + 32), ==, SSRC);
+
+  GST_WRITE_UINT32_BE (sr + 4, SSRC);
+  g_ptr_array_set_size (f->sent, 0);
+  gst_p2p_fanout_push_rtcp (f->fanout, sr, sizeof (sr));
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  g_assert_true (((Sent *) g_ptr_array_index (f->sent, 0))->target == &b);
+}
+
+typedef struct
+{
+  guint16 seq[GST_P2P_FANOUT_N_STREAMS];
+  guint32 ts;
+} Layers;
+
+/* @frames frames of both layers at 30 frames a second: main 16 packets of
+ * 1000 bytes a frame (3.8 Mbit/s), sub 2 (0.48 Mbit/s); a frame is a
+ * keyframe when its encoder was asked for one, from the timestamp asked
+ * for on, as GstVideoEncoder does with a running time. Returns whether
+ * @target moved meanwhile. */
+static gboolean
+run_layers (Fixture * f, Layers * l, guint frames, gpointer target)
+{
+  guint moves = f->moves->len, i, j;
+  const GstP2pFanoutStream streams[] = { GST_P2P_FANOUT_VIDEO, SUB };
+  const guint packets[] = { 16, 2 };
+
+  for (i = 0; i < frames; i++) {
+    for (j = 0; j < 2; j++) {
+      GstP2pFanoutStream st = streams[j];
+      gboolean key = f->key_wanted[st] && (f->key_from[st] < 0
+          || (gint32) (l->ts - (guint32) f->key_from[st]) >= 0);
+
+      if (key)
+        f->key_wanted[st] = FALSE;
+      push_layer (f, st, key, l->seq[st], l->ts, packets[j], 1000);
+      l->seq[st] += packets[j];
+    }
+    l->ts += 3000;
+    fake_now += G_USEC_PER_SEC / 30;
+  }
+  for (i = moves; i < f->moves->len; i += 2)
+    if (g_ptr_array_index (f->moves, i) == target)
+      return TRUE;
+  return FALSE;
+}
+
+/* A viewer whose estimate falls below main's rate moves to sub after
+ * DOWN_HOLD; back up only with 25 % to spare, held for 3 s. The other
+ * viewer stays on main throughout. */
+static void
+test_layer_adapt_hysteresis (Fixture * f, gconstpointer data)
+{
+  Layers l = { {1000, 0, 5000}, 90000 };
+  GstP2pFanoutStats st;
+  gint a, b;
+  guint n_b;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  g_assert_true (run_layers (f, &l, 60, &a));
+  g_assert_cmpuint (last_layer (f, &a), ==, GST_P2P_FANOUT_VIDEO);
+  g_assert_cmpuint (gst_p2p_fanout_get_layer_bitrate (f->fanout, 0), >,
+      3500000);
+  g_assert_cmpuint (gst_p2p_fanout_get_layer_bitrate (f->fanout, 1), <, 600000);
+
+  /* Down: not at once, within a second. */
+  gst_p2p_fanout_set_estimate (f->fanout, &a, 1500000);
+  g_assert_false (run_layers (f, &l, 10, &a));
+  g_assert_true (run_layers (f, &l, 20, &a));
+  g_assert_cmpuint (last_layer (f, &a), ==, SUB);
+
+  /* An estimate above main's rate but without the headroom: no move. */
+  gst_p2p_fanout_set_estimate (f->fanout, &a, 4500000);
+  g_assert_false (run_layers (f, &l, 150, &a));
+  /* Enough: after 3 s. */
+  gst_p2p_fanout_set_estimate (f->fanout, &a, 6000000);
+  g_assert_false (run_layers (f, &l, 80, &a));
+  g_assert_true (run_layers (f, &l, 30, &a));
+  g_assert_cmpuint (last_layer (f, &a), ==, GST_P2P_FANOUT_VIDEO);
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+  g_assert_cmpint (st.layer, ==, 0);
+  g_assert_cmpint (st.pinned, ==, -1);
+
+  /* Every packet, in one numbering, for both. b never moved from main. */
+  check_continuous (f, &a);
+  n_b = check_continuous (f, &b);
+  g_assert_cmpuint (n_b, ==, 16 * (60 + 30 + 150 + 110));
+  /* The joins, a down, a up. */
+  g_assert_cmpuint (f->moves->len, ==, 2 * 4);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -523,6 +813,12 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/transport-wide-sequence-per-viewer",
       test_transport_wide_sequence_per_viewer);
   ADD ("/p2p/fanout/transport-cc-estimate", test_transport_cc_estimate);
+#undef ADD
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, setup_layers, func, teardown)
+  ADD ("/p2p/fanout/layer/pin-switch", test_layer_pin_switch);
+  ADD ("/p2p/fanout/layer/sender-reports", test_layer_sender_reports);
+  ADD ("/p2p/fanout/layer/adapt-hysteresis", test_layer_adapt_hysteresis);
 #undef ADD
   return g_test_run ();
 }

@@ -1,0 +1,138 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Which video layer each viewer of p2psink gets, as the element shows it:
+ * pinned by the application (`set-layer`) or asked for by the viewer (a
+ * `layer` message, docs/commands.md), and each move told on the bus
+ * (`p2p-layer`). The choice itself and the move at a keyframe are the
+ * fan-out's (gstp2pfanout.c). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2psinkprivate.h"
+#include "gstp2pelements.h"
+
+#define GST_CAT_DEFAULT gst_p2p_debug
+
+typedef struct
+{
+  GstP2pSink *self;
+  P2pCameraSession *session;
+  guint layer;
+} LayerChange;
+
+static void
+layer_change_free (LayerChange * change)
+{
+  gst_object_unref (change->self);
+  g_object_unref (change->session);
+  g_free (change);
+}
+
+static gboolean
+sink_post_layer (gpointer data)
+{
+  LayerChange *change = data;
+  GstP2pSink *self = change->self;
+
+  GST_INFO_OBJECT (self, "%s: layer %u",
+      p2p_camera_session_get_id (change->session), change->layer);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("p2p-layer", "uid", G_TYPE_STRING, self->uid,
+              "viewer-id", G_TYPE_STRING,
+              p2p_camera_session_get_id (change->session), "layer",
+              G_TYPE_UINT, change->layer, NULL)));
+  return G_SOURCE_REMOVE;
+}
+
+/* The fan-out moved a viewer to @layer, on a streaming thread with its
+ * lock held: the bus message is posted from the loop thread, so that a
+ * synchronous bus handler may read the stats. */
+void
+gst_p2p_sink_layer_changed (gpointer target, guint layer, gpointer user_data)
+{
+  GstP2pSink *self = user_data;
+  LayerChange *change;
+
+  if (!self->loop)
+    return;
+  change = g_new0 (LayerChange, 1);
+  change->self = gst_object_ref (self);
+  change->session = g_object_ref (target);
+  change->layer = layer;
+  p2p_loop_invoke (self->loop, sink_post_layer, change,
+      (GDestroyNotify) layer_change_free);
+}
+
+typedef struct
+{
+  GstP2pSink *self;
+  const gchar *viewer_id;
+  gint layer;
+  gboolean ok;
+} LayerPin;
+
+static gboolean
+sink_pin_layer (gpointer data)
+{
+  LayerPin *pin = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, pin->self->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    if (g_strcmp0 (pin->viewer_id, p2p_camera_session_get_id (value)) == 0)
+      pin->ok = gst_p2p_fanout_pin_layer (pin->self->fanout, value, pin->layer);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* The `set-layer` action signal: any thread. */
+gboolean
+gst_p2p_sink_set_layer (GstP2pSink * self, const gchar * viewer_id, gint layer)
+{
+  LayerPin pin = { self, viewer_id, layer, FALSE };
+
+  g_return_val_if_fail (viewer_id != NULL, FALSE);
+  if (self->loop)
+    p2p_loop_invoke_sync (self->loop, sink_pin_layer, &pin);
+  if (!pin.ok)
+    GST_WARNING_OBJECT (self, "cannot pin %s to layer %d", viewer_id, layer);
+  return pin.ok;
+}
+
+/* Loop thread: an admitted viewer asks for a layer, {"type": "layer",
+ * "layer": N}, N from 0 or -1 for its estimate's choice. A layer the
+ * camera does not send is refused, as is anything malformed: the viewer's
+ * request is a wish, never an error. */
+void
+gst_p2p_sink_on_layer_request (JsonObject * message, gpointer context,
+    gpointer user_data)
+{
+  GstP2pSink *self = user_data;
+  P2pCameraSession *session = context;
+  JsonNode *node = json_object_get_member (message, "layer");
+  gint64 layer;
+
+  if (!node || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64) {
+    GST_INFO_OBJECT (self, "%s: malformed layer request",
+        p2p_camera_session_get_id (session));
+    return;
+  }
+  layer = json_node_get_int (node);
+  if (layer < -1 || layer >= GST_P2P_FANOUT_MAX_LAYERS
+      || !gst_p2p_fanout_pin_layer (self->fanout, session, layer)) {
+    GST_INFO_OBJECT (self, "%s asked for layer %" G_GINT64_FORMAT
+        ": not sent", p2p_camera_session_get_id (session), layer);
+    return;
+  }
+  GST_INFO_OBJECT (self, "%s asks for layer %" G_GINT64_FORMAT,
+      p2p_camera_session_get_id (session), layer);
+}

@@ -1,0 +1,266 @@
+/* p2psink's video layers: a viewer pinned to the sub layer moves at a
+ * keyframe of it, its decoded output goes on without a gap, the caps change
+ * at the move, and another viewer sees nothing of it.
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "p2ptest.h"
+
+#include <p2p-core/p2p-core.h>
+
+/* Two layers from one source, keyframes only on request (every 30 s
+ * otherwise): the sub layer's keyframe can only be the one the move asks
+ * for. */
+#define CAMERA \
+  "videotestsrc is-live=true pattern=ball ! " \
+  "video/x-raw,width=320,height=240,framerate=30/1 ! tee name=t " \
+  "t. ! queue ! x264enc tune=zerolatency speed-preset=ultrafast " \
+  "key-int-max=900 aud=false bitrate=600 ! cam.video_0 " \
+  "t. ! queue ! videoscale ! video/x-raw,width=160,height=120 ! " \
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 " \
+  "aud=false bitrate=100 ! cam.video_1 " \
+  "p2psink name=cam uid=%s key-file=%s server=%s password=secret"
+
+#define VIEWER \
+  "p2psrc name=src uid=%s server=%s password=secret timeout=10000 ! " \
+  "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse ! " \
+  "openh264dec ! fakesink name=out sync=false"
+
+#define FRAME (GST_SECOND / 30)
+
+static P2pTestEnv *env;
+
+/* What one viewer decoded. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint frames;
+  gint width;
+  guint width_changes;
+  guint frames_at_width;
+  GstClockTime last_pts;
+  GstClockTime max_gap;
+} Decoded;
+
+static GstPadProbeReturn
+count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Decoded *d = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gint width = 0;
+
+  if (caps) {
+    gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &width);
+    gst_caps_unref (caps);
+  }
+  g_mutex_lock (&d->lock);
+  if (width != d->width) {
+    if (d->width != 0)
+      d->width_changes++;
+    d->width = width;
+    d->frames_at_width = 0;
+  }
+  d->frames++;
+  d->frames_at_width++;
+  if (GST_CLOCK_TIME_IS_VALID (d->last_pts)
+      && GST_BUFFER_PTS (buf) > d->last_pts)
+    d->max_gap = MAX (d->max_gap, GST_BUFFER_PTS (buf) - d->last_pts);
+  d->last_pts = GST_BUFFER_PTS (buf);
+  g_cond_broadcast (&d->cond);
+  g_mutex_unlock (&d->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstElement *
+viewer_new (Decoded * d)
+{
+  GstElement *view = p2p_test_pipeline (VIEWER, env->uid, env->url);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (view), "out");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+
+  g_mutex_init (&d->lock);
+  g_cond_init (&d->cond);
+  d->last_pts = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, d, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  return view;
+}
+
+static void
+decoded_clear (Decoded * d)
+{
+  g_mutex_clear (&d->lock);
+  g_cond_clear (&d->cond);
+}
+
+/* Waits until @d decoded @n frames of @width in a row. */
+static void
+wait_frames (Decoded * d, gint width, guint n)
+{
+  gint64 end = g_get_monotonic_time () + P2P_TEST_WAIT_MS * 1000;
+
+  g_mutex_lock (&d->lock);
+  while (d->width != width || d->frames_at_width < n)
+    if (!g_cond_wait_until (&d->cond, &d->lock, end))
+      break;
+  fail_unless (d->width == width && d->frames_at_width >= n,
+      "%u frames of width %d, not %u of %d", d->frames_at_width, d->width,
+      n, width);
+  g_mutex_unlock (&d->lock);
+}
+
+/* The camera's next `p2p-layer` message for @viewer_id. */
+static guint
+wait_layer (GstElement * cam, const gchar * viewer_id)
+{
+  gint64 end = g_get_monotonic_time () + P2P_TEST_WAIT_MS * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    GstMessage *msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+        "p2p-layer", P2P_TEST_WAIT_MS);
+    const GstStructure *s;
+    guint layer = 0;
+    gboolean mine;
+
+    fail_unless (msg != NULL, "no p2p-layer message");
+    s = gst_message_get_structure (msg);
+    mine = g_strcmp0 (gst_structure_get_string (s, "viewer-id"),
+        viewer_id) == 0;
+    fail_unless (gst_structure_get_uint (s, "layer", &layer));
+    gst_message_unref (msg);
+    if (mine)
+      return layer;
+  }
+  fail ("no p2p-layer message for %s", viewer_id);
+  return G_MAXUINT;
+}
+
+static gint
+viewer_layer (GstElement * cam, const gchar * viewer_id)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  GstStructure *stats = NULL;
+  const GstStructure *vs;
+  gint layer = -2;
+
+  g_object_get (sink, "stats", &stats, NULL);
+  vs = gst_value_get_structure (gst_structure_get_value (stats, viewer_id));
+  fail_unless (gst_structure_get_int (vs, "layer", &layer));
+  gst_structure_free (stats);
+  gst_object_unref (sink);
+  return layer;
+}
+
+static gboolean
+set_layer (GstElement * cam, const gchar * viewer_id, gint layer)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  gboolean ok = FALSE;
+
+  g_signal_emit_by_name (sink, "set-layer", viewer_id, layer, &ok);
+  gst_object_unref (sink);
+  return ok;
+}
+
+GST_START_TEST (test_pinned_viewer_moves_at_keyframe)
+{
+  GstElement *cam, *v1, *v2;
+  Decoded d1 = { 0 }, d2 = { 0 };
+  GstMessage *msg;
+  gchar *id1;
+  guint frames2;
+
+  cam = p2p_test_pipeline (CAMERA, env->uid, env->key_file, env->url);
+  p2p_test_start (cam);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+
+  v1 = viewer_new (&d1);
+  p2p_test_start (v1);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-viewer-joined",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  id1 = g_strdup (gst_structure_get_string (gst_message_get_structure (msg),
+          "viewer-id"));
+  gst_message_unref (msg);
+  /* Everyone starts on the best layer. */
+  fail_unless_equals_int (wait_layer (cam, id1), 0);
+  wait_frames (&d1, 320, 30);
+  v2 = viewer_new (&d2);
+  p2p_test_start (v2);
+  wait_frames (&d2, 320, 30);
+
+  /* Pinned to the sub layer: the move comes with a keyframe of it. */
+  fail_if (set_layer (cam, id1, 3));
+  fail_if (set_layer (cam, "viewer-99", 1));
+  fail_unless (set_layer (cam, id1, 1));
+  fail_unless_equals_int (wait_layer (cam, id1), 1);
+  fail_unless_equals_int (viewer_layer (cam, id1), 1);
+  wait_frames (&d1, 160, 30);
+  g_mutex_lock (&d2.lock);
+  frames2 = d2.frames;
+  g_mutex_unlock (&d2.lock);
+
+  /* And back. */
+  fail_unless (set_layer (cam, id1, 0));
+  fail_unless_equals_int (wait_layer (cam, id1), 0);
+  wait_frames (&d1, 320, 30);
+
+  /* One stream throughout: the caps changed at each move, and no frame
+   * went missing (the source's frames are 1/30 s apart). */
+  g_mutex_lock (&d1.lock);
+  fail_unless_equals_int (d1.width_changes, 2);
+  fail_unless (d1.max_gap <= 3 * FRAME, "gap of %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (d1.max_gap));
+  g_mutex_unlock (&d1.lock);
+  /* The other viewer saw none of it, and kept going. */
+  g_mutex_lock (&d2.lock);
+  fail_unless_equals_int (d2.width_changes, 0);
+  fail_unless (d2.frames > frames2);
+  fail_unless (d2.max_gap <= 3 * FRAME, "gap of %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (d2.max_gap));
+  g_mutex_unlock (&d2.lock);
+
+  p2p_test_stop (v2);
+  p2p_test_stop (v1);
+  p2p_test_stop (cam);
+  decoded_clear (&d1);
+  decoded_clear (&d2);
+  g_free (id1);
+}
+
+GST_END_TEST;
+
+static void
+setup (void)
+{
+  env = p2p_test_env_new ();
+}
+
+static void
+teardown (void)
+{
+  p2p_test_env_free (env);
+  env = NULL;
+}
+
+static Suite *
+layers_suite (void)
+{
+  Suite *s = suite_create ("layers");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_pinned_viewer_moves_at_keyframe);
+  return s;
+}
+
+GST_CHECK_MAIN (layers);
