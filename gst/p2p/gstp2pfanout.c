@@ -47,17 +47,28 @@
 #define ESTIMATE_MIN_BPS 50000
 #define ESTIMATE_MAX_BPS 100000000
 
-/* Layer switching. A viewer moves up only when its estimate exceeds the
- * better layer's measured rate by UP_HEADROOM, and has done so for
- * UP_HOLD_US: an estimate wanders by some 10 % in steady state, a switch
- * costs a keyframe, and a viewer that moved up too early comes straight
- * back down (flapping). It moves down once its layer's rate has exceeded
- * the estimate for DOWN_HOLD_US: long enough to ride out one low
- * estimate, short next to the seconds a congested queue takes to freeze
- * the picture. A pinned viewer moves at once. */
+/* Layer switching, from the viewer's estimate (its estimator's, once its
+ * transport-wide feedback measured what it receives). A viewer moves up
+ * only when its estimate exceeds the better layer's measured rate by
+ * UP_HEADROOM, and has done so for UP_HOLD_US: an estimate wanders by
+ * some 10 % in steady state, a switch costs a keyframe, and a viewer that
+ * moved up too early comes straight back down (flapping). It moves down
+ * once its layer's rate has exceeded the estimate for DOWN_HOLD_US, and
+ * only while it receives less than DOWN_RECEIVED of that rate: long
+ * enough to ride out one low estimate, short next to the seconds a
+ * congested queue takes to freeze the picture; and never on the
+ * estimator's start-up guess, which a path that takes everything soon
+ * outgrows. An estimate above what the viewer receives is the estimator
+ * probing blind, not a measurement: a move up that comes back down
+ * within PROBE_FAILED_US doubles the next wait up, to UP_HOLD_MAX_US, so
+ * a viewer on a narrow path tries the better layer ever more rarely. A
+ * pinned viewer moves at once. */
 #define UP_HEADROOM 1.25
 #define UP_HOLD_US (3 * G_USEC_PER_SEC)
+#define UP_HOLD_MAX_US (60 * G_USEC_PER_SEC)
+#define PROBE_FAILED_US (10 * G_USEC_PER_SEC)
 #define DOWN_HOLD_US (500 * G_TIME_SPAN_MILLISECOND)
+#define DOWN_RECEIVED 0.9
 /* Each layer's rate is measured over windows this long, half the weight
  * on the last one, so that one keyframe does not make a layer look
  * twice as expensive. */
@@ -155,12 +166,15 @@ typedef struct
   guint16 prev_offset;
   guint16 switch_out_seq;
 
-  /* Adaptation: pinned layer (-1: none), bandwidth estimate (bits per
-   * second, 0: unknown) and since when it asks to move up or down. */
+  /* Adaptation: pinned layer (-1: none), the application's bandwidth
+   * estimate (bits per second, 0: none, the estimator's), since when it
+   * asks to move up or down, its wait up and its last move up. */
   gint pinned;
   guint64 estimate;
   gint64 up_since;
   gint64 down_since;
+  gint64 up_hold;
+  gint64 last_up;
 } Member;
 
 static void
@@ -743,6 +757,7 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
   GstP2pFanoutStream current = m->target_layer != NO_LAYER ?
       m->target_layer : m->layer;
   GstP2pFanoutStream want;
+  guint64 estimate, received = 0;
 
   if (current == NO_LAYER)
     return;
@@ -752,9 +767,14 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
       member_switch (fanout, m, want, asks);
     return;
   }
-  if (m->estimate == 0)
-    return;
-  want = fanout_choose_layer (fanout, m->estimate, current);
+  estimate = m->estimate;
+  if (estimate == 0) {
+    received = p2p_bandwidth_estimator_get_acked (m->estimator);
+    if (received == 0)
+      return;
+    estimate = p2p_bandwidth_estimator_get_target (m->estimator);
+  }
+  want = fanout_choose_layer (fanout, estimate, current);
   if (want == current) {
     m->up_since = m->down_since = 0;
     return;
@@ -764,15 +784,28 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
     m->down_since = 0;
     if (m->up_since == 0)
       m->up_since = now;
-    if (now - m->up_since < UP_HOLD_US)
+    if (now - m->up_since < m->up_hold)
       return;
+    m->last_up = now;
   } else {
     m->up_since = 0;
+    if (received != 0 && received >=
+        DOWN_RECEIVED * fanout->streams[current].bitrate) {
+      m->down_since = 0;
+      return;
+    }
     if (m->down_since == 0)
       m->down_since = now;
     if (now - m->down_since < DOWN_HOLD_US)
       return;
+    if (m->last_up != 0 && now - m->last_up < PROBE_FAILED_US)
+      m->up_hold = MIN (2 * m->up_hold, UP_HOLD_MAX_US);
+    else
+      m->up_hold = UP_HOLD_US;
   }
+  GST_DEBUG ("viewer %p: estimate %" G_GUINT64_FORMAT ", receives %"
+      G_GUINT64_FORMAT ": to layer %d", m->target, estimate, received,
+      gst_p2p_fanout_stream_layer (want));
   member_switch (fanout, m, want, asks);
 }
 
@@ -1084,6 +1117,7 @@ gst_p2p_fanout_add (GstP2pFanout * fanout, gpointer target)
   m->layer = NO_LAYER;
   m->hold_from = -1;
   m->pinned = -1;
+  m->up_hold = UP_HOLD_US;
   m->estimator = p2p_bandwidth_estimator_new (ESTIMATE_START_BPS,
       ESTIMATE_MIN_BPS, ESTIMATE_MAX_BPS);
   g_mutex_lock (&fanout->lock);
@@ -1329,9 +1363,11 @@ gst_p2p_fanout_get_stats (GstP2pFanout * fanout, gpointer target,
  * @target: a viewer
  * @bitrate: the bits per second its path sustains, 0 when unknown
  *
- * Gives a viewer's bandwidth estimate: an adaptive viewer (not pinned)
- * moves to the best video layer that fits, with hysteresis, at a keyframe
- * of that layer (requested now). Any thread.
+ * Gives a viewer's bandwidth estimate, in place of its estimator's (an
+ * application that knows the viewer's link; tests): an adaptive viewer
+ * (not pinned) moves to the best video layer that fits, with hysteresis,
+ * at a keyframe of that layer (requested now). 0 gives the choice back to
+ * the estimator. Any thread.
  *
  * Returns: whether @target is a member
  */

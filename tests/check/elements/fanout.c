@@ -786,12 +786,21 @@ test_layer_adapt_hysteresis (Fixture * f, gconstpointer data)
   g_assert_cmpint (st.layer, ==, 0);
   g_assert_cmpint (st.pinned, ==, -1);
 
+  /* Down again within 10 s of moving up: that move was too early, the
+   * next one waits twice as long. */
+  gst_p2p_fanout_set_estimate (f->fanout, &a, 1500000);
+  g_assert_true (run_layers (f, &l, 30, &a));
+  gst_p2p_fanout_set_estimate (f->fanout, &a, 6000000);
+  g_assert_false (run_layers (f, &l, 170, &a));
+  g_assert_true (run_layers (f, &l, 30, &a));
+  g_assert_cmpuint (last_layer (f, &a), ==, GST_P2P_FANOUT_VIDEO);
+
   /* Every packet, in one numbering, for both. b never moved from main. */
   check_continuous (f, &a);
   n_b = check_continuous (f, &b);
-  g_assert_cmpuint (n_b, ==, 16 * (60 + 30 + 150 + 110));
-  /* The joins, a down, a up. */
-  g_assert_cmpuint (f->moves->len, ==, 2 * 4);
+  g_assert_cmpuint (n_b, ==, 16 * (60 + 30 + 150 + 110 + 230));
+  /* The joins, a down, up, down, up. */
+  g_assert_cmpuint (f->moves->len, ==, 2 * 6);
 }
 
 int
