@@ -65,6 +65,7 @@ gint
 harness_run_uid (gchar ** out, const gchar * registry, ...)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *text = NULL;
@@ -80,8 +81,10 @@ harness_run_uid (gchar ** out, const gchar * registry, ...)
   va_end (ap);
   g_ptr_array_add (argv, NULL);
 
-  proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  launcher = harness_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  proc = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
   g_assert_no_error (error);
@@ -114,11 +117,37 @@ harness_add_device (const gchar * dir, const gchar * registry,
   return g_strndup (out, 19);
 }
 
-/* A server outlives a crashed or timed-out test otherwise. */
+/* The test process, as its children see it. */
+static pid_t harness_pid;
+
+/* A child outlives a crashed or timed-out test otherwise (meson kills the
+ * test's process group, which PostgreSQL leaves; an abort kills nobody).
+ * A parent gone before prctl() took effect is caught by the check. */
 static void
 die_with_parent (gpointer data)
 {
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != harness_pid)
+    _exit (126);
+}
+
+/**
+ * harness_launcher_new:
+ * @flags: the subprocess flags
+ *
+ * Every child of a test is started through this: it is killed when the
+ * test process dies, however that happens.
+ *
+ * Returns: (transfer full): a launcher
+ */
+GSubprocessLauncher *
+harness_launcher_new (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  harness_pid = getpid ();
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  return launcher;
 }
 
 typedef struct
@@ -209,7 +238,7 @@ server_startv (const HarnessServerOptions * options, const gchar * registry,
       g_ptr_array_add (argv, (gpointer) arg);
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  launcher = harness_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, limited_child_setup,
       GUINT_TO_POINTER (options ? options->max_fds : 0), NULL);
   if (options && options->stderr_path)

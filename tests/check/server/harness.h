@@ -22,6 +22,8 @@ G_BEGIN_DECLS
 gboolean harness_wait (gboolean (*done) (gpointer), gpointer data,
     guint timeout_ms);
 
+GSubprocessLauncher *harness_launcher_new (GSubprocessFlags flags);
+
 gint harness_run_uid (gchar ** out, const gchar * registry, ...)
     G_GNUC_NULL_TERMINATED;
 

@@ -1250,6 +1250,7 @@ test_port_taken (Fixture * f, gconstpointer data)
       (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) server = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *port = NULL;
@@ -1265,10 +1266,11 @@ test_port_taken (Fixture * f, gconstpointer data)
   port = g_strdup_printf ("--port=%u", g_inet_socket_address_get_port
       (G_INET_SOCKET_ADDRESS (bound)));
 
-  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-      G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv ("P2P_SERVER"),
-      "--listen=127.0.0.1", port, "--allow-insecure", "--registry",
-      f->registry, NULL);
+  launcher = harness_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  server = g_subprocess_launcher_spawn (launcher, &error,
+      g_getenv ("P2P_SERVER"), "--listen=127.0.0.1", port,
+      "--allow-insecure", "--registry", f->registry, NULL);
   g_assert_no_error (error);
   g_assert_true (harness_wait_exit (server, HARNESS_WAIT_MS));
   g_assert_true (g_subprocess_get_if_exited (server));

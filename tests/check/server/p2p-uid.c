@@ -245,11 +245,12 @@ test_bad_input (Fixture * f, gconstpointer data)
 static gint
 run_passwd (const gchar * input, const gchar * output, const gchar * iter)
 {
+  g_autoptr (GSubprocessLauncher) launcher = harness_launcher_new
+      (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr (GSubprocess) p = NULL;
   g_autoptr (GError) error = NULL;
 
-  p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, g_getenv ("P2P_UID"),
+  p = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("P2P_UID"),
       "passwd", "-o", output, "--iterations", iter, NULL);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_communicate_utf8 (p, input, NULL, NULL, NULL,

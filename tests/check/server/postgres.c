@@ -11,7 +11,10 @@
  * and on no TCP port, every test its own database. Run as root (CI), the
  * cluster belongs to the system user postgres, as initdb refuses root.
  * Missing PostgreSQL binaries fail the test: a skipped backend would look
- * like a tested one. */
+ * like a tested one. The cluster's processes die with the test process
+ * (PR_SET_PDEATHSIG: meson's time-out kills the test's process group,
+ * which the postmaster leaves), and a cluster directory whose test process
+ * is gone (its `owner` file names it) is removed by the next run. */
 
 #include "postgres.h"
 #include "harness.h"
@@ -38,6 +41,9 @@ typedef struct
 } Cluster;
 
 static Cluster *cluster;
+static pid_t test_pid;
+
+static void remove_tree (const gchar * path);
 
 /**
  * harness_registry_backend:
@@ -66,8 +72,10 @@ child_setup (gpointer data)
   if (pw && (setgroups (0, NULL) != 0 || setgid (pw->pw_gid) != 0
           || setuid (pw->pw_uid) != 0))
     _exit (126);
-  /* After setuid(), which clears it. */
+  /* After setuid(), which clears it; and the test may be gone already. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != test_pid)
+    _exit (126);
 }
 
 static GSubprocessLauncher *
@@ -75,6 +83,7 @@ launcher_new (GSubprocessFlags flags, struct passwd *pw)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
 
+  test_pid = getpid ();
   g_subprocess_launcher_set_child_setup (launcher, child_setup, pw, NULL);
   /* libpq and postgres read these; the test's own must not leak in. */
   g_subprocess_launcher_unsetenv (launcher, "PGHOST");
@@ -97,6 +106,34 @@ pg_program (const gchar * name)
   return path;
 }
 
+/* Removes the clusters of test processes that are gone (killed at a
+ * time-out, aborted): their postgres died with them. */
+static void
+sweep_stale_clusters (void)
+{
+  GDir *tmp = g_dir_open (g_get_tmp_dir (), 0, NULL);
+  const gchar *name;
+
+  while (tmp && (name = g_dir_read_name (tmp))) {
+    g_autofree gchar *dir = NULL;
+    g_autofree gchar *owner = NULL;
+    g_autofree gchar *text = NULL;
+    gint64 pid;
+
+    if (!g_str_has_prefix (name, "p2p-pg-"))
+      continue;
+    dir = g_build_filename (g_get_tmp_dir (), name, NULL);
+    owner = g_build_filename (dir, "owner", NULL);
+    if (!g_file_get_contents (owner, &text, NULL, NULL))
+      continue;
+    pid = g_ascii_strtoll (text, NULL, 10);
+    if (pid > 0 && kill (pid, 0) != 0 && errno == ESRCH)
+      remove_tree (dir);
+  }
+  if (tmp)
+    g_dir_close (tmp);
+}
+
 static void
 cluster_start (void)
 {
@@ -109,9 +146,15 @@ cluster_start (void)
   g_autoptr (GError) error = NULL;
   struct passwd *pw = NULL;
 
+  g_autofree gchar *owner = NULL;
+  g_autofree gchar *pid = g_strdup_printf ("%d\n", (gint) getpid ());
+
+  sweep_stale_clusters ();
   cluster = g_new0 (Cluster, 1);
   cluster->dir = g_dir_make_tmp ("p2p-pg-XXXXXX", &error);
   g_assert_no_error (error);
+  owner = g_build_filename (cluster->dir, "owner", NULL);
+  g_assert_true (g_file_set_contents (owner, pid, -1, NULL));
   if (geteuid () == 0) {
     pw = getpwnam ("postgres");
     if (!pw)
