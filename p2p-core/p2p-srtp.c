@@ -5,10 +5,17 @@
  */
 
 /*
- * SRTP/SRTCP sessions keyed from the DTLS exporter (RFC 5764 section 4.2).
+ * SRTP/SRTCP (RFC 3711, RFC 7714) keyed from the DTLS exporter (RFC 5764
+ * section 4.2), on OpenSSL.
  *
- * Two libsrtp sessions per transport: one for what we send, one for what we
- * receive. The outbound one is guarded by a mutex because RTP (streaming
+ * Each direction holds one keyed OpenSSL cipher context for RTP and one for
+ * RTCP (plus a keyed HMAC-SHA1 for AES-CM), made once when the keys arrive:
+ * a packet only sets its IV. Session keys do not depend on the SSRC (the key
+ * derivation rate is 0), so every SSRC of a direction shares those contexts
+ * and has only its own counters: the highest RTP index with a replay window,
+ * the SRTCP index, and the SRTCP replay window.
+ *
+ * The outbound direction is guarded by a mutex because RTP (streaming
  * thread) and RTCP (rtpbin's thread) may be sent concurrently; the inbound
  * one is only used on the loop thread.
  */
@@ -20,164 +27,660 @@
 #include "p2p-srtp.h"
 
 #include <string.h>
-#include <srtp2/srtp.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
-struct _P2pSrtp
-{
-  GMutex send_lock;
-  srtp_t outbound;
-  srtp_t inbound;
-};
+#define KEY_LEN 16
+#define CM_SALT_LEN 14
+#define GCM_SALT_LEN 12
+#define AUTH_KEY_LEN 20
+#define CM_TAG_LEN 10
+#define GCM_TAG_LEN 16
+#define RTP_HEADER_LEN 12
+#define RTCP_HEADER_LEN 8
+#define SRTCP_WORD_LEN 4
+#define SRTCP_E_BIT 0x80000000u
+#define SRTCP_MAX_INDEX 0x7fffffffu
+#define RTP_MAX_INDEX G_GUINT64_CONSTANT (0xffffffffffff)
 
 /* Larger than libsrtp's default of 128 so that NACK retransmissions of
  * packets a few hundred sequence numbers old are still accepted. */
-#define REPLAY_WINDOW 1024
+#define RTP_REPLAY_WINDOW 1024
+/* SRTCP's, as libsrtp's: RTCP comes a few packets a second. */
+#define RTCP_REPLAY_WINDOW 128
 
-static void
-srtp_init_once (void)
+/* Key derivation labels (RFC 3711 section 4.3.1). */
+enum
 {
-  static gsize initialized = 0;
+  LABEL_RTP_KEY,
+  LABEL_RTP_AUTH,
+  LABEL_RTP_SALT,
+  LABEL_RTCP_KEY,
+  LABEL_RTCP_AUTH,
+  LABEL_RTCP_SALT,
+};
 
-  if (g_once_init_enter (&initialized)) {
-    srtp_init ();
-    g_once_init_leave (&initialized, 1);
-  }
+/* One direction's keys for RTP or RTCP, keyed once. */
+typedef struct
+{
+  EVP_CIPHER_CTX *cipher;       /* AES-128-GCM or AES-128-CTR */
+  EVP_MAC_CTX *mac;             /* HMAC-SHA1 for AES-CM, NULL for AES-GCM */
+  guint8 salt[CM_SALT_LEN];
+} Transform;
+
+/* Per-SSRC counters of one direction. A replay window remembers the
+ * indexes from highest - size + 1 to highest, index i at bit i % size. */
+typedef struct
+{
+  guint32 ssrc;
+  guint32 rtcp_sent;            /* last SRTCP index sent */
+  guint64 used;                 /* Direction.clock when last used */
+  guint64 rtp_highest;
+  guint64 rtp_seen[RTP_REPLAY_WINDOW / 64];
+  guint64 rtcp_highest;
+  guint64 rtcp_seen[RTCP_REPLAY_WINDOW / 64];
+} Stream;
+
+typedef struct
+{
+  Transform rtp;
+  Transform rtcp;
+  Stream *streams;
+  guint n_streams;
+  guint allocated;
+  guint64 clock;                /* packets through this direction */
+} Direction;
+
+struct _P2pSrtp
+{
+  gboolean gcm;
+  GMutex send_lock;
+  Direction outbound;
+  Direction inbound;
+};
+
+/* Byte by byte: packet fields are not aligned. */
+static inline guint16
+read16 (const guint8 * p)
+{
+  return (guint16) (p[0] << 8 | p[1]);
 }
 
-static gpointer
-warm_up_thread (gpointer data)
+static inline guint32
+read32 (const guint8 * p)
 {
-  srtp_init_once ();
-  return NULL;
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
+      p[3];
 }
 
-/* libsrtp's initialisation runs cipher self-tests that take ~20 ms. Done
- * on a thread of its own as soon as a transport class exists, it overlaps
- * signalling and ICE instead of delaying the first SRTP keys. */
-void
-p2p_srtp_warm_up (void)
+static inline void
+write32 (guint8 * p, guint32 v)
 {
-  static gsize started = 0;
-
-  if (g_once_init_enter (&started)) {
-    g_thread_unref (g_thread_new ("p2p-srtp-init", warm_up_thread, NULL));
-    g_once_init_leave (&started, 1);
-  }
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
 }
 
-/* Key and salt lengths per profile (RFC 5764, RFC 7714). */
-static void
-profile_lengths (P2pSrtpProfile profile, gsize * key, gsize * salt)
+static gsize
+salt_length (gboolean gcm)
 {
-  *key = 16;
-  *salt = profile == P2P_SRTP_PROFILE_AEAD_AES_128_GCM ? 12 : 14;
+  return gcm ? GCM_SALT_LEN : CM_SALT_LEN;
 }
 
 gsize
 p2p_srtp_profile_key_material_size (P2pSrtpProfile profile)
 {
-  gsize key, salt;
+  return 2 * (KEY_LEN +
+      salt_length (profile == P2P_SRTP_PROFILE_AEAD_AES_128_GCM));
+}
 
-  profile_lengths (profile, &key, &salt);
-  return 2 * (key + salt);
+/* The AES-CM PRF of RFC 3711 section 4.3.1 with a key derivation rate of
+ * 0: keystream from IV (salt XOR label·2^48)·2^16. A 12-byte AES-GCM salt
+ * is padded with zeros to 14 bytes (RFC 7714 section 11), as libsrtp does. */
+static gboolean
+derive (const guint8 * master_key, const guint8 * master_salt,
+    gsize salt_len, guint8 label, guint8 * out, gsize len)
+{
+  guint8 iv[16] = { 0 };
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  gboolean ok;
+  int n;
+
+  memcpy (iv, master_salt, salt_len);
+  iv[7] ^= label;
+  memset (out, 0, len);
+  ok = ctx != NULL
+      && EVP_EncryptInit_ex (ctx, EVP_aes_128_ctr (), NULL, master_key, iv)
+      && EVP_EncryptUpdate (ctx, out, &n, out, (int) len);
+  EVP_CIPHER_CTX_free (ctx);
+  return ok;
+}
+
+gboolean
+p2p_srtp_derive_session_keys (P2pSrtpProfile profile,
+    const guint8 * master_key, const guint8 * master_salt,
+    P2pSrtpSessionKeys * keys)
+{
+  gboolean gcm = profile == P2P_SRTP_PROFILE_AEAD_AES_128_GCM;
+  gsize salt_len = salt_length (gcm);
+
+  memset (keys, 0, sizeof (*keys));
+  return derive (master_key, master_salt, salt_len, LABEL_RTP_KEY,
+      keys->rtp_key, KEY_LEN)
+      && derive (master_key, master_salt, salt_len, LABEL_RTP_SALT,
+      keys->rtp_salt, salt_len)
+      && derive (master_key, master_salt, salt_len, LABEL_RTCP_KEY,
+      keys->rtcp_key, KEY_LEN)
+      && derive (master_key, master_salt, salt_len, LABEL_RTCP_SALT,
+      keys->rtcp_salt, salt_len)
+      && (gcm || (derive (master_key, master_salt, salt_len, LABEL_RTP_AUTH,
+              keys->rtp_auth, AUTH_KEY_LEN)
+          && derive (master_key, master_salt, salt_len, LABEL_RTCP_AUTH,
+              keys->rtcp_auth, AUTH_KEY_LEN)));
+}
+
+static gboolean
+transform_init (Transform * t, gboolean gcm, gboolean encrypt,
+    const guint8 * key, const guint8 * salt, const guint8 * auth)
+{
+  memcpy (t->salt, salt, salt_length (gcm));
+  t->cipher = EVP_CIPHER_CTX_new ();
+  if (t->cipher == NULL || !EVP_CipherInit_ex (t->cipher,
+          gcm ? EVP_aes_128_gcm () : EVP_aes_128_ctr (), NULL, key, NULL,
+          encrypt ? 1 : 0))
+    return FALSE;
+  if (!gcm) {
+    OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *) "SHA1",
+          0),
+      OSSL_PARAM_construct_end (),
+    };
+    EVP_MAC *hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
+
+    t->mac = hmac ? EVP_MAC_CTX_new (hmac) : NULL;
+    EVP_MAC_free (hmac);
+    if (t->mac == NULL || !EVP_MAC_init (t->mac, auth, AUTH_KEY_LEN, params))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 static void
-set_policy (srtp_policy_t * policy, P2pSrtpProfile profile)
+transform_clear (Transform * t)
 {
-  memset (policy, 0, sizeof (*policy));
-  if (profile == P2P_SRTP_PROFILE_AEAD_AES_128_GCM) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtcp);
-  } else {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
-  }
-  policy->window_size = REPLAY_WINDOW;
-  /* A camera resends the very same RTP packet on NACK; libsrtp would
-   * otherwise refuse to protect a sequence number twice. */
-  policy->allow_repeat_tx = 1;
+  EVP_CIPHER_CTX_free (t->cipher);
+  EVP_MAC_CTX_free (t->mac);
+  OPENSSL_cleanse (t->salt, sizeof (t->salt));
 }
 
-P2pSrtp *
-p2p_srtp_new (P2pSrtpProfile profile, const guint8 * material,
-    gboolean is_client, GError ** error)
+static gboolean
+direction_init (Direction * d, gboolean gcm, gboolean encrypt,
+    const P2pSrtpSessionKeys * keys)
 {
-  P2pSrtp *srtp;
-  srtp_policy_t policy;
-  gsize key_len, salt_len;
-  guint8 client_key[32], server_key[32];
-  srtp_err_status_t err;
+  return transform_init (&d->rtp, gcm, encrypt, keys->rtp_key, keys->rtp_salt,
+      keys->rtp_auth)
+      && transform_init (&d->rtcp, gcm, encrypt, keys->rtcp_key,
+      keys->rtcp_salt, keys->rtcp_auth);
+}
 
-  srtp_init_once ();
-  profile_lengths (profile, &key_len, &salt_len);
+static void
+direction_clear (Direction * d)
+{
+  transform_clear (&d->rtp);
+  transform_clear (&d->rtcp);
+  g_free (d->streams);
+}
 
-  /* Exporter output is client_key | server_key | client_salt | server_salt;
-   * libsrtp wants key followed by salt. */
-  memcpy (client_key, material, key_len);
-  memcpy (server_key, material + key_len, key_len);
-  memcpy (client_key + key_len, material + 2 * key_len, salt_len);
-  memcpy (server_key + key_len, material + 2 * key_len + salt_len, salt_len);
+static Stream *
+find_stream (Direction * d, guint32 ssrc)
+{
+  guint i;
 
-  srtp = g_new0 (P2pSrtp, 1);
-  g_mutex_init (&srtp->send_lock);
+  for (i = 0; i < d->n_streams; i++)
+    if (d->streams[i].ssrc == ssrc) {
+      d->streams[i].used = ++d->clock;
+      return &d->streams[i];
+    }
+  return NULL;
+}
 
-  set_policy (&policy, profile);
-  policy.ssrc.type = ssrc_any_outbound;
-  policy.key = is_client ? client_key : server_key;
-  err = srtp_create (&srtp->outbound, &policy);
-  if (err == srtp_err_status_ok) {
-    set_policy (&policy, profile);
-    policy.ssrc.type = ssrc_any_inbound;
-    policy.key = is_client ? server_key : client_key;
-    err = srtp_create (&srtp->inbound, &policy);
+/* Once P2P_SRTP_MAX_STREAMS SSRCs have state, a new one either replaces
+ * the least recently used (@evict) or is refused (NULL): a peer's SSRCs
+ * cost memory here, so their number is bounded. */
+static Stream *
+add_stream (Direction * d, guint32 ssrc, gboolean evict)
+{
+  Stream *s;
+  guint i;
+
+  if (d->n_streams == P2P_SRTP_MAX_STREAMS) {
+    if (!evict)
+      return NULL;
+    s = &d->streams[0];
+    for (i = 1; i < d->n_streams; i++)
+      if (d->streams[i].used < s->used)
+        s = &d->streams[i];
+  } else {
+    if (d->n_streams == d->allocated) {
+      d->allocated = MIN (MAX (4, 2 * d->allocated), P2P_SRTP_MAX_STREAMS);
+      d->streams = g_renew (Stream, d->streams, d->allocated);
+    }
+    s = &d->streams[d->n_streams++];
   }
-  memset (client_key, 0, sizeof (client_key));
-  memset (server_key, 0, sizeof (server_key));
+  memset (s, 0, sizeof (*s));
+  s->ssrc = ssrc;
+  s->used = ++d->clock;
+  return s;
+}
 
-  if (err != srtp_err_status_ok) {
-    g_set_error (error, P2P_TRANSPORT_ERROR, P2P_TRANSPORT_ERROR_SRTP,
-        "Could not create SRTP session (libsrtp error %d)", err);
-    p2p_srtp_free (srtp);
-    return NULL;
+/* An outbound SSRC's state is never dropped: starting it again would
+ * encrypt indexes already used under this key. */
+static Stream *
+outbound_stream (Direction * d, guint32 ssrc)
+{
+  Stream *s = find_stream (d, ssrc);
+
+  return s ? s : add_stream (d, ssrc, FALSE);
+}
+
+/* The 48-bit index of sequence number @seq given the highest index so far
+ * (RFC 3711 section 3.3.1 and appendix A). Before the first wrap no
+ * rollover counter of -1 is guessed, as libsrtp does. FALSE past the last
+ * index a key may protect (2^48 packets). */
+static gboolean
+estimate_index (guint64 highest, guint16 seq, guint64 * index)
+{
+  guint64 roc = highest >> 16;
+  guint16 local = highest & 0xffff;
+
+  if (highest <= 0x8000) {
+    *index = seq;
+    return TRUE;
   }
-  return srtp;
+  if (local < 0x8000) {
+    if ((gint) seq - local > 0x8000)
+      roc--;
+  } else if (local - 0x8000 > seq) {
+    roc++;
+  }
+  *index = roc << 16 | seq;
+  return *index <= RTP_MAX_INDEX;
+}
+
+static gboolean
+replay_check (guint64 highest, const guint64 * seen, guint size, guint64 index)
+{
+  if (index > highest)
+    return TRUE;
+  if (highest - index >= size)
+    return FALSE;
+  return !(seen[(index % size) / 64] >> (index % 64) & 1);
+}
+
+static void
+replay_add (guint64 * highest, guint64 * seen, guint size, guint64 index)
+{
+  if (index > *highest) {
+    if (index - *highest >= size) {
+      memset (seen, 0, size / 8);
+    } else {
+      guint64 i;
+
+      for (i = *highest + 1; i < index; i++)
+        seen[(i % size) / 64] &= ~(G_GUINT64_CONSTANT (1) << (i % 64));
+    }
+    *highest = index;
+  }
+  seen[(index % size) / 64] |= G_GUINT64_CONSTANT (1) << (index % 64);
+}
+
+/* AES-CM (RFC 3711 section 4.1.1): salt·2^16 XOR SSRC·2^64 XOR index·2^16
+ * in 16 bytes. AES-GCM (RFC 7714 sections 8.1, 9.1): the same fields two
+ * bytes earlier in 12 bytes; an SRTCP index takes the index's low 32 bits. */
+static void
+make_iv (const Transform * t, gboolean gcm, guint32 ssrc, guint64 index,
+    guint8 * iv)
+{
+  guint off = gcm ? 2 : 4;
+  gsize i, salt_len = salt_length (gcm);
+
+  memset (iv, 0, 16);
+  write32 (iv + off, ssrc);
+  iv[off + 4] = index >> 40;
+  iv[off + 5] = index >> 32;
+  write32 (iv + off + 6, (guint32) index);
+  for (i = 0; i < salt_len; i++)
+    iv[i] ^= t->salt[i];
+}
+
+/* AES-GCM over @text in place, authenticating @aad and @aad2 (may be
+ * empty) first. Encrypting writes the tag to @tag, decrypting checks it. */
+static gboolean
+gcm_crypt (Transform * t, const guint8 * iv, const guint8 * aad,
+    gsize aad_len, const guint8 * aad2, gsize aad2_len, guint8 * text,
+    gsize text_len, guint8 * tag, gboolean encrypt)
+{
+  int n;
+
+  if (!EVP_CipherInit_ex (t->cipher, NULL, NULL, NULL, iv, -1)
+      || !EVP_CipherUpdate (t->cipher, NULL, &n, aad, (int) aad_len)
+      || (aad2_len
+          && !EVP_CipherUpdate (t->cipher, NULL, &n, aad2, (int) aad2_len))
+      || !EVP_CipherUpdate (t->cipher, text, &n, text, (int) text_len))
+    return FALSE;
+  if (encrypt)
+    return EVP_CipherFinal_ex (t->cipher, tag, &n)
+        && EVP_CIPHER_CTX_ctrl (t->cipher, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
+        tag);
+  return EVP_CIPHER_CTX_ctrl (t->cipher, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN, tag)
+      && EVP_CipherFinal_ex (t->cipher, tag, &n) > 0;
+}
+
+/* AES-CM keystream XORed into @text in place. */
+static gboolean
+ctr_crypt (Transform * t, const guint8 * iv, guint8 * text, gsize text_len)
+{
+  int n;
+
+  return EVP_CipherInit_ex (t->cipher, NULL, NULL, NULL, iv, -1)
+      && EVP_CipherUpdate (t->cipher, text, &n, text, (int) text_len);
+}
+
+/* HMAC-SHA1 of @data followed by @roc (4 bytes, RTP only), truncated to
+ * CM_TAG_LEN (RFC 3711 section 4.2). */
+static gboolean
+hmac_tag (Transform * t, const guint8 * data, gsize len, const guint8 * roc,
+    guint8 * tag)
+{
+  guint8 full[EVP_MAX_MD_SIZE];
+  gsize n;
+
+  if (!EVP_MAC_init (t->mac, NULL, 0, NULL)
+      || !EVP_MAC_update (t->mac, data, len)
+      || (roc && !EVP_MAC_update (t->mac, roc, 4))
+      || !EVP_MAC_final (t->mac, full, &n, sizeof (full)))
+    return FALSE;
+  memcpy (tag, full, CM_TAG_LEN);
+  return TRUE;
+}
+
+/* Length of the RTP header with CSRCs and extension, or 0 if it does not
+ * fit in @size bytes. */
+static gsize
+rtp_header_length (const guint8 * buf, gsize size)
+{
+  gsize len;
+
+  if (size < RTP_HEADER_LEN)
+    return 0;
+  len = RTP_HEADER_LEN + 4 * (buf[0] & 0x0f);
+  if (buf[0] & 0x10) {
+    if (len + 4 > size)
+      return 0;
+    len += 4 + 4 * (gsize) read16 (buf + len + 2);
+  }
+  return len <= size ? len : 0;
+}
+
+static gboolean
+protect_rtp (P2pSrtp * srtp, guint8 * buf, gsize * size)
+{
+  Direction *d = &srtp->outbound;
+  gsize len = *size, header = rtp_header_length (buf, len);
+  guint32 ssrc;
+  guint8 iv[16], roc[4];
+  guint64 index;
+  Stream *s;
+
+  if (header == 0)
+    return FALSE;
+  ssrc = read32 (buf + 8);
+  s = outbound_stream (d, ssrc);
+  if (s == NULL)
+    return FALSE;
+  if (!estimate_index (s->rtp_highest, read16 (buf + 2), &index))
+    return FALSE;
+  /* A camera resends the very same RTP packet on NACK: an index may repeat
+   * within the window, but an older one would be refused by the peer. */
+  if (index <= s->rtp_highest && s->rtp_highest - index >= RTP_REPLAY_WINDOW)
+    return FALSE;
+
+  make_iv (&d->rtp, srtp->gcm, ssrc, index, iv);
+  if (srtp->gcm) {
+    if (!gcm_crypt (&d->rtp, iv, buf, header, NULL, 0, buf + header,
+            len - header, buf + len, TRUE))
+      return FALSE;
+    *size = len + GCM_TAG_LEN;
+  } else {
+    write32 (roc, (guint32) (index >> 16));
+    if (!ctr_crypt (&d->rtp, iv, buf + header, len - header)
+        || !hmac_tag (&d->rtp, buf, len, roc, buf + len))
+      return FALSE;
+    *size = len + CM_TAG_LEN;
+  }
+  replay_add (&s->rtp_highest, s->rtp_seen, RTP_REPLAY_WINDOW, index);
+  return TRUE;
+}
+
+static gboolean
+protect_rtcp (P2pSrtp * srtp, guint8 * buf, gsize * size)
+{
+  Direction *d = &srtp->outbound;
+  gsize len = *size;
+  guint8 iv[16], word[SRTCP_WORD_LEN];
+  guint32 ssrc;
+  Stream *s;
+
+  if (len < RTCP_HEADER_LEN)
+    return FALSE;
+  ssrc = read32 (buf + 4);
+  s = outbound_stream (d, ssrc);
+  if (s == NULL)
+    return FALSE;
+  if (s->rtcp_sent == SRTCP_MAX_INDEX)
+    return FALSE;
+  s->rtcp_sent++;
+  write32 (word, SRTCP_E_BIT | s->rtcp_sent);
+
+  make_iv (&d->rtcp, srtp->gcm, ssrc, s->rtcp_sent, iv);
+  if (srtp->gcm) {
+    /* header | ciphertext | tag | E+index (RFC 7714 section 17) */
+    if (!gcm_crypt (&d->rtcp, iv, buf, RTCP_HEADER_LEN, word, sizeof (word),
+            buf + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN, buf + len, TRUE))
+      return FALSE;
+    memcpy (buf + len + GCM_TAG_LEN, word, sizeof (word));
+    *size = len + GCM_TAG_LEN + SRTCP_WORD_LEN;
+  } else {
+    /* header | ciphertext | E+index | tag (RFC 3711 section 3.4) */
+    if (!ctr_crypt (&d->rtcp, iv, buf + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN))
+      return FALSE;
+    memcpy (buf + len, word, sizeof (word));
+    if (!hmac_tag (&d->rtcp, buf, len + SRTCP_WORD_LEN, NULL,
+            buf + len + SRTCP_WORD_LEN))
+      return FALSE;
+    *size = len + SRTCP_WORD_LEN + CM_TAG_LEN;
+  }
+  return TRUE;
 }
 
 /* @buf must have P2P_SRTP_MAX_TRAILER bytes of room after *size. */
 gboolean
 p2p_srtp_protect (P2pSrtp * srtp, gboolean rtcp, guint8 * buf, gsize * size)
 {
-  int len = (int) *size;
-  srtp_err_status_t err;
+  gboolean ok;
 
   g_mutex_lock (&srtp->send_lock);
-  if (rtcp)
-    err = srtp_protect_rtcp (srtp->outbound, buf, &len);
-  else
-    err = srtp_protect (srtp->outbound, buf, &len);
+  ok = rtcp ? protect_rtcp (srtp, buf, size) : protect_rtp (srtp, buf, size);
   g_mutex_unlock (&srtp->send_lock);
+  return ok;
+}
 
-  if (err != srtp_err_status_ok)
+/* The SSRC's state, created for a packet that authenticated: an unknown
+ * SSRC is checked against a fresh @scratch first, so forged packets cost
+ * no memory. Dropping the least recently used inbound SSRC for a new one
+ * only forgets which of its packets were seen; a peer that stopped using
+ * an SSRC long ago can start again. */
+static Stream *
+inbound_stream (Direction * d, guint32 ssrc, Stream * scratch)
+{
+  Stream *s = find_stream (d, ssrc);
+
+  if (s)
+    return s;
+  memset (scratch, 0, sizeof (*scratch));
+  scratch->ssrc = ssrc;
+  return scratch;
+}
+
+static Stream *
+keep_stream (Direction * d, Stream * s, Stream * scratch)
+{
+  Stream *kept;
+
+  if (s != scratch)
+    return s;
+  kept = add_stream (d, scratch->ssrc, TRUE);
+  scratch->used = kept->used;
+  *kept = *scratch;
+  return kept;
+}
+
+static gboolean
+unprotect_rtp (P2pSrtp * srtp, guint8 * buf, gsize * size)
+{
+  Direction *d = &srtp->inbound;
+  gsize tag_len = srtp->gcm ? GCM_TAG_LEN : CM_TAG_LEN;
+  gsize header, len;
+  guint8 iv[16], roc[4], tag[CM_TAG_LEN];
+  guint64 index;
+  Stream scratch, *s;
+  guint32 ssrc;
+
+  if (*size < tag_len)
     return FALSE;
+  len = *size - tag_len;
+  header = rtp_header_length (buf, len);
+  if (header == 0)
+    return FALSE;
+  ssrc = read32 (buf + 8);
+  s = inbound_stream (d, ssrc, &scratch);
+  if (!estimate_index (s->rtp_highest, read16 (buf + 2), &index)
+      || !replay_check (s->rtp_highest, s->rtp_seen, RTP_REPLAY_WINDOW, index))
+    return FALSE;
+
+  make_iv (&d->rtp, srtp->gcm, ssrc, index, iv);
+  if (srtp->gcm) {
+    if (!gcm_crypt (&d->rtp, iv, buf, header, NULL, 0, buf + header,
+            len - header, buf + len, FALSE))
+      return FALSE;
+  } else {
+    write32 (roc, (guint32) (index >> 16));
+    if (!hmac_tag (&d->rtp, buf, len, roc, tag)
+        || CRYPTO_memcmp (tag, buf + len, CM_TAG_LEN) != 0
+        || !ctr_crypt (&d->rtp, iv, buf + header, len - header))
+      return FALSE;
+  }
+  s = keep_stream (d, s, &scratch);
+  replay_add (&s->rtp_highest, s->rtp_seen, RTP_REPLAY_WINDOW, index);
   *size = len;
   return TRUE;
 }
 
+static gboolean
+unprotect_rtcp (P2pSrtp * srtp, guint8 * buf, gsize * size)
+{
+  Direction *d = &srtp->inbound;
+  gsize tag_len = srtp->gcm ? GCM_TAG_LEN : CM_TAG_LEN;
+  gsize len;
+  const guint8 *word;
+  guint8 iv[16], tag[CM_TAG_LEN];
+  guint32 ssrc, index;
+  Stream scratch, *s;
+
+  if (*size < RTCP_HEADER_LEN + SRTCP_WORD_LEN + tag_len)
+    return FALSE;
+  len = *size - SRTCP_WORD_LEN - tag_len;
+  word = srtp->gcm ? buf + *size - SRTCP_WORD_LEN : buf + len;
+  /* Our peers always encrypt RTCP: an unencrypted one is refused. */
+  if (!(read32 (word) & SRTCP_E_BIT))
+    return FALSE;
+  index = read32 (word) & SRTCP_MAX_INDEX;
+  ssrc = read32 (buf + 4);
+  s = inbound_stream (d, ssrc, &scratch);
+  if (!replay_check (s->rtcp_highest, s->rtcp_seen, RTCP_REPLAY_WINDOW, index))
+    return FALSE;
+
+  make_iv (&d->rtcp, srtp->gcm, ssrc, index, iv);
+  if (srtp->gcm) {
+    if (!gcm_crypt (&d->rtcp, iv, buf, RTCP_HEADER_LEN, word, SRTCP_WORD_LEN,
+            buf + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN, buf + len, FALSE))
+      return FALSE;
+  } else {
+    if (!hmac_tag (&d->rtcp, buf, len + SRTCP_WORD_LEN, NULL, tag)
+        || CRYPTO_memcmp (tag, buf + len + SRTCP_WORD_LEN, CM_TAG_LEN) != 0
+        || !ctr_crypt (&d->rtcp, iv, buf + RTCP_HEADER_LEN,
+            len - RTCP_HEADER_LEN))
+      return FALSE;
+  }
+  s = keep_stream (d, s, &scratch);
+  replay_add (&s->rtcp_highest, s->rtcp_seen, RTCP_REPLAY_WINDOW, index);
+  *size = len;
+  return TRUE;
+}
+
+/* Decrypts in place; FALSE (and @buf's contents undefined) for a packet
+ * that is too short, fails authentication, is a replay or is older than
+ * the replay window. */
 gboolean
 p2p_srtp_unprotect (P2pSrtp * srtp, gboolean rtcp, guint8 * buf, gsize * size)
 {
-  int len = (int) *size;
-  srtp_err_status_t err;
+  return rtcp ? unprotect_rtcp (srtp, buf, size) :
+      unprotect_rtp (srtp, buf, size);
+}
 
-  if (rtcp)
-    err = srtp_unprotect_rtcp (srtp->inbound, buf, &len);
+P2pSrtp *
+p2p_srtp_new_from_session_keys (P2pSrtpProfile profile,
+    const P2pSrtpSessionKeys * outbound, const P2pSrtpSessionKeys * inbound,
+    GError ** error)
+{
+  P2pSrtp *srtp = g_new0 (P2pSrtp, 1);
+
+  srtp->gcm = profile == P2P_SRTP_PROFILE_AEAD_AES_128_GCM;
+  g_mutex_init (&srtp->send_lock);
+  if (!direction_init (&srtp->outbound, srtp->gcm, TRUE, outbound)
+      || !direction_init (&srtp->inbound, srtp->gcm, FALSE, inbound)) {
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_SRTP, "Could not set up the SRTP ciphers");
+    p2p_srtp_free (srtp);
+    return NULL;
+  }
+  return srtp;
+}
+
+P2pSrtp *
+p2p_srtp_new (P2pSrtpProfile profile, const guint8 * material,
+    gboolean is_client, GError ** error)
+{
+  gsize salt_len = salt_length (profile == P2P_SRTP_PROFILE_AEAD_AES_128_GCM);
+  P2pSrtpSessionKeys client, server;
+  P2pSrtp *srtp = NULL;
+
+  /* Exporter output is client_key | server_key | client_salt | server_salt
+   * (RFC 5764 section 4.2). */
+  if (p2p_srtp_derive_session_keys (profile, material, material + 2 * KEY_LEN,
+          &client)
+      && p2p_srtp_derive_session_keys (profile, material + KEY_LEN,
+          material + 2 * KEY_LEN + salt_len, &server))
+    srtp = p2p_srtp_new_from_session_keys (profile,
+        is_client ? &client : &server, is_client ? &server : &client, error);
   else
-    err = srtp_unprotect (srtp->inbound, buf, &len);
-  if (err != srtp_err_status_ok)
-    return FALSE;
-  *size = len;
-  return TRUE;
+    g_set_error_literal (error, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_SRTP, "Could not derive the SRTP session keys");
+  OPENSSL_cleanse (&client, sizeof (client));
+  OPENSSL_cleanse (&server, sizeof (server));
+  return srtp;
 }
 
 void
@@ -185,10 +688,8 @@ p2p_srtp_free (P2pSrtp * srtp)
 {
   if (srtp == NULL)
     return;
-  if (srtp->outbound)
-    srtp_dealloc (srtp->outbound);
-  if (srtp->inbound)
-    srtp_dealloc (srtp->inbound);
+  direction_clear (&srtp->outbound);
+  direction_clear (&srtp->inbound);
   g_mutex_clear (&srtp->send_lock);
   g_free (srtp);
 }

@@ -19,7 +19,8 @@
  * - DTLS 1.2 on that component, the peer authenticated by the certificate
  *   fingerprint in its session description (and, optionally, a fingerprint
  *   the caller expects, e.g. the one registered for a camera's UID);
- * - SRTP/SRTCP (libsrtp2) keyed by the DTLS exporter, AES-GCM preferred;
+ * - SRTP/SRTCP (p2p-srtp.c, on OpenSSL) keyed by the DTLS exporter, AES-GCM
+ *   preferred;
  * - a message channel of reliable, ordered messages over DTLS.
  *
  * The transport has no network of its own for signalling: the caller moves
@@ -2067,8 +2068,6 @@ p2p_transport_class_init (P2pTransportClass * klass)
   gobject_class->finalize = p2p_transport_finalize;
   gobject_class->set_property = p2p_transport_set_property;
   gobject_class->get_property = p2p_transport_get_property;
-
-  p2p_srtp_warm_up ();
 
   /**
    * P2pTransport:loop:
