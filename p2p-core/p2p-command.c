@@ -165,6 +165,51 @@ struct _P2pRateLimit
 };
 
 /**
+ * p2p_command_build_layer:
+ * @layer: the video layer a viewer asks for (0 the best, up to
+ *     #P2P_COMMAND_MAX_LAYER), or -1 to let the camera choose
+ *
+ * Returns: (transfer full): a `layer` message, viewer to camera
+ */
+GBytes *
+p2p_command_build_layer (gint layer)
+{
+  gchar *text;
+
+  g_return_val_if_fail (layer >= -1 && layer <= P2P_COMMAND_MAX_LAYER, NULL);
+  text = g_strdup_printf ("{\"type\":\"layer\",\"layer\":%d}", layer);
+  return g_bytes_new_take (text, strlen (text));
+}
+
+/**
+ * p2p_command_parse_layer:
+ * @message: a routed `layer` message
+ * @layer: (out): the layer asked for, -1 for the camera's choice
+ * @error: a #GError, or %NULL
+ *
+ * Returns: %FALSE (%P2P_COMMAND_ERROR_MALFORMED) unless `layer` is an
+ *     integer from -1 to #P2P_COMMAND_MAX_LAYER
+ */
+gboolean
+p2p_command_parse_layer (JsonObject * message, gint * layer, GError ** error)
+{
+  JsonNode *node = json_object_get_member (message, "layer");
+  gint64 value;
+
+  if (!node || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64
+      || (value = json_node_get_int (node)) < -1
+      || value > P2P_COMMAND_MAX_LAYER) {
+    g_set_error (error, P2P_COMMAND_ERROR, P2P_COMMAND_ERROR_MALFORMED,
+        "A layer request needs an integer 'layer' from -1 to %d",
+        P2P_COMMAND_MAX_LAYER);
+    return FALSE;
+  }
+  *layer = value;
+  return TRUE;
+}
+
+/**
  * p2p_rate_limit_new:
  * @rate: tokens a second
  * @burst: most tokens at once (the bucket starts full)

@@ -79,6 +79,18 @@ gboolean p2p_command_parse (JsonObject * message, P2pCommand * command,
     GError ** error);
 
 /**
+ * P2P_COMMAND_MAX_LAYER:
+ *
+ * Highest video layer a viewer may ask for (0 is the best).
+ */
+#define P2P_COMMAND_MAX_LAYER 3
+
+GBytes *p2p_command_build_layer (gint layer);
+
+gboolean p2p_command_parse_layer (JsonObject * message, gint * layer,
+    GError ** error);
+
+/**
  * P2pRateLimit:
  *
  * A token bucket: at most @burst at once, refilled at @rate a second.

@@ -1316,6 +1316,41 @@ p2p_viewer_session_send_command (P2pViewerSession * self, const gchar * name,
 }
 
 /**
+ * p2p_viewer_session_send_layer:
+ * @self: a session
+ * @layer: the camera's video layer to receive (0 the best), or -1 to let
+ *     the camera choose by bandwidth
+ * @error: a #GError, or %NULL
+ *
+ * Asks the camera for a layer once it admitted the viewer
+ * (docs/commands.md); it holds for the call. Thread-safe.
+ *
+ * Returns: whether the request went out
+ *
+ * Since: 0.3
+ */
+gboolean
+p2p_viewer_session_send_layer (P2pViewerSession * self, gint layer,
+    GError ** error)
+{
+  g_autoptr (GBytes) msg = NULL;
+  gboolean sent = FALSE;
+
+  g_return_val_if_fail (P2P_IS_VIEWER_SESSION (self), FALSE);
+  g_return_val_if_fail (layer >= -1 && layer <= P2P_COMMAND_MAX_LAYER, FALSE);
+  msg = p2p_command_build_layer (layer);
+  g_mutex_lock (&self->lock);
+  if (self->transport && g_atomic_int_get (&self->authorized))
+    sent = p2p_transport_send_message (self->transport, msg, error);
+  else
+    g_set_error_literal (error, P2P_VIEWER_SESSION_ERROR,
+        P2P_VIEWER_SESSION_ERROR_NOT_ADMITTED,
+        "the camera has not admitted this viewer yet");
+  g_mutex_unlock (&self->lock);
+  return sent;
+}
+
+/**
  * p2p_viewer_session_send_rtp:
  * @self: a session
  * @data: an RTP packet (talk-back)

@@ -201,6 +201,9 @@ G_DECLARE_FINAL_TYPE (P2pViewerSession, p2p_viewer_session, P2P,
      guint64 p2p_viewer_session_send_command (P2pViewerSession * self,
     const gchar * name, const gchar * payload, GError ** error);
 
+     gboolean p2p_viewer_session_send_layer (P2pViewerSession * self,
+    gint layer, GError ** error);
+
      void p2p_viewer_session_send_rtp (P2pViewerSession * self,
     const guint8 * data, gsize size);
 

@@ -17,7 +17,11 @@
 #include "gstp2psinkprivate.h"
 #include "gstp2pelements.h"
 
+#include <p2p-core/p2p-command.h>
+
 #define GST_CAT_DEFAULT gst_p2p_debug
+
+G_STATIC_ASSERT (P2P_COMMAND_MAX_LAYER == GST_P2P_FANOUT_MAX_LAYERS - 1);
 
 typedef struct
 {
@@ -107,32 +111,28 @@ gst_p2p_sink_set_layer (GstP2pSink * self, const gchar * viewer_id, gint layer)
   return pin.ok;
 }
 
-/* Loop thread: an admitted viewer asks for a layer, {"type": "layer",
- * "layer": N}, N from 0 or -1 for its estimate's choice. A layer the
- * camera does not send is refused, as is anything malformed: the viewer's
- * request is a wish, never an error. */
+/* Loop thread: an admitted viewer asks for a layer (docs/commands.md).
+ * A layer the camera does not send is refused, as is anything malformed:
+ * the viewer's request is a wish, never an error. */
 void
 gst_p2p_sink_on_layer_request (JsonObject * message, gpointer context,
     gpointer user_data)
 {
   GstP2pSink *self = user_data;
   P2pCameraSession *session = context;
-  JsonNode *node = json_object_get_member (message, "layer");
-  gint64 layer;
+  g_autoptr (GError) err = NULL;
+  gint layer;
 
-  if (!node || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64) {
-    GST_INFO_OBJECT (self, "%s: malformed layer request",
-        p2p_camera_session_get_id (session));
+  if (!p2p_command_parse_layer (message, &layer, &err)) {
+    GST_INFO_OBJECT (self, "%s: %s", p2p_camera_session_get_id (session),
+        err->message);
     return;
   }
-  layer = json_node_get_int (node);
-  if (layer < -1 || layer >= GST_P2P_FANOUT_MAX_LAYERS
-      || !gst_p2p_fanout_pin_layer (self->fanout, session, layer)) {
-    GST_INFO_OBJECT (self, "%s asked for layer %" G_GINT64_FORMAT
-        ": not sent", p2p_camera_session_get_id (session), layer);
+  if (!gst_p2p_fanout_pin_layer (self->fanout, session, layer)) {
+    GST_INFO_OBJECT (self, "%s asked for layer %d: not sent",
+        p2p_camera_session_get_id (session), layer);
     return;
   }
-  GST_INFO_OBJECT (self, "%s asks for layer %" G_GINT64_FORMAT,
+  GST_INFO_OBJECT (self, "%s asks for layer %d",
       p2p_camera_session_get_id (session), layer);
 }

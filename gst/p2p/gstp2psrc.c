@@ -67,6 +67,14 @@
  * #GstP2pSrc::send-command and come back with #GstP2pSrc::command-reply;
  * the camera's events arrive with #GstP2pSrc::event (docs/commands.md).
  *
+ * ## Layers
+ *
+ * A camera that sends its scene in several layers (p2psink's `video_%u`
+ * pads) sends each viewer the best one its bandwidth sustains, on the one
+ * video pad: the caps may change at the keyframe where it moves (another
+ * resolution), never the stream, so decoders and recorders go on.
+ * #GstP2pSrc:layer asks for one layer instead.
+ *
  * ## Example pipelines
  * |[
  * gst-launch-1.0 p2psrc uid=7KQ2-M9XD-4HPA-R3MJ server=wss://p2p.example.com \
@@ -133,6 +141,7 @@ enum
   PROP_SIGNALLER,
   PROP_LAN,
   PROP_PORT_MAPPING,
+  PROP_LAYER,
 };
 
 enum
@@ -336,6 +345,22 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstP2pSrc:layer:
+   *
+   * The camera's video layer to receive, 0 the best (its `video_0`), up to
+   * 3; -1 lets the camera choose by this viewer's bandwidth. Asked of the
+   * camera once it admitted the viewer (and again on each call), and at
+   * once when changed while playing; a camera with fewer layers ignores
+   * it. Default: -1.
+   */
+  g_object_class_install_property (gobject_class, PROP_LAYER,
+      g_param_spec_int ("layer", "Layer",
+          "Video layer to receive, 0 the best (-1: the camera's choice)", -1,
+          P2P_COMMAND_MAX_LAYER, -1,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstP2pSrc:stun-server:
    *
    * Extra STUN server, `stun://host[:port]` (or `stun:host[:port]`), used
@@ -501,6 +526,7 @@ gst_p2p_src_init (GstP2pSrc * self)
   self->latency = DEFAULT_LATENCY;
   self->reconnect = DEFAULT_RECONNECT;
   self->timeout = DEFAULT_TIMEOUT;
+  self->layer = -1;
   self->lan = TRUE;
   self->port_mapping = TRUE;
   self->pt_caps = g_hash_table_new_full (NULL, NULL, NULL,
@@ -808,6 +834,7 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstP2pSrc *self = GST_P2P_SRC (object);
+  P2pViewerSession *ask = NULL;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -858,6 +885,11 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint (value);
       break;
+    case PROP_LAYER:
+      self->layer = g_value_get_int (value);
+      if (self->session)
+        ask = g_object_ref (self->session);
+      break;
     case PROP_STUN_SERVER:
       g_free (self->stun_server);
       self->stun_server = g_value_dup_string (value);
@@ -870,9 +902,15 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  if (prop_id != PROP_RECONNECT)
+  if (prop_id != PROP_RECONNECT && prop_id != PROP_LAYER)
     self->config_dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
+
+  /* Before admission the call's start asks (gstp2psrcsession.c). */
+  if (ask) {
+    p2p_viewer_session_send_layer (ask, g_value_get_int (value), NULL);
+    g_object_unref (ask);
+  }
 }
 
 static void
@@ -920,6 +958,9 @@ gst_p2p_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_TIMEOUT:
       g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_LAYER:
+      g_value_set_int (value, self->layer);
       break;
     case PROP_STUN_SERVER:
       g_value_set_string (value, self->stun_server);

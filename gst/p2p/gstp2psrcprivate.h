@@ -48,6 +48,7 @@ struct _GstP2pSrc
   guint latency;
   gboolean reconnect;
   guint timeout;
+  gint layer;                   /* asked of the camera, -1: its choice */
   gchar *stun_server;
   gchar *turn_server;
 

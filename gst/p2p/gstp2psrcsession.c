@@ -112,10 +112,21 @@ src_session_connecting (P2pViewerSession * session, gpointer user_data)
   src_post_connection (user_data, session, "connecting", NULL);
 }
 
+/* Admitted (or on another path): the layer asked for, if any, holds for
+ * this call. */
 static void
 src_session_connected (P2pViewerSession * session, gpointer user_data)
 {
-  src_post_connection (user_data, session, "connected", NULL);
+  GstP2pSrc *self = user_data;
+  g_autoptr (GError) err = NULL;
+  gint layer;
+
+  GST_OBJECT_LOCK (self);
+  layer = self->layer;
+  GST_OBJECT_UNLOCK (self);
+  if (layer >= 0 && !p2p_viewer_session_send_layer (session, layer, &err))
+    GST_INFO_OBJECT (self, "layer %d not asked: %s", layer, err->message);
+  src_post_connection (self, session, "connected", NULL);
 }
 
 static void

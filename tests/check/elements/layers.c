@@ -24,7 +24,7 @@
   "p2psink name=cam uid=%s key-file=%s server=%s password=secret"
 
 #define VIEWER \
-  "p2psrc name=src uid=%s server=%s password=secret timeout=10000 ! " \
+  "p2psrc name=src uid=%s server=%s password=secret timeout=10000 %s ! " \
   "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse ! " \
   "openh264dec ! fakesink name=out sync=false"
 
@@ -76,9 +76,9 @@ count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 static GstElement *
-viewer_new (Decoded * d)
+viewer_new (Decoded * d, const gchar * props)
 {
-  GstElement *view = p2p_test_pipeline (VIEWER, env->uid, env->url);
+  GstElement *view = p2p_test_pipeline (VIEWER, env->uid, env->url, props);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (view), "out");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
 
@@ -140,6 +140,21 @@ wait_layer (GstElement * cam, const gchar * viewer_id)
   return G_MAXUINT;
 }
 
+/* The id of the next viewer the camera admits. */
+static gchar *
+wait_joined (GstElement * cam)
+{
+  GstMessage *msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+      "p2p-viewer-joined", P2P_TEST_WAIT_MS);
+  gchar *id;
+
+  fail_unless (msg != NULL, "no viewer joined");
+  id = g_strdup (gst_structure_get_string (gst_message_get_structure (msg),
+          "viewer-id"));
+  gst_message_unref (msg);
+  return id;
+}
+
 static gint
 viewer_layer (GstElement * cam, const gchar * viewer_id)
 {
@@ -182,18 +197,13 @@ GST_START_TEST (test_pinned_viewer_moves_at_keyframe)
   fail_unless (msg != NULL);
   gst_message_unref (msg);
 
-  v1 = viewer_new (&d1);
+  v1 = viewer_new (&d1, "");
   p2p_test_start (v1);
-  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-viewer-joined",
-      P2P_TEST_WAIT_MS);
-  fail_unless (msg != NULL);
-  id1 = g_strdup (gst_structure_get_string (gst_message_get_structure (msg),
-          "viewer-id"));
-  gst_message_unref (msg);
+  id1 = wait_joined (cam);
   /* Everyone starts on the best layer. */
   fail_unless_equals_int (wait_layer (cam, id1), 0);
   wait_frames (&d1, 320, 30);
-  v2 = viewer_new (&d2);
+  v2 = viewer_new (&d2, "");
   p2p_test_start (v2);
   wait_frames (&d2, 320, 30);
 
@@ -238,6 +248,38 @@ GST_START_TEST (test_pinned_viewer_moves_at_keyframe)
 
 GST_END_TEST;
 
+/* The viewer asks for a layer itself (p2psrc's `layer`, a message on its
+ * session): at admission, and when the property changes while playing. */
+GST_START_TEST (test_viewer_asks_for_layer)
+{
+  GstElement *cam, *view, *src;
+  Decoded d = { 0 };
+  gchar *id;
+
+  cam = p2p_test_pipeline (CAMERA, env->uid, env->key_file, env->url);
+  p2p_test_start (cam);
+  view = viewer_new (&d, "layer=1");
+  p2p_test_start (view);
+  id = wait_joined (cam);
+  /* It may start on the best layer; it ends on the one it asked for. */
+  if (wait_layer (cam, id) == 0)
+    fail_unless_equals_int (wait_layer (cam, id), 1);
+  wait_frames (&d, 160, 10);
+
+  src = gst_bin_get_by_name (GST_BIN (view), "src");
+  g_object_set (src, "layer", 0, NULL);
+  gst_object_unref (src);
+  fail_unless_equals_int (wait_layer (cam, id), 0);
+  wait_frames (&d, 320, 10);
+
+  p2p_test_stop (view);
+  p2p_test_stop (cam);
+  decoded_clear (&d);
+  g_free (id);
+}
+
+GST_END_TEST;
+
 static void
 setup (void)
 {
@@ -260,6 +302,7 @@ layers_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_pinned_viewer_moves_at_keyframe);
+  tcase_add_test (tc, test_viewer_asks_for_layer);
   return s;
 }
 
