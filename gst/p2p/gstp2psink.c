@@ -41,11 +41,15 @@
  * from encoders of its own or from its hardware) links each encoding to a
  * `video_%u` pad: `video_0` (or `video`) the best, `video_1` the next, up
  * to `video_3`. Every viewer gets one layer at a time: the best one its
- * bandwidth estimate sustains, video_0 until there is an estimate. It
- * moves down once its layer's rate has exceeded the estimate for 0.5 s,
- * and up once the estimate has exceeded the better layer's rate by 25 %
- * for 3 s, so that it does not flap; #GstP2pSink::set-layer pins a viewer
- * to a layer, and a viewer may ask for one itself (#GstP2pSrc:layer). A
+ * bandwidth estimate (`p2p-viewer-bandwidth`) sustains, video_0 until its
+ * transport-wide feedback measured what it receives. It moves down once
+ * its layer's rate has exceeded the estimate for 0.5 s while it received
+ * less than 90 % of that rate, and up once the estimate has exceeded the
+ * better layer's rate by 25 % for 3 s, so that it does not flap; a move
+ * up undone within 10 s doubles the next wait (up to 60 s), for an
+ * estimate above what a viewer receives is a guess.
+ * #GstP2pSink::set-layer pins a viewer to a layer, and a viewer may ask
+ * for one itself (#GstP2pSrc:layer). A
  * move takes effect at a keyframe of the new layer, asked of its encoder
  * for a frame after the last one the viewer got, and the new layer's
  * packets continue the viewer's sequence numbers under the same SSRC: the
@@ -90,6 +94,8 @@
  *   mapping); `relay` through TURN.
  * * `p2p-talkback` (`viewer-id`, `state`, `reason`): a viewer `started` or
  *   `stopped` talking, or was `refused` (`busy`, `disabled`).
+ * * `p2p-layer` (`viewer-id`, `layer`): a viewer receives that video
+ *   layer from now on (see Layers below), on joining and at each move.
  * * `p2p-viewer-bandwidth` (`viewer-id`, `estimated-bitrate`): what a
  *   viewer's path sustains, in bits per second, estimated from its
  *   transport-wide feedback (or its receiver reports), when it moved by
