@@ -492,3 +492,22 @@ p2p_bandwidth_estimator_get_acked (P2pBandwidthEstimator * self)
 {
   return (guint64) self->acked_bps;
 }
+
+/**
+ * p2p_bandwidth_estimator_get_limited:
+ * @self: an estimator
+ *
+ * Whether the path has shown a limit (congestion or loss) since the
+ * estimator started. Until it has, the target is a lower bound still
+ * climbing from the start rate: a viewer that merely joined, not one on a
+ * narrow path.
+ *
+ * Returns: %TRUE once the target was cut at least once
+ *
+ * Since: 0.1
+ */
+gboolean
+p2p_bandwidth_estimator_get_limited (P2pBandwidthEstimator * self)
+{
+  return self->decreased;
+}

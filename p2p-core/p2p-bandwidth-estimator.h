@@ -77,4 +77,6 @@ guint64 p2p_bandwidth_estimator_get_target (P2pBandwidthEstimator * self);
 
 guint64 p2p_bandwidth_estimator_get_acked (P2pBandwidthEstimator * self);
 
+gboolean p2p_bandwidth_estimator_get_limited (P2pBandwidthEstimator * self);
+
 G_END_DECLS

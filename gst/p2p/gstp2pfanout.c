@@ -1352,6 +1352,8 @@ gst_p2p_fanout_get_stats (GstP2pFanout * fanout, gpointer target,
     stats->estimated_bitrate =
         p2p_bandwidth_estimator_get_target (m->estimator);
     stats->received_bitrate = p2p_bandwidth_estimator_get_acked (m->estimator);
+    stats->estimate_limited =
+        p2p_bandwidth_estimator_get_limited (m->estimator);
   }
   g_mutex_unlock (&fanout->lock);
   return m != NULL;

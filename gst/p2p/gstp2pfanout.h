@@ -111,6 +111,8 @@ typedef void (*GstP2pFanoutLayerFunc) (gpointer target, guint layer,
  *     transport-wide feedback; 0 until known
  * @layer: the video layer it receives, -1 before its first keyframe
  * @pinned: the layer it is pinned to, -1 when adaptive
+ * @estimate_limited: whether its path has shown a limit yet: until then
+ *     @estimated_bitrate is a lower bound still climbing from its start
  *
  * What the fan-out knows of one viewer.
  */
@@ -123,6 +125,7 @@ typedef struct
   guint64 received_bitrate;
   gint layer;
   gint pinned;
+  gboolean estimate_limited;
 } GstP2pFanoutStats;
 
 GstP2pFanout *gst_p2p_fanout_new (GstP2pFanoutSendFunc send,

@@ -158,6 +158,7 @@
 #define GST_CAT_DEFAULT gst_p2p_debug
 
 #define DEFAULT_MAX_VIEWERS 4
+#define DEFAULT_MIN_BITRATE 300000
 #define MAX_MAX_VIEWERS 64
 #define DEFAULT_COMMAND_RATE 20
 /* Failed logins from one address: wait 1 s, doubling up to a minute; the
@@ -186,6 +187,8 @@ enum
   PROP_LAN,
   PROP_PORT_MAPPING,
   PROP_TALKBACK,
+  PROP_ENCODER,
+  PROP_MIN_BITRATE,
 };
 
 /* Shared with gstp2psinkviewers.c, which emits `command`. */
@@ -489,6 +492,48 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstP2pSink:encoder:
+   *
+   * The name of the video encoder element (in the same pipeline) whose
+   * bitrate p2psink fits to its slowest viewer: once a second, 85 % of the
+   * lowest bandwidth estimate among the viewers whose path has shown its
+   * limit (see `p2p-viewer-bandwidth`), never below
+   * #GstP2pSink:min-bitrate nor above the encoder's bitrate when p2psink
+   * first drove it, to which it returns when no viewer is limited and
+   * when p2psink stops. Each change is posted as a `p2p-encoder-bitrate`
+   * message (`bitrate` in bits per second, `viewer-id` of the slowest
+   * viewer, none when back at the configured rate). Known encoders and
+   * units: x264enc and x265enc `bitrate` (kbit/s), vp8enc and vp9enc
+   * `target-bitrate`, openh264enc `bitrate` (bit/s), V4L2 encoders'
+   * `video_bitrate` control in `extra-controls` (bit/s). For a camera with
+   * one encoder and one video pad (with several, each viewer gets a layer
+   * instead and the encoder is left alone); every viewer then gets what
+   * the slowest can take. %NULL: the encoder is left alone. Default:
+   * %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_ENCODER,
+      g_param_spec_string ("encoder", "Encoder",
+          "Name of the video encoder whose bitrate follows the slowest "
+          "viewer (NULL: none)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstP2pSink:min-bitrate:
+   *
+   * The least bitrate, in bits per second, that #GstP2pSink:encoder is
+   * given however slow a viewer: below it a picture is not worth watching
+   * for anyone, and a viewer that slow should not drag the others down.
+   * Default: 300000.
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_BITRATE,
+      g_param_spec_uint64 ("min-bitrate", "Minimum bitrate",
+          "Least bitrate given to the driven encoder, in bits per second",
+          1000, G_MAXUINT32, DEFAULT_MIN_BITRATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstP2pSink::command:
    * @sink: the element
    * @viewer_id: the viewer that sent it (`viewer-N`, as in bus messages)
@@ -590,6 +635,7 @@ static void
 gst_p2p_sink_init (GstP2pSink * self)
 {
   self->max_viewers = DEFAULT_MAX_VIEWERS;
+  self->min_bitrate = DEFAULT_MIN_BITRATE;
   self->command_rate = DEFAULT_COMMAND_RATE;
   self->lan = TRUE;
   self->port_mapping = TRUE;
@@ -641,6 +687,7 @@ gst_p2p_sink_finalize (GObject * object)
   g_free (self->password_file);
   g_free (self->stun_server);
   g_free (self->turn_server);
+  g_free (self->encoder_name);
   if (self->password)
     OPENSSL_cleanse (self->password, strlen (self->password));
   g_free (self->password);
@@ -950,12 +997,20 @@ gst_p2p_sink_set_property (GObject * object, guint prop_id,
       g_free (self->turn_server);
       self->turn_server = g_value_dup_string (value);
       break;
+    case PROP_ENCODER:
+      g_free (self->encoder_name);
+      self->encoder_name = g_value_dup_string (value);
+      break;
+    case PROP_MIN_BITRATE:
+      self->min_bitrate = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   if (prop_id != PROP_MAX_VIEWERS && prop_id != PROP_COMMAND_RATE
-      && prop_id != PROP_TALKBACK)
+      && prop_id != PROP_TALKBACK && prop_id != PROP_ENCODER
+      && prop_id != PROP_MIN_BITRATE)
     self->config_dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
 }
@@ -1020,6 +1075,12 @@ gst_p2p_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_TURN_SERVER:
       g_value_set_string (value, self->turn_server);
+      break;
+    case PROP_ENCODER:
+      g_value_set_string (value, self->encoder_name);
+      break;
+    case PROP_MIN_BITRATE:
+      g_value_set_uint64 (value, self->min_bitrate);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -8,7 +8,8 @@
  * part offers the others (gstp2psink.c the element, gstp2psinkstreams.c
  * its request pads and their payloading into rtpbin and the fan-out,
  * gstp2psinkviewers.c its calls, one P2pCameraSession per viewer,
- * gstp2psinklayers.c which video layer each viewer gets). */
+ * gstp2psinklayers.c which video layer each viewer gets,
+ * gstp2psinkencoder.c the encoder's bitrate fitted to the slowest). */
 
 #pragma once
 
@@ -123,6 +124,15 @@ struct _GstP2pSink
   P2pMessageRouter *router;
   /* The talking viewer's audio to the talkback pad. */
   GstP2pTalkback *talkback;
+
+  /* Encoder rate control (gstp2psinkencoder.c): the properties, under the
+   * object lock; the encoder's configured rate (the ceiling) and the last
+   * one applied, in bits per second, on the loop thread. */
+  gchar *encoder_name;
+  guint64 min_bitrate;
+  guint64 encoder_ceiling;
+  guint64 encoder_applied;
+  gboolean warned_encoder;
 };
 
 /* gstp2psinkstreams.c */
@@ -138,6 +148,10 @@ void gst_p2p_sink_send_packets (gpointer target, const guint8 * const *data,
     const gsize * sizes, guint n, gpointer user_data);
 gboolean gst_p2p_sink_media_known (GstP2pSink * self, gboolean all);
 GstSDPMessage *gst_p2p_sink_build_media (GstP2pSink * self);
+
+/* gstp2psinkencoder.c: the loop thread. */
+void gst_p2p_sink_drive_encoder (GstP2pSink * self);
+void gst_p2p_sink_release_encoder (GstP2pSink * self);
 
 /* gstp2psinkviewers.c: the loop thread, but for the action signals. */
 gboolean gst_p2p_sink_start (gpointer data);

@@ -596,8 +596,8 @@ viewer_check_bandwidth (GstP2pSink * self, P2pCameraSession * session)
       G_TYPE_UINT64, bps, NULL);
 }
 
-/* Once a second: viewers' bitrates from their byte counters, and their
- * bandwidth estimates. */
+/* Once a second: viewers' bitrates from their byte counters, their
+ * bandwidth estimates, and the encoder's bitrate that follows them. */
 static gboolean
 sink_stats_tick (gpointer data)
 {
@@ -613,6 +613,7 @@ sink_stats_tick (gpointer data)
   }
   if (self->talkback)
     gst_p2p_talkback_tick (self->talkback, now);
+  gst_p2p_sink_drive_encoder (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -638,7 +639,7 @@ sink_collect_stats (gpointer data)
     P2pTransport *transport = p2p_camera_session_get_transport (session);
     g_autoptr (P2pTransportStats) st = NULL;
     GstStructure *vs;
-    GstP2pFanoutStats fs = { 0, 0.0, -1, 0, 0, -1, -1 };
+    GstP2pFanoutStats fs = { 0, 0.0, -1, 0, 0, -1, -1, FALSE };
 
     if (!transport)
       continue;
@@ -751,6 +752,7 @@ gst_p2p_sink_stop (gpointer data)
     g_source_destroy (self->stats_timer);
     g_clear_pointer (&self->stats_timer, g_source_unref);
   }
+  gst_p2p_sink_release_encoder (self);
   if (self->signaller) {
     p2p_signaller_stop (self->signaller);
     g_signal_handlers_disconnect_by_data (self->signaller, self);

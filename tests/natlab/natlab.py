@@ -1855,6 +1855,57 @@ def fault_loss(ctx):
     ctx.no_errors()
 
 
+def wait_value(proc, regex, pred, timeout, what, after):
+    """Time and value of the first line matching regex (its group 1 an
+    integer) printed after `after` whose value satisfies pred."""
+    deadline = time.monotonic() + timeout
+    while True:
+        t, m = proc.wait_for(regex, max(deadline - time.monotonic(), 0),
+                             what, after=after)
+        if pred(int(m.group(1))):
+            return t, int(m.group(1))
+        after = t
+
+
+# Issue 14: the single-encoder camera's x264enc (bitrate in kbit/s) as
+# gst-launch -v reports each change, and its start and shaped rates.
+ENCODER_RE = r'GstX264Enc:enc: bitrate = (\d+)'
+ENCODER_KBIT = 3000
+ENCODER_SHAPED_KBIT = 1500
+
+
+def fault_encoder_rate(ctx):
+    """The viewer's link shaped to 1.5 Mbit/s (tbf, both ways) under a
+    3 Mbit/s x264enc that p2psink drives (encoder=enc): the viewer's
+    bandwidth estimate brings the encoder below 1.5 Mbit/s within 5 s;
+    the shaping lifted, back to at least 80 % of 3 Mbit/s within 20 s;
+    media flows throughout, no ERROR."""
+    fr = ctx.opts.frame_regex
+    ctx.viewer.wait_for(fr, 10, 'media flowing 3 s', after=ctx.first + 3)
+    if ctx.camera.find(ENCODER_RE):
+        raise LabError('the encoder was retuned before any shaping: %s' %
+                       ctx.camera.find(ENCODER_RE, last=True)[1].group(0))
+    ctx.lab.set_rate(ctx.view_site, ENCODER_SHAPED_KBIT)
+    shaped = time.monotonic()
+    t, kbit = wait_value(ctx.camera, ENCODER_RE,
+                         lambda v: v < ENCODER_SHAPED_KBIT, 5,
+                         'x264enc below %d kbit/s' % ENCODER_SHAPED_KBIT,
+                         shaped)
+    ctx.row['down (s)'] = '%.1f' % (t - shaped)
+    ctx.row['shaped rate'] = '%d kbit/s' % kbit
+    # Shaped for 10 s: the stream keeps flowing at the lower rate.
+    ctx.viewer.wait_for(fr, 10, 'media while shaped', after=shaped + 10)
+    ctx.lab.set_rate(ctx.view_site, 0)
+    lifted = time.monotonic()
+    t, kbit = wait_value(ctx.camera, ENCODER_RE,
+                         lambda v: v >= 0.8 * ENCODER_KBIT, 20,
+                         'x264enc back to %d kbit/s' % (0.8 * ENCODER_KBIT),
+                         lifted)
+    ctx.row['up (s)'] = '%.1f' % (t - lifted)
+    ctx.viewer.wait_for(fr, 5, 'media after the shaping', after=t)
+    ctx.no_errors()
+
+
 def run_coturn_stopped(args, camera_cmd, viewer_cmd):
     """coturn (the relay) stopped: a direct pair still connects (STUN is
     a separate server); a relay-only pair fails with a clear message and
@@ -1901,8 +1952,19 @@ LOSS_VIEWER_CMD = (
     ' password="$NATLAB_PASSWORD" server="$NATLAB_SERVER_URL"'
     ' ! h264parse ! openh264dec ! identity silent=false ! fakesink')
 
+# Issue 14: x264enc driven by p2psink (encoder=enc), -v so that each change
+# of its bitrate is printed.
+ENCODER_CAMERA_CMD = (
+    'exec stdbuf -oL gst-launch-1.0 -v -e videotestsrc is-live=true'
+    ' pattern=snow ! video/x-raw,width=640,height=360,framerate=30/1'
+    ' ! x264enc name=enc tune=zerolatency speed-preset=ultrafast'
+    ' key-int-max=60 bitrate=%d ! p2psink encoder=enc uid="$NATLAB_UID"'
+    ' key-file="$NATLAB_KEY_FILE" server="$NATLAB_SERVER_URL"'
+    ' password="$NATLAB_PASSWORD"' % ENCODER_KBIT)
+
 FAULTS = {
     'loss': fault_loss,
+    'encoder-rate': fault_encoder_rate,
     'coturn-stopped': None,
     'cut': fault_cut,
     'server-restart': fault_server_restart,
@@ -1925,6 +1987,9 @@ def cmd_fault(args):
             os.environ.get(v) for v in ('NATLAB_CAMERA_CMD',
                                         'NATLAB_VIEWER_CMD')):
         camera_cmd, viewer_cmd = LOSS_CAMERA_CMD, LOSS_VIEWER_CMD
+    if args.name == 'encoder-rate' and not args.standin and not \
+            os.environ.get('NATLAB_CAMERA_CMD'):
+        camera_cmd = ENCODER_CAMERA_CMD
     row = run_pair(args.camera_nat, args.viewer_nat, camera_cmd, viewer_cmd,
                    args.builddir, args, fault=FAULTS[args.name])
     row['pair'] = '%s (%s)' % (row['pair'], args.name)
