@@ -582,6 +582,15 @@ signaller_get_ice_servers (P2pSignaller * signaller, const gchar * call)
   return all;
 }
 
+static guint
+signaller_get_call_scope_id (P2pSignaller * signaller, const gchar * call)
+{
+  g_autoptr (P2pSignaller) child = child_of (P2P_COMBINED_SIGNALLER
+      (signaller), call, NULL);
+
+  return child ? p2p_signaller_get_call_scope_id (child, call) : 0;
+}
+
 static void
 p2p_combined_signaller_signaller_init (P2pSignallerInterface * iface)
 {
@@ -594,6 +603,7 @@ p2p_combined_signaller_signaller_init (P2pSignallerInterface * iface)
   iface->end_call = signaller_end_call;
   iface->get_ice_servers = signaller_get_ice_servers;
   iface->cancel_call = signaller_cancel_call;
+  iface->get_call_scope_id = signaller_get_call_scope_id;
 }
 
 /* ---- GObject ---- */

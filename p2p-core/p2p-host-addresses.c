@@ -280,3 +280,43 @@ p2p_host_addresses_get (void)
   return g_ptr_array_new_with_free_func (g_free);
 #endif
 }
+
+/**
+ * p2p_host_address_get_link_local:
+ * @scope_id: an interface index
+ *
+ * The IPv6 link-local address of interface @scope_id, with the scope set:
+ * rule 1 at the top of this file keeps such addresses out of the
+ * candidates of every call, a call whose peer is a neighbour on that very
+ * link (p2p_transport_set_link_local_scope()) adds it back.
+ *
+ * Returns: (transfer full) (nullable): a #GInetSocketAddress (port 0), or
+ *     %NULL when the interface is down or has none
+ */
+GSocketAddress *
+p2p_host_address_get_link_local (guint scope_id)
+{
+#ifdef G_OS_UNIX
+  struct ifaddrs *list = NULL, *ifa;
+  GSocketAddress *found = NULL;
+
+  if (scope_id == 0 || getifaddrs (&list) != 0)
+    return NULL;
+  for (ifa = list; ifa && !found; ifa = ifa->ifa_next) {
+    const struct sockaddr_in6 *sin6 = (const void *) ifa->ifa_addr;
+
+    if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET6
+        || !(ifa->ifa_flags & IFF_UP)
+        || !IN6_IS_ADDR_LINKLOCAL (&sin6->sin6_addr)
+        || if_nametoindex (ifa->ifa_name) != scope_id)
+      continue;
+    /* The kernel gives link-local addresses their scope. */
+    found = g_socket_address_new_from_native (ifa->ifa_addr,
+        sizeof (struct sockaddr_in6));
+  }
+  freeifaddrs (list);
+  return found;
+#else
+  return NULL;
+#endif
+}

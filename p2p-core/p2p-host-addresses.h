@@ -46,4 +46,7 @@ gboolean p2p_host_interface_is_virtual (const gchar * name);
 G_GNUC_INTERNAL
 GPtrArray *p2p_host_addresses_get (void);
 
+G_GNUC_INTERNAL
+GSocketAddress *p2p_host_address_get_link_local (guint scope_id);
+
 G_END_DECLS

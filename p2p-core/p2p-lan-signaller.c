@@ -94,6 +94,7 @@ typedef struct
   CallState state;
   gchar *id;
   gchar *address;
+  guint scope_id;               /* the peer's link, if IPv6 link-local */
   guint8 nonce[P2P_LAN_NONCE_SIZE];
   guint8 header[4];
   guint8 *body;
@@ -491,11 +492,18 @@ call_new (P2pLanSignaller * self, GSocketConnection * conn)
   call->cancellable = g_cancellable_new ();
   g_queue_init (&call->out);
   remote = g_socket_connection_get_remote_address (conn, NULL);
-  if (G_IS_INET_SOCKET_ADDRESS (remote))
-    call->address = g_inet_address_to_string (g_inet_socket_address_get_address
-        (G_INET_SOCKET_ADDRESS (remote)));
-  else
+  if (G_IS_INET_SOCKET_ADDRESS (remote)) {
+    GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (remote);
+    GInetAddress *host = g_inet_socket_address_get_address (inet);
+
+    call->address = g_inet_address_to_string (host);
+    /* Both ends of an IPv6 link-local connection know its interface. */
+    if (g_inet_address_get_family (host) == G_SOCKET_FAMILY_IPV6
+        && g_inet_address_get_is_link_local (host))
+      call->scope_id = g_inet_socket_address_get_scope_id (inet);
+  } else {
     call->address = g_strdup ("?");
+  }
   call->deadline = add_timeout (self, HANDSHAKE_TIMEOUT_MS, call_deadline_cb,
       call);
   return call;
@@ -1267,6 +1275,22 @@ queue_send (P2pLanSignaller * self, const gchar * call,
   return TRUE;
 }
 
+static guint
+signaller_get_call_scope_id (P2pSignaller * signaller, const gchar * call)
+{
+  P2pLanSignaller *self = P2P_LAN_SIGNALLER (signaller);
+  LanCall *lan;
+  guint scope_id = 0;
+
+  g_mutex_lock (&self->lock);
+  lan = g_hash_table_lookup (self->calls, call);
+  /* Set when the call was made, never changed: readable here. */
+  if (lan)
+    scope_id = lan->scope_id;
+  g_mutex_unlock (&self->lock);
+  return scope_id;
+}
+
 static gboolean
 wrong_role (GError ** error)
 {
@@ -1327,6 +1351,7 @@ p2p_lan_signaller_signaller_init (P2pSignallerInterface * iface)
   iface->send_candidate = signaller_send_candidate;
   iface->end_call = signaller_end_call;
   iface->cancel_call = signaller_cancel_call;
+  iface->get_call_scope_id = signaller_get_call_scope_id;
 }
 
 /* ---- GObject ---- */

@@ -497,3 +497,31 @@ p2p_signaller_get_ice_servers (P2pSignaller * self, const gchar * call)
         p2p_ice_server_free);
   return servers;
 }
+
+/**
+ * p2p_signaller_get_call_scope_id:
+ * @self: a #P2pSignaller
+ * @call: a call id
+ *
+ * When @self reached the peer of @call over an IPv6 link-local address (the
+ * local network, on a link with no router and so no other address), the
+ * interface that link is on: the peer's own link-local candidates need it
+ * as their scope, and this end's link-local address on it is worth
+ * offering (p2p_transport_set_link_local_scope()). Link-local addresses
+ * are offered for such calls only: they carry the interface's hardware
+ * address, which peers beyond the link have no business learning.
+ *
+ * Returns: the interface index (an IPv6 scope id), or 0 when the call does
+ *     not run over a link-local address or is unknown
+ */
+guint
+p2p_signaller_get_call_scope_id (P2pSignaller * self, const gchar * call)
+{
+  P2pSignallerInterface *iface;
+
+  g_return_val_if_fail (P2P_IS_SIGNALLER (self), 0);
+  g_return_val_if_fail (call != NULL, 0);
+
+  iface = P2P_SIGNALLER_GET_IFACE (self);
+  return iface->get_call_scope_id ? iface->get_call_scope_id (self, call) : 0;
+}

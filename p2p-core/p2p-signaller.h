@@ -33,6 +33,8 @@ G_DECLARE_INTERFACE (P2pSignaller, p2p_signaller, P2P, SIGNALLER, GObject)
  * @cancel_call: (nullable): viewer: gives up a call asked for with @call
  *     that has not started yet; a signaller without it lets the call run
  *     on and its late #P2pSignaller::call-started is ended by the caller
+ * @get_call_scope_id: (nullable): the interface on which the peer of a
+ *     call is an IPv6 link-local neighbour, or 0
  *
  * How a camera (p2psink) or a viewer (p2psrc) exchanges offers, answers,
  * candidates and call ends with its peer, without knowing over what: the
@@ -69,9 +71,10 @@ struct _P2pSignallerInterface
       const gchar * reason, GError ** error);
   GPtrArray *(*get_ice_servers) (P2pSignaller * self, const gchar * call);
   void (*cancel_call) (P2pSignaller * self, const gchar * uid);
+  guint (*get_call_scope_id) (P2pSignaller * self, const gchar * call);
 
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 void p2p_signaller_start (P2pSignaller * self);
@@ -97,6 +100,9 @@ gboolean p2p_signaller_end_call (P2pSignaller * self, const gchar * call,
     const gchar * reason, GError ** error);
 
 GPtrArray *p2p_signaller_get_ice_servers (P2pSignaller * self,
+    const gchar * call);
+
+guint p2p_signaller_get_call_scope_id (P2pSignaller * self,
     const gchar * call);
 
 G_END_DECLS

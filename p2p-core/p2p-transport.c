@@ -143,6 +143,7 @@ struct _P2pTransport
   guint stun_port;              /* (L) */
   GPtrArray *relays;            /* (L) RelayServer* */
   GPtrArray *local_addresses;   /* (L) gchar* */
+  guint link_scope;             /* (L) the peer's link, 0: none known */
   guint local_count[4];         /* (L) local candidates per NiceCandidateType */
   guint remote_count[4];        /* (L) remote candidates given to libnice */
   guint remote_dropped;         /* (L) remote candidates over the caps */
@@ -1154,6 +1155,30 @@ set_relays_late (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* With the lock: this end's address on the link the peer is a neighbour
+ * on (p2p_transport_set_link_local_scope()), the one host candidate that
+ * reaches it when the link has no other addresses. */
+static void
+add_link_local_address (P2pTransport * self)
+{
+  g_autoptr (GSocketAddress) local = NULL;
+  struct sockaddr_storage native;
+  NiceAddress addr;
+
+  if (self->link_scope == 0)
+    return;
+  local = p2p_host_address_get_link_local (self->link_scope);
+  if (local == NULL || !g_socket_address_to_native (local, &native,
+          sizeof (native), NULL)) {
+    g_debug ("transport %p: no link-local address on interface %u", self,
+        self->link_scope);
+    return;
+  }
+  nice_address_init (&addr);
+  nice_address_set_from_sockaddr (&addr, (struct sockaddr *) &native);
+  nice_agent_add_local_address (self->agent, &addr);
+}
+
 static void open_mappings (P2pTransport * self);
 
 static gboolean
@@ -1205,6 +1230,7 @@ start_gathering (P2pTransport * self, GError ** error)
     if (nice_address_set_from_string (&addr, g_ptr_array_index (hosts, i)))
       nice_agent_add_local_address (self->agent, &addr);
   }
+  add_link_local_address (self);
   g_mutex_unlock (&self->lock);
   g_ptr_array_unref (hosts);
 
@@ -1507,6 +1533,23 @@ open_mappings (P2pTransport * self)
     g_ptr_array_set_size (self->opener_targets, 0);
 }
 
+/* An IPv6 link-local candidate names no interface (SDP has no room for
+ * one): the peer's is on the link the call came over, if known. Without
+ * one the candidate cannot be used and stays as it is. */
+static void
+scope_link_local (P2pTransport * self, NiceCandidate * c)
+{
+  struct sockaddr_in6 *sin6 = &c->addr.s.ip6;
+
+  if (c->addr.s.addr.sa_family != AF_INET6
+      || !IN6_IS_ADDR_LINKLOCAL (&sin6->sin6_addr)
+      || sin6->sin6_scope_id != 0)
+    return;
+  g_mutex_lock (&self->lock);
+  sin6->sin6_scope_id = self->link_scope;
+  g_mutex_unlock (&self->lock);
+}
+
 static gboolean
 add_candidate_now (P2pTransport * self, const gchar * candidate,
     GError ** error)
@@ -1547,6 +1590,7 @@ add_candidate_now (P2pTransport * self, const gchar * candidate,
     nice_candidate_free (c);
     return TRUE;
   }
+  scope_link_local (self, c);
   list = g_slist_append (NULL, c);
   added = nice_agent_set_remote_candidates (self->agent, self->stream_id,
       COMPONENT_ID, list);
@@ -2358,6 +2402,28 @@ p2p_transport_add_local_address (P2pTransport * self, const gchar * address)
   g_ptr_array_add (self->local_addresses, g_strdup (address));
   g_mutex_unlock (&self->lock);
   return TRUE;
+}
+
+/**
+ * p2p_transport_set_link_local_scope:
+ * @self: a #P2pTransport
+ * @scope_id: an interface index, or 0 for none
+ *
+ * The peer is a neighbour on the link of interface @scope_id, reached over
+ * IPv6 link-local addresses (p2p_signaller_get_call_scope_id()): this end
+ * also offers its link-local address on that interface as a host
+ * candidate, and the peer's link-local candidates, which SDP cannot give a
+ * scope, get this one. On a link with no router these are the only
+ * addresses the two ends share. Set it before the first description.
+ */
+void
+p2p_transport_set_link_local_scope (P2pTransport * self, guint scope_id)
+{
+  g_return_if_fail (P2P_IS_TRANSPORT (self));
+
+  g_mutex_lock (&self->lock);
+  self->link_scope = scope_id;
+  g_mutex_unlock (&self->lock);
 }
 
 /**

@@ -277,6 +277,9 @@ gboolean p2p_transport_add_ice_server (P2pTransport * self, const gchar * uri,
 gboolean p2p_transport_add_local_address (P2pTransport * self,
     const gchar * address);
 
+void p2p_transport_set_link_local_scope (P2pTransport * self,
+    guint scope_id);
+
 void p2p_transport_set_expected_fingerprint (P2pTransport * self,
     const gchar * fingerprint);
 

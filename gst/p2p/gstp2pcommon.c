@@ -300,27 +300,37 @@ gst_p2p_check_ice_overrides (GstElement * element, const gchar * stun_server,
 }
 
 /**
- * gst_p2p_add_ice_servers:
+ * gst_p2p_configure_transport:
  * @element: element to log for
  * @transport: the transport
- * @signalling: the signalling client, for the server's STUN/TURN list
+ * @signaller: the signaller of @call, for what it knows of the paths
  * @call: the call @transport is for: TURN credentials are issued per call
  * @stun_server: (nullable): checked `stun-server` property
  * @turn_server: (nullable): checked `turn-server` property
  *
  * Gives @transport the servers the signaller handed out for @call (a
- * rendezvous server's; the local network has none) plus the user's own. A server that cannot be used (a host that does not resolve)
- * is logged and skipped: the others may still get through.
+ * rendezvous server's; the local network has none) plus the user's own,
+ * and the link of a peer reached over IPv6 link-local addresses
+ * (p2p_signaller_get_call_scope_id()). A server that cannot be used (a
+ * host that does not resolve) is logged and skipped: the others may still
+ * get through.
  */
 void
-gst_p2p_add_ice_servers (GstElement * element, P2pTransport * transport,
+gst_p2p_configure_transport (GstElement * element, P2pTransport * transport,
     P2pSignaller * signaller, const gchar * call, const gchar * stun_server,
     const gchar * turn_server)
 {
   const gchar *servers[] = { stun_server, turn_server };
   const gchar *kinds[] = { "stun", "turn" };
   g_autoptr (GPtrArray) ice = p2p_signaller_get_ice_servers (signaller, call);
-  guint i, j;
+  guint i, j, scope_id;
+
+  scope_id = p2p_signaller_get_call_scope_id (signaller, call);
+  if (scope_id) {
+    GST_INFO_OBJECT (element, "call %s: the peer is a link-local neighbour "
+        "on interface %u", call, scope_id);
+    p2p_transport_set_link_local_scope (transport, scope_id);
+  }
 
   for (i = 0; ice && i < ice->len; i++) {
     P2pIceServer *srv = g_ptr_array_index (ice, i);

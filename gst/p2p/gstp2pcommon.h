@@ -33,7 +33,7 @@ gboolean gst_p2p_port_mapping_allowed (gboolean property);
 gboolean gst_p2p_check_ice_overrides (GstElement * element,
     const gchar * stun_server, const gchar * turn_server);
 
-void gst_p2p_add_ice_servers (GstElement * element,
+void gst_p2p_configure_transport (GstElement * element,
     P2pTransport * transport, P2pSignaller * signaller, const gchar * call,
     const gchar * stun_server, const gchar * turn_server);
 

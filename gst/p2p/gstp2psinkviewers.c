@@ -85,7 +85,7 @@ viewer_configure (P2pCameraSession * session, P2pTransport * transport,
   GST_OBJECT_UNLOCK (self);
   g_object_set (transport, "port-mapping", gst_p2p_port_mapping_allowed
       (port_mapping), NULL);
-  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, self->signaller,
+  gst_p2p_configure_transport (GST_ELEMENT (self), transport, self->signaller,
       p2p_camera_session_get_call (session), stun, turn);
 }
 

@@ -73,7 +73,7 @@ src_session_configure (P2pViewerSession * session, P2pTransport * transport,
   GST_OBJECT_UNLOCK (self);
   g_object_set (transport, "port-mapping", gst_p2p_port_mapping_allowed
       (port_mapping), NULL);
-  gst_p2p_add_ice_servers (GST_ELEMENT (self), transport, signaller, call,
+  gst_p2p_configure_transport (GST_ELEMENT (self), transport, signaller, call,
       stun, turn);
 }
 

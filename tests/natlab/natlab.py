@@ -1238,7 +1238,8 @@ def require_root():
 
 
 def format_table(rows, columns):
-    widths = [max(len(c), *(len(str(r.get(c, ''))) for r in rows))
+    # No rows (a run that failed before its first) still makes a table.
+    widths = [max([len(c)] + [len(str(r.get(c, ''))) for r in rows])
               for c in columns]
     out = ['| ' + ' | '.join(c.ljust(w) for c, w in zip(columns, widths))
            + ' |',
@@ -2160,6 +2161,48 @@ def lan_flood(lab, args):
     return row
 
 
+def wait_link_local(lab, ns, ifname, timeout=10):
+    """The IPv6 link-local address of `ifname` once duplicate address
+    detection is over (a tentative address cannot be bound)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = json.loads(lab.exec(ns, ['ip', '-j', '-6', 'addr', 'show',
+                                       'dev', ifname, 'scope', 'link'])
+                         .stdout or '[]')
+        for link in out:
+            for a in link.get('addr_info', []):
+                if not a.get('tentative'):
+                    return a['local']
+        time.sleep(0.1)
+    raise LabError('%s: no usable IPv6 link-local address on %s in %d s' %
+                   (ns, ifname, timeout))
+
+
+def lan_link_local(lab, args):
+    """Camera and viewer share a LAN on which they have only IPv6
+    link-local addresses (their IPv4 addresses flushed, so the server and
+    the internet are unreachable too), as on a home network whose router
+    is down. Each host has docker0 too (an IPv4 address that leads
+    nowhere, as on an NVR running containers), so that the link-local
+    address is not merely the only one the host has."""
+    (site,), env = lan_lab(lab, args.builddir, args, [('lan', 'same-lan', 2)],
+                           extra_ifaces=1)
+    cam_ns, view_ns = site.hosts
+    start_server(lab, env, args.server_cmd)
+    for ns in site.hosts:
+        lab.exec(ns, ['ip', '-4', 'addr', 'flush', 'dev', 'eth0'])
+        log('%s: eth0 has only %s' % (ns, wait_link_local(lab, ns, 'eth0')))
+    camera = lab.spawn(cam_ns, ['sh', '-c', DEFAULT_CAMERA_CMD], 'camera',
+                       env)
+    camera.wait_for(r'New clock', args.timeout, 'camera playing')
+    times, modes = viewer_runs(lab, view_ns, env, DEFAULT_VIEWER_CMD,
+                               args.runs, args, 'lan')
+    row = lan_row('LAN, IPv6 link-local only', times, modes)
+    if set(modes) != {'lan'}:
+        raise LabError('modes %s, expected lan' % modes)
+    return row
+
+
 def cmd_lan(args):
     """Camera and viewer on one LAN: `offline` with the internet link cut,
     `server-up` beside the server path, `unreachable` for a viewer that
@@ -2192,6 +2235,8 @@ def cmd_lan(args):
                 log('viewer: ' + m.string.strip()[:200])
             elif args.case == 'flood':
                 rows.append(lan_flood(lab, args))
+            elif args.case == 'link-local':
+                rows.append(lan_link_local(lab, args))
             else:
                 (site,), env = lan_lab(lab, args.builddir, args,
                                        [('lan', 'same-lan', 2)])
@@ -2668,7 +2713,7 @@ def main():
     pair_options(fa)
     ln = sub.add_parser('lan', help='camera and viewer on one LAN (issue 11)')
     ln.add_argument('case', choices=('offline', 'server-up', 'unreachable',
-                                     'flood'))
+                                     'flood', 'link-local'))
     ln.add_argument('--runs', type=int, default=5,
                     help='viewers started one after the other')
     pair_options(ln)
