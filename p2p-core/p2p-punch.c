@@ -181,6 +181,7 @@ struct _P2pPunch
 
   /* Easy side */
   guint16 *spray_ports;
+  guint spray_count;
   guint spray_sent;
   GSource *spray_timer;
   gboolean spraying;
@@ -312,7 +313,8 @@ activate_path (P2pPunch * p, gint fd, const struct sockaddr_in *remote)
   socklen_t len = sizeof (local);
   g_autofree gchar *local_text = NULL;
   g_autofree gchar *remote_text = NULL;
-  gint size = 4 * 1024 * 1024;
+  gint size = 4 * 1024 * 1024, receive = -1, send = -1;
+  socklen_t int_len = sizeof (gint);
 
   p->path_fd = fd;
   p->path_addr = *remote;
@@ -320,6 +322,9 @@ activate_path (P2pPunch * p, gint fd, const struct sockaddr_in *remote)
   /* The media socket, as ICE's selected one gets (p2p-transport.c). */
   setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof (size));
   setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof (size));
+  getsockopt (fd, SOL_SOCKET, SO_RCVBUF, &receive, &int_len);
+  int_len = sizeof (gint);
+  getsockopt (fd, SOL_SOCKET, SO_SNDBUF, &send, &int_len);
   g_atomic_int_set (&p->active, 1);
   p->finished = TRUE;
   p->watch_timer = add_timer (p, WATCH_INTERVAL_MS, watch_path,
@@ -329,7 +334,8 @@ activate_path (P2pPunch * p, gint fd, const struct sockaddr_in *remote)
   local_text = sockaddr_string (&local);
   remote_text = sockaddr_string (remote);
   g_debug ("punch %p: punched path %s <-> %s", p, local_text, remote_text);
-  p->callbacks.path_ready (local_text, remote_text, p->user_data);
+  p->callbacks.path_ready (local_text, remote_text, receive, send,
+      p->user_data);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -427,14 +433,14 @@ spray_tick (gpointer data)
   P2pPunch *p = data;
   gint fd = g_array_index (p->socks, Sock, 0).fd;
   struct sockaddr_in to = p->peer_addr;
-  guint end = MIN (p->spray_sent + SPRAY_BURST, SPRAY_PORTS);
+  guint end = MIN (p->spray_sent + SPRAY_BURST, p->spray_count);
   guint8 done[2] = { P2P_PUNCH_CHUNK, CONTROL_SPRAYED };
 
   for (; p->spray_sent < end; p->spray_sent++) {
     to.sin_port = htons (p->spray_ports[p->spray_sent]);
     send_wire (fd, &to, WIRE_SPRAY, NULL);
   }
-  if (p->spray_sent < SPRAY_PORTS)
+  if (p->spray_sent < p->spray_count)
     return G_SOURCE_CONTINUE;
   g_clear_pointer (&p->spray_timer, g_source_unref);
   /* Our answers to the probes must reach the hard side. */
@@ -457,9 +463,15 @@ start_spray (P2pPunch * p)
   guint i = 0;
 
   p->spraying = TRUE;
+  if (p->spray_ports == NULL) {
+    p->spray_count = SPRAY_PORTS;
+    p->spray_ports = g_new (guint16, SPRAY_PORTS);
+  } else {
+    /* A test's one port */
+    i = p->spray_count;
+  }
   /* Distinct random ports in the range Linux (and most NATs) map to. */
-  p->spray_ports = g_new (guint16, SPRAY_PORTS);
-  while (i < SPRAY_PORTS) {
+  while (i < p->spray_count) {
     guint port = g_random_int_range (1024, 65536);
 
     if (!seen[port]) {
@@ -942,6 +954,26 @@ p2p_punch_send (P2pPunch * punch, const guint8 * data, gsize size)
       (const struct sockaddr *) &punch->path_addr,
       sizeof (punch->path_addr)) == (ssize_t) size;
 }
+
+#if P2P_ENABLE_TEST_HOOKS
+/* The spray goes to this one port only, so that a test on loopback does
+ * not send to other programs' ports. */
+void
+p2p_punch_set_spray_port (P2pPunch * punch, guint port)
+{
+  g_free (punch->spray_ports);
+  punch->spray_ports = g_new (guint16, 1);
+  punch->spray_ports[0] = port;
+  punch->spray_count = 1;
+}
+
+/* Whether the punch has nothing more to do: a path, or none to try. */
+gboolean
+p2p_punch_is_done (P2pPunch * punch)
+{
+  return punch->finished;
+}
+#endif
 
 /**
  * p2p_punch_stop:

@@ -25,7 +25,9 @@ typedef struct _P2pPunch P2pPunch;
  * P2pPunchCallbacks:
  * @send_control: sends a control message to the peer over DTLS
  * @path_ready: a punched path works both ways; from now on
- *     p2p_punch_send() carries the traffic; @local and @remote describe it
+ *     p2p_punch_send() carries the traffic; @local and @remote describe
+ *     it, @receive_buffer and @send_buffer are its socket's buffer sizes
+ *     as the kernel reports them
  * @path_lost: the punched path went silent; traffic is back on ICE
  * @receive: a datagram (DTLS, SRTP) that came in on the punched path
  *
@@ -35,7 +37,7 @@ typedef struct
 {
   void (*send_control) (const guint8 * data, gsize size, gpointer user_data);
   void (*path_ready) (const gchar * local, const gchar * remote,
-      gpointer user_data);
+      gint receive_buffer, gint send_buffer, gpointer user_data);
   void (*path_lost) (gpointer user_data);
   void (*receive) (guint8 * data, gsize size, gpointer user_data);
 } P2pPunchCallbacks;
@@ -62,5 +64,13 @@ void p2p_punch_stop (P2pPunch * punch);
 
 G_GNUC_INTERNAL
 void p2p_punch_free (P2pPunch * punch);
+
+#if P2P_ENABLE_TEST_HOOKS
+G_GNUC_INTERNAL
+void p2p_punch_set_spray_port (P2pPunch * punch, guint port);
+
+G_GNUC_INTERNAL
+gboolean p2p_punch_is_done (P2pPunch * punch);
+#endif
 
 G_END_DECLS

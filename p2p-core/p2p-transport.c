@@ -826,12 +826,15 @@ punch_send_control (const guint8 * data, gsize size, gpointer user_data)
 }
 
 static void
-punch_path_ready (const gchar * local, const gchar * remote, gpointer user_data)
+punch_path_ready (const gchar * local, const gchar * remote,
+    gint receive_buffer, gint send_buffer, gpointer user_data)
 {
   P2pTransport *self = user_data;
 
   g_mutex_lock (&self->lock);
   self->punched = TRUE;
+  self->receive_buffer = receive_buffer;
+  self->send_buffer = send_buffer;
   self->technique = P2P_CONNECTION_TECHNIQUE_PUNCHED;
   self->mode = P2P_CONNECTION_MODE_DIRECT;
   g_free (self->local_candidate_type);

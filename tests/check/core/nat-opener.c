@@ -12,23 +12,7 @@
 
 #include <string.h>
 #include "p2p-nat-opener.h"
-
-static GSocket *
-udp_socket (guint * port)
-{
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
-      (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-      G_SOCKET_PROTOCOL_UDP, NULL);
-
-  g_assert_nonnull (s);
-  g_assert_true (g_socket_bind (s, any, FALSE, NULL));
-  bound = g_socket_get_local_address (s, NULL);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  return s;
-}
+#include "loopback-socket.h"
 
 /* The opener leaves from the socket bound to the given address (as it
  * would from libnice's), as a STUN Binding indication; an address no
@@ -37,8 +21,8 @@ static void
 test_send (void)
 {
   guint from_port, to_port;
-  g_autoptr (GSocket) from = udp_socket (&from_port);
-  g_autoptr (GSocket) to = udp_socket (&to_port);
+  g_autoptr (GSocket) from = loopback_udp_socket (&from_port);
+  g_autoptr (GSocket) to = loopback_udp_socket (&to_port);
   g_autoptr (GSocketAddress) sender = NULL;
   guint8 buf[64];
   gssize n;
@@ -74,7 +58,7 @@ static void
 test_probe_no_router (void)
 {
   guint port;
-  g_autoptr (GSocket) closed = udp_socket (&port);
+  g_autoptr (GSocket) closed = loopback_udp_socket (&port);
   GMainContext *ctx = g_main_context_new ();
   gint depth = -1;
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
