@@ -1692,6 +1692,7 @@ def run_pair(cam, view, camera_cmd, viewer_cmd, builddir, opts, fault=None,
             found = viewer.find(TECHNIQUE_RE, last=True)
             if found:
                 row['technique'] = found[1].group(1)
+                row['settled (ms)'] = '%.0f' % ((found[0] - viewer.t0) * 1000)
             if rc is None:
                 raise LabError('viewer did not finish within %ss' %
                                opts.timeout)
@@ -2292,7 +2293,7 @@ def cmd_lan(args):
 
 
 PAIR_COLUMNS = ['pair', 'expected', 'mode', 'technique', 'first frame (ms)',
-                'result']
+                'settled (ms)', 'result']
 
 
 def cmd_run_pair(args):
@@ -2389,6 +2390,15 @@ def cmd_interfaces(args):
     first frame is reported against the plain host's, not asserted."""
     if not product_ready(args.builddir):
         return 1
+    rows, failed = interface_rows(args)
+    print_table(rows, INTERFACE_COLUMNS, args.table)
+    for f in failed:
+        log('FAIL: ' + f)
+    return 1 if failed else 0
+
+
+def interface_rows(args):
+    """The runs of cmd_interfaces: (rows, failures)."""
     rows, failed = [], []
     for cam, view in INTERFACE_PAIRS:
         for extra in sorted({0, args.extra}):
@@ -2425,10 +2435,7 @@ def cmd_interfaces(args):
                     row['result'] = 'FAIL'
                     failed.append('%s, %d extra: %s (logs in %s)' % (
                         row['pair'], extra, e, lab.workdir))
-    print_table(rows, INTERFACE_COLUMNS, args.table)
-    for f in failed:
-        log('FAIL: ' + f)
-    return 1 if failed else 0
+    return rows, failed
 
 
 INTERFACE_COLUMNS = ['pair', 'extra interfaces', 'runs', 'expected', 'modes',
@@ -2521,6 +2528,102 @@ def cmd_birthday(args):
 
 BIRTHDAY_COLUMNS = ['pair', 'runs', 'punched', 'relay',
                     'first frame (ms)', 'punched after (ms)', 'result']
+
+
+# ---- The figures of issue 16, in one command ----
+
+FIGURE_VARIANTS = [('silent drop', 'drop'), ('answering', 'answer')]
+TECHNIQUES = ('lan', 'direct', 'mapped', 'punched', 'relay')
+
+
+def spread(values):
+    """'median (min-max)' of a list of milliseconds, '-' when empty."""
+    if not values:
+        return '-'
+    return '%.0f (%.0f-%.0f)' % (median(values), min(values), max(values))
+
+
+def cmd_figures(args):
+    """Runs what docs/natlab.md reports for issue 16 and prints it as
+    Markdown: every matrix pair with silent-drop and with answering
+    routers (technique per pair, the share of direct pairs, time to first
+    frame and to the settled path per technique), and the busy-host runs
+    (time to first frame per interface count).  Fails if any run fails."""
+    if not product_ready(args.builddir):
+        return 1
+    camera_cmd, viewer_cmd = commands_for(args)
+    results = {}
+    for label, unsolicited in FIGURE_VARIANTS:
+        opts = argparse.Namespace(**vars(args))
+        opts.unsolicited = unsolicited
+        rows = []
+        for cam, view in MATRIX_PAIRS:
+            log('%s: pair %s -> %s' % (label, cam, view))
+            rows.append(run_pair(cam, view, camera_cmd, viewer_cmd,
+                                 args.builddir, opts))
+        results[label] = rows
+    irows, failed = interface_rows(args)
+
+    out = ['### Matrix, technique per pair', '']
+    pairs = []
+    for i, (cam, view) in enumerate(MATRIX_PAIRS):
+        row = {'pair': '%s -> %s' % (cam, view),
+               'expected': expected_mode(cam, view)}
+        for label, _ in FIGURE_VARIANTS:
+            r = results[label][i]
+            row[label] = '%s, %s ms, settled %s ms' % (
+                r['technique'], r['first frame (ms)'],
+                r.get('settled (ms)', '-')) if r['result'] == 'PASS' \
+                else 'FAIL (%s)' % r.get('why', '?').splitlines()[0][:60]
+        pairs.append(row)
+    out += [format_table(pairs, ['pair', 'expected'] +
+                         [v[0] for v in FIGURE_VARIANTS]), '']
+
+    out += ['### Share of direct pairs (lan counted as direct)', '']
+    shares, per_technique = [], {}
+    for label, _ in FIGURE_VARIANTS:
+        rows = results[label]
+        ok = [r for r in rows if r['result'] == 'PASS']
+        count = {t: sum(1 for r in ok if r['technique'] == t)
+                 for t in TECHNIQUES}
+        direct = len(ok) - count['relay']
+        share = {'routers': label, 'pairs': str(len(rows)),
+                 'direct pairs': '%d (%.0f %%)' % (direct,
+                                             100.0 * direct / len(rows)),
+                 'failed': str(len(rows) - len(ok))}
+        share.update({t: str(count[t]) for t in TECHNIQUES})
+        shares.append(share)
+        for t in TECHNIQUES:
+            sel = [r for r in ok if r['technique'] == t]
+            per_technique.setdefault(t, {'technique': t})
+            per_technique[t][label] = '%s; settled %s (%d)' % (
+                spread([float(r['first frame (ms)']) for r in sel]),
+                spread([float(r['settled (ms)']) for r in sel
+                        if r.get('settled (ms)')]), len(sel)) \
+                if sel else '-'
+    out += [format_table(shares, ['routers', 'pairs', 'direct pairs'] +
+                         list(TECHNIQUES) + ['failed']), '']
+    out += ['### Time to first frame per technique, median (min-max) ms, '
+            'and to the settled path (pairs)', '']
+    out += [format_table(list(per_technique.values()),
+                         ['technique'] + [v[0] for v in FIGURE_VARIANTS]),
+            '']
+    out += ['### Time to first frame per interface count (%d viewers each)'
+            % args.runs, '']
+    out += [format_table(irows, INTERFACE_COLUMNS), '']
+    text = '\n'.join(out)
+    print(text, flush=True)
+    if args.table:
+        with open(args.table, 'w') as f:
+            f.write(text + '\n')
+    for label, _ in FIGURE_VARIANTS:
+        for r in results[label]:
+            if r['result'] != 'PASS':
+                failed.append('%s, %s: %s (logs in %s)' % (
+                    label, r['pair'], r.get('why'), r.get('logs')))
+    for f in failed:
+        log('FAIL: ' + f)
+    return 1 if failed else 0
 
 
 # ---- Relay headroom (issue 16) ----
@@ -2724,6 +2827,13 @@ def main():
     ifs.add_argument('--runs', type=int, default=5,
                      help='viewers started one after the other per case')
     pair_options(ifs)
+    fg = sub.add_parser('figures', help='the issue 16 figures: matrix '
+                        'with both router kinds, busy hosts (Markdown)')
+    fg.add_argument('--extra', type=int, default=8,
+                    help='extra interfaces per host for the busy hosts')
+    fg.add_argument('--runs', type=int, default=5,
+                    help='viewers per busy-host case')
+    pair_options(fg)
     bd = sub.add_parser('birthday', help='birthday-paradox punching, '
                         'symmetric against port-restricted (issue 16)')
     bd.add_argument('--runs', type=int, default=10,
@@ -2764,6 +2874,8 @@ def main():
             return cmd_lan(args)
         if args.cmd == 'interfaces':
             return cmd_interfaces(args)
+        if args.cmd == 'figures':
+            return cmd_figures(args)
         if args.cmd == 'birthday':
             return cmd_birthday(args)
         if args.cmd == 'relay-viewers':
