@@ -54,21 +54,23 @@
  * some 10 % in steady state, a switch costs a keyframe, and a viewer that
  * moved up too early comes straight back down (flapping). It moves down
  * once its layer's rate has exceeded the estimate for DOWN_HOLD_US, and
- * only while it receives less than DOWN_RECEIVED of that rate: long
+ * only while it receives less than DOWN_RECEIVED of what it is sent: long
  * enough to ride out one low estimate, short next to the seconds a
  * congested queue takes to freeze the picture; and never on the
  * estimator's start-up guess, which a path that takes everything soon
- * outgrows. An estimate above what the viewer receives is the estimator
- * probing blind, not a measurement: a move up that comes back down
- * within PROBE_FAILED_US doubles the next wait up, to UP_HOLD_MAX_US, so
- * a viewer on a narrow path tries the better layer ever more rarely. A
- * pinned viewer moves at once. */
-#define UP_HEADROOM 1.25
-#define UP_HOLD_US (3 * G_USEC_PER_SEC)
+ * outgrows. Receiving less than DOWN_RECEIVED of what it is sent, its
+ * estimate is at most what it receives: the estimator's own decrease can
+ * take seconds. An estimate above what the viewer receives is the
+ * estimator probing blind, not a measurement: a move up that comes back
+ * down within PROBE_FAILED_US doubles the next wait up, to
+ * UP_HOLD_MAX_US, so a viewer on a narrow path tries the better layer
+ * ever more rarely. A pinned viewer moves at once. */
+#define UP_HEADROOM 1.15
+#define UP_HOLD_US (2 * G_USEC_PER_SEC)
 #define UP_HOLD_MAX_US (60 * G_USEC_PER_SEC)
 #define PROBE_FAILED_US (10 * G_USEC_PER_SEC)
 #define DOWN_HOLD_US (500 * G_TIME_SPAN_MILLISECOND)
-#define DOWN_RECEIVED 0.9
+#define DOWN_RECEIVED 0.8
 /* Each layer's rate is measured over windows this long, half the weight
  * on the last one, so that one keyframe does not make a layer look
  * twice as expensive. */
@@ -89,6 +91,14 @@
 
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
+
+/* A rate in bits per second, over windows of RATE_WINDOW_US. */
+typedef struct
+{
+  gint64 window_start;
+  guint64 window_bytes;
+  guint64 bitrate;              /* 0 until a window is through */
+} RateMeter;
 
 typedef struct
 {
@@ -121,10 +131,8 @@ typedef struct
    * does not ask twice for the same loss. */
   gboolean keyframe_owed;
 
-  /* The rate it is sent at, bits per second (RATE_WINDOW_US). */
-  gint64 window_start;
-  guint64 window_bytes;
-  guint64 bitrate;
+  /* The rate it is sent at. */
+  RateMeter rate;
 } Stream;
 
 typedef struct
@@ -175,6 +183,8 @@ typedef struct
   gint64 down_since;
   gint64 up_hold;
   gint64 last_up;
+  /* The video it is sent, to hold what it receives against. */
+  RateMeter sent;
 } Member;
 
 static void
@@ -571,6 +581,25 @@ member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
   }
 }
 
+/* With the lock: counts @size bytes sent at @now. */
+static void
+rate_count (RateMeter * r, gsize size, gint64 now)
+{
+  gint64 elapsed;
+  guint64 rate;
+
+  if (r->window_start == 0)
+    r->window_start = now;
+  r->window_bytes += size;
+  elapsed = now - r->window_start;
+  if (elapsed < RATE_WINDOW_US)
+    return;
+  rate = gst_util_uint64_scale (r->window_bytes, 8 * G_USEC_PER_SEC, elapsed);
+  r->bitrate = r->bitrate == 0 ? rate : (r->bitrate + rate) / 2;
+  r->window_start = now;
+  r->window_bytes = 0;
+}
+
 /* With the lock: sends @m what its batch holds. */
 static void
 batch_flush (GstP2pFanout * fanout, Member * m)
@@ -632,6 +661,7 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
     b->data[b->n] = pkt;
   }
   b->sizes[b->n++] = size;
+  rate_count (&m->sent, size, fanout->now ());
   m->sent_video = TRUE;
   m->last_out_seq = seq;
   m->last_ts = GST_READ_UINT32_BE (data + 4);
@@ -738,9 +768,9 @@ fanout_choose_layer (GstP2pFanout * fanout, guint64 estimate,
     const Stream *s = &fanout->streams[st];
     gdouble need;
 
-    if (!s->present || s->bitrate == 0)
+    if (!s->present || s->rate.bitrate == 0)
       continue;
-    need = (gint) l < cur ? s->bitrate * UP_HEADROOM : s->bitrate;
+    need = (gint) l < cur ? s->rate.bitrate * UP_HEADROOM : s->rate.bitrate;
     if (estimate >= need)
       return st;
     lowest = st;
@@ -773,6 +803,10 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
     if (received == 0)
       return;
     estimate = p2p_bandwidth_estimator_get_target (m->estimator);
+    /* Receiving well short of what it is sent is congestion, measured:
+     * the estimate may take seconds to come down that far. */
+    if (m->sent.bitrate != 0 && received < DOWN_RECEIVED * m->sent.bitrate)
+      estimate = MIN (estimate, received);
   }
   want = fanout_choose_layer (fanout, estimate, current);
   if (want == current) {
@@ -789,8 +823,8 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
     m->last_up = now;
   } else {
     m->up_since = 0;
-    if (received != 0 && received >=
-        DOWN_RECEIVED * fanout->streams[current].bitrate) {
+    if (m->estimate == 0 && (m->sent.bitrate == 0
+            || received >= DOWN_RECEIVED * m->sent.bitrate)) {
       m->down_since = 0;
       return;
     }
@@ -807,25 +841,6 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
       G_GUINT64_FORMAT ": to layer %d", m->target, estimate, received,
       gst_p2p_fanout_stream_layer (want));
   member_switch (fanout, m, want, asks);
-}
-
-/* With the lock: the layer's rate, from the bytes it sent. */
-static void
-stream_count (Stream * s, gsize size, gint64 now)
-{
-  gint64 elapsed;
-  guint64 rate;
-
-  if (s->window_start == 0)
-    s->window_start = now;
-  s->window_bytes += size;
-  elapsed = now - s->window_start;
-  if (elapsed < RATE_WINDOW_US)
-    return;
-  rate = gst_util_uint64_scale (s->window_bytes, 8 * G_USEC_PER_SEC, elapsed);
-  s->bitrate = s->bitrate == 0 ? rate : (s->bitrate + rate) / 2;
-  s->window_start = now;
-  s->window_bytes = 0;
 }
 
 /* With the lock: one packet of video layer @stream for @m, which gets it,
@@ -929,7 +944,7 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     slot->size = sizes[i];
     memcpy (slot->data, data[i], sizes[i]);
     if (is_video (stream))
-      stream_count (s, sizes[i], now);
+      rate_count (&s->rate, sizes[i], now);
   }
 
   for (i = 0; i < fanout->members->len; i++) {
@@ -1441,7 +1456,7 @@ gst_p2p_fanout_get_layer_bitrate (GstP2pFanout * fanout, guint layer)
 
   g_return_val_if_fail (layer < GST_P2P_FANOUT_MAX_LAYERS, 0);
   g_mutex_lock (&fanout->lock);
-  rate = fanout->streams[gst_p2p_fanout_layer_stream (layer)].bitrate;
+  rate = fanout->streams[gst_p2p_fanout_layer_stream (layer)].rate.bitrate;
   g_mutex_unlock (&fanout->lock);
   return rate;
 }

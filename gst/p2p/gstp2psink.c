@@ -44,8 +44,9 @@
  * bandwidth estimate (`p2p-viewer-bandwidth`) sustains, video_0 until its
  * transport-wide feedback measured what it receives. It moves down once
  * its layer's rate has exceeded the estimate for 0.5 s while it received
- * less than 90 % of that rate, and up once the estimate has exceeded the
- * better layer's rate by 25 % for 3 s, so that it does not flap; a move
+ * less than 80 % of what it was sent, and up once the estimate has
+ * exceeded the
+ * better layer's rate by 15 % for 2 s, so that it does not flap; a move
  * up undone within 10 s doubles the next wait (up to 60 s), for an
  * estimate above what a viewer receives is a guess.
  * #GstP2pSink::set-layer pins a viewer to a layer, and a viewer may ask

@@ -2697,6 +2697,141 @@ def cmd_relay_viewers(args):
 RELAY_COLUMNS = ['viewer', 'mode', 'technique', 'first frame (ms)']
 
 
+# ---- Layers (issue 14) ----
+
+# One scene in two layers: main 4 Mbit/s, sub 0.5 Mbit/s (hard to
+# compress, so the encoders reach their rates).
+LAYERS_CAMERA_CMD = (
+    'exec stdbuf -oL gst-launch-1.0 -m -e videotestsrc is-live=true'
+    ' pattern=snow ! video/x-raw,width=640,height=360,framerate=30/1'
+    ' ! tee name=t'
+    ' t. ! queue ! x264enc tune=zerolatency speed-preset=ultrafast'
+    ' key-int-max=300 bitrate=4000 ! cam.video_0'
+    ' t. ! queue ! videoscale ! video/x-raw,width=320,height=180'
+    ' ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=300'
+    ' bitrate=500 ! cam.video_1'
+    ' p2psink name=cam uid="$NATLAB_UID" key-file="$NATLAB_KEY_FILE"'
+    ' server="$NATLAB_SERVER_URL" password="$NATLAB_PASSWORD"')
+# The shaped viewer's downlink, what it must switch within, how long it
+# stays shaped after the switch, and how soon it must be back on main.
+LAYERS_SHAPED_KBIT = 1500
+LAYERS_DOWN_S = 3
+LAYERS_SHAPED_S = 6
+LAYERS_UP_S = 10
+LAYERS_MAX_FREEZE_S = 1.0
+LAYER_RE = r'p2p-layer.*viewer-id=\(string\)%s, layer=\(uint\)(\d)'
+PTS_RE = re.compile(r'pts: (\d+:\d+:\d+\.\d+)')
+
+
+def decoded_between(viewer, start, end, fr):
+    """Frames `viewer` decoded (distinct timestamps) whose lines came out
+    between `start` and `end`, and the longest time between two of them."""
+    pts, last, gap = set(), start, 0.0
+    with viewer.cond:
+        for t, line in viewer.lines:
+            if start < t < end and re.search(fr, line):
+                m = PTS_RE.search(line)
+                pts.add(m.group(1) if m else (t, line))
+                gap, last = max(gap, t - last), t
+    return len(pts), max(gap, end - last)
+
+
+def cmd_layers(args):
+    """Two viewers of a camera with a main (4 Mbit/s) and a sub layer
+    (0.5 Mbit/s). One viewer's link is shaped to 1.5 Mbit/s (tbf, both
+    ways): it moves to sub within 3 s, then decodes >= 99 % of the frames
+    with no freeze over 1 s; the shaping lifted, it is back on main within
+    10 s. The other viewer stays on main throughout, at the full frame
+    rate."""
+    if not product_ready(args.builddir):
+        return 1
+    fr, fps = args.frame_regex, 30
+    row = {'shaped to (kbit/s)': str(LAYERS_SHAPED_KBIT)}
+    with Lab(args.workdir) as lab:
+        try:
+            sites, env = lan_lab(lab, args.builddir, args, [
+                ('cam', 'full-cone', None), ('slow', 'full-cone', None),
+                ('fast', 'full-cone', None)])
+            cam_site, slow_site, fast_site = sites
+            server = start_server(lab, env, args.server_cmd)
+            camera = lab.spawn(cam_site.hosts[0],
+                               ['sh', '-c', LAYERS_CAMERA_CMD], 'camera', env)
+            server.wait_for(args.registered_regex, args.timeout,
+                            'camera registered at the server')
+            venv = dict(env, NATLAB_VIEWER_FRAMES='1000000')
+            viewers = []
+            for name, site in (('slow', slow_site), ('fast', fast_site)):
+                v = lab.spawn(site.hosts[0], ['sh', '-c', LOSS_VIEWER_CMD],
+                              name, venv)
+                v.wait_for(fr, args.timeout, '%s: first frame' % name)
+                viewers.append(v)
+            slow, fast = viewers
+            # Viewer ids by joining order.
+            slow_re, fast_re = LAYER_RE % 'viewer-1', LAYER_RE % 'viewer-2'
+            # Both settle on main, their estimators past their start.
+            t = fast.wait_for(fr, 10, 'fast: frames', after=time.monotonic()
+                              + 5)[0]
+            t_shape = time.monotonic()
+            lab.set_rate(slow_site, LAYERS_SHAPED_KBIT)
+            t_down, _ = camera.wait_for(slow_re.replace(r'(\d)', '(1)'),
+                                        LAYERS_DOWN_S + 2,
+                                        'the shaped viewer on the sub layer',
+                                        after=t_shape)
+            row['to sub (s)'] = '%.1f' % (t_down - t_shape)
+            time.sleep(LAYERS_SHAPED_S)    # the shaping's length
+            t_lift = time.monotonic()
+            lab.set_rate(slow_site, 0)
+            got, freeze = decoded_between(slow, t_down + 1, t_lift, fr)
+            want = int((t_lift - t_down - 1) * fps)
+            row['frames on sub'] = '%d/%d' % (got, want)
+            row['longest freeze (s)'] = '%.2f' % freeze
+            t_up, _ = camera.wait_for(slow_re.replace(r'(\d)', '(0)'),
+                                      LAYERS_UP_S + 5,
+                                      'the viewer back on main', after=t_lift)
+            row['back on main (s)'] = '%.1f' % (t_up - t_lift)
+            end = time.monotonic()
+            fast_got, fast_freeze = decoded_between(fast, t_shape, end, fr)
+            fast_want = int((end - t_shape) * fps)
+            row['other viewer frames'] = '%d/%d' % (fast_got, fast_want)
+            moves = [m.group(1) for _, line in list(camera.lines)
+                     for m in [re.search(fast_re, line)] if m]
+            row['other viewer layers'] = ','.join(moves) or '-'
+            for v in viewers:
+                v.stop()
+            problems = []
+            if t_down - t_shape > LAYERS_DOWN_S:
+                problems.append('on sub after %.1f s' % (t_down - t_shape))
+            if got < 0.99 * want:
+                problems.append('%d of %d frames on sub' % (got, want))
+            if freeze > LAYERS_MAX_FREEZE_S:
+                problems.append('a freeze of %.2f s on sub' % freeze)
+            if t_up - t_lift > LAYERS_UP_S:
+                problems.append('back on main after %.1f s' % (t_up - t_lift))
+            if moves != ['0']:
+                problems.append('the other viewer moved: %s' % moves)
+            if fast_got < 0.99 * fast_want or fast_freeze > \
+                    LAYERS_MAX_FREEZE_S:
+                problems.append('the other viewer decoded %d of %d frames, '
+                                'froze %.2f s' % (fast_got, fast_want,
+                                                  fast_freeze))
+            if problems:
+                raise LabError('; '.join(problems))
+            del t
+        except LabError:
+            lab.keep_logs = True
+            print_table([row], LAYERS_COLUMNS)
+            log('logs kept in ' + lab.workdir)
+            raise
+    print_table([row], LAYERS_COLUMNS, args.table)
+    log('PASS: the shaped viewer moved to sub and back, the other stayed')
+    return 0
+
+
+LAYERS_COLUMNS = ['shaped to (kbit/s)', 'to sub (s)', 'frames on sub',
+                  'longest freeze (s)', 'back on main (s)',
+                  'other viewer frames', 'other viewer layers']
+
+
 # -- interactive -------------------------------------------------------------
 
 
@@ -2845,6 +2980,10 @@ def main():
                         'camera at once (issue 16)')
     rv.add_argument('--viewers', type=int, default=8)
     pair_options(rv)
+    ly = sub.add_parser('layers', help='a viewer shaped to 1.5 Mbit/s moves '
+                        'to the sub layer and back; another stays on main '
+                        '(issue 14)')
+    pair_options(ly)
     sh = sub.add_parser('shell', help='build sites and wait (debugging)')
     sh.add_argument('sites', nargs='+', choices=NAT_KINDS)
     sh.add_argument('--coturn', action='store_true')
@@ -2880,6 +3019,8 @@ def main():
             return cmd_birthday(args)
         if args.cmd == 'relay-viewers':
             return cmd_relay_viewers(args)
+        if args.cmd == 'layers':
+            return cmd_layers(args)
         if args.cmd == 'clean':
             require_root()
             clean_stale()
