@@ -29,6 +29,9 @@
   "openh264dec ! fakesink name=out sync=false"
 
 #define FRAME (GST_SECOND / 30)
+/* Longest step between decoded frames' timestamps: a missing frame makes
+ * two; a sanitizer build's jitter buffer may also give up on a late one. */
+#define MAX_GAP (3 * FRAME * (GstClockTime) p2p_test_time_scale ())
 
 static P2pTestEnv *env;
 
@@ -227,14 +230,14 @@ GST_START_TEST (test_pinned_viewer_moves_at_keyframe)
    * went missing (the source's frames are 1/30 s apart). */
   g_mutex_lock (&d1.lock);
   fail_unless_equals_int (d1.width_changes, 2);
-  fail_unless (d1.max_gap <= 3 * FRAME, "gap of %" GST_TIME_FORMAT,
+  fail_unless (d1.max_gap <= MAX_GAP, "gap of %" GST_TIME_FORMAT,
       GST_TIME_ARGS (d1.max_gap));
   g_mutex_unlock (&d1.lock);
   /* The other viewer saw none of it, and kept going. */
   g_mutex_lock (&d2.lock);
   fail_unless_equals_int (d2.width_changes, 0);
   fail_unless (d2.frames > frames2);
-  fail_unless (d2.max_gap <= 3 * FRAME, "gap of %" GST_TIME_FORMAT,
+  fail_unless (d2.max_gap <= MAX_GAP, "gap of %" GST_TIME_FORMAT,
       GST_TIME_ARGS (d2.max_gap));
   g_mutex_unlock (&d2.lock);
 
