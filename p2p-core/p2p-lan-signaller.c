@@ -15,7 +15,9 @@
  *
  * A camera end listens for discovery queries on UDP
  * #P2pLanSignaller:discovery-port (joining #P2P_LAN_MULTICAST_IPV4 and
- * #P2P_LAN_MULTICAST_IPV6 on each of its interfaces, and receiving
+ * #P2P_LAN_MULTICAST_IPV6 on each of its interfaces, again whenever the
+ * kernel reports an interface or address change (Linux), so that a link
+ * plugged in or brought up after the start is served too; and receiving
  * broadcasts), and for calls on a TCP port of its choosing. It answers only
  * a query that proves knowledge of its UID, with an answer smaller than the
  * query, and at most #P2pLanSignaller:queries-per-second of them.
@@ -46,6 +48,12 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#ifdef __linux__
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#endif
 
 /* Calls a camera end holds at once, of which still in their handshake. */
 #define MAX_CALLS 16
@@ -146,6 +154,8 @@ struct _P2pLanSignaller
   guint bound_port;
   GSocketService *service;
   guint16 tcp_port;
+  GSocket *netlink;             /* camera: interface changes, or NULL */
+  GSource *netlink_source;
   GList *handshakes;            /* LanCall, camera, not yet live */
   GList *requests;              /* Request, viewer */
   gdouble tokens;
@@ -686,6 +696,60 @@ join_groups (P2pLanSignaller * self)
   }
 }
 
+/* The kernel said an interface or an address came or went: the groups
+ * are joined again on every interface that can take them now (a link
+ * plugged in, brought up or given an address after the start), which
+ * costs little; joins that stand already just fail. What the messages say
+ * does not matter, so they are only drained, a bounded number per
+ * wake-up. */
+static gboolean
+on_interfaces_changed (GSocket * socket, GIOCondition condition, gpointer data)
+{
+  P2pLanSignaller *self = data;
+  guint i;
+
+  for (i = 0; i < MAX_DATAGRAMS_PER_WAKEUP; i++) {
+    gchar buf[4096];
+
+    if (g_socket_receive (socket, buf, sizeof (buf), NULL, NULL) <= 0)
+      break;
+  }
+  join_groups (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Linux tells of interface changes on a route netlink socket; elsewhere
+ * the groups are those of the interfaces there were at the start. */
+static void
+watch_interfaces (P2pLanSignaller * self)
+{
+#ifdef __linux__
+  struct sockaddr_nl addr = { 0 };
+  g_autoptr (GError) error = NULL;
+  int fd;
+
+  fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+      NETLINK_ROUTE);
+  if (fd < 0) {
+    g_info ("lan: interface changes go unseen: %s", g_strerror (errno));
+    return;
+  }
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  if (bind (fd, (struct sockaddr *) &addr, sizeof (addr)) != 0
+      || !(self->netlink = g_socket_new_from_fd (fd, &error))) {
+    g_info ("lan: interface changes go unseen: %s",
+        error ? error->message : g_strerror (errno));
+    close (fd);
+    return;
+  }
+  /* Drained until empty: a blocking read would hold the loop thread. */
+  g_socket_set_blocking (self->netlink, FALSE);
+  self->netlink_source = watch_socket (self, self->netlink,
+      on_interfaces_changed, self);
+#endif
+}
+
 static gboolean
 camera_start (P2pLanSignaller * self, GError ** error)
 {
@@ -707,8 +771,11 @@ camera_start (P2pLanSignaller * self, GError ** error)
   self->udp6 = udp_socket (G_SOCKET_FAMILY_IPV6, self->bound_port, &error6);
   if (self->udp6 == NULL)
     g_info ("lan: no IPv6 discovery: %s", error6->message);
-  if (self->interfaces)
+  if (self->interfaces) {
+    /* Watched first, so that no change between the two goes unseen. */
+    watch_interfaces (self);
     join_groups (self);
+  }
   self->udp4_source = watch_socket (self, self->udp4, on_query, self);
   if (self->udp6)
     self->udp6_source = watch_socket (self, self->udp6, on_query, self);
@@ -1084,6 +1151,8 @@ stop_in_loop (gpointer data)
 
   clear_source (&self->udp4_source);
   clear_source (&self->udp6_source);
+  clear_source (&self->netlink_source);
+  g_clear_object (&self->netlink);
   g_clear_object (&self->udp4);
   g_clear_object (&self->udp6);
   self->bound_port = 0;

@@ -2179,26 +2179,42 @@ def wait_link_local(lab, ns, ifname, timeout=10):
                    (ns, ifname, timeout))
 
 
-def lan_link_local(lab, args):
+def lan_link_local(lab, args, added=False):
     """Camera and viewer share a LAN on which they have only IPv6
     link-local addresses (their IPv4 addresses flushed, so the server and
     the internet are unreachable too), as on a home network whose router
     is down. Each host has docker0 too (an IPv4 address that leads
     nowhere, as on an NVR running containers), so that the link-local
-    address is not merely the only one the host has."""
+    address is not merely the only one the host has.
+
+    With `added`, that LAN is a link plugged in after the camera started
+    (a veth pair `lan1`, the hosts' eth0 down): only IPv6 multicast can
+    find the camera there, and only if it joined the group on the new
+    interface."""
     (site,), env = lan_lab(lab, args.builddir, args, [('lan', 'same-lan', 2)],
                            extra_ifaces=1)
     cam_ns, view_ns = site.hosts
     start_server(lab, env, args.server_cmd)
+    link = 'lan1' if added else 'eth0'
     for ns in site.hosts:
         lab.exec(ns, ['ip', '-4', 'addr', 'flush', 'dev', 'eth0'])
-        log('%s: eth0 has only %s' % (ns, wait_link_local(lab, ns, 'eth0')))
+        if added:
+            lab.ip(ns, 'link set eth0 down')
     camera = lab.spawn(cam_ns, ['sh', '-c', DEFAULT_CAMERA_CMD], 'camera',
                        env)
     camera.wait_for(r'New clock', args.timeout, 'camera playing')
+    if added:
+        # The camera's LAN signaller is started by now: it answered no
+        # query yet, and the new link did not exist when it joined groups.
+        lab.veth(cam_ns, link, None, view_ns, link, None)
+    for ns in site.hosts:
+        log('%s: %s has only %s' % (ns, link, wait_link_local(lab, ns,
+                                                               link)))
     times, modes = viewer_runs(lab, view_ns, env, DEFAULT_VIEWER_CMD,
                                args.runs, args, 'lan')
-    row = lan_row('LAN, IPv6 link-local only', times, modes)
+    row = lan_row('LAN, IPv6 link-local only%s' % (
+        ', link added after the camera started' if added else ''),
+        times, modes)
     if set(modes) != {'lan'}:
         raise LabError('modes %s, expected lan' % modes)
     return row
@@ -2236,8 +2252,9 @@ def cmd_lan(args):
                 log('viewer: ' + m.string.strip()[:200])
             elif args.case == 'flood':
                 rows.append(lan_flood(lab, args))
-            elif args.case == 'link-local':
-                rows.append(lan_link_local(lab, args))
+            elif args.case in ('link-local', 'link-added'):
+                rows.append(lan_link_local(lab, args,
+                                           args.case == 'link-added'))
             else:
                 (site,), env = lan_lab(lab, args.builddir, args,
                                        [('lan', 'same-lan', 2)])
@@ -2951,7 +2968,7 @@ def main():
     pair_options(fa)
     ln = sub.add_parser('lan', help='camera and viewer on one LAN (issue 11)')
     ln.add_argument('case', choices=('offline', 'server-up', 'unreachable',
-                                     'flood', 'link-local'))
+                                     'flood', 'link-local', 'link-added'))
     ln.add_argument('--runs', type=int, default=5,
                     help='viewers started one after the other')
     pair_options(ln)
