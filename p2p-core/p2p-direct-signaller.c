@@ -9,12 +9,14 @@
  * @title: P2pDirectSignaller
  * @short_description: A camera and a viewer signalling in one process
  *
- * Two #P2pSignaller objects made together by p2p_direct_signaller_new_pair():
- * what one sends, the other receives, through the #P2pLoop and never
- * synchronously, as over a network. The viewer end may call the camera end's
- * UID once the camera end is started. For tests and for applications that
- * hold both ends (a local preview), with no server process; the media
- * still goes over ICE and DTLS, authenticated as usual.
+ * #P2pSignaller objects made together by p2p_direct_signaller_new_pair(),
+ * a camera end and a viewer end, and p2p_direct_signaller_new_viewer(),
+ * more viewer ends: what one end sends, its peer receives, through the
+ * #P2pLoop and never synchronously, as over a network. A viewer end may
+ * call the camera end's UID once the camera end is started; each call is
+ * between the camera end and the viewer end that made it. For tests and
+ * for applications that hold both ends (a local preview), with no server
+ * process; the media still goes over ICE and DTLS, authenticated as usual.
  *
  * Signals are emitted on the loop thread.
  */
@@ -28,22 +30,19 @@
 
 #include <string.h>
 
-enum
-{
-  END_DEVICE,
-  END_VIEWER,
-};
-
-/* What the two ends share; ends[] are weak pointers, cleared in dispose. */
+/* What the ends share. */
 typedef struct
 {
   GMutex lock;
   P2pLoop *loop;
   gchar *uid;
   gchar *fingerprint;
-  P2pDirectSignaller *ends[2];
-  gboolean started[2];
-  /* Live call ids (a set). */
+  /* Live ends by id (not references: an end removes itself in dispose).
+   * Messages name their end by id, which is never reused. */
+  GHashTable *ends;
+  guint device_id;              /* 0 once the camera end is gone */
+  guint next_end;
+  /* Live calls: call id -> the viewer end's id. */
   GHashTable *calls;
   /* Call id -> normalised UID, of the calls whose call-started is not
    * delivered yet: those p2p_signaller_cancel_call() can still take back. */
@@ -56,7 +55,9 @@ struct _P2pDirectSignaller
   GObject parent;
 
   Link *link;
-  guint end;
+  guint id;
+  gboolean device;
+  gboolean started;             /* under the link's lock */
 };
 
 static void p2p_direct_signaller_signaller_init (P2pSignallerInterface * iface);
@@ -72,6 +73,7 @@ link_clear (Link * link)
   g_object_unref (link->loop);
   g_free (link->uid);
   g_free (link->fingerprint);
+  g_hash_table_unref (link->ends);
   g_hash_table_unref (link->calls);
   g_hash_table_unref (link->starting);
 }
@@ -99,7 +101,7 @@ typedef enum
   MSG_CALL_ENDED,
 } MessageKind;
 
-/* One signal to emit on one end, later, on the loop thread. */
+/* One signal to emit on one end (by id), later, on the loop thread. */
 typedef struct
 {
   Link *link;
@@ -131,11 +133,13 @@ deliver_in_loop (gpointer data)
   P2pDirectSignaller *to = NULL;
 
   g_mutex_lock (&link->lock);
+  to = g_hash_table_lookup (link->ends, GUINT_TO_POINTER (msg->to));
   /* Messages of a call that ended meanwhile are lost, as on a network. */
-  if (link->ends[msg->to] && link->started[msg->to]
-      && (msg->call == NULL || msg->kind == MSG_CALL_ENDED
+  if (to && to->started && (msg->call == NULL || msg->kind == MSG_CALL_ENDED
           || g_hash_table_contains (link->calls, msg->call)))
-    to = g_object_ref (link->ends[msg->to]);
+    g_object_ref (to);
+  else
+    to = NULL;
   if (msg->kind == MSG_CALL_STARTED)
     g_hash_table_remove (link->starting, msg->call);
   g_mutex_unlock (&link->lock);
@@ -169,7 +173,8 @@ deliver_in_loop (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Takes @error. Call with the link lock held or not: delivery is queued. */
+/* Takes @error. Call with the link lock held or not: delivery is queued.
+ * @to is an end's id. */
 static void
 post (Link * link, guint to, MessageKind kind, const gchar * call,
     const gchar * a, const gchar * b, GError * error)
@@ -198,29 +203,36 @@ signaller_start (P2pSignaller * signaller)
   P2pDirectSignaller *self = P2P_DIRECT_SIGNALLER (signaller);
 
   g_mutex_lock (&self->link->lock);
-  self->link->started[self->end] = TRUE;
+  self->started = TRUE;
   g_mutex_unlock (&self->link->lock);
 }
 
-/* Ends every call (the peer hears "peer-gone") and, once no delivery to
- * this end is running on the loop thread any more, returns. */
+/* Ends every call of this end (the peer hears "peer-gone") and, once no
+ * delivery to this end is running on the loop thread any more, returns. */
 static void
 signaller_stop (P2pSignaller * signaller)
 {
   P2pDirectSignaller *self = P2P_DIRECT_SIGNALLER (signaller);
   Link *link = self->link;
   GHashTableIter iter;
-  gpointer call;
+  gpointer call, viewer;
 
   g_mutex_lock (&link->lock);
-  if (link->started[self->end]) {
-    link->started[self->end] = FALSE;
+  if (self->started) {
+    self->started = FALSE;
     g_hash_table_iter_init (&iter, link->calls);
-    while (g_hash_table_iter_next (&iter, &call, NULL)) {
-      post (link, !self->end, MSG_CALL_ENDED, call, "peer-gone", NULL, NULL);
+    while (g_hash_table_iter_next (&iter, &call, &viewer)) {
+      if (self->device)
+        post (link, GPOINTER_TO_UINT (viewer), MSG_CALL_ENDED, call,
+            "peer-gone", NULL, NULL);
+      else if (GPOINTER_TO_UINT (viewer) == self->id)
+        post (link, link->device_id, MSG_CALL_ENDED, call, "peer-gone", NULL,
+            NULL);
+      else
+        continue;
+      g_hash_table_remove (link->starting, call);
       g_hash_table_iter_remove (&iter);
     }
-    g_hash_table_remove_all (link->starting);
   }
   g_mutex_unlock (&link->lock);
   p2p_loop_invoke_sync (link->loop, noop, NULL);
@@ -234,8 +246,9 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   Link *link = self->link;
   g_autofree gchar *norm = p2p_signaller_normalise_uid (uid);
   g_autofree gchar *call = NULL;
+  P2pDirectSignaller *device;
 
-  if (self->end != END_VIEWER) {
+  if (self->device) {
     g_set_error (error, P2P_SIGNALLING_ERROR,
         P2P_SIGNALLING_ERROR_INVALID_ARGUMENT,
         "The camera end cannot make calls");
@@ -243,37 +256,38 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   }
 
   g_mutex_lock (&link->lock);
-  if (!link->started[END_VIEWER]) {
+  if (!self->started) {
     g_mutex_unlock (&link->lock);
     g_set_error (error, P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_STOPPED,
         "The signaller is not started");
     return FALSE;
   }
+  device = g_hash_table_lookup (link->ends, GUINT_TO_POINTER (link->device_id));
   if (norm == NULL || strcmp (norm, link->uid) != 0) {
-    post (link, END_VIEWER, MSG_CALL_FAILED, NULL, uid, NULL,
+    post (link, self->id, MSG_CALL_FAILED, NULL, uid, NULL,
         g_error_new (P2P_SIGNALLING_ERROR, P2P_SIGNALLING_ERROR_UNKNOWN_UID,
             "No camera with UID %.32s at the other end", uid));
-  } else if (!link->started[END_DEVICE] || link->ends[END_DEVICE] == NULL) {
-    post (link, END_VIEWER, MSG_CALL_FAILED, NULL, uid, NULL,
+  } else if (device == NULL || !device->started) {
+    post (link, self->id, MSG_CALL_FAILED, NULL, uid, NULL,
         g_error_new (P2P_SIGNALLING_ERROR,
             P2P_SIGNALLING_ERROR_DEVICE_OFFLINE,
             "The camera end is not started"));
   } else {
     call = g_strdup_printf ("direct-%u", ++link->next_call);
-    g_hash_table_add (link->calls, g_strdup (call));
+    g_hash_table_insert (link->calls, g_strdup (call),
+        GUINT_TO_POINTER (self->id));
     g_hash_table_insert (link->starting, g_strdup (call),
         g_steal_pointer (&norm));
     /* The viewer learns the call before the camera's offer can arrive. */
-    post (link, END_VIEWER, MSG_CALL_STARTED, call, uid, link->fingerprint,
-        NULL);
-    post (link, END_DEVICE, MSG_INCOMING_CALL, call, NULL, NULL, NULL);
+    post (link, self->id, MSG_CALL_STARTED, call, uid, link->fingerprint, NULL);
+    post (link, link->device_id, MSG_INCOMING_CALL, call, NULL, NULL, NULL);
   }
   g_mutex_unlock (&link->lock);
   return TRUE;
 }
 
-/* Takes back the calls to @uid the viewer end has not heard of: the camera
- * end hears them end, as from a viewer that gave up. */
+/* Takes back the calls to @uid this viewer end has not heard of: the
+ * camera end hears them end, as from a viewer that gave up. */
 static void
 signaller_cancel_call (P2pSignaller * signaller, const gchar * uid)
 {
@@ -283,49 +297,67 @@ signaller_cancel_call (P2pSignaller * signaller, const gchar * uid)
   GHashTableIter iter;
   gpointer call, call_uid;
 
-  if (self->end != END_VIEWER || norm == NULL)
+  if (self->device || norm == NULL)
     return;
   g_mutex_lock (&link->lock);
   g_hash_table_iter_init (&iter, link->starting);
   while (g_hash_table_iter_next (&iter, &call, &call_uid)) {
-    if (strcmp (call_uid, norm) != 0)
+    if (strcmp (call_uid, norm) != 0 || GPOINTER_TO_UINT
+        (g_hash_table_lookup (link->calls, call)) != self->id)
       continue;
+    post (link, link->device_id, MSG_CALL_ENDED, call, "cancelled", NULL, NULL);
     g_hash_table_remove (link->calls, call);
-    post (link, END_DEVICE, MSG_CALL_ENDED, call, "cancelled", NULL, NULL);
     g_hash_table_iter_remove (&iter);
   }
   g_mutex_unlock (&link->lock);
 }
 
-static gboolean
-check_call (P2pDirectSignaller * self, const gchar * call, GError ** error)
+/* The id of the end at the other side of @call, or 0 when @call is not a
+ * live call of this end. Call with the link lock held. */
+static guint
+call_peer_locked (P2pDirectSignaller * self, const gchar * call)
 {
-  gboolean known;
+  gpointer viewer = NULL;
+
+  if (!g_hash_table_lookup_extended (self->link->calls, call, NULL, &viewer))
+    return 0;
+  if (self->device)
+    return GPOINTER_TO_UINT (viewer);
+  return GPOINTER_TO_UINT (viewer) == self->id ? self->link->device_id : 0;
+}
+
+/* call_peer_locked() of a started end, with @error set when 0. */
+static guint
+call_peer (P2pDirectSignaller * self, const gchar * call, GError ** error)
+{
+  guint peer;
 
   g_mutex_lock (&self->link->lock);
-  known = self->link->started[self->end]
-      && g_hash_table_contains (self->link->calls, call);
+  peer = self->started ? call_peer_locked (self, call) : 0;
   g_mutex_unlock (&self->link->lock);
-  if (!known)
+  if (peer == 0)
     g_set_error (error, P2P_SIGNALLING_ERROR,
         P2P_SIGNALLING_ERROR_UNKNOWN_CALL, "Unknown call '%.64s'", call);
-  return known;
+  return peer;
 }
 
 static gboolean
-send_sdp (P2pDirectSignaller * self, guint from, MessageKind kind,
-    const gchar * call, const gchar * sdp, GError ** error)
+send_sdp (P2pDirectSignaller * self, MessageKind kind, const gchar * call,
+    const gchar * sdp, GError ** error)
 {
-  if (self->end != from) {
+  gboolean from_device = kind == MSG_OFFER;
+  guint peer;
+
+  if (self->device != from_device) {
     g_set_error (error, P2P_SIGNALLING_ERROR,
         P2P_SIGNALLING_ERROR_INVALID_ARGUMENT, "Only the %s end sends %s",
-        from == END_DEVICE ? "camera" : "viewer",
-        kind == MSG_OFFER ? "offers" : "answers");
+        from_device ? "camera" : "viewer", from_device ? "offers" : "answers");
     return FALSE;
   }
-  if (!check_call (self, call, error))
+  peer = call_peer (self, call, error);
+  if (peer == 0)
     return FALSE;
-  post (self->link, !self->end, kind, call, sdp, NULL, NULL);
+  post (self->link, peer, kind, call, sdp, NULL, NULL);
   return TRUE;
 }
 
@@ -333,16 +365,16 @@ static gboolean
 signaller_send_offer (P2pSignaller * signaller, const gchar * call,
     const gchar * sdp, GError ** error)
 {
-  return send_sdp (P2P_DIRECT_SIGNALLER (signaller), END_DEVICE, MSG_OFFER,
-      call, sdp, error);
+  return send_sdp (P2P_DIRECT_SIGNALLER (signaller), MSG_OFFER, call, sdp,
+      error);
 }
 
 static gboolean
 signaller_send_answer (P2pSignaller * signaller, const gchar * call,
     const gchar * sdp, GError ** error)
 {
-  return send_sdp (P2P_DIRECT_SIGNALLER (signaller), END_VIEWER, MSG_ANSWER,
-      call, sdp, error);
+  return send_sdp (P2P_DIRECT_SIGNALLER (signaller), MSG_ANSWER, call, sdp,
+      error);
 }
 
 static gboolean
@@ -350,10 +382,11 @@ signaller_send_candidate (P2pSignaller * signaller, const gchar * call,
     const gchar * candidate, const gchar * mid, GError ** error)
 {
   P2pDirectSignaller *self = P2P_DIRECT_SIGNALLER (signaller);
+  guint peer = call_peer (self, call, error);
 
-  if (!check_call (self, call, error))
+  if (peer == 0)
     return FALSE;
-  post (self->link, !self->end, MSG_CANDIDATE, call, candidate, mid, NULL);
+  post (self->link, peer, MSG_CANDIDATE, call, candidate, mid, NULL);
   return TRUE;
 }
 
@@ -362,17 +395,21 @@ signaller_end_call (P2pSignaller * signaller, const gchar * call,
     const gchar * reason, GError ** error)
 {
   P2pDirectSignaller *self = P2P_DIRECT_SIGNALLER (signaller);
-  gboolean known;
+  Link *link = self->link;
+  guint peer;
 
-  g_mutex_lock (&self->link->lock);
-  known = g_hash_table_remove (self->link->calls, call);
-  if (known)
-    post (self->link, !self->end, MSG_CALL_ENDED, call, reason, NULL, NULL);
-  g_mutex_unlock (&self->link->lock);
-  if (!known)
+  /* Looked up and removed under one lock: a call ends once. */
+  g_mutex_lock (&link->lock);
+  peer = call_peer_locked (self, call);
+  if (peer != 0) {
+    g_hash_table_remove (link->calls, call);
+    post (link, peer, MSG_CALL_ENDED, call, reason, NULL, NULL);
+  }
+  g_mutex_unlock (&link->lock);
+  if (peer == 0)
     g_set_error (error, P2P_SIGNALLING_ERROR,
         P2P_SIGNALLING_ERROR_UNKNOWN_CALL, "Unknown call '%.64s'", call);
-  return known;
+  return peer != 0;
 }
 
 static void
@@ -396,7 +433,9 @@ p2p_direct_signaller_dispose (GObject * object)
   if (self->link) {
     signaller_stop (P2P_SIGNALLER (self));
     g_mutex_lock (&self->link->lock);
-    self->link->ends[self->end] = NULL;
+    g_hash_table_remove (self->link->ends, GUINT_TO_POINTER (self->id));
+    if (self->device)
+      self->link->device_id = 0;
     g_mutex_unlock (&self->link->lock);
     g_clear_pointer (&self->link, link_unref);
   }
@@ -412,6 +451,23 @@ p2p_direct_signaller_class_init (P2pDirectSignallerClass * klass)
 static void
 p2p_direct_signaller_init (P2pDirectSignaller * self)
 {
+}
+
+/* A new end of @link (taken). */
+static P2pDirectSignaller *
+end_new (Link * link, gboolean device)
+{
+  P2pDirectSignaller *end = g_object_new (P2P_TYPE_DIRECT_SIGNALLER, NULL);
+
+  end->link = link;
+  end->device = device;
+  g_mutex_lock (&link->lock);
+  end->id = ++link->next_end;
+  g_hash_table_insert (link->ends, GUINT_TO_POINTER (end->id), end);
+  if (device)
+    link->device_id = end->id;
+  g_mutex_unlock (&link->lock);
+  return end;
 }
 
 /**
@@ -446,16 +502,33 @@ p2p_direct_signaller_new_pair (P2pLoop * loop, const gchar * uid,
   link->loop = loop ? g_object_ref (loop) : p2p_loop_get_default ();
   link->uid = norm;
   link->fingerprint = g_strdup (device_fingerprint);
+  link->ends = g_hash_table_new (NULL, NULL);
   link->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   link->starting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
 
-  *device = g_object_new (P2P_TYPE_DIRECT_SIGNALLER, NULL);
-  (*device)->link = link;
-  (*device)->end = END_DEVICE;
-  link->ends[END_DEVICE] = *device;
-  *viewer = g_object_new (P2P_TYPE_DIRECT_SIGNALLER, NULL);
-  (*viewer)->link = link_ref (link);
-  (*viewer)->end = END_VIEWER;
-  link->ends[END_VIEWER] = *viewer;
+  *device = end_new (link, TRUE);
+  *viewer = end_new (link_ref (link), FALSE);
+}
+
+/**
+ * p2p_direct_signaller_new_viewer:
+ * @end: an end made by p2p_direct_signaller_new_pair(), or another one made
+ *     by this function
+ *
+ * Makes one more viewer end that calls the same camera end, as another
+ * viewer of the same server would: the camera end takes calls from every
+ * viewer end, each hears only its own calls, and stopping one ends only
+ * its calls. Works after the camera end is gone too (its calls then fail
+ * as offline).
+ *
+ * Returns: (transfer full): the new viewer end
+ */
+P2pDirectSignaller *
+p2p_direct_signaller_new_viewer (P2pDirectSignaller * end)
+{
+  g_return_val_if_fail (P2P_IS_DIRECT_SIGNALLER (end), NULL);
+  g_return_val_if_fail (end->link != NULL, NULL);
+
+  return end_new (link_ref (end->link), FALSE);
 }

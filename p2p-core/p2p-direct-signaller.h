@@ -18,4 +18,7 @@ void p2p_direct_signaller_new_pair (P2pLoop * loop, const gchar * uid,
     const gchar * device_fingerprint, P2pDirectSignaller ** device,
     P2pDirectSignaller ** viewer);
 
+P2pDirectSignaller *p2p_direct_signaller_new_viewer (P2pDirectSignaller *
+    end);
+
 G_END_DECLS

@@ -226,6 +226,79 @@ test_direct_stop (Fixture * f, gconstpointer data)
   assert_line (f->on_viewer, expected);
 }
 
+/* The call id out of a "call-started UID CALL FINGERPRINT" line. */
+static gchar *
+started_call (const gchar * line)
+{
+  g_auto (GStrv) words = g_strsplit (line, " ", -1);
+
+  g_assert_cmpstr (words[0], ==, "call-started");
+  return g_strdup (words[2]);
+}
+
+/* More viewer ends call the same camera end, each on calls of its own: no
+ * viewer hears or sends on another's call, and one stopping ends only its
+ * own. */
+static void
+test_direct_viewers (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (P2pDirectSignaller) second =
+      p2p_direct_signaller_new_viewer (f->viewer);
+  SignallerRecorder *on_second = signaller_recorder_new (P2P_SIGNALLER
+      (second));
+  g_autofree gchar *call1 = start_call (f);
+  g_autofree gchar *call2 = NULL, *line = NULL, *expected = NULL;
+
+  p2p_signaller_start (P2P_SIGNALLER (second));
+  g_assert_true (p2p_signaller_call (P2P_SIGNALLER (second), UID, 1000,
+          &error));
+  line = signaller_recorder_pop (on_second);
+  call2 = started_call (line);
+  g_assert_cmpstr (call1, !=, call2);
+  expected = g_strdup_printf ("incoming-call %s", call2);
+  assert_line (f->on_device, expected);
+
+  /* The offer of the second call reaches the second viewer only. */
+  g_assert_true (p2p_signaller_send_offer (P2P_SIGNALLER (f->device), call2,
+          "v=0 offer", &error));
+  g_free (expected);
+  expected = g_strdup_printf ("remote-offer %s v=0 offer", call2);
+  assert_line (on_second, expected);
+  g_assert_null (signaller_recorder_try_pop (f->on_viewer, 100));
+
+  /* A viewer end cannot speak on another's call. */
+  g_assert_false (p2p_signaller_send_answer (P2P_SIGNALLER (f->viewer), call2,
+          "v=0 answer", &error));
+  g_assert_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_UNKNOWN_CALL);
+  g_clear_error (&error);
+  g_assert_false (p2p_signaller_end_call (P2P_SIGNALLER (second), call1,
+          "bye", &error));
+  g_assert_error (error, P2P_SIGNALLING_ERROR,
+      P2P_SIGNALLING_ERROR_UNKNOWN_CALL);
+  g_clear_error (&error);
+
+  /* The second viewer goes: its call ends, the first goes on. */
+  p2p_signaller_stop (P2P_SIGNALLER (second));
+  g_free (expected);
+  expected = g_strdup_printf ("call-ended %s peer-gone", call2);
+  assert_line (f->on_device, expected);
+  g_assert_true (p2p_signaller_send_offer (P2P_SIGNALLER (f->device), call1,
+          "v=0 offer", &error));
+  g_free (expected);
+  expected = g_strdup_printf ("remote-offer %s v=0 offer", call1);
+  assert_line (f->on_viewer, expected);
+
+  /* The camera end going ends the first viewer's call too. */
+  p2p_signaller_stop (P2P_SIGNALLER (f->device));
+  g_free (expected);
+  expected = g_strdup_printf ("call-ended %s peer-gone", call1);
+  assert_line (f->on_viewer, expected);
+  g_assert_null (signaller_recorder_try_pop (on_second, 100));
+  signaller_recorder_free (on_second);
+}
+
 /* The WebSocket client is a signaller too: its call signals are the
  * interface's, and its refusals are errors, not criticals. */
 static void
@@ -266,6 +339,8 @@ main (int argc, char **argv)
       test_direct_refusals, fixture_teardown);
   g_test_add ("/p2p/signaller/direct/stop", Fixture, NULL, fixture_setup,
       test_direct_stop, fixture_teardown);
+  g_test_add ("/p2p/signaller/direct/viewers", Fixture, NULL, fixture_setup,
+      test_direct_viewers, fixture_teardown);
   g_test_add_func ("/p2p/signaller/signalling", test_signalling_is_a_signaller);
   return g_test_run ();
 }
