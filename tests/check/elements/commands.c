@@ -13,11 +13,11 @@
   "videotestsrc is-live=true ! " \
   "video/x-raw,width=160,height=120,framerate=15/1 ! " \
   "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! " \
-  "p2psink name=cam uid=%s key-file=%s server=%s password=secret " \
+  "p2psink name=cam uid=%s key-file=%s password-file=%s " \
   "command-rate=%u"
 
 #define VIEWER \
-  "p2psrc name=src uid=%s server=%s password=%s timeout=10000 ! " \
+  "p2psrc name=src uid=%s password=%s timeout=10000 ! " \
   "fakesink sync=false"
 
 #define COMMANDS 1000
@@ -138,8 +138,8 @@ on_command (GstElement * cam, const gchar * viewer, guint64 id,
 static GstElement *
 start_camera (guint rate, CameraLog * log)
 {
-  GstElement *cam = p2p_test_pipeline (CAMERA, env->uid, env->key_file,
-      env->url, rate);
+  GstElement *cam = p2p_test_env_pipeline (env, CAMERA, env->uid,
+      env->key_file, env->password_file, rate);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
 
   g_mutex_init (&log->lock);
@@ -160,7 +160,7 @@ camera_log_clear (CameraLog * log)
 static GstElement *
 start_viewer (const gchar * password, Inbox * in, GstElement ** src)
 {
-  GstElement *viewer = p2p_test_pipeline (VIEWER, env->uid, env->url,
+  GstElement *viewer = p2p_test_env_pipeline (env, VIEWER, env->uid,
       password);
   gint64 deadline = g_get_monotonic_time () + P2P_TEST_WAIT_MS * 1000;
 
@@ -219,7 +219,7 @@ GST_START_TEST (test_commands_replied_in_order)
 
   inbox_init (&in);
   cam = start_camera (10000, &log);
-  viewer = start_viewer ("secret", &in, &src);
+  viewer = start_viewer (P2P_TEST_PASSWORD, &in, &src);
   for (i = 0; i < COMMANDS; i++) {
     gchar payload[32];
 
@@ -255,8 +255,8 @@ GST_START_TEST (test_reply_and_events_reach_the_right_viewer)
   inbox_init (&in_b);
   cam = start_camera (20, &log);
   sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
-  a = start_viewer ("secret", &in_a, &src_a);
-  b = start_viewer ("secret", &in_b, &src_b);
+  a = start_viewer (P2P_TEST_PASSWORD, &in_a, &src_a);
+  b = start_viewer (P2P_TEST_PASSWORD, &in_b, &src_b);
 
   fail_unless (send_command (src_a, "light", "on") > 0);
   fail_unless (inbox_wait (&in_a, 1, 0));
@@ -302,7 +302,7 @@ GST_START_TEST (test_unauthorized_command_not_delivered)
 
   inbox_init (&in);
   cam = start_camera (20, &log);
-  viewer = p2p_test_pipeline (VIEWER, env->uid, env->url, "guess");
+  viewer = p2p_test_env_pipeline (env, VIEWER, env->uid, "guess");
   src = gst_bin_get_by_name (GST_BIN (viewer), "src");
   p2p_test_start (viewer);
   fail_unless_equals_uint64 (send_command (src, "siren", "on"), 0);
@@ -329,7 +329,7 @@ GST_START_TEST (test_oversized_command_refused)
 
   inbox_init (&in);
   cam = start_camera (20, &log);
-  viewer = start_viewer ("secret", &in, &src);
+  viewer = start_viewer (P2P_TEST_PASSWORD, &in, &src);
 
   big = g_strnfill (16 * 1024 + 1, 'x');
   fail_unless_equals_uint64 (send_command (src, "upload", big), 0);
@@ -365,7 +365,7 @@ GST_START_TEST (test_rate_limit)
 
   inbox_init (&in);
   cam = start_camera (5, &log);
-  viewer = start_viewer ("secret", &in, &src);
+  viewer = start_viewer (P2P_TEST_PASSWORD, &in, &src);
   for (i = 0; i < 40; i++)
     fail_unless (send_command (src, "tilt", "1") > 0);
   fail_unless (inbox_wait (&in, 40, 0));

@@ -19,6 +19,13 @@ setup (void)
   env = p2p_test_env_new ();
 }
 
+/* For the tests of the server path. */
+static void
+setup_server (void)
+{
+  env = p2p_test_env_new_with_server ();
+}
+
 static void
 teardown (void)
 {
@@ -146,21 +153,23 @@ GST_START_TEST (test_h264_bit_exact)
   g_mutex_init (&sent.lock);
   sent.hashes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  cam = p2p_test_pipeline ("videotestsrc is-live=true pattern=ball ! "
+  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true pattern=ball ! "
       "video/x-raw,width=320,height=240,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
       "aud=false bitrate=2000 ! video/x-h264,stream-format=byte-stream ! "
       "identity name=tap ! "
-      "p2psink name=cam uid=%s key-file=%s server=%s password=pw",
-      env->uid, env->key_file, env->url);
+      "p2psink name=cam uid=%s key-file=%s password-file=%s",
+      env->uid, env->key_file, env->password_file);
   tap = gst_bin_get_by_name (GST_BIN (cam), "tap");
   g_signal_connect (tap, "handoff", G_CALLBACK (camera_handoff), &sent);
   gst_object_unref (tap);
   p2p_test_start (cam);
 
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc uid=%s password=" P2P_TEST_PASSWORD " "
       "latency=1000 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
-      "appsink name=out sync=false max-buffers=1000", env->uid, env->url);
+      "appsink name=out sync=false max-buffers=1000", env->uid);
   p2p_test_start (viewer);
 
   for (i = 0; i < 60 || (i < 60 + 30 * 20 && batched == 0); i++) {
@@ -220,20 +229,22 @@ GST_START_TEST (test_lost_packets_retransmitted)
   g_mutex_init (&sent.lock);
   sent.hashes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  cam = p2p_test_pipeline ("videotestsrc is-live=true pattern=ball ! "
+  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true pattern=ball ! "
       "video/x-raw,width=320,height=240,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 "
       "aud=false bitrate=2000 ! video/x-h264,stream-format=byte-stream ! "
-      "identity name=tap ! p2psink name=cam uid=%s key-file=%s server=%s "
-      "password=pw", env->uid, env->key_file, env->url);
+      "identity name=tap ! p2psink name=cam uid=%s key-file=%s "
+      "password-file=%s", env->uid, env->key_file, env->password_file);
   tap = gst_bin_get_by_name (GST_BIN (cam), "tap");
   g_signal_connect (tap, "handoff", G_CALLBACK (camera_handoff), &sent);
   gst_object_unref (tap);
   p2p_test_start (cam);
 
-  viewer = p2p_test_pipeline ("p2psrc name=src uid=%s server=%s password=pw "
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " "
       "latency=2000 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
-      "appsink name=out sync=false max-buffers=1000", env->uid, env->url);
+      "appsink name=out sync=false max-buffers=1000", env->uid);
   src = gst_bin_get_by_name (GST_BIN (viewer), "src");
   rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
   fail_unless (rtpsrc != NULL);
@@ -281,16 +292,17 @@ GST_START_TEST (test_bandwidth_estimate)
   guint64 estimate = 0;
   guint i;
 
-  cam = p2p_test_pipeline ("videotestsrc is-live=true pattern=ball ! "
+  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true pattern=ball ! "
       "video/x-raw,width=320,height=240,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 "
       "aud=false bitrate=1000 ! video/x-h264,stream-format=byte-stream ! "
-      "p2psink name=cam uid=%s key-file=%s server=%s password=pw",
-      env->uid, env->key_file, env->url);
+      "p2psink name=cam uid=%s key-file=%s password-file=%s",
+      env->uid, env->key_file, env->password_file);
   p2p_test_start (cam);
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
-      "latency=1000 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
-      "appsink name=out sync=false max-buffers=1000", env->uid, env->url);
+  viewer = p2p_test_env_pipeline (env, "p2psrc uid=%s "
+      "password=" P2P_TEST_PASSWORD " latency=1000 ! "
+      "video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "appsink name=out sync=false max-buffers=1000", env->uid);
   p2p_test_start (viewer);
 
   msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
@@ -333,18 +345,19 @@ GST_START_TEST (test_vp8_and_opus)
   GstElement *cam, *viewer;
   GstMessage *msg;
 
-  cam = p2p_test_pipeline ("p2psink name=s uid=%s key-file=%s server=%s "
-      "password=pw videotestsrc is-live=true ! "
+  cam = p2p_test_env_pipeline (env, "p2psink name=s uid=%s key-file=%s "
+      "password-file=%s videotestsrc is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "vp8enc deadline=1 keyframe-max-dist=600 ! s.video "
       "audiotestsrc is-live=true ! opusenc ! s.audio",
-      env->uid, env->key_file, env->url);
+      env->uid, env->key_file, env->password_file);
   p2p_test_start (cam);
 
-  viewer = p2p_test_pipeline ("p2psrc name=src uid=%s server=%s password=pw "
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " "
       "src. ! video/x-vp8 ! appsink name=video sync=false "
-      "src. ! audio/x-opus ! appsink name=audio sync=false",
-      env->uid, env->url);
+      "src. ! audio/x-opus ! appsink name=audio sync=false", env->uid);
   p2p_test_start (viewer);
   check_caps (viewer, "video", "video/x-vp8");
   check_caps (viewer, "audio", "audio/x-opus");
@@ -360,7 +373,7 @@ GST_START_TEST (test_vp8_and_opus)
 GST_END_TEST;
 
 /* The camera of the docs: H.264 video and Opus audio. */
-#define AV_CAMERA "p2psink name=s uid=%s key-file=%s server=%s password=pw " \
+#define AV_CAMERA "p2psink name=s uid=%s key-file=%s password-file=%s " \
   "videotestsrc is-live=true ! " \
   "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
   "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! s.video " \
@@ -374,11 +387,15 @@ GST_START_TEST (test_av_decodebin_gets_video)
 {
   GstElement *cam, *viewer;
 
-  cam = p2p_test_pipeline (AV_CAMERA, env->uid, env->key_file, env->url);
+  cam =
+      p2p_test_env_pipeline (env, AV_CAMERA, env->uid, env->key_file,
+      env->password_file);
   p2p_test_start (cam);
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc uid=%s password=" P2P_TEST_PASSWORD " ! "
       "decodebin ! videoconvert ! video/x-raw,format=I420 ! "
-      "appsink name=out sync=false", env->uid, env->url);
+      "appsink name=out sync=false", env->uid);
   p2p_test_start (viewer);
   check_caps (viewer, "out", "video/x-raw");
   p2p_test_stop (viewer);
@@ -403,11 +420,15 @@ GST_START_TEST (test_stream_ids)
   const gchar *names[] = { "video", "audio" };
   GstStreamType types[] = { GST_STREAM_TYPE_VIDEO, GST_STREAM_TYPE_AUDIO };
 
-  cam = p2p_test_pipeline (AV_CAMERA, env->uid, env->key_file, env->url);
+  cam =
+      p2p_test_env_pipeline (env, AV_CAMERA, env->uid, env->key_file,
+      env->password_file);
   p2p_test_start (cam);
-  viewer = p2p_test_pipeline ("p2psrc name=src uid=%s server=%s password=pw "
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " "
       "src.video_0 ! appsink name=video sync=false "
-      "src.audio_0 ! appsink name=audio sync=false", env->uid, env->url);
+      "src.audio_0 ! appsink name=audio sync=false", env->uid);
   p2p_test_start (viewer);
 
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_STREAM_COLLECTION, NULL,
@@ -514,11 +535,14 @@ GST_START_TEST (test_eos_finalizes_recording)
 
   g_mutex_init (&counted.lock);
   g_cond_init (&counted.cond);
-  cam = p2p_test_pipeline (AV_CAMERA, env->uid, env->key_file, env->url);
+  cam =
+      p2p_test_env_pipeline (env, AV_CAMERA, env->uid, env->key_file,
+      env->password_file);
   p2p_test_start (cam);
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
-      "h264parse name=parse ! mp4mux ! filesink location=%s", env->uid,
-      env->url, path);
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc uid=%s password=" P2P_TEST_PASSWORD " ! "
+      "h264parse name=parse ! mp4mux ! filesink location=%s", env->uid, path);
   parse = gst_bin_get_by_name (GST_BIN (viewer), "parse");
   pad = gst_element_get_static_pad (parse, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &counted,
@@ -587,12 +611,14 @@ GST_START_TEST (test_other_formats)
     if (!f)
       continue;
     gst_object_unref (f);
-    cam = p2p_test_pipeline ("p2psink name=s uid=%s key-file=%s server=%s "
-        "password=pw %s ! s.%s", env->uid, env->key_file, env->url,
-        formats[i].source, formats[i].pad);
+    cam = p2p_test_env_pipeline (env, "p2psink name=s uid=%s key-file=%s "
+        "password-file=%s %s ! s.%s", env->uid, env->key_file,
+        env->password_file, formats[i].source, formats[i].pad);
     p2p_test_start (cam);
-    viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw ! "
-        "appsink name=out sync=false", env->uid, env->url);
+    viewer =
+        p2p_test_env_pipeline (env,
+        "p2psrc uid=%s password=" P2P_TEST_PASSWORD " ! "
+        "appsink name=out sync=false", env->uid);
     p2p_test_start (viewer);
     check_caps (viewer, "out", formats[i].caps);
     p2p_test_stop (viewer);
@@ -608,15 +634,15 @@ GST_START_TEST (test_uridecodebin_plays)
   GstSample *sample;
   GstCaps *caps;
 
-  cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
+  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
-      "vp8enc deadline=1 ! p2psink uid=%s key-file=%s server=%s password=pw",
-      env->uid, env->key_file, env->url);
+      "vp8enc deadline=1 ! p2psink uid=%s key-file=%s password-file=%s",
+      env->uid, env->key_file, env->password_file);
   p2p_test_start (cam);
 
-  viewer = p2p_test_pipeline ("uridecodebin uri=\"p2p://%s?server=%s"
-      "&password=pw\" ! appsink name=out sync=false caps=video/x-raw",
-      env->uid, env->url);
+  viewer = p2p_test_env_pipeline (env, "uridecodebin "
+      "uri=\"p2p://%s?password=" P2P_TEST_PASSWORD "\" ! "
+      "appsink name=out sync=false caps=video/x-raw", env->uid);
   p2p_test_start (viewer);
   sample = p2p_test_pull (viewer, "out");
   caps = gst_sample_get_caps (sample);
@@ -630,8 +656,9 @@ GST_START_TEST (test_uridecodebin_plays)
 
 GST_END_TEST;
 
-/* The camera is registered but not running: with reconnect off the viewer
- * gives up with an error inside its time-out. */
+/* The camera is known but not running (its end of the signaller is not
+ * started, as a registered camera that is not logged in): with reconnect
+ * off the viewer gives up with an error inside its time-out. */
 GST_START_TEST (test_device_offline_error)
 {
   GstElement *viewer;
@@ -639,8 +666,10 @@ GST_START_TEST (test_device_offline_error)
   GError *err = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
-      "reconnect=false timeout=2000 ! fakesink", env->uid, env->url);
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc uid=%s password=" P2P_TEST_PASSWORD " "
+      "reconnect=false timeout=2000 ! fakesink", env->uid);
   p2p_test_start (viewer);
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL, 5000);
   fail_unless (msg != NULL, "no error for an offline camera");
@@ -802,12 +831,12 @@ GST_START_TEST (test_tls_ca_file)
   cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! "
-      "p2psink uid=%s key-file=%s server=%s tls-ca-file=%s password=pw",
-      env->uid, env->key_file, url, ca);
+      "p2psink uid=%s key-file=%s server=%s tls-ca-file=%s "
+      "password-file=%s", env->uid, env->key_file, url, ca, env->password_file);
   p2p_test_start (cam);
   viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s tls-ca-file=%s "
-      "password=pw ! video/x-h264 ! appsink name=out sync=false", env->uid,
-      url, ca);
+      "password=" P2P_TEST_PASSWORD " ! video/x-h264 ! "
+      "appsink name=out sync=false", env->uid, url, ca);
   p2p_test_start (viewer);
   gst_sample_unref (p2p_test_pull (viewer, "out"));
   p2p_test_stop (viewer);
@@ -827,8 +856,8 @@ GST_START_TEST (test_unknown_uid_error)
 
   /* Well formed (valid check symbols are the server's business) but not
    * registered; an unknown UID is never worth retrying. */
-  viewer = p2p_test_pipeline ("p2psrc uid=0000-0000-0000-0000 server=%s "
-      "password=pw timeout=5000 ! fakesink", env->url);
+  viewer = p2p_test_env_pipeline (env, "p2psrc uid=0000-0000-0000-0000 "
+      "password=" P2P_TEST_PASSWORD " timeout=5000 ! fakesink");
   p2p_test_start (viewer);
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
       P2P_TEST_WAIT_MS);
@@ -850,14 +879,18 @@ GST_START_TEST (test_fingerprint_mismatch_error)
   GstMessage *msg;
   GError *err = NULL;
 
-  cam = p2p_test_pipeline ("videotestsrc is-live=true ! vp8enc deadline=1 ! "
-      "p2psink uid=%s key-file=%s server=%s password=pw", env->uid,
-      env->key_file, env->url);
+  cam =
+      p2p_test_env_pipeline (env,
+      "videotestsrc is-live=true ! vp8enc deadline=1 ! "
+      "p2psink uid=%s key-file=%s password-file=%s", env->uid, env->key_file,
+      env->password_file);
   p2p_test_start (cam);
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
+  viewer =
+      p2p_test_env_pipeline (env,
+      "p2psrc uid=%s password=" P2P_TEST_PASSWORD " "
       "device-fingerprint=\"sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:"
       "DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\" ! "
-      "fakesink", env->uid, env->url);
+      "fakesink", env->uid);
   p2p_test_start (viewer);
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
       P2P_TEST_WAIT_MS);
@@ -875,20 +908,31 @@ GST_START_TEST (test_fingerprint_mismatch_error)
 
 GST_END_TEST;
 
+/* "server=URL" on the server path, else "" (the direct signaller). */
+static gchar *
+server_property (void)
+{
+  return env->url ? g_strdup_printf ("server=%s", env->url) : g_strdup ("");
+}
+
+/* A VP8 camera, returned once callable: on the server path, logged in. */
 static GstElement *
 start_vp8_camera (void)
 {
-  GstElement *cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
+  g_autofree gchar *server = server_property ();
+  GstElement *cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! "
-      "p2psink uid=%s key-file=%s server=%s password=pw", env->uid,
-      env->key_file, env->url);
+      "p2psink uid=%s key-file=%s password-file=%s %s", env->uid,
+      env->key_file, env->password_file, server);
   GstMessage *msg;
 
   p2p_test_start (cam);
-  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
-      P2P_TEST_WAIT_MS);
-  fail_unless (msg != NULL);
-  gst_message_unref (msg);
+  if (env->url) {
+    msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-registered",
+        P2P_TEST_WAIT_MS);
+    fail_unless (msg != NULL);
+    gst_message_unref (msg);
+  }
   return cam;
 }
 
@@ -896,9 +940,10 @@ start_vp8_camera (void)
 static GstElement *
 start_playing_viewer (void)
 {
-  GstElement *viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s "
-      "password=pw ! appsink name=out sync=false max-buffers=10 drop=true",
-      env->uid, env->url);
+  g_autofree gchar *server = server_property ();
+  GstElement *viewer = p2p_test_env_pipeline (env, "p2psrc uid=%s %s "
+      "password=" P2P_TEST_PASSWORD " ! "
+      "appsink name=out sync=false max-buffers=10 drop=true", env->uid, server);
 
   p2p_test_start (viewer);
   gst_sample_unref (p2p_test_pull (viewer, "out"));
@@ -1005,18 +1050,6 @@ GST_START_TEST (test_keeps_playing_after_server_stop)
 GST_END_TEST;
 
 static gchar *
-key_file_fingerprint (const gchar * key_file)
-{
-  P2pIdentity *id = p2p_identity_new_from_file (key_file, NULL);
-  gchar *fingerprint;
-
-  fail_unless (id != NULL);
-  fingerprint = g_strdup (p2p_identity_get_fingerprint (id));
-  g_object_unref (id);
-  return fingerprint;
-}
-
-static gchar *
 known_fingerprint (const gchar * path, const gchar * uid)
 {
   P2pKnownCameras *known = p2p_known_cameras_new (path);
@@ -1028,53 +1061,24 @@ known_fingerprint (const gchar * path, const gchar * uid)
   return fingerprint;
 }
 
-/* The same UID with a new key, registered in a registry of its own (a
- * replaced camera, or one that someone impersonates with the server's
- * help): returns the new key file, sets @fingerprint. */
-static gchar *
-replace_camera (const gchar * registry, gchar ** fingerprint)
-{
-  P2pIdentity *id = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, env->uid,
-      30, NULL);
-  gchar *cert = g_build_filename (env->dir, "new-cert.pem", NULL);
-  gchar *key = g_build_filename (env->dir, "new.pem", NULL);
-  gchar *cert_pem = p2p_identity_get_certificate_pem (id);
-  gchar *key_pem = p2p_identity_get_private_key_pem (id, NULL);
-  gchar *both = g_strconcat (key_pem, cert_pem, NULL);
-
-  fail_unless (g_file_set_contents (cert, cert_pem, -1, NULL));
-  fail_unless (g_file_set_contents (key, both, -1, NULL));
-  fail_unless_equals_int (harness_run_uid (NULL, registry, "init", NULL), 0);
-  fail_unless_equals_int (harness_run_uid (NULL, registry, "import", "-c",
-          cert, "-u", env->uid, NULL), 0);
-  *fingerprint = g_strdup (p2p_identity_get_fingerprint (id));
-  g_free (both);
-  g_free (key_pem);
-  g_free (cert_pem);
-  g_free (cert);
-  g_object_unref (id);
-  return key;
-}
-
 /* Trust on first use: the first authenticated session remembers the
- * camera's certificate; a camera with another key under the same UID is
- * then refused, however much its server vouches for it, with both
- * fingerprints and the way to accept it in the message; pinning the new
- * fingerprint accepts it and remembers it. */
+ * camera's certificate; a camera with another key under the same UID (a
+ * replaced camera, or one that someone impersonates with the signalling's
+ * help) is then refused, however much the signalling vouches for it, with
+ * both fingerprints and the way to accept it in the message; pinning the
+ * new fingerprint accepts it and remembers it. */
 GST_START_TEST (test_known_camera)
 {
   gchar *known = g_build_filename (env->dir, "known-cameras", NULL);
-  gchar *registry2 = g_build_filename (env->dir, "registry2.db", NULL);
-  gchar *fp1 = key_file_fingerprint (env->key_file), *fp2, *key2, *stored;
-  HarnessServer *server2;
+  gchar *fp1 = g_strdup (env->fingerprint), *fp2, *stored;
   GstElement *cam, *viewer;
   GstMessage *msg;
   GError *err = NULL;
 
   cam = start_vp8_camera ();
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
-      "known-cameras-file=%s ! appsink name=out sync=false", env->uid,
-      env->url, known);
+  viewer = p2p_test_env_pipeline (env, "p2psrc uid=%s "
+      "password=" P2P_TEST_PASSWORD " known-cameras-file=%s ! "
+      "appsink name=out sync=false", env->uid, known);
   fail_unless (known_fingerprint (known, env->uid) == NULL);
   p2p_test_start (viewer);
   gst_sample_unref (p2p_test_pull (viewer, "out"));
@@ -1084,15 +1088,12 @@ GST_START_TEST (test_known_camera)
   p2p_test_stop (viewer);
   p2p_test_stop (cam);
 
-  key2 = replace_camera (registry2, &fp2);
-  server2 = harness_server_start (registry2, NULL, NULL);
-  cam = p2p_test_pipeline ("videotestsrc is-live=true ! "
-      "video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! "
-      "p2psink uid=%s key-file=%s server=%s password=pw", env->uid, key2,
-      server2->url);
-  p2p_test_start (cam);
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
-      "known-cameras-file=%s ! fakesink", env->uid, server2->url, known);
+  p2p_test_env_replace_camera (env);
+  fp2 = g_strdup (env->fingerprint);
+  cam = start_vp8_camera ();
+  viewer = p2p_test_env_pipeline (env, "p2psrc uid=%s "
+      "password=" P2P_TEST_PASSWORD " known-cameras-file=%s ! fakesink",
+      env->uid, known);
   p2p_test_start (viewer);
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
       P2P_TEST_WAIT_MS);
@@ -1113,9 +1114,10 @@ GST_START_TEST (test_known_camera)
   g_free (stored);
 
   /* The user accepts the new camera. */
-  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s password=pw "
-      "known-cameras-file=%s device-fingerprint=\"%s\" ! "
-      "appsink name=out sync=false", env->uid, server2->url, known, fp2);
+  viewer = p2p_test_env_pipeline (env, "p2psrc uid=%s "
+      "password=" P2P_TEST_PASSWORD " known-cameras-file=%s "
+      "device-fingerprint=\"%s\" ! appsink name=out sync=false", env->uid,
+      known, fp2);
   p2p_test_start (viewer);
   gst_sample_unref (p2p_test_pull (viewer, "out"));
   p2p_test_stop (viewer);
@@ -1124,13 +1126,8 @@ GST_START_TEST (test_known_camera)
   g_free (stored);
 
   p2p_test_stop (cam);
-  harness_server_stop (server2);
-  harness_server_free (server2);
-  g_unlink (key2);
-  g_free (key2);
   g_free (fp1);
   g_free (fp2);
-  g_free (registry2);
   g_free (known);
 }
 
@@ -1417,7 +1414,7 @@ static void
 viewer_refuses_rogue (Rogue * r)
 {
   gchar *known = g_build_filename (env->dir, "known-cameras", NULL);
-  gchar *real = key_file_fingerprint (env->key_file);
+  gchar *real = g_strdup (env->fingerprint);
   P2pKnownCameras *cameras = p2p_known_cameras_new (known);
   GstElement *viewer;
   GstMessage *msg;
@@ -1468,7 +1465,7 @@ GST_END_TEST;
  * fails; nothing reaches the rogue's peer. */
 GST_START_TEST (test_rogue_server_vouches_known)
 {
-  gchar *real = key_file_fingerprint (env->key_file);
+  gchar *real = g_strdup (env->fingerprint);
   Rogue *r = rogue_new (real);
 
   viewer_refuses_rogue (r);
@@ -1540,6 +1537,8 @@ p2psrc_suite (void)
   Suite *s = suite_create ("p2psrc");
   TCase *tc = tcase_create ("general");
 
+  TCase *server = tcase_create ("server");
+
   tcase_set_timeout (tc, 120);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_property_validation);
@@ -1555,17 +1554,22 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_uridecodebin_plays);
   tcase_add_test (tc, test_device_offline_error);
   tcase_add_test (tc, test_server_unreachable_error);
-  tcase_add_test (tc, test_server_unreachable_cause);
-  tcase_add_test (tc, test_tls_ca_file);
   tcase_add_test (tc, test_unknown_uid_error);
   tcase_add_test (tc, test_fingerprint_mismatch_error);
   tcase_add_test (tc, test_reconnects_after_camera_restart);
-  tcase_add_test (tc, test_keeps_playing_after_server_stop);
   tcase_add_test (tc, test_known_camera);
   tcase_add_test (tc, test_rogue_server_swaps_fingerprint);
   tcase_add_test (tc, test_rogue_server_vouches_known);
   tcase_add_test (tc, test_rogue_server_first_use);
   suite_add_tcase (s, tc);
+
+  /* What only a p2p-server process can show. */
+  tcase_set_timeout (server, 120);
+  tcase_add_checked_fixture (server, setup_server, teardown);
+  tcase_add_test (server, test_server_unreachable_cause);
+  tcase_add_test (server, test_tls_ca_file);
+  tcase_add_test (server, test_keeps_playing_after_server_stop);
+  suite_add_tcase (s, server);
   return s;
 }
 

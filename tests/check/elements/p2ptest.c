@@ -9,30 +9,143 @@
 
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
+#include <p2p-core/p2p-core.h>
+#include <p2p-protocol-uid.h>
+
+/* Writes @identity's key and certificate to the key file @path. */
+static void
+write_key_file (P2pIdentity * identity, const gchar * path)
+{
+  g_autofree gchar *cert = p2p_identity_get_certificate_pem (identity);
+  g_autofree gchar *key = p2p_identity_get_private_key_pem (identity, NULL);
+  g_autofree gchar *pem = g_strconcat (key, cert, NULL);
+
+  fail_unless (g_file_set_contents (path, pem, -1, NULL));
+}
+
+static void
+set_fingerprint (P2pTestEnv * env)
+{
+  P2pIdentity *identity = p2p_identity_new_from_file (env->key_file, NULL);
+
+  fail_unless (identity != NULL);
+  g_free (env->fingerprint);
+  env->fingerprint = g_strdup (p2p_identity_get_fingerprint (identity));
+  g_object_unref (identity);
+}
+
+/* The parts both kinds of environment have: the directory and the
+ * password verifier. */
+static P2pTestEnv *
+env_new (void)
+{
+  P2pTestEnv *env = g_new0 (P2pTestEnv, 1);
+  P2pPasswordVerifier *verifier;
+  g_autofree gchar *text = NULL;
+
+  env->dir = g_dir_make_tmp ("p2p-elements-XXXXXX", NULL);
+  fail_unless (env->dir != NULL);
+  verifier = p2p_password_verifier_new (P2P_TEST_PASSWORD,
+      P2P_PASSWORD_VERIFIER_MIN_ITERATIONS, NULL);
+  fail_unless (verifier != NULL);
+  text = p2p_password_verifier_to_string (verifier);
+  p2p_password_verifier_free (verifier);
+  env->password_file = g_build_filename (env->dir, "verifier", NULL);
+  fail_unless (g_file_set_contents (env->password_file, text, -1, NULL));
+  return env;
+}
+
+/* A direct signaller pair for the camera of @env, vouching for its
+ * fingerprint as the server's registry would; keeps the camera end. */
+static void
+env_link_camera (P2pTestEnv * env)
+{
+  P2pDirectSignaller *camera, *viewer;
+
+  p2p_direct_signaller_new_pair (NULL, env->uid, env->fingerprint, &camera,
+      &viewer);
+  /* Each p2psrc gets a viewer end of its own (p2p_test_env_pipeline). */
+  g_object_unref (viewer);
+  g_clear_object (&env->camera);
+  env->camera = camera;
+}
 
 /**
  * p2p_test_env_new:
  *
- * Provisions one device with p2p-uid in a fresh temporary directory and
- * starts p2p-server on it.
+ * A camera identity of a new random UID in a fresh temporary directory,
+ * and the direct signaller that p2p_test_env_pipeline() gives the elements:
+ * no server process.
  *
  * Returns: (transfer full): the environment
  */
 P2pTestEnv *
 p2p_test_env_new (void)
 {
-  P2pTestEnv *env = g_new0 (P2pTestEnv, 1);
+  P2pTestEnv *env = env_new ();
+  P2pIdentity *identity;
+
+  env->uid = p2p_uid_generate (NULL, NULL);
+  fail_unless (env->uid != NULL);
+  identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, env->uid, 30,
+      NULL);
+  fail_unless (identity != NULL);
+  env->key_file = g_build_filename (env->dir, "camera.pem", NULL);
+  write_key_file (identity, env->key_file);
+  g_object_unref (identity);
+  set_fingerprint (env);
+  env_link_camera (env);
+  return env;
+}
+
+/**
+ * p2p_test_env_new_with_server:
+ *
+ * Provisions one device with p2p-uid in a fresh temporary directory and
+ * starts p2p-server on it: for the tests of the server path.
+ *
+ * Returns: (transfer full): the environment
+ */
+P2pTestEnv *
+p2p_test_env_new_with_server (void)
+{
+  P2pTestEnv *env = env_new ();
   HarnessServer *server;
 
-  env->dir = g_dir_make_tmp ("p2p-elements-XXXXXX", NULL);
-  fail_unless (env->dir != NULL);
   env->registry = g_build_filename (env->dir, "registry.db", NULL);
   env->uid = harness_add_device (env->dir, env->registry, "camera");
   env->key_file = g_build_filename (env->dir, "camera.pem", NULL);
+  set_fingerprint (env);
   server = harness_server_start (env->registry, NULL, NULL);
   env->url = g_strdup (server->url);
   env->server = server;
   return env;
+}
+
+/**
+ * p2p_test_env_replace_camera:
+ * @env: an environment without a server
+ *
+ * The camera is replaced, or someone impersonates it with the signalling's
+ * help: a new key under the same UID, in a new key file (@env's key_file
+ * and fingerprint change), which a new direct signaller vouches for. Stop
+ * the old camera first.
+ */
+void
+p2p_test_env_replace_camera (P2pTestEnv * env)
+{
+  P2pIdentity *identity;
+
+  fail_unless (env->camera != NULL, "only without a server");
+  identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, env->uid, 30,
+      NULL);
+  fail_unless (identity != NULL);
+  g_free (env->key_file);
+  env->key_file = g_build_filename (env->dir, "replaced.pem", NULL);
+  write_key_file (identity, env->key_file);
+  g_object_unref (identity);
+  set_fingerprint (env);
+  env_link_camera (env);
 }
 
 /**
@@ -78,25 +191,121 @@ p2p_test_env_free (P2pTestEnv * env)
 {
   HarnessServer *server = env->server;
 
-  harness_server_stop (server);
-  harness_server_free (server);
+  if (server) {
+    harness_server_stop (server);
+    harness_server_free (server);
+  }
+  g_clear_object (&env->camera);
   remove_tree (env->dir);
   g_free (env->dir);
-  g_free (env->registry);
   g_free (env->uid);
   g_free (env->key_file);
+  g_free (env->fingerprint);
+  g_free (env->password_file);
+  g_free (env->registry);
   g_free (env->url);
   g_free (env);
 }
 
+/* Whether @element is made by @factory. */
+static gboolean
+is_a (GstElement * element, const gchar * factory)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  return f && g_str_equal (GST_OBJECT_NAME (f), factory);
+}
+
+/* Gives a p2psink or p2psrc that has no server its end of @env's direct
+ * signaller. */
+static void
+plug_signaller (GstElement * element, P2pTestEnv * env)
+{
+  g_autofree gchar *server = NULL;
+  P2pDirectSignaller *end;
+
+  if (!env || !env->camera || !(is_a (element, "p2psink")
+          || is_a (element, "p2psrc")))
+    return;
+  g_object_get (element, "server", &server, NULL);
+  if (server && *server)
+    return;
+  end = is_a (element, "p2psink") ? g_object_ref (env->camera) :
+      p2p_direct_signaller_new_viewer (env->camera);
+  g_object_set (element, "signaller", end, NULL);
+  g_object_unref (end);
+}
+
+static void prepare (GstElement * element, P2pTestEnv * env);
+
+static void
+source_setup (GstElement * bin, GstElement * source, gpointer env)
+{
+  prepare (source, env);
+}
+
+static void
+prepare_one (const GValue * item, gpointer env)
+{
+  GstElement *element = g_value_get_object (item);
+
+  /* These tests go through their own signalling, and LAN discovery would
+   * send queries on the host's own interfaces. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "lan"))
+    g_object_set (element, "lan", FALSE, NULL);
+  plug_signaller (element, env);
+  /* uridecodebin and playbin make their p2psrc only when they start. */
+  if (g_signal_lookup ("source-setup", G_OBJECT_TYPE (element)))
+    g_signal_connect (element, "source-setup", G_CALLBACK (source_setup), env);
+}
+
+/* prepare_one() on @element and, in a bin, every element inside. */
+static void
+prepare (GstElement * element, P2pTestEnv * env)
+{
+  GValue item = G_VALUE_INIT;
+  GstIterator *it;
+
+  /* The elements are bins themselves (rtpbin inside). */
+  g_value_init (&item, GST_TYPE_ELEMENT);
+  g_value_set_object (&item, element);
+  prepare_one (&item, env);
+  g_value_unset (&item);
+  if (!GST_IS_BIN (element))
+    return;
+  it = gst_bin_iterate_recurse (GST_BIN (element));
+  gst_iterator_foreach (it, prepare_one, env);
+  gst_iterator_free (it);
+}
+
 /**
- * p2p_test_pipeline:
+ * p2p_test_keep_off_lan:
+ * @element: an element, or a bin of them
+ *
+ * Turns the local network off in every p2psink and p2psrc of @element,
+ * including those a uridecodebin or playbin in it makes later.
+ */
+void
+p2p_test_keep_off_lan (GstElement * element)
+{
+  prepare (element, NULL);
+}
+
+/**
+ * p2p_test_env_pipeline:
+ * @env: (nullable): the environment, or %NULL (p2p_test_pipeline())
  * @description: gst-launch syntax, printf format
+ *
+ * A pipeline whose p2psink and p2psrc elements stay off the local network.
+ * With @env, every p2psink and p2psrc in it with no `server` (including the
+ * p2psrc a uridecodebin makes) gets @env's direct signaller: the camera
+ * end, or a viewer end of its own. Without, they meet through the server
+ * their description names.
  *
  * Returns: (transfer full): the pipeline, in NULL state
  */
 GstElement *
-p2p_test_pipeline (const gchar * description, ...)
+p2p_test_env_pipeline (P2pTestEnv * env, const gchar * description, ...)
 {
   GError *err = NULL;
   GstElement *pipeline;
@@ -110,53 +319,8 @@ p2p_test_pipeline (const gchar * description, ...)
   fail_unless (pipeline != NULL, "%s: %s", text, err ? err->message : "");
   g_clear_error (&err);
   g_free (text);
-  p2p_test_keep_off_lan (pipeline);
+  prepare (pipeline, env);
   return pipeline;
-}
-
-static void
-source_setup (GstElement * bin, GstElement * source, gpointer data)
-{
-  p2p_test_keep_off_lan (source);
-}
-
-static void
-keep_off_lan (const GValue * item, gpointer data)
-{
-  GObject *element = g_value_get_object (item);
-
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "lan"))
-    g_object_set (element, "lan", FALSE, NULL);
-  /* uridecodebin and playbin make their p2psrc only when they start. */
-  if (g_signal_lookup ("source-setup", G_OBJECT_TYPE (element)))
-    g_signal_connect (element, "source-setup", G_CALLBACK (source_setup), NULL);
-}
-
-/**
- * p2p_test_keep_off_lan:
- * @element: an element, or a bin of them
- *
- * Turns the local network off in every p2psink and p2psrc of @element,
- * including those a uridecodebin or playbin in it makes later: these tests
- * go through their own server on loopback, and LAN discovery would send
- * queries on the host's own interfaces.
- */
-void
-p2p_test_keep_off_lan (GstElement * element)
-{
-  GValue item = G_VALUE_INIT;
-  GstIterator *it;
-
-  /* The elements are bins themselves (rtpbin inside). */
-  g_value_init (&item, GST_TYPE_ELEMENT);
-  g_value_set_object (&item, element);
-  keep_off_lan (&item, NULL);
-  g_value_unset (&item);
-  if (!GST_IS_BIN (element))
-    return;
-  it = gst_bin_iterate_recurse (GST_BIN (element));
-  gst_iterator_foreach (it, keep_off_lan, NULL);
-  gst_iterator_free (it);
 }
 
 /**

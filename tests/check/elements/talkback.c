@@ -13,13 +13,13 @@
   "videotestsrc is-live=true ! " \
   "video/x-raw,width=160,height=120,framerate=15/1 ! " \
   "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! " \
-  "p2psink name=cam uid=%s key-file=%s server=%s password=secret %s " \
+  "p2psink name=cam uid=%s key-file=%s password-file=%s %s " \
   "cam.talkback ! decodebin ! audioconvert ! audioresample ! " \
   "audio/x-raw,format=S16LE,channels=1,rate=16000 ! " \
   "appsink name=out sync=false max-buffers=500"
 
 #define VIEWER \
-  "p2psrc name=src uid=%s server=%s password=secret timeout=10000 ! " \
+  "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " timeout=10000 ! " \
   "fakesink sync=false " \
   "audiotestsrc is-live=true freq=%u volume=0.5 ! %s ! src.talkback"
 
@@ -100,9 +100,10 @@ check_talkback (const gchar * encoder)
   GstStructure *s;
   gdouble freq;
 
-  cam = p2p_test_pipeline (CAMERA, env->uid, env->key_file, env->url, "");
+  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
+      env->password_file, "");
   p2p_test_start (cam);
-  one = p2p_test_pipeline (VIEWER, env->uid, env->url, 1000u, encoder);
+  one = p2p_test_env_pipeline (env, VIEWER, env->uid, 1000u, encoder);
   p2p_test_start (one);
 
   s = wait_talkback (cam, "started");
@@ -117,7 +118,7 @@ check_talkback (const gchar * encoder)
   fail_unless (freq > 950 && freq < 1050, "heard %.1f Hz", freq);
 
   /* A second viewer is refused and told so while the first talks. */
-  two = p2p_test_pipeline (VIEWER, env->uid, env->url, 1000u, encoder);
+  two = p2p_test_env_pipeline (env, VIEWER, env->uid, 1000u, encoder);
   p2p_test_start (two);
   s = wait_talkback (two, "refused");
   fail_unless (s != NULL, "the second viewer was not told");
@@ -207,7 +208,8 @@ GST_START_TEST (test_talkback_retransmits)
   guint seen = 0, rtx = 0;
   gint64 deadline;
 
-  cam = p2p_test_pipeline (CAMERA, env->uid, env->key_file, env->url, "");
+  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
+      env->password_file, "");
   sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
   rtpsrc = gst_bin_get_by_name (GST_BIN (sink), "talkback_rtpsrc");
   pad = gst_element_get_static_pad (rtpsrc, "src");
@@ -216,7 +218,7 @@ GST_START_TEST (test_talkback_retransmits)
   gst_object_unref (rtpsrc);
   gst_object_unref (sink);
   p2p_test_start (cam);
-  viewer = p2p_test_pipeline (VIEWER, env->uid, env->url, 1000u, OPUS);
+  viewer = p2p_test_env_pipeline (env, VIEWER, env->uid, 1000u, OPUS);
   p2p_test_start (viewer);
   s = wait_talkback (cam, "started");
   fail_unless (s != NULL);
@@ -238,10 +240,10 @@ GST_START_TEST (test_talkback_disabled)
   GstElement *cam, *viewer;
   GstMessage *msg;
 
-  cam = p2p_test_pipeline (CAMERA, env->uid, env->key_file, env->url,
-      "talkback=false");
+  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
+      env->password_file, "talkback=false");
   p2p_test_start (cam);
-  viewer = p2p_test_pipeline (VIEWER, env->uid, env->url, 1000u, OPUS);
+  viewer = p2p_test_env_pipeline (env, VIEWER, env->uid, 1000u, OPUS);
   p2p_test_start (viewer);
   msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-viewer-joined",
       P2P_TEST_WAIT_MS);

@@ -31,7 +31,7 @@ static P2pTestEnv *env;
 static void
 setup (void)
 {
-  env = p2p_test_env_new ();
+  env = p2p_test_env_new_with_server ();
 }
 
 static void
