@@ -26,7 +26,16 @@
  * every device comes
  * back as p2psink's signalling does (jittered exponential back-off, never
  * before the server's retry_after): restart_back_s is the time from the
- * kill until all are logged in again. */
+ * kill until all are logged in again.
+ *
+ * With --multi N, N servers share one PostgreSQL registry (a throw-away
+ * cluster, as the server tests start) and the devices are spread over
+ * --clients processes (a process holds at most ~20 000 descriptors on
+ * this machine); each device logs in to the first server of its
+ * rendezvous order (server-list.c), viewers call devices of their own
+ * server. Figures come per server and in total; then server 0 is killed
+ * (SIGKILL) and failover_s is the time until all its devices are logged
+ * in on their next server, as p2p-signalling moves them. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,10 +53,14 @@
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
+#include <pwd.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <p2p-core/p2p-identity.h>
 
 #include "p2p-protocol-uid.h"
+#include "server-list.h"
 
 typedef enum
 {
@@ -70,14 +83,24 @@ typedef struct
   gint64 call_start_us;
   gint64 retry_at_us;
   guint rounds;                 /* failed attempts since the last login */
+  guint8 home;                  /* --multi, viewers: the server they use */
+  guint8 tries;                 /* --multi, devices: place in their list */
 } Conn;
+
+#define MAX_SERVERS 16
 
 typedef struct
 {
   gint epfd;
   gint port;
   gchar **uids;
-  guint n_devices;
+  guint n_devices;              /* of conns, the first ones */
+  guint n_servers;              /* --multi */
+  gint ports[MAX_SERVERS];
+  guint8 *order;                /* device -> its servers, rendezvous order */
+  GArray *homed[MAX_SERVERS];   /* devices whose first server it is */
+  GArray *latencies[MAX_SERVERS];
+  guint devices_ready;
   P2pIdentity *identity;
   Conn *conns;
   guint n_ready;
@@ -183,9 +206,9 @@ has_type (const gchar * text, gsize len, const gchar * type)
 
 /* ---- protocol steps ---- */
 
-/* p2p-core's back-off (p2p-signalling.c): 500 ms doubling to 30 s, a
- * random point in its upper half, and never before the server's
- * retry_after. */
+/* p2p-core's back-off (p2p_signalling_next_delay()): 500 ms doubling to
+ * 30 s, a random point in its upper half; a server's retry_after instead,
+ * plus under a second, and the doubling starts over. */
 static void
 schedule_retry (Load * load, Conn * c, const gchar * text, gsize len)
 {
@@ -197,10 +220,12 @@ schedule_retry (Load * load, Conn * c, const gchar * text, gsize len)
   for (i = 0; i < c->rounds && delay < 30000; i++)
     delay *= 2;
   delay = g_random_double_range (MIN (delay, 30000) / 2, MIN (delay, 30000));
+  c->tries = 0;
   if (retry) {
-    delay = MAX (delay, g_ascii_strtod (retry + strlen ("\"retry_after\":"),
-            NULL) * 1000);
+    delay = g_ascii_strtod (retry + strlen ("\"retry_after\":"), NULL) *
+        1000 + g_random_double_range (0, 1000);
     load->deferred++;
+    c->rounds = 0;
   }
   c->rounds++;
   load->max_rounds = MAX (load->max_rounds, c->rounds);
@@ -214,6 +239,8 @@ conn_fail (Load * load, Conn * c, const gchar * why, const gchar * text,
 {
   if (c->state == C_DEAD || c->state == C_WAITING)
     return;
+  if (!c->viewer && (c->state == C_READY || c->state == C_CALLING))
+    load->devices_ready--;
   if (load->reconnect && !c->viewer) {
     if (c->state == C_READY)
       load->n_ready--;
@@ -239,7 +266,14 @@ start_call (Load * load, Conn * c)
 
   if (load->calls_done + load->calls_failed >= load->calls_wanted)
     return;
-  c->device = g_random_int_range (0, load->n_devices);
+  if (load->n_servers > 1) {
+    GArray *homed = load->homed[c->home];
+
+    c->device = g_array_index (homed, guint, g_random_int_range (0,
+            homed->len));
+  } else {
+    c->device = g_random_int_range (0, load->n_devices);
+  }
   msg = g_strdup_printf ("{\"type\":\"connect\",\"uid\":\"%s\"}",
       load->uids[c->device]);
   c->call_start_us = now_us ();
@@ -292,6 +326,7 @@ on_message (Load * load, Conn * c, const gchar * text, gsize len)
       c->state = C_READY;
       c->rounds = 0;
       load->n_ready++;
+      load->devices_ready++;
       break;
     case C_CALLING:
       if (has_type (text, len, "connected")) {
@@ -301,6 +336,8 @@ on_message (Load * load, Conn * c, const gchar * text, gsize len)
         gint64 lat = now_us () - c->call_start_us;
 
         g_array_append_val (load->latencies_us, lat);
+        if (load->n_servers > 1)
+          g_array_append_val (load->latencies[c->home], lat);
         load->calls_done++;
         send_text (c, end);
         c->state = C_READY;
@@ -407,6 +444,17 @@ on_readable (Load * load, Conn * c)
   }
 }
 
+/* The server @c goes to: a viewer's own; a device's next in its list. */
+static gint
+conn_port (Load * load, Conn * c)
+{
+  if (load->n_servers <= 1)
+    return load->port;
+  if (c->viewer)
+    return load->ports[c->home];
+  return load->ports[load->order[c->device * load->n_servers + c->tries]];
+}
+
 static gboolean
 conn_open (Load * load, Conn * c, guint index)
 {
@@ -427,7 +475,7 @@ conn_open (Load * load, Conn * c, guint index)
   if (bind (c->fd, (struct sockaddr *) &src, sizeof (src)) < 0)
     return FALSE;
   dst.sin_family = AF_INET;
-  dst.sin_port = htons (load->port);
+  dst.sin_port = htons (conn_port (load, c));
   dst.sin_addr.s_addr = htonl (0x7f000001);
   if (connect (c->fd, (struct sockaddr *) &dst, sizeof (dst)) < 0)
     return FALSE;
@@ -467,7 +515,7 @@ run_reconnecting (Load * load, guint target, gint64 deadline_us)
 {
   struct epoll_event events[256];
 
-  while (load->n_ready < target && now_us () < deadline_us) {
+  while (load->devices_ready < target && now_us () < deadline_us) {
     gint n = epoll_wait (load->epfd, events, G_N_ELEMENTS (events), 20);
     gint64 now = now_us ();
 
@@ -478,11 +526,19 @@ run_reconnecting (Load * load, guint target, gint64 deadline_us)
 
       if (c->state != C_WAITING || c->retry_at_us > now)
         continue;
-      if (!conn_open (load, c, i)) {
-        /* Refused while the server is down: the next round. */
+      while (!conn_open (load, c, i)) {
+        gboolean refused = errno == ECONNREFUSED;
+
         epoll_ctl (load->epfd, EPOLL_CTL_DEL, c->fd, NULL);
         close (c->fd);
+        /* As p2p-signalling: a server that refuses is passed for the next
+         * of the list at once; after the last, a back-off round. */
+        if (refused && c->tries + 1u < MAX (load->n_servers, 1)) {
+          c->tries++;
+          continue;
+        }
         schedule_retry (load, c, NULL, 0);
+        break;
       }
     }
   }
@@ -500,6 +556,28 @@ static gboolean
 calls_finished (Load * load)
 {
   return load->calls_done + load->calls_failed >= load->calls_wanted;
+}
+
+/* Logs the first @n conns (devices) in, at most 1000 handshakes in
+ * flight. */
+static void
+log_in_all (Load * load, guint n, gint64 deadline_us)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    Conn *c = &load->conns[i];
+
+    if (!conn_open (load, c, c->device)) {
+      g_printerr ("server-load: connect %u: %s\n", i, g_strerror (errno));
+      c->state = C_DEAD;
+      load->n_dead++;
+    }
+    target_ready = i + 1 > 1000 ? i + 1 - 1000 : 0;
+    run_until (load, all_ready, deadline_us);
+  }
+  target_ready = n;
+  run_until (load, all_ready, deadline_us);
 }
 
 /* ---- set-up ---- */
@@ -566,6 +644,41 @@ provision (const gchar * uid_tool, const gchar * dir, guint n, gchar *** uids,
   return TRUE;
 }
 
+/* As root, PostgreSQL runs as the system user postgres (initdb refuses
+ * root); every child dies with the bench. */
+static void
+child_setup (gpointer data)
+{
+  struct passwd *pw = data;
+
+  if (pw && (setgid (pw->pw_gid) != 0 || setuid (pw->pw_uid) != 0))
+    _exit (126);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Runs a p2p-server (quiet, dying with the bench) whose arguments name
+ * @port_file, and reads the port it bound from it. */
+static GPid
+spawn_server (gchar ** argv, const gchar * port_file, gint * port)
+{
+  gchar *envp[] = { (gchar *) "P2P_SERVER_QUIET=1", NULL };
+  g_autofree gchar *text = NULL;
+  gint64 deadline = now_us () + 30 * G_USEC_PER_SEC;
+  GPid pid;
+
+  if (!g_spawn_async (NULL, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD |
+          G_SPAWN_STDOUT_TO_DEV_NULL, child_setup, NULL, &pid, NULL))
+    return 0;
+  /* The port file is renamed into place: it is complete once it exists. */
+  while (!g_file_get_contents (port_file, &text, NULL, NULL)) {
+    if (now_us () > deadline)
+      return 0;
+    g_usleep (10000);
+  }
+  *port = atoi (text);
+  return pid;
+}
+
 /* Starts p2p-server on *@port (0: one the system chooses, stored back).
  * Its per-address limits are lifted (every client is 127.0.0.x), and the
  * device admission too unless @admission_rate says what it is (0: the
@@ -578,7 +691,6 @@ start_server (const gchar * server, const gchar * dir, gint * port,
   g_autofree gchar *port_file = g_build_filename (dir, "port", NULL);
   g_autofree gchar *port_arg = g_strdup_printf ("--port=%d", *port);
   g_autofree gchar *rate_arg = NULL;
-  g_autofree gchar *text = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   const gchar *fixed[] = {
     server, "--listen=127.0.0.1", port_arg, "--allow-insecure",
@@ -588,9 +700,6 @@ start_server (const gchar * server, const gchar * dir, gint * port,
     "--max-calls=1000", "--handshake-timeout=120",
     "--ping-interval=600", "--idle-timeout=1200",
   };
-  gchar *envp[] = { (gchar *) "P2P_SERVER_QUIET=1", NULL };
-  GPid pid;
-  gint64 deadline = now_us () + 10 * G_USEC_PER_SEC;
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (fixed); i++)
@@ -604,18 +713,7 @@ start_server (const gchar * server, const gchar * dir, gint * port,
   }
   g_ptr_array_add (argv, NULL);
   g_unlink (port_file);
-  if (!g_spawn_async (NULL, (gchar **) argv->pdata, envp,
-          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-          &pid, NULL))
-    return 0;
-  /* The port file is renamed into place: it is complete once it exists. */
-  while (!g_file_get_contents (port_file, &text, NULL, NULL)) {
-    if (now_us () > deadline)
-      return 0;
-    g_usleep (10000);
-  }
-  *port = atoi (text);
-  return pid;
+  return spawn_server ((gchar **) argv->pdata, port_file, port);
 }
 
 static gint64
@@ -637,6 +735,488 @@ compare_i64 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+/* ---- --multi: several servers on one PostgreSQL, several clients ---- */
+
+typedef struct
+{
+  gchar *dir;
+  gchar *uri;
+  GPid pid;
+} Cluster;
+
+/* initdb into a temporary directory; postgres on a Unix socket in it, no
+ * TCP. Returns the connection URI. */
+static gboolean
+cluster_start (const gchar * bindir, Cluster * c)
+{
+  struct passwd *pw = geteuid () == 0 ? getpwnam ("postgres") : NULL;
+  g_autofree gchar *initdb = g_build_filename (bindir, "initdb", NULL);
+  g_autofree gchar *postgres = g_build_filename (bindir, "postgres", NULL);
+  g_autofree gchar *data = NULL;
+  g_autofree gchar *sockets = NULL;
+  gint64 deadline;
+  gint status;
+
+  c->dir = g_dir_make_tmp ("p2p-bench-pg-XXXXXX", NULL);
+  if (!c->dir || (pw && chown (c->dir, pw->pw_uid, pw->pw_gid) != 0))
+    return FALSE;
+  data = g_build_filename (c->dir, "data", NULL);
+  sockets = g_strdup_printf ("unix_socket_directories=%s", c->dir);
+  {
+    const gchar *argv[] = { initdb, "-D", data, "-U", "p2p", "-A", "trust",
+      "-E", "UTF8", "--locale=C", "--no-sync", NULL
+    };
+
+    if (!g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+            child_setup, pw, NULL, NULL, &status, NULL) || status != 0)
+      return FALSE;
+  }
+  {
+    const gchar *argv[] = { postgres, "-D", data, "-c", "listen_addresses=",
+      "-c", sockets, "-c", "fsync=off", "-c", "synchronous_commit=off",
+      "-c", "full_page_writes=off", "-c", "max_connections=200", NULL
+    };
+
+    if (!g_spawn_async (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+            G_SPAWN_STDERR_TO_DEV_NULL, child_setup, pw, &c->pid, NULL))
+      return FALSE;
+  }
+  c->uri = g_strdup_printf ("postgresql:///postgres?host=%s&user=p2p", c->dir);
+  deadline = now_us () + 30 * G_USEC_PER_SEC;
+  while (PQping (c->uri) != PQPING_OK) {
+    if (now_us () > deadline)
+      return FALSE;
+    g_usleep (50000);
+  }
+  return TRUE;
+}
+
+static void
+cluster_stop (Cluster * c)
+{
+  const gchar *rm[] = { "rm", "-rf", c->dir, NULL };
+  gint status;
+
+  if (c->pid) {
+    /* SIGINT: fast shutdown. */
+    kill (c->pid, SIGINT);
+    waitpid (c->pid, &status, 0);
+  }
+  if (c->dir)
+    g_spawn_sync (NULL, (gchar **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+        NULL, NULL, NULL, NULL);
+  g_free (c->dir);
+  g_free (c->uri);
+}
+
+/* p2p-uid makes the schema and one real key pair; COPY adds the rest. */
+static gboolean
+provision_pg (const gchar * uid_tool, const gchar * uri, const gchar * dir,
+    guint n, gchar *** uids, P2pIdentity ** identity)
+{
+  g_autofree gchar *key = g_build_filename (dir, "device.pem", NULL);
+  g_autofree gchar *cert = NULL;
+  g_autofree gchar *escaped = NULL;
+  const gchar *init[] = { uid_tool, "--registry", uri, "init", NULL };
+  const gchar *add[] = { uid_tool, "--registry", uri, "add", "-o", key, NULL };
+  gchar **list = g_new0 (gchar *, n + 1);
+  GString *rows = g_string_new (NULL);
+  PGconn *conn;
+  PGresult *res;
+  gboolean ok;
+  gint status;
+  guint i;
+
+  if (!g_spawn_sync (NULL, (gchar **) init, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+          NULL, NULL, NULL, NULL, &status, NULL) || status != 0
+      || !g_spawn_sync (NULL, (gchar **) add, NULL,
+          G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL)
+      || status != 0)
+    return FALSE;
+  *identity = p2p_identity_new_from_file (key, NULL);
+  if (!*identity)
+    return FALSE;
+  cert = p2p_identity_get_certificate_pem (*identity);
+  /* COPY's text format: a newline in a value is written \n. */
+  escaped = g_strjoinv ("\\n", g_strsplit (cert, "\n", -1));
+  for (i = 0; i < n; i++) {
+    list[i] = p2p_uid_generate ("LOAD", NULL);
+    g_string_append_printf (rows, "%s\t%s\t%s\t0\n", list[i],
+        p2p_identity_get_fingerprint (*identity), escaped);
+  }
+  conn = PQconnectdb (uri);
+  res = PQexec (conn, "COPY devices (uid, fingerprint, certificate, created)"
+      " FROM STDIN");
+  ok = PQresultStatus (res) == PGRES_COPY_IN
+      && PQputCopyData (conn, rows->str, rows->len) == 1
+      && PQputCopyEnd (conn, NULL) == 1;
+  PQclear (res);
+  res = PQgetResult (conn);
+  ok = ok && PQresultStatus (res) == PGRES_COMMAND_OK;
+  if (!ok)
+    g_printerr ("server-load: COPY: %s\n", PQerrorMessage (conn));
+  PQclear (res);
+  PQfinish (conn);
+  g_string_free (rows, TRUE);
+  *uids = list;
+  return ok;
+}
+
+/* A server of the fleet: the registry on PostgreSQL, two lookup
+ * connections (six servers: 18 connections), limits lifted as in
+ * start_server(). */
+static GPid
+start_fleet_server (const gchar * server, const gchar * uri,
+    const gchar * dir, guint index, gint * port)
+{
+  g_autofree gchar *port_file = g_strdup_printf ("%s/port-%u", dir, index);
+  g_autofree gchar *id = g_strdup_printf ("--server-id=rv%u", index);
+  const gchar *argv[] = {
+    server, "--listen=127.0.0.1", "--port=0", "--allow-insecure",
+    "--registry", uri, "--registry-connections=2", "--port-file", port_file,
+    id, "--address-rate=1000000", "--address-burst=1000000",
+    "--uid-connect-rate=1000000", "--uid-connect-burst=1000000",
+    "--max-calls=1000", "--handshake-timeout=120", "--ping-interval=600",
+    "--idle-timeout=1200", "--device-login-rate=1000000",
+    "--device-login-burst=1000000", NULL
+  };
+
+  return spawn_server ((gchar **) argv, port_file, port);
+}
+
+static gboolean
+some_lost (Load * load)
+{
+  return load->devices_ready < target_ready;
+}
+
+/* One client process: its devices (index % n_clients) and viewers. Told
+ * what to do by one-line commands on @in, it answers on @out. */
+static void
+client_main (Load * shared, guint k, guint n_clients, guint n_viewers,
+    FILE * in, FILE * out, gint time_limit)
+{
+  Load load = *shared;
+  gchar line[256];
+  guint i, n = 0, n_dev = 0, lost = 0;
+
+  load.epfd = epoll_create1 (EPOLL_CLOEXEC);
+  load.conns = g_new0 (Conn, shared->n_devices / n_clients + n_viewers + 2);
+  for (i = k; i < shared->n_devices; i += n_clients)
+    load.conns[n++].device = i;
+  load.n_devices = n_dev = n;
+  for (i = k; i < n_viewers; i += n_clients) {
+    load.conns[n].viewer = TRUE;
+    load.conns[n++].home = i % load.n_servers;
+  }
+  load.latencies_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (i = 0; i < load.n_servers; i++)
+    load.latencies[i] = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  while (fgets (line, sizeof (line), in)) {
+    gint64 t0 = now_us ();
+
+    if (g_str_has_prefix (line, "login")) {
+      log_in_all (&load, n_dev, t0 + time_limit * G_USEC_PER_SEC);
+      fprintf (out, "%u %u %" G_GINT64_FORMAT "\n", load.devices_ready,
+          load.n_dead, now_us ());
+    } else if (g_str_has_prefix (line, "viewers")) {
+      for (i = n_dev; i < n; i++)
+        conn_open (&load, &load.conns[i], load.conns[i].device + i);
+      target_ready = load.n_ready + load.n_dead + (n - n_dev);
+      run_until (&load, all_ready, t0 + 30 * G_USEC_PER_SEC);
+      fprintf (out, "ok\n");
+    } else if (g_str_has_prefix (line, "calls ")) {
+      GString *text = g_string_new (NULL);
+      guint s;
+
+      load.calls_wanted = atoi (line + 6);
+      for (i = n_dev; i < n; i++)
+        if (load.conns[i].state == C_READY)
+          start_call (&load, &load.conns[i]);
+      run_until (&load, calls_finished, t0 + time_limit * G_USEC_PER_SEC);
+      for (s = 0; s < load.n_servers; s++) {
+        GArray *a = load.latencies[s];
+
+        g_string_append_printf (text, "lat %u", s);
+        for (i = 0; i < a->len; i++)
+          g_string_append_printf (text, " %" G_GINT64_FORMAT,
+              g_array_index (a, gint64, i));
+        g_string_append_c (text, '\n');
+      }
+      g_string_append_printf (text, "end %u %u\n", load.calls_done,
+          load.calls_failed);
+      fputs (text->str, out);
+      g_string_free (text, TRUE);
+    } else if (g_str_has_prefix (line, "failover")) {
+      guint before = load.devices_ready;
+
+      for (i = 0; i < n_dev; i++)
+        if (load.conns[i].state == C_READY
+            && load.order[load.conns[i].device * load.n_servers] == 0)
+          lost++;
+      load.reconnect = TRUE;
+      /* The kill comes right after this command. */
+      target_ready = before;
+      if (lost > 0)
+        run_until (&load, some_lost, t0 + 30 * G_USEC_PER_SEC);
+      run_reconnecting (&load, before, t0 + time_limit * G_USEC_PER_SEC);
+      fprintf (out, "%u %u %" G_GINT64_FORMAT " %u\n", lost,
+          load.devices_ready + lost - before, now_us (), load.deferred);
+    } else {
+      break;
+    }
+    fflush (out);
+  }
+  _exit (0);
+}
+
+typedef struct
+{
+  GPid pid;
+  FILE *to;
+  FILE *from;
+} Client;
+
+static void
+tell_all (Client * clients, guint n, const gchar * command)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    fputs (command, clients[i].to);
+    fflush (clients[i].to);
+  }
+}
+
+static void
+json_server_row (GString * out, guint s, guint devices, gint64 rss0,
+    gint64 rss1, gdouble login_s, GArray * lat, gdouble calls_s)
+{
+  g_array_sort (lat, compare_i64);
+  g_string_append_printf (out, "%s{\"server\": %u, \"devices\": %u, "
+      "\"rss_kib\": %" G_GINT64_FORMAT ", \"bytes_per_device\": %.0f, "
+      "\"logins_per_s\": %.0f, \"calls\": %u, \"connects_per_s\": %.0f, "
+      "\"connect_p99_ms\": %.2f}", s ? ", " : "", s, devices, rss1,
+      devices ? (rss1 - rss0) * 1024.0 / devices : 0,
+      devices / MAX (login_s, 1e-6), lat->len, lat->len / MAX (calls_s, 1e-6),
+      percentile (lat, 0.99) / 1000.0);
+}
+
+/* --multi: @n_servers servers share one PostgreSQL; @n_clients processes
+ * hold the devices (each device in its own rendezvous order of the
+ * servers) and @viewers viewers; then server 0 is killed and its devices
+ * move to their next server. One JSON line. */
+static gint
+run_multi (const gchar * server, const gchar * uid_tool, const gchar * bindir,
+    guint devices, guint n_servers, guint n_clients, guint viewers,
+    guint calls, gint time_limit)
+{
+  Cluster cluster = { 0 };
+  Load load = { 0 };
+  g_autofree gchar *dir = g_dir_make_tmp ("p2p-server-load-XXXXXX", NULL);
+  g_auto (GStrv) urls = g_new0 (gchar *, n_servers + 1);
+  GPid pids[MAX_SERVERS];
+  gint64 rss0[MAX_SERVERS], rss1[MAX_SERVERS], t0, t_login = 0, t_calls;
+  gint64 t_kill;
+  gint64 last_back = 0;
+  Client *clients = g_new0 (Client, n_clients);
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GString *json = g_string_new (NULL);
+  guint i, s, logged_in = 0, failed = 0, done = 0, call_failures = 0;
+  guint lost = 0, back = 0, deferred = 0;
+  gint status;
+
+  if (!cluster_start (bindir, &cluster)) {
+    g_printerr ("server-load: PostgreSQL did not start (--pg-bindir)\n");
+    cluster_stop (&cluster);
+    return 1;
+  }
+  t0 = now_us ();
+  if (!provision_pg (uid_tool, cluster.uri, dir, devices, &load.uids,
+          &load.identity)) {
+    g_printerr ("server-load: provisioning failed\n");
+    cluster_stop (&cluster);
+    return 1;
+  }
+  g_printerr ("server-load: provisioned %u devices in PostgreSQL in %.1f s\n",
+      devices, (now_us () - t0) / 1e6);
+  load.n_devices = devices;
+  load.n_servers = n_servers;
+  for (s = 0; s < n_servers; s++) {
+    pids[s] = start_fleet_server (server, cluster.uri, dir, s, &load.ports[s]);
+    if (!pids[s]) {
+      g_printerr ("server-load: server %u did not start\n", s);
+      cluster_stop (&cluster);
+      return 1;
+    }
+    urls[s] = g_strdup_printf ("ws://127.0.0.1:%d", load.ports[s]);
+    load.homed[s] = g_array_new (FALSE, FALSE, sizeof (guint));
+    rss0[s] = server_rss_kib (pids[s]);
+  }
+  /* Each device's servers in the order p2p-signalling tries them. */
+  load.order = g_new (guint8, (gsize) devices * n_servers);
+  for (i = 0; i < devices; i++) {
+    g_auto (GStrv) ordered = p2p_server_list_for_uid ((const gchar * const *)
+        urls, load.uids[i]);
+
+    for (s = 0; s < n_servers; s++)
+      for (guint u = 0; u < n_servers; u++)
+        if (g_str_equal (urls[u], ordered[s]))
+          load.order[i * n_servers + s] = u;
+    g_array_append_val (load.homed[load.order[i * n_servers]], i);
+  }
+
+  for (i = 0; i < n_clients; i++) {
+    gint down[2], up[2];
+
+    if (pipe (down) != 0 || pipe (up) != 0)
+      return 1;
+    clients[i].pid = fork ();
+    if (clients[i].pid == 0) {
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      close (down[1]);
+      close (up[0]);
+      client_main (&load, i, n_clients, viewers, fdopen (down[0], "r"),
+          fdopen (up[1], "w"), time_limit);
+    }
+    close (down[0]);
+    close (up[1]);
+    clients[i].to = fdopen (down[1], "w");
+    clients[i].from = fdopen (up[0], "r");
+  }
+
+  /* Phase 1: every client logs its devices in, all at once. */
+  t0 = now_us ();
+  tell_all (clients, n_clients, "login\n");
+  for (i = 0; i < n_clients; i++) {
+    gchar reply[128];
+    guint ok = 0, dead = 0;
+    gint64 at = 0;
+
+    if (fgets (reply, sizeof (reply), clients[i].from) && sscanf (reply,
+            "%u %u %" G_GINT64_FORMAT, &ok, &dead, &at) == 3) {
+      logged_in += ok;
+      failed += dead;
+      t_login = MAX (t_login, at - t0);
+    }
+  }
+  for (s = 0; s < n_servers; s++)
+    rss1[s] = server_rss_kib (pids[s]);
+  g_printerr ("server-load: %u devices logged in on %u servers (%u failed) "
+      "in %.1f s\n", logged_in, n_servers, failed, t_login / 1e6);
+
+  /* Phase 2: viewers call devices of their own server. */
+  tell_all (clients, n_clients, "viewers\n");
+  for (i = 0; i < n_clients; i++) {
+    gchar ok[16];
+
+    if (!fgets (ok, sizeof (ok), clients[i].from))
+      break;
+  }
+  t0 = now_us ();
+  for (i = 0; i < n_clients; i++) {
+    g_autofree gchar *cmd = g_strdup_printf ("calls %u\n",
+        calls / n_clients + (i < calls % n_clients));
+
+    fputs (cmd, clients[i].to);
+    fflush (clients[i].to);
+  }
+  {
+    GArray *lat[MAX_SERVERS];
+
+    for (s = 0; s < n_servers; s++)
+      lat[s] = g_array_new (FALSE, FALSE, sizeof (gint64));
+    for (i = 0; i < n_clients; i++) {
+      gchar *text = NULL;
+      gsize len = 0;
+
+      while (getline (&text, &len, clients[i].from) > 0) {
+        gchar **f;
+        guint d, fl;
+
+        if (sscanf (text, "end %u %u", &d, &fl) == 2) {
+          done += d;
+          call_failures += fl;
+          break;
+        }
+        f = g_strsplit (g_strchomp (text), " ", -1);
+        s = atoi (f[1]);
+        for (guint j = 2; f[j]; j++) {
+          gint64 v = g_ascii_strtoll (f[j], NULL, 10);
+
+          g_array_append_val (lat[s], v);
+          g_array_append_val (all, v);
+        }
+        g_strfreev (f);
+      }
+      free (text);
+    }
+    t_calls = now_us () - t0;
+    g_string_append (json, "\"per_server\": [");
+    for (s = 0; s < n_servers; s++) {
+      json_server_row (json, s, load.homed[s]->len, rss0[s], rss1[s],
+          t_login / 1e6, lat[s], t_calls / 1e6);
+      g_array_unref (lat[s]);
+    }
+    g_string_append (json, "]");
+  }
+  g_array_sort (all, compare_i64);
+
+  /* Phase 3: server 0 dies; its devices go to their next server. */
+  tell_all (clients, n_clients, "failover\n");
+  kill (pids[0], SIGKILL);
+  t_kill = now_us ();
+  waitpid (pids[0], &status, 0);
+  for (i = 0; i < n_clients; i++) {
+    gchar reply[128];
+    guint l = 0, b = 0, d = 0;
+    gint64 at = 0;
+
+    if (fgets (reply, sizeof (reply), clients[i].from) && sscanf (reply,
+            "%u %u %" G_GINT64_FORMAT " %u", &l, &b, &at, &d) == 4) {
+      lost += l;
+      back += b;
+      deferred += d;
+      last_back = MAX (last_back, at);
+    }
+  }
+  g_printerr ("server-load: %u of the killed server's %u devices back on "
+      "their next server %.1f s after the kill\n", back, lost,
+      (last_back - t_kill) / 1e6);
+
+  tell_all (clients, n_clients, "quit\n");
+  for (i = 0; i < n_clients; i++)
+    waitpid (clients[i].pid, &status, 0);
+  for (s = 1; s < n_servers; s++) {
+    kill (pids[s], SIGTERM);
+    waitpid (pids[s], &status, 0);
+  }
+  cluster_stop (&cluster);
+
+  printf ("{\"mode\": \"multi\", \"servers\": %u, \"clients\": %u, "
+      "\"devices\": %u, \"logged_in\": %u, \"login_failures\": %u, "
+      "\"login_s\": %.2f, \"logins_per_s\": %.0f, \"viewers\": %u, "
+      "\"calls\": %u, \"call_failures\": %u, \"connects_per_s\": %.0f, "
+      "\"connect_p50_ms\": %.2f, \"connect_p99_ms\": %.2f, %s, "
+      "\"failover_devices\": %u, \"failover_back\": %u, "
+      "\"failover_s\": %.2f, \"failover_deferred\": %u}\n",
+      n_servers, n_clients, devices, logged_in, devices - logged_in,
+      t_login / 1e6, logged_in / MAX (t_login / 1e6, 1e-6), viewers, done,
+      call_failures, done / MAX (t_calls / 1e6, 1e-6),
+      percentile (all, 0.50) / 1000.0, percentile (all, 0.99) / 1000.0,
+      json->str, lost, back, (last_back - t_kill) / 1e6, deferred);
+  {
+    const gchar *rm[] = { "rm", "-rf", dir, NULL };
+
+    g_spawn_sync (NULL, (gchar **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+        NULL, NULL, NULL, NULL);
+  }
+  return 0;
+}
+
 /**
  * main:
  *
@@ -651,6 +1231,8 @@ main (int argc, char **argv)
   gint devices = 100000, viewers = 64, calls = 20000, time_limit = 600;
   gboolean quick = FALSE, restart = FALSE;
   gdouble login_rate = 0;
+  gint multi = 0, n_clients = 0;
+  g_autofree gchar *pg_bindir = NULL;
   GOptionEntry entries[] = {
     {"server", 0, 0, G_OPTION_ARG_FILENAME, &server, "p2p-server", "PATH"},
     {"uid-tool", 0, 0, G_OPTION_ARG_FILENAME, &uid_tool, "p2p-uid", "PATH"},
@@ -669,6 +1251,13 @@ main (int argc, char **argv)
     {"device-login-rate", 0, 0, G_OPTION_ARG_DOUBLE, &login_rate,
         "--restart: the restarted server's admission rate (default: its "
           "own)", "PER_SECOND"},
+    {"multi", 0, 0, G_OPTION_ARG_INT, &multi, "N servers on one "
+          "PostgreSQL registry; then one is killed", "N"},
+    {"clients", 0, 0, G_OPTION_ARG_INT, &n_clients, "--multi: client "
+          "processes (default: 15 000 connections each at most)", "N"},
+    {"pg-bindir", 0, 0, G_OPTION_ARG_FILENAME, &pg_bindir, "--multi: "
+          "PostgreSQL's initdb and postgres (default "
+          "/usr/lib/postgresql/15/bin)", "DIR"},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- p2p-server load");
@@ -715,6 +1304,19 @@ main (int argc, char **argv)
   }
   signal (SIGPIPE, SIG_IGN);
 
+  if (multi > 1) {
+    /* Servers and clients each hold at most ~20 000 connections (the
+     * machine's usual limit); the limit is raised where root may, for the
+     * servers that take a dead server's devices over. */
+    rl.rlim_cur = rl.rlim_max = 65536;
+    setrlimit (RLIMIT_NOFILE, &rl);
+    if (n_clients <= 0)
+      n_clients = (total + 14999) / 15000;
+    return run_multi (server, uid_tool, pg_bindir ? pg_bindir :
+        "/usr/lib/postgresql/15/bin", devices, CLAMP (multi, 2, MAX_SERVERS),
+        CLAMP (n_clients, 1, 64), viewers, calls, time_limit);
+  }
+
   dir = g_dir_make_tmp ("p2p-server-load-XXXXXX", NULL);
   t0 = now_us ();
   if (!provision (uid_tool, dir, devices, &load.uids, &load.identity)) {
@@ -737,18 +1339,9 @@ main (int argc, char **argv)
 
   /* Phase 1: log every device in, at most 1000 handshakes in flight. */
   t0 = now_us ();
-  for (i = 0; i < (guint) devices; i++) {
+  for (i = 0; i < (guint) devices; i++)
     load.conns[i].device = i;
-    if (!conn_open (&load, &load.conns[i], i)) {
-      g_printerr ("server-load: connect %u: %s\n", i, g_strerror (errno));
-      load.conns[i].state = C_DEAD;
-      load.n_dead++;
-    }
-    target_ready = i + 1 > 1000 ? i + 1 - 1000 : 0;
-    run_until (&load, all_ready, t0 + time_limit * G_USEC_PER_SEC);
-  }
-  target_ready = devices;
-  run_until (&load, all_ready, t0 + time_limit * G_USEC_PER_SEC);
+  log_in_all (&load, devices, t0 + time_limit * G_USEC_PER_SEC);
   t_login = now_us () - t0;
   logged_in = load.n_ready;
   rss1 = server_rss_kib (pid);
