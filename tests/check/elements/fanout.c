@@ -421,11 +421,12 @@ push_twcc_packet (Fixture * f, guint16 seq, gsize size)
   gst_p2p_fanout_push_rtp (f->fanout, GST_P2P_FANOUT_VIDEO, pkt, size);
 }
 
-/* Transport-wide feedback: @n packets from @base, each received
- * @delta_ms after the previous one, or (@delta_ms 0) none received. */
+/* Transport-wide feedback: @n packets from @base, the first at @ref
+ * × 64 ms, each received @delta_ms after the previous one, or (@delta_ms
+ * 0) none received. */
 static gboolean
 send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
-    guint delta_ms)
+    guint ref, guint delta_ms)
 {
   GstBuffer *buf = gst_rtcp_buffer_new (1400);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
@@ -446,7 +447,7 @@ send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
   memset (fci, 0, 4 * ((len + 3) / 4));
   GST_WRITE_UINT16_BE (fci, base);
   GST_WRITE_UINT16_BE (fci + 2, n);
-  GST_WRITE_UINT24_BE (fci + 4, 100);
+  GST_WRITE_UINT24_BE (fci + 4, ref);
   /* One run-length chunk: all small deltas (1), or all lost (0). */
   GST_WRITE_UINT16_BE (fci + 8, ((delta_ms ? 1 : 0) << 13) | n);
   for (i = 0; delta_ms && i < n; i++)
@@ -515,8 +516,8 @@ test_transport_cc_estimate (Fixture * f, gconstpointer data)
     push_twcc_packet (f, i, 1000);
     fake_now += 10 * G_TIME_SPAN_MILLISECOND;
   }
-  g_assert_true (send_transport_cc (f, &a, 0, 100, 10));
-  g_assert_true (send_transport_cc (f, &b, 0, 100, 0));
+  g_assert_true (send_transport_cc (f, &a, 0, 100, 100, 10));
+  g_assert_true (send_transport_cc (f, &b, 0, 100, 100, 0));
 
   g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st_a));
   g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &b, &st_b));
@@ -803,6 +804,75 @@ test_layer_adapt_hysteresis (Fixture * f, gconstpointer data)
   g_assert_cmpuint (f->moves->len, ==, 2 * 6);
 }
 
+/* One frame of @n packets of 1000 bytes on a layer, each with room for a
+ * transport-wide sequence number. */
+static void
+push_layer_twcc (Fixture * f, GstP2pFanoutStream stream, Layers * l, guint n)
+{
+  gboolean key = f->key_wanted[stream] && (f->key_from[stream] < 0
+      || (gint32) (l->ts - (guint32) f->key_from[stream]) >= 0);
+  guint i;
+
+  if (key)
+    f->key_wanted[stream] = FALSE;
+  gst_p2p_fanout_input (f->fanout, stream, key);
+  for (i = 0; i < n; i++) {
+    guint8 pkt[1000] = { 0x90, 96 };
+
+    if (i == n - 1)
+      pkt[1] |= 0x80;
+    GST_WRITE_UINT16_BE (pkt + 2, l->seq[stream]++);
+    GST_WRITE_UINT32_BE (pkt + 4, l->ts);
+    GST_WRITE_UINT32_BE (pkt + 8, stream == SUB ? SSRC_SUB : SSRC);
+    GST_WRITE_UINT16_BE (pkt + 12, 0xbede);
+    GST_WRITE_UINT16_BE (pkt + 14, 1);
+    pkt[16] = (GST_P2P_TWCC_EXT_ID << 4) | 1;
+    gst_p2p_fanout_push_rtp (f->fanout, stream, pkt, sizeof (pkt));
+  }
+}
+
+/* On its estimator alone: the start-up guess (2 Mbit/s, below main's
+ * 3.8) moves no viewer that receives all it is sent; one that receives a
+ * third of it (its feedback says so) moves to sub within a second and a
+ * half. */
+static void
+test_layer_adapt_on_feedback (Fixture * f, gconstpointer data)
+{
+  Layers l = { {1000, 0, 5000}, 90000 };
+  GstP2pFanoutStats st;
+  guint i, acked = 0, ref = 100, moved = 0;
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  for (i = 0; i < 180 && !moved; i++) {
+    gboolean lossy = i >= 90;
+
+    push_layer_twcc (f, GST_P2P_FANOUT_VIDEO, &l, 16);
+    push_layer_twcc (f, SUB, &l, 2);
+    l.ts += 3000;
+    fake_now += G_USEC_PER_SEC / 30;
+    /* Feedback every two frames, on what a was sent since: all of it over
+     * 64 ms, or a third of it over as long and the rest lost. */
+    if (i % 2 == 1) {
+      guint n = count_sent (f, &a) - acked, got = lossy ? n / 3 : n;
+
+      g_assert_true (send_transport_cc (f, &a, acked, got, ref, 64 / got));
+      if (got < n)
+        g_assert_true (send_transport_cc (f, &a, acked + got, n - got, ref, 0));
+      acked += n;
+      ref++;
+    }
+    g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+    if (!lossy)
+      g_assert_cmpint (st.layer, <=, 0);
+    else if (st.layer == 1)
+      moved = i;
+  }
+  g_assert_cmpuint (moved, >, 90);
+  g_assert_cmpuint (moved, <=, 90 + 45);
+  g_assert_cmpuint (st.received_bitrate, <, 2000000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -828,6 +898,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/layer/pin-switch", test_layer_pin_switch);
   ADD ("/p2p/fanout/layer/sender-reports", test_layer_sender_reports);
   ADD ("/p2p/fanout/layer/adapt-hysteresis", test_layer_adapt_hysteresis);
+  ADD ("/p2p/fanout/layer/adapt-on-feedback", test_layer_adapt_on_feedback);
 #undef ADD
   return g_test_run ();
 }
