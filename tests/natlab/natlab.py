@@ -2296,6 +2296,18 @@ def cmd_lan(args):
                     log('LAN first frame median %.0f ms, server path %.0f '
                         'ms: ratio %.2f' % (median(times), median(s_times),
                                             median(times) / median(s_times)))
+                    # The third figure of the closing note, from
+                    # the same camera in the same run: the internet link
+                    # cut, the server unreachable for the viewers.
+                    lab.impair(site, cut=True)
+                    o_times, o_modes = viewer_runs(
+                        lab, view_ns, env, DEFAULT_VIEWER_CMD, args.runs,
+                        args, 'offline')
+                    rows.insert(0, lan_row('LAN, server cut off', o_times,
+                                           o_modes))
+                    if set(o_modes) != {'lan'}:
+                        raise LabError('modes %s with the server cut off, '
+                                       'expected lan' % o_modes)
         except NotAvailable as e:
             log('FAIL: ' + str(e))
             lab.keep_logs = True
