@@ -46,6 +46,23 @@
 #define ESTIMATE_START_BPS 2000000
 #define ESTIMATE_MIN_BPS 50000
 #define ESTIMATE_MAX_BPS 100000000
+/* Pacing (gst_p2p_fanout_set_pacing()): a viewer is sent at most
+ * PACING_FACTOR times its estimate, with bursts of PACING_BURST_US worth
+ * (at least PACING_MIN_BURST bytes, a few packets for a GSO batch). Well
+ * above the estimate (libwebrtc's pacer uses the same factor), so that a
+ * stream near the estimate, or above an estimate still climbing from its
+ * start, is not delayed; only bursts spread: a 60 KB keyframe on a
+ * 1.5 Mbit/s path leaves over ~130 ms instead of at once into a shallow
+ * router buffer. A queue that
+ * would take longer than PACING_MAX_DELAY_US to drain drains faster (a
+ * stream above its viewer's estimate still flows, with that much delay at
+ * most), and holds PACING_MAX_PACKETS at most (the oldest go first, for
+ * NACKs to repair). */
+#define PACING_FACTOR 2.5
+#define PACING_BURST_US (10 * G_TIME_SPAN_MILLISECOND)
+#define PACING_MIN_BURST (4 * GST_P2P_MTU)
+#define PACING_MAX_DELAY_US (300 * G_TIME_SPAN_MILLISECOND)
+#define PACING_MAX_PACKETS 1024
 
 /* Layer switching, from the viewer's estimate (its estimator's, once its
  * transport-wide feedback measured what it receives). A viewer moves up
@@ -185,12 +202,26 @@ typedef struct
   gint64 last_up;
   /* The video it is sent, to hold what it receives against. */
   RateMeter sent;
+
+  /* Pacing: packets held back (Queued), their bytes, and the bytes it may
+   * be sent now (as of budget_time). */
+  GQueue paced;
+  gsize paced_bytes;
+  gdouble budget;
+  gint64 budget_time;
 } Member;
+
+typedef struct
+{
+  gsize size;
+  guint8 data[];
+} Queued;
 
 static void
 member_free (Member * m)
 {
   p2p_bandwidth_estimator_free (m->estimator);
+  g_queue_clear_full (&m->paced, g_free);
   g_free (m);
 }
 
@@ -227,8 +258,17 @@ struct _GstP2pFanout
   GstP2pFanoutStream cursor_stream;
   guint16 cursor_seq;
   Batch batch;
-  /* One viewer's copies of a chunk, its sequence numbers written in. */
+  /* One viewer's copies of a chunk, its sequence numbers written in, and
+   * of the packets it is sent, its transport-wide numbers written in. */
     guint8 (*scratch)[SLOT_SIZE + 2];
+    guint8 (*out_scratch)[SLOT_SIZE + 2];
+
+  /* The pacer: a thread for all viewers, started when a first packet is
+   * held back, woken (cond) when a queue was empty. */
+  gboolean pacing;
+  GThread *pacer;
+  GCond pacer_cond;
+  gboolean pacer_stop;
 };
 
 /**
@@ -256,7 +296,9 @@ gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
   fanout->rtx_ssrc = g_random_int ();
   fanout->cursor_stream = NO_LAYER;
   fanout->scratch = g_malloc (LIST_CHUNK * sizeof (*fanout->scratch));
+  fanout->out_scratch = g_malloc (LIST_CHUNK * sizeof (*fanout->scratch));
   g_mutex_init (&fanout->lock);
+  g_cond_init (&fanout->pacer_cond);
   return fanout;
 }
 
@@ -269,10 +311,19 @@ gst_p2p_fanout_free (GstP2pFanout * fanout)
 {
   guint i;
 
+  if (fanout->pacer) {
+    g_mutex_lock (&fanout->lock);
+    fanout->pacer_stop = TRUE;
+    g_cond_signal (&fanout->pacer_cond);
+    g_mutex_unlock (&fanout->lock);
+    g_thread_join (fanout->pacer);
+  }
   for (i = 0; i < GST_P2P_FANOUT_N_STREAMS; i++)
     g_free (fanout->streams[i].ring);
   g_ptr_array_unref (fanout->members);
   g_free (fanout->scratch);
+  g_free (fanout->out_scratch);
+  g_cond_clear (&fanout->pacer_cond);
   g_mutex_clear (&fanout->lock);
   g_free (fanout);
 }
@@ -299,6 +350,22 @@ void
 gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void))
 {
   fanout->now = now;
+}
+
+/**
+ * gst_p2p_fanout_set_pacing:
+ * @fanout: a fan-out not yet sending
+ * @pacing: whether each viewer's media is paced to its bandwidth estimate
+ *
+ * Paced, a viewer's packets beyond its budget wait in a queue of its own
+ * that one thread (for all viewers) drains as the budget allows:
+ * keyframes spread instead of overflowing a shallow buffer on the way.
+ * Retransmissions and RTCP are not held back. Default: not paced.
+ */
+void
+gst_p2p_fanout_set_pacing (GstP2pFanout * fanout, gboolean pacing)
+{
+  fanout->pacing = pacing;
 }
 
 /**
@@ -550,27 +617,31 @@ twcc_offset (const guint8 * data, gsize size)
   return 0;
 }
 
-/* @n packets (at most LIST_CHUNK, each at most SLOT_SIZE + 2 bytes) to one
- * viewer, its own transport-wide sequence numbers written in where the
- * packets have room for one (@twcc: the offsets, 0: none) and remembered
- * for its feedback. Before encryption: SRTP authenticates the header.
- * With the lock. */
+/* With the lock: @n packets (at most LIST_CHUNK, each at most SLOT_SIZE
+ * + 2 bytes) out to one viewer now, its own transport-wide sequence
+ * numbers written in where the packets have room for one, and remembered
+ * with the time for its feedback. Before encryption: SRTP authenticates
+ * the header. */
 static void
-member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
-    const gsize * sizes, const gsize * twcc, guint n, gint64 now)
+member_write (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
+    const gsize * sizes, guint n, gint64 now)
 {
   const guint8 *out[LIST_CHUNK];
   guint j;
 
+  if (n == 0)
+    return;
   for (j = 0; j < n; j++) {
+    gsize twcc = twcc_offset (data[j], sizes[j]);
+
     out[j] = data[j];
-    if (twcc[j]) {
-      memcpy (fanout->scratch[j], data[j], sizes[j]);
-      GST_WRITE_UINT16_BE (fanout->scratch[j] + twcc[j], m->twcc_seq);
+    if (twcc) {
+      memcpy (fanout->out_scratch[j], data[j], sizes[j]);
+      GST_WRITE_UINT16_BE (fanout->out_scratch[j] + twcc, m->twcc_seq);
       p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, sizes[j],
           now);
       m->twcc_seq++;
-      out[j] = fanout->scratch[j];
+      out[j] = fanout->out_scratch[j];
     }
   }
   if (fanout->send_list) {
@@ -600,22 +671,185 @@ rate_count (RateMeter * r, gsize size, gint64 now)
   r->window_bytes = 0;
 }
 
+/* Bytes per microsecond a viewer may be sent. */
+static gdouble
+member_pacing_rate (Member * m)
+{
+  gdouble bps = p2p_bandwidth_estimator_get_target (m->estimator) *
+      PACING_FACTOR;
+
+  bps = MAX (bps, m->paced_bytes * 8.0 * G_USEC_PER_SEC / PACING_MAX_DELAY_US);
+  return bps / 8 / G_USEC_PER_SEC;
+}
+
+static void
+member_refill (Member * m, gint64 now)
+{
+  gdouble rate = member_pacing_rate (m);
+  gdouble burst = MAX (rate * PACING_BURST_US, PACING_MIN_BURST);
+
+  if (m->budget_time == 0)
+    m->budget = burst;
+  else if (now > m->budget_time)
+    m->budget = MIN (burst, m->budget + (now - m->budget_time) * rate);
+  m->budget_time = now;
+}
+
+static gpointer pacer_run (gpointer data);
+
+/* With the lock: @n packets to one viewer, paced (@paced) or at once (a
+ * retransmission, late already), which still counts against its
+ * budget. What the budget does not allow waits in its queue, copied. */
+static void
+member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
+    const gsize * sizes, guint n, gboolean paced, gint64 now)
+{
+  guint j, sendable = n;
+
+  if (!fanout->pacing) {
+    member_write (fanout, m, data, sizes, n, now);
+    return;
+  }
+  member_refill (m, now);
+  if (paced && !g_queue_is_empty (&m->paced))
+    sendable = 0;
+  for (j = 0; j < sendable; j++) {
+    if (paced && m->budget <= 0) {
+      sendable = j;
+      break;
+    }
+    m->budget -= sizes[j];
+  }
+  member_write (fanout, m, data, sizes, sendable, now);
+  if (sendable == n)
+    return;
+
+  if (g_queue_is_empty (&m->paced))
+    g_cond_signal (&fanout->pacer_cond);
+  for (j = sendable; j < n; j++) {
+    Queued *q = g_malloc (sizeof (Queued) + sizes[j]);
+
+    q->size = sizes[j];
+    memcpy (q->data, data[j], sizes[j]);
+    g_queue_push_tail (&m->paced, q);
+    m->paced_bytes += q->size;
+  }
+  while (g_queue_get_length (&m->paced) > PACING_MAX_PACKETS) {
+    Queued *q = g_queue_pop_head (&m->paced);
+
+    GST_LOG ("pacing queue full: a packet dropped");
+    m->paced_bytes -= q->size;
+    g_free (q);
+  }
+  if (!fanout->pacer)
+    fanout->pacer = g_thread_new ("p2p-pacer", pacer_run, fanout);
+}
+
+/* With the lock: sends @m what its budget allows of its queue. Returns
+ * when its next packet is due, 0 when none waits. */
+static gint64
+member_drain (GstP2pFanout * fanout, Member * m, gint64 now)
+{
+  const guint8 *data[LIST_CHUNK];
+  gsize sizes[LIST_CHUNK];
+  Queued *taken[LIST_CHUNK];
+  gdouble want;
+  guint n, j;
+
+  if (g_queue_is_empty (&m->paced))
+    return 0;
+  member_refill (m, now);
+  do {
+    for (n = 0; n < LIST_CHUNK && m->budget > 0
+        && !g_queue_is_empty (&m->paced); n++) {
+      taken[n] = g_queue_pop_head (&m->paced);
+      data[n] = taken[n]->data;
+      sizes[n] = taken[n]->size;
+      m->paced_bytes -= sizes[n];
+      m->budget -= sizes[n];
+    }
+    member_write (fanout, m, data, sizes, n, now);
+    for (j = 0; j < n; j++)
+      g_free (taken[j]);
+  } while (n == LIST_CHUNK);
+  if (g_queue_is_empty (&m->paced))
+    return 0;
+  /* Due once the budget allows a few packets (the whole queue if less):
+   * batches for GSO, and not a wake-up per packet. */
+  want = MIN (m->paced_bytes, PACING_MIN_BURST) - m->budget;
+  return now + MAX ((gint64) (want / member_pacing_rate (m)), 1);
+}
+
+/* With the lock: see gst_p2p_fanout_pace(). */
+static gint64
+fanout_pace (GstP2pFanout * fanout, gint64 now)
+{
+  gint64 next = 0;
+  guint i;
+
+  for (i = 0; i < fanout->members->len; i++) {
+    gint64 due = member_drain (fanout, g_ptr_array_index (fanout->members, i),
+        now);
+
+    if (due && (!next || due < next))
+      next = due;
+  }
+  return next;
+}
+
+/**
+ * gst_p2p_fanout_pace:
+ * @fanout: a fan-out
+ *
+ * Sends every viewer what its pacing budget allows now (the pacer thread
+ * does, as packets fall due; tests with their own clock too).
+ *
+ * Returns: when the next held packet is due (the clock of
+ *     gst_p2p_fanout_set_clock()), 0 when none waits
+ */
+gint64
+gst_p2p_fanout_pace (GstP2pFanout * fanout)
+{
+  gint64 next;
+
+  g_mutex_lock (&fanout->lock);
+  next = fanout_pace (fanout, fanout->now ());
+  g_mutex_unlock (&fanout->lock);
+  return next;
+}
+
+/* The pacer thread: drains the queues as they fall due, sleeps until the
+ * next one is, or until a queue fills (signalled under the lock, which
+ * the thread holds from its check to its wait). */
+static gpointer
+pacer_run (gpointer data)
+{
+  GstP2pFanout *fanout = data;
+
+  g_mutex_lock (&fanout->lock);
+  while (!fanout->pacer_stop) {
+    gint64 now = fanout->now ();
+    gint64 next = fanout_pace (fanout, now);
+
+    if (next == 0)
+      g_cond_wait (&fanout->pacer_cond, &fanout->lock);
+    else
+      g_cond_wait_until (&fanout->pacer_cond, &fanout->lock,
+          g_get_monotonic_time () + MAX (next - now, 1));
+  }
+  g_mutex_unlock (&fanout->lock);
+  return NULL;
+}
+
 /* With the lock: sends @m what its batch holds. */
 static void
 batch_flush (GstP2pFanout * fanout, Member * m)
 {
   Batch *b = &fanout->batch;
-  guint i;
 
   if (b->n == 0)
     return;
-  if (fanout->send_list) {
-    fanout->send_list (m->target, b->data, b->sizes, b->n, fanout->user_data);
-  } else {
-    for (i = 0; i < b->n; i++)
-      fanout->send (m->target, FALSE, b->data[i], b->sizes[i],
-          fanout->user_data);
-  }
+  member_send (fanout, m, b->data, b->sizes, b->n, TRUE, fanout->now ());
   b->n = 0;
 }
 
@@ -640,11 +874,9 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
   guint32 ssrc = video_ssrc (fanout, s);
   guint16 seq = GST_READ_UINT16_BE (data + 2) + m->seq_offset;
 
-  gsize twcc = twcc_offset (data, size);
-
   if (b->n == LIST_CHUNK)
     batch_flush (fanout, m);
-  if (m->seq_offset == 0 && ssrc == GST_READ_UINT32_BE (data + 8) && !twcc) {
+  if (m->seq_offset == 0 && ssrc == GST_READ_UINT32_BE (data + 8)) {
     b->data[b->n] = data;
   } else {
     guint8 *pkt = fanout->scratch[b->n];
@@ -652,12 +884,6 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
     memcpy (pkt, data, size);
     GST_WRITE_UINT16_BE (pkt + 2, seq);
     GST_WRITE_UINT32_BE (pkt + 8, ssrc);
-    if (twcc) {
-      GST_WRITE_UINT16_BE (pkt + twcc, m->twcc_seq);
-      p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, size,
-          fanout->now ());
-      m->twcc_seq++;
-    }
     b->data[b->n] = pkt;
   }
   b->sizes[b->n++] = size;
@@ -918,12 +1144,9 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   Stream *s = &fanout->streams[stream];
   KeyframeAsks asks = { {0} };
   gboolean unit_start, owed;
-  gsize twcc[LIST_CHUNK];
   gint64 now = fanout->now ();
   guint i, j;
 
-  for (i = 0; i < n; i++)
-    twcc[i] = twcc_offset (data[i], sizes[i]);
   g_mutex_lock (&fanout->lock);
   if (!s->present) {
     g_mutex_unlock (&fanout->lock);
@@ -964,7 +1187,7 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
         continue;
       m->waiting_key[stream] = FALSE;
     }
-    member_send (fanout, m, data, sizes, twcc, n, now);
+    member_send (fanout, m, data, sizes, n, TRUE, now);
   }
   owed = s->keyframe_owed;
   g_mutex_unlock (&fanout->lock);
@@ -1249,7 +1472,7 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   guint8 pkt[SLOT_SIZE + 2];
   const guint8 *rtx = pkt;
   HistorySlot *slot;
-  gsize size, hdr, twcc;
+  gsize size, hdr;
   guint16 layer_seq;
   Stream *s;
   Member *m;
@@ -1294,8 +1517,7 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   m->rtx_seq++;
   m->stats.retransmissions++;
   size += 2;
-  twcc = twcc_offset (pkt, size);
-  member_send (fanout, m, &rtx, &size, &twcc, 1, fanout->now ());
+  member_send (fanout, m, &rtx, &size, 1, FALSE, fanout->now ());
 done:
   g_mutex_unlock (&fanout->lock);
 }

@@ -138,6 +138,10 @@ void gst_p2p_fanout_set_send_list (GstP2pFanout * fanout,
 
 void gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void));
 
+void gst_p2p_fanout_set_pacing (GstP2pFanout * fanout, gboolean pacing);
+
+gint64 gst_p2p_fanout_pace (GstP2pFanout * fanout);
+
 void gst_p2p_fanout_set_layer_func (GstP2pFanout * fanout,
     GstP2pFanoutLayerFunc func);
 

@@ -873,6 +873,40 @@ test_layer_adapt_on_feedback (Fixture * f, gconstpointer data)
   g_assert_cmpuint (st.received_bitrate, <, 2000000);
 }
 
+/* Paced, a keyframe burst leaves over time, at about 2.5 times the
+ * viewer's estimate (2 Mbit/s to start with: 625 bytes a millisecond),
+ * in order, each packet with the transport-wide number of its turn. */
+static void
+test_pacing (Fixture * f, gconstpointer data)
+{
+  gint64 start = fake_now, next;
+  guint i, at_once, rounds = 0;
+  gint a;
+
+  gst_p2p_fanout_set_pacing (f->fanout, TRUE);
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
+  for (i = 0; i < 60; i++)
+    push_twcc_packet (f, 2000 + i, 1000);
+  at_once = f->sent->len;
+  g_assert_cmpuint (at_once, >, 0);
+  g_assert_cmpuint (at_once, <, 10);
+
+  while ((next = gst_p2p_fanout_pace (f->fanout)) != 0 && rounds++ < 1000)
+    fake_now = next;
+  g_assert_cmpuint (f->sent->len, ==, 60);
+  /* 60 KB at 625 bytes a millisecond, less what went at once. */
+  g_assert_cmpint (fake_now - start, >, 70 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (fake_now - start, <, 120 * G_TIME_SPAN_MILLISECOND);
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    const guint8 *p = g_bytes_get_data (sent->packet, NULL);
+
+    g_assert_cmpuint (GST_READ_UINT16_BE (p + 2), ==, 2000 + i);
+    g_assert_cmpuint (twcc_of (sent), ==, i);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -892,6 +926,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/transport-wide-sequence-per-viewer",
       test_transport_wide_sequence_per_viewer);
   ADD ("/p2p/fanout/transport-cc-estimate", test_transport_cc_estimate);
+  ADD ("/p2p/fanout/pacing", test_pacing);
 #undef ADD
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup_layers, func, teardown)
