@@ -39,6 +39,10 @@
 #define SLOT_SIZE P2P_TRANSPORT_MAX_PACKET
 /* Packets of a list handled (and sent to each viewer) at once. */
 #define LIST_CHUNK 64
+/* A copy of a packet in a scratch row: room for the RTX header's two
+ * bytes, and a multiple of 8 so that every row's header fields are
+ * aligned. */
+#define SCRATCH_SIZE (SLOT_SIZE + 8)
 /* A viewer's first bandwidth estimate, and its bounds, in bits per
  * second: a guess in the range of a camera's main stream, which the
  * estimator's fast start corrects within seconds; no cap worth the name
@@ -260,8 +264,8 @@ struct _GstP2pFanout
   Batch batch;
   /* One viewer's copies of a chunk, its sequence numbers written in, and
    * of the packets it is sent, its transport-wide numbers written in. */
-    guint8 (*scratch)[SLOT_SIZE + 2];
-    guint8 (*out_scratch)[SLOT_SIZE + 2];
+    guint8 (*scratch)[SCRATCH_SIZE];
+    guint8 (*out_scratch)[SCRATCH_SIZE];
 
   /* The pacer: a thread for all viewers, started when a first packet is
    * held back, woken (cond) when a queue was empty. */
@@ -637,7 +641,9 @@ member_write (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
     out[j] = data[j];
     if (twcc) {
       memcpy (fanout->out_scratch[j], data[j], sizes[j]);
-      GST_WRITE_UINT16_BE (fanout->out_scratch[j] + twcc, m->twcc_seq);
+      /* Byte by byte: the field is at an odd offset. */
+      fanout->out_scratch[j][twcc] = m->twcc_seq >> 8;
+      fanout->out_scratch[j][twcc + 1] = m->twcc_seq & 0xff;
       p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, sizes[j],
           now);
       m->twcc_seq++;

@@ -80,7 +80,8 @@ parse_transport_cc (const guint8 * fci, gsize len,
       t += fci[pos] * TRANSPORT_CC_DELTA_US;
       pos += 1;
     } else if (symbols[i] == 2 && pos + 2 <= len) {
-      t += (gint16) GST_READ_UINT16_BE (fci + pos) * TRANSPORT_CC_DELTA_US;
+      /* Byte by byte: one-byte deltas leave it at any offset. */
+      t += (gint16) ((fci[pos] << 8) | fci[pos + 1]) * TRANSPORT_CC_DELTA_US;
       pos += 2;
     } else {
       return FALSE;

@@ -417,7 +417,8 @@ push_twcc_packet (Fixture * f, guint16 seq, gsize size)
   GST_WRITE_UINT16_BE (pkt + 12, 0xbede);
   GST_WRITE_UINT16_BE (pkt + 14, 1);
   pkt[16] = (GST_P2P_TWCC_EXT_ID << 4) | 1;
-  GST_WRITE_UINT16_BE (pkt + 17, 0xdead);
+  pkt[17] = 0xde;
+  pkt[18] = 0xad;
   gst_p2p_fanout_push_rtp (f->fanout, GST_P2P_FANOUT_VIDEO, pkt, size);
 }
 
@@ -463,8 +464,10 @@ send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
 static guint16
 twcc_of (Sent * sent)
 {
-  return GST_READ_UINT16_BE ((const guint8 *) g_bytes_get_data (sent->packet,
-          NULL) + 17);
+  const guint8 *p = g_bytes_get_data (sent->packet, NULL);
+
+  /* Byte by byte: the field is at an odd offset. */
+  return (p[17] << 8) | p[18];
 }
 
 /* Each viewer has its own transport-wide sequence, with no gap, from the
