@@ -12,6 +12,7 @@
 
 #include "gstp2pfanout.h"
 #include "gstp2pcodecs.h"
+#include "gstp2pfeedback.h"
 
 #define SSRC 0x11223344
 #define SSRC_SUB 0x55667788
@@ -910,6 +911,57 @@ test_pacing (Fixture * f, gconstpointer data)
   }
 }
 
+static void
+collect_arrivals (const P2pPacketArrival * arrivals, guint n_arrivals,
+    gpointer user_data)
+{
+  g_array_append_vals (user_data, arrivals, n_arrivals);
+}
+
+/* The transport-wide feedback seed of the fuzz corpus
+ * (tests/fuzz/corpus/viewer/transport-cc), read as the draft says: a
+ * two-bit status vector (received, received with a large delta, lost,
+ * then received), a run of three received, one- and two-byte deltas of
+ * 250 µs from a reference time of 64 ms units. */
+static void
+test_transport_cc_parse (Fixture * f, gconstpointer data)
+{
+  static const GstP2pFeedbackHandlers handlers = {
+    NULL, NULL, NULL, collect_arrivals
+  };
+  static const guint8 packet[] = {
+    0x8f, 205, 0x00, 0x08, 0x00, 0x00, 0x00, 0x55, 0x11, 0x22, 0x33, 0x44,
+    0x00, 100, 0x00, 10, 0x00, 0x00, 0x05, 0x00,
+    0xd8, 0x55, 0x20, 0x03,
+    40, 0xff, 0xec, 10, 10, 10, 10, 10, 10, 10, 0x00, 0x00
+  };
+  static const gint64 expected[] = {
+    330000, 325000, P2P_BANDWIDTH_ESTIMATOR_LOST, 327500, 330000, 332500,
+    335000, 337500, 340000, 342500
+  };
+  g_autoptr (GArray) got = g_array_new (FALSE, FALSE,
+      sizeof (P2pPacketArrival));
+  guint8 claims[sizeof (packet)];
+  guint i;
+
+  g_assert_true (gst_p2p_feedback_parse (packet, sizeof (packet), &handlers,
+          got));
+  g_assert_cmpuint (got->len, ==, G_N_ELEMENTS (expected));
+  for (i = 0; i < got->len; i++) {
+    P2pPacketArrival *a = &g_array_index (got, P2pPacketArrival, i);
+
+    g_assert_cmpuint (a->seq, ==, 100 + i);
+    g_assert_cmpint (a->arrival_us, ==, expected[i]);
+  }
+  /* Claiming more packets than its chunks and deltas hold: no call. */
+  memcpy (claims, packet, sizeof (packet));
+  claims[15] = 200;
+  g_array_set_size (got, 0);
+  g_assert_true (gst_p2p_feedback_parse (claims, sizeof (claims), &handlers,
+          got));
+  g_assert_cmpuint (got->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -930,6 +982,7 @@ main (int argc, char **argv)
       test_transport_wide_sequence_per_viewer);
   ADD ("/p2p/fanout/transport-cc-estimate", test_transport_cc_estimate);
   ADD ("/p2p/fanout/pacing", test_pacing);
+  ADD ("/p2p/fanout/transport-cc-parse", test_transport_cc_parse);
 #undef ADD
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup_layers, func, teardown)
