@@ -28,7 +28,12 @@ import argparse
 import json
 import os
 import resource
+import select
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -49,6 +54,123 @@ DRAIN_S = 0.3
 def cpu_seconds():
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
+
+
+def thread_switches():
+    """{tid: context switches so far (voluntary and not)} of this process's
+    threads, from /proc."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/status" % tid) as f:
+                out[int(tid)] = sum(
+                    int(line.split()[1]) for line in f
+                    if line.startswith(("voluntary_ctxt_switches",
+                                        "nonvoluntary_ctxt_switches")))
+        except OSError:
+            pass  # thread gone meanwhile
+    return out
+
+
+# System calls counted one by one besides the total: the media path's.
+PERF_CALLS = ["sendmsg", "sendmmsg", "sendto", "recvmsg", "recvmmsg",
+              "recvfrom", "poll", "ppoll", "futex", "read", "write"]
+
+
+class PerfCount:
+    """`perf stat` counting the system calls (tracepoints
+    raw_syscalls:sys_enter and syscalls:sys_enter_*) of some threads of
+    this process, started disabled and switched on and off through its
+    control FIFOs, so that the count covers exactly the window the packets
+    are counted in (perf takes a while to attach).  `ok` is False where
+    perf is missing or not allowed."""
+
+    def __init__(self, tids):
+        self.ok = False
+        self.proc = None
+        perf = shutil.which("perf")
+        if not perf:
+            return
+        self.events = ["raw_syscalls:sys_enter"] + \
+            ["syscalls:sys_enter_" + c for c in PERF_CALLS]
+        self.dir = tempfile.mkdtemp(prefix="bench-perf-")
+        ctl, ack = (os.path.join(self.dir, n) for n in ("ctl", "ack"))
+        os.mkfifo(ctl)
+        os.mkfifo(ack)
+        self.ack = os.open(ack, os.O_RDONLY | os.O_NONBLOCK)
+        self.proc = subprocess.Popen(
+            [perf, "stat", "--per-thread", "-x,", "-D", "-1",
+             "--control", "fifo:%s,%s" % (ctl, ack),
+             "-e", ",".join(self.events), "-t", ",".join(map(str, tids))],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # The control FIFO opens once perf has opened its end.
+        end = time.monotonic() + 5
+        self.ctl = None
+        while self.ctl is None and time.monotonic() < end and \
+                self.proc.poll() is None:
+            try:
+                self.ctl = os.open(ctl, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.01)
+        self.ok = self.ctl is not None and self._command("enable")
+
+    def _command(self, cmd):
+        os.write(self.ctl, cmd.encode() + b"\n")
+        got, end = b"", time.monotonic() + 5
+        while b"ack" not in got and time.monotonic() < end:
+            if select.select([self.ack], [], [], 0.1)[0]:
+                got += os.read(self.ack, 64) or b""
+        return b"ack" in got
+
+    def stop(self):
+        """Switches counting off; returns {"total": n, call: n, ...} or
+        None."""
+        if self.proc is None:
+            return None
+        out = {}
+        if self.ok and self._command("disable"):
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                err = self.proc.communicate(timeout=10)[1]
+            except subprocess.TimeoutExpired:
+                err = ""
+            for line in err.splitlines():
+                f = line.split(",")
+                if len(f) > 3 and f[3] in self.events and f[1].isdigit():
+                    key = f[3].rpartition("sys_enter")[2].lstrip("_") or \
+                        "total"
+                    out[key] = out.get(key, 0) + int(f[1])
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for fd in (self.ctl, self.ack):
+            if fd is not None:
+                os.close(fd)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return out if "total" in out else None
+
+
+def count_per_packet(cam, v, seconds):
+    """The `perf stat`-style figures: system calls and context switches of
+    the whole process (camera and viewer: p2psink and p2psrc share p2p-core's
+    loop thread, so no thread belongs to one end) per RTP packet sent, over
+    `seconds`."""
+    perf = PerfCount(sorted(thread_switches()))
+    s0, _ = cam.row.packet_counts(v)
+    cs0 = thread_switches()
+    time.sleep(seconds)
+    cs1 = thread_switches()
+    s1, _ = cam.row.packet_counts(v)
+    calls = perf.stop()
+    packets = s1 - s0
+    if packets <= 0:
+        return {"error": "no packets sent"}
+    out = {"packets": packets, "switches": sum(
+        n - cs0.get(t, 0) for t, n in cs1.items()) / packets}
+    if calls is not None:
+        out["syscalls"] = calls.pop("total") / packets
+        out["by_call"] = {k: n / packets for k, n in calls.items() if n}
+    return out
 
 
 def emit(obj):
@@ -132,13 +254,18 @@ def run_cpu(args, env):
     time.sleep(args.window)
     c1, t1, f1 = cpu_seconds(), time.monotonic(), frames["n"]
     sent, received = cam.row.packet_counts(v)
+    # Counted after the CPU window: perf's counting must not cost the
+    # window anything.
+    counts = count_per_packet(cam, v, args.counters) \
+        if args.counters > 0 else None
     cam.row.disconnect(v)
     cam.stop()
     finish({"cpu_s": c1 - c0, "wall_s": t1 - t0,
             "cpu_per_s": (c1 - c0) / (t1 - t0),
             "frames": f1 - f0, "fps": (f1 - f0) / (t1 - t0),
             "clip_mbps": cam.feeder.clip_bps / 1e6,
-            "packets_sent": sent, "packets_received": received})
+            "packets_sent": sent, "packets_received": received,
+            "counts": counts})
 
 
 def run_ttff(args, env):
@@ -406,6 +533,9 @@ def main():
     ap.add_argument("--speed", type=float, default=1.0)
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--window", type=float, default=5.0)
+    ap.add_argument("--counters", type=float, default=0.0,
+                    help="cpu: seconds of system call and context switch "
+                    "counting after the window (0: none)")
     ap.add_argument("--connects", type=int, default=20)
     ap.add_argument("--gap", type=float, default=0.2)
     ap.add_argument("--count", type=int, default=1)
