@@ -187,7 +187,11 @@ test_steady (void)
   gdouble lo, hi, mean;
 
   link_init (&link, 2e6, 300000, 10000000);
+  g_assert_false (p2p_bandwidth_estimator_get_limited (link.est));
   link_run (&link, 60, 30, &lo, &hi, &mean);
+  /* The 2 Mbit/s limit was met: the estimate is no longer a start-up
+   * guess. */
+  g_assert_true (p2p_bandwidth_estimator_get_limited (link.est));
   g_test_message ("steady 2 Mbit/s: %.0f..%.0f, mean %.0f kbit/s",
       lo / 1000, hi / 1000, mean / 1000);
   g_assert_cmpfloat (mean, >, 0.7 * 2e6);
@@ -263,6 +267,7 @@ test_light_loss (void)
   link.loss_every = 100;
   link_run (&link, 30, 10, &lo, NULL, NULL);
   g_assert_cmpfloat (lo, ==, 4e6);
+  g_assert_false (p2p_bandwidth_estimator_get_limited (link.est));
   link_clear (&link);
 }
 
