@@ -1240,6 +1240,51 @@ test_slow_registry (Fixture * f, gconstpointer data)
   harness_client_free (v);
 }
 
+/* registry-read on a hot standby (streaming replication): a device
+ * provisioned on the primary after the server started logs in and is
+ * called, its lookups served by the standby (the server's reader
+ * connections are there), and its revocation still reaches the server at
+ * once, from the primary (a standby refuses LISTEN). */
+static void
+test_read_replica (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *replica = NULL;
+  g_autofree gchar *read_arg = NULL;
+  g_autofree gchar *uid2 = NULL;
+  g_autofree gchar *key2 = NULL;
+  g_autofree gchar *call = NULL;
+  const gchar *args[3] = { NULL };
+  HarnessClient *d, *v;
+  gpointer standby;
+
+  if (g_strcmp0 (harness_registry_backend (), "postgresql") != 0) {
+    g_test_skip ("PostgreSQL only: replicas are PostgreSQL's");
+    return;
+  }
+  replica = harness_registry_replica (f->registry);
+  read_arg = g_strdup_printf ("--registry-read=%s", replica);
+  args[0] = read_arg;
+  args[1] = "--registry-connections=3";
+  f->server = start_server (f->registry, args);
+  standby = harness_sql_connect (replica);
+  g_assert_cmpint (harness_sql_get_int (standby, "SELECT count (*) FROM "
+          "pg_stat_activity WHERE datname = current_database () AND "
+          "backend_type = 'client backend' AND pid <> pg_backend_pid ()"),
+      ==, 3);
+  harness_sql_close (standby);
+
+  uid2 = harness_add_device (f->dir, f->registry, "cam2");
+  key2 = g_build_filename (f->dir, "cam2.pem", NULL);
+  d = harness_device_login (f->server->url, uid2, key2, NULL);
+  v = viewer (f->server->url);
+  call = call_device (v, d, uid2, key2);
+  g_assert_cmpint (harness_run_uid (NULL, f->registry, "revoke", uid2, NULL),
+      ==, 0);
+  harness_client_expect_error (d, "revoked");
+  harness_client_free (d);
+  harness_client_free (v);
+}
+
 /* A port someone else holds: the server says why and exits 2 rather than
  * announcing "listening" and serving nothing. */
 static void
@@ -1405,6 +1450,7 @@ main (int argc, char **argv)
   ADD ("login/revoke", test_revoke, NULL);
   ADD ("login/revoke-everywhere", test_revoke_everywhere, NULL);
   ADD ("login/slow-registry", test_slow_registry, NULL);
+  ADD ("login/read-replica", test_read_replica, no_server);
   ADD ("call/exchange", test_call, NULL);
   ADD ("call/offline", test_offline, NULL);
   ADD ("input/malformed", test_malformed, NULL);

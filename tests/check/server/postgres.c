@@ -38,6 +38,9 @@ typedef struct
   GSubprocess *postgres;
   GDataInputStream *log;
   guint n_databases;
+  GSubprocess *standby;         /* harness_registry_replica() */
+  GDataInputStream *standby_log;
+  gchar *standby_sockets;
 } Cluster;
 
 static Cluster *cluster;
@@ -134,6 +137,37 @@ sweep_stale_clusters (void)
     g_dir_close (tmp);
 }
 
+/* The user the cluster runs as: postgres when the test runs as root. */
+static struct passwd *
+cluster_user (void)
+{
+  struct passwd *pw;
+
+  if (geteuid () != 0)
+    return NULL;
+  pw = getpwnam ("postgres");
+  if (!pw)
+    g_error ("running as root, the PostgreSQL tests need the system user "
+        "postgres (Debian package postgresql)");
+  return pw;
+}
+
+/* Reads @log until postgres says it is ready. */
+static void
+wait_ready (GDataInputStream * log)
+{
+  for (;;) {
+    gboolean timed_out;
+    g_autofree gchar *line = harness_read_line (log, PG_WAIT_MS, &timed_out);
+
+    if (!line)
+      g_error ("postgres did not start (%s)", timed_out ? "time-out" :
+          "it exited");
+    if (strstr (line, "ready to accept"))
+      break;
+  }
+}
+
 static void
 cluster_start (void)
 {
@@ -155,13 +189,9 @@ cluster_start (void)
   g_assert_no_error (error);
   owner = g_build_filename (cluster->dir, "owner", NULL);
   g_assert_true (g_file_set_contents (owner, pid, -1, NULL));
-  if (geteuid () == 0) {
-    pw = getpwnam ("postgres");
-    if (!pw)
-      g_error ("running as root, the PostgreSQL tests need the system user "
-          "postgres (Debian package postgresql)");
+  pw = cluster_user ();
+  if (pw)
     g_assert_cmpint (chown (cluster->dir, pw->pw_uid, pw->pw_gid), ==, 0);
-  }
   data = g_build_filename (cluster->dir, "data", NULL);
 
   launcher = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
@@ -186,17 +216,85 @@ cluster_start (void)
   g_assert_no_error (error);
   cluster->log = g_data_input_stream_new (g_subprocess_get_stderr_pipe
       (cluster->postgres));
-  for (;;) {
-    gboolean timed_out;
-    g_autofree gchar *line = harness_read_line (cluster->log, PG_WAIT_MS,
-        &timed_out);
+  wait_ready (cluster->log);
+}
 
-    if (!line)
-      g_error ("postgres did not start (%s)", timed_out ? "time-out" :
-          "it exited");
-    if (strstr (line, "ready to accept connections"))
-      break;
-  }
+/* A hot standby of the cluster, streaming from it. Commits of the role
+ * p2p (every client here) wait until the standby applied them, so that
+ * what p2p-uid wrote can be read there at once. */
+static void
+standby_start (void)
+{
+  g_autofree gchar *basebackup = pg_program ("pg_basebackup");
+  g_autofree gchar *postgres = pg_program ("postgres");
+  g_autofree gchar *data = g_build_filename (cluster->dir, "standby", NULL);
+  g_autofree gchar *socket_dir_arg = NULL;
+  g_autofree gchar *admin = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) backup = NULL;
+  g_autoptr (GError) error = NULL;
+  struct passwd *pw = cluster_user ();
+  gpointer conn;
+
+  cluster->standby_sockets = g_build_filename (cluster->dir, "standby-socket",
+      NULL);
+  g_assert_cmpint (g_mkdir (cluster->standby_sockets, 0700), ==, 0);
+  if (pw)
+    g_assert_cmpint (chown (cluster->standby_sockets, pw->pw_uid,
+            pw->pw_gid), ==, 0);
+  launcher = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_MERGE, pw);
+  backup = g_subprocess_launcher_spawn (launcher, &error, basebackup, "-h",
+      cluster->dir, "-U", "p2p", "-D", data, "-R", "--no-sync",
+      "--checkpoint=fast", NULL);
+  g_assert_no_error (error);
+  g_assert_true (harness_wait_exit (backup, PG_WAIT_MS));
+  g_assert_cmpint (g_subprocess_get_exit_status (backup), ==, 0);
+
+  g_clear_object (&launcher);
+  launcher = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE, pw);
+  socket_dir_arg = g_strdup_printf ("unix_socket_directories=%s",
+      cluster->standby_sockets);
+  cluster->standby = g_subprocess_launcher_spawn (launcher, &error, postgres,
+      "-D", data, "-c", "listen_addresses=", "-c", socket_dir_arg, "-c",
+      "hot_standby=on", "-c", "fsync=off", "-c", "max_connections=300", NULL);
+  g_assert_no_error (error);
+  cluster->standby_log = g_data_input_stream_new
+      (g_subprocess_get_stderr_pipe (cluster->standby));
+  wait_ready (cluster->standby_log);
+
+  admin = g_strdup_printf ("postgresql:///postgres?host=%s&user=p2p",
+      cluster->dir);
+  conn = harness_sql_connect (admin);
+  harness_sql_exec (conn, "ALTER SYSTEM SET synchronous_standby_names = '*'");
+  harness_sql_exec (conn, "SELECT pg_reload_conf ()");
+  harness_sql_exec (conn, "ALTER ROLE p2p SET synchronous_commit = "
+      "'remote_apply'");
+  harness_sql_close (conn);
+}
+
+/**
+ * harness_registry_replica:
+ * @registry: a PostgreSQL registry from harness_registry_new()
+ *
+ * Starts, once per process, a hot standby of the cluster (pg_basebackup
+ * -R, streaming replication); from then on the cluster's commits wait
+ * until the standby applied them.
+ *
+ * Returns: (transfer full): the URI of @registry's database on the standby
+ */
+gchar *
+harness_registry_replica (const gchar * registry)
+{
+  const gchar *query = strchr (registry, '?');
+
+  g_assert_nonnull (cluster);
+  g_assert_nonnull (query);
+  if (!cluster->standby)
+    standby_start ();
+  return g_strdup_printf ("%.*s?host=%s&user=p2p", (gint) (query - registry),
+      registry, cluster->standby_sockets);
 }
 
 /**
@@ -271,7 +369,14 @@ harness_registry_cleanup (void)
 {
   if (!cluster)
     return;
-  /* SIGINT: PostgreSQL's fast shutdown. */
+  /* SIGINT: PostgreSQL's fast shutdown; the standby first. */
+  if (cluster->standby) {
+    g_subprocess_send_signal (cluster->standby, SIGINT);
+    harness_wait_exit (cluster->standby, PG_WAIT_MS);
+    g_object_unref (cluster->standby_log);
+    g_object_unref (cluster->standby);
+    g_free (cluster->standby_sockets);
+  }
   g_subprocess_send_signal (cluster->postgres, SIGINT);
   harness_wait_exit (cluster->postgres, PG_WAIT_MS);
   g_object_unref (cluster->log);
@@ -315,6 +420,26 @@ harness_sql_exec (gpointer conn, const gchar * sql)
       && PQresultStatus (res) != PGRES_TUPLES_OK)
     g_error ("%s: %s", sql, PQresultErrorMessage (res));
   PQclear (res);
+}
+
+/**
+ * harness_sql_get_int:
+ * @conn: from harness_sql_connect()
+ * @sql: a query of one integer
+ *
+ * Returns: its value
+ */
+gint64
+harness_sql_get_int (gpointer conn, const gchar * sql)
+{
+  PGresult *res = PQexec (conn, sql);
+  gint64 value;
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1)
+    g_error ("%s: %s", sql, PQresultErrorMessage (res));
+  value = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  PQclear (res);
+  return value;
 }
 
 /**

@@ -16,9 +16,13 @@ gchar *harness_registry_new (const gchar * dir);
 
 void harness_registry_cleanup (void);
 
+gchar *harness_registry_replica (const gchar * registry);
+
 gpointer harness_sql_connect (const gchar * registry);
 
 void harness_sql_exec (gpointer conn, const gchar * sql);
+
+gint64 harness_sql_get_int (gpointer conn, const gchar * sql);
 
 void harness_sql_close (gpointer conn);
 
