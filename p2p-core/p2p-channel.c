@@ -19,6 +19,9 @@
  *   PING  | type=3 | 0     | id (u32) | sender's clock (u64)
  *   PONG  | type=4 | 0     | id (u32) | echoed clock (u64)
  *
+ * Type 0x10 is birthday punching's control (p2p-punch.c), which the
+ * transport takes before the channel sees it.
+ *
  * All integers are big-endian. Pings double as keep-alive and give the RTT
  * reported in the transport stats. They are also the transport's consent
  * check (the role of RFC 7675): a pong is a round trip authenticated by

@@ -443,9 +443,10 @@ spray_tick (gpointer data)
   if (p->spray_sent < p->spray_count)
     return G_SOURCE_CONTINUE;
   g_clear_pointer (&p->spray_timer, g_source_unref);
-  /* Our answers to the probes must reach the hard side. */
+  /* Our answers to the probes must reach the hard side: the system's
+   * TTL again (-1). */
   {
-    gint ttl = 64;
+    gint ttl = -1;
 
     setsockopt (fd, IPPROTO_IP, IP_TTL, &ttl, sizeof (ttl));
   }
@@ -719,8 +720,7 @@ handle_wire (P2pPunch * p, gint fd, gboolean main_socket,
         send_wire (fd, from, WIRE_ACK, p->peer_token);
       break;
     case WIRE_ACK:
-      if (!main_socket && !g_atomic_int_get (&p->active)
-          && p->watch_timer == NULL && p->round_timer) {
+      if (!main_socket && p->path_fd < 0 && p->round_timer) {
         clear_source (&p->round_timer);
         p->path_fd = fd;
         close_round (p);
@@ -732,8 +732,8 @@ handle_wire (P2pPunch * p, gint fd, gboolean main_socket,
       }
       break;
     case WIRE_CONFIRM:
-      if (main_socket && p->spraying && !g_atomic_int_get (&p->active)
-          && p->watch_timer == NULL)
+      /* Once only: a path that went silent is not taken up again. */
+      if (main_socket && p->spraying && p->path_fd < 0)
         activate_path (p, fd, from);
       break;
     default:
