@@ -12,6 +12,7 @@
 #include <string.h>
 #include <p2p-core/p2p-core.h>
 
+#include "manual-signaller.h"
 #include "signaller-recorder.h"
 
 #define UID "7KQ2-M9XD-4HPA-R3WV"
@@ -211,159 +212,6 @@ test_offline_asked_again (Fixture * f, gconstpointer data)
 
 /* ---- A server that answers when the test says ---- */
 
-/* Logs what it is asked ("call UID", "cancel UID", "end CALL REASON") and
- * emits nothing by itself: the test emits its call-started. */
-#define TEST_TYPE_MANUAL_SIGNALLER (test_manual_signaller_get_type ())
-G_DECLARE_FINAL_TYPE (TestManualSignaller, test_manual_signaller, TEST,
-    MANUAL_SIGNALLER, GObject);
-
-struct _TestManualSignaller
-{
-  GObject parent;
-  P2pLoop *loop;
-  GAsyncQueue *log;
-};
-
-static void test_manual_signaller_signaller_init (P2pSignallerInterface *
-    iface);
-
-G_DEFINE_TYPE_WITH_CODE (TestManualSignaller, test_manual_signaller,
-    G_TYPE_OBJECT, G_IMPLEMENT_INTERFACE (P2P_TYPE_SIGNALLER,
-        test_manual_signaller_signaller_init));
-
-static void
-manual_start (P2pSignaller * signaller)
-{
-}
-
-static void
-manual_stop (P2pSignaller * signaller)
-{
-}
-
-static gboolean
-manual_call (P2pSignaller * signaller, const gchar * uid, guint timeout_ms,
-    GError ** error)
-{
-  g_async_queue_push (TEST_MANUAL_SIGNALLER (signaller)->log,
-      g_strdup_printf ("call %s", uid));
-  return TRUE;
-}
-
-static void
-manual_cancel_call (P2pSignaller * signaller, const gchar * uid)
-{
-  g_async_queue_push (TEST_MANUAL_SIGNALLER (signaller)->log,
-      g_strdup_printf ("cancel %s", uid));
-}
-
-static gboolean
-manual_end_call (P2pSignaller * signaller, const gchar * call,
-    const gchar * reason, GError ** error)
-{
-  g_async_queue_push (TEST_MANUAL_SIGNALLER (signaller)->log,
-      g_strdup_printf ("end %s %s", call, reason));
-  return TRUE;
-}
-
-static void
-test_manual_signaller_signaller_init (P2pSignallerInterface * iface)
-{
-  iface->start = manual_start;
-  iface->stop = manual_stop;
-  iface->call = manual_call;
-  iface->cancel_call = manual_cancel_call;
-  iface->end_call = manual_end_call;
-}
-
-static void
-test_manual_signaller_finalize (GObject * object)
-{
-  g_clear_object (&TEST_MANUAL_SIGNALLER (object)->loop);
-  g_async_queue_unref (TEST_MANUAL_SIGNALLER (object)->log);
-  G_OBJECT_CLASS (test_manual_signaller_parent_class)->finalize (object);
-}
-
-static void
-test_manual_signaller_class_init (TestManualSignallerClass * klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = test_manual_signaller_finalize;
-}
-
-static void
-test_manual_signaller_init (TestManualSignaller * self)
-{
-  self->log = g_async_queue_new_full (g_free);
-}
-
-typedef struct
-{
-  TestManualSignaller *self;
-  gchar *call;                  /* NULL: the call fails as busy */
-} Outcome;
-
-static void
-outcome_free (gpointer data)
-{
-  Outcome *outcome = data;
-
-  g_object_unref (outcome->self);
-  g_free (outcome->call);
-  g_free (outcome);
-}
-
-/* On the loop thread, as p2p-core's own signallers emit: the combined
- * signaller schedules its retries there. */
-static gboolean
-outcome_cb (gpointer data)
-{
-  Outcome *outcome = data;
-  g_autoptr (GError) error = NULL;
-
-  if (outcome->call) {
-    g_signal_emit_by_name (outcome->self, "call-started", UID, outcome->call,
-        NULL);
-  } else {
-    error = g_error_new_literal (P2P_SIGNALLING_ERROR,
-        P2P_SIGNALLING_ERROR_REFUSED,
-        "A call from this address is still unanswered");
-    g_signal_emit_by_name (outcome->self, "call-failed", UID, error);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-/* Starts @manual's call to UID as @call, or fails it as busy (@call
- * NULL), from the loop thread. */
-static void
-manual_answer (TestManualSignaller * manual, const gchar * call)
-{
-  Outcome *outcome = g_new0 (Outcome, 1);
-
-  outcome->self = g_object_ref (manual);
-  outcome->call = g_strdup (call);
-  p2p_loop_invoke (manual->loop, outcome_cb, outcome, outcome_free);
-}
-
-static TestManualSignaller *
-manual_new (Fixture * f)
-{
-  TestManualSignaller *manual = g_object_new (TEST_TYPE_MANUAL_SIGNALLER,
-      NULL);
-
-  manual->loop = g_object_ref (f->loop);
-  return manual;
-}
-
-/* The next thing @manual was asked, within 5 s. */
-static gchar *
-manual_pop (TestManualSignaller * manual)
-{
-  gchar *line = g_async_queue_timeout_pop (manual->log, 5 * G_USEC_PER_SEC);
-
-  g_assert_nonnull (line);
-  return line;
-}
-
 /* Viewers behind one NAT call one camera at once: the server refuses all
  * but one as busy. The refused call is asked again soon while the local
  * network still looks, not after the local network's whole time-out. */
@@ -371,7 +219,7 @@ static void
 test_busy_asked_again (Fixture * f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TestManualSignaller) busy = manual_new (f);
+  g_autoptr (TestManualSignaller) busy = test_manual_signaller_new (f->loop);
   g_autoptr (P2pCombinedSignaller) viewer = NULL;
   g_autofree gchar *started = NULL, *first = NULL, *second = NULL;
   P2pSignaller *viewers[2];
@@ -385,13 +233,14 @@ test_busy_asked_again (Fixture * f, gconstpointer data)
   p2p_signaller_start (P2P_SIGNALLER (viewer));
   g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 30000,
           &error));
-  first = manual_pop (busy);
+  first = test_manual_signaller_pop (busy);
   g_assert_cmpstr (first, ==, "call " UID);
-  manual_answer (busy, NULL);
-  /* Asked again within manual_pop()'s 5 s, not the call's 30 s. */
-  second = manual_pop (busy);
+  test_manual_signaller_answer (busy, UID, NULL);
+  /* Asked again within test_manual_signaller_pop()'s 5 s, not the
+   * call's 30 s. */
+  second = test_manual_signaller_pop (busy);
   g_assert_cmpstr (second, ==, "call " UID);
-  manual_answer (busy, "busy-2");
+  test_manual_signaller_answer (busy, UID, "busy-2");
   started = signaller_recorder_pop (on_viewer);
   g_assert_cmpstr (started, ==, "call-started " UID " busy-2 -");
   p2p_signaller_stop (P2P_SIGNALLER (viewer));
@@ -429,7 +278,7 @@ static void
 test_late_lan_answer (Fixture * f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TestManualSignaller) manual = manual_new (f);
+  g_autoptr (TestManualSignaller) manual = test_manual_signaller_new (f->loop);
   g_autoptr (P2pCombinedSignaller) viewer = manual_and_lan (f, manual);
   SignallerRecorder *on_viewer = signaller_recorder_new (P2P_SIGNALLER
       (viewer));
@@ -444,7 +293,7 @@ test_late_lan_answer (Fixture * f, gconstpointer data)
   p2p_signaller_start (P2P_SIGNALLER (viewer));
   g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 5000,
           &error));
-  asked = manual_pop (manual);
+  asked = test_manual_signaller_pop (manual);
   g_assert_cmpstr (asked, ==, "call " UID);
 
   started = signaller_recorder_pop (on_viewer);
@@ -478,7 +327,7 @@ static void
 test_late_server_answer (Fixture * f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TestManualSignaller) manual = manual_new (f);
+  g_autoptr (TestManualSignaller) manual = test_manual_signaller_new (f->loop);
   g_autoptr (P2pCombinedSignaller) viewer = manual_and_lan (f, manual);
   SignallerRecorder *on_viewer = signaller_recorder_new (P2P_SIGNALLER
       (viewer));
@@ -492,13 +341,13 @@ test_late_server_answer (Fixture * f, gconstpointer data)
           &error));
   started = signaller_recorder_pop (on_viewer);
   g_assert_true (g_str_has_prefix (started, "call-started " UID " lan-"));
-  asked = manual_pop (manual);
+  asked = test_manual_signaller_pop (manual);
   g_assert_cmpstr (asked, ==, "call " UID);
-  cancelled = manual_pop (manual);
+  cancelled = test_manual_signaller_pop (manual);
   g_assert_cmpstr (cancelled, ==, "cancel " UID);
 
   g_signal_emit_by_name (manual, "call-started", UID, "server-1", NULL);
-  ended = manual_pop (manual);
+  ended = test_manual_signaller_pop (manual);
   g_assert_cmpstr (ended, ==, "end server-1 superseded");
   line = signaller_recorder_try_pop (on_viewer, 300);
   g_assert_null (line);
@@ -518,7 +367,7 @@ static void
 test_cancel (Fixture * f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TestManualSignaller) manual = manual_new (f);
+  g_autoptr (TestManualSignaller) manual = test_manual_signaller_new (f->loop);
   g_autoptr (P2pCombinedSignaller) viewer = manual_and_lan (f, manual);
   SignallerRecorder *on_viewer = signaller_recorder_new (P2P_SIGNALLER
       (viewer));
@@ -529,16 +378,16 @@ test_cancel (Fixture * f, gconstpointer data)
   p2p_signaller_start (P2P_SIGNALLER (viewer));
   g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 200, &error));
   p2p_signaller_cancel_call (P2P_SIGNALLER (viewer), UID);
-  asked = manual_pop (manual);
+  asked = test_manual_signaller_pop (manual);
   g_assert_cmpstr (asked, ==, "call " UID);
-  cancelled = manual_pop (manual);
+  cancelled = test_manual_signaller_pop (manual);
   g_assert_cmpstr (cancelled, ==, "cancel " UID);
   /* Well past the LAN end's 200 ms. */
   line = signaller_recorder_try_pop (on_viewer, 1000);
   g_assert_null (line);
 
   g_assert_true (p2p_signaller_call (P2P_SIGNALLER (viewer), UID, 200, &error));
-  again = manual_pop (manual);
+  again = test_manual_signaller_pop (manual);
   g_assert_cmpstr (again, ==, "call " UID);
   p2p_signaller_stop (P2P_SIGNALLER (viewer));
   signaller_recorder_free (on_viewer);

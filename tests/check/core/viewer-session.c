@@ -13,6 +13,8 @@
 #include <string.h>
 #include <p2p-core/p2p-core.h>
 
+#include "manual-signaller.h"
+
 /* Generous: the suites also run under ASan and valgrind on busy cores. */
 #define TIMEOUT_MS 60000
 #define UID "7KQ2-M9XD-4HPA-R3WV"
@@ -563,6 +565,54 @@ test_cancel_during_connect (Fixture * f, gconstpointer data)
   g_free (wait_for (f, "viewer:connected", "viewer:failed"));
 }
 
+static gboolean
+start_session (gpointer data)
+{
+  p2p_viewer_session_start (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+stop_session (gpointer data)
+{
+  p2p_viewer_session_stop (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* An attempt that times out before its call started cancels that call
+ * (the camera is not left holding it), and the next attempt calls again
+ * rather than being refused as a duplicate of a call still being set up. */
+static void
+test_timeout_cancels_call (Fixture * f, gconstpointer data)
+{
+  g_autoptr (TestManualSignaller) manual = test_manual_signaller_new (f->loop);
+  g_autoptr (P2pCombinedSignaller) combined = NULL;
+  g_autoptr (P2pViewerSession) session = NULL;
+  g_autofree gchar *first = NULL, *cancelled = NULL, *again = NULL;
+  P2pViewerSessionConfig config = { NULL };
+  P2pSignaller *children[1];
+
+  children[0] = P2P_SIGNALLER (manual);
+  combined = p2p_combined_signaller_new (children, 1);
+  config.loop = f->loop;
+  config.uid = UID;
+  config.password = PASSWORD;
+  config.signaller = P2P_SIGNALLER (combined);
+  /* Nobody answers: the attempt ends at this time-out. */
+  config.timeout_ms = 200;
+  config.reconnect = TRUE;
+  session = p2p_viewer_session_new (&config, &viewer_callbacks, f);
+  p2p_loop_invoke_sync (f->loop, start_session, session);
+
+  first = test_manual_signaller_pop (manual);
+  g_assert_cmpstr (first, ==, "call " UID);
+  cancelled = test_manual_signaller_pop (manual);
+  g_assert_cmpstr (cancelled, ==, "cancel " UID);
+  again = test_manual_signaller_pop (manual);
+  g_assert_cmpstr (again, ==, "call " UID);
+  p2p_loop_invoke_sync (f->loop, stop_session, session);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -578,6 +628,7 @@ main (int argc, char **argv)
   ADD ("/p2p/viewer-session/no-reconnect", test_no_reconnect);
   ADD ("/p2p/viewer-session/camera-gone-mid-call", test_camera_gone_mid_call);
   ADD ("/p2p/viewer-session/cancel-during-connect", test_cancel_during_connect);
+  ADD ("/p2p/viewer-session/timeout-cancels-call", test_timeout_cancels_call);
 #undef ADD
   return g_test_run ();
 }
