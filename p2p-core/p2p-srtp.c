@@ -181,6 +181,23 @@ p2p_srtp_derive_session_keys (P2pSrtpProfile profile,
               keys->rtcp_auth, AUTH_KEY_LEN)));
 }
 
+/* Fetched once: looking an algorithm up in OpenSSL's providers costs more
+ * than keying it, and every transport of the process keys two. */
+static EVP_MAC *
+hmac_algorithm (void)
+{
+  static GMutex lock;
+  static EVP_MAC *hmac;
+  EVP_MAC *result;
+
+  g_mutex_lock (&lock);
+  if (hmac == NULL)
+    hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
+  result = hmac;
+  g_mutex_unlock (&lock);
+  return result;
+}
+
 static gboolean
 transform_init (Transform * t, gboolean gcm, gboolean encrypt,
     const guint8 * key, const guint8 * salt, const guint8 * auth)
@@ -197,10 +214,9 @@ transform_init (Transform * t, gboolean gcm, gboolean encrypt,
           0),
       OSSL_PARAM_construct_end (),
     };
-    EVP_MAC *hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
+    EVP_MAC *hmac = hmac_algorithm ();
 
     t->mac = hmac ? EVP_MAC_CTX_new (hmac) : NULL;
-    EVP_MAC_free (hmac);
     if (t->mac == NULL || !EVP_MAC_init (t->mac, auth, AUTH_KEY_LEN, params))
       return FALSE;
   }
