@@ -254,7 +254,10 @@ struct _GstP2pFanout
   GMutex lock;
   Stream streams[GST_P2P_FANOUT_N_STREAMS];
   GPtrArray *members;
-  /* One RTX stream for video, whatever the layer. */
+  /* The SSRC viewers see on video, whatever the layer and whichever
+   * layer sent first: one stream for their jitter buffer and
+   * depayloader, from the first packet on. One RTX stream too. */
+  guint32 video_ssrc;
   guint32 rtx_ssrc;
   /* The packet a viewer is being sent (cursor_seq of cursor_stream;
    * NO_LAYER: none): the stream's later packets, in its history already,
@@ -297,6 +300,7 @@ gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
   fanout->now = g_get_monotonic_time;
   fanout->members = g_ptr_array_new_with_free_func ((GDestroyNotify)
       member_free);
+  fanout->video_ssrc = g_random_int ();
   fanout->rtx_ssrc = g_random_int ();
   fanout->cursor_stream = NO_LAYER;
   fanout->scratch = g_malloc (LIST_CHUNK * sizeof (*fanout->scratch));
@@ -580,16 +584,6 @@ gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   g_mutex_unlock (&fanout->lock);
 }
 
-/* The SSRC viewers see on video: layer 0's, so that a viewer moving
- * between layers stays one stream for its jitter buffer and depayloader;
- * a layer's own until layer 0 sent anything. With the lock. */
-static guint32
-video_ssrc (GstP2pFanout * fanout, const Stream * s)
-{
-  const Stream *v = &fanout->streams[GST_P2P_FANOUT_VIDEO];
-
-  return v->present && v->has_packets ? v->ssrc : s->ssrc;
-}
 
 /* Where the transport-wide sequence number is in an RTP packet: the offset
  * of its two bytes in the one-byte header extension (RFC 8285), or 0 when
@@ -877,7 +871,7 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
     const guint8 * data, gsize size)
 {
   Batch *b = &fanout->batch;
-  guint32 ssrc = video_ssrc (fanout, s);
+  guint32 ssrc = fanout->video_ssrc;
   guint16 seq = GST_READ_UINT16_BE (data + 2) + m->seq_offset;
 
   if (b->n == LIST_CHUNK)
@@ -1290,7 +1284,7 @@ gst_p2p_fanout_push_rtcp (GstP2pFanout * fanout, const guint8 * data,
     gsize size)
 {
   GstP2pFanoutStream layer = NO_LAYER;
-  guint32 ssrc = 0, out = 0;
+  guint32 ssrc = 0;
   guint i;
 
   if (size >= 8 && data[1] == GST_RTCP_TYPE_SR)
@@ -1299,20 +1293,18 @@ gst_p2p_fanout_push_rtcp (GstP2pFanout * fanout, const guint8 * data,
   for (i = 0; ssrc != 0 && i < GST_P2P_FANOUT_N_STREAMS; i++) {
     Stream *s = &fanout->streams[i];
 
-    if (is_video (i) && s->present && s->has_packets && s->ssrc == ssrc) {
+    if (is_video (i) && s->present && s->has_packets && s->ssrc == ssrc)
       layer = i;
-      out = video_ssrc (fanout, s);
-    }
   }
   for (i = 0; i < fanout->members->len; i++) {
     Member *m = g_ptr_array_index (fanout->members, i);
 
-    if (layer == NO_LAYER || (m->layer == layer && out == ssrc)) {
+    if (layer == NO_LAYER) {
       fanout->send (m->target, TRUE, data, size, fanout->user_data);
     } else if (m->layer == layer && size <= SLOT_SIZE) {
       guint8 pkt[SLOT_SIZE];
 
-      rtcp_rewrite_ssrc (data, size, ssrc, out, pkt);
+      rtcp_rewrite_ssrc (data, size, ssrc, fanout->video_ssrc, pkt);
       fanout->send (m->target, TRUE, pkt, size, fanout->user_data);
     }
   }
@@ -1427,8 +1419,7 @@ feedback_report (guint32 ssrc, guint8 fraction_lost, guint32 lsr,
 
   g_mutex_lock (&fanout->lock);
   m = fanout_find (fanout, fb->target, NULL);
-  if (m && m->layer != NO_LAYER
-      && ssrc == video_ssrc (fanout, &fanout->streams[m->layer])) {
+  if (m && m->layer != NO_LAYER && ssrc == fanout->video_ssrc) {
     m->stats.fraction_lost = fraction_lost / 256.0;
     p2p_bandwidth_estimator_on_loss_report (m->estimator,
         m->stats.fraction_lost, fanout->now ());
@@ -1494,7 +1485,7 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
     s = &fanout->streams[m->layer];
     layer_seq = seq - m->seq_offset;
   }
-  if (!s->present || media_ssrc != video_ssrc (fanout, s))
+  if (!s->present || media_ssrc != fanout->video_ssrc)
     goto done;
   slot = &s->ring[layer_seq % s->ring_size];
   if (slot->size == 0 || slot->seq != layer_seq) {

@@ -38,6 +38,7 @@ typedef struct
   gint64 key_from[GST_P2P_FANOUT_N_STREAMS];
   /* Layer moves: the viewer, then the layer. */
   GPtrArray *moves;
+  guint32 video_ssrc;
 } Fixture;
 
 static gint64 fake_now;
@@ -66,6 +67,9 @@ on_send (gpointer target, gboolean is_rtcp, const guint8 * data, gsize size,
   sent->is_rtcp = is_rtcp;
   sent->packet = g_bytes_new (data, size);
   g_ptr_array_add (f->sent, sent);
+  /* The SSRC viewers see on video, for their NACKs. */
+  if (!is_rtcp && size >= 12 && (data[1] & 0x7f) == 96)
+    f->video_ssrc = GST_READ_UINT32_BE (data + 8);
 }
 
 /* The send-list function: records each packet as on_send() does, and
@@ -184,8 +188,9 @@ count_sent (Fixture * f, gpointer target)
   return n;
 }
 
+/* A NACK for @seq of the video stream viewers see (@ssrc). */
 static GBytes *
-make_nack (guint16 seq)
+make_nack (guint32 ssrc, guint16 seq)
 {
   GstBuffer *buf = gst_rtcp_buffer_new (1400);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
@@ -201,7 +206,7 @@ make_nack (guint16 seq)
           &packet));
   gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_NACK);
   gst_rtcp_packet_fb_set_sender_ssrc (&packet, 0x55);
-  gst_rtcp_packet_fb_set_media_ssrc (&packet, SSRC);
+  gst_rtcp_packet_fb_set_media_ssrc (&packet, ssrc);
   gst_rtcp_packet_fb_set_fci_length (&packet, 1);
   fci = gst_rtcp_packet_fb_get_fci (&packet);
   GST_WRITE_UINT16_BE (fci, seq);
@@ -217,7 +222,7 @@ make_nack (guint16 seq)
 static gboolean
 send_nack (Fixture * f, gpointer target, guint16 seq)
 {
-  g_autoptr (GBytes) nack = make_nack (seq);
+  g_autoptr (GBytes) nack = make_nack (f->video_ssrc, seq);
 
   return gst_p2p_fanout_feedback (f->fanout, target, g_bytes_get_data (nack,
           NULL), g_bytes_get_size (nack));
@@ -562,13 +567,15 @@ push_layer (Fixture * f, GstP2pFanoutStream stream, gboolean key,
     GST_WRITE_UINT32_BE (pkt + 4, ts);
     GST_WRITE_UINT32_BE (pkt + 8, stream == SUB ? SSRC_SUB : SSRC);
     pkt[12] = stream;
-    GST_WRITE_UINT16_BE (pkt + 13, seq + i);
+    pkt[13] = (guint16) (seq + i) >> 8;
+    pkt[14] = (seq + i) & 0xff;
     gst_p2p_fanout_push_rtp (f->fanout, stream, pkt, size);
   }
 }
 
 /* What @target got on video, in order: its sequence numbers run on
- * without a gap under one SSRC. Returns the number of packets. */
+ * without a gap under the one SSRC viewers see. Returns the number of
+ * packets. */
 static guint
 check_continuous (Fixture * f, gpointer target)
 {
@@ -581,7 +588,7 @@ check_continuous (Fixture * f, gpointer target)
 
     if (sent->target != target || sent->is_rtcp)
       continue;
-    g_assert_cmpuint (GST_READ_UINT32_BE (pkt + 8), ==, SSRC);
+    g_assert_cmpuint (GST_READ_UINT32_BE (pkt + 8), ==, f->video_ssrc);
     if (n > 0)
       g_assert_cmpuint (GST_READ_UINT16_BE (pkt + 2), ==, next);
     next = GST_READ_UINT16_BE (pkt + 2) + 1;
@@ -670,12 +677,12 @@ test_layer_pin_switch (Fixture * f, gconstpointer data)
 
     g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 12), ==, 105);
     g_assert_cmpuint (rtx[14], ==, GST_P2P_FANOUT_VIDEO);
-    g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 15), ==, 105);
+    g_assert_cmpuint (rtx[15] << 8 | rtx[16], ==, 105);
     rtx = g_bytes_get_data (((Sent *) g_ptr_array_index (f->sent,
                 1))->packet, NULL);
     g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 12), ==, 110);
     g_assert_cmpuint (rtx[14], ==, SUB);
-    g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 15), ==, 503);
+    g_assert_cmpuint (rtx[15] << 8 | rtx[16], ==, 503);
   }
 }
 
@@ -706,14 +713,18 @@ test_layer_sender_reports (Fixture * f, gconstpointer data)
   g_assert_true (((Sent *) g_ptr_array_index (f->sent, 0))->target == &a);
   got = g_bytes_get_data (((Sent *) g_ptr_array_index (f->sent, 0))->packet,
       NULL);
-  g_assert_cmpuint (GST_READ_UINT32_BE (got + 4), ==, SSRC);
-  g_assert_cmpuint (GST_READ_UINT32_BE (got + 32), ==, SSRC);
+  g_assert_cmpuint (GST_READ_UINT32_BE (got + 4), ==, f->video_ssrc);
+  g_assert_cmpuint (GST_READ_UINT32_BE (got + 32), ==, f->video_ssrc);
 
   GST_WRITE_UINT32_BE (sr + 4, SSRC);
+  GST_WRITE_UINT32_BE (sr + 32, SSRC);
   g_ptr_array_set_size (f->sent, 0);
   gst_p2p_fanout_push_rtcp (f->fanout, sr, sizeof (sr));
   g_assert_cmpuint (f->sent->len, ==, 1);
   g_assert_true (((Sent *) g_ptr_array_index (f->sent, 0))->target == &b);
+  got = g_bytes_get_data (((Sent *) g_ptr_array_index (f->sent, 0))->packet,
+      NULL);
+  g_assert_cmpuint (GST_READ_UINT32_BE (got + 4), ==, f->video_ssrc);
 }
 
 typedef struct
