@@ -31,7 +31,12 @@
  * The stream goes through rtpbin: a jitter buffer of #GstP2pSrc:latency
  * milliseconds, retransmission requests (NACK, answered with RFC 4588
  * retransmission) and keyframe requests (PLI) when packets are lost for
- * good. p2psrc is a live source; its latency is the jitter buffer's.
+ * good. When the camera's offer announces transport-wide sequence numbers
+ * (`a=extmap` of draft-holmer-rmcat-transport-wide-cc-extensions-01, as
+ * p2psink's does), rtpbin reports each packet's arrival to the camera
+ * (transport-cc feedback), from which p2psink estimates this viewer's
+ * bandwidth. p2psrc is a live source; its latency is the jitter
+ * buffer's.
  *
  * A lost path or a lost server is not an error: p2psrc posts a WARNING and
  * a `p2p-connection` message and connects again by itself (unless
