@@ -140,6 +140,14 @@
  *         x264enc tune=zerolatency bitrate=500 key-int-max=60 ! s.video_1
  * ]| Two layers, main and sub: each viewer gets the one its bandwidth
  * sustains.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! \
+ *     x264enc name=enc tune=zerolatency bitrate=3000 ! \
+ *     p2psink encoder=enc min-bitrate=500000 uid=7KQ2-M9XD-4HPA-R3MJ \
+ *     key-file=/etc/p2p/device.pem server=wss://p2p.example.com \
+ *     password-file=/etc/p2p/viewer-password
+ * ]| One encoder whose bitrate (3 Mbit/s at most, 0.5 at least) follows
+ * the slowest viewer's bandwidth.
  *
  * Since: 0.1
  */
