@@ -545,6 +545,14 @@ upnp_done (GObject * source, GAsyncResult * result, gpointer data)
     return;
   }
   self->upnp_job = NULL;
+  if (self->mapped) {
+    /* PCP or NAT-PMP answered while the IGD was asked, and its port went
+     * to the peer: the IGD's is given back at once rather than held, a
+     * second router port for the socket, for the whole call. */
+    g_debug ("port mapping: UPnP IGD granted after PCP or NAT-PMP, deleted");
+    upnp_run (self->context, upnp_job_copy (job, 0), NULL);
+    return;
+  }
   g_clear_pointer (&self->upnp, upnp_job_free);
   self->upnp = upnp_job_copy (job, REQUESTED_LIFETIME);
   self->upnp_timer = g_timeout_source_new_seconds (MAX (REQUESTED_LIFETIME

@@ -26,6 +26,7 @@ typedef struct
   GSocket *igd;                 /* the fake UPnP IGD's HTTP socket */
   GThread *igd_thread;
   GAsyncQueue *actions;         /* its SOAP actions, as received */
+  GAsyncQueue *igd_hold;        /* when set, AddPortMapping waits for an item */
   gchar *igd_location;          /* NULL: UPnP off */
 } Fixture;
 
@@ -139,6 +140,8 @@ igd_serve (gpointer data)
           g_str_equal (action, "GetStatusInfo") ?
           "<NewConnectionStatus>Connected</NewConnectionStatus>" : "", action);
       g_async_queue_push (f->actions, g_strdup (action));
+      if (f->igd_hold && g_str_equal (action, "AddPortMapping"))
+        g_free (g_async_queue_timeout_pop (f->igd_hold, 20 * G_USEC_PER_SEC));
     }
     answer = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
@@ -188,6 +191,8 @@ setup (Fixture * f, gconstpointer data)
   f->gateway = loopback_socket (G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
       &f->gateway_port);
   f->mapped = g_async_queue_new_full (g_free);
+  if (g_strcmp0 (data, "upnp-held") == 0)
+    f->igd_hold = g_async_queue_new_full (g_free);
   if (data)
     igd_start (f);
   f->loop = p2p_loop_new ("test-port-mapping");
@@ -209,6 +214,8 @@ teardown (Fixture * f, gconstpointer data)
     g_async_queue_unref (f->actions);
     g_free (f->igd_location);
   }
+  if (f->igd_hold)
+    g_async_queue_unref (f->igd_hold);
 }
 
 /* The next SOAP action the fake IGD received, skipping queries. */
@@ -410,6 +417,37 @@ test_upnp (Fixture * f, gconstpointer data)
   g_assert_null (g_async_queue_try_pop (f->mapped));
 }
 
+/* PCP answers only after the IGD was asked too (seen in the NAT lab,
+ * port-mapping-late): the PCP grant is reported, and the IGD's, granted
+ * after it, is deleted at once instead of held as a second router port
+ * for the socket until the call ends. */
+static void
+test_pcp_then_upnp (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *added = NULL;
+  g_autofree gchar *mapped = NULL;
+  g_autofree gchar *deleted = NULL;
+  gssize len;
+  guint8 *buf;
+  guint i;
+
+  /* Two unanswered requests, and the third goes out as UPnP starts. */
+  for (i = 0; i < 3; i++) {
+    buf = gateway_receive (f, &len);
+    assert_pcp_map (buf, len, 3600);
+  }
+  added = igd_next_action (f);
+  g_assert_cmpstr (added, ==, "AddPortMapping");
+  pcp_answer (f, buf, 40000, 3600);
+  mapped = g_async_queue_timeout_pop (f->mapped, 20 * G_USEC_PER_SEC);
+  g_assert_cmpstr (mapped, ==, "203.0.113.7:40000");
+
+  g_async_queue_push (f->igd_hold, g_strdup ("granted"));
+  deleted = igd_next_action (f);
+  g_assert_cmpstr (deleted, ==, "DeletePortMapping");
+  g_assert_null (g_async_queue_try_pop (f->mapped));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -422,5 +460,7 @@ main (int argc, char **argv)
       test_refused, teardown);
   g_test_add ("/p2p/port-mapping/upnp", Fixture, "upnp", setup, test_upnp,
       teardown);
+  g_test_add ("/p2p/port-mapping/pcp-then-upnp", Fixture, "upnp-held", setup,
+      test_pcp_then_upnp, teardown);
   return g_test_run ();
 }
