@@ -46,7 +46,7 @@ struct _P2pBatchSender
   struct sockaddr_storage peer; /* (L) */
   socklen_t peer_size;          /* (L) */
   gboolean refused;             /* (L) the kernel refused GSO once */
-  guint64 sent;                 /* atomic: datagrams sent here */
+  guint64 batched;              /* atomic: datagrams sent in GSO messages */
 #if P2P_ENABLE_TEST_HOOKS
   gboolean fail_next;           /* (L) */
 #endif
@@ -164,7 +164,7 @@ p2p_batch_sender_send (P2pBatchSender * sender, guint8 * const *datagrams,
   SegmentControl controls[P2P_BATCH_SENDER_MAX];
   guint counts[P2P_BATCH_SENDER_MAX];
   P2pBatchResult result = P2P_BATCH_SENT;
-  guint n_msgs, done = 0, k;
+  guint n_msgs, done = 0, batched = 0, k;
 
   g_return_val_if_fail (n <= P2P_BATCH_SENDER_MAX, P2P_BATCH_INACTIVE);
 
@@ -206,20 +206,24 @@ p2p_batch_sender_send (P2pBatchSender * sender, guint8 * const *datagrams,
       result = P2P_BATCH_INACTIVE;
       break;
     }
-    for (k = done; k < done + (guint) r; k++)
+    for (k = done; k < done + (guint) r; k++) {
       *sent += counts[k];
+      if (counts[k] > 1)
+        batched += counts[k];
+    }
     done += r;
   }
   g_mutex_unlock (&sender->lock);
-  __atomic_add_fetch (&sender->sent, *sent, __ATOMIC_RELAXED);
+  __atomic_add_fetch (&sender->batched, batched, __ATOMIC_RELAXED);
   return result;
 }
 
-/* Datagrams this sender handed to the kernel so far. */
+/* Datagrams this sender handed to the kernel in GSO messages (several in
+ * one), so far. */
 guint64
-p2p_batch_sender_get_sent (P2pBatchSender * sender)
+p2p_batch_sender_get_batched (P2pBatchSender * sender)
 {
-  return __atomic_load_n (&sender->sent, __ATOMIC_RELAXED);
+  return __atomic_load_n (&sender->batched, __ATOMIC_RELAXED);
 }
 
 #if P2P_ENABLE_TEST_HOOKS

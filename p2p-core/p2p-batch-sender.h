@@ -48,7 +48,7 @@ P2pBatchResult p2p_batch_sender_send (P2pBatchSender * sender,
     guint8 * const *datagrams, const gsize * sizes, guint n, guint * sent);
 
 G_GNUC_INTERNAL
-guint64 p2p_batch_sender_get_sent (P2pBatchSender * sender);
+guint64 p2p_batch_sender_get_batched (P2pBatchSender * sender);
 
 #if P2P_ENABLE_TEST_HOOKS
 /* Makes the next GSO send fail with EIO, as on a device without

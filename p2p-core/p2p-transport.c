@@ -3103,7 +3103,7 @@ p2p_transport_get_stats (P2pTransport * self)
   s->dropped_malformed = READ (dropped_malformed);
   s->dropped_srtp = READ (dropped_srtp);
   s->dropped_before_keys = READ (dropped_before_keys);
-  s->batched_packets_sent = p2p_batch_sender_get_sent (self->batch);
+  s->batched_packets_sent = p2p_batch_sender_get_batched (self->batch);
   return s;
 }
 

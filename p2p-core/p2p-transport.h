@@ -212,8 +212,8 @@ typedef enum
  *     unknown (no pair yet, or a TURN relay)
  * @send_buffer: the same for the send buffer
  * @batched_packets_sent: RTP and RTCP packets (of @rtp_packets_sent and
- *     @rtcp_packets_sent) that left in UDP GSO batches on the selected
- *     pair's socket rather than one by one through libnice
+ *     @rtcp_packets_sent) that left in UDP GSO messages (several packets
+ *     in one system call) on the selected pair's socket
  *
  * A snapshot of a transport's counters.
  */

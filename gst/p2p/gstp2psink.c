@@ -398,7 +398,7 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * (double, 0–1, from the viewer's receiver reports), `bitrate` (uint64,
    * bits per second over the last second), `packets-sent`, `bytes-sent`,
    * `packets-batched` (of the packets sent, RTCP included, those that left
-   * in UDP GSO batches rather than one by one), `retransmissions`,
+   * in UDP GSO messages, several in one system call), `retransmissions`,
    * `estimated-bitrate` (uint64, bits per second the viewer's path
    * sustains, as in `p2p-viewer-bandwidth`), `received-bitrate` (uint64,
    * bits per second the viewer last received, from its transport-wide
