@@ -97,13 +97,15 @@
  *   `stopped` talking, or was `refused` (`busy`, `disabled`).
  * * `p2p-layer` (`viewer-id`, `layer`): a viewer receives that video
  *   layer from now on (see Layers below), on joining and at each move.
- * * `p2p-viewer-bandwidth` (`viewer-id`, `estimated-bitrate`): what a
- *   viewer's path sustains, in bits per second, estimated from its
+ * * `p2p-viewer-bandwidth` (`viewer-id`, `estimated-bitrate`, `limited`):
+ *   what a viewer's path sustains, in bits per second, estimated from its
  *   transport-wide feedback (or its receiver reports), when it moved by
  *   more than a quarter since the last message for that viewer (checked
  *   once a second; the first once the viewer joined). Smaller moves are
- *   the estimator probing around the path's capacity. docs/performance.md,
- *   "Adaptive quality", explains the estimator.
+ *   the estimator probing around the path's capacity. `limited` is %FALSE
+ *   until the path has shown its limit (congestion or loss): until then
+ *   the figure is a lower bound still climbing from a 2 Mbit/s guess.
+ *   docs/performance.md, "Adaptive quality", explains the estimator.
  *
  * ## Talk-back, commands and events
  *
@@ -402,7 +404,8 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * `estimated-bitrate` (uint64, bits per second the viewer's path
    * sustains, as in `p2p-viewer-bandwidth`), `received-bitrate` (uint64,
    * bits per second the viewer last received, from its transport-wide
-   * feedback; 0 until known), `layer` (int, the video layer it gets, -1
+   * feedback; 0 until known), `estimate-limited` (boolean, as `limited`
+   * in `p2p-viewer-bandwidth`), `layer` (int, the video layer it gets, -1
    * before its first keyframe). Read-only.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,

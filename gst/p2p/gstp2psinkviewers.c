@@ -577,10 +577,14 @@ bandwidth_posted_quark (void)
 static void
 viewer_check_bandwidth (GstP2pSink * self, P2pCameraSession * session)
 {
-  guint64 bps = gst_p2p_fanout_get_estimate (self->fanout, session);
   guint64 *posted = g_object_get_qdata (G_OBJECT (session),
       bandwidth_posted_quark ());
+  GstP2pFanoutStats fs;
+  guint64 bps;
 
+  if (!gst_p2p_fanout_get_stats (self->fanout, session, &fs))
+    return;
+  bps = fs.estimated_bitrate;
   if (bps == 0 || (posted && bps <= *posted * (1 + BANDWIDTH_CHANGE)
           && bps >= *posted * (1 - BANDWIDTH_CHANGE)))
     return;
@@ -593,7 +597,7 @@ viewer_check_bandwidth (GstP2pSink * self, P2pCameraSession * session)
       p2p_camera_session_get_id (session), bps);
   *posted = bps;
   viewer_post (self, session, "p2p-viewer-bandwidth", "estimated-bitrate",
-      G_TYPE_UINT64, bps, NULL);
+      G_TYPE_UINT64, bps, "limited", G_TYPE_BOOLEAN, fs.estimate_limited, NULL);
 }
 
 /* Once a second: viewers' bitrates from their byte counters, their
@@ -664,6 +668,7 @@ sink_collect_stats (gpointer data)
         "retransmissions", G_TYPE_UINT64, fs.retransmissions,
         "estimated-bitrate", G_TYPE_UINT64, fs.estimated_bitrate,
         "received-bitrate", G_TYPE_UINT64, fs.received_bitrate,
+        "estimate-limited", G_TYPE_BOOLEAN, fs.estimate_limited,
         "layer", G_TYPE_INT, fs.layer, NULL);
     gst_structure_set (call->result, p2p_camera_session_get_id (session),
         GST_TYPE_STRUCTURE, vs, NULL);

@@ -313,6 +313,7 @@ GST_START_TEST (test_bandwidth_estimate)
       "viewer-1");
   fail_unless (gst_structure_get_uint64 (s, "estimated-bitrate", &estimate));
   fail_unless (estimate > 0);
+  fail_unless (gst_structure_has_field_typed (s, "limited", G_TYPE_BOOLEAN));
   gst_message_unref (msg);
 
   /* Feedback comes about once a frame; a few seconds of frames at most. */
