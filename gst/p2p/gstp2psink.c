@@ -855,10 +855,6 @@ sink_prepare (GstP2pSink * self)
         ("set 'password' or 'password-file'"));
   self->verifier = verifier;
   self->loop = p2p_loop_get_default ();
-  /* P2pTransport's class initialisation starts libsrtp's ~20 ms cipher
-   * self-test on a thread of its own: start it now, while signalling
-   * connects, rather than on the first viewer's critical path. */
-  g_type_class_unref (g_type_class_ref (P2P_TYPE_TRANSPORT));
   GST_OBJECT_LOCK (self);
   self->config_dirty = FALSE;
   GST_OBJECT_UNLOCK (self);
