@@ -334,6 +334,9 @@ teardown_idle (gpointer data)
    * running inside the channel or DTLS code. */
   g_clear_pointer (&self->channel, p2p_channel_free);
   p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
+  /* No more probes or path changes for a call that is over. */
+  if (self->punch)
+    p2p_punch_stop (self->punch);
   if (self->agent && self->stream_id) {
     nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
         self->context, NULL, NULL);
