@@ -11,7 +11,7 @@ exec gst-launch-1.0 -e \
     p2psink name=cam uid="$DEVICE_UID" key-file="$KEY_FILE" \
         server="$SERVER" password="$PASSWORD" \
     videotestsrc is-live=true pattern=ball ! \
-    video/x-raw,width=1280,height=720,framerate=30/1 ! timeoverlay ! \
+    video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! timeoverlay ! \
     tee name=t \
     t. ! queue ! x264enc tune=zerolatency speed-preset=veryfast \
         bitrate=4000 key-int-max=120 ! cam.video_0 \

@@ -90,12 +90,15 @@
 #define UP_HOLD_US (2 * G_USEC_PER_SEC)
 #define UP_HOLD_MAX_US (60 * G_USEC_PER_SEC)
 #define PROBE_FAILED_US (10 * G_USEC_PER_SEC)
-#define DOWN_HOLD_US (500 * G_TIME_SPAN_MILLISECOND)
+#define DOWN_HOLD_US G_USEC_PER_SEC
 #define DOWN_RECEIVED 0.8
 /* Each layer's rate is measured over windows this long, half the weight
  * on the last one, so that one keyframe does not make a layer look
  * twice as expensive. */
 #define RATE_WINDOW_US G_USEC_PER_SEC
+/* What a viewer is sent is measured over windows as long as the
+ * estimator's of what it receives, unsmoothed, so that the two compare. */
+#define SENT_WINDOW_US (500 * G_TIME_SPAN_MILLISECOND)
 /* The keyframe a switch asks of the new layer is to come at least this
  * far (in 90 kHz RTP ticks, the clock of every video format) after the
  * frame the viewer last got from its old layer: encoders of different
@@ -113,7 +116,7 @@
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
 
-/* A rate in bits per second, over windows of RATE_WINDOW_US. */
+/* A rate in bits per second, measured over windows (rate_count ()). */
 typedef struct
 {
   gint64 window_start;
@@ -652,9 +655,11 @@ member_write (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
   }
 }
 
-/* With the lock: counts @size bytes sent at @now. */
+/* With the lock: counts @size bytes sent at @now, over windows of
+ * @window microseconds, the last one with half the weight if @smooth. */
 static void
-rate_count (RateMeter * r, gsize size, gint64 now)
+rate_count (RateMeter * r, gsize size, gint64 now, gint64 window,
+    gboolean smooth)
 {
   gint64 elapsed;
   guint64 rate;
@@ -663,10 +668,10 @@ rate_count (RateMeter * r, gsize size, gint64 now)
     r->window_start = now;
   r->window_bytes += size;
   elapsed = now - r->window_start;
-  if (elapsed < RATE_WINDOW_US)
+  if (elapsed < window)
     return;
   rate = gst_util_uint64_scale (r->window_bytes, 8 * G_USEC_PER_SEC, elapsed);
-  r->bitrate = r->bitrate == 0 ? rate : (r->bitrate + rate) / 2;
+  r->bitrate = r->bitrate == 0 || !smooth ? rate : (r->bitrate + rate) / 2;
   r->window_start = now;
   r->window_bytes = 0;
 }
@@ -887,7 +892,7 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
     b->data[b->n] = pkt;
   }
   b->sizes[b->n++] = size;
-  rate_count (&m->sent, size, fanout->now ());
+  rate_count (&m->sent, size, fanout->now (), SENT_WINDOW_US, FALSE);
   m->sent_video = TRUE;
   m->last_out_seq = seq;
   m->last_ts = GST_READ_UINT32_BE (data + 4);
@@ -911,9 +916,11 @@ member_finish_switch (GstP2pFanout * fanout, Member * m)
     m->prev_offset = m->seq_offset;
     m->switch_out_seq = m->switch_seq + offset;
   }
-  GST_DEBUG ("viewer %p: layer %d -> %d", m->target,
+  GST_DEBUG ("viewer %p: layer %d -> %d at #%u ts %u (last sent #%u ts %u, "
+      "%u packets waiting)", m->target,
       m->layer == NO_LAYER ? -1 : gst_p2p_fanout_stream_layer (m->layer),
-      gst_p2p_fanout_stream_layer (m->target_layer));
+      gst_p2p_fanout_stream_layer (m->target_layer), m->switch_seq,
+      m->switch_ts, m->last_out_seq, m->last_ts, n);
   m->layer = m->target_layer;
   m->seq_offset = offset;
   m->target_layer = NO_LAYER;
@@ -1015,7 +1022,9 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
   GstP2pFanoutStream want;
   guint64 estimate, received = 0;
 
-  if (current == NO_LAYER)
+  /* A viewer's first keyframe is the best layer's, whose parameter sets
+   * the offer carries: its decoder starts on what it was told. */
+  if (current == NO_LAYER || !m->sent_video)
     return;
   if (m->pinned >= 0) {
     want = gst_p2p_fanout_layer_stream (m->pinned);
@@ -1167,7 +1176,7 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     slot->size = sizes[i];
     memcpy (slot->data, data[i], sizes[i]);
     if (is_video (stream))
-      rate_count (&s->rate, sizes[i], now);
+      rate_count (&s->rate, sizes[i], now, RATE_WINDOW_US, TRUE);
   }
 
   for (i = 0; i < fanout->members->len; i++) {

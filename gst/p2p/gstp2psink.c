@@ -42,19 +42,19 @@
  * `video_%u` pad: `video_0` (or `video`) the best, `video_1` the next, up
  * to `video_3`. Every viewer gets one layer at a time: the best one its
  * bandwidth estimate (`p2p-viewer-bandwidth`) sustains, video_0 until its
- * transport-wide feedback measured what it receives. It moves down once
- * its layer's rate has exceeded the estimate for 0.5 s while it received
- * less than 80 % of what it was sent, and up once the estimate has
- * exceeded the
- * better layer's rate by 15 % for 2 s, so that it does not flap; a move
- * up undone within 10 s doubles the next wait (up to 60 s), for an
- * estimate above what a viewer receives is a guess.
+ * transport-wide feedback measured what it receives; its first keyframe
+ * is always video_0's, whose parameter sets the offer carries. It moves
+ * down once its layer's rate has exceeded the estimate for 1 s while it
+ * received less than 80 % of what it was sent, and up once the estimate
+ * has exceeded the better layer's rate by 15 % for 2 s, so that it does
+ * not flap; a move up undone within 10 s doubles the next wait (up to
+ * 60 s), for an estimate above what a viewer receives is a guess.
  * #GstP2pSink::set-layer pins a viewer to a layer, and a viewer may ask
- * for one itself (#GstP2pSrc:layer). A
- * move takes effect at a keyframe of the new layer, asked of its encoder
- * for a frame after the last one the viewer got, and the new layer's
- * packets continue the viewer's sequence numbers under the same SSRC: the
- * viewer's p2psrc sees one stream, whose caps may change at that keyframe
+ * for one itself (#GstP2pSrc:layer). A move takes effect at a keyframe of
+ * the new layer, asked of its encoder for a frame after the last one the
+ * viewer got, and the new layer's packets continue the viewer's sequence
+ * numbers under the same SSRC: the viewer's p2psrc sees one stream, whose
+ * caps may change at that keyframe
  * (another resolution or profile, with the parameter sets in band). The
  * layers must therefore share a codec and their timestamps (encoders fed
  * from one source, in one pipeline): every video payloader gets the same
@@ -136,7 +136,8 @@
  * |[
  * gst-launch-1.0 p2psink name=s uid=7KQ2-M9XD-4HPA-R3MJ \
  *     key-file=device.pem server=ws://127.0.0.1:8443 password=secret \
- *     videotestsrc is-live=true ! video/x-raw,width=1280,height=720 ! tee name=t \
+ *     videotestsrc is-live=true ! video/x-raw,format=I420,width=1280,height=720 ! \
+ *     tee name=t \
  *     t. ! queue ! x264enc tune=zerolatency bitrate=4000 key-int-max=60 ! s.video_0 \
  *     t. ! queue ! videoscale ! video/x-raw,width=640,height=360 ! \
  *         x264enc tune=zerolatency bitrate=500 key-int-max=60 ! s.video_1

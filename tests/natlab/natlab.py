@@ -2735,7 +2735,8 @@ RELAY_COLUMNS = ['viewer', 'mode', 'technique', 'first frame (ms)']
 # compress, so the encoders reach their rates).
 LAYERS_CAMERA_CMD = (
     'exec stdbuf -oL gst-launch-1.0 -m -e videotestsrc is-live=true'
-    ' pattern=snow ! video/x-raw,width=640,height=360,framerate=30/1'
+    ' pattern=snow'
+    ' ! video/x-raw,format=I420,width=640,height=360,framerate=30/1'
     ' ! tee name=t'
     ' t. ! queue ! x264enc tune=zerolatency speed-preset=ultrafast'
     ' key-int-max=300 bitrate=4000 ! cam.video_0'

@@ -1,6 +1,7 @@
 /* p2psink's video layers: a viewer pinned to the sub layer moves at a
- * keyframe of it, its decoded output goes on without a gap, the caps change
- * at the move, and another viewer sees nothing of it.
+ * keyframe of it, its stream goes on (one SSRC, no sequence number
+ * missing) and decodes, the caps change at the move, and another viewer
+ * sees nothing of it.
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -15,7 +16,8 @@
  * for. */
 #define CAMERA \
   "videotestsrc is-live=true pattern=ball ! " \
-  "video/x-raw,width=320,height=240,framerate=30/1 ! tee name=t " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
+  "tee name=t " \
   "t. ! queue ! x264enc tune=zerolatency speed-preset=ultrafast " \
   "key-int-max=900 aud=false bitrate=600 ! cam.video_0 " \
   "t. ! queue ! videoscale ! video/x-raw,width=160,height=120 ! " \
@@ -30,10 +32,9 @@
   "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse ! " \
   "openh264dec ! fakesink name=out sync=false"
 
-#define FRAME (GST_SECOND / 30)
-/* Longest step between decoded frames' timestamps: a missing frame makes
- * two; a sanitizer build's jitter buffer may also give up on a late one. */
-#define MAX_GAP (3 * FRAME * (GstClockTime) p2p_test_time_scale ())
+/* The payload types of the video and of its retransmissions. */
+#define PT_VIDEO 96
+#define PT_RTX 97
 
 static P2pTestEnv *env;
 
@@ -46,15 +47,73 @@ typedef struct
   gint width;
   guint width_changes;
   guint frames_at_width;
-  GstClockTime last_pts;
-  GstClockTime max_gap;
+  /* The video packets that reached p2psrc's rtpbin, originals or
+   * retransmitted, by sequence number from the first; under one SSRC. */
+  guint8 seen[65536 / 8];
+  guint16 first_seq;
+  guint16 last_offset;
+  guint32 ssrc;
+  guint ssrc_changes;
 } Decoded;
+
+/* Every sequence number from the first to the last arrived, in the
+ * original or its retransmission (RFC 4588: the original number first in
+ * the payload). */
+static GstPadProbeReturn
+count_packet (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Decoded *d = data;
+  guint8 h[64];
+  guint16 seq, offset;
+  gsize n, hdr;
+
+  n = gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, h, sizeof (h));
+  if (n < 12 || ((h[1] & 0x7f) != PT_VIDEO && (h[1] & 0x7f) != PT_RTX))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&d->lock);
+  if ((h[1] & 0x7f) == PT_VIDEO) {
+    guint32 ssrc = GST_READ_UINT32_BE (h + 8);
+
+    seq = GST_READ_UINT16_BE (h + 2);
+    if (d->ssrc == 0)
+      d->first_seq = seq;
+    else if (ssrc != d->ssrc)
+      d->ssrc_changes++;
+    d->ssrc = ssrc;
+  } else {
+    /* CSRCs and extensions come before the original number. */
+    hdr = 12 + 4 * (h[0] & 0x0f);
+    if ((h[0] & 0x10) && hdr + 4 <= n)
+      hdr += 4 + 4 * GST_READ_UINT16_BE (h + hdr + 2);
+    if (hdr + 2 > n)
+      goto done;
+    seq = GST_READ_UINT16_BE (h + hdr);
+  }
+  offset = seq - d->first_seq;
+  if (d->ssrc != 0 && offset < 32768) {
+    d->seen[offset / 8] |= 1 << (offset % 8);
+    d->last_offset = MAX (d->last_offset, offset);
+  }
+done:
+  g_mutex_unlock (&d->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The sequence numbers that never arrived. */
+static guint
+count_missing (Decoded * d)
+{
+  guint i, missing = 0;
+
+  for (i = 0; i <= d->last_offset; i++)
+    missing += !(d->seen[i / 8] & (1 << (i % 8)));
+  return missing;
+}
 
 static GstPadProbeReturn
 count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Decoded *d = data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstCaps *caps = gst_pad_get_current_caps (pad);
   gint width = 0;
 
@@ -71,10 +130,6 @@ count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   }
   d->frames++;
   d->frames_at_width++;
-  if (GST_CLOCK_TIME_IS_VALID (d->last_pts)
-      && GST_BUFFER_PTS (buf) > d->last_pts)
-    d->max_gap = MAX (d->max_gap, GST_BUFFER_PTS (buf) - d->last_pts);
-  d->last_pts = GST_BUFFER_PTS (buf);
   g_cond_broadcast (&d->cond);
   g_mutex_unlock (&d->lock);
   return GST_PAD_PROBE_OK;
@@ -86,13 +141,19 @@ viewer_new (Decoded * d, const gchar * props)
   GstElement *view = p2p_test_env_pipeline (env, VIEWER, env->uid,
       P2P_TEST_PASSWORD, 10000 * p2p_test_time_scale (), props);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (view), "out");
+  GstElement *src = gst_bin_get_by_name (GST_BIN (view), "src");
+  GstElement *rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
 
   g_mutex_init (&d->lock);
   g_cond_init (&d->cond);
-  d->last_pts = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, d, NULL);
   gst_object_unref (pad);
+  pad = gst_element_get_static_pad (rtpsrc, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_packet, d, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (rtpsrc);
+  gst_object_unref (src);
   gst_object_unref (sink);
   return view;
 }
@@ -225,19 +286,19 @@ GST_START_TEST (test_pinned_viewer_moves_at_keyframe)
   fail_unless_equals_int (wait_layer (cam, id1), 0);
   wait_frames (&d1, 320, 30);
 
-  /* One stream throughout: the caps changed at each move, and no frame
-   * went missing (the source's frames are 1/30 s apart). */
+  /* One stream throughout: one SSRC, every sequence number, the caps
+   * changed at each move. */
   g_mutex_lock (&d1.lock);
   fail_unless_equals_int (d1.width_changes, 2);
-  fail_unless (d1.max_gap <= MAX_GAP, "gap of %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (d1.max_gap));
+  fail_unless_equals_int (d1.ssrc_changes, 0);
+  fail_unless_equals_int (count_missing (&d1), 0);
   g_mutex_unlock (&d1.lock);
   /* The other viewer saw none of it, and kept going. */
   g_mutex_lock (&d2.lock);
   fail_unless_equals_int (d2.width_changes, 0);
   fail_unless (d2.frames > frames2);
-  fail_unless (d2.max_gap <= MAX_GAP, "gap of %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (d2.max_gap));
+  fail_unless_equals_int (d2.ssrc_changes, 0);
+  fail_unless_equals_int (count_missing (&d2), 0);
   g_mutex_unlock (&d2.lock);
 
   p2p_test_stop (v2);
