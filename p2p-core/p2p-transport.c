@@ -969,7 +969,9 @@ enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
 /* Points the batched send path at the selected pair once ICE has settled
  * (READY: checks done, the pair nominated) on a UDP pair without a relay,
  * and takes it away otherwise: while checking or after a restart (the pair
- * may still change), on TURN (libnice frames and authenticates for the
+ * may still change; libnice 0.1.21 leaves the component in GATHERING after
+ * a restart even once media flows again, so the path stays off for the
+ * rest of the call), on TURN (libnice frames and authenticates for the
  * relay) and on TCP. libnice keeps its own sending for everything but the
  * media: checks, DTLS, the message channel. Loop thread. */
 static void

@@ -1167,10 +1167,13 @@ test_ice_restart (Fixture * f, gconstpointer data)
 
   connect_pair (f);
   send_media_and_check (f, &f->a, 10, 100);
+  g_assert_true (wait_for (f, batching, NULL, TIMEOUT_MS));
 
-  /* New ICE credentials and checks; DTLS and SRTP carry on. */
+  /* New ICE credentials and checks; DTLS and SRTP carry on. The batched
+   * path waits for the new checks to settle: the pair may change. */
   g_assert_true (p2p_transport_restart_ice (f->a.transport, &error));
   g_assert_no_error (error);
+  g_assert_false (p2p_transport_is_batching (f->a.transport));
   offer = p2p_transport_create_offer (f->a.transport, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (p2p_transport_set_remote_description (f->b.transport, offer,
@@ -1189,6 +1192,10 @@ test_ice_restart (Fixture * f, gconstpointer data)
   send_media_and_check (f, &f->b, 10, 300);
   g_assert_cmpint (p2p_transport_get_state (f->a.transport), ==,
       P2P_TRANSPORT_STATE_CONNECTED);
+  /* Lists arrive intact whichever path they take now (libnice 0.1.21
+   * does not report the component READY again after a restart, so the
+   * batched path stays off for the rest of the call). */
+  send_lists_and_check (f, &f->a, 5, 400);
 
   /* Restarting is the offerer's move. */
   g_assert_false (p2p_transport_restart_ice (f->b.transport, &error));
