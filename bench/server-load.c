@@ -102,6 +102,7 @@ typedef struct
   GArray *homed[MAX_SERVERS];   /* devices whose first server it is */
   GArray *latencies[MAX_SERVERS];
   guint devices_ready;
+  guint max_in_flight;          /* handshakes under way at once */
   P2pIdentity *identity;
   Conn *conns;
   guint n_ready;
@@ -559,8 +560,8 @@ calls_finished (Load * load)
   return load->calls_done + load->calls_failed >= load->calls_wanted;
 }
 
-/* Logs the first @n conns (devices) in, at most 1000 handshakes in
- * flight. */
+/* Logs the first @n conns (devices) in, at most max_in_flight (1000)
+ * handshakes at once. */
 static void
 log_in_all (Load * load, guint n, gint64 deadline_us)
 {
@@ -574,7 +575,8 @@ log_in_all (Load * load, guint n, gint64 deadline_us)
       c->state = C_DEAD;
       load->n_dead++;
     }
-    target_ready = i + 1 > 1000 ? i + 1 - 1000 : 0;
+    target_ready = i + 1 > load->max_in_flight ? i + 1 -
+        load->max_in_flight : 0;
     run_until (load, all_ready, deadline_us);
   }
   target_ready = n;
@@ -915,6 +917,8 @@ client_main (Load * shared, guint k, guint n_clients, guint n_viewers,
     load.conns[n++].home = i % load.n_servers;
   }
   load.latencies_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  /* The servers see 1000 handshakes at once in all, as with one client. */
+  load.max_in_flight = MAX (1000 / n_clients, 50);
   for (i = 0; i < load.n_servers; i++)
     load.latencies[i] = g_array_new (FALSE, FALSE, sizeof (gint64));
 
@@ -933,12 +937,17 @@ client_main (Load * shared, guint k, guint n_clients, guint n_viewers,
       fprintf (out, "ok\n");
     } else if (g_str_has_prefix (line, "calls ")) {
       GString *text = g_string_new (NULL);
-      guint s;
+      guint s, callers = 0;
 
       load.calls_wanted = atoi (line + 6);
       for (i = n_dev; i < n; i++)
-        if (load.conns[i].state == C_READY)
+        if (load.conns[i].state == C_READY) {
           start_call (&load, &load.conns[i]);
+          callers++;
+        }
+      /* No viewer got in: nothing would ever finish. */
+      if (callers == 0)
+        load.calls_wanted = 0;
       run_until (&load, calls_finished, t0 + time_limit * G_USEC_PER_SEC);
       for (s = 0; s < load.n_servers; s++) {
         GArray *a = load.latencies[s];
@@ -1343,6 +1352,7 @@ main (int argc, char **argv)
   load.port = port;
   load.epfd = epoll_create1 (EPOLL_CLOEXEC);
   load.conns = g_new0 (Conn, total);
+  load.max_in_flight = 1000;
   load.latencies_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   rss0 = server_rss_kib (pid);
 
