@@ -51,17 +51,21 @@
 #define ESTIMATE_MIN_BPS 50000
 #define ESTIMATE_MAX_BPS 100000000
 /* Pacing (gst_p2p_fanout_set_pacing()): a viewer is sent at most
- * PACING_FACTOR times its estimate, with bursts of PACING_BURST_US worth
- * (at least PACING_MIN_BURST bytes, a few packets for a GSO batch). Well
- * above the estimate (libwebrtc's pacer uses the same factor), so that a
- * stream near the estimate, or above an estimate still climbing from its
- * start, is not delayed; only bursts spread: a 60 KB keyframe on a
- * 1.5 Mbit/s path leaves over ~130 ms instead of at once into a shallow
- * router buffer. A queue that
- * would take longer than PACING_MAX_DELAY_US to drain drains faster (a
- * stream above its viewer's estimate still flows, with that much delay at
- * most), and holds PACING_MAX_PACKETS at most (the oldest go first, for
- * NACKs to repair). */
+ * PACING_FACTOR times its estimate, or times the rate of the video it is
+ * sent if that is more, with bursts of PACING_BURST_US worth (at least
+ * PACING_MIN_BURST bytes, a few packets for a GSO batch). Well above the
+ * estimate (libwebrtc's pacer uses the same factor), so that a stream
+ * near the estimate, or above an estimate still climbing from its start,
+ * is not delayed; only bursts spread: a 60 KB keyframe on a 1.5 Mbit/s
+ * path leaves over ~130 ms instead of at once into a shallow router
+ * buffer. Never below the stream's own rate: pacing cannot make a stream
+ * smaller (layers and the encoder's bitrate do that), it would only turn
+ * the difference into delay until the jitter buffer gives frames up; an
+ * estimate lowered by random loss must not throttle a single-layer
+ * camera without encoder control. A queue that would take longer than
+ * PACING_MAX_DELAY_US to drain drains faster, and holds
+ * PACING_MAX_PACKETS at most (the oldest go first, for NACKs to
+ * repair). */
 #define PACING_FACTOR 2.5
 #define PACING_BURST_US (10 * G_TIME_SPAN_MILLISECOND)
 #define PACING_MIN_BURST (4 * GST_P2P_MTU)
@@ -680,8 +684,8 @@ rate_count (RateMeter * r, gsize size, gint64 now, gint64 window,
 static gdouble
 member_pacing_rate (Member * m)
 {
-  gdouble bps = p2p_bandwidth_estimator_get_target (m->estimator) *
-      PACING_FACTOR;
+  gdouble bps = MAX (p2p_bandwidth_estimator_get_target (m->estimator),
+      m->sent.bitrate) * PACING_FACTOR;
 
   bps = MAX (bps, m->paced_bytes * 8.0 * G_USEC_PER_SEC / PACING_MAX_DELAY_US);
   return bps / 8 / G_USEC_PER_SEC;

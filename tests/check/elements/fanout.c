@@ -974,6 +974,47 @@ test_transport_cc_parse (Fixture * f, gconstpointer data)
   g_assert_cmpuint (got->len, ==, 0);
 }
 
+/* Paced, a viewer whose estimate was cut (its feedback said all was
+ * lost) still gets a single-layer 4 Mbit/s stream as it comes, once the
+ * stream's rate is measured: pacing spreads bursts, it cannot make the
+ * stream smaller, and holding it back would only delay every frame past
+ * the jitter buffer. */
+static void
+test_pacing_not_below_stream (Fixture * f, gconstpointer data)
+{
+  guint i, j, round, pushed = 0;
+  gint64 next;
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
+  for (round = 0; round < 4; round++) {
+    for (i = 0; i < 60; i++) {
+      push_twcc_packet (f, pushed++, 1000);
+      fake_now += 5 * G_TIME_SPAN_MILLISECOND;
+    }
+    g_assert_true (send_transport_cc (f, &a, 60 * round, 60, round, 0));
+  }
+  g_assert_cmpuint (gst_p2p_fanout_get_estimate (f->fanout, &a), <, 500000);
+
+  gst_p2p_fanout_set_pacing (f->fanout, TRUE);
+  /* 30 frames a second of 14 packets of 1200 bytes: 4 Mbit/s. */
+  for (i = 0; i < 90; i++) {
+    gint64 frame_end = fake_now + G_USEC_PER_SEC / 30;
+
+    gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, i % 30 == 0);
+    for (j = 0; j < 14; j++)
+      push_twcc_packet (f, pushed++, 1200);
+    while ((next = gst_p2p_fanout_pace (f->fanout)) != 0 && next <= frame_end)
+      fake_now = next;
+    fake_now = frame_end;
+    /* After the first second's measurement, every frame is out before
+     * the next one comes. */
+    if (i >= 45)
+      g_assert_cmpuint (f->sent->len, ==, pushed);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -994,6 +1035,7 @@ main (int argc, char **argv)
       test_transport_wide_sequence_per_viewer);
   ADD ("/p2p/fanout/transport-cc-estimate", test_transport_cc_estimate);
   ADD ("/p2p/fanout/pacing", test_pacing);
+  ADD ("/p2p/fanout/pacing-not-below-stream", test_pacing_not_below_stream);
   ADD ("/p2p/fanout/transport-cc-parse", test_transport_cc_parse);
 #undef ADD
 #define ADD(path, func) \
