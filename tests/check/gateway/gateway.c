@@ -45,8 +45,9 @@ static GstElement *
 camera_start (gboolean audio)
 {
   GstElement *cam = p2p_test_pipeline (VIDEO " ! p2psink name=cam uid=%s "
-      "key-file=%s server=%s password=pw %s", env->uid, env->key_file,
-      env->url, audio ? "audiotestsrc is-live=true wave=ticks ! "
+      "key-file=%s server=%s password-file=%s %s", env->uid, env->key_file,
+      env->url, env->password_file, audio ?
+      "audiotestsrc is-live=true wave=ticks ! "
       "audio/x-raw,rate=48000,channels=1 ! opusenc ! cam.audio" : "");
 
   p2p_test_start (cam);
@@ -149,7 +150,7 @@ gateway_start_password (gint rtsp_port, const gchar * password)
 static Gateway *
 gateway_start (gint rtsp_port)
 {
-  return gateway_start_password (rtsp_port, "pw");
+  return gateway_start_password (rtsp_port, P2P_TEST_PASSWORD);
 }
 
 /* The same from a configuration file, as the systemd unit runs it, with
@@ -172,7 +173,8 @@ gateway_start_config (void)
   };
   Gateway *gw;
 
-  fail_unless (g_file_set_contents (password_file, "pw\n", -1, NULL));
+  fail_unless (g_file_set_contents (password_file, P2P_TEST_PASSWORD "\n", -1,
+          NULL));
   fail_unless (g_file_set_contents (config_file, config, -1, NULL));
   gw = gateway_spawn (argv);
   g_free (password_file);
@@ -709,10 +711,10 @@ loudest (GstSample * sample)
 GST_START_TEST (test_talkback)
 {
   GstElement *cam = p2p_test_pipeline (VIDEO " ! p2psink name=cam uid=%s "
-      "key-file=%s server=%s password=pw cam.talkback ! decodebin ! "
+      "key-file=%s server=%s password-file=%s cam.talkback ! decodebin ! "
       "audioconvert ! audio/x-raw,format=S16LE,channels=1 ! "
       "appsink name=heard sync=false max-buffers=500",
-      env->uid, env->key_file, env->url);
+      env->uid, env->key_file, env->url, env->password_file);
   Gateway *gw;
   gchar *url;
   GstElement *viewer, *mouth, *src, *heard;
@@ -797,7 +799,8 @@ GST_END_TEST;
 GST_START_TEST (test_whep_beside_rtsp)
 {
   GstElement *cam = camera_start (TRUE);
-  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
+  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password="
+      P2P_TEST_PASSWORD,
       CAMERA_NAME, env->uid, env->url);
   const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
     "--rtsp-address=127.0.0.1", "--rtsp-port=0", "--admin-address=127.0.0.1",
@@ -916,7 +919,8 @@ http_status (gint port, const gchar * method, const gchar * path,
 GST_START_TEST (test_whep_digest_auth)
 {
   GstElement *cam = camera_start (FALSE);
-  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password=pw",
+  gchar *camera = g_strdup_printf ("%s=p2p://%s?server=%s&password="
+      P2P_TEST_PASSWORD,
       CAMERA_NAME, env->uid, env->url);
   const gchar *argv[] = { g_getenv ("P2P_GATEWAY"), "--camera", camera,
     "--user", "nvr:right-pw", "--rtsp-address=127.0.0.1", "--rtsp-port=0",
