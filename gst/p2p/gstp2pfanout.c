@@ -50,6 +50,9 @@
 #define ESTIMATE_START_BPS 2000000
 #define ESTIMATE_MIN_BPS 50000
 #define ESTIMATE_MAX_BPS 100000000
+/* Most packets a gap between two transport-wide feedback packets is
+ * taken to have lost (feedback_transport_cc()). */
+#define MAX_INFERRED_LOST 1024
 /* Pacing (gst_p2p_fanout_set_pacing()): a viewer is sent at most
  * PACING_FACTOR times its estimate, or times the rate of the video it is
  * sent if that is more, with bursts of PACING_BURST_US worth (at least
@@ -171,6 +174,11 @@ typedef struct
   /* Its transport-wide sequence, and what its feedback says of its
    * path. */
   guint16 twcc_seq;
+  /* Its feedback so far: the packet after the last one it reported, and
+   * the count of its last feedback packet. */
+  gboolean twcc_reported;
+  guint16 twcc_next;
+  guint8 twcc_feedback_count;
   P2pBandwidthEstimator *estimator;
   GstP2pFanoutStats stats;
 
@@ -1532,19 +1540,48 @@ done:
   g_mutex_unlock (&fanout->lock);
 }
 
+/* GStreamer 1.22's receiver (rtpsession) starts each feedback packet at
+ * the first packet it received since the previous one: packets lost in
+ * between are never reported, and loss would go unseen. When no feedback
+ * packet went missing (consecutive feedback counts), such a gap is what
+ * the viewer did not receive. */
 static void
-feedback_transport_cc (const P2pPacketArrival * arrivals, guint n_arrivals,
-    gpointer user_data)
+feedback_transport_cc (guint8 feedback_count,
+    const P2pPacketArrival * arrivals, guint n_arrivals, gpointer user_data)
 {
   Feedback *fb = user_data;
   GstP2pFanout *fanout = fb->fanout;
+  g_autofree P2pPacketArrival *all = NULL;
+  const P2pPacketArrival *report = arrivals;
+  guint n = n_arrivals, i;
+  guint16 gap, last;
   Member *m;
 
+  if (n_arrivals == 0)
+    return;
   g_mutex_lock (&fanout->lock);
   m = fanout_find (fanout, fb->target, NULL);
-  if (m)
-    p2p_bandwidth_estimator_on_feedback (m->estimator, arrivals, n_arrivals,
-        fanout->now ());
+  if (!m)
+    goto done;
+  gap = arrivals[0].seq - m->twcc_next;
+  if (m->twcc_reported && gap > 0 && gap <= MAX_INFERRED_LOST
+      && feedback_count == (guint8) (m->twcc_feedback_count + 1)) {
+    all = g_new (P2pPacketArrival, gap + n_arrivals);
+    for (i = 0; i < gap; i++) {
+      all[i].seq = m->twcc_next + i;
+      all[i].arrival_us = P2P_BANDWIDTH_ESTIMATOR_LOST;
+    }
+    memcpy (all + gap, arrivals, n_arrivals * sizeof (P2pPacketArrival));
+    report = all;
+    n += gap;
+  }
+  last = arrivals[n_arrivals - 1].seq + 1;
+  if (!m->twcc_reported || (gint16) (last - m->twcc_next) > 0)
+    m->twcc_next = last;
+  m->twcc_reported = TRUE;
+  m->twcc_feedback_count = feedback_count;
+  p2p_bandwidth_estimator_on_feedback (m->estimator, report, n, fanout->now ());
+done:
   g_mutex_unlock (&fanout->lock);
 }
 

@@ -88,7 +88,7 @@ parse_transport_cc (const guint8 * fci, gsize len,
     }
     arrivals[i].arrival_us = t;
   }
-  handlers->transport_cc (arrivals, count, user_data);
+  handlers->transport_cc (fci[7], arrivals, count, user_data);
   return TRUE;
 }
 

@@ -18,8 +18,8 @@ G_BEGIN_DECLS
  * @picture_loss: a PLI (RFC 4585) or FIR (RFC 5104)
  * @nack: one sequence number of a generic NACK (RFC 4585 §6.2.1)
  * @transport_cc: one transport-wide feedback packet
- *     (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1), each
- *     packet it reports in sequence order
+ *     (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1): its
+ *     feedback packet count and each packet it reports, in sequence order
  *
  * What p2psink wants from a viewer's RTCP; any handler may be %NULL.
  */
@@ -29,8 +29,8 @@ typedef struct
       guint32 dlsr, gpointer user_data);
   void (*picture_loss) (gboolean fir, gpointer user_data);
   void (*nack) (guint32 media_ssrc, guint16 seq, gpointer user_data);
-  void (*transport_cc) (const P2pPacketArrival * arrivals, guint n_arrivals,
-      gpointer user_data);
+  void (*transport_cc) (guint8 feedback_count,
+      const P2pPacketArrival * arrivals, guint n_arrivals, gpointer user_data);
 } GstP2pFeedbackHandlers;
 
 gboolean gst_p2p_feedback_parse (const guint8 * data, gsize size,

@@ -43,8 +43,8 @@ on_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
 }
 
 static void
-on_transport_cc (const P2pPacketArrival * arrivals, guint n_arrivals,
-    gpointer user_data)
+on_transport_cc (guint8 feedback_count, const P2pPacketArrival * arrivals,
+    guint n_arrivals, gpointer user_data)
 {
   ((Count *) user_data)->arrivals += n_arrivals;
 }

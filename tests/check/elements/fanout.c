@@ -428,12 +428,12 @@ push_twcc_packet (Fixture * f, guint16 seq, gsize size)
   gst_p2p_fanout_push_rtp (f->fanout, GST_P2P_FANOUT_VIDEO, pkt, size);
 }
 
-/* Transport-wide feedback: @n packets from @base, the first at @ref
- * × 64 ms, each received @delta_ms after the previous one, or (@delta_ms
- * 0) none received. */
+/* Transport-wide feedback packet number @count: @n packets from @base,
+ * the first at @ref × 64 ms, each received @delta_ms after the previous
+ * one, or (@delta_ms 0) none received. */
 static gboolean
-send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
-    guint ref, guint delta_ms)
+send_transport_cc_counted (Fixture * f, gpointer target, guint16 base,
+    guint n, guint ref, guint delta_ms, guint8 count)
 {
   GstBuffer *buf = gst_rtcp_buffer_new (1400);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
@@ -455,6 +455,7 @@ send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
   GST_WRITE_UINT16_BE (fci, base);
   GST_WRITE_UINT16_BE (fci + 2, n);
   GST_WRITE_UINT24_BE (fci + 4, ref);
+  fci[7] = count;
   /* One run-length chunk: all small deltas (1), or all lost (0). */
   GST_WRITE_UINT16_BE (fci + 8, ((delta_ms ? 1 : 0) << 13) | n);
   for (i = 0; delta_ms && i < n; i++)
@@ -465,6 +466,15 @@ send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
   return ok;
+}
+
+/* Transport-wide feedback, always numbered 0 (as if every feedback packet
+ * but one were lost: no gap is taken as loss). */
+static gboolean
+send_transport_cc (Fixture * f, gpointer target, guint16 base, guint n,
+    guint ref, guint delta_ms)
+{
+  return send_transport_cc_counted (f, target, base, n, ref, delta_ms, 0);
 }
 
 static guint16
@@ -509,6 +519,25 @@ test_transport_wide_sequence_per_viewer (Fixture * f, gconstpointer data)
   g_assert_cmpuint (next_b, ==, 6);
 }
 
+/* Viewers @a and @b join; @n packets of 1000 bytes follow from a
+ * keyframe on, packet i leaving i × @every_us / @per after the first. */
+static void
+join_two_and_push (Fixture * f, gint * a, gint * b, guint n, gint64 every_us,
+    guint per)
+{
+  gint64 start = fake_now;
+  guint i;
+
+  gst_p2p_fanout_add (f->fanout, a);
+  gst_p2p_fanout_add (f->fanout, b);
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
+  for (i = 0; i < n; i++) {
+    fake_now = start + i * every_us / per;
+    push_twcc_packet (f, i, 1000);
+  }
+  fake_now = start + n * every_us / per;
+}
+
 /* A viewer's transport-wide feedback moves its estimate alone: one that
  * receives everything is measured, one that loses everything is cut. */
 static void
@@ -516,15 +545,8 @@ test_transport_cc_estimate (Fixture * f, gconstpointer data)
 {
   GstP2pFanoutStats st_a, st_b;
   gint a, b;
-  guint i;
 
-  gst_p2p_fanout_add (f->fanout, &a);
-  gst_p2p_fanout_add (f->fanout, &b);
-  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
-  for (i = 0; i < 100; i++) {
-    push_twcc_packet (f, i, 1000);
-    fake_now += 10 * G_TIME_SPAN_MILLISECOND;
-  }
+  join_two_and_push (f, &a, &b, 100, 10 * G_TIME_SPAN_MILLISECOND, 1);
   g_assert_true (send_transport_cc (f, &a, 0, 100, 100, 10));
   g_assert_true (send_transport_cc (f, &b, 0, 100, 100, 0));
 
@@ -923,9 +945,35 @@ test_pacing (Fixture * f, gconstpointer data)
   }
 }
 
+/* A receiver that, as GStreamer 1.22's, starts each feedback packet at
+ * the first packet it received: losing two packets in three, its gaps are
+ * counted as lost when its feedback packets come in sequence, not when
+ * feedback packets went missing too (a gap then says nothing). */
 static void
-collect_arrivals (const P2pPacketArrival * arrivals, guint n_arrivals,
-    gpointer user_data)
+test_transport_cc_gaps (Fixture * f, gconstpointer data)
+{
+  GstP2pFanoutStats st_a, st_b;
+  gint a, b;
+  guint i;
+
+  /* Three packets every 64 ms, the feedback's time unit: each reported
+   * one arrives as far after the previous as it left. */
+  join_two_and_push (f, &a, &b, 150, 64 * G_TIME_SPAN_MILLISECOND, 3);
+  for (i = 0; i < 50; i++) {
+    g_assert_true (send_transport_cc_counted (f, &a, 3 * i, 1, 100 + i, 30, i));
+    g_assert_true (send_transport_cc_counted (f, &b, 3 * i, 1, 100 + i, 30,
+            2 * i));
+  }
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st_a));
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &b, &st_b));
+  g_assert_true (st_a.estimate_limited);
+  g_assert_cmpuint (st_a.estimated_bitrate, <, 2000000);
+  g_assert_false (st_b.estimate_limited);
+}
+
+static void
+collect_arrivals (guint8 feedback_count, const P2pPacketArrival * arrivals,
+    guint n_arrivals, gpointer user_data)
 {
   g_array_append_vals (user_data, arrivals, n_arrivals);
 }
@@ -1037,6 +1085,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/pacing", test_pacing);
   ADD ("/p2p/fanout/pacing-not-below-stream", test_pacing_not_below_stream);
   ADD ("/p2p/fanout/transport-cc-parse", test_transport_cc_parse);
+  ADD ("/p2p/fanout/transport-cc-gaps", test_transport_cc_gaps);
 #undef ADD
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup_layers, func, teardown)

@@ -329,6 +329,73 @@ GST_START_TEST (test_bandwidth_estimate)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+drop_third_of_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  guint *count = data;
+  guint8 b[2];
+
+  /* A third of the video (96) and every retransmission (97) never reach
+   * rtpbin: a path that loses far more than a radio does. */
+  if (gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, b, 2) == 2
+      && ((b[1] & 0x7f) == 97 || ((b[1] & 0x7f) == 96 && ++(*count) % 3 == 0)))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+/* p2psink's encoder= without a lab: a viewer whose feedback reports a
+ * third of its packets lost brings x264enc's bitrate down, and the camera
+ * says so in p2p-encoder-bitrate. */
+GST_START_TEST (test_encoder_follows_lossy_viewer)
+{
+  GstElement *cam, *viewer, *src, *rtpsrc, *enc;
+  GstMessage *msg;
+  GstPad *pad;
+  guint64 bps = 0;
+  guint count = 0, kbit = 0;
+
+  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "x264enc name=enc tune=zerolatency speed-preset=ultrafast "
+      "key-int-max=30 aud=false bitrate=2000 ! "
+      "video/x-h264,stream-format=byte-stream ! "
+      "p2psink name=cam encoder=enc uid=%s key-file=%s password-file=%s",
+      env->uid, env->key_file, env->password_file);
+  p2p_test_start (cam);
+  viewer = p2p_test_env_pipeline (env, "p2psrc name=src uid=%s "
+      "password=" P2P_TEST_PASSWORD " latency=1000 ! fakesink sync=false",
+      env->uid);
+  src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
+  pad = gst_element_get_static_pad (rtpsrc, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_third_of_video,
+      &count, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (rtpsrc);
+  gst_object_unref (src);
+  p2p_test_start (viewer);
+
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+      "p2p-encoder-bitrate", P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "the encoder was never retuned");
+  fail_unless (gst_structure_get_uint64 (gst_message_get_structure (msg),
+          "bitrate", &bps));
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "viewer-id"), "viewer-1");
+  gst_message_unref (msg);
+  fail_unless (bps < 2000000, "retuned to %" G_GUINT64_FORMAT, bps);
+  fail_unless (bps >= 300000, "below the floor: %" G_GUINT64_FORMAT, bps);
+  enc = gst_bin_get_by_name (GST_BIN (cam), "enc");
+  g_object_get (enc, "bitrate", &kbit, NULL);
+  gst_object_unref (enc);
+  fail_unless (kbit < 2000, "x264enc still at %u kbit/s", kbit);
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static void
 check_caps (GstElement * pipeline, const gchar * sink, const gchar * name)
 {
@@ -1557,6 +1624,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_h264_bit_exact);
   tcase_add_test (tc, test_lost_packets_retransmitted);
   tcase_add_test (tc, test_bandwidth_estimate);
+  tcase_add_test (tc, test_encoder_follows_lossy_viewer);
   tcase_add_test (tc, test_vp8_and_opus);
   tcase_add_test (tc, test_av_decodebin_gets_video);
   tcase_add_test (tc, test_stream_ids);
