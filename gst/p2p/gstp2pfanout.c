@@ -72,7 +72,7 @@
 #define PACING_FACTOR 2.5
 #define PACING_BURST_US (10 * G_TIME_SPAN_MILLISECOND)
 #define PACING_MIN_BURST (4 * GST_P2P_MTU)
-#define PACING_MAX_DELAY_US (300 * G_TIME_SPAN_MILLISECOND)
+#define PACING_MAX_DELAY_US (100 * G_TIME_SPAN_MILLISECOND)
 #define PACING_MAX_PACKETS 1024
 
 /* Layer switching, from the viewer's estimate (its estimator's, once its

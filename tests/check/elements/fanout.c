@@ -546,9 +546,9 @@ test_transport_cc_estimate (Fixture * f, gconstpointer data)
   GstP2pFanoutStats st_a, st_b;
   gint a, b;
 
-  join_two_and_push (f, &a, &b, 100, 10 * G_TIME_SPAN_MILLISECOND, 1);
-  g_assert_true (send_transport_cc (f, &a, 0, 100, 100, 10));
-  g_assert_true (send_transport_cc (f, &b, 0, 100, 100, 0));
+  join_two_and_push (f, &a, &b, 250, 10 * G_TIME_SPAN_MILLISECOND, 1);
+  g_assert_true (send_transport_cc (f, &a, 0, 250, 100, 10));
+  g_assert_true (send_transport_cc (f, &b, 0, 250, 100, 0));
 
   g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st_a));
   g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &b, &st_b));
@@ -958,8 +958,8 @@ test_transport_cc_gaps (Fixture * f, gconstpointer data)
 
   /* Three packets every 64 ms, the feedback's time unit: each reported
    * one arrives as far after the previous as it left. */
-  join_two_and_push (f, &a, &b, 150, 64 * G_TIME_SPAN_MILLISECOND, 3);
-  for (i = 0; i < 50; i++) {
+  join_two_and_push (f, &a, &b, 300, 64 * G_TIME_SPAN_MILLISECOND, 3);
+  for (i = 0; i < 100; i++) {
     g_assert_true (send_transport_cc_counted (f, &a, 3 * i, 1, 100 + i, 30, i));
     g_assert_true (send_transport_cc_counted (f, &b, 3 * i, 1, 100 + i, 30,
             2 * i));
@@ -1036,7 +1036,8 @@ test_pacing_not_below_stream (Fixture * f, gconstpointer data)
 
   gst_p2p_fanout_add (f->fanout, &a);
   gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
-  for (round = 0; round < 4; round++) {
+  /* Three of the estimator's 200-packet loss windows, all lost. */
+  for (round = 0; round < 12; round++) {
     for (i = 0; i < 60; i++) {
       push_twcc_packet (f, pushed++, 1000);
       fake_now += 5 * G_TIME_SPAN_MILLISECOND;
