@@ -19,6 +19,6 @@ G_GNUC_INTERNAL void p2p_signalling_receive_for_test (P2pSignalling * self,
     gboolean logged_in, const gchar * call, const gchar * text, gsize len);
 
 G_GNUC_INTERNAL guint p2p_signalling_next_delay (guint min_ms, guint max_ms,
-    guint rounds, gint64 retry_after_s);
+    guint rounds, gint64 retry_after_s, gboolean busy);
 
 G_END_DECLS

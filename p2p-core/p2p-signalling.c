@@ -79,6 +79,11 @@ G_STATIC_ASSERT (P2P_SIGNALLING_MAX_CANDIDATE == P2P_PROTOCOL_MAX_CANDIDATE);
 #define CREDENTIAL_RECHECK_MS 10000
 /* A connection that lasted this long resets the back-off. */
 #define STABLE_CONNECTION (30 * G_USEC_PER_SEC)
+/* A pass on which a server closed the connection at once (p2p-server does
+ * near its descriptor limit) waits at most this many times
+ * reconnect-min-delay: that server is up and busy, not gone, and
+ * another place may have opened by then. */
+#define BUSY_MAX_DELAY_FACTOR 8
 
 typedef struct _ConnectRequest ConnectRequest;
 
@@ -124,6 +129,7 @@ struct _P2pSignalling
   gchar **learned;              /* servers from the last welcome */
   guint server_index;
   guint rounds;                 /* failed passes over the whole list */
+  gboolean pass_busy;           /* a server of this pass closed at once */
   gint64 next_id;
   GList *connects;              /* ConnectRequest, oldest first */
   GList *signaller_calls;       /* SignallerCall, p2p_signaller_call()'s */
@@ -1364,6 +1370,7 @@ drop_connection (P2pSignalling * self)
  * @max_ms: reconnect-max-delay
  * @rounds: passes over the server list that failed in a row
  * @retry_after_s: the server's `retry_after`, or 0
+ * @busy: a server of the pass closed the connection at once
  *
  * The wait before the next pass, in ms. A server that said when to come
  * back is up and has given this client its turn (its admission slot):
@@ -1371,13 +1378,16 @@ drop_connection (P2pSignalling * self)
  * same second do not all come in its first millisecond, whatever our own
  * back-off had reached. Else exponential back-off from @min_ms, doubled
  * per round up to @max_ms, with jitter in [delay/2, delay] so that the
- * devices that lost the same server do not return in lock-step.
+ * devices that lost the same server do not return in lock-step. When
+ * @busy, the doubling stops at 8 × @min_ms: a full server is up and its
+ * room comes back as soon as devices leave it, so waiting up to
+ * reconnect-max-delay there only delays the return.
  *
  * Returns: the delay in ms
  */
 guint
 p2p_signalling_next_delay (guint min_ms, guint max_ms, guint rounds,
-    gint64 retry_after_s)
+    gint64 retry_after_s, gboolean busy)
 {
   gdouble delay = min_ms;
   guint i;
@@ -1385,6 +1395,8 @@ p2p_signalling_next_delay (guint min_ms, guint max_ms, guint rounds,
   if (retry_after_s > 0)
     return (guint) MIN (retry_after_s, 3600) * 1000 +
         g_random_int_range (0, 1000);
+  if (busy)
+    max_ms = MIN (max_ms, (guint64) min_ms * BUSY_MAX_DELAY_FACTOR);
   max_ms = MAX (max_ms, min_ms);
   for (i = 0; i < rounds && delay < max_ms; i++)
     delay *= 2;
@@ -1402,7 +1414,7 @@ backoff_delay (P2pSignalling * self, gint64 retry_after_s)
   max_delay = self->reconnect_max_delay;
   g_mutex_unlock (&self->lock);
   return p2p_signalling_next_delay (min_delay, max_delay, self->rounds,
-      retry_after_s);
+      retry_after_s, self->pass_busy);
 }
 
 static gboolean
@@ -1421,6 +1433,7 @@ wait_and_retry (P2pSignalling * self, guint delay_ms, const GError * error)
 {
   drop_connection (self);
   self->server_index = 0;
+  self->pass_busy = FALSE;
   g_debug ("signalling %p: next attempt in %u ms", self, delay_ms);
   self->timer = add_timeout (self, delay_ms, backoff_done_cb);
   set_state (self, P2P_SIGNALLING_STATE_WAITING, error);
@@ -1779,6 +1792,7 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
   if (ttl > 0)
     self->timer = add_timeout (self, ttl * 800, refresh_credentials_cb);
   self->logged_in = TRUE;
+  self->pass_busy = FALSE;
   self->ready_since = g_get_monotonic_time ();
   set_state (self, P2P_SIGNALLING_STATE_READY, NULL);
   /* A handler may have stopped us. */
@@ -2334,6 +2348,17 @@ explain_connect_error (const gchar * uri, SoupMessage * msg,
   return NULL;
 }
 
+/* Whether @error says the server took the connection and closed it before
+ * answering, as p2p-server does near its descriptor limit: it is up. */
+static gboolean
+closed_at_once (const GError * error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
+      || g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF);
+}
+
 static void
 ws_connected_cb (GObject * source, GAsyncResult * result, gpointer data)
 {
@@ -2355,6 +2380,8 @@ ws_connected_cb (GObject * source, GAsyncResult * result, gpointer data)
           P2P_SIGNALLING_ERROR_UNREACHABLE, "Cannot connect to %s: %s",
           self->server_uri, error->message);
 
+      if (closed_at_once (error))
+        self->pass_busy = TRUE;
       server_failed (self, err, 0);
       g_error_free (err);
     }
@@ -3231,7 +3258,9 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
    * failed pass over the list, up to #P2pSignalling:reconnect-max-delay;
    * each delay is picked at random between half and all of its value. A
    * server's `retry_after` replaces this delay (plus up to a second of
-   * jitter) and starts the doubling over. Default: 500.
+   * jitter) and starts the doubling over. After a pass on which a server
+   * closed the connection at once (full: p2p-server near its descriptor
+   * limit), the doubling stops at 8 times this delay. Default: 500.
    */
   g_object_class_install_property (gobject_class, PROP_RECONNECT_MIN_DELAY,
       g_param_spec_uint ("reconnect-min-delay", "Reconnect minimum delay",

@@ -1033,6 +1033,60 @@ test_failover (Fixture * f, gconstpointer data)
   g_free (dead);
 }
 
+static gboolean
+close_at_once_cb (GSocketService * service, GSocketConnection * conn,
+    GObject * source, gpointer data)
+{
+  guint *n_accepted = data;
+
+  (*n_accepted)++;
+  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+  return TRUE;
+}
+
+/* A server that takes the connection and closes it before answering, as
+ * p2p-server does near its descriptor limit, is up and busy: the client
+ * keeps trying it at short jittered intervals (at most 8 × min-delay)
+ * instead of doubling towards max-delay. At 1b655ee the 16th attempt came
+ * only after minutes (20 ms doubled 15 times), past these waits. */
+static void
+test_backoff_busy (Fixture * f, gconstpointer data)
+{
+  GSocketService *service = g_socket_service_new ();
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *bound = NULL;
+  guint n_accepted = 0;
+  gchar *busy;
+  const gchar *servers[] = { NULL, NULL };
+
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (service),
+          addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
+          NULL));
+  g_signal_connect (service, "incoming", G_CALLBACK (close_at_once_cb),
+      &n_accepted);
+  busy = loopback_uri ("ws",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  servers[0] = busy;
+
+  make_device (f, servers);
+  g_object_set (f->sig, "reconnect-max-delay", 600000, NULL);
+  p2p_signalling_start (f->sig);
+  expect_state (&f->ev, "waiting", P2P_SIGNALLING_ERROR_UNREACHABLE);
+  while (events_count (&f->ev, "state:connecting") < 16)
+    g_assert_nonnull (events_wait (&f->ev, "state:connecting", WAIT_MS));
+  g_assert_cmpuint (n_accepted, >=, 15);
+
+  p2p_signalling_stop (f->sig);
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  g_object_unref (service);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_free (busy);
+}
+
 /* Nobody listens: retries back off and connect requests time out with
  * UNREACHABLE. */
 static void
@@ -1065,22 +1119,29 @@ test_backoff_retry_after (void)
   guint i;
 
   for (i = 0; i < 200; i++) {
-    guint d = p2p_signalling_next_delay (500, 60000, 20, 2);
+    guint d = p2p_signalling_next_delay (500, 60000, 20, 2, FALSE);
 
     g_assert_cmpuint (d, >=, 2000);
     g_assert_cmpuint (d, <, 3000);
-    d = p2p_signalling_next_delay (500, 60000, 0, 7200);
+    d = p2p_signalling_next_delay (500, 60000, 0, 7200, FALSE);
     g_assert_cmpuint (d, >=, 3600 * 1000);
     g_assert_cmpuint (d, <, 3601 * 1000);
-    d = p2p_signalling_next_delay (500, 60000, 0, 0);
+    d = p2p_signalling_next_delay (500, 60000, 0, 0, FALSE);
     g_assert_cmpuint (d, >=, 250);
     g_assert_cmpuint (d, <=, 501);
-    d = p2p_signalling_next_delay (500, 60000, 3, 0);
+    d = p2p_signalling_next_delay (500, 60000, 3, 0, FALSE);
     g_assert_cmpuint (d, >=, 2000);
     g_assert_cmpuint (d, <=, 4001);
-    d = p2p_signalling_next_delay (500, 60000, 20, 0);
+    d = p2p_signalling_next_delay (500, 60000, 20, 0, FALSE);
     g_assert_cmpuint (d, >=, 30000);
     g_assert_cmpuint (d, <=, 60001);
+    /* A busy server: the doubling stops at 8 × min. */
+    d = p2p_signalling_next_delay (500, 60000, 20, 0, TRUE);
+    g_assert_cmpuint (d, >=, 2000);
+    g_assert_cmpuint (d, <=, 4001);
+    d = p2p_signalling_next_delay (500, 60000, 20, 2, TRUE);
+    g_assert_cmpuint (d, >=, 2000);
+    g_assert_cmpuint (d, <, 3000);
   }
 }
 
@@ -1910,6 +1971,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/reconnect", test_reconnect);
   ADD ("/p2p/signalling/failover", test_failover);
   ADD ("/p2p/signalling/backoff", test_backoff);
+  ADD ("/p2p/signalling/backoff-busy", test_backoff_busy);
   g_test_add_func ("/p2p/signalling/retry-after", test_backoff_retry_after);
   ADD ("/p2p/signalling/dead-connection", test_dead_connection);
   ADD ("/p2p/signalling/insecure-refused", test_insecure_refused);
