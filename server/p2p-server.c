@@ -212,6 +212,20 @@ static const struct lws_protocols admin_protocols[] = {
   {NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
+/* The lws options that make a vhost listen on @address only. lws 4.1
+ * binds an IPv4 address given to an IPv6 socket wrongly: it writes it
+ * where the flow label goes and listens on [::], every address of the
+ * host. An IPv4 socket takes the address as given. */
+static guint64
+listen_options (const gchar * address)
+{
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address);
+
+  if (inet && g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4)
+    return LWS_SERVER_OPTION_DISABLE_IPV6;
+  return 0;
+}
+
 /* The admin vhost (/metrics, /health) on admin-address:admin-port, plain
  * HTTP whatever the signalling uses. Returns its port, -1 if it cannot
  * bind. */
@@ -226,6 +240,7 @@ create_admin_vhost (Server * server, struct lws_protocols *protos)
   memset (&info, 0, sizeof (info));
   info.port = server->config->admin_port;
   info.iface = server->config->admin_address;
+  info.options = listen_options (server->config->admin_address);
   info.protocols = protos;
   info.vhost_name = "admin";
   info.timeout_secs = server->config->handshake_timeout;
@@ -307,7 +322,8 @@ main (int argc, char **argv)
   /* An explicit vhost: lws_create_vhost() reports a failed bind, where
    * lws 4.1's default vhost fails silently and leaves a context that
    * crashes when closed. */
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+      listen_options (server.config->listen);
   info.foreign_loops = foreign_loops;
   info.port = server.config->port;
   info.iface = server.config->listen;

@@ -1099,6 +1099,22 @@ admin_get (gint port, const gchar * path, guint * status)
 
 static const gchar *const admin_args[] = { "--admin-port=0", NULL };
 
+/* The admin port, from the "admin on" line after "listening on". */
+static gint
+read_admin_port (HarnessServer * server)
+{
+  g_autofree gchar *line = NULL;
+  gboolean timed_out;
+  gint port;
+
+  line = harness_read_line (server->out, HARNESS_WAIT_MS, &timed_out);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "admin on 127.0.0.1:"));
+  port = atoi (line + strlen ("admin on 127.0.0.1:"));
+  g_assert_cmpint (port, >, 0);
+  return port;
+}
+
 /* The admin port: Prometheus text that counts what happened, a health
  * check, and nothing else. */
 static void
@@ -1108,19 +1124,11 @@ test_admin (Fixture * f, gconstpointer data)
       NULL);
   HarnessClient *v = viewer (f->server->url);
   g_autofree gchar *call = call_device (v, d, f->uid, f->key);
-  g_autofree gchar *line = NULL;
   g_autofree gchar *metrics = NULL;
   g_autofree gchar *health = NULL;
   g_autofree gchar *other = NULL;
-  gboolean timed_out;
+  gint port = read_admin_port (f->server);
   guint status;
-  gint port;
-
-  line = harness_read_line (f->server->out, HARNESS_WAIT_MS, &timed_out);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "admin on 127.0.0.1:"));
-  port = atoi (line + strlen ("admin on 127.0.0.1:"));
-  g_assert_cmpint (port, >, 0);
 
   metrics = admin_get (port, "/metrics", &status);
   g_assert_cmpuint (status, ==, 200);
@@ -1138,6 +1146,36 @@ test_admin (Fixture * f, gconstpointer data)
   g_assert_cmpuint (status, ==, 404);
   harness_client_free (v);
   harness_client_free (d);
+}
+
+/* Whether another listener can take 127.0.0.2:@port: only when the
+ * server's listener on @port is bound to 127.0.0.1 alone. */
+static gboolean
+other_loopback_free (gint port)
+{
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string ("127.0.0.2");
+  g_autoptr (GSocketAddress) where = g_inet_socket_address_new (inet, port);
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  if (g_socket_bind (socket, where, TRUE, &error) &&
+      g_socket_listen (socket, &error))
+    return TRUE;
+  g_test_message ("127.0.0.2:%d: %s", port, error->message);
+  return FALSE;
+}
+
+/* --listen=127.0.0.1 and the admin port's 127.0.0.1 hold: lws 4.1 put an
+ * IPv4 address on an IPv6 socket wrongly and listened on every address of
+ * the host, the admin port's metrics too. */
+static void
+test_listen_address (Fixture * f, gconstpointer data)
+{
+  g_assert_true (other_loopback_free (f->server->port));
+  g_assert_true (other_loopback_free (read_admin_port (f->server)));
 }
 
 /* Two servers on one registry, the device logged in on both and in a
@@ -1462,6 +1500,7 @@ main (int argc, char **argv)
   ADD ("process/drain-keeps-calls", test_drain_keeps_calls, NULL);
   ADD ("process/port-taken", test_port_taken, no_server);
   ADD ("process/fd-limit", test_fd_limit, no_server);
+  ADD ("security/listen-address", test_listen_address, admin_args);
   ADD ("security/turn-bare-hello", test_turn_bare_hello, security_args);
   ADD ("security/hello-flood", test_hello_flood, security_args);
   ADD ("security/slot-holding", test_slot_holding, security_args);
