@@ -11,6 +11,11 @@ JSON object on the last line of stdout.
   peer.py fanout-camera ROW / fanout-viewers ROW
                          the two halves of the fan-out benchmark; bench/run
                          relays their JSON lines and measures the camera
+                         (with env["sub_clip"]: two layers, video_0 and
+                         video_1)
+  peer.py adapt p2p      camera with two layers + one viewer, run inside a
+                         network namespace of bench/run's own: its loopback
+                         is shaped with tbf, the viewer's layer moves timed
   peer.py gateway-clients p2p
                          `--count` RTSP clients (rtspsrc) of the p2p-gateway
                          at env["gateway_url"], held until told to quit
@@ -192,6 +197,13 @@ class Camera:
         env["feeder"] = self.feeder
         self.pipe = Gst.Pipeline.new("camera")
         self.pipe.add(self.feeder.bin)
+        # A second layer (the sub stream), fed alongside the first.
+        self.sub = None
+        if env.get("sub_clip"):
+            self.sub = ClipFeeder(env["sub_clip"], args.speed)
+            self.sub.bin.set_name("subclip")
+            self.pipe.add(self.sub.bin)
+            env["sub_pad"] = self.sub.bin.get_static_pad("src")
         self.row = ROWS[args.row](env, self.pipe,
                                   self.feeder.bin.get_static_pad("src"))
         bus = self.pipe.get_bus()
@@ -209,9 +221,13 @@ class Camera:
             finish({"error": "camera pipeline failed to start: %s" %
                     "; ".join(self.errors)})
         self.feeder.start()
+        if self.sub:
+            self.sub.start()
 
     def stop(self):
         self.feeder.stop()
+        if self.sub:
+            self.sub.stop()
         self.pipe.set_state(Gst.State.NULL)
 
 
@@ -349,6 +365,90 @@ def run_fanout_camera(args, env):
         elif cmd["cmd"] == "quit":
             cam.stop()
             finish({"event": "done", "errors": cam.errors[:3]})
+
+
+def shape_loopback(kbit):
+    """tbf on this network namespace's loopback (bench/run made the
+    namespace for this process alone), or none with kbit 0.  Burst and
+    latency as the NAT lab's set_rate."""
+    if kbit:
+        cmd = ["tc", "qdisc", "replace", "dev", "lo", "root", "tbf", "rate",
+               "%dkbit" % kbit, "burst", str(max(16000, kbit * 1000 // 400)),
+               "latency", "200ms"]
+    else:
+        cmd = ["tc", "qdisc", "del", "dev", "lo", "root"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=10)
+
+
+def run_adapt(args, env):
+    """The viewer settles on main, the loopback is shaped to
+    env["shape_kbit"]: time until p2psink moves the viewer to the sub layer,
+    frames out of p2psrc on sub over env["shaped_s"], then the shaping
+    lifted: time back on main.  Every wait is bounded."""
+    cam = Camera(args, env)
+    moves = []
+    cond = threading.Condition()
+
+    def on_layer(bus, msg):
+        s = msg.get_structure()
+        if s is not None and s.get_name() == "p2p-layer":
+            with cond:
+                moves.append((time.monotonic(), s.get_value("layer")))
+                cond.notify_all()
+
+    bus = cam.pipe.get_bus()
+    bus.connect("sync-message::element", on_layer)
+    cam.start()
+    v, phases, ok = connect_one(cam, args.timeout)
+    if not ok:
+        finish({"error": "no keyframe within %.0f s%s" %
+                (args.timeout, "".join("; " + e for e in cam.errors))})
+    # (arrival, PTS): a frame is counted once, however many buffers carry
+    # it.
+    frames = []
+    v["out"].add_probe(Gst.PadProbeType.BUFFER,
+                       lambda p, i: frames.append((time.monotonic(),
+                                                   i.get_buffer().pts)) or
+                       Gst.PadProbeReturn.OK)
+
+    def wait_layer(layer, after, timeout):
+        with cond:
+            cond.wait_for(lambda: any(t >= after and x == layer
+                                      for t, x in moves), timeout)
+            return next((t for t, x in moves if t >= after and x == layer),
+                        None)
+
+    # The estimator past its start, as in the NAT lab.
+    time.sleep(args.warmup)
+    out = {"shape_kbit": env["shape_kbit"]}
+    t_shape = time.monotonic()
+    shape_loopback(env["shape_kbit"])
+    t_down = wait_layer(1, t_shape, env["down_timeout"])
+    if t_down is None:
+        shape_loopback(0)
+        finish({"error": "not on sub within %.0f s of the shaping"
+                % env["down_timeout"]})
+    out["down_s"] = t_down - t_shape
+    time.sleep(env["shaped_s"])
+    t_lift = time.monotonic()
+    shape_loopback(0)
+    # Frames from 1 s after the move (the switch itself settled) to the
+    # lift, against 30 per second; and the longest gap between two.
+    got, seen = [], set()
+    for t, pts in list(frames):
+        if t_down + 1 <= t < t_lift and pts not in seen:
+            seen.add(pts)
+            got.append(t)
+    out["frames"] = len(got)
+    out["want"] = int((t_lift - t_down - 1) * 30)
+    edges = [t_down + 1] + got + [t_lift]
+    out["freeze_s"] = max(b - a for a, b in zip(edges, edges[1:]))
+    t_up = wait_layer(0, t_lift, env["up_timeout"])
+    out["up_s"] = None if t_up is None else t_up - t_lift
+    out["moves"] = [x for _, x in moves]
+    cam.row.disconnect(v)
+    cam.stop()
+    finish(out)
 
 
 def run_fanout_viewers(args, env):
@@ -525,6 +625,7 @@ def run_talkback(args, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("mode", choices=["cpu", "ttff", "throughput", "talkback",
+                                     "adapt",
                                      "fanout-camera", "fanout-viewers",
                                      "gateway-clients", "gateway-ttff"])
     ap.add_argument("row", choices=sorted(ROWS))
@@ -547,7 +648,7 @@ def main():
     if why:
         finish({"na": why})
     {"cpu": run_cpu, "ttff": run_ttff, "throughput": run_throughput,
-     "talkback": run_talkback,
+     "talkback": run_talkback, "adapt": run_adapt,
      "fanout-camera": run_fanout_camera,
      "fanout-viewers": run_fanout_viewers,
      "gateway-clients": run_gateway_clients,

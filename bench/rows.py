@@ -379,7 +379,12 @@ class P2pRow(Row):
         if spec:
             self.sink.set_property("max-viewers", spec.maximum)
         camera.add(self.sink)
-        source_pad.link(self.sink.request_pad_simple("video"))
+        if env.get("sub_pad"):
+            # Two layers: the clip is main, the sub clip is the sub stream.
+            source_pad.link(self.sink.request_pad_simple("video_0"))
+            env["sub_pad"].link(self.sink.request_pad_simple("video_1"))
+        else:
+            source_pad.link(self.sink.request_pad_simple("video"))
 
     def viewer(self, on_phase):
         p = self.env["p2p"]
