@@ -138,6 +138,9 @@ build_messages (P2pBatchSender * sender, guint8 * const *datagrams,
       struct cmsghdr *c;
       guint16 size16 = segment;
 
+      /* The kernel reads the whole buffer, the padding after the
+       * segment size too (valgrind: uninitialised bytes in sendmsg). */
+      memset (&controls[m], 0, sizeof (controls[m]));
       h->msg_control = controls[m].buf;
       h->msg_controllen = sizeof (controls[m].buf);
       c = CMSG_FIRSTHDR (h);
