@@ -86,6 +86,7 @@ typedef struct
   guint rounds;                 /* failed attempts since the last login */
   guint8 home;                  /* --multi, viewers: the server they use */
   guint8 tries;                 /* --multi, devices: place in their list */
+  gboolean busy;                /* a server of this pass closed at once */
 } Conn;
 
 #define MAX_SERVERS 16
@@ -209,20 +210,22 @@ has_type (const gchar * text, gsize len, const gchar * type)
 /* ---- protocol steps ---- */
 
 /* p2p-core's back-off (p2p_signalling_next_delay()): 500 ms doubling to
- * 30 s, a random point in its upper half; a server's retry_after instead,
- * plus under a second, and the doubling starts over. */
+ * 30 s (4 s when a server of the pass closed at once: full), a random
+ * point in its upper half; a server's retry_after instead, plus under a
+ * second, and the doubling starts over. */
 static void
 schedule_retry (Load * load, Conn * c, const gchar * text, gsize len)
 {
   const gchar *retry = text ? g_strstr_len (text, len, "\"retry_after\":") :
       NULL;
-  gdouble delay = 500;
+  gdouble delay = 500, max = c->busy ? 4000 : 30000;
   guint i;
 
-  for (i = 0; i < c->rounds && delay < 30000; i++)
+  for (i = 0; i < c->rounds && delay < max; i++)
     delay *= 2;
-  delay = g_random_double_range (MIN (delay, 30000) / 2, MIN (delay, 30000));
+  delay = g_random_double_range (MIN (delay, max) / 2, MIN (delay, max));
   c->tries = 0;
+  c->busy = FALSE;
   if (retry) {
     delay = g_ascii_strtod (retry + strlen ("\"retry_after\":"), NULL) *
         1000 + g_random_double_range (0, 1000);
@@ -249,6 +252,17 @@ conn_fail (Load * load, Conn * c, const gchar * why, const gchar * text,
     epoll_ctl (load->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close (c->fd);
     g_clear_pointer (&c->in, g_byte_array_unref);
+    /* As p2p-signalling: a server that closed before answering (full)
+     * is passed for the next of the list at once. */
+    if (c->state == C_UPGRADING && !text) {
+      c->busy = TRUE;
+      if (c->tries + 1u < MAX (load->n_servers, 1)) {
+        c->tries++;
+        c->retry_at_us = 0;
+        c->state = C_WAITING;
+        return;
+      }
+    }
     schedule_retry (load, c, text, len);
     return;
   }
@@ -870,6 +884,39 @@ provision_pg (const gchar * uid_tool, const gchar * uri, const gchar * dir,
 /* A server of the fleet: the registry on PostgreSQL, two lookup
  * connections (six servers: 18 connections), limits lifted as in
  * start_server(). */
+/* A free loopback port below the ephemeral range. A server on a port the
+ * system chose is in that range: once killed, one of the many client
+ * connections may take its port as a source port, and the restarted
+ * server then cannot bind (EADDRINUSE). 0 (the system's choice) when
+ * none is found. */
+static gint
+fixed_port (void)
+{
+  g_autofree gchar *range = NULL;
+  gint low = 32768;
+
+  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_local_port_range", &range,
+          NULL, NULL))
+    low = atoi (range);
+  for (guint i = 0; i < 100 && low > 11024; i++) {
+    struct sockaddr_in addr = { 0 };
+    gint port = g_random_int_range (10000, low - 1000);
+    gint fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    gint one = 1;
+    gboolean ok;
+
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons (port);
+    addr.sin_addr.s_addr = htonl (0x7f000001);
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one));
+    ok = bind (fd, (struct sockaddr *) &addr, sizeof (addr)) == 0;
+    close (fd);
+    if (ok)
+      return port;
+  }
+  return 0;
+}
+
 static GPid
 start_fleet_server (const gchar * server, const gchar * uri,
     const gchar * dir, guint index, gint * port)
@@ -1058,7 +1105,7 @@ run_multi (const gchar * server, const gchar * uid_tool, const gchar * bindir,
   load.n_devices = devices;
   load.n_servers = n_servers;
   for (s = 0; s < n_servers; s++) {
-    load.ports[s] = 0;
+    load.ports[s] = fixed_port ();
     pids[s] = start_fleet_server (server, cluster.uri, dir, s, &load.ports[s]);
     if (!pids[s]) {
       g_printerr ("server-load: server %u did not start\n", s);
