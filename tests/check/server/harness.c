@@ -11,6 +11,7 @@
 
 #include "harness.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -214,6 +215,78 @@ limited_child_setup (gpointer data)
   die_with_parent (NULL);
 }
 
+/**
+ * harness_tcp_bind:
+ * @address: an IP address
+ * @port: a port
+ * @error: where a failure goes
+ *
+ * A TCP socket bound to @address:@port with address reuse on (as
+ * p2p-server binds), not listening.
+ *
+ * Returns: (transfer full) (nullable): the socket, %NULL on failure
+ */
+GSocket *
+harness_tcp_bind (const gchar * address, gint port, GError ** error)
+{
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr (GSocketAddress) where = g_inet_socket_address_new (inet, port);
+  g_autoptr (GSocket) socket = NULL;
+
+  socket = g_socket_new (g_inet_address_get_family (inet),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (!socket || !g_socket_bind (socket, where, TRUE, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
+/* The loopback ports of stopped servers, each held by a bound socket
+ * (address reuse on, not listening) until a server listens there again:
+ * a port given up is any process's to take, and a restart on it would
+ * fail (EADDRINUSE) whenever one did. Port number to GSocket. */
+static GHashTable *held_ports;
+
+static void
+hold_port (gint port)
+{
+  GSocket *socket = harness_tcp_bind ("127.0.0.1", port, NULL);
+
+  /* Taken already in the instant since the exit: a restart will say so. */
+  if (!socket)
+    return;
+  if (!held_ports)
+    held_ports = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  g_hash_table_replace (held_ports, GINT_TO_POINTER (port), socket);
+}
+
+/* A new file for a server's stderr, gone once its descriptors close. */
+static gint
+stderr_file_new (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+  gint fd = g_file_open_tmp ("p2p-server-XXXXXX.log", &path, &error);
+
+  g_assert_no_error (error);
+  g_unlink (path);
+  return fd;
+}
+
+/* What @server wrote to its stderr so far. */
+static gchar *
+server_stderr (HarnessServer * server)
+{
+  GString *text = g_string_new (NULL);
+  gchar buf[4096];
+  gssize n;
+
+  if (server->err_fd < 0)
+    return g_string_free (text, FALSE);
+  while ((n = pread (server->err_fd, buf, sizeof (buf), text->len)) > 0)
+    g_string_append_len (text, buf, n);
+  return g_string_free (text, FALSE);
+}
+
 static HarnessServer *
 server_startv (const HarnessServerOptions * options, const gchar * registry,
     const gchar * first_arg, va_list ap)
@@ -241,8 +314,13 @@ server_startv (const HarnessServerOptions * options, const gchar * registry,
   launcher = harness_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, limited_child_setup,
       GUINT_TO_POINTER (options ? options->max_fds : 0), NULL);
-  if (options && options->stderr_path)
+  server->err_fd = -1;
+  if (options && options->stderr_path) {
     g_subprocess_launcher_set_stderr_file_path (launcher, options->stderr_path);
+  } else {
+    server->err_fd = stderr_file_new ();
+    g_subprocess_launcher_take_stderr_fd (launcher, dup (server->err_fd));
+  }
   server->process = g_subprocess_launcher_spawnv (launcher,
       (const gchar * const *) argv->pdata, &error);
   g_assert_no_error (error);
@@ -253,11 +331,16 @@ server_startv (const HarnessServerOptions * options, const gchar * registry,
    * the element tests' waits do. */
   line = harness_read_line (out, HARNESS_WAIT_MS * start_time_scale (),
       &timed_out);
-  g_assert_false (timed_out);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "listening on 127.0.0.1:"));
+  if (timed_out || !line || !g_str_has_prefix (line, "listening on 127.0.0.1:")) {
+    g_autofree gchar *err = server_stderr (server);
+
+    g_error ("p2p-server did not start (%s); its stderr:\n%s",
+        timed_out ? "no line in time" : line ? line : "its stdout ended", err);
+  }
   server->port = atoi (line + strlen ("listening on 127.0.0.1:"));
   g_assert_cmpint (server->port, >, 0);
+  if (held_ports)
+    g_hash_table_remove (held_ports, GINT_TO_POINTER (server->port));
   server->url = g_strdup_printf ("ws://127.0.0.1:%d", server->port);
   server->out = g_steal_pointer (&out);
   g_free (line);
@@ -354,7 +437,9 @@ harness_wait_exit (GSubprocess * process, guint timeout_ms)
  * harness_server_stop:
  * @server: a running server
  *
- * Sends SIGTERM and waits for the process to exit.
+ * Sends SIGTERM and waits for the process to exit. Its port stays held
+ * by the test process until a server started with `--port=` listens there
+ * again.
  *
  * Returns: the exit status, or -1 if it did not exit normally
  */
@@ -366,6 +451,7 @@ harness_server_stop (HarnessServer * server)
   g_subprocess_send_signal (server->process, SIGTERM);
   g_subprocess_wait_async (server->process, NULL, wait_cb, &done);
   g_assert_true (harness_wait (flag_set, &done, HARNESS_WAIT_MS * 2));
+  hold_port (server->port);
   if (!g_subprocess_get_if_exited (server->process))
     return -1;
   return g_subprocess_get_exit_status (server->process);
@@ -384,6 +470,12 @@ harness_server_free (HarnessServer * server)
       !g_subprocess_get_if_signaled (server->process))
     g_subprocess_force_exit (server->process);
   g_object_unref (server->process);
+  if (server->err_fd >= 0) {
+    g_autofree gchar *err = server_stderr (server);
+
+    g_printerr ("%s", err);
+    close (server->err_fd);
+  }
   g_clear_object (&server->out);
   g_free (server->url);
   g_free (server);

@@ -39,6 +39,7 @@ typedef struct
   gint port;
   gchar *url;
   GDataInputStream *out;        /* its stdout after the "listening" line */
+  gint err_fd;                  /* its stderr, an unlinked file, or -1 */
 } HarnessServer;
 
 HarnessServer *harness_server_start (const gchar * registry,
@@ -48,7 +49,8 @@ HarnessServer *harness_server_start (const gchar * registry,
 typedef struct
 {
   guint max_fds;                /* RLIMIT_NOFILE, 0: the test's own */
-  const gchar *stderr_path;     /* its stderr goes there, else the test's */
+  const gchar *stderr_path;     /* its stderr goes there, else the test's
+                                 * when the server is freed */
 } HarnessServerOptions;
 
 HarnessServer *harness_server_start_with (const HarnessServerOptions *
@@ -56,6 +58,9 @@ HarnessServer *harness_server_start_with (const HarnessServerOptions *
     G_GNUC_NULL_TERMINATED;
 
 gint harness_server_stop (HarnessServer * server);
+
+GSocket *harness_tcp_bind (const gchar * address, gint port,
+    GError ** error);
 
 gboolean harness_wait_exit (GSubprocess * process, guint timeout_ms);
 

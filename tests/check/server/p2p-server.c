@@ -1153,16 +1153,11 @@ test_admin (Fixture * f, gconstpointer data)
 static gboolean
 other_loopback_free (gint port)
 {
-  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string ("127.0.0.2");
-  g_autoptr (GSocketAddress) where = g_inet_socket_address_new (inet, port);
   g_autoptr (GSocket) socket = NULL;
   g_autoptr (GError) error = NULL;
 
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  if (g_socket_bind (socket, where, TRUE, &error) &&
-      g_socket_listen (socket, &error))
+  socket = harness_tcp_bind ("127.0.0.2", port, &error);
+  if (socket && g_socket_listen (socket, &error))
     return TRUE;
   g_test_message ("127.0.0.2:%d: %s", port, error->message);
   return FALSE;
