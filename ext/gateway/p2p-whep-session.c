@@ -76,6 +76,7 @@ struct _P2pWhepSession
   GMainContext *context;
   GTask *task;
   GSource *timeout;
+  gboolean answering;
   gboolean local_set;
   gboolean closed;
 };
@@ -836,6 +837,56 @@ add_branch (P2pWhepSession * self, WhepBranch * b, GError ** error)
   return TRUE;
 }
 
+static void
+on_sink_caps (GObject * pad, GParamSpec * pspec, gpointer user_data);
+
+/* The second answer, once every branch's caps are on its webrtcbin sink
+ * pad. The appsrc pushes its caps from its own streaming thread: an
+ * answer made before they arrive has no SSRC or msid for the media
+ * section, webrtcbin never pairs the pad with it ("changing msid" is never
+ * logged) and the browser never sees the stream. The wait is bounded by
+ * the session's timeout. */
+static void
+answer_when_caps (P2pWhepSession * self, GstPromise * unused)
+{
+  gboolean all = TRUE;
+  guint i;
+
+  if (!self->task || self->answering || !self->webrtc)
+    return;
+  for (i = 0; i < self->branches->len; i++) {
+    WhepBranch *b = &g_array_index (self->branches, WhepBranch, i);
+    gchar *name = g_strdup_printf ("sink_%u", b->mline);
+    GstPad *pad = gst_element_get_static_pad (self->webrtc, name);
+
+    g_free (name);
+    if (!pad)
+      continue;
+    if (!gst_pad_has_current_caps (pad)) {
+      /* Once per pad, and checked again: caps that came in between are
+       * not missed. */
+      if (!g_signal_handler_find (pad, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+              self))
+        g_signal_connect_object (pad, "notify::caps",
+            G_CALLBACK (on_sink_caps), self, 0);
+      if (!gst_pad_has_current_caps (pad))
+        all = FALSE;
+    }
+    gst_object_unref (pad);
+  }
+  if (!all)
+    return;
+  GST_DEBUG ("session %s: caps on every sink pad, answering", self->id);
+  self->answering = TRUE;
+  emit_then (self, "create-answer", NULL, on_answer_created);
+}
+
+static void
+on_sink_caps (GObject * pad, GParamSpec * pspec, gpointer user_data)
+{
+  step_schedule (user_data, answer_when_caps, NULL);
+}
+
 /* webrtcbin 1.22 pairs a media section of a remote offer with a
  * transceiver of its own only while it answers: a first answer, never
  * applied, makes the transceivers; the branches then feed them, and the
@@ -858,7 +909,7 @@ on_transceivers_made (P2pWhepSession * self, GstPromise * promise)
       return;
     }
   }
-  emit_then (self, "create-answer", NULL, on_answer_created);
+  answer_when_caps (self, NULL);
 }
 
 static void
@@ -944,7 +995,7 @@ on_timeout (gpointer user_data)
 
   g_clear_pointer (&self->timeout, g_source_unref);
   fail (self, P2P_WHEP_ERROR_TIMEOUT, "No answer within the time limit "
-      "(ICE gathering did not finish)");
+      "(the camera's caps or ICE gathering did not arrive)");
   return G_SOURCE_REMOVE;
 }
 
