@@ -26,6 +26,7 @@
 
 #include <stdio.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/rtp/gstrtcpbuffer.h>
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
@@ -256,6 +257,41 @@ gst_p2p_talkback_set_enabled (GstP2pTalkback * tb, gboolean enabled)
   g_mutex_unlock (&tb->lock);
 }
 
+/* The talker's RTCP without its transport-wide feedback, which is about
+ * the camera's own media and which the fan-out reads. The talk-back
+ * session only receives, and GStreamer 1.22's rtpsession leaks every
+ * feedback packet a session without a send_rtp_sink parses
+ * (gst_rtp_session_notify_twcc() drops its packets structure). NULL when
+ * nothing is left. */
+static GstBuffer *
+talkback_rtcp_without_twcc (const guint8 * data, gsize size)
+{
+  GstBuffer *buffer = gst_buffer_new_memdup (data, size);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gboolean more, left = FALSE;
+
+  if (!gst_rtcp_buffer_validate_reduced (buffer)
+      || !gst_rtcp_buffer_map (buffer, GST_MAP_READWRITE, &rtcp)) {
+    gst_buffer_unref (buffer);
+    return NULL;
+  }
+  more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet);
+  while (more) {
+    if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_RTPFB
+        && gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_RTPFB_TYPE_TWCC) {
+      more = gst_rtcp_packet_remove (&packet);
+    } else {
+      left = TRUE;
+      more = gst_rtcp_packet_move_to_next (&packet);
+    }
+  }
+  gst_rtcp_buffer_unmap (&rtcp);
+  if (!left)
+    g_clear_pointer (&buffer, gst_buffer_unref);
+  return buffer;
+}
+
 /**
  * gst_p2p_talkback_push:
  * @talkback: the receiver
@@ -304,10 +340,12 @@ gst_p2p_talkback_push (GstP2pTalkback * tb, P2pCameraSession * session,
   }
   if (!mine)
     return;
-  if (is_rtcp)
-    gst_app_src_push_buffer (GST_APP_SRC (tb->rtcp_src),
-        gst_buffer_new_memdup (data, size));
-  else
+  if (is_rtcp) {
+    GstBuffer *rtcp = talkback_rtcp_without_twcc (data, size);
+
+    if (rtcp)
+      gst_app_src_push_buffer (GST_APP_SRC (tb->rtcp_src), rtcp);
+  } else
     gst_p2p_packet_src_push (GST_P2P_PACKET_SRC (tb->rtp_src), data, size);
 }
 
