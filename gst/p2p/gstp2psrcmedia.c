@@ -46,6 +46,11 @@
  * this often while packets are being lost; receiver reports still go
  * every rtcp-min-interval. */
 #define RTCP_FEEDBACK_BANDWIDTH 200000.0
+/* Transport-wide feedback at most this often (libwebrtc's default).
+ * rtpbin otherwise sends one per marker bit, a packet per frame per
+ * viewer: each one wakes the camera's network loop, which then polls
+ * every viewer's sockets. */
+#define TWCC_FEEDBACK_INTERVAL (100 * GST_MSECOND)
 /* Packets queued in front of rtpbin before the oldest are dropped, so the
  * network thread never blocks on a stalled pipeline. */
 #define MAX_QUEUED_PACKETS 2048
@@ -388,6 +393,12 @@ gst_p2p_src_media_init (GstP2pSrc * self)
     if (session) {
       g_object_set (session, "rtcp-fraction", RTCP_FEEDBACK_BANDWIDTH, NULL);
       gst_object_unref (session);
+    }
+    g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &session);
+    if (session) {
+      g_object_set (session, "twcc-feedback-interval",
+          (guint64) TWCC_FEEDBACK_INTERVAL, NULL);
+      g_object_unref (session);
     }
   }
   pad = gst_element_request_pad_simple (self->rtpbin, "send_rtcp_src_0");

@@ -316,7 +316,7 @@ GST_START_TEST (test_bandwidth_estimate)
   fail_unless (gst_structure_has_field_typed (s, "limited", G_TYPE_BOOLEAN));
   gst_message_unref (msg);
 
-  /* Feedback comes about once a frame; a few seconds of frames at most. */
+  /* Feedback comes every 100 ms; a few seconds of frames at most. */
   for (i = 0; i < 600 && camera_viewer_stat (cam, "received-bitrate") == 0; i++)
     gst_sample_unref (p2p_test_pull (viewer, "out"));
   fail_unless (camera_viewer_stat (cam, "received-bitrate") > 0,
