@@ -1958,11 +1958,12 @@ LOSS_VIEWER_CMD = (
     ' ! h264parse ! openh264dec ! identity silent=false ! fakesink')
 
 # Issue 14: x264enc driven by p2psink (encoder=enc), -v so that each change
-# of its bitrate is printed.
+# of its bitrate is printed. I420: from videotestsrc, x264enc would
+# otherwise settle on High 4:4:4, which openh264dec does not decode.
 ENCODER_CAMERA_CMD = (
     'exec stdbuf -oL gst-launch-1.0 -v -e videotestsrc is-live=true'
-    ' pattern=snow ! video/x-raw,width=640,height=360,framerate=30/1'
-    ' ! x264enc name=enc tune=zerolatency speed-preset=ultrafast'
+    ' pattern=snow ! video/x-raw,format=I420,width=640,height=360'
+    ',framerate=30/1 ! x264enc name=enc tune=zerolatency speed-preset=ultrafast'
     ' key-int-max=60 bitrate=%d ! p2psink encoder=enc uid="$NATLAB_UID"'
     ' key-file="$NATLAB_KEY_FILE" server="$NATLAB_SERVER_URL"'
     ' password="$NATLAB_PASSWORD"' % ENCODER_KBIT)
