@@ -21,6 +21,7 @@
 #include "p2p-bandwidth-estimator.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Packets remembered from their sending to their feedback: ~5 s of a
  * 4 Mbit/s stream in 1200-byte packets, far longer than feedback takes
@@ -83,6 +84,16 @@
 #define LOSS_LOW 0.02
 #define LOSS_HIGH 0.10
 #define LOSS_MIN_PACKETS 200
+/* Probes (p2p_bandwidth_estimator_start_probe()): a cluster counts once
+ * feedback reported on all its packets, if at least PROBE_MIN_RECEIVED of
+ * them arrived and at least PROBE_MIN_PACKETS: fewer are one burst, whose
+ * spacing says little. Its arrival span is taken as at least
+ * PROBE_MIN_SPAN_US, the resolution of transport-wide feedback's arrival
+ * times rounded up: a receiver that reads its socket in batches stamps a
+ * burst with one time. */
+#define PROBE_MIN_RECEIVED 0.8
+#define PROBE_MIN_PACKETS 5
+#define PROBE_MIN_SPAN_US 1000
 
 typedef enum
 {
@@ -98,7 +109,29 @@ typedef struct
   gboolean reported;
   guint size;
   gint64 send_us;
+  guint probe;                  /* the cluster it belongs to, 0: none */
 } Sent;
+
+/* One probe cluster: what was sent at which rate, what feedback said. */
+typedef struct
+{
+  guint id;                     /* 0: none yet */
+  gdouble bps;
+  gboolean ended;
+  gboolean evaluated;
+  guint n_sent;
+  guint n_reported;
+  guint n_received;
+  guint64 sent_bytes;
+  guint last_sent_size;
+  gint64 first_send_us;
+  gint64 last_send_us;
+  guint64 received_bytes;
+  guint first_received_size;
+  gint64 first_arrival_us;
+  gint64 last_arrival_us;
+  guint64 result;
+} Probe;
 
 typedef struct
 {
@@ -148,6 +181,8 @@ struct _P2pBandwidthEstimator
   gint64 last_update_us;
   gint64 last_decrease_us;
   gboolean decreased;
+
+  Probe probe;
 };
 
 /**
@@ -209,6 +244,7 @@ p2p_bandwidth_estimator_on_sent (P2pBandwidthEstimator * self, guint16 seq,
   s->reported = FALSE;
   s->size = size;
   s->send_us = now_us;
+  s->probe = 0;
 }
 
 static gdouble
@@ -380,6 +416,163 @@ on_loss_fraction (P2pBandwidthEstimator * self, gdouble fraction, gint64 now_us)
     decrease (self, self->target * (1 - 0.5 * fraction), now_us);
 }
 
+/* One packet of the current probe cluster reported on. */
+static void
+probe_on_reported (Probe * p, const Sent * s, gint64 arrival_us)
+{
+  p->n_reported++;
+  if (arrival_us == P2P_BANDWIDTH_ESTIMATOR_LOST)
+    return;
+  if (p->n_received == 0 || arrival_us < p->first_arrival_us) {
+    p->first_arrival_us = arrival_us;
+    p->first_received_size = s->size;
+  }
+  if (p->n_received == 0 || arrival_us > p->last_arrival_us)
+    p->last_arrival_us = arrival_us;
+  p->n_received++;
+  p->received_bytes += s->size;
+}
+
+/* Once feedback reported on every packet of an ended cluster: the rate it
+ * got through at, as RMCAT's probing measures it. Bytes over the send
+ * span leave out the last packet (its sending ends the span) and over
+ * the arrival span the first (its arrival starts it). What the path
+ * carried is the lower of the two, and never more than the rate the
+ * cluster was meant to have: a receiver's feedback cannot make a probe
+ * prove more than was tried. A cluster that got through raises the
+ * target to its rate unless the delay-based part sees a queue growing;
+ * one that did not says nothing new (its queue shows in the delay
+ * anyway). */
+static void
+probe_evaluate (P2pBandwidthEstimator * self)
+{
+  Probe *p = &self->probe;
+  gdouble send_bps = p->bps, received_bps;
+
+  if (p->id == 0 || !p->ended || p->evaluated || p->n_reported < p->n_sent)
+    return;
+  p->evaluated = TRUE;
+  if (p->n_sent < PROBE_MIN_PACKETS
+      || p->n_received < PROBE_MIN_RECEIVED * p->n_sent)
+    return;
+  if (p->last_send_us > p->first_send_us)
+    send_bps = MIN (send_bps, (p->sent_bytes - p->last_sent_size) * 8.0 *
+        G_USEC_PER_SEC / (p->last_send_us - p->first_send_us));
+  received_bps = (p->received_bytes - p->first_received_size) * 8.0 *
+      G_USEC_PER_SEC / MAX (p->last_arrival_us - p->first_arrival_us,
+      PROBE_MIN_SPAN_US);
+  p->result = MIN (send_bps, received_bps);
+  if (self->delay_state != DELAY_OVERUSE && p->result > self->target) {
+    self->target = p->result;
+    clamp_target (self);
+  }
+}
+
+/**
+ * p2p_bandwidth_estimator_start_probe:
+ * @self: an estimator
+ * @bps: the rate the cluster is sent at, in bits per second
+ *
+ * Begins a probe cluster: packets sent at @bps, above what the receiver
+ * gets otherwise, to learn whether its path carries that much (a viewer
+ * on a lower layer, whose own stream cannot show it). Send them with
+ * p2p_bandwidth_estimator_on_probe_sent() and end it with
+ * p2p_bandwidth_estimator_end_probe(); once feedback reported on all of
+ * them, the target rises to the rate they got through at, if higher. A
+ * cluster not yet evaluated is forgotten.
+ *
+ * Since: 0.1
+ */
+void
+p2p_bandwidth_estimator_start_probe (P2pBandwidthEstimator * self, guint64 bps)
+{
+  guint id = self->probe.id + 1;
+
+  memset (&self->probe, 0, sizeof (self->probe));
+  self->probe.id = id == 0 ? 1 : id;
+  self->probe.bps = bps;
+}
+
+/**
+ * p2p_bandwidth_estimator_on_probe_sent:
+ * @self: an estimator
+ * @seq: the transport-wide sequence number written into the packet
+ * @size: its size on the wire, in bytes
+ * @now_us: monotonic time of sending, in microseconds
+ *
+ * As p2p_bandwidth_estimator_on_sent(), for a packet of the current probe
+ * cluster.
+ *
+ * Since: 0.1
+ */
+void
+p2p_bandwidth_estimator_on_probe_sent (P2pBandwidthEstimator * self,
+    guint16 seq, guint size, gint64 now_us)
+{
+  Probe *p = &self->probe;
+
+  p2p_bandwidth_estimator_on_sent (self, seq, size, now_us);
+  if (p->id == 0 || p->ended)
+    return;
+  self->sent[seq % HISTORY].probe = p->id;
+  if (p->n_sent == 0)
+    p->first_send_us = now_us;
+  p->last_send_us = now_us;
+  p->last_sent_size = size;
+  p->sent_bytes += size;
+  p->n_sent++;
+}
+
+/**
+ * p2p_bandwidth_estimator_end_probe:
+ * @self: an estimator
+ *
+ * The current probe cluster is complete: it is evaluated once feedback
+ * reported on all its packets.
+ *
+ * Since: 0.1
+ */
+void
+p2p_bandwidth_estimator_end_probe (P2pBandwidthEstimator * self)
+{
+  self->probe.ended = TRUE;
+  probe_evaluate (self);
+}
+
+/**
+ * p2p_bandwidth_estimator_get_probe_result:
+ * @self: an estimator
+ *
+ * Returns: the rate the last evaluated probe cluster got through at, in
+ *     bits per second; 0 when none was, or it showed nothing (too few of
+ *     its packets arrived)
+ *
+ * Since: 0.1
+ */
+guint64
+p2p_bandwidth_estimator_get_probe_result (P2pBandwidthEstimator * self)
+{
+  return self->probe.evaluated ? self->probe.result : 0;
+}
+
+/**
+ * p2p_bandwidth_estimator_set_max:
+ * @self: an estimator
+ * @max_bps: the target never goes above this (nor below the minimum)
+ *
+ * Caps the target, for a sender that knows how much it could ever send
+ * (a camera: a few times its best stream): on a path wider than that, the
+ * target stops there instead of climbing on for ever.
+ *
+ * Since: 0.1
+ */
+void
+p2p_bandwidth_estimator_set_max (P2pBandwidthEstimator * self, guint64 max_bps)
+{
+  self->max_bps = MAX (max_bps, self->min_bps);
+  clamp_target (self);
+}
+
 /**
  * p2p_bandwidth_estimator_on_feedback:
  * @self: an estimator
@@ -409,14 +602,15 @@ p2p_bandwidth_estimator_on_feedback (P2pBandwidthEstimator * self,
     if (!s->valid || s->seq != arrivals[i].seq || s->reported)
       continue;
     self->feedback_seen = news = TRUE;
+    s->reported = TRUE;
+    if (s->probe != 0 && s->probe == self->probe.id)
+      probe_on_reported (&self->probe, s, arrivals[i].arrival_us);
     if (arrivals[i].arrival_us == P2P_BANDWIDTH_ESTIMATOR_LOST) {
       /* A packet reported lost may still arrive late and be reported
        * again: it counts once, as lost. */
-      s->reported = TRUE;
       self->lost++;
       continue;
     }
-    s->reported = TRUE;
     self->received++;
     on_received (self, s, arrivals[i].arrival_us);
   }
@@ -438,6 +632,7 @@ p2p_bandwidth_estimator_on_feedback (P2pBandwidthEstimator * self,
   } else if (self->delay_state == DELAY_NORMAL && self->loss_clear) {
     increase (self, dt_s, now_us);
   }
+  probe_evaluate (self);
 }
 
 /**

@@ -73,6 +73,20 @@ void p2p_bandwidth_estimator_on_feedback (P2pBandwidthEstimator * self,
 void p2p_bandwidth_estimator_on_loss_report (P2pBandwidthEstimator * self,
     gdouble fraction_lost, gint64 now_us);
 
+void p2p_bandwidth_estimator_start_probe (P2pBandwidthEstimator * self,
+    guint64 bps);
+
+void p2p_bandwidth_estimator_on_probe_sent (P2pBandwidthEstimator * self,
+    guint16 seq, guint size, gint64 now_us);
+
+void p2p_bandwidth_estimator_end_probe (P2pBandwidthEstimator * self);
+
+guint64 p2p_bandwidth_estimator_get_probe_result (P2pBandwidthEstimator *
+    self);
+
+void p2p_bandwidth_estimator_set_max (P2pBandwidthEstimator * self,
+    guint64 max_bps);
+
 guint64 p2p_bandwidth_estimator_get_target (P2pBandwidthEstimator * self);
 
 guint64 p2p_bandwidth_estimator_get_acked (P2pBandwidthEstimator * self);

@@ -45,11 +45,18 @@
 #define SCRATCH_SIZE (SLOT_SIZE + 8)
 /* A viewer's first bandwidth estimate, and its bounds, in bits per
  * second: a guess in the range of a camera's main stream, which the
- * estimator's fast start corrects within seconds; no cap worth the name
- * above, for a camera sends no more than it encodes. */
+ * estimator's fast start corrects within seconds. Above, once the
+ * streams' rates are measured, ESTIMATE_CAP_FACTOR times what the best
+ * layer and audio are sent at (never below the start guess): enough for
+ * a viewer on a lower layer to show it can take the best one
+ * (UP_HEADROOM, probes) and for an encoder driven by the estimates to
+ * climb back, but an unconstrained viewer's estimate stops there instead
+ * of climbing towards ESTIMATE_MAX_BPS, posting a change every second on
+ * the way. */
 #define ESTIMATE_START_BPS 2000000
 #define ESTIMATE_MIN_BPS 50000
 #define ESTIMATE_MAX_BPS 100000000
+#define ESTIMATE_CAP_FACTOR 2
 /* Most packets a gap between two transport-wide feedback packets is
  * taken to have lost (feedback_transport_cc()). */
 #define MAX_INFERRED_LOST 1024
@@ -119,6 +126,37 @@
  * again. */
 #define HOLD_MAX_TICKS (90000 / 5)
 #define NO_LAYER GST_P2P_FANOUT_N_STREAMS
+/* Probing (member_probe_start()). A viewer on a lower layer is sent only
+ * that layer: its feedback cannot show that its path would carry the
+ * better one, and its estimate would climb blind, by the estimator's few
+ * per cent a second. So once its path carries what it is sent, it gets
+ * probe clusters: repeats of the packets it was just sent, as RTX (which
+ * its rtpbin drops as duplicates after counting them in its
+ * transport-wide feedback), PROBE_DURATION_US long at PROBE_RATE_FACTOR
+ * times the rate it needs to move up, right after a frame of its layer.
+ * A cluster that gets through raises its estimate to the rate it got
+ * through at (p2p_bandwidth_estimator_start_probe()), and the usual
+ * UP_HOLD_US later it moves up. 30 ms is twice the shortest cluster
+ * libwebrtc sends and, at 4-6 Mbit/s, some 1.5 times the 16 KB burst of a
+ * typical token-bucket shaper, so that a narrow path's limit shows in the
+ * cluster's tail; and it is short next to a frame interval, so that on a
+ * narrow path the queue it leaves drains before the next frame (a few
+ * tens of ms) instead of making frames late for a 50 ms jitter buffer.
+ * Clusters come PROBE_INTERVAL_US after the move down, then twice as far
+ * apart after each one that did not lift the estimate enough, up to
+ * PROBE_INTERVAL_MAX_US: the bound on how long a path widened goes
+ * unnoticed. Security: a viewer's feedback decides whether a cluster
+ * raises its estimate, never how much it is sent: the probe rate is set
+ * by the layers' measured rates (at most the estimate's cap), and probe
+ * bytes come from a budget that earns PROBE_SHARE of the video bytes the
+ * viewer is sent, at most PROBE_MAX_BYTES: over any span a viewer gets at
+ * most 1 + PROBE_SHARE times its video, plus PROBE_MAX_BYTES. */
+#define PROBE_RATE_FACTOR 1.25
+#define PROBE_DURATION_US (30 * G_TIME_SPAN_MILLISECOND)
+#define PROBE_INTERVAL_US (2 * G_USEC_PER_SEC)
+#define PROBE_INTERVAL_MAX_US (4 * G_USEC_PER_SEC)
+#define PROBE_SHARE 0.5
+#define PROBE_MAX_BYTES (48 * 1024)
 
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
@@ -221,6 +259,22 @@ typedef struct
   gint64 last_up;
   /* The video it is sent, to hold what it receives against. */
   RateMeter sent;
+
+  /* Probing: the bytes its budget allows, when the next cluster may
+   * start and the wait after that; the cluster being sent (since
+   * probe_start, 0: none, at probe_rate bytes a microsecond, probe_bytes
+   * in all, probe_sent so far) repeats its packets back from
+   * probe_cursor (its numbering); probe_tagged while one goes out. */
+  gdouble probe_budget;
+  gint64 probe_next;
+  gint64 probe_interval;
+  gboolean probed;
+  gint64 probe_start;
+  gdouble probe_rate;
+  gsize probe_bytes;
+  gsize probe_sent;
+  guint16 probe_cursor;
+  gboolean probe_tagged;
 
   /* Pacing: packets held back (Queued), their bytes, and the bytes it may
    * be sent now (as of budget_time). */
@@ -653,8 +707,12 @@ member_write (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
       /* Byte by byte: the field is at an odd offset. */
       fanout->out_scratch[j][twcc] = m->twcc_seq >> 8;
       fanout->out_scratch[j][twcc + 1] = m->twcc_seq & 0xff;
-      p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, sizes[j],
-          now);
+      if (m->probe_tagged)
+        p2p_bandwidth_estimator_on_probe_sent (m->estimator, m->twcc_seq,
+            sizes[j], now);
+      else
+        p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, sizes[j],
+            now);
       m->twcc_seq++;
       out[j] = fanout->out_scratch[j];
     }
@@ -797,6 +855,197 @@ member_drain (GstP2pFanout * fanout, Member * m, gint64 now)
   return now + MAX ((gint64) (want / member_pacing_rate (m)), 1);
 }
 
+/* With the lock: @slot's packet as @m's RFC 4588 retransmission of its
+ * sequence number @seq, into @pkt (SLOT_SIZE + 2 bytes). The RTX stream
+ * has its own SSRC and sequence numbers, so SRTP never sees an index
+ * twice and the viewer's rtprtxreceive restores the original. Returns
+ * its size, 0 for a packet it cannot repeat. */
+static gsize
+member_rtx (GstP2pFanout * fanout, Member * m, const HistorySlot * slot,
+    guint16 seq, guint8 * pkt)
+{
+  gsize size = slot->size, hdr = 12 + 4 * (slot->data[0] & 0x0f);
+
+  if ((slot->data[0] & 0x10) && size >= hdr + 4)
+    hdr += 4 + 4 * GST_READ_UINT16_BE (slot->data + hdr + 2);
+  else if (slot->data[0] & 0x10)
+    return 0;
+  /* Payloaders do not pad; never seen. */
+  if (hdr > size || (slot->data[0] & 0x20))
+    return 0;
+
+  /* Header at the front, the original sequence number in front of the
+   * payload. */
+  memcpy (pkt, slot->data, hdr);
+  GST_WRITE_UINT16_BE (pkt + hdr, seq);
+  memcpy (pkt + hdr + 2, slot->data + hdr, size - hdr);
+  pkt[1] = (pkt[1] & 0x80) | GST_P2P_PT_VIDEO_RTX;
+  GST_WRITE_UINT16_BE (pkt + 2, m->rtx_seq);
+  GST_WRITE_UINT32_BE (pkt + 8, fanout->rtx_ssrc);
+  m->rtx_seq++;
+  return size + 2;
+}
+
+/* With the lock: the most a viewer's estimate may say, from the rates the
+ * streams are sent at (ESTIMATE_CAP_FACTOR). */
+static guint64
+fanout_estimate_cap (GstP2pFanout * fanout)
+{
+  guint64 best = 0;
+  guint l;
+
+  for (l = 0; l < GST_P2P_FANOUT_MAX_LAYERS; l++)
+    best = MAX (best,
+        fanout->streams[gst_p2p_fanout_layer_stream (l)].rate.bitrate);
+  best += fanout->streams[GST_P2P_FANOUT_AUDIO].rate.bitrate;
+  if (best == 0)
+    return ESTIMATE_MAX_BPS;
+  return MAX (ESTIMATE_CAP_FACTOR * best, ESTIMATE_START_BPS);
+}
+
+/* With the lock: the layer above @m's that is sent, with its rate known;
+ * NO_LAYER if none. */
+static GstP2pFanoutStream
+member_better_layer (GstP2pFanout * fanout, Member * m)
+{
+  gint l;
+
+  for (l = gst_p2p_fanout_stream_layer (m->layer) - 1; l >= 0; l--) {
+    GstP2pFanoutStream st = gst_p2p_fanout_layer_stream (l);
+
+    if (fanout->streams[st].present && fanout->streams[st].rate.bitrate)
+      return st;
+  }
+  return NO_LAYER;
+}
+
+static void
+member_probe_end (Member * m)
+{
+  m->probe_start = 0;
+  p2p_bandwidth_estimator_end_probe (m->estimator);
+}
+
+/* With the lock, just after @m was sent a frame of its layer: a probe
+ * cluster begins if @m is on a lower layer by its estimate's choice, its
+ * estimate is short of the better layer, its path carries what it is
+ * sent (else a probe only adds to a queue), its wait is over and its
+ * budget allows. The pacer sends it (member_probe_send()). */
+static void
+member_probe_start (GstP2pFanout * fanout, Member * m, gint64 now)
+{
+  GstP2pFanoutStream better;
+  guint64 need, received;
+  gdouble bps;
+
+  if (!fanout->pacing || m->probe_start != 0 || m->pinned >= 0
+      || m->estimate != 0 || m->layer == NO_LAYER
+      || m->target_layer != NO_LAYER || now < m->probe_next
+      || !g_queue_is_empty (&m->paced))
+    return;
+  better = member_better_layer (fanout, m);
+  if (better == NO_LAYER)
+    return;
+  need = fanout->streams[better].rate.bitrate * UP_HEADROOM;
+  received = p2p_bandwidth_estimator_get_acked (m->estimator);
+  if (p2p_bandwidth_estimator_get_target (m->estimator) >= need
+      || received == 0 || m->sent.bitrate == 0
+      || received < DOWN_RECEIVED * m->sent.bitrate)
+    return;
+  bps = MIN (PROBE_RATE_FACTOR * need, fanout_estimate_cap (fanout));
+  m->probe_bytes = MIN (bps / 8 * PROBE_DURATION_US / G_USEC_PER_SEC,
+      PROBE_MAX_BYTES);
+  if (m->probe_budget < m->probe_bytes)
+    return;
+  /* The last cluster did not lift the estimate to the better layer. */
+  if (m->probed)
+    m->probe_interval = MIN (2 * m->probe_interval, PROBE_INTERVAL_MAX_US);
+  m->probed = TRUE;
+  m->probe_next = now + m->probe_interval;
+  m->probe_start = now;
+  m->probe_rate = bps / 8 / G_USEC_PER_SEC;
+  m->probe_sent = 0;
+  m->probe_cursor = m->last_out_seq;
+  p2p_bandwidth_estimator_start_probe (m->estimator, bps);
+  GST_DEBUG ("viewer %p: probing at %.0f bit/s (%" G_GSIZE_FORMAT
+      " bytes) for layer %d, estimate %" G_GUINT64_FORMAT, m->target, bps,
+      m->probe_bytes, gst_p2p_fanout_stream_layer (better),
+      p2p_bandwidth_estimator_get_target (m->estimator));
+  g_cond_signal (&fanout->pacer_cond);
+  if (!fanout->pacer)
+    fanout->pacer = g_thread_new ("p2p-pacer", pacer_run, fanout);
+}
+
+/* With the lock: the slot of the packet @m's probe repeats next, going
+ * back from the last one it was sent and starting over when the history
+ * has no more of its layer; NULL when it has none at all. */
+static const HistorySlot *
+member_probe_slot (GstP2pFanout * fanout, Member * m, guint16 * seq)
+{
+  const Stream *s = &fanout->streams[m->layer];
+  guint attempt;
+
+  for (attempt = 0; attempt < 2; attempt++) {
+    guint16 layer_seq = m->probe_cursor - m->seq_offset;
+    const HistorySlot *slot = &s->ring[layer_seq % s->ring_size];
+
+    if (slot->size != 0 && slot->seq == layer_seq && (!m->has_prev
+            || (gint16) (m->probe_cursor - m->switch_out_seq) >= 0)
+        && (guint16) (m->last_out_seq - m->probe_cursor) < s->ring_size / 2) {
+      *seq = m->probe_cursor--;
+      return slot;
+    }
+    m->probe_cursor = m->last_out_seq;
+  }
+  return NULL;
+}
+
+/* With the lock: sends what is due of @m's probe cluster, after any
+ * media its pacing holds back. Returns when more is due, 0 when nothing
+ * is (or only media is). */
+static gint64
+member_probe_send (GstP2pFanout * fanout, Member * m, gint64 now)
+{
+  const guint8 *data[LIST_CHUNK];
+  gsize sizes[LIST_CHUNK];
+  gdouble due;
+  guint n = 0;
+
+  if (m->probe_start == 0 || !g_queue_is_empty (&m->paced))
+    return 0;
+  if (m->layer == NO_LAYER || m->target_layer != NO_LAYER) {
+    member_probe_end (m);
+    return 0;
+  }
+  /* What the rate allows by now, a packet at the start: a late wake-up
+   * catches up, so the cluster keeps its rate. */
+  due = (now - m->probe_start) * m->probe_rate + 1;
+  while (n < LIST_CHUNK && m->probe_sent < m->probe_bytes
+      && m->probe_sent < due && m->probe_budget > 0) {
+    guint16 seq;
+    const HistorySlot *slot = member_probe_slot (fanout, m, &seq);
+
+    if (!slot || !(sizes[n] = member_rtx (fanout, m, slot, seq,
+                fanout->scratch[n]))) {
+      m->probe_bytes = m->probe_sent;
+      break;
+    }
+    data[n] = fanout->scratch[n];
+    m->probe_sent += sizes[n];
+    m->probe_budget -= sizes[n];
+    n++;
+  }
+  m->probe_tagged = TRUE;
+  member_write (fanout, m, data, sizes, n, now);
+  m->probe_tagged = FALSE;
+  if (m->probe_sent >= m->probe_bytes || m->probe_budget <= 0) {
+    member_probe_end (m);
+    return 0;
+  }
+  return MAX (m->probe_start + (gint64) ((m->probe_sent + 1) /
+          m->probe_rate), now + 1);
+}
+
 /* With the lock: see gst_p2p_fanout_pace(). */
 static gint64
 fanout_pace (GstP2pFanout * fanout, gint64 now)
@@ -805,9 +1054,12 @@ fanout_pace (GstP2pFanout * fanout, gint64 now)
   guint i;
 
   for (i = 0; i < fanout->members->len; i++) {
-    gint64 due = member_drain (fanout, g_ptr_array_index (fanout->members, i),
-        now);
+    Member *m = g_ptr_array_index (fanout->members, i);
+    gint64 due = member_drain (fanout, m, now);
+    gint64 probe_due = member_probe_send (fanout, m, now);
 
+    if (probe_due && (!due || probe_due < due))
+      due = probe_due;
     if (due && (!next || due < next))
       next = due;
   }
@@ -905,6 +1157,7 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
   }
   b->sizes[b->n++] = size;
   rate_count (&m->sent, size, fanout->now (), SENT_WINDOW_US, FALSE);
+  m->probe_budget = MIN (m->probe_budget + PROBE_SHARE * size, PROBE_MAX_BYTES);
   m->sent_video = TRUE;
   m->last_out_seq = seq;
   m->last_ts = GST_READ_UINT32_BE (data + 4);
@@ -936,6 +1189,13 @@ member_finish_switch (GstP2pFanout * fanout, Member * m)
   m->layer = m->target_layer;
   m->seq_offset = offset;
   m->target_layer = NO_LAYER;
+  /* Probing starts afresh on the new layer, after a while: a move down
+   * came of congestion. */
+  if (m->probe_start != 0)
+    member_probe_end (m);
+  m->probed = FALSE;
+  m->probe_interval = PROBE_INTERVAL_US;
+  m->probe_next = fanout->now () + PROBE_INTERVAL_US;
   m->switch_started = m->holding = FALSE;
   m->hold_from = -1;
   for (i = 0; i < n && i < t->ring_size; i++) {
@@ -1187,8 +1447,7 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     slot->seq = seq;
     slot->size = sizes[i];
     memcpy (slot->data, data[i], sizes[i]);
-    if (is_video (stream))
-      rate_count (&s->rate, sizes[i], now, RATE_WINDOW_US, TRUE);
+    rate_count (&s->rate, sizes[i], now, RATE_WINDOW_US, TRUE);
   }
 
   for (i = 0; i < fanout->members->len; i++) {
@@ -1200,6 +1459,8 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
             data[j], sizes[j], &asks);
       fanout->cursor_stream = NO_LAYER;
       batch_flush (fanout, m);
+      if (unit_start && m->layer == stream)
+        member_probe_start (fanout, m, now);
       continue;
     }
     /* Audio: every unit is a key unit. */
@@ -1442,6 +1703,8 @@ feedback_report (guint32 ssrc, guint8 fraction_lost, guint32 lsr,
   m = fanout_find (fanout, fb->target, NULL);
   if (m && m->layer != NO_LAYER && ssrc == fanout->video_ssrc) {
     m->stats.fraction_lost = fraction_lost / 256.0;
+    p2p_bandwidth_estimator_set_max (m->estimator,
+        fanout_estimate_cap (fanout));
     p2p_bandwidth_estimator_on_loss_report (m->estimator,
         m->stats.fraction_lost, fanout->now ());
     if (lsr != 0) {
@@ -1490,7 +1753,7 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   guint8 pkt[SLOT_SIZE + 2];
   const guint8 *rtx = pkt;
   HistorySlot *slot;
-  gsize size, hdr;
+  gsize size;
   guint16 layer_seq;
   Stream *s;
   Member *m;
@@ -1513,28 +1776,11 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
     GST_LOG ("NACK for #%u: no longer in the history", seq);
     goto done;
   }
-  size = slot->size;
-  hdr = 12 + 4 * (slot->data[0] & 0x0f);
-  if ((slot->data[0] & 0x10) && size >= hdr + 4)
-    hdr += 4 + 4 * GST_READ_UINT16_BE (slot->data + hdr + 2);
-  else if (slot->data[0] & 0x10)
+  size = member_rtx (fanout, m, slot, seq, pkt);
+  if (size == 0)
     goto done;
-  /* Payloaders do not pad; never seen. */
-  if (hdr > size || (slot->data[0] & 0x20))
-    goto done;
-
-  /* Header at the front, the original sequence number in front of the
-   * payload. */
-  memcpy (pkt, slot->data, hdr);
-  GST_WRITE_UINT16_BE (pkt + hdr, seq);
-  memcpy (pkt + hdr + 2, slot->data + hdr, size - hdr);
-  pkt[1] = (pkt[1] & 0x80) | GST_P2P_PT_VIDEO_RTX;
-  GST_WRITE_UINT16_BE (pkt + 2, m->rtx_seq);
-  GST_WRITE_UINT32_BE (pkt + 8, fanout->rtx_ssrc);
-  GST_LOG ("retransmitting #%u as RTX #%u", seq, m->rtx_seq);
-  m->rtx_seq++;
+  GST_LOG ("retransmitting #%u as RTX #%u", seq, (guint16) (m->rtx_seq - 1));
   m->stats.retransmissions++;
-  size += 2;
   member_send (fanout, m, &rtx, &size, 1, FALSE, fanout->now ());
 done:
   g_mutex_unlock (&fanout->lock);
@@ -1555,6 +1801,7 @@ feedback_transport_cc (guint8 feedback_count,
   const P2pPacketArrival *report = arrivals;
   guint n = n_arrivals, i;
   guint16 gap, last;
+  guint64 probe_before, probe_after;
   Member *m;
 
   if (n_arrivals == 0)
@@ -1580,7 +1827,14 @@ feedback_transport_cc (guint8 feedback_count,
     m->twcc_next = last;
   m->twcc_reported = TRUE;
   m->twcc_feedback_count = feedback_count;
+  p2p_bandwidth_estimator_set_max (m->estimator, fanout_estimate_cap (fanout));
+  probe_before = p2p_bandwidth_estimator_get_probe_result (m->estimator);
   p2p_bandwidth_estimator_on_feedback (m->estimator, report, n, fanout->now ());
+  probe_after = p2p_bandwidth_estimator_get_probe_result (m->estimator);
+  if (probe_after != probe_before)
+    GST_DEBUG ("viewer %p: a probe got through at %" G_GUINT64_FORMAT
+        " bit/s, estimate %" G_GUINT64_FORMAT, m->target, probe_after,
+        p2p_bandwidth_estimator_get_target (m->estimator));
 done:
   g_mutex_unlock (&fanout->lock);
 }

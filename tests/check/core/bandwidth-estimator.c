@@ -40,6 +40,7 @@ typedef struct
   guint n_packets;
   GArray *pending;
   gint64 last_report_us;
+  gboolean probing;             /* link_send() sends probe packets */
 } Link;
 
 static void
@@ -68,7 +69,11 @@ link_send (Link * link, guint size)
   Pending p = { {link->seq, P2P_BANDWIDTH_ESTIMATOR_LOST}, 0 };
   gboolean lost = link->loss_every && ++link->n_packets % link->loss_every == 0;
 
-  p2p_bandwidth_estimator_on_sent (link->est, link->seq, size, link->now);
+  if (link->probing)
+    p2p_bandwidth_estimator_on_probe_sent (link->est, link->seq, size,
+        link->now);
+  else
+    p2p_bandwidth_estimator_on_sent (link->est, link->seq, size, link->now);
   link->seq++;
   if (!lost && link->queue_free_us - link->now <= link->max_queue_us) {
     gint64 depart = MAX (link->now, link->queue_free_us) +
@@ -332,6 +337,129 @@ test_bogus_feedback (void)
   p2p_bandwidth_estimator_free (est);
 }
 
+/* A probe cluster of @duration_us at @bps, beside the frames, then
+ * @after seconds for its feedback. */
+static void
+link_probe (Link * link, gdouble bps, gint64 duration_us, gdouble after)
+{
+  gint64 start = link->now;
+  gdouble sent = 0;
+
+  p2p_bandwidth_estimator_start_probe (link->est, bps);
+  while (link->now < start + duration_us) {
+    link->probing = TRUE;
+    while (sent <= (link->now - start) * bps / 8 / G_USEC_PER_SEC) {
+      link_send (link, PACKET);
+      sent += PACKET;
+    }
+    link->probing = FALSE;
+    link_run (link, 0.001, 0, NULL, NULL, NULL);
+  }
+  p2p_bandwidth_estimator_end_probe (link->est);
+  link_run (link, after, 0, NULL, NULL, NULL);
+}
+
+/* A receiver sent 0.5 Mbit/s (a sub layer) after its path was found to
+ * be 1.5 Mbit/s wide: a 30 ms probe at 5.75 Mbit/s does not get through
+ * and raises nothing; the path widened to 20 Mbit/s, the same probe gets
+ * through and the target jumps to about its rate, where the estimate
+ * climbing blind would take many seconds. */
+static void
+test_probe (void)
+{
+  Link link;
+  gdouble before;
+
+  link_init (&link, 1.5e6, 1000000, 20000000);
+  link.source_max_bps = 4e6;
+  link_run (&link, 10, 0, NULL, NULL, NULL);
+  g_assert_true (p2p_bandwidth_estimator_get_limited (link.est));
+  link.source_max_bps = 0.5e6;
+  link_run (&link, 2, 0, NULL, NULL, NULL);
+  before = p2p_bandwidth_estimator_get_target (link.est);
+  g_assert_cmpfloat (before, <, 2.5e6);
+
+  link_probe (&link, 5.75e6, 30 * G_TIME_SPAN_MILLISECOND, 0.5);
+  g_test_message ("probe on 1.5 Mbit/s: got through at %" G_GUINT64_FORMAT
+      ", target %" G_GUINT64_FORMAT " (before %.0f)",
+      p2p_bandwidth_estimator_get_probe_result (link.est),
+      p2p_bandwidth_estimator_get_target (link.est), before);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_probe_result (link.est), >, 0);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_probe_result (link.est), <,
+      2.5e6);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (link.est), <, 3e6);
+
+  link.capacity_bps = 20e6;
+  link_run (&link, 0.5, 0, NULL, NULL, NULL);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (link.est), <, 3e6);
+  link_probe (&link, 5.75e6, 30 * G_TIME_SPAN_MILLISECOND, 0.2);
+  g_test_message ("probe on 20 Mbit/s: got through at %" G_GUINT64_FORMAT,
+      p2p_bandwidth_estimator_get_probe_result (link.est));
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (link.est), >,
+      0.9 * 5.75e6);
+  link_clear (&link);
+}
+
+/* A receiver's feedback cannot make a probe prove more than was tried:
+ * ten packets all claimed to arrive at one instant (an infinite rate),
+ * the cluster sent at 3 Mbit/s: the target goes to 3 Mbit/s at most.
+ * Fewer than five packets, or fewer than 80 % arrived: nothing. */
+static void
+test_probe_feedback_bounded (void)
+{
+  P2pBandwidthEstimator *est = p2p_bandwidth_estimator_new (500000, 100000,
+      50000000);
+  P2pPacketArrival arrivals[10];
+  gint64 now = G_USEC_PER_SEC;
+  guint i;
+
+  p2p_bandwidth_estimator_start_probe (est, 3000000);
+  for (i = 0; i < 10; i++) {
+    p2p_bandwidth_estimator_on_probe_sent (est, i, 1200, now);
+    arrivals[i].seq = i;
+    arrivals[i].arrival_us = 5 * G_USEC_PER_SEC;
+  }
+  p2p_bandwidth_estimator_end_probe (est);
+  p2p_bandwidth_estimator_on_feedback (est, arrivals, 10, now + 50000);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (est), <=, 3000000);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (est), >, 2000000);
+
+  p2p_bandwidth_estimator_start_probe (est, 20000000);
+  for (i = 0; i < 10; i++) {
+    p2p_bandwidth_estimator_on_probe_sent (est, 100 + i, 1200,
+        now + 100000 + i * 500);
+    arrivals[i].seq = 100 + i;
+    arrivals[i].arrival_us = i < 7 ? 6 * G_USEC_PER_SEC + i * 500 :
+        P2P_BANDWIDTH_ESTIMATOR_LOST;
+  }
+  p2p_bandwidth_estimator_end_probe (est);
+  p2p_bandwidth_estimator_on_feedback (est, arrivals, 10, now + 200000);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_probe_result (est), ==, 0);
+  /* Its own growth between the two feedback packets aside. */
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (est), <, 3500000);
+  p2p_bandwidth_estimator_free (est);
+}
+
+/* A cap lowered below the target brings it down; the target on a wide
+ * path stops at the cap and stays there, not moving by the quarter a
+ * change is posted for. */
+static void
+test_cap (void)
+{
+  Link link;
+  gdouble lo, hi;
+
+  link_init (&link, 50e6, 1000000, 100000000);
+  link_run (&link, 10, 0, NULL, NULL, NULL);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (link.est), >, 8e6);
+  p2p_bandwidth_estimator_set_max (link.est, 8000000);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (link.est), ==, 8000000);
+  link_run (&link, 30, 20, &lo, &hi, NULL);
+  g_assert_cmpfloat (hi, <=, 8e6);
+  g_assert_cmpfloat (lo, >, 0.75 * 8e6);
+  link_clear (&link);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -345,5 +473,9 @@ main (int argc, char **argv)
       test_receiver_reports);
   g_test_add_func ("/p2p/bandwidth-estimator/bogus-feedback",
       test_bogus_feedback);
+  g_test_add_func ("/p2p/bandwidth-estimator/probe", test_probe);
+  g_test_add_func ("/p2p/bandwidth-estimator/probe-feedback-bounded",
+      test_probe_feedback_bounded);
+  g_test_add_func ("/p2p/bandwidth-estimator/cap", test_cap);
   return g_test_run ();
 }

@@ -23,6 +23,7 @@ typedef struct
   gpointer target;
   gboolean is_rtcp;
   GBytes *packet;
+  gint64 at;
 } Sent;
 
 typedef struct
@@ -66,6 +67,7 @@ on_send (gpointer target, gboolean is_rtcp, const guint8 * data, gsize size,
   sent->target = target;
   sent->is_rtcp = is_rtcp;
   sent->packet = g_bytes_new (data, size);
+  sent->at = fake_now;
   g_ptr_array_add (f->sent, sent);
   /* The SSRC viewers see on video, for their NACKs. */
   if (!is_rtcp && size >= 12 && (data[1] & 0x7f) == 96)
@@ -431,20 +433,17 @@ push_twcc_packet (Fixture * f, guint16 seq, gsize size)
 /* Transport-wide feedback packet number @count: @n packets from @base,
  * the first at @ref × 64 ms, each received @delta_ms after the previous
  * one, or (@delta_ms 0) none received. */
-static gboolean
-send_transport_cc_counted (Fixture * f, gpointer target, guint16 base,
-    guint n, guint ref, guint delta_ms, guint8 count)
+/* Into @rtcp (mapped), transport-wide feedback packet number @count on @n
+ * packets from @base, reference time @ref × 64 ms, with @len bytes of
+ * FCI: returns the FCI, its header written, to fill from byte 8 on. */
+static guint8 *
+transport_cc_begin (GstRTCPBuffer * rtcp, guint16 base, guint n, guint ref,
+    guint8 count, guint len)
 {
-  GstBuffer *buf = gst_rtcp_buffer_new (1400);
-  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   guint8 *fci;
-  GstMapInfo map;
-  guint i, len = 8 + 2 + (delta_ms ? n : 0);
-  gboolean ok;
 
-  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
-  g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RTPFB,
+  g_assert_true (gst_rtcp_buffer_add_packet (rtcp, GST_RTCP_TYPE_RTPFB,
           &packet));
   gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_TWCC);
   gst_rtcp_packet_fb_set_sender_ssrc (&packet, 0x55);
@@ -456,16 +455,42 @@ send_transport_cc_counted (Fixture * f, gpointer target, guint16 base,
   GST_WRITE_UINT16_BE (fci + 2, n);
   GST_WRITE_UINT24_BE (fci + 4, ref);
   fci[7] = count;
-  /* One run-length chunk: all small deltas (1), or all lost (0). */
-  GST_WRITE_UINT16_BE (fci + 8, ((delta_ms ? 1 : 0) << 13) | n);
-  for (i = 0; delta_ms && i < n; i++)
-    fci[10 + i] = delta_ms * 4;
-  gst_rtcp_buffer_unmap (&rtcp);
+  return fci;
+}
+
+/* Unmaps @rtcp and hands @buf to the fan-out as @target's feedback. */
+static gboolean
+transport_cc_send (Fixture * f, gpointer target, GstBuffer * buf,
+    GstRTCPBuffer * rtcp)
+{
+  GstMapInfo map;
+  gboolean ok;
+
+  gst_rtcp_buffer_unmap (rtcp);
   gst_buffer_map (buf, &map, GST_MAP_READ);
   ok = gst_p2p_fanout_feedback (f->fanout, target, map.data, map.size);
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
   return ok;
+}
+
+static gboolean
+send_transport_cc_counted (Fixture * f, gpointer target, guint16 base,
+    guint n, guint ref, guint delta_ms, guint8 count)
+{
+  GstBuffer *buf = gst_rtcp_buffer_new (1400);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  guint8 *fci;
+  guint i;
+
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  fci = transport_cc_begin (&rtcp, base, n, ref, count,
+      8 + 2 + (delta_ms ? n : 0));
+  /* One run-length chunk: all small deltas (1), or all lost (0). */
+  GST_WRITE_UINT16_BE (fci + 8, ((delta_ms ? 1 : 0) << 13) | n);
+  for (i = 0; delta_ms && i < n; i++)
+    fci[10 + i] = delta_ms * 4;
+  return transport_cc_send (f, target, buf, &rtcp);
 }
 
 /* Transport-wide feedback, always numbered 0 (as if every feedback packet
@@ -608,7 +633,8 @@ check_continuous (Fixture * f, gpointer target)
     Sent *sent = g_ptr_array_index (f->sent, i);
     const guint8 *pkt = g_bytes_get_data (sent->packet, NULL);
 
-    if (sent->target != target || sent->is_rtcp)
+    if (sent->target != target || sent->is_rtcp
+        || (pkt[1] & 0x7f) == GST_P2P_PT_VIDEO_RTX)
       continue;
     g_assert_cmpuint (GST_READ_UINT32_BE (pkt + 8), ==, f->video_ssrc);
     if (n > 0)
@@ -1064,6 +1090,347 @@ test_pacing_not_below_stream (Fixture * f, gconstpointer data)
   }
 }
 
+/* Transport-wide feedback packet number @count on @n packets from @base,
+ * all received, at @arrival (microseconds), as large deltas. */
+static void
+send_transport_cc_arrivals (Fixture * f, gpointer target, guint16 base,
+    guint n, const gint64 * arrival, guint8 count)
+{
+  GstBuffer *buf = gst_rtcp_buffer_new (1400);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  guint8 *fci;
+  guint i;
+  gint64 ref = arrival[0] / 64000, prev = ref * 64000;
+
+  g_assert_cmpuint (n, <=, 600);
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  fci = transport_cc_begin (&rtcp, base, n, ref, count, 8 + 2 + 2 * n);
+  GST_WRITE_UINT16_BE (fci + 8, (2 << 13) | n);
+  for (i = 0; i < n; i++) {
+    gint64 delta = (arrival[i] - prev) / 250;
+
+    GST_WRITE_UINT16_BE (fci + 10 + 2 * i, (gint16) delta);
+    prev += delta * 250;
+  }
+  g_assert_true (transport_cc_send (f, target, buf, &rtcp));
+}
+
+/* A simulated path to one viewer, on the fixture's clock: a bottleneck of
+ * @bps (0: none) with a drop-tail queue of 200 ms, 10 ms of propagation;
+ * the viewer's feedback, every 100 ms, reports what arrived, a feedback
+ * packet for each run without a loss, as GStreamer 1.22's does. A @liar
+ * reports whatever it likes instead (path_liar_arrival()). */
+typedef struct
+{
+  gdouble bps;
+  gboolean liar;
+  gint64 free_at;
+  guint routed;                 /* packets of f->sent looked at */
+  GArray *seqs;                 /* guint16: arrived, not yet reported */
+  GArray *arrivals;             /* gint64 */
+  gboolean lost_since;          /* a loss before the first of them */
+  guint8 count;
+  gint64 last_feedback;
+  /* Bytes it was sent: media, and RTX (no NACK here: probes). */
+  guint64 media_bytes;
+  guint64 rtx_bytes;
+} Path;
+
+static void
+path_init (Path * path, gdouble bps)
+{
+  memset (path, 0, sizeof (*path));
+  path->bps = bps;
+  path->seqs = g_array_new (FALSE, FALSE, sizeof (guint16));
+  path->arrivals = g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+static void
+path_clear (Path * path)
+{
+  g_array_unref (path->seqs);
+  g_array_unref (path->arrivals);
+}
+
+static void
+path_flush (Fixture * f, Path * path, gpointer target)
+{
+  if (path->seqs->len > 0)
+    send_transport_cc_arrivals (f, target, g_array_index (path->seqs,
+            guint16, 0), path->seqs->len, (gint64 *) path->arrivals->data,
+        path->count++);
+  g_array_set_size (path->seqs, 0);
+  g_array_set_size (path->arrivals, 0);
+}
+
+/* The liar: on main, it says two packets in three were lost (down it
+ * goes); on sub, that everything arrived the moment it left, probes
+ * too (a path with no limit at all). */
+static gint64
+path_liar_arrival (Fixture * f, gpointer target, guint16 twcc, gint64 at)
+{
+  GstP2pFanoutStats st;
+
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, target, &st));
+  if (st.layer == 0 && twcc % 3 != 0)
+    return -1;
+  return at;
+}
+
+/* Routes what @target was sent since the last call, and gives its
+ * feedback when due. */
+static void
+path_run (Fixture * f, Path * path, gpointer target)
+{
+  for (; path->routed < f->sent->len; path->routed++) {
+    Sent *sent = g_ptr_array_index (f->sent, path->routed);
+    gsize size;
+    const guint8 *p = g_bytes_get_data (sent->packet, &size);
+    gint64 arrival;
+    guint16 twcc;
+
+    if (sent->target != target || sent->is_rtcp)
+      continue;
+    if ((p[1] & 0x7f) == GST_P2P_PT_VIDEO_RTX)
+      path->rtx_bytes += size;
+    else
+      path->media_bytes += size;
+    if (path->liar) {
+      arrival = path_liar_arrival (f, target, twcc_of (sent), sent->at);
+    } else if (path->bps == 0) {
+      arrival = sent->at;
+    } else if (path->free_at - sent->at > 200 * G_TIME_SPAN_MILLISECOND) {
+      arrival = -1;
+    } else {
+      path->free_at = MAX (path->free_at, sent->at) +
+          (gint64) (size * 8 * G_USEC_PER_SEC / path->bps);
+      arrival = path->free_at;
+    }
+    if (arrival < 0) {
+      path_flush (f, path, target);
+      continue;
+    }
+    twcc = twcc_of (sent);
+    g_array_append_val (path->seqs, twcc);
+    arrival += 10 * G_TIME_SPAN_MILLISECOND;
+    g_array_append_val (path->arrivals, arrival);
+  }
+  if (fake_now - path->last_feedback >= 100 * G_TIME_SPAN_MILLISECOND) {
+    guint n;
+
+    /* What arrived by now (and 10 ms back) only. */
+    for (n = 0; n < path->seqs->len && g_array_index (path->arrivals,
+            gint64, n) + 10 * G_TIME_SPAN_MILLISECOND <= fake_now; n++);
+    if (n > 0 && n < path->seqs->len) {
+      g_autoptr (GArray) seqs = g_array_new (FALSE, FALSE, sizeof (guint16));
+      g_autoptr (GArray) arrivals = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+      g_array_append_vals (seqs, path->seqs->data + n * sizeof (guint16),
+          path->seqs->len - n);
+      g_array_append_vals (arrivals, path->arrivals->data +
+          n * sizeof (gint64), path->arrivals->len - n);
+      g_array_set_size (path->seqs, n);
+      g_array_set_size (path->arrivals, n);
+      path_flush (f, path, target);
+      g_array_append_vals (path->seqs, seqs->data, seqs->len);
+      g_array_append_vals (path->arrivals, arrivals->data, arrivals->len);
+    } else if (n > 0) {
+      path_flush (f, path, target);
+    }
+    path->last_feedback = fake_now;
+  }
+}
+
+/* @frames frames of main (16 packets of 1000 bytes: 3.8 Mbit/s) and sub
+ * (2: 0.48 Mbit/s), paced, @target's path run every millisecond. Returns
+ * the first frame @until_layer reached (-1: not). */
+static gint
+run_path (Fixture * f, Layers * l, Path * path, gpointer target,
+    guint frames, gint until_layer)
+{
+  GstP2pFanoutStats st;
+  guint i;
+
+  for (i = 0; i < frames; i++) {
+    gint64 frame_end = fake_now + G_USEC_PER_SEC / 30;
+
+    push_layer_twcc (f, GST_P2P_FANOUT_VIDEO, l, 16);
+    push_layer_twcc (f, SUB, l, 2);
+    l->ts += 3000;
+    while (fake_now < frame_end) {
+      gst_p2p_fanout_pace (f->fanout);
+      path_run (f, path, target);
+      fake_now += G_TIME_SPAN_MILLISECOND;
+    }
+    g_assert_true (gst_p2p_fanout_get_stats (f->fanout, target, &st));
+    if (until_layer >= 0 && st.layer == until_layer)
+      return i;
+  }
+  return -1;
+}
+
+/* @target joins, paced, on a path without limit; three seconds on main. */
+static void
+join_paced (Fixture * f, Layers * l, Path * path, gpointer target)
+{
+  gst_p2p_fanout_set_pacing (f->fanout, TRUE);
+  gst_p2p_fanout_add (f->fanout, target);
+  path_init (path, 0);
+  g_assert_cmpint (run_path (f, l, path, target, 90, -1), ==, -1);
+}
+
+static guint
+count_rtx (Fixture * f, gpointer target)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    const guint8 *p = g_bytes_get_data (sent->packet, NULL);
+
+    n += sent->target == target && !sent->is_rtcp
+        && (p[1] & 0x7f) == GST_P2P_PT_VIDEO_RTX;
+  }
+  return n;
+}
+
+/* A viewer on sub is probed: clusters of repeats (RTX) of what it was
+ * just sent, each with its transport-wide number. On a 1.5 Mbit/s path
+ * they do not get through, and it stays on sub; the path widened to
+ * 20 Mbit/s, the next cluster gets through and it is back on main within
+ * the wait between clusters (4 s at most) plus the 2 s hold, not after
+ * the many seconds its estimate takes to climb blind to main's rate. */
+static void
+test_layer_probe (Fixture * f, gconstpointer data)
+{
+  Layers l = { {1000, 0, 5000}, 90000 };
+  GstP2pFanoutStats st;
+  guint i, rtx, checked = 0;
+  gint frame;
+  Path path;
+  gint a;
+
+  join_paced (f, &l, &path, &a);
+  path.bps = 1.5e6;
+  frame = run_path (f, &l, &path, &a, 150, 1);
+  g_assert_cmpint (frame, >=, 0);
+  g_test_message ("on sub after %.1f s", frame / 30.0);
+  rtx = count_rtx (f, &a);
+
+  /* 6 s on the narrow path: probed, still on sub. */
+  g_assert_cmpint (run_path (f, &l, &path, &a, 180, 0), ==, -1);
+  g_assert_cmpuint (count_rtx (f, &a), >, rtx);
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+  g_assert_cmpint (st.layer, ==, 1);
+  g_assert_cmpuint (st.retransmissions, ==, 0);
+
+  /* Each probe packet repeats one a got, as RTX, numbered in its
+   * transport-wide sequence. */
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    gsize size;
+    const guint8 *p = g_bytes_get_data (sent->packet, &size);
+    guint j;
+
+    if (sent->target != &a || (p[1] & 0x7f) != GST_P2P_PT_VIDEO_RTX)
+      continue;
+    for (j = 0; j < i; j++) {
+      Sent *orig = g_ptr_array_index (f->sent, j);
+      gsize osize;
+      const guint8 *o = g_bytes_get_data (orig->packet, &osize);
+
+      if (orig->target == &a && (o[1] & 0x7f) == 96
+          && GST_READ_UINT16_BE (o + 2) == GST_READ_UINT16_BE (p + 20)) {
+        g_assert_cmpuint (osize + 2, ==, size);
+        g_assert_cmpmem (o + 20, osize - 20, p + 22, size - 22);
+        checked++;
+        break;
+      }
+    }
+    g_assert_cmpuint (twcc_of (sent), !=, twcc_of (g_ptr_array_index
+            (f->sent, i - 1)));
+  }
+  g_assert_cmpuint (checked, ==, count_rtx (f, &a));
+
+  path.bps = 20e6;
+  frame = run_path (f, &l, &path, &a, 300, 0);
+  g_test_message ("back on main %.1f s after the path widened", frame / 30.0);
+  g_assert_cmpint (frame, >=, 0);
+  g_assert_cmpint (frame, <, 30 * 6.5);
+  path_clear (&path);
+}
+
+/* Security: a viewer that lies in its feedback (on main it claims loss,
+ * on sub a path without limit, probes included) moves up and down as
+ * it likes, but its probes stay within their budget: over a minute, at
+ * most half the video it was sent plus one cluster's 48 KB; and all it
+ * gets stays below 1.5 times the best layer's rate. */
+static void
+test_layer_probe_bounded (Fixture * f, gconstpointer data)
+{
+  Layers l = { {1000, 0, 5000}, 90000 };
+  guint64 main_bytes;
+  Path path;
+  gint a;
+
+  join_paced (f, &l, &path, &a);
+  path.liar = TRUE;
+  path.media_bytes = path.rtx_bytes = 0;
+  g_assert_cmpint (run_path (f, &l, &path, &a, 30 * 60, -1), ==, -1);
+  /* 16 packets of 1000 bytes (and the 12 bytes of room for the
+   * transport-wide number) a frame. */
+  main_bytes = 30 * 60 * 16 * 1000;
+  g_test_message ("a liar over 60 s: %" G_GUINT64_FORMAT " bytes of "
+      "video, %" G_GUINT64_FORMAT " of probes (main alone: %"
+      G_GUINT64_FORMAT ")", path.media_bytes, path.rtx_bytes, main_bytes);
+  /* It was probed, and moved. */
+  g_assert_cmpuint (path.rtx_bytes, >, 0);
+  g_assert_cmpuint (f->moves->len, >, 2 * 3);
+  g_assert_cmpuint (path.rtx_bytes, <=, path.media_bytes / 2 + 48 * 1024);
+  g_assert_cmpuint (path.media_bytes + path.rtx_bytes, <, 1.5 * main_bytes);
+  path_clear (&path);
+}
+
+/* A viewer on a path without limit: its estimate stops at twice what the
+ * camera sends, instead of climbing on (to 100 Mbit/s), and once there
+ * it no longer moves by more than the quarter p2psink posts a change
+ * for. */
+static void
+test_estimate_cap (Fixture * f, gconstpointer data)
+{
+  guint64 posted = 0, est, rate;
+  guint i, j, changes = 0;
+  Path path;
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  path_init (&path, 0);
+  for (i = 0; i < 30 * 60; i++) {
+    gint64 frame_end = fake_now + G_USEC_PER_SEC / 30;
+
+    gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, i % 300 == 0);
+    /* 4 Mbit/s, a little more or less each frame. */
+    for (j = 0; j < 14 + i % 5; j++)
+      push_twcc_packet (f, i * 20 + j, 1000);
+    for (; fake_now < frame_end; fake_now += G_TIME_SPAN_MILLISECOND)
+      path_run (f, &path, &a);
+    est = gst_p2p_fanout_get_estimate (f->fanout, &a);
+    rate = gst_p2p_fanout_get_layer_bitrate (f->fanout, 0);
+    if (i % 30 != 0 || i < 30 * 15)
+      continue;
+    g_assert_cmpuint (est, <=, 2.2 * rate);
+    if (posted == 0 || est > 1.25 * posted || est < 0.75 * posted) {
+      posted = est;
+      changes++;
+    }
+  }
+  g_test_message ("estimate %" G_GUINT64_FORMAT ", stream %" G_GUINT64_FORMAT,
+      est, rate);
+  g_assert_cmpuint (est, >, 1.5 * rate);
+  g_assert_cmpuint (changes, ==, 1);
+  path_clear (&path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1087,6 +1454,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/pacing-not-below-stream", test_pacing_not_below_stream);
   ADD ("/p2p/fanout/transport-cc-parse", test_transport_cc_parse);
   ADD ("/p2p/fanout/transport-cc-gaps", test_transport_cc_gaps);
+  ADD ("/p2p/fanout/estimate-cap", test_estimate_cap);
 #undef ADD
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup_layers, func, teardown)
@@ -1094,6 +1462,8 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/layer/sender-reports", test_layer_sender_reports);
   ADD ("/p2p/fanout/layer/adapt-hysteresis", test_layer_adapt_hysteresis);
   ADD ("/p2p/fanout/layer/adapt-on-feedback", test_layer_adapt_on_feedback);
+  ADD ("/p2p/fanout/layer/probe", test_layer_probe);
+  ADD ("/p2p/fanout/layer/probe-bounded", test_layer_probe_bounded);
 #undef ADD
   return g_test_run ();
 }
