@@ -22,11 +22,11 @@
 #endif
 
 #include "p2p-password-verifier-private.h"
+#include "p2p-pbkdf2.h"
 #include "p2p-viewer-auth.h"
 
 #include <string.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #define PREFIX "spake2plus-p256$"
@@ -51,8 +51,8 @@ p2p_password_derive (const gchar * password, const guint8 * salt,
         "The password must be 1 to %d bytes long", P2P_PASSWORD_MAX_SIZE);
     return FALSE;
   }
-  ok = PKCS5_PBKDF2_HMAC (password, len, salt, salt_size, iterations,
-      EVP_sha256 (), sizeof out, out) == 1
+  ok = p2p_pbkdf2_sha256 ((const guint8 *) password, len, salt, salt_size,
+      iterations, NULL, out, sizeof out)
       && p2p_spake2plus_reduce (out, P2P_SPAKE2PLUS_PBKDF_HALF_SIZE, w0)
       && p2p_spake2plus_reduce (out + P2P_SPAKE2PLUS_PBKDF_HALF_SIZE,
       P2P_SPAKE2PLUS_PBKDF_HALF_SIZE, w1);

@@ -17,6 +17,9 @@
 #include <p2p-core/p2p-core.h>
 
 #include "p2p-password-verifier-private.h"
+#include "p2p-pbkdf2.h"
+
+#include <openssl/evp.h>
 
 #define UID "7KQ2-M9XD-4HPA-R3WV"
 /* Few iterations: the tests run many logins. */
@@ -518,6 +521,64 @@ test_backoff (void)
   g_assert_cmpuint (p2p_auth_backoff_get_size (b), <=, 8);
 }
 
+static void
+check_pbkdf2_vector (const gchar * password, const gchar * salt,
+    guint iterations, const gchar * hex)
+{
+  guint8 out[64];
+  g_autofree gchar *got = NULL;
+
+  g_assert_true (p2p_pbkdf2_sha256 ((const guint8 *) password,
+          strlen (password), (const guint8 *) salt, strlen (salt), iterations,
+          NULL, out, sizeof out));
+  got = g_malloc0 (2 * sizeof out + 1);
+  for (guint i = 0; i < sizeof out; i++)
+    g_snprintf (got + 2 * i, 3, "%02x", out[i]);
+  g_assert_cmpstr (got, ==, hex);
+}
+
+/* The password hash with its blocks on threads is PBKDF2-HMAC-SHA256:
+ * RFC 7914 §11's vectors, and OpenSSL's own for every size the login
+ * uses, keys longer than HMAC's block included. */
+static void
+test_pbkdf2 (void)
+{
+  static const gsize password_sizes[] = { 1, 21, 64, 65, 1024 };
+  static const gsize salt_sizes[] = { 16, 64 };
+  static const gsize out_sizes[] = { 1, 32, 33, 80, 96 };
+  guint8 password[1024], salt[64], ours[96], theirs[96];
+  gint cancel = 1;
+
+  check_pbkdf2_vector ("passwd", "salt", 1,
+      "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+      "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783");
+  check_pbkdf2_vector ("Password", "NaCl", 80000,
+      "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56"
+      "a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d");
+
+  for (guint i = 0; i < sizeof password; i++)
+    password[i] = 'a' + i % 26;
+  for (guint i = 0; i < sizeof salt; i++)
+    salt[i] = i * 7;
+  for (guint p = 0; p < G_N_ELEMENTS (password_sizes); p++)
+    for (guint s = 0; s < G_N_ELEMENTS (salt_sizes); s++)
+      for (guint o = 0; o < G_N_ELEMENTS (out_sizes); o++) {
+        g_assert_true (p2p_pbkdf2_sha256 (password, password_sizes[p], salt,
+                salt_sizes[s], ITERATIONS, NULL, ours, out_sizes[o]));
+        g_assert_cmpint (PKCS5_PBKDF2_HMAC ((const gchar *) password,
+                password_sizes[p], salt, salt_sizes[s], ITERATIONS,
+                EVP_sha256 (), out_sizes[o], theirs), ==, 1);
+        g_assert_cmpmem (ours, out_sizes[o], theirs, out_sizes[o]);
+      }
+
+  /* Cancelled: fails, and leaves nothing in the output. */
+  memset (ours, 0xaa, sizeof ours);
+  g_assert_false (p2p_pbkdf2_sha256 (password, 8, salt, 16, 100000, &cancel,
+          ours, 80));
+  for (guint i = 0; i < 80; i++)
+    g_assert_cmpuint (ours[i], ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -534,5 +595,6 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/viewer-auth/refusals", test_refusals);
   g_test_add_func ("/p2p/viewer-auth/verifier-format", test_verifier_format);
   g_test_add_func ("/p2p/viewer-auth/backoff", test_backoff);
+  g_test_add_func ("/p2p/viewer-auth/pbkdf2", test_pbkdf2);
   return g_test_run ();
 }
