@@ -36,6 +36,12 @@
  * still sets the pace; this only keeps a LAN from being asked every
  * millisecond. */
 #define RTX_MIN_RETRY_TIMEOUT_MS 10
+/* In-order packets after which the jitter buffer lets the stream start.
+ * Without this it holds the first packet a full latency, waiting for
+ * earlier ones that cannot come: the camera starts each viewer at a
+ * keyframe, whose first packet is the first it sends. A few packets in a
+ * row show that this one did not overtake an earlier one. */
+#define FASTSTART_MIN_PACKETS 3
 /* RTCP budget of the viewer's session, in bits per second. RFC 4585 lets
  * a receiver send its next early feedback (NACK, PLI) only one regular
  * RTCP interval after the previous one, an interval derived from this
@@ -110,7 +116,8 @@ rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
     guint session, guint ssrc, GstP2pSrc * self)
 {
   g_object_set (jitterbuffer, "rtx-min-retry-timeout",
-      RTX_MIN_RETRY_TIMEOUT_MS, NULL);
+      RTX_MIN_RETRY_TIMEOUT_MS, "faststart-min-packets",
+      FASTSTART_MIN_PACKETS, NULL);
 }
 
 static GstPadProbeReturn
