@@ -94,6 +94,13 @@
 #define PROBE_MIN_RECEIVED 0.8
 #define PROBE_MIN_PACKETS 5
 #define PROBE_MIN_SPAN_US 1000
+/* A cluster that arrived at less than this share of its send rate found
+ * the path saturated: it shows the path does not carry the rate tried,
+ * and raises nothing. Its receive rate is no measure of the path either:
+ * a token-bucket shaper lets the cluster's head through at once and only
+ * its tail at the shaped rate. Below 1, for a receiver that stamps
+ * arrivals a few ms late under load. */
+#define PROBE_SATURATED 0.8
 
 typedef enum
 {
@@ -439,10 +446,10 @@ probe_on_reported (Probe * p, const Sent * s, gint64 arrival_us)
  * the arrival span the first (its arrival starts it). What the path
  * carried is the lower of the two, and never more than the rate the
  * cluster was meant to have: a receiver's feedback cannot make a probe
- * prove more than was tried. A cluster that got through raises the
- * target to its rate unless the delay-based part sees a queue growing;
- * one that did not says nothing new (its queue shows in the delay
- * anyway). */
+ * prove more than was tried. A cluster that got through (not saturated)
+ * raises the target to its rate unless the delay-based part sees a
+ * queue growing; one that did not says nothing new (its queue shows in
+ * the delay anyway). */
 static void
 probe_evaluate (P2pBandwidthEstimator * self)
 {
@@ -462,6 +469,8 @@ probe_evaluate (P2pBandwidthEstimator * self)
       G_USEC_PER_SEC / MAX (p->last_arrival_us - p->first_arrival_us,
       PROBE_MIN_SPAN_US);
   p->result = MIN (send_bps, received_bps);
+  if (received_bps < PROBE_SATURATED * send_bps)
+    return;
   if (self->delay_state != DELAY_OVERUSE && p->result > self->target) {
     self->target = p->result;
     clamp_target (self);

@@ -403,7 +403,8 @@ test_probe (void)
 /* A receiver's feedback cannot make a probe prove more than was tried:
  * ten packets all claimed to arrive at one instant (an infinite rate),
  * the cluster sent at 3 Mbit/s: the target goes to 3 Mbit/s at most.
- * Fewer than five packets, or fewer than 80 % arrived: nothing. */
+ * Fewer than five packets, or fewer than 80 % arrived: nothing; nor a
+ * cluster that found the path saturated. */
 static void
 test_probe_feedback_bounded (void)
 {
@@ -411,6 +412,7 @@ test_probe_feedback_bounded (void)
       50000000);
   P2pPacketArrival arrivals[10];
   gint64 now = G_USEC_PER_SEC;
+  guint64 before;
   guint i;
 
   p2p_bandwidth_estimator_start_probe (est, 3000000);
@@ -437,6 +439,26 @@ test_probe_feedback_bounded (void)
   g_assert_cmpuint (p2p_bandwidth_estimator_get_probe_result (est), ==, 0);
   /* Its own growth between the two feedback packets aside. */
   g_assert_cmpuint (p2p_bandwidth_estimator_get_target (est), <, 3500000);
+
+  /* Through a token-bucket shaper: 20 packets sent at 20 Mbit/s over
+   * 9.5 ms, the first 14 through at once, the rest at 1.5 Mbit/s. The
+   * cluster found the path saturated: it raises nothing, though its
+   * receive rate (4 Mbit/s) is above the target. */
+  p2p_bandwidth_estimator_start_probe (est, 20000000);
+  for (i = 0; i < 20; i++) {
+    P2pPacketArrival arrival = { 200 + i, 7 * G_USEC_PER_SEC +
+          (i < 14 ? i * 500 : 6500 + (i - 13) * 6400)
+    };
+
+    p2p_bandwidth_estimator_on_probe_sent (est, 200 + i, 1200,
+        now + 300000 + i * 500);
+    p2p_bandwidth_estimator_on_feedback (est, &arrival, 1,
+        now + 300000 + i * 500);
+  }
+  before = p2p_bandwidth_estimator_get_target (est);
+  p2p_bandwidth_estimator_end_probe (est);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_probe_result (est), >, before);
+  g_assert_cmpuint (p2p_bandwidth_estimator_get_target (est), ==, before);
   p2p_bandwidth_estimator_free (est);
 }
 
