@@ -125,6 +125,14 @@
  * later, the held packets go out after all and the keyframe is asked for
  * again. */
 #define HOLD_MAX_TICKS (90000 / 5)
+/* Thinning (gst_p2p_fanout_set_thin_below()): a viewer whose estimate is
+ * below the floor loses the frames no other frame refers to, until its
+ * estimate is UP_HEADROOM above the floor (a margin as for moving up a
+ * layer, so that it does not flap at every estimate). Each frame left
+ * out shifts the viewer's sequence numbers; the last OFFSET_MARKS shifts
+ * are remembered to map its NACKs back (at 15 frames a second left out,
+ * some 4 s: longer than the history). */
+#define OFFSET_MARKS 64
 #define NO_LAYER GST_P2P_FANOUT_N_STREAMS
 /* Probing (member_probe_start()). A viewer on a lower layer is sent only
  * that layer: its feedback cannot show that its path would carry the
@@ -161,6 +169,14 @@
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
 
+/* From the viewer's sequence number @from on, its packets were the
+ * layer's plus @offset. */
+typedef struct
+{
+  guint16 from;
+  guint16 offset;
+} OffsetMark;
+
 /* A rate in bits per second, measured over windows (rate_count ()). */
 typedef struct
 {
@@ -189,6 +205,8 @@ typedef struct
   guint unit;
   guint sent_unit;
   gboolean unit_is_key;
+  /* No later frame refers to the unit (gst_p2p_fanout_mark_droppable()). */
+  gboolean unit_droppable;
 
   /* Keyframe requests to this stream's encoder (video layers). */
   gint64 last_keyframe_request;
@@ -247,6 +265,17 @@ typedef struct
   GstP2pFanoutStream prev_layer;
   guint16 prev_offset;
   guint16 switch_out_seq;
+
+  /* Thinning: whether its droppable frames are left out, whether the
+   * frame in hand is, and the shifts of seq_offset that leaving frames
+   * out made since its layer began (marks_pushed of them, the last
+   * OFFSET_MARKS kept; before the first, base_offset). */
+  gboolean thinned;
+  gboolean skip_unit;
+  gboolean offset_moved;
+  OffsetMark marks[OFFSET_MARKS];
+  guint marks_pushed;
+  guint16 base_offset;
 
   /* Adaptation: pinned layer (-1: none), the application's bandwidth
    * estimate (bits per second, 0: none, the estimator's), since when it
@@ -345,6 +374,10 @@ struct _GstP2pFanout
   GThread *pacer;
   GCond pacer_cond;
   gboolean pacer_stop;
+
+  /* Viewers estimated below this many bits per second are thinned; 0:
+   * none. */
+  guint64 thin_below;
 };
 
 /**
@@ -648,11 +681,52 @@ gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
   g_mutex_lock (&fanout->lock);
   s->unit++;
   s->unit_is_key = !is_video (stream) || is_key;
+  s->unit_droppable = FALSE;
   if (is_video (stream) && is_key)
     s->keyframe_pending = s->keyframe_owed = FALSE;
   g_mutex_unlock (&fanout->lock);
 }
 
+/**
+ * gst_p2p_fanout_mark_droppable:
+ * @fanout: a fan-out
+ * @stream: a video stream
+ *
+ * Streaming thread, after gst_p2p_fanout_input() for a frame that no
+ * later frame refers to (gst_p2p_droppable_frame()): a thinned viewer
+ * (gst_p2p_fanout_set_thin_below()) does not get it.
+ */
+void
+gst_p2p_fanout_mark_droppable (GstP2pFanout * fanout, GstP2pFanoutStream stream)
+{
+  Stream *s = &fanout->streams[stream];
+
+  g_return_if_fail (stream < GST_P2P_FANOUT_N_STREAMS);
+  g_mutex_lock (&fanout->lock);
+  s->unit_droppable = is_video (stream) && !s->unit_is_key;
+  g_mutex_unlock (&fanout->lock);
+}
+
+/**
+ * gst_p2p_fanout_set_thin_below:
+ * @fanout: a fan-out
+ * @bitrate: bits per second, 0 for none
+ *
+ * A viewer whose bandwidth estimate (once its path showed a limit, or as
+ * given by gst_p2p_fanout_set_estimate()) is below @bitrate gets no
+ * droppable frame (gst_p2p_fanout_mark_droppable()), until its estimate
+ * is 15 % above @bitrate: the frames it gets keep consecutive sequence
+ * numbers, and nothing else changes. For a camera with one video layer
+ * whose encoder is already at its floor (p2psink `min-bitrate`). Any
+ * thread.
+ */
+void
+gst_p2p_fanout_set_thin_below (GstP2pFanout * fanout, guint64 bitrate)
+{
+  g_mutex_lock (&fanout->lock);
+  fanout->thin_below = bitrate;
+  g_mutex_unlock (&fanout->lock);
+}
 
 /* Where the transport-wide sequence number is in an RTP packet: the offset
  * of its two bytes in the one-byte header extension (RFC 8285), or 0 when
@@ -1151,6 +1225,13 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
   guint32 ssrc = fanout->video_ssrc;
   guint16 seq = GST_READ_UINT16_BE (data + 2) + m->seq_offset;
 
+  if (m->offset_moved) {
+    OffsetMark *mark = &m->marks[m->marks_pushed++ % OFFSET_MARKS];
+
+    mark->from = seq;
+    mark->offset = m->seq_offset;
+    m->offset_moved = FALSE;
+  }
   if (b->n == LIST_CHUNK)
     batch_flush (fanout, m);
   if (m->seq_offset == 0 && ssrc == GST_READ_UINT32_BE (data + 8)) {
@@ -1169,6 +1250,55 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
   m->sent_video = TRUE;
   m->last_out_seq = seq;
   m->last_ts = GST_READ_UINT32_BE (data + 4);
+}
+
+/* With the lock, at the start of a frame of @m's layer @s: whether @m is
+ * to be left without it (thinned, and the frame droppable). */
+static gboolean
+member_thins (GstP2pFanout * fanout, Member * m, const Stream * s)
+{
+  guint64 estimate = m->estimate;
+
+  if (estimate == 0 && p2p_bandwidth_estimator_get_limited (m->estimator))
+    estimate = p2p_bandwidth_estimator_get_target (m->estimator);
+  if (fanout->thin_below == 0 || estimate == 0)
+    m->thinned = FALSE;
+  else if (estimate < fanout->thin_below)
+    m->thinned = TRUE;
+  else if (estimate >= fanout->thin_below * UP_HEADROOM)
+    m->thinned = FALSE;
+  return m->thinned && s->unit_droppable && m->target_layer == NO_LAYER;
+}
+
+/* With the lock: a packet of a frame left out of @m's stream: the
+ * packets after it are numbered one lower, which its next packet
+ * records. */
+static void
+member_skip_video (Member * m)
+{
+  m->seq_offset--;
+  m->offset_moved = TRUE;
+}
+
+/* With the lock: in @offset, what the layer's sequence numbers had added
+ * to make @m's packet @seq (on its current layer). FALSE when frames were
+ * left out so often since that the shift is forgotten. */
+static gboolean
+member_offset_at (const Member * m, guint16 seq, guint16 * offset)
+{
+  guint n = MIN (m->marks_pushed, OFFSET_MARKS), i;
+
+  for (i = 0; i < n; i++) {
+    const OffsetMark *mark =
+        &m->marks[(m->marks_pushed - 1 - i) % OFFSET_MARKS];
+
+    if ((gint16) (seq - mark->from) >= 0) {
+      *offset = mark->offset;
+      return TRUE;
+    }
+  }
+  *offset = m->base_offset;
+  return m->marks_pushed <= OFFSET_MARKS;
 }
 
 /* With the lock: @m moves to its target layer, whose packets since the
@@ -1195,7 +1325,9 @@ member_finish_switch (GstP2pFanout * fanout, Member * m)
       gst_p2p_fanout_stream_layer (m->target_layer), m->switch_seq,
       m->switch_ts, m->last_out_seq, m->last_ts, n);
   m->layer = m->target_layer;
-  m->seq_offset = offset;
+  m->seq_offset = m->base_offset = offset;
+  m->marks_pushed = 0;
+  m->offset_moved = m->skip_unit = FALSE;
   m->target_layer = NO_LAYER;
   /* Probing starts afresh on the new layer, after a while: a move down
    * came of congestion. */
@@ -1253,7 +1385,7 @@ member_switch (GstP2pFanout * fanout, Member * m, GstP2pFanoutStream to,
     KeyframeAsks * asks)
 {
   member_release (fanout, m, -1);
-  m->switch_started = FALSE;
+  m->switch_started = m->skip_unit = FALSE;
   m->up_since = m->down_since = 0;
   m->hold_from = -1;
   if (to == m->layer) {
@@ -1413,7 +1545,15 @@ member_push_video (GstP2pFanout * fanout, Member * m,
       m->hold_seq = seq;
       m->hold_ts = ts;
     } else {
-      member_send_video (fanout, m, s, data, size);
+      if (unit_start) {
+        m->skip_unit = member_thins (fanout, m, s);
+        if (m->skip_unit)
+          m->stats.frames_thinned++;
+      }
+      if (m->skip_unit)
+        member_skip_video (m);
+      else
+        member_send_video (fanout, m, s, data, size);
     }
   } else if (m->switch_started && m->target_layer == stream
       && (guint16) (seq - m->switch_seq) >= s->ring_size / 2) {
@@ -1774,8 +1914,15 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
     s = &fanout->streams[m->prev_layer];
     layer_seq = seq - m->prev_offset;
   } else {
+    guint16 offset;
+
     s = &fanout->streams[m->layer];
-    layer_seq = seq - m->seq_offset;
+    if (!member_offset_at (m, seq, &offset)) {
+      GST_LOG ("NACK for #%u: from before the last %u frames left out", seq,
+          OFFSET_MARKS);
+      goto done;
+    }
+    layer_seq = seq - offset;
   }
   if (!s->present || media_ssrc != fanout->video_ssrc)
     goto done;
@@ -1900,6 +2047,7 @@ gst_p2p_fanout_get_stats (GstP2pFanout * fanout, gpointer target,
     stats->received_bitrate = p2p_bandwidth_estimator_get_acked (m->estimator);
     stats->estimate_limited =
         p2p_bandwidth_estimator_get_limited (m->estimator);
+    stats->thinned = m->thinned;
   }
   g_mutex_unlock (&fanout->lock);
   return m != NULL;

@@ -113,6 +113,9 @@ typedef void (*GstP2pFanoutLayerFunc) (gpointer target, guint layer,
  * @pinned: the layer it is pinned to, -1 when adaptive
  * @estimate_limited: whether its path has shown a limit yet: until then
  *     @estimated_bitrate is a lower bound still climbing from its start
+ * @thinned: whether it gets no droppable frame now
+ *     (gst_p2p_fanout_set_thin_below())
+ * @frames_thinned: the droppable frames it did not get
  *
  * What the fan-out knows of one viewer.
  */
@@ -126,6 +129,8 @@ typedef struct
   gint layer;
   gint pinned;
   gboolean estimate_limited;
+  gboolean thinned;
+  guint64 frames_thinned;
 } GstP2pFanoutStats;
 
 GstP2pFanout *gst_p2p_fanout_new (GstP2pFanoutSendFunc send,
@@ -157,6 +162,11 @@ void gst_p2p_fanout_remove_stream (GstP2pFanout * fanout,
 
 void gst_p2p_fanout_input (GstP2pFanout * fanout, GstP2pFanoutStream stream,
     gboolean is_key);
+
+void gst_p2p_fanout_mark_droppable (GstP2pFanout * fanout,
+    GstP2pFanoutStream stream);
+
+void gst_p2p_fanout_set_thin_below (GstP2pFanout * fanout, guint64 bitrate);
 
 void gst_p2p_fanout_push_rtp (GstP2pFanout * fanout,
     GstP2pFanoutStream stream, const guint8 * data, gsize size);

@@ -407,7 +407,9 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * bits per second the viewer last received, from its transport-wide
    * feedback; 0 until known), `estimate-limited` (boolean, as `limited`
    * in `p2p-viewer-bandwidth`), `layer` (int, the video layer it gets, -1
-   * before its first keyframe). Read-only.
+   * before its first keyframe), `thinned` (boolean, whether it is below
+   * #GstP2pSink:min-bitrate and goes without droppable frames) and
+   * `frames-thinned` (uint64, the frames it went without). Read-only.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -537,7 +539,10 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * The least bitrate, in bits per second, that #GstP2pSink:encoder is
    * given however slow a viewer: below it a picture is not worth watching
    * for anyone, and a viewer that slow should not drag the others down.
-   * Default: 300000.
+   * A viewer estimated below it goes without the frames no other frame
+   * refers to (thinning: x264enc's B-frames with `b-pyramid=false`,
+   * vp8enc's upper temporal layer; see docs/performance.md), which its
+   * stats count in `frames-thinned`. Default: 300000.
    */
   g_object_class_install_property (gobject_class, PROP_MIN_BITRATE,
       g_param_spec_uint64 ("min-bitrate", "Minimum bitrate",

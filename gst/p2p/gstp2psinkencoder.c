@@ -80,6 +80,9 @@ gst_p2p_sink_drive_encoder (GstP2pSink * self)
       || self->streams[GST_P2P_FANOUT_VIDEO_2]
       || self->streams[GST_P2P_FANOUT_VIDEO_3];
   GST_OBJECT_UNLOCK (self);
+  /* Below the floor, a viewer still gets more than it takes: it goes
+   * without the frames no other refers to, if the encoder makes any. */
+  gst_p2p_fanout_set_thin_below (self->fanout, name && !layers ? floor : 0);
   if (!name || layers)
     return;
   encoder = sink_find_encoder (self, name);

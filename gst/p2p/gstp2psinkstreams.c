@@ -17,6 +17,7 @@
 
 #include "gstp2psinkprivate.h"
 #include "gstp2pcommon.h"
+#include "gstp2pdroppable.h"
 #include "gstp2pelements.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2psdp.h"
@@ -119,9 +120,23 @@ payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     buf = GST_PAD_PROBE_INFO_BUFFER (info);
   else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
     buf = gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0);
-  if (buf)
-    gst_p2p_fanout_input (stream->sink->fanout, stream->index,
-        !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
+  if (!buf)
+    return GST_PAD_PROBE_OK;
+  gst_p2p_fanout_input (stream->sink->fanout, stream->index,
+      !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
+  /* Frames no other refers to, which a thinned viewer goes without. */
+  if (stream->index != STREAM_AUDIO
+      && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+    GstMapInfo map;
+
+    if (caps && gst_buffer_map (buf, &map, GST_MAP_READ)) {
+      if (gst_p2p_droppable_frame (caps, map.data, map.size))
+        gst_p2p_fanout_mark_droppable (stream->sink->fanout, stream->index);
+      gst_buffer_unmap (buf, &map);
+    }
+    gst_clear_caps (&caps);
+  }
   return GST_PAD_PROBE_OK;
 }
 

@@ -669,6 +669,8 @@ sink_collect_stats (gpointer data)
         "estimated-bitrate", G_TYPE_UINT64, fs.estimated_bitrate,
         "received-bitrate", G_TYPE_UINT64, fs.received_bitrate,
         "estimate-limited", G_TYPE_BOOLEAN, fs.estimate_limited,
+        "thinned", G_TYPE_BOOLEAN, fs.thinned,
+        "frames-thinned", G_TYPE_UINT64, fs.frames_thinned,
         "layer", G_TYPE_INT, fs.layer, NULL);
     gst_structure_set (call->result, p2p_camera_session_get_id (session),
         GST_TYPE_STRUCTURE, vs, NULL);

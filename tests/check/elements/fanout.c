@@ -1,6 +1,7 @@
 /* The camera's fan-out without a pipeline: keyframes for joining viewers,
  * the keyframe rate limit, retransmission to the asking viewer alone,
- * video layers (a viewer's move at a keyframe, its hysteresis).
+ * video layers (a viewer's move at a keyframe, its hysteresis), thinning
+ * a viewer below the floor.
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -1431,6 +1432,193 @@ test_estimate_cap (Fixture * f, gconstpointer data)
   path_clear (&path);
 }
 
+#define THIN_FLOOR 1000000
+#define THIN_PACKETS 3
+
+/* Frame @n of a stream whose odd frames are droppable (x264enc's B-frames
+ * without B-pyramid, vp8enc's upper temporal layer: droppable.c tests
+ * which are), as p2psink's payloader probe and payloader pass it on:
+ * THIN_PACKETS packets, the frame number in each payload. */
+static void
+push_thin_frame (Fixture * f, guint n)
+{
+  guint i;
+
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, n == 0);
+  if (n % 2 == 1)
+    gst_p2p_fanout_mark_droppable (f->fanout, GST_P2P_FANOUT_VIDEO);
+  for (i = 0; i < THIN_PACKETS; i++) {
+    guint8 pkt[40] = { 0x80, 96 };
+
+    GST_WRITE_UINT16_BE (pkt + 2, 1000 + n * THIN_PACKETS + i);
+    GST_WRITE_UINT32_BE (pkt + 4, n * 3000);
+    GST_WRITE_UINT32_BE (pkt + 8, SSRC);
+    GST_WRITE_UINT32_BE (pkt + 12, n);
+    gst_p2p_fanout_push_rtp (f->fanout, GST_P2P_FANOUT_VIDEO, pkt,
+        sizeof (pkt));
+  }
+  fake_now += G_USEC_PER_SEC / 30;
+}
+
+/* The media packets @target got, in order. */
+static GPtrArray *
+thin_packets_got (Fixture * f, gpointer target)
+{
+  GPtrArray *got = g_ptr_array_new ();
+  guint i;
+
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+
+    if (sent->target == target && !sent->is_rtcp)
+      g_ptr_array_add (got, sent->packet);
+  }
+  return got;
+}
+
+/* The frame numbers @target got, each frame whole, its sequence numbers
+ * consecutive. */
+static GArray *
+thin_frames_got (Fixture * f, gpointer target)
+{
+  g_autoptr (GPtrArray) got = thin_packets_got (f, target);
+  GArray *frames = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint16 first_seq = 0;
+  guint i;
+
+  for (i = 0; i < got->len; i++) {
+    const guint8 *pkt = g_bytes_get_data (g_ptr_array_index (got, i), NULL);
+    guint n = GST_READ_UINT32_BE (pkt + 12);
+
+    if (i == 0)
+      first_seq = GST_READ_UINT16_BE (pkt + 2);
+    g_assert_cmpuint (GST_READ_UINT16_BE (pkt + 2), ==,
+        (guint16) (first_seq + i));
+    if (i % THIN_PACKETS == 0)
+      g_array_append_val (frames, n);
+    else
+      g_assert_cmpuint (n, ==, g_array_index (frames, guint, frames->len - 1));
+  }
+  g_assert_cmpuint (got->len % THIN_PACKETS, ==, 0);
+  return frames;
+}
+
+static GstP2pFanoutStats
+thin_stats (Fixture * f, gpointer target)
+{
+  GstP2pFanoutStats stats;
+
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, target, &stats));
+  return stats;
+}
+
+/* A viewer below the floor goes without the droppable (odd) frames,
+ * whole, with consecutive sequence numbers; its NACKs still find the
+ * right packets; a viewer above it gets every frame. Its estimate back
+ * above the floor by less than the margin changes nothing; above it, it
+ * gets every frame again. */
+static void
+test_thin_below_floor (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GArray) frames = NULL;
+  g_autoptr (GPtrArray) got = NULL;
+  GstP2pFanoutStats stats;
+  gint a, b;
+  guint n, i;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  gst_p2p_fanout_set_thin_below (f->fanout, THIN_FLOOR);
+  g_assert_true (gst_p2p_fanout_set_estimate (f->fanout, &a, THIN_FLOOR / 2));
+  for (n = 0; n < 20; n++)
+    push_thin_frame (f, n);
+
+  frames = thin_frames_got (f, &a);
+  g_assert_cmpuint (frames->len, ==, 10);
+  for (i = 0; i < frames->len; i++)
+    g_assert_cmpuint (g_array_index (frames, guint, i), ==, 2 * i);
+  g_array_unref (frames);
+  frames = thin_frames_got (f, &b);
+  g_assert_cmpuint (frames->len, ==, 20);
+  stats = thin_stats (f, &a);
+  g_assert_true (stats.thinned);
+  g_assert_cmpuint (stats.frames_thinned, ==, 10);
+  stats = thin_stats (f, &b);
+  g_assert_false (stats.thinned);
+  g_assert_cmpuint (stats.frames_thinned, ==, 0);
+
+  /* NACKs for a packet of frame 2 and of frame 18, in its numbering: the
+   * packets of those frames come back (RFC 4588: its sequence number,
+   * then the payload). */
+  got = thin_packets_got (f, &a);
+  for (i = 0; i < 2; i++) {
+    guint frame = i == 0 ? 2 : 18;
+    const guint8 *pkt = g_bytes_get_data (g_ptr_array_index (got,
+            (frame / 2) * THIN_PACKETS + 1), NULL);
+    guint16 seq = GST_READ_UINT16_BE (pkt + 2);
+    const guint8 *rtx;
+    Sent *sent;
+
+    g_assert_true (send_nack (f, &a, seq));
+    sent = g_ptr_array_index (f->sent, f->sent->len - 1);
+    g_assert_true (sent->target == &a);
+    rtx = g_bytes_get_data (sent->packet, NULL);
+    g_assert_cmpuint (rtx[1] & 0x7f, ==, GST_P2P_PT_VIDEO_RTX);
+    g_assert_cmpuint (GST_READ_UINT16_BE (rtx + 12), ==, seq);
+    /* The payload is at an odd offset: read byte by byte. */
+    g_assert_cmpuint (GST_READ_UINT24_BE (rtx + 14), ==, 0);
+    g_assert_cmpuint (rtx[17], ==, frame);
+    g_ptr_array_set_size (f->sent, f->sent->len - 1);
+  }
+
+  /* Within the margin above the floor: still thinned. */
+  gst_p2p_fanout_set_estimate (f->fanout, &a, THIN_FLOOR * 11 / 10);
+  for (; n < 24; n++)
+    push_thin_frame (f, n);
+  g_array_unref (frames);
+  frames = thin_frames_got (f, &a);
+  g_assert_cmpuint (frames->len, ==, 12);
+  /* Above it: every frame, numbered on. */
+  gst_p2p_fanout_set_estimate (f->fanout, &a, THIN_FLOOR * 2);
+  for (; n < 30; n++)
+    push_thin_frame (f, n);
+  g_array_unref (frames);
+  frames = thin_frames_got (f, &a);
+  g_assert_cmpuint (frames->len, ==, 18);
+  g_assert_cmpuint (g_array_index (frames, guint, 12), ==, 24);
+  g_assert_cmpuint (g_array_index (frames, guint, 17), ==, 29);
+  stats = thin_stats (f, &a);
+  g_assert_false (stats.thinned);
+  g_assert_cmpuint (stats.frames_thinned, ==, 12);
+  g_array_unref (frames);
+  frames = thin_frames_got (f, &b);
+  g_assert_cmpuint (frames->len, ==, 30);
+}
+
+/* No floor, no thinning; and a viewer whose own estimator has seen no
+ * limit yet is not thinned, whatever its start guess. */
+static void
+test_thin_needs_floor (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GArray) got_a = NULL;
+  g_autoptr (GArray) got_b = NULL;
+  gint a, b;
+  guint n;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  g_assert_true (gst_p2p_fanout_set_estimate (f->fanout, &a, THIN_FLOOR / 2));
+  for (n = 0; n < 10; n++)
+    push_thin_frame (f, n);
+  gst_p2p_fanout_set_thin_below (f->fanout, G_MAXUINT32);
+  for (; n < 20; n++)
+    push_thin_frame (f, n);
+  got_a = thin_frames_got (f, &a);
+  got_b = thin_frames_got (f, &b);
+  g_assert_cmpuint (got_a->len, ==, 15);
+  g_assert_cmpuint (got_b->len, ==, 20);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1455,6 +1643,8 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/transport-cc-parse", test_transport_cc_parse);
   ADD ("/p2p/fanout/transport-cc-gaps", test_transport_cc_gaps);
   ADD ("/p2p/fanout/estimate-cap", test_estimate_cap);
+  ADD ("/p2p/fanout/thin-below-floor", test_thin_below_floor);
+  ADD ("/p2p/fanout/thin-needs-floor", test_thin_needs_floor);
 #undef ADD
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup_layers, func, teardown)
