@@ -1,0 +1,180 @@
+/* Thinning with a real encoder: x264enc with B-frames nothing refers to,
+ * p2psink driving it with a floor; a viewer losing a third of its video
+ * (repaired by retransmission) is estimated below the floor and goes
+ * without the B-frames while openh264dec keeps decoding without an error;
+ * the other viewer gets every frame, B-frames included.
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "p2ptest.h"
+#include "gstp2pdroppable.h"
+
+/* bframes=1 b-pyramid=false: every other frame is a B-frame with
+ * nal_ref_idc 0 (docs/performance.md, "Thinning"). The floor is close to
+ * the configured rate: the lossy viewer's estimate goes below it. */
+#define CAMERA \
+  "videotestsrc is-live=true pattern=ball ! " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
+  "x264enc name=enc tune=zerolatency speed-preset=ultrafast " \
+  "key-int-max=30 aud=false bframes=1 b-pyramid=false bitrate=1000 ! " \
+  "p2psink name=cam encoder=enc min-bitrate=900000 uid=%s key-file=%s " \
+  "password-file=%s"
+
+#define SHAPED_VIEWER \
+  "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " latency=1000 ! " \
+  "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse ! " \
+  "openh264dec name=dec ! appsink name=out sync=false"
+
+#define OTHER_VIEWER \
+  "p2psrc uid=%s password=" P2P_TEST_PASSWORD " latency=1000 ! " \
+  "video/x-h264,stream-format=byte-stream,alignment=au ! " \
+  "appsink name=out sync=false"
+
+#define PT_VIDEO 96
+
+static P2pTestEnv *env;
+
+/* A third of the video never reaches rtpbin; its retransmissions do:
+ * a path that loses much and repairs it all. */
+static GstPadProbeReturn
+drop_third_of_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  guint *count = data;
+  guint8 b[2];
+
+  if (gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, b, 2) == 2
+      && (b[1] & 0x7f) == PT_VIDEO && ++(*count) % 3 == 0)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Field @field of viewer @viewer_id's stats on the camera. */
+static guint64
+viewer_stat (GstElement * cam, const gchar * viewer_id, const gchar * field)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  GstStructure *stats, *viewer = NULL;
+  guint64 n = 0;
+
+  g_object_get (sink, "stats", &stats, NULL);
+  if (gst_structure_get (stats, viewer_id, GST_TYPE_STRUCTURE, &viewer, NULL)) {
+    gst_structure_get_uint64 (viewer, field, &n);
+    gst_structure_free (viewer);
+  }
+  gst_structure_free (stats);
+  gst_object_unref (sink);
+  return n;
+}
+
+/* Pulls a frame from @pipeline's appsink; TRUE when it is droppable. */
+static gboolean
+pull_droppable (GstElement * pipeline)
+{
+  GstSample *sample = p2p_test_pull (pipeline, "out");
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  gboolean droppable = FALSE;
+  GstMapInfo map;
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    droppable = gst_p2p_droppable_frame (gst_sample_get_caps (sample),
+        map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+  }
+  gst_sample_unref (sample);
+  return droppable;
+}
+
+GST_START_TEST (test_viewer_below_floor_thinned)
+{
+  GstElement *cam, *shaped, *other, *src, *rtpsrc;
+  GstMessage *msg;
+  GstPad *pad;
+  guint count = 0, i, decoded = 0, other_droppable = 0;
+  guint64 thinned = 0, thinned_before;
+
+  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
+      env->password_file);
+  p2p_test_start (cam);
+  shaped = p2p_test_env_pipeline (env, SHAPED_VIEWER, env->uid);
+  src = gst_bin_get_by_name (GST_BIN (shaped), "src");
+  rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
+  pad = gst_element_get_static_pad (rtpsrc, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_third_of_video,
+      &count, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (rtpsrc);
+  gst_object_unref (src);
+  p2p_test_start (shaped);
+  gst_sample_unref (p2p_test_pull (shaped, "out"));
+  /* The shaped viewer is viewer-1, this one viewer-2. */
+  other = p2p_test_env_pipeline (env, OTHER_VIEWER, env->uid);
+  p2p_test_start (other);
+
+  /* The shaped viewer's estimate falls below the floor within seconds;
+   * both viewers are read as they go (at most a minute of frames). */
+  for (i = 0; i < 1800 && thinned < 30; i++) {
+    gst_sample_unref (p2p_test_pull (shaped, "out"));
+    pull_droppable (other);
+    if (i % 15 == 0)
+      thinned = viewer_stat (cam, "viewer-1", "frames-thinned");
+  }
+  fail_unless (thinned >= 30, "only %" G_GUINT64_FORMAT " frames thinned",
+      thinned);
+
+  /* Thinned on: the shaped viewer decodes on, the other gets B-frames. */
+  thinned_before = thinned;
+  for (i = 0; i < 90; i++) {
+    gst_sample_unref (p2p_test_pull (shaped, "out"));
+    decoded++;
+  }
+  for (i = 0; i < 90; i++)
+    other_droppable += pull_droppable (other);
+  thinned = viewer_stat (cam, "viewer-1", "frames-thinned");
+  fail_unless (thinned > thinned_before + 15, "thinning stopped at %"
+      G_GUINT64_FORMAT, thinned);
+  fail_unless (other_droppable >= 30, "the other viewer got %u B-frames of 90",
+      other_droppable);
+  fail_unless_equals_uint64 (viewer_stat (cam, "viewer-2", "frames-thinned"),
+      0);
+  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (shaped),
+      GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "the shaped viewer: %" GST_PTR_FORMAT, msg);
+  g_print ("%u frames decoded while thinned, %" G_GUINT64_FORMAT
+      " thinned, %u of 90 droppable on the other viewer\n", decoded, thinned,
+      other_droppable);
+
+  p2p_test_stop (other);
+  p2p_test_stop (shaped);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+static void
+setup (void)
+{
+  env = p2p_test_env_new ();
+}
+
+static void
+teardown (void)
+{
+  p2p_test_env_free (env);
+  env = NULL;
+}
+
+static Suite *
+thinning_suite (void)
+{
+  Suite *s = suite_create ("thinning");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_viewer_below_floor_thinned);
+  return s;
+}
+
+GST_CHECK_MAIN (thinning);
