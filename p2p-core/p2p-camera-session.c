@@ -481,6 +481,25 @@ p2p_camera_session_wait_media (P2pCameraSession * self, guint ms)
   session_set_timer (self, ms, session_media_wait_done);
 }
 
+/* The offer with the verifier's salt and iteration count, so that the
+ * viewer hashes its password while ICE and DTLS run: public values, which
+ * the viewer uses only once `auth-params` confirm them inside DTLS. */
+static gchar *
+session_announce_params (P2pCameraSession * self, const gchar * offer)
+{
+  g_autofree gchar *params = p2p_password_verifier_get_params (self->verifier);
+  GstSDPMessage *sdp = NULL;
+  gchar *text;
+
+  if (gst_sdp_message_new_from_text (offer, &sdp) != GST_SDP_OK)
+    return g_strdup (offer);
+  gst_sdp_message_add_attribute (sdp, P2P_PASSWORD_PARAMS_SDP_ATTRIBUTE,
+      params);
+  text = gst_sdp_message_as_text (sdp);
+  gst_sdp_message_free (sdp);
+  return text ? text : g_strdup (offer);
+}
+
 /**
  * p2p_camera_session_start:
  * @self: a session waiting for its media
@@ -515,6 +534,12 @@ p2p_camera_session_start (P2pCameraSession * self, const GstSDPMessage * media)
       g_object_ref (self), g_object_unref);
 
   offer = p2p_transport_create_offer (self->transport, media, &err);
+  if (offer && self->verifier) {
+    gchar *announced = session_announce_params (self, offer);
+
+    g_free (offer);
+    offer = announced;
+  }
   if (!offer) {
     g_warning ("%s: cannot make an offer: %s", self->id, err->message);
     p2p_camera_session_close (self, "failed", TRUE);

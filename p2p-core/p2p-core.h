@@ -21,6 +21,7 @@
 #include <p2p-core/p2p-lan-signaller.h>
 #include <p2p-core/p2p-loop.h>
 #include <p2p-core/p2p-message-router.h>
+#include <p2p-core/p2p-password-hash.h>
 #include <p2p-core/p2p-password-verifier.h>
 #include <p2p-core/p2p-signaller.h>
 #include <p2p-core/p2p-signalling.h>

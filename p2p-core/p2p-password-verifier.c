@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 
 #define PREFIX "spake2plus-p256$"
+#define PARAMS_METHOD "spake2plus-p256"
 #define OLD_PREFIX "pbkdf2-sha256$"
 
 G_DEFINE_BOXED_TYPE (P2pPasswordVerifier, p2p_password_verifier,
@@ -235,6 +236,53 @@ p2p_password_verifier_to_string (const P2pPasswordVerifier * self)
   w0 = g_base64_encode (self->w0, sizeof self->w0);
   l = g_base64_encode (self->l, sizeof self->l);
   return g_strdup_printf (PREFIX "%u$%s$%s$%s", self->iterations, salt, w0, l);
+}
+
+/**
+ * p2p_password_verifier_get_params:
+ * @self: a verifier
+ *
+ * What a viewer needs to hash its password for this verifier, none of it
+ * secret (any peer that completes a DTLS handshake with the camera gets
+ * the same in `auth-params`): the value of the offer's
+ * #P2P_PASSWORD_PARAMS_SDP_ATTRIBUTE.
+ *
+ * Returns: (transfer full): `spake2plus-p256 ITERATIONS SALT`, the salt in
+ *     standard base64
+ */
+gchar *
+p2p_password_verifier_get_params (const P2pPasswordVerifier * self)
+{
+  g_autofree gchar *salt = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  salt = g_base64_encode (self->salt, self->salt_size);
+  return g_strdup_printf (PARAMS_METHOD " %u %s", self->iterations, salt);
+}
+
+/* Reads what p2p_password_verifier_get_params() writes, strictly: exactly
+ * three fields, one space apart, the bounds of a verifier. */
+gboolean
+p2p_password_params_parse (const gchar * text,
+    guint8 salt[P2P_PASSWORD_VERIFIER_MAX_SALT_SIZE], gsize * salt_size,
+    guint * iterations)
+{
+  g_auto (GStrv) parts = NULL;
+  guint64 n = 0;
+
+  if (text == NULL || strlen (text) > 128)
+    return FALSE;
+  parts = g_strsplit (text, " ", -1);
+  if (g_strv_length (parts) != 3 || !g_str_equal (parts[0], PARAMS_METHOD)
+      || !g_ascii_string_to_unsigned (parts[1], 10,
+          P2P_PASSWORD_VERIFIER_MIN_ITERATIONS,
+          P2P_PASSWORD_VERIFIER_MAX_ITERATIONS, &n, NULL)
+      || !decode_exact (parts[2], salt, P2P_PASSWORD_VERIFIER_MIN_SALT_SIZE,
+          P2P_PASSWORD_VERIFIER_MAX_SALT_SIZE, salt_size))
+    return FALSE;
+  *iterations = n;
+  return TRUE;
 }
 
 /**

@@ -9,7 +9,6 @@
 #include <glib-object.h>
 
 G_BEGIN_DECLS
-
 /**
  * P2P_PASSWORD_VERIFIER_ITERATIONS:
  *
@@ -18,14 +17,12 @@ G_BEGIN_DECLS
  * camera.
  */
 #define P2P_PASSWORD_VERIFIER_ITERATIONS 100000
-
 /**
  * P2P_PASSWORD_VERIFIER_MIN_ITERATIONS:
  *
  * Fewest iterations a verifier may have: fewer make the hash pointless.
  */
 #define P2P_PASSWORD_VERIFIER_MIN_ITERATIONS 1000
-
 /**
  * P2P_PASSWORD_VERIFIER_MAX_ITERATIONS:
  *
@@ -33,21 +30,28 @@ G_BEGIN_DECLS
  * a peer must not be able to make the viewer hash for minutes.
  */
 #define P2P_PASSWORD_VERIFIER_MAX_ITERATIONS 2000000
-
 /**
  * P2P_PASSWORD_VERIFIER_SALT_SIZE:
  *
  * Salt size of a new verifier, in bytes; parsed verifiers may have 16 to 64.
  */
 #define P2P_PASSWORD_VERIFIER_SALT_SIZE 16
-
 /**
  * P2P_PASSWORD_MAX_SIZE:
  *
  * Longest password, in bytes.
  */
 #define P2P_PASSWORD_MAX_SIZE 1024
-
+/**
+ * P2P_PASSWORD_PARAMS_SDP_ATTRIBUTE:
+ *
+ * Session-level SDP attribute of a camera's offer that announces the salt
+ * and iteration count of its verifier (p2p_password_verifier_get_params()),
+ * so that a viewer can start hashing its password before the DTLS
+ * handshake (#P2pPasswordHash). The viewer uses the result only if the
+ * camera's `auth-params`, inside DTLS, name the same salt and count.
+ */
+#define P2P_PASSWORD_PARAMS_SDP_ATTRIBUTE "p2p-auth-params"
 typedef struct _P2pPasswordVerifier P2pPasswordVerifier;
 
 #define P2P_TYPE_PASSWORD_VERIFIER (p2p_password_verifier_get_type ())
@@ -61,11 +65,12 @@ P2pPasswordVerifier *p2p_password_verifier_parse (const gchar * text,
 
 gchar *p2p_password_verifier_to_string (const P2pPasswordVerifier * self);
 
+gchar *p2p_password_verifier_get_params (const P2pPasswordVerifier * self);
+
 P2pPasswordVerifier *p2p_password_verifier_copy (const P2pPasswordVerifier *
     self);
 
 void p2p_password_verifier_free (P2pPasswordVerifier * self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pPasswordVerifier, p2p_password_verifier_free)
-
-G_END_DECLS
+    G_END_DECLS

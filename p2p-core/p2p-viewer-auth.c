@@ -70,6 +70,7 @@ struct _P2pViewerAuth
   gchar *uid;
   P2pPasswordVerifier *verifier;        /* camera; NULL: no password */
   gchar *password;              /* viewer; NULL: none */
+  P2pPasswordHash *hash;        /* viewer: computed ahead, unchecked */
   guint8 exporter[P2P_VIEWER_AUTH_EXPORTER_SIZE];
   Step step;
   P2pViewerAuthState state;
@@ -90,6 +91,10 @@ p2p_viewer_auth_finalize (GObject * object)
   if (self->password) {
     OPENSSL_cleanse (self->password, strlen (self->password));
     g_free (self->password);
+  }
+  if (self->hash) {
+    p2p_password_hash_cancel (self->hash);
+    p2p_password_hash_unref (self->hash);
   }
   p2p_spake2plus_free (self->pake);
   OPENSSL_cleanse (self->exporter, sizeof self->exporter);
@@ -171,6 +176,31 @@ p2p_viewer_auth_new_viewer (const gchar * uid, const gchar * password,
   if (self)
     self->password = g_strdup (password);
   return self;
+}
+
+/**
+ * p2p_viewer_auth_set_password_hash:
+ * @self: the viewer side of a login, before the camera's `auth-params`
+ * @hash: (nullable): the password hashed ahead from the offer's
+ *     parameters
+ *
+ * Lets the login use @hash instead of hashing the password itself, if and
+ * only if the salt and iteration count @hash was made with are those of
+ * the camera's `auth-params`, which arrive inside this DTLS session; else
+ * @hash is cancelled and the password hashed afresh. Nothing computed from
+ * other parameters ever leaves the viewer.
+ */
+void
+p2p_viewer_auth_set_password_hash (P2pViewerAuth * self, P2pPasswordHash * hash)
+{
+  g_return_if_fail (P2P_IS_VIEWER_AUTH (self));
+
+  g_mutex_lock (&self->lock);
+  if (!self->camera && self->step == STEP_WAIT_PARAMS) {
+    g_clear_pointer (&self->hash, p2p_password_hash_unref);
+    self->hash = hash ? p2p_password_hash_ref (hash) : NULL;
+  }
+  g_mutex_unlock (&self->lock);
 }
 
 /* Messages out. */
@@ -487,8 +517,14 @@ viewer_on_params (P2pViewerAuth * self, JsonObject * obj, GBytes ** reply,
         P2P_VIEWER_AUTH_ERROR_PASSWORD_REQUIRED,
         "The camera needs a password and none is set");
 
-  if (!p2p_password_derive (self->password, salt, salt_size, iterations, w0,
-          w1, error)) {
+  /* The hash made ahead counts only for the parameters received here,
+   * inside DTLS; p2p_password_hash_take() compares them. */
+  if (self->hash && p2p_password_hash_take (self->hash, salt, salt_size,
+          iterations, w0, w1))
+    g_debug ("%s: the password hash made ahead has the camera's parameters",
+        self->uid);
+  else if (!p2p_password_derive (self->password, salt, salt_size, iterations,
+          w0, w1, error)) {
     self->step = STEP_DONE;
     self->state = P2P_VIEWER_AUTH_STATE_REFUSED;
     return FALSE;

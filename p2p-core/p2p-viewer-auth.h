@@ -8,17 +8,17 @@
 
 #include <glib-object.h>
 
+#include "p2p-password-hash.h"
 #include "p2p-password-verifier.h"
 
 G_BEGIN_DECLS
-
 /**
  * P2P_VIEWER_AUTH_ERROR:
  *
  * Error domain of the viewer login; codes are #P2pViewerAuthError.
  */
 #define P2P_VIEWER_AUTH_ERROR (p2p_viewer_auth_error_quark ())
-GQuark p2p_viewer_auth_error_quark (void);
+    GQuark p2p_viewer_auth_error_quark (void);
 
 /**
  * P2pViewerAuthError:
@@ -121,29 +121,30 @@ typedef enum
 #define P2P_VIEWER_AUTH_REASON_RETRY_LATER "retry-later"
 
 #define P2P_TYPE_VIEWER_AUTH (p2p_viewer_auth_get_type ())
-G_DECLARE_FINAL_TYPE (P2pViewerAuth, p2p_viewer_auth, P2P, VIEWER_AUTH,
-    GObject)
-
-P2pViewerAuth *p2p_viewer_auth_new_camera (const gchar * uid,
+G_DECLARE_FINAL_TYPE (P2pViewerAuth, p2p_viewer_auth, P2P, VIEWER_AUTH, GObject)
+     P2pViewerAuth *p2p_viewer_auth_new_camera (const gchar * uid,
     const P2pPasswordVerifier * verifier, GBytes * exporter);
 
-P2pViewerAuth *p2p_viewer_auth_new_viewer (const gchar * uid,
+     P2pViewerAuth *p2p_viewer_auth_new_viewer (const gchar * uid,
     const gchar * password, GBytes * exporter);
 
-GBytes *p2p_viewer_auth_start (P2pViewerAuth * self);
+     void p2p_viewer_auth_set_password_hash (P2pViewerAuth * self,
+    P2pPasswordHash * hash);
 
-gboolean p2p_viewer_auth_receive (P2pViewerAuth * self, GBytes * message,
+     GBytes *p2p_viewer_auth_start (P2pViewerAuth * self);
+
+     gboolean p2p_viewer_auth_receive (P2pViewerAuth * self, GBytes * message,
     GBytes ** reply, GError ** error);
 
-GBytes *p2p_viewer_auth_accept (P2pViewerAuth * self);
+     GBytes *p2p_viewer_auth_accept (P2pViewerAuth * self);
 
-GBytes *p2p_viewer_auth_refuse (P2pViewerAuth * self, const gchar * reason,
+     GBytes *p2p_viewer_auth_refuse (P2pViewerAuth * self, const gchar * reason,
     const gchar * text, guint retry_after_ms);
 
-P2pViewerAuthState p2p_viewer_auth_get_state (P2pViewerAuth * self);
+     P2pViewerAuthState p2p_viewer_auth_get_state (P2pViewerAuth * self);
 
-gboolean p2p_viewer_auth_get_attempted (P2pViewerAuth * self);
+     gboolean p2p_viewer_auth_get_attempted (P2pViewerAuth * self);
 
-guint p2p_viewer_auth_get_retry_after (P2pViewerAuth * self);
+     guint p2p_viewer_auth_get_retry_after (P2pViewerAuth * self);
 
 G_END_DECLS

@@ -112,6 +112,9 @@ struct _P2pViewerSession
    * password hash, which must not stall the shared loop. */
   P2pViewerAuth *auth;
   GThreadPool *login_pool;
+  /* The password hashed ahead from the offer's parameters, from the offer
+   * to the end of the call; the login checks them. */
+  P2pPasswordHash *password_hash;
   /* Set while admitted: commands may be sent. Atomic. */
   gint authorized;
 
@@ -264,6 +267,10 @@ session_drop_call (P2pViewerSession * self, const gchar * reason)
   session_clear_source (&self->timeout_source);
   session_clear_source (&self->watchdog_source);
   g_clear_object (&self->auth);
+  if (self->password_hash) {
+    p2p_password_hash_cancel (self->password_hash);
+    g_clear_pointer (&self->password_hash, p2p_password_hash_unref);
+  }
   g_atomic_int_set (&self->authorized, FALSE);
   g_mutex_lock (&self->lock);
   transport = g_steal_pointer (&self->transport);
@@ -594,6 +601,7 @@ session_start_login (P2pViewerSession * self, P2pTransport * transport)
     return;
   }
   self->auth = p2p_viewer_auth_new_viewer (self->uid, self->password, exporter);
+  p2p_viewer_auth_set_password_hash (self->auth, self->password_hash);
 }
 
 /* Loop thread: a message from the camera once admitted. */
@@ -773,6 +781,13 @@ session_on_offer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
     return;
   }
   remote = p2p_transport_get_remote_description (self->transport);
+  /* The password hash can start now rather than after DTLS (a camera of
+   * an earlier version announces nothing: it starts then, as before). */
+  if (remote && self->password && !self->password_hash
+      && self->state == P2P_VIEWER_SESSION_STATE_NEGOTIATING)
+    self->password_hash = p2p_password_hash_start (self->password,
+        gst_sdp_message_get_attribute_val (remote,
+            P2P_PASSWORD_PARAMS_SDP_ATTRIBUTE));
   if (remote)
     media = self->cb.answer_media (self, remote, self->user_data);
   if (remote)

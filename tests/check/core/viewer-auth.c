@@ -64,14 +64,13 @@ login_clear (Login * l)
   g_clear_pointer (&l->wire, g_ptr_array_unref);
 }
 
-/* Runs a login to its end: messages go straight across, at most 8. */
+/* Runs a login to its end: messages go straight across, at most 8. The
+ * viewer has @hash, its password hashed ahead, if not %NULL. */
 static void
-login_run (Login * l, const gchar * camera_password,
+login_run_verifier (Login * l, const P2pPasswordVerifier * v,
     const gchar * viewer_password, guint8 camera_exporter,
-    guint8 viewer_exporter)
+    guint8 viewer_exporter, P2pPasswordHash * hash)
 {
-  g_autoptr (P2pPasswordVerifier) v = camera_password ?
-      verifier_for (camera_password) : NULL;
   g_autoptr (GBytes) ce = exporter (camera_exporter);
   g_autoptr (GBytes) ve = exporter (viewer_exporter);
   GBytes *msg;
@@ -81,6 +80,7 @@ login_run (Login * l, const gchar * camera_password,
   l->wire = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   l->camera = p2p_viewer_auth_new_camera (UID, v, ce);
   l->viewer = p2p_viewer_auth_new_viewer (UID, viewer_password, ve);
+  p2p_viewer_auth_set_password_hash (l->viewer, hash);
   g_assert_null (p2p_viewer_auth_start (l->viewer));
   msg = p2p_viewer_auth_start (l->camera);
   g_assert_nonnull (msg);
@@ -105,6 +105,30 @@ login_run (Login * l, const gchar * camera_password,
   g_assert_null (msg);
 }
 
+static void
+login_run (Login * l, const gchar * camera_password,
+    const gchar * viewer_password, guint8 camera_exporter,
+    guint8 viewer_exporter)
+{
+  g_autoptr (P2pPasswordVerifier) v = camera_password ?
+      verifier_for (camera_password) : NULL;
+
+  login_run_verifier (l, v, viewer_password, camera_exporter,
+      viewer_exporter, NULL);
+}
+
+/* Both sides agree that the viewer may watch. */
+static void
+assert_let_in (Login * l)
+{
+  g_assert_no_error (l->camera_error);
+  g_assert_no_error (l->viewer_error);
+  g_assert_cmpint (p2p_viewer_auth_get_state (l->camera), ==,
+      P2P_VIEWER_AUTH_STATE_ACCEPTED);
+  g_assert_cmpint (p2p_viewer_auth_get_state (l->viewer), ==,
+      P2P_VIEWER_AUTH_STATE_ACCEPTED);
+}
+
 static gboolean
 wire_contains (GPtrArray * wire, const guint8 * needle, gsize size)
 {
@@ -125,12 +149,7 @@ test_right_password (void)
   Login l;
 
   login_run (&l, "correct horse", "correct horse", 1, 1);
-  g_assert_no_error (l.camera_error);
-  g_assert_no_error (l.viewer_error);
-  g_assert_cmpint (p2p_viewer_auth_get_state (l.camera), ==,
-      P2P_VIEWER_AUTH_STATE_ACCEPTED);
-  g_assert_cmpint (p2p_viewer_auth_get_state (l.viewer), ==,
-      P2P_VIEWER_AUTH_STATE_ACCEPTED);
+  assert_let_in (&l);
   g_assert_true (p2p_viewer_auth_get_attempted (l.camera));
   /* params, auth, verify, confirm, result */
   g_assert_cmpuint (l.wire->len, ==, 5);
@@ -521,6 +540,74 @@ test_backoff (void)
   g_assert_cmpuint (p2p_auth_backoff_get_size (b), <=, 8);
 }
 
+/* A viewer hashes its password ahead with the salt and iteration count the
+ * offer announced. The offer passes through the server, which may change
+ * them: the viewer must then hash again with the parameters the camera
+ * sent inside DTLS, and send nothing made from the forged ones (a share
+ * made from them would fail the camera's check: the login would end
+ * with wrong-password). */
+static void
+test_password_hash_ahead (void)
+{
+  static const gchar *const malformed[] = {
+    "", "spake2plus-p256 100000",
+    "spake2plus-p256  100000 AAAAAAAAAAAAAAAAAAAAAA==",
+    "spake2plus-p384 100000 AAAAAAAAAAAAAAAAAAAAAA==",
+    "spake2plus-p256 999 AAAAAAAAAAAAAAAAAAAAAA==",
+    "spake2plus-p256 2000001 AAAAAAAAAAAAAAAAAAAAAA==",
+    "spake2plus-p256 100000 AAAAAAAAAAAAAAAAAAAA",
+    "spake2plus-p256 100000 AAAAAAAAAAAAAAAAAAAAAB==",
+    "spake2plus-p256 100000 AAAAAAAAAAAAAAAAAAAAAA== x",
+  };
+  g_autoptr (P2pPasswordVerifier) v = verifier_for ("correct horse");
+  g_autofree gchar *params = p2p_password_verifier_get_params (v);
+  g_autofree gchar *salt = g_base64_encode (v->salt, v->salt_size);
+  g_autofree gchar *expected = NULL;
+  g_autofree gchar *fake_salt = NULL;
+  g_autofree gchar *other_salt = NULL;
+  g_autofree gchar *other_count = NULL;
+  const gchar *forged[2];
+  guint8 fake[P2P_PASSWORD_VERIFIER_SALT_SIZE];
+  Login l;
+
+  expected = g_strdup_printf ("spake2plus-p256 %u %s", ITERATIONS, salt);
+  g_assert_cmpstr (params, ==, expected);
+  for (guint i = 0; i < G_N_ELEMENTS (malformed); i++)
+    g_assert_null (p2p_password_hash_start ("correct horse", malformed[i]));
+  g_assert_null (p2p_password_hash_start ("correct horse", NULL));
+
+  /* The camera's own parameters: the hash made ahead is the one used. */
+  {
+    g_autoptr (P2pPasswordHash) hash = p2p_password_hash_start
+        ("correct horse", params);
+
+    g_assert_nonnull (hash);
+    login_run_verifier (&l, v, "correct horse", 1, 1, hash);
+    assert_let_in (&l);
+    g_assert_true (p2p_password_hash_get_used (hash));
+    login_clear (&l);
+  }
+
+  /* A forged salt, or a forged count: hashed again, and let in. */
+  memcpy (fake, v->salt, sizeof fake);
+  fake[0] ^= 1;
+  fake_salt = g_base64_encode (fake, sizeof fake);
+  forged[0] = other_salt = g_strdup_printf ("spake2plus-p256 %u %s",
+      ITERATIONS, fake_salt);
+  forged[1] = other_count = g_strdup_printf ("spake2plus-p256 %u %s",
+      ITERATIONS + 1, salt);
+  for (guint i = 0; i < G_N_ELEMENTS (forged); i++) {
+    g_autoptr (P2pPasswordHash) hash = p2p_password_hash_start
+        ("correct horse", forged[i]);
+
+    g_assert_nonnull (hash);
+    login_run_verifier (&l, v, "correct horse", 1, 1, hash);
+    assert_let_in (&l);
+    g_assert_false (p2p_password_hash_get_used (hash));
+    login_clear (&l);
+  }
+}
+
 static void
 check_pbkdf2_vector (const gchar * password, const gchar * salt,
     guint iterations, const gchar * hex)
@@ -596,5 +683,7 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/viewer-auth/verifier-format", test_verifier_format);
   g_test_add_func ("/p2p/viewer-auth/backoff", test_backoff);
   g_test_add_func ("/p2p/viewer-auth/pbkdf2", test_pbkdf2);
+  g_test_add_func ("/p2p/viewer-auth/password-hash-ahead",
+      test_password_hash_ahead);
   return g_test_run ();
 }

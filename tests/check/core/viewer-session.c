@@ -35,6 +35,8 @@ typedef struct
    * "camera:joined", "camera:ended:REASON", "viewer:connecting",
    * "viewer:connected", "viewer:retrying:CODE", "viewer:failed:CODE". */
   GAsyncQueue *events;
+  /* The server's lie: the password parameters it puts in the offer. */
+  const gchar *forged_params;
 } Fixture;
 
 static void
@@ -56,7 +58,26 @@ cam_send_offer (P2pCameraSession * s, const gchar * sdp, GError ** error,
     gpointer data)
 {
   Fixture *f = data;
+  g_autofree gchar *forged = NULL;
+  GstSDPMessage *msg = NULL;
 
+  if (f->forged_params) {
+    GstSDPAttribute attr = { NULL };
+    guint i;
+
+    g_assert_cmpint (gst_sdp_message_new_from_text (sdp, &msg), ==, GST_SDP_OK);
+    for (i = 0; i < gst_sdp_message_attributes_len (msg); i++)
+      if (g_str_equal (gst_sdp_message_get_attribute (msg, i)->key,
+              P2P_PASSWORD_PARAMS_SDP_ATTRIBUTE))
+        break;
+    /* The camera announced its own. */
+    g_assert_cmpuint (i, <, gst_sdp_message_attributes_len (msg));
+    gst_sdp_attribute_set (&attr, P2P_PASSWORD_PARAMS_SDP_ATTRIBUTE,
+        f->forged_params);
+    gst_sdp_message_replace_attribute (msg, i, &attr);
+    sdp = forged = gst_sdp_message_as_text (msg);
+    gst_sdp_message_free (msg);
+  }
   return p2p_signaller_send_offer (P2P_SIGNALLER (f->device),
       p2p_camera_session_get_call (s), sdp, error);
 }
@@ -420,6 +441,20 @@ test_call (Fixture * f, gconstpointer data)
       P2P_VIEWER_SESSION_STATE_IDLE);
 }
 
+/* The server rewrites the salt and iteration count the camera announces
+ * in its offer (the most it may ask: 2 000 000 iterations): the viewer
+ * hashed ahead with them, finds inside DTLS that they are not the
+ * camera's, hashes again with the camera's, and is let in, at once. */
+static void
+test_forged_offer_params (Fixture * f, gconstpointer data)
+{
+  f->forged_params = "spake2plus-p256 2000000 AAECAwQFBgcICQoLDA0ODw==";
+  start (f, TRUE);
+  g_free (wait_for (f, "viewer:connected", "viewer:f"));
+  g_assert_true (p2p_viewer_session_is_admitted (f->session));
+  g_assert_cmpuint (p2p_viewer_session_get_attempts (f->session), ==, 1);
+}
+
 /* A wrong password is final: the camera does not prove it, and retrying
  * would only feed the camera's back-off table. */
 static void
@@ -622,6 +657,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, setup, func, teardown)
   ADD ("/p2p/viewer-session/call", test_call);
   ADD ("/p2p/viewer-session/wrong-password", test_wrong_password);
+  ADD ("/p2p/viewer-session/forged-offer-params", test_forged_offer_params);
   ADD ("/p2p/viewer-session/fingerprint-mismatch", test_fingerprint_mismatch);
   ADD ("/p2p/viewer-session/pin-mismatch", test_pin_mismatch);
   ADD ("/p2p/viewer-session/camera-gone-retry", test_camera_gone_retry);
