@@ -404,6 +404,9 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
     default:
       break;
   }
+  /* Dropped here, so freed here (GstBusSyncHandler): each message holds
+   * its source, and through it the whole pipeline. */
+  gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 
@@ -437,6 +440,7 @@ static Session *
 session_new (P2pGatewayCamera * self, GstElement * src)
 {
   Session *session = g_new0 (Session, 1);
+  GstClock *clock;
   GstBus *bus;
 
   session->camera = self;
@@ -462,8 +466,9 @@ session_new (P2pGatewayCamera * self, GstElement * src)
   /* The system clock, as front ends use by default: timestamps move
    * between the pipelines by running time, which needs comparable clocks
    * only, but the same one keeps it exact. */
-  gst_pipeline_use_clock (GST_PIPELINE (session->pipeline),
-      gst_system_clock_obtain ());
+  clock = gst_system_clock_obtain ();
+  gst_pipeline_use_clock (GST_PIPELINE (session->pipeline), clock);
+  gst_object_unref (clock);
   bus = gst_pipeline_get_bus (GST_PIPELINE (session->pipeline));
   gst_bus_set_sync_handler (bus, on_bus_message, session, NULL);
   gst_object_unref (bus);

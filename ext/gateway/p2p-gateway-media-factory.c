@@ -32,6 +32,79 @@ struct _P2pGatewayMediaFactory
 G_DEFINE_TYPE (P2pGatewayMediaFactory, p2p_gateway_media_factory,
     GST_TYPE_RTSP_ONVIF_MEDIA_FACTORY);
 
+/* The back channel's bin, which GstRTSPOnvifMedia moves into a
+ * GstRTSPLatencyBin. Two faults of that bin in gst-rtsp-server 1.22 are
+ * undone here:
+ * - gst_rtsp_latency_bin_message_handler() never frees the LATENCY
+ *   messages it is handed: our sink's (posted on READY->PAUSED and on
+ *   preroll) end here instead, as the latency bin recalculates on
+ *   PAUSED->PLAYING anyway;
+ * - gst_rtsp_latency_bin_add_element() takes a reference on the element
+ *   it wraps that the latency bin never drops, which would keep this bin
+ *   and the talk-back branch in it for good: once the latency bin is
+ *   gone and this bin unparented, a reference beyond our own can only
+ *   be that one (the pipeline flushed its bus when it went to NULL). */
+typedef struct
+{
+  GstBin parent;
+
+  gboolean watched;             /* a latency bin's end is watched */
+} BackchannelBin;
+
+typedef GstBinClass BackchannelBinClass;
+
+static GType backchannel_bin_get_type (void);
+G_DEFINE_TYPE (BackchannelBin, backchannel_bin, GST_TYPE_BIN);
+
+static void
+backchannel_bin_handle_message (GstBin * bin, GstMessage * message)
+{
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_LATENCY)
+    gst_message_unref (message);
+  else
+    GST_BIN_CLASS (backchannel_bin_parent_class)->handle_message (bin, message);
+}
+
+/* Weak notify of the latency bin, which has unparented @data (holding
+ * the reference taken when it was parented). */
+static void
+backchannel_bin_latency_bin_gone (gpointer data, GObject * latency_bin)
+{
+  GstObject *bin = data;
+
+  if (GST_OBJECT_PARENT (bin) == NULL && GST_OBJECT_REFCOUNT_VALUE (bin) == 2)
+    gst_object_unref (bin);
+  gst_object_unref (bin);
+}
+
+static void
+backchannel_bin_parent_set (GObject * object, GParamSpec * pspec, gpointer data)
+{
+  BackchannelBin *self = (BackchannelBin *) object;
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (object));
+
+  if (parent && !self->watched
+      && g_strcmp0 (G_OBJECT_TYPE_NAME (parent), "GstRTSPLatencyBin") == 0) {
+    self->watched = TRUE;
+    g_object_weak_ref (G_OBJECT (parent), backchannel_bin_latency_bin_gone,
+        gst_object_ref (object));
+  }
+  g_clear_object (&parent);
+}
+
+static void
+backchannel_bin_class_init (BackchannelBinClass * klass)
+{
+  GST_BIN_CLASS (klass)->handle_message = backchannel_bin_handle_message;
+}
+
+static void
+backchannel_bin_init (BackchannelBin * bin)
+{
+  g_signal_connect (bin, "notify::parent",
+      G_CALLBACK (backchannel_bin_parent_set), NULL);
+}
+
 /* What one media holds of the camera: an acquisition and the appsrcs
  * attached to its hub. Finished when the media is unprepared, or at the
  * latest when its element goes. */
@@ -147,7 +220,8 @@ make_backchannel (MediaClient * client)
     g_warning ("talk-back needs rtppcmudepay (gst-plugins-good)");
     return NULL;
   }
-  bin = gst_bin_new ("onvif-backchannel");
+  bin = g_object_new (backchannel_bin_get_type (), "name",
+      "onvif-backchannel", NULL);
   filter = gst_element_factory_make ("capsfilter", "depay_backchannel");
   caps = gst_caps_from_string (BACKCHANNEL_CAPS);
   g_object_set (filter, "caps", caps, NULL);

@@ -9,6 +9,7 @@
 #endif
 
 #include "p2p-gateway-metrics.h"
+#include "p2p-gateway-http.h"
 
 #include <string.h>
 
@@ -157,30 +158,13 @@ p2p_gateway_metrics_serve (P2pGatewayConfig * config, guint * port,
 {
   SoupServer *server = soup_server_new ("server-header", "p2p-gateway ",
       NULL);
-  GInetAddress *address = g_inet_address_new_from_string
-      (config->admin_address);
-  GSocketAddress *sockaddr;
-  GSList *uris;
 
-  if (!address) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "admin-address %s is not an IP address", config->admin_address);
-    g_object_unref (server);
-    return NULL;
-  }
-  sockaddr = g_inet_socket_address_new (address, config->admin_port);
-  g_object_unref (address);
   soup_server_add_handler (server, "/metrics", handle_metrics, config, NULL);
   soup_server_add_handler (server, "/health", handle_health, NULL, NULL);
-  if (!soup_server_listen (server, sockaddr, 0, error)) {
-    g_prefix_error (error, "admin port: ");
-    g_object_unref (sockaddr);
+  if (!p2p_gateway_http_listen (server, "admin", config->admin_address,
+          config->admin_port, port, error)) {
     g_object_unref (server);
     return NULL;
   }
-  g_object_unref (sockaddr);
-  uris = soup_server_get_uris (server);
-  *port = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return server;
 }

@@ -12,6 +12,7 @@
 #endif
 
 #include "p2p-gateway-whep.h"
+#include "p2p-gateway-http.h"
 
 #include "p2p-whep-endpoint.h"
 
@@ -107,18 +108,9 @@ p2p_gateway_whep_serve (P2pGatewayConfig * config, guint * port,
 {
   SoupServer *server = soup_server_new ("server-header", "p2p-gateway ",
       NULL);
-  GInetAddress *address = g_inet_address_new_from_string (config->http_address);
   P2pWhepEndpoint *endpoint;
-  GSocketAddress *sockaddr;
-  GSList *uris;
   guint i;
 
-  if (!address) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "http-address %s is not an IP address", config->http_address);
-    g_object_unref (server);
-    return NULL;
-  }
   endpoint = g_object_new (P2P_TYPE_WHEP_ENDPOINT,
       "ice-address", config->ice_address,
       "max-sessions", config->whep_sessions,
@@ -145,17 +137,10 @@ p2p_gateway_whep_serve (P2pGatewayConfig * config, guint * port,
     g_object_unref (domain);
   }
 
-  sockaddr = g_inet_socket_address_new (address, config->http_port);
-  g_object_unref (address);
-  if (!soup_server_listen (server, sockaddr, 0, error)) {
-    g_prefix_error (error, "http port: ");
-    g_object_unref (sockaddr);
+  if (!p2p_gateway_http_listen (server, "http", config->http_address,
+          config->http_port, port, error)) {
     g_object_unref (server);
     return NULL;
   }
-  g_object_unref (sockaddr);
-  uris = soup_server_get_uris (server);
-  *port = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return server;
 }

@@ -739,17 +739,21 @@ drop_profile (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 /* A viewer's picture loss indication (RTCP PLI or FIR): webrtcbin's RTP
  * session sends a force-key-unit event upstream, through the payloader
  * and parser, to the appsrc; the camera is asked for a keyframe, as the
- * gateway never encodes. The event stops here. */
+ * gateway never encodes. The event stops here: a handled event is the
+ * probe's to free, and its sender hears it was handled. */
 static GstPadProbeReturn
 forward_keyframe_request (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
 {
   P2pWhepSession *self = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
-  if (!gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+  if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
   GST_DEBUG ("session %s: the viewer asks for a keyframe", self->id);
   self->funcs->request_keyframe (self->camera);
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = NULL;
   return GST_PAD_PROBE_HANDLED;
 }
 

@@ -41,6 +41,16 @@ teardown (void)
   env = NULL;
 }
 
+static void
+camera_wait_registered (GstElement * cam)
+{
+  GstMessage *msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+      "p2p-registered", P2P_TEST_WAIT_MS);
+
+  fail_unless (msg != NULL, "the camera did not register");
+  gst_message_unref (msg);
+}
+
 static GstElement *
 camera_start (gboolean audio)
 {
@@ -51,9 +61,7 @@ camera_start (gboolean audio)
       "audio/x-raw,rate=48000,channels=1 ! opusenc ! cam.audio" : "");
 
   p2p_test_start (cam);
-  fail_unless (p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
-          "p2p-registered", P2P_TEST_WAIT_MS) != NULL,
-      "the camera did not register");
+  camera_wait_registered (cam);
   return cam;
 }
 
@@ -724,8 +732,7 @@ GST_START_TEST (test_talkback)
   GstBus *bus;
 
   p2p_test_start (cam);
-  fail_unless (p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
-          "p2p-registered", P2P_TEST_WAIT_MS) != NULL);
+  camera_wait_registered (cam);
   gw = gateway_start (0);
   url = gateway_url (gw, NULL);
   viewer = p2p_test_pipeline ("rtspsrc name=src location=%s protocols=tcp "
