@@ -327,9 +327,9 @@ server_startv (const HarnessServerOptions * options, const gchar * registry,
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
       (server->process));
   /* Sanitized builds start slower (a wss:// server under ASan takes ~8 s
-   * to set up OpenSSL): the wait stretches with $P2P_TEST_TIME_SCALE, as
-   * the element tests' waits do. */
-  line = harness_read_line (out, HARNESS_WAIT_MS * start_time_scale (),
+   * to set up OpenSSL on a quiet machine, over 20 s at load 16): the wait
+   * stretches with $P2P_TEST_TIME_SCALE, as the element tests' waits do. */
+  line = harness_read_line (out, HARNESS_START_MS * start_time_scale (),
       &timed_out);
   if (timed_out || !line || !g_str_has_prefix (line, "listening on 127.0.0.1:")) {
     g_autofree gchar *err = server_stderr (server);
