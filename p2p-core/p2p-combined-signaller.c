@@ -27,6 +27,10 @@
  * server, or the other call be answered, a moment later, and the local
  * network would otherwise keep the viewer waiting for its whole time-out.
  *
+ * A child may be left out of the calls until the next stop
+ * (p2p_combined_signaller_leave_out()), e.g. the local network's once a
+ * host there failed to prove it is the camera.
+ *
  * Signals are forwarded from the threads the children emit them on, with
  * no lock held. A child's #P2pSignaller::error is forwarded as is: the
  * others keep working.
@@ -79,6 +83,8 @@ struct _P2pCombinedSignaller
 
   GMutex lock;
   GHashTable *calls;            /* call id -> child (not a reference) */
+  /* Per child (same index): not asked until the next stop. */
+  gboolean *left_out;
   GList *pending;               /* Pending */
   guint next_serial;
 };
@@ -414,6 +420,8 @@ signaller_stop (P2pSignaller * signaller)
   g_hash_table_remove_all (self->calls);
   g_list_free_full (self->pending, (GDestroyNotify) pending_free);
   self->pending = NULL;
+  for (i = 0; i < self->children->len; i++)
+    self->left_out[i] = FALSE;
   g_mutex_unlock (&self->lock);
 }
 
@@ -429,7 +437,6 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
 
   pending = g_new0 (Pending, 1);
   pending->uid = g_strdup (uid);
-  pending->waiting = self->children->len;
   pending->reasons = g_string_new (NULL);
   pending->code = -1;
   pending->deadline =
@@ -437,6 +444,8 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   pending->retry_ms = OFFLINE_RETRY_MIN_MS;
   pending->outstanding = g_new0 (gboolean, self->children->len);
   g_mutex_lock (&self->lock);
+  for (i = 0; i < self->children->len; i++)
+    pending->waiting += !self->left_out[i];
   pending->serial = ++self->next_serial;
   serial = pending->serial;
   if (find_pending (self, uid)) {
@@ -453,19 +462,22 @@ signaller_call (P2pSignaller * signaller, const gchar * uid,
   for (i = 0; i < self->children->len; i++) {
     P2pSignaller *child = g_ptr_array_index (self->children, i);
     g_autoptr (GError) child_error = NULL;
-    gboolean called, gone;
+    gboolean called, gone, skip;
 
     /* Out before it is asked: it may start on its thread at once. */
     g_mutex_lock (&self->lock);
     pending = find_pending (self, uid);
     gone = pending == NULL || pending->serial != serial;
-    if (!gone)
+    skip = self->left_out[i];
+    if (!gone && !skip)
       pending->outstanding[i] = TRUE;
     g_mutex_unlock (&self->lock);
     /* An earlier child's call started or all failed, or the call was
      * cancelled, meanwhile: the rest are not asked. */
     if (gone)
       break;
+    if (skip)
+      continue;
     called = p2p_signaller_call (child, uid, timeout_ms, &child_error);
     if (called)
       continue;
@@ -627,6 +639,7 @@ p2p_combined_signaller_finalize (GObject * object)
   P2pCombinedSignaller *self = P2P_COMBINED_SIGNALLER (object);
 
   g_ptr_array_unref (self->children);
+  g_free (self->left_out);
   g_hash_table_unref (self->calls);
   g_list_free_full (self->pending, (GDestroyNotify) pending_free);
   g_mutex_clear (&self->lock);
@@ -667,6 +680,7 @@ p2p_combined_signaller_new (P2pSignaller ** signallers, guint n_signallers)
   g_return_val_if_fail (signallers != NULL && n_signallers > 0, NULL);
 
   self = g_object_new (P2P_TYPE_COMBINED_SIGNALLER, NULL);
+  self->left_out = g_new0 (gboolean, n_signallers);
   for (i = 0; i < n_signallers; i++) {
     P2pSignaller *child = signallers[i];
 
@@ -686,4 +700,41 @@ p2p_combined_signaller_new (P2pSignaller ** signallers, guint n_signallers)
     g_signal_connect (child, "error", G_CALLBACK (on_error), self);
   }
   return self;
+}
+
+/**
+ * p2p_combined_signaller_leave_out:
+ * @self: a combined signaller
+ * @call: a call that started through one of its signallers
+ *
+ * Leaves the signaller that carried @call out of the calls made from now
+ * until the next p2p_signaller_stop(); the others are still asked. For a
+ * viewer whose call over the local network reached a host that failed to
+ * prove it is the camera: any host that knows the UID can answer there
+ * first, while the server may still reach the camera.
+ *
+ * Returns: whether it is left out: not when @call is unknown or its
+ *     signaller is the only one still asked
+ */
+gboolean
+p2p_combined_signaller_leave_out (P2pCombinedSignaller * self,
+    const gchar * call)
+{
+  P2pSignaller *child;
+  guint i, asked = 0;
+  gboolean done = FALSE;
+
+  g_return_val_if_fail (P2P_IS_COMBINED_SIGNALLER (self), FALSE);
+  g_return_val_if_fail (call != NULL, FALSE);
+
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < self->children->len; i++)
+    asked += !self->left_out[i];
+  child = g_hash_table_lookup (self->calls, call);
+  if (child && asked > 1) {
+    self->left_out[child_index (self, child)] = TRUE;
+    done = TRUE;
+  }
+  g_mutex_unlock (&self->lock);
+  return done;
 }

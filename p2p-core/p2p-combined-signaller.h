@@ -16,4 +16,7 @@ G_DECLARE_FINAL_TYPE (P2pCombinedSignaller, p2p_combined_signaller, P2P,
 P2pCombinedSignaller *p2p_combined_signaller_new (P2pSignaller **
     signallers, guint n_signallers);
 
+gboolean p2p_combined_signaller_leave_out (P2pCombinedSignaller * self,
+    const gchar * call);
+
 G_END_DECLS

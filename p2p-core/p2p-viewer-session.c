@@ -87,6 +87,7 @@ struct _P2pViewerSession
   /* Loop thread only. */
   gchar *known_fingerprint;     /* of this UID in the known-cameras file */
   gchar *trusted_fingerprint;   /* the certificate this call requires */
+  gboolean call_vouched;        /* a signaller vouched for one, this call */
   gboolean warned_known_problems;
   P2pViewerSessionState state;
   /* What calls go through, and the server client. */
@@ -459,6 +460,38 @@ session_lookup_known (P2pViewerSession * self)
   return TRUE;
 }
 
+/* An authentication failure (@code, @text, @debug) on the current call.
+ * When no signaller vouched for the call, it came over the local network,
+ * where any host that knows the UID (a former viewer, say) can answer
+ * first: its refusal says nothing about the camera, which the other
+ * signallers (the server) may still reach. Those alone are then asked for
+ * the rest of this start, at once, and the refusal is a warning. Returns
+ * %FALSE when there are no others: the failure is the caller's to report. */
+static gboolean
+session_avoid_unvouched (P2pViewerSession * self, gint code,
+    const gchar * text, const gchar * debug)
+{
+  g_autoptr (GError) warning = NULL;
+
+  if (self->call_vouched || !self->call
+      || !P2P_IS_COMBINED_SIGNALLER (self->signaller)
+      || !p2p_combined_signaller_leave_out (P2P_COMBINED_SIGNALLER
+          (self->signaller), self->call))
+    return FALSE;
+  warning = g_error_new (P2P_VIEWER_SESSION_ERROR, code,
+      "A host on the local network answered for camera %s but failed "
+      "authentication (%s): it may be impersonating the camera. Calling "
+      "through the server only until stopped", self->uid, text);
+  g_info ("%s: %s (%s)", self->uid, warning->message, debug);
+  session_drop_call (self, "bye");
+  self->cb.warning (self, warning, debug, self->user_data);
+  self->state = P2P_VIEWER_SESSION_STATE_WAITING;
+  self->retry_source = g_timeout_source_new (0);
+  g_source_set_callback (self->retry_source, session_retry_cb, self, NULL);
+  g_source_attach (self->retry_source, p2p_loop_get_context (self->loop));
+  return TRUE;
+}
+
 /* Another certificate than the remembered one: @offered (%NULL when
  * unknown), which the server vouches for or the handshake presented
  * (@where). */
@@ -578,6 +611,9 @@ session_login_failed (P2pViewerSession * self, const GError * err)
       session_fail_transient (self, err->message, "retry-later");
       break;
     default:
+      if (session_avoid_unvouched (self,
+              P2P_VIEWER_SESSION_ERROR_LOGIN_REFUSED, err->message, NULL))
+        break;
       session_fail_permanent (self, P2P_VIEWER_SESSION_ERROR_LOGIN_REFUSED,
           err->message, err->code == P2P_VIEWER_AUTH_ERROR_CAMERA_NOT_PROVEN ?
           "the camera's key confirmation did not match this DTLS session "
@@ -725,13 +761,16 @@ session_on_transport_state (P2pTransport * transport, GParamSpec * pspec,
     session_start_login (self, transport);
   } else if (state == P2P_TRANSPORT_STATE_FAILED) {
     g_autoptr (GError) err = p2p_transport_get_error (transport);
+    gboolean mismatch = err && g_error_matches (err, P2P_TRANSPORT_ERROR,
+        P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH);
 
-    if (err && g_error_matches (err, P2P_TRANSPORT_ERROR,
-            P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH)
-        && session_requires_known (self))
+    if (mismatch && session_avoid_unvouched (self,
+            P2P_VIEWER_SESSION_ERROR_FINGERPRINT_MISMATCH,
+            "it presented another certificate", err->message))
+      return;
+    if (mismatch && session_requires_known (self))
       session_fail_known_handshake (self, err->message);
-    else if (err && g_error_matches (err, P2P_TRANSPORT_ERROR,
-            P2P_TRANSPORT_ERROR_FINGERPRINT_MISMATCH))
+    else if (mismatch)
       session_fail_permanent (self,
           P2P_VIEWER_SESSION_ERROR_FINGERPRINT_MISMATCH,
           "The camera's certificate does not match its registered "
@@ -928,6 +967,7 @@ session_on_call_started (P2pSignaller * sig, const gchar * uid,
   }
 
   self->call = g_strdup (call);
+  self->call_vouched = fingerprint != NULL;
   if (pinned && fingerprint && !p2p_fingerprint_equal (pinned, fingerprint)) {
     session_fail_permanent (self,
         P2P_VIEWER_SESSION_ERROR_FINGERPRINT_MISMATCH,

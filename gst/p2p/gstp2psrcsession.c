@@ -182,12 +182,25 @@ static void
 src_session_warning (P2pViewerSession * session, const GError * error,
     const gchar * debug, gpointer user_data)
 {
+  gint code;
+
+  switch (error->code) {
+    case P2P_VIEWER_SESSION_ERROR_KNOWN_CAMERAS_WRITE:
+      code = GST_RESOURCE_ERROR_WRITE;
+      break;
+      /* A host on the local network that failed to prove it is the
+       * camera: the session goes on through the server. */
+    case P2P_VIEWER_SESSION_ERROR_LOGIN_REFUSED:
+    case P2P_VIEWER_SESSION_ERROR_FINGERPRINT_MISMATCH:
+      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      break;
+    default:
+      code = GST_RESOURCE_ERROR_READ;
+      break;
+  }
   gst_element_message_full (GST_ELEMENT (user_data), GST_MESSAGE_WARNING,
-      GST_RESOURCE_ERROR,
-      error->code == P2P_VIEWER_SESSION_ERROR_KNOWN_CAMERAS_WRITE ?
-      GST_RESOURCE_ERROR_WRITE : GST_RESOURCE_ERROR_READ,
-      g_strdup (error->message), g_strdup (debug), __FILE__, GST_FUNCTION,
-      __LINE__);
+      GST_RESOURCE_ERROR, code, g_strdup (error->message), g_strdup (debug),
+      __FILE__, GST_FUNCTION, __LINE__);
 }
 
 static void

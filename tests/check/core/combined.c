@@ -393,6 +393,73 @@ test_cancel (Fixture * f, gconstpointer data)
   signaller_recorder_free (on_viewer);
 }
 
+static void
+expect_asked (TestManualSignaller * signaller, const gchar * expected)
+{
+  g_autofree gchar *line = test_manual_signaller_pop (signaller);
+
+  g_assert_cmpstr (line, ==, expected);
+}
+
+/* Calls @uid through @combined and answers through @through as @call. */
+static void
+call_started (P2pCombinedSignaller * combined, SignallerRecorder * rec,
+    TestManualSignaller * through, const gchar * call)
+{
+  g_autofree gchar *line = NULL, *expected = NULL;
+
+  test_manual_signaller_answer (through, UID, call);
+  line = signaller_recorder_wait (rec, "call-started");
+  expected = g_strdup_printf ("call-started %s %s -", UID, call);
+  g_assert_cmpstr (line, ==, expected);
+}
+
+/* A child left out (its host failed to prove it is the camera) is not
+ * asked until the next stop; neither an unknown call's child nor the last
+ * one still asked can be left out. */
+static void
+test_leave_out (void)
+{
+  g_autoptr (P2pLoop) loop = p2p_loop_new ("test-combined");
+  g_autoptr (TestManualSignaller) server = test_manual_signaller_new (loop);
+  g_autoptr (TestManualSignaller) lan = test_manual_signaller_new (loop);
+  P2pSignaller *children[] = { P2P_SIGNALLER (server), P2P_SIGNALLER (lan) };
+  g_autoptr (P2pCombinedSignaller) combined =
+      p2p_combined_signaller_new (children, 2);
+  P2pSignaller *sig = P2P_SIGNALLER (combined);
+  SignallerRecorder *rec = signaller_recorder_new (sig);
+
+  p2p_signaller_start (sig);
+  g_assert_true (p2p_signaller_call (sig, UID, 60000, NULL));
+  expect_asked (server, "call " UID);
+  expect_asked (lan, "call " UID);
+  call_started (combined, rec, lan, "lan-1");
+  expect_asked (server, "cancel " UID);
+  g_assert_false (p2p_combined_signaller_leave_out (combined, "unknown"));
+  g_assert_true (p2p_combined_signaller_leave_out (combined, "lan-1"));
+  g_assert_true (p2p_signaller_end_call (sig, "lan-1", "bye", NULL));
+  expect_asked (lan, "end lan-1 bye");
+
+  /* Children are asked on the caller's thread: one not asked by the
+   * time the call returns is not asked. */
+  g_assert_true (p2p_signaller_call (sig, UID, 60000, NULL));
+  expect_asked (server, "call " UID);
+  g_assert_null (test_manual_signaller_try_pop (lan, 0));
+  call_started (combined, rec, server, "server-1");
+  g_assert_false (p2p_combined_signaller_leave_out (combined, "server-1"));
+  g_assert_true (p2p_signaller_end_call (sig, "server-1", "bye", NULL));
+  expect_asked (server, "end server-1 bye");
+
+  /* A new start asks every child again. */
+  p2p_signaller_stop (sig);
+  p2p_signaller_start (sig);
+  g_assert_true (p2p_signaller_call (sig, UID, 60000, NULL));
+  expect_asked (server, "call " UID);
+  expect_asked (lan, "call " UID);
+  p2p_signaller_stop (sig);
+  signaller_recorder_free (rec);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -412,5 +479,6 @@ main (int argc, char **argv)
       fixture_setup, test_late_server_answer, fixture_teardown);
   g_test_add ("/p2p/signaller/combined/cancel", Fixture, NULL,
       fixture_setup, test_cancel, fixture_teardown);
+  g_test_add_func ("/p2p/signaller/combined/leave-out", test_leave_out);
   return g_test_run ();
 }

@@ -20,24 +20,38 @@
 #define UID "7KQ2-M9XD-4HPA-R3WV"
 #define PASSWORD "correct horse battery staple"
 
+/* A camera session behind the camera end of a direct signaller pair. */
+typedef struct _Fixture Fixture;
 typedef struct
 {
-  P2pLoop *loop;
+  Fixture *f;
+  const gchar *name;            /* its events' prefix */
   P2pIdentity *identity;
   P2pPasswordVerifier *verifier;
-  P2pAuthBackoff *backoff;
   P2pDirectSignaller *device;
+  P2pCameraSession *session;    /* loop thread */
+} Cam;
+
+struct _Fixture
+{
+  P2pLoop *loop;
+  P2pAuthBackoff *backoff;
+  Cam camera;                   /* the camera the signaller vouches for */
   P2pDirectSignaller *viewer;
-  P2pCameraSession *camera;     /* loop thread */
+  /* A host on the local network answering for the same UID (vouched for
+   * by nobody), when the test has one. */
+  Cam rogue;
+  P2pDirectSignaller *rogue_viewer;
   P2pViewerSession *session;
 
   /* What both sides reported, as strings: "camera:incoming",
    * "camera:joined", "camera:ended:REASON", "viewer:connecting",
-   * "viewer:connected", "viewer:retrying:CODE", "viewer:failed:CODE". */
+   * "viewer:connected", "viewer:retrying:CODE", "viewer:failed:CODE",
+   * "viewer:warning:CODE"; a rogue camera's with its own name. */
   GAsyncQueue *events;
   /* The server's lie: the password parameters it puts in the offer. */
   const gchar *forged_params;
-} Fixture;
+};
 
 static void
 push (Fixture * f, const gchar * event)
@@ -46,6 +60,14 @@ push (Fixture * f, const gchar * event)
 }
 
 /* ---- The camera: a camera session behind the direct signaller ---- */
+
+static void
+cam_push (Cam * cam, const gchar * what)
+{
+  g_autofree gchar *event = g_strconcat (cam->name, ":", what, NULL);
+
+  push (cam->f, event);
+}
 
 static void
 cam_configure (P2pCameraSession * s, P2pTransport * t, gpointer data)
@@ -57,7 +79,8 @@ static gboolean
 cam_send_offer (P2pCameraSession * s, const gchar * sdp, GError ** error,
     gpointer data)
 {
-  Fixture *f = data;
+  Cam *cam = data;
+  Fixture *f = cam->f;
   g_autofree gchar *forged = NULL;
   GstSDPMessage *msg = NULL;
 
@@ -78,25 +101,25 @@ cam_send_offer (P2pCameraSession * s, const gchar * sdp, GError ** error,
     sdp = forged = gst_sdp_message_as_text (msg);
     gst_sdp_message_free (msg);
   }
-  return p2p_signaller_send_offer (P2P_SIGNALLER (f->device),
+  return p2p_signaller_send_offer (P2P_SIGNALLER (cam->device),
       p2p_camera_session_get_call (s), sdp, error);
 }
 
 static void
 cam_send_candidate (P2pCameraSession * s, const gchar * c, gpointer data)
 {
-  Fixture *f = data;
+  Cam *cam = data;
 
-  p2p_signaller_send_candidate (P2P_SIGNALLER (f->device),
+  p2p_signaller_send_candidate (P2P_SIGNALLER (cam->device),
       p2p_camera_session_get_call (s), c, NULL, NULL);
 }
 
 static void
 cam_end_call (P2pCameraSession * s, const gchar * reason, gpointer data)
 {
-  Fixture *f = data;
+  Cam *cam = data;
 
-  p2p_signaller_end_call (P2P_SIGNALLER (f->device),
+  p2p_signaller_end_call (P2P_SIGNALLER (cam->device),
       p2p_camera_session_get_call (s), reason, NULL);
 }
 
@@ -109,7 +132,7 @@ cam_admit (P2pCameraSession * s, gpointer data)
 static void
 cam_joined (P2pCameraSession * s, gpointer data)
 {
-  push (data, "camera:joined");
+  cam_push (data, "joined");
 }
 
 static void
@@ -129,20 +152,21 @@ static const P2pCameraSessionCallbacks cam_callbacks = {
 
 static void
 device_on_incoming (P2pSignaller * sig, const gchar * call,
-    const gchar * viewer, const gchar * address, Fixture * f)
+    const gchar * viewer, const gchar * address, Cam * cam)
 {
+  Fixture *f = cam->f;
   P2pCameraSessionConfig config = {
-    f->loop, f->identity, UID, f->verifier, f->backoff, NULL, TIMEOUT_MS
+    f->loop, cam->identity, UID, cam->verifier, f->backoff, NULL, TIMEOUT_MS
   };
   GstSDPMessage *media;
   GstSDPMedia *m;
 
-  push (f, "camera:incoming");
-  if (f->camera)
-    p2p_camera_session_close (f->camera, "bye", TRUE);
-  g_clear_object (&f->camera);
-  f->camera = p2p_camera_session_new (&config, call, "viewer-1", address,
-      &cam_callbacks, f);
+  cam_push (cam, "incoming");
+  if (cam->session)
+    p2p_camera_session_close (cam->session, "bye", TRUE);
+  g_clear_object (&cam->session);
+  cam->session = p2p_camera_session_new (&config, call, "viewer-1", address,
+      &cam_callbacks, cam);
   gst_sdp_message_new (&media);
   gst_sdp_media_new (&m);
   gst_sdp_media_set_media (m, "video");
@@ -151,42 +175,93 @@ device_on_incoming (P2pSignaller * sig, const gchar * call,
   gst_sdp_media_add_attribute (m, "sendonly", "");
   gst_sdp_message_add_media (media, m);
   gst_sdp_media_free (m);
-  g_assert_true (p2p_camera_session_start (f->camera, media));
+  g_assert_true (p2p_camera_session_start (cam->session, media));
   gst_sdp_message_free (media);
 }
 
 static gboolean
-camera_call_is (Fixture * f, const gchar * call)
+camera_call_is (Cam * cam, const gchar * call)
 {
-  return f->camera && g_strcmp0 (p2p_camera_session_get_call (f->camera),
-      call) == 0;
+  return cam->session && g_strcmp0 (p2p_camera_session_get_call
+      (cam->session), call) == 0;
 }
 
 static void
 device_on_answer (P2pSignaller * sig, const gchar * call, const gchar * sdp,
-    Fixture * f)
+    Cam * cam)
 {
-  if (camera_call_is (f, call))
-    p2p_camera_session_set_answer (f->camera, sdp);
+  if (camera_call_is (cam, call))
+    p2p_camera_session_set_answer (cam->session, sdp);
 }
 
 static void
 device_on_candidate (P2pSignaller * sig, const gchar * call,
-    const gchar * candidate, const gchar * mid, Fixture * f)
+    const gchar * candidate, const gchar * mid, Cam * cam)
 {
-  if (camera_call_is (f, call))
-    p2p_camera_session_add_candidate (f->camera, candidate);
+  if (camera_call_is (cam, call))
+    p2p_camera_session_add_candidate (cam->session, candidate);
 }
 
 static void
 device_on_ended (P2pSignaller * sig, const gchar * call,
-    const gchar * reason, Fixture * f)
+    const gchar * reason, Cam * cam)
 {
-  g_autofree gchar *event = g_strconcat ("camera:ended:", reason, NULL);
+  g_autofree gchar *event = g_strconcat ("ended:", reason, NULL);
 
-  if (camera_call_is (f, call))
-    p2p_camera_session_close (f->camera, reason, FALSE);
-  push (f, event);
+  if (camera_call_is (cam, call))
+    p2p_camera_session_close (cam->session, reason, FALSE);
+  cam_push (cam, event);
+}
+
+/* A camera of its own identity and @password, its events named @name. */
+static void
+cam_init (Cam * cam, Fixture * f, const gchar * name, const gchar * password)
+{
+  g_autoptr (GError) error = NULL;
+
+  cam->f = f;
+  cam->name = name;
+  cam->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, UID, 30,
+      &error);
+  g_assert_no_error (error);
+  cam->verifier = p2p_password_verifier_new (password, 1000, &error);
+  g_assert_no_error (error);
+}
+
+/* Its direct signaller pair, which vouches for @vouched (%NULL: for none,
+ * as the local network); the viewer end goes to @viewer. */
+static void
+cam_pair (Cam * cam, const gchar * vouched, P2pDirectSignaller ** viewer)
+{
+  p2p_direct_signaller_new_pair (cam->f->loop, UID, vouched, &cam->device,
+      viewer);
+  g_signal_connect (cam->device, "incoming-call",
+      G_CALLBACK (device_on_incoming), cam);
+  g_signal_connect (cam->device, "remote-answer",
+      G_CALLBACK (device_on_answer), cam);
+  g_signal_connect (cam->device, "remote-candidate",
+      G_CALLBACK (device_on_candidate), cam);
+  g_signal_connect (cam->device, "call-ended", G_CALLBACK (device_on_ended),
+      cam);
+}
+
+/* Loop thread. */
+static void
+cam_stop (Cam * cam)
+{
+  if (cam->session)
+    p2p_camera_session_close (cam->session, "shutdown", FALSE);
+  g_clear_object (&cam->session);
+  p2p_signaller_stop (P2P_SIGNALLER (cam->device));
+  g_signal_handlers_disconnect_by_data (cam->device, cam);
+}
+
+static void
+cam_clear (Cam * cam)
+{
+  g_clear_object (&cam->device);
+  g_clear_object (&cam->identity);
+  g_clear_pointer (&cam->verifier, p2p_password_verifier_free);
 }
 
 /* ---- The viewer session's callbacks ---- */
@@ -250,7 +325,10 @@ static void
 viewer_warning (P2pViewerSession * s, const GError * error,
     const gchar * debug, gpointer data)
 {
-  push (data, "viewer:warning");
+  g_autofree gchar *event = g_strdup_printf ("viewer:warning:%d",
+      error->code);
+
+  push (data, event);
 }
 
 static void
@@ -267,38 +345,33 @@ static const P2pViewerSessionCallbacks viewer_callbacks = {
 /* ---- Fixture ---- */
 
 static void
-setup_with (Fixture * f, const gchar * vouched, const gchar * password,
+setup_session (Fixture * f, P2pSignaller * signaller, const gchar * password,
     const gchar * pin)
 {
-  g_autoptr (GError) error = NULL;
   P2pViewerSessionConfig config = { NULL };
-
-  f->loop = p2p_loop_new ("viewer-session");
-  f->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, UID, 30,
-      &error);
-  g_assert_no_error (error);
-  f->verifier = p2p_password_verifier_new (PASSWORD, 1000, &error);
-  g_assert_no_error (error);
-  f->backoff = p2p_auth_backoff_new (1000, 60000, 16);
-  f->events = g_async_queue_new_full (g_free);
-  p2p_direct_signaller_new_pair (f->loop, UID, vouched ? vouched :
-      p2p_identity_get_fingerprint (f->identity), &f->device, &f->viewer);
-  g_signal_connect (f->device, "incoming-call",
-      G_CALLBACK (device_on_incoming), f);
-  g_signal_connect (f->device, "remote-answer", G_CALLBACK (device_on_answer),
-      f);
-  g_signal_connect (f->device, "remote-candidate",
-      G_CALLBACK (device_on_candidate), f);
-  g_signal_connect (f->device, "call-ended", G_CALLBACK (device_on_ended), f);
 
   config.loop = f->loop;
   config.uid = UID;
   config.password = password;
   config.device_fingerprint = pin;
-  config.signaller = P2P_SIGNALLER (f->viewer);
+  config.signaller = signaller;
   config.timeout_ms = TIMEOUT_MS;
   config.reconnect = TRUE;
   f->session = p2p_viewer_session_new (&config, &viewer_callbacks, f);
+}
+
+static void
+setup_with (Fixture * f, const gchar * vouched, const gchar * password,
+    const gchar * pin)
+{
+  f->loop = p2p_loop_new ("viewer-session");
+  f->backoff = p2p_auth_backoff_new (1000, 60000, 16);
+  f->events = g_async_queue_new_full (g_free);
+  cam_init (&f->camera, f, "camera", PASSWORD);
+  cam_pair (&f->camera, vouched ? vouched :
+      p2p_identity_get_fingerprint (f->camera.identity), &f->viewer);
+  if (password)
+    setup_session (f, P2P_SIGNALLER (f->viewer), password, pin);
 }
 
 static void
@@ -307,12 +380,13 @@ setup (Fixture * f, gconstpointer data)
   setup_with (f, NULL, PASSWORD, NULL);
 }
 
+/* Starts the camera end of a Cam's pair. */
 static gboolean
 start_device (gpointer data)
 {
-  Fixture *f = data;
+  Cam *cam = data;
 
-  p2p_signaller_start (P2P_SIGNALLER (f->device));
+  p2p_signaller_start (P2P_SIGNALLER (cam->device));
   return G_SOURCE_REMOVE;
 }
 
@@ -340,11 +414,9 @@ stop_all (gpointer data)
   Fixture *f = data;
 
   p2p_viewer_session_stop (f->session);
-  if (f->camera)
-    p2p_camera_session_close (f->camera, "shutdown", FALSE);
-  g_clear_object (&f->camera);
-  p2p_signaller_stop (P2P_SIGNALLER (f->device));
-  g_signal_handlers_disconnect_by_data (f->device, f);
+  cam_stop (&f->camera);
+  if (f->rogue.device)
+    cam_stop (&f->rogue);
   return G_SOURCE_REMOVE;
 }
 
@@ -353,11 +425,11 @@ teardown (Fixture * f, gconstpointer data)
 {
   p2p_loop_invoke_sync (f->loop, stop_all, f);
   g_clear_object (&f->session);
-  g_clear_object (&f->device);
   g_clear_object (&f->viewer);
+  g_clear_object (&f->rogue_viewer);
+  cam_clear (&f->camera);
+  cam_clear (&f->rogue);
   g_clear_object (&f->loop);
-  g_clear_object (&f->identity);
-  p2p_password_verifier_free (f->verifier);
   g_clear_object (&f->backoff);
   g_async_queue_unref (f->events);
 }
@@ -394,7 +466,7 @@ static void
 start (Fixture * f, gboolean device_too)
 {
   if (device_too)
-    p2p_loop_invoke_sync (f->loop, start_device, f);
+    p2p_loop_invoke_sync (f->loop, start_device, &f->camera);
   p2p_loop_invoke_sync (f->loop, start_viewer, f);
 }
 
@@ -524,7 +596,7 @@ test_camera_gone_retry (Fixture * f, gconstpointer data)
   retrying = wait_for (f, "viewer:retrying:", "viewer:connected");
   g_assert_cmpint (event_code (retrying), ==,
       P2P_VIEWER_SESSION_ERROR_UNREACHABLE);
-  p2p_loop_invoke_sync (f->loop, start_device, f);
+  p2p_loop_invoke_sync (f->loop, start_device, &f->camera);
   g_free (wait_for (f, "viewer:connected", "viewer:failed"));
   g_assert_cmpuint (p2p_viewer_session_get_attempts (f->session), >=, 2);
   g_assert_true (p2p_viewer_session_is_admitted (f->session));
@@ -551,7 +623,7 @@ close_camera (gpointer data)
 {
   Fixture *f = data;
 
-  p2p_camera_session_close (f->camera, "shutdown", TRUE);
+  p2p_camera_session_close (f->camera.session, "shutdown", TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -648,6 +720,56 @@ test_timeout_cancels_call (Fixture * f, gconstpointer data)
   p2p_loop_invoke_sync (f->loop, stop_session, session);
 }
 
+/* A host on the local network that knows the UID (a former viewer, say)
+ * answers first, through a signaller that vouches for no certificate, and
+ * fails to prove it is the camera: with a pin (@data non-NULL) its
+ * certificate is refused in the handshake, without one its login fails.
+ * The viewer warns and goes on through the signaller that vouches for the
+ * camera (the server's), which reaches the real camera once it is up; the
+ * rogue is not asked again (issue 11). Before, that refusal stopped the
+ * viewer for good. */
+static void
+setup_rogue (Fixture * f, gconstpointer data)
+{
+  g_autoptr (P2pCombinedSignaller) combined = NULL;
+  P2pSignaller *children[2];
+
+  setup_with (f, NULL, NULL, NULL);
+  cam_init (&f->rogue, f, "rogue", "the rogue's own password");
+  cam_pair (&f->rogue, NULL, &f->rogue_viewer);
+  /* The server's first, as p2psrc combines them. */
+  children[0] = P2P_SIGNALLER (f->viewer);
+  children[1] = P2P_SIGNALLER (f->rogue_viewer);
+  combined = p2p_combined_signaller_new (children, 2);
+  setup_session (f, P2P_SIGNALLER (combined), PASSWORD, data ?
+      p2p_identity_get_fingerprint (f->camera.identity) : NULL);
+}
+
+static void
+test_rogue_lan_host (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *warning = NULL, *ev = NULL;
+
+  /* The camera is not up yet (the server says "offline"): the rogue's
+   * answer is the only one, whatever the machine's load. */
+  p2p_loop_invoke_sync (f->loop, start_device, &f->rogue);
+  start (f, FALSE);
+  g_free (wait_for (f, "rogue:incoming", "viewer:failed"));
+  warning = wait_for (f, "viewer:warning", "viewer:failed");
+  g_assert_cmpint (event_code (warning), ==, data ?
+      P2P_VIEWER_SESSION_ERROR_FINGERPRINT_MISMATCH :
+      P2P_VIEWER_SESSION_ERROR_LOGIN_REFUSED);
+
+  p2p_loop_invoke_sync (f->loop, start_device, &f->camera);
+  g_free (wait_for (f, "viewer:connected", "viewer:failed"));
+  g_assert_true (p2p_viewer_session_is_admitted (f->session));
+  /* Everything the rogue heard since: its call's end, nothing more. */
+  while ((ev = g_async_queue_try_pop (f->events))) {
+    g_assert_false (g_str_has_prefix (ev, "rogue:incoming"));
+    g_free (ev);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -666,5 +788,9 @@ main (int argc, char **argv)
   ADD ("/p2p/viewer-session/cancel-during-connect", test_cancel_during_connect);
   ADD ("/p2p/viewer-session/timeout-cancels-call", test_timeout_cancels_call);
 #undef ADD
+  g_test_add ("/p2p/viewer-session/rogue-lan-host/pinned", Fixture, "pin",
+      setup_rogue, test_rogue_lan_host, teardown);
+  g_test_add ("/p2p/viewer-session/rogue-lan-host/password", Fixture, NULL,
+      setup_rogue, test_rogue_lan_host, teardown);
   return g_test_run ();
 }
