@@ -79,8 +79,8 @@ G_STATIC_ASSERT (P2P_SIGNALLING_MAX_CANDIDATE == P2P_PROTOCOL_MAX_CANDIDATE);
 #define CREDENTIAL_RECHECK_MS 10000
 /* A connection that lasted this long resets the back-off. */
 #define STABLE_CONNECTION (30 * G_USEC_PER_SEC)
-/* A pass on which a server closed the connection at once (p2p-server does
- * near its descriptor limit) waits at most this many times
+/* A pass on which a server answered 503 or closed the connection at once
+ * (p2p-server does near its descriptor limit) waits at most this many times
  * reconnect-min-delay: that server is up and busy, not gone, and
  * another place may have opened by then. */
 #define BUSY_MAX_DELAY_FACTOR 8
@@ -129,7 +129,7 @@ struct _P2pSignalling
   gchar **learned;              /* servers from the last welcome */
   guint server_index;
   guint rounds;                 /* failed passes over the whole list */
-  gboolean pass_busy;           /* a server of this pass closed at once */
+  gboolean pass_busy;           /* a server of this pass was busy */
   gint64 next_id;
   GList *connects;              /* ConnectRequest, oldest first */
   GList *signaller_calls;       /* SignallerCall, p2p_signaller_call()'s */
@@ -2300,6 +2300,15 @@ ws_error_cb (SoupWebsocketConnection * ws, GError * error, gpointer data)
   g_info ("signalling %p: WebSocket error: %s", data, error->message);
 }
 
+/* Whether the server answered the handshake 503, as p2p-server does near
+ * its descriptor limit: it is up and busy. */
+static gboolean
+answered_busy (SoupMessage * msg)
+{
+  return msg && soup_message_get_status (msg) ==
+      SOUP_STATUS_SERVICE_UNAVAILABLE;
+}
+
 /* What went wrong connecting to @uri, in words a user can act on; %NULL
  * when @error says it already. @msg: the handshake's message, whose
  * certificate errors tell an unknown CA from a name mismatch. */
@@ -2343,13 +2352,17 @@ explain_connect_error (const gchar * uri, SoupMessage * msg,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE)
       || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
     return "no route to the server";
+  if (answered_busy (msg))
+    return "the server is busy (503 Service Unavailable: near its "
+        "connection limit)";
   if (error->domain == SOUP_WEBSOCKET_ERROR)
     return "not a WebSocket endpoint (wrong path?)";
   return NULL;
 }
 
 /* Whether @error says the server took the connection and closed it before
- * answering, as p2p-server does near its descriptor limit: it is up. */
+ * answering, as p2p-server does near its descriptor limit on wss:// (and
+ * did on ws:// before it answered 503 there): it is up. */
 static gboolean
 closed_at_once (const GError * error)
 {
@@ -2370,9 +2383,9 @@ ws_connected_cb (GObject * source, GAsyncResult * result, gpointer data)
       &error);
   if (ws == NULL) {
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      const gchar *why = explain_connect_error (self->server_uri,
-          soup_session_get_async_result_message (SOUP_SESSION (source),
-              result), error);
+      SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+          (source), result);
+      const gchar *why = explain_connect_error (self->server_uri, msg, error);
       GError *err = why ? g_error_new (P2P_SIGNALLING_ERROR,
           P2P_SIGNALLING_ERROR_UNREACHABLE, "Cannot connect to %s: %s (%s)",
           self->server_uri, why, error->message) :
@@ -2380,7 +2393,7 @@ ws_connected_cb (GObject * source, GAsyncResult * result, gpointer data)
           P2P_SIGNALLING_ERROR_UNREACHABLE, "Cannot connect to %s: %s",
           self->server_uri, error->message);
 
-      if (closed_at_once (error))
+      if (closed_at_once (error) || answered_busy (msg))
         self->pass_busy = TRUE;
       server_failed (self, err, 0);
       g_error_free (err);

@@ -178,7 +178,8 @@ p2p_admin_http_lws_callback (struct lws *wsi, enum lws_callback_reasons reason,
 
   switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-      return p2p_fd_limit_refuse ((gint) (gintptr) in) ? -1 : 0;
+      /* Plain HTTP, whatever the signalling port speaks. */
+      return p2p_fd_limit_refuse ((gint) (gintptr) in, TRUE) ? -1 : 0;
     case LWS_CALLBACK_HTTP:
       g_clear_pointer (&as->body, g_free);
       if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) <= 0) {

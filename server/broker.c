@@ -1505,7 +1505,8 @@ p2p_broker_lws_callback (struct lws *wsi, enum lws_callback_reasons reason,
 
   switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-      return p2p_fd_limit_refuse ((gint) (gintptr) in) ? -1 : 0;
+      return p2p_fd_limit_refuse ((gint) (gintptr) in,
+          b->config->tls_cert == NULL) ? -1 : 0;
     case LWS_CALLBACK_ESTABLISHED:
       session_open (b, s, wsi);
       return 0;

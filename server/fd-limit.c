@@ -13,16 +13,27 @@
  * so such a number means that nearly every descriptor is taken; the
  * reserve keeps room for what is not a connection (a registry
  * reconnection, SQLite's journal). Connections already open are not
- * touched. */
+ * touched. On a plain-HTTP listener (ws://, the admin port) the refused
+ * connection first reads a 503 with Retry-After, which clients and load
+ * balancers take as "up but busy"; a TLS listener can only close. */
 
 #include "fd-limit.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "server-log.h"
 
 /* Refusals are logged at most this often (the count is in the line). */
 #define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* When a refused client may come back: descriptors free up as soon as
+ * connections end, and p2p-core's client waits up to 8 reconnect-min-delay
+ * when busy anyway. */
+#define RETRY_AFTER_S "5"
+#define BUSY_RESPONSE "HTTP/1.1 503 Service Unavailable\r\n" \
+  "Retry-After: " RETRY_AFTER_S "\r\n" \
+  "Content-Length: 0\r\n" \
+  "Connection: close\r\n\r\n"
 
 static gint64 first_refused_fd = G_MAXINT;
 static guint64 refused;
@@ -46,9 +57,25 @@ p2p_fd_limit_init (guint reserve)
   first_refused_fd = MAX ((gint64) limit.rlim_cur - reserve, 0);
 }
 
+/* Best effort, never waiting: a fresh socket's send buffer takes the
+ * answer at once. The request, if already there, is read first so that the
+ * close sends a FIN after the answer rather than a reset. */
+static void
+answer_busy (gint fd)
+{
+  gchar discard[2048];
+
+  while (recv (fd, discard, sizeof (discard), MSG_DONTWAIT) > 0);
+  send (fd, BUSY_RESPONSE, sizeof (BUSY_RESPONSE) - 1,
+      MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /**
  * p2p_fd_limit_refuse:
  * @fd: the descriptor a new connection was accepted on
+ * @plain_http: whether the listener speaks plain HTTP (not TLS): a refused
+ *     connection is then answered `503 Service Unavailable` with
+ *     `Retry-After` before it is closed
  *
  * Call for every accepted connection, before anything is done with it
  * (libwebsockets' LWS_CALLBACK_FILTER_NETWORK_CONNECTION).
@@ -56,12 +83,14 @@ p2p_fd_limit_init (guint reserve)
  * Returns: %TRUE when the connection must be closed at once
  */
 gboolean
-p2p_fd_limit_refuse (gint fd)
+p2p_fd_limit_refuse (gint fd, gboolean plain_http)
 {
   gint64 now;
 
   if (fd < first_refused_fd)
     return FALSE;
+  if (plain_http)
+    answer_busy (fd);
   refused++;
   now = g_get_monotonic_time ();
   if (refused_logged == 0 || now - logged_us >= LOG_INTERVAL_US) {

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 
 void p2p_fd_limit_init (guint reserve);
 
-gboolean p2p_fd_limit_refuse (gint fd);
+gboolean p2p_fd_limit_refuse (gint fd, gboolean plain_http);
 
 guint64 p2p_fd_limit_get_refused (void);
 

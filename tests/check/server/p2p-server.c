@@ -1362,11 +1362,30 @@ test_port_taken (Fixture * f, gconstpointer data)
   g_assert_nonnull (strstr (err, "Address already in use"));
 }
 
+/* GET http://127.0.0.1:@port/ as any HTTP client would: the status, and
+ * the Retry-After header in @retry_after. */
+static guint
+http_status (gint port, gchar ** retry_after)
+{
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout",
+      HARNESS_WAIT_MS / 1000, NULL);
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%d/", port);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL,
+      NULL);
+
+  *retry_after = g_strdup (soup_message_headers_get_one
+      (soup_message_get_response_headers (msg), "Retry-After"));
+  return soup_message_get_status (msg);
+}
+
 /* Near its descriptor limit (RLIMIT_NOFILE 80 here) the server refuses
- * new connections at once and goes on serving those it has, and takes new
- * ones again once descriptors are free. At 1b655ee accept() failed with
- * EMFILE, the connection stayed queued and the loop spun on the readable
- * listening socket, logging "accept: errno 24" on every turn. */
+ * new connections at once, on ws:// with a 503 that says when to come
+ * back, and goes on serving those it has, and takes new ones again once
+ * descriptors are free. At 1b655ee accept() failed with EMFILE, the
+ * connection stayed queued and the loop spun on the readable listening
+ * socket, logging "accept: errno 24" on every turn; at f5e56d3 the refused
+ * connection was closed without an answer. */
 static void
 test_fd_limit (Fixture * f, gconstpointer data)
 {
@@ -1376,6 +1395,7 @@ test_fd_limit (Fixture * f, gconstpointer data)
   g_autoptr (GSocketClient) tcp = g_socket_client_new ();
   g_autofree gchar *log = NULL;
   g_autofree gchar *call = NULL;
+  g_autofree gchar *retry_after = NULL;
   HarnessClient *d, *v, *late = NULL;
   guint i;
 
@@ -1392,6 +1412,9 @@ test_fd_limit (Fixture * f, gconstpointer data)
   }
   /* Refused at once, not left waiting in the queue. */
   g_assert_null (harness_client_try_connect (f->server->url));
+  g_assert_cmpuint (http_status (f->server->port, &retry_after), ==,
+      SOUP_STATUS_SERVICE_UNAVAILABLE);
+  g_assert_cmpstr (retry_after, ==, "5");
   call = call_device (v, d, f->uid, f->key);
   expect_pong (d);
   expect_pong (v);
