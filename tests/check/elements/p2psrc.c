@@ -100,24 +100,6 @@ GST_START_TEST (test_uri_handler)
 
 GST_END_TEST;
 
-/* A counter of the camera's first viewer, 0 until it is known. */
-static guint64
-camera_viewer_stat (GstElement * cam, const gchar * field)
-{
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
-  GstStructure *stats, *viewer = NULL;
-  guint64 n = 0;
-
-  g_object_get (sink, "stats", &stats, NULL);
-  if (gst_structure_get (stats, "viewer-1", GST_TYPE_STRUCTURE, &viewer, NULL)) {
-    gst_structure_get_uint64 (viewer, field, &n);
-    gst_structure_free (viewer);
-  }
-  gst_structure_free (stats);
-  gst_object_unref (sink);
-  return n;
-}
-
 typedef struct
 {
   GMutex lock;
@@ -190,7 +172,7 @@ GST_START_TEST (test_h264_bit_exact)
     /* Once ICE settles, the camera sends in UDP GSO batches: some of the
      * access units checked were carried that way (up to 20 s more). */
     if (i >= 59)
-      batched = camera_viewer_stat (cam, "packets-batched");
+      batched = p2p_test_viewer_stat (cam, "viewer-1", "packets-batched");
   }
   fail_unless (batched > 0, "no packet left in a UDP GSO batch");
 
@@ -270,7 +252,7 @@ GST_START_TEST (test_lost_packets_retransmitted)
     gst_sample_unref (sample);
   }
   fail_unless (count >= 25, "nothing was dropped");
-  fail_unless (camera_viewer_stat (cam, "retransmissions") > 0,
+  fail_unless (p2p_test_viewer_stat (cam, "viewer-1", "retransmissions") > 0,
       "no retransmission");
 
   p2p_test_stop (viewer);
@@ -317,11 +299,13 @@ GST_START_TEST (test_bandwidth_estimate)
   gst_message_unref (msg);
 
   /* Feedback comes every 100 ms; a few seconds of frames at most. */
-  for (i = 0; i < 600 && camera_viewer_stat (cam, "received-bitrate") == 0; i++)
+  for (i = 0;
+      i < 600
+      && p2p_test_viewer_stat (cam, "viewer-1", "received-bitrate") == 0; i++)
     gst_sample_unref (p2p_test_pull (viewer, "out"));
-  fail_unless (camera_viewer_stat (cam, "received-bitrate") > 0,
+  fail_unless (p2p_test_viewer_stat (cam, "viewer-1", "received-bitrate") > 0,
       "no transport-wide feedback reached the camera");
-  fail_unless (camera_viewer_stat (cam, "estimated-bitrate") > 0);
+  fail_unless (p2p_test_viewer_stat (cam, "viewer-1", "estimated-bitrate") > 0);
 
   p2p_test_stop (viewer);
   p2p_test_stop (cam);
@@ -329,30 +313,15 @@ GST_START_TEST (test_bandwidth_estimate)
 
 GST_END_TEST;
 
-static GstPadProbeReturn
-drop_third_of_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  guint *count = data;
-  guint8 b[2];
-
-  /* A third of the video (96) and every retransmission (97) never reach
-   * rtpbin: a path that loses far more than a radio does. */
-  if (gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, b, 2) == 2
-      && ((b[1] & 0x7f) == 97 || ((b[1] & 0x7f) == 96 && ++(*count) % 3 == 0)))
-    return GST_PAD_PROBE_DROP;
-  return GST_PAD_PROBE_OK;
-}
-
 /* p2psink's encoder= without a lab: a viewer whose feedback reports a
  * third of its packets lost brings x264enc's bitrate down, and the camera
  * says so in p2p-encoder-bitrate. */
 GST_START_TEST (test_encoder_follows_lossy_viewer)
 {
-  GstElement *cam, *viewer, *src, *rtpsrc, *enc;
+  GstElement *cam, *viewer, *enc;
   GstMessage *msg;
-  GstPad *pad;
   guint64 bps = 0;
-  guint count = 0, kbit = 0;
+  guint kbit = 0;
 
   cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true pattern=ball ! "
       "video/x-raw,width=320,height=240,framerate=30/1 ! "
@@ -365,14 +334,8 @@ GST_START_TEST (test_encoder_follows_lossy_viewer)
   viewer = p2p_test_env_pipeline (env, "p2psrc name=src uid=%s "
       "password=" P2P_TEST_PASSWORD " latency=1000 ! fakesink sync=false",
       env->uid);
-  src = gst_bin_get_by_name (GST_BIN (viewer), "src");
-  rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
-  pad = gst_element_get_static_pad (rtpsrc, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_third_of_video,
-      &count, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (rtpsrc);
-  gst_object_unref (src);
+  /* Its retransmissions lost too: the loss shows in its feedback. */
+  p2p_test_lose_video (viewer, TRUE);
   p2p_test_start (viewer);
 
   msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,

@@ -463,6 +463,85 @@ p2p_test_time_scale (void)
 }
 
 /**
+ * p2p_test_viewer_stat:
+ * @camera: a pipeline whose p2psink is named `cam`
+ * @viewer_id: a viewer, `viewer-N`
+ * @field: a uint64 counter of its entry in the `stats` property
+ *
+ * Returns: the counter, 0 until the viewer is known
+ */
+guint64
+p2p_test_viewer_stat (GstElement * camera, const gchar * viewer_id,
+    const gchar * field)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (camera), "cam");
+  GstStructure *stats, *viewer = NULL;
+  guint64 n = 0;
+
+  fail_unless (sink != NULL);
+  g_object_get (sink, "stats", &stats, NULL);
+  if (gst_structure_get (stats, viewer_id, GST_TYPE_STRUCTURE, &viewer, NULL)) {
+    gst_structure_get_uint64 (viewer, field, &n);
+    gst_structure_free (viewer);
+  }
+  gst_structure_free (stats);
+  gst_object_unref (sink);
+  return n;
+}
+
+/* The payload types p2psink sends video and its retransmissions with
+ * (gstp2pcodecs.h). */
+#define PT_VIDEO 96
+#define PT_VIDEO_RTX 97
+
+typedef struct
+{
+  guint count;
+  gboolean lose_rtx;
+} Loss;
+
+static GstPadProbeReturn
+lose_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Loss *loss = data;
+  guint8 b[2];
+
+  if (gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, b, 2) != 2)
+    return GST_PAD_PROBE_OK;
+  if ((b[1] & 0x7f) == PT_VIDEO_RTX)
+    return loss->lose_rtx ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  if ((b[1] & 0x7f) == PT_VIDEO && ++loss->count % 3 == 0)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+/**
+ * p2p_test_lose_video:
+ * @viewer: a pipeline whose p2psrc is named `src`, not started yet
+ * @lose_rtx: whether its retransmissions are lost too
+ *
+ * A third of the video (every third packet) never reaches the viewer's
+ * rtpbin: a path that loses far more than a radio does.
+ */
+void
+p2p_test_lose_video (GstElement * viewer, gboolean lose_rtx)
+{
+  GstElement *src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  GstElement *rtpsrc;
+  GstPad *pad;
+  Loss *loss = g_new0 (Loss, 1);
+
+  fail_unless (src != NULL);
+  rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
+  pad = gst_element_get_static_pad (rtpsrc, "src");
+  loss->lose_rtx = lose_rtx;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lose_video, loss, g_free);
+  gst_object_unref (pad);
+  gst_object_unref (rtpsrc);
+  gst_object_unref (src);
+}
+
+/**
  * p2p_test_pull:
  * @pipeline: a pipeline
  * @sink_name: name of an appsink in it

@@ -89,6 +89,11 @@ gchar *p2p_test_h264_hash (GstBuffer * buffer, gboolean * has_sps,
 
 GstSample *p2p_test_pull (GstElement * pipeline, const gchar * sink_name);
 
+guint64 p2p_test_viewer_stat (GstElement * camera, const gchar * viewer_id,
+    const gchar * field);
+
+void p2p_test_lose_video (GstElement * viewer, gboolean lose_rtx);
+
 void p2p_test_expect_ready_error (const gchar * factory,
     const gchar * expected, const gchar * first_prop, va_list args);
 

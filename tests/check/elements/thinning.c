@@ -32,41 +32,7 @@
   "video/x-h264,stream-format=byte-stream,alignment=au ! " \
   "appsink name=out sync=false"
 
-#define PT_VIDEO 96
-
 static P2pTestEnv *env;
-
-/* A third of the video never reaches rtpbin; its retransmissions do:
- * a path that loses much and repairs it all. */
-static GstPadProbeReturn
-drop_third_of_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  guint *count = data;
-  guint8 b[2];
-
-  if (gst_buffer_extract (GST_PAD_PROBE_INFO_BUFFER (info), 0, b, 2) == 2
-      && (b[1] & 0x7f) == PT_VIDEO && ++(*count) % 3 == 0)
-    return GST_PAD_PROBE_DROP;
-  return GST_PAD_PROBE_OK;
-}
-
-/* Field @field of viewer @viewer_id's stats on the camera. */
-static guint64
-viewer_stat (GstElement * cam, const gchar * viewer_id, const gchar * field)
-{
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
-  GstStructure *stats, *viewer = NULL;
-  guint64 n = 0;
-
-  g_object_get (sink, "stats", &stats, NULL);
-  if (gst_structure_get (stats, viewer_id, GST_TYPE_STRUCTURE, &viewer, NULL)) {
-    gst_structure_get_uint64 (viewer, field, &n);
-    gst_structure_free (viewer);
-  }
-  gst_structure_free (stats);
-  gst_object_unref (sink);
-  return n;
-}
 
 /* Pulls a frame from @pipeline's appsink; TRUE when it is droppable. */
 static gboolean
@@ -88,24 +54,17 @@ pull_droppable (GstElement * pipeline)
 
 GST_START_TEST (test_viewer_below_floor_thinned)
 {
-  GstElement *cam, *shaped, *other, *src, *rtpsrc;
+  GstElement *cam, *shaped, *other;
   GstMessage *msg;
-  GstPad *pad;
-  guint count = 0, i, decoded = 0, other_droppable = 0;
+  guint i, decoded = 0, other_droppable = 0;
   guint64 thinned = 0, thinned_before;
 
   cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
       env->password_file);
   p2p_test_start (cam);
   shaped = p2p_test_env_pipeline (env, SHAPED_VIEWER, env->uid);
-  src = gst_bin_get_by_name (GST_BIN (shaped), "src");
-  rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
-  pad = gst_element_get_static_pad (rtpsrc, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_third_of_video,
-      &count, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (rtpsrc);
-  gst_object_unref (src);
+  /* A third of its video lost, all repaired by retransmission. */
+  p2p_test_lose_video (shaped, FALSE);
   p2p_test_start (shaped);
   gst_sample_unref (p2p_test_pull (shaped, "out"));
   /* The shaped viewer is viewer-1, this one viewer-2. */
@@ -118,7 +77,7 @@ GST_START_TEST (test_viewer_below_floor_thinned)
     gst_sample_unref (p2p_test_pull (shaped, "out"));
     pull_droppable (other);
     if (i % 15 == 0)
-      thinned = viewer_stat (cam, "viewer-1", "frames-thinned");
+      thinned = p2p_test_viewer_stat (cam, "viewer-1", "frames-thinned");
   }
   fail_unless (thinned >= 30, "only %" G_GUINT64_FORMAT " frames thinned",
       thinned);
@@ -131,14 +90,15 @@ GST_START_TEST (test_viewer_below_floor_thinned)
   }
   for (i = 0; i < 90; i++)
     other_droppable += pull_droppable (other);
-  thinned = viewer_stat (cam, "viewer-1", "frames-thinned");
+  thinned = p2p_test_viewer_stat (cam, "viewer-1", "frames-thinned");
   fail_unless (thinned > thinned_before + 15, "thinning stopped at %"
       G_GUINT64_FORMAT, thinned);
   fail_unless (other_droppable >= 30, "the other viewer got %u B-frames of 90",
       other_droppable);
-  fail_unless_equals_uint64 (viewer_stat (cam, "viewer-2", "frames-thinned"),
-      0);
-  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (shaped),
+  fail_unless_equals_uint64 (p2p_test_viewer_stat (cam, "viewer-2",
+          "frames-thinned"), 0);
+  msg =
+      gst_bus_pop_filtered (GST_ELEMENT_BUS (shaped),
       GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
   fail_unless (msg == NULL, "the shaped viewer: %" GST_PTR_FORMAT, msg);
   g_print ("%u frames decoded while thinned, %" G_GUINT64_FORMAT
