@@ -48,7 +48,14 @@
  * received less than 80 % of what it was sent, and up once the estimate
  * has exceeded the better layer's rate by 15 % for 2 s, so that it does
  * not flap; a move up undone within 10 s doubles the next wait (up to
- * 60 s), for an estimate above what a viewer receives is a guess.
+ * 60 s). A viewer on a lower layer whose path carries what it is sent is
+ * probed, 2 s after its move and then at most 4 s apart: a 30 ms cluster
+ * of retransmissions (RTX) of what it just got, at 1.25 times the rate
+ * the better layer needs, which its p2psrc drops as duplicates after
+ * reporting them in its transport-wide feedback; a cluster that gets
+ * through raises its estimate. Probes take at most half as many bytes
+ * as the viewer's video (48 KB at once). The estimate stops at twice what
+ * the best layer and audio are sent at.
  * #GstP2pSink::set-layer pins a viewer to a layer, and a viewer may ask
  * for one itself (#GstP2pSrc:layer). A move takes effect at a keyframe of
  * the new layer, asked of its encoder for a frame after the last one the
