@@ -16,6 +16,15 @@
  *
  * Most programs use the process-wide p2p_loop_get_default(); tests may make
  * their own loops to keep peers apart.
+ *
+ * A loop serving many peers (a camera's viewers, each with its ICE
+ * agent's sockets) coalesces its wake-ups: every poll() asks the kernel
+ * about every socket of every peer, and a packet from any one peer (its
+ * transport-wide feedback, ten a second) used to cost a poll of all of
+ * them, so the loop's cost grew with the square of the peers. With more
+ * than a few dozen descriptors the loop waits a little between polls, in
+ * proportion to their number (see coalescing_poll()), and one poll then
+ * serves the packets of many peers.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -23,6 +32,16 @@
 #endif
 
 #include "p2p-loop.h"
+
+/* Wake-up coalescing (coalescing_poll()): the least time between the
+ * starts of two polls per polled descriptor, so that polling costs at
+ * most a few per cent of a core (a poll costs some 0.3 us per socket
+ * here), and its bounds: a loop with few descriptors (a viewer, a test)
+ * never waits, and none waits longer than COALESCE_MAX_US, which is the
+ * most a packet's handling is delayed. */
+#define COALESCE_US_PER_FD 10
+#define COALESCE_MIN_US 500
+#define COALESCE_MAX_US (5 * G_TIME_SPAN_MILLISECOND)
 
 struct _P2pLoop
 {
@@ -34,6 +53,35 @@ struct _P2pLoop
 };
 
 G_DEFINE_TYPE (P2pLoop, p2p_loop, G_TYPE_OBJECT);
+
+/* When the loop thread's last poll began (each loop polls on a thread of
+ * its own, and a poll function has no user data). */
+static _Thread_local gint64 last_poll;
+
+/* The loop's poll function: g_poll(), but not sooner than @n_fds ×
+ * COALESCE_US_PER_FD after the previous poll began when that is at least
+ * COALESCE_MIN_US, and never past @timeout (a timer due). Packets that
+ * arrive meanwhile wait in their sockets' buffers, and the one poll
+ * after the wait finds them all. */
+static gint
+coalescing_poll (GPollFD * fds, guint n_fds, gint timeout)
+{
+  gint64 gap = MIN ((gint64) n_fds * COALESCE_US_PER_FD, COALESCE_MAX_US);
+  gint64 now = g_get_monotonic_time ();
+
+  if (gap >= COALESCE_MIN_US && timeout != 0 && now < last_poll + gap) {
+    gint64 wait = last_poll + gap - now;
+
+    if (timeout > 0)
+      wait = MIN (wait, (gint64) timeout * G_TIME_SPAN_MILLISECOND);
+    g_usleep (wait);
+    now = g_get_monotonic_time ();
+    if (timeout > 0)
+      timeout = MAX (timeout - (gint) (wait / G_TIME_SPAN_MILLISECOND), 0);
+  }
+  last_poll = now;
+  return g_poll (fds, n_fds, timeout);
+}
 
 static gpointer
 loop_thread (gpointer data)
@@ -88,6 +136,7 @@ static void
 p2p_loop_init (P2pLoop * self)
 {
   self->context = g_main_context_new ();
+  g_main_context_set_poll_func (self->context, coalescing_poll);
   self->loop = g_main_loop_new (self->context, FALSE);
 }
 
