@@ -67,8 +67,12 @@
  * estimate (libwebrtc's pacer uses the same factor), so that a stream
  * near the estimate, or above an estimate still climbing from its start,
  * is not delayed; only bursts spread: a 60 KB keyframe on a 1.5 Mbit/s
- * path leaves over ~130 ms instead of at once into a shallow router
- * buffer. Never below the stream's own rate: pacing cannot make a stream
+ * path leaves over ~90 ms instead of at once into a shallow router
+ * buffer. A burst is a frame interval (25 frames a second) at that rate,
+ * 100 ms of the stream: a frame of a steady stream leaves whole, in one
+ * GSO batch, and only the part of a bigger one (a keyframe) beyond the
+ * budget waits for the pacer thread (at 10 ms, most frames of a 4 Mbit/s
+ * stream went out in 2-3 pieces, a copy and a wake of the pacer each). Never below the stream's own rate: pacing cannot make a stream
  * smaller (layers and the encoder's bitrate do that), it would only turn
  * the difference into delay until the jitter buffer gives frames up; an
  * estimate lowered by random loss must not throttle a single-layer
@@ -77,7 +81,7 @@
  * PACING_MAX_PACKETS at most (the oldest go first, for NACKs to
  * repair). */
 #define PACING_FACTOR 2.5
-#define PACING_BURST_US (10 * G_TIME_SPAN_MILLISECOND)
+#define PACING_BURST_US (40 * G_TIME_SPAN_MILLISECOND)
 #define PACING_MIN_BURST (4 * GST_P2P_MTU)
 #define PACING_MAX_DELAY_US (100 * G_TIME_SPAN_MILLISECOND)
 #define PACING_MAX_PACKETS 1024
