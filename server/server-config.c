@@ -154,8 +154,8 @@ set_defaults (P2pServerConfig * c)
   c->max_message = 65536;
   /* The camera refuses viewers over its own max-viewers with "busy"; the
    * server's cap only bounds what one device may hold, and must not cut
-   * below any max-viewers p2psink accepts (1 … 64). */
-  c->max_calls = 64;
+   * below any max-viewers p2psink accepts (1 … 128). */
+  c->max_calls = 128;
   c->handshake_timeout = 10;
   c->ping_interval = 30;
   c->idle_timeout = 90;

@@ -178,7 +178,7 @@
 
 #define DEFAULT_MAX_VIEWERS 4
 #define DEFAULT_MIN_BITRATE 300000
-#define MAX_MAX_VIEWERS 64
+#define MAX_MAX_VIEWERS 128
 #define DEFAULT_COMMAND_RATE 20
 /* Failed logins from one address: wait 1 s, doubling up to a minute; the
  * table remembers at most this many addresses. */
