@@ -1,8 +1,9 @@
-/* Thinning with a real encoder: x264enc with B-frames nothing refers to,
- * p2psink driving it with a floor; a viewer losing a third of its video
- * (repaired by retransmission) is estimated below the floor and goes
- * without the B-frames while openh264dec keeps decoding without an error;
- * the other viewer gets every frame, B-frames included.
+/* Thinning with real encoders: x264enc with B-frames nothing refers to,
+ * vp8enc with two temporal layers; p2psink drives the encoder with a
+ * floor; a viewer losing a third of its video (repaired by
+ * retransmission) is estimated below the floor and goes without the
+ * droppable frames while openh264dec or vp8dec keeps decoding without an
+ * error; the other viewer gets every frame.
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -22,15 +23,22 @@
   "p2psink name=cam encoder=enc min-bitrate=900000 uid=%s key-file=%s " \
   "password-file=%s"
 
-#define SHAPED_VIEWER \
-  "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " latency=1000 ! " \
-  "video/x-h264,stream-format=byte-stream,alignment=au ! h264parse ! " \
-  "openh264dec name=dec ! appsink name=out sync=false"
+/* The upper layer's frames refresh no reference and keep no
+ * probability; the arrays are set in set_vp8_layers(). */
+#define VP8_CAMERA \
+  "videotestsrc is-live=true pattern=ball ! " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
+  "vp8enc name=enc deadline=1 keyframe-max-dist=30 target-bitrate=1000000 " \
+  "temporal-scalability-number-layers=2 " \
+  "temporal-scalability-periodicity=2 ! " \
+  "p2psink name=cam encoder=enc min-bitrate=900000 uid=%s key-file=%s " \
+  "password-file=%s"
 
-#define OTHER_VIEWER \
-  "p2psrc uid=%s password=" P2P_TEST_PASSWORD " latency=1000 ! " \
-  "video/x-h264,stream-format=byte-stream,alignment=au ! " \
-  "appsink name=out sync=false"
+#define VIEWER \
+  "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " latency=1000 ! "
+
+#define H264 "video/x-h264,stream-format=byte-stream,alignment=au ! "
+#define OUT "appsink name=out sync=false"
 
 static P2pTestEnv *env;
 
@@ -52,23 +60,20 @@ pull_droppable (GstElement * pipeline)
   return droppable;
 }
 
-GST_START_TEST (test_viewer_below_floor_thinned)
+/* Camera @cam started; @shaped and @other, viewer pipelines not started,
+ * decoding and not. */
+static void
+check_thinning (GstElement * cam, GstElement * shaped, GstElement * other)
 {
-  GstElement *cam, *shaped, *other;
   GstMessage *msg;
   guint i, decoded = 0, other_droppable = 0;
   guint64 thinned = 0, thinned_before;
 
-  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
-      env->password_file);
-  p2p_test_start (cam);
-  shaped = p2p_test_env_pipeline (env, SHAPED_VIEWER, env->uid);
   /* A third of its video lost, all repaired by retransmission. */
   p2p_test_lose_video (shaped, FALSE);
   p2p_test_start (shaped);
   gst_sample_unref (p2p_test_pull (shaped, "out"));
   /* The shaped viewer is viewer-1, this one viewer-2. */
-  other = p2p_test_env_pipeline (env, OTHER_VIEWER, env->uid);
   p2p_test_start (other);
 
   /* The shaped viewer's estimate falls below the floor within seconds;
@@ -82,7 +87,8 @@ GST_START_TEST (test_viewer_below_floor_thinned)
   fail_unless (thinned >= 30, "only %" G_GUINT64_FORMAT " frames thinned",
       thinned);
 
-  /* Thinned on: the shaped viewer decodes on, the other gets B-frames. */
+  /* Thinned on: the shaped viewer decodes on, the other gets the
+   * droppable frames. */
   thinned_before = thinned;
   for (i = 0; i < 90; i++) {
     gst_sample_unref (p2p_test_pull (shaped, "out"));
@@ -93,8 +99,8 @@ GST_START_TEST (test_viewer_below_floor_thinned)
   thinned = p2p_test_viewer_stat (cam, "viewer-1", "frames-thinned");
   fail_unless (thinned > thinned_before + 15, "thinning stopped at %"
       G_GUINT64_FORMAT, thinned);
-  fail_unless (other_droppable >= 30, "the other viewer got %u B-frames of 90",
-      other_droppable);
+  fail_unless (other_droppable >= 30, "the other viewer got %u droppable "
+      "frames of 90", other_droppable);
   fail_unless_equals_uint64 (p2p_test_viewer_stat (cam, "viewer-2",
           "frames-thinned"), 0);
   msg =
@@ -107,6 +113,68 @@ GST_START_TEST (test_viewer_below_floor_thinned)
 
   p2p_test_stop (other);
   p2p_test_stop (shaped);
+}
+
+GST_START_TEST (test_h264_viewer_below_floor_thinned)
+{
+  GstElement *cam = p2p_test_env_pipeline (env, CAMERA, env->uid,
+      env->key_file, env->password_file);
+
+  p2p_test_start (cam);
+  check_thinning (cam, p2p_test_env_pipeline (env,
+          VIEWER H264 "h264parse ! openh264dec ! " OUT, env->uid),
+      p2p_test_env_pipeline (env, VIEWER H264 OUT, env->uid));
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+static void
+set_int_array (GstElement * element, const gchar * property, gint a, gint b)
+{
+  GValue v = G_VALUE_INIT;
+  GValueArray *array;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+  array = g_value_array_new (2);
+  g_value_init (&v, G_TYPE_INT);
+  g_value_set_int (&v, a);
+  g_value_array_append (array, &v);
+  g_value_set_int (&v, b);
+  g_value_array_append (array, &v);
+  g_object_set (element, property, array, NULL);
+  g_value_array_free (array);
+  G_GNUC_END_IGNORE_DEPRECATIONS;
+}
+
+/* vp8enc's two temporal layers as docs/performance.md describes them
+ * (gst-launch-1.0 cannot parse the integer arrays). */
+static void
+set_vp8_layers (GstElement * cam)
+{
+  GstElement *enc = gst_bin_get_by_name (GST_BIN (cam), "enc");
+
+  set_int_array (enc, "temporal-scalability-layer-id", 0, 1);
+  set_int_array (enc, "temporal-scalability-rate-decimator", 2, 1);
+  set_int_array (enc, "temporal-scalability-target-bitrate", 600000, 1000000);
+  gst_util_set_object_arg (G_OBJECT (enc),
+      "temporal-scalability-layer-sync-flags", "<false,false>");
+  gst_util_set_object_arg (G_OBJECT (enc), "temporal-scalability-layer-flags",
+      "<no-ref-golden+no-upd-golden+no-upd-alt,"
+      "no-upd-last+no-upd-golden+no-upd-alt+no-upd-entropy>");
+  gst_object_unref (enc);
+}
+
+GST_START_TEST (test_vp8_viewer_below_floor_thinned)
+{
+  GstElement *cam = p2p_test_env_pipeline (env, VP8_CAMERA, env->uid,
+      env->key_file, env->password_file);
+
+  set_vp8_layers (cam);
+  p2p_test_start (cam);
+  check_thinning (cam, p2p_test_env_pipeline (env,
+          VIEWER "video/x-vp8 ! vp8dec ! " OUT, env->uid),
+      p2p_test_env_pipeline (env, VIEWER "video/x-vp8 ! " OUT, env->uid));
   p2p_test_stop (cam);
 }
 
@@ -133,7 +201,8 @@ thinning_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_viewer_below_floor_thinned);
+  tcase_add_test (tc, test_h264_viewer_below_floor_thinned);
+  tcase_add_test (tc, test_vp8_viewer_below_floor_thinned);
   return s;
 }
 
