@@ -137,6 +137,13 @@
  * are remembered to map its NACKs back (at 15 frames a second left out,
  * some 4 s: longer than the history). */
 #define OFFSET_MARKS 64
+/* From its own estimator, a viewer starts being thinned only when the
+ * estimate says it cannot take what it is sent: it receives less than
+ * DOWN_RECEIVED of it, or its estimate is below THIN_SHORT of it. A
+ * viewer that takes everything still sees its estimate cut to 0.85 × what
+ * it receives at each delay spike (a busy host, a radio): with the
+ * encoder at its floor, that alone would put it below the floor. */
+#define THIN_SHORT 0.7
 #define NO_LAYER GST_P2P_FANOUT_N_STREAMS
 /* Probing (member_probe_start()). A viewer on a lower layer is sent only
  * that layer: its feedback cannot show that its path would carry the
@@ -1261,13 +1268,19 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
 static gboolean
 member_thins (GstP2pFanout * fanout, Member * m, const Stream * s)
 {
-  guint64 estimate = m->estimate;
+  guint64 estimate = m->estimate, received;
+  gboolean short_of_stream = m->estimate != 0;
 
-  if (estimate == 0 && p2p_bandwidth_estimator_get_limited (m->estimator))
+  if (estimate == 0 && p2p_bandwidth_estimator_get_limited (m->estimator)) {
     estimate = p2p_bandwidth_estimator_get_target (m->estimator);
+    received = p2p_bandwidth_estimator_get_acked (m->estimator);
+    short_of_stream = m->sent.bitrate != 0
+        && (received < DOWN_RECEIVED * m->sent.bitrate
+        || estimate < THIN_SHORT * m->sent.bitrate);
+  }
   if (fanout->thin_below == 0 || estimate == 0)
     m->thinned = FALSE;
-  else if (estimate < fanout->thin_below)
+  else if (estimate < fanout->thin_below && short_of_stream)
     m->thinned = TRUE;
   else if (estimate >= fanout->thin_below * UP_HEADROOM)
     m->thinned = FALSE;

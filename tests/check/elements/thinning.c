@@ -13,10 +13,11 @@
 #include "gstp2pdroppable.h"
 
 /* bframes=1 b-pyramid=false: every other frame is a B-frame with
- * nal_ref_idc 0 (docs/performance.md, "Thinning"). The floor is close to
- * the configured rate: the lossy viewer's estimate goes below it. */
+ * nal_ref_idc 0 (docs/performance.md, "Thinning"). Snow, so that the
+ * encoders reach their rate; the floor close to it: the lossy viewer's
+ * estimate goes below the floor, and well below what it is sent. */
 #define CAMERA \
-  "videotestsrc is-live=true pattern=ball ! " \
+  "videotestsrc is-live=true pattern=snow ! " \
   "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
   "x264enc name=enc tune=zerolatency speed-preset=ultrafast " \
   "key-int-max=30 aud=false bframes=1 b-pyramid=false bitrate=1000 ! " \
@@ -26,7 +27,7 @@
 /* The upper layer's frames refresh no reference and keep no
  * probability; the arrays are set in set_vp8_layers(). */
 #define VP8_CAMERA \
-  "videotestsrc is-live=true pattern=ball ! " \
+  "videotestsrc is-live=true pattern=snow ! " \
   "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
   "vp8enc name=enc deadline=1 keyframe-max-dist=30 target-bitrate=1000000 " \
   "temporal-scalability-number-layers=2 " \
@@ -84,8 +85,12 @@ check_thinning (GstElement * cam, GstElement * shaped, GstElement * other)
     if (i % 15 == 0)
       thinned = p2p_test_viewer_stat (cam, "viewer-1", "frames-thinned");
   }
-  fail_unless (thinned >= 30, "only %" G_GUINT64_FORMAT " frames thinned",
-      thinned);
+  fail_unless (thinned >= 30, "only %" G_GUINT64_FORMAT " frames thinned "
+      "(estimate %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT
+      ", sent %" G_GUINT64_FORMAT " bit/s)", thinned,
+      p2p_test_viewer_stat (cam, "viewer-1", "estimated-bitrate"),
+      p2p_test_viewer_stat (cam, "viewer-1", "received-bitrate"),
+      p2p_test_viewer_stat (cam, "viewer-1", "bitrate"));
 
   /* Thinned on: the shaped viewer decodes on, the other gets the
    * droppable frames. */
