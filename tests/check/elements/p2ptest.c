@@ -7,8 +7,12 @@
 #include "p2ptest.h"
 #include "../server/harness.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 #include <p2p-core/p2p-core.h>
 #include <p2p-protocol-uid.h>
 
@@ -34,6 +38,79 @@ set_fingerprint (P2pTestEnv * env)
   g_object_unref (identity);
 }
 
+/* Removes @dir and everything in it. */
+static void
+remove_tree (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
+
+    if (g_file_test (path, G_FILE_TEST_IS_DIR)
+        && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+      remove_tree (path);
+    else
+      g_unlink (path);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+#define DIR_PREFIX "p2p-elements-"
+
+/* Removes the directories in @parent of test processes that are gone: a
+ * test that crashed, timed out or was killed could not remove its own. */
+static void
+remove_stale_dirs (const gchar * parent)
+{
+  GDir *d = g_dir_open (parent, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree gchar *path = NULL;
+    const gchar *digits;
+    gchar *end = NULL;
+    gint64 pid;
+
+    if (!g_str_has_prefix (name, DIR_PREFIX))
+      continue;
+    digits = name + strlen (DIR_PREFIX);
+    pid = g_ascii_strtoll (digits, &end, 10);
+    /* Another naming, or a process that still runs (or is not ours). */
+    if (end == digits || *end != '-' || pid <= 0 || pid > G_MAXINT
+        || kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
+      continue;
+    path = g_build_filename (parent, name, NULL);
+    remove_tree (path);
+  }
+  if (d)
+    g_dir_close (d);
+}
+
+/* A new directory for one environment, named after this process, in
+ * $P2P_TEST_TMPDIR (meson sets a folder of the build directory), else in
+ * the system's temporary directory; stale ones go first. */
+static gchar *
+env_make_dir (void)
+{
+  const gchar *parent = g_getenv ("P2P_TEST_TMPDIR");
+  gchar *path;
+
+  if (parent == NULL || *parent == '\0')
+    parent = g_get_tmp_dir ();
+  fail_unless (g_mkdir_with_parents (parent, 0700) == 0,
+      "cannot make %s", parent);
+  remove_stale_dirs (parent);
+  path = g_strdup_printf ("%s/" DIR_PREFIX "%d-XXXXXX", parent,
+      (gint) getpid ());
+  fail_unless (g_mkdtemp (path) != NULL, "cannot make %s", path);
+  return path;
+}
+
 /* The parts both kinds of environment have: the directory and the
  * password verifier. */
 static P2pTestEnv *
@@ -43,8 +120,7 @@ env_new (void)
   P2pPasswordVerifier *verifier;
   g_autofree gchar *text = NULL;
 
-  env->dir = g_dir_make_tmp ("p2p-elements-XXXXXX", NULL);
-  fail_unless (env->dir != NULL);
+  env->dir = env_make_dir ();
   verifier = p2p_password_verifier_new (P2P_TEST_PASSWORD,
       P2P_PASSWORD_VERIFIER_MIN_ITERATIONS, NULL);
   fail_unless (verifier != NULL);
@@ -167,23 +243,6 @@ p2p_test_env_restart_server (P2pTestEnv * env)
   fail_unless_equals_string (server->url, env->url);
   env->server = server;
   g_free (port);
-}
-
-static void
-remove_tree (const gchar * dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const gchar *name;
-
-  while (d && (name = g_dir_read_name (d))) {
-    gchar *path = g_build_filename (dir, name, NULL);
-
-    g_unlink (path);
-    g_free (path);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
 }
 
 void
