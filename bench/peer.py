@@ -199,15 +199,17 @@ class Camera:
     """Clip feeder -> row's camera side, in one pipeline."""
 
     def __init__(self, args, env):
-        self.feeder = ClipFeeder(args.clip, args.speed)
+        try:
+            self.feeder = ClipFeeder(args.clip, args.speed)
+        except RuntimeError as e:
+            finish({"error": str(e)})
         env["feeder"] = self.feeder
         self.pipe = Gst.Pipeline.new("camera")
         self.pipe.add(self.feeder.bin)
         # A second layer (the sub stream), fed alongside the first.
         self.sub = None
         if env.get("sub_clip"):
-            self.sub = ClipFeeder(env["sub_clip"], args.speed)
-            self.sub.bin.set_name("subclip")
+            self.sub = ClipFeeder(env["sub_clip"], args.speed, "subclip")
             self.pipe.add(self.sub.bin)
             env["sub_pad"] = self.sub.bin.get_static_pad("src")
         self.row = ROWS[args.row](env, self.pipe,
@@ -226,14 +228,8 @@ class Camera:
                 Gst.StateChangeReturn.FAILURE:
             finish({"error": "camera pipeline failed to start: %s" %
                     "; ".join(self.errors)})
-        self.feeder.start()
-        if self.sub:
-            self.sub.start()
 
     def stop(self):
-        self.feeder.stop()
-        if self.sub:
-            self.sub.stop()
         self.pipe.set_state(Gst.State.NULL)
 
 
@@ -337,7 +333,6 @@ def run_throughput(args, env):
     cam.feeder.hold()
     time.sleep(DRAIN_S)
     s1, r1 = cam.row.packet_counts(v)
-    cam.feeder.stop()
     sent, received = s1 - s0, r1 - r0
     target = cam.feeder.clip_bps * args.speed
     cam.row.disconnect(v)
