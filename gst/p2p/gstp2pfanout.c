@@ -177,6 +177,26 @@
 #define PROBE_SHARE 0.5
 #define PROBE_MAX_BYTES (48 * 1024)
 
+/* Security: retransmissions answering a viewer's NACKs come from a budget
+ * of its own that earns RTX_SHARE of the video bytes it is sent, at most
+ * RTX_MAX_BYTES (full when it joins): over any span a viewer gets at most
+ * RTX_SHARE times its video in retransmissions, plus RTX_MAX_BYTES, however
+ * many NACKs it sends (one RTCP packet may ask for 256 packets, some
+ * 300 KB, and nothing limits how often it sends one). At a loss of p a
+ * viewer needs p / (1 - p) of its video again (retransmissions are lost
+ * too and asked for again): 5 % at 5 % loss, 11 % at 10 %, 25 % at 20 %;
+ * and RTX_MAX_BYTES is some 130 ms of a 4 Mbit/s stream lost at once (a
+ * keyframe's tail). A NACK for a packet retransmitted to the viewer less
+ * than RTX_REPEAT_US ago is ignored: the retransmission is still on its
+ * way (rtpjitterbuffer asks again only a round trip later, at least a
+ * packet interval), so the repeat, from a double NACK or a flood, would
+ * only spend the budget. The last RTX_RECENT packets retransmitted are
+ * remembered for that. */
+#define RTX_SHARE 0.25
+#define RTX_MAX_BYTES (64 * 1024)
+#define RTX_REPEAT_US (10 * G_TIME_SPAN_MILLISECOND)
+#define RTX_RECENT 256
+
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
 
@@ -315,6 +335,13 @@ typedef struct
   gsize probe_sent;
   guint16 probe_cursor;
   gboolean probe_tagged;
+
+  /* Retransmissions: the bytes its budget allows, and when it was last
+   * sent each of its recent packets (by its numbering, modulo
+   * RTX_RECENT; 0: not retransmitted). */
+  gdouble rtx_budget;
+  guint16 rtx_recent_seq[RTX_RECENT];
+  gint64 rtx_recent_at[RTX_RECENT];
 
   /* Pacing: packets held back (Queued), their bytes, and the bytes it may
    * be sent now (as of budget_time). */
@@ -1258,6 +1285,7 @@ member_send_video (GstP2pFanout * fanout, Member * m, const Stream * s,
   b->sizes[b->n++] = size;
   rate_count (&m->sent, size, fanout->now (), SENT_WINDOW_US, FALSE);
   m->probe_budget = MIN (m->probe_budget + PROBE_SHARE * size, PROBE_MAX_BYTES);
+  m->rtx_budget = MIN (m->rtx_budget + RTX_SHARE * size, RTX_MAX_BYTES);
   m->sent_video = TRUE;
   m->last_out_seq = seq;
   m->last_ts = GST_READ_UINT32_BE (data + 4);
@@ -1796,6 +1824,7 @@ gst_p2p_fanout_add (GstP2pFanout * fanout, gpointer target)
   for (i = 0; i < GST_P2P_FANOUT_N_STREAMS; i++)
     m->waiting_key[i] = TRUE;
   m->rtx_seq = g_random_int ();
+  m->rtx_budget = RTX_MAX_BYTES;
   m->stats.rtt_ms = -1;
   m->layer = NO_LAYER;
   m->hold_from = -1;
@@ -1906,10 +1935,11 @@ feedback_picture_loss (gboolean fir, gpointer user_data)
     fanout_request_keyframe (fanout, stream, FALSE, -1, fir ? "FIR" : "PLI");
 }
 
-/* RFC 4588 retransmission of @seq to the asking viewer alone. The RTX
- * stream has its own SSRC and sequence numbers, so SRTP never sees an index
- * twice and the viewer's rtprtxreceive restores the original. @seq is the
- * viewer's numbering: the packet comes from the layer it had then. */
+/* RFC 4588 retransmission of @seq to the asking viewer alone, as its
+ * budget allows (RTX_SHARE). The RTX stream has its own SSRC and sequence
+ * numbers, so SRTP never sees an index twice and the viewer's
+ * rtprtxreceive restores the original. @seq is the viewer's numbering: the
+ * packet comes from the layer it had then. */
 static void
 feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
 {
@@ -1920,6 +1950,8 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   HistorySlot *slot;
   gsize size;
   guint16 layer_seq;
+  guint recent;
+  gint64 now;
   Stream *s;
   Member *m;
 
@@ -1948,12 +1980,27 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
     GST_LOG ("NACK for #%u: no longer in the history", seq);
     goto done;
   }
+  now = fanout->now ();
+  recent = seq % RTX_RECENT;
+  if (m->rtx_recent_at[recent] != 0 && m->rtx_recent_seq[recent] == seq
+      && now - m->rtx_recent_at[recent] < RTX_REPEAT_US) {
+    GST_LOG ("NACK for #%u: retransmitted just now", seq);
+    goto done;
+  }
+  if (m->rtx_budget < slot->size + 2) {
+    GST_LOG ("NACK for #%u: over the retransmission budget", seq);
+    m->stats.retransmissions_refused++;
+    goto done;
+  }
   size = member_rtx (fanout, m, slot, seq, pkt);
   if (size == 0)
     goto done;
   GST_LOG ("retransmitting #%u as RTX #%u", seq, (guint16) (m->rtx_seq - 1));
+  m->rtx_budget -= size;
+  m->rtx_recent_seq[recent] = seq;
+  m->rtx_recent_at[recent] = now;
   m->stats.retransmissions++;
-  member_send (fanout, m, &rtx, &size, 1, FALSE, fanout->now ());
+  member_send (fanout, m, &rtx, &size, 1, FALSE, now);
 done:
   g_mutex_unlock (&fanout->lock);
 }

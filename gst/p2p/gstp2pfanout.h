@@ -102,6 +102,8 @@ typedef void (*GstP2pFanoutLayerFunc) (gpointer target, guint layer,
 /**
  * GstP2pFanoutStats:
  * @retransmissions: RTX packets sent to this viewer
+ * @retransmissions_refused: packets it asked for (NACK) and was refused
+ *     because its retransmission budget was spent
  * @fraction_lost: from its last receiver report on video, 0–1
  * @rtt_ms: round-trip time from its receiver reports, -1 when unknown
  * @estimated_bitrate: what its path sustains, in bits per second, from its
@@ -122,6 +124,7 @@ typedef void (*GstP2pFanoutLayerFunc) (gpointer target, guint layer,
 typedef struct
 {
   guint64 retransmissions;
+  guint64 retransmissions_refused;
   gdouble fraction_lost;
   gint64 rtt_ms;
   guint64 estimated_bitrate;

@@ -409,6 +409,8 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * bits per second over the last second), `packets-sent`, `bytes-sent`,
    * `packets-batched` (of the packets sent, RTCP included, those that left
    * in UDP GSO messages, several in one system call), `retransmissions`,
+   * `retransmissions-refused` (uint64, packets the viewer asked for again
+   * beyond its retransmission budget: a quarter of its video plus 64 KB),
    * `estimated-bitrate` (uint64, bits per second the viewer's path
    * sustains, as in `p2p-viewer-bandwidth`), `received-bitrate` (uint64,
    * bits per second the viewer last received, from its transport-wide

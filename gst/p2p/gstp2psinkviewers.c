@@ -666,6 +666,7 @@ sink_collect_stats (gpointer data)
         "bytes-sent", G_TYPE_UINT64, st->rtp_bytes_sent,
         "packets-batched", G_TYPE_UINT64, st->batched_packets_sent,
         "retransmissions", G_TYPE_UINT64, fs.retransmissions,
+        "retransmissions-refused", G_TYPE_UINT64, fs.retransmissions_refused,
         "estimated-bitrate", G_TYPE_UINT64, fs.estimated_bitrate,
         "received-bitrate", G_TYPE_UINT64, fs.received_bitrate,
         "estimate-limited", G_TYPE_BOOLEAN, fs.estimate_limited,

@@ -191,9 +191,10 @@ count_sent (Fixture * f, gpointer target)
   return n;
 }
 
-/* A NACK for @seq of the video stream viewers see (@ssrc). */
+/* A NACK for the @n sequence numbers @seqs of the video stream viewers
+ * see (@ssrc). */
 static GBytes *
-make_nack (guint32 ssrc, guint16 seq)
+make_nack (guint32 ssrc, const guint16 * seqs, guint n)
 {
   GstBuffer *buf = gst_rtcp_buffer_new (1400);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
@@ -201,6 +202,7 @@ make_nack (guint32 ssrc, guint16 seq)
   guint8 *fci;
   GstMapInfo map;
   GBytes *bytes;
+  guint i;
 
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
   g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet));
@@ -210,10 +212,12 @@ make_nack (guint32 ssrc, guint16 seq)
   gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_NACK);
   gst_rtcp_packet_fb_set_sender_ssrc (&packet, 0x55);
   gst_rtcp_packet_fb_set_media_ssrc (&packet, ssrc);
-  gst_rtcp_packet_fb_set_fci_length (&packet, 1);
+  g_assert_true (gst_rtcp_packet_fb_set_fci_length (&packet, n));
   fci = gst_rtcp_packet_fb_get_fci (&packet);
-  GST_WRITE_UINT16_BE (fci, seq);
-  GST_WRITE_UINT16_BE (fci + 2, 0);
+  for (i = 0; i < n; i++) {
+    GST_WRITE_UINT16_BE (fci + 4 * i, seqs[i]);
+    GST_WRITE_UINT16_BE (fci + 4 * i + 2, 0);
+  }
   gst_rtcp_buffer_unmap (&rtcp);
   gst_buffer_map (buf, &map, GST_MAP_READ);
   bytes = g_bytes_new (map.data, map.size);
@@ -223,12 +227,18 @@ make_nack (guint32 ssrc, guint16 seq)
 }
 
 static gboolean
-send_nack (Fixture * f, gpointer target, guint16 seq)
+send_nacks (Fixture * f, gpointer target, const guint16 * seqs, guint n)
 {
-  g_autoptr (GBytes) nack = make_nack (f->video_ssrc, seq);
+  g_autoptr (GBytes) nack = make_nack (f->video_ssrc, seqs, n);
 
   return gst_p2p_fanout_feedback (f->fanout, target, g_bytes_get_data (nack,
           NULL), g_bytes_get_size (nack));
+}
+
+static gboolean
+send_nack (Fixture * f, gpointer target, guint16 seq)
+{
+  return send_nacks (f, target, &seq, 1);
 }
 
 static void
@@ -473,6 +483,108 @@ transport_cc_send (Fixture * f, gpointer target, GstBuffer * buf,
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
   return ok;
+}
+
+/* The bytes of f->sent to @target with payload type @pt. */
+static guint64
+bytes_sent (Fixture * f, gpointer target, guint pt)
+{
+  guint64 bytes = 0;
+  guint i;
+
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    gsize size;
+    const guint8 *p = g_bytes_get_data (sent->packet, &size);
+
+    if (sent->target == target && !sent->is_rtcp && size >= 12
+        && (p[1] & 0x7f) == pt)
+      bytes += size;
+  }
+  return bytes;
+}
+
+/* Security: a viewer that asks for every packet in the history again and
+ * again (a NACK of 64 packets every 11 ms, just past the wait for
+ * repeats) gets at most a quarter of its video in retransmissions, plus
+ * 64 KB; the rest is refused, and counted. */
+static void
+test_nack_flood_bounded (Fixture * f, gconstpointer data)
+{
+  GstP2pFanoutStats st;
+  guint64 media, rtx;
+  guint16 seqs[64];
+  guint frame, i, j;
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  /* 10 s at 30 frames a second, 10 packets a frame. */
+  for (frame = 0; frame < 300; frame++) {
+    guint16 first = 1000 + frame * 10;
+
+    push_frame (f, frame % 30 == 0, first, 10);
+    for (i = 0; i < 3; i++) {
+      for (j = 0; j < G_N_ELEMENTS (seqs); j++)
+        seqs[j] = first + 10 - G_N_ELEMENTS (seqs) + j;
+      g_assert_true (send_nacks (f, &a, seqs, G_N_ELEMENTS (seqs)));
+      fake_now += 11 * G_TIME_SPAN_MILLISECOND;
+    }
+  }
+  media = bytes_sent (f, &a, 96);
+  rtx = bytes_sent (f, &a, GST_P2P_PT_VIDEO_RTX);
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+  g_test_message ("NACK flood over 10 s: %" G_GUINT64_FORMAT " bytes of "
+      "video, %" G_GUINT64_FORMAT " of RTX (%" G_GUINT64_FORMAT " sent, %"
+      G_GUINT64_FORMAT " refused)", media, rtx, st.retransmissions,
+      st.retransmissions_refused);
+  g_assert_cmpuint (media, ==, 300 * 10 * 100);
+  g_assert_cmpuint (rtx, >, 0);
+  g_assert_cmpuint (rtx, <=, media / 4 + 64 * 1024);
+  g_assert_cmpuint (st.retransmissions_refused, >, 0);
+  g_assert_cmpuint (st.retransmissions * 102, ==, rtx);
+}
+
+/* Ordinary loss recovery is not held back by the budget: over a minute
+ * at 10 % loss, every lost packet asked for a frame later, and one in
+ * three asked for again a frame after that (its retransmission lost too),
+ * is retransmitted each time: some 250 KB, beyond what the budget holds at
+ * the start. A NACK repeated at once (two feedback packets
+ * with the same loss) gets one retransmission. */
+static void
+test_nack_loss_served (Fixture * f, gconstpointer data)
+{
+  GstP2pFanoutStats st;
+  guint16 lost[2], again[2];
+  guint frame, asked = 0, n_again = 0;
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  for (frame = 0; frame < 30 * 60; frame++) {
+    guint16 first = 1000 + frame * 10;
+
+    push_frame (f, frame % 30 == 0, first, 10);
+    if (n_again > 0)
+      g_assert_true (send_nacks (f, &a, again, n_again));
+    asked += n_again;
+    n_again = 0;
+    if (frame > 0) {
+      /* The previous frame's packet lost. */
+      lost[0] = first - 10 + frame % 10;
+      g_assert_true (send_nacks (f, &a, lost, 1));
+      g_assert_true (send_nacks (f, &a, lost, 1));
+      asked++;
+      if (frame % 3 == 0)
+        again[n_again++] = lost[0];
+    }
+    fake_now += G_USEC_PER_SEC / 30;
+  }
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+  g_test_message ("10 %% loss over 60 s: %u asked for, %" G_GUINT64_FORMAT
+      " retransmitted, %" G_GUINT64_FORMAT " refused", asked,
+      st.retransmissions, st.retransmissions_refused);
+  g_assert_cmpuint (asked * 102, >, 64 * 1024);
+  g_assert_cmpuint (st.retransmissions, ==, asked);
+  g_assert_cmpuint (st.retransmissions_refused, ==, 0);
 }
 
 static gboolean
@@ -1635,6 +1747,8 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/feedback-after-stream-removed",
       test_feedback_after_stream_removed);
   ADD ("/p2p/fanout/nack-from-stranger", test_nack_from_stranger);
+  ADD ("/p2p/fanout/nack-flood-bounded", test_nack_flood_bounded);
+  ADD ("/p2p/fanout/nack-loss-served", test_nack_loss_served);
   ADD ("/p2p/fanout/lists", test_lists);
   ADD ("/p2p/fanout/transport-wide-sequence-per-viewer",
       test_transport_wide_sequence_per_viewer);
