@@ -62,6 +62,7 @@
 #include "p2p-srtp.h"
 
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <agent.h>
@@ -77,6 +78,14 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
  * Mbit/s whenever the receiving thread is descheduled. The kernel caps the
  * request at net.core.rmem_max / wmem_max. */
 #define MEDIA_SOCKET_BUFFER (4 * 1024 * 1024)
+/* Per datagram on a direct path, beyond the RTP packet: the UDP header,
+ * the largest SRTP tag we negotiate (AES-GCM's 16 bytes) and 16 bytes of
+ * slack for RTP header extensions a payloader may not count. The IP header
+ * comes on top (20 or 40 bytes). */
+#define DIRECT_PATH_OVERHEAD (8 + 16 + 16)
+/* GStreamer's default payloader MTU: larger packets save little and
+ * fragment on paths whose MTU the kernel does not know yet. */
+#define MAX_PAYLOAD_MTU 1400
 #define MAX_QUEUED_CANDIDATES 64
 /* How long UDP pairs get before remote ICE-TCP candidates join the checks:
  * enough for a hole punch through two NATs, well below libnice's failure
@@ -162,6 +171,8 @@ struct _P2pTransport
   gint64 handshake_us;          /* (L) */
   gint receive_buffer;          /* (L) */
   gint send_buffer;             /* (L) */
+  gint path_mtu;                /* (L) -1 = unknown */
+  gint payload_mtu;             /* (L) */
 
   /* Written under @lock, read lock-free on the send path. */
   gint state;
@@ -838,6 +849,10 @@ punch_path_ready (const gchar * local, const gchar * remote,
   self->punched = TRUE;
   self->receive_buffer = receive_buffer;
   self->send_buffer = send_buffer;
+  /* A punched path crosses NATs on the open Internet and its MTU is not
+   * read: stay at the size every path carries. */
+  self->path_mtu = -1;
+  self->payload_mtu = P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
   self->technique = P2P_CONNECTION_TECHNIQUE_PUNCHED;
   self->mode = P2P_CONNECTION_MODE_DIRECT;
   g_free (self->local_candidate_type);
@@ -966,6 +981,59 @@ enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
   g_object_unref (socket);
 }
 
+/* The kernel's path MTU towards @remote (its route's MTU, or what Path MTU
+ * discovery learned since), read with IP_MTU / IPV6_MTU from a fresh UDP
+ * socket connected to it: connecting libnice's shared socket (or a
+ * duplicate of it, which shares the connection state) would filter what
+ * it receives. Returns -1 when unknown. */
+static gint
+read_path_mtu (const NiceAddress * remote)
+{
+  struct sockaddr_storage peer;
+  socklen_t size;
+  gint fd, mtu = -1;
+  socklen_t mtu_size = sizeof (mtu);
+
+  memset (&peer, 0, sizeof (peer));
+  nice_address_copy_to_sockaddr (remote, (struct sockaddr *) &peer);
+  size = peer.ss_family == AF_INET6 ? sizeof (struct sockaddr_in6) :
+      sizeof (struct sockaddr_in);
+  fd = socket (peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  if (connect (fd, (struct sockaddr *) &peer, size) < 0
+      || getsockopt (fd, peer.ss_family == AF_INET6 ? IPPROTO_IPV6 :
+          IPPROTO_IP, peer.ss_family == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu,
+          &mtu_size) < 0)
+    mtu = -1;
+  close (fd);
+  return mtu > 0 ? mtu : -1;
+}
+
+/* The RTP packet size (a payloader's `mtu`) the pair @local / @remote
+ * carries without fragmenting: from the kernel's path MTU on a direct UDP
+ * pair, capped at MAX_PAYLOAD_MTU; P2P_TRANSPORT_SAFE_PAYLOAD_MTU on TURN
+ * (channel framing and the relay's own path) and TCP pairs, and whenever
+ * the path MTU is unknown. Sets *@path_mtu to the kernel's figure or -1. */
+static gint
+pair_payload_mtu (const NiceCandidate * local, const NiceCandidate * remote,
+    gint * path_mtu)
+{
+  gint ip_header, mtu;
+
+  *path_mtu = -1;
+  if (local->transport != NICE_CANDIDATE_TRANSPORT_UDP
+      || local->type == NICE_CANDIDATE_TYPE_RELAYED
+      || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
+    return P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
+  *path_mtu = read_path_mtu (&remote->addr);
+  if (*path_mtu < 0)
+    return P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
+  ip_header = nice_address_ip_version (&remote->addr) == 6 ? 40 : 20;
+  mtu = *path_mtu - ip_header - DIRECT_PATH_OVERHEAD;
+  return CLAMP (mtu, P2P_TRANSPORT_SAFE_PAYLOAD_MTU, MAX_PAYLOAD_MTU);
+}
+
 /* Points the batched send path at the selected pair once ICE has settled
  * (READY: checks done, the pair nominated) on a UDP pair without a relay,
  * and takes it away otherwise: while checking or after a restart (the pair
@@ -1009,13 +1077,14 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
 {
   P2pTransport *self = user_data;
   P2pConnectionTechnique technique;
-  gint receive_buffer, send_buffer;
+  gint receive_buffer, send_buffer, path_mtu, payload_mtu;
   gboolean changed;
 
   if (stream_id != self->stream_id)
     return;
 
   technique = pair_technique (self, local, remote);
+  payload_mtu = pair_payload_mtu (local, remote, &path_mtu);
   enlarge_socket_buffers (self, &receive_buffer, &send_buffer);
   update_batch_path (self);
   g_mutex_lock (&self->lock);
@@ -1028,6 +1097,8 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
   }
   self->receive_buffer = receive_buffer;
   self->send_buffer = send_buffer;
+  self->path_mtu = path_mtu;
+  self->payload_mtu = payload_mtu;
   changed = self->technique != technique;
   self->technique = technique;
   self->mode = technique_mode (technique);
@@ -1863,6 +1934,8 @@ p2p_transport_init (P2pTransport * self)
   self->rtt_ms = -1;
   self->handshake_us = -1;
   self->receive_buffer = self->send_buffer = -1;
+  self->path_mtu = -1;
+  self->payload_mtu = P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
   self->state = P2P_TRANSPORT_STATE_NEW;
   self->batch = p2p_batch_sender_new ();
 }
@@ -3095,6 +3168,8 @@ p2p_transport_get_stats (P2pTransport * self)
   s->handshake_us = self->handshake_us;
   s->receive_buffer = self->receive_buffer;
   s->send_buffer = self->send_buffer;
+  s->path_mtu = self->path_mtu;
+  s->payload_mtu = self->payload_mtu;
   g_mutex_unlock (&self->lock);
 
   s->rtp_packets_sent = READ (rtp_packets_sent);

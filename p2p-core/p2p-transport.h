@@ -179,6 +179,16 @@ typedef enum
 #define P2P_TRANSPORT_MAX_MESSAGE (64 * 1024)
 
 /**
+ * P2P_TRANSPORT_SAFE_PAYLOAD_MTU:
+ *
+ * The RTP packet size (before SRTP) that fits any path: the 1,280-byte
+ * IPv6 minimum MTU less the IPv6, UDP and TURN channel headers and the
+ * SRTP tag. Used until a transport knows its path, and on TURN, TCP and
+ * unknown paths.
+ */
+#define P2P_TRANSPORT_SAFE_PAYLOAD_MTU 1200
+
+/**
  * P2pTransportStats:
  * @state: current state
  * @mode: connection mode of the selected pair
@@ -214,6 +224,13 @@ typedef enum
  * @batched_packets_sent: RTP and RTCP packets (of @rtp_packets_sent and
  *     @rtcp_packets_sent) that left in UDP GSO messages (several packets
  *     in one system call) on the selected pair's socket
+ * @path_mtu: the kernel's path MTU (IP packet size) towards the selected
+ *     direct UDP pair's remote address, or -1 when unknown or not read (TURN,
+ *     TCP and punched paths)
+ * @payload_mtu: the largest RTP packet (before SRTP) the path carries
+ *     unfragmented, for a payloader's `mtu`: derived from @path_mtu and at
+ *     most 1400 on a direct UDP path, %P2P_TRANSPORT_SAFE_PAYLOAD_MTU
+ *     otherwise
  *
  * A snapshot of a transport's counters.
  */
@@ -243,6 +260,8 @@ typedef struct
   gint receive_buffer;
   gint send_buffer;
   guint64 batched_packets_sent;
+  gint path_mtu;
+  gint payload_mtu;
 } P2pTransportStats;
 
 #define P2P_TYPE_TRANSPORT_STATS (p2p_transport_stats_get_type ())

@@ -399,8 +399,11 @@ gst_p2p_make_signaller (P2pSignaller * user, P2pSignalling * server,
  * `direct`, `relay`), `technique` (`none`, `lan`, `direct`, `mapped`,
  * `punched`, `relay`), `local-candidate-type`, `remote-candidate-type`
  * (`host`, `srflx`, `prflx`, `relay` or %NULL), `rtt-ms` (-1 when
- * unknown) and `receive-buffer` / `send-buffer` (int, bytes the kernel
- * granted the selected pair's socket as it reports them, -1 unknown).
+ * unknown), `receive-buffer` / `send-buffer` (int, bytes the kernel
+ * granted the selected pair's socket as it reports them, -1 unknown),
+ * `path-mtu` (int, the kernel's path MTU of a direct UDP pair, -1 unknown)
+ * and `payload-mtu` (int, the RTP packet size the path carries, 1200 on
+ * TURN, TCP and unknown paths).
  */
 void
 gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
@@ -416,7 +419,10 @@ gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
       stats ? stats->remote_candidate_type : NULL,
       "rtt-ms", G_TYPE_INT64, stats ? stats->rtt_ms : (gint64) - 1,
       "receive-buffer", G_TYPE_INT, stats ? stats->receive_buffer : -1,
-      "send-buffer", G_TYPE_INT, stats ? stats->send_buffer : -1, NULL);
+      "send-buffer", G_TYPE_INT, stats ? stats->send_buffer : -1,
+      "path-mtu", G_TYPE_INT, stats ? stats->path_mtu : -1,
+      "payload-mtu", G_TYPE_INT, stats ? stats->payload_mtu :
+      P2P_TRANSPORT_SAFE_PAYLOAD_MTU, NULL);
 }
 
 /**

@@ -281,6 +281,9 @@ test_relay (gconstpointer data)
       stats->remote_candidate_type, stats->remote_address,
       stats->handshake_us / 1000.0);
   g_assert_cmpstr (stats->local_candidate_type, ==, "relay");
+  /* TURN framing and the relay's own path: only the safe size. */
+  g_assert_cmpint (stats->payload_mtu, ==, P2P_TRANSPORT_SAFE_PAYLOAD_MTU);
+  g_assert_cmpint (stats->path_mtu, ==, -1);
   p2p_transport_stats_free (stats);
 
   for (i = 0; i < 50; i++) {
