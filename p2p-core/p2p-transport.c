@@ -78,14 +78,17 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
  * Mbit/s whenever the receiving thread is descheduled. The kernel caps the
  * request at net.core.rmem_max / wmem_max. */
 #define MEDIA_SOCKET_BUFFER (4 * 1024 * 1024)
-/* Per datagram on a direct path, beyond the RTP packet: the UDP header,
- * the largest SRTP tag we negotiate (AES-GCM's 16 bytes) and 16 bytes of
- * slack for RTP header extensions a payloader may not count. The IP header
- * comes on top (20 or 40 bytes). */
-#define DIRECT_PATH_OVERHEAD (8 + 16 + 16)
-/* GStreamer's default payloader MTU: larger packets save little and
- * fragment on paths whose MTU the kernel does not know yet. */
-#define MAX_PAYLOAD_MTU 1400
+/* Room for RTP header extensions that payloaders leave out of their `mtu`
+ * (rtph264pay's packets with the TWCC extension exceed it by 8 bytes). */
+#define EXTENSION_SLACK 16
+/* Per datagram on a direct path, beyond the payloader's `mtu`: the UDP
+ * header, the largest SRTP tag we negotiate (AES-GCM's 16 bytes) and the
+ * extension slack. The IP header comes on top (20 or 40 bytes). */
+#define DIRECT_PATH_OVERHEAD (8 + 16 + EXTENSION_SLACK)
+/* About GStreamer's default payloader MTU (1400), within what the
+ * transport takes per packet: larger packets save little and fragment on
+ * paths whose MTU the kernel does not know yet. */
+#define MAX_PAYLOAD_MTU (P2P_TRANSPORT_MAX_PACKET - EXTENSION_SLACK)
 #define MAX_QUEUED_CANDIDATES 64
 /* How long UDP pairs get before remote ICE-TCP candidates join the checks:
  * enough for a hole punch through two NATs, well below libnice's failure

@@ -227,10 +227,11 @@ typedef enum
  * @path_mtu: the kernel's path MTU (IP packet size) towards the selected
  *     direct UDP pair's remote address, or -1 when unknown or not read (TURN,
  *     TCP and punched paths)
- * @payload_mtu: the largest RTP packet (before SRTP) the path carries
- *     unfragmented, for a payloader's `mtu`: derived from @path_mtu and at
- *     most 1400 on a direct UDP path, %P2P_TRANSPORT_SAFE_PAYLOAD_MTU
- *     otherwise
+ * @payload_mtu: the `mtu` for a payloader whose packets (before SRTP,
+ *     with up to 16 bytes of header extensions beyond it) the path carries
+ *     unfragmented: derived from @path_mtu and at most
+ *     %P2P_TRANSPORT_MAX_PACKET - 16 on a direct UDP path,
+ *     %P2P_TRANSPORT_SAFE_PAYLOAD_MTU otherwise
  *
  * A snapshot of a transport's counters.
  */

@@ -133,6 +133,52 @@ viewer_admit (P2pCameraSession * session, gpointer user_data)
   return gst_p2p_sink_count_active (self) < max;
 }
 
+/* Loop thread: the shared payloaders make packets every admitted viewer's
+ * path carries unfragmented, i.e. the smallest of their paths' payload
+ * sizes: one viewer behind TURN brings everyone to 1,200 bytes, and
+ * without admitted viewers the payloaders keep that safe size. rtp*pay
+ * read `mtu` per packet, so the next frame follows. */
+static void
+sink_follow_path_mtu (GstP2pSink * self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint mtu = G_MAXINT;
+  guint i;
+
+  g_hash_table_iter_init (&iter, self->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    P2pTransport *transport = p2p_camera_session_get_transport (value);
+    g_autoptr (P2pTransportStats) st = NULL;
+
+    if (p2p_camera_session_get_state (value) !=
+        P2P_CAMERA_SESSION_STATE_ACTIVE || !transport)
+      continue;
+    st = p2p_transport_get_stats (transport);
+    mtu = MIN (mtu, st->payload_mtu);
+  }
+  if (mtu == G_MAXINT)
+    mtu = GST_P2P_MTU;
+  for (i = 0; i < N_STREAMS; i++) {
+    GstElement *pay = NULL;
+    guint old;
+
+    GST_OBJECT_LOCK (self);
+    if (self->streams[i] && self->streams[i]->payloader)
+      pay = gst_object_ref (self->streams[i]->payloader);
+    GST_OBJECT_UNLOCK (self);
+    if (!pay)
+      continue;
+    g_object_get (pay, "mtu", &old, NULL);
+    if (old != (guint) mtu) {
+      GST_INFO_OBJECT (self, "payloader %s: mtu %u -> %d",
+          GST_OBJECT_NAME (pay), old, mtu);
+      g_object_set (pay, "mtu", (guint) mtu, NULL);
+    }
+    gst_object_unref (pay);
+  }
+}
+
 static void
 viewer_joined (P2pCameraSession * session, gpointer user_data)
 {
@@ -152,6 +198,7 @@ viewer_joined (P2pCameraSession * session, gpointer user_data)
       p2p_connection_mode_to_string (mode), "technique", G_TYPE_STRING,
       p2p_connection_technique_to_string (technique), NULL);
   sink_post_viewer_count (self);
+  sink_follow_path_mtu (self);
 }
 
 static void
@@ -170,6 +217,7 @@ viewer_left (P2pCameraSession * session, const gchar * reason,
     g_object_unref (session);
     sink_post_viewer_count (self);
   }
+  sink_follow_path_mtu (self);
 }
 
 static void
@@ -178,6 +226,7 @@ viewer_closed (P2pCameraSession * session, gpointer user_data)
   GstP2pSink *self = user_data;
 
   g_hash_table_remove (self->viewers, p2p_camera_session_get_call (session));
+  sink_follow_path_mtu (self);
 }
 
 static void
@@ -194,6 +243,7 @@ viewer_path_changed (P2pCameraSession * session, gpointer user_data)
   gst_p2p_set_path_fields (s, st);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
+  sink_follow_path_mtu (self);
 }
 
 /* Network thread: RTCP from an admitted viewer — its receiver reports,

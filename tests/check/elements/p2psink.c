@@ -719,6 +719,23 @@ GST_START_TEST (test_picture_loss_requests_keyframe)
 
 GST_END_TEST;
 
+/* A viewer that logs in to @cam, has its first keyframe and is counted as
+ * joined. */
+static GstElement *
+join_viewer (GstElement * cam)
+{
+  GstElement *viewer = viewer_new (P2P_TEST_PASSWORD, "");
+  GstMessage *msg;
+
+  p2p_test_start (viewer);
+  check_first_is_keyframe (viewer);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
+      "p2p-viewer-joined", P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  return viewer;
+}
+
 /* After a viewer leaves, its transport, fan-out entry and statistics are
  * gone. */
 GST_START_TEST (test_viewer_resources_released)
@@ -732,13 +749,7 @@ GST_START_TEST (test_viewer_resources_released)
   p2p_test_start (cam);
 
   for (round = 0; round < 2; round++) {
-    viewer = viewer_new (P2P_TEST_PASSWORD, "");
-    p2p_test_start (viewer);
-    check_first_is_keyframe (viewer);
-    msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT,
-        "p2p-viewer-joined", P2P_TEST_WAIT_MS);
-    fail_unless (msg != NULL);
-    gst_message_unref (msg);
+    viewer = join_viewer (cam);
     fail_unless_equals_int (camera_viewers (cam, NULL), 1);
 
     p2p_test_stop (viewer);
@@ -751,6 +762,76 @@ GST_START_TEST (test_viewer_resources_released)
     fail_unless_equals_int (count_viewer_entries (stats), 0);
     gst_structure_free (stats);
   }
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* The payloader's `mtu` inside the camera's p2psink (the video stream's;
+ * the test camera has no audio). */
+static guint
+camera_payloader_mtu (GstElement * cam)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (sink));
+  GValue item = G_VALUE_INIT;
+  guint mtu = 0;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstElementFactory *f = gst_element_get_factory (e);
+
+    if (f && g_str_has_suffix (GST_OBJECT_NAME (f), "pay"))
+      g_object_get (e, "mtu", &mtu, NULL);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  gst_object_unref (sink);
+  return mtu;
+}
+
+/* gst_structure_foreach() over the camera's stats: a viewer entry's
+ * `payload-mtu` into @data (a gint). */
+static gboolean
+viewer_payload_mtu (GQuark field, const GValue * value, gpointer data)
+{
+  if (GST_VALUE_HOLDS_STRUCTURE (value))
+    gst_structure_get_int (gst_value_get_structure (value), "payload-mtu",
+        data);
+  return TRUE;
+}
+
+/* A viewer on a direct loopback path gets about GStreamer's default packet
+ * size (the path carries more than 1,200 bytes), and H.264's packets of
+ * that size with the TWCC extension still fit the transport; the
+ * payloader returns to the safe 1,200 once no viewer is left. */
+GST_START_TEST (test_payloader_follows_path_mtu)
+{
+  GstElement *cam, *viewer;
+  GstMessage *msg;
+  GstStructure *stats;
+  gint payload_mtu = 0;
+
+  cam = camera_new (4u);
+  p2p_test_start (cam);
+  viewer = join_viewer (cam);
+  fail_unless_equals_int (camera_payloader_mtu (cam),
+      P2P_TRANSPORT_MAX_PACKET - 16);
+
+  fail_unless_equals_int (camera_viewers (cam, &stats), 1);
+  gst_structure_foreach (stats, viewer_payload_mtu, &payload_mtu);
+  fail_unless_equals_int (payload_mtu, P2P_TRANSPORT_MAX_PACKET - 16);
+  gst_structure_free (stats);
+  /* Packets of the larger size arrive and decode. */
+  pull_some (viewer, 10);
+
+  p2p_test_stop (viewer);
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_ELEMENT, "p2p-viewer-left",
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "camera did not notice the viewer leaving");
+  gst_message_unref (msg);
+  fail_unless_equals_int (camera_payloader_mtu (cam), 1200);
   p2p_test_stop (cam);
 }
 
@@ -783,6 +864,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_busy_beyond_max_viewers);
   tcase_add_test (tc, test_picture_loss_requests_keyframe);
   tcase_add_test (tc, test_viewer_resources_released);
+  tcase_add_test (tc, test_payloader_follows_path_mtu);
   suite_add_tcase (s, tc);
 
   /* The camera's login to the server. */
