@@ -416,8 +416,6 @@ struct _GstP2pFanout
   /* Viewers estimated below this many bits per second are thinned; 0:
    * none. */
   guint64 thin_below;
-  /* The estimate that gives the encoder its configured rate; 0: none. */
-  guint64 encoder_goal;
 };
 
 /**
@@ -768,26 +766,6 @@ gst_p2p_fanout_set_thin_below (GstP2pFanout * fanout, guint64 bitrate)
   g_mutex_unlock (&fanout->lock);
 }
 
-/**
- * gst_p2p_fanout_set_encoder_goal:
- * @fanout: a fan-out
- * @bitrate: bits per second, 0 for none
- *
- * The bandwidth estimate a viewer needs for the one encoder of a camera
- * without layers to get the rate it was configured with (p2psink
- * `encoder`). A viewer whose path showed a limit below it holds the
- * encoder down: it is probed for it, as a viewer on a lower layer is for
- * the better one, so that a path widened shows within seconds. Any
- * thread.
- */
-void
-gst_p2p_fanout_set_encoder_goal (GstP2pFanout * fanout, guint64 bitrate)
-{
-  g_mutex_lock (&fanout->lock);
-  fanout->encoder_goal = bitrate;
-  g_mutex_unlock (&fanout->lock);
-}
-
 /* Where the transport-wide sequence number is in an RTP packet: the offset
  * of its two bytes in the one-byte header extension (RFC 8285), or 0 when
  * the packet has none. */
@@ -1040,8 +1018,6 @@ fanout_estimate_cap (GstP2pFanout * fanout)
     best = MAX (best,
         fanout->streams[gst_p2p_fanout_layer_stream (l)].rate.bitrate);
   best += fanout->streams[GST_P2P_FANOUT_AUDIO].rate.bitrate;
-  /* An encoder held down: enough to probe for its configured rate. */
-  best = MAX (best, fanout->encoder_goal);
   if (best == 0)
     return ESTIMATE_MAX_BPS;
   return MAX (ESTIMATE_CAP_FACTOR * best, ESTIMATE_START_BPS);
@@ -1071,10 +1047,8 @@ member_probe_end (Member * m)
 }
 
 /* With the lock, just after @m was sent a frame of its layer: a probe
- * cluster begins if @m is on a lower layer by its estimate's choice, or
- * thinned, or (one layer) holds the encoder below its configured rate
- * (gst_p2p_fanout_set_encoder_goal()), its estimate is short of the
- * better layer (of leaving thinning, of that goal), its path carries what it is
+ * cluster begins if @m is on a lower layer by its estimate's choice, its
+ * estimate is short of the better layer, its path carries what it is
  * sent (else a probe only adds to a queue), its wait is over and its
  * budget allows. The pacer sends it (member_probe_send()). */
 static void
@@ -1090,25 +1064,11 @@ member_probe_start (GstP2pFanout * fanout, Member * m, gint64 now)
       || !g_queue_is_empty (&m->paced))
     return;
   better = member_better_layer (fanout, m);
-  if (better != NO_LAYER)
-    need = fanout->streams[better].rate.bitrate * UP_HEADROOM;
-  else if (m->thinned)
-    need = fanout->thin_below * UP_HEADROOM;
-  else if (p2p_bandwidth_estimator_get_limited (m->estimator))
-    need = fanout->encoder_goal;
-  else
-    need = 0;
-  if (need != 0 && better == NO_LAYER
-      && p2p_bandwidth_estimator_get_target (m->estimator) >= need) {
-    /* The encoder is not held down by @m: its next shortfall is probed
-     * afresh, a while after it came of congestion, as after a move
-     * down. */
-    m->probed = FALSE;
-    m->probe_next = now + PROBE_INTERVAL_US;
+  if (better == NO_LAYER)
     return;
-  }
+  need = fanout->streams[better].rate.bitrate * UP_HEADROOM;
   received = p2p_bandwidth_estimator_get_acked (m->estimator);
-  if (need == 0 || p2p_bandwidth_estimator_get_target (m->estimator) >= need
+  if (p2p_bandwidth_estimator_get_target (m->estimator) >= need
       || received == 0 || m->sent.bitrate == 0
       || received < DOWN_RECEIVED * m->sent.bitrate)
     return;
@@ -1118,8 +1078,8 @@ member_probe_start (GstP2pFanout * fanout, Member * m, gint64 now)
   if (m->probe_budget < m->probe_bytes)
     return;
   /* The last cluster did not lift the estimate to the better layer. */
-  m->probe_interval = m->probed ?
-      MIN (2 * m->probe_interval, PROBE_INTERVAL_MAX_US) : PROBE_INTERVAL_US;
+  if (m->probed)
+    m->probe_interval = MIN (2 * m->probe_interval, PROBE_INTERVAL_MAX_US);
   m->probed = TRUE;
   m->probe_next = now + m->probe_interval;
   m->probe_start = now;
