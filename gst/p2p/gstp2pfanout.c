@@ -142,8 +142,13 @@
  * DOWN_RECEIVED of it, or its estimate is below THIN_SHORT of it. A
  * viewer that takes everything still sees its estimate cut to 0.85 × what
  * it receives at each delay spike (a busy host, a radio): with the
- * encoder at its floor, that alone would put it below the floor. */
+ * encoder at its floor, that alone would put it below the floor. And
+ * like a move down a layer, thinning starts only once that has held for
+ * THIN_HOLD_US: on a busy receiving host, feedback that comes late makes
+ * what it receives dip for a moment and its estimate with it, and one
+ * such dip would otherwise thin a viewer whose path takes everything. */
 #define THIN_SHORT 0.7
+#define THIN_HOLD_US DOWN_HOLD_US
 #define NO_LAYER GST_P2P_FANOUT_N_STREAMS
 /* Probing (member_probe_start()). A viewer on a lower layer is sent only
  * that layer: its feedback cannot show that its path would carry the
@@ -300,8 +305,10 @@ typedef struct
   /* Thinning: whether its droppable frames are left out, whether the
    * frame in hand is, and the shifts of seq_offset that leaving frames
    * out made since its layer began (marks_pushed of them, the last
-   * OFFSET_MARKS kept; before the first, base_offset). */
+   * OFFSET_MARKS kept; before the first, base_offset), and since when
+   * it asks to be thinned. */
   gboolean thinned;
+  gint64 thin_since;
   gboolean skip_unit;
   gboolean offset_moved;
   OffsetMark marks[OFFSET_MARKS];
@@ -1306,12 +1313,21 @@ member_thins (GstP2pFanout * fanout, Member * m, const Stream * s)
         && (received < DOWN_RECEIVED * m->sent.bitrate
         || estimate < THIN_SHORT * m->sent.bitrate);
   }
-  if (fanout->thin_below == 0 || estimate == 0)
+  if (fanout->thin_below == 0 || estimate == 0) {
     m->thinned = FALSE;
-  else if (estimate < fanout->thin_below && short_of_stream)
-    m->thinned = TRUE;
-  else if (estimate >= fanout->thin_below * UP_HEADROOM)
-    m->thinned = FALSE;
+    m->thin_since = 0;
+  } else if (estimate < fanout->thin_below && short_of_stream) {
+    gint64 now = fanout->now ();
+
+    if (m->thin_since == 0)
+      m->thin_since = now;
+    if (now - m->thin_since >= THIN_HOLD_US)
+      m->thinned = TRUE;
+  } else {
+    m->thin_since = 0;
+    if (estimate >= fanout->thin_below * UP_HEADROOM)
+      m->thinned = FALSE;
+  }
   return m->thinned && s->unit_droppable && m->target_layer == NO_LAYER;
 }
 
