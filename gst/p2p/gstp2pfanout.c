@@ -189,7 +189,10 @@
  * many NACKs it sends (one RTCP packet may ask for 256 packets, some
  * 300 KB, and nothing limits how often it sends one). At a loss of p a
  * viewer needs p / (1 - p) of its video again (retransmissions are lost
- * too and asked for again): 5 % at 5 % loss, 11 % at 10 %, 25 % at 20 %;
+ * too and asked for again): 5 % at 5 % loss, 11 % at 10 %, 25 % at 20 %,
+ * 50 % at a third lost (a radio link fading, or the element tests' lossy
+ * viewer): a share of 1 keeps repair working to half the packets lost,
+ * while still bounding what a viewer can draw to twice its video;
  * and RTX_MAX_BYTES is some 130 ms of a 4 Mbit/s stream lost at once (a
  * keyframe's tail). A NACK for a packet retransmitted to the viewer less
  * than RTX_REPEAT_US ago is ignored: the retransmission is still on its
@@ -197,7 +200,7 @@
  * packet interval), so the repeat, from a double NACK or a flood, would
  * only spend the budget. The last RTX_RECENT packets retransmitted are
  * remembered for that. */
-#define RTX_SHARE 0.25
+#define RTX_SHARE 1.0
 #define RTX_MAX_BYTES (64 * 1024)
 #define RTX_REPEAT_US (10 * G_TIME_SPAN_MILLISECOND)
 #define RTX_RECENT 256
