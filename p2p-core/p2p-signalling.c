@@ -1803,6 +1803,8 @@ handle_welcome (P2pSignalling * self, SoupWebsocketConnection * ws,
 bad:
   if (ice_servers)
     g_ptr_array_unref (ice_servers);
+  /* Parsed before a later field turned out bad. */
+  g_strfreev (learned);
   server_failed (self, error, 0);
   g_error_free (error);
 }

@@ -1014,6 +1014,32 @@ test_untrusted_input (Fixture * f, gconstpointer data)
   g_assert_cmpuint (events_count (&f->ev, "offer:"), ==, 1);
 }
 
+/* A welcome whose later fields are bad, after fields already parsed,
+ * fails the login without keeping anything (the sanitizer build checks
+ * that nothing parsed before the bad field leaks). */
+static void
+test_bad_welcome (Fixture * f, gconstpointer data)
+{
+  const gchar *servers[] = { f->script->uri, NULL };
+  const gchar *bad[] = {
+    "{\"type\":\"welcome\",\"ice_servers\":[],"
+        "\"servers\":[\"ws://127.0.0.1:1\"],\"ping_interval\":0}",
+    "{\"type\":\"welcome\",\"ice_servers\":[],"
+        "\"servers\":[\"ws://127.0.0.1:1\"],\"ping_interval\":\"x\"}",
+    "{\"type\":\"welcome\",\"ice_servers\":[],"
+        "\"servers\":[\"ws://127.0.0.1:1\",7]}",
+  };
+  guint i;
+
+  make_viewer (f, servers);
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    p2p_signalling_receive_for_test (f->sig, FALSE, NULL, bad[i],
+        strlen (bad[i]));
+    g_assert_cmpint (p2p_signalling_get_state (f->sig), !=,
+        P2P_SIGNALLING_STATE_READY);
+  }
+}
+
 /* The server drops the connection: the client logs in again. */
 static void
 test_reconnect (Fixture * f, gconstpointer data)
@@ -2003,6 +2029,7 @@ main (int argc, char **argv)
   ADD ("/p2p/signalling/viewer/connect-sync", test_viewer_connect_sync);
   ADD ("/p2p/signalling/credentials-refresh", test_credentials_refresh);
   ADD ("/p2p/signalling/untrusted-input", test_untrusted_input);
+  ADD ("/p2p/signalling/bad-welcome", test_bad_welcome);
   ADD ("/p2p/signalling/reconnect", test_reconnect);
   ADD ("/p2p/signalling/failover", test_failover);
   ADD ("/p2p/signalling/backoff", test_backoff);
