@@ -1945,10 +1945,11 @@ def run_coturn_stopped(args, camera_cmd, viewer_cmd):
 
 
 # Commands for faults that need something else than the matrix pipelines:
-# a 4 Mbit/s hard-to-compress stream, decoded at the viewer.
+# a 4 Mbit/s hard-to-compress stream, decoded at the viewer. I420 for the
+# same reason as ENCODER_CAMERA_CMD below (openh264dec decodes no 4:4:4).
 LOSS_CAMERA_CMD = (
     'exec stdbuf -oL gst-launch-1.0 -e videotestsrc is-live=true pattern=snow'
-    ' ! video/x-raw,width=640,height=360,framerate=30/1'
+    ' ! video/x-raw,format=I420,width=640,height=360,framerate=30/1'
     ' ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60'
     ' bitrate=4000 ! p2psink uid="$NATLAB_UID" key-file="$NATLAB_KEY_FILE"'
     ' server="$NATLAB_SERVER_URL" password="$NATLAB_PASSWORD"')
