@@ -353,9 +353,11 @@ typedef struct
   guint16 rtx_recent_seq[RTX_RECENT];
   gint64 rtx_recent_at[RTX_RECENT];
 
-  /* Pacing: packets held back (Queued), their bytes, and the bytes it may
-   * be sent now (as of budget_time). */
+  /* Pacing: packets held back (Queued), retransmissions (paced_rtx of
+   * them) at the head, their bytes, and the bytes it may be sent now (as
+   * of budget_time). */
   GQueue paced;
+  guint paced_rtx;
   gsize paced_bytes;
   gdouble budget;
   gint64 budget_time;
@@ -518,7 +520,8 @@ gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void))
  * Paced, a viewer's packets beyond its budget wait in a queue of its own
  * that one thread (for all viewers) drains as the budget allows:
  * keyframes spread instead of overflowing a shallow buffer on the way.
- * Retransmissions and RTCP are not held back. Default: not paced.
+ * Retransmissions are paced too, ahead of the media waiting; RTCP is not
+ * held back. Default: not paced.
  */
 void
 gst_p2p_fanout_set_pacing (GstP2pFanout * fanout, gboolean pacing)
@@ -902,12 +905,15 @@ member_refill (GstP2pFanout * fanout, Member * m, gint64 now)
 
 static gpointer pacer_run (gpointer data);
 
-/* With the lock: @n packets to one viewer, paced (@paced) or at once (a
- * retransmission, late already), which still counts against its
- * budget. What the budget does not allow waits in its queue, copied. */
+/* With the lock: @n packets to one viewer, as its budget allows. What
+ * it does not allow waits in its queue, copied: media behind all that
+ * waits, retransmissions (@rtx) ahead of the media, behind earlier
+ * retransmissions. Retransmissions are late already, but a burst of
+ * them (a NACK may ask for a whole keyframe) would overflow a shallow
+ * buffer on the way as a keyframe would. */
 static void
 member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
-    const gsize * sizes, guint n, gboolean paced, gint64 now)
+    const gsize * sizes, guint n, gboolean rtx, gint64 now)
 {
   guint j, sendable = n;
 
@@ -916,10 +922,10 @@ member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
     return;
   }
   member_refill (fanout, m, now);
-  if (paced && !g_queue_is_empty (&m->paced))
+  if (rtx ? m->paced_rtx > 0 : !g_queue_is_empty (&m->paced))
     sendable = 0;
   for (j = 0; j < sendable; j++) {
-    if (paced && m->budget <= 0) {
+    if (m->budget <= 0) {
       sendable = j;
       break;
     }
@@ -936,7 +942,10 @@ member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
 
     q->size = sizes[j];
     memcpy (q->data, data[j], sizes[j]);
-    g_queue_push_tail (&m->paced, q);
+    if (rtx)
+      g_queue_push_nth (&m->paced, q, m->paced_rtx++);
+    else
+      g_queue_push_tail (&m->paced, q);
     m->paced_bytes += q->size;
   }
   while (g_queue_get_length (&m->paced) > PACING_MAX_PACKETS) {
@@ -944,6 +953,8 @@ member_send (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
 
     GST_LOG ("pacing queue full: a packet dropped");
     m->paced_bytes -= q->size;
+    if (m->paced_rtx > 0)
+      m->paced_rtx--;
     g_free (q);
   }
   if (!fanout->pacer)
@@ -968,6 +979,8 @@ member_drain (GstP2pFanout * fanout, Member * m, gint64 now)
     for (n = 0; n < LIST_CHUNK && m->budget > 0
         && !g_queue_is_empty (&m->paced); n++) {
       taken[n] = g_queue_pop_head (&m->paced);
+      if (m->paced_rtx > 0)
+        m->paced_rtx--;
       data[n] = taken[n]->data;
       sizes[n] = taken[n]->size;
       m->paced_bytes -= sizes[n];
@@ -1248,7 +1261,7 @@ batch_flush (GstP2pFanout * fanout, Member * m)
 
   if (b->n == 0)
     return;
-  member_send (fanout, m, b->data, b->sizes, b->n, TRUE, fanout->now ());
+  member_send (fanout, m, b->data, b->sizes, b->n, FALSE, fanout->now ());
   b->n = 0;
 }
 
@@ -1681,7 +1694,7 @@ fanout_push_chunk (GstP2pFanout * fanout, GstP2pFanoutStream stream,
         continue;
       m->waiting_key[stream] = FALSE;
     }
-    member_send (fanout, m, data, sizes, n, TRUE, now);
+    member_send (fanout, m, data, sizes, n, FALSE, now);
   }
   owed = s->keyframe_owed;
   g_mutex_unlock (&fanout->lock);
@@ -2019,7 +2032,7 @@ feedback_nack (guint32 media_ssrc, guint16 seq, gpointer user_data)
   m->rtx_recent_seq[recent] = seq;
   m->rtx_recent_at[recent] = now;
   m->stats.retransmissions++;
-  member_send (fanout, m, &rtx, &size, 1, FALSE, now);
+  member_send (fanout, m, &rtx, &size, 1, TRUE, now);
 done:
   g_mutex_unlock (&fanout->lock);
 }

@@ -1204,6 +1204,78 @@ test_pacing_not_below_stream (Fixture * f, gconstpointer data)
   }
 }
 
+/* Paced, a burst of retransmissions leaves at the viewer's pacing rate,
+ * not at once into a shallow buffer: a viewer whose estimate its feedback
+ * cut below 500 kbit/s, sent 400 kbit/s of video (so paced at 2.5 times
+ * that, 1 Mbit/s, or faster to drain its queue within 100 ms), asks
+ * again for the 64 packets of the history, 64 KB. They leave over
+ * more than 80 ms, never more than 20 KB in 20 ms, ahead of the video
+ * sent meanwhile. */
+static void
+test_pacing_rtx (Fixture * f, gconstpointer data)
+{
+  GstP2pFanoutStats st;
+  guint16 seqs[64];
+  guint i, j, frame, pushed = 0, rounds = 0, n_rtx = 0, at_once = 0;
+  gint64 nack_at, next, last_rtx = 0;
+  gint a;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  /* 5 packets of 1000 bytes every 100 ms, all reported lost: three of
+   * the estimator's 200-packet loss windows. */
+  for (frame = 0; frame < 120; frame++) {
+    gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, frame % 10 == 0);
+    for (i = 0; i < 5; i++)
+      push_twcc_packet (f, pushed++, 1000);
+    g_assert_true (send_transport_cc (f, &a, 5 * frame, 5, frame, 0));
+    fake_now += 100 * G_TIME_SPAN_MILLISECOND;
+  }
+  g_assert_cmpuint (gst_p2p_fanout_get_estimate (f->fanout, &a), <, 500000);
+
+  gst_p2p_fanout_set_pacing (f->fanout, TRUE);
+  g_ptr_array_set_size (f->sent, 0);
+  nack_at = fake_now;
+  for (i = 0; i < G_N_ELEMENTS (seqs); i++)
+    seqs[i] = pushed - G_N_ELEMENTS (seqs) + i;
+  g_assert_true (send_nacks (f, &a, seqs, G_N_ELEMENTS (seqs)));
+  /* A frame comes meanwhile. */
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, FALSE);
+  for (i = 0; i < 5; i++)
+    push_twcc_packet (f, pushed++, 1000);
+  while ((next = gst_p2p_fanout_pace (f->fanout)) != 0 && rounds++ < 1000)
+    fake_now = next;
+
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+  g_assert_cmpuint (st.retransmissions, ==, 64);
+  g_assert_cmpuint (f->sent->len, ==, 64 + 5);
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    gsize size, window = 0;
+    const guint8 *p = g_bytes_get_data (sent->packet, &size);
+
+    if ((p[1] & 0x7f) == GST_P2P_PT_VIDEO_RTX) {
+      /* Ahead of the video. */
+      g_assert_cmpuint (n_rtx++, ==, i);
+      last_rtx = sent->at;
+    }
+    if (sent->at == nack_at)
+      at_once += size;
+    for (j = i; j < f->sent->len; j++) {
+      Sent *later = g_ptr_array_index (f->sent, j);
+
+      if (later->at - sent->at < 20 * G_TIME_SPAN_MILLISECOND)
+        window += g_bytes_get_size (later->packet);
+    }
+    g_assert_cmpuint (window, <=, 20000);
+  }
+  g_test_message ("64 retransmissions of 1002 bytes: %u bytes at once, the "
+      "last after %" G_GINT64_FORMAT " ms", at_once,
+      (last_rtx - nack_at) / 1000);
+  g_assert_cmpuint (n_rtx, ==, 64);
+  g_assert_cmpuint (at_once, <=, 8000);
+  g_assert_cmpint (last_rtx - nack_at, >, 80 * G_TIME_SPAN_MILLISECOND);
+}
+
 /* Transport-wide feedback packet number @count on @n packets from @base,
  * all received, at @arrival (microseconds), as large deltas. */
 static void
@@ -1765,6 +1837,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/transport-cc-estimate", test_transport_cc_estimate);
   ADD ("/p2p/fanout/pacing", test_pacing);
   ADD ("/p2p/fanout/pacing-not-below-stream", test_pacing_not_below_stream);
+  ADD ("/p2p/fanout/pacing-rtx", test_pacing_rtx);
   ADD ("/p2p/fanout/transport-cc-parse", test_transport_cc_parse);
   ADD ("/p2p/fanout/transport-cc-gaps", test_transport_cc_gaps);
   ADD ("/p2p/fanout/estimate-cap", test_estimate_cap);
