@@ -78,6 +78,7 @@ struct _P2pViewerSession
   gboolean lan;
   P2pSignaller *user_signaller;
   guint timeout_ms;
+  guint login_timeout_ms;       /* 0: the signalling client's default */
   P2pMessageRouter *router;
   P2pViewerSessionCallbacks cb;
   gpointer user_data;
@@ -206,6 +207,7 @@ p2p_viewer_session_new (const P2pViewerSessionConfig * config,
   self->user_signaller = config->signaller ?
       g_object_ref (config->signaller) : NULL;
   self->timeout_ms = config->timeout_ms;
+  self->login_timeout_ms = config->login_timeout_ms;
   self->reconnect = config->reconnect;
   self->router = config->router;
   self->cb = *callbacks;
@@ -1093,6 +1095,9 @@ session_build_signaller (P2pViewerSession * self)
       g_object_set (self->signalling, "allow-insecure", TRUE, NULL);
     if (self->tls_database)
       g_object_set (self->signalling, "tls-database", self->tls_database, NULL);
+    if (self->login_timeout_ms)
+      g_object_set (self->signalling, "login-timeout", self->login_timeout_ms,
+          NULL);
     g_signal_connect (self->signalling, "state-changed",
         G_CALLBACK (session_on_signalling_state), self);
   }

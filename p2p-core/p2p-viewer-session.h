@@ -112,6 +112,8 @@ G_DECLARE_FINAL_TYPE (P2pViewerSession, p2p_viewer_session, P2P,
  * @router: (nullable): routes the camera's messages once admitted
  * @tls_database: (nullable): the certificate authorities `wss://` servers
  *     are verified with, %NULL for the system's
+ * @login_timeout_ms: how long a signalling server may take to accept the
+ *     connection and log the viewer in, 0 for #P2pSignalling's default
  *
  * What a viewer session needs from its viewer; copied (referenced) by
  * p2p_viewer_session_new().
@@ -133,6 +135,7 @@ G_DECLARE_FINAL_TYPE (P2pViewerSession, p2p_viewer_session, P2P,
        gboolean reconnect;
        P2pMessageRouter *router;
        GTlsDatabase *tls_database;
+       guint login_timeout_ms;
      } P2pViewerSessionConfig;
 
 /**

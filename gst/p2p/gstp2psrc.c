@@ -127,6 +127,7 @@
 #define DEFAULT_LATENCY 50
 #define DEFAULT_RECONNECT TRUE
 #define DEFAULT_TIMEOUT 15000
+#define DEFAULT_LOGIN_TIMEOUT 10000
 
 enum
 {
@@ -140,6 +141,7 @@ enum
   PROP_LATENCY,
   PROP_RECONNECT,
   PROP_TIMEOUT,
+  PROP_LOGIN_TIMEOUT,
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
   PROP_STATS,
@@ -350,6 +352,24 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstP2pSrc:login-timeout:
+   *
+   * Time a signalling server gets to accept the connection and log the
+   * viewer in (TCP, TLS with its certificate check, `welcome`), in
+   * milliseconds. When it runs out the next server in #GstP2pSrc:server
+   * is tried; once every one has been, the attempt fails with "The server
+   * did not complete the login in time" (a transient fault). It includes
+   * loading the system's certificate authorities for the first `wss://`
+   * server, which can take seconds on a slow or busy host. Default: 10000.
+   */
+  g_object_class_install_property (gobject_class, PROP_LOGIN_TIMEOUT,
+      g_param_spec_uint ("login-timeout", "Login timeout",
+          "Signalling login time-out in milliseconds", 100, 600000,
+          DEFAULT_LOGIN_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstP2pSrc:layer:
    *
    * The camera's video layer to receive, 0 the best (its `video_0`), up to
@@ -531,6 +551,7 @@ gst_p2p_src_init (GstP2pSrc * self)
   self->latency = DEFAULT_LATENCY;
   self->reconnect = DEFAULT_RECONNECT;
   self->timeout = DEFAULT_TIMEOUT;
+  self->login_timeout = DEFAULT_LOGIN_TIMEOUT;
   self->layer = -1;
   self->lan = TRUE;
   self->port_mapping = TRUE;
@@ -886,6 +907,9 @@ gst_p2p_src_set_property (GObject * object, guint prop_id,
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint (value);
       break;
+    case PROP_LOGIN_TIMEOUT:
+      self->login_timeout = g_value_get_uint (value);
+      break;
     case PROP_LAYER:
       self->layer = g_value_get_int (value);
       if (self->session)
@@ -959,6 +983,9 @@ gst_p2p_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_TIMEOUT:
       g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_LOGIN_TIMEOUT:
+      g_value_set_uint (value, self->login_timeout);
       break;
     case PROP_LAYER:
       g_value_set_int (value, self->layer);

@@ -48,6 +48,7 @@ struct _GstP2pSrc
   guint latency;
   gboolean reconnect;
   guint timeout;
+  guint login_timeout;           /* ms, the signalling client's */
   gint layer;                   /* asked of the camera, -1: its choice */
   gchar *stun_server;
   gchar *turn_server;

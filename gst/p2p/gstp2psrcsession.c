@@ -249,6 +249,7 @@ gst_p2p_src_start (gpointer data)
   config.signaller = self->user_signaller;
   config.lan = self->lan;
   config.timeout_ms = self->timeout;
+  config.login_timeout_ms = self->login_timeout;
   config.reconnect = self->reconnect;
   GST_OBJECT_UNLOCK (self);
   config.uid = uid;

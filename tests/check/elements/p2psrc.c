@@ -793,8 +793,11 @@ make_private_ca (void)
       "2", "-extfile", "server.ext", NULL);
 }
 
-/* A viewer that cannot reach its server says why at once (well within a
- * time-out it would otherwise wait out) and names the cause. */
+/* A viewer that cannot reach its server says why at once (well within the
+ * time-outs it would otherwise wait out) and names the cause. The login
+ * time-out is the longest too: the first `wss://` server's includes loading
+ * the system's certificate authorities, which took over 20 s under ASan on
+ * a busy host, and would then end the login before its cause is known. */
 static void
 expect_unreachable (const gchar * server, const gchar * ca_file,
     const gchar * cause)
@@ -804,8 +807,8 @@ expect_unreachable (const gchar * server, const gchar * ca_file,
   GError *err = NULL;
 
   viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s tls-ca-file=\"%s\" "
-      "reconnect=false timeout=600000 ! fakesink", env->uid, server,
-      ca_file ? ca_file : "");
+      "reconnect=false timeout=600000 login-timeout=600000 ! fakesink",
+      env->uid, server, ca_file ? ca_file : "");
   p2p_test_start (viewer);
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
       P2P_TEST_WAIT_MS);
@@ -850,6 +853,53 @@ GST_START_TEST (test_server_unreachable_cause)
 
   harness_server_stop (tls);
   harness_server_free (tls);
+}
+
+GST_END_TEST;
+
+/* login-timeout reaches the signalling client: a server that accepts the
+ * connection and never answers fails the viewer by the login time-out,
+ * before the viewer's own time-out, which is shorter than the signalling
+ * client's default login time-out (10 s). */
+GST_START_TEST (test_login_timeout)
+{
+  GSocket *silent;
+  GSocketAddress *addr;
+  GInetAddress *loopback;
+  GstElement *viewer;
+  GstMessage *msg;
+  GError *err = NULL;
+  g_autofree gchar *url = NULL;
+
+  /* Listening, never accepting: the kernel completes the TCP handshake and
+   * the WebSocket upgrade request waits for an answer that never comes. */
+  silent = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+  fail_unless (silent != NULL);
+  loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (loopback, 0);
+  fail_unless (g_socket_bind (silent, addr, FALSE, &err));
+  fail_unless (g_socket_listen (silent, &err));
+  g_object_unref (addr);
+  g_object_unref (loopback);
+  addr = g_socket_get_local_address (silent, &err);
+  url = g_strdup_printf ("ws://127.0.0.1:%u",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+  g_object_unref (addr);
+
+  viewer = p2p_test_pipeline ("p2psrc uid=%s server=%s reconnect=false "
+      "timeout=9000 login-timeout=200 ! fakesink", env->uid, url);
+  p2p_test_start (viewer);
+  msg = p2p_test_wait_message (viewer, GST_MESSAGE_ERROR, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no error");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "did not complete the login in time")
+      != NULL, "'%s' is not the login time-out", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  p2p_test_stop (viewer);
+  g_object_unref (silent);
 }
 
 GST_END_TEST;
@@ -1609,6 +1659,7 @@ p2psrc_suite (void)
   tcase_set_timeout (server, 120);
   tcase_add_checked_fixture (server, setup_server, teardown);
   tcase_add_test (server, test_server_unreachable_cause);
+  tcase_add_test (server, test_login_timeout);
   tcase_add_test (server, test_tls_ca_file);
   tcase_add_test (server, test_keeps_playing_after_server_stop);
   suite_add_tcase (s, server);
