@@ -39,8 +39,8 @@ set_fingerprint (P2pTestEnv * env)
 }
 
 /* Removes @dir and everything in it. */
-static void
-remove_tree (const gchar * dir)
+void
+p2p_test_remove_dir (const gchar * dir)
 {
   GDir *d = g_dir_open (dir, 0, NULL);
   const gchar *name;
@@ -50,7 +50,7 @@ remove_tree (const gchar * dir)
 
     if (g_file_test (path, G_FILE_TEST_IS_DIR)
         && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-      remove_tree (path);
+      p2p_test_remove_dir (path);
     else
       g_unlink (path);
     g_free (path);
@@ -85,17 +85,19 @@ remove_stale_dirs (const gchar * parent)
         || kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
       continue;
     path = g_build_filename (parent, name, NULL);
-    remove_tree (path);
+    p2p_test_remove_dir (path);
   }
   if (d)
     g_dir_close (d);
 }
 
-/* A new directory for one environment, named after this process, in
- * $P2P_TEST_TMPDIR (meson sets a folder of the build directory), else in
- * the system's temporary directory; stale ones go first. */
-static gchar *
-env_make_dir (void)
+/* A new directory for one environment or test, named after this process,
+ * in $P2P_TEST_TMPDIR (meson sets a folder of the build directory), else
+ * in the system's temporary directory; stale ones go first. A test that
+ * fails leaves its directory behind (check ends the process at once), for
+ * the next one to remove. */
+gchar *
+p2p_test_make_dir (void)
 {
   const gchar *parent = g_getenv ("P2P_TEST_TMPDIR");
   gchar *path;
@@ -120,7 +122,7 @@ env_new (void)
   P2pPasswordVerifier *verifier;
   g_autofree gchar *text = NULL;
 
-  env->dir = env_make_dir ();
+  env->dir = p2p_test_make_dir ();
   verifier = p2p_password_verifier_new (P2P_TEST_PASSWORD,
       P2P_PASSWORD_VERIFIER_MIN_ITERATIONS, NULL);
   fail_unless (verifier != NULL);
@@ -255,7 +257,7 @@ p2p_test_env_free (P2pTestEnv * env)
     harness_server_free (server);
   }
   g_clear_object (&env->camera);
-  remove_tree (env->dir);
+  p2p_test_remove_dir (env->dir);
   g_free (env->dir);
   g_free (env->uid);
   g_free (env->key_file);

@@ -74,6 +74,10 @@ GstElement *p2p_test_env_pipeline (P2pTestEnv * env,
 
 void p2p_test_keep_off_lan (GstElement * element);
 
+gchar *p2p_test_make_dir (void);
+
+void p2p_test_remove_dir (const gchar * dir);
+
 /* A pipeline of the server path (gst-launch syntax, printf format). */
 #define p2p_test_pipeline(...) p2p_test_env_pipeline (NULL, __VA_ARGS__)
 

@@ -6,7 +6,6 @@
 
 #include "p2ptest.h"
 
-#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <p2p-core/p2p-core.h>
 
@@ -41,7 +40,8 @@ typedef struct
   P2pIdentity *identity;
 } Camera;
 
-/* A camera identity in a key file of its own. */
+/* A camera identity in a key file of its own, with its verifier, in a
+ * directory of its own (removed by camera_free(), else by a later test). */
 static Camera *
 camera_new (void)
 {
@@ -50,8 +50,7 @@ camera_new (void)
   P2pPasswordVerifier *verifier;
   GError *err = NULL;
 
-  c->dir = g_dir_make_tmp ("p2p-signaller-XXXXXX", &err);
-  fail_unless (c->dir != NULL);
+  c->dir = p2p_test_make_dir ();
   c->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, UID, 30, &err);
   fail_unless (c->identity != NULL);
   cert = p2p_identity_get_certificate_pem (c->identity);
@@ -71,9 +70,7 @@ camera_new (void)
 static void
 camera_free (Camera * c)
 {
-  g_unlink (c->key_file);
-  g_unlink (c->password_file);
-  g_rmdir (c->dir);
+  p2p_test_remove_dir (c->dir);
   g_free (c->key_file);
   g_free (c->password_file);
   g_free (c->dir);
