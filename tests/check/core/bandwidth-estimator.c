@@ -400,6 +400,41 @@ test_probe (void)
   link_clear (&link);
 }
 
+/* A probe that does not get through leaves the estimate where it was:
+ * the queue it finds is its own. A receiver sent 0.5 Mbit/s on a path
+ * found 1.5 Mbit/s wide, whose estimate climbed blind to 3.5 Mbit/s, gets
+ * a 30 ms cluster at 5.75 Mbit/s: the delay it adds is no sign that the
+ * path no longer carries the 0.5 Mbit/s it carried (the fan-out posted
+ * the cut it made, 3.6 to 0.69 Mbit/s, in natlab). Congestion of the
+ * stream itself after the cluster's queue drained still cuts. */
+static void
+test_probe_failed_no_cut (void)
+{
+  Link link;
+  gdouble before, lowest;
+
+  link_init (&link, 1.5e6, 1000000, 20000000);
+  link.source_max_bps = 4e6;
+  link_run (&link, 10, 0, NULL, NULL, NULL);
+  g_assert_true (p2p_bandwidth_estimator_get_limited (link.est));
+  link.source_max_bps = 0.5e6;
+  link_run_until_above (&link, 3.5e6, 20);
+  before = p2p_bandwidth_estimator_get_target (link.est);
+  g_assert_cmpfloat (before, >=, 3.5e6);
+
+  link_probe (&link, 5.75e6, 30 * G_TIME_SPAN_MILLISECOND, 0);
+  link_run (&link, 1.5, 1.5, &lowest, NULL, NULL);
+  g_test_message ("failed probe: target %.0f before, lowest %.0f after, "
+      "probe result %" G_GUINT64_FORMAT, before, lowest,
+      p2p_bandwidth_estimator_get_probe_result (link.est));
+  g_assert_cmpfloat (lowest, >=, before);
+
+  /* The stream itself above the path: cut within 3 s. */
+  link.source_max_bps = 4e6;
+  g_assert_cmpfloat (link_run_until_below (&link, 1.5e6, 10), <, 3);
+  link_clear (&link);
+}
+
 /* A receiver's feedback cannot make a probe prove more than was tried:
  * ten packets all claimed to arrive at one instant (an infinite rate),
  * the cluster sent at 3 Mbit/s: the target goes to 3 Mbit/s at most.
@@ -496,6 +531,8 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/bandwidth-estimator/bogus-feedback",
       test_bogus_feedback);
   g_test_add_func ("/p2p/bandwidth-estimator/probe", test_probe);
+  g_test_add_func ("/p2p/bandwidth-estimator/probe-failed-no-cut",
+      test_probe_failed_no_cut);
   g_test_add_func ("/p2p/bandwidth-estimator/probe-feedback-bounded",
       test_probe_feedback_bounded);
   g_test_add_func ("/p2p/bandwidth-estimator/cap", test_cap);
