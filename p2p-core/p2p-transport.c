@@ -56,6 +56,7 @@
 #include "p2p-enum-types.h"
 #include "p2p-host-addresses.h"
 #include "p2p-nat-opener.h"
+#include "p2p-path-mtu.h"
 #include "p2p-port-mapping.h"
 #include "p2p-punch.h"
 #include "p2p-sdp.h"
@@ -78,17 +79,6 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
  * Mbit/s whenever the receiving thread is descheduled. The kernel caps the
  * request at net.core.rmem_max / wmem_max. */
 #define MEDIA_SOCKET_BUFFER (4 * 1024 * 1024)
-/* Room for RTP header extensions that payloaders leave out of their `mtu`
- * (rtph264pay's packets with the TWCC extension exceed it by 8 bytes). */
-#define EXTENSION_SLACK 16
-/* Per datagram on a direct path, beyond the payloader's `mtu`: the UDP
- * header, the largest SRTP tag we negotiate (AES-GCM's 16 bytes) and the
- * extension slack. The IP header comes on top (20 or 40 bytes). */
-#define DIRECT_PATH_OVERHEAD (8 + 16 + EXTENSION_SLACK)
-/* About GStreamer's default payloader MTU (1400), within what the
- * transport takes per packet: larger packets save little and fragment on
- * paths whose MTU the kernel does not know yet. */
-#define MAX_PAYLOAD_MTU (P2P_TRANSPORT_MAX_PACKET - EXTENSION_SLACK)
 #define MAX_QUEUED_CANDIDATES 64
 /* How long UDP pairs get before remote ICE-TCP candidates join the checks:
  * enough for a hole punch through two NATs, well below libnice's failure
@@ -984,59 +974,6 @@ enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
   g_object_unref (socket);
 }
 
-/* The kernel's path MTU towards @remote (its route's MTU, or what Path MTU
- * discovery learned since), read with IP_MTU / IPV6_MTU from a fresh UDP
- * socket connected to it: connecting libnice's shared socket (or a
- * duplicate of it, which shares the connection state) would filter what
- * it receives. Returns -1 when unknown. */
-static gint
-read_path_mtu (const NiceAddress * remote)
-{
-  struct sockaddr_storage peer;
-  socklen_t size;
-  gint fd, mtu = -1;
-  socklen_t mtu_size = sizeof (mtu);
-
-  memset (&peer, 0, sizeof (peer));
-  nice_address_copy_to_sockaddr (remote, (struct sockaddr *) &peer);
-  size = peer.ss_family == AF_INET6 ? sizeof (struct sockaddr_in6) :
-      sizeof (struct sockaddr_in);
-  fd = socket (peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  if (connect (fd, (struct sockaddr *) &peer, size) < 0
-      || getsockopt (fd, peer.ss_family == AF_INET6 ? IPPROTO_IPV6 :
-          IPPROTO_IP, peer.ss_family == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu,
-          &mtu_size) < 0)
-    mtu = -1;
-  close (fd);
-  return mtu > 0 ? mtu : -1;
-}
-
-/* The RTP packet size (a payloader's `mtu`) the pair @local / @remote
- * carries without fragmenting: from the kernel's path MTU on a direct UDP
- * pair, capped at MAX_PAYLOAD_MTU; P2P_TRANSPORT_SAFE_PAYLOAD_MTU on TURN
- * (channel framing and the relay's own path) and TCP pairs, and whenever
- * the path MTU is unknown. Sets *@path_mtu to the kernel's figure or -1. */
-static gint
-pair_payload_mtu (const NiceCandidate * local, const NiceCandidate * remote,
-    gint * path_mtu)
-{
-  gint ip_header, mtu;
-
-  *path_mtu = -1;
-  if (local->transport != NICE_CANDIDATE_TRANSPORT_UDP
-      || local->type == NICE_CANDIDATE_TYPE_RELAYED
-      || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
-    return P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
-  *path_mtu = read_path_mtu (&remote->addr);
-  if (*path_mtu < 0)
-    return P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
-  ip_header = nice_address_ip_version (&remote->addr) == 6 ? 40 : 20;
-  mtu = *path_mtu - ip_header - DIRECT_PATH_OVERHEAD;
-  return CLAMP (mtu, P2P_TRANSPORT_SAFE_PAYLOAD_MTU, MAX_PAYLOAD_MTU);
-}
-
 /* Points the batched send path at the selected pair once ICE has settled
  * (READY: checks done, the pair nominated) on a UDP pair without a relay,
  * and takes it away otherwise: while checking or after a restart (the pair
@@ -1087,7 +1024,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     return;
 
   technique = pair_technique (self, local, remote);
-  payload_mtu = pair_payload_mtu (local, remote, &path_mtu);
+  payload_mtu = p2p_path_mtu_payload (local, remote, &path_mtu);
   enlarge_socket_buffers (self, &receive_buffer, &send_buffer);
   update_batch_path (self);
   g_mutex_lock (&self->lock);

@@ -837,6 +837,113 @@ GST_START_TEST (test_payloader_follows_path_mtu)
 
 GST_END_TEST;
 
+/* A camera whose frames fill many packets (noise at 2 Mbit/s). */
+#define CAMERA_H264_NOISE \
+  "videotestsrc is-live=true pattern=snow ! " \
+  "video/x-raw,width=320,height=240,framerate=30/1 ! " \
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 " \
+  "bitrate=2000 aud=false ! p2psink name=cam uid=%s key-file=%s " \
+  "password-file=%s max-viewers=%u %s"
+
+/* gst_buffer_list_foreach(): the largest buffer into @data (a gint). */
+static gboolean
+largest_in_list (GstBuffer ** buf, guint idx, gpointer data)
+{
+  gint *largest = data;
+
+  if ((gint) gst_buffer_get_size (*buf) > g_atomic_int_get (largest))
+    g_atomic_int_set (largest, gst_buffer_get_size (*buf));
+  return TRUE;
+}
+
+/* The largest RTP packet through the pad, into @data (a gint). */
+static GstPadProbeReturn
+record_largest (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    largest_in_list (&buf, 0, data);
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info),
+        largest_in_list, data);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Records the largest buffer through pad @pad_name of the element of
+ * factory @factory inside @bin (recursively) into @largest. */
+static void
+probe_largest (GstElement * bin, const gchar * factory,
+    const gchar * pad_name, gint * largest)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue item = G_VALUE_INIT;
+  gboolean found = FALSE;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstElementFactory *f = gst_element_get_factory (e);
+
+    if (f && g_str_equal (GST_OBJECT_NAME (f), factory)) {
+      GstPad *pad = gst_element_get_static_pad (e, pad_name);
+
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST, record_largest, largest, NULL);
+      gst_object_unref (pad);
+      found = TRUE;
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  fail_unless (found, "no %s inside %s", factory, GST_OBJECT_NAME (bin));
+}
+
+/* Payloaders leave header extensions out of their `mtu`: on a direct path
+ * a full-size packet is the payload size plus the TWCC extension, and with
+ * the SRTP tag it must still fit the fan-out's slots and the transport's
+ * limit, and arrive whole (a packet too large for either would be dropped
+ * on every send and every retransmission). */
+GST_START_TEST (test_full_size_packets_arrive)
+{
+  GstElement *cam, *viewer, *sink, *src;
+  gint sent = 0, received = 0;
+  guint pulls;
+
+  cam = p2p_test_env_pipeline (env, CAMERA_H264_NOISE, env->uid,
+      env->key_file, env->password_file, 4u, "");
+  p2p_test_start (cam);
+  viewer = join_viewer (cam);
+  fail_unless_equals_int (camera_payloader_mtu (cam),
+      P2P_TRANSPORT_MAX_PACKET - 16);
+  sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  probe_largest (sink, "rtph264pay", "src", &sent);
+  probe_largest (src, "rtph264depay", "sink", &received);
+
+  for (pulls = 0; pulls < 300; pulls++) {
+    gst_sample_unref (p2p_test_pull (viewer, "out"));
+    if (g_atomic_int_get (&sent) > P2P_TRANSPORT_MAX_PACKET - 16
+        && g_atomic_int_get (&received) == g_atomic_int_get (&sent))
+      break;
+  }
+  GST_INFO ("largest packet sent %d, received %d", sent, received);
+  fail_unless (g_atomic_int_get (&sent) > P2P_TRANSPORT_MAX_PACKET - 16,
+      "no packet beyond the payloader's mtu (%d bytes): no extension?",
+      g_atomic_int_get (&sent));
+  fail_unless (g_atomic_int_get (&sent) <= P2P_TRANSPORT_MAX_PACKET);
+  fail_unless_equals_int (g_atomic_int_get (&received),
+      g_atomic_int_get (&sent));
+
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 p2psink_suite (void)
 {
@@ -865,6 +972,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_picture_loss_requests_keyframe);
   tcase_add_test (tc, test_viewer_resources_released);
   tcase_add_test (tc, test_payloader_follows_path_mtu);
+  tcase_add_test (tc, test_full_size_packets_arrive);
   suite_add_tcase (s, tc);
 
   /* The camera's login to the server. */
