@@ -230,8 +230,9 @@ typedef enum
  * @payload_mtu: the `mtu` for a payloader whose packets (before SRTP,
  *     with up to 16 bytes of header extensions beyond it) the path carries
  *     unfragmented: derived from @path_mtu and at most
- *     %P2P_TRANSPORT_MAX_PACKET - 16 on a direct UDP path,
- *     %P2P_TRANSPORT_SAFE_PAYLOAD_MTU otherwise
+ *     %P2P_TRANSPORT_MAX_PACKET - 16 on a direct UDP path between two host
+ *     candidates, %P2P_TRANSPORT_SAFE_PAYLOAD_MTU otherwise (through a NAT,
+ *     where the path beyond the local route is unknown; TURN, TCP)
  *
  * A snapshot of a transport's counters.
  */

@@ -402,8 +402,8 @@ gst_p2p_make_signaller (P2pSignaller * user, P2pSignalling * server,
  * unknown), `receive-buffer` / `send-buffer` (int, bytes the kernel
  * granted the selected pair's socket as it reports them, -1 unknown),
  * `path-mtu` (int, the kernel's path MTU of a direct UDP pair, -1 unknown)
- * and `payload-mtu` (int, the RTP packet size the path carries, 1200 on
- * TURN, TCP and unknown paths).
+ * and `payload-mtu` (int, the RTP packet size the path carries, 1200
+ * through a NAT, on TURN, TCP and unknown paths).
  */
 void
 gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
