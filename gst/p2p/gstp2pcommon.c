@@ -14,6 +14,7 @@
 #include <p2p-protocol-ice-uri.h>
 #include <p2p-protocol-uid.h>
 #include "gstp2pelements.h"
+#include "gstp2prtxassoc.h"
 
 #include <string.h>
 #include <gio/gio.h>
@@ -511,6 +512,8 @@ gst_p2p_rtx_bin_new (const gchar * factory, guint session,
     return NULL;
   if (pt_map)
     g_object_set (e, "payload-type-map", pt_map, NULL);
+  if (g_str_equal (factory, "rtprtxreceive"))
+    gst_p2p_rtx_assoc_attach (e);
   bin = gst_bin_new (NULL);
   gst_bin_add (GST_BIN (bin), e);
   for (i = 0; i < G_N_ELEMENTS (dirs); i++) {
