@@ -42,6 +42,10 @@ class ClipFeeder:
     def pushed_bytes(self):
         return self.bin.get_property("pushed-bytes")
 
+    @property
+    def pushed_frames(self):
+        return self.bin.get_property("pushed-frames")
+
     def request_keyframe(self):
         """Next frame pushed is a keyframe (with SPS/PPS)."""
         self.bin.emit("request-keyframe")

@@ -50,8 +50,11 @@ from gi.repository import Gst  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clip import ClipFeeder  # noqa: E402
-from rows import ROWS, _first_keyframe_probe  # noqa: E402
+from rows import ROWS, _first_keyframe_probe, udp_drops  # noqa: E402
 
+
+# The clip's frame rate (bench/run makes it 720p30).
+CLIP_FPS = 30
 
 # Time for packets in flight (socket buffers, jitter buffers) to land.
 DRAIN_S = 0.3
@@ -182,6 +185,70 @@ def count_per_packet(cam, v, seconds):
         out["syscalls"] = calls.pop("total") / packets
         out["by_call"] = {k: n / packets for k, n in calls.items() if n}
     return out
+
+
+def thread_times():
+    """{tid: (comm, run s, runqueue wait s)} of this process's threads, from
+    /proc/self/task/TID/schedstat: the run time says whether a thread was
+    saturated, the wait time whether it was ready but descheduled (other
+    jobs on the machine)."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/schedstat" % tid) as f:
+                run, wait = (int(x) / 1e9 for x in f.read().split()[:2])
+            with open("/proc/self/task/%s/comm" % tid) as f:
+                out[int(tid)] = (f.read().strip(), run, wait)
+        except (OSError, ValueError):
+            pass  # thread gone meanwhile
+    return out
+
+
+def busiest_threads(t0, t1, seconds, n=3):
+    """The `n` threads that ran most between two thread_times() readings:
+    [(name, share of a core, share of the window spent runnable but
+    waiting)]."""
+    rows = []
+    for tid, (name, run, wait) in t1.items():
+        _, run0, wait0 = t0.get(tid, (name, 0.0, 0.0))
+        rows.append((name, (run - run0) / seconds, (wait - wait0) / seconds))
+    rows.sort(key=lambda r: -r[1])
+    return [(name, round(run, 3), round(wait, 3)) for name, run, wait in
+            rows[:n]]
+
+
+def own_socket_drops():
+    """Datagrams the kernel dropped on this process's UDP sockets (receive
+    buffer full), from the `drops` column of /proc/net/udp{,6} for the
+    socket inodes among our file descriptors: on loopback the only place a
+    datagram is lost, and unlike the system-wide RcvbufErrors untouched by
+    other processes."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    return udp_drops(lambda cols: cols[9] in inodes)
+
+
+def snmp_rcvbuf_errors():
+    """Udp + Udp6 RcvbufErrors of the network namespace (all processes)."""
+    total = 0
+    for path, prefix in (("/proc/net/snmp", "Udp:"),
+                         ("/proc/net/snmp6", "Udp6RcvbufErrors")):
+        try:
+            with open(path) as f:
+                lines = [ln.split() for ln in f if ln.startswith(prefix)]
+        except OSError:
+            continue
+        if prefix == "Udp:" and len(lines) >= 2:
+            total += int(lines[1][lines[0].index("RcvbufErrors")])
+        elif lines:
+            total += int(lines[0][1])
+    return total
 
 
 def emit(obj):
@@ -322,21 +389,33 @@ def run_throughput(args, env):
     cam.feeder.hold()
     time.sleep(DRAIN_S)
     s0, r0 = cam.row.packet_counts(v)
+    # What explains a loss: drops in our sockets' receive buffers (and the
+    # namespace's RcvbufErrors, which other processes add to), and how
+    # busy the busiest threads were.
+    d0, e0, th0 = own_socket_drops(), snmp_rcvbuf_errors(), thread_times()
     cam.feeder.resume()
-    b0, t0 = cam.feeder.pushed_bytes, time.monotonic()
+    f0, t0 = cam.feeder.pushed_frames, time.monotonic()
     time.sleep(args.window)
-    b1, t1 = cam.feeder.pushed_bytes, time.monotonic()
+    f1, t1 = cam.feeder.pushed_frames, time.monotonic()
+    th1 = thread_times()
     cam.feeder.hold()
     time.sleep(DRAIN_S)
     s1, r1 = cam.row.packet_counts(v)
+    d1, e1 = own_socket_drops(), snmp_rcvbuf_errors()
     sent, received = s1 - s0, r1 - r0
     target = cam.feeder.clip_bps * args.speed
     cam.row.disconnect(v)
     cam.pipe.set_state(Gst.State.NULL)
+    # Whether the sender kept up is judged by frames, not bytes: over a
+    # short window the bytes swing with where the keyframes fall.
+    expected = CLIP_FPS * args.speed * (t1 - t0)
     finish({"target_bps": target,
-            "achieved_bps": (b1 - b0) * 8 / (t1 - t0),
+            "achieved_bps": target * (f1 - f0) / expected,
             "packets_sent": sent, "packets_received": received,
-            "loss": (1 - received / sent) if sent else 1.0})
+            "loss": (1 - received / sent) if sent else 1.0,
+            "socket_drops": d1 - d0, "rcvbuf_errors": e1 - e0,
+            "threads": busiest_threads(th0, th1, t1 - t0),
+            "load": os.getloadavg()[0]})
 
 
 def read_cmd(deadline):

@@ -40,6 +40,10 @@ from gi.repository import Gst, GstWebRTC  # noqa: E402
 RTP_CAPS = ("application/x-rtp,media=video,encoding-name=H264,"
             "clock-rate=90000,payload=96")
 
+# Bytes of receive buffer the plain RTP viewer asks for: p2p-core's
+# MEDIA_SOCKET_BUFFER (both capped by net.core.rmem_max alike).
+RECEIVE_BUFFER = 4 * 1024 * 1024
+
 # webrtcbin hands out its GstWebRTCICE without a reference in 1.22, so the
 # Python wrapper would free it when collected; keep them alive for the life
 # of the process (peer.py leaves with os._exit for the same reason).
@@ -60,9 +64,10 @@ def _first_keyframe_probe(pad, on_phase, viewer):
     pad.add_probe(Gst.PadProbeType.BUFFER, probe)
 
 
-def _udp_drops(port):
-    """Datagrams the kernel dropped on the local UDP socket bound to `port`
-    (receive buffer full): the only place loopback UDP loses packets."""
+def udp_drops(keep):
+    """Datagrams the kernel dropped (receive buffer full) on the UDP
+    sockets whose /proc/net/udp{,6} columns `keep` accepts: on loopback the
+    only place a datagram is lost."""
     drops = 0
     for path in ("/proc/net/udp", "/proc/net/udp6"):
         try:
@@ -70,11 +75,16 @@ def _udp_drops(port):
                 next(f)
                 for line in f:
                     cols = line.split()
-                    if int(cols[1].split(":")[1], 16) == port:
+                    if len(cols) > 12 and keep(cols):
                         drops += int(cols[-1])
         except OSError:
             pass
     return drops
+
+
+def _udp_drops(port):
+    """udp_drops() of the local socket bound to `port`."""
+    return udp_drops(lambda cols: int(cols[1].split(":")[1], 16) == port)
 
 
 class Row:
@@ -148,10 +158,15 @@ class RtpRow(Row):
 
     def viewer(self, on_phase):
         v = {}
+        # The receive buffer p2p-core asks for on its media socket
+        # (MEDIA_SOCKET_BUFFER), so the throughput row compares transports,
+        # not buffer sizes: with the kernel's default 208 KiB the floor
+        # lost datagrams at 50 Mbit/s whenever this thread was descheduled.
         pipe = Gst.parse_launch(
-            "udpsrc name=net address=127.0.0.1 port=0 caps=\"%s\" ! "
-            "rtph264depay name=depay ! fakesink sync=false async=false"
-            % RTP_CAPS)
+            "udpsrc name=net address=127.0.0.1 port=0 buffer-size=%d "
+            "caps=\"%s\" ! rtph264depay name=depay ! "
+            "fakesink sync=false async=false"
+            % (RECEIVE_BUFFER, RTP_CAPS))
         v["pipe"] = pipe
         v["out"] = pipe.get_by_name("depay").get_static_pad("src")
         _first_keyframe_probe(v["out"], on_phase, v)
