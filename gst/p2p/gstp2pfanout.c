@@ -204,6 +204,17 @@
 #define RTX_MAX_BYTES (64 * 1024)
 #define RTX_REPEAT_US (10 * G_TIME_SPAN_MILLISECOND)
 #define RTX_RECENT 256
+/* Security: a viewer's RTCP is read (parsed, its NACKs looked up, its
+ * transport-wide feedback fed to the estimator) at most RTCP_MAX_PACKETS
+ * packets and RTCP_MAX_BYTES bytes a second, with a burst of a second's
+ * worth (full when it joins); beyond, packets are dropped unread, and
+ * counted. Nothing else limits how often a viewer sends RTCP: a flood
+ * would cost the camera CPU without bound. An honest viewer sends far
+ * less: p2psrc's RTCP budget is 200 kbit/s (25 KB/s), early feedback
+ * (NACK, PLI) comes some 8 ms apart under loss (125 packets a second),
+ * transport-wide feedback every 100 ms, receiver reports every second. */
+#define RTCP_MAX_PACKETS 500
+#define RTCP_MAX_BYTES (64 * 1024)
 
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
@@ -352,6 +363,12 @@ typedef struct
   gdouble rtx_budget;
   guint16 rtx_recent_seq[RTX_RECENT];
   gint64 rtx_recent_at[RTX_RECENT];
+
+  /* Its RTCP: the packets and bytes it may still have read (as of
+   * rtcp_time, 0: full). */
+  gdouble rtcp_packets;
+  gdouble rtcp_bytes;
+  gint64 rtcp_time;
 
   /* Pacing: packets held back (Queued), retransmissions (paced_rtx of
    * them) at the head, their bytes, and the bytes it may be sent now (as
@@ -2100,9 +2117,12 @@ done:
  * Acts on a viewer's receiver reports, PLI/FIR, NACKs and transport-wide
  * feedback. Handled per
  * viewer rather than in a shared rtpsession: each viewer's feedback
- * concerns that viewer only. Any thread.
+ * concerns that viewer only. A viewer's RTCP beyond RTCP_MAX_PACKETS
+ * packets and RTCP_MAX_BYTES bytes a second is dropped unread, and
+ * counted (@rtcp_dropped in #GstP2pFanoutStats). Any thread.
  *
- * Returns: %FALSE when @data is not valid RTCP
+ * Returns: %FALSE when @data is not valid RTCP, or was dropped: the
+ *     caller should not read it either
  */
 gboolean
 gst_p2p_fanout_feedback (GstP2pFanout * fanout, gpointer target,
@@ -2113,7 +2133,33 @@ gst_p2p_fanout_feedback (GstP2pFanout * fanout, gpointer target,
     feedback_transport_cc
   };
   Feedback fb = { fanout, target };
+  gboolean allowed = TRUE;
+  Member *m;
 
+  g_mutex_lock (&fanout->lock);
+  m = fanout_find (fanout, target, NULL);
+  if (m) {
+    gint64 now = fanout->now ();
+    gdouble dt = m->rtcp_time == 0 ? 1.0 :
+        MAX (now - m->rtcp_time, 0) / (gdouble) G_USEC_PER_SEC;
+
+    m->rtcp_packets = MIN (m->rtcp_packets + dt * RTCP_MAX_PACKETS,
+        RTCP_MAX_PACKETS);
+    m->rtcp_bytes = MIN (m->rtcp_bytes + dt * RTCP_MAX_BYTES, RTCP_MAX_BYTES);
+    m->rtcp_time = now;
+    allowed = m->rtcp_packets >= 1 && m->rtcp_bytes >= size;
+    if (allowed) {
+      m->rtcp_packets--;
+      m->rtcp_bytes -= size;
+    } else {
+      m->stats.rtcp_dropped++;
+    }
+  }
+  g_mutex_unlock (&fanout->lock);
+  if (!allowed) {
+    GST_LOG ("viewer %p: RTCP over its limit, dropped", target);
+    return FALSE;
+  }
   return gst_p2p_feedback_parse (data, size, &handlers, &fb);
 }
 

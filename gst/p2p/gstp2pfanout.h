@@ -118,6 +118,8 @@ typedef void (*GstP2pFanoutLayerFunc) (gpointer target, guint layer,
  * @thinned: whether it gets no droppable frame now
  *     (gst_p2p_fanout_set_thin_below())
  * @frames_thinned: the droppable frames it did not get
+ * @rtcp_dropped: its RTCP packets dropped unread, beyond its limit
+ *     (gst_p2p_fanout_feedback())
  *
  * What the fan-out knows of one viewer.
  */
@@ -134,6 +136,7 @@ typedef struct
   gboolean estimate_limited;
   gboolean thinned;
   guint64 frames_thinned;
+  guint64 rtcp_dropped;
 } GstP2pFanoutStats;
 
 GstP2pFanout *gst_p2p_fanout_new (GstP2pFanoutSendFunc send,

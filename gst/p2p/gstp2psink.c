@@ -410,15 +410,17 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * `packets-batched` (of the packets sent, RTCP included, those that left
    * in UDP GSO messages, several in one system call), `retransmissions`,
    * `retransmissions-refused` (uint64, packets the viewer asked for again
-   * beyond its retransmission budget: a quarter of its video plus 64 KB),
+   * beyond its retransmission budget: its video plus 64 KB),
    * `estimated-bitrate` (uint64, bits per second the viewer's path
    * sustains, as in `p2p-viewer-bandwidth`), `received-bitrate` (uint64,
    * bits per second the viewer last received, from its transport-wide
    * feedback; 0 until known), `estimate-limited` (boolean, as `limited`
    * in `p2p-viewer-bandwidth`), `layer` (int, the video layer it gets, -1
    * before its first keyframe), `thinned` (boolean, whether it is below
-   * #GstP2pSink:min-bitrate and goes without droppable frames) and
-   * `frames-thinned` (uint64, the frames it went without). Read-only.
+   * #GstP2pSink:min-bitrate and goes without droppable frames),
+   * `frames-thinned` (uint64, the frames it went without) and
+   * `rtcp-dropped` (uint64, its RTCP packets dropped unread beyond 500
+   * packets and 64 KB a second). Read-only.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",

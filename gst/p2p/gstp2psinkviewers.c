@@ -247,15 +247,16 @@ viewer_path_changed (P2pCameraSession * session, gpointer user_data)
 }
 
 /* Network thread: RTCP from an admitted viewer — its receiver reports,
- * PLI/FIR and NACKs, for the fan-out — and its talk-back audio. */
+ * PLI/FIR and NACKs, for the fan-out — and its talk-back audio. RTCP the
+ * fan-out drops (invalid, or beyond the viewer's limit) goes no further. */
 static void
 viewer_media (P2pCameraSession * session, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data)
 {
   GstP2pSink *self = user_data;
 
-  if (is_rtcp)
-    gst_p2p_fanout_feedback (self->fanout, session, data, size);
+  if (is_rtcp && !gst_p2p_fanout_feedback (self->fanout, session, data, size))
+    return;
   if (self->talkback)
     gst_p2p_talkback_push (self->talkback, session, is_rtcp, data, size);
 }
@@ -722,6 +723,7 @@ sink_collect_stats (gpointer data)
         "estimate-limited", G_TYPE_BOOLEAN, fs.estimate_limited,
         "thinned", G_TYPE_BOOLEAN, fs.thinned,
         "frames-thinned", G_TYPE_UINT64, fs.frames_thinned,
+        "rtcp-dropped", G_TYPE_UINT64, fs.rtcp_dropped,
         "layer", G_TYPE_INT, fs.layer, NULL);
     gst_structure_set (call->result, p2p_camera_session_get_id (session),
         GST_TYPE_STRUCTURE, vs, NULL);

@@ -192,9 +192,10 @@ count_sent (Fixture * f, gpointer target)
 }
 
 /* A NACK for the @n sequence numbers @seqs of the video stream viewers
- * see (@ssrc). */
+ * see (@ssrc), after a receiver report on it saying @fraction (of 256)
+ * was lost, or none if @fraction is negative. */
 static GBytes *
-make_nack (guint32 ssrc, const guint16 * seqs, guint n)
+make_report_nack (guint32 ssrc, gint fraction, const guint16 * seqs, guint n)
 {
   GstBuffer *buf = gst_rtcp_buffer_new (1400);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
@@ -207,6 +208,9 @@ make_nack (guint32 ssrc, const guint16 * seqs, guint n)
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
   g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet));
   gst_rtcp_packet_rr_set_ssrc (&packet, 0x55);
+  if (fraction >= 0)
+    g_assert_true (gst_rtcp_packet_add_rb (&packet, ssrc, fraction, 0, 0, 0,
+            0, 0));
   g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RTPFB,
           &packet));
   gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_NACK);
@@ -226,13 +230,25 @@ make_nack (guint32 ssrc, const guint16 * seqs, guint n)
   return bytes;
 }
 
+static GBytes *
+make_nack (guint32 ssrc, const guint16 * seqs, guint n)
+{
+  return make_report_nack (ssrc, -1, seqs, n);
+}
+
+static gboolean
+send_bytes (Fixture * f, gpointer target, GBytes * bytes)
+{
+  return gst_p2p_fanout_feedback (f->fanout, target, g_bytes_get_data (bytes,
+          NULL), g_bytes_get_size (bytes));
+}
+
 static gboolean
 send_nacks (Fixture * f, gpointer target, const guint16 * seqs, guint n)
 {
   g_autoptr (GBytes) nack = make_nack (f->video_ssrc, seqs, n);
 
-  return gst_p2p_fanout_feedback (f->fanout, target, g_bytes_get_data (nack,
-          NULL), g_bytes_get_size (nack));
+  return send_bytes (f, target, nack);
 }
 
 static gboolean
@@ -542,6 +558,68 @@ test_nack_flood_bounded (Fixture * f, gconstpointer data)
   g_assert_cmpuint (rtx, <=, media + 64 * 1024);
   g_assert_cmpuint (st.retransmissions_refused, >, 0);
   g_assert_cmpuint (st.retransmissions * 102, ==, rtx);
+}
+
+/* Security: a viewer flooding RTCP (10 packets a millisecond for 2 s,
+ * each a receiver report and a NACK for the whole history) has at most
+ * 500 packets and 64 KB of it read a second, with a second's worth at
+ * once: the rest is dropped unread, and counted. Its last packet, the
+ * same size as one just dropped, reports a loss that does not show.
+ * Another viewer's RTCP is read meanwhile, and so is the flooder's a
+ * second after the flood. */
+static void
+test_rtcp_flood_bounded (Fixture * f, gconstpointer data)
+{
+  g_autoptr (GBytes) flood = NULL;
+  g_autoptr (GBytes) last = NULL;
+  g_autoptr (GBytes) other = NULL;
+  GstP2pFanoutStats st;
+  guint16 seqs[64];
+  guint i, sent = 0, read = 0;
+  guint64 read_bytes = 0;
+  gboolean dropped = FALSE;
+  gint a, b;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  push_frame (f, TRUE, 1000, 64);
+  for (i = 0; i < G_N_ELEMENTS (seqs); i++)
+    seqs[i] = 1000 + i;
+  flood = make_report_nack (f->video_ssrc, 0, seqs, G_N_ELEMENTS (seqs));
+  last = make_report_nack (f->video_ssrc, 128, seqs, G_N_ELEMENTS (seqs));
+  other = make_report_nack (f->video_ssrc, 64, seqs, 1);
+  for (i = 0; i < 20000 || (!dropped && i < 30000); i++) {
+    if (i % 10 == 0)
+      fake_now += G_TIME_SPAN_MILLISECOND;
+    dropped = !send_bytes (f, &a, flood);
+    if (!dropped) {
+      read++;
+      read_bytes += g_bytes_get_size (flood);
+    }
+    sent++;
+  }
+  g_assert_false (send_bytes (f, &a, last));
+  sent++;
+  g_assert_true (send_bytes (f, &b, other));
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+  g_test_message ("RTCP flood of %u packets over 2 s: %u read (%"
+      G_GUINT64_FORMAT " bytes), %" G_GUINT64_FORMAT " dropped; %"
+      G_GUINT64_FORMAT " retransmissions, %" G_GUINT64_FORMAT " refused",
+      sent, read, read_bytes, st.rtcp_dropped, st.retransmissions,
+      st.retransmissions_refused);
+  g_assert_cmpuint (read, >, 0);
+  g_assert_cmpuint (read, <=, 3 * 500);
+  g_assert_cmpuint (read_bytes, <=, 3 * 64 * 1024);
+  g_assert_cmpuint (st.rtcp_dropped, ==, sent - read);
+  g_assert_cmpfloat (st.fraction_lost, ==, 0);
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &b, &st));
+  g_assert_cmpfloat (st.fraction_lost, ==, 0.25);
+  g_assert_cmpuint (st.rtcp_dropped, ==, 0);
+
+  fake_now += G_USEC_PER_SEC;
+  g_assert_true (send_bytes (f, &a, last));
+  g_assert_true (gst_p2p_fanout_get_stats (f->fanout, &a, &st));
+  g_assert_cmpfloat (st.fraction_lost, ==, 0.5);
 }
 
 /* Ordinary loss recovery is not held back by the budget: over a minute
@@ -1831,6 +1909,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/nack-from-stranger", test_nack_from_stranger);
   ADD ("/p2p/fanout/nack-flood-bounded", test_nack_flood_bounded);
   ADD ("/p2p/fanout/nack-loss-served", test_nack_loss_served);
+  ADD ("/p2p/fanout/rtcp-flood-bounded", test_rtcp_flood_bounded);
   ADD ("/p2p/fanout/lists", test_lists);
   ADD ("/p2p/fanout/transport-wide-sequence-per-viewer",
       test_transport_wide_sequence_per_viewer);
