@@ -25,6 +25,13 @@
  * than a few dozen descriptors the loop waits a little between polls, in
  * proportion to their number (see coalescing_poll()), and one poll then
  * serves the packets of many peers.
+ *
+ * A loop can also leave descriptors out of its polls while their sources
+ * stay attached (p2p_loop_park()): once ICE has settled, a peer's agent
+ * keeps sockets open that no packet of the call arrives on (the
+ * candidates it did not select: the other address family, the ICE-TCP
+ * listeners), and libnice 0.1.21 can neither close nor detach them. Each
+ * poll otherwise asks the kernel about all of them.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -32,6 +39,8 @@
 #endif
 
 #include "p2p-loop.h"
+
+#include <string.h>
 
 /* Wake-up coalescing (coalescing_poll()): the least time between the
  * starts of two polls per polled descriptor, so that polling costs at
@@ -50,6 +59,7 @@ struct _P2pLoop
   GMainContext *context;
   GMainLoop *loop;
   GThread *thread;
+  gint n_parked;                /* atomic: the thread's n_parked */
 };
 
 G_DEFINE_TYPE (P2pLoop, p2p_loop, G_TYPE_OBJECT);
@@ -58,16 +68,44 @@ G_DEFINE_TYPE (P2pLoop, p2p_loop, G_TYPE_OBJECT);
  * its own, and a poll function has no user data). */
 static _Thread_local gint64 last_poll;
 
+/* The loop thread's parked descriptors (p2p_loop_park()): a flag per
+ * descriptor number, and how many are set. */
+static _Thread_local guint8 *parked;
+static _Thread_local guint parked_size;
+static _Thread_local guint n_parked;
+
+/* The descriptors of the loop thread's last poll, for
+ * p2p_loop_foreach_polled(): copied, since GLib may reallocate its array
+ * in a nested iteration. */
+static _Thread_local GArray *polled;
+
+static gboolean
+is_parked (gint fd)
+{
+  return fd >= 0 && (guint) fd < parked_size && parked[fd];
+}
+
 /* The loop's poll function: g_poll(), but not sooner than @n_fds ×
  * COALESCE_US_PER_FD after the previous poll began when that is at least
  * COALESCE_MIN_US, and never past @timeout (a timer due). Packets that
  * arrive meanwhile wait in their sockets' buffers, and the one poll
- * after the wait finds them all. */
+ * after the wait finds them all. The gap counts parked descriptors too:
+ * GLib still checks their sources at every iteration. Parked descriptors
+ * are polled as -1, which poll() skips and reports no event for; GLib
+ * rebuilds the array before every poll, but they are put back anyway. */
 static gint
 coalescing_poll (GPollFD * fds, guint n_fds, gint timeout)
 {
   gint64 gap = MIN ((gint64) n_fds * COALESCE_US_PER_FD, COALESCE_MAX_US);
   gint64 now = g_get_monotonic_time ();
+  guint i;
+  gint ret;
+
+  if (polled == NULL)
+    polled = g_array_new (FALSE, FALSE, sizeof (gint));
+  g_array_set_size (polled, n_fds);
+  for (i = 0; i < n_fds; i++)
+    g_array_index (polled, gint, i) = fds[i].fd;
 
   if (gap >= COALESCE_MIN_US && timeout != 0 && now < last_poll + gap) {
     gint64 wait = last_poll + gap - now;
@@ -80,7 +118,15 @@ coalescing_poll (GPollFD * fds, guint n_fds, gint timeout)
       timeout = MAX (timeout - (gint) (wait / G_TIME_SPAN_MILLISECOND), 0);
   }
   last_poll = now;
-  return g_poll (fds, n_fds, timeout);
+  if (n_parked == 0)
+    return g_poll (fds, n_fds, timeout);
+  for (i = 0; i < n_fds; i++)
+    if (is_parked (fds[i].fd))
+      fds[i].fd = -1;
+  ret = g_poll (fds, n_fds, timeout);
+  for (i = 0; i < n_fds; i++)
+    fds[i].fd = g_array_index (polled, gint, i);
+  return ret;
 }
 
 static gpointer
@@ -95,6 +141,8 @@ loop_thread (gpointer data)
   g_main_loop_run (loop);
   g_main_context_pop_thread_default (context);
   g_main_loop_unref (loop);
+  g_clear_pointer (&parked, g_free);
+  g_clear_pointer (&polled, g_array_unref);
   return NULL;
 }
 
@@ -282,4 +330,95 @@ p2p_loop_invoke_sync (P2pLoop * self, GSourceFunc func, gpointer data)
   g_mutex_unlock (&call.lock);
   g_mutex_clear (&call.lock);
   g_cond_clear (&call.cond);
+}
+
+/**
+ * p2p_loop_park:
+ * @self: a #P2pLoop
+ * @fd: a descriptor that a source on the loop's context polls
+ *
+ * Leaves @fd out of the loop's polls until p2p_loop_unpark(): its source
+ * stays attached but sees no event, and what arrives waits in the
+ * kernel's buffers. The caller must unpark @fd before it is closed, or a
+ * descriptor that reuses the number would never be polled. Parking is
+ * counted: a descriptor parked twice needs unparking twice. Loop thread
+ * only.
+ */
+void
+p2p_loop_park (P2pLoop * self, gint fd)
+{
+  g_return_if_fail (P2P_IS_LOOP (self));
+  g_return_if_fail (p2p_loop_is_current (self));
+  g_return_if_fail (fd >= 0);
+
+  if ((guint) fd >= parked_size) {
+    guint size = MAX ((guint) fd + 1, parked_size * 2);
+
+    parked = g_realloc (parked, size);
+    memset (parked + parked_size, 0, size - parked_size);
+    parked_size = size;
+  }
+  g_return_if_fail (parked[fd] < G_MAXUINT8);
+  if (parked[fd]++ == 0) {
+    n_parked++;
+    g_atomic_int_inc (&self->n_parked);
+  }
+}
+
+/**
+ * p2p_loop_unpark:
+ * @self: a #P2pLoop
+ * @fd: a descriptor parked with p2p_loop_park()
+ *
+ * Polls @fd again from the loop's next iteration on (once it is unparked
+ * as often as it was parked). Loop thread only.
+ */
+void
+p2p_loop_unpark (P2pLoop * self, gint fd)
+{
+  g_return_if_fail (P2P_IS_LOOP (self));
+  g_return_if_fail (p2p_loop_is_current (self));
+  g_return_if_fail (is_parked (fd));
+
+  if (--parked[fd] == 0) {
+    n_parked--;
+    g_atomic_int_add (&self->n_parked, -1);
+  }
+}
+
+/**
+ * p2p_loop_get_n_parked:
+ * @self: a #P2pLoop
+ *
+ * Returns: how many descriptors are parked (p2p_loop_park()) now; from any
+ * thread
+ */
+guint
+p2p_loop_get_n_parked (P2pLoop * self)
+{
+  g_return_val_if_fail (P2P_IS_LOOP (self), 0);
+  return g_atomic_int_get (&self->n_parked);
+}
+
+/**
+ * p2p_loop_foreach_polled:
+ * @self: a #P2pLoop
+ * @func: (scope call): called with each descriptor and @data
+ * @data: (closure): data for @func
+ *
+ * Calls @func for each descriptor of the loop's last poll, parked ones
+ * included: the way to find descriptors that a library's sources poll
+ * when the library does not tell. Loop thread only.
+ */
+void
+p2p_loop_foreach_polled (P2pLoop * self, void (*func) (gint fd,
+        gpointer data), gpointer data)
+{
+  guint i;
+
+  g_return_if_fail (P2P_IS_LOOP (self));
+  g_return_if_fail (p2p_loop_is_current (self));
+
+  for (i = 0; polled && i < polled->len; i++)
+    func (g_array_index (polled, gint, i), data);
 }

@@ -26,4 +26,13 @@ void p2p_loop_invoke (P2pLoop * self, GSourceFunc func, gpointer data,
 
 void p2p_loop_invoke_sync (P2pLoop * self, GSourceFunc func, gpointer data);
 
+void p2p_loop_park (P2pLoop * self, gint fd);
+
+void p2p_loop_unpark (P2pLoop * self, gint fd);
+
+guint p2p_loop_get_n_parked (P2pLoop * self);
+
+void p2p_loop_foreach_polled (P2pLoop * self,
+    void (*func) (gint fd, gpointer data), gpointer data);
+
 G_END_DECLS

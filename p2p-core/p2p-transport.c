@@ -61,6 +61,7 @@
 #include "p2p-punch.h"
 #include "p2p-sdp.h"
 #include "p2p-srtp.h"
+#include "p2p-unselected-sockets.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -177,6 +178,10 @@ struct _P2pTransport
   /* Loop thread only. */
   NiceAgent *agent;
   guint stream_id;
+  /* The agent's sockets the settled pair does not use, left out of the
+   * loop's polls (update_batch_path()); never again after a restart. */
+  P2pUnselectedSockets *unselected;
+  gboolean ice_restarted;
   gboolean gathering;
   gboolean have_local;
   gboolean have_remote;
@@ -342,6 +347,7 @@ teardown_idle (gpointer data)
   if (self->punch)
     p2p_punch_stop (self->punch);
   if (self->agent && self->stream_id) {
+    p2p_unselected_sockets_unpark (self->unselected);
     nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
         self->context, NULL, NULL);
     nice_agent_remove_stream (self->agent, self->stream_id);
@@ -981,7 +987,10 @@ enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
  * a restart even once media flows again, so the path stays off for the
  * rest of the call), on TURN (libnice frames and authenticates for the
  * relay) and on TCP. libnice keeps its own sending for everything but the
- * media: checks, DTLS, the message channel. Loop thread. */
+ * media: checks, DTLS, the message channel. With the path, the agent's
+ * other sockets leave the loop's polls (p2p-unselected-sockets.c) until
+ * the pair changes or ICE restarts; after a restart they stay polled for
+ * the rest of the call, as the batched path stays off. Loop thread. */
 static void
 update_batch_path (P2pTransport * self)
 {
@@ -1005,8 +1014,12 @@ update_batch_path (P2pTransport * self)
     p2p_batch_sender_set_path (self->batch, g_socket_get_fd (socket),
         (struct sockaddr *) &peer, peer.ss_family == AF_INET6 ?
         sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in));
+    if (!self->ice_restarted)
+      p2p_unselected_sockets_park (self->unselected, self->agent,
+          self->stream_id, COMPONENT_ID, g_socket_get_fd (socket));
   } else {
     p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
+    p2p_unselected_sockets_unpark (self->unselected);
   }
   g_clear_object (&socket);
 }
@@ -1673,8 +1686,11 @@ set_remote_description (gpointer data)
   if (self->have_remote && !restart) {
     /* Same ICE session: only the media part may have changed. */
   } else {
-    if (restart && !self->controlling)
+    if (restart && !self->controlling) {
+      self->ice_restarted = TRUE;
+      p2p_unselected_sockets_unpark (self->unselected);
       nice_agent_restart_stream (self->agent, self->stream_id);
+    }
     if (!nice_agent_set_remote_credentials (self->agent, self->stream_id,
             t.ufrag, t.pwd)) {
       g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
@@ -1792,6 +1808,8 @@ restart_ice (gpointer data)
         "Only the offering side restarts ICE, after its first offer");
     return G_SOURCE_REMOVE;
   }
+  self->ice_restarted = TRUE;
+  p2p_unselected_sockets_unpark (self->unselected);
   if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
     g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
         P2P_TRANSPORT_ERROR_ICE_FAILED, "libnice could not restart ICE");
@@ -1890,6 +1908,7 @@ p2p_transport_constructed (GObject * object)
   if (self->loop == NULL)
     self->loop = p2p_loop_get_default ();
   self->context = g_main_context_ref (p2p_loop_get_context (self->loop));
+  self->unselected = p2p_unselected_sockets_new (self->loop);
   if (self->identity == NULL)
     self->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, NULL, 0,
         NULL);
@@ -1929,6 +1948,8 @@ dispose_on_loop (gpointer data)
 {
   P2pTransport *self = data;
 
+  if (self->unselected)
+    p2p_unselected_sockets_unpark (self->unselected);
   if (self->agent) {
     g_signal_handlers_disconnect_by_data (self->agent, self);
     if (self->stream_id) {
@@ -1992,6 +2013,7 @@ p2p_transport_finalize (GObject * object)
 
   p2p_srtp_free (self->srtp);
   p2p_batch_sender_free (self->batch);
+  p2p_unselected_sockets_free (self->unselected);
   p2p_punch_free (self->punch);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->context, g_main_context_unref);

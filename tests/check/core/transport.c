@@ -122,11 +122,21 @@ peer_init (Peer * peer, Peer * other, const gchar * name, gboolean offerer)
   p2p_transport_set_media_callback (peer->transport, media_cb, peer, NULL);
 }
 
+static gboolean
+loop_flushed (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
 static void
 peer_clear (Peer * peer)
 {
   p2p_transport_close (peer->transport);
   g_clear_object (&peer->transport);
+  /* Parked sockets are polled again before libnice closes them (on the
+   * loop thread, in the teardown queued there before this). */
+  p2p_loop_invoke_sync (peer->loop, loop_flushed, NULL);
+  g_assert_cmpuint (p2p_loop_get_n_parked (peer->loop), ==, 0);
   g_clear_object (&peer->loop);
   g_async_queue_unref (peer->candidates);
   g_hash_table_unref (peer->rx.packets);
@@ -633,6 +643,33 @@ exchange_messages (Fixture * f, guint count, guint32 seed)
     g_assert_true (g_bytes_equal (expected,
             g_ptr_array_index (f->b.rx.messages, i)));
   }
+}
+
+static gboolean
+parked (Fixture * f, gpointer data)
+{
+  return p2p_loop_get_n_parked (f->a.loop) > 0
+      && p2p_loop_get_n_parked (f->b.loop) > 0;
+}
+
+/* Once ICE settles on the loopback UDP pair, the ICE-TCP listeners (the
+ * only other sockets here) leave the loops' polls, and media, messages
+ * (DTLS on the selected socket) and the consent pings go on. */
+static void
+test_unselected_parked (Fixture * f, gconstpointer data)
+{
+  connect_pair (f);
+  g_assert_true (wait_for (f, batching, NULL, TIMEOUT_MS));
+  g_assert_true (wait_for (f, parked, NULL, TIMEOUT_MS));
+  g_test_message ("parked %u / %u", p2p_loop_get_n_parked (f->a.loop),
+      p2p_loop_get_n_parked (f->b.loop));
+  send_media_and_check (f, &f->a, 20, 100);
+  send_media_and_check (f, &f->b, 20, 200);
+  exchange_messages (f, 50, 7);
+  g_assert_cmpint (p2p_transport_get_state (f->a.transport), ==,
+      P2P_TRANSPORT_STATE_CONNECTED);
+  g_assert_cmpint (p2p_transport_get_state (f->b.transport), ==,
+      P2P_TRANSPORT_STATE_CONNECTED);
 }
 
 static void
@@ -1192,17 +1229,22 @@ test_ice_restart (Fixture * f, gconstpointer data)
   connect_pair (f);
   send_media_and_check (f, &f->a, 10, 100);
   g_assert_true (wait_for (f, batching, NULL, TIMEOUT_MS));
+  g_assert_true (wait_for (f, parked, NULL, TIMEOUT_MS));
 
   /* New ICE credentials and checks; DTLS and SRTP carry on. The batched
-   * path waits for the new checks to settle: the pair may change. */
+   * path waits for the new checks to settle: the pair may change. The
+   * sockets the old pair did not use are polled again: the new checks
+   * may need them. */
   g_assert_true (p2p_transport_restart_ice (f->a.transport, &error));
   g_assert_no_error (error);
   g_assert_false (p2p_transport_is_batching (f->a.transport));
+  g_assert_cmpuint (p2p_loop_get_n_parked (f->a.loop), ==, 0);
   offer = p2p_transport_create_offer (f->a.transport, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (p2p_transport_set_remote_description (f->b.transport, offer,
           &error));
   g_assert_no_error (error);
+  g_assert_cmpuint (p2p_loop_get_n_parked (f->b.loop), ==, 0);
   answer = p2p_transport_create_answer (f->b.transport, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (p2p_transport_set_remote_description (f->a.transport,
@@ -1331,6 +1373,7 @@ main (int argc, char **argv)
       "SRTP_AES128_CM_SHA1_80");
   PAIR_TEST ("media/bit-exact", test_media_bit_exact, NULL);
   PAIR_TEST ("media/batched", test_media_batched, NULL);
+  PAIR_TEST ("ice/unselected-parked", test_unselected_parked, NULL);
   PAIR_TEST ("media/socket-buffers", test_socket_buffers, NULL);
   PAIR_TEST ("media/path-mtu", test_path_mtu, NULL);
   PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
