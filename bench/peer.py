@@ -403,6 +403,13 @@ def run_throughput(args, env):
     s1, r1 = cam.row.packet_counts(v)
     d1, e1 = own_socket_drops(), snmp_rcvbuf_errors()
     sent, received = s1 - s0, r1 - r0
+    # What the kernel granted the viewer's media socket (p2psrc reports
+    # it; Linux reports twice the usable size).
+    granted = None
+    if "src" in v:
+        st = v["src"].get_property("stats")
+        if st is not None and st.has_field("receive-buffer"):
+            granted = st.get_value("receive-buffer")
     target = cam.feeder.clip_bps * args.speed
     cam.row.disconnect(v)
     cam.pipe.set_state(Gst.State.NULL)
@@ -415,7 +422,7 @@ def run_throughput(args, env):
             "loss": (1 - received / sent) if sent else 1.0,
             "socket_drops": d1 - d0, "rcvbuf_errors": e1 - e0,
             "threads": busiest_threads(th0, th1, t1 - t0),
-            "load": os.getloadavg()[0]})
+            "receive_buffer": granted, "load": os.getloadavg()[0]})
 
 
 def read_cmd(deadline):
