@@ -472,7 +472,8 @@ GST_START_TEST (test_ffprobe)
       "ffprobe saw:\n%s", probe);
   g_free (probe);
 
-  fail_unless_equals_int (run_tool (argv, 3, &out, &err), 0);
+  status = run_tool (argv, 3, &out, &err);
+  fail_unless (status == 0, "ffmpeg exit status %d:\n%s", status, err);
   /* framecrc: a time base line `#tb 0: NUM/DEN`, then per frame stream,
    * dts, pts, duration, size, crc. */
   lines = g_strsplit (out, "\n", -1);
