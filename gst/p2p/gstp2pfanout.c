@@ -43,6 +43,11 @@
  * bytes, and a multiple of 8 so that every row's header fields are
  * aligned. */
 #define SCRATCH_SIZE (SLOT_SIZE + 8)
+/* The one-byte header extension block (RFC 8285) that
+ * gst_p2p_fanout_set_twcc_extension() puts in a packet without one: its
+ * 4-byte header and one element, the 2-byte transport-wide sequence
+ * number after its ID/length byte, and a byte of padding. */
+#define TWCC_BLOCK_SIZE 8
 /* A viewer's first bandwidth estimate, and its bounds, in bits per
  * second: a guess in the range of a camera's main stream, which the
  * estimator's fast start corrects within seconds. Above, once the
@@ -445,6 +450,10 @@ struct _GstP2pFanout
   /* Viewers estimated below this many bits per second are thinned; 0:
    * none. */
   guint64 thin_below;
+
+  /* Whether packets without a header extension get one carrying the
+   * viewer's transport-wide sequence number. */
+  gboolean twcc_extension;
 };
 
 /**
@@ -544,6 +553,28 @@ void
 gst_p2p_fanout_set_pacing (GstP2pFanout * fanout, gboolean pacing)
 {
   fanout->pacing = pacing;
+}
+
+/**
+ * gst_p2p_fanout_set_twcc_extension:
+ * @fanout: a fan-out not yet sending
+ * @add: whether to add the transport-wide sequence number extension
+ *
+ * With @add, RTP packets that carry no header extension leave with one:
+ * the one-byte form (RFC 8285) holding the viewer's transport-wide
+ * sequence number under ID %GST_P2P_TWCC_EXT_ID, 8 bytes more per packet
+ * (packets over %P2P_TRANSPORT_MAX_PACKET - 8 bytes leave without it).
+ * The extension is written into each viewer's copy, which the fan-out
+ * makes anyway to number it: the payloaders need not write one that
+ * every viewer's copy overwrites (GStreamer's header extension API
+ * reallocates each packet's header and costs several GObject calls per
+ * packet). Packets that carry the extension already have their number
+ * overwritten, with or without @add. Default: not added.
+ */
+void
+gst_p2p_fanout_set_twcc_extension (GstP2pFanout * fanout, gboolean add)
+{
+  fanout->twcc_extension = add;
 }
 
 /**
@@ -826,44 +857,77 @@ twcc_offset (const guint8 * data, gsize size)
   return 0;
 }
 
+/* @size bytes of RTP packet @data, with a one-byte header extension
+ * block holding only the transport-wide sequence number put after its
+ * fixed header and CSRCs, into @out (TWCC_BLOCK_SIZE bytes more). @data
+ * has no extension. Returns the offset of the number in @out, 0 when
+ * @data is too short. */
+static gsize
+twcc_insert (const guint8 * data, gsize size, guint8 * out)
+{
+  gsize hdr = 12 + 4 * (data[0] & 0x0f);
+
+  if (size < hdr)
+    return 0;
+  memcpy (out, data, hdr);
+  out[0] |= 0x10;
+  GST_WRITE_UINT16_BE (out + hdr, 0xbede);
+  GST_WRITE_UINT16_BE (out + hdr + 2, 1);
+  /* ID, and length - 1 (two bytes); then the number, and padding. */
+  out[hdr + 4] = (GST_P2P_TWCC_EXT_ID << 4) | 1;
+  out[hdr + 7] = 0;
+  memcpy (out + hdr + TWCC_BLOCK_SIZE, data + hdr, size - hdr);
+  return hdr + 5;
+}
+
 /* With the lock: @n packets (at most LIST_CHUNK, each at most SLOT_SIZE
  * + 2 bytes) out to one viewer now, its own transport-wide sequence
- * numbers written in where the packets have room for one, and remembered
- * with the time for its feedback. Before encryption: SRTP authenticates
- * the header. */
+ * numbers written in where the packets have room for one (or put in,
+ * gst_p2p_fanout_set_twcc_extension()), and remembered with the time for
+ * its feedback. Before encryption: SRTP authenticates the header. */
 static void
 member_write (GstP2pFanout * fanout, Member * m, const guint8 * const *data,
     const gsize * sizes, guint n, gint64 now)
 {
   const guint8 *out[LIST_CHUNK];
+  gsize out_sizes[LIST_CHUNK];
   guint j;
 
   if (n == 0)
     return;
   for (j = 0; j < n; j++) {
+    guint8 *copy = fanout->out_scratch[j];
     gsize twcc = twcc_offset (data[j], sizes[j]);
 
     out[j] = data[j];
+    out_sizes[j] = sizes[j];
     if (twcc) {
-      memcpy (fanout->out_scratch[j], data[j], sizes[j]);
+      memcpy (copy, data[j], sizes[j]);
+    } else if (fanout->twcc_extension && !(data[j][0] & 0x10)
+        && sizes[j] + TWCC_BLOCK_SIZE <= SLOT_SIZE) {
+      twcc = twcc_insert (data[j], sizes[j], copy);
+      if (twcc)
+        out_sizes[j] += TWCC_BLOCK_SIZE;
+    }
+    if (twcc) {
       /* Byte by byte: the field is at an odd offset. */
-      fanout->out_scratch[j][twcc] = m->twcc_seq >> 8;
-      fanout->out_scratch[j][twcc + 1] = m->twcc_seq & 0xff;
+      copy[twcc] = m->twcc_seq >> 8;
+      copy[twcc + 1] = m->twcc_seq & 0xff;
       if (m->probe_tagged)
         p2p_bandwidth_estimator_on_probe_sent (m->estimator, m->twcc_seq,
-            sizes[j], now);
+            out_sizes[j], now);
       else
-        p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq, sizes[j],
-            now);
+        p2p_bandwidth_estimator_on_sent (m->estimator, m->twcc_seq,
+            out_sizes[j], now);
       m->twcc_seq++;
-      out[j] = fanout->out_scratch[j];
+      out[j] = copy;
     }
   }
   if (fanout->send_list) {
-    fanout->send_list (m->target, out, sizes, n, fanout->user_data);
+    fanout->send_list (m->target, out, out_sizes, n, fanout->user_data);
   } else {
     for (j = 0; j < n; j++)
-      fanout->send (m->target, FALSE, out[j], sizes[j], fanout->user_data);
+      fanout->send (m->target, FALSE, out[j], out_sizes[j], fanout->user_data);
   }
 }
 

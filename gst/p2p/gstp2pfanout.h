@@ -151,6 +151,8 @@ void gst_p2p_fanout_set_clock (GstP2pFanout * fanout, gint64 (*now) (void));
 
 void gst_p2p_fanout_set_pacing (GstP2pFanout * fanout, gboolean pacing);
 
+void gst_p2p_fanout_set_twcc_extension (GstP2pFanout * fanout, gboolean add);
+
 gint64 gst_p2p_fanout_pace (GstP2pFanout * fanout);
 
 void gst_p2p_fanout_set_layer_func (GstP2pFanout * fanout,

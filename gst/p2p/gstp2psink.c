@@ -683,6 +683,7 @@ gst_p2p_sink_init (GstP2pSink * self)
   gst_p2p_fanout_set_layer_func (self->fanout, gst_p2p_sink_layer_changed);
   /* Each viewer's keyframes spread to its bandwidth estimate. */
   gst_p2p_fanout_set_pacing (self->fanout, TRUE);
+  gst_p2p_fanout_set_twcc_extension (self->fanout, TRUE);
   /* rtpbasepayload takes G_MAXUINT32 for "random". */
   self->video_ts_offset = g_random_int_range (0, G_MAXINT32);
   self->backoff =

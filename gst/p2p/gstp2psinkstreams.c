@@ -199,7 +199,6 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   const GstP2pCodec *other;
   g_autoptr (GError) err = NULL;
   GstElement *pay, *parse = NULL;
-  GstRTPHeaderExtension *twcc;
   GstPad *paysink, *sinkpad;
   gchar *name;
 
@@ -236,16 +235,6 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", err->message),
         (NULL));
     return FALSE;
-  }
-
-  /* Room for each viewer's transport-wide sequence number, which the
-   * fan-out writes; the payloader's caps, and so the offer, announce the
-   * extension, and viewers send feedback on it. */
-  twcc = gst_rtp_header_extension_create_from_uri (GST_P2P_TWCC_URI);
-  if (twcc) {
-    gst_rtp_header_extension_set_id (twcc, GST_P2P_TWCC_EXT_ID);
-    g_signal_emit_by_name (pay, "add-extension", twcc);
-    gst_object_unref (twcc);
   }
 
   name = g_strdup_printf ("send_rtp_sink_%u", STREAM_SESSION (stream->index));
@@ -314,6 +303,12 @@ payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
 
   if (!caps)
     return;
+  /* The fan-out puts each viewer's transport-wide sequence number in its
+   * packets (gst_p2p_fanout_set_twcc_extension()), not the payloader: the
+   * offer announces the extension, and viewers send feedback on it. */
+  caps = gst_caps_make_writable (caps);
+  gst_caps_set_simple (caps, "extmap-" G_STRINGIFY (GST_P2P_TWCC_EXT_ID),
+      G_TYPE_STRING, GST_P2P_TWCC_URI, NULL);
   GST_OBJECT_LOCK (self);
   gst_caps_replace (&stream->rtp_caps, caps);
   GST_OBJECT_UNLOCK (self);

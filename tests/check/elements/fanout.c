@@ -735,6 +735,117 @@ test_transport_wide_sequence_per_viewer (Fixture * f, gconstpointer data)
   g_assert_cmpuint (next_b, ==, 6);
 }
 
+/* The packet @sent to a viewer is @orig (@size bytes, no extension)
+ * with the transport-wide sequence number @twcc put in, as a one-byte
+ * header extension after the fixed header; SSRC and sequence number are
+ * the viewer's, everything else as it was. */
+static void
+assert_twcc_inserted (Sent * sent, const guint8 * orig, gsize size,
+    guint16 twcc)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (sent->packet, &len);
+
+  g_assert_cmpuint (len, ==, size + 8);
+  g_assert_cmpuint (p[0], ==, orig[0] | 0x10);
+  g_assert_cmpuint (p[1], ==, orig[1]);
+  g_assert_cmpmem (p + 4, 4, orig + 4, 4);
+  g_assert_cmpuint (GST_READ_UINT16_BE (p + 12), ==, 0xbede);
+  g_assert_cmpuint (GST_READ_UINT16_BE (p + 14), ==, 1);
+  g_assert_cmpuint (p[16], ==, (GST_P2P_TWCC_EXT_ID << 4) | 1);
+  g_assert_cmpuint (twcc_of (sent), ==, twcc);
+  g_assert_cmpuint (p[19], ==, 0);
+  g_assert_cmpmem (p + 20, len - 20, orig + 12, size - 12);
+}
+
+/* With the fan-out adding the extension (the payloaders write none), two
+ * viewers sharing the same packets each get their own numbers in their
+ * own copies, the payload intact; the history keeps the packets as they
+ * came, so that a retransmission carries the original payload (and a
+ * number of its own); a packet too large for 8 bytes more leaves as it
+ * came, and one with the extension already keeps its size. */
+static void
+test_twcc_extension_added (Fixture * f, gconstpointer data)
+{
+  static const gsize sizes[] = { 300, 1392, 1393, 12 };
+  guint8 pkts[G_N_ELEMENTS (sizes)][1400];
+  const guint8 *list[G_N_ELEMENTS (sizes)];
+  guint16 next_a = 0, next_b = 0, b_seq = 0;
+  gint a, b;
+  gsize len;
+  const guint8 *p;
+  Sent *rtx;
+  guint i;
+
+  gst_p2p_fanout_set_send_list (f->fanout, on_send_list);
+  gst_p2p_fanout_set_twcc_extension (f->fanout, TRUE);
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  gst_p2p_fanout_input (f->fanout, GST_P2P_FANOUT_VIDEO, TRUE);
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    guint j;
+
+    memset (pkts[i], 0, sizeof (pkts[i]));
+    pkts[i][0] = 0x80;
+    pkts[i][1] = 96 | (i == 1 ? 0x80 : 0);
+    GST_WRITE_UINT16_BE (pkts[i] + 2, 500 + i);
+    GST_WRITE_UINT32_BE (pkts[i] + 4, 90000);
+    GST_WRITE_UINT32_BE (pkts[i] + 8, SSRC);
+    for (j = 12; j < sizes[i]; j++)
+      pkts[i][j] = j * 7 + i;
+    list[i] = pkts[i];
+  }
+  gst_p2p_fanout_push_rtp_list (f->fanout, GST_P2P_FANOUT_VIDEO, list, sizes,
+      G_N_ELEMENTS (sizes));
+
+  g_assert_cmpuint (f->sent->len, ==, 2 * G_N_ELEMENTS (sizes));
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+    guint k = i % G_N_ELEMENTS (sizes);
+
+    if (sizes[k] == 1393) {
+      /* No room: as it came (but for the viewer's SSRC), uncounted. */
+      p = g_bytes_get_data (sent->packet, &len);
+      g_assert_cmpuint (len, ==, sizes[k]);
+      g_assert_cmpuint (p[0], ==, 0x80);
+      g_assert_cmpmem (p + 12, len - 12, pkts[k] + 12, sizes[k] - 12);
+      continue;
+    }
+    assert_twcc_inserted (sent, pkts[k], sizes[k],
+        sent->target == &a ? next_a++ : next_b++);
+    if (sent->target == &b && k == 0)
+      b_seq = GST_READ_UINT16_BE ((const guint8 *)
+          g_bytes_get_data (sent->packet, NULL) + 2);
+  }
+  g_assert_cmpuint (next_a, ==, 3);
+  g_assert_cmpuint (next_b, ==, 3);
+
+  /* b lost the first packet: its retransmission comes from the history,
+   * which the viewers' copies did not touch, with b's next number. */
+  g_ptr_array_set_size (f->sent, 0);
+  g_assert_true (send_nack (f, &b, b_seq));
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  rtx = g_ptr_array_index (f->sent, 0);
+  g_assert_true (rtx->target == &b);
+  p = g_bytes_get_data (rtx->packet, &len);
+  g_assert_cmpuint (len, ==, sizes[0] + 2 + 8);
+  g_assert_cmpuint (p[1] & 0x7f, ==, GST_P2P_PT_VIDEO_RTX);
+  g_assert_cmpuint (twcc_of (rtx), ==, next_b);
+  g_assert_cmpuint (GST_READ_UINT16_BE (p + 20), ==, b_seq);
+  g_assert_cmpmem (p + 22, len - 22, pkts[0] + 12, sizes[0] - 12);
+
+  /* A packet with the extension already: numbered, not extended again. */
+  g_ptr_array_set_size (f->sent, 0);
+  push_twcc_packet (f, 500 + G_N_ELEMENTS (sizes), 200);
+  g_assert_cmpuint (f->sent->len, ==, 2);
+  for (i = 0; i < f->sent->len; i++) {
+    Sent *sent = g_ptr_array_index (f->sent, i);
+
+    g_assert_cmpuint (g_bytes_get_size (sent->packet), ==, 200);
+    g_assert_cmpuint (twcc_of (sent), ==, sent->target == &a ? 3 : 4);
+  }
+}
+
 /* Viewers @a and @b join; @n packets of 1000 bytes follow from a
  * keyframe on, packet i leaving i × @every_us / @per after the first. */
 static void
@@ -1913,6 +2024,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/lists", test_lists);
   ADD ("/p2p/fanout/transport-wide-sequence-per-viewer",
       test_transport_wide_sequence_per_viewer);
+  ADD ("/p2p/fanout/twcc-extension-added", test_twcc_extension_added);
   ADD ("/p2p/fanout/transport-cc-estimate", test_transport_cc_estimate);
   ADD ("/p2p/fanout/pacing", test_pacing);
   ADD ("/p2p/fanout/pacing-not-below-stream", test_pacing_not_below_stream);
