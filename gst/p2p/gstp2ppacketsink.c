@@ -5,10 +5,10 @@
  */
 
 /* The end of the internal RTP/RTCP branches of p2psink and p2psrc: hands
- * each packet, mapped in place, to a callback that passes it to p2p-core.
- * Unlike appsink it wraps nothing in a GstSample, so the fan-out path does
- * not allocate per packet. Not registered as a factory: only the p2p bins
- * create it. */
+ * each packet, mapped in place (or copied once, packet_sink_read()), to a
+ * callback that passes it to p2p-core. Unlike appsink it wraps nothing in
+ * a GstSample, so the fan-out path does not allocate per packet. Not
+ * registered as a factory: only the p2p bins create it. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -19,6 +19,12 @@
 
 #define GST_CAT_DEFAULT gst_p2p_debug
 
+/* A payloader's packet is two memories, its header and the part of the
+ * frame it was cut from: mapping it merges them into memory allocated and
+ * freed per packet. Packets of up to ROW_SIZE bytes are copied into the
+ * sink's rows instead, one copy and no allocation. */
+#define ROW_SIZE 1500
+
 struct _GstP2pPacketSink
 {
   GstBaseSink parent;
@@ -26,6 +32,8 @@ struct _GstP2pPacketSink
   GstP2pPacketFunc func;
   GstP2pPacketListFunc list_func;
   gpointer user_data;
+  /* GST_P2P_PACKET_SINK_LIST_MAX rows, once a packet needs one. */
+    guint8 (*rows)[ROW_SIZE];
 };
 
 G_DEFINE_TYPE (GstP2pPacketSink, gst_p2p_packet_sink, GST_TYPE_BASE_SINK);
@@ -36,15 +44,43 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_STATIC_CAPS ("application/x-rtp; application/x-rtcp; "
         "application/x-srtcp"));
 
+/* Streaming thread: @buffer's bytes, in row @row (a copy) when they are
+ * in several memories and fit, else mapped into @map (*@mapped, to unmap
+ * after use). NULL when they cannot be read. */
+static const guint8 *
+packet_sink_read (GstP2pPacketSink * self, GstBuffer * buffer, guint row,
+    GstMapInfo * map, gsize * size, gboolean * mapped)
+{
+  gsize len = gst_buffer_get_size (buffer);
+
+  *mapped = FALSE;
+  if (gst_buffer_n_memory (buffer) > 1 && len <= ROW_SIZE) {
+    if (!self->rows)
+      self->rows = g_malloc (GST_P2P_PACKET_SINK_LIST_MAX * ROW_SIZE);
+    *size = gst_buffer_extract (buffer, 0, self->rows[row], len);
+    return self->rows[row];
+  }
+  if (!gst_buffer_map (buffer, map, GST_MAP_READ))
+    return NULL;
+  *mapped = TRUE;
+  *size = map->size;
+  return map->data;
+}
+
 static void
 packet_sink_push (GstP2pPacketSink * self, GstBuffer * buffer)
 {
   GstMapInfo map;
+  const guint8 *data;
+  gboolean mapped;
+  gsize size;
 
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+  data = packet_sink_read (self, buffer, 0, &map, &size, &mapped);
+  if (!data)
     return;
-  self->func (map.data, map.size, buffer, self->user_data);
-  gst_buffer_unmap (buffer, &map);
+  self->func (data, size, buffer, self->user_data);
+  if (mapped)
+    gst_buffer_unmap (buffer, &map);
 }
 
 static GstFlowReturn
@@ -54,31 +90,34 @@ gst_p2p_packet_sink_render (GstBaseSink * sink, GstBuffer * buffer)
   return GST_FLOW_OK;
 }
 
-/* Hands @n buffers of a list, mapped, to the list function at once. */
+/* Hands @n buffers of a list, read (packet_sink_read()), to the list
+ * function at once. */
 static void
 packet_sink_push_list (GstP2pPacketSink * self, GstBufferList * list,
     guint first, guint n)
 {
   GstMapInfo maps[GST_P2P_PACKET_SINK_LIST_MAX];
   GstBuffer *buffers[GST_P2P_PACKET_SINK_LIST_MAX];
+  gboolean mapped[GST_P2P_PACKET_SINK_LIST_MAX];
   const guint8 *data[GST_P2P_PACKET_SINK_LIST_MAX];
   gsize sizes[GST_P2P_PACKET_SINK_LIST_MAX];
-  guint i, mapped = 0;
+  guint i, read = 0;
 
   for (i = 0; i < n; i++) {
     GstBuffer *buffer = gst_buffer_list_get (list, first + i);
 
-    if (!gst_buffer_map (buffer, &maps[mapped], GST_MAP_READ))
+    data[read] = packet_sink_read (self, buffer, read, &maps[read],
+        &sizes[read], &mapped[read]);
+    if (!data[read])
       continue;
-    buffers[mapped] = buffer;
-    data[mapped] = maps[mapped].data;
-    sizes[mapped] = maps[mapped].size;
-    mapped++;
+    buffers[read++] = buffer;
   }
-  if (mapped > 0)
-    self->list_func (data, sizes, mapped, self->user_data);
-  for (i = 0; i < mapped; i++)
-    gst_buffer_unmap (buffers[i], &maps[i]);
+  if (read > 0)
+    self->list_func (data, sizes, read, self->user_data);
+  for (i = 0; i < read; i++) {
+    if (mapped[i])
+      gst_buffer_unmap (buffers[i], &maps[i]);
+  }
 }
 
 static GstFlowReturn
@@ -98,11 +137,20 @@ gst_p2p_packet_sink_render_list (GstBaseSink * sink, GstBufferList * list)
 }
 
 static void
+gst_p2p_packet_sink_finalize (GObject * object)
+{
+  g_free (GST_P2P_PACKET_SINK (object)->rows);
+  G_OBJECT_CLASS (gst_p2p_packet_sink_parent_class)->finalize (object);
+}
+
+static void
 gst_p2p_packet_sink_class_init (GstP2pPacketSinkClass * klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseSinkClass *base_class = GST_BASE_SINK_CLASS (klass);
 
+  object_class->finalize = gst_p2p_packet_sink_finalize;
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "P2P packet sink", "Sink/Network",
