@@ -30,6 +30,11 @@ void p2p_transport_fail_next_batch (P2pTransport * self);
 G_GNUC_INTERNAL
 gboolean p2p_transport_is_batching (P2pTransport * self);
 
+/* Whether the viewer reads the selected pair's socket itself now
+ * (p2p-batch-receiver.c). */
+G_GNUC_INTERNAL
+gboolean p2p_transport_is_batch_receiving (P2pTransport * self);
+
 G_GNUC_INTERNAL
 gboolean p2p_transport_send_raw (P2pTransport * self, const guint8 * data,
     gsize size);

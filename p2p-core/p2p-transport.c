@@ -49,6 +49,7 @@
 
 #include "p2p-transport-private.h"
 #include "p2p-protocol-ice-uri.h"
+#include "p2p-batch-receiver.h"
 #include "p2p-batch-sender.h"
 #include "p2p-channel.h"
 #include "p2p-demux.h"
@@ -176,6 +177,9 @@ struct _P2pTransport
   P2pBatchSender *batch;
 
   /* Loop thread only. */
+  /* The viewer's batched receive path (update_batch_path()); its counter
+   * is read from any thread. */
+  P2pBatchReceiver *batch_receiver;
   NiceAgent *agent;
   guint stream_id;
   /* The agent's sockets the settled pair does not use, left out of the
@@ -343,6 +347,7 @@ teardown_idle (gpointer data)
    * running inside the channel or DTLS code. */
   g_clear_pointer (&self->channel, p2p_channel_free);
   p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
+  p2p_batch_receiver_set_path (self->batch_receiver, -1, NULL, 0);
   /* No more probes or path changes for a call that is over. */
   if (self->punch)
     p2p_punch_stop (self->punch);
@@ -557,6 +562,12 @@ receive_cb (NiceAgent * agent, guint stream_id, guint component_id,
     guint size, gchar * buf, gpointer user_data)
 {
   receive_datagram (user_data, (guint8 *) buf, size);
+}
+
+static void
+batch_receive_cb (guint8 * data, gsize size, gpointer user_data)
+{
+  receive_datagram (user_data, data, size);
 }
 
 static void maybe_map_port (P2pTransport * self, NiceCandidate * candidate);
@@ -980,23 +991,29 @@ enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
   g_object_unref (socket);
 }
 
-/* Points the batched send path at the selected pair once ICE has settled
- * (READY: checks done, the pair nominated) on a UDP pair without a relay,
- * and takes it away otherwise: while checking or after a restart (the pair
- * may still change; libnice 0.1.21 leaves the component in GATHERING after
- * a restart even once media flows again, so the path stays off for the
- * rest of the call), on TURN (libnice frames and authenticates for the
- * relay) and on TCP. libnice keeps its own sending for everything but the
- * media: checks, DTLS, the message channel. With the path, the agent's
- * other sockets leave the loop's polls (p2p-unselected-sockets.c) until
- * the pair changes or ICE restarts; after a restart they stay polled for
- * the rest of the call, as the batched path stays off. Loop thread. */
+/* Points the batched send path, and on the viewer (the controlled side,
+ * which receives the media) the batched receive path, at the selected
+ * pair once ICE has settled (READY: checks done, the pair nominated) on a
+ * UDP pair without a relay, and takes them away otherwise: while checking
+ * or after a restart (the pair may still change; libnice 0.1.21 leaves the
+ * component in GATHERING after a restart even once media flows again, so
+ * the paths stay off for the rest of the call), on TURN (libnice frames
+ * and authenticates for the relay) and on TCP. libnice keeps its own
+ * sending for everything but the media: checks, DTLS, the message channel;
+ * the receive path hands the socket back to libnice as soon as STUN or a
+ * stranger arrives (p2p-batch-receiver.c). The camera does not read in
+ * batches: it receives little (feedback), and at 128 viewers every polled
+ * descriptor costs its loop (docs/performance.md). With the paths, the
+ * agent's other sockets leave the loop's polls (p2p-unselected-sockets.c)
+ * until the pair changes or ICE restarts; after a restart they stay polled
+ * for the rest of the call, as the batched paths stay off. Loop thread. */
 static void
 update_batch_path (P2pTransport * self)
 {
   NiceCandidate *local = NULL, *remote = NULL;
   GSocket *socket = NULL;
   struct sockaddr_storage peer;
+  gsize peer_size;
 
   if (!self->torn_down && self->stream_id
       && nice_agent_get_component_state (self->agent, self->stream_id,
@@ -1011,14 +1028,19 @@ update_batch_path (P2pTransport * self)
   if (socket && g_socket_get_socket_type (socket) == G_SOCKET_TYPE_DATAGRAM) {
     memset (&peer, 0, sizeof (peer));
     nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &peer);
+    peer_size = peer.ss_family == AF_INET6 ?
+        sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in);
     p2p_batch_sender_set_path (self->batch, g_socket_get_fd (socket),
-        (struct sockaddr *) &peer, peer.ss_family == AF_INET6 ?
-        sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in));
+        (struct sockaddr *) &peer, peer_size);
+    if (!self->controlling)
+      p2p_batch_receiver_set_path (self->batch_receiver,
+          g_socket_get_fd (socket), (struct sockaddr *) &peer, peer_size);
     if (!self->ice_restarted)
       p2p_unselected_sockets_park (self->unselected, self->agent,
           self->stream_id, COMPONENT_ID, g_socket_get_fd (socket));
   } else {
     p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
+    p2p_batch_receiver_set_path (self->batch_receiver, -1, NULL, 0);
     p2p_unselected_sockets_unpark (self->unselected);
   }
   g_clear_object (&socket);
@@ -1909,6 +1931,8 @@ p2p_transport_constructed (GObject * object)
     self->loop = p2p_loop_get_default ();
   self->context = g_main_context_ref (p2p_loop_get_context (self->loop));
   self->unselected = p2p_unselected_sockets_new (self->loop);
+  self->batch_receiver = p2p_batch_receiver_new (self->context,
+      batch_receive_cb, self);
   if (self->identity == NULL)
     self->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, NULL, 0,
         NULL);
@@ -1950,6 +1974,8 @@ dispose_on_loop (gpointer data)
 
   if (self->unselected)
     p2p_unselected_sockets_unpark (self->unselected);
+  /* Before libnice closes the pair's socket. */
+  p2p_batch_receiver_set_path (self->batch_receiver, -1, NULL, 0);
   if (self->agent) {
     g_signal_handlers_disconnect_by_data (self->agent, self);
     if (self->stream_id) {
@@ -2014,6 +2040,7 @@ p2p_transport_finalize (GObject * object)
   p2p_srtp_free (self->srtp);
   p2p_batch_sender_free (self->batch);
   p2p_unselected_sockets_free (self->unselected);
+  p2p_batch_receiver_free (self->batch_receiver);
   p2p_punch_free (self->punch);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -3146,6 +3173,8 @@ p2p_transport_get_stats (P2pTransport * self)
   s->dropped_srtp = READ (dropped_srtp);
   s->dropped_before_keys = READ (dropped_before_keys);
   s->batched_packets_sent = p2p_batch_sender_get_batched (self->batch);
+  s->batched_packets_received =
+      p2p_batch_receiver_get_batched (self->batch_receiver);
   return s;
 }
 
@@ -3278,6 +3307,30 @@ gboolean
 p2p_transport_is_batching (P2pTransport * self)
 {
   return p2p_batch_sender_is_active (self->batch);
+}
+
+typedef struct
+{
+  P2pTransport *self;
+  gboolean active;
+} BatchReceivingCall;
+
+static gboolean
+batch_receiving_on_loop (gpointer data)
+{
+  BatchReceivingCall *call = data;
+
+  call->active = p2p_batch_receiver_is_active (call->self->batch_receiver);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+p2p_transport_is_batch_receiving (P2pTransport * self)
+{
+  BatchReceivingCall call = { self, FALSE };
+
+  p2p_loop_invoke_sync (self->loop, batch_receiving_on_loop, &call);
+  return call.active;
 }
 
 gboolean

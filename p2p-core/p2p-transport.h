@@ -233,6 +233,9 @@ typedef enum
  *     %P2P_TRANSPORT_MAX_PACKET - 16 on a direct UDP path between two host
  *     candidates, %P2P_TRANSPORT_SAFE_PAYLOAD_MTU otherwise (through a NAT,
  *     where the path beyond the local route is unknown; TURN, TCP)
+ * @batched_packets_received: packets (DTLS, RTP and RTCP) the viewer read
+ *     from the selected pair's socket itself, several per system call with
+ *     UDP GRO, instead of through libnice
  *
  * A snapshot of a transport's counters.
  */
@@ -264,6 +267,7 @@ typedef struct
   guint64 batched_packets_sent;
   gint path_mtu;
   gint payload_mtu;
+  guint64 batched_packets_received;
 } P2pTransportStats;
 
 #define P2P_TYPE_TRANSPORT_STATS (p2p_transport_stats_get_type ())

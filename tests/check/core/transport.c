@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <p2p-core/p2p-core.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 #include "p2p-transport-private.h"
 #include "p2p-password-verifier-private.h"
 
@@ -47,6 +49,7 @@ typedef struct
   Peer a;                       /* offerer: the camera side */
   Peer b;                       /* answerer: the viewer side */
   gboolean tcp_only;            /* signalling drops UDP candidates */
+  gchar *answer;                /* the viewer's last description */
 } Fixture;
 
 static void
@@ -156,6 +159,7 @@ fixture_teardown (Fixture * f, gconstpointer data)
 {
   peer_clear (&f->a);
   peer_clear (&f->b);
+  g_free (f->answer);
 }
 
 /* Forwards queued candidates; returns once @done says so or the time-out
@@ -248,6 +252,8 @@ negotiate (Fixture * f, const gchar * (*tamper) (const gchar * offer))
   g_assert_no_error (error);
   answer = p2p_transport_create_answer (f->b.transport, NULL, &error);
   g_assert_no_error (error);
+  g_free (f->answer);
+  f->answer = g_strdup (answer);
   g_assert_true (p2p_transport_set_remote_description (f->a.transport,
           answer, &error));
   g_assert_no_error (error);
@@ -474,20 +480,29 @@ batching (Fixture * f, gpointer data)
       && p2p_transport_is_batching (f->b.transport);
 }
 
+static gboolean
+batch_receiving (Fixture * f, gpointer data)
+{
+  return p2p_transport_is_batch_receiving (f->b.transport);
+}
+
+/* Packets the batched paths carried: sent in GSO messages or, when
+ * @received, read with GRO by the viewer. */
 static guint64
-batched (Peer * peer)
+batched_count (Peer * peer, gboolean received)
 {
   P2pTransportStats *s = p2p_transport_get_stats (peer->transport);
-  guint64 n = s->batched_packets_sent;
+  guint64 n = received ? s->batched_packets_received : s->batched_packets_sent;
 
   p2p_transport_stats_free (s);
   return n;
 }
 
 /* Once ICE settles on the loopback pair, packet lists leave in UDP GSO
- * batches and arrive bit-exact; single packets take the same path. When
- * the kernel refuses GSO (simulated EIO), that batch and every later one
- * go through libnice instead, still bit-exact. */
+ * batches and arrive bit-exact; single packets take the same path. The
+ * viewer reads them with UDP GRO (the camera, controlling, leaves its
+ * socket to libnice). When the kernel refuses GSO (simulated EIO), that
+ * batch and every later one go through libnice instead, still bit-exact. */
 static void
 test_media_batched (Fixture * f, gconstpointer data)
 {
@@ -495,20 +510,136 @@ test_media_batched (Fixture * f, gconstpointer data)
 
   connect_pair (f);
   g_assert_true (wait_for (f, batching, NULL, TIMEOUT_MS));
-  before = batched (&f->a);
+  g_assert_true (wait_for (f, batch_receiving, NULL, TIMEOUT_MS));
+  g_assert_false (p2p_transport_is_batch_receiving (f->a.transport));
+  before = batched_count (&f->a, FALSE);
   send_lists_and_check (f, &f->a, 20, 100);
   send_lists_and_check (f, &f->b, 5, 30000);
   send_media_and_check (f, &f->a, 20, 5000);
-  g_assert_cmpuint (batched (&f->a), >, before);
-  g_assert_cmpuint (batched (&f->b), >, 0);
+  g_assert_cmpuint (batched_count (&f->a, FALSE), >, before);
+  g_assert_cmpuint (batched_count (&f->b, FALSE), >, 0);
+  g_assert_cmpuint (batched_count (&f->b, TRUE), >=, 20 + 20);
+  g_assert_cmpuint (batched_count (&f->a, TRUE), ==, 0);
 
   p2p_transport_fail_next_batch (f->a.transport);
   send_lists_and_check (f, &f->a, 20, 10000);
   g_assert_false (p2p_transport_is_batching (f->a.transport));
-  before = batched (&f->a);
+  before = batched_count (&f->a, FALSE);
   send_lists_and_check (f, &f->a, 5, 15000);
   send_media_and_check (f, &f->a, 20, 6000);
-  g_assert_cmpuint (batched (&f->a), ==, before);
+  g_assert_cmpuint (batched_count (&f->a, FALSE), ==, before);
+}
+
+/* A STUN header (RFC 5389) of @type with a random transaction. */
+static void
+make_stun (guint8 * out, guint16 type)
+{
+  guint i;
+
+  out[0] = type >> 8;
+  out[1] = type & 0xff;
+  out[2] = out[3] = 0;
+  out[4] = 0x21;
+  out[5] = 0x12;
+  out[6] = 0xa4;
+  out[7] = 0x42;
+  for (i = 8; i < 20; i++)
+    out[i] = g_random_int_range (0, 256);
+}
+
+/* The value of the first "a=NAME:" line of @sdp. */
+static gchar *
+sdp_attribute (const gchar * sdp, const gchar * name)
+{
+  g_autofree gchar *key = g_strdup_printf ("a=%s:", name);
+  const gchar *start = strstr (sdp, key);
+
+  g_assert_nonnull (start);
+  start += strlen (key);
+  return g_strndup (start, strcspn (start, "\r\n"));
+}
+
+/* Sends an authenticated Binding request (as the camera's agent would, for
+ * a new pair) from a socket of the test's own to the viewer's selected
+ * address until the answer to that transaction comes back, at most @tries
+ * times, a second apart. */
+static gboolean
+stun_answered (Fixture * f, guint tries)
+{
+  P2pTransportStats *s = p2p_transport_get_stats (f->b.transport);
+  g_autoptr (GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GSocketAddress) any = NULL;
+  g_autoptr (GSocketAddress) to = NULL;
+  const gchar *colon = strrchr (s->local_address, ':');
+  g_autofree gchar *ip = g_strndup (s->local_address,
+      colon - s->local_address);
+  g_autofree gchar *ufrag = sdp_attribute (f->answer, "ice-ufrag");
+  g_autofree gchar *pwd = sdp_attribute (f->answer, "ice-pwd");
+  g_autofree gchar *username = NULL;
+  gboolean answered = FALSE;
+  guint i;
+
+  to = g_inet_socket_address_new_from_string (ip, atoi (colon + 1));
+  p2p_transport_stats_free (s);
+  /* Any remote half will do for the viewer's agent: it checks its own
+   * half of USERNAME and the integrity under its password. */
+  username = g_strdup_printf ("%s:test", ufrag);
+  any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_assert_true (g_socket_bind (sock, any, FALSE, NULL));
+  g_socket_set_timeout (sock, 1);
+  for (i = 0; i < tries && !answered; i++) {
+    StunAgent agent;
+    StunMessage msg;
+    guint8 request[STUN_MAX_MESSAGE_SIZE], answer[512];
+    gsize size;
+    gssize n;
+
+    stun_agent_init (&agent, STUN_ALL_KNOWN_ATTRIBUTES,
+        STUN_COMPATIBILITY_RFC5389, STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS
+        | STUN_AGENT_USAGE_USE_FINGERPRINT);
+    size = stun_usage_ice_conncheck_create (&agent, &msg, request,
+        sizeof (request), (const guint8 *) username, strlen (username),
+        (const guint8 *) pwd, strlen (pwd), FALSE, TRUE, 0x6e0001ff,
+        g_random_int (), NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    g_assert_cmpuint (size, >, 20);
+    g_assert_cmpint (g_socket_send_to (sock, to, (gchar *) request, size,
+            NULL, NULL), ==, (gssize) size);
+    n = g_socket_receive (sock, (gchar *) answer, sizeof (answer), NULL, NULL);
+    answered = n >= 20 && (answer[0] & 0xc0) == 0
+        && memcmp (answer + 8, request + 8, 12) == 0;
+  }
+  return answered;
+}
+
+/* STUN keeps reaching libnice: the peer's indications (keepalives) are
+ * dropped and the batched path stays; a request (an ICE restart's or a
+ * late pair's check, here from another address) hands the socket back to
+ * libnice, which answers its retransmission, and media keeps arriving
+ * bit-exact through libnice. */
+static void
+test_batch_receive_stun (Fixture * f, gconstpointer data)
+{
+  guint8 indication[20];
+  guint64 before;
+
+  connect_pair (f);
+  g_assert_true (wait_for (f, batch_receiving, NULL, TIMEOUT_MS));
+  send_media_and_check (f, &f->a, 10, 100);
+
+  make_stun (indication, 0x0011);
+  g_assert_true (p2p_transport_send_raw (f->a.transport, indication,
+          sizeof (indication)));
+  send_media_and_check (f, &f->a, 10, 200);
+  g_assert_true (p2p_transport_is_batch_receiving (f->b.transport));
+
+  g_assert_true (stun_answered (f, 10));
+  g_assert_false (p2p_transport_is_batch_receiving (f->b.transport));
+  before = batched_count (&f->b, TRUE);
+  send_lists_and_check (f, &f->a, 10, 300);
+  send_media_and_check (f, &f->a, 20, 2000);
+  g_assert_cmpuint (batched_count (&f->b, TRUE), ==, before);
+  g_assert_false (p2p_transport_is_batch_receiving (f->b.transport));
 }
 
 /* The kernel's default receive buffer, or 0 when it cannot be read. */
@@ -1230,6 +1361,7 @@ test_ice_restart (Fixture * f, gconstpointer data)
   send_media_and_check (f, &f->a, 10, 100);
   g_assert_true (wait_for (f, batching, NULL, TIMEOUT_MS));
   g_assert_true (wait_for (f, parked, NULL, TIMEOUT_MS));
+  g_assert_true (wait_for (f, batch_receiving, NULL, TIMEOUT_MS));
 
   /* New ICE credentials and checks; DTLS and SRTP carry on. The batched
    * path waits for the new checks to settle: the pair may change. The
@@ -1245,6 +1377,8 @@ test_ice_restart (Fixture * f, gconstpointer data)
           &error));
   g_assert_no_error (error);
   g_assert_cmpuint (p2p_loop_get_n_parked (f->b.loop), ==, 0);
+  /* The viewer reads through libnice again, which sees the new checks. */
+  g_assert_false (p2p_transport_is_batch_receiving (f->b.transport));
   answer = p2p_transport_create_answer (f->b.transport, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (p2p_transport_set_remote_description (f->a.transport,
@@ -1374,6 +1508,7 @@ main (int argc, char **argv)
   PAIR_TEST ("media/bit-exact", test_media_bit_exact, NULL);
   PAIR_TEST ("media/batched", test_media_batched, NULL);
   PAIR_TEST ("ice/unselected-parked", test_unselected_parked, NULL);
+  PAIR_TEST ("media/batch-receive-stun", test_batch_receive_stun, NULL);
   PAIR_TEST ("media/socket-buffers", test_socket_buffers, NULL);
   PAIR_TEST ("media/path-mtu", test_path_mtu, NULL);
   PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
