@@ -475,7 +475,8 @@ probe_on_reported (Probe * p, const Sent * s, gint64 arrival_us)
  * cluster was meant to have: a receiver's feedback cannot make a probe
  * prove more than was tried. A cluster that got through (not saturated)
  * raises the target to its rate unless the delay-based part sees a
- * queue growing; one that did not says nothing new (its queue shows in
+ * queue growing or the loss-based part loss above LOSS_HIGH (a path that
+ * drops what it is sent, whatever room a burst found); one that did not says nothing new (its queue shows in
  * the delay anyway). */
 static void
 probe_evaluate (P2pBandwidthEstimator * self)
@@ -498,7 +499,8 @@ probe_evaluate (P2pBandwidthEstimator * self)
   p->result = MIN (send_bps, received_bps);
   if (received_bps < PROBE_SATURATED * send_bps)
     return;
-  if (self->delay_state != DELAY_OVERUSE && p->result > self->target) {
+  if (self->delay_state != DELAY_OVERUSE && !self->loss_high
+      && p->result > self->target) {
     self->target = p->result;
     clamp_target (self);
   }

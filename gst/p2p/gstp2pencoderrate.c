@@ -16,6 +16,8 @@
 
 #include "gstp2pencoderrate.h"
 
+#include <math.h>
+
 #include <string.h>
 
 /* The share of a path's estimate the video may take: the estimate covers
@@ -61,6 +63,19 @@ gst_p2p_encoder_rate_target (guint64 lowest_estimate, guint64 floor,
   if (ceiling && bps > ceiling)
     bps = ceiling;
   return MAX (bps, floor);
+}
+
+/**
+ * gst_p2p_encoder_rate_needed:
+ * @ceiling: the rate the encoder was configured with, bits per second
+ *
+ * Returns: the lowest viewer estimate for which
+ *     gst_p2p_encoder_rate_target() gives @ceiling
+ */
+guint64
+gst_p2p_encoder_rate_needed (guint64 ceiling)
+{
+  return ceil (ceiling / VIDEO_SHARE);
 }
 
 static const EncoderKind *

@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 guint64 gst_p2p_encoder_rate_target (guint64 lowest_estimate, guint64 floor,
     guint64 ceiling);
 
+guint64 gst_p2p_encoder_rate_needed (guint64 ceiling);
+
 gboolean gst_p2p_encoder_rate_get (GstElement * encoder, guint64 * bps);
 
 gboolean gst_p2p_encoder_rate_set (GstElement * encoder, guint64 bps);

@@ -186,6 +186,24 @@
 #define PROBE_INTERVAL_MAX_US (4 * G_USEC_PER_SEC)
 #define PROBE_SHARE 0.5
 #define PROBE_MAX_BYTES (48 * 1024)
+/* A viewer that holds the one encoder down, or is thinned, has no
+ * better layer whose measured rate a cluster could aim at, and the goal
+ * (the encoder's configured rate) may be several times what it gets: a
+ * 30 ms cluster at that rate is about the burst of a token-bucket shaper,
+ * which the encoder held low lets refill, so it got through a shaped
+ * path and the encoder climbed into it (natlab fault-encoder-rate, 1 run
+ * in 5). So such a viewer is probed a step at a time, at most
+ * PROBE_STEP times what it receives, and its clusters hold at least
+ * PROBE_MIN_BYTES, twice such a burst, so that the shaped rate shows in
+ * their tail. A cluster's lift undone within PROBE_FAILED_US (the
+ * estimate back below where it began) doubles the wait before the next
+ * cluster, from PROBE_INTERVAL_MAX_US up to PROBE_BACKOFF_MAX_US, as an
+ * undone move up doubles the wait up a layer; a lift that held resets
+ * it. A lift is the estimate PROBE_LIFTED above where it began. */
+#define PROBE_STEP 2
+#define PROBE_MIN_BYTES (32 * 1024)
+#define PROBE_BACKOFF_MAX_US (8 * G_USEC_PER_SEC)
+#define PROBE_LIFTED 1.1
 
 /* Security: retransmissions answering a viewer's NACKs come from a budget
  * of its own that earns RTX_SHARE of the video bytes it is sent, at most
@@ -361,6 +379,12 @@ typedef struct
   gsize probe_sent;
   guint16 probe_cursor;
   gboolean probe_tagged;
+  /* Steps (PROBE_STEP): the estimate before the cluster whose lift is
+   * watched (0: none), since when it is lifted (0: not yet), and the wait
+   * after an undone lift (0: none). */
+  guint64 step_base;
+  gint64 step_lifted;
+  gint64 step_backoff;
 
   /* Retransmissions: the bytes its budget allows, and when it was last
    * sent each of its recent packets (by its numbering, modulo
@@ -454,6 +478,9 @@ struct _GstP2pFanout
   /* Whether packets without a header extension get one carrying the
    * viewer's transport-wide sequence number. */
   gboolean twcc_extension;
+
+  /* The estimate that gives the encoder its configured rate; 0: none. */
+  guint64 encoder_goal;
 };
 
 /**
@@ -827,6 +854,26 @@ gst_p2p_fanout_set_thin_below (GstP2pFanout * fanout, guint64 bitrate)
   g_mutex_unlock (&fanout->lock);
 }
 
+/**
+ * gst_p2p_fanout_set_encoder_goal:
+ * @fanout: a fan-out
+ * @bitrate: bits per second, 0 for none
+ *
+ * The bandwidth estimate a viewer needs for the one encoder of a camera
+ * without layers to get the rate it was configured with (p2psink
+ * `encoder`). A viewer whose path showed a limit below it holds the
+ * encoder down: it is probed for it, as a viewer on a lower layer is for
+ * the better one, so that a path widened shows within seconds. Any
+ * thread.
+ */
+void
+gst_p2p_fanout_set_encoder_goal (GstP2pFanout * fanout, guint64 bitrate)
+{
+  g_mutex_lock (&fanout->lock);
+  fanout->encoder_goal = bitrate;
+  g_mutex_unlock (&fanout->lock);
+}
+
 /* Where the transport-wide sequence number is in an RTP packet: the offset
  * of its two bytes in the one-byte header extension (RFC 8285), or 0 when
  * the packet has none. */
@@ -1122,6 +1169,8 @@ fanout_estimate_cap (GstP2pFanout * fanout)
     best = MAX (best,
         fanout->streams[gst_p2p_fanout_layer_stream (l)].rate.bitrate);
   best += fanout->streams[GST_P2P_FANOUT_AUDIO].rate.bitrate;
+  /* An encoder held down: enough to probe for its configured rate. */
+  best = MAX (best, fanout->encoder_goal);
   if (best == 0)
     return ESTIMATE_MAX_BPS;
   return MAX (ESTIMATE_CAP_FACTOR * best, ESTIMATE_START_BPS);
@@ -1150,9 +1199,45 @@ member_probe_end (Member * m)
   p2p_bandwidth_estimator_end_probe (m->estimator);
 }
 
+/* With the lock: watches the lift of @m's last step cluster
+ * (PROBE_STEP): undone within PROBE_FAILED_US, the next cluster waits
+ * longer. */
+static void
+member_step_watch (Member * m, gint64 now)
+{
+  guint64 target = p2p_bandwidth_estimator_get_target (m->estimator);
+
+  if (m->step_base == 0 || m->probe_start != 0)
+    return;
+  if (m->step_lifted == 0) {
+    /* Lifted: the next step comes as soon as after a move. */
+    if (target > PROBE_LIFTED * m->step_base) {
+      m->step_lifted = now;
+      m->probed = FALSE;
+      m->probe_next = MIN (m->probe_next, now + PROBE_INTERVAL_US);
+    }
+    return;
+  }
+  if (target < m->step_base) {
+    m->step_backoff = CLAMP (2 * m->step_backoff, PROBE_INTERVAL_MAX_US,
+        PROBE_BACKOFF_MAX_US);
+    m->probe_next = MAX (m->probe_next, now + m->step_backoff);
+    GST_DEBUG ("viewer %p: a probe's lift undone, next in %" G_GINT64_FORMAT
+        " ms", m->target, m->step_backoff / 1000);
+  } else if (now - m->step_lifted < PROBE_FAILED_US) {
+    return;
+  } else {
+    m->step_backoff = 0;
+  }
+  m->step_base = 0;
+  m->step_lifted = 0;
+}
+
 /* With the lock, just after @m was sent a frame of its layer: a probe
- * cluster begins if @m is on a lower layer by its estimate's choice, its
- * estimate is short of the better layer, its path carries what it is
+ * cluster begins if @m is on a lower layer by its estimate's choice, or
+ * thinned, or (one layer) holds the encoder below its configured rate
+ * (gst_p2p_fanout_set_encoder_goal()), its estimate is short of the
+ * better layer (of leaving thinning, of that goal), its path carries what it is
  * sent (else a probe only adds to a queue), its wait is over and its
  * budget allows. The pacer sends it (member_probe_send()). */
 static void
@@ -1169,21 +1254,44 @@ member_probe_start (GstP2pFanout * fanout, Member * m, gint64 now)
     return;
   better = member_better_layer (fanout, m);
   if (better == NO_LAYER)
+    member_step_watch (m, now);
+  if (better != NO_LAYER)
+    need = fanout->streams[better].rate.bitrate * UP_HEADROOM;
+  else if (m->thinned)
+    need = fanout->thin_below * UP_HEADROOM;
+  else if (p2p_bandwidth_estimator_get_limited (m->estimator))
+    need = fanout->encoder_goal;
+  else
+    need = 0;
+  if (need != 0 && better == NO_LAYER
+      && p2p_bandwidth_estimator_get_target (m->estimator) >= need) {
+    /* The encoder is not held down by @m: its next shortfall is probed
+     * afresh, a while after it came of congestion, as after a move
+     * down. */
+    m->probed = FALSE;
+    m->probe_next = now + PROBE_INTERVAL_US;
     return;
-  need = fanout->streams[better].rate.bitrate * UP_HEADROOM;
+  }
   received = p2p_bandwidth_estimator_get_acked (m->estimator);
-  if (p2p_bandwidth_estimator_get_target (m->estimator) >= need
+  if (need == 0 || p2p_bandwidth_estimator_get_target (m->estimator) >= need
       || received == 0 || m->sent.bitrate == 0
       || received < DOWN_RECEIVED * m->sent.bitrate)
     return;
   bps = MIN (PROBE_RATE_FACTOR * need, fanout_estimate_cap (fanout));
   m->probe_bytes = MIN (bps / 8 * PROBE_DURATION_US / G_USEC_PER_SEC,
       PROBE_MAX_BYTES);
+  if (better == NO_LAYER) {
+    bps = MIN (bps, PROBE_STEP * received);
+    m->probe_bytes = CLAMP (bps / 8 * PROBE_DURATION_US / G_USEC_PER_SEC,
+        PROBE_MIN_BYTES, PROBE_MAX_BYTES);
+  }
   if (m->probe_budget < m->probe_bytes)
     return;
+  if (better == NO_LAYER && m->step_base == 0)
+    m->step_base = p2p_bandwidth_estimator_get_target (m->estimator);
   /* The last cluster did not lift the estimate to the better layer. */
-  if (m->probed)
-    m->probe_interval = MIN (2 * m->probe_interval, PROBE_INTERVAL_MAX_US);
+  m->probe_interval = m->probed ?
+      MIN (2 * m->probe_interval, PROBE_INTERVAL_MAX_US) : PROBE_INTERVAL_US;
   m->probed = TRUE;
   m->probe_next = now + m->probe_interval;
   m->probe_start = now;

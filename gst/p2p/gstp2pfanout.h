@@ -176,6 +176,9 @@ void gst_p2p_fanout_mark_droppable (GstP2pFanout * fanout,
 
 void gst_p2p_fanout_set_thin_below (GstP2pFanout * fanout, guint64 bitrate);
 
+void gst_p2p_fanout_set_encoder_goal (GstP2pFanout * fanout,
+    guint64 bitrate);
+
 void gst_p2p_fanout_push_rtp (GstP2pFanout * fanout,
     GstP2pFanoutStream stream, const guint8 * data, gsize size);
 

@@ -83,8 +83,10 @@ gst_p2p_sink_drive_encoder (GstP2pSink * self)
   /* Below the floor, a viewer still gets more than it takes: it goes
    * without the frames no other refers to, if the encoder makes any. */
   gst_p2p_fanout_set_thin_below (self->fanout, name && !layers ? floor : 0);
-  if (!name || layers)
+  if (!name || layers) {
+    gst_p2p_fanout_set_encoder_goal (self->fanout, 0);
     return;
+  }
   encoder = sink_find_encoder (self, name);
   if (!encoder || (!self->encoder_ceiling
           && !gst_p2p_encoder_rate_get (encoder, &self->encoder_ceiling))) {
@@ -100,6 +102,9 @@ gst_p2p_sink_drive_encoder (GstP2pSink * self)
     return;
   }
 
+  /* A viewer holding the encoder down is probed for this. */
+  gst_p2p_fanout_set_encoder_goal (self->fanout,
+      gst_p2p_encoder_rate_needed (self->encoder_ceiling));
   g_hash_table_iter_init (&iter, self->viewers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     GstP2pFanoutStats fs;

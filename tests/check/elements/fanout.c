@@ -1499,6 +1499,7 @@ typedef struct
 {
   gdouble bps;
   gboolean liar;
+  gboolean lossy_liar;          /* one packet in 8 lost, probes never */
   gint64 free_at;
   guint routed;                 /* packets of f->sent looked at */
   GArray *seqs;                 /* guint16: arrived, not yet reported */
@@ -1570,7 +1571,10 @@ path_run (Fixture * f, Path * path, gpointer target)
       path->rtx_bytes += size;
     else
       path->media_bytes += size;
-    if (path->liar) {
+    if (path->lossy_liar) {
+      arrival = (p[1] & 0x7f) == GST_P2P_PT_VIDEO_RTX
+          || twcc_of (sent) % 8 != 0 ? sent->at : -1;
+    } else if (path->liar) {
       arrival = path_liar_arrival (f, target, twcc_of (sent), sent->at);
     } else if (path->bps == 0) {
       arrival = sent->at;
@@ -1763,6 +1767,114 @@ test_layer_probe_bounded (Fixture * f, gconstpointer data)
   g_assert_cmpuint (f->moves->len, >, 2 * 3);
   g_assert_cmpuint (path.rtx_bytes, <=, path.media_bytes / 2 + 48 * 1024);
   g_assert_cmpuint (path.media_bytes + path.rtx_bytes, <, 1.5 * main_bytes);
+  path_clear (&path);
+}
+
+/* One encoder configured for ENC_PACKETS packets of 1000 bytes a frame
+ * (3.84 Mbit/s), and the estimate p2psink gives it that rate at (85 %). */
+#define ENC_PACKETS 16
+#define ENC_GOAL 4517648
+
+/* @frames frames of one encoder whose rate follows @target's estimate
+ * once a second, as gst_p2p_sink_drive_encoder() has it: 85 % of it once
+ * its path showed a limit, in packets a frame (0.24 Mbit/s each), from 2
+ * (the floor) to ENC_PACKETS; @target's path run every millisecond.
+ * Returns the first frame the encoder was at @until packets (-1: not). */
+static gint
+run_encoder (Fixture * f, Layers * l, Path * path, gpointer target,
+    guint * packets, guint frames, gint until)
+{
+  GstP2pFanoutStats st;
+  guint i;
+
+  for (i = 0; i < frames; i++) {
+    gint64 frame_end = fake_now + G_USEC_PER_SEC / 30;
+
+    if (i % 30 == 0) {
+      g_assert_true (gst_p2p_fanout_get_stats (f->fanout, target, &st));
+      *packets = st.estimate_limited ? CLAMP (st.estimated_bitrate * 0.85 /
+          240000, 2, ENC_PACKETS) : ENC_PACKETS;
+    }
+    if ((gint) * packets == until)
+      return i;
+    push_layer_twcc (f, GST_P2P_FANOUT_VIDEO, l, *packets);
+    l->ts += 3000;
+    while (fake_now < frame_end) {
+      gst_p2p_fanout_pace (f->fanout);
+      path_run (f, path, target);
+      fake_now += G_TIME_SPAN_MILLISECOND;
+    }
+  }
+  return -1;
+}
+
+/* The viewer that holds the one encoder below its configured rate is
+ * probed for the estimate that lifts it back: on a 1.5 Mbit/s path its
+ * clusters do not get through and the encoder stays down; the path
+ * widened to 20 Mbit/s, the encoder is back at its rate within the wait
+ * between clusters (4 s at most), a feedback and the encoder's second. */
+static void
+test_encoder_probe (Fixture * f, gconstpointer data)
+{
+  Layers l = { {1000, 0, 5000}, 90000 };
+  guint packets = ENC_PACKETS, rtx;
+  gint frame;
+  Path path;
+  gint a;
+
+  gst_p2p_fanout_set_pacing (f->fanout, TRUE);
+  gst_p2p_fanout_set_encoder_goal (f->fanout, ENC_GOAL);
+  gst_p2p_fanout_add (f->fanout, &a);
+  path_init (&path, 0);
+  g_assert_cmpint (run_encoder (f, &l, &path, &a, &packets, 90, -1), ==, -1);
+  g_assert_cmpuint (packets, ==, ENC_PACKETS);
+
+  path.bps = 1.5e6;
+  for (frame = 0; frame < 300 && packets == ENC_PACKETS; frame += 30)
+    g_assert_cmpint (run_encoder (f, &l, &path, &a, &packets, 30, -1), ==, -1);
+  g_assert_cmpuint (packets, <, ENC_PACKETS);
+  g_test_message ("encoder down to %u packets a frame after %.1f s",
+      packets, frame / 30.0);
+  rtx = count_rtx (f, &a);
+  /* 8 s on the narrow path: probed, the encoder still down. */
+  g_assert_cmpint (run_encoder (f, &l, &path, &a, &packets, 240,
+          ENC_PACKETS), ==, -1);
+  g_assert_cmpuint (count_rtx (f, &a), >, rtx);
+  g_assert_cmpuint (packets, <, ENC_PACKETS);
+
+  path.bps = 20e6;
+  frame = run_encoder (f, &l, &path, &a, &packets, 600, ENC_PACKETS);
+  g_test_message ("encoder back at its rate %.1f s after the path widened",
+      frame / 30.0);
+  g_assert_cmpint (frame, >=, 0);
+  g_assert_cmpint (frame, <, 30 * 6.5);
+  path_clear (&path);
+}
+
+/* Security: a viewer that claims loss on its video and that every probe
+ * packet arrived keeps being probed, but its probes stay within their
+ * budget: over a minute, at most half the video it was sent plus one
+ * cluster's 48 KB. */
+static void
+test_encoder_probe_bounded (Fixture * f, gconstpointer data)
+{
+  Layers l = { {1000, 0, 5000}, 90000 };
+  guint packets = ENC_PACKETS;
+  Path path;
+  gint a;
+
+  gst_p2p_fanout_set_pacing (f->fanout, TRUE);
+  gst_p2p_fanout_set_encoder_goal (f->fanout, ENC_GOAL);
+  gst_p2p_fanout_add (f->fanout, &a);
+  path_init (&path, 0);
+  path.lossy_liar = TRUE;
+  g_assert_cmpint (run_encoder (f, &l, &path, &a, &packets, 30 * 60, -1),
+      ==, -1);
+  g_test_message ("a liar over 60 s: %" G_GUINT64_FORMAT " bytes of "
+      "video, %" G_GUINT64_FORMAT " of probes", path.media_bytes,
+      path.rtx_bytes);
+  g_assert_cmpuint (path.rtx_bytes, >, 0);
+  g_assert_cmpuint (path.rtx_bytes, <=, path.media_bytes / 2 + 48 * 1024);
   path_clear (&path);
 }
 
@@ -2043,6 +2155,8 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/layer/adapt-on-feedback", test_layer_adapt_on_feedback);
   ADD ("/p2p/fanout/layer/probe", test_layer_probe);
   ADD ("/p2p/fanout/layer/probe-bounded", test_layer_probe_bounded);
+  ADD ("/p2p/fanout/encoder/probe", test_encoder_probe);
+  ADD ("/p2p/fanout/encoder/probe-bounded", test_encoder_probe_bounded);
 #undef ADD
   return g_test_run ();
 }
