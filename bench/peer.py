@@ -548,7 +548,8 @@ def run_fanout_viewers(args, env):
 
     for _ in range(args.count):
         viewers.append(helper.viewer(on_phase))
-    emit({"event": "viewers", "infos": [v["info"] for v in viewers]})
+    emit({"event": "viewers", "pid": os.getpid(),
+          "infos": [v["info"] for v in viewers]})
     while True:
         cmd = read_cmd(deadline)
         if cmd["cmd"] == "wait-receiving":
