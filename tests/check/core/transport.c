@@ -702,6 +702,72 @@ test_path_mtu (Fixture * f, gconstpointer data)
   send_lists_and_check (f, &f->a, 10, 40000);
 }
 
+/* Forwards @from's queued candidates to its peer, keeps the other's. */
+static void
+forward_candidates (Peer * from)
+{
+  gchar *c;
+
+  while ((c = g_async_queue_try_pop (from->candidates))) {
+    p2p_transport_add_remote_candidate (from->other->transport, c, NULL);
+    g_free (c);
+  }
+}
+
+/* @peer's selected remote candidate type and payload size, into @type
+ * (NULL while nothing is selected) and @payload_mtu. */
+static void
+selected_remote (Peer * peer, gchar ** type, gint * payload_mtu)
+{
+  P2pTransportStats *st = p2p_transport_get_stats (peer->transport);
+
+  g_free (*type);
+  *type = g_strdup (st->remote_candidate_type);
+  *payload_mtu = st->payload_mtu;
+  p2p_transport_stats_free (st);
+}
+
+/* With trickle ICE the answerer's first check can reach the offerer before
+ * the answerer's candidates do: the offerer learns it as a peer-reflexive
+ * candidate and may select that pair, which gets the safe size (through a
+ * NAT as far as it knows). Once the candidate arrives as a host candidate,
+ * libnice retypes it and selects the pair again, and the pair gets the
+ * direct size: a camera on a LAN, which offers, is not left at 1,200 by
+ * its viewer's quick checks. */
+static void
+test_path_mtu_prflx_refreshed (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *type = NULL;
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * 1000;
+  gint mtu = 0;
+
+  negotiate (f, NULL);
+  /* Only the offerer's candidates go over: the offerer learns the
+   * answerer from its checks. */
+  while (g_get_monotonic_time () < deadline) {
+    forward_candidates (&f->a);
+    selected_remote (&f->a, &type, &mtu);
+    if (type)
+      break;
+    g_usleep (2000);
+  }
+  g_assert_cmpstr (type, ==, "prflx");
+  g_assert_cmpint (mtu, ==, P2P_TRANSPORT_SAFE_PAYLOAD_MTU);
+
+  forward_candidates (&f->b);
+  deadline = g_get_monotonic_time () + TIMEOUT_MS * 1000;
+  while (g_get_monotonic_time () < deadline) {
+    forward_candidates (&f->a);
+    forward_candidates (&f->b);
+    selected_remote (&f->a, &type, &mtu);
+    if (mtu != P2P_TRANSPORT_SAFE_PAYLOAD_MTU)
+      break;
+    g_usleep (2000);
+  }
+  g_assert_cmpstr (type, ==, "host");
+  g_assert_cmpint (mtu, ==, P2P_TRANSPORT_MAX_PACKET - 16);
+}
+
 typedef struct
 {
   Peer *peer;
@@ -1511,6 +1577,8 @@ main (int argc, char **argv)
   PAIR_TEST ("media/batch-receive-stun", test_batch_receive_stun, NULL);
   PAIR_TEST ("media/socket-buffers", test_socket_buffers, NULL);
   PAIR_TEST ("media/path-mtu", test_path_mtu, NULL);
+  PAIR_TEST ("media/path-mtu-prflx-refreshed", test_path_mtu_prflx_refreshed,
+      NULL);
   PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
   PAIR_TEST ("channel/limits", test_channel_limits, NULL);
   PAIR_TEST ("dtls/exporter", test_exporter, NULL);
