@@ -403,6 +403,10 @@ def run_throughput(args, env):
     s1, r1 = cam.row.packet_counts(v)
     d1, e1 = own_socket_drops(), snmp_rcvbuf_errors()
     sent, received = s1 - s0, r1 - r0
+    # p2psrc's count went backwards in runs that collapsed under load (its
+    # session restarted and counted from zero): the window's count is then
+    # meaningless, and the run a failure.
+    reset = received < 0 or sent < 0
     # What the kernel granted the viewer's media socket (p2psrc reports
     # it; Linux reports twice the usable size).
     granted = None
@@ -419,7 +423,8 @@ def run_throughput(args, env):
     finish({"target_bps": target,
             "achieved_bps": target * (f1 - f0) / expected,
             "packets_sent": sent, "packets_received": received,
-            "loss": (1 - received / sent) if sent else 1.0,
+            "loss": (1 - received / sent) if sent > 0 and not reset else 1.0,
+            "counters_reset": reset,
             "socket_drops": d1 - d0, "rcvbuf_errors": e1 - e0,
             "threads": busiest_threads(th0, th1, t1 - t0),
             "receive_buffer": granted, "load": os.getloadavg()[0]})
