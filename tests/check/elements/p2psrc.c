@@ -1253,7 +1253,8 @@ typedef struct
   gboolean dtls_up;
 } Rogue;
 
-/* Sends {"type": @type, name: value, …} (string values). */
+/* Sends {"type": @type, name: value, …} (string values); nothing once the
+ * viewer closed the connection (its transport still gathers candidates). */
 static void
 rogue_send (Rogue * r, const gchar * type, ...)
 {
@@ -1263,6 +1264,10 @@ rogue_send (Rogue * r, const gchar * type, ...)
   const gchar *name;
   va_list args;
 
+  if (soup_websocket_connection_get_state (r->ws) != SOUP_WEBSOCKET_STATE_OPEN) {
+    g_object_unref (builder);
+    return;
+  }
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
   json_builder_add_string_value (builder, type);
