@@ -58,6 +58,7 @@
 #include "p2p-host-addresses.h"
 #include "p2p-nat-opener.h"
 #include "p2p-path-mtu.h"
+#include "p2p-rtcp-limiter.h"
 #include "p2p-port-mapping.h"
 #include "p2p-punch.h"
 #include "p2p-sdp.h"
@@ -180,6 +181,7 @@ struct _P2pTransport
   /* The viewer's batched receive path (update_batch_path()); its counter
    * is read from any thread. */
   P2pBatchReceiver *batch_receiver;
+  P2pRtcpLimiter *rtcp_limiter; /* loop thread */
   NiceAgent *agent;
   guint stream_id;
   /* The agent's sockets the settled pair does not use, left out of the
@@ -231,6 +233,7 @@ struct _P2pTransport
   guint64 dropped_malformed;
   guint64 dropped_srtp;
   guint64 dropped_before_keys;
+  guint64 rtcp_dropped;
 
 #if P2P_ENABLE_TEST_HOOKS
   guint loss_percent;
@@ -542,12 +545,19 @@ receive_datagram (P2pTransport * self, guint8 * data, gsize len)
     COUNT (dropped_before_keys, 1);
     return;
   }
+  /* Bounded before its tag is checked (p2p-rtcp-limiter.c). */
+  if (rtcp && !p2p_rtcp_limiter_admit (self->rtcp_limiter, data, len,
+          g_get_monotonic_time ())) {
+    COUNT (rtcp_dropped, 1);
+    return;
+  }
   /* Decrypted in place: libnice's receive buffer is ours for the call. */
   if (!p2p_srtp_unprotect (srtp, rtcp, data, &len)) {
     COUNT (dropped_srtp, 1);
     return;
   }
   if (rtcp) {
+    p2p_rtcp_limiter_authenticated (self->rtcp_limiter, data);
     COUNT (rtcp_packets_received, 1);
   } else {
     COUNT (rtp_packets_received, 1);
@@ -1918,6 +1928,7 @@ p2p_transport_init (P2pTransport * self)
   self->payload_mtu = P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
   self->state = P2P_TRANSPORT_STATE_NEW;
   self->batch = p2p_batch_sender_new ();
+  self->rtcp_limiter = p2p_rtcp_limiter_new ();
 }
 
 static void
@@ -2041,6 +2052,7 @@ p2p_transport_finalize (GObject * object)
   p2p_batch_sender_free (self->batch);
   p2p_unselected_sockets_free (self->unselected);
   p2p_batch_receiver_free (self->batch_receiver);
+  p2p_rtcp_limiter_free (self->rtcp_limiter);
   p2p_punch_free (self->punch);
   g_clear_object (&self->identity);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -3172,6 +3184,7 @@ p2p_transport_get_stats (P2pTransport * self)
   s->dropped_malformed = READ (dropped_malformed);
   s->dropped_srtp = READ (dropped_srtp);
   s->dropped_before_keys = READ (dropped_before_keys);
+  s->rtcp_dropped = READ (rtcp_dropped);
   s->batched_packets_sent = p2p_batch_sender_get_batched (self->batch);
   s->batched_packets_received =
       p2p_batch_receiver_get_batched (self->batch_receiver);

@@ -420,7 +420,7 @@ gst_p2p_sink_class_init (GstP2pSinkClass * klass)
    * #GstP2pSink:min-bitrate and goes without droppable frames),
    * `frames-thinned` (uint64, the frames it went without) and
    * `rtcp-dropped` (uint64, its RTCP packets dropped unread beyond 500
-   * packets and 64 KB a second). Read-only.
+   * packets and 64 KB a second, before decryption or after). Read-only.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",

@@ -723,7 +723,7 @@ sink_collect_stats (gpointer data)
         "estimate-limited", G_TYPE_BOOLEAN, fs.estimate_limited,
         "thinned", G_TYPE_BOOLEAN, fs.thinned,
         "frames-thinned", G_TYPE_UINT64, fs.frames_thinned,
-        "rtcp-dropped", G_TYPE_UINT64, fs.rtcp_dropped,
+        "rtcp-dropped", G_TYPE_UINT64, fs.rtcp_dropped + st->rtcp_dropped,
         "layer", G_TYPE_INT, fs.layer, NULL);
     gst_structure_set (call->result, p2p_camera_session_get_id (session),
         GST_TYPE_STRUCTURE, vs, NULL);

@@ -415,7 +415,9 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    * A `p2psrc-stats` structure: `state` (`idle`, `calling`,
    * `negotiating`, `authorizing`, `playing`, `waiting`, `failed`), `mode`,
    * `local-candidate-type`, `remote-candidate-type`, `rtt-ms` (-1 unknown),
-   * `packets-received`, `bytes-received`, `dropped-srtp`, `attempts`,
+   * `packets-received`, `bytes-received`, `dropped-srtp`, `rtcp-dropped`
+   * (the camera's SRTCP dropped undecrypted beyond its limit, as in
+   * p2psink's), `attempts`,
    * `connect-time-ms` (start to media authorized, -1 before) and
    * `first-buffer-ms` (start to the first buffer on a source pad, -1
    * before). Read-only.

@@ -325,7 +325,8 @@ src_collect_stats (gpointer data)
     gst_structure_set (call->result,
         "packets-received", G_TYPE_UINT64, st->rtp_packets_received,
         "bytes-received", G_TYPE_UINT64, st->rtp_bytes_received,
-        "dropped-srtp", G_TYPE_UINT64, st->dropped_srtp, NULL);
+        "dropped-srtp", G_TYPE_UINT64, st->dropped_srtp,
+        "rtcp-dropped", G_TYPE_UINT64, st->rtcp_dropped, NULL);
     p2p_transport_stats_free (st);
   }
   return G_SOURCE_REMOVE;

@@ -20,6 +20,7 @@
 #include <stun/usages/ice.h>
 #include "p2p-transport-private.h"
 #include "p2p-password-verifier-private.h"
+#include "p2p-rtcp-limiter.h"
 
 #define TIMEOUT_MS 20000
 
@@ -346,8 +347,9 @@ send_media_and_check (Fixture * f, Peer * from, guint count, guint16 seq0)
     g_autoptr (GError) error = NULL;
     g_autoptr (GBytes) rtp = make_rtp (from, rand, seq0 + i,
         12 + g_rand_int_range (rand, 0, P2P_TRANSPORT_MAX_PACKET - 12));
-    /* RTCP RR with no report blocks: V=2, PT=201, length=1 */
-    guint8 rr[8] = { 0x80, 201, 0, 1, 0, 0, 0, i };
+    /* RTCP RR with no report blocks: V=2, PT=201, length=1, from one
+     * SSRC as a real session's (the receiver bounds RTCP per SSRC). */
+    guint8 rr[8] = { 0x80, 201, 0, 1, 0x5a, 0x5a, 0x5a, 0x5a };
 
     g_assert_true (p2p_transport_send_rtp (from->transport,
             g_bytes_get_data (rtp, NULL), g_bytes_get_size (rtp), &error));
@@ -1288,6 +1290,136 @@ test_demux_garbage (Fixture * f, gconstpointer data)
   p2p_transport_stats_free (stats);
 }
 
+/* One RTP packet from @from, once it arrived: datagrams on one loopback
+ * socket arrive in order, so everything sent before has been read. */
+static void
+flush_path (Fixture * f, Peer * from, guint16 seq)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seq);
+  g_autoptr (GBytes) rtp = make_rtp (from, rand, seq, 100);
+  Expect e = { from->other, 0, 0 };
+
+  g_mutex_lock (&from->other->rx.lock);
+  e.rtp = from->other->rx.rtp_received + 1;
+  g_mutex_unlock (&from->other->rx.lock);
+  g_assert_true (p2p_transport_send_rtp (from->transport,
+          g_bytes_get_data (rtp, NULL), g_bytes_get_size (rtp), NULL));
+  g_assert_true (wait_for (f, received_enough, &e, TIMEOUT_MS));
+}
+
+#define FLOOD_PACKETS 2000
+#define FLOOD_SIZE 1000
+
+/* Sends FLOOD_PACKETS forged SRTCP packets of FLOOD_SIZE bytes from @from,
+ * well-formed up to the tag (an SR or RR header whose length fits, an
+ * index with the E bit), half under @ssrc, half under random SSRCs when
+ * @ssrc is 0; every 100, an RTP packet (numbered from @seq0) and, with
+ * @real_rtcp, a real receiver report that must arrive. Returns the SRTCP packets the peer tried to decrypt meanwhile
+ * and, in @max, what its limits allow over the time it took. */
+static guint64
+flood_rtcp (Fixture * f, Peer * from, guint32 ssrc, gboolean real_rtcp,
+    guint16 seq0, guint64 * max)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (ssrc + 1);
+  P2pTransportStats *before, *after;
+  guint8 buf[FLOOD_SIZE];
+  gint64 start = g_get_monotonic_time ();
+  gdouble seconds;
+  guint64 tried, rate_bytes;
+  guint i, j;
+
+  before = p2p_transport_get_stats (from->other->transport);
+  for (i = 0; i < FLOOD_PACKETS; i++) {
+    guint32 s = ssrc ? ssrc : g_rand_int (rand);
+    guint words = g_rand_int_range (rand, 1, (FLOOD_SIZE - 20) / 4);
+
+    for (j = 0; j < sizeof (buf); j++)
+      buf[j] = g_rand_int (rand);
+    buf[0] = 0x80;
+    buf[1] = i % 2 ? 200 : 201;
+    buf[2] = words >> 8;
+    buf[3] = words & 0xff;
+    buf[4] = s >> 24;
+    buf[5] = s >> 16;
+    buf[6] = s >> 8;
+    buf[7] = s;
+    buf[FLOOD_SIZE - 14] |= 0x80;
+    buf[FLOOD_SIZE - 20] |= 0x80;
+    p2p_transport_send_raw (from->transport, buf, sizeof (buf));
+    if (i % 100 == 99) {
+      if (real_rtcp)
+        send_media_and_check (f, from, 1, seq0 + i);
+      else
+        flush_path (f, from, seq0 + i);
+    }
+  }
+  seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+  after = p2p_transport_get_stats (from->other->transport);
+  /* Only RTCP is sent, and the real reports authenticate. */
+  tried = after->dropped_srtp - before->dropped_srtp
+      + after->rtcp_packets_received - before->rtcp_packets_received;
+  rate_bytes = ssrc ? P2P_RTCP_LIMIT_BYTES : P2P_RTCP_LIMIT_NEW_BYTES;
+  *max = (guint64) ((1 + seconds) * rate_bytes / FLOOD_SIZE) + 1
+      + (real_rtcp ? FLOOD_PACKETS / 100 : 0);
+  g_test_message ("flood of %u under %s in %.2f s: %" G_GUINT64_FORMAT
+      " decrypted (at most %" G_GUINT64_FORMAT "), %" G_GUINT64_FORMAT
+      " dropped before", FLOOD_PACKETS, ssrc ? "a known SSRC" : "random SSRCs",
+      seconds, tried, *max, after->rtcp_dropped - before->rtcp_dropped);
+  g_assert_cmpuint (after->rtcp_dropped, >, before->rtcp_dropped);
+  g_assert_cmpint (after->state, ==, P2P_TRANSPORT_STATE_CONNECTED);
+  p2p_transport_stats_free (before);
+  p2p_transport_stats_free (after);
+  return tried;
+}
+
+static gboolean
+one_rtcp_arrived (Fixture * f, gpointer data)
+{
+  Expect *e = data;
+  gboolean done;
+
+  g_mutex_lock (&e->peer->rx.lock);
+  done = e->peer->rx.rtcp_received >= e->rtcp;
+  g_mutex_unlock (&e->peer->rx.lock);
+  return done;
+}
+
+/* A viewer's (or anyone's on the path) flood of SRTCP costs the camera at
+ * most its limits' worth of decryption; forgeries under made-up SSRCs do
+ * not crowd out the viewer's real reports, and once a flood under its
+ * real SSRC stops, they go through again. The camera's SRTCP to a viewer
+ * goes through the same code. */
+static void
+test_rtcp_flood (Fixture * f, gconstpointer data)
+{
+  guint8 rr[8] = { 0x80, 201, 0, 1, 0x5a, 0x5a, 0x5a, 0x5a };
+  Expect e = { &f->a, 0, 0 };
+  guint64 tried, max;
+  guint i;
+
+  connect_pair (f);
+  /* The viewer's SSRC authenticates at the camera. */
+  send_media_and_check (f, &f->b, 5, 100);
+
+  tried = flood_rtcp (f, &f->b, 0, TRUE, 0x1000, &max);
+  g_assert_cmpuint (tried, <=, max);
+  tried = flood_rtcp (f, &f->b, 0x5a5a5a5a, FALSE, 0x2000, &max);
+  g_assert_cmpuint (tried, <=, max);
+
+  /* The bucket refills: a report a tenth of a second arrives soon. */
+  for (i = 0; i < 200; i++) {
+    g_mutex_lock (&f->a.rx.lock);
+    e.rtcp = f->a.rx.rtcp_received + 1;
+    g_mutex_unlock (&f->a.rx.lock);
+    g_assert_true (p2p_transport_send_rtcp (f->b.transport, rr, sizeof (rr),
+            NULL));
+    if (wait_for (f, one_rtcp_arrived, &e, 100))
+      break;
+  }
+  g_assert_cmpuint (i, <, 200);
+  send_media_and_check (f, &f->b, 10, 200);
+}
+
 static void
 test_dtls_loss (Fixture * f, gconstpointer data)
 {
@@ -1589,6 +1721,7 @@ main (int argc, char **argv)
   PAIR_TEST ("fingerprint/expected-match", test_fingerprint_expected_match,
       NULL);
   PAIR_TEST ("demux/garbage", test_demux_garbage, NULL);
+  PAIR_TEST ("rtcp/flood", test_rtcp_flood, NULL);
   PAIR_TEST ("dtls/loss-20", test_dtls_loss, NULL);
   PAIR_TEST ("sdp/malformed", test_sdp_malformed, NULL);
   PAIR_TEST ("candidate/malformed", test_candidate_malformed, NULL);
