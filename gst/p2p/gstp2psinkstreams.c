@@ -19,6 +19,7 @@
 #include "gstp2pcommon.h"
 #include "gstp2pdroppable.h"
 #include "gstp2pelements.h"
+#include "gstp2ph264avc.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2psdp.h"
 
@@ -227,7 +228,9 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   }
   pay = gst_p2p_codec_make_payloader (codec, &err);
   if (pay && codec->parser) {
-    parse = gst_p2p_codec_make_parser (codec, &err);
+    /* What encoders give needs no parser (gstp2ph264avc.c). */
+    parse = gst_p2p_h264_avc_takes (caps) ? gst_p2p_h264_avc_element_new () :
+        gst_p2p_codec_make_parser (codec, &err);
     if (!parse)
       gst_clear_object (&pay);
   }

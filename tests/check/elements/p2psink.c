@@ -945,6 +945,156 @@ GST_START_TEST (test_full_size_packets_arrive)
 
 GST_END_TEST;
 
+/* What openh264enc and hardware encoders give: H.264 byte-stream access
+ * units, which p2psink turns into avc itself (gstp2ph264avc.c), without
+ * h264parse. */
+#define CAMERA_H264_BYTE_STREAM \
+  "videotestsrc is-live=true pattern=ball ! " \
+  "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! " \
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 " \
+  "aud=false ! video/x-h264,stream-format=byte-stream,alignment=au ! " \
+  "p2psink name=cam uid=%s key-file=%s password-file=%s max-viewers=4"
+
+#define VIEWER_DECODING \
+  "p2psrc name=src uid=%s password=%s timeout=10000 ! " \
+  "video/x-h264,stream-format=byte-stream,alignment=au ! " \
+  "h264parse ! openh264dec name=dec ! " \
+  "appsink name=out sync=false max-buffers=300"
+
+/* Access units into a viewer's decoder and pictures out of it, and
+ * whether the first one was a keyframe with its parameter sets. (The
+ * parser only adds the profile to the caps, which openh264dec needs.) */
+typedef struct
+{
+  gint coded;
+  gint decoded;
+  gint first_complete;          /* -1 unknown, 0 no, 1 yes */
+} DecodeCount;
+
+static GstPadProbeReturn
+count_coded (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  DecodeCount *count = data;
+
+  if (g_atomic_int_add (&count->coded, 1) == 0) {
+    gboolean sps, pps, idr;
+    gchar *hash = p2p_test_h264_hash (GST_PAD_PROBE_INFO_BUFFER (info), &sps,
+        &pps, &idr);
+
+    g_free (hash);
+    g_atomic_int_set (&count->first_complete, sps && pps && idr);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+count_decoded (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  DecodeCount *count = data;
+
+  g_atomic_int_inc (&count->decoded);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+count_decoding (GstElement * viewer, DecodeCount * count)
+{
+  GstElement *dec = gst_bin_get_by_name (GST_BIN (viewer), "dec");
+  GstPad *sink = gst_element_get_static_pad (dec, "sink");
+  GstPad *src = gst_element_get_static_pad (dec, "src");
+
+  count->first_complete = -1;
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, count_coded, count, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, count_decoded, count,
+      NULL);
+  gst_object_unref (sink);
+  gst_object_unref (src);
+  gst_object_unref (dec);
+}
+
+/* Stops @viewer and checks that it started at a keyframe with its
+ * parameter sets, decoded each access unit it received (but the one
+ * possibly in the decoder at the stop), and its decoder never
+ * complained. */
+static void
+stop_decoded_all (GstElement * viewer, DecodeCount * count)
+{
+  GstBus *bus = gst_element_get_bus (viewer);
+  GstMessage *msg = gst_bus_pop_filtered (bus,
+      GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+
+  fail_unless (msg == NULL, "viewer: %" GST_PTR_FORMAT,
+      msg ? gst_message_get_structure (msg) : NULL);
+  gst_object_unref (bus);
+  fail_unless_equals_int (gst_element_set_state (viewer, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (viewer);
+  fail_unless_equals_int (g_atomic_int_get (&count->first_complete), 1);
+  fail_unless (count->decoded >= 30 && count->coded - count->decoded <= 1,
+      "%d access units, %d pictures", count->coded, count->decoded);
+}
+
+static gboolean
+is_named_type (const GValue * item, gconstpointer type_name)
+{
+  return !g_str_equal (G_OBJECT_TYPE_NAME (g_value_get_object (item)),
+      type_name);
+}
+
+/* Whether the camera has an element of type @type_name. */
+static gboolean
+camera_has (GstElement * cam, const gchar * type_name)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (sink));
+  GValue found = G_VALUE_INIT;
+  gboolean has;
+
+  has = gst_iterator_find_custom (it, (GCompareFunc) is_named_type, &found,
+      (gpointer) type_name);
+  g_value_unset (&found);
+  gst_iterator_free (it);
+  gst_object_unref (sink);
+  return has;
+}
+
+/* A byte-stream camera: both viewers, the second joining long before the
+ * encoder's next scheduled keyframe, start with a keyframe carrying its
+ * parameter sets and decode every access unit; no h264parse on the way. */
+GST_START_TEST (test_byte_stream_decoded_without_parser)
+{
+  DecodeCount c1 = { 0 }, c2 = { 0 };
+  GstElement *cam, *v1, *v2;
+  guint i;
+
+  cam = p2p_test_env_pipeline (env, CAMERA_H264_BYTE_STREAM, env->uid,
+      env->key_file, env->password_file);
+  p2p_test_start (cam);
+
+  v1 = p2p_test_env_pipeline (env, VIEWER_DECODING, env->uid,
+      P2P_TEST_PASSWORD);
+  count_decoding (v1, &c1);
+  p2p_test_start (v1);
+  pull_some (v1, 40);
+  fail_unless (camera_has (cam, "GstP2pH264AvcElement"));
+  fail_if (camera_has (cam, "GstH264Parse"));
+
+  v2 = p2p_test_env_pipeline (env, VIEWER_DECODING, env->uid,
+      P2P_TEST_PASSWORD);
+  count_decoding (v2, &c2);
+  p2p_test_start (v2);
+  for (i = 0; i < 40; i++) {
+    gst_sample_unref (p2p_test_pull (v2, "out"));
+    gst_sample_unref (p2p_test_pull (v1, "out"));
+  }
+
+  stop_decoded_all (v2, &c2);
+  stop_decoded_all (v1, &c1);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static Suite *
 p2psink_suite (void)
 {
@@ -965,6 +1115,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_password_is_write_only);
   tcase_add_test (tc, test_password_property);
   tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
+  tcase_add_test (tc, test_byte_stream_decoded_without_parser);
   tcase_add_test (tc, test_wrong_password_refused);
   tcase_add_test (tc, test_loss_after_join_recovers);
   tcase_add_test (tc, test_password_guessing_backs_off);

@@ -1,0 +1,674 @@
+/* GStreamer p2p plugin
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* H.264 from byte-stream to avc form on p2psink's send path, in place of
+ * h264parse. Encoders (x264enc, openh264enc, V4L2 and VA-API ones) give
+ * whole access units with start codes. rtph264pay takes them so, but then
+ * scans every byte of every frame for start codes with a byte loop; put
+ * behind h264parse it gets the `avc` form and scans nothing, but the
+ * parser scans, copies and parses each frame instead, and was the costliest
+ * stage of the camera's streaming thread (issue 13). Here one pass finds
+ * the start codes (memchr for their 01 byte: a few calls per kilobyte
+ * rather than a test per byte), and the lengths are written over the
+ * 4-byte start codes in place, or the units are copied once into a new
+ * buffer when the start codes are 3 bytes, zeros trail a unit or the
+ * parameter sets have to go in.
+ *
+ * What h264parse (config-interval -1) did for a viewer joining late stays:
+ * every IDR access unit leaves with the SPS and PPS in band (the last ones
+ * seen go in front of one that lacks them), the `codec_data` (avcC) comes
+ * from them and is sent again when they change, and keyframes are flagged
+ * by their IDR slices. Parameter sets are kept as the last access unit
+ * carrying them had them (all SPS, all PPS), which is how cameras send
+ * them. Data the conversion cannot frame (no start code, bytes before the
+ * first one, a forbidden bit set, a parameter set too short or too large)
+ * is refused with an error and not sent: the element drops that access
+ * unit and asks upstream for a keyframe. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2ph264avc.h"
+
+#include <gst/video/video.h>
+#include <string.h>
+
+/* NAL unit types (ITU-T H.264 Table 7-1). */
+#define NAL_IDR 5
+#define NAL_SPS 7
+#define NAL_PPS 8
+#define NAL_AUD 9
+/* avcC counts its SPS in 5 bits; more PPS than that is not a camera's. */
+#define MAX_PARAM_SETS 31
+/* An SPS with scaling lists and VUI stays well under this. */
+#define MAX_PARAM_SET_SIZE 4096
+/* The profile, constraint flags and level avcC copies follow the SPS's
+ * NAL header. */
+#define MIN_SPS_SIZE 4
+#define LENGTH_SIZE 4
+
+typedef struct
+{
+  gsize start;                  /* the NAL header */
+  gsize end;                    /* past its last byte */
+} Nal;
+
+struct _GstP2pH264Avc
+{
+  /* GBytes each, without start codes: those of the last access unit that
+   * carried any. */
+  GPtrArray *sps;
+  GPtrArray *pps;
+  /* Whether an IDR access unit went out: before it, nothing is
+   * decodable. */
+  gboolean started;
+  GArray *nals;                 /* scratch of Nal, per access unit */
+};
+
+/**
+ * gst_p2p_h264_avc_new:
+ *
+ * Returns: (transfer full): a converter with no parameter sets seen
+ */
+GstP2pH264Avc *
+gst_p2p_h264_avc_new (void)
+{
+  GstP2pH264Avc *avc = g_new0 (GstP2pH264Avc, 1);
+
+  avc->sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  avc->pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  avc->nals = g_array_new (FALSE, FALSE, sizeof (Nal));
+  return avc;
+}
+
+/**
+ * gst_p2p_h264_avc_free:
+ * @avc: (transfer full) (nullable): a converter
+ */
+void
+gst_p2p_h264_avc_free (GstP2pH264Avc * avc)
+{
+  if (!avc)
+    return;
+  g_ptr_array_unref (avc->sps);
+  g_ptr_array_unref (avc->pps);
+  g_array_unref (avc->nals);
+  g_free (avc);
+}
+
+/**
+ * gst_p2p_h264_avc_takes:
+ * @caps: fixed caps of an encoded stream
+ *
+ * Returns: whether @caps are an H.264 byte-stream in whole access units,
+ *     which the converter takes
+ */
+gboolean
+gst_p2p_h264_avc_takes (const GstCaps * caps)
+{
+  const GstStructure *s;
+
+  if (!caps || gst_caps_get_size (caps) != 1)
+    return FALSE;
+  s = gst_caps_get_structure (caps, 0);
+  return gst_structure_has_name (s, "video/x-h264")
+      && g_strcmp0 (gst_structure_get_string (s, "stream-format"),
+      "byte-stream") == 0
+      && g_strcmp0 (gst_structure_get_string (s, "alignment"), "au") == 0;
+}
+
+/* The first start code (00 00 01) at or after @from: where its first zero
+ * is, @size if none. Emulation prevention keeps 00 00 01 out of NAL units,
+ * and a 01 byte comes about once in 256 of compressed data, so memchr
+ * (vectorised) does nearly all the reading. */
+static gsize
+find_start_code (const guint8 * data, gsize size, gsize from)
+{
+  const guint8 *p = data + from, *end = data + size;
+
+  while (end - p >= 3) {
+    const guint8 *one = memchr (p + 2, 1, end - (p + 2));
+
+    if (!one)
+      break;
+    if (one[-1] == 0 && one[-2] == 0)
+      return one - 2 - data;
+    /* The next candidate 01 lies past this one. */
+    p = one - 1;
+  }
+  return size;
+}
+
+/* Splits @data into its NAL units (start codes and trailing zeros left
+ * out) in avc->nals. */
+static gboolean
+split_units (GstP2pH264Avc * avc, const guint8 * data, gsize size,
+    GError ** error)
+{
+  gsize pos = find_start_code (data, size, 0), i;
+
+  g_array_set_size (avc->nals, 0);
+  for (i = 0; i < pos; i++) {
+    if (data[i] != 0) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+          "H.264 access unit of %" G_GSIZE_FORMAT " bytes: %s", size,
+          pos == size ? "no start code" : "data before the first start code");
+      return FALSE;
+    }
+  }
+  while (pos < size) {
+    Nal nal = { pos + 3, 0 };
+    gsize next = find_start_code (data, size, nal.start);
+
+    /* A NAL unit never ends in a zero byte (H.264 7.4.1): zeros before
+     * the next start code are trailing_zero_8bits or its leading zero. */
+    for (nal.end = next; nal.end > nal.start && data[nal.end - 1] == 0;
+        nal.end--);
+    if (nal.end > nal.start)
+      g_array_append_val (avc->nals, nal);
+    pos = next;
+  }
+  if (avc->nals->len == 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "H.264 access unit of %" G_GSIZE_FORMAT " bytes: no NAL unit", size);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Makes @sets (SPS or PPS) those of type @type among the units of @data;
+ * returns whether they changed. */
+static gboolean
+take_param_sets (GstP2pH264Avc * avc, GPtrArray * sets, guint type,
+    const guint8 * data)
+{
+  gboolean changed = FALSE;
+  guint i, n = 0;
+
+  for (i = 0; i < avc->nals->len; i++) {
+    const Nal *nal = &g_array_index (avc->nals, Nal, i);
+    gsize len = nal->end - nal->start;
+    GBytes *old;
+
+    if ((data[nal->start] & 0x1f) != type)
+      continue;
+    old = n < sets->len ? g_ptr_array_index (sets, n) : NULL;
+    if (!old || g_bytes_get_size (old) != len
+        || memcmp (g_bytes_get_data (old, NULL), data + nal->start, len)) {
+      GBytes *b = g_bytes_new (data + nal->start, len);
+
+      if (old) {
+        g_bytes_unref (old);
+        g_ptr_array_index (sets, n) = b;
+      } else {
+        g_ptr_array_add (sets, b);
+      }
+      changed = TRUE;
+    }
+    n++;
+  }
+  if (n < sets->len) {
+    g_ptr_array_set_size (sets, n);
+    changed = TRUE;
+  }
+  return changed;
+}
+
+/* Writes @len bytes of @data after their length, in @length_size bytes
+ * (4 in an access unit, 2 in avcC). */
+static guint8 *
+write_unit (guint8 * out, guint length_size, const guint8 * data, gsize len)
+{
+  if (length_size == 2)
+    GST_WRITE_UINT16_BE (out, len);
+  else
+    GST_WRITE_UINT32_BE (out, len);
+  memcpy (out + length_size, data, len);
+  return out + length_size + len;
+}
+
+static guint8 *
+write_param_sets (guint8 * out, guint length_size, GPtrArray * sets)
+{
+  guint i;
+
+  for (i = 0; i < sets->len; i++) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (g_ptr_array_index (sets, i), &len);
+
+    out = write_unit (out, length_size, data, len);
+  }
+  return out;
+}
+
+static gsize
+param_sets_size (GPtrArray * sets, gsize prefix)
+{
+  gsize size = 0;
+  guint i;
+
+  for (i = 0; i < sets->len; i++)
+    size += prefix + g_bytes_get_size (g_ptr_array_index (sets, i));
+  return size;
+}
+
+/**
+ * gst_p2p_h264_avc_convert:
+ * @avc: a converter
+ * @au: (transfer full): one H.264 access unit in byte-stream form
+ * @params_changed: (out): set to whether the parameter sets, and with them
+ *     gst_p2p_h264_avc_codec_data(), changed
+ * @error: return location for a #GST_STREAM_ERROR_FORMAT error
+ *
+ * Streaming thread. An IDR access unit that lacks the SPS or PPS gets the
+ * last seen put in front of its first unit other than an access unit
+ * delimiter (a PPS after the unit's own SPS);
+ * %GST_BUFFER_FLAG_DELTA_UNIT is set on all but IDR access units.
+ *
+ * Returns: (transfer full) (nullable): the access unit in avc form with
+ *     4-byte lengths (@au itself, made writable, when its start codes all
+ *     had 4 bytes and nothing went in), or %NULL: with @error set when
+ *     @au could not be framed, without when nothing decodable went out
+ *     yet and @au is not an IDR access unit with its parameter sets
+ */
+GstBuffer *
+gst_p2p_h264_avc_convert (GstP2pH264Avc * avc, GstBuffer * au,
+    gboolean * params_changed, GError ** error)
+{
+  const Nal *nals;
+  GstBuffer *out = NULL;
+  GstMapInfo map, out_map;
+  guint i, n_sps = 0, n_pps = 0, insert_at = 0, pps_at = 0;
+  gboolean idr = FALSE, front = TRUE, insert_sps, insert_pps, in_place;
+  gsize out_size = 0;
+
+  g_return_val_if_fail (avc != NULL && GST_IS_BUFFER (au), NULL);
+
+  *params_changed = FALSE;
+  if (!gst_buffer_map (au, &map, GST_MAP_READ)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "could not read an H.264 access unit");
+    gst_buffer_unref (au);
+    return NULL;
+  }
+  if (!split_units (avc, map.data, map.size, error))
+    goto refuse;
+  nals = (const Nal *) avc->nals->data;
+
+  for (i = 0; i < avc->nals->len; i++) {
+    const guint8 *unit = map.data + nals[i].start;
+    gsize len = nals[i].end - nals[i].start;
+    guint type = unit[0] & 0x1f;
+
+    if (unit[0] & 0x80) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+          "H.264 NAL unit %u of type %u has its forbidden bit set", i, type);
+      goto refuse;
+    }
+    n_sps += type == NAL_SPS;
+    n_pps += type == NAL_PPS;
+    if ((type == NAL_SPS || type == NAL_PPS) && (len > MAX_PARAM_SET_SIZE
+            || (type == NAL_SPS && len < MIN_SPS_SIZE)
+            || MAX (n_sps, n_pps) > MAX_PARAM_SETS)) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+          "H.264 %s of %" G_GSIZE_FORMAT " bytes (or more than %d)",
+          type == NAL_SPS ? "SPS" : "PPS", len, MAX_PARAM_SETS);
+      goto refuse;
+    }
+    idr |= type == NAL_IDR;
+    if (type == NAL_SPS)
+      pps_at = i + 1;
+    if (front && type != NAL_AUD) {
+      insert_at = i;
+      front = FALSE;
+    }
+    out_size += LENGTH_SIZE + len;
+  }
+
+  if (n_sps > 0 && take_param_sets (avc, avc->sps, NAL_SPS, map.data))
+    *params_changed = TRUE;
+  if (n_pps > 0 && take_param_sets (avc, avc->pps, NAL_PPS, map.data))
+    *params_changed = TRUE;
+  if (avc->sps->len == 0 || avc->pps->len == 0)
+    *params_changed = FALSE;
+  if (!avc->started && (!idr || avc->sps->len == 0 || avc->pps->len == 0))
+    goto wait;
+  avc->started = TRUE;
+
+  insert_sps = idr && n_sps == 0;
+  insert_pps = idr && n_pps == 0;
+  /* A PPS is read against its SPS: a missing one goes after the access
+   * unit's own SPS. */
+  if (n_sps == 0)
+    pps_at = insert_at;
+  if (insert_sps)
+    out_size += param_sets_size (avc->sps, LENGTH_SIZE);
+  if (insert_pps)
+    out_size += param_sets_size (avc->pps, LENGTH_SIZE);
+  in_place = !insert_sps && !insert_pps && nals[0].start == LENGTH_SIZE
+      && nals[avc->nals->len - 1].end == map.size;
+  for (i = 1; in_place && i < avc->nals->len; i++)
+    in_place = nals[i].start - nals[i - 1].end == LENGTH_SIZE;
+
+  if (in_place) {
+    /* Each unit's 00 00 00 01 becomes its length. */
+    gst_buffer_unmap (au, &map);
+    out = gst_buffer_make_writable (au);
+    if (!gst_buffer_map (out, &out_map, GST_MAP_WRITE)) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+          "could not write an H.264 access unit");
+      gst_buffer_unref (out);
+      return NULL;
+    }
+    for (i = 0; i < avc->nals->len; i++)
+      GST_WRITE_UINT32_BE (out_map.data + nals[i].start - LENGTH_SIZE,
+          nals[i].end - nals[i].start);
+    gst_buffer_unmap (out, &out_map);
+  } else {
+    guint8 *w;
+
+    out = gst_buffer_new_allocate (NULL, out_size, NULL);
+    gst_buffer_map (out, &out_map, GST_MAP_WRITE);
+    w = out_map.data;
+    for (i = 0; i <= avc->nals->len; i++) {
+      if (i == insert_at && insert_sps)
+        w = write_param_sets (w, LENGTH_SIZE, avc->sps);
+      if (i == pps_at && insert_pps)
+        w = write_param_sets (w, LENGTH_SIZE, avc->pps);
+      if (i < avc->nals->len)
+        w = write_unit (w, LENGTH_SIZE, map.data + nals[i].start,
+            nals[i].end - nals[i].start);
+    }
+    g_assert (w == out_map.data + out_size);
+    gst_buffer_unmap (out, &out_map);
+    gst_buffer_copy_into (out, au, GST_BUFFER_COPY_METADATA, 0, -1);
+    gst_buffer_unmap (au, &map);
+    gst_buffer_unref (au);
+  }
+  if (idr)
+    GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DELTA_UNIT);
+  else
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DELTA_UNIT);
+  return out;
+
+refuse:
+wait:
+  gst_buffer_unmap (au, &map);
+  gst_buffer_unref (au);
+  return NULL;
+}
+
+/**
+ * gst_p2p_h264_avc_codec_data:
+ * @avc: a converter
+ *
+ * Returns: (transfer full) (nullable): the AVCDecoderConfigurationRecord
+ *     (ISO/IEC 14496-15 5.3.3.1) of the parameter sets last seen, with
+ *     4-byte lengths, or %NULL while no SPS and PPS were seen
+ */
+GstBuffer *
+gst_p2p_h264_avc_codec_data (GstP2pH264Avc * avc)
+{
+  const guint8 *sps;
+  GstBuffer *buf;
+  GstMapInfo map;
+  guint8 *w;
+
+  g_return_val_if_fail (avc != NULL, NULL);
+
+  if (avc->sps->len == 0 || avc->pps->len == 0)
+    return NULL;
+  sps = g_bytes_get_data (g_ptr_array_index (avc->sps, 0), NULL);
+  buf = gst_buffer_new_allocate (NULL, 7 + param_sets_size (avc->sps, 2)
+      + param_sets_size (avc->pps, 2), NULL);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  w = map.data;
+  *w++ = 1;                     /* configurationVersion */
+  *w++ = sps[1];                /* AVCProfileIndication */
+  *w++ = sps[2];                /* profile_compatibility */
+  *w++ = sps[3];                /* AVCLevelIndication */
+  *w++ = 0xfc | (LENGTH_SIZE - 1);
+  *w++ = 0xe0 | avc->sps->len;
+  w = write_param_sets (w, 2, avc->sps);
+  *w++ = avc->pps->len;
+  w = write_param_sets (w, 2, avc->pps);
+  g_assert (w == map.data + map.size);
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The element p2psink puts in front of rtph264pay                        */
+
+#define GST_TYPE_P2P_H264_AVC_ELEMENT (gst_p2p_h264_avc_element_get_type ())
+G_DECLARE_FINAL_TYPE (GstP2pH264AvcElement, gst_p2p_h264_avc_element, GST,
+    P2P_H264_AVC_ELEMENT, GstElement);
+
+GST_DEBUG_CATEGORY_STATIC (gst_p2p_h264_avc_debug);
+#define GST_CAT_DEFAULT gst_p2p_h264_avc_debug
+
+struct _GstP2pH264AvcElement
+{
+  GstElement parent;
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* Streaming thread (and PAUSED→READY, with streaming stopped). */
+  GstP2pH264Avc *avc;
+  GstCaps *in_caps;
+  gboolean caps_sent;
+  /* Serialized events held back until the caps can go out: a segment
+   * must not come before them. */
+  GQueue pending;
+  gboolean keyframe_asked;
+  gboolean warned;
+};
+
+G_DEFINE_TYPE (GstP2pH264AvcElement, gst_p2p_h264_avc_element,
+    GST_TYPE_ELEMENT);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) byte-stream, "
+        "alignment = (string) au"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) avc, "
+        "alignment = (string) au"));
+
+/* The input caps in avc form with the current codec_data, then what was
+ * held back for them. */
+static gboolean
+avc_push_caps (GstP2pH264AvcElement * self)
+{
+  GstBuffer *codec_data = gst_p2p_h264_avc_codec_data (self->avc);
+  GstCaps *caps;
+  GstEvent *event;
+  gboolean ok;
+
+  if (!self->in_caps || !codec_data) {
+    gst_clear_buffer (&codec_data);
+    return FALSE;
+  }
+  caps = gst_caps_copy (self->in_caps);
+  gst_caps_set_simple (caps, "stream-format", G_TYPE_STRING, "avc",
+      "alignment", G_TYPE_STRING, "au", "codec_data", GST_TYPE_BUFFER,
+      codec_data, NULL);
+  gst_buffer_unref (codec_data);
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
+  ok = gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  if (!ok)
+    return FALSE;
+  self->caps_sent = TRUE;
+  while ((event = g_queue_pop_head (&self->pending)))
+    gst_pad_push_event (self->srcpad, event);
+  return TRUE;
+}
+
+/* Once until the next keyframe passes: what was dropped breaks the
+ * picture until then. */
+static void
+avc_ask_keyframe (GstP2pH264AvcElement * self)
+{
+  if (self->keyframe_asked)
+    return;
+  self->keyframe_asked = TRUE;
+  gst_pad_push_event (self->sinkpad,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+          0));
+}
+
+static GstFlowReturn
+avc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstP2pH264AvcElement *self = GST_P2P_H264_AVC_ELEMENT (parent);
+  g_autoptr (GError) err = NULL;
+  gboolean changed;
+  GstBuffer *out;
+
+  out = gst_p2p_h264_avc_convert (self->avc, buf, &changed, &err);
+  if (!out) {
+    if (err) {
+      GST_WARNING_OBJECT (self, "dropped: %s", err->message);
+      if (!self->warned)
+        GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+            ("Dropped a malformed H.264 access unit"), ("%s", err->message));
+      self->warned = TRUE;
+    } else {
+      GST_DEBUG_OBJECT (self, "dropped a frame before the first keyframe");
+    }
+    avc_ask_keyframe (self);
+    return GST_FLOW_OK;
+  }
+  if ((changed || !self->caps_sent) && !avc_push_caps (self)) {
+    gst_buffer_unref (out);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("could not send avc caps downstream"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT))
+    self->keyframe_asked = FALSE;
+  return gst_pad_push (self->srcpad, out);
+}
+
+static gboolean
+avc_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstP2pH264AvcElement *self = GST_P2P_H264_AVC_ELEMENT (parent);
+  GstCaps *caps;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:
+      gst_event_parse_caps (event, &caps);
+      if (!gst_p2p_h264_avc_takes (caps)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
+      gst_caps_replace (&self->in_caps, caps);
+      gst_event_unref (event);
+      /* Before the first keyframe the codec_data is not known. */
+      return !self->caps_sent || avc_push_caps (self);
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_FLUSH_STOP:
+      break;
+    case GST_EVENT_EOS:
+      while (!self->caps_sent && !g_queue_is_empty (&self->pending))
+        gst_pad_push_event (self->srcpad, g_queue_pop_head (&self->pending));
+      break;
+    default:
+      if (!self->caps_sent && GST_EVENT_IS_SERIALIZED (event)) {
+        g_queue_push_tail (&self->pending, event);
+        return TRUE;
+      }
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static void
+avc_reset (GstP2pH264AvcElement * self)
+{
+  gst_p2p_h264_avc_free (self->avc);
+  self->avc = gst_p2p_h264_avc_new ();
+  gst_clear_caps (&self->in_caps);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) gst_event_unref);
+  self->caps_sent = FALSE;
+  self->keyframe_asked = FALSE;
+}
+
+static GstStateChangeReturn
+avc_change_state (GstElement * element, GstStateChange transition)
+{
+  GstStateChangeReturn ret;
+
+  ret = GST_ELEMENT_CLASS (gst_p2p_h264_avc_element_parent_class)
+      ->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    avc_reset (GST_P2P_H264_AVC_ELEMENT (element));
+  return ret;
+}
+
+static void
+avc_finalize (GObject * object)
+{
+  GstP2pH264AvcElement *self = GST_P2P_H264_AVC_ELEMENT (object);
+
+  gst_p2p_h264_avc_free (self->avc);
+  gst_clear_caps (&self->in_caps);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) gst_event_unref);
+  G_OBJECT_CLASS (gst_p2p_h264_avc_element_parent_class)->finalize (object);
+}
+
+static void
+gst_p2p_h264_avc_element_class_init (GstP2pH264AvcElementClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = avc_finalize;
+  element_class->change_state = avc_change_state;
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "H.264 byte-stream to avc", "Codec/Parser/Converter/Video",
+      "p2psink's H.264 framing for rtph264pay, in place of h264parse",
+      "The gst-p2p authors");
+  GST_DEBUG_CATEGORY_INIT (gst_p2p_h264_avc_debug, "p2ph264avc", 0,
+      "p2psink's H.264 byte-stream to avc conversion");
+}
+
+static void
+gst_p2p_h264_avc_element_init (GstP2pH264AvcElement * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad, avc_chain);
+  gst_pad_set_event_function (self->sinkpad, avc_sink_event);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  self->avc = gst_p2p_h264_avc_new ();
+  g_queue_init (&self->pending);
+}
+
+/**
+ * gst_p2p_h264_avc_element_new:
+ *
+ * An element (not registered) with a `sink` pad taking an H.264
+ * byte-stream in access units (gst_p2p_h264_avc_takes()) and a `src` pad
+ * giving them in avc form, with the caps held back until the first IDR
+ * access unit with its parameter sets: what rtph264pay takes without
+ * scanning.
+ *
+ * Returns: (transfer floating): the element
+ */
+GstElement *
+gst_p2p_h264_avc_element_new (void)
+{
+  return g_object_new (GST_TYPE_P2P_H264_AVC_ELEMENT, NULL);
+}

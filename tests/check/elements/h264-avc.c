@@ -1,0 +1,423 @@
+/* p2psink's H.264 byte-stream to avc conversion (gstp2ph264avc.c), on
+ * generated access units: start codes of 3 and 4 bytes, emulation
+ * prevention, trailing zeros, parameter sets put in and changed, and input
+ * it must refuse without crashing. The element on a real encoder's stream
+ * is tested in p2psink.c.
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <gst/gst.h>
+#include <string.h>
+
+#include "gstp2ph264avc.h"
+
+#define NAL(ref_idc, type) (((ref_idc) << 5) | (type))
+#define AUD NAL (0, 9)
+#define SPS NAL (3, 7)
+#define PPS NAL (3, 8)
+#define IDR NAL (3, 5)
+#define SLICE NAL (2, 1)
+#define SEI NAL (0, 6)
+
+/* An SPS: Baseline-compatible constrained High 3.1 header bytes, then
+ * some payload. */
+static const guint8 sps_31[] = { SPS, 100, 0x00, 31, 0xac, 0xd9, 0x40, 0x50 };
+static const guint8 sps_40[] = { SPS, 100, 0x00, 40, 0xac, 0xd9, 0x40, 0x78 };
+static const guint8 pps[] = { PPS, 0xeb, 0xe3, 0xcb, 0x22, 0xc0 };
+
+/* Slices whose payload has what a scan must not take for a start code:
+ * 00 00 03 01 (emulation prevention before a 01), 01 bytes after single
+ * zeros, a payload ending in 03 after two zeros (a cabac_zero_word). */
+static const guint8 idr[] = { IDR, 0x88, 0x00, 0x00, 0x03, 0x01, 0x00, 0x01,
+  0x01, 0x00, 0x00, 0x03, 0x00, 0x42, 0x00, 0x00, 0x03
+};
+
+static const guint8 slice[] = { SLICE, 0x9a, 0x01, 0x01, 0x00, 0x00, 0x03,
+  0x02, 0x77
+};
+static const guint8 sei[] = { SEI, 0x05, 0x01, 0xff, 0x80 };
+static const guint8 aud[] = { AUD, 0xf0 };
+
+typedef struct
+{
+  const guint8 *data;
+  gsize size;
+} Unit;
+
+#define U(a) { a, sizeof (a) }
+
+/* A byte-stream access unit: @units each after a start code of
+ * @start_code bytes (3 or 4) with @zeros zero bytes after each. */
+static GstBuffer *
+byte_stream (const Unit * units, guint n, guint start_code, guint zeros)
+{
+  static const guint8 sc[] = { 0, 0, 0, 1 };
+  GByteArray *a = g_byte_array_new ();
+  guint i, len;
+
+  for (i = 0; i < n; i++) {
+    g_byte_array_append (a, sc + 4 - start_code, start_code);
+    g_byte_array_append (a, units[i].data, units[i].size);
+    g_byte_array_set_size (a, a->len + zeros);
+    memset (a->data + a->len - zeros, 0, zeros);
+  }
+  len = a->len;
+  return gst_buffer_new_wrapped (g_byte_array_free (a, FALSE), len);
+}
+
+static GstBuffer *
+byte_stream_bytes (const guint8 * data, gsize size)
+{
+  return gst_buffer_new_memdup (data, size);
+}
+
+/* Asserts that @buf is @units in avc form with 4-byte lengths. */
+static void
+assert_avc (GstBuffer * buf, const Unit * units, guint n)
+{
+  GstMapInfo map;
+  gsize pos = 0;
+  guint i;
+
+  g_assert_nonnull (buf);
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
+  for (i = 0; i < n; i++) {
+    g_assert_cmpuint (pos + 4 + units[i].size, <=, map.size);
+    g_assert_cmpuint (GST_READ_UINT32_BE (map.data + pos), ==, units[i].size);
+    g_assert_cmpmem (map.data + pos + 4, units[i].size, units[i].data,
+        units[i].size);
+    pos += 4 + units[i].size;
+  }
+  g_assert_cmpuint (pos, ==, map.size);
+  gst_buffer_unmap (buf, &map);
+}
+
+static GstBuffer *
+convert (GstP2pH264Avc * avc, GstBuffer * au, gboolean * changed)
+{
+  g_autoptr (GError) err = NULL;
+  GstBuffer *out = gst_p2p_h264_avc_convert (avc, au, changed, &err);
+
+  g_assert_no_error (err);
+  return out;
+}
+
+static void
+test_in_place (void)
+{
+  const Unit units[] = { U (aud), U (sps_31), U (pps), U (sei), U (idr) };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstBuffer *au = byte_stream (units, G_N_ELEMENTS (units), 4, 0), *out;
+  GstMemory *mem = gst_buffer_peek_memory (au, 0);
+  gboolean changed = FALSE;
+  GstMapInfo map;
+  static const guint8 expected_codec_data[] = { 1, 100, 0x00, 31, 0xff,
+    0xe1, 0, sizeof (sps_31), SPS, 100, 0x00, 31, 0xac, 0xd9, 0x40, 0x50,
+    1, 0, sizeof (pps), PPS, 0xeb, 0xe3, 0xcb, 0x22, 0xc0
+  };
+  GstBuffer *codec_data;
+
+  GST_BUFFER_FLAG_SET (au, GST_BUFFER_FLAG_DELTA_UNIT);
+  GST_BUFFER_PTS (au) = 42 * GST_MSECOND;
+  out = convert (avc, au, &changed);
+  assert_avc (out, units, G_N_ELEMENTS (units));
+  /* Written over the start codes: the same buffer and memory. */
+  g_assert_true (out == au);
+  g_assert_true (gst_buffer_peek_memory (out, 0) == mem);
+  g_assert_true (changed);
+  /* An IDR access unit is a keyframe, whatever the input said. */
+  g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  g_assert_cmpuint (GST_BUFFER_PTS (out), ==, 42 * GST_MSECOND);
+
+  codec_data = gst_p2p_h264_avc_codec_data (avc);
+  g_assert_nonnull (codec_data);
+  g_assert_true (gst_buffer_map (codec_data, &map, GST_MAP_READ));
+  g_assert_cmpmem (map.data, map.size, expected_codec_data,
+      sizeof (expected_codec_data));
+  gst_buffer_unmap (codec_data, &map);
+  gst_buffer_unref (codec_data);
+  gst_buffer_unref (out);
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* 3-byte start codes, trailing zeros and a leading zero_byte: copied once,
+ * units intact. */
+static void
+test_copied (void)
+{
+  const Unit key[] = { U (sps_31), U (pps), U (idr), U (idr) };
+  const Unit delta[] = { U (aud), U (sei), U (slice), U (slice), U (slice) };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  gboolean changed;
+  GstBuffer *out;
+  guint sc, zeros;
+
+  for (sc = 3; sc <= 4; sc++) {
+    for (zeros = 0; zeros <= 3; zeros++) {
+      if (sc == 4 && zeros == 0)
+        continue;
+      out = convert (avc, byte_stream (key, G_N_ELEMENTS (key), sc, zeros),
+          &changed);
+      assert_avc (out, key, G_N_ELEMENTS (key));
+      g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+      gst_buffer_unref (out);
+      out = convert (avc, byte_stream (delta, G_N_ELEMENTS (delta), sc,
+              zeros), &changed);
+      assert_avc (out, delta, G_N_ELEMENTS (delta));
+      g_assert_false (changed);
+      g_assert_true (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+      gst_buffer_unref (out);
+    }
+  }
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* A keyframe without its parameter sets gets the last ones, after its
+ * access unit delimiter; one without any seen yet, or a frame before the
+ * first keyframe, is held back (no error). */
+static void
+test_param_sets_put_in (void)
+{
+  const Unit bare_key[] = { U (aud), U (sei), U (idr) };
+  const Unit full_key[] = { U (sps_31), U (pps), U (idr) };
+  const Unit only_sps[] = { U (sps_31), U (idr) };
+  const Unit delta[] = { U (slice) };
+  const Unit completed[] = { U (aud), U (sps_31), U (pps), U (sei), U (idr) };
+  const Unit pps_added[] = { U (sps_31), U (pps), U (idr) };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  gboolean changed;
+  GstBuffer *out;
+
+  g_assert_null (convert (avc, byte_stream (delta, 1, 4, 0), &changed));
+  g_assert_null (convert (avc, byte_stream (bare_key, 3, 4, 0), &changed));
+  g_assert_null (gst_p2p_h264_avc_codec_data (avc));
+
+  out = convert (avc, byte_stream (full_key, 3, 4, 0), &changed);
+  g_assert_true (changed);
+  assert_avc (out, full_key, 3);
+  gst_buffer_unref (out);
+
+  out = convert (avc, byte_stream (bare_key, 3, 4, 0), &changed);
+  g_assert_false (changed);
+  assert_avc (out, completed, G_N_ELEMENTS (completed));
+  gst_buffer_unref (out);
+
+  /* Only the missing kind goes in. */
+  out = convert (avc, byte_stream (only_sps, 2, 3, 0), &changed);
+  g_assert_false (changed);
+  assert_avc (out, pps_added, G_N_ELEMENTS (pps_added));
+  gst_buffer_unref (out);
+
+  /* Delta frames are left alone. */
+  out = convert (avc, byte_stream (delta, 1, 4, 0), &changed);
+  assert_avc (out, delta, 1);
+  gst_buffer_unref (out);
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* A new SPS (another level) changes the codec_data; the same one again
+ * does not. */
+static void
+test_param_sets_change (void)
+{
+  const Unit key_31[] = { U (sps_31), U (pps), U (idr) };
+  const Unit key_40[] = { U (sps_40), U (pps), U (idr) };
+  const Unit bare_key[] = { U (idr) };
+  const Unit completed_40[] = { U (sps_40), U (pps), U (idr) };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstBuffer *out, *codec_data;
+  gboolean changed;
+  guint8 level;
+
+  out = convert (avc, byte_stream (key_31, 3, 4, 0), &changed);
+  g_assert_true (changed);
+  gst_buffer_unref (out);
+  out = convert (avc, byte_stream (key_31, 3, 4, 0), &changed);
+  g_assert_false (changed);
+  gst_buffer_unref (out);
+  out = convert (avc, byte_stream (key_40, 3, 4, 0), &changed);
+  g_assert_true (changed);
+  gst_buffer_unref (out);
+  codec_data = gst_p2p_h264_avc_codec_data (avc);
+  g_assert_cmpuint (gst_buffer_extract (codec_data, 3, &level, 1), ==, 1);
+  g_assert_cmpuint (level, ==, 40);
+  gst_buffer_unref (codec_data);
+
+  out = convert (avc, byte_stream (bare_key, 1, 4, 0), &changed);
+  assert_avc (out, completed_40, G_N_ELEMENTS (completed_40));
+  gst_buffer_unref (out);
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* Input that cannot be framed is refused with a format error and leaves
+ * the converter working. */
+static void
+test_malformed (void)
+{
+  static const guint8 no_start_code[] = { 0x65, 0x88, 0x84, 0x00, 0x01 };
+  static const guint8 junk_first[] = { 0x12, 0, 0, 0, 1, 0x65, 0x88 };
+  static const guint8 forbidden[] = { 0, 0, 0, 1, 0xe5, 0x88 };
+  static const guint8 short_sps[] = { 0, 0, 0, 1, SPS, 66, 0,
+    0, 0, 0, 1, IDR, 0x88
+  };
+  static const guint8 zeros[] = { 0, 0, 0, 0, 0, 0 };
+  static const guint8 truncated[] = { 0, 0 };
+  static const guint8 start_codes_only[] = { 0, 0, 1, 0, 0, 0, 1 };
+  const struct
+  {
+    const guint8 *data;
+    gsize size;
+  } bad[] = {
+    {no_start_code, sizeof (no_start_code)},
+    {junk_first, sizeof (junk_first)},
+    {forbidden, sizeof (forbidden)},
+    {short_sps, sizeof (short_sps)},
+    {zeros, sizeof (zeros)},
+    {truncated, sizeof (truncated)},
+    {start_codes_only, sizeof (start_codes_only)},
+    {NULL, 0},
+  };
+  const Unit key[] = { U (sps_31), U (pps), U (idr) };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GByteArray *many = g_byte_array_new ();
+  gboolean changed;
+  GstBuffer *out;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) err = NULL;
+    GstBuffer *au = bad[i].data ? byte_stream_bytes (bad[i].data,
+        bad[i].size) : gst_buffer_new ();
+
+    g_assert_null (gst_p2p_h264_avc_convert (avc, au, &changed, &err));
+    g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  }
+  /* More SPS than avcC can count. */
+  for (i = 0; i < 40; i++) {
+    static const guint8 sc[] = { 0, 0, 0, 1 };
+
+    g_byte_array_append (many, sc, 4);
+    g_byte_array_append (many, sps_31, sizeof (sps_31));
+  }
+  {
+    g_autoptr (GError) err = NULL;
+
+    g_assert_null (gst_p2p_h264_avc_convert (avc,
+            byte_stream_bytes (many->data, many->len), &changed, &err));
+    g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  }
+  g_byte_array_unref (many);
+  g_assert_null (gst_p2p_h264_avc_codec_data (avc));
+
+  out = convert (avc, byte_stream (key, 3, 4, 0), &changed);
+  assert_avc (out, key, 3);
+  gst_buffer_unref (out);
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* Random units (with emulation prevention, as an encoder writes them),
+ * random start codes and trailing zeros: each comes out as it went in. */
+static void
+test_random (void)
+{
+  GRand *rand = g_rand_new_with_seed (13);
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  const Unit key[] = { U (sps_31), U (pps), U (idr) };
+  gboolean changed;
+  GstBuffer *out;
+  guint round;
+
+  out = convert (avc, byte_stream (key, 3, 4, 0), &changed);
+  gst_buffer_unref (out);
+  for (round = 0; round < 200; round++) {
+    guint n = g_rand_int_range (rand, 1, 8), i;
+    Unit units[8];
+    guint8 *payloads[8];
+    GByteArray *a = g_byte_array_new ();
+
+    for (i = 0; i < n; i++) {
+      gsize len = g_rand_int_range (rand, 1, 3000), j, zeros = 0;
+      guint8 *p = g_malloc (len * 3 / 2 + 2);
+      gsize w = 0;
+
+      p[w++] = NAL (g_rand_int_range (rand, 0, 4), 1);
+      /* Mostly small bytes, so that zeros and ones are frequent. */
+      for (j = 1; j < len; j++) {
+        guint8 b = g_rand_int_range (rand, 0, 4) ? g_rand_int_range (rand, 0,
+            3) : g_rand_int_range (rand, 0, 256);
+
+        if (zeros >= 2 && b <= 3) {
+          p[w++] = 3;
+          zeros = 0;
+        }
+        p[w++] = b;
+        zeros = b == 0 ? zeros + 1 : 0;
+      }
+      if (p[w - 1] == 0)
+        p[w++] = 3;
+      payloads[i] = p;
+      units[i].data = p;
+      units[i].size = w;
+    }
+    for (i = 0; i < n; i++) {
+      static const guint8 sc[] = { 0, 0, 0, 1 };
+      guint sc_len = g_rand_boolean (rand) ? 3 : 4;
+      guint zeros = g_rand_int_range (rand, 0, 3);
+
+      g_byte_array_append (a, sc + 4 - sc_len, sc_len);
+      g_byte_array_append (a, units[i].data, units[i].size);
+      while (zeros--)
+        g_byte_array_append (a, (const guint8 *) "", 1);
+    }
+    out = convert (avc, byte_stream_bytes (a->data, a->len), &changed);
+    assert_avc (out, units, n);
+    gst_buffer_unref (out);
+    g_byte_array_unref (a);
+    for (i = 0; i < n; i++)
+      g_free (payloads[i]);
+  }
+  gst_p2p_h264_avc_free (avc);
+  g_rand_free (rand);
+}
+
+static void
+test_takes (void)
+{
+  const struct
+  {
+    const gchar *caps;
+    gboolean takes;
+  } cases[] = {
+    {"video/x-h264, stream-format=byte-stream, alignment=au", TRUE},
+    {"video/x-h264, stream-format=byte-stream, alignment=nal", FALSE},
+    {"video/x-h264, stream-format=avc, alignment=au", FALSE},
+    {"video/x-h264", FALSE},
+    {"video/x-h265, stream-format=byte-stream, alignment=au", FALSE},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstCaps *caps = gst_caps_from_string (cases[i].caps);
+
+    g_assert_cmpint (gst_p2p_h264_avc_takes (caps), ==, cases[i].takes);
+    gst_caps_unref (caps);
+  }
+  g_assert_false (gst_p2p_h264_avc_takes (NULL));
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/p2p/h264-avc/in-place", test_in_place);
+  g_test_add_func ("/p2p/h264-avc/copied", test_copied);
+  g_test_add_func ("/p2p/h264-avc/param-sets-put-in", test_param_sets_put_in);
+  g_test_add_func ("/p2p/h264-avc/param-sets-change", test_param_sets_change);
+  g_test_add_func ("/p2p/h264-avc/malformed", test_malformed);
+  g_test_add_func ("/p2p/h264-avc/random", test_random);
+  g_test_add_func ("/p2p/h264-avc/takes", test_takes);
+  return g_test_run ();
+}

@@ -1,0 +1,84 @@
+/* Fuzz target: p2psink's H.264 byte-stream to avc conversion
+ * Copyright (C) 2026 The gst-p2p authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* What an encoder hands p2psink (gstp2ph264avc.c): the input split at
+ * each "AU!" into access units, converted in turn by one converter, so
+ * that parameter sets seen in one are put into (or change) the next. */
+
+#include "gstp2ph264avc.h"
+
+#include <string.h>
+
+int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
+
+/* What a valid conversion promises rtph264pay: units with 4-byte lengths
+ * filling the buffer exactly. */
+static void
+check_avc (GstBuffer * buf)
+{
+  GstMapInfo map;
+  gsize pos = 0;
+
+  g_assert (gst_buffer_map (buf, &map, GST_MAP_READ));
+  while (pos < map.size) {
+    gsize len;
+
+    g_assert (map.size - pos > 4);
+    len = GST_READ_UINT32_BE (map.data + pos);
+    g_assert (len > 0 && len <= map.size - pos - 4);
+    pos += 4 + len;
+  }
+  gst_buffer_unmap (buf, &map);
+}
+
+/* The length of the access unit at @data: up to the next delimiter. */
+static gsize
+unit_length (const guint8 * data, gsize size, const guint8 * delimiter,
+    gsize delimiter_size)
+{
+  gsize i;
+
+  for (i = 0; i + delimiter_size <= size; i++)
+    if (memcmp (data + i, delimiter, delimiter_size) == 0)
+      return i;
+  return size;
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
+{
+  static const guint8 delimiter[] = { 'A', 'U', '!' };
+  GstP2pH264Avc *avc;
+  gsize pos = 0;
+
+  gst_init (NULL, NULL);
+  avc = gst_p2p_h264_avc_new ();
+  while (pos <= size) {
+    gsize len = unit_length (data + pos, size - pos, delimiter,
+        sizeof (delimiter));
+    GError *err = NULL;
+    gboolean changed;
+    GstBuffer *out;
+
+    out = gst_p2p_h264_avc_convert (avc, gst_buffer_new_memdup (data + pos,
+            len), &changed, &err);
+    g_assert (!out || !err);
+    if (out) {
+      check_avc (out);
+      gst_buffer_unref (out);
+    }
+    g_clear_error (&err);
+    if (changed) {
+      GstBuffer *codec_data = gst_p2p_h264_avc_codec_data (avc);
+
+      g_assert (codec_data);
+      gst_buffer_unref (codec_data);
+    }
+    pos += len + sizeof (delimiter);
+  }
+  gst_p2p_h264_avc_free (avc);
+  return 0;
+}
