@@ -14,6 +14,13 @@
  * does not fall back to it but to the caller (libnice) once the kernel or
  * the device refuses GSO.
  *
+ * One refusal is not for good: the kernel refuses (EINVAL, or EMSGSIZE)
+ * segments larger than the path MTU, which shrinks when the link's MTU
+ * does or an ICMP "fragmentation needed" arrives. The sender then stops
+ * until its owner has read the new path MTU
+ * (p2p_batch_sender_resume()), and batches again from then on the
+ * datagrams that fit, while the payloaders move to the smaller size.
+ *
  * The sender writes to its own duplicate of the selected pair's socket: the
  * socket stays open while a streaming thread is inside sendmmsg(), even if
  * libnice closes its descriptor on the loop thread at that moment. */
@@ -45,10 +52,14 @@ struct _P2pBatchSender
   gint fd;                      /* (L) our duplicate, -1 = no path */
   struct sockaddr_storage peer; /* (L) */
   socklen_t peer_size;          /* (L) */
-  gboolean refused;             /* (L) the kernel refused GSO once */
+  gboolean refused;             /* (L) the kernel refused GSO for good */
+  gsize refused_segment;        /* (L) a segment size refused as above the
+                                 * path MTU, until resumed; 0 = none */
+  gsize max_segment;            /* (L) largest datagram batched, 0 = any */
+  gboolean resumed;             /* (L) say so at the next batch */
   guint64 batched;              /* atomic: datagrams sent in GSO messages */
 #if P2P_ENABLE_TEST_HOOKS
-  gboolean fail_next;           /* (L) */
+  gint fail_next;               /* (L) errno of the next GSO send, 0 */
 #endif
 };
 
@@ -92,6 +103,12 @@ p2p_batch_sender_set_path (P2pBatchSender * sender, gint fd,
   if (fd >= 0)
     dup_fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
   g_mutex_lock (&sender->lock);
+  /* Another pair: another path, whose MTU its owner reads again. */
+  if (dup_fd < 0 || peer_size != sender->peer_size
+      || memcmp (peer, &sender->peer, peer_size) != 0) {
+    sender->refused_segment = 0;
+    sender->max_segment = 0;
+  }
   if (sender->fd >= 0)
     close (sender->fd);
   sender->fd = dup_fd;
@@ -100,6 +117,44 @@ p2p_batch_sender_set_path (P2pBatchSender * sender, gint fd,
     sender->peer_size = peer_size;
   }
   g_mutex_unlock (&sender->lock);
+}
+
+/* From now on batches only datagrams of at most @max_segment bytes (the
+ * largest UDP payload the path MTU allows; 0: any), for a pair whose MTU
+ * was just read. Any thread. */
+void
+p2p_batch_sender_set_max_segment (P2pBatchSender * sender, gsize max_segment)
+{
+  g_mutex_lock (&sender->lock);
+  sender->max_segment = max_segment;
+  sender->refused_segment = 0;
+  g_mutex_unlock (&sender->lock);
+}
+
+/* After P2P_BATCH_PATH_MTU: batches again, datagrams of at most
+ * @max_segment bytes (the largest UDP payload the path MTU, read since,
+ * allows), if that is below the refused segment size. Otherwise the
+ * refusal had another cause and GSO stays off for good, as after any
+ * other refusal. Returns whether the sender batches again. Any thread. */
+gboolean
+p2p_batch_sender_resume (P2pBatchSender * sender, gsize max_segment)
+{
+  gboolean resumed = TRUE;
+
+  g_mutex_lock (&sender->lock);
+  if (sender->refused_segment > 0 && !sender->refused) {
+    resumed = max_segment > 0 && max_segment < sender->refused_segment;
+    if (resumed) {
+      sender->max_segment = max_segment;
+      sender->resumed = TRUE;
+    } else {
+      sender->refused = TRUE;
+    }
+    sender->refused_segment = 0;
+  }
+  resumed = resumed && !sender->refused;
+  g_mutex_unlock (&sender->lock);
+  return resumed;
 }
 
 /* Fills @msgs with one message per run of equal sizes (plus one shorter
@@ -173,9 +228,17 @@ p2p_batch_sender_send (P2pBatchSender * sender, guint8 * const *datagrams,
 
   *sent = 0;
   g_mutex_lock (&sender->lock);
-  if (sender->fd < 0 || sender->refused) {
+  if (sender->fd < 0 || sender->refused || sender->refused_segment > 0) {
     g_mutex_unlock (&sender->lock);
     return P2P_BATCH_INACTIVE;
+  }
+  /* Packets made before the payloaders followed a smaller path MTU, and
+   * retransmissions of them, are the caller's to send (fragmented). */
+  for (k = 0; sender->max_segment > 0 && k < n; k++) {
+    if (sizes[k] > sender->max_segment) {
+      g_mutex_unlock (&sender->lock);
+      return P2P_BATCH_INACTIVE;
+    }
   }
   n_msgs = build_messages (sender, datagrams, sizes, n, iov, msgs, controls,
       counts);
@@ -184,9 +247,9 @@ p2p_batch_sender_send (P2pBatchSender * sender, guint8 * const *datagrams,
 
 #if P2P_ENABLE_TEST_HOOKS
     if (sender->fail_next && msgs[done].msg_hdr.msg_control) {
-      sender->fail_next = FALSE;
+      errno = sender->fail_next;
+      sender->fail_next = 0;
       r = -1;
-      errno = EIO;
     } else
 #endif
       r = sendmmsg (sender->fd, msgs + done, n_msgs - done, MSG_DONTWAIT);
@@ -196,11 +259,21 @@ p2p_batch_sender_send (P2pBatchSender * sender, guint8 * const *datagrams,
       result = P2P_BATCH_DROPPED;
       break;
     }
+    if (r < 0 && (errno == EINVAL || errno == EMSGSIZE)
+        && msgs[done].msg_hdr.msg_control) {
+      /* Segments larger than the path MTU (udp_send_skb()): off until
+       * the owner has read the new one. */
+      sender->refused_segment = msgs[done].msg_hdr.msg_iov[0].iov_len;
+      g_debug ("UDP GSO refused %" G_GSIZE_FORMAT "-byte segments (%s): "
+          "reading the path MTU again", sender->refused_segment,
+          g_strerror (errno));
+      result = P2P_BATCH_PATH_MTU;
+      break;
+    }
     if (r < 0) {
-      /* EIO (no checksum offload), EINVAL (segments larger than the
-       * path's MTU), EOPNOTSUPP (a kernel without UDP GSO) or anything
-       * else: the caller's way works where this one does not, and this
-       * path is not tried again. */
+      /* EIO (no checksum offload), EOPNOTSUPP (a kernel without UDP
+       * GSO) or anything else: the caller's way works where this one
+       * does not, and this path is not tried again. */
       if (msgs[done].msg_hdr.msg_control) {
         g_debug ("UDP GSO refused (%s): sending through libnice",
             g_strerror (errno));
@@ -208,6 +281,11 @@ p2p_batch_sender_send (P2pBatchSender * sender, guint8 * const *datagrams,
       }
       result = P2P_BATCH_INACTIVE;
       break;
+    }
+    if (sender->resumed && msgs[done].msg_hdr.msg_control) {
+      sender->resumed = FALSE;
+      g_debug ("UDP GSO batching again, datagrams of up to %" G_GSIZE_FORMAT
+          " bytes", sender->max_segment);
     }
     for (k = done; k < done + (guint) r; k++) {
       *sent += counts[k];
@@ -231,10 +309,10 @@ p2p_batch_sender_get_batched (P2pBatchSender * sender)
 
 #if P2P_ENABLE_TEST_HOOKS
 void
-p2p_batch_sender_fail_next (P2pBatchSender * sender)
+p2p_batch_sender_fail_next (P2pBatchSender * sender, gint error)
 {
   g_mutex_lock (&sender->lock);
-  sender->fail_next = TRUE;
+  sender->fail_next = error;
   g_mutex_unlock (&sender->lock);
 }
 
@@ -244,7 +322,7 @@ p2p_batch_sender_is_active (P2pBatchSender * sender)
   gboolean active;
 
   g_mutex_lock (&sender->lock);
-  active = sender->fd >= 0 && !sender->refused;
+  active = sender->fd >= 0 && !sender->refused && sender->refused_segment == 0;
   g_mutex_unlock (&sender->lock);
   return active;
 }

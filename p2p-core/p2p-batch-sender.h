@@ -21,8 +21,11 @@ typedef struct _P2pBatchSender P2pBatchSender;
  * @P2P_BATCH_SENT: every datagram was handed to the kernel
  * @P2P_BATCH_DROPPED: the socket buffer was full; the rest were dropped,
  *     as a UDP socket drops them
- * @P2P_BATCH_INACTIVE: no path, or the kernel refused UDP GSO; the caller
- *     sends the rest another way
+ * @P2P_BATCH_INACTIVE: no path, the kernel refused UDP GSO, or a datagram
+ *     is larger than the path allows; the caller sends the rest another way
+ * @P2P_BATCH_PATH_MTU: the kernel refused the segments as larger than the
+ *     path MTU; the caller sends the rest another way, reads the path MTU
+ *     and calls p2p_batch_sender_resume() (until then, nothing is batched)
  *
  * What became of the datagrams not counted as sent.
  */
@@ -31,6 +34,7 @@ typedef enum
   P2P_BATCH_SENT,
   P2P_BATCH_DROPPED,
   P2P_BATCH_INACTIVE,
+  P2P_BATCH_PATH_MTU,
 } P2pBatchResult;
 
 G_GNUC_INTERNAL
@@ -44,6 +48,13 @@ void p2p_batch_sender_set_path (P2pBatchSender * sender, gint fd,
     const struct sockaddr *peer, gsize peer_size);
 
 G_GNUC_INTERNAL
+void p2p_batch_sender_set_max_segment (P2pBatchSender * sender,
+    gsize max_segment);
+
+G_GNUC_INTERNAL
+gboolean p2p_batch_sender_resume (P2pBatchSender * sender, gsize max_segment);
+
+G_GNUC_INTERNAL
 P2pBatchResult p2p_batch_sender_send (P2pBatchSender * sender,
     guint8 * const *datagrams, const gsize * sizes, guint n, guint * sent);
 
@@ -51,12 +62,12 @@ G_GNUC_INTERNAL
 guint64 p2p_batch_sender_get_batched (P2pBatchSender * sender);
 
 #if P2P_ENABLE_TEST_HOOKS
-/* Makes the next GSO send fail with EIO, as on a device without
- * checksum offload: the fallback tests use it. */
+/* Makes the next GSO send fail with @error: EIO as on a device without
+ * checksum offload, EINVAL as for segments above the path MTU. */
 G_GNUC_INTERNAL
-void p2p_batch_sender_fail_next (P2pBatchSender * sender);
+void p2p_batch_sender_fail_next (P2pBatchSender * sender, gint error);
 
-/* Whether the sender has a path and GSO has not been refused. */
+/* Whether the sender has a path and GSO is not refused. */
 G_GNUC_INTERNAL
 gboolean p2p_batch_sender_is_active (P2pBatchSender * sender);
 #endif

@@ -530,6 +530,9 @@ p2p_camera_session_start (P2pCameraSession * self, const GstSDPMessage * media)
       G_CALLBACK (session_on_state), self);
   g_signal_connect (self->transport, "notify::mode",
       G_CALLBACK (session_on_mode), self);
+  /* A smaller path MTU: the shared payloaders follow (p2psink). */
+  g_signal_connect (self->transport, "notify::payload-mtu",
+      G_CALLBACK (session_on_mode), self);
   p2p_transport_set_media_callback (self->transport, session_on_media,
       g_object_ref (self), g_object_unref);
 

@@ -79,7 +79,7 @@ typedef struct
  * @left: the viewer is out, for @reason (once): refused, or ended
  * @closed: the session is over (once, the last callback): the camera drops
  *     its reference
- * @path_changed: the transport's state or mode changed
+ * @path_changed: the transport's state, mode or payload MTU changed
  * @media: RTP or RTCP from an admitted viewer
  * @media_wait_done: the time given to p2p_camera_session_wait_media() ran
  *     out

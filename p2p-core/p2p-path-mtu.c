@@ -24,8 +24,9 @@
  * The Don't Fragment bit is left at the kernel's default: with DF set,
  * an ICMP that does arrive lowers the kernel's path MTU, after which the
  * kernel fragments locally rather than losing the packets, and UDP GSO
- * (p2p-batch-sender.c) refuses segments above it, which sends the media
- * through libnice from then on.
+ * (p2p-batch-sender.c) refuses segments above it: the transport then reads
+ * the path MTU again and lowers the pair's payload size, which the
+ * payloaders follow (p2p-transport.c, path_mtu_refused()).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -92,6 +93,22 @@ through_nat (const NiceCandidate * c)
       || c->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE;
 }
 
+/* A UDP pair without a relay: the kernel's path MTU is that of the
+ * media's path. */
+static gboolean
+direct_udp (const NiceCandidate * local, const NiceCandidate * remote)
+{
+  return local->transport == NICE_CANDIDATE_TRANSPORT_UDP
+      && local->type != NICE_CANDIDATE_TYPE_RELAYED
+      && remote->type != NICE_CANDIDATE_TYPE_RELAYED;
+}
+
+static gint
+ip_header_size (const NiceAddress * remote)
+{
+  return nice_address_ip_version (remote) == 6 ? 40 : 20;
+}
+
 /*
  * p2p_path_mtu_payload:
  * @local: the selected pair's local candidate
@@ -99,12 +116,8 @@ through_nat (const NiceCandidate * c)
  * @path_mtu: (out): the kernel's path MTU towards @remote on a UDP pair
  *     without a relay, else -1
  *
- * The RTP packet size (a payloader's `mtu`, before SRTP and header
- * extensions) the pair carries without fragmenting: from the kernel's path
- * MTU on a UDP pair of two host candidates, at most
- * %P2P_TRANSPORT_MAX_PACKET - %P2P_PATH_MTU_EXTENSION_SLACK;
- * %P2P_TRANSPORT_SAFE_PAYLOAD_MTU through a NAT, on TURN and TCP pairs,
- * and whenever the path MTU is unknown.
+ * Reads the path MTU (p2p_path_mtu_read()) of a direct UDP pair and
+ * returns p2p_path_mtu_payload_for() it.
  *
  * Returns: the size in bytes
  */
@@ -112,17 +125,58 @@ gint
 p2p_path_mtu_payload (const NiceCandidate * local,
     const NiceCandidate * remote, gint * path_mtu)
 {
-  gint ip_header, mtu;
+  *path_mtu = direct_udp (local, remote) ?
+      p2p_path_mtu_read (&remote->addr) : -1;
+  return p2p_path_mtu_payload_for (local, remote, *path_mtu);
+}
 
-  *path_mtu = -1;
-  if (local->transport != NICE_CANDIDATE_TRANSPORT_UDP
-      || local->type == NICE_CANDIDATE_TYPE_RELAYED
-      || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
+/*
+ * p2p_path_mtu_payload_for:
+ * @local: the selected pair's local candidate
+ * @remote: its remote candidate
+ * @path_mtu: the kernel's path MTU towards @remote, -1 when unknown
+ *
+ * The RTP packet size (a payloader's `mtu`, before SRTP and header
+ * extensions) the pair carries without fragmenting: from the kernel's path
+ * MTU on a UDP pair of two host candidates, at most
+ * %P2P_TRANSPORT_MAX_PACKET - %P2P_PATH_MTU_EXTENSION_SLACK;
+ * %P2P_TRANSPORT_SAFE_PAYLOAD_MTU through a NAT, on TURN and TCP pairs,
+ * and whenever the path MTU is unknown. A direct UDP pair whose path MTU
+ * is known to be smaller than the safe size needs (a link's MTU lowered,
+ * or an ICMP that lowered the path's) gets less, down to
+ * %P2P_PATH_MTU_MIN_PAYLOAD.
+ *
+ * Returns: the size in bytes
+ */
+gint
+p2p_path_mtu_payload_for (const NiceCandidate * local,
+    const NiceCandidate * remote, gint path_mtu)
+{
+  gint mtu;
+
+  if (!direct_udp (local, remote) || path_mtu < 0)
     return P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
-  *path_mtu = p2p_path_mtu_read (&remote->addr);
-  if (*path_mtu < 0 || through_nat (local) || through_nat (remote))
-    return P2P_TRANSPORT_SAFE_PAYLOAD_MTU;
-  ip_header = nice_address_ip_version (&remote->addr) == 6 ? 40 : 20;
-  mtu = *path_mtu - ip_header - DIRECT_PATH_OVERHEAD;
-  return CLAMP (mtu, P2P_TRANSPORT_SAFE_PAYLOAD_MTU, MAX_PAYLOAD_MTU);
+  mtu = path_mtu - ip_header_size (&remote->addr) - DIRECT_PATH_OVERHEAD;
+  if (through_nat (local) || through_nat (remote))
+    return CLAMP (mtu, P2P_PATH_MTU_MIN_PAYLOAD,
+        P2P_TRANSPORT_SAFE_PAYLOAD_MTU);
+  return CLAMP (mtu, P2P_PATH_MTU_MIN_PAYLOAD, MAX_PAYLOAD_MTU);
+}
+
+/*
+ * p2p_path_mtu_max_datagram:
+ * @remote: the peer's address
+ * @path_mtu: the kernel's path MTU towards @remote, -1 when unknown
+ *
+ * The largest UDP payload (an SRTP datagram) that leaves towards @remote
+ * unfragmented: the largest segment UDP GSO takes on that path.
+ *
+ * Returns: the size in bytes, 0 when unknown
+ */
+gsize
+p2p_path_mtu_max_datagram (const NiceAddress * remote, gint path_mtu)
+{
+  gint max = path_mtu - ip_header_size (remote) - 8;
+
+  return path_mtu > 0 && max > 0 ? (gsize) max : 0;
 }

@@ -26,6 +26,12 @@ void p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
 G_GNUC_INTERNAL
 void p2p_transport_fail_next_batch (P2pTransport * self);
 
+/* As if the path MTU dropped to @path_mtu: the next UDP GSO send fails
+ * with EINVAL, as for segments above the path MTU, and the transport's
+ * next read of the path MTU gives @path_mtu. */
+G_GNUC_INTERNAL
+void p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu);
+
 /* Whether media leaves through the batched path now. */
 G_GNUC_INTERNAL
 gboolean p2p_transport_is_batching (P2pTransport * self);

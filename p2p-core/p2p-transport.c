@@ -169,6 +169,9 @@ struct _P2pTransport
   gint send_buffer;             /* (L) */
   gint path_mtu;                /* (L) -1 = unknown */
   gint payload_mtu;             /* (L) */
+#if P2P_ENABLE_TEST_HOOKS
+  gint test_path_mtu;           /* (L) the next re-read's result, 0 */
+#endif
 
   /* Written under @lock, read lock-free on the send path. */
   gint state;
@@ -255,6 +258,7 @@ enum
   PROP_PORT_MAPPING,
   PROP_STATE,
   PROP_MODE,
+  PROP_PAYLOAD_MTU,
   N_PROPS
 };
 
@@ -1063,7 +1067,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
   P2pTransport *self = user_data;
   P2pConnectionTechnique technique;
   gint receive_buffer, send_buffer, path_mtu, payload_mtu;
-  gboolean changed;
+  gboolean changed, mtu_changed;
 
   if (stream_id != self->stream_id)
     return;
@@ -1072,6 +1076,8 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
   payload_mtu = p2p_path_mtu_payload (local, remote, &path_mtu);
   enlarge_socket_buffers (self, &receive_buffer, &send_buffer);
   update_batch_path (self);
+  p2p_batch_sender_set_max_segment (self->batch,
+      p2p_path_mtu_max_datagram (&remote->addr, path_mtu));
   g_mutex_lock (&self->lock);
   self->ice_technique = technique;
   /* ICE's pair is the fallback while the punched path carries the
@@ -1083,6 +1089,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
   self->receive_buffer = receive_buffer;
   self->send_buffer = send_buffer;
   self->path_mtu = path_mtu;
+  mtu_changed = self->payload_mtu != payload_mtu;
   self->payload_mtu = payload_mtu;
   changed = self->technique != technique;
   self->technique = technique;
@@ -1099,7 +1106,59 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
 
   if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+  if (mtu_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAYLOAD_MTU]);
   maybe_punch (self);
+}
+
+/* Loop thread, after the batched path's kernel refused its segments as
+ * larger than the path MTU (a link's MTU lowered, or an ICMP lowered the
+ * path's): reads the path MTU again, batches again what fits it and
+ * lowers the pair's payload size, which p2psink's payloaders follow
+ * (notify::payload-mtu). Until they do, and for retransmissions of
+ * earlier packets, the larger packets go through libnice, which the
+ * kernel fragments. The size only goes down during a pair's life: an MTU
+ * that grows again is read at the next pair. */
+static gboolean
+path_mtu_refused (gpointer data)
+{
+  P2pTransport *self = data;
+  NiceCandidate *local = NULL, *remote = NULL;
+  gint path_mtu, payload_mtu;
+  gboolean changed = FALSE;
+
+  /* Without a pair the sender has no path; the next pair's is read. */
+  if (self->torn_down || !self->stream_id
+      || !nice_agent_get_selected_pair (self->agent, self->stream_id,
+          COMPONENT_ID, &local, &remote))
+    return G_SOURCE_REMOVE;
+  path_mtu = p2p_path_mtu_read (&remote->addr);
+#if P2P_ENABLE_TEST_HOOKS
+  g_mutex_lock (&self->lock);
+  if (self->test_path_mtu > 0)
+    path_mtu = self->test_path_mtu;
+  self->test_path_mtu = 0;
+  g_mutex_unlock (&self->lock);
+#endif
+  if (!p2p_batch_sender_resume (self->batch,
+          p2p_path_mtu_max_datagram (&remote->addr, path_mtu))) {
+    g_debug ("UDP GSO refused within the path MTU (%d): sending through "
+        "libnice", path_mtu);
+    return G_SOURCE_REMOVE;
+  }
+  payload_mtu = p2p_path_mtu_payload_for (local, remote, path_mtu);
+  g_mutex_lock (&self->lock);
+  if (!self->punched && payload_mtu < self->payload_mtu) {
+    g_debug ("path MTU %d: payload MTU %d -> %d", path_mtu,
+        self->payload_mtu, payload_mtu);
+    self->path_mtu = path_mtu;
+    self->payload_mtu = payload_mtu;
+    changed = TRUE;
+  }
+  g_mutex_unlock (&self->lock);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAYLOAD_MTU]);
+  return G_SOURCE_REMOVE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2177,6 +2236,9 @@ p2p_transport_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MODE:
       g_value_set_enum (value, self->mode);
       break;
+    case PROP_PAYLOAD_MTU:
+      g_value_set_int (value, self->payload_mtu);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2324,6 +2386,20 @@ p2p_transport_class_init (P2pTransportClass * klass)
   properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
       "Connection mode of the selected pair", P2P_TYPE_CONNECTION_MODE,
       P2P_CONNECTION_MODE_NONE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * P2pTransport:payload-mtu:
+   *
+   * The RTP packet size the selected pair carries unfragmented (the
+   * statistics' `payload_mtu`): what payloaders feeding this transport
+   * use as their `mtu`. Notified on the loop thread when it changes: the
+   * pair changes, or the path MTU of a direct pair shrinks mid-call (the
+   * kernel refused the batched path's segments).
+   */
+  properties[PROP_PAYLOAD_MTU] = g_param_spec_int ("payload-mtu",
+      "Payload MTU", "RTP packet size the selected pair carries",
+      0, G_MAXINT, P2P_TRANSPORT_SAFE_PAYLOAD_MTU,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (gobject_class, N_PROPS, properties);
 
@@ -2752,8 +2828,17 @@ send_datagrams (P2pTransport * self, guint8 * const *datagrams,
   if (r >= 0 || i > 1)
     return sent;
   sent = 0;
-  if (p2p_batch_sender_send (self->batch, datagrams, sizes, n, &sent) !=
-      P2P_BATCH_INACTIVE || sent == n)
+  switch (p2p_batch_sender_send (self->batch, datagrams, sizes, n, &sent)) {
+    case P2P_BATCH_PATH_MTU:
+      p2p_loop_invoke (self->loop, path_mtu_refused, g_object_ref (self),
+          g_object_unref);
+      break;
+    case P2P_BATCH_INACTIVE:
+      break;
+    default:
+      return sent;
+  }
+  if (sent == n)
     return sent;
   for (i = sent; i < n; i++) {
     vectors[i].buffer = datagrams[i];
@@ -3313,7 +3398,16 @@ p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
 void
 p2p_transport_fail_next_batch (P2pTransport * self)
 {
-  p2p_batch_sender_fail_next (self->batch);
+  p2p_batch_sender_fail_next (self->batch, EIO);
+}
+
+void
+p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu)
+{
+  g_mutex_lock (&self->lock);
+  self->test_path_mtu = path_mtu;
+  g_mutex_unlock (&self->lock);
+  p2p_batch_sender_fail_next (self->batch, EINVAL);
 }
 
 gboolean

@@ -404,7 +404,8 @@ gst_p2p_make_signaller (P2pSignaller * user, P2pSignalling * server,
  * granted the selected pair's socket as it reports them, -1 unknown),
  * `path-mtu` (int, the kernel's path MTU of a direct UDP pair, -1 unknown)
  * and `payload-mtu` (int, the RTP packet size the path carries, 1200
- * through a NAT, on TURN, TCP and unknown paths).
+ * through a NAT, on TURN, TCP and unknown paths; lower when the path MTU
+ * of a direct pair shrinks mid-call).
  */
 void
 gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)

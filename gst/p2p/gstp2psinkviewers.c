@@ -135,9 +135,15 @@ viewer_admit (P2pCameraSession * session, gpointer user_data)
 
 /* Loop thread: the shared payloaders make packets every admitted viewer's
  * path carries unfragmented, i.e. the smallest of their paths' payload
- * sizes: one viewer behind TURN brings everyone to 1,200 bytes, and
- * without admitted viewers the payloaders keep that safe size. rtp*pay
- * read `mtu` per packet, so the next frame follows. */
+ * sizes: one viewer behind TURN brings everyone to 1,200 bytes, one whose
+ * path MTU shrank mid-call (its transport notifies payload-mtu) brings
+ * everyone to its size, and without admitted viewers the payloaders keep
+ * the safe size. Smaller packets cost the others little (measured: no
+ * CPU, a few more packets; docs/performance.md), while a packet larger
+ * than one viewer's path would be fragmented for that viewer. rtp*pay
+ * read `mtu` per packet, so the next frame follows; packets made before,
+ * and their retransmissions, leave that viewer through libnice, which
+ * fragments them. */
 static void
 sink_follow_path_mtu (GstP2pSink * self)
 {

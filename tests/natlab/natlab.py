@@ -2117,6 +2117,17 @@ LAN_COLUMNS = ['path', 'runs', 'median first frame (ms)', 'min-max (ms)',
                'modes']
 
 
+def frame_gaps(viewer, frame_regex, begun, ended):
+    """Frames the viewer printed between two times, and the longest gap
+    (ms) between them or the window's ends."""
+    with viewer.cond:
+        times = [t for t, line in viewer.lines
+                 if begun <= t <= ended and re.search(frame_regex, line)]
+    times = [begun] + times + [ended]
+    return (len(times) - 2,
+            max(b - a for a, b in zip(times, times[1:])) * 1000)
+
+
 def lan_flood(lab, args):
     """A viewer streams from a camera on its LAN (internet cut) while the
     viewer's host floods the camera with discovery queries."""
@@ -2141,13 +2152,7 @@ def lan_flood(lab, args):
     viewer.wait_for(args.frame_regex, 5, 'media after the flood',
                     after=ended)
     viewer.stop()
-    with viewer.cond:
-        times = [t for t, line in viewer.lines
-                 if begun <= t <= ended and
-                 re.search(args.frame_regex, line)]
-    times = [begun] + times + [ended]
-    gap = max(b - a for a, b in zip(times, times[1:])) * 1000
-    frames = len(times) - 2
+    frames, gap = frame_gaps(viewer, args.frame_regex, begun, ended)
     sent, answers = int(m.group(1)), int(m.group(2))
     log('flood: %d queries in %d s, %d answered; %d frames, longest gap '
         '%.0f ms' % (sent, FLOOD_SECONDS, answers, frames, gap))
@@ -2164,6 +2169,82 @@ def lan_flood(lab, args):
     # The camera's budget: 20 a second, a burst of 20.
     if answers > 20 * (FLOOD_SECONDS + 2):
         raise LabError('%d answers to the flood: no rate limit' % answers)
+    return row
+
+
+# Issue 13: the LAN link's MTU lowered mid-stream (both hosts' eth0) from
+# 1,500 to MTU_LOWERED.  The camera's p2p-connection messages carry the
+# pair's path and payload MTU; its p2p-core debug line says when UDP GSO
+# batches again.  The longest gap between decoded frames around the change
+# must stay under MTU_MAX_GAP_MS.
+MTU_LOWERED = 1100
+MTU_PAYLOAD = MTU_LOWERED - 20 - 8 - 16 - 16
+MTU_MAX_GAP_MS = 500
+MTU_RE = r'p2p-connection.*path-mtu=\(int\)(-?\d+).*payload-mtu=\(int\)(\d+)'
+GSO_AGAIN_RE = r'UDP GSO batching again, datagrams of up to (\d+) bytes'
+MTU_CAMERA_CMD = LOSS_CAMERA_CMD.replace('gst-launch-1.0 ', 'gst-launch-1.0 -m ',
+                                         1).replace('bitrate=4000',
+                                                    'bitrate=2000')
+
+
+def lan_mtu(lab, args):
+    """A viewer decodes a camera on its LAN (internet cut: a host pair,
+    payloads of 1,384 bytes) and the LAN's MTU drops to 1,100 mid-stream:
+    the camera reports path MTU 1,100 and payload MTU 1,040, batches with
+    UDP GSO again, and the viewer decodes on with no long gap."""
+    (site,), env = lan_lab(lab, args.builddir, args, [('lan', 'same-lan', 2)])
+    cam_ns, view_ns = site.hosts
+    lab.impair(site, cut=True)
+    start_server(lab, env, args.server_cmd)
+    camera = lab.spawn(cam_ns, ['sh', '-c', MTU_CAMERA_CMD], 'camera',
+                       dict(env, G_MESSAGES_DEBUG='p2p-core'))
+    camera.wait_for(r'New clock', args.timeout, 'camera playing')
+    viewer = lab.spawn(view_ns, ['sh', '-c', LOSS_VIEWER_CMD], 'viewer', env)
+    first, _ = viewer.wait_for(args.frame_regex, args.timeout, 'first frame')
+    viewer.wait_for(args.frame_regex, 10, 'media 2 s in', after=first + 2)
+    found = camera.find(MTU_RE, last=True)
+    before = (int(found[1].group(1)), int(found[1].group(2))) if found \
+        else None
+    if before is None or before[1] <= MTU_PAYLOAD:
+        raise LabError('camera: path and payload MTU %s before the change, '
+                       'expected a larger payload' % (before,))
+    for ns in (cam_ns, view_ns):
+        lab.ip(ns, 'link set dev eth0 mtu %d' % MTU_LOWERED)
+    lowered = time.monotonic()
+    t, m = camera.wait_for(MTU_RE.replace(r'(-?\d+)', str(MTU_LOWERED), 1),
+                           10, 'camera: path MTU %d' % MTU_LOWERED,
+                           after=lowered)
+    followed = t - lowered
+    if int(m.group(1)) != MTU_PAYLOAD:
+        raise LabError('camera: payload MTU %s at path MTU %d, expected %d'
+                       % (m.group(1), MTU_LOWERED, MTU_PAYLOAD))
+    t, m = camera.wait_for(GSO_AGAIN_RE, 10, 'camera: UDP GSO again',
+                           after=lowered)
+    if int(m.group(1)) != MTU_LOWERED - 28:
+        raise LabError('camera: GSO datagrams of up to %s bytes, expected %d'
+                       % (m.group(1), MTU_LOWERED - 28))
+    viewer.wait_for(args.frame_regex, 10, 'media 3 s after the change',
+                    after=lowered + 3)
+    viewer.stop()
+    begun, ended = lowered - 1, lowered + 3
+    frames, gap = frame_gaps(viewer, args.frame_regex, begun, ended)
+    log('MTU %d -> %d: payload %d -> %d after %.0f ms, GSO again after '
+        '%.0f ms; %d frames in 4 s, longest gap %.0f ms' % (
+            before[0], MTU_LOWERED, before[1], MTU_PAYLOAD,
+            followed * 1000, (t - lowered) * 1000, frames, gap))
+    row = {'path': 'LAN, MTU %d -> %d mid-stream' % (before[0], MTU_LOWERED),
+           'runs': '1',
+           'median first frame (ms)': '%.0f' % ((first - viewer.t0) * 1000),
+           'min-max (ms)': 'longest gap %.0f' % gap,
+           'modes': 'payload %d -> %d' % (before[1], MTU_PAYLOAD)}
+    if gap > MTU_MAX_GAP_MS:
+        raise LabError('a gap of %.0f ms in the decoded frames around the '
+                       'MTU change' % gap)
+    for p in (camera, viewer):
+        hit = p.find(r'^ERROR: |\(error\): ')
+        if hit:
+            raise LabError('%s posted an ERROR: %s' % (
+                p.name, hit[1].string.strip()))
     return row
 
 
@@ -2257,6 +2338,8 @@ def cmd_lan(args):
                 log('viewer: ' + m.string.strip()[:200])
             elif args.case == 'flood':
                 rows.append(lan_flood(lab, args))
+            elif args.case == 'mtu':
+                rows.append(lan_mtu(lab, args))
             elif args.case in ('link-local', 'link-added'):
                 rows.append(lan_link_local(lab, args,
                                            args.case == 'link-added'))
@@ -3019,7 +3102,8 @@ def main():
     pair_options(fa)
     ln = sub.add_parser('lan', help='camera and viewer on one LAN (issue 11)')
     ln.add_argument('case', choices=('offline', 'server-up', 'unreachable',
-                                     'flood', 'link-local', 'link-added'))
+                                     'flood', 'link-local', 'link-added',
+                                     'mtu'))
     ln.add_argument('--runs', type=int, default=5,
                     help='viewers started one after the other')
     pair_options(ln)

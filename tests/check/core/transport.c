@@ -704,6 +704,104 @@ test_path_mtu (Fixture * f, gconstpointer data)
   send_lists_and_check (f, &f->a, 10, 40000);
 }
 
+/* Sends one list of @n RTP packets of @size bytes from @from and checks
+ * they all arrive intact. */
+static void
+send_sized_list_and_check (Fixture * f, Peer * from, guint n, gsize size,
+    guint16 seq0)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seq0);
+  g_autoptr (GPtrArray) packets = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GError) error = NULL;
+  Expect e = { from->other, 0, 0 };
+  const guint8 *data[64];
+  gsize sizes[64];
+  guint i;
+
+  g_assert_cmpuint (n, <=, G_N_ELEMENTS (data));
+  g_mutex_lock (&from->other->rx.lock);
+  e.rtp = from->other->rx.rtp_received + n;
+  e.rtcp = from->other->rx.rtcp_received;
+  g_mutex_unlock (&from->other->rx.lock);
+  for (i = 0; i < n; i++) {
+    g_ptr_array_add (packets, make_rtp (from, rand, seq0 + i, size));
+    data[i] = g_bytes_get_data (g_ptr_array_index (packets, i), &sizes[i]);
+  }
+  g_assert_true (p2p_transport_send_rtp_list (from->transport, data, sizes,
+          n, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (f, received_enough, &e, TIMEOUT_MS));
+  g_assert_cmpuint (from->other->rx.corrupt, ==, 0);
+}
+
+static gboolean
+camera_batching_at (Fixture * f, gpointer data)
+{
+  gint mtu = 0;
+
+  g_object_get (f->a.transport, "payload-mtu", &mtu, NULL);
+  return mtu == GPOINTER_TO_INT (data)
+      && p2p_transport_is_batching (f->a.transport);
+}
+
+static void
+count_notify (GObject * object, GParamSpec * pspec, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+/* The path MTU of a direct pair shrinks mid-call to 1,100 bytes (a link's
+ * MTU lowered, or an ICMP; simulated here: the kernel's EINVAL for GSO
+ * segments above it, and the figure read afterwards). The batch that hit
+ * it arrives through libnice; the camera's payload size drops to what
+ * 1,100 bytes carry (notified, in the statistics) and batching resumes
+ * for packets of that size, while larger ones (made before, or their
+ * retransmissions) still arrive through libnice. A refusal that the path
+ * MTU does not explain turns batching off for good, as before. */
+static void
+test_path_mtu_shrunk (Fixture * f, gconstpointer data)
+{
+  /* 1,100 less IPv4, UDP, the SRTP tag and room for header extensions. */
+  const gint payload = 1100 - 20 - 8 - 16 - 16;
+  P2pTransportStats *s;
+  guint64 before;
+  gint notified = 0;
+
+  connect_pair (f);
+  g_assert_true (wait_for (f, batching, NULL, TIMEOUT_MS));
+  g_signal_connect (f->a.transport, "notify::payload-mtu",
+      G_CALLBACK (count_notify), &notified);
+  p2p_transport_shrink_path_mtu (f->a.transport, 1100);
+  send_sized_list_and_check (f, &f->a, 20, P2P_TRANSPORT_MAX_PACKET - 8, 100);
+  g_assert_true (wait_for (f, camera_batching_at, GINT_TO_POINTER (payload),
+          TIMEOUT_MS));
+  g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
+  s = p2p_transport_get_stats (f->a.transport);
+  g_assert_cmpint (s->path_mtu, ==, 1100);
+  g_assert_cmpint (s->payload_mtu, ==, payload);
+  p2p_transport_stats_free (s);
+
+  /* A payloader's packets at the new size, with the TWCC extension. */
+  before = batched_count (&f->a, FALSE);
+  send_sized_list_and_check (f, &f->a, 20, payload + 8, 200);
+  g_assert_cmpuint (batched_count (&f->a, FALSE), ==, before + 20);
+  send_sized_list_and_check (f, &f->a, 20, P2P_TRANSPORT_MAX_PACKET - 8, 300);
+  g_assert_cmpuint (batched_count (&f->a, FALSE), ==, before + 20);
+  g_assert_true (p2p_transport_is_batching (f->a.transport));
+
+  /* Refused although the path MTU (read: 1,500) takes the segments. */
+  p2p_transport_shrink_path_mtu (f->a.transport, 1500);
+  send_sized_list_and_check (f, &f->a, 20, payload, 400);
+  p2p_loop_invoke_sync (f->a.loop, loop_flushed, NULL);
+  g_assert_false (p2p_transport_is_batching (f->a.transport));
+  before = batched_count (&f->a, FALSE);
+  send_sized_list_and_check (f, &f->a, 20, payload, 600);
+  g_assert_cmpuint (batched_count (&f->a, FALSE), ==, before);
+  g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
+  g_signal_handlers_disconnect_by_data (f->a.transport, &notified);
+}
+
 /* Forwards @from's queued candidates to its peer, keeps the other's. */
 static void
 forward_candidates (Peer * from)
@@ -1711,6 +1809,7 @@ main (int argc, char **argv)
   PAIR_TEST ("media/path-mtu", test_path_mtu, NULL);
   PAIR_TEST ("media/path-mtu-prflx-refreshed", test_path_mtu_prflx_refreshed,
       NULL);
+  PAIR_TEST ("media/path-mtu-shrunk", test_path_mtu_shrunk, NULL);
   PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
   PAIR_TEST ("channel/limits", test_channel_limits, NULL);
   PAIR_TEST ("dtls/exporter", test_exporter, NULL);
