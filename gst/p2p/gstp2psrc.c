@@ -418,9 +418,13 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    * `packets-received`, `bytes-received`, `dropped-srtp`, `rtcp-dropped`
    * (the camera's SRTCP dropped undecrypted beyond its limit, as in
    * p2psink's), `attempts`,
-   * `connect-time-ms` (start to media authorized, -1 before) and
+   * `connect-time-ms` (start to media authorized, -1 before),
    * `first-buffer-ms` (start to the first buffer on a source pad, -1
-   * before). Read-only.
+   * before) and `retransmission-pauses` (times the jitter buffer stopped
+   * asking for retransmissions because more than half of the packets
+   * were lost, more than the camera can repair; it asks again once the
+   * loss is back to a tenth at most for half a second).
+   * Read-only.
    */
   /**
    * GstP2pSrc:signaller:

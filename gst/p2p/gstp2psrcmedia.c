@@ -21,6 +21,7 @@
 #include "gstp2pelements.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2ppacketsrc.h"
+#include "gstp2prtxpause.h"
 #include "gstp2psdp.h"
 
 #include <stdio.h>
@@ -118,6 +119,7 @@ rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
   g_object_set (jitterbuffer, "rtx-min-retry-timeout",
       RTX_MIN_RETRY_TIMEOUT_MS, "faststart-min-packets",
       FASTSTART_MIN_PACKETS, NULL);
+  gst_p2p_rtx_pause_attach (jitterbuffer, &self->rtx_pauses);
 }
 
 static GstPadProbeReturn

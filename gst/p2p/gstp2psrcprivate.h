@@ -90,6 +90,9 @@ struct _GstP2pSrc
   GPtrArray *streams;           /* SrcStream */
   gboolean no_more_pads;
   gint64 first_buffer_time;
+  /* Times the jitter buffers paused their retransmission requests
+   * (gstp2prtxpause.c); atomic. */
+  gint rtx_pauses;
 };
 
 /* gstp2psrcuri.c */

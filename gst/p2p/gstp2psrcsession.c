@@ -243,6 +243,7 @@ gst_p2p_src_start (gpointer data)
 
   GST_OBJECT_LOCK (self);
   self->first_buffer_time = 0;
+  g_atomic_int_set (&self->rtx_pauses, 0);
   uid = g_strdup (self->uid);
   password = g_strdup (self->password);
   pin = g_strdup (self->device_fingerprint);
@@ -343,8 +344,10 @@ gst_p2p_src_get_stats (GstP2pSrc * self)
       "idle", "mode", G_TYPE_STRING, "none", "rtt-ms", G_TYPE_INT64,
       (gint64) - 1, "packets-received", G_TYPE_UINT64, (guint64) 0,
       "bytes-received", G_TYPE_UINT64, (guint64) 0, "attempts", G_TYPE_UINT,
-      0, "connect-time-ms", G_TYPE_INT64, (gint64) - 1, "first-buffer-ms",
-      G_TYPE_INT64, (gint64) - 1, NULL);
+      0, "retransmission-pauses", G_TYPE_UINT,
+      (guint) g_atomic_int_get (&self->rtx_pauses), "connect-time-ms",
+      G_TYPE_INT64, (gint64) - 1, "first-buffer-ms", G_TYPE_INT64, (gint64) - 1,
+      NULL);
   if (self->loop)
     p2p_loop_invoke_sync (self->loop, src_collect_stats, &call);
   return call.result;

@@ -204,9 +204,10 @@ drop_some_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 GST_START_TEST (test_lost_packets_retransmitted)
 {
   GstElement *cam, *viewer, *tap, *src, *rtpsrc;
+  GstStructure *stats;
   GstPad *pad;
   Sent sent;
-  guint i, count = 0;
+  guint i, count = 0, pauses = 1;
 
   g_mutex_init (&sent.lock);
   sent.hashes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -254,6 +255,14 @@ GST_START_TEST (test_lost_packets_retransmitted)
   fail_unless (count >= 25, "nothing was dropped");
   fail_unless (p2p_test_viewer_stat (cam, "viewer-1", "retransmissions") > 0,
       "no retransmission");
+  /* Ordinary loss is repaired: the viewer never paused its requests. */
+  src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  g_object_get (src, "stats", &stats, NULL);
+  gst_object_unref (src);
+  fail_unless (gst_structure_get_uint (stats, "retransmission-pauses",
+          &pauses));
+  fail_unless_equals_int (pauses, 0);
+  gst_structure_free (stats);
 
   p2p_test_stop (viewer);
   p2p_test_stop (cam);
