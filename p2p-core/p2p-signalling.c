@@ -45,6 +45,7 @@
 #include "p2p-enum-types.h"
 #include "p2p-json.h"
 #include "p2p-protocol.h"
+#include "p2p-system-ca.h"
 
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -118,6 +119,8 @@ struct _P2pSignalling
   /* Loop thread only. */
   gboolean running;
   SoupSession *session;
+  /* The session still needs the system's authorities for wss://. */
+  gboolean needs_system_ca;
   GCancellable *connect_cancellable;
   SoupWebsocketConnection *ws;
   gboolean logged_in;
@@ -2426,6 +2429,53 @@ ws_connected_cb (GObject * source, GAsyncResult * result, gpointer data)
 }
 
 static void
+system_ca_loaded_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  P2pSignalling *self = data;
+  GCancellable *cancellable = g_task_get_cancellable (G_TASK (result));
+  GTlsDatabase *database = p2p_system_ca_load_finish (result);
+
+  /* Stopped, or moved on, meanwhile: drop_connection() cancelled it. */
+  if (!g_cancellable_is_cancelled (cancellable)) {
+    if (database)
+      soup_session_set_tls_database (self->session, database);
+    self->needs_system_ca = FALSE;
+    g_clear_object (&self->connect_cancellable);
+    connect_to_server (self);
+  }
+  g_clear_object (&database);
+  g_object_unref (self);
+}
+
+/* Before a wss:// connection without the application's authorities: the
+ * system's, loaded once per process off the loop thread
+ * (p2p-system-ca.c). Returns %FALSE when the connection has to wait for
+ * them; connect_to_server() runs again when they are there. */
+static gboolean
+have_system_ca (P2pSignalling * self, const gchar * uri)
+{
+  GTlsDatabase *database = NULL;
+
+  if (!self->needs_system_ca || g_ascii_strncasecmp (uri, "wss:", 4) != 0)
+    return TRUE;
+  if (p2p_system_ca_peek (&database)) {
+    if (database)
+      soup_session_set_tls_database (self->session, database);
+    g_clear_object (&database);
+    self->needs_system_ca = FALSE;
+    return TRUE;
+  }
+  self->connect_cancellable = g_cancellable_new ();
+  /* Its callback comes back on the loop's context. */
+  g_main_context_push_thread_default (p2p_loop_get_context (self->loop));
+  p2p_system_ca_load_async (self->connect_cancellable, system_ca_loaded_cb,
+      g_object_ref (self));
+  g_main_context_pop_thread_default (p2p_loop_get_context (self->loop));
+  set_state (self, P2P_SIGNALLING_STATE_CONNECTING, NULL);
+  return FALSE;
+}
+
+static void
 connect_to_server (P2pSignalling * self)
 {
   GPtrArray *list = effective_servers (self);
@@ -2444,6 +2494,9 @@ connect_to_server (P2pSignalling * self)
   timeout = self->login_timeout;
   g_mutex_unlock (&self->lock);
   g_ptr_array_unref (list);
+  /* The login time-out starts once they are there. */
+  if (!have_system_ca (self, self->server_uri))
+    return;
 
   g_debug ("signalling %p: connecting to %s", self, self->server_uri);
   msg = soup_message_new (SOUP_METHOD_GET, self->server_uri);
@@ -2499,6 +2552,7 @@ start_in_loop (gpointer data)
       "gst-p2p/" PACKAGE_VERSION, NULL);
   if (database)
     soup_session_set_tls_database (self->session, database);
+  self->needs_system_ca = database == NULL;
   g_main_context_pop_thread_default (p2p_loop_get_context (self->loop));
   g_clear_object (&database);
 
@@ -3215,7 +3269,8 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
    * P2pSignalling:tls-database:
    *
    * Certificate authorities to check `wss://` servers against. Read when
-   * started. Default: %NULL (the system's).
+   * started. Default: %NULL (the system's, loaded once per process on a
+   * worker thread before the first `wss://` connection starts).
    */
   g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
       g_param_spec_object ("tls-database", "TLS database",
@@ -3258,7 +3313,9 @@ p2p_signalling_class_init (P2pSignallingClass * klass)
    * P2pSignalling:login-timeout:
    *
    * Milliseconds a server gets, from the start of the connection to
-   * `welcome`, before the next one is tried. Default: 10000.
+   * `welcome`, before the next one is tried. It starts once the system's
+   * certificate authorities are loaded (#P2pSignalling:tls-database).
+   * Default: 10000.
    */
   g_object_class_install_property (gobject_class, PROP_LOGIN_TIMEOUT,
       g_param_spec_uint ("login-timeout", "Login time-out",

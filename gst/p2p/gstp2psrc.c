@@ -358,9 +358,11 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    * viewer in (TCP, TLS with its certificate check, `welcome`), in
    * milliseconds. When it runs out the next server in #GstP2pSrc:server
    * is tried; once every one has been, the attempt fails with "The server
-   * did not complete the login in time" (a transient fault). It includes
-   * loading the system's certificate authorities for the first `wss://`
-   * server, which can take seconds on a slow or busy host. Default: 10000.
+   * did not complete the login in time" (a transient fault). It starts
+   * after the system's certificate authorities are loaded (once per
+   * process, off the streaming and signalling threads, before the first
+   * `wss://` connection), which can take seconds on a slow or busy host.
+   * Default: 10000.
    */
   g_object_class_install_property (gobject_class, PROP_LOGIN_TIMEOUT,
       g_param_spec_uint ("login-timeout", "Login timeout",

@@ -24,6 +24,7 @@
 
 #include <p2p-core/p2p-core.h>
 #include <p2p-core/p2p-signalling-private.h>
+#include <p2p-core/p2p-system-ca.h>
 
 #include "server/harness.h"
 
@@ -1872,7 +1873,8 @@ test_real_failover (Fixture * f, gconstpointer data)
 }
 
 /* wss:// with the server's certificate trusted through tls-database, and
- * refused without it. */
+ * refused without it: the system's authorities, loaded once for the
+ * process before the first such connection, not again for the next. */
 static void
 test_real_tls (Fixture * f, gconstpointer data)
 {
@@ -1922,6 +1924,16 @@ test_real_tls (Fixture * f, gconstpointer data)
   refused = g_strdup_printf ("state:waiting:%d:",
       P2P_SIGNALLING_ERROR_UNREACHABLE);
   g_assert_nonnull (events_wait (&f->ev2, refused, TLS_WAIT_MS));
+  g_assert_cmpuint (p2p_system_ca_get_loads (), ==, 1);
+
+  /* Started again (a new HTTP session), it uses what was loaded. */
+  p2p_signalling_stop (f->sig2);
+  g_mutex_lock (&f->ev2.lock);
+  f->ev2.consumed = f->ev2.events->len;
+  g_mutex_unlock (&f->ev2.lock);
+  p2p_signalling_start (f->sig2);
+  g_assert_nonnull (events_wait (&f->ev2, refused, TLS_WAIT_MS));
+  g_assert_cmpuint (p2p_system_ca_get_loads (), ==, 1);
 
   g_free (refused);
   g_object_unref (database);
