@@ -6,6 +6,11 @@ JSON object on the last line of stdout.
                          whole process per streamed second (1x real time)
   peer.py ttff ROW       N connects in turn against a running camera
   peer.py throughput ROW one viewer at `--speed` x the clip's bitrate
+                         (camera and viewer in this process)
+  peer.py throughput-camera ROW / throughput-viewer ROW
+                         the same in two processes, as deployed: each end
+                         with its own threads; bench/run relays their JSON
+                         lines and times the window
   peer.py talkback p2p    talk-back mouth-to-ear: a viewer's tone bursts
                          from capture to the camera's decoded talkback pad
   peer.py fanout-camera ROW / fanout-viewers ROW
@@ -407,27 +412,100 @@ def run_throughput(args, env):
     # session restarted and counted from zero): the window's count is then
     # meaningless, and the run a failure.
     reset = received < 0 or sent < 0
-    # What the kernel granted the viewer's media socket (p2psrc reports
-    # it; Linux reports twice the usable size).
-    granted = None
-    if "src" in v:
-        st = v["src"].get_property("stats")
-        if st is not None and st.has_field("receive-buffer"):
-            granted = st.get_value("receive-buffer")
+    extra = cam.row.receive_stats(v)
     target = cam.feeder.clip_bps * args.speed
     cam.row.disconnect(v)
     cam.pipe.set_state(Gst.State.NULL)
     # Whether the sender kept up is judged by frames, not bytes: over a
     # short window the bytes swing with where the keyframes fall.
     expected = CLIP_FPS * args.speed * (t1 - t0)
-    finish({"target_bps": target,
-            "achieved_bps": target * (f1 - f0) / expected,
-            "packets_sent": sent, "packets_received": received,
-            "loss": (1 - received / sent) if sent > 0 and not reset else 1.0,
-            "counters_reset": reset,
-            "socket_drops": d1 - d0, "rcvbuf_errors": e1 - e0,
-            "threads": busiest_threads(th0, th1, t1 - t0),
-            "receive_buffer": granted, "load": os.getloadavg()[0]})
+    out = {"target_bps": target,
+           "achieved_bps": target * (f1 - f0) / expected,
+           "packets_sent": sent, "packets_received": received,
+           "loss": (1 - received / sent) if sent > 0 and not reset else 1.0,
+           "counters_reset": reset,
+           "socket_drops": d1 - d0, "rcvbuf_errors": e1 - e0,
+           "threads": busiest_threads(th0, th1, t1 - t0),
+           "receive_buffer": None, "load": os.getloadavg()[0]}
+    out.update(extra)
+    finish(out)
+
+
+def run_throughput_camera(args, env):
+    """The camera half of the two-process throughput run: serves the
+    viewer bench/run attaches, holds and resumes the sender on command and
+    reports what it sent to that viewer."""
+    deadline = time.monotonic() + args.timeout
+    cam = Camera(args, env)
+    cam.start()
+    emit({"event": "ready", "pid": os.getpid()})
+    info, th0, f0, t0 = None, None, 0, 0.0
+    while True:
+        cmd = read_cmd(deadline)
+        if cmd["cmd"] == "attach":
+            info = cmd["info"]
+            cam.row.attach(info)
+            emit({"event": "attached"})
+        elif cmd["cmd"] == "hold":
+            cam.feeder.hold()
+            emit({"event": "held", "frames": cam.feeder.pushed_frames,
+                  "t": time.monotonic()})
+        elif cmd["cmd"] == "begin":
+            th0 = thread_times()
+            emit({"event": "counts", "sent": cam.row.sent_count(info)})
+        elif cmd["cmd"] == "resume":
+            cam.feeder.resume()
+            f0, t0 = cam.feeder.pushed_frames, time.monotonic()
+            emit({"event": "resumed"})
+        elif cmd["cmd"] == "end":
+            f1, t1 = cam.feeder.pushed_frames, time.monotonic()
+            cam.feeder.hold()
+            emit({"event": "ended", "frames": f1 - f0, "seconds": t1 - t0,
+                  "target_bps": cam.feeder.clip_bps * args.speed,
+                  "threads": busiest_threads(th0, thread_times(), t1 - t0,
+                                             n=2)})
+        elif cmd["cmd"] == "counts":
+            emit({"event": "counts", "sent": cam.row.sent_count(info)})
+        elif cmd["cmd"] == "quit":
+            cam.stop()
+            finish({"event": "done", "errors": cam.errors[:3]})
+
+
+def run_throughput_viewer(args, env):
+    """The viewer half: one viewer; its received count, its own sockets'
+    receive-buffer drops and its busiest threads between `begin` and
+    `end`."""
+    deadline = time.monotonic() + args.timeout
+    helper = ROWS[args.row](env, None, None)
+    keyed = []
+    v = helper.viewer(lambda name, t: keyed.append(t)
+                      if name == "keyframe" else None)
+    emit({"event": "viewer", "pid": os.getpid(), "info": v["info"]})
+    mark = {}
+    while True:
+        cmd = read_cmd(deadline)
+        if cmd["cmd"] == "wait-keyframe":
+            ok = wait_for(lambda: keyed, max(0.0, min(
+                cmd["timeout"], deadline - time.monotonic())))
+            emit({"event": "keyframe", "ok": bool(ok)})
+        elif cmd["cmd"] == "begin":
+            mark = {"drops": own_socket_drops(), "threads": thread_times(),
+                    "rcvbuf": snmp_rcvbuf_errors(), "t": time.monotonic()}
+            emit({"event": "counts", "received": helper.received_count(v)})
+        elif cmd["cmd"] == "end-window":
+            t1 = time.monotonic()
+            emit({"event": "window", "threads": busiest_threads(
+                mark["threads"], thread_times(), t1 - mark["t"])})
+        elif cmd["cmd"] == "end":
+            out = {"event": "counts", "received": helper.received_count(v),
+                   "socket_drops": own_socket_drops() - mark["drops"],
+                   "rcvbuf_errors": snmp_rcvbuf_errors() - mark["rcvbuf"],
+                   "load": os.getloadavg()[0]}
+            out.update(helper.receive_stats(v))
+            emit(out)
+        elif cmd["cmd"] == "quit":
+            v["pipe"].set_state(Gst.State.NULL)
+            finish({"event": "done"})
 
 
 def read_cmd(deadline):
@@ -716,6 +794,7 @@ def run_talkback(args, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("mode", choices=["cpu", "ttff", "throughput", "talkback",
+                                     "throughput-camera", "throughput-viewer",
                                      "adapt",
                                      "fanout-camera", "fanout-viewers",
                                      "gateway-clients", "gateway-ttff"])
@@ -741,6 +820,8 @@ def main():
     if why:
         finish({"na": why})
     {"cpu": run_cpu, "ttff": run_ttff, "throughput": run_throughput,
+     "throughput-camera": run_throughput_camera,
+     "throughput-viewer": run_throughput_viewer,
      "talkback": run_talkback, "adapt": run_adapt,
      "fanout-camera": run_fanout_camera,
      "fanout-viewers": run_fanout_viewers,

@@ -122,6 +122,19 @@ class Row:
     def late_phases(self, v):
         return {}
 
+    # Two-process throughput: RTP packets sent to the viewer `info`
+    # (camera side), and what the viewer `v` counted as received (viewer
+    # side; None: sent minus its sockets' receive-buffer drops, the only
+    # place loopback loses a datagram) with whatever else its stats say.
+    def sent_count(self, info):
+        raise NotImplementedError
+
+    def received_count(self, v):
+        return None
+
+    def receive_stats(self, v):
+        return {}
+
     def connect(self, on_phase):
         v = self.viewer(on_phase)
         self.attach(v["info"])
@@ -184,11 +197,13 @@ class RtpRow(Row):
     def detach(self, info):
         self.sink.emit("remove", "127.0.0.1", info["port"])
 
+    def sent_count(self, info):
+        stats = self.sink.emit("get-stats", "127.0.0.1", info["port"])
+        return stats.get_value("packets-sent") if stats else 0
+
     def packet_counts(self, v):
-        port = v["info"]["port"]
-        stats = self.sink.emit("get-stats", "127.0.0.1", port)
-        sent = stats.get_value("packets-sent") if stats else 0
-        return sent, max(0, sent - _udp_drops(port))
+        sent = self.sent_count(v["info"])
+        return sent, max(0, sent - _udp_drops(v["info"]["port"]))
 
 
 def _restrict_ice_to_loopback(webrtc):
@@ -460,10 +475,10 @@ class P2pRow(Row):
                 return {"authorized": float(ms)}
         return {}
 
-    def packet_counts(self, v):
-        # RTP packets on the wire at both ends (p2psink's per-viewer
-        # packets-sent, p2psrc's packets-received): loss before any
-        # retransmission repairs it, as for the baselines.
+    # RTP packets on the wire at both ends (p2psink's per-viewer
+    # packets-sent, p2psrc's packets-received): loss before any
+    # retransmission repairs it, as for the baselines.
+    def sent_count(self, info):
         sent = 0
         s = self.sink.get_property("stats")
         for i in range(s.n_fields()):
@@ -471,10 +486,27 @@ class P2pRow(Row):
             if isinstance(entry, Gst.Structure) and \
                     entry.has_field("packets-sent"):
                 sent += entry.get_value("packets-sent")
+        return sent
+
+    def received_count(self, v):
         r = v["src"].get_property("stats")
-        got = r.get_value("packets-received") if r.has_field(
+        return r.get_value("packets-received") if r.has_field(
             "packets-received") else 0
-        return sent, got
+
+    def receive_stats(self, v):
+        # What the kernel granted the media socket (Linux reports twice
+        # the usable size) and how often the jitter buffer stopped asking
+        # for retransmissions (both absent from older builds).
+        r = v["src"].get_property("stats")
+        out = {}
+        for field, key in (("receive-buffer", "receive_buffer"),
+                           ("retransmission-pauses", "rtx_pauses")):
+            if r is not None and r.has_field(field):
+                out[key] = r.get_value(field)
+        return out
+
+    def packet_counts(self, v):
+        return self.sent_count(v["info"]), self.received_count(v)
 
 
 ROWS = {r.name: r for r in (RtpRow, WebrtcRow, P2pRow)}
