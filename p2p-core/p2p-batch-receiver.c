@@ -23,8 +23,8 @@
  *   exactly as libnice would have delivered it;
  * - STUN indications from the peer (libnice's keepalives, which libnice
  *   only logs) are dropped;
- * - the caller (p2p-transport.c) points the path only at READY UDP pairs
- *   without a relay, and takes it away while ICE checks or restarts.
+ * - the caller (p2p-transport.c) points the path only at settled UDP
+ *   pairs without a relay, and takes it away while ICE checks or restarts.
  * Nothing is decrypted or trusted here: every datagram still goes through
  * the transport's demultiplexer, SRTP authentication and replay check.
  *

@@ -91,6 +91,15 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
  * server-reflexive candidates (see hold_srflx_candidate()): the time for
  * our answer to reach the offerer and its first checks to come back. */
 #define SRFLX_HOLD_MS 500
+/* After an ICE restart libnice 0.1.21 never reports the component READY
+ * again (it stays in GATHERING: a restart gathers nothing, and only the
+ * end of gathering leads on to CONNECTING). The restarted session counts
+ * as settled, for the batched paths and the parking, once its selected
+ * pair has not changed for this long after both new descriptions are in:
+ * the checks of pairs that can still win have answered by then (a check
+ * is retransmitted from 200 ms on), and one that wins later moves the
+ * paths again (update_batch_path()). */
+#define RESTART_SETTLE_MS 3000
 /* Unacknowledged message bytes before send_message() says WOULD_BLOCK. */
 #define MAX_PENDING_MESSAGES (1024 * 1024)
 /* libnice's Ta, the spacing of connectivity checks (see constructed) */
@@ -188,7 +197,7 @@ struct _P2pTransport
   NiceAgent *agent;
   guint stream_id;
   /* The agent's sockets the settled pair does not use, left out of the
-   * loop's polls (update_batch_path()); never again after a restart. */
+   * loop's polls (update_batch_path()). */
   P2pUnselectedSockets *unselected;
   gboolean ice_restarted;
   gboolean gathering;
@@ -207,6 +216,11 @@ struct _P2pTransport
   GPtrArray *held_srflx;        /* remote candidate lines */
   GPtrArray *opener_targets;    /* "ip port" of remote reflexive candidates */
   GSource *srflx_timer;
+  /* Restarted ICE (ice_restarted): both new descriptions are in, and the
+   * timer since the last pair change (RESTART_SETTLE_MS) ran out. */
+  GSource *settle_timer;
+  gboolean restart_pending;
+  gboolean restart_settled;
   gboolean srflx_released;
   P2pNatOpenerProbe *nat_probe;
   gint nat_depth;               /* NAT routers in front of us, -1 unknown */
@@ -727,6 +741,39 @@ maybe_map_port (P2pTransport * self, NiceCandidate * candidate)
 static gboolean release_srflx_candidates (gpointer data);
 static void update_batch_path (P2pTransport * self);
 
+static gboolean
+restart_settled_cb (gpointer data)
+{
+  P2pTransport *self = data;
+
+  g_clear_pointer (&self->settle_timer, g_source_unref);
+  self->restart_settled = TRUE;
+  update_batch_path (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Loop thread: after an ICE restart, what may move the pair (a restart,
+ * a state change, another pair selected) takes the batched paths and the
+ * parking away until the pair has stayed RESTART_SETTLE_MS; the timer
+ * starts once both new descriptions are in. */
+static void
+restart_unsettled (P2pTransport * self)
+{
+  if (!self->ice_restarted)
+    return;
+  self->restart_settled = FALSE;
+  if (self->settle_timer) {
+    g_source_destroy (self->settle_timer);
+    g_clear_pointer (&self->settle_timer, g_source_unref);
+  }
+  if (self->restart_pending || self->torn_down)
+    return;
+  self->settle_timer = g_timeout_source_new (RESTART_SETTLE_MS);
+  g_source_set_callback (self->settle_timer, restart_settled_cb, self, NULL);
+  g_source_set_static_name (self->settle_timer, "p2p-ice-restart-settle");
+  g_source_attach (self->settle_timer, self->context);
+}
+
 static void
 component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
     guint state, gpointer user_data)
@@ -736,6 +783,7 @@ component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
   if (stream_id != self->stream_id)
     return;
 
+  restart_unsettled (self);
   update_batch_path (self);
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTED:
@@ -1007,20 +1055,30 @@ enlarge_socket_buffers (P2pTransport * self, gint * receive, gint * send)
 
 /* Points the batched send path, and on the viewer (the controlled side,
  * which receives the media) the batched receive path, at the selected
- * pair once ICE has settled (READY: checks done, the pair nominated) on a
- * UDP pair without a relay, and takes them away otherwise: while checking
- * or after a restart (the pair may still change; libnice 0.1.21 leaves the
- * component in GATHERING after a restart even once media flows again, so
- * the paths stay off for the rest of the call), on TURN (libnice frames
- * and authenticates for the relay) and on TCP. libnice keeps its own
+ * pair once ICE has settled (READY: checks done, the pair nominated; after
+ * a restart, which libnice 0.1.21 never reports READY, the pair unchanged
+ * for RESTART_SETTLE_MS) on a UDP pair without a relay, and takes them
+ * away otherwise: while checking or restarting (the pair may still
+ * change), on TURN (libnice frames and authenticates for the relay) and
+ * on TCP. libnice keeps its own
  * sending for everything but the media: checks, DTLS, the message channel;
  * the receive path hands the socket back to libnice as soon as STUN or a
  * stranger arrives (p2p-batch-receiver.c). The camera does not read in
  * batches: it receives little (feedback), and at 128 viewers every polled
  * descriptor costs its loop (docs/performance.md). With the paths, the
  * agent's other sockets leave the loop's polls (p2p-unselected-sockets.c)
- * until the pair changes or ICE restarts; after a restart they stay polled
- * for the rest of the call, as the batched paths stay off. Loop thread. */
+ * until the pair changes or ICE restarts. Loop thread. */
+static gboolean
+settled (P2pTransport * self)
+{
+  NiceComponentState state = nice_agent_get_component_state (self->agent,
+      self->stream_id, COMPONENT_ID);
+
+  if (self->ice_restarted)
+    return self->restart_settled && state != NICE_COMPONENT_STATE_FAILED;
+  return state == NICE_COMPONENT_STATE_READY;
+}
+
 static void
 update_batch_path (P2pTransport * self)
 {
@@ -1029,9 +1087,7 @@ update_batch_path (P2pTransport * self)
   struct sockaddr_storage peer;
   gsize peer_size;
 
-  if (!self->torn_down && self->stream_id
-      && nice_agent_get_component_state (self->agent, self->stream_id,
-          COMPONENT_ID) == NICE_COMPONENT_STATE_READY
+  if (!self->torn_down && self->stream_id && settled (self)
       && nice_agent_get_selected_pair (self->agent, self->stream_id,
           COMPONENT_ID, &local, &remote)
       && local->transport == NICE_CANDIDATE_TRANSPORT_UDP
@@ -1049,9 +1105,8 @@ update_batch_path (P2pTransport * self)
     if (!self->controlling)
       p2p_batch_receiver_set_path (self->batch_receiver,
           g_socket_get_fd (socket), (struct sockaddr *) &peer, peer_size);
-    if (!self->ice_restarted)
-      p2p_unselected_sockets_park (self->unselected, self->agent,
-          self->stream_id, COMPONENT_ID, g_socket_get_fd (socket));
+    p2p_unselected_sockets_park (self->unselected, self->agent,
+        self->stream_id, COMPONENT_ID, g_socket_get_fd (socket));
   } else {
     p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
     p2p_batch_receiver_set_path (self->batch_receiver, -1, NULL, 0);
@@ -1075,6 +1130,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
   technique = pair_technique (self, local, remote);
   payload_mtu = p2p_path_mtu_payload (local, remote, &path_mtu);
   enlarge_socket_buffers (self, &receive_buffer, &send_buffer);
+  restart_unsettled (self);
   update_batch_path (self);
   p2p_batch_sender_set_max_segment (self->batch,
       p2p_path_mtu_max_datagram (&remote->addr, path_mtu));
@@ -1779,6 +1835,8 @@ set_remote_description (gpointer data)
   } else {
     if (restart && !self->controlling) {
       self->ice_restarted = TRUE;
+      self->restart_pending = TRUE;
+      restart_unsettled (self);
       p2p_unselected_sockets_unpark (self->unselected);
       nice_agent_restart_stream (self->agent, self->stream_id);
     }
@@ -1823,6 +1881,12 @@ set_remote_description (gpointer data)
     gst_sdp_message_free (self->remote_sdp);
   self->remote_sdp = g_steal_pointer (&msg);
   g_mutex_unlock (&self->lock);
+
+  /* Both sides' new credentials are in: a restarted session may settle. */
+  if (self->restart_pending) {
+    self->restart_pending = FALSE;
+    restart_unsettled (self);
+  }
 
   /* Candidates in the description, then those that raced ahead of it. */
   for (i = 0; i < t.candidates->len; i++)
@@ -1900,6 +1964,8 @@ restart_ice (gpointer data)
     return G_SOURCE_REMOVE;
   }
   self->ice_restarted = TRUE;
+  self->restart_pending = TRUE;
+  restart_unsettled (self);
   p2p_unselected_sockets_unpark (self->unselected);
   if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
     g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
@@ -2070,6 +2136,10 @@ dispose_on_loop (gpointer data)
   if (self->srflx_timer) {
     g_source_destroy (self->srflx_timer);
     g_clear_pointer (&self->srflx_timer, g_source_unref);
+  }
+  if (self->settle_timer) {
+    g_source_destroy (self->settle_timer);
+    g_clear_pointer (&self->settle_timer, g_source_unref);
   }
   g_clear_pointer (&self->nat_probe, p2p_nat_opener_probe_cancel);
   g_clear_pointer (&self->mapping, p2p_port_mapping_free);
