@@ -207,6 +207,8 @@ read_datagrams (P2pBatchReceiver * receiver, guint max_reads)
         hand_over = TRUE;
       offset += size;
     } while (offset < n);
+    /* Before the buffer is read into again. */
+    receiver->func (NULL, 0, receiver->user_data);
     if (hand_over)
       break;
   }

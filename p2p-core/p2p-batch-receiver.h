@@ -13,11 +13,14 @@ G_BEGIN_DECLS typedef struct _P2pBatchReceiver P2pBatchReceiver;
 
 /*
  * P2pBatchReceiverFunc:
- * @data: one datagram from the pair's peer, writable until the call returns
- * @size: its length
+ * @data: (nullable): one datagram from the pair's peer, writable until the
+ *     end of the read it came in; %NULL after the last datagram of a read
+ * @size: its length (0 with %NULL)
  * @user_data: what p2p_batch_receiver_new() was given
  *
- * Called on the loop thread for each datagram the batched path reads.
+ * Called on the loop thread for each datagram the batched path reads, then
+ * once with %NULL when the datagrams of one read (up to one GRO batch)
+ * have all been given: the receiver may hand them on together.
  */
 typedef void (*P2pBatchReceiverFunc) (guint8 * data, gsize size,
     gpointer user_data);

@@ -102,6 +102,9 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 #define RESTART_SETTLE_MS 3000
 /* Unacknowledged message bytes before send_message() says WOULD_BLOCK. */
 #define MAX_PENDING_MESSAGES (1024 * 1024)
+/* Packets of one batched read given to the list callback at once: a GRO
+ * batch holds at most 64 (the kernel's limit on UDP segments). */
+#define MAX_READ_PACKETS 64
 /* libnice's Ta, the spacing of connectivity checks (see constructed) */
 #define ICE_PACING_MS 10
 /* Remote candidates given to libnice per ICE session: host ones (the
@@ -235,8 +238,13 @@ struct _P2pTransport
   P2pDtls *dtls;
   P2pChannel *channel;
   P2pMediaFunc media_func;
+  P2pMediaListFunc media_list_func;
   gpointer media_data;
   GDestroyNotify media_notify;
+  /* With @media_list_func: the batched path's packets of the current read
+   * (pointing into its buffer), given on at the end of the read. */
+  P2pMediaPacket read_packets[MAX_READ_PACKETS];
+  guint n_read_packets;
 
   /* Counters, updated with atomic adds. */
   guint64 rtp_packets_sent;
@@ -525,9 +533,24 @@ static const P2pDtlsCallbacks dtls_callbacks = {
 /* ------------------------------------------------------------------------ */
 /* libnice callbacks (loop thread) */
 
-/* A datagram from the peer, on ICE's path or the punched one. */
+/* Gives the packets collected from one read of the batched path to the
+ * list callback. */
 static void
-receive_datagram (P2pTransport * self, guint8 * data, gsize len)
+flush_read_packets (P2pTransport * self)
+{
+  guint n = self->n_read_packets;
+
+  self->n_read_packets = 0;
+  if (n > 0 && self->media_list_func)
+    self->media_list_func (self, self->read_packets, n, self->media_data);
+}
+
+/* A datagram from the peer, on ICE's path or the punched one; @batched
+ * when the batched path read it, whose buffer stays valid until the end of
+ * the read. */
+static void
+receive_datagram (P2pTransport * self, guint8 * data, gsize len,
+    gboolean batched)
 {
   P2pPacketKind kind;
   P2pSrtp *srtp;
@@ -581,21 +604,33 @@ receive_datagram (P2pTransport * self, guint8 * data, gsize len)
     COUNT (rtp_packets_received, 1);
     COUNT (rtp_bytes_received, len);
   }
-  if (self->media_func)
+  if (batched && self->media_list_func) {
+    P2pMediaPacket *packet = &self->read_packets[self->n_read_packets++];
+
+    packet->data = data;
+    packet->size = len;
+    packet->is_rtcp = rtcp;
+    if (self->n_read_packets == MAX_READ_PACKETS)
+      flush_read_packets (self);
+  } else if (self->media_func) {
     self->media_func (self, rtcp, data, len, self->media_data);
+  }
 }
 
 static void
 receive_cb (NiceAgent * agent, guint stream_id, guint component_id,
     guint size, gchar * buf, gpointer user_data)
 {
-  receive_datagram (user_data, (guint8 *) buf, size);
+  receive_datagram (user_data, (guint8 *) buf, size, FALSE);
 }
 
 static void
 batch_receive_cb (guint8 * data, gsize size, gpointer user_data)
 {
-  receive_datagram (user_data, data, size);
+  if (data == NULL)
+    flush_read_packets (user_data);
+  else
+    receive_datagram (user_data, data, size, TRUE);
 }
 
 static void maybe_map_port (P2pTransport * self, NiceCandidate * candidate);
@@ -955,7 +990,7 @@ punch_path_lost (gpointer user_data)
 static void
 punch_receive (guint8 * data, gsize size, gpointer user_data)
 {
-  receive_datagram (user_data, data, size);
+  receive_datagram (user_data, data, size, FALSE);
 }
 
 static const P2pPunchCallbacks punch_callbacks = {
@@ -2011,6 +2046,7 @@ typedef struct
 {
   P2pTransport *self;
   P2pMediaFunc func;
+  P2pMediaListFunc list_func;
   gpointer user_data;
   GDestroyNotify notify;
 } MediaCallback;
@@ -2024,8 +2060,18 @@ set_media_callback (gpointer data)
   if (self->media_notify)
     self->media_notify (self->media_data);
   self->media_func = mc->func;
+  self->media_list_func = NULL;
   self->media_data = mc->user_data;
   self->media_notify = mc->notify;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+set_media_list_callback (gpointer data)
+{
+  MediaCallback *mc = data;
+
+  mc->self->media_list_func = mc->list_func;
   return G_SOURCE_REMOVE;
 }
 
@@ -2155,6 +2201,7 @@ dispose_on_loop (gpointer data)
     self->media_notify (self->media_data);
   self->media_notify = NULL;
   self->media_func = NULL;
+  self->media_list_func = NULL;
   return G_SOURCE_REMOVE;
 }
 
@@ -2687,12 +2734,34 @@ void
 p2p_transport_set_media_callback (P2pTransport * self, P2pMediaFunc func,
     gpointer user_data, GDestroyNotify notify)
 {
-  MediaCallback mc = { self, func, user_data, notify };
+  MediaCallback mc = { self, func, NULL, user_data, notify };
 
   g_return_if_fail (P2P_IS_TRANSPORT (self));
 
   /* Swapped on the loop thread so no packet sees a half-set callback. */
   p2p_loop_invoke_sync (self->loop, set_media_callback, &mc);
+}
+
+/**
+ * p2p_transport_set_media_list_callback:
+ * @self: a #P2pTransport
+ * @func: (nullable): called for the packets that arrived together, with
+ *     the user data of the media callback
+ *
+ * Sets a receiver for packets that arrive as a batch (the viewer's batched
+ * receive path), given in one call per read instead of one media callback
+ * each; packets that arrive one at a time still go to the media callback.
+ * Call after p2p_transport_set_media_callback(), which clears it.
+ */
+void
+p2p_transport_set_media_list_callback (P2pTransport * self,
+    P2pMediaListFunc func)
+{
+  MediaCallback mc = { self, NULL, func, NULL, NULL };
+
+  g_return_if_fail (P2P_IS_TRANSPORT (self));
+
+  p2p_loop_invoke_sync (self->loop, set_media_list_callback, &mc);
 }
 
 static gchar *

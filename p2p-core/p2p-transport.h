@@ -297,6 +297,37 @@ G_DECLARE_FINAL_TYPE (P2pTransport, p2p_transport, P2P, TRANSPORT, GObject)
 typedef void (*P2pMediaFunc) (P2pTransport * transport, gboolean is_rtcp,
     const guint8 * data, gsize size, gpointer user_data);
 
+/**
+ * P2pMediaPacket:
+ * @data: (array length=size): the decrypted packet
+ * @size: packet size in bytes
+ * @is_rtcp: %TRUE for an RTCP packet, %FALSE for RTP
+ *
+ * One packet of a #P2pMediaListFunc call.
+ */
+typedef struct
+{
+  const guint8 *data;
+  gsize size;
+  gboolean is_rtcp;
+} P2pMediaPacket;
+
+/**
+ * P2pMediaListFunc:
+ * @transport: the transport
+ * @packets: (array length=n_packets): decrypted packets in arrival order,
+ *     valid during the call only
+ * @n_packets: how many (at least 1)
+ * @user_data: data given to p2p_transport_set_media_callback()
+ *
+ * Receives the packets that arrived together (one read of a batched
+ * receive path) in one call, so that the receiver can hand them on as one
+ * batch: one wake-up of a downstream thread instead of one per packet.
+ * Called on the loop thread with no transport lock held; must not block.
+ */
+typedef void (*P2pMediaListFunc) (P2pTransport * transport,
+    const P2pMediaPacket * packets, guint n_packets, gpointer user_data);
+
 P2pTransport *p2p_transport_new (P2pLoop * loop, P2pIdentity * identity,
     gboolean controlling);
 
@@ -314,6 +345,9 @@ void p2p_transport_set_expected_fingerprint (P2pTransport * self,
 
 void p2p_transport_set_media_callback (P2pTransport * self, P2pMediaFunc func,
     gpointer user_data, GDestroyNotify notify);
+
+void p2p_transport_set_media_list_callback (P2pTransport * self,
+    P2pMediaListFunc func);
 
 gchar *p2p_transport_create_offer (P2pTransport * self,
     const GstSDPMessage * media, GError ** error);

@@ -260,6 +260,15 @@ session_media_cb (P2pTransport * transport, gboolean is_rtcp,
   self->cb.media (self, is_rtcp, data, size, self->user_data);
 }
 
+static void
+session_media_list_cb (P2pTransport * transport,
+    const P2pMediaPacket * packets, guint n_packets, gpointer user_data)
+{
+  P2pViewerSession *self = user_data;
+
+  self->cb.media_list (self, packets, n_packets, self->user_data);
+}
+
 /* Ends the current attempt: transport, call and timers; keeps the
  * signalling connection, which serves the next attempt. */
 static void
@@ -1013,6 +1022,9 @@ session_on_call_started (P2pSignaller * sig, const gchar * uid,
       G_CALLBACK (session_on_transport_mode), self);
   p2p_transport_set_media_callback (self->transport, session_media_cb, self,
       NULL);
+  if (self->cb.media_list)
+    p2p_transport_set_media_list_callback (self->transport,
+        session_media_list_cb);
   g_info ("call %s to %s, waiting for the offer", call, self->uid);
 }
 

@@ -151,6 +151,8 @@ G_DECLARE_FINAL_TYPE (P2pViewerSession, p2p_viewer_session, P2P,
  * @warning: something worth telling the user that does not stop the
  *     session (the known-cameras file)
  * @media: RTP or RTCP from the camera (on the network thread)
+ * @media_list: (nullable): packets from the camera that arrived together
+ *     (on the network thread); %NULL: each goes to @media
  *
  * How a session reaches its viewer. Called on the loop thread with no lock
  * held (@media: the network thread), the session alive meanwhile.
@@ -173,6 +175,9 @@ G_DECLARE_FINAL_TYPE (P2pViewerSession, p2p_viewer_session, P2P,
            const gchar * debug, gpointer user_data);
        void (*media) (P2pViewerSession * session, gboolean is_rtcp,
            const guint8 * data, gsize size, gpointer user_data);
+       void (*media_list) (P2pViewerSession * session,
+           const P2pMediaPacket * packets, guint n_packets,
+           gpointer user_data);
      } P2pViewerSessionCallbacks;
 
      P2pViewerSession *p2p_viewer_session_new (const P2pViewerSessionConfig *

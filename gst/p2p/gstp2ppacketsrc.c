@@ -11,7 +11,17 @@
  * context switch) per packet, for nothing, since rtpbin's jitter buffer
  * already decouples the network from the decoders. Live: every buffer is
  * stamped with its arrival running time, which the jitter buffer needs.
- * Not registered as a factory: only p2psrc creates it. */
+ * Not registered as a factory: only p2psrc creates it.
+ *
+ * Packets that arrived together (one GRO batch) are pushed as one list,
+ * and the threads behind the jitter buffers (the pads given to
+ * gst_p2p_packet_src_hold_downstream()) wait while the list goes in. The
+ * jitter buffer wakes its pushing thread whenever a packet lands in its
+ * empty queue; that thread is faster than the network thread's per-packet
+ * work, so without the hold it empties the queue after every packet and
+ * is woken again for the next one: a futex wake and two context switches
+ * per packet. Held, it is woken about twice per batch and then takes the
+ * whole batch. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -21,6 +31,11 @@
 #include "gstp2pelements.h"
 
 #define GST_CAT_DEFAULT gst_p2p_debug
+
+/* Longest a downstream thread waits for a list to be pushed, in µs: only
+ * a safety net (a list is a few hundred µs of work even under ASan); once
+ * it expires the thread goes on unbatched. */
+#define MAX_HOLD_US (20 * 1000)
 
 struct _GstP2pPacketSrc
 {
@@ -32,6 +47,15 @@ struct _GstP2pPacketSrc
   gboolean need_events;
   /* Downstream returned EOS and was sent the EOS event (stream lock). */
   gboolean eos;
+
+  /* A list is being pushed: held pads' threads wait (read atomically
+   * first, then under @hold_lock). */
+  GMutex hold_lock;
+  GCond hold_cond;
+  gint holding;
+  guint hold_waiters;
+  /* The thread pushing the list, which never waits for itself. */
+  GThread *holder;
 };
 
 G_DEFINE_TYPE (GstP2pPacketSrc, gst_p2p_packet_src, GST_TYPE_ELEMENT);
@@ -126,6 +150,8 @@ gst_p2p_packet_src_finalize (GObject * object)
   GstP2pPacketSrc *self = GST_P2P_PACKET_SRC (object);
 
   gst_caps_unref (self->caps);
+  g_mutex_clear (&self->hold_lock);
+  g_cond_clear (&self->hold_cond);
   G_OBJECT_CLASS (gst_p2p_packet_src_parent_class)->finalize (object);
 }
 
@@ -154,6 +180,8 @@ gst_p2p_packet_src_init (GstP2pPacketSrc * self)
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
   self->caps = gst_caps_new_empty_simple ("application/x-rtp");
   self->need_events = TRUE;
+  g_mutex_init (&self->hold_lock);
+  g_cond_init (&self->hold_cond);
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }
 
@@ -193,6 +221,74 @@ packet_src_send_events (GstP2pPacketSrc * self)
   gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
 }
 
+/* The arrival running time, or none before the element has a clock. */
+static GstClockTime
+packet_src_now (GstP2pPacketSrc * self)
+{
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+  GstClock *clock;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (self);
+  if (clock) {
+    GstClockTime base = GST_ELEMENT_CAST (self)->base_time;
+    GstClockTime t = gst_clock_get_time (clock);
+
+    if (t >= base)
+      now = t - base;
+  }
+  GST_OBJECT_UNLOCK (self);
+  return now;
+}
+
+static void
+packet_src_set_holding (GstP2pPacketSrc * self, gboolean holding)
+{
+  g_mutex_lock (&self->hold_lock);
+  g_atomic_int_set (&self->holding, holding);
+  self->holder = holding ? g_thread_self () : NULL;
+  if (!holding && self->hold_waiters > 0)
+    g_cond_broadcast (&self->hold_cond);
+  g_mutex_unlock (&self->hold_lock);
+}
+
+/* Pushes a buffer or a list (@data), then ends the stream as a GstBaseSrc
+ * does when downstream returned EOS. */
+static GstFlowReturn
+packet_src_push_data (GstP2pPacketSrc * self, GstMiniObject * data)
+{
+  GstFlowReturn ret;
+  gboolean list = GST_IS_BUFFER_LIST (data);
+
+  GST_PAD_STREAM_LOCK (self->srcpad);
+  if (GST_PAD_IS_FLUSHING (self->srcpad) || self->eos) {
+    ret = self->eos ? GST_FLOW_EOS : GST_FLOW_FLUSHING;
+    GST_PAD_STREAM_UNLOCK (self->srcpad);
+    gst_mini_object_unref (data);
+    return ret;
+  }
+  if (self->need_events) {
+    packet_src_send_events (self);
+    self->need_events = FALSE;
+  }
+  if (list) {
+    packet_src_set_holding (self, TRUE);
+    ret = gst_pad_push_list (self->srcpad, GST_BUFFER_LIST_CAST (data));
+    packet_src_set_holding (self, FALSE);
+  } else {
+    ret = gst_pad_push (self->srcpad, GST_BUFFER_CAST (data));
+  }
+  if (ret == GST_FLOW_EOS) {
+    /* As a GstBaseSrc does: downstream has enough (a sink with
+     * num-buffers, say), so end the stream, which lets rtpbin end its
+     * other branches and the pipeline post EOS. */
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    self->eos = TRUE;
+  }
+  GST_PAD_STREAM_UNLOCK (self->srcpad);
+  return ret;
+}
+
 /**
  * gst_p2p_packet_src_push:
  * @self: a #GstP2pPacketSrc
@@ -210,45 +306,76 @@ GstFlowReturn
 gst_p2p_packet_src_push (GstP2pPacketSrc * self, const guint8 * data,
     gsize size)
 {
-  GstClockTime now = GST_CLOCK_TIME_NONE;
-  GstFlowReturn ret;
+  GstClockTime now = packet_src_now (self);
   GstBuffer *buf;
-  GstClock *clock;
-
-  GST_OBJECT_LOCK (self);
-  clock = GST_ELEMENT_CLOCK (self);
-  if (clock) {
-    GstClockTime base = GST_ELEMENT_CAST (self)->base_time;
-    GstClockTime t = gst_clock_get_time (clock);
-
-    if (t >= base)
-      now = t - base;
-  }
-  GST_OBJECT_UNLOCK (self);
 
   buf = gst_buffer_new_memdup (data, size);
   GST_BUFFER_PTS (buf) = now;
   GST_BUFFER_DTS (buf) = now;
+  return packet_src_push_data (self, GST_MINI_OBJECT_CAST (buf));
+}
 
-  GST_PAD_STREAM_LOCK (self->srcpad);
-  if (GST_PAD_IS_FLUSHING (self->srcpad) || self->eos) {
-    ret = self->eos ? GST_FLOW_EOS : GST_FLOW_FLUSHING;
-    GST_PAD_STREAM_UNLOCK (self->srcpad);
-    gst_buffer_unref (buf);
-    return ret;
+/**
+ * gst_p2p_packet_src_push_list:
+ * @self: a #GstP2pPacketSrc
+ * @list: (transfer full): packets that arrived together, in arrival order
+ *
+ * As gst_p2p_packet_src_push(), for a batch: every buffer is stamped with
+ * the current running time, the list is pushed as one, and the threads of
+ * the pads given to gst_p2p_packet_src_hold_downstream() wait until it is
+ * all in.
+ *
+ * Returns: the downstream flow return
+ */
+GstFlowReturn
+gst_p2p_packet_src_push_list (GstP2pPacketSrc * self, GstBufferList * list)
+{
+  GstClockTime now = packet_src_now (self);
+  guint i, n = gst_buffer_list_length (list);
+
+  list = gst_buffer_list_make_writable (list);
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_list_get_writable (list, i);
+
+    GST_BUFFER_PTS (buf) = now;
+    GST_BUFFER_DTS (buf) = now;
   }
-  if (self->need_events) {
-    packet_src_send_events (self);
-    self->need_events = FALSE;
-  }
-  ret = gst_pad_push (self->srcpad, buf);
-  if (ret == GST_FLOW_EOS) {
-    /* As a GstBaseSrc does: downstream has enough (a sink with
-     * num-buffers, say), so end the stream, which lets rtpbin end its
-     * other branches and the pipeline post EOS. */
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    self->eos = TRUE;
-  }
-  GST_PAD_STREAM_UNLOCK (self->srcpad);
-  return ret;
+  return packet_src_push_data (self, GST_MINI_OBJECT_CAST (list));
+}
+
+static GstPadProbeReturn
+hold_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstP2pPacketSrc *self = data;
+  gint64 end;
+
+  if (!g_atomic_int_get (&self->holding))
+    return GST_PAD_PROBE_OK;
+  end = g_get_monotonic_time () + MAX_HOLD_US;
+  g_mutex_lock (&self->hold_lock);
+  self->hold_waiters++;
+  while (g_atomic_int_get (&self->holding) && self->holder != g_thread_self ()
+      && g_cond_wait_until (&self->hold_cond, &self->hold_lock, end));
+  self->hold_waiters--;
+  g_mutex_unlock (&self->hold_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/**
+ * gst_p2p_packet_src_hold_downstream:
+ * @self: a #GstP2pPacketSrc
+ * @pad: a source pad downstream, pushed by a thread of its own (a jitter
+ *     buffer's)
+ *
+ * Makes buffers on @pad wait while a list from
+ * gst_p2p_packet_src_push_list() is being pushed, so that the thread
+ * behind @pad takes the list as a whole instead of being woken for each
+ * packet. Events and queries are not held.
+ */
+void
+gst_p2p_packet_src_hold_downstream (GstP2pPacketSrc * self, GstPad * pad)
+{
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, hold_probe, gst_object_ref (self),
+      gst_object_unref);
 }

@@ -19,4 +19,10 @@ GstElement *gst_p2p_packet_src_new (const gchar * name, const gchar * caps);
 GstFlowReturn gst_p2p_packet_src_push (GstP2pPacketSrc * self,
     const guint8 * data, gsize size);
 
+GstFlowReturn gst_p2p_packet_src_push_list (GstP2pPacketSrc * self,
+    GstBufferList * list);
+
+void gst_p2p_packet_src_hold_downstream (GstP2pPacketSrc * self,
+    GstPad * pad);
+
 G_END_DECLS

@@ -116,10 +116,15 @@ static void
 rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
     guint session, guint ssrc, GstP2pSrc * self)
 {
+  GstPad *pad = gst_element_get_static_pad (jitterbuffer, "src");
+
   g_object_set (jitterbuffer, "rtx-min-retry-timeout",
       RTX_MIN_RETRY_TIMEOUT_MS, "faststart-min-packets",
       FASTSTART_MIN_PACKETS, NULL);
   gst_p2p_rtx_pause_attach (jitterbuffer, &self->rtx_pauses);
+  /* Its thread takes each batch of packets as a whole. */
+  gst_p2p_packet_src_hold_downstream (GST_P2P_PACKET_SRC (self->rtp_src), pad);
+  gst_object_unref (pad);
 }
 
 static GstPadProbeReturn

@@ -221,6 +221,29 @@ src_session_media (P2pViewerSession * session, gboolean is_rtcp,
     gst_p2p_packet_src_push (GST_P2P_PACKET_SRC (self->rtp_src), data, size);
 }
 
+/* Packets that arrived together: the RTP ones go into rtpbin as one list. */
+static void
+src_session_media_list (P2pViewerSession * session,
+    const P2pMediaPacket * packets, guint n_packets, gpointer user_data)
+{
+  GstP2pSrc *self = user_data;
+  GstBufferList *list = gst_buffer_list_new_sized (n_packets);
+  guint i;
+
+  for (i = 0; i < n_packets; i++) {
+    if (packets[i].is_rtcp)
+      src_session_media (session, TRUE, packets[i].data, packets[i].size,
+          user_data);
+    else
+      gst_buffer_list_add (list, gst_buffer_new_memdup (packets[i].data,
+              packets[i].size));
+  }
+  if (gst_buffer_list_length (list) > 0)
+    gst_p2p_packet_src_push_list (GST_P2P_PACKET_SRC (self->rtp_src), list);
+  else
+    gst_buffer_list_unref (list);
+}
+
 static const P2pViewerSessionCallbacks session_callbacks = {
   src_session_configure,
   src_session_answer_media,
@@ -230,6 +253,7 @@ static const P2pViewerSessionCallbacks session_callbacks = {
   src_session_failed,
   src_session_warning,
   src_session_media,
+  src_session_media_list,
 };
 
 /* Loop thread, READY→PAUSED: a session from the properties, started. */

@@ -32,6 +32,11 @@ typedef struct
   guint rtcp_received;
   guint corrupt;
   GPtrArray *messages;          /* GBytes */
+  /* Calls of the list callback, their largest, and RTP packets of a list
+   * that did not follow the one before them. */
+  guint lists;
+  guint largest_list;
+  guint list_out_of_order;
 } Received;
 
 typedef struct _Peer Peer;
@@ -83,6 +88,35 @@ media_cb (P2pTransport * transport, gboolean is_rtcp, const guint8 * data,
     if (!intact)
       peer->rx.corrupt++;
   }
+  g_mutex_unlock (&peer->rx.lock);
+}
+
+static void
+media_list_cb (P2pTransport * transport, const P2pMediaPacket * packets,
+    guint n_packets, gpointer user_data)
+{
+  Peer *peer = user_data;
+  gint last = -1;
+  guint i;
+
+  g_assert_cmpuint (n_packets, >, 0);
+  for (i = 0; i < n_packets; i++) {
+    const P2pMediaPacket *p = &packets[i];
+
+    media_cb (transport, p->is_rtcp, p->data, p->size, user_data);
+    if (!p->is_rtcp) {
+      guint16 seq = (p->data[2] << 8) | p->data[3];
+
+      g_mutex_lock (&peer->rx.lock);
+      if (last >= 0 && seq != (guint16) (last + 1))
+        peer->rx.list_out_of_order++;
+      g_mutex_unlock (&peer->rx.lock);
+      last = seq;
+    }
+  }
+  g_mutex_lock (&peer->rx.lock);
+  peer->rx.lists++;
+  peer->rx.largest_list = MAX (peer->rx.largest_list, n_packets);
   g_mutex_unlock (&peer->rx.lock);
 }
 
@@ -642,6 +676,50 @@ test_batch_receive_stun (Fixture * f, gconstpointer data)
   send_media_and_check (f, &f->a, 20, 2000);
   g_assert_cmpuint (batched_count (&f->b, TRUE), ==, before);
   g_assert_false (p2p_transport_is_batch_receiving (f->b.transport));
+}
+
+static void
+list_counts (Peer * peer, guint * lists, guint * largest)
+{
+  g_mutex_lock (&peer->rx.lock);
+  *lists = peer->rx.lists;
+  *largest = peer->rx.largest_list;
+  g_assert_cmpuint (peer->rx.list_out_of_order, ==, 0);
+  g_mutex_unlock (&peer->rx.lock);
+}
+
+/* With a list callback, what the viewer's batched path reads arrives one
+ * read (up to a GRO batch) per call, complete, bit-exact and in order;
+ * packets read one at a time (the camera's, and the viewer's once its
+ * socket went back to libnice) still go to the media callback. */
+static void
+test_media_batched_lists (Fixture * f, gconstpointer data)
+{
+  guint lists, largest, before;
+
+  p2p_transport_set_media_list_callback (f->b.transport, media_list_cb);
+  p2p_transport_set_media_list_callback (f->a.transport, media_list_cb);
+  connect_pair (f);
+  g_assert_true (wait_for (f, batch_receiving, NULL, TIMEOUT_MS));
+  send_lists_and_check (f, &f->a, 20, 100);
+  send_media_and_check (f, &f->a, 20, 5000);
+  list_counts (&f->b, &lists, &largest);
+  g_assert_cmpuint (lists, >, 0);
+  g_assert_cmpuint (largest, >, 1);
+  g_assert_cmpuint (largest, <=, 64);
+  /* The camera does not batch-read: all of its packets came one by one. */
+  send_lists_and_check (f, &f->b, 5, 30000);
+  list_counts (&f->a, &lists, &largest);
+  g_assert_cmpuint (lists, ==, 0);
+
+  /* A check from elsewhere hands the socket back to libnice. */
+  g_assert_true (stun_answered (f, 10));
+  g_assert_false (p2p_transport_is_batch_receiving (f->b.transport));
+  list_counts (&f->b, &before, &largest);
+  send_lists_and_check (f, &f->a, 10, 40000);
+  send_media_and_check (f, &f->a, 20, 50000);
+  list_counts (&f->b, &lists, &largest);
+  g_assert_cmpuint (lists, ==, before);
 }
 
 /* The kernel's default receive buffer, or 0 when it cannot be read. */
@@ -1823,6 +1901,7 @@ main (int argc, char **argv)
   PAIR_TEST ("media/batched", test_media_batched, NULL);
   PAIR_TEST ("ice/unselected-parked", test_unselected_parked, NULL);
   PAIR_TEST ("media/batch-receive-stun", test_batch_receive_stun, NULL);
+  PAIR_TEST ("media/batched-lists", test_media_batched_lists, NULL);
   PAIR_TEST ("media/socket-buffers", test_socket_buffers, NULL);
   PAIR_TEST ("media/path-mtu", test_path_mtu, NULL);
   PAIR_TEST ("media/path-mtu-prflx-refreshed", test_path_mtu_prflx_refreshed,

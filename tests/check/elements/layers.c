@@ -150,7 +150,7 @@ viewer_new (Decoded * d, const gchar * props)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, d, NULL);
   gst_object_unref (pad);
   pad = gst_element_get_static_pad (rtpsrc, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_packet, d, NULL);
+  p2p_test_probe_packets (pad, count_packet, d, NULL);
   gst_object_unref (pad);
   gst_object_unref (rtpsrc);
   gst_object_unref (src);

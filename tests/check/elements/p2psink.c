@@ -681,8 +681,7 @@ GST_START_TEST (test_picture_loss_requests_keyframe)
   src = gst_bin_get_by_name (GST_BIN (viewer), "src");
   rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
   pad = gst_element_get_static_pad (rtpsrc, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lose_a_picture, &loss,
-      NULL);
+  p2p_test_probe_packets (pad, lose_a_picture, &loss, NULL);
   gst_object_unref (pad);
   gst_object_unref (rtpsrc);
   gst_object_unref (src);

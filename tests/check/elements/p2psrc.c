@@ -199,8 +199,37 @@ drop_some_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Counts the lists (packets the viewer read together) whose video packets
+ * skip a sequence number: a loss inside a batch. */
+static GstPadProbeReturn
+count_gapped_lists (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  gint *gapped = data;
+  GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+  gint last = -1;
+  guint i;
+
+  for (i = 0; i < gst_buffer_list_length (list); i++) {
+    guint8 h[4];
+    guint16 seq;
+
+    if (gst_buffer_extract (gst_buffer_list_get (list, i), 0, h, 4) != 4
+        || (h[1] & 0x7f) != 96)
+      continue;
+    seq = GST_READ_UINT16_BE (h + 2);
+    if (last >= 0 && seq != (guint16) (last + 1)) {
+      g_atomic_int_inc (gapped);
+      break;
+    }
+    last = seq;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 /* Lost packets are asked for again (NACK) and retransmitted (RFC 4588) to
- * this viewer: the pictures still arrive whole and unchanged. */
+ * this viewer: the pictures still arrive whole and unchanged, also when
+ * the loss is inside a batch the viewer read at once (pushed as one
+ * list). */
 GST_START_TEST (test_lost_packets_retransmitted)
 {
   GstElement *cam, *viewer, *tap, *src, *rtpsrc;
@@ -208,11 +237,14 @@ GST_START_TEST (test_lost_packets_retransmitted)
   GstPad *pad;
   Sent sent;
   guint i, count = 0, pauses = 1;
+  gint gapped = 0;
 
   g_mutex_init (&sent.lock);
   sent.hashes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true pattern=ball ! "
+  /* Noise: pictures of several packets each, so that losses fall inside
+   * the batches the viewer reads. */
+  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true pattern=snow ! "
       "video/x-raw,width=320,height=240,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 "
       "aud=false bitrate=2000 ! video/x-h264,stream-format=byte-stream ! "
@@ -232,8 +264,9 @@ GST_START_TEST (test_lost_packets_retransmitted)
   rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
   fail_unless (rtpsrc != NULL);
   pad = gst_element_get_static_pad (rtpsrc, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_some_video, &count,
-      NULL);
+  p2p_test_probe_packets (pad, drop_some_video, &count, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER_LIST, count_gapped_lists,
+      &gapped, NULL);
   gst_object_unref (pad);
   gst_object_unref (rtpsrc);
   gst_object_unref (src);
@@ -253,6 +286,7 @@ GST_START_TEST (test_lost_packets_retransmitted)
     gst_sample_unref (sample);
   }
   fail_unless (count >= 25, "nothing was dropped");
+  fail_unless (g_atomic_int_get (&gapped) > 0, "no loss inside a batch");
   fail_unless (p2p_test_viewer_stat (cam, "viewer-1", "retransmissions") > 0,
       "no retransmission");
   /* Ordinary loss is repaired: the viewer never paused its requests. */

@@ -561,6 +561,74 @@ typedef struct
   gboolean lose_rtx;
 } Loss;
 
+typedef struct
+{
+  GstPadProbeCallback callback;
+  gpointer data;
+  GDestroyNotify notify;
+} PacketProbe;
+
+static void
+packet_probe_free (gpointer data)
+{
+  PacketProbe *probe = data;
+
+  if (probe->notify)
+    probe->notify (probe->data);
+  g_free (probe);
+}
+
+static GstPadProbeReturn
+packet_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  PacketProbe *probe = data;
+  GstBufferList *list;
+  guint i = 0;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return probe->callback (pad, info, probe->data);
+  list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  GST_PAD_PROBE_INFO_DATA (info) = list;
+  while (i < gst_buffer_list_length (list)) {
+    GstPadProbeInfo one = *info;
+
+    one.type = (info->type & ~GST_PAD_PROBE_TYPE_BUFFER_LIST) |
+        GST_PAD_PROBE_TYPE_BUFFER;
+    one.data = gst_buffer_list_get (list, i);
+    if (probe->callback (pad, &one, probe->data) == GST_PAD_PROBE_DROP)
+      gst_buffer_list_remove (list, i, 1);
+    else
+      i++;
+  }
+  return gst_buffer_list_length (list) > 0 ? GST_PAD_PROBE_OK :
+      GST_PAD_PROBE_DROP;
+}
+
+/**
+ * p2p_test_probe_packets:
+ * @pad: a pad carrying buffers, buffer lists or both (p2psrc's `rtpsrc`
+ *     pushes the packets of one batched read as a list)
+ * @callback: a buffer probe: called for each buffer, alone or in a list;
+ *     %GST_PAD_PROBE_DROP drops that buffer (from its list)
+ * @data: for @callback
+ * @notify: (nullable): frees @data with the probe
+ *
+ * A buffer probe that sees every packet whether it travels alone or in a
+ * list, for the tests that count or lose packets.
+ */
+void
+p2p_test_probe_packets (GstPad * pad, GstPadProbeCallback callback,
+    gpointer data, GDestroyNotify notify)
+{
+  PacketProbe *probe = g_new0 (PacketProbe, 1);
+
+  probe->callback = callback;
+  probe->data = data;
+  probe->notify = notify;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, packet_probe, probe, packet_probe_free);
+}
+
 static GstPadProbeReturn
 lose_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -596,7 +664,7 @@ p2p_test_lose_video (GstElement * viewer, gboolean lose_rtx)
   rtpsrc = gst_bin_get_by_name (GST_BIN (src), "rtpsrc");
   pad = gst_element_get_static_pad (rtpsrc, "src");
   loss->lose_rtx = lose_rtx;
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lose_video, loss, g_free);
+  p2p_test_probe_packets (pad, lose_video, loss, g_free);
   gst_object_unref (pad);
   gst_object_unref (rtpsrc);
   gst_object_unref (src);

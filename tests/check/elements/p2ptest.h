@@ -98,6 +98,9 @@ guint64 p2p_test_viewer_stat (GstElement * camera, const gchar * viewer_id,
 
 void p2p_test_lose_video (GstElement * viewer, gboolean lose_rtx);
 
+void p2p_test_probe_packets (GstPad * pad, GstPadProbeCallback callback,
+    gpointer data, GDestroyNotify notify);
+
 void p2p_test_expect_ready_error (const gchar * factory,
     const gchar * expected, const gchar * first_prop, va_list args);
 
