@@ -30,10 +30,18 @@
 #define H264_SUBSET_SPS 15
 #define H264_SLICE_EXT 20
 
-/* Folds one NAL unit header into the verdict so far: @slices counts the
- * slices seen; returns FALSE when the unit makes the frame one to keep. */
-static gboolean
-h264_nal_droppable (guint8 header, guint * slices)
+/**
+ * gst_p2p_droppable_h264_unit:
+ * @header: the header byte of one NAL unit of an H.264 access unit
+ * @slices: (inout): slices seen in the access unit so far, counted on
+ *
+ * Folds one unit into the verdict on its access unit: droppable when
+ * every unit is and @slices ends above 0.
+ *
+ * Returns: FALSE when the unit makes its access unit one to keep
+ */
+gboolean
+gst_p2p_droppable_h264_unit (guint8 header, guint * slices)
 {
   guint type = header & 0x1f, ref_idc = (header >> 5) & 3;
 
@@ -73,7 +81,7 @@ gst_p2p_droppable_h264 (const guint8 * data, gsize size, guint nal_length_size)
     /* Emulation prevention keeps 00 00 01 out of NAL unit payloads. */
     while (pos + 3 < size) {
       if (data[pos] == 0 && data[pos + 1] == 0 && data[pos + 2] == 1) {
-        if (!h264_nal_droppable (data[pos + 3], &slices))
+        if (!gst_p2p_droppable_h264_unit (data[pos + 3], &slices))
           return FALSE;
         pos += 4;
       } else {
@@ -94,7 +102,7 @@ gst_p2p_droppable_h264 (const guint8 * data, gsize size, guint nal_length_size)
       len = (len << 8) | data[pos + i];
     pos += nal_length_size;
     if (len == 0 || len > size - pos
-        || !h264_nal_droppable (data[pos], &slices))
+        || !gst_p2p_droppable_h264_unit (data[pos], &slices))
       return FALSE;
     pos += len;
   }

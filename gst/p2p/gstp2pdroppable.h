@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
+    gboolean gst_p2p_droppable_h264_unit (guint8 header, guint * slices);
 
 gboolean gst_p2p_droppable_h264 (const guint8 * data, gsize size,
     guint nal_length_size);

@@ -33,6 +33,7 @@
 #endif
 
 #include "gstp2ph264avc.h"
+#include "gstp2pdroppable.h"
 
 #include <gst/video/video.h>
 #include <string.h>
@@ -256,6 +257,123 @@ param_sets_size (GPtrArray * sets, gsize prefix)
   return size;
 }
 
+/* Where the parameter sets an IDR access unit lacks go. */
+typedef struct
+{
+  gboolean sps;                 /* before unit sps_at */
+  gboolean pps;                 /* before unit pps_at, after the SPS */
+  guint sps_at;
+  guint pps_at;
+} Insert;
+
+/* Each unit's 00 00 00 01 becomes its length, in @au's own memory. */
+static void
+convert_in_place (GstP2pH264Avc * avc, GstBuffer * au)
+{
+  const Nal *nals = (const Nal *) avc->nals->data;
+  GstMapInfo map;
+  guint i;
+
+  gst_buffer_map (au, &map, GST_MAP_WRITE);
+  for (i = 0; i < avc->nals->len; i++)
+    GST_WRITE_UINT32_BE (map.data + nals[i].start - LENGTH_SIZE,
+        nals[i].end - nals[i].start);
+  gst_buffer_unmap (au, &map);
+}
+
+/* Writes the parameter sets that go in and each unit's length, each
+ * followed by the unit itself when @data (the access unit) is given;
+ * returns past the last byte. */
+static guint8 *
+write_access_unit (GstP2pH264Avc * avc, const Insert * insert, guint8 * w,
+    const guint8 * data)
+{
+  const Nal *nals = (const Nal *) avc->nals->data;
+  guint i;
+
+  for (i = 0; i <= avc->nals->len; i++) {
+    if (i == insert->sps_at && insert->sps)
+      w = write_param_sets (w, LENGTH_SIZE, avc->sps);
+    if (i == insert->pps_at && insert->pps)
+      w = write_param_sets (w, LENGTH_SIZE, avc->pps);
+    if (i < avc->nals->len && data) {
+      w = write_unit (w, LENGTH_SIZE, data + nals[i].start,
+          nals[i].end - nals[i].start);
+    } else if (i < avc->nals->len) {
+      GST_WRITE_UINT32_BE (w, nals[i].end - nals[i].start);
+      w += LENGTH_SIZE;
+    }
+  }
+  return w;
+}
+
+/* The bytes written in front of unit @i (the parameter sets that go in
+ * there, its length), @i == the number of units for after the last. */
+static gsize
+prefix_size (GstP2pH264Avc * avc, const Insert * insert, guint i)
+{
+  gsize size = i < avc->nals->len ? LENGTH_SIZE : 0;
+
+  if (i == insert->sps_at && insert->sps)
+    size += param_sets_size (avc->sps, LENGTH_SIZE);
+  if (i == insert->pps_at && insert->pps)
+    size += param_sets_size (avc->pps, LENGTH_SIZE);
+  return size;
+}
+
+/* The units of @au (in its one memory, which others hold too: a tee, a
+ * source replaying frames) referenced, not copied, each after a length
+ * in a memory of their own; rtph264pay reads avc memory by memory. */
+static GstBuffer *
+convert_shared (GstP2pH264Avc * avc, GstBuffer * au, const Insert * insert)
+{
+  const Nal *nals = (const Nal *) avc->nals->data;
+  GstMemory *units = gst_buffer_peek_memory (au, 0), *prefixes;
+  GstBuffer *out = gst_buffer_new ();
+  gsize size = 0, offset = 0;
+  GstMapInfo map;
+  guint8 *w;
+  guint i;
+
+  for (i = 0; i <= avc->nals->len; i++)
+    size += prefix_size (avc, insert, i);
+  prefixes = gst_allocator_alloc (NULL, size, NULL);
+  gst_memory_map (prefixes, &map, GST_MAP_WRITE);
+  w = write_access_unit (avc, insert, map.data, NULL);
+  g_assert (w == map.data + size);
+  gst_memory_unmap (prefixes, &map);
+  /* Shared once written: a memory mapped for writing cannot be. */
+  for (i = 0; i <= avc->nals->len; i++) {
+    gsize prefix = prefix_size (avc, insert, i);
+
+    if (prefix > 0)
+      gst_buffer_append_memory (out, gst_memory_share (prefixes, offset,
+              prefix));
+    offset += prefix;
+    if (i < avc->nals->len)
+      gst_buffer_append_memory (out, gst_memory_share (units, nals[i].start,
+              nals[i].end - nals[i].start));
+  }
+  gst_memory_unref (prefixes);
+  return out;
+}
+
+/* @au's units copied into one new buffer of @size bytes. */
+static GstBuffer *
+convert_copied (GstP2pH264Avc * avc, const guint8 * data, gsize size,
+    const Insert * insert)
+{
+  GstBuffer *out = gst_buffer_new_allocate (NULL, size, NULL);
+  GstMapInfo map;
+  guint8 *w;
+
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  w = write_access_unit (avc, insert, map.data, data);
+  g_assert (w == map.data + size);
+  gst_buffer_unmap (out, &map);
+  return out;
+}
+
 /**
  * gst_p2p_h264_avc_convert:
  * @avc: a converter
@@ -266,24 +384,28 @@ param_sets_size (GPtrArray * sets, gsize prefix)
  *
  * Streaming thread. An IDR access unit that lacks the SPS or PPS gets the
  * last seen put in front of its first unit other than an access unit
- * delimiter (a PPS after the unit's own SPS);
- * %GST_BUFFER_FLAG_DELTA_UNIT is set on all but IDR access units.
+ * delimiter (a PPS after the unit's own SPS). %GST_BUFFER_FLAG_DELTA_UNIT
+ * is set on all but IDR access units, and %GST_BUFFER_FLAG_DROPPABLE on
+ * those that no other picture refers to (gst_p2p_droppable_h264_unit()).
  *
  * Returns: (transfer full) (nullable): the access unit in avc form with
- *     4-byte lengths (@au itself, made writable, when its start codes all
- *     had 4 bytes and nothing went in), or %NULL: with @error set when
- *     @au could not be framed, without when nothing decodable went out
- *     yet and @au is not an IDR access unit with its parameter sets
+ *     4-byte lengths, or %NULL: with @error set when @au could not be
+ *     framed, without when nothing decodable went out yet and @au is not
+ *     an IDR access unit with its parameter sets. It is @au itself,
+ *     written over, when @au was writable, its start codes all had 4
+ *     bytes and nothing went in; else it references @au's memory where it
+ *     can, and is a copy where it cannot.
  */
 GstBuffer *
 gst_p2p_h264_avc_convert (GstP2pH264Avc * avc, GstBuffer * au,
     gboolean * params_changed, GError ** error)
 {
   const Nal *nals;
-  GstBuffer *out = NULL;
-  GstMapInfo map, out_map;
-  guint i, n_sps = 0, n_pps = 0, insert_at = 0, pps_at = 0;
-  gboolean idr = FALSE, front = TRUE, insert_sps, insert_pps, in_place;
+  GstBuffer *out;
+  GstMapInfo map;
+  Insert insert = { FALSE, FALSE, 0, 0 };
+  guint i, n_sps = 0, n_pps = 0, slices = 0, n_memories;
+  gboolean idr = FALSE, front = TRUE, droppable = TRUE, in_place;
   gsize out_size = 0;
 
   g_return_val_if_fail (avc != NULL && GST_IS_BUFFER (au), NULL);
@@ -320,10 +442,11 @@ gst_p2p_h264_avc_convert (GstP2pH264Avc * avc, GstBuffer * au,
       goto refuse;
     }
     idr |= type == NAL_IDR;
+    droppable &= gst_p2p_droppable_h264_unit (unit[0], &slices);
     if (type == NAL_SPS)
-      pps_at = i + 1;
+      insert.pps_at = i + 1;
     if (front && type != NAL_AUD) {
-      insert_at = i;
+      insert.sps_at = i;
       front = FALSE;
     }
     out_size += LENGTH_SIZE + len;
@@ -336,55 +459,39 @@ gst_p2p_h264_avc_convert (GstP2pH264Avc * avc, GstBuffer * au,
   if (avc->sps->len == 0 || avc->pps->len == 0)
     *params_changed = FALSE;
   if (!avc->started && (!idr || avc->sps->len == 0 || avc->pps->len == 0))
-    goto wait;
+    goto refuse;
   avc->started = TRUE;
 
-  insert_sps = idr && n_sps == 0;
-  insert_pps = idr && n_pps == 0;
+  insert.sps = idr && n_sps == 0;
+  insert.pps = idr && n_pps == 0;
   /* A PPS is read against its SPS: a missing one goes after the access
    * unit's own SPS. */
   if (n_sps == 0)
-    pps_at = insert_at;
-  if (insert_sps)
+    insert.pps_at = insert.sps_at;
+  if (insert.sps)
     out_size += param_sets_size (avc->sps, LENGTH_SIZE);
-  if (insert_pps)
+  if (insert.pps)
     out_size += param_sets_size (avc->pps, LENGTH_SIZE);
-  in_place = !insert_sps && !insert_pps && nals[0].start == LENGTH_SIZE
+  in_place = !insert.sps && !insert.pps && nals[0].start == LENGTH_SIZE
       && nals[avc->nals->len - 1].end == map.size;
   for (i = 1; in_place && i < avc->nals->len; i++)
     in_place = nals[i].start - nals[i - 1].end == LENGTH_SIZE;
+  /* Per unit a length and the unit, within a buffer's 16 memories. */
+  n_memories = 2 * avc->nals->len + insert.sps + insert.pps;
 
-  if (in_place) {
-    /* Each unit's 00 00 00 01 becomes its length. */
+  if (in_place && gst_buffer_is_writable (au)
+      && gst_buffer_is_all_memory_writable (au)) {
     gst_buffer_unmap (au, &map);
-    out = gst_buffer_make_writable (au);
-    if (!gst_buffer_map (out, &out_map, GST_MAP_WRITE)) {
-      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-          "could not write an H.264 access unit");
-      gst_buffer_unref (out);
-      return NULL;
-    }
-    for (i = 0; i < avc->nals->len; i++)
-      GST_WRITE_UINT32_BE (out_map.data + nals[i].start - LENGTH_SIZE,
-          nals[i].end - nals[i].start);
-    gst_buffer_unmap (out, &out_map);
+    convert_in_place (avc, au);
+    out = au;
   } else {
-    guint8 *w;
-
-    out = gst_buffer_new_allocate (NULL, out_size, NULL);
-    gst_buffer_map (out, &out_map, GST_MAP_WRITE);
-    w = out_map.data;
-    for (i = 0; i <= avc->nals->len; i++) {
-      if (i == insert_at && insert_sps)
-        w = write_param_sets (w, LENGTH_SIZE, avc->sps);
-      if (i == pps_at && insert_pps)
-        w = write_param_sets (w, LENGTH_SIZE, avc->pps);
-      if (i < avc->nals->len)
-        w = write_unit (w, LENGTH_SIZE, map.data + nals[i].start,
-            nals[i].end - nals[i].start);
-    }
-    g_assert (w == out_map.data + out_size);
-    gst_buffer_unmap (out, &out_map);
+    if (gst_buffer_n_memory (au) == 1
+        && n_memories <= gst_buffer_get_max_memory ()
+        && !GST_MEMORY_FLAG_IS_SET (gst_buffer_peek_memory (au, 0),
+            GST_MEMORY_FLAG_NO_SHARE))
+      out = convert_shared (avc, au, &insert);
+    else
+      out = convert_copied (avc, map.data, out_size, &insert);
     gst_buffer_copy_into (out, au, GST_BUFFER_COPY_METADATA, 0, -1);
     gst_buffer_unmap (au, &map);
     gst_buffer_unref (au);
@@ -393,10 +500,13 @@ gst_p2p_h264_avc_convert (GstP2pH264Avc * avc, GstBuffer * au,
     GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DELTA_UNIT);
   else
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (!idr && droppable && slices > 0)
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DROPPABLE);
+  else
+    GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DROPPABLE);
   return out;
 
 refuse:
-wait:
   gst_buffer_unmap (au, &map);
   gst_buffer_unref (au);
   return NULL;
@@ -661,9 +771,11 @@ gst_p2p_h264_avc_element_init (GstP2pH264AvcElement * self)
  *
  * An element (not registered) with a `sink` pad taking an H.264
  * byte-stream in access units (gst_p2p_h264_avc_takes()) and a `src` pad
- * giving them in avc form, with the caps held back until the first IDR
- * access unit with its parameter sets: what rtph264pay takes without
- * scanning.
+ * giving them in avc form (gst_p2p_h264_avc_convert()), with the caps
+ * held back until the first IDR access unit with its parameter sets: what
+ * rtph264pay takes without scanning. Its buffers may reference the
+ * input's memory in several pieces: a reader that maps them whole (rather
+ * than memory by memory) pays a copy.
  *
  * Returns: (transfer floating): the element
  */
@@ -671,4 +783,18 @@ GstElement *
 gst_p2p_h264_avc_element_new (void)
 {
   return g_object_new (GST_TYPE_P2P_H264_AVC_ELEMENT, NULL);
+}
+
+/**
+ * gst_p2p_h264_avc_is_element:
+ * @element: (nullable): an element
+ *
+ * Returns: whether @element is one of gst_p2p_h264_avc_element_new(),
+ *     whose output carries %GST_BUFFER_FLAG_DROPPABLE where it applies
+ */
+gboolean
+gst_p2p_h264_avc_is_element (GstElement * element)
+{
+  return element && G_TYPE_CHECK_INSTANCE_TYPE (element,
+      GST_TYPE_P2P_H264_AVC_ELEMENT);
 }

@@ -31,4 +31,6 @@ gboolean gst_p2p_h264_avc_takes (const GstCaps * caps);
 
 GstElement *gst_p2p_h264_avc_element_new (void);
 
+gboolean gst_p2p_h264_avc_is_element (GstElement * element);
+
 G_END_DECLS

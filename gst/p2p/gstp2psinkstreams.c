@@ -125,8 +125,14 @@ payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_OK;
   gst_p2p_fanout_input (stream->sink->fanout, stream->index,
       !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
-  /* Frames no other refers to, which a thinned viewer goes without. */
+  /* Frames no other refers to, which a thinned viewer goes without: the
+   * avc conversion flags them (and mapping its frames would copy them). */
   if (stream->index != STREAM_AUDIO
+      && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)
+      && gst_p2p_h264_avc_is_element (stream->parser)) {
+    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DROPPABLE))
+      gst_p2p_fanout_mark_droppable (stream->sink->fanout, stream->index);
+  } else if (stream->index != STREAM_AUDIO
       && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
     GstCaps *caps = gst_pad_get_current_caps (pad);
     GstMapInfo map;

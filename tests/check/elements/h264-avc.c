@@ -142,34 +142,125 @@ test_in_place (void)
   gst_p2p_h264_avc_free (avc);
 }
 
-/* 3-byte start codes, trailing zeros and a leading zero_byte: copied once,
- * units intact. */
+/* Whether @out references the memory of @in rather than a copy. */
+static gboolean
+shares_memory (GstBuffer * out, GstMemory * in)
+{
+  guint i;
+
+  for (i = 0; i < gst_buffer_n_memory (out); i++) {
+    GstMemory *parent = gst_buffer_peek_memory (out, i)->parent;
+
+    if (parent == in || (in->parent && parent == in->parent))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* 3-byte start codes, trailing zeros and a leading zero_byte, and 4-byte
+ * start codes in a buffer others hold too: the units referenced, not
+ * copied, and the input left as it was. */
 static void
-test_copied (void)
+test_shared (void)
 {
   const Unit key[] = { U (sps_31), U (pps), U (idr), U (idr) };
   const Unit delta[] = { U (aud), U (sei), U (slice), U (slice), U (slice) };
   GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
   gboolean changed;
-  GstBuffer *out;
+  GstBuffer *au, *held, *out;
+  GstMapInfo map;
   guint sc, zeros;
 
+  gst_buffer_unref (convert (avc, byte_stream (key, 3, 4, 0), &changed));
   for (sc = 3; sc <= 4; sc++) {
     for (zeros = 0; zeros <= 3; zeros++) {
-      if (sc == 4 && zeros == 0)
-        continue;
-      out = convert (avc, byte_stream (key, G_N_ELEMENTS (key), sc, zeros),
-          &changed);
-      assert_avc (out, key, G_N_ELEMENTS (key));
-      g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
-      gst_buffer_unref (out);
-      out = convert (avc, byte_stream (delta, G_N_ELEMENTS (delta), sc,
-              zeros), &changed);
-      assert_avc (out, delta, G_N_ELEMENTS (delta));
-      g_assert_false (changed);
-      g_assert_true (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+      const Unit *units = zeros % 2 ? key : delta;
+      guint n = zeros % 2 ? G_N_ELEMENTS (key) : G_N_ELEMENTS (delta);
+
+      au = byte_stream (units, n, sc, zeros);
+      held = gst_buffer_ref (au);
+      out = convert (avc, au, &changed);
+      g_assert_true (out != held);
+      /* Before mapping it, which merges its memories. */
+      g_assert_true (shares_memory (out, gst_buffer_peek_memory (held, 0)));
+      assert_avc (out, units, n);
+      g_assert_cmpint (GST_BUFFER_FLAG_IS_SET (out,
+              GST_BUFFER_FLAG_DELTA_UNIT), ==, units == delta);
+      /* Still the byte-stream it was. */
+      g_assert_true (gst_buffer_map (held, &map, GST_MAP_READ));
+      g_assert_cmpuint (GST_READ_UINT32_BE (map.data), ==, sc == 4 ? 1 :
+          0x00000100 | units[0].data[0]);
+      gst_buffer_unmap (held, &map);
+      gst_buffer_unref (held);
       gst_buffer_unref (out);
     }
+  }
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* An access unit in two memories, and one of more units than a buffer
+ * has memories for: copied once into one memory. */
+static void
+test_copied (void)
+{
+  const Unit key[] = { U (sps_31), U (pps), U (idr) };
+  Unit many[12];
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  gboolean changed;
+  GstBuffer *au, *out;
+  guint i;
+
+  au = gst_buffer_append (byte_stream (key, 2, 3, 0),
+      byte_stream (key + 2, 1, 4, 1));
+  g_assert_cmpuint (gst_buffer_n_memory (au), ==, 2);
+  out = convert (avc, au, &changed);
+  assert_avc (out, key, G_N_ELEMENTS (key));
+  g_assert_cmpuint (gst_buffer_n_memory (out), ==, 1);
+  gst_buffer_unref (out);
+
+  for (i = 0; i < G_N_ELEMENTS (many); i++)
+    many[i] = (Unit) U (slice);
+  out = convert (avc, byte_stream (many, G_N_ELEMENTS (many), 3, 0), &changed);
+  assert_avc (out, many, G_N_ELEMENTS (many));
+  g_assert_cmpuint (gst_buffer_n_memory (out), ==, 1);
+  gst_buffer_unref (out);
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* Frames no other refers to (only nal_ref_idc 0 slices, no parameter
+ * sets) are flagged droppable; the rest not, whatever the input said. */
+static void
+test_droppable (void)
+{
+  static const guint8 b_slice[] = { NAL (0, 1), 0x9a, 0x42 };
+  const Unit key[] = { U (sps_31), U (pps), U (idr) };
+  const Unit b_frame[] = { U (aud), U (sei), U (b_slice), U (b_slice) };
+  const Unit p_frame[] = { U (b_slice), U (slice) };
+  const Unit no_slice[] = { U (aud), U (sei) };
+  const struct
+  {
+    const Unit *units;
+    guint n;
+    gboolean droppable;
+  } cases[] = {
+    {key, G_N_ELEMENTS (key), FALSE},
+    {b_frame, G_N_ELEMENTS (b_frame), TRUE},
+    {p_frame, G_N_ELEMENTS (p_frame), FALSE},
+    {no_slice, G_N_ELEMENTS (no_slice), FALSE},
+  };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  gboolean changed;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstBuffer *au = byte_stream (cases[i].units, cases[i].n, 4, 0), *out;
+
+    if (!cases[i].droppable)
+      GST_BUFFER_FLAG_SET (au, GST_BUFFER_FLAG_DROPPABLE);
+    out = convert (avc, au, &changed);
+    g_assert_cmpint (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DROPPABLE),
+        ==, cases[i].droppable);
+    gst_buffer_unref (out);
   }
   gst_p2p_h264_avc_free (avc);
 }
@@ -413,7 +504,9 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/p2p/h264-avc/in-place", test_in_place);
+  g_test_add_func ("/p2p/h264-avc/shared", test_shared);
   g_test_add_func ("/p2p/h264-avc/copied", test_copied);
+  g_test_add_func ("/p2p/h264-avc/droppable", test_droppable);
   g_test_add_func ("/p2p/h264-avc/param-sets-put-in", test_param_sets_put_in);
   g_test_add_func ("/p2p/h264-avc/param-sets-change", test_param_sets_change);
   g_test_add_func ("/p2p/h264-avc/malformed", test_malformed);

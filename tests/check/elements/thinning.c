@@ -16,13 +16,17 @@
  * nal_ref_idc 0 (docs/performance.md, "Thinning"). Snow, so that the
  * encoders reach their rate; the floor close to it: the lossy viewer's
  * estimate goes below the floor, and well below what it is sent. */
-#define CAMERA \
+#define H264_CAMERA(caps) \
   "videotestsrc is-live=true pattern=snow ! " \
   "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
   "x264enc name=enc tune=zerolatency speed-preset=ultrafast " \
   "key-int-max=30 aud=false bframes=1 b-pyramid=false bitrate=1000 ! " \
-  "p2psink name=cam encoder=enc min-bitrate=900000 uid=%s key-file=%s " \
-  "password-file=%s"
+  caps "p2psink name=cam encoder=enc min-bitrate=900000 uid=%s " \
+  "key-file=%s password-file=%s"
+/* x264enc gives p2psink avc (through h264parse) unless asked for a
+ * byte-stream, which p2psink converts itself (gstp2ph264avc.c). */
+#define CAMERA H264_CAMERA ("")
+#define BYTE_STREAM_CAMERA H264_CAMERA (H264)
 
 /* The upper layer's frames refresh no reference and keep no
  * probability; the arrays are set in set_vp8_layers(). Small and at half
@@ -128,16 +132,30 @@ check_thinning (GstElement * cam, GstElement * shaped, GstElement * other)
   p2p_test_stop (shaped);
 }
 
-GST_START_TEST (test_h264_viewer_below_floor_thinned)
+/* The H.264 camera @cam's viewers, thinned, decoded. */
+static void
+check_h264_thinning (GstElement * cam)
 {
-  GstElement *cam = p2p_test_env_pipeline (env, CAMERA, env->uid,
-      env->key_file, env->password_file);
-
   p2p_test_start (cam);
   check_thinning (cam, p2p_test_env_pipeline (env,
           VIEWER H264 "h264parse ! openh264dec ! " OUT, env->uid),
       p2p_test_env_pipeline (env, VIEWER H264 OUT, env->uid));
   p2p_test_stop (cam);
+}
+
+GST_START_TEST (test_h264_viewer_below_floor_thinned)
+{
+  check_h264_thinning (p2p_test_env_pipeline (env, CAMERA, env->uid,
+          env->key_file, env->password_file));
+}
+
+GST_END_TEST;
+
+/* The droppable frames p2psink's own avc conversion flags. */
+GST_START_TEST (test_h264_byte_stream_viewer_below_floor_thinned)
+{
+  check_h264_thinning (p2p_test_env_pipeline (env, BYTE_STREAM_CAMERA,
+          env->uid, env->key_file, env->password_file));
 }
 
 GST_END_TEST;
@@ -215,6 +233,7 @@ thinning_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_h264_viewer_below_floor_thinned);
+  tcase_add_test (tc, test_h264_byte_stream_viewer_below_floor_thinned);
   tcase_add_test (tc, test_vp8_viewer_below_floor_thinned);
   return s;
 }
