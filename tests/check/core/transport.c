@@ -330,7 +330,13 @@ make_rtp (Peer * sender, GRand * rand, guint16 seq, gsize size)
     p[i] = g_rand_int (rand);
   /* An SSRC per 4,096 sequence numbers, as the calls here each send a
    * range of their own: SRTP keeps state per SSRC and refuses to send an
-   * index far behind the SSRC's newest, which a real stream never does. */
+   * index far behind the SSRC's newest, which a real stream never does.
+   * The ranges of one test must not wrap past 65,535 either: the same
+   * SSRC and sequence number again is such an index (an AES-GCM nonce
+   * used for other data), and p2p_transport_send_rtp() fails: a loop
+   * taking a new range of 2,000 every 2 s fails after 33 rounds (66 s),
+   * while a pair sending both ways every 2 s for 90 s from ranges that do
+   * not wrap keeps working (checked 2026-11-30). */
   if (size >= 12) {
     p[8] = p[9] = p[10] = 0x5a;
     p[11] = seq >> 12;
