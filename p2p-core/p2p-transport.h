@@ -232,7 +232,9 @@ typedef enum
  *     unfragmented: derived from @path_mtu and at most
  *     %P2P_TRANSPORT_MAX_PACKET - 16 on a direct UDP path between two host
  *     candidates, %P2P_TRANSPORT_SAFE_PAYLOAD_MTU otherwise (through a NAT,
- *     where the path beyond the local route is unknown; TURN, TCP)
+ *     where the path beyond the local route is unknown; TURN, TCP); less
+ *     when @path_mtu is known to be smaller, also when it shrinks mid-call
+ *     (#P2pTransport:payload-mtu is notified)
  * @batched_packets_received: packets (DTLS, RTP and RTCP) the viewer read
  *     from the selected pair's socket itself, several per system call with
  *     UDP GRO, instead of through libnice
