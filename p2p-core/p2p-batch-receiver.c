@@ -54,7 +54,9 @@
 #define UDP_GRO 104
 #endif
 
-/* The largest UDP payload, and so the largest coalesced buffer. */
+/* The largest UDP payload, and so the largest coalesced buffer: one per
+ * loop thread, shared by the receivers it runs (a viewer process may hold
+ * dozens), and one more for a read nested in another's delivery. */
 #define BUFFER_SIZE 65536
 /* Reads per wake-up before the loop gets a turn: 64 coalesced buffers are
  * up to 4096 packets. */
@@ -79,7 +81,6 @@ struct _P2pBatchReceiver
   /* Our duplicate while active, -1 otherwise. */
   gint fd;
   GSource *source;
-  guint8 *buffer;
   /* libnice reads this path again (STUN or a stranger arrived). */
   gboolean handed_over;
   guint64 batched;              /* atomic: datagrams delivered */
@@ -90,6 +91,52 @@ typedef union
   gchar buf[CMSG_SPACE (sizeof (gint))];
   struct cmsghdr align;
 } GroControl;
+
+typedef struct
+{
+  guint8 *data;
+  gboolean busy;
+} ThreadBuffer;
+
+static void
+thread_buffer_free (gpointer data)
+{
+  ThreadBuffer *b = data;
+
+  g_free (b->data);
+  g_free (b);
+}
+
+static GPrivate thread_buffer = G_PRIVATE_INIT (thread_buffer_free);
+
+/* The calling thread's buffer, or a new one while that is in use; give it
+ * back with buffer_release(). */
+static guint8 *
+buffer_take (void)
+{
+  ThreadBuffer *b = g_private_get (&thread_buffer);
+
+  if (b == NULL) {
+    b = g_new0 (ThreadBuffer, 1);
+    b->data = g_malloc (BUFFER_SIZE);
+    g_private_set (&thread_buffer, b);
+  }
+  if (b->busy)
+    return g_malloc (BUFFER_SIZE);
+  b->busy = TRUE;
+  return b->data;
+}
+
+static void
+buffer_release (guint8 * data)
+{
+  ThreadBuffer *b = g_private_get (&thread_buffer);
+
+  if (data == b->data)
+    b->busy = FALSE;
+  else
+    g_free (data);
+}
 
 typedef enum
 {
@@ -157,13 +204,14 @@ handle_datagram (P2pBatchReceiver * receiver, guint8 * data, gsize size,
 static ReadResult
 read_datagrams (P2pBatchReceiver * receiver, guint max_reads)
 {
+  guint8 *buffer = buffer_take ();
   gboolean hand_over = FALSE;
   guint64 delivered = 0;
   guint reads;
 
   for (reads = 0; reads < max_reads; reads++) {
     struct sockaddr_storage from;
-    struct iovec iov = { receiver->buffer, BUFFER_SIZE };
+    struct iovec iov = { buffer, BUFFER_SIZE };
     GroControl control;
     struct msghdr msg = { 0 };
     struct cmsghdr *c;
@@ -202,7 +250,7 @@ read_datagrams (P2pBatchReceiver * receiver, guint max_reads)
 
       if (size == 0)
         break;
-      if (!handle_datagram (receiver, receiver->buffer + offset, size,
+      if (!handle_datagram (receiver, buffer + offset, size,
               from_peer, &delivered))
         hand_over = TRUE;
       offset += size;
@@ -212,6 +260,7 @@ read_datagrams (P2pBatchReceiver * receiver, guint max_reads)
     if (hand_over)
       break;
   }
+  buffer_release (buffer);
   __atomic_add_fetch (&receiver->batched, delivered, __ATOMIC_RELAXED);
   if (hand_over)
     return READ_HAND_OVER;
@@ -239,7 +288,6 @@ stop (P2pBatchReceiver * receiver)
   g_clear_pointer (&receiver->source, g_source_unref);
   close (receiver->fd);
   receiver->fd = -1;
-  g_clear_pointer (&receiver->buffer, g_free);
 }
 
 static gboolean
@@ -270,7 +318,6 @@ start (P2pBatchReceiver * receiver)
     receiver->fd = -1;
     return;
   }
-  receiver->buffer = g_malloc (BUFFER_SIZE);
   receiver->source = g_unix_fd_source_new (receiver->fd, G_IO_IN);
   g_source_set_priority (receiver->source, SOURCE_PRIORITY);
   g_source_set_callback (receiver->source, G_SOURCE_FUNC (readable_cb),
