@@ -1588,7 +1588,8 @@ test_rtcp_flood (Fixture * f, gconstpointer data)
   tried = flood_rtcp (f, &f->b, 0x5a5a5a5a, FALSE, 0x2000, &max);
   g_assert_cmpuint (tried, <=, max);
 
-  /* The bucket refills: a report a tenth of a second arrives soon. */
+  /* The bucket refills: of reports a tenth of a second apart, one arrives
+   * soon. */
   for (i = 0; i < 200; i++) {
     g_mutex_lock (&f->a.rx.lock);
     e.rtcp = f->a.rx.rtcp_received + 1;
@@ -1599,7 +1600,6 @@ test_rtcp_flood (Fixture * f, gconstpointer data)
       break;
   }
   g_assert_cmpuint (i, <, 200);
-  send_media_and_check (f, &f->b, 10, 200);
 }
 
 static void
