@@ -1969,8 +1969,22 @@ ENCODER_CAMERA_CMD = (
     ' key-file="$NATLAB_KEY_FILE" server="$NATLAB_SERVER_URL"'
     ' password="$NATLAB_PASSWORD"' % ENCODER_KBIT)
 
+def fault_mtu(ctx):
+    """Camera and viewer on public addresses (a direct host pair, routed
+    through the lab's internet): the internet router's link to the
+    viewer's site drops to an MTU of 1,100 mid-stream, so that the router
+    answers the camera's larger packets with ICMP "fragmentation needed"
+    and the camera's kernel lowers the path MTU: see mtu_drop()."""
+    def lower():
+        ctx.lab.ip(ctx.lab.inet, 'link set dev %s mtu %d' % (
+            ctx.view_site.inet_if, MTU_LOWERED))
+    mtu_drop(ctx.camera, ctx.viewer, ctx.opts.frame_regex, ctx.first, lower,
+             ctx.row)
+
+
 FAULTS = {
     'loss': fault_loss,
+    'mtu': fault_mtu,
     'encoder-rate': fault_encoder_rate,
     'coturn-stopped': None,
     'cut': fault_cut,
@@ -1997,6 +2011,10 @@ def cmd_fault(args):
     if args.name == 'encoder-rate' and not args.standin and not \
             os.environ.get('NATLAB_CAMERA_CMD'):
         camera_cmd = ENCODER_CAMERA_CMD
+    if args.name == 'mtu' and not args.standin:
+        # The path MTU is only read between host candidates.
+        args.camera_nat = args.viewer_nat = 'public'
+        camera_cmd, viewer_cmd = MTU_CAMERA_CMD, LOSS_VIEWER_CMD
     row = run_pair(args.camera_nat, args.viewer_nat, camera_cmd, viewer_cmd,
                    args.builddir, args, fault=FAULTS[args.name])
     row['pair'] = '%s (%s)' % (row['pair'], args.name)
@@ -2182,34 +2200,25 @@ MTU_PAYLOAD = MTU_LOWERED - 20 - 8 - 16 - 16
 MTU_MAX_GAP_MS = 500
 MTU_RE = r'p2p-connection.*path-mtu=\(int\)(-?\d+).*payload-mtu=\(int\)(\d+)'
 GSO_AGAIN_RE = r'UDP GSO batching again, datagrams of up to (\d+) bytes'
-MTU_CAMERA_CMD = LOSS_CAMERA_CMD.replace('gst-launch-1.0 ', 'gst-launch-1.0 -m ',
-                                         1).replace('bitrate=4000',
-                                                    'bitrate=2000')
+MTU_CAMERA_CMD = 'export G_MESSAGES_DEBUG=p2p-core; ' + LOSS_CAMERA_CMD.replace(
+    'gst-launch-1.0 ', 'gst-launch-1.0 -m ', 1).replace('bitrate=4000',
+                                                        'bitrate=2000')
 
 
-def lan_mtu(lab, args):
-    """A viewer decodes a camera on its LAN (internet cut: a host pair,
-    payloads of 1,384 bytes) and the LAN's MTU drops to 1,100 mid-stream:
-    the camera reports path MTU 1,100 and payload MTU 1,040, batches with
-    UDP GSO again, and the viewer decodes on with no long gap."""
-    (site,), env = lan_lab(lab, args.builddir, args, [('lan', 'same-lan', 2)])
-    cam_ns, view_ns = site.hosts
-    lab.impair(site, cut=True)
-    start_server(lab, env, args.server_cmd)
-    camera = lab.spawn(cam_ns, ['sh', '-c', MTU_CAMERA_CMD], 'camera',
-                       dict(env, G_MESSAGES_DEBUG='p2p-core'))
-    camera.wait_for(r'New clock', args.timeout, 'camera playing')
-    viewer = lab.spawn(view_ns, ['sh', '-c', LOSS_VIEWER_CMD], 'viewer', env)
-    first, _ = viewer.wait_for(args.frame_regex, args.timeout, 'first frame')
-    viewer.wait_for(args.frame_regex, 10, 'media 2 s in', after=first + 2)
+def mtu_drop(camera, viewer, frame_regex, first, lower, row):
+    """While the viewer decodes the camera (its pair direct, host to host),
+    `lower()` shrinks the path's MTU to MTU_LOWERED: the camera must report
+    path MTU MTU_LOWERED and payload MTU MTU_PAYLOAD, batch with UDP GSO
+    again, and the viewer decode on with no gap over MTU_MAX_GAP_MS.
+    Figures go into `row`."""
+    viewer.wait_for(frame_regex, 10, 'media 2 s in', after=first + 2)
     found = camera.find(MTU_RE, last=True)
     before = (int(found[1].group(1)), int(found[1].group(2))) if found \
         else None
     if before is None or before[1] <= MTU_PAYLOAD:
         raise LabError('camera: path and payload MTU %s before the change, '
                        'expected a larger payload' % (before,))
-    for ns in (cam_ns, view_ns):
-        lab.ip(ns, 'link set dev eth0 mtu %d' % MTU_LOWERED)
+    lower()
     lowered = time.monotonic()
     t, m = camera.wait_for(MTU_RE.replace(r'(-?\d+)', str(MTU_LOWERED), 1),
                            10, 'camera: path MTU %d' % MTU_LOWERED,
@@ -2223,20 +2232,16 @@ def lan_mtu(lab, args):
     if int(m.group(1)) != MTU_LOWERED - 28:
         raise LabError('camera: GSO datagrams of up to %s bytes, expected %d'
                        % (m.group(1), MTU_LOWERED - 28))
-    viewer.wait_for(args.frame_regex, 10, 'media 3 s after the change',
+    viewer.wait_for(frame_regex, 10, 'media 3 s after the change',
                     after=lowered + 3)
-    viewer.stop()
-    begun, ended = lowered - 1, lowered + 3
-    frames, gap = frame_gaps(viewer, args.frame_regex, begun, ended)
+    frames, gap = frame_gaps(viewer, frame_regex, lowered - 1, lowered + 3)
     log('MTU %d -> %d: payload %d -> %d after %.0f ms, GSO again after '
         '%.0f ms; %d frames in 4 s, longest gap %.0f ms' % (
             before[0], MTU_LOWERED, before[1], MTU_PAYLOAD,
             followed * 1000, (t - lowered) * 1000, frames, gap))
-    row = {'path': 'LAN, MTU %d -> %d mid-stream' % (before[0], MTU_LOWERED),
-           'runs': '1',
-           'median first frame (ms)': '%.0f' % ((first - viewer.t0) * 1000),
-           'min-max (ms)': 'longest gap %.0f' % gap,
-           'modes': 'payload %d -> %d' % (before[1], MTU_PAYLOAD)}
+    row['payload'] = '%d -> %d' % (before[1], MTU_PAYLOAD)
+    row['followed (ms)'] = '%.0f' % (followed * 1000)
+    row['longest gap (ms)'] = '%.0f' % gap
     if gap > MTU_MAX_GAP_MS:
         raise LabError('a gap of %.0f ms in the decoded frames around the '
                        'MTU change' % gap)
@@ -2245,7 +2250,34 @@ def lan_mtu(lab, args):
         if hit:
             raise LabError('%s posted an ERROR: %s' % (
                 p.name, hit[1].string.strip()))
-    return row
+
+
+def lan_mtu(lab, args):
+    """A viewer decodes a camera on its LAN (internet cut: a host pair,
+    payloads of 1,384 bytes) and the LAN's MTU drops to 1,100 mid-stream
+    (both hosts' links): see mtu_drop()."""
+    (site,), env = lan_lab(lab, args.builddir, args, [('lan', 'same-lan', 2)])
+    cam_ns, view_ns = site.hosts
+    lab.impair(site, cut=True)
+    start_server(lab, env, args.server_cmd)
+    camera = lab.spawn(cam_ns, ['sh', '-c', MTU_CAMERA_CMD], 'camera', env)
+    camera.wait_for(r'New clock', args.timeout, 'camera playing')
+    viewer = lab.spawn(view_ns, ['sh', '-c', LOSS_VIEWER_CMD], 'viewer', env)
+    first, _ = viewer.wait_for(args.frame_regex, args.timeout, 'first frame')
+
+    def lower():
+        for ns in (cam_ns, view_ns):
+            lab.ip(ns, 'link set dev eth0 mtu %d' % MTU_LOWERED)
+    figures = {}
+    try:
+        mtu_drop(camera, viewer, args.frame_regex, first, lower, figures)
+    finally:
+        viewer.stop()
+    return {'path': 'LAN, MTU 1500 -> %d mid-stream' % MTU_LOWERED,
+            'runs': '1',
+            'median first frame (ms)': '%.0f' % ((first - viewer.t0) * 1000),
+            'min-max (ms)': 'longest gap %s' % figures['longest gap (ms)'],
+            'modes': 'payload %s' % figures['payload']}
 
 
 def wait_link_local(lab, ns, ifname, timeout=10):
