@@ -113,7 +113,7 @@ packet_sink_push_list (GstP2pPacketSink * self, GstBufferList * list,
     buffers[read++] = buffer;
   }
   if (read > 0)
-    self->list_func (data, sizes, read, self->user_data);
+    self->list_func (data, sizes, read, buffers[0], self->user_data);
   for (i = 0; i < read; i++) {
     if (mapped[i])
       gst_buffer_unmap (buffers[i], &maps[i]);
@@ -201,4 +201,34 @@ gst_p2p_packet_sink_set_list_func (GstP2pPacketSink * sink,
     GstP2pPacketListFunc func)
 {
   sink->list_func = func;
+}
+
+/**
+ * gst_p2p_packet_sink_send_time:
+ * @sink: a sink from gst_p2p_packet_sink_new()
+ * @buffer: the buffer it is rendering
+ *
+ * The running time @buffer is sent at, as rtpbin's send session counts it
+ * for sender reports: its timestamp's (PTS, else DTS) in the sink's
+ * segment, plus the pipeline's latency. Streaming thread, from a packet
+ * function.
+ *
+ * Returns: that running time, %GST_CLOCK_TIME_NONE when @buffer has no
+ *     timestamp or it lies outside the segment
+ */
+GstClockTime
+gst_p2p_packet_sink_send_time (GstP2pPacketSink * sink, GstBuffer * buffer)
+{
+  GstBaseSink *base = GST_BASE_SINK (sink);
+  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buffer) ? GST_BUFFER_PTS (buffer)
+      : GST_BUFFER_DTS (buffer);
+  GstClockTime running_time;
+
+  if (!GST_CLOCK_TIME_IS_VALID (ts) || base->segment.format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  running_time = gst_segment_to_running_time (&base->segment, GST_FORMAT_TIME,
+      ts);
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    return GST_CLOCK_TIME_NONE;
+  return running_time + gst_base_sink_get_latency (base);
 }

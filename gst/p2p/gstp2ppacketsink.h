@@ -34,6 +34,7 @@ typedef void (*GstP2pPacketFunc) (const guint8 * data, gsize size,
  * @data: (array length=n): the packets of a buffer list, in order
  * @sizes: (array length=n): their sizes in bytes
  * @n: how many, at most %GST_P2P_PACKET_SINK_LIST_MAX
+ * @first: the buffer holding the first one (for its timestamp)
  * @user_data: data given to gst_p2p_packet_sink_new()
  *
  * Called on the streaming thread for a buffer list's packets (longer lists
@@ -41,7 +42,7 @@ typedef void (*GstP2pPacketFunc) (const guint8 * data, gsize size,
  * packets of one frame stay together down to the network.
  */
 typedef void (*GstP2pPacketListFunc) (const guint8 * const *data,
-    const gsize * sizes, guint n, gpointer user_data);
+    const gsize * sizes, guint n, GstBuffer * first, gpointer user_data);
 
 #define GST_TYPE_P2P_PACKET_SINK (gst_p2p_packet_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstP2pPacketSink, gst_p2p_packet_sink, GST,
@@ -52,5 +53,8 @@ GstElement *gst_p2p_packet_sink_new (const gchar * name,
 
 void gst_p2p_packet_sink_set_list_func (GstP2pPacketSink * sink,
     GstP2pPacketListFunc func);
+
+GstClockTime gst_p2p_packet_sink_send_time (GstP2pPacketSink * sink,
+    GstBuffer * buffer);
 
 G_END_DECLS

@@ -686,6 +686,9 @@ gst_p2p_sink_init (GstP2pSink * self)
   gst_p2p_fanout_set_twcc_extension (self->fanout, TRUE);
   /* rtpbasepayload takes G_MAXUINT32 for "random". */
   self->video_ts_offset = g_random_int_range (0, G_MAXINT32);
+  /* Random, as RFC 7022 asks: it names no user or host. */
+  self->cname = g_strdup_printf ("p2psink-%08x%08x%08x", g_random_int (),
+      g_random_int (), g_random_int ());
   self->backoff =
       p2p_auth_backoff_new (BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
       BACKOFF_MAX_ADDRESSES);
@@ -720,6 +723,7 @@ gst_p2p_sink_finalize (GObject * object)
   g_free (self->stun_server);
   g_free (self->turn_server);
   g_free (self->encoder_name);
+  g_free (self->cname);
   if (self->password)
     OPENSSL_cleanse (self->password, strlen (self->password));
   g_free (self->password);

@@ -6,7 +6,7 @@
 
 /* What p2psink's files share: the element's instance and the functions one
  * part offers the others (gstp2psink.c the element, gstp2psinkstreams.c
- * its request pads and their payloading into rtpbin and the fan-out,
+ * its request pads and their payloading into the fan-out,
  * gstp2psinkviewers.c its calls, one P2pCameraSession per viewer,
  * gstp2psinklayers.c which video layer each viewer gets,
  * gstp2psinkencoder.c the encoder's bitrate fitted to the slowest). */
@@ -16,6 +16,7 @@
 #include "gstp2psink.h"
 #include "gstp2pcodecs.h"
 #include "gstp2pfanout.h"
+#include "gstp2psenderreport.h"
 #include "gstp2ptalkback.h"
 
 #include <gst/sdp/sdp.h>
@@ -50,9 +51,10 @@ typedef struct
   GstP2pSink *sink;
   StreamIndex index;
   GstPad *ghost;
-  GstPad *rtp_src;              /* rtpbin's send_rtp_src_N */
+  GstPad *rtp_src;              /* the payloader's src pad */
   GstElement *packet_sink;
-  GstElement *rtcp_sink;
+  /* Its sender reports, on the streaming thread. */
+  GstP2pSenderReport *report;
 
   /* Set once on the streaming thread under the object lock. */
   GstElement *payloader;
@@ -79,8 +81,11 @@ struct _GstP2pSink
   gchar *stun_server;
   gchar *turn_server;
 
+  /* Talk-back's receive session; the streams do without. */
   GstElement *rtpbin;
   Stream *streams[N_STREAMS];
+  /* The streams' RTCP canonical name: one, so viewers play them in sync. */
+  gchar *cname;
   /* Every video layer's payloader starts its RTP timestamps here, so that
    * the same frame has the same timestamp in every layer. */
   guint32 video_ts_offset;

@@ -6,10 +6,10 @@
 
 /* p2psink's streams: the `video` (or `video_%u`, one per layer) and
  * `audio` request pads, each through a parser and payloader chosen by its
- * caps into its rtpbin session, whose RTP and RTCP go to the fan-out
- * (every admitted viewer, with retransmission history, keyframe policy and
- * layer choice, gstp2pfanout.c); and the media half of the offer that the
- * payloaders' output caps describe. */
+ * caps to the fan-out (every admitted viewer, with retransmission history,
+ * keyframe policy and layer choice, gstp2pfanout.c), with the sender
+ * reports made from what it sends (gstp2psenderreport.c); and the media
+ * half of the offer that the payloaders' output caps describe. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -32,12 +32,6 @@
 #define HISTORY_VIDEO 512
 #define HISTORY_AUDIO 64
 
-/* A stream's rtpbin session: video (layer 0) and audio are 0 and 1, the
- * other video layers come after talk-back's session. */
-#define STREAM_SESSION(index) \
-  ((index) < GST_P2P_TALKBACK_SESSION ? (index) : (index) + 1)
-G_STATIC_ASSERT (GST_P2P_FANOUT_VIDEO_1 == GST_P2P_TALKBACK_SESSION);
-
 /* Frees a stream whose pad is gone (or the element). */
 void
 gst_p2p_sink_stream_free (Stream * stream)
@@ -46,8 +40,8 @@ gst_p2p_sink_stream_free (Stream * stream)
   gst_clear_object (&stream->payloader);
   gst_clear_object (&stream->parser);
   gst_clear_object (&stream->packet_sink);
-  gst_clear_object (&stream->rtcp_sink);
   gst_clear_object (&stream->rtp_src);
+  gst_p2p_sender_report_free (stream->report);
   g_free (stream);
 }
 
@@ -147,7 +141,42 @@ payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Streaming thread: one RTP packet from the payloader (through rtpbin). */
+/* Streaming thread: the stream's sender report (with a BYE when it
+ * ends) to every viewer, at the pipeline clock's time now. */
+static void
+stream_send_report (Stream * stream, gboolean bye)
+{
+  GstElement *sink = stream->packet_sink;
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+  guint8 rtcp[GST_P2P_SENDER_REPORT_MAX_SIZE];
+  GstClock *clock;
+  gsize size;
+
+  if ((clock = gst_element_get_clock (sink))) {
+    now = GST_CLOCK_DIFF (gst_element_get_base_time (sink),
+        gst_clock_get_time (clock));
+    gst_object_unref (clock);
+  }
+  size = gst_p2p_sender_report_make (stream->report, now,
+      g_get_real_time () * GST_USECOND + GST_P2P_NTP_UNIX_OFFSET, bye, rtcp);
+  if (size > 0)
+    gst_p2p_fanout_push_rtcp (stream->sink->fanout, rtcp, size);
+}
+
+/* Streaming thread: @n packets the fan-out got, counted for the sender
+ * reports, of which one goes out when due. */
+static void
+stream_count (Stream * stream, const guint8 * const *data,
+    const gsize * sizes, guint n, GstBuffer * first)
+{
+  gst_p2p_sender_report_count (stream->report, data, sizes, n,
+      gst_p2p_packet_sink_send_time (GST_P2P_PACKET_SINK (stream->packet_sink),
+          first));
+  if (gst_p2p_sender_report_due (stream->report, g_get_monotonic_time ()))
+    stream_send_report (stream, FALSE);
+}
+
+/* Streaming thread: one RTP packet from the payloader. */
 static void
 stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
     gpointer user_data)
@@ -155,27 +184,28 @@ stream_on_rtp (const guint8 * data, gsize size, GstBuffer * buffer,
   Stream *stream = user_data;
 
   gst_p2p_fanout_push_rtp (stream->sink->fanout, stream->index, data, size);
+  stream_count (stream, &data, &size, 1, buffer);
 }
 
 /* Streaming thread: the packets of a buffer list (a payloaded frame). */
 static void
 stream_on_rtp_list (const guint8 * const *data, const gsize * sizes, guint n,
-    gpointer user_data)
+    GstBuffer * first, gpointer user_data)
 {
   Stream *stream = user_data;
 
   gst_p2p_fanout_push_rtp_list (stream->sink->fanout, stream->index, data,
       sizes, n);
+  stream_count (stream, data, sizes, n, first);
 }
 
-/* Streaming thread (rtpbin's RTCP thread): sender reports for everyone. */
-static void
-stream_on_rtcp (const guint8 * data, gsize size, GstBuffer * buffer,
-    gpointer user_data)
+/* Streaming thread: the stream's end, told to the viewers with a BYE. */
+static GstPadProbeReturn
+stream_eos_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  Stream *stream = user_data;
-
-  gst_p2p_fanout_push_rtcp (stream->sink->fanout, data, size);
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS)
+    stream_send_report (data, TRUE);
+  return GST_PAD_PROBE_OK;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -198,6 +228,9 @@ stream_other_layer_codec (Stream * stream)
   return codec;
 }
 
+static void payloader_caps_notify (GstPad * pad, GParamSpec * pspec,
+    Stream * stream);
+
 static gboolean
 stream_setup_payloader (Stream * stream, GstCaps * caps)
 {
@@ -206,8 +239,7 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   const GstP2pCodec *other;
   g_autoptr (GError) err = NULL;
   GstElement *pay, *parse = NULL;
-  GstPad *paysink, *sinkpad;
-  gchar *name;
+  GstPad *paysink, *paysrc, *sinkpad;
 
   if (stream->payloader) {
     if (codec == stream->codec)
@@ -246,21 +278,23 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
     return FALSE;
   }
 
-  name = g_strdup_printf ("send_rtp_sink_%u", STREAM_SESSION (stream->index));
   gst_bin_add (GST_BIN (self), pay);
   if (parse)
     gst_bin_add (GST_BIN (self), parse);
-  if (!gst_element_link_pads (pay, "src", self->rtpbin, name)
+  if (!gst_element_link (pay, stream->packet_sink)
       || (parse && !gst_element_link (parse, pay))) {
-    g_free (name);
     gst_bin_remove (GST_BIN (self), pay);
     if (parse)
       gst_bin_remove (GST_BIN (self), parse);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("could not link %s to rtpbin", codec->payloader));
+        ("could not link %s", codec->payloader));
     return FALSE;
   }
-  g_free (name);
+  /* The payloader's output caps, known once it negotiated, are what the
+   * offer describes. */
+  paysrc = gst_element_get_static_pad (pay, "src");
+  g_signal_connect (paysrc, "notify::caps", G_CALLBACK (payloader_caps_notify),
+      stream);
   if (stream->index != STREAM_AUDIO)
     g_object_set (pay, "timestamp-offset", self->video_ts_offset, NULL);
 
@@ -279,6 +313,7 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
 
   GST_OBJECT_LOCK (self);
   stream->codec = codec;
+  stream->rtp_src = paysrc;
   stream->payloader = gst_object_ref (pay);
   stream->parser = parse ? gst_object_ref (parse) : NULL;
   GST_OBJECT_UNLOCK (self);
@@ -309,9 +344,13 @@ payloader_caps_notify (GstPad * pad, GParamSpec * pspec, Stream * stream)
 {
   GstCaps *caps = gst_pad_get_current_caps (pad);
   GstP2pSink *self = stream->sink;
+  gint clock_rate = 0;
 
   if (!caps)
     return;
+  gst_structure_get_int (gst_caps_get_structure (caps, 0), "clock-rate",
+      &clock_rate);
+  gst_p2p_sender_report_set_clock_rate (stream->report, MAX (clock_rate, 0));
   /* The fan-out puts each viewer's transport-wide sequence number in its
    * packets (gst_p2p_fanout_set_twcc_extension()), not the payloader: the
    * offer announces the extension, and viewers send feedback on it. */
@@ -357,8 +396,8 @@ sink_stream_for_name (GstP2pSink * self, GstPadTemplate * templ,
   return N_STREAMS;
 }
 
-/* A `video`, `video_%u` or `audio` pad: its own rtpbin session, whose
- * output goes to the fan-out; the payloader follows the caps. */
+/* A `video`, `video_%u` or `audio` pad, whose packets go to the fan-out;
+ * the payloader follows the caps. */
 GstPad *
 gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
@@ -366,15 +405,9 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   GstP2pSink *self = GST_P2P_SINK (element);
   StreamIndex index;
   Stream *stream;
-  GstPad *rtp_src, *rtcp_src, *sinkpad;
+  GstPad *sinkpad;
   gchar *pad_name;
-  GObject *session = NULL;
 
-  if (!self->rtpbin) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("The 'rtpbin' element (gst-plugins-good) is not installed"), (NULL));
-    return NULL;
-  }
   stream = g_new0 (Stream, 1);
   stream->sink = self;
   /* Checked and taken at once: two threads asking for the same pad must
@@ -401,58 +434,17 @@ gst_p2p_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   gst_p2p_packet_sink_set_list_func (GST_P2P_PACKET_SINK (stream->packet_sink),
       stream_on_rtp_list);
   g_free (pad_name);
-  pad_name = g_strdup_printf ("rtcpsink_%u", index);
-  stream->rtcp_sink = gst_p2p_packet_sink_new (pad_name, stream_on_rtcp,
-      stream, FALSE);
-  g_free (pad_name);
-  /* Our own references: the bin drops its ones before releasing pads. */
+  /* Our own reference: the bin drops its one before releasing pads. */
   gst_object_ref_sink (stream->packet_sink);
-  gst_object_ref_sink (stream->rtcp_sink);
-  gst_bin_add_many (GST_BIN (self), stream->packet_sink, stream->rtcp_sink,
-      NULL);
-
-  /* rtpbin adds send_rtp_src_N only once send_rtp_sink_N exists. */
-  pad_name = g_strdup_printf ("send_rtp_sink_%u", STREAM_SESSION (index));
-  sinkpad = gst_element_request_pad_simple (self->rtpbin, pad_name);
-  g_free (pad_name);
-  pad_name = g_strdup_printf ("send_rtp_src_%u", STREAM_SESSION (index));
-  rtp_src = gst_element_get_static_pad (self->rtpbin, pad_name);
-  g_free (pad_name);
-  if (rtp_src) {
-    GstPad *p = gst_element_get_static_pad (stream->packet_sink, "sink");
-
-    gst_pad_link (rtp_src, p);
-    /* The payloader's output caps, known once it negotiated, are what the
-     * offer describes. */
-    g_signal_connect (rtp_src, "notify::caps",
-        G_CALLBACK (payloader_caps_notify), stream);
-    gst_object_unref (p);
-    stream->rtp_src = rtp_src;
-  }
-  gst_clear_object (&sinkpad);
-
-  pad_name = g_strdup_printf ("send_rtcp_src_%u", STREAM_SESSION (index));
-  rtcp_src = gst_element_request_pad_simple (self->rtpbin, pad_name);
-  g_free (pad_name);
-  if (rtcp_src) {
-    GstPad *p = gst_element_get_static_pad (stream->rtcp_sink, "sink");
-
-    gst_pad_link (rtcp_src, p);
-    gst_object_unref (p);
-    gst_object_unref (rtcp_src);
-  }
-
-  /* Sender reports every second rather than every five: a new viewer can
-   * synchronise audio and video sooner. */
-  g_signal_emit_by_name (self->rtpbin, "get-internal-session",
-      STREAM_SESSION (index), &session);
-  if (session) {
-    g_object_set (session, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
-    g_object_unref (session);
-  }
-
+  gst_bin_add (GST_BIN (self), stream->packet_sink);
+  /* Sender reports every second (rtpbin's default is five): a new viewer
+   * can synchronise audio and video sooner. */
+  stream->report = gst_p2p_sender_report_new (self->cname);
+  sinkpad = gst_element_get_static_pad (stream->packet_sink, "sink");
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      stream_eos_probe, stream, NULL);
+  gst_object_unref (sinkpad);
   gst_element_sync_state_with_parent (stream->packet_sink);
-  gst_element_sync_state_with_parent (stream->rtcp_sink);
 
   if (g_str_equal (templ->name_template, "video_%u")) {
     pad_name = g_strdup_printf ("video_%d",
@@ -504,11 +496,8 @@ gst_p2p_sink_release_pad (GstElement * element, GstPad * pad)
     gst_object_unref (parse);
   }
   gst_element_set_state (stream->packet_sink, GST_STATE_NULL);
-  gst_element_set_state (stream->rtcp_sink, GST_STATE_NULL);
   if (GST_OBJECT_PARENT (stream->packet_sink) == GST_OBJECT (self))
     gst_bin_remove (GST_BIN (self), stream->packet_sink);
-  if (GST_OBJECT_PARENT (stream->rtcp_sink) == GST_OBJECT (self))
-    gst_bin_remove (GST_BIN (self), stream->rtcp_sink);
   gst_p2p_sink_stream_free (stream);
 }
 

@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
+#include <gst/rtp/gstrtcpbuffer.h>
 #include <p2p-core/p2p-core.h>
 
 static P2pTestEnv *env;
@@ -414,6 +415,11 @@ check_caps (GstElement * pipeline, const gchar * sink, const gchar * name)
   gst_sample_unref (sample);
 }
 
+/* A viewer with each stream in an appsink of the stream's name. */
+#define AV_VIEWER "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " " \
+  "src.video_0 ! appsink name=video sync=false " \
+  "src.audio_0 ! appsink name=audio sync=false"
+
 /* Each stream to its own appsink by pad name, with no caps in the links:
  * gst_parse links a delayed link with caps through a capsfilter it makes
  * on every pad-added, and removes it again when the new pad is not the
@@ -437,11 +443,7 @@ GST_START_TEST (test_vp8_and_opus)
       env->uid, env->key_file, env->password_file);
   p2p_test_start (cam);
 
-  viewer =
-      p2p_test_env_pipeline (env,
-      "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " "
-      "src.video_0 ! appsink name=video sync=false "
-      "src.audio_0 ! appsink name=audio sync=false", env->uid);
+  viewer = p2p_test_env_pipeline (env, AV_VIEWER, env->uid);
   p2p_test_start (viewer);
   check_caps (viewer, "video", "video/x-vp8");
   check_caps (viewer, "audio", "audio/x-opus");
@@ -508,11 +510,7 @@ GST_START_TEST (test_stream_ids)
       p2p_test_env_pipeline (env, AV_CAMERA, env->uid, env->key_file,
       env->password_file);
   p2p_test_start (cam);
-  viewer =
-      p2p_test_env_pipeline (env,
-      "p2psrc name=src uid=%s password=" P2P_TEST_PASSWORD " "
-      "src.video_0 ! appsink name=video sync=false "
-      "src.audio_0 ! appsink name=audio sync=false", env->uid);
+  viewer = p2p_test_env_pipeline (env, AV_VIEWER, env->uid);
   p2p_test_start (viewer);
 
   msg = p2p_test_wait_message (viewer, GST_MESSAGE_STREAM_COLLECTION, NULL,
@@ -548,6 +546,270 @@ GST_START_TEST (test_stream_ids)
   gst_object_unref (collection);
   p2p_test_stop (viewer);
   p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* A sender report as the viewer received it, with what it had received
+ * of that SSRC's RTP by then. */
+typedef struct
+{
+  guint32 ssrc;
+  guint64 ntp;
+  guint32 rtptime;
+  guint32 packets;
+  guint32 octets;
+  gchar *cname;
+  guint received;
+  guint32 last_ts;
+  gint64 arrival;
+} SeenReport;
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GHashTable *received;         /* SSRC → RTP packets received */
+  GHashTable *last_ts;          /* SSRC → the last one's timestamp */
+  GArray *reports;              /* SeenReport */
+} Seen;
+
+static void
+seen_rtp (Seen * seen, GstBuffer * buf)
+{
+  guint8 head[12];
+  gpointer key;
+
+  if (gst_buffer_extract (buf, 0, head, sizeof (head)) < sizeof (head))
+    return;
+  key = GUINT_TO_POINTER (GST_READ_UINT32_BE (head + 8));
+  g_hash_table_insert (seen->received, key,
+      GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (seen->received,
+                  key)) + 1));
+  g_hash_table_insert (seen->last_ts, key,
+      GUINT_TO_POINTER (GST_READ_UINT32_BE (head + 4)));
+}
+
+static gboolean
+seen_rtp_in_list (GstBuffer ** buf, guint idx, gpointer seen)
+{
+  seen_rtp (seen, *buf);
+  return TRUE;
+}
+
+/* The viewer's RTP on its way in (network thread). */
+static GstPadProbeReturn
+see_rtp (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Seen *seen = data;
+
+  g_mutex_lock (&seen->lock);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    seen_rtp (seen, GST_PAD_PROBE_INFO_BUFFER (info));
+  else
+    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info),
+        seen_rtp_in_list, seen);
+  g_mutex_unlock (&seen->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The viewer's RTCP on its way in: each SR, with the SDES CNAME after it. */
+static GstPadProbeReturn
+see_rtcp (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Seen *seen = data;
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gboolean more;
+  SeenReport *last = NULL;
+
+  if (!gst_rtcp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+          &rtcp))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&seen->lock);
+  for (more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet); more;
+      more = gst_rtcp_packet_move_to_next (&packet)) {
+    if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_SR) {
+      SeenReport r = { 0, };
+      gpointer key;
+
+      gst_rtcp_packet_sr_get_sender_info (&packet, &r.ssrc, &r.ntp,
+          &r.rtptime, &r.packets, &r.octets);
+      key = GUINT_TO_POINTER (r.ssrc);
+      r.received = GPOINTER_TO_UINT (g_hash_table_lookup (seen->received, key));
+      r.last_ts = GPOINTER_TO_UINT (g_hash_table_lookup (seen->last_ts, key));
+      r.arrival = g_get_real_time ();
+      g_array_append_val (seen->reports, r);
+      last = &g_array_index (seen->reports, SeenReport, seen->reports->len - 1);
+    } else if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_SDES
+        && last && gst_rtcp_packet_sdes_first_item (&packet)
+        && gst_rtcp_packet_sdes_get_ssrc (&packet) == last->ssrc) {
+      gchar *cname = NULL;
+
+      if (gst_rtcp_packet_sdes_first_entry (&packet)) {
+        do {
+          GstRTCPSDESType type;
+          guint8 len, *item;
+
+          if (gst_rtcp_packet_sdes_get_entry (&packet, &type, &len, &item)
+              && type == GST_RTCP_SDES_CNAME)
+            cname = g_strndup ((const gchar *) item, len);
+        } while (!cname && gst_rtcp_packet_sdes_next_entry (&packet));
+      }
+      last->cname = cname;
+    }
+  }
+  g_cond_broadcast (&seen->cond);
+  g_mutex_unlock (&seen->lock);
+  gst_rtcp_buffer_unmap (&rtcp);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_probe (GstElement * viewer, const gchar * name, GstPadProbeType type,
+    GstPadProbeCallback callback, Seen * seen)
+{
+  GstElement *src = gst_bin_get_by_name (GST_BIN (viewer), "src");
+  GstElement *element = gst_bin_get_by_name (GST_BIN (src), name);
+  GstPad *pad = gst_element_get_static_pad (element, "src");
+
+  gst_pad_add_probe (pad, type, callback, seen, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (element);
+  gst_object_unref (src);
+}
+
+/* How many SSRCs have at least @n sender reports with a CNAME among the
+ * first reports (all of them when NULL). With the lock. */
+static guint
+ssrcs_reported (Seen * seen, guint n)
+{
+  GHashTable *counts = g_hash_table_new (NULL, NULL);
+  GHashTableIter iter;
+  gpointer count;
+  guint i, ssrcs = 0;
+
+  for (i = 0; i < seen->reports->len; i++) {
+    SeenReport *r = &g_array_index (seen->reports, SeenReport, i);
+    gpointer key = GUINT_TO_POINTER (r->ssrc);
+
+    if (r->cname)
+      g_hash_table_insert (counts, key,
+          GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts,
+                      key)) + 1));
+  }
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, NULL, &count))
+    ssrcs += GPOINTER_TO_UINT (count) >= n;
+  g_hash_table_unref (counts);
+  return ssrcs;
+}
+
+/* The camera's sender reports tell a viewer what it needs to play audio
+ * and video in sync: both streams under one CNAME, each report mapping
+ * the sender's wall clock to the RTP timestamps the stream carries, at
+ * the stream's clock rate (video 90 kHz, Opus 48 kHz), and counting the
+ * packets and octets sent. */
+GST_START_TEST (test_sender_reports)
+{
+  GstElement *cam, *viewer;
+  Seen seen;
+  gint64 deadline;
+  guint i, j, rates_seen[2] = { 0, 0 };
+  const guint rates[2] = { 90000, 48000 };
+  const gchar *cname = NULL;
+
+  g_mutex_init (&seen.lock);
+  g_cond_init (&seen.cond);
+  seen.received = g_hash_table_new (NULL, NULL);
+  seen.last_ts = g_hash_table_new (NULL, NULL);
+  seen.reports = g_array_new (FALSE, TRUE, sizeof (SeenReport));
+
+  cam = p2p_test_env_pipeline (env, AV_CAMERA, env->uid, env->key_file,
+      env->password_file);
+  p2p_test_start (cam);
+  viewer = p2p_test_env_pipeline (env, AV_VIEWER, env->uid);
+  add_probe (viewer, "rtpsrc", GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, see_rtp, &seen);
+  add_probe (viewer, "rtcpsrc", GST_PAD_PROBE_TYPE_BUFFER, see_rtcp, &seen);
+  p2p_test_start (viewer);
+
+  /* Four reports of each stream: about four seconds. */
+  deadline = g_get_monotonic_time () + 4 * P2P_TEST_WAIT_MS * 1000;
+  g_mutex_lock (&seen.lock);
+  while (ssrcs_reported (&seen, 4) < 2
+      && g_cond_wait_until (&seen.cond, &seen.lock, deadline));
+  fail_unless (ssrcs_reported (&seen, 4) == 2, "%u reports of fewer than "
+      "two streams", seen.reports->len);
+
+  for (i = 0; i < seen.reports->len; i++) {
+    SeenReport *r = &g_array_index (seen.reports, SeenReport, i);
+    gint64 ntp_us = gst_util_uint64_scale (r->ntp, G_USEC_PER_SEC,
+        G_GUINT64_CONSTANT (1) << 32) - G_GINT64_CONSTANT (2208988800) *
+        G_USEC_PER_SEC;
+
+    if (!r->cname)
+      continue;
+    /* One CNAME for both streams. */
+    if (!cname)
+      cname = r->cname;
+    fail_unless_equals_string (r->cname, cname);
+    /* The sender's wall clock (this machine's) when it was made. */
+    fail_unless (ABS (r->arrival - ntp_us) < 5 * G_USEC_PER_SEC,
+        "NTP time %" G_GINT64_FORMAT " µs off", r->arrival - ntp_us);
+
+    /* The next report of the same stream. */
+    for (j = i + 1; j < seen.reports->len; j++) {
+      SeenReport *n = &g_array_index (seen.reports, SeenReport, j);
+      guint64 ntp_ns;
+      guint32 ticks, sent;
+      guint k, received;
+
+      if (n->ssrc != r->ssrc || !n->cname)
+        continue;
+      /* The mapping advances at the clock rate: the RTP time between two
+       * reports is the wall-clock time between them. */
+      ntp_ns = gst_util_uint64_scale (n->ntp - r->ntp, GST_SECOND,
+          G_GUINT64_CONSTANT (1) << 32);
+      ticks = n->rtptime - r->rtptime;
+      fail_unless (ntp_ns > 0);
+      for (k = 0; k < 2; k++) {
+        GstClockTimeDiff off = GST_CLOCK_DIFF (ntp_ns,
+            gst_util_uint64_scale (ticks, GST_SECOND, rates[k]));
+
+        if (ABS (off) < 50 * GST_MSECOND) {
+          rates_seen[k]++;
+          /* The reported RTP time is that of the packets the viewer has:
+           * the last one received is less than a second older. */
+          fail_unless (r->received > 0);
+          fail_unless ((guint32) (r->rtptime - r->last_ts) < rates[k],
+              "report at %u, last packet at %u", r->rtptime, r->last_ts);
+        }
+      }
+      /* What was sent between the two reports was received (no loss on
+       * loopback; the pacer may hold a few packets back at either). */
+      sent = n->packets - r->packets;
+      received = n->received - r->received;
+      fail_unless (sent > 0 && n->octets > r->octets);
+      fail_unless (ABS ((gint) sent - (gint) received) <= (gint) sent / 4 + 10,
+          "%u sent, %u received", sent, received);
+      break;
+    }
+  }
+  g_mutex_unlock (&seen.lock);
+  fail_unless (rates_seen[0] >= 3 && rates_seen[1] >= 3,
+      "report pairs at 90 kHz: %u, at 48 kHz: %u", rates_seen[0],
+      rates_seen[1]);
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+  for (i = 0; i < seen.reports->len; i++)
+    g_free (g_array_index (seen.reports, SeenReport, i).cname);
+  g_array_unref (seen.reports);
+  g_hash_table_unref (seen.received);
+  g_hash_table_unref (seen.last_ts);
+  g_mutex_clear (&seen.lock);
+  g_cond_clear (&seen.cond);
 }
 
 GST_END_TEST;
@@ -1694,6 +1956,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_vp8_and_opus);
   tcase_add_test (tc, test_av_decodebin_gets_video);
   tcase_add_test (tc, test_stream_ids);
+  tcase_add_test (tc, test_sender_reports);
   tcase_add_test (tc, test_eos_finalizes_recording);
   tcase_add_test (tc, test_other_formats);
   tcase_add_test (tc, test_uridecodebin_plays);
