@@ -387,15 +387,16 @@ make_iv (const Transform * t, gboolean gcm, guint32 ssrc, guint64 index,
     iv[i] ^= t->salt[i];
 }
 
-/* AES-GCM over @text in place, authenticating @aad and @aad2 (may be
- * empty) first. Encrypting writes the tag to @tag, decrypting checks it.
+/* AES-GCM from @in to @text (the same place, or one not overlapping it),
+ * authenticating @aad and @aad2 (may be empty) first. Encrypting writes
+ * the tag to @tag, decrypting checks it.
  * The tag goes through the cipher's parameters directly: the control
  * interface (EVP_CTRL_GCM_GET_TAG/SET_TAG) builds the same parameter and
  * costs some 15-20 ns more per packet in OpenSSL 3.0. */
 static gboolean
 gcm_crypt (Transform * t, const guint8 * iv, const guint8 * aad,
-    gsize aad_len, const guint8 * aad2, gsize aad2_len, guint8 * text,
-    gsize text_len, guint8 * tag, gboolean encrypt)
+    gsize aad_len, const guint8 * aad2, gsize aad2_len, const guint8 * in,
+    guint8 * text, gsize text_len, guint8 * tag, gboolean encrypt)
 {
   OSSL_PARAM params[] = {
     OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TAG, tag,
@@ -408,7 +409,7 @@ gcm_crypt (Transform * t, const guint8 * iv, const guint8 * aad,
       || !EVP_CipherUpdate (t->cipher, NULL, &n, aad, (int) aad_len)
       || (aad2_len
           && !EVP_CipherUpdate (t->cipher, NULL, &n, aad2, (int) aad2_len))
-      || !EVP_CipherUpdate (t->cipher, text, &n, text, (int) text_len))
+      || !EVP_CipherUpdate (t->cipher, text, &n, in, (int) text_len))
     return FALSE;
   if (encrypt)
     return EVP_CipherFinal_ex (t->cipher, tag, &n)
@@ -417,14 +418,16 @@ gcm_crypt (Transform * t, const guint8 * iv, const guint8 * aad,
       && EVP_CipherFinal_ex (t->cipher, tag, &n) > 0;
 }
 
-/* AES-CM keystream XORed into @text in place. */
+/* AES-CM keystream XORed into @in, written to @text (the same place, or
+ * one not overlapping it). */
 static gboolean
-ctr_crypt (Transform * t, const guint8 * iv, guint8 * text, gsize text_len)
+ctr_crypt (Transform * t, const guint8 * iv, const guint8 * in, guint8 * text,
+    gsize text_len)
 {
   int n;
 
   return EVP_CipherInit_ex2 (t->cipher, NULL, NULL, iv, -1, NULL)
-      && EVP_CipherUpdate (t->cipher, text, &n, text, (int) text_len);
+      && EVP_CipherUpdate (t->cipher, text, &n, in, (int) text_len);
 }
 
 /* HMAC-SHA1 of @data followed by @roc (4 bytes, RTP only), truncated to
@@ -464,10 +467,10 @@ rtp_header_length (const guint8 * buf, gsize size)
 }
 
 static gboolean
-protect_rtp (P2pSrtp * srtp, guint8 * buf, gsize * size)
+protect_rtp (P2pSrtp * srtp, const guint8 * in, guint8 * buf, gsize * size)
 {
   Direction *d = &srtp->outbound;
-  gsize len = *size, header = rtp_header_length (buf, len);
+  gsize len = *size, header = rtp_header_length (in, len);
   guint32 ssrc;
   guint8 iv[16], roc[4];
   guint64 index;
@@ -475,26 +478,28 @@ protect_rtp (P2pSrtp * srtp, guint8 * buf, gsize * size)
 
   if (header == 0)
     return FALSE;
-  ssrc = read32 (buf + 8);
+  ssrc = read32 (in + 8);
   s = outbound_stream (d, ssrc);
   if (s == NULL)
     return FALSE;
-  if (!estimate_index (s->rtp_highest, read16 (buf + 2), &index))
+  if (!estimate_index (s->rtp_highest, read16 (in + 2), &index))
     return FALSE;
   /* A camera resends the very same RTP packet on NACK: an index may repeat
    * within the window, but an older one would be refused by the peer. */
   if (index <= s->rtp_highest && s->rtp_highest - index >= RTP_REPLAY_WINDOW)
     return FALSE;
 
+  if (in != buf)
+    memcpy (buf, in, header);
   make_iv (&d->rtp, srtp->gcm, ssrc, index, iv);
   if (srtp->gcm) {
-    if (!gcm_crypt (&d->rtp, iv, buf, header, NULL, 0, buf + header,
-            len - header, buf + len, TRUE))
+    if (!gcm_crypt (&d->rtp, iv, buf, header, NULL, 0, in + header,
+            buf + header, len - header, buf + len, TRUE))
       return FALSE;
     *size = len + GCM_TAG_LEN;
   } else {
     write32 (roc, (guint32) (index >> 16));
-    if (!ctr_crypt (&d->rtp, iv, buf + header, len - header)
+    if (!ctr_crypt (&d->rtp, iv, in + header, buf + header, len - header)
         || !hmac_tag (&d->rtp, buf, len, roc, buf + len))
       return FALSE;
     *size = len + CM_TAG_LEN;
@@ -504,7 +509,7 @@ protect_rtp (P2pSrtp * srtp, guint8 * buf, gsize * size)
 }
 
 static gboolean
-protect_rtcp (P2pSrtp * srtp, guint8 * buf, gsize * size)
+protect_rtcp (P2pSrtp * srtp, const guint8 * in, guint8 * buf, gsize * size)
 {
   Direction *d = &srtp->outbound;
   gsize len = *size;
@@ -514,7 +519,7 @@ protect_rtcp (P2pSrtp * srtp, guint8 * buf, gsize * size)
 
   if (len < RTCP_HEADER_LEN)
     return FALSE;
-  ssrc = read32 (buf + 4);
+  ssrc = read32 (in + 4);
   s = outbound_stream (d, ssrc);
   if (s == NULL)
     return FALSE;
@@ -523,17 +528,21 @@ protect_rtcp (P2pSrtp * srtp, guint8 * buf, gsize * size)
   s->rtcp_sent++;
   write32 (word, SRTCP_E_BIT | s->rtcp_sent);
 
+  if (in != buf)
+    memcpy (buf, in, RTCP_HEADER_LEN);
   make_iv (&d->rtcp, srtp->gcm, ssrc, s->rtcp_sent, iv);
   if (srtp->gcm) {
     /* header | ciphertext | tag | E+index (RFC 7714 section 17) */
     if (!gcm_crypt (&d->rtcp, iv, buf, RTCP_HEADER_LEN, word, sizeof (word),
-            buf + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN, buf + len, TRUE))
+            in + RTCP_HEADER_LEN, buf + RTCP_HEADER_LEN,
+            len - RTCP_HEADER_LEN, buf + len, TRUE))
       return FALSE;
     memcpy (buf + len + GCM_TAG_LEN, word, sizeof (word));
     *size = len + GCM_TAG_LEN + SRTCP_WORD_LEN;
   } else {
     /* header | ciphertext | E+index | tag (RFC 3711 section 3.4) */
-    if (!ctr_crypt (&d->rtcp, iv, buf + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN))
+    if (!ctr_crypt (&d->rtcp, iv, in + RTCP_HEADER_LEN, buf + RTCP_HEADER_LEN,
+            len - RTCP_HEADER_LEN))
       return FALSE;
     memcpy (buf + len, word, sizeof (word));
     if (!hmac_tag (&d->rtcp, buf, len + SRTCP_WORD_LEN, NULL,
@@ -548,10 +557,24 @@ protect_rtcp (P2pSrtp * srtp, guint8 * buf, gsize * size)
 gboolean
 p2p_srtp_protect (P2pSrtp * srtp, gboolean rtcp, guint8 * buf, gsize * size)
 {
+  return p2p_srtp_protect_into (srtp, rtcp, buf, *size, buf, size);
+}
+
+/* As p2p_srtp_protect() with @in's @size bytes left as they are: the
+ * result goes to @out (P2P_SRTP_MAX_TRAILER bytes more, not overlapping
+ * @in, or @in itself), its size to *@out_size. Encrypting from one into
+ * the other spares a sender that must not change @in (a packet shared by
+ * viewers) a copy before encrypting in place. */
+gboolean
+p2p_srtp_protect_into (P2pSrtp * srtp, gboolean rtcp, const guint8 * in,
+    gsize size, guint8 * out, gsize * out_size)
+{
   gboolean ok;
 
+  *out_size = size;
   g_mutex_lock (&srtp->send_lock);
-  ok = rtcp ? protect_rtcp (srtp, buf, size) : protect_rtp (srtp, buf, size);
+  ok = rtcp ? protect_rtcp (srtp, in, out, out_size) :
+      protect_rtp (srtp, in, out, out_size);
   g_mutex_unlock (&srtp->send_lock);
   return ok;
 }
@@ -612,13 +635,13 @@ unprotect_rtp (P2pSrtp * srtp, guint8 * buf, gsize * size)
   make_iv (&d->rtp, srtp->gcm, ssrc, index, iv);
   if (srtp->gcm) {
     if (!gcm_crypt (&d->rtp, iv, buf, header, NULL, 0, buf + header,
-            len - header, buf + len, FALSE))
+            buf + header, len - header, buf + len, FALSE))
       return FALSE;
   } else {
     write32 (roc, (guint32) (index >> 16));
     if (!hmac_tag (&d->rtp, buf, len, roc, tag)
         || CRYPTO_memcmp (tag, buf + len, CM_TAG_LEN) != 0
-        || !ctr_crypt (&d->rtp, iv, buf + header, len - header))
+        || !ctr_crypt (&d->rtp, iv, buf + header, buf + header, len - header))
       return FALSE;
   }
   s = keep_stream (d, s, &scratch);
@@ -654,13 +677,14 @@ unprotect_rtcp (P2pSrtp * srtp, guint8 * buf, gsize * size)
   make_iv (&d->rtcp, srtp->gcm, ssrc, index, iv);
   if (srtp->gcm) {
     if (!gcm_crypt (&d->rtcp, iv, buf, RTCP_HEADER_LEN, word, SRTCP_WORD_LEN,
-            buf + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN, buf + len, FALSE))
+            buf + RTCP_HEADER_LEN, buf + RTCP_HEADER_LEN,
+            len - RTCP_HEADER_LEN, buf + len, FALSE))
       return FALSE;
   } else {
     if (!hmac_tag (&d->rtcp, buf, len + SRTCP_WORD_LEN, NULL, tag)
         || CRYPTO_memcmp (tag, buf + len + SRTCP_WORD_LEN, CM_TAG_LEN) != 0
         || !ctr_crypt (&d->rtcp, iv, buf + RTCP_HEADER_LEN,
-            len - RTCP_HEADER_LEN))
+            buf + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN))
       return FALSE;
   }
   s = keep_stream (d, s, &scratch);

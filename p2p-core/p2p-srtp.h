@@ -56,6 +56,10 @@ gboolean p2p_srtp_protect (P2pSrtp * srtp, gboolean rtcp, guint8 * buf,
     gsize * size);
 
 G_GNUC_INTERNAL
+gboolean p2p_srtp_protect_into (P2pSrtp * srtp, gboolean rtcp,
+    const guint8 * in, gsize size, guint8 * out, gsize * out_size);
+
+G_GNUC_INTERNAL
 gboolean p2p_srtp_unprotect (P2pSrtp * srtp, gboolean rtcp, guint8 * buf,
     gsize * size);
 

@@ -3004,16 +3004,15 @@ send_media (P2pTransport * self, gboolean rtcp, const guint8 * data,
   guint8 buf[P2P_TRANSPORT_MAX_PACKET + P2P_SRTP_MAX_TRAILER];
   guint8 *datagram = buf;
   P2pSrtp *srtp;
-  gsize len = size;
+  gsize len;
 
   if (!(srtp = check_connected (self, error))
       || !check_packet (rtcp, data, size, error))
     return FALSE;
 
-  /* The caller's packet may be shared (fan-out to many viewers): encrypt a
-   * copy on the stack, the only copy on this path. */
-  memcpy (buf, data, size);
-  if (!p2p_srtp_protect (srtp, rtcp, buf, &len)) {
+  /* The caller's packet may be shared (fan-out to many viewers): encrypted
+   * onto the stack, with no copy before. */
+  if (!p2p_srtp_protect_into (srtp, rtcp, data, size, buf, &len)) {
     g_set_error_literal (error, P2P_TRANSPORT_ERROR,
         P2P_TRANSPORT_ERROR_SRTP, "SRTP protection failed");
     return FALSE;
@@ -3113,9 +3112,8 @@ p2p_transport_send_rtp_list (P2pTransport * self,
 
     for (i = 0; i < n; i++) {
       datagrams[i] = scratch->slot[i];
-      lens[i] = sizes[first + i];
-      memcpy (datagrams[i], packets[first + i], lens[i]);
-      if (!p2p_srtp_protect (srtp, FALSE, datagrams[i], &lens[i])) {
+      if (!p2p_srtp_protect_into (srtp, FALSE, packets[first + i],
+              sizes[first + i], datagrams[i], &lens[i])) {
         g_set_error_literal (error, P2P_TRANSPORT_ERROR,
             P2P_TRANSPORT_ERROR_SRTP, "SRTP protection failed");
         return FALSE;

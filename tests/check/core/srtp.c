@@ -596,6 +596,37 @@ test_short (Pair * p, gconstpointer data)
   }
 }
 
+/* Protecting into another buffer leaves the packet as it was and gives
+ * the very bytes protecting a copy in place gives (RTP with CSRCs and an
+ * extension, and RTCP); the peer takes them. */
+static void
+test_into (Pair * p, gconstpointer data)
+{
+  guint8 plain[BUF_SIZE], keep[BUF_SIZE], into[BUF_SIZE], in_place[BUF_SIZE];
+  gsize len, size, in_place_size;
+
+  len = make_rtp (plain, 5, 0xcafe0002, 300, 2, TRUE);
+  memcpy (keep, plain, len);
+  g_assert_true (p2p_srtp_protect_into (p->client, FALSE, plain, len, into,
+          &size));
+  g_assert_cmpmem (plain, len, keep, len);
+  /* The same packet again (a retransmission) under the same index. */
+  memcpy (in_place, plain, len);
+  in_place_size = len;
+  g_assert_true (p2p_srtp_protect (p->client, FALSE, in_place, &in_place_size));
+  g_assert_cmpmem (into, size, in_place, in_place_size);
+  g_assert_true (p2p_srtp_unprotect (p->server, FALSE, into, &size));
+  g_assert_cmpmem (into, size, plain, len);
+
+  len = make_rtcp (plain, 0xcafe0002, 0x5a);
+  memcpy (keep, plain, len);
+  g_assert_true (p2p_srtp_protect_into (p->client, TRUE, plain, len, into,
+          &size));
+  g_assert_cmpmem (plain, len, keep, len);
+  g_assert_true (p2p_srtp_unprotect (p->server, TRUE, into, &size));
+  g_assert_cmpmem (into, size, plain, len);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -624,6 +655,7 @@ main (int argc, char **argv)
   PAIR_TEST ("rollover", test_rollover);
   PAIR_TEST ("streams-bounded", test_streams_bounded);
   PAIR_TEST ("short", test_short);
+  PAIR_TEST ("into", test_into);
 
 #ifdef HAVE_LIBSRTP2
   g_assert_cmpint (srtp_init (), ==, srtp_err_status_ok);
