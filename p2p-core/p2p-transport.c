@@ -538,11 +538,16 @@ static const P2pDtlsCallbacks dtls_callbacks = {
 static void
 flush_read_packets (P2pTransport * self)
 {
+  P2pMediaPacket packets[MAX_READ_PACKETS];
   guint n = self->n_read_packets;
 
   self->n_read_packets = 0;
-  if (n > 0 && self->media_list_func)
-    self->media_list_func (self, self->read_packets, n, self->media_data);
+  if (n == 0 || !self->media_list_func)
+    return;
+  /* A copy: the receiver's code may read again meanwhile (a path switched
+   * off from inside the delivery drains its socket). */
+  memcpy (packets, self->read_packets, n * sizeof (P2pMediaPacket));
+  self->media_list_func (self, packets, n, self->media_data);
 }
 
 /* A datagram from the peer, on ICE's path or the punched one; @batched
