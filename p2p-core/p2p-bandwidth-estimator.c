@@ -121,15 +121,22 @@ typedef enum
   DELAY_UNDERUSE
 } DelayState;
 
+/* 16 bytes: HISTORY of them are most of an estimator, and a camera has
+ * one per viewer. */
 typedef struct
 {
-  guint16 seq;
-  gboolean valid;
-  gboolean reported;
-  guint size;
   gint64 send_us;
   guint probe;                  /* the cluster it belongs to, 0: none */
+  guint16 seq;
+  guint16 size:14;              /* bytes, at most SENT_MAX_SIZE */
+  guint16 valid:1;
+  guint16 reported:1;
 } Sent;
+
+G_STATIC_ASSERT (sizeof (Sent) == 16);
+
+/* Larger sizes (never sent: packets are at most an MTU) count as this. */
+#define SENT_MAX_SIZE 0x3fff
 
 /* One probe cluster: what was sent at which rate, what feedback said. */
 typedef struct
@@ -266,7 +273,7 @@ p2p_bandwidth_estimator_on_sent (P2pBandwidthEstimator * self, guint16 seq,
   s->seq = seq;
   s->valid = TRUE;
   s->reported = FALSE;
-  s->size = size;
+  s->size = MIN (size, SENT_MAX_SIZE);
   s->send_us = now_us;
   s->probe = 0;
 }
