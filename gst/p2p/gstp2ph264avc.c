@@ -219,15 +219,21 @@ take_param_sets (GstP2pH264Avc * avc, GPtrArray * sets, guint type,
   return changed;
 }
 
+/* @len, big-endian, in the @size bytes at @out: byte by byte, since a
+ * unit's length falls at any address. */
+static void
+write_length (guint8 * out, guint size, gsize len)
+{
+  for (; size > 0; size--, len >>= 8)
+    out[size - 1] = len & 0xff;
+}
+
 /* Writes @len bytes of @data after their length, in @length_size bytes
  * (4 in an access unit, 2 in avcC). */
 static guint8 *
 write_unit (guint8 * out, guint length_size, const guint8 * data, gsize len)
 {
-  if (length_size == 2)
-    GST_WRITE_UINT16_BE (out, len);
-  else
-    GST_WRITE_UINT32_BE (out, len);
+  write_length (out, length_size, len);
   memcpy (out + length_size, data, len);
   return out + length_size + len;
 }
@@ -276,7 +282,7 @@ convert_in_place (GstP2pH264Avc * avc, GstBuffer * au)
 
   gst_buffer_map (au, &map, GST_MAP_WRITE);
   for (i = 0; i < avc->nals->len; i++)
-    GST_WRITE_UINT32_BE (map.data + nals[i].start - LENGTH_SIZE,
+    write_length (map.data + nals[i].start - LENGTH_SIZE, LENGTH_SIZE,
         nals[i].end - nals[i].start);
   gst_buffer_unmap (au, &map);
 }
@@ -300,7 +306,7 @@ write_access_unit (GstP2pH264Avc * avc, const Insert * insert, guint8 * w,
       w = write_unit (w, LENGTH_SIZE, data + nals[i].start,
           nals[i].end - nals[i].start);
     } else if (i < avc->nals->len) {
-      GST_WRITE_UINT32_BE (w, nals[i].end - nals[i].start);
+      write_length (w, LENGTH_SIZE, nals[i].end - nals[i].start);
       w += LENGTH_SIZE;
     }
   }

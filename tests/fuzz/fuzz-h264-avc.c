@@ -14,6 +14,13 @@
 
 int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
 
+/* The 4-byte big-endian length at @p, at any address. */
+static gsize
+read_length (const guint8 * p)
+{
+  return ((gsize) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
 /* What a valid conversion promises rtph264pay: units with 4-byte lengths
  * filling the buffer exactly. */
 static void
@@ -27,7 +34,7 @@ check_avc (GstBuffer * buf)
     gsize len;
 
     g_assert (map.size - pos > 4);
-    len = GST_READ_UINT32_BE (map.data + pos);
+    len = read_length (map.data + pos);
     g_assert (len > 0 && len <= map.size - pos - 4);
     pos += 4 + len;
   }
