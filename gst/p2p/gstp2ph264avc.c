@@ -129,8 +129,13 @@ gst_p2p_h264_avc_takes (const GstCaps * caps)
 static gsize
 find_start_code (const guint8 * data, gsize size, gsize from)
 {
-  const guint8 *p = data + from, *end = data + size;
+  const guint8 *p, *end;
 
+  /* Also keeps an empty unit's NULL data out of pointer arithmetic. */
+  if (size < 3 || from > size - 3)
+    return size;
+  p = data + from;
+  end = data + size;
   while (end - p >= 3) {
     const guint8 *one = memchr (p + 2, 1, end - (p + 2));
 

@@ -70,8 +70,8 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     gboolean changed;
     GstBuffer *out;
 
-    out = gst_p2p_h264_avc_convert (avc, gst_buffer_new_memdup (data + pos,
-            len), &changed, &err);
+    out = gst_p2p_h264_avc_convert (avc, len ? gst_buffer_new_memdup (data +
+            pos, len) : gst_buffer_new (), &changed, &err);
     g_assert (!out || !err);
     if (out) {
       check_avc (out);
