@@ -33,8 +33,8 @@
  * they span, over windows of at least PAUSE_WINDOW of arrival time (the
  * buffers' DTS) and PAUSE_WINDOW_PACKETS expected packets. One window
  * losing more than PAUSE_LOSS_PERCENT turns the element's
- * `do-retransmission` off; RESUME_WINDOWS windows in a row losing at most
- * RESUME_LOSS_PERCENT turn it on again. Requests already pending still run
+ * `do-retransmission` off; windows in a row spanning RESUME_AFTER and
+ * losing at most RESUME_LOSS_PERCENT turn it on again. Requests already pending still run
  * their course (the jitter buffer keeps their timers), which ends within
  * its latency; new gaps get only lost timers meanwhile. The count comes
  * from the sequence numbers, not from the jitter buffer's repairs, so it
@@ -56,12 +56,15 @@ GST_DEBUG_CATEGORY_STATIC (rtx_pause_debug);
 #define PAUSE_WINDOW_PACKETS 32
 /* Requests stop when one window lost more than this share... */
 #define PAUSE_LOSS_PERCENT 50
-/* ...and start again after this many windows in a row that lost at most
- * this share: half a second at least, so that a receiver which only kept
- * up because it stopped asking is not thrown back at once, while a path
- * that keeps losing some (a radio's few per cent) is repaired again. */
+/* ...and start again once windows in a row spanning this much arrival
+ * time lost at most this share: half a second, so that a receiver which
+ * only kept up because it stopped asking is not thrown back at once,
+ * while a path that keeps losing some (a radio's few per cent) is
+ * repaired again. Counted in time, not windows: at a low rate one window
+ * (32 packets) already spans more, and a viewer that has just moved to a
+ * lighter layer should not go unrepaired for seconds. */
 #define RESUME_LOSS_PERCENT 10
-#define RESUME_WINDOWS 5
+#define RESUME_AFTER (500 * GST_MSECOND)
 
 /* What the probe counts on one jitter buffer's input (its streaming
  * thread only, under the pad's stream lock). */
@@ -76,12 +79,13 @@ typedef struct
   GstClockTime window_time;     /* its first packet's DTS */
   guint64 received;             /* original packets in the window */
   gboolean paused;
-  guint clean_windows;
+  GstClockTime clean_time;      /* spanned by the clean windows in a row */
 } RtxPause;
 
-/* Ends the window: pauses or resumes requests on its loss. */
+/* Ends the window, which spanned @span of arrival time: pauses or resumes
+ * requests on its loss. */
 static void
-rtx_pause_judge (RtxPause * p, guint64 expected)
+rtx_pause_judge (RtxPause * p, guint64 expected, GstClockTime span)
 {
   guint64 lost = expected > p->received ? expected - p->received : 0;
 
@@ -96,15 +100,15 @@ rtx_pause_judge (RtxPause * p, guint64 expected)
       return;
     g_object_set (p->jitterbuffer, "do-retransmission", FALSE, NULL);
     p->paused = TRUE;
-    p->clean_windows = 0;
+    p->clean_time = 0;
     if (p->pauses)
       g_atomic_int_inc (p->pauses);
     GST_INFO_OBJECT (p->jitterbuffer, "%" G_GUINT64_FORMAT " of %"
         G_GUINT64_FORMAT " packets lost: retransmission requests paused",
         lost, expected);
   } else if (lost * 100 > expected * RESUME_LOSS_PERCENT) {
-    p->clean_windows = 0;
-  } else if (++p->clean_windows >= RESUME_WINDOWS) {
+    p->clean_time = 0;
+  } else if ((p->clean_time += span) >= RESUME_AFTER) {
     g_object_set (p->jitterbuffer, "do-retransmission", TRUE, NULL);
     p->paused = FALSE;
     GST_INFO_OBJECT (p->jitterbuffer, "loss back to %" G_GUINT64_FORMAT
@@ -149,7 +153,13 @@ rtx_pause_count (GstBuffer ** buf, guint idx, gpointer data)
       && (!GST_CLOCK_TIME_IS_VALID (dts)
           || !GST_CLOCK_TIME_IS_VALID (p->window_time)
           || dts >= p->window_time + PAUSE_WINDOW)) {
-    rtx_pause_judge (p, p->ext_highest - p->window_start);
+    /* Without timestamps a window counts as the shortest one. */
+    GstClockTime span = PAUSE_WINDOW;
+
+    if (GST_CLOCK_TIME_IS_VALID (dts) && GST_CLOCK_TIME_IS_VALID
+        (p->window_time) && dts > p->window_time + PAUSE_WINDOW)
+      span = dts - p->window_time;
+    rtx_pause_judge (p, p->ext_highest - p->window_start, span);
     p->window_start = p->ext_highest;
     p->window_time = dts;
     p->received = 0;
