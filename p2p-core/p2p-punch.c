@@ -151,7 +151,6 @@ struct _P2pPunch
   gpointer user_data;
   GSource *source;              /* every socket of ours */
   GArray *socks;                /* Sock; [0] the main socket once made */
-  guint8 receive_buffer[RECEIVE_BUFFER];
 
   /* Classification */
   StunAgent stun;
@@ -744,7 +743,9 @@ handle_wire (P2pPunch * p, gint fd, gboolean main_socket,
 static void
 read_socket (P2pPunch * p, gint fd, gboolean main_socket)
 {
-  guint8 *buf = p->receive_buffer;
+  /* On the stack, not in @p: a camera has a P2pPunch per viewer, and
+   * what is read is handled before the next read. */
+  guint8 buf[RECEIVE_BUFFER];
 
   for (;;) {
     struct sockaddr_in from;
