@@ -2,7 +2,8 @@
 # Every UID the documentation, the examples and the element reference show
 # is one p2p-uid accepts (right symbols, matching check symbols), so a
 # reader who copies one gets a camera that is not registered, not a
-# malformed UID. The `XXXX-XXXX-XXXX-XXXX` template is not a UID.
+# malformed UID. The `XXXX-XXXX-XXXX-XXXX` template is not a UID, nor is a
+# lower-case property name of four 4-letter words (`rtcp-sync-send-time`).
 # Usage: uids-test.sh SOURCE_ROOT P2P_UID
 set -e
 root=$1
@@ -17,7 +18,7 @@ uids=$( (grep -rhoE '\b[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{
       README.md docs examples gst
     grep -rhoE '(uid=|--uid |p2p://)[0-9A-Za-z-]+' README.md docs examples gst |
       sed -E 's/^(uid=|--uid |p2p:\/\/)//' | grep -E '^.{9,}$' | grep -- -) |
-    grep -v '^XXXX-XXXX-XXXX-XXXX$' | sort -u)
+    grep -v '^XXXX-XXXX-XXXX-XXXX$' | grep -v '^[a-z-]*$' | sort -u)
 [ -n "$uids" ]
 bad=0
 for uid in $uids; do
