@@ -54,9 +54,20 @@ struct _GstP2pPacketSrc
   GCond hold_cond;
   gint holding;
   guint hold_waiters;
+  /* Counts the lists pushed (@hold_lock): a thread waits for the list
+   * that was going in when it arrived, not for the next one too. */
+  guint64 list_gen;
   /* The thread pushing the list, which never waits for itself. */
   GThread *holder;
 };
+
+/* A pad given to gst_p2p_packet_src_hold_downstream(). */
+typedef struct
+{
+  GstP2pPacketSrc *src;
+  /* The list count when the pad's thread last went on (@hold_lock). */
+  guint64 passed_gen;
+} HeldPad;
 
 G_DEFINE_TYPE (GstP2pPacketSrc, gst_p2p_packet_src, GST_TYPE_ELEMENT);
 
@@ -245,6 +256,8 @@ static void
 packet_src_set_holding (GstP2pPacketSrc * self, gboolean holding)
 {
   g_mutex_lock (&self->hold_lock);
+  if (holding)
+    self->list_gen++;
   g_atomic_int_set (&self->holding, holding);
   self->holder = holding ? g_thread_self () : NULL;
   if (!holding && self->hold_waiters > 0)
@@ -343,22 +356,48 @@ gst_p2p_packet_src_push_list (GstP2pPacketSrc * self, GstBufferList * list)
   return packet_src_push_data (self, GST_MINI_OBJECT_CAST (list));
 }
 
+/* Holds the pad's thread while a list that started after its last buffer
+ * goes in. A thread already on its way since that list started is
+ * draining its queue, not waiting to be woken: holding it again (or for
+ * the list after, which a busy network thread starts at once) would only
+ * throttle it to a few packets per list. */
 static GstPadProbeReturn
 hold_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  GstP2pPacketSrc *self = data;
+  HeldPad *held = data;
+  GstP2pPacketSrc *self = held->src;
   gint64 end;
+  guint64 gen;
 
   if (!g_atomic_int_get (&self->holding))
     return GST_PAD_PROBE_OK;
-  end = g_get_monotonic_time () + MAX_HOLD_US;
   g_mutex_lock (&self->hold_lock);
-  self->hold_waiters++;
-  while (g_atomic_int_get (&self->holding) && self->holder != g_thread_self ()
-      && g_cond_wait_until (&self->hold_cond, &self->hold_lock, end));
-  self->hold_waiters--;
+  gen = self->list_gen;
+  if (self->holding && self->holder != g_thread_self ()
+      && gen != held->passed_gen) {
+    GST_LOG_OBJECT (self, "holding %s:%s for list %" G_GUINT64_FORMAT,
+        GST_DEBUG_PAD_NAME (pad), gen);
+    end = g_get_monotonic_time () + MAX_HOLD_US;
+    self->hold_waiters++;
+    while (self->holding && self->list_gen == gen
+        && g_cond_wait_until (&self->hold_cond, &self->hold_lock, end));
+    self->hold_waiters--;
+    if (self->holding && self->list_gen == gen)
+      GST_INFO_OBJECT (self, "hold of %s:%s timed out",
+          GST_DEBUG_PAD_NAME (pad));
+  }
+  held->passed_gen = self->list_gen;
   g_mutex_unlock (&self->hold_lock);
   return GST_PAD_PROBE_OK;
+}
+
+static void
+held_pad_free (gpointer data)
+{
+  HeldPad *held = data;
+
+  gst_object_unref (held->src);
+  g_free (held);
 }
 
 /**
@@ -370,12 +409,16 @@ hold_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
  * Makes buffers on @pad wait while a list from
  * gst_p2p_packet_src_push_list() is being pushed, so that the thread
  * behind @pad takes the list as a whole instead of being woken for each
- * packet. Events and queries are not held.
+ * packet. A buffer waits at most for the end of the list that was going
+ * in when it came, and only if that list started after the pad's
+ * previous buffer went on. Events and queries are not held.
  */
 void
 gst_p2p_packet_src_hold_downstream (GstP2pPacketSrc * self, GstPad * pad)
 {
+  HeldPad *held = g_new0 (HeldPad, 1);
+
+  held->src = gst_object_ref (self);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_BUFFER_LIST, hold_probe, gst_object_ref (self),
-      gst_object_unref);
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, hold_probe, held, held_pad_free);
 }
