@@ -28,11 +28,17 @@
  * Nothing is decrypted or trusted here: every datagram still goes through
  * the transport's demultiplexer, SRTP authentication and replay check.
  *
- * The source polls its own duplicate of the socket at a priority above
- * libnice's, so that when both see the socket readable only this one
- * reads; with GRO on, libnice must never read (it could not split a
- * coalesced buffer), which is why switching off turns GRO off first and
- * then reads what the kernel had already coalesced. */
+ * The source polls its own duplicate of the socket, and libnice's
+ * descriptor is parked on the loop (p2p_loop_park()) meanwhile: with GRO
+ * on, libnice must never read (it could not split a coalesced buffer),
+ * which is why switching off turns GRO off first and then reads what the
+ * kernel had already coalesced before libnice's descriptor is polled
+ * again. With libnice's descriptor parked, the source can run at the
+ * loop's default priority: a socket that stays readable (a flood, an
+ * overloaded viewer) then shares each iteration with the loop's timers
+ * (DTLS retransmissions, libnice's keepalives, the channel's pings) and
+ * stats calls instead of starving them, as it did a priority above
+ * theirs. */
 
 #define _GNU_SOURCE
 
@@ -58,19 +64,16 @@
  * loop thread, shared by the receivers it runs (a viewer process may hold
  * dozens), and one more for a read nested in another's delivery. */
 #define BUFFER_SIZE 65536
-/* Reads per wake-up before the loop gets a turn: 64 coalesced buffers are
- * up to 4096 packets. */
+/* Reads per wake-up before the loop's other sources get their turn: 64
+ * coalesced buffers are up to 4096 packets. */
 #define MAX_READS 64
-/* Above libnice's sockets (G_PRIORITY_DEFAULT), below nothing else that
- * matters: the loop's other sources run as soon as the socket is empty. */
-#define SOURCE_PRIORITY (G_PRIORITY_DEFAULT - 1)
 
 #define STUN_HEADER 20
 #define STUN_MAGIC_COOKIE 0x2112A442u
 
 struct _P2pBatchReceiver
 {
-  GMainContext *context;
+  P2pLoop *loop;
   P2pBatchReceiverFunc func;
   gpointer user_data;
 
@@ -288,6 +291,7 @@ stop (P2pBatchReceiver * receiver)
   g_clear_pointer (&receiver->source, g_source_unref);
   close (receiver->fd);
   receiver->fd = -1;
+  p2p_loop_unpark (receiver->loop, receiver->path_fd);
 }
 
 static gboolean
@@ -318,20 +322,20 @@ start (P2pBatchReceiver * receiver)
     receiver->fd = -1;
     return;
   }
+  p2p_loop_park (receiver->loop, receiver->path_fd);
   receiver->source = g_unix_fd_source_new (receiver->fd, G_IO_IN);
-  g_source_set_priority (receiver->source, SOURCE_PRIORITY);
   g_source_set_callback (receiver->source, G_SOURCE_FUNC (readable_cb),
       receiver, NULL);
-  g_source_attach (receiver->source, receiver->context);
+  g_source_attach (receiver->source, p2p_loop_get_context (receiver->loop));
 }
 
 P2pBatchReceiver *
-p2p_batch_receiver_new (GMainContext * context, P2pBatchReceiverFunc func,
+p2p_batch_receiver_new (P2pLoop * loop, P2pBatchReceiverFunc func,
     gpointer user_data)
 {
   P2pBatchReceiver *receiver = g_new0 (P2pBatchReceiver, 1);
 
-  receiver->context = context ? g_main_context_ref (context) : NULL;
+  receiver->loop = g_object_ref (loop);
   receiver->func = func;
   receiver->user_data = user_data;
   receiver->path_fd = -1;
@@ -346,8 +350,7 @@ p2p_batch_receiver_free (P2pBatchReceiver * receiver)
   if (receiver == NULL)
     return;
   p2p_batch_receiver_set_path (receiver, -1, NULL, 0);
-  if (receiver->context)
-    g_main_context_unref (receiver->context);
+  g_object_unref (receiver->loop);
   g_free (receiver);
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include "p2p-loop.h"
 #include <sys/socket.h>
 
 G_BEGIN_DECLS typedef struct _P2pBatchReceiver P2pBatchReceiver;
@@ -26,7 +27,7 @@ typedef void (*P2pBatchReceiverFunc) (guint8 * data, gsize size,
     gpointer user_data);
 
 G_GNUC_INTERNAL
-    P2pBatchReceiver * p2p_batch_receiver_new (GMainContext * context,
+    P2pBatchReceiver * p2p_batch_receiver_new (P2pLoop * loop,
     P2pBatchReceiverFunc func, gpointer user_data);
 G_GNUC_INTERNAL void p2p_batch_receiver_free (P2pBatchReceiver * receiver);
 G_GNUC_INTERNAL

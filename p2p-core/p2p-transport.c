@@ -2118,7 +2118,7 @@ p2p_transport_constructed (GObject * object)
     self->loop = p2p_loop_get_default ();
   self->context = g_main_context_ref (p2p_loop_get_context (self->loop));
   self->unselected = p2p_unselected_sockets_new (self->loop);
-  self->batch_receiver = p2p_batch_receiver_new (self->context,
+  self->batch_receiver = p2p_batch_receiver_new (self->loop,
       batch_receive_cb, self);
   if (self->identity == NULL)
     self->identity = p2p_identity_generate (P2P_KEY_TYPE_ECDSA_P256, NULL, 0,
