@@ -376,8 +376,8 @@ p2p_gateway_media_factory_class_init (P2pGatewayMediaFactoryClass * klass)
  * @camera: the camera to serve
  * @timeout_ms: how long a DESCRIBE waits for the camera's streams
  *
- * Returns: (transfer full): a shared, live media factory for @camera, on
- *     the system clock (the camera hub's)
+ * Returns: (transfer full): a live media factory for @camera, one media
+ *     per client, on the system clock (the camera hub's)
  *
  * Since: 0.2
  */
@@ -394,7 +394,13 @@ p2p_gateway_media_factory_new (P2pGatewayCamera * camera, guint timeout_ms)
   self->timeout_ms = timeout_ms;
   gst_rtsp_media_factory_set_media_gtype (GST_RTSP_MEDIA_FACTORY (self),
       GST_TYPE_RTSP_ONVIF_MEDIA);
-  gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (self), TRUE);
+  /* One media per client, each fed by the camera object (which the
+   * clients share, as they share its p2p session). A shared media stays
+   * in the factory's cache while a client that left without TEARDOWN has
+   * it unprepared outside the media's lock: gst-rtsp-server 1.22 hands it
+   * to a client connecting meanwhile, fails to prepare it again ("media
+   * was not unprepared", "can not reuse media") and answers 503. */
+  gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (self), FALSE);
   gst_rtsp_media_factory_set_stop_on_disconnect (GST_RTSP_MEDIA_FACTORY
       (self), TRUE);
   /* A camera is live: an idle media is not kept paused, it is let go so

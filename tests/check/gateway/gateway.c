@@ -444,6 +444,109 @@ pull_frames (GstElement * viewer, guint n)
   check_no_error (viewer);
 }
 
+/* ---- a bare RTSP client ---- */
+
+/* An NVR's RTSP/TCP connection to @gw, requests written and answers read
+ * here, so that the test decides how it ends. Reads and writes time out
+ * after the usual limit. */
+static GSocketConnection *
+rtsp_connect (Gateway * gw)
+{
+  GSocketClient *client = g_socket_client_new ();
+  GSocketConnection *conn;
+  GError *err = NULL;
+
+  g_socket_client_set_timeout (client, P2P_TEST_WAIT_MS / 1000);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", gw->rtsp_port,
+      NULL, &err);
+  fail_unless (conn != NULL, "RTSP connection: %s", err ? err->message : "");
+  g_object_unref (client);
+  return conn;
+}
+
+/* Reads one interleaved frame ('$', channel, length, data) whose '$' has
+ * been read; returns its channel. */
+static guint
+rtsp_read_frame_rest (GInputStream * in)
+{
+  guint8 header[3], *data;
+  gsize n;
+  GError *err = NULL;
+
+  fail_unless (g_input_stream_read_all (in, header, 3, &n, NULL, &err)
+      && n == 3, "interleaved frame: %s", err ? err->message : "cut short");
+  data = g_malloc ((header[1] << 8) | header[2]);
+  fail_unless (g_input_stream_read_all (in, data, (header[1] << 8) |
+          header[2], &n, NULL, &err), "interleaved frame: %s",
+      err ? err->message : "");
+  g_free (data);
+  return header[0];
+}
+
+/* Reads the next interleaved frame on @conn; returns its channel. */
+static guint
+rtsp_read_frame (GSocketConnection * conn)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  GError *err = NULL;
+  gchar c;
+
+  fail_unless (g_input_stream_read (in, &c, 1, NULL, &err) == 1,
+      "no media: %s", err ? err->message : "closed");
+  fail_unless (c == '$', "not an interleaved frame: '%c'", c);
+  return rtsp_read_frame_rest (in);
+}
+
+/* Sends @method for @url with @headers (each ending in CRLF) on @conn and
+ * reads the answer, passing over interleaved media frames; returns its
+ * status code and, if @session is not NULL, its session id (or NULL). */
+static gint
+rtsp_request (GSocketConnection * conn, const gchar * method,
+    const gchar * url, guint cseq, const gchar * headers, gchar ** session)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  gchar *request = g_strdup_printf ("%s %s RTSP/1.0\r\nCSeq: %u\r\n%s\r\n",
+      method, url, cseq, headers);
+  GString *head = g_string_new (NULL);
+  GError *err = NULL;
+  gint status = -1;
+  gsize length = 0;
+  gchar **lines, c;
+  guint i;
+
+  fail_unless (g_output_stream_write_all (out, request, strlen (request),
+          NULL, NULL, &err), "%s: %s", method, err ? err->message : "");
+  g_free (request);
+  while (!g_str_has_suffix (head->str, "\r\n\r\n")) {
+    fail_unless (g_input_stream_read (in, &c, 1, NULL, &err) == 1,
+        "no answer to %s: %s", method, err ? err->message : "closed");
+    if (head->len == 0 && c == '$')
+      rtsp_read_frame_rest (in);
+    else
+      g_string_append_c (head, c);
+  }
+  lines = g_strsplit (head->str, "\r\n", -1);
+  fail_unless (sscanf (lines[0], "RTSP/1.0 %d", &status) == 1,
+      "answer to %s: %s", method, lines[0]);
+  if (session)
+    *session = NULL;
+  for (i = 0; lines[i]; i++) {
+    if (g_ascii_strncasecmp (lines[i], "Content-Length:", 15) == 0)
+      length = g_ascii_strtoull (lines[i] + 15, NULL, 10);
+    if (session && g_ascii_strncasecmp (lines[i], "Session:", 8) == 0)
+      *session = g_strstrip (g_strdup (lines[i] + 8));
+  }
+  if (session && *session)
+    (*session)[strcspn (*session, ";")] = '\0';
+  g_strfreev (lines);
+  g_string_free (head, TRUE);
+  for (; length > 0; length--)
+    fail_unless (g_input_stream_read (in, &c, 1, NULL, &err) == 1,
+        "body of the answer to %s: %s", method, err ? err->message : "cut");
+  return status;
+}
+
 /* ---- tests ---- */
 
 /* ffprobe sees the camera's codecs and resolution through the gateway,
@@ -502,6 +605,52 @@ GST_START_TEST (test_ffprobe)
   g_free (out);
   g_free (err);
 
+  g_free (url);
+  gateway_stop (gw);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
+/* An NVR whose connection drops without a TEARDOWN (killed, or its network
+ * gone) and that comes straight back plays the camera again, ten times in
+ * a row: each DESCRIBE arrives while the media of the connection before is
+ * being let go. With one media shared by all clients, gst-rtsp-server
+ * offered that media to the new client and answered "503 Service
+ * Unavailable" as it could not be prepared again. */
+GST_START_TEST (test_reconnect)
+{
+  GstElement *cam = camera_start (FALSE);
+  Gateway *gw = gateway_start (0);
+  gchar *url = gateway_url (gw, NULL);
+  gchar *stream_url = g_strdup_printf ("%s/stream=0", url);
+  guint i;
+
+  for (i = 1; i <= 10; i++) {
+    GSocketConnection *conn = rtsp_connect (gw);
+    gchar *session, *header;
+    gint status;
+
+    status = rtsp_request (conn, "DESCRIBE", url, 1,
+        "Accept: application/sdp\r\n", NULL);
+    fail_unless (status == 200, "connection %u: DESCRIBE answered %d", i,
+        status);
+    status = rtsp_request (conn, "SETUP", stream_url, 2,
+        "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n", &session);
+    fail_unless (status == 200 && session, "connection %u: SETUP answered %d",
+        i, status);
+    header = g_strdup_printf ("Session: %s\r\n", session);
+    status = rtsp_request (conn, "PLAY", url, 3, header, NULL);
+    fail_unless (status == 200, "connection %u: PLAY answered %d", i, status);
+    /* Media comes: the first interleaved frame after the answer. */
+    fail_unless (rtsp_read_frame (conn) <= 1);
+    g_free (header);
+    g_free (session);
+    g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    g_object_unref (conn);
+  }
+
+  g_free (stream_url);
   g_free (url);
   gateway_stop (gw);
   p2p_test_stop (cam);
@@ -978,6 +1127,7 @@ gateway_suite (void)
   tcase_set_timeout (tc, 180);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_ffprobe);
+  tcase_add_test (tc, test_reconnect);
   tcase_add_test (tc, test_one_session);
   tcase_add_test (tc, test_digest_auth);
   tcase_add_test (tc, test_camera_restart);
