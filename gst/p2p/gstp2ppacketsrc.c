@@ -21,7 +21,9 @@
  * work, so without the hold it empties the queue after every packet and
  * is woken again for the next one: a futex wake and two context switches
  * per packet. Held, it is woken about twice per batch and then takes the
- * whole batch. */
+ * whole batch. A held thread goes on as soon as its jitter buffer stops
+ * taking packets in (STALL_US): with its queue full, the jitter buffer
+ * waits for that very thread to make room. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -36,6 +38,11 @@
  * a safety net (a list is a few hundred µs of work even under ASan); once
  * it expires the thread goes on unbatched. */
 #define MAX_HOLD_US (20 * 1000)
+/* A held thread whose element took no packet in for this long goes on at
+ * once: the list is not going in but stuck, most likely in that very
+ * element waiting for room (a jitter buffer whose queue is full waits in
+ * its chain function until its thread, the held one, takes packets out). */
+#define STALL_US 1000
 
 struct _GstP2pPacketSrc
 {
@@ -67,6 +74,9 @@ typedef struct
   GstP2pPacketSrc *src;
   /* The list count when the pad's thread last went on (@hold_lock). */
   guint64 passed_gen;
+  /* Packets into the pad's element (atomic, shared with the probe on its
+   * sink pad), or %NULL when it has no sink pad. */
+  gint *taken_in;
 } HeldPad;
 
 G_DEFINE_TYPE (GstP2pPacketSrc, gst_p2p_packet_src, GST_TYPE_ELEMENT);
@@ -366,6 +376,7 @@ hold_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   HeldPad *held = data;
   GstP2pPacketSrc *self = held->src;
+  gboolean stalled = FALSE;
   gint64 end;
   guint64 gen;
 
@@ -379,10 +390,26 @@ hold_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
         GST_DEBUG_PAD_NAME (pad), gen);
     end = g_get_monotonic_time () + MAX_HOLD_US;
     self->hold_waiters++;
-    while (self->holding && self->list_gen == gen
-        && g_cond_wait_until (&self->hold_cond, &self->hold_lock, end));
+    while (self->holding && self->list_gen == gen) {
+      gint taken = held->taken_in ? g_atomic_int_get (held->taken_in) : 0;
+      gint64 until = end;
+
+      if (held->taken_in)
+        until = MIN (end, g_get_monotonic_time () + STALL_US);
+      if (g_cond_wait_until (&self->hold_cond, &self->hold_lock, until))
+        continue;
+      if (held->taken_in && g_atomic_int_get (held->taken_in) == taken) {
+        stalled = TRUE;
+        break;
+      }
+      if (g_get_monotonic_time () >= end)
+        break;
+    }
     self->hold_waiters--;
-    if (self->holding && self->list_gen == gen)
+    if (stalled)
+      GST_INFO_OBJECT (self, "list %" G_GUINT64_FORMAT " stalled, %s:%s goes "
+          "on", gen, GST_DEBUG_PAD_NAME (pad));
+    else if (self->holding && self->list_gen == gen)
       GST_INFO_OBJECT (self, "hold of %s:%s timed out",
           GST_DEBUG_PAD_NAME (pad));
   }
@@ -397,7 +424,16 @@ held_pad_free (gpointer data)
   HeldPad *held = data;
 
   gst_object_unref (held->src);
+  if (held->taken_in)
+    g_atomic_rc_box_release (held->taken_in);
   g_free (held);
+}
+
+static GstPadProbeReturn
+taken_in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+  return GST_PAD_PROBE_OK;
 }
 
 /**
@@ -411,14 +447,29 @@ held_pad_free (gpointer data)
  * behind @pad takes the list as a whole instead of being woken for each
  * packet. A buffer waits at most for the end of the list that was going
  * in when it came, and only if that list started after the pad's
- * previous buffer went on. Events and queries are not held.
+ * previous buffer went on; when @pad belongs to an element with a "sink"
+ * pad (a jitter buffer), it waits only while that element keeps taking
+ * packets in. Events and queries are not held.
  */
 void
 gst_p2p_packet_src_hold_downstream (GstP2pPacketSrc * self, GstPad * pad)
 {
   HeldPad *held = g_new0 (HeldPad, 1);
+  GstObject *element = gst_pad_get_parent (pad);
+  GstPad *sink = NULL;
 
   held->src = gst_object_ref (self);
+  if (GST_IS_ELEMENT (element))
+    sink = gst_element_get_static_pad (GST_ELEMENT (element), "sink");
+  if (sink) {
+    held->taken_in = g_atomic_rc_box_new0 (gint);
+    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, taken_in_probe,
+        g_atomic_rc_box_acquire (held->taken_in),
+        (GDestroyNotify) g_atomic_rc_box_release);
+    gst_object_unref (sink);
+  }
+  gst_clear_object (&element);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, hold_probe, held, held_pad_free);
 }

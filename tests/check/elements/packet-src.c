@@ -6,6 +6,7 @@
  */
 
 #include <gst/gst.h>
+#include <string.h>
 #include "gstp2ppacketsrc.h"
 
 /* Defined by the plugin, which this test does not link. */
@@ -21,6 +22,8 @@ static GCond cond;
 static guint held;
 /* Held threads that gave up waiting (the safety net). */
 static guint timeouts;
+/* Held threads let go because their element stopped taking packets in. */
+static guint stalls;
 /* Buffers that went through the held pad. */
 static guint passed;
 /* Buffers that reached the packet source's downstream. */
@@ -42,6 +45,8 @@ log_function (GstDebugCategory * category, GstDebugLevel level,
     held = 1;
   else if (g_str_has_prefix (text, "hold of "))
     timeouts++;
+  else if (g_str_has_prefix (text, "list ") && strstr (text, " stalled, "))
+    stalls++;
   g_cond_broadcast (&cond);
   g_mutex_unlock (&lock);
 }
@@ -177,6 +182,110 @@ test_hold_one_list (void)
   gst_object_unref (src);
 }
 
+/* The thread behind the held element, pushing into it. */
+static GstPad *feed;
+
+static gpointer
+push_feed (gpointer data)
+{
+  gst_pad_push (feed, gst_buffer_new ());
+  return NULL;
+}
+
+/* As sink_chain(), but the first list's packet does not return before the
+ * held element's buffer went through, as a jitter buffer whose queue is
+ * full waits for its own thread to take packets out. */
+static GstFlowReturn
+stuck_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GThread **thread = g_object_get_data (G_OBJECT (pad), "held-thread");
+
+  gst_buffer_unref (buf);
+  g_mutex_lock (&lock);
+  received++;
+  g_mutex_unlock (&lock);
+  if (*thread == NULL) {
+    *thread = g_thread_new ("held", push_feed, NULL);
+    g_assert_true (wait_for (&held, 1));
+    g_assert_true (wait_for (&passed, 1));
+  }
+  return GST_FLOW_OK;
+}
+
+/* A jitter buffer's thread held for a list goes on as soon as its jitter
+ * buffer takes no more packets in, long before the hold's safety net: the
+ * list may be stuck waiting for room in that very jitter buffer (its queue
+ * full), which only the held thread can make. It used to stall 20 ms each
+ * time. */
+static void
+test_hold_stuck_list (void)
+{
+  GstElement *src = gst_p2p_packet_src_new ("packets", "application/x-rtp");
+  GstElement *element = gst_element_factory_make ("identity", NULL);
+  GstPad *srcpad = gst_element_get_static_pad (src, "src");
+  GstPad *sinkpad = gst_pad_new ("sink", GST_PAD_SINK);
+  GstPad *element_sink = gst_element_get_static_pad (element, "sink");
+  GstPad *element_src = gst_element_get_static_pad (element, "src");
+  GstPad *held_sink = gst_pad_new ("held_sink", GST_PAD_SINK);
+  GThread *thread = NULL;
+  GstSegment segment;
+  GstCaps *caps = gst_caps_new_empty_simple ("application/x-rtp");
+
+  g_assert_nonnull (element);
+  /* After the other tests. */
+  g_mutex_lock (&lock);
+  held = timeouts = stalls = passed = received = 0;
+  g_mutex_unlock (&lock);
+  gst_object_ref_sink (src);
+  gst_object_ref_sink (element);
+  gst_pad_set_chain_function (sinkpad, stuck_sink_chain);
+  gst_pad_set_event_function (sinkpad, accept_event);
+  g_object_set_data (G_OBJECT (sinkpad), "held-thread", &thread);
+  g_assert_cmpint (gst_pad_link (srcpad, sinkpad), ==, GST_PAD_LINK_OK);
+  gst_pad_set_active (sinkpad, TRUE);
+
+  feed = gst_pad_new ("feed", GST_PAD_SRC);
+  gst_pad_set_chain_function (held_sink, held_chain);
+  gst_pad_set_event_function (held_sink, accept_event);
+  g_assert_cmpint (gst_pad_link (feed, element_sink), ==, GST_PAD_LINK_OK);
+  g_assert_cmpint (gst_pad_link (element_src, held_sink), ==, GST_PAD_LINK_OK);
+  gst_pad_set_active (held_sink, TRUE);
+  gst_pad_set_active (feed, TRUE);
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PLAYING), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_pad_push_event (feed, gst_event_new_stream_start ("held"));
+  gst_pad_push_event (feed, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (feed, gst_event_new_segment (&segment));
+  gst_p2p_packet_src_hold_downstream (GST_P2P_PACKET_SRC (src), element_src);
+
+  g_assert_cmpint (gst_element_set_state (src, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_NO_PREROLL);
+  g_assert_cmpint (gst_p2p_packet_src_push_list (GST_P2P_PACKET_SRC (src),
+          one_packet_list ()), ==, GST_FLOW_OK);
+  g_assert_nonnull (thread);
+  g_thread_join (thread);
+
+  g_assert_cmpuint (received, ==, 1);
+  g_assert_cmpuint (passed, ==, 1);
+  /* Let go because the element took nothing in, not by the safety net. */
+  g_assert_cmpuint (stalls, ==, 1);
+  g_assert_cmpuint (timeouts, ==, 0);
+
+  gst_element_set_state (src, GST_STATE_NULL);
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_pad_set_active (feed, FALSE);
+  gst_object_unref (feed);
+  gst_object_unref (held_sink);
+  gst_object_unref (element_sink);
+  gst_object_unref (element_src);
+  gst_object_unref (element);
+  gst_object_unref (sinkpad);
+  gst_object_unref (srcpad);
+  gst_object_unref (src);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -187,5 +296,6 @@ main (int argc, char **argv)
   gst_debug_add_log_function (log_function, NULL, NULL);
 
   g_test_add_func ("/p2p/packet-src/hold-one-list", test_hold_one_list);
+  g_test_add_func ("/p2p/packet-src/hold-stuck-list", test_hold_stuck_list);
   return g_test_run ();
 }
