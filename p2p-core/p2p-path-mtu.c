@@ -26,7 +26,10 @@
  * kernel fragments locally rather than losing the packets, and UDP GSO
  * (p2p-batch-sender.c) refuses segments above it: the transport then reads
  * the path MTU again and lowers the pair's payload size, which the
- * payloaders follow (p2p-transport.c, path_mtu_refused()).
+ * payloaders follow (p2p-transport.c, path_mtu_refused()). The transport
+ * also reads it every 30 s and raises the payload size again when the
+ * kernel's figure grew (path_mtu_recheck()): a lowered path MTU expires,
+ * and an ICMP that lowered it may have been forged.
  */
 
 #ifdef HAVE_CONFIG_H

@@ -9,13 +9,12 @@
 #include "p2p-transport.h"
 
 G_BEGIN_DECLS
-
 #if P2P_ENABLE_TEST_HOOKS
 /* Drops @percent of the datagrams this transport receives (DTLS, RTP, RTCP;
  * STUN is consumed by libnice before this point), deterministically from
  * @seed. Exists only in non-release builds, for the loss tests. */
 G_GNUC_INTERNAL
-void p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
+    void p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
     guint32 seed);
 
 /* Sends @data to the peer as it is, bypassing SRTP and DTLS: the garbage
@@ -23,26 +22,28 @@ void p2p_transport_set_receive_loss (P2pTransport * self, guint percent,
 /* Makes the next UDP GSO send of the batched path fail with EIO, as a
  * device without checksum offload does: the transport must fall back to
  * libnice for that batch and every later one. */
-G_GNUC_INTERNAL
-void p2p_transport_fail_next_batch (P2pTransport * self);
+G_GNUC_INTERNAL void p2p_transport_fail_next_batch (P2pTransport * self);
 
 /* As if the path MTU dropped to @path_mtu: the next UDP GSO send fails
  * with EINVAL, as for segments above the path MTU, and the transport's
  * next read of the path MTU gives @path_mtu. */
 G_GNUC_INTERNAL
-void p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu);
+    void p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu);
+
+/* Reads the path MTU again now, as the transport does every 30 s, with
+ * @path_mtu as the result (0: the kernel's). */
+G_GNUC_INTERNAL
+    void p2p_transport_recheck_path_mtu (P2pTransport * self, gint path_mtu);
 
 /* Whether media leaves through the batched path now. */
-G_GNUC_INTERNAL
-gboolean p2p_transport_is_batching (P2pTransport * self);
+G_GNUC_INTERNAL gboolean p2p_transport_is_batching (P2pTransport * self);
 
 /* Whether the viewer reads the selected pair's socket itself now
  * (p2p-batch-receiver.c). */
-G_GNUC_INTERNAL
-gboolean p2p_transport_is_batch_receiving (P2pTransport * self);
+G_GNUC_INTERNAL gboolean p2p_transport_is_batch_receiving (P2pTransport * self);
 
 G_GNUC_INTERNAL
-gboolean p2p_transport_send_raw (P2pTransport * self, const guint8 * data,
+    gboolean p2p_transport_send_raw (P2pTransport * self, const guint8 * data,
     gsize size);
 #endif
 

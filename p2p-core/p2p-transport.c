@@ -127,6 +127,11 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
  * mapping request, which a LAN gateway gives in milliseconds: after it the
  * peer is told anyway (a later mapped candidate still joins the checks). */
 #define MAPPING_GRACE_MS 1000
+/* How often a pair's path MTU is read again (path_mtu_recheck()): the
+ * kernel forgets what an ICMP "fragmentation needed" taught it after 10
+ * minutes (net.ipv4.route.mtu_expires), and a forged one must not keep a
+ * call at small packets until it ends. A read is one socket's setup. */
+#define PATH_MTU_RECHECK_S 30
 
 typedef struct
 {
@@ -214,6 +219,7 @@ struct _P2pTransport
   GPtrArray *queued_candidates;
   GPtrArray *held_tcp_candidates;
   GSource *tcp_timer;
+  GSource *mtu_timer;           /* path_mtu_recheck() */
   GSource *relay_idle;
   gboolean tcp_released;
   GPtrArray *held_srflx;        /* remote candidate lines */
@@ -377,6 +383,10 @@ teardown_idle (gpointer data)
   g_clear_pointer (&self->channel, p2p_channel_free);
   p2p_batch_sender_set_path (self->batch, -1, NULL, 0);
   p2p_batch_receiver_set_path (self->batch_receiver, -1, NULL, 0);
+  if (self->mtu_timer) {
+    g_source_destroy (self->mtu_timer);
+    g_clear_pointer (&self->mtu_timer, g_source_unref);
+  }
   /* No more probes or path changes for a call that is over. */
   if (self->punch)
     p2p_punch_stop (self->punch);
@@ -1155,6 +1165,8 @@ update_batch_path (P2pTransport * self)
   g_clear_object (&socket);
 }
 
+static gboolean path_mtu_recheck (gpointer data);
+
 static void
 selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     NiceCandidate * local, NiceCandidate * remote, gpointer user_data)
@@ -1204,7 +1216,58 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
   if (mtu_changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAYLOAD_MTU]);
+  if (self->mtu_timer == NULL) {
+    self->mtu_timer = g_timeout_source_new_seconds (PATH_MTU_RECHECK_S);
+    g_source_set_callback (self->mtu_timer, path_mtu_recheck, self, NULL);
+    g_source_set_static_name (self->mtu_timer, "p2p-path-mtu-recheck");
+    g_source_attach (self->mtu_timer, self->context);
+  }
   maybe_punch (self);
+}
+
+/* The selected pair and the kernel's path MTU towards its peer (or the
+ * test hook's figure); FALSE without a pair, or for a call that is over.
+ * Loop thread. */
+static gboolean
+read_path_mtu (P2pTransport * self, NiceCandidate ** local,
+    NiceCandidate ** remote, gint * path_mtu)
+{
+  if (self->torn_down || !self->stream_id
+      || !nice_agent_get_selected_pair (self->agent, self->stream_id,
+          COMPONENT_ID, local, remote))
+    return FALSE;
+  *path_mtu = p2p_path_mtu_read (&(*remote)->addr);
+#if P2P_ENABLE_TEST_HOOKS
+  g_mutex_lock (&self->lock);
+  if (self->test_path_mtu > 0)
+    *path_mtu = self->test_path_mtu;
+  self->test_path_mtu = 0;
+  g_mutex_unlock (&self->lock);
+#endif
+  return TRUE;
+}
+
+/* Makes @payload_mtu, for @path_mtu, the pair's payload size if it is
+ * smaller than the current one (or larger, with @raise) and no punched
+ * path carries the traffic; notifies. Loop thread. */
+static void
+move_payload_mtu (P2pTransport * self, gint path_mtu, gint payload_mtu,
+    gboolean raise)
+{
+  gboolean changed;
+
+  g_mutex_lock (&self->lock);
+  changed = !self->punched && (raise ? payload_mtu > self->payload_mtu :
+      payload_mtu < self->payload_mtu);
+  if (changed) {
+    g_debug ("path MTU %d: payload MTU %d -> %d", path_mtu,
+        self->payload_mtu, payload_mtu);
+    self->path_mtu = path_mtu;
+    self->payload_mtu = payload_mtu;
+  }
+  g_mutex_unlock (&self->lock);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAYLOAD_MTU]);
 }
 
 /* Loop thread, after the batched path's kernel refused its segments as
@@ -1213,48 +1276,55 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
  * lowers the pair's payload size, which p2psink's payloaders follow
  * (notify::payload-mtu). Until they do, and for retransmissions of
  * earlier packets, the larger packets go through libnice, which the
- * kernel fragments. The size only goes down during a pair's life: an MTU
- * that grows again is read at the next pair. */
+ * kernel fragments. The size goes up again only when path_mtu_recheck()
+ * finds that the kernel's path MTU grew. */
 static gboolean
 path_mtu_refused (gpointer data)
 {
   P2pTransport *self = data;
   NiceCandidate *local = NULL, *remote = NULL;
-  gint path_mtu, payload_mtu;
-  gboolean changed = FALSE;
+  gint path_mtu;
 
   /* Without a pair the sender has no path; the next pair's is read. */
-  if (self->torn_down || !self->stream_id
-      || !nice_agent_get_selected_pair (self->agent, self->stream_id,
-          COMPONENT_ID, &local, &remote))
+  if (!read_path_mtu (self, &local, &remote, &path_mtu))
     return G_SOURCE_REMOVE;
-  path_mtu = p2p_path_mtu_read (&remote->addr);
-#if P2P_ENABLE_TEST_HOOKS
-  g_mutex_lock (&self->lock);
-  if (self->test_path_mtu > 0)
-    path_mtu = self->test_path_mtu;
-  self->test_path_mtu = 0;
-  g_mutex_unlock (&self->lock);
-#endif
   if (!p2p_batch_sender_resume (self->batch,
           p2p_path_mtu_max_datagram (&remote->addr, path_mtu))) {
     g_debug ("UDP GSO refused within the path MTU (%d): sending through "
         "libnice", path_mtu);
     return G_SOURCE_REMOVE;
   }
+  move_payload_mtu (self, path_mtu,
+      p2p_path_mtu_payload_for (local, remote, path_mtu), FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Loop thread, every PATH_MTU_RECHECK_S while the transport lives: reads
+ * the selected pair's path MTU again and raises the pair's payload size
+ * (and the batched path's segments) when it grew: the kernel forgot a
+ * lowered path MTU (an ICMP's, perhaps forged, expires after 10
+ * minutes), or a link's MTU was raised. Lowering stays with
+ * path_mtu_refused(), where the kernel's refusal proves it. */
+static gboolean
+path_mtu_recheck (gpointer data)
+{
+  P2pTransport *self = data;
+  NiceCandidate *local = NULL, *remote = NULL;
+  gint path_mtu, payload_mtu;
+  gboolean raised;
+
+  if (!read_path_mtu (self, &local, &remote, &path_mtu))
+    return G_SOURCE_CONTINUE;
   payload_mtu = p2p_path_mtu_payload_for (local, remote, path_mtu);
   g_mutex_lock (&self->lock);
-  if (!self->punched && payload_mtu < self->payload_mtu) {
-    g_debug ("path MTU %d: payload MTU %d -> %d", path_mtu,
-        self->payload_mtu, payload_mtu);
-    self->path_mtu = path_mtu;
-    self->payload_mtu = payload_mtu;
-    changed = TRUE;
-  }
+  raised = payload_mtu > self->payload_mtu;
   g_mutex_unlock (&self->lock);
-  if (changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAYLOAD_MTU]);
-  return G_SOURCE_REMOVE;
+  /* Before the payloaders hear of it. */
+  if (raised)
+    p2p_batch_sender_set_max_segment (self->batch,
+        p2p_path_mtu_max_datagram (&remote->addr, path_mtu));
+  move_payload_mtu (self, path_mtu, payload_mtu, TRUE);
+  return G_SOURCE_CONTINUE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2179,6 +2249,10 @@ dispose_on_loop (gpointer data)
   if (self->tcp_timer) {
     g_source_destroy (self->tcp_timer);
     g_clear_pointer (&self->tcp_timer, g_source_unref);
+  }
+  if (self->mtu_timer) {
+    g_source_destroy (self->mtu_timer);
+    g_clear_pointer (&self->mtu_timer, g_source_unref);
   }
   if (self->relay_idle) {
     g_source_destroy (self->relay_idle);
@@ -3550,6 +3624,23 @@ p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu)
   self->test_path_mtu = path_mtu;
   g_mutex_unlock (&self->lock);
   p2p_batch_sender_fail_next (self->batch, EINVAL);
+}
+
+static gboolean
+path_mtu_recheck_once (gpointer data)
+{
+  path_mtu_recheck (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+p2p_transport_recheck_path_mtu (P2pTransport * self, gint path_mtu)
+{
+  g_mutex_lock (&self->lock);
+  self->test_path_mtu = path_mtu;
+  g_mutex_unlock (&self->lock);
+  p2p_loop_invoke (self->loop, path_mtu_recheck_once, g_object_ref (self),
+      g_object_unref);
 }
 
 gboolean

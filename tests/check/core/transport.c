@@ -886,6 +886,52 @@ test_path_mtu_shrunk (Fixture * f, gconstpointer data)
   g_signal_handlers_disconnect_by_data (f->a.transport, &notified);
 }
 
+/* A path MTU lowered mid-call (by an ICMP "fragmentation needed", which
+ * anyone who knows the call's addresses and ports can forge) that the
+ * kernel later forgets: the next read of the path MTU raises the payload
+ * size and the batched segments again; it used to stay low until the
+ * call ended. A read that finds it unchanged notifies nothing. */
+static void
+test_path_mtu_raised (Fixture * f, gconstpointer data)
+{
+  const gint low = 1100 - 20 - 8 - 16 - 16;
+  P2pTransportStats *s;
+  guint64 before;
+  gint notified = 0, initial = 0;
+
+  connect_pair (f);
+  g_assert_true (wait_for (f, batching, NULL, TIMEOUT_MS));
+  g_object_get (f->a.transport, "payload-mtu", &initial, NULL);
+  g_assert_cmpint (initial, >, low);
+  g_signal_connect (f->a.transport, "notify::payload-mtu",
+      G_CALLBACK (count_notify), &notified);
+  p2p_transport_shrink_path_mtu (f->a.transport, 1100);
+  send_sized_list_and_check (f, &f->a, 20, P2P_TRANSPORT_MAX_PACKET - 8, 100);
+  g_assert_true (wait_for (f, camera_batching_at, GINT_TO_POINTER (low),
+          TIMEOUT_MS));
+  g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
+
+  /* Still 1,100: nothing changes. */
+  p2p_transport_recheck_path_mtu (f->a.transport, 1100);
+  p2p_loop_invoke_sync (f->a.loop, loop_flushed, NULL);
+  g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
+
+  /* The kernel's own figure again (loopback's). */
+  p2p_transport_recheck_path_mtu (f->a.transport, 0);
+  g_assert_true (wait_for (f, camera_batching_at, GINT_TO_POINTER (initial),
+          TIMEOUT_MS));
+  g_assert_cmpint (g_atomic_int_get (&notified), ==, 2);
+  s = p2p_transport_get_stats (f->a.transport);
+  g_assert_cmpint (s->payload_mtu, ==, initial);
+  g_assert_cmpint (s->path_mtu, >, 1100);
+  p2p_transport_stats_free (s);
+  /* Full-size packets are batched again. */
+  before = batched_count (&f->a, FALSE);
+  send_sized_list_and_check (f, &f->a, 20, P2P_TRANSPORT_MAX_PACKET - 8, 200);
+  g_assert_cmpuint (batched_count (&f->a, FALSE), ==, before + 20);
+  g_signal_handlers_disconnect_by_data (f->a.transport, &notified);
+}
+
 /* Forwards @from's queued candidates to its peer, keeps the other's. */
 static void
 forward_candidates (Peer * from)
@@ -1913,6 +1959,7 @@ main (int argc, char **argv)
   PAIR_TEST ("media/path-mtu-prflx-refreshed", test_path_mtu_prflx_refreshed,
       NULL);
   PAIR_TEST ("media/path-mtu-shrunk", test_path_mtu_shrunk, NULL);
+  PAIR_TEST ("media/path-mtu-raised", test_path_mtu_raised, NULL);
   PAIR_TEST ("channel/1000-messages", test_channel_messages, NULL);
   PAIR_TEST ("channel/limits", test_channel_limits, NULL);
   PAIR_TEST ("dtls/exporter", test_exporter, NULL);
