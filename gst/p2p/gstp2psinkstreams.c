@@ -278,6 +278,15 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
     return FALSE;
   }
 
+  /* Before the payloader joins the bin: it takes its timestamp base when
+   * it goes to PAUSED, and a state change of the bin under way (the first
+   * caps come as the pipeline starts playing when a source pushes while
+   * prerolling) may take it there as soon as it is added, before this
+   * thread gets any further. A layer on a random base of its own runs
+   * hours apart from the others, and a viewer's move to it or back waits
+   * for a keyframe that never comes "after" what it last got. */
+  if (stream->index != STREAM_AUDIO)
+    g_object_set (pay, "timestamp-offset", self->video_ts_offset, NULL);
   gst_bin_add (GST_BIN (self), pay);
   if (parse)
     gst_bin_add (GST_BIN (self), parse);
@@ -295,8 +304,6 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   paysrc = gst_element_get_static_pad (pay, "src");
   g_signal_connect (paysrc, "notify::caps", G_CALLBACK (payloader_caps_notify),
       stream);
-  if (stream->index != STREAM_AUDIO)
-    g_object_set (pay, "timestamp-offset", self->video_ts_offset, NULL);
 
   /* Keyframes are flagged on the payloader's input, after the parser. */
   paysink = gst_element_get_static_pad (pay, "sink");

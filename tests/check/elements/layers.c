@@ -344,6 +344,92 @@ GST_START_TEST (test_viewer_asks_for_layer)
 
 GST_END_TEST;
 
+/* The payloaders p2psink added so far, each taken to PAUSED the moment
+ * it joined the bin. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GPtrArray *payloaders;
+} Added;
+
+/* p2psink's `element-added`, on the streaming thread that brings the
+ * first caps: a payloader goes to PAUSED at once, as a state change of
+ * the bin under way at that moment takes every element it holds (the
+ * bench's clip source pushes while the pipeline prerolls, so its first
+ * caps race the pipeline's move to PLAYING). */
+static void
+pause_payloader (GstBin * bin, GstElement * element, gpointer data)
+{
+  Added *added = data;
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  if (!f || !g_str_has_prefix (GST_OBJECT_NAME (f), "rtp")
+      || !g_str_has_suffix (GST_OBJECT_NAME (f), "pay"))
+    return;
+  gst_element_set_state (element, GST_STATE_PAUSED);
+  g_mutex_lock (&added->lock);
+  g_ptr_array_add (added->payloaders, gst_object_ref (element));
+  g_cond_broadcast (&added->cond);
+  g_mutex_unlock (&added->lock);
+}
+
+/* The RTP timestamp base a payloader took. */
+static guint
+payloader_timestamp_offset (GstElement * pay)
+{
+  GstStructure *stats = NULL;
+  guint offset = 0;
+
+  g_object_get (pay, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint (stats, "timestamp-offset", &offset));
+  gst_structure_free (stats);
+  return offset;
+}
+
+/* Every video layer counts its RTP timestamps from the same base, even
+ * when its payloader reaches PAUSED as soon as it is in the bin: a layer
+ * on a base of its own is hours apart from the others, and a viewer's
+ * move onto it (or back) waits for a keyframe later than the last frame
+ * it got, which never comes (the bench's adaptation row: on sub late or
+ * never, and never back on main). */
+GST_START_TEST (test_layers_share_timestamp_base)
+{
+  GstElement *cam, *sink;
+  Added added;
+  gint64 end;
+
+  g_mutex_init (&added.lock);
+  g_cond_init (&added.cond);
+  added.payloaders = g_ptr_array_new_with_free_func (gst_object_unref);
+  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
+      env->password_file);
+  sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  g_signal_connect (sink, "element-added", G_CALLBACK (pause_payloader),
+      &added);
+  p2p_test_start (cam);
+
+  end = g_get_monotonic_time () + P2P_TEST_WAIT_MS * 1000;
+  g_mutex_lock (&added.lock);
+  while (added.payloaders->len < 2)
+    if (!g_cond_wait_until (&added.cond, &added.lock, end))
+      break;
+  fail_unless_equals_int (added.payloaders->len, 2);
+  fail_unless_equals_uint64 (payloader_timestamp_offset (g_ptr_array_index
+          (added.payloaders, 0)), payloader_timestamp_offset
+      (g_ptr_array_index (added.payloaders, 1)));
+  g_mutex_unlock (&added.lock);
+
+  p2p_test_stop (cam);
+  g_signal_handlers_disconnect_by_data (sink, &added);
+  gst_object_unref (sink);
+  g_ptr_array_unref (added.payloaders);
+  g_mutex_clear (&added.lock);
+  g_cond_clear (&added.cond);
+}
+
+GST_END_TEST;
+
 static void
 setup (void)
 {
@@ -367,6 +453,7 @@ layers_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_pinned_viewer_moves_at_keyframe);
   tcase_add_test (tc, test_viewer_asks_for_layer);
+  tcase_add_test (tc, test_layers_share_timestamp_base);
   return s;
 }
 
