@@ -23,6 +23,7 @@ import hmac
 import json
 import os
 import re
+import resource
 import secrets
 import shlex
 import shutil
@@ -245,32 +246,149 @@ def turn_credentials(secret, user, ttl=3600):
     return username, base64.b64encode(mac).decode()
 
 
+# Crashes of any lab process, as "NAME crashed (...)", in the order seen: a
+# failure names them first, since whatever timed out after a crash (a
+# viewer waiting for a dead camera) is only its consequence. Each Lab
+# keeps its own as well, so that one lab's crash does not cut short the
+# waits of the next (matrix pairs).
+CRASHES = []
+# gst-launch's crash handler prints this and then waits forever for a
+# debugger, with every thread still there to look at.
+SPINNING_RE = re.compile(r"Spinning\.\s+Please run 'gdb \S+ (\d+)'")
+CAUGHT_RE = re.compile(r'Caught (SIG[A-Z]+)')
+SANITIZER_RE = re.compile(r'ERROR: (AddressSanitizer|ThreadSanitizer): '
+                          r'(\S+)')
+CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT,
+                 signal.SIGFPE, signal.SIGILL, signal.SIGTRAP)
+GDB_STACKS = ['-batch', '-nx', '-ex', 'set pagination off',
+              '-ex', 'thread apply all bt']
+# Attaching to a big process loads every library's symbols: slow on a
+# loaded host.
+GDB_TIMEOUT = 120
+
+
+def gdb_stacks(extra):
+    """Every thread's stack from gdb (`extra`: "-p PID" or an executable
+    and a core file), as lines."""
+    gdb = shutil.which('gdb')
+    if not gdb:
+        return ['gdb is not installed: no stacks']
+    try:
+        p = subprocess.run([gdb] + GDB_STACKS + extra,
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, errors='replace',
+                           timeout=GDB_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return ['gdb timed out after %d s' % GDB_TIMEOUT]
+    return (p.stdout + p.stderr).splitlines()
+
+
+def allow_core():
+    """Raises the core size limit as far as allowed, for the driver and so
+    for every process it starts: a crash leaves a core for gdb."""
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError as e:
+        return str(e)
+
+
+def core_file(pid):
+    """The core file a crashed process left, moved out of the way, or None
+    (kernel.core_pattern "core" or "core.PID" writes it in the working
+    directory, which the lab's processes share with the driver)."""
+    for name in ('core.%d' % pid, 'core'):
+        if os.path.isfile(name) and \
+                os.path.getmtime(name) > time.time() - 60:
+            return name
+    return None
+
+
 class Proc:
     """A process in a namespace whose output is logged and time-stamped, so
-    tests can wait for a line (readiness) instead of sleeping."""
+    tests can wait for a line (readiness) instead of sleeping.
 
-    def __init__(self, ns, argv, name, logdir, env=None):
+    A crash leaves every thread's stack in the log: gst-launch's crash
+    handler keeps the process for a debugger, which the lab attaches;
+    any other process killed by a signal dumps core (the limit is raised
+    for it), which gdb then reads.  Either way it is recorded in
+    CRASHES and in `crashes` (its lab's)."""
+
+    def __init__(self, ns, argv, name, logdir, env=None, crashes=None):
         self.name = name
         self.lines = []
         self.cond = threading.Condition()
         self.logpath = os.path.join(logdir, name + '.log')
+        self.logdir = logdir
         self.logfile = open(self.logpath, 'w')
         self.t0 = time.monotonic()
+        self.caught = None
+        self.sanitizer = None
+        self.crashes = [] if crashes is None else crashes
         self.popen = subprocess.Popen(
             ['ip', 'netns', 'exec', ns] + argv, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
+    def _add(self, line):
+        t = time.monotonic()
+        self.logfile.write('%9.3f %s\n' % (t - self.t0, line))
+        self.logfile.flush()
+        with self.cond:
+            self.lines.append((t, line))
+            self.cond.notify_all()
+
+    def _record(self, crash):
+        with self.cond:
+            CRASHES.append(crash)
+            self.crashes.append(crash)
+            self.cond.notify_all()
+
+    def _crashed(self, why, stacks):
+        for line in stacks:
+            self._add('gdb: ' + line)
+        self._record('%s crashed (%s; every thread\'s stack is in %s)' % (
+            self.name, why, self.logpath))
+
     def _read(self):
         for raw in self.popen.stdout:
             line = raw.decode('utf-8', 'replace').rstrip('\n')
-            t = time.monotonic()
-            self.logfile.write('%9.3f %s\n' % (t - self.t0, line))
-            self.logfile.flush()
-            with self.cond:
-                self.lines.append((t, line))
-                self.cond.notify_all()
+            self._add(line)
+            m = CAUGHT_RE.search(line)
+            if m:
+                self.caught = m.group(1)
+            m = SANITIZER_RE.search(line)
+            if m and not self.sanitizer:
+                self.sanitizer = '%s: %s' % m.groups()
+            m = SPINNING_RE.search(line)
+            if m:
+                self._crashed(self.caught or 'crash handler',
+                              gdb_stacks(['-p', m.group(1)]))
+                # The stacks are what the handler waits for.
+                self.popen.kill()
+        rc = self.popen.wait()
+        if self.sanitizer:
+            self._record('%s crashed (%s; its report is in %s)' % (
+                self.name, self.sanitizer, self.logpath))
+        elif rc < 0 and -rc in CRASH_SIGNALS:
+            core = core_file(self.popen.pid)
+            if core:
+                kept = os.path.join(self.logdir, '%s.core' % self.name)
+                shutil.move(core, kept)
+                exe = [line.split('`')[1].split()[0]
+                       for line in gdb_stacks(['-c', kept])
+                       if line.startswith('Core was generated by `')]
+                stacks = gdb_stacks(exe[:1] + [kept])
+            else:
+                stacks = ['no core file (kernel.core_pattern is %r)' %
+                          read_text('/proc/sys/kernel/core_pattern')]
+            self._crashed(signal.Signals(-rc).name, stacks)
         with self.cond:
             self.cond.notify_all()
 
@@ -302,13 +420,15 @@ class Proc:
                 exited = self.popen.poll() is not None and \
                     not self.thread.is_alive()
                 left = deadline - time.monotonic()
-                if exited or left <= 0:
+                if exited or left <= 0 or self.crashes:
                     break
                 self.cond.wait(min(left, 0.2))
         why = 'exited with %s' % self.popen.returncode if exited \
+            else 'gave up after %.1f s' % (timeout - left) if self.crashes \
             else 'timed out after %.0f s' % timeout
-        raise LabError('%s: %s %s before %s; last output:\n%s' % (
-            self.name, self.name, why, what or repr(regex), self.tail()))
+        raise LabError('%s%s: %s %s before %s; last output:\n%s' % (
+            ''.join(c + '; then ' for c in self.crashes), self.name,
+            self.name, why, what or repr(regex), self.tail()))
 
     def tail(self, n=15, width=300):
         with self.cond:
@@ -329,6 +449,9 @@ class Proc:
             return '\n'.join(line for _, line in self.lines)
 
     def stop(self, timeout=5):
+        if self.caught or (self.popen.poll() or 0) < 0:
+            # Let the crash handler's report and the stacks in first.
+            self.thread.join(GDB_TIMEOUT + 30)
         if self.popen.poll() is None:
             self.popen.terminate()
             try:
@@ -532,12 +655,14 @@ class Lab:
         self.reflectors = None
         self.torn_down = False
         self.tls = None
+        self.crashes = []
 
     # -- lifecycle ---------------------------------------------------------
 
     def __enter__(self):
         require_root()
         clean_stale()
+        allow_core()
         self._install_signal_handlers()
         atexit.register(self.teardown)
         try:
@@ -613,7 +738,7 @@ class Lab:
                    check=check, input=input, env=env)
 
     def spawn(self, ns, argv, name, env=None):
-        p = Proc(ns, argv, name, self.workdir, env)
+        p = Proc(ns, argv, name, self.workdir, env, self.crashes)
         self.procs.append(p)
         return p
 
@@ -3226,7 +3351,10 @@ def main():
         log(str(e))
         return EXIT_NO_LAB
     except LabError as e:
-        log(str(e) if str(e).startswith('FAIL') else 'FAIL: %s' % e)
+        # The crash is the failure; what timed out after it is not.
+        msg = ''.join(c + '; then ' for c in CRASHES if c not in str(e)) + \
+            str(e)
+        log(msg if msg.startswith('FAIL') else 'FAIL: %s' % msg)
         return 1
     except Interrupted as e:
         log('FAIL: interrupted (%s); lab torn down' % e)
