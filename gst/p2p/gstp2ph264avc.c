@@ -26,7 +26,13 @@
  * them. Data the conversion cannot frame (no start code, bytes before the
  * first one, a forbidden bit set, a parameter set too short or too large)
  * is refused with an error and not sent: the element drops that access
- * unit and asks upstream for a keyframe. */
+ * unit and asks upstream for a keyframe.
+ *
+ * An encoder linked straight to p2psink (x264enc lists `avc` first) gives
+ * `avc` instead: lengths rather than start codes, the parameter sets in the
+ * caps' codec_data and, from x264enc, not in band. Those access units need
+ * only their lengths walked; with 4-byte lengths and nothing to put in
+ * (all but keyframes) they go out as they came, else as above. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -67,6 +73,8 @@ struct _GstP2pH264Avc
   /* Whether an IDR access unit went out: before it, nothing is
    * decodable. */
   gboolean started;
+  /* Bytes of each unit's length in the input, 0 for start codes. */
+  guint length_size;
   GArray *nals;                 /* scratch of Nal, per access unit */
 };
 
@@ -105,21 +113,24 @@ gst_p2p_h264_avc_free (GstP2pH264Avc * avc)
  * gst_p2p_h264_avc_takes:
  * @caps: fixed caps of an encoded stream
  *
- * Returns: whether @caps are an H.264 byte-stream in whole access units,
- *     which the converter takes
+ * Returns: whether @caps are H.264 in whole access units, as a byte-stream
+ *     or in avc form with its codec_data, which the converter takes
  */
 gboolean
 gst_p2p_h264_avc_takes (const GstCaps * caps)
 {
   const GstStructure *s;
+  const gchar *format;
 
   if (!caps || gst_caps_get_size (caps) != 1)
     return FALSE;
   s = gst_caps_get_structure (caps, 0);
+  format = gst_structure_get_string (s, "stream-format");
   return gst_structure_has_name (s, "video/x-h264")
-      && g_strcmp0 (gst_structure_get_string (s, "stream-format"),
-      "byte-stream") == 0
-      && g_strcmp0 (gst_structure_get_string (s, "alignment"), "au") == 0;
+      && g_strcmp0 (gst_structure_get_string (s, "alignment"), "au") == 0
+      && (g_strcmp0 (format, "byte-stream") == 0
+      || (g_strcmp0 (format, "avc") == 0
+          && gst_structure_has_field_typed (s, "codec_data", GST_TYPE_BUFFER)));
 }
 
 /* The first start code (00 00 01) at or after @from: where its first zero
@@ -186,6 +197,44 @@ split_units (GstP2pH264Avc * avc, const guint8 * data, gsize size,
   return TRUE;
 }
 
+/* Splits @data, units each after its length in avc->length_size bytes,
+ * into avc->nals. */
+static gboolean
+split_lengths (GstP2pH264Avc * avc, const guint8 * data, gsize size,
+    GError ** error)
+{
+  gsize pos = 0;
+
+  g_array_set_size (avc->nals, 0);
+  while (pos < size) {
+    Nal nal = { pos + avc->length_size, 0 };
+    gsize len = 0;
+    guint i;
+
+    if (size - pos <= avc->length_size)
+      goto truncated;
+    for (i = 0; i < avc->length_size; i++)
+      len = len << 8 | data[pos + i];
+    if (len == 0 || len > size - nal.start)
+      goto truncated;
+    nal.end = nal.start + len;
+    g_array_append_val (avc->nals, nal);
+    pos = nal.end;
+  }
+  if (avc->nals->len == 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "H.264 access unit of %" G_GSIZE_FORMAT " bytes: no NAL unit", size);
+    return FALSE;
+  }
+  return TRUE;
+
+truncated:
+  g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "H.264 access unit of %" G_GSIZE_FORMAT " bytes: a NAL unit at %"
+      G_GSIZE_FORMAT " is empty or runs past its end", size, pos);
+  return FALSE;
+}
+
 /* Makes @sets (SPS or PPS) those of type @type among the units of @data;
  * returns whether they changed. */
 static gboolean
@@ -222,6 +271,139 @@ take_param_sets (GstP2pH264Avc * avc, GPtrArray * sets, guint type,
     changed = TRUE;
   }
   return changed;
+}
+
+/* The parameter set of @len bytes at @data (of type @type), as it would
+ * have come in band, is one the converter keeps. */
+static gboolean
+check_param_set (const guint8 * data, gsize len, guint type, GError ** error)
+{
+  if (len < (type == NAL_SPS ? MIN_SPS_SIZE : 1) || len > MAX_PARAM_SET_SIZE
+      || (data[0] & 0x80) || (data[0] & 0x1f) != type) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "H.264 codec_data: a %s of %" G_GSIZE_FORMAT " bytes that is not one",
+        type == NAL_SPS ? "SPS" : "PPS", len);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Reads @n parameter sets of type @type, each after a 2-byte length, from
+ * the @size bytes at @data, from *@pos on, into @sets, and moves *@pos
+ * past them. */
+static gboolean
+read_param_sets (const guint8 * data, gsize size, gsize * pos, guint n,
+    guint type, GPtrArray * sets, GError ** error)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    gsize len;
+
+    if (size - *pos < 2
+        || (len = data[*pos] << 8 | data[*pos + 1]) > size - *pos - 2) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+          "H.264 codec_data of %" G_GSIZE_FORMAT " bytes: truncated", size);
+      return FALSE;
+    }
+    if (!check_param_set (data + *pos + 2, len, type, error))
+      return FALSE;
+    g_ptr_array_add (sets, g_bytes_new (data + *pos + 2, len));
+    *pos += 2 + len;
+  }
+  return TRUE;
+}
+
+static gboolean
+same_param_sets (GPtrArray * a, GPtrArray * b)
+{
+  guint i;
+
+  if (a->len != b->len)
+    return FALSE;
+  for (i = 0; i < a->len; i++)
+    if (!g_bytes_equal (g_ptr_array_index (a, i), g_ptr_array_index (b, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * gst_p2p_h264_avc_set_codec_data:
+ * @avc: a converter
+ * @codec_data: (nullable): the AVCDecoderConfigurationRecord of `avc`
+ *     input, %NULL for a byte-stream
+ * @params_changed: (out): set to whether the parameter sets, and with them
+ *     gst_p2p_h264_avc_codec_data(), changed
+ * @error: return location for a #GST_STREAM_ERROR_FORMAT error
+ *
+ * Sets what the following access units are: a byte-stream, or `avc` with
+ * the unit length and parameter sets @codec_data gives. On error nothing
+ * changes.
+ *
+ * Returns: whether @codec_data could be read
+ */
+gboolean
+gst_p2p_h264_avc_set_codec_data (GstP2pH264Avc * avc, GstBuffer * codec_data,
+    gboolean * params_changed, GError ** error)
+{
+  g_autoptr (GPtrArray) sps = NULL;
+  g_autoptr (GPtrArray) pps = NULL;
+  GstMapInfo map;
+  gsize pos;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (avc != NULL, FALSE);
+
+  *params_changed = FALSE;
+  if (!codec_data) {
+    avc->length_size = 0;
+    return TRUE;
+  }
+  if (!gst_buffer_map (codec_data, &map, GST_MAP_READ)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "could not read an H.264 codec_data");
+    return FALSE;
+  }
+  sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  /* Version 1, then lengthSizeMinusOne in 2 bits: 1, 2 or 4 bytes. */
+  if (map.size < 7 || map.data[0] != 1 || (map.data[4] & 3) == 2) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "H.264 codec_data of %" G_GSIZE_FORMAT " bytes: not an "
+        "AVCDecoderConfigurationRecord", map.size);
+    goto out;
+  }
+  pos = 6;
+  if (!read_param_sets (map.data, map.size, &pos, map.data[5] & 0x1f, NAL_SPS,
+          sps, error))
+    goto out;
+  if (pos == map.size) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "H.264 codec_data of %" G_GSIZE_FORMAT " bytes: truncated", map.size);
+    goto out;
+  }
+  if (map.data[pos++] > MAX_PARAM_SETS) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "H.264 codec_data: more than %d PPS", MAX_PARAM_SETS);
+    goto out;
+  }
+  if (!read_param_sets (map.data, map.size, &pos, map.data[pos - 1], NAL_PPS,
+          pps, error))
+    goto out;
+
+  avc->length_size = (map.data[4] & 3) + 1;
+  if (sps->len > 0 && pps->len > 0 && (!same_param_sets (sps, avc->sps)
+          || !same_param_sets (pps, avc->pps))) {
+    g_ptr_array_unref (avc->sps);
+    g_ptr_array_unref (avc->pps);
+    avc->sps = g_steal_pointer (&sps);
+    avc->pps = g_steal_pointer (&pps);
+    *params_changed = TRUE;
+  }
+  ok = TRUE;
+out:
+  gst_buffer_unmap (codec_data, &map);
+  return ok;
 }
 
 /* @len, big-endian, in the @size bytes at @out: byte by byte, since a
@@ -388,7 +570,8 @@ convert_copied (GstP2pH264Avc * avc, const guint8 * data, gsize size,
 /**
  * gst_p2p_h264_avc_convert:
  * @avc: a converter
- * @au: (transfer full): one H.264 access unit in byte-stream form
+ * @au: (transfer full): one H.264 access unit, in byte-stream form or, after
+ *     gst_p2p_h264_avc_set_codec_data(), in avc form
  * @params_changed: (out): set to whether the parameter sets, and with them
  *     gst_p2p_h264_avc_codec_data(), changed
  * @error: return location for a #GST_STREAM_ERROR_FORMAT error
@@ -402,8 +585,9 @@ convert_copied (GstP2pH264Avc * avc, const guint8 * data, gsize size,
  * Returns: (transfer full) (nullable): the access unit in avc form with
  *     4-byte lengths, or %NULL: with @error set when @au could not be
  *     framed, without when nothing decodable went out yet and @au is not
- *     an IDR access unit with its parameter sets. It is @au itself,
- *     written over, when @au was writable, its start codes all had 4
+ *     an IDR access unit with its parameter sets. It is @au itself
+ *     (its flags set) when it had 4-byte lengths and nothing went in, or
+ *     written over when @au was writable, its start codes all had 4
  *     bytes and nothing went in; else it references @au's memory where it
  *     can, and is a copy where it cannot.
  */
@@ -428,7 +612,8 @@ gst_p2p_h264_avc_convert (GstP2pH264Avc * avc, GstBuffer * au,
     gst_buffer_unref (au);
     return NULL;
   }
-  if (!split_units (avc, map.data, map.size, error))
+  if (!(avc->length_size ? split_lengths (avc, map.data, map.size, error) :
+          split_units (avc, map.data, map.size, error)))
     goto refuse;
   nals = (const Nal *) avc->nals->data;
 
@@ -490,7 +675,11 @@ gst_p2p_h264_avc_convert (GstP2pH264Avc * avc, GstBuffer * au,
   /* Per unit a length and the unit, within a buffer's 16 memories. */
   n_memories = 2 * avc->nals->len + insert.sps + insert.pps;
 
-  if (in_place && gst_buffer_is_writable (au)
+  if (in_place && avc->length_size == LENGTH_SIZE) {
+    /* Already what goes out: only the flags below change. */
+    gst_buffer_unmap (au, &map);
+    out = gst_buffer_make_writable (au);
+  } else if (in_place && gst_buffer_is_writable (au)
       && gst_buffer_is_all_memory_writable (au)) {
     gst_buffer_unmap (au, &map);
     convert_in_place (avc, au);
@@ -595,6 +784,8 @@ G_DEFINE_TYPE (GstP2pH264AvcElement, gst_p2p_h264_avc_element,
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-h264, stream-format = (string) byte-stream, "
+        "alignment = (string) au; "
+        "video/x-h264, stream-format = (string) avc, "
         "alignment = (string) au"));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -682,12 +873,23 @@ static gboolean
 avc_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstP2pH264AvcElement *self = GST_P2P_H264_AVC_ELEMENT (parent);
+  g_autoptr (GError) err = NULL;
+  const GValue *codec_data;
+  gboolean changed;
   GstCaps *caps;
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS:
       gst_event_parse_caps (event, &caps);
-      if (!gst_p2p_h264_avc_takes (caps)) {
+      codec_data = gst_structure_get_value (gst_caps_get_structure (caps, 0),
+          "codec_data");
+      if (!gst_p2p_h264_avc_takes (caps)
+          || !gst_p2p_h264_avc_set_codec_data (self->avc,
+              codec_data ? gst_value_get_buffer (codec_data) : NULL, &changed,
+              &err)) {
+        if (err)
+          GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL), ("%s",
+                  err->message));
         gst_event_unref (event);
         return FALSE;
       }
@@ -780,8 +982,8 @@ gst_p2p_h264_avc_element_init (GstP2pH264AvcElement * self)
 /**
  * gst_p2p_h264_avc_element_new:
  *
- * An element (not registered) with a `sink` pad taking an H.264
- * byte-stream in access units (gst_p2p_h264_avc_takes()) and a `src` pad
+ * An element (not registered) with a `sink` pad taking H.264 access
+ * units, in byte-stream or avc form (gst_p2p_h264_avc_takes()), and a `src` pad
  * giving them in avc form (gst_p2p_h264_avc_convert()), with the caps
  * held back until the first IDR access unit with its parameter sets: what
  * rtph264pay takes without scanning. Its buffers may reference the

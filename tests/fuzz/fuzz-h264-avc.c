@@ -6,7 +6,9 @@
 
 /* What an encoder hands p2psink (gstp2ph264avc.c): the input split at
  * each "AU!" into access units, converted in turn by one converter, so
- * that parameter sets seen in one are put into (or change) the next. */
+ * that parameter sets seen in one are put into (or change) the next. An
+ * input starting with "avcC" is avc: its first part (after those 4 bytes)
+ * is the codec_data. */
 
 #include "gstp2ph264avc.h"
 
@@ -63,6 +65,19 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 
   gst_init (NULL, NULL);
   avc = gst_p2p_h264_avc_new ();
+  if (size >= 4 && memcmp (data, "avcC", 4) == 0) {
+    gsize len = unit_length (data + 4, size - 4, delimiter,
+        sizeof (delimiter));
+    GstBuffer *codec_data = gst_buffer_new_memdup (data + 4, len);
+    GError *err = NULL;
+    gboolean changed;
+
+    if (!gst_p2p_h264_avc_set_codec_data (avc, codec_data, &changed, &err))
+      g_assert (err);
+    g_clear_error (&err);
+    gst_buffer_unref (codec_data);
+    pos = 4 + len + sizeof (delimiter);
+  }
   while (pos <= size) {
     gsize len = unit_length (data + pos, size - pos, delimiter,
         sizeof (delimiter));

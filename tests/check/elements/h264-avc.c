@@ -480,6 +480,188 @@ test_random (void)
   g_rand_free (rand);
 }
 
+/* An avc access unit: @units each after its length in @length_size
+ * bytes. */
+static GstBuffer *
+avc_form (const Unit * units, guint n, guint length_size)
+{
+  GByteArray *a = g_byte_array_new ();
+  guint i, j, len;
+
+  for (i = 0; i < n; i++) {
+    for (j = length_size; j > 0; j--) {
+      guint8 b = units[i].size >> (8 * (j - 1));
+
+      g_byte_array_append (a, &b, 1);
+    }
+    g_byte_array_append (a, units[i].data, units[i].size);
+  }
+  len = a->len;
+  return gst_buffer_new_wrapped (g_byte_array_free (a, FALSE), len);
+}
+
+/* An AVCDecoderConfigurationRecord of @length_size-byte lengths and
+ * parameter sets @sps and pps. */
+static GstBuffer *
+avcc (guint length_size, const guint8 * sps, gsize sps_size)
+{
+  GByteArray *a = g_byte_array_new ();
+  const guint8 head[] = { 1, sps[1], sps[2], sps[3], 0xfc | (length_size - 1),
+    0xe1, 0, sps_size
+  };
+  const guint8 pps_head[] = { 1, 0, sizeof (pps) };
+  guint len;
+
+  g_byte_array_append (a, head, sizeof (head));
+  g_byte_array_append (a, sps, sps_size);
+  g_byte_array_append (a, pps_head, sizeof (pps_head));
+  g_byte_array_append (a, pps, sizeof (pps));
+  len = a->len;
+  return gst_buffer_new_wrapped (g_byte_array_free (a, FALSE), len);
+}
+
+static void
+set_codec_data (GstP2pH264Avc * avc, GstBuffer * codec_data,
+    gboolean expect_changed)
+{
+  g_autoptr (GError) err = NULL;
+  gboolean changed;
+
+  g_assert_true (gst_p2p_h264_avc_set_codec_data (avc, codec_data, &changed,
+          &err));
+  g_assert_no_error (err);
+  g_assert_cmpint (changed, ==, expect_changed);
+  gst_clear_buffer (&codec_data);
+}
+
+/* What x264enc gives when linked straight to p2psink: avc with the
+ * parameter sets only in the codec_data. 4-byte lengths go out as they
+ * came (even from a buffer others hold), keyframes with the parameter sets
+ * put in; 1- and 2-byte lengths are rewritten. */
+static void
+test_avc_input (void)
+{
+  const Unit bare_key[] = { U (sei), U (idr) };
+  const Unit completed[] = { U (sps_31), U (pps), U (sei), U (idr) };
+  const Unit delta[] = { U (aud), U (slice), U (slice) };
+  const Unit key_40[] = { U (sps_40), U (pps), U (idr) };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstBuffer *au, *held, *out, *codec_data, *expected;
+  gboolean changed;
+  guint length_size;
+
+  set_codec_data (avc, avcc (4, sps_31, sizeof (sps_31)), TRUE);
+  /* The same again changes nothing. */
+  set_codec_data (avc, avcc (4, sps_31, sizeof (sps_31)), FALSE);
+  codec_data = gst_p2p_h264_avc_codec_data (avc);
+  expected = avcc (4, sps_31, sizeof (sps_31));
+  g_assert_cmpuint (gst_buffer_get_size (codec_data), ==,
+      gst_buffer_get_size (expected));
+  {
+    GstMapInfo map;
+
+    g_assert_true (gst_buffer_map (expected, &map, GST_MAP_READ));
+    g_assert_cmpint (gst_buffer_memcmp (codec_data, 0, map.data, map.size),
+        ==, 0);
+    gst_buffer_unmap (expected, &map);
+  }
+  gst_buffer_unref (expected);
+  gst_buffer_unref (codec_data);
+
+  out = convert (avc, avc_form (bare_key, 2, 4), &changed);
+  g_assert_false (changed);
+  assert_avc (out, completed, G_N_ELEMENTS (completed));
+  g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+
+  au = avc_form (delta, 3, 4);
+  held = gst_buffer_ref (au);
+  out = convert (avc, au, &changed);
+  assert_avc (out, delta, 3);
+  g_assert_true (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  /* Neither copied nor written over. */
+  g_assert_true (gst_buffer_peek_memory (out, 0) ==
+      gst_buffer_peek_memory (held, 0));
+  g_assert_false (GST_BUFFER_FLAG_IS_SET (held, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (held);
+  gst_buffer_unref (out);
+
+  for (length_size = 1; length_size <= 2; length_size++) {
+    set_codec_data (avc, avcc (length_size, sps_31, sizeof (sps_31)), FALSE);
+    out = convert (avc, avc_form (delta, 3, length_size), &changed);
+    assert_avc (out, delta, 3);
+    gst_buffer_unref (out);
+    out = convert (avc, avc_form (bare_key, 2, length_size), &changed);
+    assert_avc (out, completed, G_N_ELEMENTS (completed));
+    gst_buffer_unref (out);
+  }
+
+  /* New parameter sets in the caps, or in band, change the codec_data. */
+  set_codec_data (avc, avcc (4, sps_40, sizeof (sps_40)), TRUE);
+  out = convert (avc, avc_form (key_40, 3, 4), &changed);
+  g_assert_false (changed);
+  assert_avc (out, key_40, 3);
+  gst_buffer_unref (out);
+  out = convert (avc, avc_form (completed, 4, 4), &changed);
+  g_assert_true (changed);
+  gst_buffer_unref (out);
+  gst_p2p_h264_avc_free (avc);
+}
+
+/* A started avc converter, then codec_data and access units it must
+ * refuse: an error, and the converter goes on as before. */
+static void
+test_avc_malformed (void)
+{
+  static const guint8 bad_codec_data[][12] = {
+    {0},                        /* version 0, too short */
+    {1, 100, 0, 31, 0xfe, 0xe0, 0},     /* 3-byte lengths */
+    {1, 100, 0, 31, 0xff, 0xe1, 0, 9, SPS, 100},        /* truncated SPS */
+    {1, 100, 0, 31, 0xff, 0xe1, 0, 4, PPS, 100, 0, 31}, /* not an SPS */
+    {1, 100, 0, 31, 0xff, 0xe1, 0, 4, SPS, 100, 0, 31}, /* no PPS count */
+    {1, 100, 0, 31, 0xff, 0xe0, 1, 0, 4, PPS, 1, 2},    /* truncated PPS */
+    {1, 100, 0, 31, 0xff, 0xe0, 40},    /* too many PPS */
+  };
+  static const gsize bad_sizes[] = { 1, 7, 10, 12, 12, 12, 7 };
+  static const guint8 bad_units[][8] = {
+    {0, 0, 0, 9, SLICE, 1, 2},  /* runs past the end */
+    {0, 0, 0, 0, 0, 0, 0, 2},   /* an empty unit */
+    {0, 0, 0, 2, SLICE, 1, 0, 0},       /* a truncated length */
+    {0, 0, 0, 3, 0xe1, 1, 2},   /* forbidden bit */
+  };
+  static const gsize unit_sizes[] = { 7, 8, 8, 7 };
+  const Unit key[] = { U (sps_31), U (pps), U (idr) };
+  const Unit delta[] = { U (slice) };
+  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstBuffer *out, *codec_data;
+  gboolean changed;
+  guint i;
+
+  set_codec_data (avc, avcc (4, sps_31, sizeof (sps_31)), TRUE);
+  gst_buffer_unref (convert (avc, avc_form (key, 3, 4), &changed));
+  for (i = 0; i < G_N_ELEMENTS (bad_codec_data); i++) {
+    g_autoptr (GError) err = NULL;
+
+    codec_data = gst_buffer_new_memdup (bad_codec_data[i], bad_sizes[i]);
+    g_assert_false (gst_p2p_h264_avc_set_codec_data (avc, codec_data,
+            &changed, &err));
+    g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+    gst_buffer_unref (codec_data);
+  }
+  for (i = 0; i < G_N_ELEMENTS (bad_units); i++) {
+    g_autoptr (GError) err = NULL;
+
+    g_assert_null (gst_p2p_h264_avc_convert (avc,
+            gst_buffer_new_memdup (bad_units[i], unit_sizes[i]), &changed,
+            &err));
+    g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  }
+  out = convert (avc, avc_form (delta, 1, 4), &changed);
+  assert_avc (out, delta, 1);
+  gst_buffer_unref (out);
+  gst_p2p_h264_avc_free (avc);
+}
+
 static void
 test_takes (void)
 {
@@ -491,6 +673,10 @@ test_takes (void)
     {"video/x-h264, stream-format=byte-stream, alignment=au", TRUE},
     {"video/x-h264, stream-format=byte-stream, alignment=nal", FALSE},
     {"video/x-h264, stream-format=avc, alignment=au", FALSE},
+    {"video/x-h264, stream-format=avc, alignment=au, codec_data=(buffer)01",
+        TRUE},
+    {"video/x-h264, stream-format=avc, alignment=nal, codec_data=(buffer)01",
+        FALSE},
     {"video/x-h264", FALSE},
     {"video/x-h265, stream-format=byte-stream, alignment=au", FALSE},
   };
@@ -518,6 +704,8 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/h264-avc/param-sets-change", test_param_sets_change);
   g_test_add_func ("/p2p/h264-avc/malformed", test_malformed);
   g_test_add_func ("/p2p/h264-avc/random", test_random);
+  g_test_add_func ("/p2p/h264-avc/avc-input", test_avc_input);
+  g_test_add_func ("/p2p/h264-avc/avc-malformed", test_avc_malformed);
   g_test_add_func ("/p2p/h264-avc/takes", test_takes);
   return g_test_run ();
 }

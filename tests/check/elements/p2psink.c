@@ -950,8 +950,18 @@ GST_END_TEST;
 #define CAMERA_H264_BYTE_STREAM \
   "videotestsrc is-live=true pattern=ball ! " \
   "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! " \
-  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 " \
-  "aud=false ! video/x-h264,stream-format=byte-stream,alignment=au ! " \
+  "x264enc name=enc tune=zerolatency speed-preset=ultrafast " \
+  "key-int-max=900 aud=false ! " \
+  "video/x-h264,stream-format=byte-stream,alignment=au ! " \
+  "p2psink name=cam uid=%s key-file=%s password-file=%s max-viewers=4"
+
+/* x264enc linked straight: it picks avc, the parameter sets only in the
+ * codec_data. */
+#define CAMERA_H264_AVC \
+  "videotestsrc is-live=true pattern=ball ! " \
+  "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! " \
+  "x264enc name=enc tune=zerolatency speed-preset=ultrafast " \
+  "key-int-max=900 ! " \
   "p2psink name=cam uid=%s key-file=%s password-file=%s max-viewers=4"
 
 #define VIEWER_DECODING \
@@ -1060,14 +1070,22 @@ camera_has (GstElement * cam, const gchar * type_name)
 /* A byte-stream camera: both viewers, the second joining long before the
  * encoder's next scheduled keyframe, start with a keyframe carrying its
  * parameter sets and decode every access unit; no h264parse on the way. */
-GST_START_TEST (test_byte_stream_decoded_without_parser)
+/* Two viewers of a camera (the second joining late) decode every access
+ * unit from a keyframe with its parameter sets on, and the camera's
+ * stream, in @format from its encoder `enc` (avc linked straight, else a
+ * byte-stream), went through the avc conversion, not h264parse. */
+static void
+check_decoded_without_parser (const gchar * format)
 {
   DecodeCount c1 = { 0 }, c2 = { 0 };
-  GstElement *cam, *v1, *v2;
+  GstElement *cam, *v1, *v2, *enc;
+  GstCaps *caps;
+  GstPad *src;
   guint i;
 
-  cam = p2p_test_env_pipeline (env, CAMERA_H264_BYTE_STREAM, env->uid,
-      env->key_file, env->password_file);
+  cam = p2p_test_env_pipeline (env, g_str_equal (format, "avc") ?
+      CAMERA_H264_AVC : CAMERA_H264_BYTE_STREAM, env->uid, env->key_file,
+      env->password_file);
   p2p_test_start (cam);
 
   v1 = p2p_test_env_pipeline (env, VIEWER_DECODING, env->uid,
@@ -1077,6 +1095,14 @@ GST_START_TEST (test_byte_stream_decoded_without_parser)
   pull_some (v1, 40);
   fail_unless (camera_has (cam, "GstP2pH264AvcElement"));
   fail_if (camera_has (cam, "GstH264Parse"));
+  enc = gst_bin_get_by_name (GST_BIN (cam), "enc");
+  src = gst_element_get_static_pad (enc, "src");
+  caps = gst_pad_get_current_caps (src);
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_caps_get_structure (caps, 0), "stream-format"), format);
+  gst_caps_unref (caps);
+  gst_object_unref (src);
+  gst_object_unref (enc);
 
   v2 = p2p_test_env_pipeline (env, VIEWER_DECODING, env->uid,
       P2P_TEST_PASSWORD);
@@ -1090,6 +1116,20 @@ GST_START_TEST (test_byte_stream_decoded_without_parser)
   stop_decoded_all (v2, &c2);
   stop_decoded_all (v1, &c1);
   p2p_test_stop (cam);
+}
+
+GST_START_TEST (test_byte_stream_decoded_without_parser)
+{
+  check_decoded_without_parser ("byte-stream");
+}
+
+GST_END_TEST;
+
+/* The encoder's choice when linked straight: avc, whose keyframes come
+ * without parameter sets. */
+GST_START_TEST (test_avc_decoded_without_parser)
+{
+  check_decoded_without_parser ("avc");
 }
 
 GST_END_TEST;
@@ -1115,6 +1155,7 @@ p2psink_suite (void)
   tcase_add_test (tc, test_password_property);
   tcase_add_test (tc, test_late_viewer_starts_at_keyframe);
   tcase_add_test (tc, test_byte_stream_decoded_without_parser);
+  tcase_add_test (tc, test_avc_decoded_without_parser);
   tcase_add_test (tc, test_wrong_password_refused);
   tcase_add_test (tc, test_loss_after_join_recovers);
   tcase_add_test (tc, test_password_guessing_backs_off);
