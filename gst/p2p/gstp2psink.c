@@ -944,6 +944,7 @@ gst_p2p_sink_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_p2p_sink_streams_say_bye (self);
       p2p_loop_invoke_sync (self->loop, gst_p2p_sink_stop, self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:

@@ -55,6 +55,9 @@ typedef struct
   GstElement *packet_sink;
   /* Its sender reports, on the streaming thread. */
   GstP2pSenderReport *report;
+  /* The last report had a BYE, and nothing was sent since (streaming
+   * thread; read once it stopped). */
+  gboolean said_bye;
 
   /* Set once on the streaming thread under the object lock. */
   GstElement *payloader;
@@ -145,6 +148,7 @@ GstPad *gst_p2p_sink_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 void gst_p2p_sink_release_pad (GstElement * element, GstPad * pad);
 void gst_p2p_sink_stream_free (Stream * stream);
+void gst_p2p_sink_streams_say_bye (GstP2pSink * self);
 void gst_p2p_sink_request_keyframe (StreamIndex index, guint count,
     gint64 not_before, const gchar * why, gpointer user_data);
 void gst_p2p_sink_send_packet (gpointer target, gboolean is_rtcp,

@@ -141,26 +141,67 @@ payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* @element's running time now, GST_CLOCK_TIME_NONE without a clock. */
+static GstClockTime
+running_time_now (GstElement * element)
+{
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+  GstClock *clock;
+
+  if ((clock = gst_element_get_clock (element))) {
+    now = GST_CLOCK_DIFF (gst_element_get_base_time (element),
+        gst_clock_get_time (clock));
+    gst_object_unref (clock);
+  }
+  return now;
+}
+
 /* Streaming thread: the stream's sender report (with a BYE when it
  * ends) to every viewer, at the pipeline clock's time now. */
 static void
 stream_send_report (Stream * stream, gboolean bye)
 {
-  GstElement *sink = stream->packet_sink;
-  GstClockTime now = GST_CLOCK_TIME_NONE;
   guint8 rtcp[GST_P2P_SENDER_REPORT_MAX_SIZE];
-  GstClock *clock;
   gsize size;
 
-  if ((clock = gst_element_get_clock (sink))) {
-    now = GST_CLOCK_DIFF (gst_element_get_base_time (sink),
-        gst_clock_get_time (clock));
-    gst_object_unref (clock);
-  }
-  size = gst_p2p_sender_report_make (stream->report, now,
+  size = gst_p2p_sender_report_make (stream->report,
+      running_time_now (stream->packet_sink),
       g_get_real_time () * GST_USECOND + GST_P2P_NTP_UNIX_OFFSET, bye, rtcp);
   if (size > 0)
     gst_p2p_fanout_push_rtcp (stream->sink->fanout, rtcp, size);
+  if (bye)
+    stream->said_bye = TRUE;
+}
+
+/* PAUSED→READY, once the streams have stopped and before the viewers'
+ * sessions close: a last sender report with a BYE for each stream that
+ * sent packets since its last BYE, so that a camera stopped without EOS
+ * ends its streams for its viewers' RTP sessions as one that reached EOS
+ * does, instead of leaving them to time out. */
+void
+gst_p2p_sink_streams_say_bye (GstP2pSink * self)
+{
+  guint8 rtcp[N_STREAMS][GST_P2P_SENDER_REPORT_MAX_SIZE];
+  gsize sizes[N_STREAMS] = { 0, };
+  GstClockTime now = running_time_now (GST_ELEMENT (self));
+  guint64 ntp_ns = g_get_real_time () * GST_USECOND + GST_P2P_NTP_UNIX_OFFSET;
+  guint i;
+
+  /* The streaming threads are gone: the reports are ours to read. */
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < N_STREAMS; i++) {
+    Stream *stream = self->streams[i];
+
+    if (stream && !stream->said_bye) {
+      sizes[i] = gst_p2p_sender_report_make (stream->report, now, ntp_ns,
+          TRUE, rtcp[i]);
+      stream->said_bye = sizes[i] > 0;
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  for (i = 0; i < N_STREAMS; i++)
+    if (sizes[i] > 0)
+      gst_p2p_fanout_push_rtcp (self->fanout, rtcp[i], sizes[i]);
 }
 
 /* Streaming thread: @n packets the fan-out got, counted for the sender
@@ -172,6 +213,7 @@ stream_count (Stream * stream, const guint8 * const *data,
   gst_p2p_sender_report_count (stream->report, data, sizes, n,
       gst_p2p_packet_sink_send_time (GST_P2P_PACKET_SINK (stream->packet_sink),
           first));
+  stream->said_bye = FALSE;
   if (gst_p2p_sender_report_due (stream->report, g_get_monotonic_time ()))
     stream_send_report (stream, FALSE);
 }

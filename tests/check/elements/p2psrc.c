@@ -572,7 +572,34 @@ typedef struct
   GHashTable *received;         /* SSRC → RTP packets received */
   GHashTable *last_ts;          /* SSRC → the last one's timestamp */
   GArray *reports;              /* SeenReport */
+  GHashTable *byes;             /* SSRCs a BYE named */
 } Seen;
+
+static void
+seen_init (Seen * seen)
+{
+  g_mutex_init (&seen->lock);
+  g_cond_init (&seen->cond);
+  seen->received = g_hash_table_new (NULL, NULL);
+  seen->last_ts = g_hash_table_new (NULL, NULL);
+  seen->reports = g_array_new (FALSE, TRUE, sizeof (SeenReport));
+  seen->byes = g_hash_table_new (NULL, NULL);
+}
+
+static void
+seen_clear (Seen * seen)
+{
+  guint i;
+
+  for (i = 0; i < seen->reports->len; i++)
+    g_free (g_array_index (seen->reports, SeenReport, i).cname);
+  g_array_unref (seen->reports);
+  g_hash_table_unref (seen->received);
+  g_hash_table_unref (seen->last_ts);
+  g_hash_table_unref (seen->byes);
+  g_mutex_clear (&seen->lock);
+  g_cond_clear (&seen->cond);
+}
 
 static void
 seen_rtp (Seen * seen, GstBuffer * buf)
@@ -613,7 +640,8 @@ see_rtp (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* The viewer's RTCP on its way in: each SR, with the SDES CNAME after it. */
+/* The viewer's RTCP on its way in: each SR, with the SDES CNAME after it,
+ * and the SSRCs of each BYE. */
 static GstPadProbeReturn
 see_rtcp (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -657,6 +685,12 @@ see_rtcp (GstPad * pad, GstPadProbeInfo * info, gpointer data)
         } while (!cname && gst_rtcp_packet_sdes_next_entry (&packet));
       }
       last->cname = cname;
+    } else if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_BYE) {
+      guint i, n = gst_rtcp_packet_bye_get_ssrc_count (&packet);
+
+      for (i = 0; i < n; i++)
+        g_hash_table_add (seen->byes,
+            GUINT_TO_POINTER (gst_rtcp_packet_bye_get_nth_ssrc (&packet, i)));
     }
   }
   g_cond_broadcast (&seen->cond);
@@ -719,11 +753,7 @@ GST_START_TEST (test_sender_reports)
   const guint rates[2] = { 90000, 48000 };
   const gchar *cname = NULL;
 
-  g_mutex_init (&seen.lock);
-  g_cond_init (&seen.cond);
-  seen.received = g_hash_table_new (NULL, NULL);
-  seen.last_ts = g_hash_table_new (NULL, NULL);
-  seen.reports = g_array_new (FALSE, TRUE, sizeof (SeenReport));
+  seen_init (&seen);
 
   cam = p2p_test_env_pipeline (env, AV_CAMERA, env->uid, env->key_file,
       env->password_file);
@@ -803,13 +833,63 @@ GST_START_TEST (test_sender_reports)
 
   p2p_test_stop (viewer);
   p2p_test_stop (cam);
-  for (i = 0; i < seen.reports->len; i++)
-    g_free (g_array_index (seen.reports, SeenReport, i).cname);
-  g_array_unref (seen.reports);
-  g_hash_table_unref (seen.received);
-  g_hash_table_unref (seen.last_ts);
-  g_mutex_clear (&seen.lock);
-  g_cond_clear (&seen.cond);
+  seen_clear (&seen);
+}
+
+GST_END_TEST;
+
+/* Whether a BYE named every SSRC a sender report came from. With the
+ * lock. */
+static gboolean
+all_said_bye (Seen * seen)
+{
+  guint i;
+
+  for (i = 0; i < seen->reports->len; i++)
+    if (!g_hash_table_contains (seen->byes,
+            GUINT_TO_POINTER (g_array_index (seen->reports, SeenReport,
+                    i).ssrc)))
+      return FALSE;
+  return seen->reports->len > 0;
+}
+
+/* A camera stopped without EOS (set to NULL) ends its streams with a BYE
+ * each, as one that reached EOS does, before its viewers' sessions close:
+ * they used to be left to time out. */
+GST_START_TEST (test_bye_on_stop)
+{
+  GstElement *cam, *viewer;
+  Seen seen;
+  gint64 deadline;
+
+  seen_init (&seen);
+  cam = p2p_test_env_pipeline (env, AV_CAMERA, env->uid, env->key_file,
+      env->password_file);
+  p2p_test_start (cam);
+  viewer = p2p_test_env_pipeline (env, AV_VIEWER, env->uid);
+  add_probe (viewer, "rtcpsrc", GST_PAD_PROBE_TYPE_BUFFER, see_rtcp, &seen);
+  p2p_test_start (viewer);
+
+  deadline = g_get_monotonic_time () + 2 * P2P_TEST_WAIT_MS * 1000;
+  g_mutex_lock (&seen.lock);
+  while (ssrcs_reported (&seen, 1) < 2
+      && g_cond_wait_until (&seen.cond, &seen.lock, deadline));
+  fail_unless (ssrcs_reported (&seen, 1) == 2, "%u reports of fewer than "
+      "two streams", seen.reports->len);
+  fail_if (all_said_bye (&seen));
+  g_mutex_unlock (&seen.lock);
+
+  p2p_test_stop (cam);
+  deadline = g_get_monotonic_time () + P2P_TEST_WAIT_MS * 1000;
+  g_mutex_lock (&seen.lock);
+  while (!all_said_bye (&seen)
+      && g_cond_wait_until (&seen.cond, &seen.lock, deadline));
+  fail_unless (all_said_bye (&seen), "BYEs for %u of the streams",
+      g_hash_table_size (seen.byes));
+  g_mutex_unlock (&seen.lock);
+
+  p2p_test_stop (viewer);
+  seen_clear (&seen);
 }
 
 GST_END_TEST;
@@ -1957,6 +2037,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_av_decodebin_gets_video);
   tcase_add_test (tc, test_stream_ids);
   tcase_add_test (tc, test_sender_reports);
+  tcase_add_test (tc, test_bye_on_stop);
   tcase_add_test (tc, test_eos_finalizes_recording);
   tcase_add_test (tc, test_other_formats);
   tcase_add_test (tc, test_uridecodebin_plays);
