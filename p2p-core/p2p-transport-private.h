@@ -35,6 +35,19 @@ G_GNUC_INTERNAL
 G_GNUC_INTERNAL
     void p2p_transport_recheck_path_mtu (P2pTransport * self, gint path_mtu);
 
+/* Asks the gateway at @gateway_ip:@gateway_port (a test's socket) for a
+ * port mapping, as a host candidate on a private address does (the
+ * `port-mapping` property): "gathering done" then waits for its answer
+ * or the grace period. */
+G_GNUC_INTERNAL
+void p2p_transport_map_port_at (P2pTransport * self, const gchar * gateway_ip,
+    guint gateway_port);
+
+/* libnice's "gathering done" for the transport's stream, as when a
+ * gathering round (the first, or the relays' after it) ends. */
+G_GNUC_INTERNAL
+void p2p_transport_end_gathering (P2pTransport * self);
+
 /* Whether media leaves through the batched path now. */
 G_GNUC_INTERNAL gboolean p2p_transport_is_batching (P2pTransport * self);
 

@@ -703,6 +703,12 @@ gathering_done_cb (NiceAgent * agent, guint stream_id, gpointer user_data)
     return;
   if (self->mapping && self->mapped_port == 0) {
     self->gathering_done_held = TRUE;
+    /* Gathering ends again when the relays joined after it ended (they
+     * are added late, start_gathering()): the grace already running goes
+     * on. A second timer would leave the first unreachable, and so not
+     * destroyed with the transport, which it then calls once freed. */
+    if (self->mapping_timer)
+      return;
     self->mapping_timer = g_timeout_source_new (MAPPING_GRACE_MS);
     g_source_set_callback (self->mapping_timer, mapping_grace_cb, self, NULL);
     g_source_attach (self->mapping_timer, self->context);
@@ -3641,6 +3647,51 @@ p2p_transport_recheck_path_mtu (P2pTransport * self, gint path_mtu)
   g_mutex_unlock (&self->lock);
   p2p_loop_invoke (self->loop, path_mtu_recheck_once, g_object_ref (self),
       g_object_unref);
+}
+
+typedef struct
+{
+  P2pTransport *self;
+  const gchar *gateway_ip;
+  guint gateway_port;
+} MapPortCall;
+
+static gboolean
+map_port_on_loop (gpointer data)
+{
+  MapPortCall *call = data;
+  P2pTransport *self = call->self;
+
+  self->mapping_port = 9;
+  self->mapping = p2p_port_mapping_new (self->context, "127.0.0.1",
+      self->mapping_port, call->gateway_ip, call->gateway_port,
+      port_mapped_cb, self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+p2p_transport_map_port_at (P2pTransport * self, const gchar * gateway_ip,
+    guint gateway_port)
+{
+  MapPortCall call = { self, gateway_ip, gateway_port };
+
+  p2p_loop_invoke_sync (self->loop, map_port_on_loop, &call);
+}
+
+static gboolean
+end_gathering_on_loop (gpointer data)
+{
+  P2pTransport *self = data;
+
+  g_signal_emit_by_name (self->agent, "candidate-gathering-done",
+      self->stream_id);
+  return G_SOURCE_REMOVE;
+}
+
+void
+p2p_transport_end_gathering (P2pTransport * self)
+{
+  p2p_loop_invoke_sync (self->loop, end_gathering_on_loop, self);
 }
 
 gboolean

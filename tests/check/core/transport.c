@@ -1934,6 +1934,47 @@ test_ice_servers (void)
   }
 }
 
+/* A gateway asked for a port mapping that never answers keeps "gathering
+ * done" for a grace period. Gathering may end twice (the relays join after
+ * the first round ends on a loaded host: start_gathering()), and the
+ * transport may go before the grace ends (a viewer's short call): freed,
+ * it must leave no source on its loop that would still call it. A second
+ * grace timer used to replace the first, which was then never destroyed
+ * and fired on the freed transport (the camera's crash a few hundred
+ * milliseconds after a viewer's bye in natlab lan-server-up). */
+static void
+test_mapping_grace_gathering_twice (void)
+{
+  g_autoptr (P2pLoop) loop = p2p_loop_new ("test-mapping-grace");
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocket) gateway = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  P2pTransport *t = p2p_transport_new (loop, NULL, TRUE);
+  gpointer alive = t, freed = t;
+  GSource *left;
+
+  g_assert_true (g_socket_bind (gateway, any, FALSE, NULL));
+  bound = g_socket_get_local_address (gateway, NULL);
+  p2p_transport_map_port_at (t, "127.0.0.1",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  p2p_transport_end_gathering (t);
+  p2p_transport_end_gathering (t);
+
+  g_object_add_weak_pointer (G_OBJECT (t), &alive);
+  g_object_unref (t);
+  g_assert_null (alive);
+  /* Found by its data pointer, never followed; destroyed before the
+   * assertion so that a failure cannot become a crash a second later. */
+  left = g_main_context_find_source_by_user_data (p2p_loop_get_context
+      (loop), freed);
+  if (left)
+    g_source_destroy (left);
+  g_assert_null (left);
+}
+
 #define PAIR_TEST(path, func, data) \
   g_test_add ("/p2p/transport/" path, Fixture, data, fixture_setup, func, \
       fixture_teardown)
@@ -1978,6 +2019,8 @@ main (int argc, char **argv)
   PAIR_TEST ("ice/restart", test_ice_restart, NULL);
   PAIR_TEST ("ice/tcp-fallback", test_ice_tcp_fallback, NULL);
   g_test_add_func ("/p2p/transport/ice-servers", test_ice_servers);
+  g_test_add_func ("/p2p/transport/mapping-grace/gathering-twice",
+      test_mapping_grace_gathering_twice);
 
   return g_test_run ();
 }
