@@ -3029,6 +3029,25 @@ PTS_RE = re.compile(r'pts: (\d+):(\d+):(\d+\.\d+)')
 LAYERS_VIEWER_CMD = LOSS_VIEWER_CMD.replace(' p2psrc ', ' p2psrc latency=500 ',
                                             1)
 
+# The bench's adaptation row in the lab (`layers --default-latency`):
+# the viewers with p2psrc's default 50 ms jitter buffer, the shaping as
+# long as the row's (10 s), and a camera whose first frames come while
+# its pipeline prerolls, as from the bench's clip source (a source that is
+# not live, paced by clocksync). In the bench, such first caps raced the
+# pipeline's move to PLAYING and could leave a layer on a timestamp base
+# of its own (the shaped viewer on sub after 5 s and never back on main);
+# this lab camera did not hit that race in 3 runs of the code before the
+# fix, which the elements test `layers` checks deterministically. Only
+# the moves are asserted, with the row's limits: with 50 ms, frames a
+# loaded host delays are lost to the jitter buffer whatever adapts
+# (above), so the frame counts are reported, not asserted.
+LAYERS_TWIN_CAMERA_CMD = LAYERS_CAMERA_CMD.replace(
+    'videotestsrc is-live=true pattern=snow',
+    'videotestsrc pattern=snow ! clocksync', 1)
+LAYERS_TWIN_DOWN_S = 10
+LAYERS_TWIN_SHAPED_S = 10
+LAYERS_TWIN_UP_S = 30
+
 
 def decoded_between(viewer, start, end, fps):
     """The frames `viewer` decoded whose lines came out between `start`
@@ -3052,16 +3071,49 @@ def decoded_between(viewer, start, end, fps):
             ps[-1] - ps[0])
 
 
+def layers_frame_problems(shaped, shaped_for, other, other_for, moves):
+    """What the layers test finds wrong beyond the moves: the shaped
+    viewer's frames on sub (decoded, want, longest freeze, span) over
+    `shaped_for` seconds, the other viewer's over `other_for` and its
+    layer moves (it must stay on main)."""
+    got, want, freeze, span = shaped
+    fast_got, fast_want, fast_freeze, fast_span = other
+    problems = []
+    if got < 0.99 * want:
+        problems.append('%d of %d frames on sub' % (got, want))
+    if span < shaped_for - LAYERS_MAX_LAG_S:
+        problems.append('frames of %.1f s decoded on sub in %.1f s'
+                        % (span, shaped_for))
+    if freeze > LAYERS_MAX_FREEZE_S:
+        problems.append('a freeze of %.2f s on sub' % freeze)
+    if moves != ['0']:
+        problems.append('the other viewer moved: %s' % moves)
+    if fast_got < 0.99 * fast_want or fast_freeze > LAYERS_MAX_FREEZE_S \
+            or fast_span < other_for - LAYERS_MAX_LAG_S:
+        problems.append('the other viewer decoded %d of %d frames '
+                        '(%.1f s of %.1f s), froze %.2f s' % (
+                            fast_got, fast_want, fast_span, other_for,
+                            fast_freeze))
+    return problems
+
 def cmd_layers(args):
     """Two viewers of a camera with a main (4 Mbit/s) and a sub layer
     (0.5 Mbit/s). One viewer's link is shaped to 1.5 Mbit/s (tbf, both
     ways): it moves to sub within 3 s, then decodes >= 99 % of the frames
     with no freeze over 1 s; the shaping lifted, it is back on main within
     10 s. The other viewer stays on main throughout, at the full frame
-    rate."""
+    rate. With --default-latency, the bench's adaptation row: 50 ms
+    viewers, a camera that pushes while prerolling, 10 s shaped, and only
+    the moves asserted (to sub within 10 s, back within 30 s)."""
     if not product_ready(args.builddir):
         return 1
     fr, fps = args.frame_regex, 30
+    twin = args.default_latency
+    camera_cmd = LAYERS_TWIN_CAMERA_CMD if twin else LAYERS_CAMERA_CMD
+    viewer_cmd = LOSS_VIEWER_CMD if twin else LAYERS_VIEWER_CMD
+    down_s, shaped_s, up_s = (
+        (LAYERS_TWIN_DOWN_S, LAYERS_TWIN_SHAPED_S, LAYERS_TWIN_UP_S) if twin
+        else (LAYERS_DOWN_S, LAYERS_SHAPED_S, LAYERS_UP_S))
     row = {'shaped to (kbit/s)': str(LAYERS_SHAPED_KBIT)}
     with Lab(args.workdir) as lab:
         try:
@@ -3071,14 +3123,14 @@ def cmd_layers(args):
             cam_site, slow_site, fast_site = sites
             server = start_server(lab, env, args.server_cmd)
             camera = lab.spawn(cam_site.hosts[0],
-                               ['sh', '-c', LAYERS_CAMERA_CMD], 'camera', env)
+                               ['sh', '-c', camera_cmd], 'camera', env)
             server.wait_for(args.registered_regex, args.timeout,
                             'camera registered at the server')
             venv = dict(env, NATLAB_VIEWER_FRAMES='1000000')
             viewers = []
             for name, site in (('slow', slow_site), ('fast', fast_site)):
                 v = lab.spawn(site.hosts[0],
-                              ['sh', '-c', LAYERS_VIEWER_CMD], name, venv)
+                              ['sh', '-c', viewer_cmd], name, venv)
                 v.wait_for(fr, args.timeout, '%s: first frame' % name)
                 viewers.append(v)
             slow, fast = viewers
@@ -3090,11 +3142,11 @@ def cmd_layers(args):
             t_shape = time.monotonic()
             lab.set_rate(slow_site, LAYERS_SHAPED_KBIT)
             t_down, _ = camera.wait_for(slow_re.replace(r'(\d)', '(1)'),
-                                        LAYERS_DOWN_S + 2,
+                                        down_s + 2,
                                         'the shaped viewer on the sub layer',
                                         after=t_shape)
             row['to sub (s)'] = '%.1f' % (t_down - t_shape)
-            time.sleep(LAYERS_SHAPED_S)    # the shaping's length
+            time.sleep(shaped_s)    # the shaping's length
             t_lift = time.monotonic()
             lab.set_rate(slow_site, 0)
             got, want, freeze, span = decoded_between(slow, t_down + 1,
@@ -3102,7 +3154,7 @@ def cmd_layers(args):
             row['frames on sub'] = '%d/%d' % (got, want)
             row['longest freeze (s)'] = '%.2f' % freeze
             t_up, _ = camera.wait_for(slow_re.replace(r'(\d)', '(0)'),
-                                      LAYERS_UP_S + 5,
+                                      up_s + 5,
                                       'the viewer back on main', after=t_lift)
             row['back on main (s)'] = '%.1f' % (t_up - t_lift)
             end = time.monotonic()
@@ -3115,26 +3167,15 @@ def cmd_layers(args):
             for v in viewers:
                 v.stop()
             problems = []
-            if t_down - t_shape > LAYERS_DOWN_S:
+            if t_down - t_shape > down_s:
                 problems.append('on sub after %.1f s' % (t_down - t_shape))
-            if got < 0.99 * want:
-                problems.append('%d of %d frames on sub' % (got, want))
-            if span < t_lift - t_down - 1 - LAYERS_MAX_LAG_S:
-                problems.append('frames of %.1f s decoded on sub in %.1f s'
-                                % (span, t_lift - t_down - 1))
-            if freeze > LAYERS_MAX_FREEZE_S:
-                problems.append('a freeze of %.2f s on sub' % freeze)
-            if t_up - t_lift > LAYERS_UP_S:
+            if t_up - t_lift > up_s:
                 problems.append('back on main after %.1f s' % (t_up - t_lift))
-            if moves != ['0']:
-                problems.append('the other viewer moved: %s' % moves)
-            if fast_got < 0.99 * fast_want or fast_freeze > \
-                    LAYERS_MAX_FREEZE_S or \
-                    fast_span < end - t_shape - LAYERS_MAX_LAG_S:
-                problems.append('the other viewer decoded %d of %d frames '
-                                '(%.1f s of %.1f s), froze %.2f s' % (
-                                    fast_got, fast_want, fast_span,
-                                    end - t_shape, fast_freeze))
+            if not twin:
+                problems += layers_frame_problems(
+                    (got, want, freeze, span), t_lift - t_down - 1,
+                    (fast_got, fast_want, fast_freeze, fast_span),
+                    end - t_shape, moves)
             if problems:
                 raise LabError('; '.join(problems))
             del t
@@ -3144,7 +3185,8 @@ def cmd_layers(args):
             log('logs kept in ' + lab.workdir)
             raise
     print_table([row], LAYERS_COLUMNS, args.table)
-    log('PASS: the shaped viewer moved to sub and back, the other stayed')
+    log('PASS: the shaped viewer moved to sub and back' +
+        ('' if twin else ', the other stayed'))
     return 0
 
 
@@ -3305,6 +3347,11 @@ def main():
     ly = sub.add_parser('layers', help='a viewer shaped to 1.5 Mbit/s moves '
                         'to the sub layer and back; another stays on main '
                         '(issue 14)')
+    ly.add_argument('--default-latency', action='store_true',
+                    help="the bench's adaptation row: viewers with p2psrc's "
+                    'default 50 ms jitter buffer, a camera that pushes '
+                    'while prerolling, 10 s shaped; only the moves are '
+                    'asserted')
     pair_options(ly)
     sh = sub.add_parser('shell', help='build sites and wait (debugging)')
     sh.add_argument('sites', nargs='+', choices=NAT_KINDS)
