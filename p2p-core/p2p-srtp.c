@@ -29,6 +29,7 @@
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #define KEY_LEN 16
@@ -66,6 +67,7 @@ typedef struct
 {
   EVP_CIPHER_CTX *cipher;       /* AES-128-GCM or AES-128-CTR */
   EVP_MAC_CTX *mac;             /* HMAC-SHA1 for AES-CM, NULL for AES-GCM */
+  gboolean iv_param;            /* AES-GCM: gcm_set_iv() may set a parameter */
   guint8 salt[CM_SALT_LEN];
 } Transform;
 
@@ -137,7 +139,11 @@ typedef struct
   EVP_CIPHER *gcm;
   EVP_CIPHER *ctr;
   EVP_MAC *hmac;
+  /* Whether AES-GCM's IV can be set as a parameter (gcm_set_iv()). */
+  gboolean gcm_iv_param;
 } Algorithms;
+
+static gboolean gcm_iv_param_works (EVP_CIPHER * gcm);
 
 static const Algorithms *
 algorithms (void)
@@ -147,8 +153,10 @@ algorithms (void)
   const Algorithms *result = NULL;
 
   g_mutex_lock (&lock);
-  if (algs.gcm == NULL)
+  if (algs.gcm == NULL) {
     algs.gcm = EVP_CIPHER_fetch (NULL, "AES-128-GCM", NULL);
+    algs.gcm_iv_param = algs.gcm && gcm_iv_param_works (algs.gcm);
+  }
   if (algs.ctr == NULL)
     algs.ctr = EVP_CIPHER_fetch (NULL, "AES-128-CTR", NULL);
   if (algs.hmac == NULL)
@@ -225,6 +233,7 @@ transform_init (Transform * t, gboolean gcm, gboolean encrypt,
   if (t->cipher == NULL || !EVP_CipherInit_ex2 (t->cipher,
           gcm ? algs->gcm : algs->ctr, key, NULL, encrypt ? 1 : 0, NULL))
     return FALSE;
+  t->iv_param = gcm && algs->gcm_iv_param;
   if (!gcm) {
     OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *) "SHA1",
@@ -387,6 +396,36 @@ make_iv (const Transform * t, gboolean gcm, guint32 ssrc, guint64 index,
     iv[i] ^= t->salt[i];
 }
 
+/* Sets a keyed AES-GCM context's 12-byte @iv for the next packet and,
+ * when decrypting, the @tag (GCM_TAG_LEN bytes) to check at its end.
+ *
+ * EVP_CipherInit_ex2 () with only an IV asks the provider for the IV length
+ * again each time, through the parameter interface (OpenSSL 3.0): about a
+ * tenth of a packet's protection went into looking those names up. The
+ * provider takes a whole IV as the "fixed" TLS IV field of length -1
+ * (what EVP_CTRL_AEAD_SET_IV_FIXED with -1 sets): one parameter call, which
+ * for decryption also carries the tag. Whether this OpenSSL does so is
+ * checked once, against EVP_CipherInit_ex2 (gcm_iv_param_works()). */
+static gboolean
+gcm_set_iv (EVP_CIPHER_CTX * cipher, gboolean iv_param, const guint8 * iv,
+    guint8 * tag, gboolean encrypt)
+{
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED,
+        (void *) iv, (gsize) - 1),
+    OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TAG, tag,
+        GCM_TAG_LEN),
+    OSSL_PARAM_construct_end (),
+  };
+
+  if (encrypt)
+    params[1] = params[2];
+  if (iv_param)
+    return EVP_CIPHER_CTX_set_params (cipher, params);
+  return EVP_CipherInit_ex2 (cipher, NULL, NULL, iv, -1, NULL)
+      && (encrypt || EVP_CIPHER_CTX_set_params (cipher, params + 1));
+}
+
 /* AES-GCM from @in to @text (the same place, or one not overlapping it),
  * authenticating @aad and @aad2 (may be empty) first. Encrypting writes
  * the tag to @tag, decrypting checks it.
@@ -405,7 +444,7 @@ gcm_crypt (Transform * t, const guint8 * iv, const guint8 * aad,
   };
   int n;
 
-  if (!EVP_CipherInit_ex2 (t->cipher, NULL, NULL, iv, -1, NULL)
+  if (!gcm_set_iv (t->cipher, t->iv_param, iv, tag, encrypt)
       || !EVP_CipherUpdate (t->cipher, NULL, &n, aad, (int) aad_len)
       || (aad2_len
           && !EVP_CipherUpdate (t->cipher, NULL, &n, aad2, (int) aad2_len))
@@ -414,8 +453,81 @@ gcm_crypt (Transform * t, const guint8 * iv, const guint8 * aad,
   if (encrypt)
     return EVP_CipherFinal_ex (t->cipher, tag, &n)
         && EVP_CIPHER_CTX_get_params (t->cipher, params);
-  return EVP_CIPHER_CTX_set_params (t->cipher, params)
-      && EVP_CipherFinal_ex (t->cipher, tag, &n) > 0;
+  return EVP_CipherFinal_ex (t->cipher, tag, &n) > 0;
+}
+
+/* Encrypts a block under a zero key and @iv, with the IV set as
+ * gcm_set_iv () does (@iv_param), after a packet under another IV; into
+ * @out, then the tag. */
+static gboolean
+gcm_known_answer (EVP_CIPHER * gcm, gboolean iv_param, const guint8 * iv,
+    guint8 * out)
+{
+  static const guint8 key[KEY_LEN], other_iv[GCM_SALT_LEN] = { 1 };
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TAG,
+        out + KEY_LEN, GCM_TAG_LEN),
+    OSSL_PARAM_construct_end (),
+  };
+  gboolean ok;
+  int n;
+
+  ok = ctx && EVP_CipherInit_ex2 (ctx, gcm, key, other_iv, 1, NULL)
+      && EVP_CipherUpdate (ctx, out, &n, key, KEY_LEN)
+      && EVP_CipherFinal_ex (ctx, out, &n)
+      && gcm_set_iv (ctx, iv_param, iv, NULL, TRUE)
+      && EVP_CipherUpdate (ctx, NULL, &n, iv, GCM_SALT_LEN)
+      && EVP_CipherUpdate (ctx, out, &n, key, KEY_LEN)
+      && EVP_CipherFinal_ex (ctx, out + KEY_LEN, &n)
+      && EVP_CIPHER_CTX_get_params (ctx, params);
+  EVP_CIPHER_CTX_free (ctx);
+  return ok;
+}
+
+/* Decrypts what gcm_known_answer () wrote (@sealed) with the IV and tag
+ * set as gcm_set_iv () does; whether it opened to the zero block. */
+static gboolean
+gcm_known_answer_opens (EVP_CIPHER * gcm, const guint8 * iv,
+    const guint8 * sealed)
+{
+  static const guint8 key[KEY_LEN];
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  guint8 tag[GCM_TAG_LEN], plain[KEY_LEN];
+  gboolean ok;
+  int n;
+
+  memcpy (tag, sealed + KEY_LEN, GCM_TAG_LEN);
+  ok = ctx && EVP_CipherInit_ex2 (ctx, gcm, key, NULL, 0, NULL)
+      && gcm_set_iv (ctx, TRUE, iv, tag, FALSE)
+      && EVP_CipherUpdate (ctx, NULL, &n, iv, GCM_SALT_LEN)
+      && EVP_CipherUpdate (ctx, plain, &n, sealed, KEY_LEN)
+      && EVP_CipherFinal_ex (ctx, plain, &n) > 0;
+  EVP_CIPHER_CTX_free (ctx);
+  return ok && memcmp (plain, key, KEY_LEN) == 0;
+}
+
+/* Whether this OpenSSL's AES-GCM takes its IV (and a tag to check) as
+ * gcm_set_iv () gives them with the same result as from
+ * EVP_CipherInit_ex2 (), and still refuses a wrong tag. */
+static gboolean
+gcm_iv_param_works (EVP_CIPHER * gcm)
+{
+  static const guint8 iv[GCM_SALT_LEN] = { 0x5a, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0xa5
+  };
+  guint8 by_init[KEY_LEN + GCM_TAG_LEN], by_param[KEY_LEN + GCM_TAG_LEN];
+  gboolean works;
+
+  ERR_set_mark ();
+  works = gcm_known_answer (gcm, FALSE, iv, by_init)
+      && gcm_known_answer (gcm, TRUE, iv, by_param)
+      && memcmp (by_init, by_param, sizeof (by_init)) == 0
+      && gcm_known_answer_opens (gcm, iv, by_param);
+  by_param[KEY_LEN] ^= 1;
+  works = works && !gcm_known_answer_opens (gcm, iv, by_param);
+  ERR_pop_to_mark ();
+  return works;
 }
 
 /* AES-CM keystream XORed into @in, written to @text (the same place, or
