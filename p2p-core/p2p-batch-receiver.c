@@ -31,9 +31,8 @@
  * The source polls its own duplicate of the socket, and libnice's
  * descriptor is parked on the loop (p2p_loop_park()) meanwhile: with GRO
  * on, libnice must never read (it could not split a coalesced buffer),
- * which is why switching off turns GRO off first and then reads what the
- * kernel had already coalesced before libnice's descriptor is polled
- * again. With libnice's descriptor parked, the source can run at the
+ * which is why switching off reads what the kernel had coalesced, turns
+ * GRO off and reads again before libnice's descriptor is polled again. With libnice's descriptor parked, the source can run at the
  * loop's default priority: a socket that stays readable (a flood, an
  * overloaded viewer) then shares each iteration with the loop's timers
  * (DTLS retransmissions, libnice's keepalives, the channel's pings) and
@@ -270,23 +269,35 @@ read_datagrams (P2pBatchReceiver * receiver, guint max_reads)
   return reads < max_reads ? READ_DRAINED : READ_MORE;
 }
 
-/* Turns GRO off, then reads (and delivers) what the kernel coalesced
- * before that: from now on libnice reads plain datagrams. The reading is
- * bounded (a full 4 MiB receive buffer is 64 coalesced buffers): under a
- * flood, libnice may get a few coalesced buffers, which fail SRTP
- * authentication like any other garbage. */
+/* Reads (and delivers) what is queued, a bounded amount (a full 4 MiB
+ * receive buffer is 64 coalesced buffers), STUN or not. */
+static void
+drain (P2pBatchReceiver * receiver)
+{
+  guint i;
+
+  for (i = 0; i < 4; i++)
+    if (read_datagrams (receiver, MAX_READS) == READ_DRAINED)
+      break;
+}
+
+/* Reads what the kernel has coalesced, turns GRO off, then reads what
+ * came meanwhile: from now on libnice reads plain datagrams. The kernel
+ * gives a coalesced buffer's segment size only while GRO is on, so what
+ * was queued is read before (read after, each buffer was one datagram to
+ * split at nothing, whose packets all failed SRTP authentication). Under
+ * a flood, libnice may still get a few coalesced buffers, which fail
+ * SRTP authentication like any other garbage. */
 static void
 stop (P2pBatchReceiver * receiver)
 {
   gint off = 0;
-  guint i;
 
   if (receiver->fd < 0)
     return;
+  drain (receiver);
   setsockopt (receiver->fd, SOL_UDP, UDP_GRO, &off, sizeof (off));
-  for (i = 0; i < 4; i++)
-    if (read_datagrams (receiver, MAX_READS) == READ_DRAINED)
-      break;
+  drain (receiver);
   g_source_destroy (receiver->source);
   g_clear_pointer (&receiver->source, g_source_unref);
   close (receiver->fd);

@@ -11,6 +11,13 @@
 #include "p2p-batch-receiver.h"
 
 #include <gio/gio.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 /* Datagrams kept queued in the path's socket: fewer than a dispatch's
  * reads would be enough, and few enough for any receive buffer. */
@@ -35,6 +42,7 @@ typedef struct
   GMutex lock;
   GCond cond;
   guint64 delivered;
+  GArray *sizes;                /* gsize: each datagram delivered */
   gint libnice_reads;
   gboolean timer_fired;
 } Fixture;
@@ -61,6 +69,7 @@ deliver_cb (guint8 * data, gsize size, gpointer user_data)
     return;
   g_mutex_lock (&f->lock);
   f->delivered++;
+  g_array_append_val (f->sizes, size);
   g_mutex_unlock (&f->lock);
   if (f->refill)
     send_datagram (f);
@@ -116,6 +125,7 @@ fixture_setup (Fixture * f, gconstpointer data)
   f->path = udp_socket ();
   f->peer = udp_socket ();
   f->path_address = g_socket_get_local_address (f->path, NULL);
+  f->sizes = g_array_new (FALSE, FALSE, sizeof (gsize));
 }
 
 static void
@@ -125,6 +135,7 @@ fixture_teardown (Fixture * f, gconstpointer data)
   g_object_unref (f->path_address);
   g_object_unref (f->path);
   g_object_unref (f->peer);
+  g_array_unref (f->sizes);
   g_mutex_clear (&f->lock);
   g_cond_clear (&f->cond);
 }
@@ -222,11 +233,70 @@ test_fair (Fixture * f, gconstpointer data)
   p2p_loop_invoke_sync (f->loop, remove_libnice_on_loop, f);
 }
 
+/* The peer's segments, sent as one UDP GSO message while the batched path
+ * is on: the kernel queues them as one coalesced buffer. */
+#define SEGMENT 100
+#define SEGMENTS 4
+
+static gboolean
+stop_with_queued_batch_on_loop (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr (GSocketAddress) peer = g_socket_get_local_address (f->peer, NULL);
+  struct sockaddr_storage native;
+  guint8 batch[SEGMENT * SEGMENTS] = { 0 };
+  gint segment = SEGMENT;
+  struct pollfd readable = { g_socket_get_fd (f->path), POLLIN, 0 };
+
+  g_assert_true (g_socket_address_to_native (peer, &native, sizeof (native),
+          NULL));
+  f->receiver = p2p_batch_receiver_new (f->loop, deliver_cb, f);
+  p2p_batch_receiver_set_path (f->receiver, g_socket_get_fd (f->path),
+      (struct sockaddr *) &native, g_socket_address_get_native_size (peer));
+  if (!p2p_batch_receiver_is_active (f->receiver)
+      || setsockopt (g_socket_get_fd (f->peer), SOL_UDP, UDP_SEGMENT,
+          &segment, sizeof (segment)) < 0) {
+    g_clear_pointer (&f->receiver, p2p_batch_receiver_free);
+    return G_SOURCE_REMOVE;
+  }
+  for (guint i = 0; i < SEGMENTS; i++)
+    batch[i * SEGMENT] = 0x80;
+  g_assert_cmpint (g_socket_send_to (f->peer, f->path_address,
+          (gchar *) batch, sizeof (batch), NULL, NULL), ==, sizeof (batch));
+  /* Queued, and not read: this callback holds the loop. */
+  g_assert_cmpint (poll (&readable, 1, TIMEOUT_US / 1000), ==, 1);
+  p2p_batch_receiver_set_path (f->receiver, -1, NULL, 0);
+  g_assert_false (p2p_batch_receiver_is_active (f->receiver));
+  return G_SOURCE_REMOVE;
+}
+
+/* Switched off (a pair change, a STUN request handed to libnice, the
+ * end of the call) with a coalesced buffer queued, the batched path still
+ * delivers its datagrams one by one: it used to turn GRO off first, after
+ * which the kernel no longer gives the segment size, and delivered the
+ * whole buffer as one datagram, whose packets all failed SRTP
+ * authentication. */
+static void
+test_stop_splits_queued (Fixture * f, gconstpointer data)
+{
+  p2p_loop_invoke_sync (f->loop, stop_with_queued_batch_on_loop, f);
+  if (f->receiver == NULL) {
+    g_test_skip ("no UDP GRO or GSO on this kernel");
+    return;
+  }
+  p2p_loop_invoke_sync (f->loop, stop_on_loop, f);
+  g_assert_cmpuint (f->sizes->len, ==, SEGMENTS);
+  for (guint i = 0; i < SEGMENTS; i++)
+    g_assert_cmpuint (g_array_index (f->sizes, gsize, i), ==, SEGMENT);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/p2p/batch-receiver/fair", Fixture, NULL, fixture_setup,
       test_fair, fixture_teardown);
+  g_test_add ("/p2p/batch-receiver/stop-splits-queued", Fixture, NULL,
+      fixture_setup, test_stop_splits_queued, fixture_teardown);
   return g_test_run ();
 }
