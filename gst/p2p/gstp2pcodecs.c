@@ -15,10 +15,10 @@
  * themselves, but they do it per IDR *slice*: with a multi-slice encoder
  * (x264 with sliced threads) the repeated parameter sets between slices
  * make the viewer's depayloader cut one picture into several. p2psink
- * sends H.264 in whole access units, what encoders give (a byte-stream,
- * or avc when linked straight), through its own conversion to avc instead
- * (gstp2ph264avc.c): it does the parser's part for a fraction of its
- * cost. */
+ * sends H.264 and H.265 in whole access units, what encoders give (a
+ * byte-stream, or H.264 avc when linked straight), through its own
+ * conversion to length-prefixed units instead (gstp2pnalframing.c): it
+ * does the parser's part for a fraction of its cost. */
 static const GstP2pCodec codecs[] = {
   {"video/x-h264", "h264parse", "rtph264pay", GST_P2P_PT_VIDEO, TRUE},
   {"video/x-h265", "h265parse", "rtph265pay", GST_P2P_PT_VIDEO, TRUE},

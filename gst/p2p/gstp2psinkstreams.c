@@ -19,7 +19,7 @@
 #include "gstp2pcommon.h"
 #include "gstp2pdroppable.h"
 #include "gstp2pelements.h"
-#include "gstp2ph264avc.h"
+#include "gstp2pnalframing.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2psdp.h"
 
@@ -123,7 +123,7 @@ payloader_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
    * avc conversion flags them (and mapping its frames would copy them). */
   if (stream->index != STREAM_AUDIO
       && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)
-      && gst_p2p_h264_avc_is_element (stream->parser)) {
+      && gst_p2p_nal_framing_is_element (stream->parser)) {
     if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DROPPABLE))
       gst_p2p_fanout_mark_droppable (stream->sink->fanout, stream->index);
   } else if (stream->index != STREAM_AUDIO
@@ -308,8 +308,9 @@ stream_setup_payloader (Stream * stream, GstCaps * caps)
   }
   pay = gst_p2p_codec_make_payloader (codec, &err);
   if (pay && codec->parser) {
-    /* What encoders give needs no parser (gstp2ph264avc.c). */
-    parse = gst_p2p_h264_avc_takes (caps) ? gst_p2p_h264_avc_element_new () :
+    /* What encoders give needs no parser (gstp2pnalframing.c). */
+    parse =
+        gst_p2p_nal_framing_takes (caps) ? gst_p2p_nal_framing_element_new () :
         gst_p2p_codec_make_parser (codec, &err);
     if (!parse)
       gst_clear_object (&pay);

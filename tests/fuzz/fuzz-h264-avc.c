@@ -4,13 +4,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* What an encoder hands p2psink (gstp2ph264avc.c): the input split at
+/* What an encoder hands p2psink (gstp2pnalframing.c): the input split at
  * each "AU!" into access units, converted in turn by one converter, so
  * that parameter sets seen in one are put into (or change) the next. An
  * input starting with "avcC" is avc: its first part (after those 4 bytes)
- * is the codec_data. */
+ * is the codec_data; one starting with "h265" is an H.265 byte-stream. */
 
-#include "gstp2ph264avc.h"
+#include "gstp2pnalframing.h"
 
 #include <string.h>
 
@@ -60,19 +60,21 @@ int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   static const guint8 delimiter[] = { 'A', 'U', '!' };
-  GstP2pH264Avc *avc;
+  GstP2pNalFraming *avc;
   gsize pos = 0;
 
   gst_init (NULL, NULL);
-  avc = gst_p2p_h264_avc_new ();
-  if (size >= 4 && memcmp (data, "avcC", 4) == 0) {
+  avc = gst_p2p_nal_framing_new (size >= 4 && memcmp (data, "h265", 4) == 0);
+  if (size >= 4 && memcmp (data, "h265", 4) == 0) {
+    pos = 4;
+  } else if (size >= 4 && memcmp (data, "avcC", 4) == 0) {
     gsize len = unit_length (data + 4, size - 4, delimiter,
         sizeof (delimiter));
     GstBuffer *codec_data = gst_buffer_new_memdup (data + 4, len);
     GError *err = NULL;
     gboolean changed;
 
-    if (!gst_p2p_h264_avc_set_codec_data (avc, codec_data, &changed, &err))
+    if (!gst_p2p_nal_framing_set_codec_data (avc, codec_data, &changed, &err))
       g_assert (err);
     g_clear_error (&err);
     gst_buffer_unref (codec_data);
@@ -85,7 +87,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     gboolean changed;
     GstBuffer *out;
 
-    out = gst_p2p_h264_avc_convert (avc, len ? gst_buffer_new_memdup (data +
+    out = gst_p2p_nal_framing_convert (avc, len ? gst_buffer_new_memdup (data +
             pos, len) : gst_buffer_new (), &changed, &err);
     g_assert (!out || !err);
     if (out) {
@@ -94,13 +96,13 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     }
     g_clear_error (&err);
     if (changed) {
-      GstBuffer *codec_data = gst_p2p_h264_avc_codec_data (avc);
+      GstBuffer *codec_data = gst_p2p_nal_framing_codec_data (avc);
 
       g_assert (codec_data);
       gst_buffer_unref (codec_data);
     }
     pos += len + sizeof (delimiter);
   }
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
   return 0;
 }

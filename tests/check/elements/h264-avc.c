@@ -1,4 +1,4 @@
-/* p2psink's H.264 byte-stream to avc conversion (gstp2ph264avc.c), on
+/* p2psink's H.264 byte-stream to avc conversion (gstp2pnalframing.c), on
  * generated access units: start codes of 3 and 4 bytes, emulation
  * prevention, trailing zeros, parameter sets put in and changed, and input
  * it must refuse without crashing. The element on a real encoder's stream
@@ -11,7 +11,7 @@
 #include <gst/gst.h>
 #include <string.h>
 
-#include "gstp2ph264avc.h"
+#include "gstp2pnalframing.h"
 
 #define NAL(ref_idc, type) (((ref_idc) << 5) | (type))
 #define AUD NAL (0, 9)
@@ -102,10 +102,10 @@ assert_avc (GstBuffer * buf, const Unit * units, guint n)
 }
 
 static GstBuffer *
-convert (GstP2pH264Avc * avc, GstBuffer * au, gboolean * changed)
+convert (GstP2pNalFraming * avc, GstBuffer * au, gboolean * changed)
 {
   g_autoptr (GError) err = NULL;
-  GstBuffer *out = gst_p2p_h264_avc_convert (avc, au, changed, &err);
+  GstBuffer *out = gst_p2p_nal_framing_convert (avc, au, changed, &err);
 
   g_assert_no_error (err);
   return out;
@@ -115,7 +115,7 @@ static void
 test_in_place (void)
 {
   const Unit units[] = { U (aud), U (sps_31), U (pps), U (sei), U (idr) };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   GstBuffer *au = byte_stream (units, G_N_ELEMENTS (units), 4, 0), *out;
   GstMemory *mem = gst_buffer_peek_memory (au, 0);
   gboolean changed = FALSE;
@@ -138,7 +138,7 @@ test_in_place (void)
   g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
   g_assert_cmpuint (GST_BUFFER_PTS (out), ==, 42 * GST_MSECOND);
 
-  codec_data = gst_p2p_h264_avc_codec_data (avc);
+  codec_data = gst_p2p_nal_framing_codec_data (avc);
   g_assert_nonnull (codec_data);
   g_assert_true (gst_buffer_map (codec_data, &map, GST_MAP_READ));
   g_assert_cmpmem (map.data, map.size, expected_codec_data,
@@ -146,7 +146,7 @@ test_in_place (void)
   gst_buffer_unmap (codec_data, &map);
   gst_buffer_unref (codec_data);
   gst_buffer_unref (out);
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* Whether @out references the memory of @in rather than a copy. */
@@ -172,7 +172,7 @@ test_shared (void)
 {
   const Unit key[] = { U (sps_31), U (pps), U (idr), U (idr) };
   const Unit delta[] = { U (aud), U (sei), U (slice), U (slice), U (slice) };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   gboolean changed;
   GstBuffer *au, *held, *out;
   GstMapInfo map;
@@ -202,7 +202,7 @@ test_shared (void)
       gst_buffer_unref (out);
     }
   }
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* An access unit in two memories, and one of more units than a buffer
@@ -212,7 +212,7 @@ test_copied (void)
 {
   const Unit key[] = { U (sps_31), U (pps), U (idr) };
   Unit many[12];
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   gboolean changed;
   GstBuffer *au, *out;
   guint i;
@@ -231,7 +231,7 @@ test_copied (void)
   assert_avc (out, many, G_N_ELEMENTS (many));
   g_assert_cmpuint (gst_buffer_n_memory (out), ==, 1);
   gst_buffer_unref (out);
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* Frames no other refers to (only nal_ref_idc 0 slices, no parameter
@@ -255,7 +255,7 @@ test_droppable (void)
     {p_frame, G_N_ELEMENTS (p_frame), FALSE},
     {no_slice, G_N_ELEMENTS (no_slice), FALSE},
   };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   gboolean changed;
   guint i;
 
@@ -269,7 +269,7 @@ test_droppable (void)
         ==, cases[i].droppable);
     gst_buffer_unref (out);
   }
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* A keyframe without its parameter sets gets the last ones, after its
@@ -284,13 +284,13 @@ test_param_sets_put_in (void)
   const Unit delta[] = { U (slice) };
   const Unit completed[] = { U (aud), U (sps_31), U (pps), U (sei), U (idr) };
   const Unit pps_added[] = { U (sps_31), U (pps), U (idr) };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   gboolean changed;
   GstBuffer *out;
 
   g_assert_null (convert (avc, byte_stream (delta, 1, 4, 0), &changed));
   g_assert_null (convert (avc, byte_stream (bare_key, 3, 4, 0), &changed));
-  g_assert_null (gst_p2p_h264_avc_codec_data (avc));
+  g_assert_null (gst_p2p_nal_framing_codec_data (avc));
 
   out = convert (avc, byte_stream (full_key, 3, 4, 0), &changed);
   g_assert_true (changed);
@@ -312,7 +312,7 @@ test_param_sets_put_in (void)
   out = convert (avc, byte_stream (delta, 1, 4, 0), &changed);
   assert_avc (out, delta, 1);
   gst_buffer_unref (out);
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* A new SPS (another level) changes the codec_data; the same one again
@@ -324,7 +324,7 @@ test_param_sets_change (void)
   const Unit key_40[] = { U (sps_40), U (pps), U (idr) };
   const Unit bare_key[] = { U (idr) };
   const Unit completed_40[] = { U (sps_40), U (pps), U (idr) };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   GstBuffer *out, *codec_data;
   gboolean changed;
   guint8 level;
@@ -338,7 +338,7 @@ test_param_sets_change (void)
   out = convert (avc, byte_stream (key_40, 3, 4, 0), &changed);
   g_assert_true (changed);
   gst_buffer_unref (out);
-  codec_data = gst_p2p_h264_avc_codec_data (avc);
+  codec_data = gst_p2p_nal_framing_codec_data (avc);
   g_assert_cmpuint (gst_buffer_extract (codec_data, 3, &level, 1), ==, 1);
   g_assert_cmpuint (level, ==, 40);
   gst_buffer_unref (codec_data);
@@ -346,7 +346,7 @@ test_param_sets_change (void)
   out = convert (avc, byte_stream (bare_key, 1, 4, 0), &changed);
   assert_avc (out, completed_40, G_N_ELEMENTS (completed_40));
   gst_buffer_unref (out);
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* Input that cannot be framed is refused with a format error and leaves
@@ -378,7 +378,7 @@ test_malformed (void)
     {NULL, 0},
   };
   const Unit key[] = { U (sps_31), U (pps), U (idr) };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   GByteArray *many = g_byte_array_new ();
   gboolean changed;
   GstBuffer *out;
@@ -389,7 +389,7 @@ test_malformed (void)
     GstBuffer *au = bad[i].data ? byte_stream_bytes (bad[i].data,
         bad[i].size) : gst_buffer_new ();
 
-    g_assert_null (gst_p2p_h264_avc_convert (avc, au, &changed, &err));
+    g_assert_null (gst_p2p_nal_framing_convert (avc, au, &changed, &err));
     g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
   }
   /* More SPS than avcC can count. */
@@ -402,17 +402,17 @@ test_malformed (void)
   {
     g_autoptr (GError) err = NULL;
 
-    g_assert_null (gst_p2p_h264_avc_convert (avc,
+    g_assert_null (gst_p2p_nal_framing_convert (avc,
             byte_stream_bytes (many->data, many->len), &changed, &err));
     g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
   }
   g_byte_array_unref (many);
-  g_assert_null (gst_p2p_h264_avc_codec_data (avc));
+  g_assert_null (gst_p2p_nal_framing_codec_data (avc));
 
   out = convert (avc, byte_stream (key, 3, 4, 0), &changed);
   assert_avc (out, key, 3);
   gst_buffer_unref (out);
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* Random units (with emulation prevention, as an encoder writes them),
@@ -421,7 +421,7 @@ static void
 test_random (void)
 {
   GRand *rand = g_rand_new_with_seed (13);
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   const Unit key[] = { U (sps_31), U (pps), U (idr) };
   gboolean changed;
   GstBuffer *out;
@@ -476,7 +476,7 @@ test_random (void)
     for (i = 0; i < n; i++)
       g_free (payloads[i]);
   }
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
   g_rand_free (rand);
 }
 
@@ -521,13 +521,13 @@ avcc (guint length_size, const guint8 * sps, gsize sps_size)
 }
 
 static void
-set_codec_data (GstP2pH264Avc * avc, GstBuffer * codec_data,
+set_codec_data (GstP2pNalFraming * avc, GstBuffer * codec_data,
     gboolean expect_changed)
 {
   g_autoptr (GError) err = NULL;
   gboolean changed;
 
-  g_assert_true (gst_p2p_h264_avc_set_codec_data (avc, codec_data, &changed,
+  g_assert_true (gst_p2p_nal_framing_set_codec_data (avc, codec_data, &changed,
           &err));
   g_assert_no_error (err);
   g_assert_cmpint (changed, ==, expect_changed);
@@ -545,7 +545,7 @@ test_avc_input (void)
   const Unit completed[] = { U (sps_31), U (pps), U (sei), U (idr) };
   const Unit delta[] = { U (aud), U (slice), U (slice) };
   const Unit key_40[] = { U (sps_40), U (pps), U (idr) };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   GstBuffer *au, *held, *out, *codec_data, *expected;
   gboolean changed;
   guint length_size;
@@ -553,7 +553,7 @@ test_avc_input (void)
   set_codec_data (avc, avcc (4, sps_31, sizeof (sps_31)), TRUE);
   /* The same again changes nothing. */
   set_codec_data (avc, avcc (4, sps_31, sizeof (sps_31)), FALSE);
-  codec_data = gst_p2p_h264_avc_codec_data (avc);
+  codec_data = gst_p2p_nal_framing_codec_data (avc);
   expected = avcc (4, sps_31, sizeof (sps_31));
   g_assert_cmpuint (gst_buffer_get_size (codec_data), ==,
       gst_buffer_get_size (expected));
@@ -605,7 +605,7 @@ test_avc_input (void)
   out = convert (avc, avc_form (completed, 4, 4), &changed);
   g_assert_true (changed);
   gst_buffer_unref (out);
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
 }
 
 /* A started avc converter, then codec_data and access units it must
@@ -632,7 +632,7 @@ test_avc_malformed (void)
   static const gsize unit_sizes[] = { 7, 8, 8, 7 };
   const Unit key[] = { U (sps_31), U (pps), U (idr) };
   const Unit delta[] = { U (slice) };
-  GstP2pH264Avc *avc = gst_p2p_h264_avc_new ();
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (FALSE);
   GstBuffer *out, *codec_data;
   gboolean changed;
   guint i;
@@ -643,7 +643,7 @@ test_avc_malformed (void)
     g_autoptr (GError) err = NULL;
 
     codec_data = gst_buffer_new_memdup (bad_codec_data[i], bad_sizes[i]);
-    g_assert_false (gst_p2p_h264_avc_set_codec_data (avc, codec_data,
+    g_assert_false (gst_p2p_nal_framing_set_codec_data (avc, codec_data,
             &changed, &err));
     g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
     gst_buffer_unref (codec_data);
@@ -651,7 +651,7 @@ test_avc_malformed (void)
   for (i = 0; i < G_N_ELEMENTS (bad_units); i++) {
     g_autoptr (GError) err = NULL;
 
-    g_assert_null (gst_p2p_h264_avc_convert (avc,
+    g_assert_null (gst_p2p_nal_framing_convert (avc,
             gst_buffer_new_memdup (bad_units[i], unit_sizes[i]), &changed,
             &err));
     g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
@@ -659,7 +659,102 @@ test_avc_malformed (void)
   out = convert (avc, avc_form (delta, 1, 4), &changed);
   assert_avc (out, delta, 1);
   gst_buffer_unref (out);
-  gst_p2p_h264_avc_free (avc);
+  gst_p2p_nal_framing_free (avc);
+}
+
+/* H.265 units: a 2-byte header (type, layer 0, temporal id 0). */
+#define H265(type) ((type) << 1), 0x01
+static const guint8 vps[] = { H265 (32), 0x0c, 0x01, 0xff, 0xff };
+
+/* Main profile, level 3.1, 4:2:0, 8 bits, 160x120; its compatibility and
+ * constraint flags carry emulation prevention bytes. */
+static const guint8 h265_sps[] = { H265 (33), 0x01, 0x01, 0x60, 0x00, 0x00,
+  0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x5d, 0xa0,
+  0x14, 0x20, 0x79, 0x70
+};
+static const guint8 h265_pps[] = { H265 (34), 0xc1, 0x72, 0xb4 };
+static const guint8 h265_aud[] = { H265 (35), 0x10 };
+static const guint8 idr_w_radl[] = { H265 (19), 0xaf, 0x00, 0x00, 0x03, 0x01 };
+static const guint8 cra[] = { H265 (21), 0xaf, 0x42 };
+static const guint8 trail_r[] = { H265 (1), 0xd0, 0x01 };
+
+/* H.265: the hvcC built from the VPS, SPS and PPS; keyframes (IDR, CRA)
+ * that lack them get them in that order, after those they have; other
+ * frames are delta units; a unit shorter than its header is refused. */
+static void
+test_h265 (void)
+{
+  const Unit key[] = { U (vps), U (h265_sps), U (h265_pps), U (idr_w_radl) };
+  const Unit bare_cra[] = { U (h265_aud), U (cra) };
+  const Unit completed_cra[] = { U (h265_aud), U (vps), U (h265_sps),
+    U (h265_pps), U (cra)
+  };
+  const Unit only_sps[] = { U (h265_sps), U (idr_w_radl) };
+  const Unit completed_sps[] = { U (vps), U (h265_sps), U (h265_pps),
+    U (idr_w_radl)
+  };
+  const Unit delta[] = { U (trail_r) };
+  static const guint8 profile[] = { 0x01, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0,
+    0x5d
+  };
+  static const guint8 short_unit[] = { 0, 0, 0, 1, 0x02 };
+  GstP2pNalFraming *avc = gst_p2p_nal_framing_new (TRUE);
+  g_autoptr (GError) err = NULL;
+  GstBuffer *out, *codec_data;
+  gboolean changed;
+  GstMapInfo map;
+  gsize pos;
+  guint k;
+
+  /* Nothing before a keyframe with all three. */
+  g_assert_null (convert (avc, byte_stream (bare_cra, 2, 4, 0), &changed));
+  out = convert (avc, byte_stream (key, 4, 3, 1), &changed);
+  g_assert_true (changed);
+  assert_avc (out, key, 4);
+  g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+
+  codec_data = gst_p2p_nal_framing_codec_data (avc);
+  g_assert_true (gst_buffer_map (codec_data, &map, GST_MAP_READ));
+  g_assert_cmpuint (map.data[0], ==, 1);
+  g_assert_cmpmem (map.data + 1, 12, profile, sizeof (profile));
+  g_assert_cmpuint (map.data[16], ==, 0xfc | 1);        /* 4:2:0 */
+  g_assert_cmpuint (map.data[17], ==, 0xf8);    /* 8 bits */
+  g_assert_cmpuint (map.data[18], ==, 0xf8);
+  g_assert_cmpuint (map.data[21] & 3, ==, 3);   /* 4-byte lengths */
+  g_assert_cmpuint (map.data[22], ==, 3);
+  pos = 23;
+  for (k = 0; k < 3; k++) {
+    g_assert_cmpuint (pos + 5 + key[k].size, <=, map.size);
+    g_assert_cmpuint (map.data[pos], ==, 0x80 | (32 + k));
+    g_assert_cmpuint (map.data[pos + 1] << 8 | map.data[pos + 2], ==, 1);
+    g_assert_cmpuint (map.data[pos + 3] << 8 | map.data[pos + 4], ==,
+        key[k].size);
+    g_assert_cmpmem (map.data + pos + 5, key[k].size, key[k].data, key[k].size);
+    pos += 5 + key[k].size;
+  }
+  g_assert_cmpuint (pos, ==, map.size);
+  gst_buffer_unmap (codec_data, &map);
+  gst_buffer_unref (codec_data);
+
+  out = convert (avc, byte_stream (bare_cra, 2, 4, 0), &changed);
+  g_assert_false (changed);
+  assert_avc (out, completed_cra, G_N_ELEMENTS (completed_cra));
+  g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+  out = convert (avc, byte_stream (only_sps, 2, 4, 0), &changed);
+  assert_avc (out, completed_sps, G_N_ELEMENTS (completed_sps));
+  gst_buffer_unref (out);
+  out = convert (avc, byte_stream (delta, 1, 4, 0), &changed);
+  assert_avc (out, delta, 1);
+  g_assert_true (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  g_assert_false (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DROPPABLE));
+  gst_buffer_unref (out);
+
+  g_assert_null (gst_p2p_nal_framing_convert (avc,
+          byte_stream_bytes (short_unit, sizeof (short_unit)), &changed, &err));
+  g_assert_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  gst_p2p_nal_framing_free (avc);
 }
 
 static void
@@ -678,17 +773,19 @@ test_takes (void)
     {"video/x-h264, stream-format=avc, alignment=nal, codec_data=(buffer)01",
         FALSE},
     {"video/x-h264", FALSE},
-    {"video/x-h265, stream-format=byte-stream, alignment=au", FALSE},
+    {"video/x-h265, stream-format=byte-stream, alignment=au", TRUE},
+    {"video/x-h265, stream-format=hvc1, alignment=au, codec_data=(buffer)01",
+        FALSE},
   };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
     GstCaps *caps = gst_caps_from_string (cases[i].caps);
 
-    g_assert_cmpint (gst_p2p_h264_avc_takes (caps), ==, cases[i].takes);
+    g_assert_cmpint (gst_p2p_nal_framing_takes (caps), ==, cases[i].takes);
     gst_caps_unref (caps);
   }
-  g_assert_false (gst_p2p_h264_avc_takes (NULL));
+  g_assert_false (gst_p2p_nal_framing_takes (NULL));
 }
 
 int
@@ -706,6 +803,7 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/h264-avc/random", test_random);
   g_test_add_func ("/p2p/h264-avc/avc-input", test_avc_input);
   g_test_add_func ("/p2p/h264-avc/avc-malformed", test_avc_malformed);
+  g_test_add_func ("/p2p/h264-avc/h265", test_h265);
   g_test_add_func ("/p2p/h264-avc/takes", test_takes);
   return g_test_run ();
 }

@@ -24,7 +24,7 @@
   caps "p2psink name=cam encoder=enc min-bitrate=900000 uid=%s " \
   "key-file=%s password-file=%s"
 /* x264enc gives p2psink avc (through h264parse) unless asked for a
- * byte-stream, which p2psink converts itself (gstp2ph264avc.c). */
+ * byte-stream, which p2psink converts itself (gstp2pnalframing.c). */
 #define CAMERA H264_CAMERA ("")
 #define BYTE_STREAM_CAMERA H264_CAMERA (H264)
 
