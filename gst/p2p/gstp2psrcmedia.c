@@ -19,6 +19,7 @@
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
 #include "gstp2pelements.h"
+#include "gstp2plistpass.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2ppacketsrc.h"
 #include "gstp2prtxpause.h"
@@ -90,6 +91,7 @@ rtpbin_request_aux_receiver (GstElement * rtpbin, guint session,
 
   if (!bin)
     return NULL;
+  gst_p2p_list_pass_attach (rtx);
   GST_OBJECT_LOCK (self);
   gst_object_replace ((GstObject **) & self->rtx_receive, GST_OBJECT (rtx));
   GST_OBJECT_UNLOCK (self);
@@ -110,6 +112,14 @@ rtpbin_request_aux_sender (GstElement * rtpbin, guint session, GstP2pSrc * self)
   bin = gst_p2p_rtx_bin_new ("rtprtxsend", session, map, NULL);
   gst_structure_free (map);
   return bin;
+}
+
+/* rtpbin's storage and SSRC demultiplexer let the batches from the packet
+ * source through as lists (gstp2plistpass.c). */
+static void
+rtpbin_element_added (GstBin * rtpbin, GstElement * element, GstP2pSrc * self)
+{
+  gst_p2p_list_pass_attach (element);
 }
 
 static void
@@ -393,6 +403,8 @@ gst_p2p_src_media_init (GstP2pSrc * self)
       G_CALLBACK (rtpbin_pad_added), self);
   g_signal_connect (self->rtpbin, "new-jitterbuffer",
       G_CALLBACK (rtpbin_new_jitterbuffer), self);
+  g_signal_connect (self->rtpbin, "element-added",
+      G_CALLBACK (rtpbin_element_added), self);
 
   gst_bin_add_many (GST_BIN (self), self->rtp_src, self->rtcp_appsrc,
       self->rtpbin, self->rtcp_sink, NULL);
