@@ -9,6 +9,7 @@
 #endif
 
 #include "gstp2pcommon.h"
+#include "gstp2pnalframing.h"
 
 #include <p2p-core/p2p-combined-signaller.h>
 #include <p2p-protocol-ice-uri.h>
@@ -434,7 +435,8 @@ gst_p2p_set_path_fields (GstStructure * s, const P2pTransportStats * stats)
  * @query: a query
  *
  * Answers caps queries from the pad template while the pad has no target,
- * so that upstream negotiates one of the formats the element can send.
+ * so that upstream negotiates one of the formats the element can send
+ * (H.264 in the profiles every viewer decodes first).
  *
  * Returns: whether the query was answered
  */
@@ -452,6 +454,7 @@ gst_p2p_ghost_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
     switch (GST_QUERY_TYPE (query)) {
       case GST_QUERY_CAPS:
         gst_query_parse_caps (query, &filter);
+        templ = gst_p2p_prefer_decodable_h264 (templ);
         result = filter ? gst_caps_intersect_full (filter, templ,
             GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (templ);
         gst_query_set_caps_result (query, result);

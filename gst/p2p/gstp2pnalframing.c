@@ -1022,9 +1022,9 @@ G_DEFINE_TYPE (GstP2pNalFramingElement, gst_p2p_nal_framing_element,
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) byte-stream, "
+    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) avc, "
         "alignment = (string) au; "
-        "video/x-h264, stream-format = (string) avc, "
+        "video/x-h264, stream-format = (string) byte-stream, "
         "alignment = (string) au; "
         "video/x-h265, stream-format = (string) byte-stream, "
         "alignment = (string) au"));
@@ -1172,6 +1172,77 @@ avc_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   return gst_pad_event_default (pad, parent, event);
 }
 
+/**
+ * gst_p2p_prefer_decodable_h264:
+ * @caps: (transfer full): caps p2psink takes
+ *
+ * Puts before each H.264 structure of @caps a copy limited to the 8-bit
+ * 4:2:0 profiles every viewer decodes (high first: it allows the B-frames
+ * thinning drops). An encoder linked straight to p2psink fixates to the
+ * first structure; with no profile named, x264enc picks its first raw
+ * format, 10-bit 4:4:4, which neither browsers nor openh264 decode.
+ *
+ * Returns: (transfer full): the caps in order of preference
+ */
+GstCaps *
+gst_p2p_prefer_decodable_h264 (GstCaps * caps)
+{
+  GstCaps *result = gst_caps_new_empty ();
+  guint i;
+
+  for (i = 0; i < gst_caps_get_size (caps); i++) {
+    GstStructure *s = gst_caps_get_structure (caps, i);
+
+    if (gst_structure_has_name (s, "video/x-h264")
+        && !gst_structure_has_field (s, "profile")) {
+      GstStructure *preferred = gst_structure_copy (s);
+      GValue profiles = G_VALUE_INIT, v = G_VALUE_INIT;
+      const gchar *names[] = { "high", "main", "constrained-baseline",
+        "baseline"
+      };
+      guint j;
+
+      gst_value_list_init (&profiles, G_N_ELEMENTS (names));
+      g_value_init (&v, G_TYPE_STRING);
+      for (j = 0; j < G_N_ELEMENTS (names); j++) {
+        g_value_set_static_string (&v, names[j]);
+        gst_value_list_append_value (&profiles, &v);
+      }
+      g_value_unset (&v);
+      gst_structure_take_value (preferred, "profile", &profiles);
+      gst_caps_append_structure (result, preferred);
+    }
+    gst_caps_append_structure (result, gst_structure_copy (s));
+  }
+  gst_caps_unref (caps);
+  return result;
+}
+
+/* Caps queries get the same answer as p2psink's before this element
+ * exists (gst_p2p_ghost_sink_query()), so that an encoder renegotiating
+ * once it is in keeps its format: 8-bit 4:2:0 profiles first, avc before
+ * byte-stream (4-byte lengths go out untouched). */
+static gboolean
+avc_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstCaps *filter, *result;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CAPS)
+    return gst_pad_query_default (pad, parent, query);
+  gst_query_parse_caps (query, &filter);
+  result = gst_p2p_prefer_decodable_h264 (gst_pad_get_pad_template_caps (pad));
+  if (filter) {
+    GstCaps *filtered = gst_caps_intersect_full (filter, result,
+        GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (result);
+    result = filtered;
+  }
+  gst_query_set_caps_result (query, result);
+  gst_caps_unref (result);
+  return TRUE;
+}
+
 static void
 avc_reset (GstP2pNalFramingElement * self)
 {
@@ -1228,6 +1299,7 @@ gst_p2p_nal_framing_element_init (GstP2pNalFramingElement * self)
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (self->sinkpad, avc_chain);
   gst_pad_set_event_function (self->sinkpad, avc_sink_event);
+  gst_pad_set_query_function (self->sinkpad, avc_sink_query);
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);

@@ -35,6 +35,8 @@ gboolean gst_p2p_nal_framing_takes (const GstCaps * caps);
 
 GstElement *gst_p2p_nal_framing_element_new (void);
 
+GstCaps *gst_p2p_prefer_decodable_h264 (GstCaps * caps);
+
 gboolean gst_p2p_nal_framing_is_element (GstElement * element);
 
 G_END_DECLS
