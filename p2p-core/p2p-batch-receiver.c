@@ -269,8 +269,9 @@ read_datagrams (P2pBatchReceiver * receiver, guint max_reads)
   return reads < max_reads ? READ_DRAINED : READ_MORE;
 }
 
-/* Reads (and delivers) what is queued, a bounded amount (a full 4 MiB
- * receive buffer is 64 coalesced buffers), STUN or not. */
+/* Reads what is queued, a bounded amount (a full 4 MiB receive buffer is
+ * 64 coalesced buffers), and delivers the media; STUN read here is
+ * dropped (handle_datagram()): the peer and libnice retransmit it. */
 static void
 drain (P2pBatchReceiver * receiver)
 {

@@ -31,7 +31,7 @@ G_GNUC_INTERNAL
     void p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu);
 
 /* Reads the path MTU again now, as the transport does every 30 s, with
- * @path_mtu as the result (0: the kernel's). */
+ * @path_mtu as the result (0: the kernel's; -1: a failed read). */
 G_GNUC_INTERNAL
     void p2p_transport_recheck_path_mtu (P2pTransport * self, gint path_mtu);
 

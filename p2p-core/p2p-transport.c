@@ -1245,7 +1245,8 @@ read_path_mtu (P2pTransport * self, NiceCandidate ** local,
   *path_mtu = p2p_path_mtu_read (&(*remote)->addr);
 #if P2P_ENABLE_TEST_HOOKS
   g_mutex_lock (&self->lock);
-  if (self->test_path_mtu > 0)
+  /* -1: the read failed. */
+  if (self->test_path_mtu != 0)
     *path_mtu = self->test_path_mtu;
   self->test_path_mtu = 0;
   g_mutex_unlock (&self->lock);
@@ -1319,7 +1320,10 @@ path_mtu_recheck (gpointer data)
   gint path_mtu, payload_mtu;
   gboolean raised;
 
-  if (!read_path_mtu (self, &local, &remote, &path_mtu))
+  /* A failed read (no descriptor left, a route flapping) says nothing
+   * about the path: it must not count as the safe default "raising" a
+   * pair that a refusal lowered below it. */
+  if (!read_path_mtu (self, &local, &remote, &path_mtu) || path_mtu <= 0)
     return G_SOURCE_CONTINUE;
   payload_mtu = p2p_path_mtu_payload_for (local, remote, path_mtu);
   g_mutex_lock (&self->lock);

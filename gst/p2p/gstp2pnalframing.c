@@ -1098,7 +1098,8 @@ avc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       GST_WARNING_OBJECT (self, "dropped: %s", err->message);
       if (!self->warned)
         GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-            ("Dropped a malformed H.264 access unit"), ("%s", err->message));
+            ("Dropped a malformed %s access unit", self->avc->codec->name),
+            ("%s", err->message));
       self->warned = TRUE;
     } else {
       GST_DEBUG_OBJECT (self, "dropped a frame before the first keyframe");

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * GstP2pNalFraming:
  *
  * Turns H.264 or H.265 access units in byte-stream form (start codes),
- * or H.264 in `avc` form with lengths of any size, into units after
+ * or H.264 in `avc` form with 1-, 2- or 4-byte lengths, into units after
  * 4-byte lengths (H.264 `avc`, H.265 `hvc1`), keeping the parameter sets
  * seen for the `codec_data` and for keyframes that come without them.
  */

@@ -1,4 +1,4 @@
-/* Fuzz target: p2psink's H.264 byte-stream to avc conversion
+/* Fuzz target: p2psink's H.264 and H.265 conversion to length-prefixed units
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later

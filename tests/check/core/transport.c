@@ -915,6 +915,12 @@ test_path_mtu_raised (Fixture * f, gconstpointer data)
   p2p_transport_recheck_path_mtu (f->a.transport, 1100);
   p2p_loop_invoke_sync (f->a.loop, loop_flushed, NULL);
   g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
+  /* A read that fails (no descriptor left, a route flapping) is no
+   * figure: it used to count as the safe default, above 1,100. */
+  p2p_transport_recheck_path_mtu (f->a.transport, -1);
+  p2p_loop_invoke_sync (f->a.loop, loop_flushed, NULL);
+  g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
+  g_assert_true (camera_batching_at (f, GINT_TO_POINTER (low)));
 
   /* The kernel's own figure again (loopback's). */
   p2p_transport_recheck_path_mtu (f->a.transport, 0);
