@@ -2579,15 +2579,10 @@ p2p_transport_class_init (P2pTransportClass * klass)
   /**
    * P2pTransport:mode:
    *
-   * #P2pConnectionMode of the selected candidate pair; notified on the loop
-   * thread when it changes.
-   */
-  /**
-   * P2pTransport:mode:
-   *
-   * Connection mode of the selected pair. Notified when the mode or the
-   * finer technique (p2p_transport_get_technique()) changes: a path that
-   * settles on another pair than the first one selected is reported again.
+   * #P2pConnectionMode of the selected candidate pair. Notified on the loop
+   * thread when the mode or the finer technique
+   * (p2p_transport_get_technique()) changes: a path that settles on another
+   * pair than the first one selected is reported again.
    */
   properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
       "Connection mode of the selected pair", P2P_TYPE_CONNECTION_MODE,
