@@ -26,12 +26,14 @@ G_GNUC_INTERNAL void p2p_transport_fail_next_batch (P2pTransport * self);
 
 /* As if the path MTU dropped to @path_mtu: the next UDP GSO send fails
  * with EINVAL, as for segments above the path MTU, and the transport's
- * next read of the path MTU gives @path_mtu. */
+ * read of the path MTU after that refusal gives @path_mtu. From then on
+ * the test drives the path MTU: the 30 s recheck no longer runs. */
 G_GNUC_INTERNAL
     void p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu);
 
 /* Reads the path MTU again now, as the transport does every 30 s, with
- * @path_mtu as the result (0: the kernel's; -1: a failed read). */
+ * @path_mtu as the result (0: the kernel's; -1: a failed read). Stops
+ * the periodic recheck, as p2p_transport_shrink_path_mtu() does. */
 G_GNUC_INTERNAL
     void p2p_transport_recheck_path_mtu (P2pTransport * self, gint path_mtu);
 

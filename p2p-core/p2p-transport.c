@@ -187,7 +187,12 @@ struct _P2pTransport
   gint path_mtu;                /* (L) -1 = unknown */
   gint payload_mtu;             /* (L) */
 #if P2P_ENABLE_TEST_HOOKS
-  gint test_path_mtu;           /* (L) the next re-read's result, 0 */
+  /* The next read's result (0: none) after a refusal, and in a recheck:
+   * apart, so that neither read takes the other's figure. */
+  gint test_refused_path_mtu;   /* (L) */
+  gint test_recheck_path_mtu;   /* (L) */
+  /* A test drives the path MTU: no periodic recheck (loop thread). */
+  gboolean test_path_mtu_driven;
 #endif
 
   /* Written under @lock, read lock-free on the send path. */
@@ -1173,6 +1178,18 @@ update_batch_path (P2pTransport * self)
 
 static gboolean path_mtu_recheck (gpointer data);
 
+/* Whether a test's hooks drive the path MTU, which the periodic recheck
+ * would then undo with the kernel's figure. Loop thread. */
+static gboolean
+path_mtu_test_driven (P2pTransport * self)
+{
+#if P2P_ENABLE_TEST_HOOKS
+  return self->test_path_mtu_driven;
+#else
+  return FALSE;
+#endif
+}
+
 static void
 selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     NiceCandidate * local, NiceCandidate * remote, gpointer user_data)
@@ -1222,7 +1239,7 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
   if (mtu_changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAYLOAD_MTU]);
-  if (self->mtu_timer == NULL) {
+  if (self->mtu_timer == NULL && !path_mtu_test_driven (self)) {
     self->mtu_timer = g_timeout_source_new_seconds (PATH_MTU_RECHECK_S);
     g_source_set_callback (self->mtu_timer, path_mtu_recheck, self, NULL);
     g_source_set_static_name (self->mtu_timer, "p2p-path-mtu-recheck");
@@ -1232,11 +1249,12 @@ selected_pair_cb (NiceAgent * agent, guint stream_id, guint component_id,
 }
 
 /* The selected pair and the kernel's path MTU towards its peer (or the
- * test hook's figure); FALSE without a pair, or for a call that is over.
- * Loop thread. */
+ * test hook's figure for a read after a refusal, with @refused, or for a
+ * recheck); FALSE without a pair, or for a call that is over. Loop
+ * thread. */
 static gboolean
 read_path_mtu (P2pTransport * self, NiceCandidate ** local,
-    NiceCandidate ** remote, gint * path_mtu)
+    NiceCandidate ** remote, gint * path_mtu, gboolean refused)
 {
   if (self->torn_down || !self->stream_id
       || !nice_agent_get_selected_pair (self->agent, self->stream_id,
@@ -1244,12 +1262,18 @@ read_path_mtu (P2pTransport * self, NiceCandidate ** local,
     return FALSE;
   *path_mtu = p2p_path_mtu_read (&(*remote)->addr);
 #if P2P_ENABLE_TEST_HOOKS
-  g_mutex_lock (&self->lock);
-  /* -1: the read failed. */
-  if (self->test_path_mtu != 0)
-    *path_mtu = self->test_path_mtu;
-  self->test_path_mtu = 0;
-  g_mutex_unlock (&self->lock);
+  {
+    gint *test;
+
+    g_mutex_lock (&self->lock);
+    test = refused ? &self->test_refused_path_mtu :
+        &self->test_recheck_path_mtu;
+    /* -1: the read failed. */
+    if (*test != 0)
+      *path_mtu = *test;
+    *test = 0;
+    g_mutex_unlock (&self->lock);
+  }
 #endif
   return TRUE;
 }
@@ -1293,7 +1317,7 @@ path_mtu_refused (gpointer data)
   gint path_mtu;
 
   /* Without a pair the sender has no path; the next pair's is read. */
-  if (!read_path_mtu (self, &local, &remote, &path_mtu))
+  if (!read_path_mtu (self, &local, &remote, &path_mtu, TRUE))
     return G_SOURCE_REMOVE;
   if (!p2p_batch_sender_resume (self->batch,
           p2p_path_mtu_max_datagram (&remote->addr, path_mtu))) {
@@ -1323,7 +1347,8 @@ path_mtu_recheck (gpointer data)
   /* A failed read (no descriptor left, a route flapping) says nothing
    * about the path: it must not count as the safe default "raising" a
    * pair that a refusal lowered below it. */
-  if (!read_path_mtu (self, &local, &remote, &path_mtu) || path_mtu <= 0)
+  if (!read_path_mtu (self, &local, &remote, &path_mtu, FALSE)
+      || path_mtu <= 0)
     return G_SOURCE_CONTINUE;
   payload_mtu = p2p_path_mtu_payload_for (local, remote, path_mtu);
   g_mutex_lock (&self->lock);
@@ -3622,11 +3647,29 @@ p2p_transport_fail_next_batch (P2pTransport * self)
   p2p_batch_sender_fail_next (self->batch, EIO);
 }
 
+/* Loop thread: the test drives the path MTU from now on. A periodic
+ * recheck (more than 30 s after the pair was selected, so under valgrind
+ * or ASan at load) would read the kernel's figure between the test's
+ * steps and raise the payload size the test lowered. */
+static gboolean
+test_drive_path_mtu (gpointer data)
+{
+  P2pTransport *self = data;
+
+  self->test_path_mtu_driven = TRUE;
+  if (self->mtu_timer) {
+    g_source_destroy (self->mtu_timer);
+    g_clear_pointer (&self->mtu_timer, g_source_unref);
+  }
+  return G_SOURCE_REMOVE;
+}
+
 void
 p2p_transport_shrink_path_mtu (P2pTransport * self, gint path_mtu)
 {
+  p2p_loop_invoke_sync (self->loop, test_drive_path_mtu, self);
   g_mutex_lock (&self->lock);
-  self->test_path_mtu = path_mtu;
+  self->test_refused_path_mtu = path_mtu;
   g_mutex_unlock (&self->lock);
   p2p_batch_sender_fail_next (self->batch, EINVAL);
 }
@@ -3641,8 +3684,9 @@ path_mtu_recheck_once (gpointer data)
 void
 p2p_transport_recheck_path_mtu (P2pTransport * self, gint path_mtu)
 {
+  p2p_loop_invoke_sync (self->loop, test_drive_path_mtu, self);
   g_mutex_lock (&self->lock);
-  self->test_path_mtu = path_mtu;
+  self->test_recheck_path_mtu = path_mtu;
   g_mutex_unlock (&self->lock);
   p2p_loop_invoke (self->loop, path_mtu_recheck_once, g_object_ref (self),
       g_object_unref);
