@@ -105,6 +105,20 @@ events_wait (Events * ev, const gchar * prefix, guint timeout_ms)
   }
   g_source_destroy (timer);
   g_source_unref (timer);
+  if (found == NULL) {
+    GString *seen = g_string_new (NULL);
+    guint i;
+
+    /* For the record of a failing test: what came instead. */
+    g_mutex_lock (&ev->lock);
+    for (i = 0; i < ev->events->len; i++)
+      g_string_append_printf (seen, "\n  %s",
+          (const gchar *) g_ptr_array_index (ev->events, i));
+    g_mutex_unlock (&ev->lock);
+    g_test_message ("no event '%s' in %u ms; all events:%s", prefix,
+        timeout_ms, seen->str);
+    g_string_free (seen, TRUE);
+  }
   return found;
 }
 
@@ -143,8 +157,10 @@ static void
 on_state_changed (P2pSignalling * sig, P2pSignallingState state,
     GError * error, Events * ev)
 {
-  events_add (ev, g_strdup_printf ("state:%s:%d:",
-          p2p_signalling_state_to_string (state), error ? error->code : -1));
+  /* The message only for a failed test's record (events_wait()). */
+  events_add (ev, g_strdup_printf ("state:%s:%d:%s",
+          p2p_signalling_state_to_string (state), error ? error->code : -1,
+          error ? error->message : ""));
 }
 
 static void

@@ -259,6 +259,91 @@ hold_port (gint port)
   g_hash_table_replace (held_ports, GINT_TO_POINTER (port), socket);
 }
 
+/* The stderr files of the servers alive, for dump_logs_and_die(); 0: a
+ * free slot (a server's file is never the test's stdin). */
+static volatile sig_atomic_t live_logs[16];
+
+/* Async-signal-safe. */
+static void
+write_all (gint fd, const gchar * buf, gsize len)
+{
+  while (len > 0) {
+    gssize n = write (fd, buf, len);
+
+    if (n <= 0)
+      return;
+    buf += n;
+    len -= n;
+  }
+}
+
+/* A failed assertion or a sanitizer's report (SIGABRT), or meson's
+ * time-out (SIGTERM), ends the test process without its teardown, which
+ * prints the servers' logs, and their unlinked files go with it: the log
+ * of a server that a client waited on in vain was lost so. Copies them to
+ * the test's stderr, then dies of the signal as before. Async-signal-safe
+ * calls only. */
+static void
+dump_logs_and_die (int sig)
+{
+  static const gchar head[] = "\n---- a p2p-server's stderr, as the test "
+      "process dies ----\n";
+  gchar buf[4096];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (live_logs); i++) {
+    gint fd = live_logs[i];
+    off_t offset = 0;
+    gssize n;
+
+    if (fd <= 0)
+      continue;
+    write_all (STDERR_FILENO, head, sizeof (head) - 1);
+    while ((n = pread (fd, buf, sizeof (buf), offset)) > 0) {
+      write_all (STDERR_FILENO, buf, n);
+      offset += n;
+    }
+  }
+  /* The handler was reset to the default on entry (SA_RESETHAND). */
+  raise (sig);
+}
+
+/* Keeps @fd, a live server's stderr file, for dump_logs_and_die(). */
+static void
+watch_log (gint fd)
+{
+  static gboolean installed;
+  guint i;
+
+  if (!installed) {
+    struct sigaction sa = { 0 };
+
+    sa.sa_handler = dump_logs_and_die;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGABRT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    installed = TRUE;
+  }
+  for (i = 0; i < G_N_ELEMENTS (live_logs); i++) {
+    if (live_logs[i] == 0) {
+      live_logs[i] = fd;
+      return;
+    }
+  }
+}
+
+static void
+unwatch_log (gint fd)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (live_logs); i++) {
+    if (live_logs[i] == fd)
+      live_logs[i] = 0;
+  }
+}
+
 /* A new file for a server's stderr, gone once its descriptors close. */
 static gint
 stderr_file_new (void)
@@ -320,6 +405,7 @@ server_startv (const HarnessServerOptions * options, const gchar * registry,
   } else {
     server->err_fd = stderr_file_new ();
     g_subprocess_launcher_take_stderr_fd (launcher, dup (server->err_fd));
+    watch_log (server->err_fd);
   }
   server->process = g_subprocess_launcher_spawnv (launcher,
       (const gchar * const *) argv->pdata, &error);
@@ -473,6 +559,7 @@ harness_server_free (HarnessServer * server)
   if (server->err_fd >= 0) {
     g_autofree gchar *err = server_stderr (server);
 
+    unwatch_log (server->err_fd);
     g_printerr ("%s", err);
     close (server->err_fd);
   }
