@@ -39,6 +39,16 @@ on_sample (GstAppSink * sink, gpointer user_data)
   GList *l;
 
   g_mutex_lock (&self->lock);
+  /* A pipeline that test_camera_release() took away streams on until its
+   * change to NULL completes: caps it recorded now would belong to no
+   * pipeline, and stay until the camera is freed, which never unrefs them
+   * (whep-chromium: LeakSanitizer found the Opus caps and their stream
+   * headers once, audio samples being the most frequent). */
+  if (GST_OBJECT_PARENT (sink) != GST_OBJECT_CAST (self->pipeline)) {
+    g_mutex_unlock (&self->lock);
+    gst_sample_unref (sample);
+    return GST_FLOW_OK;
+  }
   if (!self->caps[stream]) {
     self->caps[stream] = gst_caps_ref (gst_sample_get_caps (sample));
     g_cond_broadcast (&self->cond);
