@@ -2356,8 +2356,12 @@ def mtu_drop(camera, viewer, frame_regex, first, lower, row):
     if before is None or before[1] <= MTU_PAYLOAD:
         raise LabError('camera: path and payload MTU %s before the change, '
                        'expected a larger payload' % (before,))
-    lower()
+    # Stamped before: the camera takes up its own link's change at once,
+    # while `lower()` may still be changing the viewer's (an `ip` run that
+    # took long under load once made the camera's report count as older
+    # than the change, and the wait for it below timed out).
     lowered = time.monotonic()
+    lower()
     t, m = camera.wait_for(MTU_RE.replace(r'(-?\d+)', str(MTU_LOWERED), 1),
                            10, 'camera: path MTU %d' % MTU_LOWERED,
                            after=lowered)
