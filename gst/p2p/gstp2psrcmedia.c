@@ -422,8 +422,16 @@ gst_p2p_src_media_init (GstP2pSrc * self)
     }
     g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &session);
     if (session) {
+      /* Each transport-wide feedback is an early RTCP round, and
+       * rtpsession sends that feedback as a packet of its own. Without
+       * reduced size (RFC 5506) every round also sends a compound of a
+       * receiver report with no report blocks and the CNAME: a second
+       * SRTCP packet per viewer every 100 ms that tells the camera nothing
+       * and wakes its loop. With it, early rounds carry only feedback
+       * (transport-wide, NACK, PLI; the camera's parser takes
+       * reduced-size packets); regular reports keep their interval. */
       g_object_set (session, "twcc-feedback-interval",
-          (guint64) TWCC_FEEDBACK_INTERVAL, NULL);
+          (guint64) TWCC_FEEDBACK_INTERVAL, "rtcp-reduced-size", TRUE, NULL);
       g_object_unref (session);
     }
   }
