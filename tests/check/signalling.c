@@ -41,6 +41,16 @@
  * sanitizers on a busy machine, and a login that succeeds ends the wait at
  * once. */
 #define TLS_WAIT_MS (30000 * time_scale ())
+/* The real server's handshake-timeout (TCP accept to welcome, 10 s by
+ * default), and the clients' login time-out over wss://: half the wait,
+ * so that a second try fits. Under the asan setup a login's TLS handshakes
+ * (GnuTLS here, OpenSSL in the server, every allocation unwinding its
+ * whole stack: fast_unwind_on_malloc=0) took 7-10 s at load 19, 0.2 s
+ * without it, a first one over 10 s at load 30; the client's usual 2 s (8 s
+ * scaled) and the server's 10 s made tries time out and start over, and
+ * the device was not ready within TLS_WAIT_MS at load 28. */
+#define SERVER_HANDSHAKE_S (15 * time_scale ())
+#define TLS_LOGIN_TIMEOUT_MS (SERVER_HANDSHAKE_S * 1000)
 /* Three silent ping intervals of one second, with room to spare. */
 #define DEAD_WAIT_MS (10000 * time_scale ())
 
@@ -1544,10 +1554,13 @@ real_server_start (Fixture * f, guint port, const gchar * extra1,
     const gchar * extra2)
 {
   gchar *port_arg = g_strdup_printf ("--port=%u", port);
+  gchar *handshake_arg = g_strdup_printf ("--handshake-timeout=%u",
+      SERVER_HANDSHAKE_S);
   HarnessServer *server = harness_server_start (f->registry, port_arg,
-      "--drain-timeout=1", "--stun-urls=stun:127.0.0.1:3478", extra1, extra2,
-      NULL);
+      "--drain-timeout=1", "--stun-urls=stun:127.0.0.1:3478", handshake_arg,
+      extra1, extra2, NULL);
 
+  g_free (handshake_arg);
   g_free (port_arg);
   return server;
 }
@@ -1928,14 +1941,15 @@ test_real_tls (Fixture * f, gconstpointer data)
   /* The certificate names "localhost" but the server's id is the
    * harness's: the case server-ids is for. */
   g_object_set (f->sig, "allow-insecure", FALSE, "tls-database", database,
-      "server-ids", server_ids, NULL);
+      "server-ids", server_ids, "login-timeout", TLS_LOGIN_TIMEOUT_MS, NULL);
   p2p_signalling_start (f->sig);
   g_assert_nonnull (events_wait (&f->ev, "state:ready", TLS_WAIT_MS));
 
   /* The system's authorities do not know this certificate. */
   f->sig2 = p2p_signalling_new_viewer (f->loop, servers);
   watch (f->sig2, &f->ev2);
-  g_object_set (f->sig2, "allow-insecure", FALSE, NULL);
+  g_object_set (f->sig2, "allow-insecure", FALSE, "login-timeout",
+      TLS_LOGIN_TIMEOUT_MS, NULL);
   p2p_signalling_start (f->sig2);
   refused = g_strdup_printf ("state:waiting:%d:",
       P2P_SIGNALLING_ERROR_UNREACHABLE);
