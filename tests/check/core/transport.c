@@ -860,6 +860,8 @@ test_path_mtu_shrunk (Fixture * f, gconstpointer data)
   send_sized_list_and_check (f, &f->a, 20, P2P_TRANSPORT_MAX_PACKET - 8, 100);
   g_assert_true (wait_for (f, camera_batching_at, GINT_TO_POINTER (payload),
           TIMEOUT_MS));
+  /* The notification follows the new size on the loop thread. */
+  p2p_loop_invoke_sync (f->a.loop, loop_flushed, NULL);
   g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
   s = p2p_transport_get_stats (f->a.transport);
   g_assert_cmpint (s->path_mtu, ==, 1100);
@@ -909,6 +911,8 @@ test_path_mtu_raised (Fixture * f, gconstpointer data)
   send_sized_list_and_check (f, &f->a, 20, P2P_TRANSPORT_MAX_PACKET - 8, 100);
   g_assert_true (wait_for (f, camera_batching_at, GINT_TO_POINTER (low),
           TIMEOUT_MS));
+  /* The notification follows the new size on the loop thread. */
+  p2p_loop_invoke_sync (f->a.loop, loop_flushed, NULL);
   g_assert_cmpint (g_atomic_int_get (&notified), ==, 1);
 
   /* Still 1,100: nothing changes. */
@@ -926,6 +930,7 @@ test_path_mtu_raised (Fixture * f, gconstpointer data)
   p2p_transport_recheck_path_mtu (f->a.transport, 0);
   g_assert_true (wait_for (f, camera_batching_at, GINT_TO_POINTER (initial),
           TIMEOUT_MS));
+  p2p_loop_invoke_sync (f->a.loop, loop_flushed, NULL);
   g_assert_cmpint (g_atomic_int_get (&notified), ==, 2);
   s = p2p_transport_get_stats (f->a.transport);
   g_assert_cmpint (s->payload_mtu, ==, initial);
