@@ -134,6 +134,14 @@
  * later, the held packets go out after all and the keyframe is asked for
  * again. */
 #define HOLD_MAX_TICKS (90000 / 5)
+/* The layers of a camera count their RTP timestamps from one base
+ * (p2psink gives every video payloader the same timestamp-offset), so a
+ * new layer's keyframe is within a few frames of the viewer's last one.
+ * One more than this many ticks (10 s of the 90 kHz clock) away says a
+ * layer is on a base of its own: the move finds its keyframe late or
+ * never. Told once per pair of layers (gst_p2p_fanout_set_base_func());
+ * a random base is this near with a chance of 1 in 2,400. */
+#define BASE_APART_TICKS (10 * 90000)
 /* Thinning (gst_p2p_fanout_set_thin_below()): a viewer whose estimate is
  * below the floor loses the frames no other frame refers to, until its
  * estimate is UP_HEADROOM above the floor (a margin as for moving up a
@@ -439,6 +447,7 @@ struct _GstP2pFanout
   GstP2pFanoutSendListFunc send_list;
   GstP2pFanoutKeyframeFunc keyframe;
   GstP2pFanoutLayerFunc layer_changed;
+  GstP2pFanoutBaseFunc base_apart;
   gpointer user_data;
     gint64 (*now) (void);
 
@@ -481,6 +490,10 @@ struct _GstP2pFanout
 
   /* The estimate that gives the encoder its configured rate; 0: none. */
   guint64 encoder_goal;
+
+  /* The pairs of layers found on different timestamp bases (bit
+   * lower * GST_P2P_FANOUT_MAX_LAYERS + higher), told once each. */
+  guint16 bases_apart;
 };
 
 /**
@@ -617,6 +630,22 @@ gst_p2p_fanout_set_layer_func (GstP2pFanout * fanout,
     GstP2pFanoutLayerFunc func)
 {
   fanout->layer_changed = func;
+}
+
+/**
+ * gst_p2p_fanout_set_base_func:
+ * @fanout: a fan-out
+ * @func: (nullable): told, once per pair of layers, of a viewer's move
+ *     onto a layer whose keyframe is far in RTP time from the last frame
+ *     it got
+ *
+ * Set before any viewer joins; called with the user data of
+ * gst_p2p_fanout_new().
+ */
+void
+gst_p2p_fanout_set_base_func (GstP2pFanout * fanout, GstP2pFanoutBaseFunc func)
+{
+  fanout->base_apart = func;
 }
 
 /**
@@ -1756,6 +1785,34 @@ member_adapt (GstP2pFanout * fanout, Member * m, gint64 now,
   member_switch (fanout, m, want, asks);
 }
 
+/* With the lock: the keyframe at @ts of layer @stream, which @m moves
+ * to, against the last frame @m got: far apart, the two layers do not
+ * share a timestamp base (BASE_APART_TICKS), which is told once per pair
+ * of layers. */
+static void
+member_check_base (GstP2pFanout * fanout, Member * m,
+    GstP2pFanoutStream stream, guint32 ts)
+{
+  gint32 apart = (gint32) (ts - m->last_ts);
+  gint from, to;
+  guint16 pair;
+
+  if (m->layer == NO_LAYER || ABS ((gint64) apart) <= BASE_APART_TICKS)
+    return;
+  from = gst_p2p_fanout_stream_layer (m->layer);
+  to = gst_p2p_fanout_stream_layer (stream);
+  pair = 1 << (MIN (from, to) * GST_P2P_FANOUT_MAX_LAYERS + MAX (from, to));
+  if (fanout->bases_apart & pair)
+    return;
+  fanout->bases_apart |= pair;
+  GST_WARNING ("video layers %d and %d are on different RTP timestamp "
+      "bases: a viewer moving from %d to %d finds %d's keyframe at %u, %d "
+      "ticks from its last frame at %u", from, to, from, to, to, ts, apart,
+      m->last_ts);
+  if (fanout->base_apart)
+    fanout->base_apart (from, to, apart, fanout->user_data);
+}
+
 /* With the lock: one packet of video layer @stream for @m, which gets it,
  * or waits for its keyframe, or is moving off it. A flush of a layer's
  * history never includes the packet in hand, which goes its own way
@@ -1778,6 +1835,8 @@ member_push_video (GstP2pFanout * fanout, Member * m,
    * out, and if the old layer is there already, the new one takes over
    * from this packet. */
   if (m->target_layer == stream && !m->switch_started) {
+    if (unit_start && s->unit_is_key && m->sent_video)
+      member_check_base (fanout, m, stream, ts);
     if (unit_start && s->unit_is_key && (!m->sent_video
             || (gint32) (ts - m->last_ts) > 0)) {
       m->switch_started = TRUE;

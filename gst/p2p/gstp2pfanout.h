@@ -100,6 +100,22 @@ typedef void (*GstP2pFanoutLayerFunc) (gpointer target, guint layer,
     gpointer user_data);
 
 /**
+ * GstP2pFanoutBaseFunc:
+ * @from: the video layer a viewer moves from
+ * @to: the video layer it moves to
+ * @apart: the RTP ticks from the last frame it got on @from to @to's
+ *     keyframe (negative: before it)
+ * @user_data: as given to gst_p2p_fanout_new()
+ *
+ * The two layers do not count their RTP timestamps from one base, as the
+ * fan-out needs to move a viewer between them at a keyframe: told once per
+ * pair of layers. Called with the fan-out's lock held: it must not call
+ * back into the fan-out.
+ */
+typedef void (*GstP2pFanoutBaseFunc) (guint from, guint to, gint32 apart,
+    gpointer user_data);
+
+/**
  * GstP2pFanoutStats:
  * @retransmissions: RTX packets sent to this viewer
  * @retransmissions_refused: packets it asked for (NACK) and was refused
@@ -157,6 +173,9 @@ gint64 gst_p2p_fanout_pace (GstP2pFanout * fanout);
 
 void gst_p2p_fanout_set_layer_func (GstP2pFanout * fanout,
     GstP2pFanoutLayerFunc func);
+
+void gst_p2p_fanout_set_base_func (GstP2pFanout * fanout,
+    GstP2pFanoutBaseFunc func);
 
 GstP2pFanoutStream gst_p2p_fanout_layer_stream (guint layer);
 

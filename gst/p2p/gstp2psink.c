@@ -681,6 +681,7 @@ gst_p2p_sink_init (GstP2pSink * self)
       gst_p2p_sink_request_keyframe, self);
   gst_p2p_fanout_set_send_list (self->fanout, gst_p2p_sink_send_packets);
   gst_p2p_fanout_set_layer_func (self->fanout, gst_p2p_sink_layer_changed);
+  gst_p2p_fanout_set_base_func (self->fanout, gst_p2p_sink_layers_apart);
   /* Each viewer's keyframes spread to its bandwidth estimate. */
   gst_p2p_fanout_set_pacing (self->fanout, TRUE);
   gst_p2p_fanout_set_twcc_extension (self->fanout, TRUE);

@@ -77,6 +77,58 @@ gst_p2p_sink_layer_changed (gpointer target, guint layer, gpointer user_data)
 typedef struct
 {
   GstP2pSink *self;
+  guint from;
+  guint to;
+  gint32 apart;
+} BasesApart;
+
+static gboolean
+sink_post_bases_apart (gpointer data)
+{
+  BasesApart *b = data;
+  GstP2pSink *self = b->self;
+
+  GST_ELEMENT_WARNING (self, STREAM, FAILED,
+      ("Video layers %u and %u do not share one RTP timestamp base: moves "
+          "between them may never complete", b->from, b->to),
+      ("a viewer moving from layer %u to %u found its keyframe %d ticks "
+          "from its last frame", b->from, b->to, b->apart));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bases_apart_free (BasesApart * b)
+{
+  gst_object_unref (b->self);
+  g_free (b);
+}
+
+/* The fan-out found two layers on different RTP timestamp bases (once
+ * per pair), on a streaming thread with its lock held: the warning goes
+ * on the bus from the loop thread, as a layer move's message does. Every
+ * video payloader is given one base (gstp2psinkstreams.c); a layer on
+ * its own was the bench's adaptation row never moving back to main. */
+void
+gst_p2p_sink_layers_apart (guint from, guint to, gint32 apart,
+    gpointer user_data)
+{
+  GstP2pSink *self = user_data;
+  BasesApart *b;
+
+  if (!self->loop)
+    return;
+  b = g_new0 (BasesApart, 1);
+  b->self = gst_object_ref (self);
+  b->from = from;
+  b->to = to;
+  b->apart = apart;
+  p2p_loop_invoke (self->loop, sink_post_bases_apart, b,
+      (GDestroyNotify) bases_apart_free);
+}
+
+typedef struct
+{
+  GstP2pSink *self;
   const gchar *viewer_id;
   gint layer;
   gboolean ok;

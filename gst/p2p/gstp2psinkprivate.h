@@ -178,6 +178,8 @@ GstStructure *gst_p2p_sink_get_stats (GstP2pSink * self);
 /* gstp2psinklayers.c */
 void gst_p2p_sink_layer_changed (gpointer target, guint layer,
     gpointer user_data);
+void gst_p2p_sink_layers_apart (guint from, guint to, gint32 apart,
+    gpointer user_data);
 gboolean gst_p2p_sink_set_layer (GstP2pSink * self, const gchar * viewer_id,
     gint layer);
 void gst_p2p_sink_on_layer_request (JsonObject * message, gpointer context,

@@ -40,6 +40,8 @@ typedef struct
   gint64 key_from[GST_P2P_FANOUT_N_STREAMS];
   /* Layer moves: the viewer, then the layer. */
   GPtrArray *moves;
+  /* Layers told on different timestamp bases: from, to, ticks apart. */
+  GArray *bases_apart;
   guint32 video_ssrc;
 } Fixture;
 
@@ -113,15 +115,26 @@ on_layer (gpointer target, guint layer, gpointer user_data)
 }
 
 static void
+on_bases_apart (guint from, guint to, gint32 apart, gpointer user_data)
+{
+  Fixture *f = user_data;
+  gint told[3] = { from, to, apart };
+
+  g_array_append_vals (f->bases_apart, told, 3);
+}
+
+static void
 setup (Fixture * f, gconstpointer data)
 {
   fake_now = 1000 * G_USEC_PER_SEC;
   f->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) sent_free);
   f->lists = g_array_new (FALSE, FALSE, sizeof (guint));
   f->moves = g_ptr_array_new ();
+  f->bases_apart = g_array_new (FALSE, FALSE, sizeof (gint));
   f->fanout = gst_p2p_fanout_new (on_send, on_keyframe, f);
   gst_p2p_fanout_set_clock (f->fanout, fake_clock);
   gst_p2p_fanout_set_layer_func (f->fanout, on_layer);
+  gst_p2p_fanout_set_base_func (f->fanout, on_bases_apart);
   gst_p2p_fanout_add_stream (f->fanout, GST_P2P_FANOUT_VIDEO, 64);
 }
 
@@ -132,6 +145,7 @@ teardown (Fixture * f, gconstpointer data)
   g_ptr_array_unref (f->sent);
   g_array_unref (f->lists);
   g_ptr_array_unref (f->moves);
+  g_array_unref (f->bases_apart);
 }
 
 /* One frame of @n packets starting at @seq, as the payloader pushes it. */
@@ -1011,6 +1025,9 @@ test_layer_pin_switch (Fixture * f, gconstpointer data)
     g_assert_cmpint (st.pinned, ==, 1);
   }
 
+  /* The layers share one base: nothing to tell. */
+  g_assert_cmpuint (f->bases_apart->len, ==, 0);
+
   /* b: every main packet, as the payloader made it. */
   g_assert_cmpuint (check_continuous (f, &b), ==, 15);
   g_assert_cmpuint (last_layer (f, &b), ==, GST_P2P_FANOUT_VIDEO);
@@ -1034,6 +1051,40 @@ test_layer_pin_switch (Fixture * f, gconstpointer data)
     g_assert_cmpuint (rtx[14], ==, SUB);
     g_assert_cmpuint (rtx[15] << 8 | rtx[16], ==, 503);
   }
+}
+
+/* An hour of the 90 kHz clock. */
+#define HOUR_TICKS (3600 * 90000)
+
+/* A layer on a timestamp base of its own (its payloader took a random
+ * one): the move onto it finds its keyframe an hour before the viewer's
+ * last frame, and waits for one after it that never comes. The fan-out
+ * says so, naming the two layers, once for the pair however many
+ * viewers move or keyframes come. */
+static void
+test_layer_bases_apart (Fixture * f, gconstpointer data)
+{
+  gint a, b;
+
+  gst_p2p_fanout_add (f->fanout, &a);
+  gst_p2p_fanout_add (f->fanout, &b);
+  push_layer (f, GST_P2P_FANOUT_VIDEO, TRUE, 100, 9000, 1, 100);
+  g_assert_true (gst_p2p_fanout_pin_layer (f->fanout, &a, 1));
+  push_layer (f, SUB, TRUE, 500, 12000 - HOUR_TICKS, 1, 100);
+  g_assert_cmpuint (f->bases_apart->len, ==, 3);
+  g_assert_cmpint (g_array_index (f->bases_apart, gint, 0), ==, 0);
+  g_assert_cmpint (g_array_index (f->bases_apart, gint, 1), ==, 1);
+  g_assert_cmpint (g_array_index (f->bases_apart, gint, 2), ==,
+      3000 - HOUR_TICKS);
+  /* a is still on main, waiting. */
+  push_layer (f, GST_P2P_FANOUT_VIDEO, FALSE, 101, 12000, 1, 100);
+  g_assert_cmpuint (last_layer (f, &a), ==, GST_P2P_FANOUT_VIDEO);
+
+  /* The same pair again, another viewer, another keyframe: told once. */
+  g_assert_true (gst_p2p_fanout_pin_layer (f->fanout, &b, 1));
+  push_layer (f, SUB, TRUE, 501, 15000 - HOUR_TICKS, 1, 100);
+  push_layer (f, SUB, TRUE, 502, 18000 - HOUR_TICKS, 1, 100);
+  g_assert_cmpuint (f->bases_apart->len, ==, 3);
 }
 
 /* A sender report of a layer goes to that layer's viewers only, under the
@@ -2151,6 +2202,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, setup_layers, func, teardown)
   ADD ("/p2p/fanout/layer/pin-switch", test_layer_pin_switch);
   ADD ("/p2p/fanout/layer/sender-reports", test_layer_sender_reports);
+  ADD ("/p2p/fanout/layer/bases-apart", test_layer_bases_apart);
   ADD ("/p2p/fanout/layer/adapt-hysteresis", test_layer_adapt_hysteresis);
   ADD ("/p2p/fanout/layer/adapt-on-feedback", test_layer_adapt_on_feedback);
   ADD ("/p2p/fanout/layer/probe", test_layer_probe);

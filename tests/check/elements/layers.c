@@ -430,6 +430,76 @@ GST_START_TEST (test_layers_share_timestamp_base)
 
 GST_END_TEST;
 
+/* An hour of the 90 kHz clock. */
+#define HOUR_TICKS (3600 * 90000)
+
+/* p2psink's `element-added`: the second payloader to join the bin is
+ * moved an hour off the base p2psink gave it, as a layer on a base of its
+ * own was by the race test_layers_share_timestamp_base checks. */
+static void
+shift_second_payloader (GstBin * bin, GstElement * element, gpointer data)
+{
+  guint *payloaders = data;
+  GstElementFactory *f = gst_element_get_factory (element);
+  guint offset = 0;
+
+  if (!f || !g_str_has_prefix (GST_OBJECT_NAME (f), "rtp")
+      || !g_str_has_suffix (GST_OBJECT_NAME (f), "pay")
+      || g_atomic_int_add (payloaders, 1) != 1)
+    return;
+  g_object_get (element, "timestamp-offset", &offset, NULL);
+  g_object_set (element, "timestamp-offset", offset + HOUR_TICKS, NULL);
+}
+
+/* Layers on different RTP timestamp bases: a viewer's move finds the
+ * new layer's keyframe an hour from its last frame, and the camera says
+ * so on the bus, naming the two layers. */
+GST_START_TEST (test_layers_apart_warned)
+{
+  GstElement *cam, *sink, *view;
+  Decoded d = { 0 };
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *id, *debug = NULL;
+  guint payloaders = 0;
+
+  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
+      env->password_file);
+  sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
+  g_signal_connect (sink, "element-added",
+      G_CALLBACK (shift_second_payloader), &payloaders);
+  p2p_test_start (cam);
+  view = viewer_new (&d, "");
+  p2p_test_start (view);
+  id = wait_joined (cam);
+  fail_unless_equals_int (wait_layer (cam, id), 0);
+  wait_frames (&d, 320, 10);
+  fail_unless_equals_int (g_atomic_int_get (&payloaders), 2);
+
+  fail_unless (set_layer (cam, id, 1));
+  msg = p2p_test_wait_message (cam, GST_MESSAGE_WARNING, NULL,
+      P2P_TEST_WAIT_MS);
+  fail_unless (msg != NULL, "no warning of layers apart");
+  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (sink));
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FAILED), "%s", err->message);
+  fail_unless (strstr (err->message, "layers 0 and 1") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  p2p_test_stop (view);
+  p2p_test_stop (cam);
+  g_signal_handlers_disconnect_by_data (sink, &payloaders);
+  gst_object_unref (sink);
+  decoded_clear (&d);
+  g_free (id);
+}
+
+GST_END_TEST;
+
 static void
 setup (void)
 {
@@ -454,6 +524,7 @@ layers_suite (void)
   tcase_add_test (tc, test_pinned_viewer_moves_at_keyframe);
   tcase_add_test (tc, test_viewer_asks_for_layer);
   tcase_add_test (tc, test_layers_share_timestamp_base);
+  tcase_add_test (tc, test_layers_apart_warned);
   return s;
 }
 
