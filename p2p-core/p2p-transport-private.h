@@ -50,6 +50,10 @@ void p2p_transport_map_port_at (P2pTransport * self, const gchar * gateway_ip,
 G_GNUC_INTERNAL
 void p2p_transport_end_gathering (P2pTransport * self);
 
+/* How many times libnice's gathering ended so far (any thread). */
+G_GNUC_INTERNAL
+guint p2p_transport_get_gathering_rounds (P2pTransport * self);
+
 /* Whether media leaves through the batched path now. */
 G_GNUC_INTERNAL gboolean p2p_transport_is_batching (P2pTransport * self);
 

@@ -243,6 +243,13 @@ struct _P2pTransport
   guint mapping_port;           /* the host socket's port it is for */
   guint mapped_port;            /* the same once granted, or 0 */
   gboolean gathering_done_held; /* until the gateway answers */
+  /* End-of-candidates waits for every source: libnice's round under way
+   * (the relays added late start a second one, start_gathering()), the
+   * relays not added yet (@relay_idle) and TURN names still resolving. */
+  gboolean ice_gathering;
+  guint relay_lookups;          /* (L) */
+  gboolean gathering_complete;  /* end-of-candidates decided, once */
+  gint gathering_rounds;        /* (atomic) libnice's "gathering done"s */
   GSource *mapping_timer;
   P2pPunch *punch;              /* set before DTLS connects */
   gint64 ice_connected_at;
@@ -699,6 +706,33 @@ mapping_grace_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Ends the candidates once every configured source has given its own:
+ * libnice's gathering ended and started no new round, the relays were
+ * added and no TURN server's name is still being resolved. A peer told
+ * "no more candidates" before the relay candidates may give up on ICE
+ * while a relay pair is the only one that would work. */
+static void
+maybe_end_gathering (P2pTransport * self)
+{
+  guint lookups;
+
+  g_mutex_lock (&self->lock);
+  lookups = self->relay_lookups;
+  g_mutex_unlock (&self->lock);
+  if (self->gathering_complete || self->ice_gathering
+      || self->relay_idle || lookups > 0)
+    return;
+  self->gathering_complete = TRUE;
+  if (self->mapping && self->mapped_port == 0) {
+    self->gathering_done_held = TRUE;
+    self->mapping_timer = g_timeout_source_new (MAPPING_GRACE_MS);
+    g_source_set_callback (self->mapping_timer, mapping_grace_cb, self, NULL);
+    g_source_attach (self->mapping_timer, self->context);
+    return;
+  }
+  g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, "");
+}
+
 static void
 gathering_done_cb (NiceAgent * agent, guint stream_id, gpointer user_data)
 {
@@ -706,20 +740,9 @@ gathering_done_cb (NiceAgent * agent, guint stream_id, gpointer user_data)
 
   if (stream_id != self->stream_id)
     return;
-  if (self->mapping && self->mapped_port == 0) {
-    self->gathering_done_held = TRUE;
-    /* Gathering ends again when the relays joined after it ended (they
-     * are added late, start_gathering()): the grace already running goes
-     * on. A second timer would leave the first unreachable, and so not
-     * destroyed with the transport, which it then calls once freed. */
-    if (self->mapping_timer)
-      return;
-    self->mapping_timer = g_timeout_source_new (MAPPING_GRACE_MS);
-    g_source_set_callback (self->mapping_timer, mapping_grace_cb, self, NULL);
-    g_source_attach (self->mapping_timer, self->context);
-    return;
-  }
-  g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, "");
+  g_atomic_int_inc (&self->gathering_rounds);
+  self->ice_gathering = FALSE;
+  maybe_end_gathering (self);
 }
 
 /* The gateway forwards @external_ip:@external_port to our host socket:
@@ -1387,6 +1410,45 @@ check_usable (P2pTransport * self, GError ** error)
   return TRUE;
 }
 
+/* Whether libnice starts a gathering round for relay @r added after its
+ * gathering ended: it asks the relay from each UDP host candidate of the
+ * relay's address family (TURN over TCP too: the relayed address is UDP),
+ * and when there is none, "gathering done" never comes again. */
+static gboolean
+relay_starts_round (P2pTransport * self, RelayServer * r)
+{
+  g_autoptr (GInetAddress) server = g_inet_address_new_from_string (r->ip);
+  gint version;
+  gboolean found = FALSE;
+  GSList *locals, *l;
+
+  if (server == NULL)
+    return FALSE;
+  version = g_inet_address_get_family (server) == G_SOCKET_FAMILY_IPV6 ? 6 : 4;
+  locals = nice_agent_get_local_candidates (self->agent, self->stream_id,
+      COMPONENT_ID);
+  for (l = locals; l && !found; l = l->next) {
+    NiceCandidate *c = l->data;
+
+    found = c->type == NICE_CANDIDATE_TYPE_HOST
+        && c->transport == NICE_CANDIDATE_TRANSPORT_UDP
+        && nice_address_ip_version (&c->addr) == version;
+  }
+  g_slist_free_full (locals, (GDestroyNotify) nice_candidate_free);
+  return found;
+}
+
+/* Gives libnice relay @r; when its gathering had ended, notes whether that
+ * started another round. Called with @lock held. */
+static void
+add_relay_locked (P2pTransport * self, RelayServer * r)
+{
+  nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
+      r->ip, r->port, r->username, r->credential, r->type);
+  if (self->gathering && !self->ice_gathering)
+    self->ice_gathering = relay_starts_round (self, r);
+}
+
 /* Called with @lock held. */
 static void
 set_relays_locked (P2pTransport * self)
@@ -1397,8 +1459,7 @@ set_relays_locked (P2pTransport * self)
     RelayServer *r = g_ptr_array_index (self->relays, i);
 
     if (r->ip)
-      nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
-          r->ip, r->port, r->username, r->credential, r->type);
+      add_relay_locked (self, r);
   }
 }
 
@@ -1422,6 +1483,7 @@ relay_resolved (GObject * source, GAsyncResult * result, gpointer data)
   RelayServer *r = res->relay;
 
   g_mutex_lock (&self->lock);
+  self->relay_lookups--;
   /* The relay list lives as long as the transport, which we hold. */
   if (list == NULL) {
     g_message ("Cannot resolve TURN server host \"%s\", left out: %s",
@@ -1431,12 +1493,14 @@ relay_resolved (GObject * source, GAsyncResult * result, gpointer data)
     /* A pending set_relays_late() adds it with the others. */
     if (self->gathering && self->stream_id != 0 && self->relay_idle == NULL
         && !state_is_final (g_atomic_int_get (&self->state)))
-      nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID,
-          r->ip, r->port, r->username, r->credential, r->type);
+      add_relay_locked (self, r);
   }
   g_mutex_unlock (&self->lock);
   if (list)
     g_resolver_free_addresses (list);
+  if (self->gathering && self->stream_id != 0
+      && !state_is_final (g_atomic_int_get (&self->state)))
+    maybe_end_gathering (self);
   g_object_unref (self);
   g_free (res);
 }
@@ -1462,6 +1526,7 @@ resolve_relay (P2pTransport * self, RelayServer * r)
 
   res->self = g_object_ref (self);
   res->relay = r;
+  self->relay_lookups++;
   g_main_context_invoke (self->context, start_lookup, res);
 }
 
@@ -1476,6 +1541,7 @@ set_relays_late (gpointer data)
   g_mutex_lock (&self->lock);
   set_relays_locked (self);
   g_mutex_unlock (&self->lock);
+  maybe_end_gathering (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -1558,7 +1624,22 @@ start_gathering (P2pTransport * self, GError ** error)
   g_mutex_unlock (&self->lock);
   g_ptr_array_unref (hosts);
 
+  /* Both before the call: a round without discoveries ends inside it, and
+   * end-of-candidates must then still wait for the relays. */
+  if (relays_late) {
+    self->relay_idle = g_idle_source_new ();
+    g_source_set_priority (self->relay_idle, G_PRIORITY_LOW);
+    g_source_set_callback (self->relay_idle, set_relays_late, self, NULL);
+    g_source_set_static_name (self->relay_idle, "p2p-ice-relays");
+    g_source_attach (self->relay_idle, self->context);
+  }
+  self->ice_gathering = TRUE;
   if (!nice_agent_gather_candidates (self->agent, self->stream_id)) {
+    self->ice_gathering = FALSE;
+    if (self->relay_idle) {
+      g_source_destroy (self->relay_idle);
+      g_clear_pointer (&self->relay_idle, g_source_unref);
+    }
     g_set_error_literal (error, P2P_TRANSPORT_ERROR,
         P2P_TRANSPORT_ERROR_ICE_FAILED,
         "Could not gather ICE candidates (no usable network interface?)");
@@ -1570,13 +1651,6 @@ start_gathering (P2pTransport * self, GError ** error)
   if (self->punch == NULL)
     self->punch = p2p_punch_new (self->context, &punch_callbacks, self);
   classify_nat (self);
-  if (relays_late) {
-    self->relay_idle = g_idle_source_new ();
-    g_source_set_priority (self->relay_idle, G_PRIORITY_LOW);
-    g_source_set_callback (self->relay_idle, set_relays_late, self, NULL);
-    g_source_set_static_name (self->relay_idle, "p2p-ice-relays");
-    g_source_attach (self->relay_idle, self->context);
-  }
   return TRUE;
 }
 
@@ -3735,6 +3809,12 @@ void
 p2p_transport_end_gathering (P2pTransport * self)
 {
   p2p_loop_invoke_sync (self->loop, end_gathering_on_loop, self);
+}
+
+guint
+p2p_transport_get_gathering_rounds (P2pTransport * self)
+{
+  return g_atomic_int_get (&self->gathering_rounds);
 }
 
 gboolean

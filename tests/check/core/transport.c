@@ -21,6 +21,7 @@
 #include "p2p-transport-private.h"
 #include "p2p-password-verifier-private.h"
 #include "p2p-rtcp-limiter.h"
+#include "loopback-socket.h"
 
 #define TIMEOUT_MS 20000
 
@@ -1986,6 +1987,172 @@ test_mapping_grace_gathering_twice (void)
   g_assert_null (left);
 }
 
+/* The next STUN request of @method to @s within @timeout_ms, or -1; with
+ * @classic only a request without the magic cookie (RFC 3489), as libnice
+ * asks a STUN server: the NAT classification (p2p-punch.c) asks the same
+ * servers with RFC 5389 Binding requests of its own. */
+static gssize
+receive_stun (GSocket * s, guint16 method, gboolean classic, guint8 * buf,
+    gsize size, GSocketAddress ** from, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_socket_condition_timed_wait (s, G_IO_IN,
+          MAX (deadline - g_get_monotonic_time (), 0), NULL, NULL)) {
+    gssize n = g_socket_receive_from (s, from, (gchar *) buf, size, NULL,
+        NULL);
+
+    if (n >= 20 && (buf[0] & 0xc0) == 0
+        && (((buf[0] << 8) | buf[1]) & 0x3eef) == method
+        && (!classic || GUINT32_FROM_BE (*(guint32 *) (buf + 4)) != 0x2112A442))
+      return n;
+    g_clear_object (from);
+  }
+  return -1;
+}
+
+/* Answers libnice's classic (RFC 3489) Binding request @req with a
+ * success naming its source as the mapped address. */
+static void
+answer_binding (GSocket * s, const guint8 * req, GSocketAddress * from)
+{
+  guint8 resp[32] = { 0x01, 0x01, 0x00, 12 };
+  struct sockaddr_in sin;
+
+  g_assert_true (g_socket_address_to_native (from, &sin, sizeof (sin), NULL));
+  memcpy (resp + 4, req + 4, 16);
+  resp[20] = 0x00;              /* MAPPED-ADDRESS, 8 bytes */
+  resp[21] = 0x01;
+  resp[23] = 8;
+  resp[25] = 0x01;              /* IPv4 */
+  memcpy (resp + 26, &sin.sin_port, 2);
+  memcpy (resp + 28, &sin.sin_addr, 4);
+  g_assert_cmpint (g_socket_send_to (s, from, (gchar *) resp, sizeof (resp),
+          NULL, NULL), ==, sizeof (resp));
+}
+
+typedef struct
+{
+  P2pTransport *transport;
+  gint64 deadline;
+  gboolean timed_out;
+} LoopHold;
+
+/* Keeps a default-priority source ready on the transport's loop until
+ * libnice's first gathering round ended: the low-priority idle that adds
+ * the relays (start_gathering()) cannot run before, as on a busy loop. */
+static gboolean
+hold_low_priority (gpointer data)
+{
+  LoopHold *hold = data;
+
+  if (p2p_transport_get_gathering_rounds (hold->transport) > 0)
+    return G_SOURCE_REMOVE;
+  if (g_get_monotonic_time () > hold->deadline) {
+    hold->timed_out = TRUE;
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+queue_candidate (P2pTransport * transport, const gchar * candidate,
+    gpointer user_data)
+{
+  g_async_queue_push (user_data, g_strdup (candidate));
+}
+
+/* Whether end-of-candidates is among the candidates queued so far. */
+static gboolean
+candidates_ended (GAsyncQueue * queue)
+{
+  gboolean ended = FALSE;
+  gchar *c;
+
+  while ((c = g_async_queue_try_pop (queue))) {
+    ended |= *c == '\0';
+    g_free (c);
+  }
+  return ended;
+}
+
+/* With a STUN server, the TURN servers join gathering late, and a busy
+ * loop lets libnice's first round (host and STUN) end before they do:
+ * libnice then gathers again for them. End-of-candidates must wait for
+ * that second round; it went out after the first, telling the peer there
+ * were no relay candidates to come. When the relays start no round (no
+ * host candidate of their address family), it must not wait for one. */
+static void
+test_end_of_candidates_after_relays (gconstpointer data)
+{
+  gboolean relay_v6 = GPOINTER_TO_INT (data);
+  g_autoptr (P2pLoop) loop = p2p_loop_new ("test-candidates-end");
+  g_autoptr (P2pTransport) t = p2p_transport_new (loop, NULL, TRUE);
+  g_autoptr (GAsyncQueue) queue = g_async_queue_new_full (g_free);
+  g_autoptr (GSocket) stun = NULL;
+  g_autoptr (GSocket) turn = NULL;
+  g_autoptr (GSocketAddress) from = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *stun_uri = NULL, *turn_uri = NULL, *offer = NULL;
+  LoopHold hold = { t, g_get_monotonic_time () + TIMEOUT_MS * 1000, FALSE };
+  GSource *source;
+  guint8 buf[1500];
+  guint stun_port, turn_port;
+  gint64 deadline;
+  gboolean ended = FALSE;
+
+  stun = loopback_udp_socket (&stun_port);
+  turn = loopback_udp_socket_family (relay_v6 ? G_SOCKET_FAMILY_IPV6 :
+      G_SOCKET_FAMILY_IPV4, &turn_port);
+  stun_uri = g_strdup_printf ("stun:127.0.0.1:%u", stun_port);
+  turn_uri = g_strdup_printf ("turn:%s:%u?transport=udp",
+      relay_v6 ? "[::1]" : "127.0.0.1", turn_port);
+  g_assert_true (p2p_transport_add_local_address (t, "127.0.0.1"));
+  g_assert_true (p2p_transport_add_ice_server (t, stun_uri, NULL, NULL,
+          &error));
+  g_assert_true (p2p_transport_add_ice_server (t, turn_uri, "user", "pass",
+          &error));
+  g_signal_connect (t, "local-candidate", G_CALLBACK (queue_candidate), queue);
+
+  source = g_idle_source_new ();
+  g_source_set_callback (source, hold_low_priority, &hold, NULL);
+  g_source_attach (source, p2p_loop_get_context (loop));
+  offer = p2p_transport_create_offer (t, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (receive_stun (stun, 0x0001, TRUE, buf, sizeof (buf),
+          &from, TIMEOUT_MS), >, 0);
+  answer_binding (stun, buf, from);
+  g_clear_object (&from);
+
+  if (!relay_v6) {
+    /* The second round's Allocate, left unanswered: the round ends when
+     * it times out (about 2 s). The first round ended before. */
+    g_assert_cmpint (receive_stun (turn, 0x0003, FALSE, buf, sizeof (buf),
+            &from, TIMEOUT_MS), >, 0);
+    g_assert_false (hold.timed_out);
+    g_assert_cmpuint (p2p_transport_get_gathering_rounds (t), ==, 1);
+    g_assert_false (candidates_ended (queue));
+  }
+
+  deadline = g_get_monotonic_time () + TIMEOUT_MS * 1000;
+  while (!ended && g_get_monotonic_time () < deadline) {
+    gchar *c = g_async_queue_timeout_pop (queue, 10000);
+
+    if (c == NULL)
+      continue;
+    ended = *c == '\0';
+    g_free (c);
+  }
+  g_assert_true (ended);
+  g_assert_false (hold.timed_out);
+  g_assert_cmpuint (p2p_transport_get_gathering_rounds (t), ==,
+      relay_v6 ? 1 : 2);
+  p2p_transport_close (t);
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
 #define PAIR_TEST(path, func, data) \
   g_test_add ("/p2p/transport/" path, Fixture, data, fixture_setup, func, \
       fixture_teardown)
@@ -2032,6 +2199,10 @@ main (int argc, char **argv)
   g_test_add_func ("/p2p/transport/ice-servers", test_ice_servers);
   g_test_add_func ("/p2p/transport/mapping-grace/gathering-twice",
       test_mapping_grace_gathering_twice);
+  g_test_add_data_func ("/p2p/transport/candidates-end/after-relays",
+      GINT_TO_POINTER (FALSE), test_end_of_candidates_after_relays);
+  g_test_add_data_func ("/p2p/transport/candidates-end/no-relay-round",
+      GINT_TO_POINTER (TRUE), test_end_of_candidates_after_relays);
 
   return g_test_run ();
 }
