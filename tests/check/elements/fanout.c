@@ -1134,6 +1134,9 @@ typedef struct
 {
   guint16 seq[GST_P2P_FANOUT_N_STREAMS];
   guint32 ts;
+  /* run_path(): sub's keyframes come every this many frames (0: only
+   * when asked for), SUB_KEY_PACKETS each, as from a camera's encoder. */
+  guint sub_gop;
 } Layers;
 
 /* @frames frames of both layers at 30 frames a second: main 16 packets of
@@ -1671,6 +1674,9 @@ path_run (Fixture * f, Path * path, gpointer target)
   }
 }
 
+/* A keyframe of sub: some 0.3 s of its stream at once. */
+#define SUB_KEY_PACKETS 10
+
 /* @frames frames of main (16 packets of 1000 bytes: 3.8 Mbit/s) and sub
  * (2: 0.48 Mbit/s), paced, @target's path run every millisecond. Returns
  * the first frame @until_layer reached (-1: not). */
@@ -1685,7 +1691,13 @@ run_path (Fixture * f, Layers * l, Path * path, gpointer target,
     gint64 frame_end = fake_now + G_USEC_PER_SEC / 30;
 
     push_layer_twcc (f, GST_P2P_FANOUT_VIDEO, l, 16);
-    push_layer_twcc (f, SUB, l, 2);
+    if (l->sub_gop != 0 && l->ts / 3000 % l->sub_gop == 0) {
+      f->key_wanted[SUB] = TRUE;
+      f->key_from[SUB] = -1;
+      push_layer_twcc (f, SUB, l, SUB_KEY_PACKETS);
+    } else {
+      push_layer_twcc (f, SUB, l, 2);
+    }
     l->ts += 3000;
     while (fake_now < frame_end) {
       gst_p2p_fanout_pace (f->fanout);
@@ -1788,6 +1800,39 @@ test_layer_probe (Fixture * f, gconstpointer data)
   g_assert_cmpint (frame, >=, 0);
   g_assert_cmpint (frame, <, 30 * 6.5);
   path_clear (&path);
+}
+
+/* As test_layer_probe, with a keyframe on sub every 2 s, the path
+ * widened at several points of the probes' schedule: what the viewer is
+ * sent and what it receives are measured over windows that do not line
+ * up, so for a moment one counts a keyframe that the other does not yet,
+ * and the viewer seems to receive less than 80 % of what it is sent. That
+ * is no congestion: waiting its 2 s to move up, it goes on waiting (it
+ * waited afresh at every keyframe and never moved up). */
+static void
+test_layer_probe_keyframes (Fixture * f, gconstpointer data)
+{
+  guint phase;
+
+  for (phase = 0; phase < 60; phase += 5) {
+    Layers l = { {1000, 0, 5000}, 90000, 60 };
+    Path path;
+    gint a, frame;
+
+    g_ptr_array_set_size (f->sent, 0);
+    join_paced (f, &l, &path, &a);
+    path.bps = 1.5e6;
+    g_assert_cmpint (run_path (f, &l, &path, &a, 150, 1), >=, 0);
+    g_assert_cmpint (run_path (f, &l, &path, &a, 180 + phase, 0), ==, -1);
+    path.bps = 20e6;
+    frame = run_path (f, &l, &path, &a, 300, 0);
+    g_test_message ("phase %u: back on main %.2f s after the path widened",
+        phase, frame / 30.0);
+    g_assert_cmpint (frame, >=, 0);
+    g_assert_cmpint (frame, <, 30 * 6.5);
+    path_clear (&path);
+    gst_p2p_fanout_remove (f->fanout, &a);
+  }
 }
 
 /* Security: a viewer that lies in its feedback (on main it claims loss,
@@ -2206,6 +2251,7 @@ main (int argc, char **argv)
   ADD ("/p2p/fanout/layer/adapt-hysteresis", test_layer_adapt_hysteresis);
   ADD ("/p2p/fanout/layer/adapt-on-feedback", test_layer_adapt_on_feedback);
   ADD ("/p2p/fanout/layer/probe", test_layer_probe);
+  ADD ("/p2p/fanout/layer/probe-keyframes", test_layer_probe_keyframes);
   ADD ("/p2p/fanout/layer/probe-bounded", test_layer_probe_bounded);
   ADD ("/p2p/fanout/encoder/probe", test_encoder_probe);
   ADD ("/p2p/fanout/encoder/probe-bounded", test_encoder_probe_bounded);
