@@ -340,6 +340,7 @@ def run_cpu(args, env):
     time.sleep(args.window)
     c1, t1, f1 = cpu_seconds(), time.monotonic(), rendered(v["out"])
     sent, received = cam.row.packet_counts(v)
+    path = cam.row.path_info()
     # Counted after the CPU window: perf's counting must not cost the
     # window anything.
     counts = count_per_packet(cam, v, args.counters) \
@@ -351,7 +352,7 @@ def run_cpu(args, env):
             "frames": f1 - f0, "fps": (f1 - f0) / (t1 - t0),
             "clip_mbps": cam.feeder.clip_bps / 1e6,
             "packets_sent": sent, "packets_received": received,
-            "counts": counts})
+            "path": path, "counts": counts})
 
 
 def run_ttff(args, env):

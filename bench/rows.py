@@ -135,6 +135,12 @@ class Row:
     def receive_stats(self, v):
         return {}
 
+    # Camera side: the RTP payload size its packets are cut to ("mtu",
+    # bytes) and, where the transport chose a path, its candidate pair
+    # ("pair"), for a row's runs to show when they sent different sizes.
+    def path_info(self):
+        return {}
+
     def connect(self, on_phase):
         v = self.viewer(on_phase)
         self.attach(v["info"])
@@ -196,6 +202,9 @@ class RtpRow(Row):
 
     def detach(self, info):
         self.sink.emit("remove", "127.0.0.1", info["port"])
+
+    def path_info(self):
+        return {"mtu": self.pay.get_property("mtu")}
 
     def sent_count(self, info):
         stats = self.sink.emit("get-stats", "127.0.0.1", info["port"])
@@ -487,6 +496,19 @@ class P2pRow(Row):
                     entry.has_field("packets-sent"):
                 sent += entry.get_value("packets-sent")
         return sent
+
+    def path_info(self):
+        # The first viewer's: the benchmarks that ask have one.
+        s = self.sink.get_property("stats")
+        for i in range(s.n_fields()):
+            entry = s.get_value(s.nth_field_name(i))
+            if isinstance(entry, Gst.Structure) and \
+                    entry.has_field("payload-mtu"):
+                return {"mtu": entry.get_value("payload-mtu"),
+                        "pair": "%s/%s" % (
+                            entry.get_value("local-candidate-type"),
+                            entry.get_value("remote-candidate-type"))}
+        return {}
 
     def received_count(self, v):
         r = v["src"].get_property("stats")
