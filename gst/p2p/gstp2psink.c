@@ -65,8 +65,12 @@
  * (another resolution or profile, with the parameter sets in band). The
  * layers must therefore share a codec and their timestamps (encoders fed
  * from one source, in one pipeline): every video payloader gets the same
- * `timestamp-offset`. The offer has one video section, from the best
- * layer's caps. A `p2p-layer` message (`viewer-id`, `layer`) tells of
+ * `timestamp-offset`. A move that finds the new layer's keyframe more than
+ * 10 s of RTP time from the viewer's last frame says they do not (a
+ * payloader on a base of its own, a layer whose buffer times run apart):
+ * a warning (`GST_STREAM_ERROR_FAILED`) names the two layers, once per
+ * pair, as such a move may never complete. The offer has one video
+ * section, from the best layer's caps. A `p2p-layer` message (`viewer-id`, `layer`) tells of
  * each move; a viewer's stats carry its `layer`.
  *
  * The offer a viewer gets describes the payloaders' output, so a call that
