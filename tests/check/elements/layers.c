@@ -11,19 +11,22 @@
 
 #include <p2p-core/p2p-core.h>
 
-/* Two layers from one source, keyframes only on request (every 30 s
- * otherwise): the sub layer's keyframe can only be the one the move asks
- * for. */
-#define CAMERA \
+/* Two layers from one source; layer 0 keys only on request (every 30 s
+ * otherwise), layer 1 also every @sub_keys frames. */
+#define CAMERA_SUB_KEYS(sub_keys) \
   "videotestsrc is-live=true pattern=ball ! " \
   "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! " \
   "tee name=t " \
   "t. ! queue ! x264enc tune=zerolatency speed-preset=ultrafast " \
   "key-int-max=900 aud=false bitrate=600 ! cam.video_0 " \
   "t. ! queue ! videoscale ! video/x-raw,width=160,height=120 ! " \
-  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=900 " \
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=" sub_keys " " \
   "aud=false bitrate=100 ! cam.video_1 " \
   "p2psink name=cam uid=%s key-file=%s password-file=%s"
+
+/* Keyframes only on request: the sub layer's keyframe can only be the
+ * one the move asks for. */
+#define CAMERA CAMERA_SUB_KEYS ("900")
 
 /* The connection time-out stretches with the sanitizers, as the waits
  * do. */
@@ -433,9 +436,10 @@ GST_END_TEST;
 /* An hour of the 90 kHz clock. */
 #define HOUR_TICKS (3600 * 90000)
 
-/* p2psink's `element-added`: the second payloader to join the bin is
- * moved an hour off the base p2psink gave it, as a layer on a base of its
- * own was by the race test_layers_share_timestamp_base checks. */
+/* p2psink's `element-added`: the second payloader to join the bin
+ * (either layer's) is moved an hour off the base p2psink gave it, as a
+ * layer on a base of its own was by the race
+ * test_layers_share_timestamp_base checks. */
 static void
 shift_second_payloader (GstBin * bin, GstElement * element, gpointer data)
 {
@@ -451,9 +455,16 @@ shift_second_payloader (GstBin * bin, GstElement * element, gpointer data)
   g_object_set (element, "timestamp-offset", offset + HOUR_TICKS, NULL);
 }
 
+/* CAMERA with a keyframe every second on layer 1. Which payloader joins
+ * p2psink's bin second is not fixed: when it is layer 0's, the viewer's
+ * last frame is an hour ahead of layer 1's clock, the keyframe asked for
+ * "not before" it never comes, and only layer 1's own keyframes can show
+ * the two bases apart. */
+#define CAMERA_KEYED_SUB CAMERA_SUB_KEYS ("30")
+
 /* Layers on different RTP timestamp bases: a viewer's move finds the
- * new layer's keyframe an hour from its last frame, and the camera says
- * so on the bus, naming the two layers. */
+ * new layer's keyframe an hour from its last frame (before or after it),
+ * and the camera says so on the bus, naming the two layers. */
 GST_START_TEST (test_layers_apart_warned)
 {
   GstElement *cam, *sink, *view;
@@ -463,7 +474,7 @@ GST_START_TEST (test_layers_apart_warned)
   gchar *id, *debug = NULL;
   guint payloaders = 0;
 
-  cam = p2p_test_env_pipeline (env, CAMERA, env->uid, env->key_file,
+  cam = p2p_test_env_pipeline (env, CAMERA_KEYED_SUB, env->uid, env->key_file,
       env->password_file);
   sink = gst_bin_get_by_name (GST_BIN (cam), "cam");
   g_signal_connect (sink, "element-added",
