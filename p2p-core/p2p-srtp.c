@@ -66,8 +66,13 @@ enum
 typedef struct
 {
   EVP_CIPHER_CTX *cipher;       /* AES-128-GCM or AES-128-CTR */
-  EVP_MAC_CTX *mac;             /* HMAC-SHA1 for AES-CM, NULL for AES-GCM */
   gboolean iv_param;            /* AES-GCM: gcm_set_iv() may set a parameter */
+  /* AES-CM's HMAC-SHA1 (hmac_tag()): SHA-1 after the key's inner and
+   * outer pad, and a context each packet's digests are copied into; NULL
+   * for AES-GCM. */
+  EVP_MD_CTX *hmac_inner;
+  EVP_MD_CTX *hmac_outer;
+  EVP_MD_CTX *hmac_work;
   guint8 salt[CM_SALT_LEN];
 } Transform;
 
@@ -138,7 +143,7 @@ typedef struct
 {
   EVP_CIPHER *gcm;
   EVP_CIPHER *ctr;
-  EVP_MAC *hmac;
+  EVP_MD *sha1;
   /* Whether AES-GCM's IV can be set as a parameter (gcm_set_iv()). */
   gboolean gcm_iv_param;
 } Algorithms;
@@ -159,9 +164,9 @@ algorithms (void)
   }
   if (algs.ctr == NULL)
     algs.ctr = EVP_CIPHER_fetch (NULL, "AES-128-CTR", NULL);
-  if (algs.hmac == NULL)
-    algs.hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
-  if (algs.gcm && algs.ctr && algs.hmac)
+  if (algs.sha1 == NULL)
+    algs.sha1 = EVP_MD_fetch (NULL, "SHA1", NULL);
+  if (algs.gcm && algs.ctr && algs.sha1)
     result = &algs;
   g_mutex_unlock (&lock);
   return result;
@@ -220,6 +225,32 @@ p2p_srtp_derive_session_keys (P2pSrtpProfile profile,
               keys->rtcp_auth, AUTH_KEY_LEN)));
 }
 
+/* HMAC (RFC 2104) over SHA-1 hashes the key XOR a pad first, inside and
+ * outside: those two block-long prefixes are hashed once per key here,
+ * and each packet starts from a copy of them (hmac_tag()). */
+#define SHA1_BLOCK_LEN 64
+#define HMAC_IPAD 0x36
+#define HMAC_OPAD 0x5c
+
+static EVP_MD_CTX *
+hmac_pad_new (EVP_MD * sha1, const guint8 * key, guint8 pad)
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  guint8 block[SHA1_BLOCK_LEN];
+  gsize i;
+
+  memset (block, pad, sizeof (block));
+  for (i = 0; i < AUTH_KEY_LEN; i++)
+    block[i] ^= key[i];
+  if (ctx && !(EVP_DigestInit_ex2 (ctx, sha1, NULL)
+          && EVP_DigestUpdate (ctx, block, sizeof (block)))) {
+    EVP_MD_CTX_free (ctx);
+    ctx = NULL;
+  }
+  OPENSSL_cleanse (block, sizeof (block));
+  return ctx;
+}
+
 static gboolean
 transform_init (Transform * t, gboolean gcm, gboolean encrypt,
     const guint8 * key, const guint8 * salt, const guint8 * auth)
@@ -235,14 +266,10 @@ transform_init (Transform * t, gboolean gcm, gboolean encrypt,
     return FALSE;
   t->iv_param = gcm && algs->gcm_iv_param;
   if (!gcm) {
-    OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *) "SHA1",
-          0),
-      OSSL_PARAM_construct_end (),
-    };
-
-    t->mac = EVP_MAC_CTX_new (algs->hmac);
-    if (t->mac == NULL || !EVP_MAC_init (t->mac, auth, AUTH_KEY_LEN, params))
+    t->hmac_inner = hmac_pad_new (algs->sha1, auth, HMAC_IPAD);
+    t->hmac_outer = hmac_pad_new (algs->sha1, auth, HMAC_OPAD);
+    t->hmac_work = EVP_MD_CTX_new ();
+    if (t->hmac_inner == NULL || t->hmac_outer == NULL || t->hmac_work == NULL)
       return FALSE;
   }
   return TRUE;
@@ -252,7 +279,9 @@ static void
 transform_clear (Transform * t)
 {
   EVP_CIPHER_CTX_free (t->cipher);
-  EVP_MAC_CTX_free (t->mac);
+  EVP_MD_CTX_free (t->hmac_inner);
+  EVP_MD_CTX_free (t->hmac_outer);
+  EVP_MD_CTX_free (t->hmac_work);
   OPENSSL_cleanse (t->salt, sizeof (t->salt));
 }
 
@@ -543,18 +572,23 @@ ctr_crypt (Transform * t, const guint8 * iv, const guint8 * in, guint8 * text,
 }
 
 /* HMAC-SHA1 of @data followed by @roc (4 bytes, RTP only), truncated to
- * CM_TAG_LEN (RFC 3711 section 4.2). */
+ * CM_TAG_LEN (RFC 3711 section 4.2). From the keyed pads' copies: an
+ * EVP_MAC context set up again for every packet (EVP_MAC_init() with no
+ * key) costs the same copies plus its own parameter handling. */
 static gboolean
 hmac_tag (Transform * t, const guint8 * data, gsize len, const guint8 * roc,
     guint8 * tag)
 {
   guint8 full[EVP_MAX_MD_SIZE];
-  gsize n;
+  unsigned int n;
 
-  if (!EVP_MAC_init (t->mac, NULL, 0, NULL)
-      || !EVP_MAC_update (t->mac, data, len)
-      || (roc && !EVP_MAC_update (t->mac, roc, 4))
-      || !EVP_MAC_final (t->mac, full, &n, sizeof (full)))
+  if (!EVP_MD_CTX_copy_ex (t->hmac_work, t->hmac_inner)
+      || !EVP_DigestUpdate (t->hmac_work, data, len)
+      || (roc && !EVP_DigestUpdate (t->hmac_work, roc, 4))
+      || !EVP_DigestFinal_ex (t->hmac_work, full, &n)
+      || !EVP_MD_CTX_copy_ex (t->hmac_work, t->hmac_outer)
+      || !EVP_DigestUpdate (t->hmac_work, full, n)
+      || !EVP_DigestFinal_ex (t->hmac_work, full, &n))
     return FALSE;
   memcpy (tag, full, CM_TAG_LEN);
   return TRUE;
