@@ -54,6 +54,10 @@ void p2p_transport_end_gathering (P2pTransport * self);
 G_GNUC_INTERNAL
 guint p2p_transport_get_gathering_rounds (P2pTransport * self);
 
+/* libnice's idle-timeout for the transport's agent now (ms): how long its
+ * check timer keeps ticking once no check is left. */
+G_GNUC_INTERNAL guint p2p_transport_get_check_grace (P2pTransport * self);
+
 /* Whether media leaves through the batched path now. */
 G_GNUC_INTERNAL gboolean p2p_transport_is_batching (P2pTransport * self);
 

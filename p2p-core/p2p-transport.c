@@ -107,6 +107,16 @@ G_DEFINE_QUARK (p2p_transport_error, p2p_transport_error);
 #define MAX_READ_PACKETS 64
 /* libnice's Ta, the spacing of connectivity checks (see constructed) */
 #define ICE_PACING_MS 10
+/* libnice's idle-timeout (how long its check timer keeps ticking every
+ * ICE_PACING_MS once no check is left, before it stops and declares
+ * components without a pair failed) once the component is READY: 50 ms,
+ * the least libnice takes. Its default, 5 s, meant some 500 wake-ups of
+ * the loop that did nothing at the start of every call, on both ends and
+ * for every viewer of a camera (docs/performance.md); a remote candidate
+ * that trickles in later starts the timer again. Until READY, and from
+ * an ICE restart on, the default holds: checks still running keep their
+ * full grace. */
+#define SETTLED_IDLE_TIMEOUT_MS 50
 /* Remote candidates given to libnice per ICE session: host ones (the
  * peer's interfaces, in the order it ranked them) and the rest
  * (server-reflexive, relayed). Beyond them a candidate is dropped, not
@@ -235,6 +245,7 @@ struct _P2pTransport
   GSource *settle_timer;
   gboolean restart_pending;
   gboolean restart_settled;
+  guint idle_timeout;           /* libnice's own default, for restarts */
   gboolean srflx_released;
   P2pNatOpenerProbe *nat_probe;
   gint nat_depth;               /* NAT routers in front of us, -1 unknown */
@@ -858,6 +869,16 @@ restart_unsettled (P2pTransport * self)
   g_source_attach (self->settle_timer, self->context);
 }
 
+/* Loop thread: how long libnice's check timer keeps ticking once idle:
+ * SETTLED_IDLE_TIMEOUT_MS when ICE is done (@done), libnice's default
+ * otherwise. */
+static void
+set_check_grace (P2pTransport * self, gboolean done)
+{
+  g_object_set (self->agent, "idle-timeout", done ? SETTLED_IDLE_TIMEOUT_MS :
+      self->idle_timeout, NULL);
+}
+
 static void
 component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
     guint state, gpointer user_data)
@@ -872,6 +893,8 @@ component_state_cb (NiceAgent * agent, guint stream_id, guint component_id,
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY:
+      if (state == NICE_COMPONENT_STATE_READY && !self->ice_restarted)
+        set_check_grace (self, TRUE);
       if (self->ice_connected_at == 0)
         self->ice_connected_at = g_get_monotonic_time ();
       if (!self->srflx_released && self->held_srflx->len > 0)
@@ -2057,6 +2080,7 @@ set_remote_description (gpointer data)
       self->restart_pending = TRUE;
       restart_unsettled (self);
       p2p_unselected_sockets_unpark (self->unselected);
+      set_check_grace (self, FALSE);
       nice_agent_restart_stream (self->agent, self->stream_id);
     }
     if (!nice_agent_set_remote_credentials (self->agent, self->stream_id,
@@ -2186,6 +2210,7 @@ restart_ice (gpointer data)
   self->restart_pending = TRUE;
   restart_unsettled (self);
   p2p_unselected_sockets_unpark (self->unselected);
+  set_check_grace (self, FALSE);
   if (!nice_agent_restart_stream (self->agent, self->stream_id)) {
     g_set_error_literal (&op->error, P2P_TRANSPORT_ERROR,
         P2P_TRANSPORT_ERROR_ICE_FAILED, "libnice could not restart ICE");
@@ -2319,6 +2344,7 @@ p2p_transport_constructed (GObject * object)
   g_object_set (self->agent, "controlling-mode", self->controlling,
       "upnp", FALSE, "stun-pacing-timer", ICE_PACING_MS,
       "max-connectivity-checks", MAX_CONNECTIVITY_CHECKS, NULL);
+  g_object_get (self->agent, "idle-timeout", &self->idle_timeout, NULL);
   self->stream_id = nice_agent_add_stream (self->agent, 1);
 
   g_signal_connect (self->agent, "new-candidate-full",
@@ -3815,6 +3841,15 @@ guint
 p2p_transport_get_gathering_rounds (P2pTransport * self)
 {
   return g_atomic_int_get (&self->gathering_rounds);
+}
+
+guint
+p2p_transport_get_check_grace (P2pTransport * self)
+{
+  guint ms = 0;
+
+  g_object_get (self->agent, "idle-timeout", &ms, NULL);
+  return ms;
 }
 
 gboolean

@@ -1788,6 +1788,45 @@ can_send (Fixture * f, gpointer data)
   return ok;
 }
 
+static gboolean
+checks_idle_briefly (Fixture * f, gpointer data)
+{
+  guint settled = GPOINTER_TO_UINT (data);
+
+  return p2p_transport_get_check_grace (f->a.transport) == settled
+      && p2p_transport_get_check_grace (f->b.transport) == settled;
+}
+
+/* Once ICE is done, libnice's check timer stops 50 ms after its last
+ * check instead of ticking every 10 ms for its default 5 s; an ICE
+ * restart gives the new checks the default grace again. */
+static void
+test_check_grace (Fixture * f, gconstpointer data)
+{
+  guint initial = p2p_transport_get_check_grace (f->a.transport);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *offer = NULL;
+
+  g_assert_cmpuint (initial, >, 50);
+  g_assert_cmpuint (p2p_transport_get_check_grace (f->b.transport), ==,
+      initial);
+  connect_pair (f);
+  g_assert_true (wait_for (f, checks_idle_briefly, GUINT_TO_POINTER (50),
+          TIMEOUT_MS));
+
+  g_assert_true (p2p_transport_restart_ice (f->a.transport, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (p2p_transport_get_check_grace (f->a.transport), ==,
+      initial);
+  offer = p2p_transport_create_offer (f->a.transport, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (p2p_transport_set_remote_description (f->b.transport, offer,
+          &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (p2p_transport_get_check_grace (f->b.transport), ==,
+      initial);
+}
+
 static void
 test_ice_restart (Fixture * f, gconstpointer data)
 {
@@ -2195,6 +2234,7 @@ main (int argc, char **argv)
   PAIR_TEST ("candidate/malformed", test_candidate_malformed, NULL);
   PAIR_TEST ("close", test_close, NULL);
   PAIR_TEST ("ice/restart", test_ice_restart, NULL);
+  PAIR_TEST ("ice/check-grace", test_check_grace, NULL);
   PAIR_TEST ("ice/tcp-fallback", test_ice_tcp_fallback, NULL);
   g_test_add_func ("/p2p/transport/ice-servers", test_ice_servers);
   g_test_add_func ("/p2p/transport/mapping-grace/gathering-twice",
