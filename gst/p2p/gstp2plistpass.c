@@ -27,7 +27,11 @@
  *   them;
  * - `rtpssrcdemux` pushes each packet to the pad of its SSRC, which the
  *   list's first packet, going through the element as usual, finds or
- *   creates.
+ *   creates;
+ * - `rtpptdemux`, behind p2psrc's jitter buffer, likewise pushes each
+ *   packet to the pad of its payload type; there a list of one SSRC and
+ *   one payload type passes whatever its packets' times (the jitter
+ *   buffer stamped them from their RTP times, a list may span frames).
  *
  * Any other list (mixed streams, retransmissions in between) goes
  * through the element packet by packet as before. */
@@ -43,6 +47,7 @@ typedef enum
   LIST_PASS_STORAGE,
   LIST_PASS_RTX_RECEIVE,
   LIST_PASS_SSRC_DEMUX,
+  LIST_PASS_PT_DEMUX,
 } ListPassKind;
 
 typedef struct
@@ -74,9 +79,9 @@ packet_key (GstBuffer * buf, PacketKey * key)
 }
 
 /* TRUE when every packet of @list has the first one's SSRC, payload type
- * and time (@first). */
+ * and, if @same_time, time (@first). */
 static gboolean
-list_is_one_stream (GstBufferList * list, PacketKey * first)
+list_is_one_stream (GstBufferList * list, gboolean same_time, PacketKey * first)
 {
   guint i, n = gst_buffer_list_length (list);
   PacketKey key;
@@ -86,7 +91,7 @@ list_is_one_stream (GstBufferList * list, PacketKey * first)
   for (i = 1; i < n; i++) {
     if (!packet_key (gst_buffer_list_get (list, i), &key)
         || key.ssrc != first->ssrc || key.pt != first->pt
-        || key.pts != first->pts)
+        || (same_time && key.pts != first->pts))
       return FALSE;
   }
   return TRUE;
@@ -153,7 +158,7 @@ list_pass_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_HANDLED;
   }
 
-  if (!list_is_one_stream (list, &key))
+  if (!list_is_one_stream (list, lp->kind != LIST_PASS_PT_DEMUX, &key))
     return GST_PAD_PROBE_OK;
   list = gst_buffer_list_make_writable (list);
   first = gst_buffer_ref (gst_buffer_list_get (list, 0));
@@ -175,7 +180,8 @@ list_pass_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   } else {
     gchar name[16];
 
-    g_snprintf (name, sizeof (name), "src_%u", key.ssrc);
+    g_snprintf (name, sizeof (name), "src_%u",
+        lp->kind == LIST_PASS_PT_DEMUX ? key.pt : key.ssrc);
     srcpad = gst_element_get_static_pad (lp->element, name);
     if (srcpad) {
       ret = push_rest (lp, srcpad, list);
@@ -191,8 +197,8 @@ list_pass_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 
 /**
  * gst_p2p_list_pass_attach:
- * @element: an `rtpstorage`, `rtprtxreceive` or `rtpssrcdemux`, before it
- *   receives packets
+ * @element: an `rtpstorage`, `rtprtxreceive`, `rtpssrcdemux` or
+ *   `rtpptdemux`, before it receives packets
  *
  * Lets packet lists arriving at @element's RTP sink pad through as lists
  * where @element would have pushed each of their packets on unchanged to
@@ -217,6 +223,8 @@ gst_p2p_list_pass_attach (GstElement * element)
     lp->kind = LIST_PASS_RTX_RECEIVE;
   else if (g_str_equal (type, "GstRtpSsrcDemux"))
     lp->kind = LIST_PASS_SSRC_DEMUX;
+  else if (g_str_equal (type, "GstRtpPtDemux"))
+    lp->kind = LIST_PASS_PT_DEMUX;
   else {
     g_free (lp);
     return FALSE;

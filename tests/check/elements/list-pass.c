@@ -1,6 +1,6 @@
 /* Unit tests of the packet lists kept whole through rtpbin's storage,
- * retransmission receiver and SSRC demultiplexer (gstp2plistpass.c,
- * issue 13).
+ * retransmission receiver, SSRC and payload type demultiplexers
+ * (gstp2plistpass.c, issue 13).
  * Copyright (C) 2026 The gst-p2p authors
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -293,6 +293,48 @@ test_rtx_receive_clock (void)
   }
 }
 
+static GstCaps *
+pt_map (GstElement * demux, guint pt, gpointer data)
+{
+  return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+      "video", "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, pt,
+      NULL);
+}
+
+/* The payload type demultiplexer passes a list of one stream whatever its
+ * packets' times (stamped from their RTP times, a list may span frames);
+ * a list of two payload types goes packet by packet. */
+static void
+test_pt_demux (void)
+{
+  const gint seqs[] = { 10, 11, 12, 13, -1 };
+  const gint mixed[] = { 10, 11, 12, 13, 14, 15, 16, -1 };
+  GstBufferList *list;
+  Harness h;
+  guint i;
+
+  harness_init (&h, "rtpptdemux", FALSE);
+  g_signal_connect (h.element, "request-pt-map", G_CALLBACK (pt_map), NULL);
+  g_assert_true (gst_p2p_list_pass_attach (h.element));
+  list = gst_buffer_list_new ();
+  for (i = 0; i < 4; i++)
+    gst_buffer_list_add (list, packet (PT, SSRC, 10 + i, 0, i / 2 * 33));
+  g_assert_cmpint (gst_pad_push_list (h.in, list), ==, GST_FLOW_OK);
+  assert_seqs (&h, seqs);
+  g_assert_cmpuint (h.lists, ==, 1);
+  g_assert_cmpuint (h.outs->len, ==, 1);
+
+  list = gst_buffer_list_new ();
+  gst_buffer_list_add (list, packet (PT, SSRC, 14, 0, 66));
+  gst_buffer_list_add (list, packet (RTX_PT, SSRC, 15, 0, 66));
+  gst_buffer_list_add (list, packet (PT, SSRC, 16, 0, 66));
+  g_assert_cmpint (gst_pad_push_list (h.in, list), ==, GST_FLOW_OK);
+  assert_seqs (&h, mixed);
+  g_assert_cmpuint (h.lists, ==, 1);
+  g_assert_cmpuint (h.outs->len, ==, 2);
+  harness_clear (&h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -302,5 +344,6 @@ main (int argc, char **argv)
   g_test_add_func ("/list-pass/ssrc-demux", test_ssrc_demux);
   g_test_add_func ("/list-pass/rtx-receive", test_rtx_receive);
   g_test_add_func ("/list-pass/rtx-receive-clock", test_rtx_receive_clock);
+  g_test_add_func ("/list-pass/pt-demux", test_pt_demux);
   return g_test_run ();
 }
