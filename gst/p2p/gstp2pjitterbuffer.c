@@ -138,6 +138,8 @@ struct _GstP2pJitterBuffer
   guint16 next_seq;             /* the next sequence number to go out */
   guint16 highest;              /* the newest one held, when held > 0 */
   guint held;                   /* packets in the ring */
+  gboolean first_held_known;    /* first_held_seq was the first one held */
+  guint16 first_held_seq;
   Slot *ring;
   gboolean discont;             /* mark the next packet out */
   gboolean far_pending;         /* one packet jumped far; far_seq is it */
@@ -303,6 +305,7 @@ stream_reset (GstP2pJitterBuffer * self)
     self->ring[i].missing = self->ring[i].lost = FALSE;
   }
   self->held = 0;
+  self->first_held_known = FALSE;
   self->started = FALSE;
   self->far_pending = FALSE;
   self->ext_ts = GST_CLOCK_TIME_NONE;
@@ -368,18 +371,28 @@ release_ready (GstP2pJitterBuffer * self, Out * out)
     self->next_rtx = GST_CLOCK_TIME_NONE;
 }
 
-/* The first packet held behind the first gap. */
+/* The first packet held behind the first gap: remembered, since each
+ * packet that arrives while a gap is open asks for it. */
 static Slot *
 first_held (GstP2pJitterBuffer * self)
 {
   guint16 s = self->next_seq;
   guint i;
 
+  if (self->first_held_known) {
+    Slot *slot = &self->ring[self->first_held_seq & RING_MASK];
+
+    if (slot->buf && slot->seq == self->first_held_seq)
+      return slot;
+  }
   for (i = 0; i < RING_SIZE && self->held > 0; i++, s++) {
     Slot *slot = &self->ring[s & RING_MASK];
 
-    if (slot->buf && slot->seq == s)
+    if (slot->buf && slot->seq == s) {
+      self->first_held_known = TRUE;
+      self->first_held_seq = s;
       return slot;
+    }
   }
   return NULL;
 }
@@ -711,6 +724,8 @@ insert (GstP2pJitterBuffer * self, GstBuffer * buf, guint16 seq,
   slot->lost = FALSE;
   slot->buf = buf;
   self->held++;
+  if (self->first_held_known && (gint16) (seq - self->first_held_seq) < 0)
+    self->first_held_seq = seq;
   GST_LOG_OBJECT (self, "#%u held behind #%u", seq, self->next_seq);
 }
 
