@@ -25,10 +25,11 @@
  *   turn into a NACK), again every retry timeout (twice the measured
  *   round trip, 40 ms before one is measured, at least
  *   `rtx-min-retry-timeout`), while `do-retransmission` is on;
- * - a gap that is still open when the first packet behind it is due
- *   (its time plus the latency) is given up: one GstRTPPacketLost event
- *   (rtpjitterbuffer's fields) covers the whole missing range, and the
- *   packets behind it go out;
+ * - a gap still open a latency after the packet that showed it arrived
+ *   is given up (by arrival, as rtpjitterbuffer: packets that all came
+ *   late after a stall still get a full latency for their repair): one
+ *   GstRTPPacketLost event (rtpjitterbuffer's fields) covers the whole
+ *   missing range, and the packets behind it go out;
  * - one clock entry per element serves all of this; when it fires, the
  *   work runs on a thread of GStreamer's pool under the sink pad's stream
  *   lock, so that pushes stay serialized with the receiving thread.
@@ -40,9 +41,11 @@
  *
  * Output times follow the sender's clock as in rtpjitterbuffer's `slave`
  * mode: a packet's time is its RTP timestamp mapped onto the running time
- * of the first packet's arrival, moved by the skew, the least delay
- * (arrival minus mapped time) seen in the last SKEW_WINDOW, so that times
- * follow the receiver's clock when the two clocks drift apart. Lip sync
+ * of the first packet's arrival, moved by the skew, which heads for the
+ * least delay (arrival minus mapped time) of the last SKEW_WINDOW by
+ * SKEW_STEP a frame, so that times follow the receiver's clock when the
+ * two clocks drift apart; a frame never gets an earlier time than the
+ * one before. Like rtpjitterbuffer, the output carries no decoding time. Lip sync
  * goes through rtpbin as with rtpjitterbuffer: the sender reports that
  * rtpbin links to the `sink_rtcp` pad are handed to the `handle-sync`
  * signal with the mapping, and rtpbin answers with `ts-offset`.
@@ -70,6 +73,10 @@ GST_DEBUG_CATEGORY_STATIC (jitter_buffer_debug);
 #define RING_MASK (RING_SIZE - 1)
 /* Window over which the skew is the least delay seen. */
 #define SKEW_WINDOW (2 * GST_SECOND)
+/* The skew moves at most this much per frame: a sender that sent a burst
+ * of frames late, or a window whose least delay jumped, moves the output
+ * times smoothly instead of bunching frames on one time. */
+#define SKEW_STEP (4 * GST_MSECOND)
 /* A missing packet this far behind the newest one is asked for at once;
  * closer, it may only have been overtaken, and is asked for after
  * REORDER_DELAY. */
@@ -115,6 +122,8 @@ typedef struct
   guint retries;                /* requests sent for seq */
   GstClockTime next_request;    /* running time of the next request */
   GstClockTime last_request;    /* running time of the last one, or NONE */
+  GstClockTime since;           /* arrival of the packet that showed it
+                                 * missing */
 } Slot;
 
 struct _GstP2pJitterBuffer
@@ -149,9 +158,11 @@ struct _GstP2pJitterBuffer
   guint64 ext_ts;               /* newest extended RTP time, or -1 */
   guint64 base_rtp, clock_base;
   GstClockTime base_time;
-  GstClockTimeDiff skew, window_min;
+  GstClockTimeDiff skew, skew_target, window_min;
   GstClockTime window_start;
   GstClockTime last_pts;        /* of the last packet out, unshifted */
+  guint64 prev_ext;             /* newest RTP time stamped, or -1 */
+  GstClockTime prev_pts;        /* the time it got */
 
   GstClockTime rtt;             /* measured round trip, or NONE */
   GstClockTime next_rtx;        /* earliest request due, or NONE */
@@ -266,8 +277,9 @@ clamp_time (GstClockTimeDiff t)
   return t > 0 ? (GstClockTime) t : 0;
 }
 
-/* Follows the least delay between the sender's clock and arrival over
- * SKEW_WINDOW; lowered at once by a packet that came earlier still. */
+/* Notes the least delay between the sender's clock and arrival over each
+ * SKEW_WINDOW: where the skew goes next (packet_time() moves it there
+ * step by step). */
 static void
 update_skew (GstP2pJitterBuffer * self, GstClockTimeDiff mapped,
     GstClockTime dts)
@@ -277,8 +289,6 @@ update_skew (GstP2pJitterBuffer * self, GstClockTimeDiff mapped,
   if (!GST_CLOCK_TIME_IS_VALID (dts))
     return;
   delay = (GstClockTimeDiff) dts - mapped;
-  if (delay < self->skew)
-    self->skew = delay;
   if (!GST_CLOCK_TIME_IS_VALID (self->window_start)) {
     self->window_start = dts;
     self->window_min = delay;
@@ -286,7 +296,7 @@ update_skew (GstP2pJitterBuffer * self, GstClockTimeDiff mapped,
   }
   self->window_min = MIN (self->window_min, delay);
   if (dts - self->window_start >= SKEW_WINDOW) {
-    self->skew = self->window_min;
+    self->skew_target = self->window_min;
     self->window_start = dts;
     self->window_min = delay;
   }
@@ -309,9 +319,10 @@ stream_reset (GstP2pJitterBuffer * self)
   self->started = FALSE;
   self->far_pending = FALSE;
   self->ext_ts = GST_CLOCK_TIME_NONE;
-  self->skew = 0;
+  self->skew = self->skew_target = 0;
   self->window_start = GST_CLOCK_TIME_NONE;
   self->last_pts = GST_CLOCK_TIME_NONE;
+  self->prev_ext = GST_CLOCK_TIME_NONE;
   self->next_rtx = GST_CLOCK_TIME_NONE;
 }
 
@@ -326,8 +337,40 @@ stream_start (GstP2pJitterBuffer * self, guint32 ssrc, guint16 seq,
   self->base_rtp = self->clock_base =
       gst_rtp_buffer_ext_timestamp (&self->ext_ts, ts);
   self->base_time = GST_CLOCK_TIME_IS_VALID (dts) ? dts : 0;
-  self->skew = 0;
+  self->skew = self->skew_target = 0;
   self->window_start = GST_CLOCK_TIME_NONE;
+  self->prev_ext = GST_CLOCK_TIME_NONE;
+}
+
+/* The time of a packet of RTP time @ts that arrived at @dts; @follow:
+ * whether it may move the skew (a new packet, not a retransmission).
+ * Times never run against the RTP times (as in rtpjitterbuffer): the
+ * packets of one frame get one time, and a later frame never an earlier
+ * time than the frame before, even when the skew has just dropped. A
+ * decoder seeing times go backwards takes the stream for reordered and
+ * from then on stamps its output with the arrival times instead. */
+static GstClockTime
+packet_time (GstP2pJitterBuffer * self, guint32 ts, GstClockTime dts,
+    gboolean follow)
+{
+  guint64 ext = gst_rtp_buffer_ext_timestamp (&self->ext_ts, ts);
+  GstClockTimeDiff mapped = rtp_to_time (self, ext);
+  GstClockTime pts;
+
+  if (follow)
+    update_skew (self, mapped, dts);
+  if (!GST_CLOCK_TIME_IS_VALID (self->prev_ext) || ext > self->prev_ext)
+    self->skew += CLAMP (self->skew_target - self->skew, -SKEW_STEP, SKEW_STEP);
+  pts = clamp_time (mapped + self->skew);
+  if (!GST_CLOCK_TIME_IS_VALID (self->prev_ext) || ext > self->prev_ext) {
+    if (GST_CLOCK_TIME_IS_VALID (self->prev_ext) && pts < self->prev_pts)
+      pts = self->prev_pts;
+    self->prev_ext = ext;
+    self->prev_pts = pts;
+  } else if (ext == self->prev_ext || pts > self->prev_pts) {
+    pts = self->prev_pts;
+  }
+  return pts;
 }
 
 /* Stamps @buf, the packet next_seq, to go out: its time moved by
@@ -339,6 +382,10 @@ stamp (GstP2pJitterBuffer * self, GstBuffer * buf)
 
   self->last_pts = pts;
   GST_BUFFER_PTS (buf) = clamp_time ((GstClockTimeDiff) pts + self->ts_offset);
+  /* As rtpjitterbuffer does: the arrival time would read as a decoding
+   * time, and a decoder that sees one later than the frame's time takes
+   * the stream for reordered and stamps its output with it. */
+  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
   if (self->discont) {
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     self->discont = FALSE;
@@ -459,6 +506,8 @@ mark_missing (GstP2pJitterBuffer * self, guint16 from, guint16 seq,
 {
   guint16 s;
 
+  if (!GST_CLOCK_TIME_IS_VALID (now))
+    now = running_time_now (self);
   for (s = from; s != seq; s++) {
     Slot *slot = &self->ring[s & RING_MASK];
     GstClockTime due = now;
@@ -471,6 +520,7 @@ mark_missing (GstP2pJitterBuffer * self, guint16 from, guint16 seq,
     slot->retries = 0;
     slot->next_request = due;
     slot->last_request = GST_CLOCK_TIME_NONE;
+    slot->since = now;
     if (!GST_CLOCK_TIME_IS_VALID (self->next_rtx) || due < self->next_rtx)
       self->next_rtx = due;
   }
@@ -511,6 +561,7 @@ request_due (GstP2pJitterBuffer * self, GstClockTime now, Out * out)
                   "avg-rtt", G_TYPE_UINT,
                   (guint) (GST_CLOCK_TIME_IS_VALID (self->rtt) ?
                       self->rtt / GST_MSECOND : 0), NULL)));
+      GST_DEBUG_OBJECT (self, "asking for #%u (retry %u)", s, slot->retries);
       slot->retries++;
       slot->last_request = now;
       slot->next_request = now + timeout;
@@ -522,15 +573,19 @@ request_due (GstP2pJitterBuffer * self, GstClockTime now, Out * out)
   self->next_rtx = next;
 }
 
-/* When the first gap is given up: the first packet behind it is due. */
+/* When the first gap is given up: a latency after the packet that showed
+ * it missing arrived (as rtpjitterbuffer, by arrival rather than by the
+ * packets' times: packets that all came late after a stall of the
+ * receiver still get a full latency for their repair). */
 static GstClockTime
 gap_deadline (GstP2pJitterBuffer * self)
 {
-  Slot *held = self->held > 0 ? first_held (self) : NULL;
+  Slot *slot = self->held > 0 ? &self->ring[self->next_seq & RING_MASK] : NULL;
 
-  if (!held)
+  if (!slot || !slot->missing || slot->seq != self->next_seq ||
+      !GST_CLOCK_TIME_IS_VALID (slot->since))
     return GST_CLOCK_TIME_NONE;
-  return GST_BUFFER_PTS (held->buf) + self->latency_ms * GST_MSECOND;
+  return slot->since + self->latency_ms * GST_MSECOND;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -645,8 +700,6 @@ insert (GstP2pJitterBuffer * self, GstBuffer * buf, guint16 seq,
   gboolean rtx =
       GST_BUFFER_FLAG_IS_SET (buf, GST_RTP_BUFFER_FLAG_RETRANSMISSION);
   gint16 d = (gint16) (seq - self->next_seq);
-  guint64 ext;
-  GstClockTimeDiff mapped;
   Slot *slot;
 
   while (d >= RING_SIZE && self->held > 0) {
@@ -682,12 +735,9 @@ insert (GstP2pJitterBuffer * self, GstBuffer * buf, guint16 seq,
     return;
   }
 
-  ext = gst_rtp_buffer_ext_timestamp (&self->ext_ts, ts);
-  mapped = rtp_to_time (self, ext);
-  if (!rtx && (self->held == 0 || (gint16) (seq - self->highest) > 0))
-    update_skew (self, mapped, dts);
   buf = gst_buffer_make_writable (buf);
-  GST_BUFFER_PTS (buf) = clamp_time (mapped + self->skew);
+  GST_BUFFER_PTS (buf) = packet_time (self, ts, dts, !rtx && (self->held == 0
+          || (gint16) (seq - self->highest) > 0));
 
   if (!self->ring)
     self->ring = g_new0 (Slot, RING_SIZE);
@@ -702,6 +752,8 @@ insert (GstP2pJitterBuffer * self, GstBuffer * buf, guint16 seq,
     self->num_rtx_success++;
   }
 
+  if (rtx)
+    GST_DEBUG_OBJECT (self, "#%u retransmitted, next #%u", seq, self->next_seq);
   if (d == 0) {
     slot->missing = FALSE;
     emit (self, buf, out);
@@ -803,13 +855,8 @@ process (GstP2pJitterBuffer * self, GstBufferList * list)
     self->rate = rate;
     if (in_order && self->held == 0 && seq == self->next_seq &&
         !GST_BUFFER_FLAG_IS_SET (buf, GST_RTP_BUFFER_FLAG_RETRANSMISSION)) {
-      GstClockTimeDiff mapped =
-          rtp_to_time (self, gst_rtp_buffer_ext_timestamp (&self->ext_ts,
-              ts));
-
       buf = gst_buffer_list_get_writable (list, i);
-      update_skew (self, mapped, GST_BUFFER_DTS (buf));
-      GST_BUFFER_PTS (buf) = clamp_time (mapped + self->skew);
+      GST_BUFFER_PTS (buf) = packet_time (self, ts, GST_BUFFER_DTS (buf), TRUE);
       stamp (self, buf);
       fast++;
       continue;

@@ -182,7 +182,8 @@ rtx_pause_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 
 /**
  * gst_p2p_rtx_pause_attach:
- * @jitterbuffer: an rtpjitterbuffer
+ * @jitterbuffer: a jitter buffer with a `do-retransmission` property
+ *   (rtpjitterbuffer, or p2psrc's own, gstp2pjitterbuffer.c)
  * @pauses: (nullable): a counter, incremented (atomically) each time the
  *   requests are paused; it must outlive @jitterbuffer's streaming
  *

@@ -188,9 +188,9 @@ test_in_order_on_pushing_thread (void)
 }
 
 /* A missing packet holds the ones behind it and is asked for, again each
- * retry timeout (40 ms before a round trip is measured); after the
- * latency one lost event covers the whole range and the held packets go
- * out. */
+ * retry timeout (40 ms before a round trip is measured); a latency after
+ * the packet that showed the gap arrived, one lost event covers the whole
+ * range and the held packets go out. */
 static void
 test_gap_requested_then_lost (void)
 {
@@ -210,7 +210,7 @@ test_gap_requested_then_lost (void)
   push (h, 4);
   push (h, 5);
   g_assert_cmpuint (gst_harness_buffers_in_queue (h), ==, 0);
-  /* Until 4 is due, its time plus the latency. */
+  /* Until a latency after 4 arrived. */
   while (harness_time (h) < deadline)
     g_assert_true (gst_harness_crank_single_clock_wait (h));
   g_assert_cmpuint (harness_time (h), ==, deadline);
@@ -239,6 +239,30 @@ test_gap_requested_then_lost (void)
   push (h, 6);
   gst_buffer_unref (expect (h, 6));
   g_assert_cmpuint (stat (h, "num-late"), ==, 1);
+  gst_harness_teardown (h);
+}
+
+/* Packets that come late (a stalled receiver) get a full latency from
+ * their arrival for a gap in front of them, not from their own time. */
+static void
+test_late_burst_gets_full_latency (void)
+{
+  GstHarness *h = harness_new (FALSE);
+  GstBuffer *buf = packet (2);
+  GstEvent *ev;
+
+  push (h, 0);
+  gst_buffer_unref (expect (h, 0));
+  /* 2 belongs at 10 ms but arrives at 300 ms. */
+  GST_BUFFER_DTS (buf) = 300 * GST_MSECOND;
+  g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+  g_assert_true (gst_harness_crank_single_clock_wait (h));
+  g_assert_cmpuint (harness_time (h), ==,
+      300 * GST_MSECOND + LATENCY_MS * GST_MSECOND);
+  ev = next_custom_event (h);
+  g_assert_true (gst_event_has_name (ev, "GstRTPPacketLost"));
+  gst_event_unref (ev);
+  gst_buffer_unref (expect (h, 2));
   gst_harness_teardown (h);
 }
 
@@ -418,6 +442,8 @@ main (int argc, char **argv)
       test_in_order_on_pushing_thread);
   g_test_add_func ("/p2p/jitter-buffer/gap-requested-then-lost",
       test_gap_requested_then_lost);
+  g_test_add_func ("/p2p/jitter-buffer/late-burst-gets-full-latency",
+      test_late_burst_gets_full_latency);
   g_test_add_func ("/p2p/jitter-buffer/reorder-and-duplicates",
       test_reorder_and_duplicates);
   g_test_add_func ("/p2p/jitter-buffer/eos-drains", test_eos_drains);
