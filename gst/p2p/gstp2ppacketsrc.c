@@ -8,9 +8,10 @@
  * pushes each decrypted packet straight downstream (into rtpbin) on the
  * thread that received it. appsrc would queue the packet and wake a thread
  * of its own to push it: one more thread hand-off (a futex wake and a
- * context switch) per packet, for nothing, since rtpbin's jitter buffer
- * already decouples the network from the decoders. Live: every buffer is
- * stamped with its arrival running time, which the jitter buffer needs.
+ * context switch) per packet, for nothing: the queue behind each
+ * depayloader hands the media to the application, once per frame
+ * (gstp2psrcmedia.c). Live: every buffer is stamped with its arrival
+ * running time, which the jitter buffer needs.
  * Not registered as a factory: only p2psrc creates it.
  *
  * Packets that arrived together (one GRO batch) are pushed as one list,

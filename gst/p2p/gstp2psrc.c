@@ -29,7 +29,8 @@
  * downstream finish their files.
  *
  * The stream goes through rtpbin: a jitter buffer of #GstP2pSrc:latency
- * milliseconds, retransmission requests (NACK, answered with RFC 4588
+ * milliseconds (p2psrc's own: packets in order go on at once, only a
+ * gap holds the packets behind it), retransmission requests (NACK, answered with RFC 4588
  * retransmission) and keyframe requests (PLI) when packets are lost for
  * good. When the camera's offer announces transport-wide sequence numbers
  * (`a=extmap` of draft-holmer-rmcat-transport-wide-cc-extensions-01, as

@@ -19,6 +19,7 @@
 #include "gstp2pcodecs.h"
 #include "gstp2pcommon.h"
 #include "gstp2pelements.h"
+#include "gstp2pjitterbuffer.h"
 #include "gstp2plistpass.h"
 #include "gstp2ppacketsink.h"
 #include "gstp2ppacketsrc.h"
@@ -31,19 +32,13 @@
 #define GST_CAT_DEFAULT gst_p2p_debug
 
 /* Shortest wait before a retransmission request is repeated, in ms. The
- * jitter buffer otherwise waits at least a frame interval (~33 ms at
- * 30 fps), which within a 50 ms latency leaves no second attempt, and a
- * lost NACK or a lost retransmission (each as likely as the loss itself)
- * then loses the packet for good. The measured round trip, when longer,
+ * jitter buffer otherwise waits twice the measured round trip, and 40 ms
+ * before one is measured, which within a 50 ms latency leaves no second
+ * attempt, and a lost NACK or a lost retransmission (each as likely as
+ * the loss itself) then loses the packet for good. The measured round trip, when longer,
  * still sets the pace; this only keeps a LAN from being asked every
  * millisecond. */
 #define RTX_MIN_RETRY_TIMEOUT_MS 10
-/* In-order packets after which the jitter buffer lets the stream start.
- * Without this it holds the first packet a full latency, waiting for
- * earlier ones that cannot come: the camera starts each viewer at a
- * keyframe, whose first packet is the first it sends. A few packets in a
- * row show that this one did not overtake an earlier one. */
-#define FASTSTART_MIN_PACKETS 3
 /* RTCP budget of the viewer's session, in bits per second. RFC 4585 lets
  * a receiver send its next early feedback (NACK, PLI) only one regular
  * RTCP interval after the previous one, an interval derived from this
@@ -62,6 +57,8 @@
 /* Packets queued in front of rtpbin before the oldest are dropped, so the
  * network thread never blocks on a stalled pipeline. */
 #define MAX_QUEUED_PACKETS 2048
+/* Depayloaded media queued for the application, at most. */
+#define HANDOFF_MAX_TIME GST_SECOND
 
 /* ---------------------------------------------------------------------- */
 /* Receive pipeline: appsrc → rtpbin → depayloaders → ghost pads          */
@@ -122,19 +119,23 @@ rtpbin_element_added (GstBin * rtpbin, GstElement * element, GstP2pSrc * self)
   gst_p2p_list_pass_attach (element);
 }
 
+/* Our own jitter buffer in rtpjitterbuffer's place: packets in order go
+ * on at once on the network thread, with no queue and no thread of its own
+ * (gstp2pjitterbuffer.c). */
+static GstElement *
+rtpbin_request_jitterbuffer (GstElement * rtpbin, guint session,
+    GstP2pSrc * self)
+{
+  return gst_p2p_jitter_buffer_new ();
+}
+
 static void
 rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
     guint session, guint ssrc, GstP2pSrc * self)
 {
-  GstPad *pad = gst_element_get_static_pad (jitterbuffer, "src");
-
   g_object_set (jitterbuffer, "rtx-min-retry-timeout",
-      RTX_MIN_RETRY_TIMEOUT_MS, "faststart-min-packets",
-      FASTSTART_MIN_PACKETS, NULL);
+      RTX_MIN_RETRY_TIMEOUT_MS, NULL);
   gst_p2p_rtx_pause_attach (jitterbuffer, &self->rtx_pauses);
-  /* Its thread takes each batch of packets as a whole. */
-  gst_p2p_packet_src_hold_downstream (GST_P2P_PACKET_SRC (self->rtp_src), pad);
-  gst_object_unref (pad);
 }
 
 static GstPadProbeReturn
@@ -147,6 +148,52 @@ first_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     self->first_buffer_time = g_get_monotonic_time ();
   GST_OBJECT_UNLOCK (self);
   return GST_PAD_PROBE_REMOVE;
+}
+
+/* What the application left unlinked is dropped before it leaves the
+ * queue, as the depayloader alone returned not-linked: a queue that sees
+ * not-linked stops, and posts an error at EOS. */
+static GstPadProbeReturn
+unlinked_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  return gst_pad_is_linked (GST_PAD (data)) ? GST_PAD_PROBE_OK :
+      GST_PAD_PROBE_DROP;
+}
+
+/* @depay, then a queue, in a bin with pads `sink` and `src`. The packets
+ * reach the depayloader on p2p-core's thread (the jitter buffer passes
+ * them on at once), which must not run the application's elements: a
+ * decoder, or a sink waiting for a frame's time, would hold up the
+ * network. The hand-off to a thread of the queue's own comes once per
+ * depayloaded frame instead of once per packet. Leaky: a stalled
+ * application loses its oldest frames, at most HANDOFF_MAX_TIME queued,
+ * instead of blocking the network thread. @ghost is the pad of p2psrc's
+ * that the bin's output goes to. */
+static GstElement *
+depayloader_with_handoff (GstElement * depay, GstPad * ghost)
+{
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *bin;
+  GstPad *pad;
+
+  if (!queue)
+    return depay;
+  bin = gst_bin_new (NULL);
+  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", (guint64) HANDOFF_MAX_TIME, NULL);
+  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
+  gst_bin_add_many (GST_BIN (bin), depay, queue, NULL);
+  gst_element_link (depay, queue);
+  pad = gst_element_get_static_pad (depay, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (queue, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, unlinked_probe, gst_object_ref (ghost),
+      gst_object_unref);
+  gst_element_add_pad (bin, gst_ghost_pad_new ("src", pad));
+  gst_object_unref (pad);
+  return bin;
 }
 
 static void
@@ -195,6 +242,7 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
     return;
   }
   gst_caps_unref (caps);
+  depay = depayloader_with_handoff (depay, stream->ghost);
 
   gst_bin_add (GST_BIN (self), depay);
   depay_sink = gst_element_get_static_pad (depay, "sink");
@@ -401,6 +449,8 @@ gst_p2p_src_media_init (GstP2pSrc * self)
       G_CALLBACK (rtpbin_request_aux_sender), self);
   g_signal_connect (self->rtpbin, "pad-added",
       G_CALLBACK (rtpbin_pad_added), self);
+  g_signal_connect (self->rtpbin, "request-jitterbuffer",
+      G_CALLBACK (rtpbin_request_jitterbuffer), self);
   g_signal_connect (self->rtpbin, "new-jitterbuffer",
       G_CALLBACK (rtpbin_new_jitterbuffer), self);
   g_signal_connect (self->rtpbin, "element-added",
