@@ -593,15 +593,27 @@ gap_deadline (GstP2pJitterBuffer * self)
 
 static void timer_work (GstElement * element, gpointer data);
 
+/* The clock entry holds the element weakly: a strong reference would keep
+ * an element whose entry a clock never releases alive for ever. */
 static gboolean
 timer_fired (GstClock * clock, GstClockTime time, GstClockID id,
     gpointer user_data)
 {
-  GstElement *self = user_data;
+  GstElement *self = g_weak_ref_get (user_data);
 
-  gst_element_call_async (self, timer_work, gst_clock_id_ref (id),
-      (GDestroyNotify) gst_clock_id_unref);
+  if (self) {
+    gst_element_call_async (self, timer_work, gst_clock_id_ref (id),
+        (GDestroyNotify) gst_clock_id_unref);
+    gst_object_unref (self);
+  }
   return TRUE;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
 }
 
 /* Sets the clock entry to the earliest of the next request and the gap's
@@ -611,6 +623,7 @@ schedule (GstP2pJitterBuffer * self)
 {
   GstClockTime when = GST_CLOCK_TIME_NONE, deadline;
   GstClock *clock;
+  GWeakRef *ref;
 
   if (self->held > 0 && !self->flushing) {
     deadline = gap_deadline (self);
@@ -633,8 +646,9 @@ schedule (GstP2pJitterBuffer * self)
   self->timer_time = when;
   self->timer = gst_clock_new_single_shot_id (clock,
       when + gst_element_get_base_time (GST_ELEMENT (self)));
-  gst_clock_id_wait_async (self->timer, timer_fired, gst_object_ref (self),
-      gst_object_unref);
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  gst_clock_id_wait_async (self->timer, timer_fired, ref, weak_ref_free);
   gst_object_unref (clock);
 }
 

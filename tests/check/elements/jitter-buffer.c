@@ -22,8 +22,11 @@
 static GstHarness *
 harness_new (gboolean rtx)
 {
-  GstHarness *h = gst_harness_new_with_element (gst_p2p_jitter_buffer_new (),
-      "sink", "src");
+  GstElement *element = gst_object_ref_sink (gst_p2p_jitter_buffer_new ());
+  /* The harness takes a reference of its own. */
+  GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
+
+  gst_object_unref (element);
 
   g_object_set (h->element, "do-retransmission", rtx, "do-lost", TRUE,
       "latency", LATENCY_MS, "rtx-min-retry-timeout", 10, NULL);
@@ -390,14 +393,15 @@ test_handle_sync_and_ts_offset (void)
   guint rate;
 
   GstSegment segment;
+  GstCaps *caps;
 
   g_assert_nonnull (rtcp);
   gst_segment_init (&segment, GST_FORMAT_TIME);
   g_assert_true (gst_pad_send_event (rtcp,
           gst_event_new_stream_start ("rtcp")));
-  g_assert_true (gst_pad_send_event (rtcp,
-          gst_event_new_caps (gst_caps_new_empty_simple
-              ("application/x-rtcp"))));
+  caps = gst_caps_new_empty_simple ("application/x-rtcp");
+  g_assert_true (gst_pad_send_event (rtcp, gst_event_new_caps (caps)));
+  gst_caps_unref (caps);
   g_assert_true (gst_pad_send_event (rtcp, gst_event_new_segment (&segment)));
   g_signal_connect (h->element, "handle-sync", G_CALLBACK (on_handle_sync),
       NULL);
