@@ -8,9 +8,9 @@
  * pushes each decrypted packet straight downstream (into rtpbin) on the
  * thread that received it. appsrc would queue the packet and wake a thread
  * of its own to push it: one more thread hand-off (a futex wake and a
- * context switch) per packet, for nothing: the queue behind each
- * depayloader hands the media to the application, once per frame
- * (gstp2psrcmedia.c). Live: every buffer is stamped with its arrival
+ * context switch) per packet, for nothing: rtpjitterbuffer, or with
+ * p2psrc's own jitter buffer the queue behind each depayloader, hands the
+ * media to the application (gstp2psrcmedia.c). Live: every buffer is stamped with its arrival
  * running time, which the jitter buffer needs.
  * Not registered as a factory: only p2psrc creates it.
  *

@@ -39,6 +39,12 @@
  * still sets the pace; this only keeps a LAN from being asked every
  * millisecond. */
 #define RTX_MIN_RETRY_TIMEOUT_MS 10
+/* In-order packets after which rtpjitterbuffer lets the stream start.
+ * Without this it holds the first packet a full latency, waiting for
+ * earlier ones that cannot come: the camera starts each viewer at a
+ * keyframe, whose first packet is the first it sends. A few packets in a
+ * row show that this one did not overtake an earlier one. */
+#define FASTSTART_MIN_PACKETS 3
 /* RTCP budget of the viewer's session, in bits per second. RFC 4585 lets
  * a receiver send its next early feedback (NACK, PLI) only one regular
  * RTCP interval after the previous one, an interval derived from this
@@ -119,23 +125,38 @@ rtpbin_element_added (GstBin * rtpbin, GstElement * element, GstP2pSrc * self)
   gst_p2p_list_pass_attach (element);
 }
 
-/* Our own jitter buffer in rtpjitterbuffer's place: packets in order go
- * on at once on the network thread, with no queue and no thread of its own
- * (gstp2pjitterbuffer.c). */
+/* With #GstP2pSrc:own-jitter-buffer, our own in rtpjitterbuffer's place:
+ * packets in order go on at once on the network thread, with no queue
+ * and no thread of its own (gstp2pjitterbuffer.c). */
 static GstElement *
 rtpbin_request_jitterbuffer (GstElement * rtpbin, guint session,
     GstP2pSrc * self)
 {
-  return gst_p2p_jitter_buffer_new ();
+  gboolean own;
+
+  GST_OBJECT_LOCK (self);
+  own = self->own_jitter_buffer;
+  GST_OBJECT_UNLOCK (self);
+  return own ? gst_p2p_jitter_buffer_new () : NULL;
 }
 
 static void
 rtpbin_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
     guint session, guint ssrc, GstP2pSrc * self)
 {
+  GstPad *pad;
+
   g_object_set (jitterbuffer, "rtx-min-retry-timeout",
       RTX_MIN_RETRY_TIMEOUT_MS, NULL);
   gst_p2p_rtx_pause_attach (jitterbuffer, &self->rtx_pauses);
+  if (GST_P2P_IS_JITTER_BUFFER (jitterbuffer))
+    return;
+  g_object_set (jitterbuffer, "faststart-min-packets", FASTSTART_MIN_PACKETS,
+      NULL);
+  /* Its thread takes each batch of packets as a whole. */
+  pad = gst_element_get_static_pad (jitterbuffer, "src");
+  gst_p2p_packet_src_hold_downstream (GST_P2P_PACKET_SRC (self->rtp_src), pad);
+  gst_object_unref (pad);
 }
 
 static GstPadProbeReturn
@@ -160,9 +181,9 @@ unlinked_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       GST_PAD_PROBE_DROP;
 }
 
-/* @depay, then a queue, in a bin with pads `sink` and `src`. The packets
- * reach the depayloader on p2p-core's thread (the jitter buffer passes
- * them on at once), which must not run the application's elements: a
+/* @depay, then a queue, in a bin with pads `sink` and `src`. With our own
+ * jitter buffer the packets reach the depayloader on p2p-core's thread
+ * (the jitter buffer passes them on at once), which must not run the application's elements: a
  * decoder, or a sink waiting for a frame's time, would hold up the
  * network. The hand-off to a thread of the queue's own comes once per
  * depayloaded frame instead of once per packet. Leaky: a stalled
@@ -203,6 +224,7 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
   GstCaps *caps = NULL;
   GstElement *depay, *old;
   GstPad *depay_sink, *depay_src;
+  gboolean own;
   g_autofree gchar *media = NULL;
   SrcStream *stream = NULL;
 
@@ -242,7 +264,11 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
     return;
   }
   gst_caps_unref (caps);
-  depay = depayloader_with_handoff (depay, stream->ghost);
+  GST_OBJECT_LOCK (self);
+  own = self->own_jitter_buffer;
+  GST_OBJECT_UNLOCK (self);
+  if (own)
+    depay = depayloader_with_handoff (depay, stream->ghost);
 
   gst_bin_add (GST_BIN (self), depay);
   depay_sink = gst_element_get_static_pad (depay, "sink");

@@ -46,6 +46,7 @@ struct _GstP2pSrc
   gchar *known_cameras_file;    /* NULL: the per-user file; "": none */
   gchar *tls_ca_file;
   guint latency;
+  gboolean own_jitter_buffer;
   gboolean reconnect;
   guint timeout;
   guint login_timeout;           /* ms, the signalling client's */
