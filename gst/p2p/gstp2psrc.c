@@ -334,12 +334,12 @@ gst_p2p_src_class_init (GstP2pSrcClass * klass)
    * thread, as lists, a queue behind each depayloader hands the media to
    * the application once per frame, and only a gap holds packets back
    * (docs/performance.md, "p2psrc's own jitter buffer"). About a quarter
-   * fewer instructions per packet on the receive path. Default: %FALSE
-   * (not yet the default: see docs/performance.md).
+   * fewer instructions per packet on the receive path. %FALSE goes back to
+   * rtpjitterbuffer and its thread. Default: %TRUE.
    */
   g_object_class_install_property (gobject_class, PROP_OWN_JITTER_BUFFER,
       g_param_spec_boolean ("own-jitter-buffer", "Own jitter buffer",
-          "Use p2psrc's own jitter buffer instead of rtpjitterbuffer", FALSE,
+          "Use p2psrc's own jitter buffer instead of rtpjitterbuffer", TRUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -577,6 +577,7 @@ static void
 gst_p2p_src_init (GstP2pSrc * self)
 {
   self->latency = DEFAULT_LATENCY;
+  self->own_jitter_buffer = TRUE;
   self->reconnect = DEFAULT_RECONNECT;
   self->timeout = DEFAULT_TIMEOUT;
   self->login_timeout = DEFAULT_LOGIN_TIMEOUT;
