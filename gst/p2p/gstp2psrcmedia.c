@@ -284,9 +284,15 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
   gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), depay_src);
   stream->depay = depay;
   stream->ssrc = ssrc;
-  if (old)
+  if (old) {
+    /* Out of the bin's own state changes from here on: a stop racing the
+     * removal would set it back to PAUSED before dropping it (with the
+     * queue behind the depayloader, "Trying to dispose element ... in
+     * PAUSED" in test_reconnects_after_camera_restart). */
+    gst_element_set_locked_state (old, TRUE);
     gst_element_call_async (GST_ELEMENT (self), gst_p2p_remove_element_async,
         old, NULL);
+  }
   gst_object_unref (depay_sink);
   gst_object_unref (depay_src);
 }
