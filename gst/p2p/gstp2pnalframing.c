@@ -1068,7 +1068,9 @@ avc_push_caps (GstP2pNalFramingElement * self)
 }
 
 /* Once until the next keyframe passes: what was dropped breaks the
- * picture until then. */
+ * picture until then. Without all-headers: the parameter sets go in front
+ * of the keyframe here (the payloader would send them again alone,
+ * gst_p2p_sink_request_keyframe()). */
 static void
 avc_ask_keyframe (GstP2pNalFramingElement * self)
 {
@@ -1076,8 +1078,8 @@ avc_ask_keyframe (GstP2pNalFramingElement * self)
     return;
   self->keyframe_asked = TRUE;
   gst_pad_push_event (self->sinkpad,
-      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-          0));
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+          FALSE, 0));
 }
 
 static GstFlowReturn

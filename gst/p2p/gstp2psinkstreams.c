@@ -49,10 +49,17 @@ gst_p2p_sink_stream_free (Stream * stream)
 /* Keyframes and the fan-out                                              */
 
 /* The fan-out asks a layer's encoder for a keyframe, through the
- * payloader so that it also re-sends its parameter sets; @not_before, an
- * RTP timestamp, becomes the running time the encoder is to key from
- * (every video payloader counts from video_ts_offset at 90 kHz). Any
- * thread. */
+ * payloader; @not_before, an RTP timestamp, becomes the running time the
+ * encoder is to key from (every video payloader counts from
+ * video_ts_offset at 90 kHz). Any thread.
+ *
+ * Without all-headers: the H.264/H.265 parameter sets already go in band
+ * in front of every keyframe (gstp2pnalframing.c, or the parser's
+ * config-interval -1). Asked for them, rtph264pay and rtph265pay also sent
+ * them again in a packet of their own, marked as the end of an access
+ * unit at the keyframe's timestamp: each viewer's depayloader made an
+ * access unit of the parameter sets alone, one more frame into its
+ * decoder that never gives a picture. */
 void
 gst_p2p_sink_request_keyframe (StreamIndex index, guint count,
     gint64 not_before, const gchar * why, gpointer user_data)
@@ -76,7 +83,7 @@ gst_p2p_sink_request_keyframe (StreamIndex index, guint count,
       GST_TIME_FORMAT " (%s)", index, GST_TIME_ARGS (running_time), why);
   srcpad = gst_element_get_static_pad (pay, "src");
   gst_pad_send_event (srcpad,
-      gst_video_event_new_upstream_force_key_unit (running_time, TRUE, count));
+      gst_video_event_new_upstream_force_key_unit (running_time, FALSE, count));
   gst_object_unref (srcpad);
   gst_object_unref (pay);
 }
