@@ -8,14 +8,16 @@ set -e
 FRAMES=${2:-150}
 . "$(dirname "$0")/start-server.sh"
 
-# lan=false: the demo shows the server path, and, run as a test, sends
-# nothing on this host's networks (no LAN discovery, no multicast joins).
+# lan=false and port-mapping=false: the demo shows the server path, and,
+# run as a test, sends nothing on this host's networks (no LAN discovery,
+# no multicast joins, no port-mapping request to the real gateway).
 
 gst-launch-1.0 -q videotestsrc is-live=true ! \
     video/x-raw,width=640,height=480,framerate=30/1 ! \
     x264enc tune=zerolatency speed-preset=veryfast bitrate=1500 ! \
     p2psink uid="$DEVICE_UID" key-file="$KEY_FILE" server="$SERVER" \
-        password="$PASSWORD" lan=false > "$STATE/camera.log" 2>&1 &
+        password="$PASSWORD" lan=false port-mapping=false \
+        > "$STATE/camera.log" 2>&1 &
 pids="$pids $!"
 
 # Each received frame is one "chain" line of the fakesink; the element
