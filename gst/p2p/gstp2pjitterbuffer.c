@@ -77,6 +77,12 @@ GST_DEBUG_CATEGORY_STATIC (jitter_buffer_debug);
  * of frames late, or a window whose least delay jumped, moves the output
  * times smoothly instead of bunching frames on one time. */
 #define SKEW_STEP (4 * GST_MSECOND)
+/* A packet whose delay is this far from the skew shifts the timeline at
+ * once (update_skew()), as rtpjitterbuffer resynchronises: the pipeline
+ * was paused and resumed, or the sender's RTP clock jumped. Slewing
+ * SKEW_STEP a frame would take minutes to follow it, every frame that
+ * far from its time. */
+#define SKEW_RESYNC GST_SECOND
 /* A missing packet this far behind the newest one is asked for at once;
  * closer, it may only have been overtaken, and is asked for after
  * REORDER_DELAY. */
@@ -279,7 +285,8 @@ clamp_time (GstClockTimeDiff t)
 
 /* Notes the least delay between the sender's clock and arrival over each
  * SKEW_WINDOW: where the skew goes next (packet_time() moves it there
- * step by step). */
+ * step by step); a delay SKEW_RESYNC from the skew becomes the skew at
+ * once. */
 static void
 update_skew (GstP2pJitterBuffer * self, GstClockTimeDiff mapped,
     GstClockTime dts)
@@ -289,6 +296,15 @@ update_skew (GstP2pJitterBuffer * self, GstClockTimeDiff mapped,
   if (!GST_CLOCK_TIME_IS_VALID (dts))
     return;
   delay = (GstClockTimeDiff) dts - mapped;
+  if (GST_CLOCK_TIME_IS_VALID (self->window_start)
+      && ABS (delay - self->skew) > SKEW_RESYNC) {
+    GST_INFO_OBJECT (self, "timeline shifted by %" GST_STIME_FORMAT
+        ": resynchronised", GST_STIME_ARGS (delay - self->skew));
+    self->skew = self->skew_target = delay;
+    /* The times may step back once, here. */
+    self->prev_ext = GST_CLOCK_TIME_NONE;
+    self->window_start = GST_CLOCK_TIME_NONE;
+  }
   if (!GST_CLOCK_TIME_IS_VALID (self->window_start)) {
     self->window_start = dts;
     self->window_min = delay;

@@ -63,8 +63,14 @@
 /* Packets queued in front of rtpbin before the oldest are dropped, so the
  * network thread never blocks on a stalled pipeline. */
 #define MAX_QUEUED_PACKETS 2048
-/* Depayloaded media queued for the application, at most. */
-#define HANDOFF_MAX_TIME GST_SECOND
+/* Depayloaded media queued for the application, at most, beyond what
+ * the pipeline's latency keeps there anyway (a clock-synced sink holds
+ * each frame about the jitter buffer's latency, plus any lip-sync offset
+ * rtpbin gives the stream, up to its default max-ts-offset of 3 s). */
+#define HANDOFF_SLACK_TIME (4 * GST_SECOND)
+/* ... and in bytes, whatever the frames' times say: 13 s of 20 Mbit/s
+ * video fits. */
+#define HANDOFF_MAX_BYTES (64 * 1024 * 1024)
 
 /* ---------------------------------------------------------------------- */
 /* Receive pipeline: appsrc → rtpbin → depayloaders → ghost pads          */
@@ -181,17 +187,33 @@ unlinked_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       GST_PAD_PROBE_DROP;
 }
 
+/* The hand-off queue is full and drops its oldest frame: the application
+ * stopped taking media. Said once per queue, as a bus warning; the
+ * decoder recovers at the next keyframe. Any thread. */
+static void
+handoff_overrun (GstElement * queue, GstP2pSrc * self)
+{
+  if (g_object_get_data (G_OBJECT (queue), "p2p-overrun-told"))
+    return;
+  g_object_set_data (G_OBJECT (queue), "p2p-overrun-told", queue);
+  GST_ELEMENT_WARNING (self, STREAM, FAILED,
+      ("The application fell behind the stream; its oldest frames are "
+          "dropped"), ("%s full", GST_OBJECT_NAME (queue)));
+}
+
 /* @depay, then a queue, in a bin with pads `sink` and `src`. With our own
  * jitter buffer the packets reach the depayloader on p2p-core's thread
- * (the jitter buffer passes them on at once), which must not run the application's elements: a
- * decoder, or a sink waiting for a frame's time, would hold up the
- * network. The hand-off to a thread of the queue's own comes once per
- * depayloaded frame instead of once per packet. Leaky: a stalled
- * application loses its oldest frames, at most HANDOFF_MAX_TIME queued,
- * instead of blocking the network thread. @ghost is the pad of p2psrc's
- * that the bin's output goes to. */
+ * (the jitter buffer passes them on at once), which must not run the
+ * application's elements: a decoder, or a sink waiting for a frame's
+ * time, would hold up the network. The hand-off to a thread of the
+ * queue's own comes once per depayloaded frame instead of once per
+ * packet. Leaky: a stalled application loses its oldest frames (at most
+ * @latency plus HANDOFF_SLACK_TIME, or HANDOFF_MAX_BYTES, queued) instead
+ * of blocking the network thread. @ghost is the pad of p2psrc's that the
+ * bin's output goes to. */
 static GstElement *
-depayloader_with_handoff (GstElement * depay, GstPad * ghost)
+depayloader_with_handoff (GstP2pSrc * self, GstElement * depay,
+    GstPad * ghost, GstClockTime latency)
 {
   GstElement *queue = gst_element_factory_make ("queue", NULL);
   GstElement *bin;
@@ -200,9 +222,10 @@ depayloader_with_handoff (GstElement * depay, GstPad * ghost)
   if (!queue)
     return depay;
   bin = gst_bin_new (NULL);
-  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
-      "max-size-time", (guint64) HANDOFF_MAX_TIME, NULL);
+  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes",
+      HANDOFF_MAX_BYTES, "max-size-time", latency + HANDOFF_SLACK_TIME, NULL);
   gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
+  g_signal_connect (queue, "overrun", G_CALLBACK (handoff_overrun), self);
   gst_bin_add_many (GST_BIN (bin), depay, queue, NULL);
   gst_element_link (depay, queue);
   pad = gst_element_get_static_pad (depay, "sink");
@@ -225,6 +248,7 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
   GstElement *depay, *old;
   GstPad *depay_sink, *depay_src;
   gboolean own;
+  GstClockTime latency;
   g_autofree gchar *media = NULL;
   SrcStream *stream = NULL;
 
@@ -266,9 +290,10 @@ rtpbin_pad_added (GstElement * rtpbin, GstPad * pad, GstP2pSrc * self)
   gst_caps_unref (caps);
   GST_OBJECT_LOCK (self);
   own = self->own_jitter_buffer;
+  latency = self->latency * GST_MSECOND;
   GST_OBJECT_UNLOCK (self);
   if (own)
-    depay = depayloader_with_handoff (depay, stream->ghost);
+    depay = depayloader_with_handoff (self, depay, stream->ghost, latency);
 
   gst_bin_add (GST_BIN (self), depay);
   depay_sink = gst_element_get_static_pad (depay, "sink");

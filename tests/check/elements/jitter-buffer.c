@@ -437,6 +437,36 @@ test_handle_sync_and_ts_offset (void)
   gst_harness_teardown (h);
 }
 
+/* The sender's RTP clock jumps 10 s ahead of arrival (as it does
+ * against running time when a live viewer is paused and resumed): the
+ * next packets get times by their arrival at once, not 10 s in the
+ * future slewing back 4 ms a frame. */
+static void
+test_timeline_shift_resyncs (void)
+{
+  GstHarness *h = harness_new (FALSE);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstBuffer *buf;
+  guint16 seq;
+
+  for (seq = 0; seq < 10; seq++) {
+    push (h, seq);
+    gst_buffer_unref (expect (h, seq));
+  }
+  for (seq = 10; seq < 13; seq++) {
+    buf = packet (seq);
+    gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+    gst_rtp_buffer_set_timestamp (&rtp, seq * RTP_STEP + 10 * 90000);
+    gst_rtp_buffer_unmap (&rtp);
+    g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+    buf = expect (h, seq);
+    g_assert_cmpuint (GST_BUFFER_PTS (buf), <=, seq * SPACING + SPACING);
+    g_assert_cmpuint (GST_BUFFER_PTS (buf) + SPACING, >=, seq * SPACING);
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -448,6 +478,8 @@ main (int argc, char **argv)
       test_gap_requested_then_lost);
   g_test_add_func ("/p2p/jitter-buffer/late-burst-gets-full-latency",
       test_late_burst_gets_full_latency);
+  g_test_add_func ("/p2p/jitter-buffer/timeline-shift-resyncs",
+      test_timeline_shift_resyncs);
   g_test_add_func ("/p2p/jitter-buffer/reorder-and-duplicates",
       test_reorder_and_duplicates);
   g_test_add_func ("/p2p/jitter-buffer/eos-drains", test_eos_drains);

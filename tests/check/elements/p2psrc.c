@@ -185,6 +185,58 @@ GST_START_TEST (test_h264_bit_exact)
 
 GST_END_TEST;
 
+/* A latency above a second with a sink that waits for each frame's time:
+ * every frame waits about that long behind p2psrc's jitter buffer, and
+ * none may be dropped as if the application had fallen behind. */
+GST_START_TEST (test_long_latency_synced_sink)
+{
+  GstElement *cam, *viewer;
+  GstClockTime last = GST_CLOCK_TIME_NONE;
+  GstBus *bus;
+  GstMessage *msg;
+  guint i;
+
+  cam = p2p_test_env_pipeline (env, "videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
+      "aud=false bitrate=300 ! "
+      "p2psink name=cam uid=%s key-file=%s password-file=%s",
+      env->uid, env->key_file, env->password_file);
+  p2p_test_start (cam);
+  viewer = p2p_test_env_pipeline (env, "p2psrc uid=%s password="
+      P2P_TEST_PASSWORD " latency=1500 ! "
+      "video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "appsink name=out sync=true max-buffers=1000", env->uid);
+  p2p_test_start (viewer);
+
+  for (i = 0; i < 60; i++) {
+    GstSample *sample = p2p_test_pull (viewer, "out");
+    GstClockTime pts = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
+
+    if (GST_CLOCK_TIME_IS_VALID (last))
+      fail_unless (pts < last + 100 * GST_MSECOND, "frame %u came %"
+          GST_TIME_FORMAT " after the one before", i,
+          GST_TIME_ARGS (pts - last));
+    last = pts;
+    gst_sample_unref (sample);
+  }
+  bus = gst_element_get_bus (viewer);
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_if (strstr (err->message, "fell behind") != NULL, "%s", err->message);
+    g_clear_error (&err);
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+
+  p2p_test_stop (viewer);
+  p2p_test_stop (cam);
+}
+
+GST_END_TEST;
+
 static GstPadProbeReturn
 drop_some_video (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -2034,6 +2086,7 @@ p2psrc_suite (void)
   tcase_add_test (tc, test_property_validation);
   tcase_add_test (tc, test_uri_handler);
   tcase_add_test (tc, test_h264_bit_exact);
+  tcase_add_test (tc, test_long_latency_synced_sink);
   tcase_add_test (tc, test_lost_packets_retransmitted);
   tcase_add_test (tc, test_bandwidth_estimate);
   tcase_add_test (tc, test_encoder_follows_lossy_viewer);
